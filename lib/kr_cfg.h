@@ -1,0 +1,31 @@
+/*
+ * kr_cfg: configuration in rising priority: built-in defaults, the YAML
+ * file (--config, KERUTA_CONFIG), KERUTA_* environment variables, then the
+ * tool's own flags (applied by the caller after kr_cfg_get).
+ */
+#ifndef KR_CFG_H
+#define KR_CFG_H
+
+#include <stddef.h>
+
+struct kr_cfg;
+
+/*
+ * Loads the YAML file at path, or at $KERUTA_CONFIG when path is NULL; no
+ * file at all gives an empty configuration. Nested mappings flatten to
+ * dotted keys ("logStreaming.batchSize"); sequences of scalars join with
+ * ','. NULL on a missing or malformed file, with a one-line reason
+ * (file, line, what) in err.
+ */
+struct kr_cfg *kr_cfg_load(const char *path, char *err, size_t errlen);
+void kr_cfg_free(struct kr_cfg *c);
+/*
+ * The value for a setting: the environment variable env (when set and
+ * not empty; env may be NULL), else the YAML key (may be NULL), else def.
+ */
+const char *kr_cfg_get(const struct kr_cfg *c, const char *key,
+    const char *env, const char *def);
+/* The YAML value alone, or NULL. */
+const char *kr_cfg_yaml(const struct kr_cfg *c, const char *key);
+
+#endif

@@ -1,0 +1,32 @@
+/* kr_json: fast JSON string escaping, UTF-8 checks, base64. */
+#ifndef KR_JSON_H
+#define KR_JSON_H
+
+#include <stddef.h>
+
+#include "kr_buf.h"
+
+/*
+ * Appends s[0..n) to b as the inside of a JSON string: '"', '\\' and
+ * control bytes escaped, all else copied (s must be valid UTF-8; see
+ * kr_json_escape_utf8 otherwise). 0, or -1 with errno from kr_buf.
+ */
+int kr_json_escape(struct kr_buf *b, const char *s, size_t n);
+/*
+ * As kr_json_escape, but each invalid UTF-8 sequence becomes U+FFFD.
+ * Returns the number of replacements, or -1 with errno.
+ */
+long kr_json_escape_utf8(struct kr_buf *b, const char *s, size_t n);
+/* Length of the longest valid UTF-8 prefix of s[0..n). */
+size_t kr_utf8_valid(const char *s, size_t n);
+/*
+ * Length of a cut point <= n that does not split a UTF-8 sequence, for
+ * splitting long lines; n itself when s[n] starts a character.
+ */
+size_t kr_utf8_cut(const char *s, size_t n);
+/* Appends standard base64 (with padding) of p[0..n). */
+int kr_base64_add(struct kr_buf *b, const void *p, size_t n);
+/* Decodes standard base64; -1 on bad input. */
+int kr_base64_decode(struct kr_buf *out, const char *s, size_t n);
+
+#endif
