@@ -2,6 +2,8 @@
 #ifndef KR_DIAG_H
 #define KR_DIAG_H
 
+#define KR_VERSION "0.1.0"
+
 #define KR_EX_OK	0	/* done */
 #define KR_EX_FAIL	1	/* permanent failure: retrying won't help */
 #define KR_EX_USAGE	100	/* bad usage or configuration */
