@@ -1,0 +1,428 @@
+// app.js: the keruta admin panel.  A task list on the left, the chosen
+// task's logs on the right: history, then live lines over a WebSocket.
+// Routes: #/ (list only) and #/tasks/<id>.
+
+import { api, ApiError, downloadUrl, getToken, LiveFeed, setToken,
+    taskPath } from './api.js';
+import { el, fmtAgo, fmtCount, fmtTime, isUtc, setUtc } from './format.js';
+import { LogView, PAGE } from './logview.js';
+import { stripAnsi } from './ansi.js';
+
+const $ = (id) => document.getElementById(id);
+const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+const SOURCES = ['stdout', 'stderr', 'agent'];
+const LIST_MS = 2000;
+
+const state = {
+	taskId: null,
+	tasks: new Map(),	/* taskId -> latest row of GET /tasks */
+	feed: null,
+	gen: 0,
+	listBusy: false,
+	statsOpen: false,
+};
+
+let view;
+
+/* ---- messages ---- */
+
+let bannerTimer = 0;
+function banner(text, kind = 'error') {
+	const b = $('banner');
+	b.textContent = text;
+	b.className = kind;
+	b.hidden = false;
+	clearTimeout(bannerTimer);
+	bannerTimer = setTimeout(() => {
+		b.hidden = true;
+	}, 8000);
+}
+
+function explain(e) {
+	if (e instanceof ApiError) {
+		if (e.status === 401 || e.status === 403)
+			return `${e.status === 401 ? 'unauthorized' : 'forbidden'}: ` +
+			    'enter an access token with the logs:read scope';
+		return e.status ? `${e.message} (${e.status})` : e.message;
+	}
+	return String(e && e.message ? e.message : e);
+}
+
+function setConn(s, detail) {
+	const c = $('conn');
+	c.className = 'conn ' + (s === 'live' ? 'live' :
+	    s === 'error' ? 'off' : s === 'off' ? 'off' : 'wait');
+	c.textContent = s;
+	if (s === 'error')
+		banner('live feed: ' + detail);
+}
+
+/* ---- the task list ---- */
+
+// The reply of GET /tasks, whichever envelope it comes in.
+function taskArray(body) {
+	if (Array.isArray(body))
+		return body;
+	for (const k of ['tasks', 'content', 'items'])
+		if (body && Array.isArray(body[k]))
+			return body[k];
+	return [];
+}
+
+function statusText(t) {
+	if (!t)
+		return '';
+	if (t.status === 'exited' || typeof t.exitCode === 'number')
+		return typeof t.exitCode === 'number' ?
+		    `exited ${t.exitCode}` : 'exited';
+	return t.status || '';
+}
+
+function statusClass(t) {
+	if (!t)
+		return '';
+	if (typeof t.exitCode === 'number')
+		return t.exitCode === 0 ? 'ok' : 'bad';
+	return t.status === 'running' ? 'run' : '';
+}
+
+const lastOf = (t) => t.lastTime ?? t.last ?? t.lastActivity ??
+    t.lastTimestamp ?? (t.timeRange && t.timeRange.end);
+const countOf = (t) => t.count ?? t.totalLogs ?? t.records;
+const errorsOf = (t) => t.errors ?? t.errorCount ?? t.errorsCount;
+
+function renderTasks(list) {
+	const now = Date.now();
+	const body = $('task-rows');
+	const frag = document.createDocumentFragment();
+	for (const t of list) {
+		const id = t.taskId ?? t.id;
+		const tr = el('tr', { 'data-task': id, tabindex: 0,
+		    class: id === state.taskId ? 'sel' : null },
+		    el('td', { class: 'id' }, el('a',
+		    { href: '#/tasks/' + encodeURIComponent(id) }, id)),
+		    el('td', { class: 'num count' }, fmtCount(countOf(t))),
+		    el('td', { class: 'ago', title: fmtTime(lastOf(t)) },
+		    fmtAgo(lastOf(t), now)),
+		    el('td', { class: 'status ' + statusClass(t) },
+		    statusText(t)),
+		    el('td', { class: 'num errors' + (errorsOf(t) ? ' bad' : '') },
+		    fmtCount(errorsOf(t) ?? 0)));
+		frag.append(tr);
+	}
+	body.replaceChildren(frag);
+	$('task-empty').hidden = list.length !== 0;
+}
+
+async function refreshTasks() {
+	if (state.listBusy)
+		return;
+	state.listBusy = true;
+	try {
+		const list = taskArray(await api('/tasks'));
+		list.sort((a, b) => String(lastOf(b) ?? '').localeCompare(
+		    String(lastOf(a) ?? '')));
+		state.tasks = new Map(list.map((t) => [t.taskId ?? t.id, t]));
+		renderTasks(list);
+		headStatus();
+	} catch (e) {
+		if (e.name !== 'AbortError')
+			banner('task list: ' + explain(e));
+	} finally {
+		state.listBusy = false;
+	}
+}
+
+/* ---- the task view ---- */
+
+function checked(id, all) {
+	const v = [...$(id).querySelectorAll('input:checked')].map((i) => i.value);
+	return v.length === all.length ? null : v;	/* null: no filter */
+}
+
+// The level select names a minimum: the server takes one level as such.
+function filters() {
+	const min = $('level').value;
+	return { min, levels: min ? LEVELS.slice(LEVELS.indexOf(min)) : null,
+	    sources: checked('sources', SOURCES), q: $('q').value.trim() };
+}
+
+function restParams(f) {
+	return { level: f.min, source: f.sources, q: f.q };
+}
+
+// Live lines are filtered by the server on level and source; the search
+// words are checked here, all of them, without regard to case.
+function matcher(q) {
+	const words = q.toLowerCase().split(/\s+/)
+	    .map((w) => w.replace(/^"|"$/g, '')).filter(Boolean);
+	if (!words.length)
+		return () => true;
+	return (r) => {
+		const m = stripAnsi(String(r.message ?? '')).toLowerCase();
+		return words.every((w) => m.includes(w));
+	};
+}
+
+function headStatus() {
+	if (!state.taskId)
+		return;
+	const t = state.tasks.get(state.taskId);
+	const s = $('view-status');
+	s.textContent = statusText(t);
+	s.className = 'status ' + statusClass(t);
+}
+
+function showCount() {
+	$('view-count').textContent = `${fmtCount(view.total)} lines`;
+}
+
+function setExports() {
+	const p = taskPath(state.taskId) + '/logs/export';
+	for (const [f, ext] of [['ndjson', 'ndjson'], ['csv', 'csv'],
+	    ['txt', 'txt']]) {
+		const a = $('export-' + f);
+		a.href = downloadUrl(p, { format: f });
+		a.download = `${state.taskId}.${ext}`;
+	}
+}
+
+function closeFeed() {
+	if (state.feed) {
+		state.feed.stop();
+		state.feed = null;
+	}
+	setConn('off');
+}
+
+async function loadView() {
+	const gen = ++state.gen;
+	const id = state.taskId;
+	const f = filters();
+	closeFeed();
+	view.reset();
+	showCount();
+	if (f.sources && !f.sources.length)
+		return;		/* nothing can match */
+	const params = restParams(f);
+	let body;
+	try {
+		body = await api(taskPath(id) + '/logs',
+		    { params: { ...params, page: 0, size: PAGE, order: 'desc' } });
+	} catch (e) {
+		if (gen === state.gen) {
+			banner(explain(e));
+			setConn('off');
+		}
+		return;
+	}
+	if (gen !== state.gen)
+		return;
+	const recs = Array.isArray(body && body.content) ? body.content : [];
+	const total = typeof body.totalElements === 'number' ?
+	    body.totalElements : recs.length;
+	view.loadPage = (page, size) => api(taskPath(id) + '/logs',
+	    { params: { ...params, page, size, order: 'asc' } })
+	    .then((b) => (Array.isArray(b && b.content) ? b.content : []));
+	view.seedTail(total, recs);
+	showCount();
+	const ids = recs.map((r) => r.id).filter((x) => typeof x === 'number');
+	const match = matcher(f.q);
+	state.feed = new LiveFeed({
+		taskId: id, sources: f.sources, levels: f.levels,
+		after: ids.length ? Math.max(...ids) : 0,
+		onRecords: (rs) => {
+			const keep = rs.filter(match);
+			if (keep.length) {
+				view.append(keep);
+				showCount();
+			}
+		},
+		onState: setConn,
+	}).start();
+}
+
+async function loadStats() {
+	const box = $('stats');
+	const id = state.taskId;
+	let s;
+	try {
+		s = await api(taskPath(id) + '/logs/stats');
+	} catch (e) {
+		box.replaceChildren(el('p', { class: 'err' }, explain(e)));
+		return;
+	}
+	if (id !== state.taskId)
+		return;
+	const counts = (obj, keys, cls) => el('dd', null,
+	    ...[...new Set([...keys, ...Object.keys(obj || {})])]
+	    .filter((k) => obj && obj[k] !== undefined)
+	    .map((k) => el('span', { class: `stat ${cls}-${k}`,
+	    'data-key': k }, `${k} `, el('b', null, fmtCount(obj[k])))));
+	const tr = s.timeRange || {};
+	box.replaceChildren(el('dl', null,
+	    el('dt', null, 'Total'),
+	    el('dd', null, el('b', { id: 'stats-total' }, fmtCount(s.totalLogs))),
+	    el('dt', null, 'By level'), counts(s.levelCounts, LEVELS, 'lvl'),
+	    el('dt', null, 'By source'), counts(s.logCounts, SOURCES, 'src'),
+	    el('dt', null, 'Time range'),
+	    el('dd', { id: 'stats-range' }, tr.start ?
+	    `${fmtTime(tr.start)} – ${fmtTime(tr.end)}` : '—')));
+}
+
+function toggleStats(open = !state.statsOpen) {
+	state.statsOpen = open;
+	$('stats').hidden = !open;
+	$('stats-btn').setAttribute('aria-expanded', String(open));
+	if (open)
+		loadStats();
+}
+
+async function deleteLogs() {
+	const id = state.taskId;
+	const dlg = $('confirm');
+	$('confirm-text').textContent = `Delete all ${fmtCount(view.total)} ` +
+	    `shown log lines of task “${id}”? ` +
+	    'Every record of the task is removed; this cannot be undone.';
+	dlg.returnValue = '';
+	dlg.showModal();
+	await new Promise((res) => dlg.addEventListener('close', res,
+	    { once: true }));
+	if (dlg.returnValue !== 'ok' || id !== state.taskId)
+		return;
+	try {
+		const r = await api(taskPath(id) + '/logs', { method: 'DELETE' });
+		banner(`deleted ${fmtCount(r && r.deletedCount)} records`, 'info');
+	} catch (e) {
+		banner('delete: ' + explain(e));
+	}
+	loadView();
+	refreshTasks();
+	if (state.statsOpen)
+		loadStats();
+}
+
+function openTask(id) {
+	if (id === state.taskId)
+		return;
+	state.taskId = id;
+	$('view').hidden = false;
+	$('view-title').textContent = id;
+	document.title = `${id} · keruta logs`;
+	for (const tr of $('task-rows').children)
+		tr.classList.toggle('sel', tr.dataset.task === id);
+	headStatus();
+	setExports();
+	view.setFollow(true);
+	loadView();
+	if (state.statsOpen)
+		loadStats();
+}
+
+function closeTask() {
+	state.taskId = null;
+	state.gen++;
+	closeFeed();
+	$('view').hidden = true;
+	document.title = 'keruta logs';
+	for (const tr of $('task-rows').children)
+		tr.classList.remove('sel');
+}
+
+function route() {
+	const m = /^#\/tasks\/(.+)$/.exec(location.hash);
+	if (m) {
+		let id;
+		try {
+			id = decodeURIComponent(m[1]);
+		} catch {
+			id = m[1];
+		}
+		openTask(id);
+	} else {
+		closeTask();
+	}
+}
+
+/* ---- wiring ---- */
+
+function init() {
+	view = new LogView($('log'), $('rows'), $('spacer'), {
+		loadPage: () => Promise.resolve([]),
+		onFollow: (on) => {
+			$('follow').checked = on;
+		},
+	});
+	let utc = false;
+	try {
+		utc = localStorage.getItem('keruta.utc') === '1';
+	} catch {
+		/* no storage */
+	}
+	setUtc(utc);
+	$('utc').checked = utc;
+	$('utc').addEventListener('change', () => {
+		setUtc($('utc').checked);
+		try {
+			localStorage.setItem('keruta.utc', isUtc() ? '1' : '0');
+		} catch {
+			/* no storage */
+		}
+		view.rerender();
+		if (state.statsOpen)
+			loadStats();
+	});
+	$('token').placeholder = getToken() ? 'token set (session)' :
+	    'access token';
+	$('auth').addEventListener('submit', (e) => {
+		e.preventDefault();
+		setToken($('token').value.trim());
+		$('token').value = '';
+		$('token').placeholder = getToken() ? 'token set (session)' :
+		    'access token';
+		refreshTasks();
+		if (state.taskId) {
+			setExports();
+			loadView();
+		}
+	});
+	$('task-rows').addEventListener('keydown', (e) => {
+		const tr = e.target.closest('tr[data-task]');
+		if (tr && e.key === 'Enter')
+			location.hash = '#/tasks/' + encodeURIComponent(tr.dataset.task);
+	});
+	$('task-rows').addEventListener('click', (e) => {
+		const tr = e.target.closest('tr[data-task]');
+		if (tr && !e.target.closest('a'))
+			location.hash = '#/tasks/' + encodeURIComponent(tr.dataset.task);
+	});
+	for (const id of ['level', 'sources'])
+		$(id).addEventListener('change', loadView);
+	let qTimer = 0;
+	$('search').addEventListener('submit', (e) => {
+		e.preventDefault();
+		clearTimeout(qTimer);
+		loadView();
+	});
+	$('q').addEventListener('input', () => {
+		clearTimeout(qTimer);
+		qTimer = setTimeout(loadView, 400);
+	});
+	$('follow').addEventListener('change', () => view.setFollow(
+	    $('follow').checked));
+	$('stats-btn').addEventListener('click', () => toggleStats());
+	$('delete-btn').addEventListener('click', deleteLogs);
+	window.addEventListener('hashchange', route);
+	document.addEventListener('visibilitychange', () => {
+		if (!document.hidden)
+			refreshTasks();
+	});
+	setInterval(() => {
+		if (!document.hidden)
+			refreshTasks();
+	}, LIST_MS);
+	refreshTasks();
+	route();
+}
+
+init();

@@ -1,0 +1,364 @@
+// logview.js: a virtual list of log records.  Only the rows in sight are in
+// the DOM; records are fetched in pages on demand and kept in a bounded
+// cache, so a task of millions of lines costs what a screenful costs.
+//
+// Scrolling maps to a row index, not to pixels: the scroller holds a sticky
+// row box the height of the view and a spacer of (rows x px) where px is the
+// line height, shrunk for very long tasks to keep the spacer within what
+// browsers can lay out.  Rows wrap freely; the top row is the one the
+// scroll position names, or, at the bottom, the last row sits at the bottom.
+
+import { appendAnsi } from './ansi.js';
+import { el, fmtTime } from './format.js';
+
+export const PAGE = 200;		/* records per fetched page */
+const MAX_PAGES = 80;			/* cache bound: 16,000 records */
+const MAX_PX = 4000000;			/* spacer bound in CSS pixels */
+const OVERSCAN = 3;
+const REFETCH_MS = 2000;
+
+export class LogView {
+	// loadPage(page, size) resolves to that page's records, oldest first.
+	constructor(scroller, rows, spacer, { loadPage, onFollow }) {
+		this.scroller = scroller;
+		this.rows = rows;
+		this.spacer = spacer;
+		this.loadPage = loadPage;
+		this.onFollow = onFollow || (() => {});
+		this.follow = true;
+		this.lineH = 0;
+		this.raf = 0;
+		this.expectTop = -1;
+		this.reset();
+		scroller.addEventListener('scroll', () => this.scrolled());
+		scroller.addEventListener('wheel', (e) => this.wheel(e),
+		    { passive: false });
+		scroller.addEventListener('keydown', (e) => this.key(e));
+		new ResizeObserver(() => this.schedule()).observe(scroller);
+	}
+
+	reset() {
+		this.total = 0;
+		this.first = 0;
+		this.pages = new Map();	/* page -> {recs: [], fetched: ms} */
+		this.pending = new Set();
+		this.gen = (this.gen || 0) + 1;
+		this.schedule();
+	}
+
+	page(n, touch) {
+		const p = this.pages.get(n);
+		if (p && touch) {
+			this.pages.delete(n);
+			this.pages.set(n, p);
+		}
+		return p;
+	}
+
+	put(i, rec) {
+		const n = Math.floor(i / PAGE);
+		let p = this.page(n, true);
+		if (!p) {
+			p = { recs: [], fetched: 0 };
+			this.pages.set(n, p);
+			this.evict();
+		}
+		p.recs[i - n * PAGE] = rec;
+	}
+
+	get(i) {
+		const p = this.page(Math.floor(i / PAGE), true);
+		return p ? p.recs[i % PAGE] : undefined;
+	}
+
+	evict() {
+		while (this.pages.size > MAX_PAGES)
+			this.pages.delete(this.pages.keys().next().value);
+	}
+
+	// The newest records (newest first) and the number of rows in all.
+	seedTail(total, newestFirst) {
+		this.total = total;
+		newestFirst.forEach((r, k) => {
+			if (total - 1 - k >= 0)
+				this.put(total - 1 - k, r);
+		});
+		if (this.follow)
+			this.first = Math.max(0, total - this.visRows());
+		this.schedule();
+	}
+
+	append(recs) {
+		for (const r of recs)
+			this.put(this.total++, r);
+		this.schedule();
+	}
+
+	setFollow(on) {
+		if (this.follow === on)
+			return;
+		this.follow = on;
+		this.onFollow(on);
+		this.schedule();
+	}
+
+	rerender() {
+		this.schedule();
+	}
+
+	schedule() {
+		if (!this.raf)
+			this.raf = requestAnimationFrame(() => {
+				this.raf = 0;
+				this.render();
+			});
+	}
+
+	measure() {
+		if (this.lineH)
+			return;
+		const probe = el('div', { class: 'row' },
+		    el('span', { class: 'msg' }, 'Xg'));
+		this.rows.append(probe);
+		this.lineH = probe.getBoundingClientRect().height || 18;
+		probe.remove();
+	}
+
+	visRows() {
+		this.measure();
+		return Math.max(1, Math.floor(this.scroller.clientHeight / this.lineH));
+	}
+
+	px() {
+		return this.total ?
+		    Math.min(this.lineH, MAX_PX / this.total) : this.lineH;
+	}
+
+	maxFirst() {
+		return Math.max(0, this.total - this.visRows());
+	}
+
+	setTop(v) {
+		const max = this.scroller.scrollHeight - this.scroller.clientHeight;
+		v = Math.max(0, Math.min(max, Math.round(v)));
+		if (Math.abs(this.scroller.scrollTop - v) < 1)
+			return;
+		this.expectTop = v;
+		this.scroller.scrollTop = v;
+	}
+
+	scrolled() {
+		const top = this.scroller.scrollTop;
+		if (this.expectTop >= 0 && Math.abs(top - this.expectTop) < 2) {
+			this.expectTop = -1;
+			return;
+		}
+		this.expectTop = -1;
+		const max = this.scroller.scrollHeight - this.scroller.clientHeight;
+		const atEnd = top >= max - 2;
+		this.first = atEnd ? this.maxFirst() :
+		    Math.min(this.maxFirst(), Math.floor(top / this.px()));
+		this.setFollow(atEnd);
+		this.schedule();
+	}
+
+	// Scroll by rows, so a wheel notch moves the same whatever the size.
+	scrollRows(d) {
+		const f = Math.max(0, Math.min(this.maxFirst(), this.first + d));
+		this.first = f;
+		this.setFollow(f >= this.maxFirst() && d > 0);
+		if (!this.follow)
+			this.setTop(f * this.px());
+		this.schedule();
+	}
+
+	wheel(e) {
+		if (e.ctrlKey || e.deltaY === 0)
+			return;
+		e.preventDefault();
+		const rows = e.deltaMode === 1 ? e.deltaY :
+		    e.deltaMode === 2 ? e.deltaY * this.visRows() :
+		    e.deltaY / this.lineH;
+		this.scrollRows(rows > 0 ? Math.ceil(rows) : Math.floor(rows));
+	}
+
+	key(e) {
+		const v = this.visRows();
+		const moves = { PageDown: v - 1, PageUp: 1 - v, ArrowDown: 1,
+		    ArrowUp: -1, Home: -Infinity, End: Infinity };
+		if (!(e.key in moves))
+			return;
+		e.preventDefault();
+		const d = moves[e.key];
+		if (d === Infinity) {
+			this.setFollow(true);
+			return;
+		}
+		this.scrollRows(d === -Infinity ? -this.first : d);
+	}
+
+	fetchPage(n) {
+		if (this.pending.has(n))
+			return;
+		const p = this.pages.get(n);
+		if (p && p.fetched && Date.now() - p.fetched < REFETCH_MS)
+			return;
+		const gen = this.gen;
+		this.pending.add(n);
+		this.loadPage(n, PAGE).then((recs) => {
+			if (gen !== this.gen)
+				return;
+			recs.forEach((r, k) => {
+				if (n * PAGE + k < this.total)
+					this.put(n * PAGE + k, r);
+			});
+			const q = this.page(n, true);
+			if (q)
+				q.fetched = Date.now();
+			else
+				this.pages.set(n, { recs: [], fetched: Date.now() });
+		}).catch(() => {
+			if (gen !== this.gen)
+				return;
+			const q = this.pages.get(n) || { recs: [] };
+			q.fetched = Date.now();
+			this.pages.set(n, q);
+		}).finally(() => {
+			if (gen !== this.gen)
+				return;
+			this.pending.delete(n);
+			this.schedule();
+		});
+	}
+
+	render() {
+		const vis = this.visRows();
+		const px = this.px();
+		const extra = this.total > vis ? this.lineH : 0;
+		const h = Math.max(0, this.total - vis) * px + extra;
+		if (this.spacer.style.height !== h + 'px')
+			this.spacer.style.height = h + 'px';
+		if (this.follow)
+			this.first = this.maxFirst();
+		this.first = Math.min(this.first, this.maxFirst());
+		const end = this.follow || this.first + vis >= this.total;
+		this.setTop(this.follow ? h : this.first * px);
+
+		let lo, hi;
+		if (end) {
+			hi = this.total;
+			lo = Math.max(0, hi - vis - OVERSCAN);
+		} else {
+			lo = this.first;
+			hi = Math.min(this.total, lo + vis + OVERSCAN);
+		}
+		const frag = document.createDocumentFragment();
+		const missing = new Set();
+		for (let i = lo; i < hi; i++) {
+			const r = this.get(i);
+			if (r === undefined) {
+				missing.add(Math.floor(i / PAGE));
+				frag.append(el('div', { class: 'row loading' }, '…'));
+				continue;
+			}
+			const prev = i > 0 ? this.get(i - 1) : undefined;
+			const isCont = prev !== undefined && continues(prev, r);
+			if (isCont && i > lo)
+				continue;	/* joined into the row above */
+			const parts = [r];
+			for (let j = i + 1; continues(parts[parts.length - 1],
+			    this.peek(j)); j++)
+				parts.push(this.peek(j));
+			frag.append(renderRow(i, parts, isCont));
+		}
+		this.rows.replaceChildren(frag);
+		/* At the end, the last row sits at the bottom once rows overflow. */
+		this.rows.classList.remove('bottom');
+		if (end && this.rows.scrollHeight > this.rows.clientHeight)
+			this.rows.classList.add('bottom');
+		for (const n of missing)
+			this.fetchPage(n);
+	}
+
+	// get() without touching the cache order, for look-ahead.
+	peek(i) {
+		if (i >= this.total)
+			return undefined;
+		const p = this.pages.get(Math.floor(i / PAGE));
+		return p ? p.recs[i % PAGE] : undefined;
+	}
+}
+
+function continues(a, b) {
+	return a !== undefined && b !== undefined && a.continued === true &&
+	    a.runId === b.runId &&
+	    (typeof a.seq !== 'number' || b.seq === a.seq + 1);
+}
+
+function meta(r) {
+	return r.metadata && typeof r.metadata === 'object' ? r.metadata : {};
+}
+
+// The text of a pipeline event, or null for an ordinary line.
+export function eventText(r) {
+	if (r.source !== 'agent')
+		return null;
+	const m = meta(r);
+	switch (m.event) {
+	case 'gap': {
+		let s = `gap: ${m.count ?? '?'} records dropped`;
+		if (m.reason)
+			s += ` (${m.reason})`;
+		if (m.fromSeq !== undefined)
+			s += `, seq ${m.fromSeq}–${m.toSeq ?? '?'}`;
+		return s;
+	}
+	case 'exit': {
+		let s = m.signal ? `killed by signal ${m.signal}` :
+		    `exited with code ${m.exitCode ?? '?'}`;
+		if (typeof m.durationMs === 'number')
+			s += ` after ${(m.durationMs / 1000).toFixed(1)} s`;
+		return s;
+	}
+	case 'start':
+		return `started${m.command ? ' ' + m.command : ''}` +
+		    (m.pid ? ` (pid ${m.pid})` : '');
+	default:
+		return null;
+	}
+}
+
+function renderRow(i, parts, isCont) {
+	const r = parts[0];
+	const lvl = typeof r.level === 'string' ? r.level : '';
+	const src = typeof r.source === 'string' ? r.source : '';
+	const ev = eventText(r);
+	const row = el('div', { class: 'row', 'data-i': i });
+	row.classList.add('lvl-' + (lvl || 'none'));
+	if (isCont)
+		row.classList.add('cont');
+	if (ev !== null) {
+		row.classList.add('marker', 'ev-' + meta(r).event);
+	}
+	row.append(el('span', { class: 'ts', title: r.timestamp },
+	    fmtTime(r.timestamp)),
+	    el('span', { class: 'badge src src-' + src }, src),
+	    el('span', { class: 'badge lvl lvl-' + lvl }, lvl));
+	const msg = el('span', { class: 'msg' });
+	if (ev !== null) {
+		msg.textContent = ev;
+	} else {
+		const text = parts.map((p) =>
+		    typeof p.message === 'string' ? p.message : '').join('');
+		appendAnsi(msg, text);
+		if (parts.length > 1)
+			msg.title = `${parts.length} parts joined`;
+	}
+	row.append(msg);
+	if (r.partial === true)
+		row.append(el('span', { class: 'flag', title: 'no newline' }, '⏎̸'));
+	if (typeof r.bytes === 'string')
+		row.append(el('span', { class: 'flag',
+		    title: 'not valid UTF-8: shown with replacements' }, 'bin'));
+	return row;
+}
