@@ -1,0 +1,1012 @@
+/*
+ * keruta-batch: group keruta(7) records into batches.
+ *
+ * Reads records (or batches) as NDJSON on stdin and writes one JSON array
+ * of records per line on stdout. Batches fill to --batch-size under load;
+ * when the input pauses for --linger, what is held leaves at once, and no
+ * record waits longer than --flush-interval. At most --buffer-size records
+ * are held; past that, stdin is not read (--when-full block) or records are
+ * dropped and reported by gap records (--when-full drop).
+ *
+ * Exits 0 at the end of input once everything is written, 100 on bad
+ * usage, 111 when stdout failed or a second signal came before the held
+ * records were written (the diagnostic says how many were not delivered).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kr_buf.h"
+#include "kr_cfg.h"
+#include "kr_diag.h"
+#include "kr_io.h"
+#include "kr_json.h"
+#include "kr_lr.h"
+#include "kr_parse.h"
+#include "kr_rec.h"
+#include "kr_time.h"
+
+#define USAGE "keruta-batch [-hqVv] [-B records] [-c file] [-i duration] " \
+	"[-l duration] [-m size] [-r rate] [-s records] [-t task-id] " \
+	"[-w block|drop]"
+
+/* Batches are formed while less than this much output waits for stdout. */
+#define OUT_HIGH (64u << 10)
+/* The longest taskId or runId copied from dropped records into a gap. */
+#define ID_MAX 128
+
+struct batch_opts {
+	size_t batch_size, buffer_size, max_bytes;
+	long long flush_ms, linger_ms;
+	double rate;		/* records per second; 0: no limit */
+	int drop;		/* --when-full drop */
+	const char *task_id;
+};
+
+/* A held record: its length in q (without the ',' after it), its arrival. */
+struct qent {
+	size_t len;
+	long long t;
+};
+
+/* A batch in the output buffer: where it ends, how many records it has. */
+struct oent {
+	unsigned long long end;
+	size_t n;
+};
+
+/* Drops not yet reported: one gap record, written when there is room. */
+struct gap {
+	unsigned long long count, from, to;
+	const char *reason;
+	char task[ID_MAX + 1], run[ID_MAX + 1];
+	int mixed_task, mixed_run, mixed_seq;
+};
+
+struct batcher {
+	const struct batch_opts *o;
+	struct kr_lr lr;
+	/* Held records, each followed by ',' in qb from qoff on. */
+	struct kr_buf qb;
+	size_t qoff, qbytes;
+	struct qent *q;
+	size_t qhead, qn, qcap;
+	/* Complete batches waiting for stdout, written from ooff on. */
+	struct kr_buf out;
+	size_t ooff;
+	unsigned long long obase;	/* bytes ever written before out.s */
+	struct oent *ob;
+	size_t obhead, obn, obcap, orecs;
+	struct gap gap;
+	struct kr_buf scratch;
+	double tokens;
+	long long tok_t, last_in;
+	int in_done, rate_held, out_blocked, sigfd[2];
+	unsigned long long lineno, malformed, dropped, oversize;
+	struct kr_ratelimit warn_rl;
+};
+
+static volatile sig_atomic_t got_signal;
+static int sig_wfd = -1;
+
+static const struct option longopts[] = {
+	{ "buffer-size", required_argument, NULL, 'B' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "flush-interval", required_argument, NULL, 'i' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "linger", required_argument, NULL, 'l' },
+	{ "max-bytes", required_argument, NULL, 'm' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "rate", required_argument, NULL, 'r' },
+	{ "batch-size", required_argument, NULL, 's' },
+	{ "task-id", required_argument, NULL, 't' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "when-full", required_argument, NULL, 'w' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+help(void)
+{
+	static const char text[] =
+	    "usage: " USAGE "\n"
+	    "Group keruta(7) records from stdin into JSON arrays, one per "
+	    "line, on stdout.\n"
+	    "\n"
+	    "  -s, --batch-size N       records per batch at most (10; "
+	    "KERUTA_LOG_BATCH_SIZE)\n"
+	    "  -B, --buffer-size N      records held at most (1000; "
+	    "KERUTA_LOG_BUFFER_SIZE)\n"
+	    "  -c, --config FILE        YAML configuration (KERUTA_CONFIG)\n"
+	    "  -i, --flush-interval D   the longest a record waits (1s; "
+	    "KERUTA_LOG_FLUSH_INTERVAL)\n"
+	    "  -l, --linger D           input pause after which held "
+	    "records leave (5ms)\n"
+	    "  -m, --max-bytes SIZE     bytes per batch line at most (1M)\n"
+	    "  -r, --rate N             records per second at most, burst N "
+	    "(0: no limit)\n"
+	    "  -t, --task-id ID         taskId for malformed lines and gaps "
+	    "(KERUTA_TASK_ID)\n"
+	    "  -w, --when-full MODE     block: stop reading; drop: drop and "
+	    "report gaps (block)\n"
+	    "  -q, --quiet              fatal messages only\n"
+	    "  -v, --verbose            more messages (-vv: debug)\n"
+	    "  -h, --help               this help\n"
+	    "  -V, --version            the version\n";
+
+	if (kr_writeall(1, text, sizeof text - 1) == -1)
+		exit(KR_EX_TEMP);
+	exit(KR_EX_OK);
+}
+
+/* A setting: from its flag, else env, YAML key, default (kr_cfg). */
+struct setting {
+	const char *flag;	/* the flag's argument, NULL when not given */
+	const char *name, *key, *env, *def;
+};
+
+static const char *
+setting_get(const struct kr_cfg *c, const struct setting *st)
+{
+	const char *v;
+
+	if (st->flag != NULL)
+		return st->flag;
+	if ((v = kr_cfg_get(c, st->key, st->env, NULL)) == NULL)
+		return st->def;
+	return v;
+}
+
+/* Names where the rejected value came from. */
+static void KR_NORETURN
+setting_bad(const struct setting *st, const char *v)
+{
+	const char *e = st->env != NULL ? getenv(st->env) : NULL;
+
+	if (st->flag != NULL)
+		kr_die(KR_EX_USAGE, "invalid --%s '%s'", st->name, v);
+	if (e != NULL && *e != '\0')
+		kr_die(KR_EX_USAGE, "invalid %s '%s'", st->env, v);
+	kr_die(KR_EX_USAGE, "invalid %s '%s' in the configuration", st->key,
+	    v);
+}
+
+static void
+on_signal(int sig)
+{
+	int e = errno;
+
+	got_signal = sig;
+	/* Wakes poll(); a full pipe already holds a wake-up. */
+	if (sig_wfd != -1)
+		(void)!write(sig_wfd, "", 1);
+	errno = e;
+}
+
+/* write(2) retried on EINTR, for a non-blocking fd: -1/EAGAIN is "not now". */
+static ssize_t
+write_some(int fd, const void *p, size_t n)
+{
+	ssize_t w;
+
+	do
+		w = write(fd, p, n);
+	while (w == -1 && errno == EINTR);
+	return w;
+}
+
+static size_t
+held(const struct batcher *b)
+{
+	return b->qn + b->orecs;
+}
+
+static int
+has_room(const struct batcher *b)
+{
+	return held(b) < b->o->buffer_size;
+}
+
+static void
+nomem(void)
+{
+	kr_die(KR_EX_TEMP, "out of memory");
+}
+
+/* Appends one record (without newline) to the held queue. */
+static void
+q_push(struct batcher *b, const char *rec, size_t len, long long t)
+{
+	size_t i;
+
+	if (b->qn == b->qcap) {
+		size_t cap = b->qcap ? b->qcap * 2 : 64, k;
+		struct qent *nq;
+
+		if ((nq = malloc(cap * sizeof *nq)) == NULL)
+			nomem();
+		for (k = 0; k < b->qn; k++)
+			nq[k] = b->q[(b->qhead + k) % b->qcap];
+		free(b->q);
+		b->q = nq;
+		b->qcap = cap;
+		b->qhead = 0;
+	}
+	if (kr_buf_reserve(&b->qb, len + 1) == -1)
+		nomem();
+	memcpy(b->qb.s + b->qb.len, rec, len);
+	b->qb.s[b->qb.len + len] = ',';
+	b->qb.len += len + 1;
+	b->qb.s[b->qb.len] = '\0';
+	b->qbytes += len;
+	i = (b->qhead + b->qn) % b->qcap;
+	b->q[i].len = len;
+	b->q[i].t = t;
+	b->qn++;
+}
+
+/* Finds "key": in a raw record; returns what follows, or NULL. */
+static const char *
+find_key(const char *s, size_t n, const char *key, size_t klen)
+{
+	const char *p = s, *e = s + n;
+
+	while ((p = memchr(p, '"', (size_t)(e - p))) != NULL) {
+		const char *q;
+
+		if ((size_t)(e - p) < klen + 2)
+			return NULL;
+		if (memcmp(p + 1, key, klen) != 0 || p[klen + 1] != '"') {
+			p++;
+			continue;
+		}
+		q = p + klen + 2;
+		while (q < e && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q < e && *q == ':') {
+			q++;
+			while (q < e && (*q == ' ' || *q == '\t'))
+				q++;
+			return q;
+		}
+		p++;
+	}
+	return NULL;
+}
+
+static unsigned long long
+raw_seq(const char *s, size_t n)
+{
+	const char *p = find_key(s, n, "seq", 3), *e = s + n;
+	unsigned long long v = 0;
+
+	if (p == NULL || p >= e || *p < '0' || *p > '9')
+		return 0;
+	while (p < e && *p >= '0' && *p <= '9' && v < ULLONG_MAX / 10)
+		v = v * 10 + (unsigned long long)(*p++ - '0');
+	return v;
+}
+
+/*
+ * Copies the plain string value of key into out (ID_MAX + 1 bytes).
+ * 0 when found, -1 when absent, escaped or too long.
+ */
+static int
+raw_str(const char *s, size_t n, const char *key, char *out)
+{
+	const char *p = find_key(s, n, key, strlen(key)), *e = s + n, *q;
+
+	if (p == NULL || p >= e || *p != '"')
+		return -1;
+	p++;
+	for (q = p; q < e && *q != '"' && *q != '\\'; q++)
+		if (q - p >= ID_MAX)
+			return -1;
+	if (q >= e || *q != '"')
+		return -1;
+	memcpy(out, p, (size_t)(q - p));
+	out[q - p] = '\0';
+	return 0;
+}
+
+static void
+gap_field(char *have, int *mixed, int first, const char *rec, size_t len,
+    const char *key)
+{
+	char v[ID_MAX + 1];
+
+	if (*mixed || rec == NULL || raw_str(rec, len, key, v) == -1)
+		return;
+	if (first || *have == '\0')
+		memcpy(have, v, strlen(v) + 1);
+	else if (strcmp(have, v) != 0)
+		*mixed = 1;
+}
+
+/* Counts one dropped record (rec may be NULL: its bytes are gone). */
+static void
+gap_add(struct batcher *b, const char *rec, size_t len, const char *reason)
+{
+	struct gap *g = &b->gap;
+	int first = g->count == 0;
+	unsigned long long seq = rec != NULL ? raw_seq(rec, len) : 0;
+
+	if (first) {
+		memset(g, 0, sizeof *g);
+		g->reason = reason;
+	}
+	g->count++;
+	b->dropped++;
+	gap_field(g->task, &g->mixed_task, first, rec, len, "taskId");
+	gap_field(g->run, &g->mixed_run, first, rec, len, "runId");
+	if (seq != 0 && !g->mixed_seq) {
+		if (g->from == 0)
+			g->from = g->to = seq;
+		else if (seq > g->to)
+			g->to = seq;
+		else
+			g->mixed_seq = 1;
+	}
+}
+
+/* Writes the pending gap record into the queue. */
+static void
+gap_flush(struct batcher *b, long long now)
+{
+	struct gap *g = &b->gap;
+	const char *task, *run;
+	int same_run;
+
+	if (g->count == 0)
+		return;
+	task = !g->mixed_task && g->task[0] ? g->task : b->o->task_id;
+	run = !g->mixed_run && g->run[0] ? g->run : NULL;
+	same_run = run != NULL && !g->mixed_seq;
+	b->scratch.len = 0;
+	if (kr_rec_gap(&b->scratch, task, run, g->count, g->reason,
+	    same_run ? g->from : 0, same_run ? g->to : 0) == -1)
+		nomem();
+	q_push(b, b->scratch.s, b->scratch.len - 1, now);
+	g->count = 0;
+}
+
+/* A record too big for a batch: reported by a gap record. */
+static void
+size_drop(struct batcher *b, const char *rec, size_t len, long long now)
+{
+	b->oversize++;
+	if (kr_ratelimit_ok(&b->warn_rl))
+		kr_warn("line %llu: a record of %zu bytes does not fit in a "
+		    "batch of %zu bytes: reported as a gap", b->lineno, len,
+		    b->o->max_bytes);
+	gap_add(b, rec, len, "size");
+	if (has_room(b) || !b->o->drop)
+		gap_flush(b, now);
+}
+
+/* One record for the queue: kept when there is room, else dropped. */
+static void
+admit(struct batcher *b, const char *rec, size_t len, long long now)
+{
+	if (b->gap.count > 0 && has_room(b))
+		gap_flush(b, now);
+	if (len + 3 > b->o->max_bytes) {
+		size_drop(b, rec, len, now);
+		return;
+	}
+	if (b->o->drop && !has_room(b)) {
+		gap_add(b, rec, len, b->rate_held ? "rate" : "buffer");
+		return;
+	}
+	q_push(b, rec, len, now);
+}
+
+/*
+ * Whether s[0..n), a line from '{' to '}', can go on verbatim: no control
+ * bytes inside strings or stray between tokens, valid UTF-8.
+ */
+static int
+clean_object(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	int in_str = 0, esc = 0;
+
+	/* Fast path: 8 bytes at a time while all are printable ASCII. */
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, p + i, 8);
+		if (((x - 0x2020202020202020ULL) | x) &
+		    0x8080808080808080ULL)
+			break;
+	}
+	for (; i < n; i++)
+		if (p[i] < 0x20 || p[i] >= 0x80)
+			break;
+	if (i == n)
+		return 1;
+	if (kr_utf8_valid(s, n) != n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (esc)
+			esc = 0;
+		else if (in_str && c == '\\')
+			esc = 1;
+		else if (c == '"')
+			in_str = !in_str;
+		if (c < 0x20 && (in_str || (c != '\t' && c != '\r')))
+			return 0;
+	}
+	return 1;
+}
+
+/* A line that is not a record: carried as a malformed one. */
+static void
+wrap(struct batcher *b, const char *line, size_t len, long long now)
+{
+	b->malformed++;
+	if (kr_ratelimit_ok(&b->warn_rl))
+		kr_warn("line %llu: not a JSON record (%zu bytes): forwarded "
+		    "as a malformed record", b->lineno, len);
+	b->scratch.len = 0;
+	if (kr_rec_wrap(&b->scratch, line, len, b->o->task_id) == -1) {
+		if (errno != ENOBUFS)
+			nomem();
+		if (b->gap.count > 0 && has_room(b))
+			gap_flush(b, now);
+		size_drop(b, NULL, len, now);
+		return;
+	}
+	admit(b, b->scratch.s, b->scratch.len - 1, now);
+}
+
+static const char *
+skip_ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+/* The end of the JSON object starting at p (valid JSON assumed). */
+static const char *
+object_end(const char *p, const char *e)
+{
+	int depth = 0, in_str = 0;
+
+	for (; p < e; p++) {
+		if (in_str) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				in_str = 0;
+			continue;
+		}
+		if (*p == '"')
+			in_str = 1;
+		else if (*p == '{' || *p == '[')
+			depth++;
+		else if ((*p == '}' || *p == ']') && --depth == 0)
+			return p + 1;
+	}
+	return e;
+}
+
+/* A line holding a JSON array: its records are batched anew. */
+static void
+split_batch(struct batcher *b, const char *line, size_t len,
+    const char *orig, size_t olen, long long now)
+{
+	const char *p, *e = line + len, *end;
+	const cJSON *el;
+	cJSON *j;
+
+	j = cJSON_ParseWithLength(line, len);
+	if (j == NULL || !cJSON_IsArray(j)) {
+		cJSON_Delete(j);
+		wrap(b, orig, olen, now);
+		return;
+	}
+	cJSON_ArrayForEach(el, j) {
+		if (!cJSON_IsObject(el)) {
+			cJSON_Delete(j);
+			wrap(b, orig, olen, now);
+			return;
+		}
+	}
+	cJSON_Delete(j);
+	p = skip_ws(line + 1, e);
+	while (p < e && *p == '{') {
+		end = object_end(p, e);
+		if (clean_object(p, (size_t)(end - p)))
+			admit(b, p, (size_t)(end - p), now);
+		else
+			wrap(b, p, (size_t)(end - p), now);
+		p = skip_ws(end, e);
+		if (p < e && *p == ',')
+			p = skip_ws(p + 1, e);
+	}
+}
+
+static void
+take_line(struct batcher *b, const char *line, size_t len, long long now)
+{
+	const char *s = line, *e = line + len;
+
+	b->lineno++;
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		e--;
+	if (s == e)
+		return;
+	if (*s == '{' && e[-1] == '}' && clean_object(s, (size_t)(e - s)))
+		admit(b, s, (size_t)(e - s), now);
+	else if (*s == '[' && e[-1] == ']')
+		split_batch(b, s, (size_t)(e - s), line, len, now);
+	else
+		wrap(b, line, len, now);
+}
+
+static void
+refill_tokens(struct batcher *b, long long now)
+{
+	if (b->o->rate <= 0)
+		return;
+	b->tokens += (double)(now - b->tok_t) * b->o->rate / 1e9;
+	if (b->tokens > b->o->rate)
+		b->tokens = b->o->rate;
+	b->tok_t = now;
+}
+
+/*
+ * Moves batches from the queue to the output buffer while they are due.
+ * Returns the time at which the next one falls due (LLONG_MAX: none).
+ */
+static long long
+form_batches(struct batcher *b, long long now)
+{
+	const struct batch_opts *o = b->o;
+
+	while (b->qn > 0 && b->out.len - b->ooff < OUT_HIGH) {
+		size_t k = 0, bytes = 1, body = 0, i, need;
+		const struct qent *h = &b->q[b->qhead];
+		long long due = LLONG_MAX, t;
+
+		if (b->gap.count > 0 && has_room(b))
+			gap_flush(b, now);
+		if (!(b->qn >= o->batch_size || held(b) >= o->buffer_size ||
+		    b->qbytes + b->qn + 2 > o->max_bytes || b->in_done)) {
+			due = h->t + o->flush_ms * 1000000LL;
+			t = b->last_in + o->linger_ms * 1000000LL;
+			if (t < due)
+				due = t;
+			if (due > now)
+				return due;
+		}
+		for (i = 0; i < b->qn && k < o->batch_size; i++) {
+			size_t l = b->q[(b->qhead + i) % b->qcap].len;
+
+			if (bytes + l + (k > 0) + 2 > o->max_bytes)
+				break;
+			bytes += l + (k > 0);
+			body += l + 1;
+			k++;
+		}
+		if (o->rate > 0) {
+			need = k < (size_t)o->rate ? k : (size_t)o->rate;
+			if (need == 0)
+				need = 1;
+			if (b->tokens < (double)need) {
+				b->rate_held = 1;
+				return b->tok_t + (long long)(((double)need -
+				    b->tokens) * 1e9 / o->rate) + 1;
+			}
+			if ((double)k > b->tokens) {
+				/* Fewer records: recount the body. */
+				k = (size_t)b->tokens;
+				for (i = 0, body = 0; i < k; i++)
+					body += b->q[(b->qhead + i) %
+					    b->qcap].len + 1;
+			}
+			b->tokens -= (double)k;
+		}
+		b->rate_held = 0;
+		if (b->obn == b->obcap) {
+			size_t cap = b->obcap ? b->obcap * 2 : 64, n;
+			struct oent *nb;
+
+			if ((nb = malloc(cap * sizeof *nb)) == NULL)
+				nomem();
+			for (n = 0; n < b->obn; n++)
+				nb[n] = b->ob[(b->obhead + n) % b->obcap];
+			free(b->ob);
+			b->ob = nb;
+			b->obcap = cap;
+			b->obhead = 0;
+		}
+		if (kr_buf_reserve(&b->out, body + 2) == -1)
+			nomem();
+		b->out.s[b->out.len] = '[';
+		memcpy(b->out.s + b->out.len + 1, b->qb.s + b->qoff, body);
+		b->out.len += body + 1;
+		b->out.s[b->out.len - 1] = ']';
+		b->out.s[b->out.len++] = '\n';
+		b->out.s[b->out.len] = '\0';
+		b->ob[(b->obhead + b->obn) % b->obcap].end = b->obase +
+		    b->out.len;
+		b->ob[(b->obhead + b->obn) % b->obcap].n = k;
+		b->obn++;
+		b->orecs += k;
+		b->qoff += body;
+		b->qbytes -= body - k;
+		b->qhead = (b->qhead + k) % b->qcap;
+		b->qn -= k;
+		if (b->qn == 0) {
+			b->qb.len = b->qoff = 0;
+			b->qhead = 0;
+		} else if (b->qoff >= (1u << 20) && b->qoff >= b->qb.len / 2) {
+			kr_buf_consume(&b->qb, b->qoff);
+			b->qoff = 0;
+		}
+	}
+	if (b->gap.count > 0 && has_room(b))
+		gap_flush(b, now);
+	return b->qn > 0 && b->out.len - b->ooff < OUT_HIGH ? now : LLONG_MAX;
+}
+
+/* Records read but not delivered: held, and whole lines not yet taken. */
+static unsigned long long
+undelivered(const struct batcher *b)
+{
+	unsigned long long n = held(b);
+	const char *p, *e;
+
+	if (b->lr.b.s == NULL)
+		return n;
+	p = b->lr.b.s + b->lr.off;
+	e = b->lr.b.s + b->lr.b.len;
+	while (p < e) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+
+		n++;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return n;
+}
+
+static void
+batcher_free(struct batcher *b)
+{
+	kr_lr_free(&b->lr);
+	kr_buf_free(&b->qb);
+	kr_buf_free(&b->out);
+	kr_buf_free(&b->scratch);
+	free(b->q);
+	free(b->ob);
+	sig_wfd = -1;
+	close(b->sigfd[0]);
+	close(b->sigfd[1]);
+	(void)kr_set_nonblock(1, 0);
+}
+
+static void KR_NORETURN
+fail(struct batcher *b, int err, const char *what)
+{
+	unsigned long long n = undelivered(b) + (b->gap.count > 0);
+
+	batcher_free(b);
+	kr_die(KR_EX_TEMP, "%s%s%s: %llu record%s not delivered", what,
+	    err ? ": " : "", err ? strerror(err) : "", n, n == 1 ? "" : "s");
+}
+
+/* Writes what stdout takes now. */
+static void
+flush_out(struct batcher *b)
+{
+	ssize_t w;
+
+	while (!b->out_blocked && b->ooff < b->out.len) {
+		w = write_some(1, b->out.s + b->ooff, b->out.len - b->ooff);
+		if (w == -1) {
+			if (errno == EAGAIN) {
+				/* Until poll() says stdout takes more. */
+				b->out_blocked = 1;
+				break;
+			}
+			fail(b, errno, "unable to write to stdout");
+		}
+		b->ooff += (size_t)w;
+		while (b->obn > 0 && b->ob[b->obhead].end <= b->obase +
+		    b->ooff) {
+			b->orecs -= b->ob[b->obhead].n;
+			b->obhead = (b->obhead + 1) % b->obcap;
+			b->obn--;
+		}
+	}
+	if (b->ooff == b->out.len) {
+		b->obase += b->ooff;
+		b->out.len = b->ooff = 0;
+	} else if (b->ooff >= OUT_HIGH && b->ooff >= b->out.len / 2) {
+		b->obase += b->ooff;
+		kr_buf_consume(&b->out, b->ooff);
+		b->ooff = 0;
+	}
+}
+
+/* Takes buffered input lines while there is room; 1 when more are needed. */
+static int
+take_input(struct batcher *b, long long now)
+{
+	const char *line;
+	size_t len;
+
+	if (b->in_done)
+		return 0;
+	for (;;) {
+		if (!has_room(b)) {
+			if (!b->o->drop)
+				return 0;
+			/* Drop only what cannot leave now. */
+			(void)form_batches(b, now);
+			flush_out(b);
+		}
+		switch (kr_lr_next(&b->lr, &line, &len)) {
+		case KR_LR_NONE:
+			return 1;
+		case KR_LR_LINE:
+		case KR_LR_LAST:
+			take_line(b, line, len, now);
+			break;
+		case KR_LR_OVERSIZE:
+			b->lineno++;
+			if (b->gap.count > 0 && has_room(b))
+				gap_flush(b, now);
+			size_drop(b, NULL, len, now);
+			break;
+		case KR_LR_EOF:
+			b->in_done = 1;
+			return 0;
+		}
+	}
+}
+
+static int
+run(const struct batch_opts *o)
+{
+	struct batcher b;
+	struct sigaction sa;
+	int rc = KR_EX_OK, signals = 0;
+
+	memset(&b, 0, sizeof b);
+	b.o = o;
+	kr_lr_init(&b.lr, 0, o->max_bytes);
+	kr_buf_init(&b.qb, SIZE_MAX / 4);
+	kr_buf_init(&b.out, SIZE_MAX / 4);
+	kr_buf_init(&b.scratch, o->max_bytes + 4096);
+	b.warn_rl = (struct kr_ratelimit)KR_RATELIMIT_INIT(10, 10);
+	b.tokens = o->rate;
+	b.tok_t = b.last_in = kr_mono_ns();
+	if (pipe(b.sigfd) == -1)
+		kr_diesys(KR_EX_TEMP, "unable to create a pipe");
+	kr_set_nonblock(b.sigfd[0], 1);
+	kr_set_nonblock(b.sigfd[1], 1);
+	kr_set_cloexec(b.sigfd[0]);
+	kr_set_cloexec(b.sigfd[1]);
+	sig_wfd = b.sigfd[1];
+	kr_ignore_sigpipe();
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (kr_set_nonblock(1, 1) == -1)
+		kr_diesys(KR_EX_TEMP, "unable to set stdout non-blocking");
+
+	for (;;) {
+		struct pollfd pfd[3];
+		long long now = kr_mono_ns(), due;
+		int want_in, nfd = 0, timeout, in_i = -1, out_i = -1, progress;
+
+		if (got_signal) {
+			got_signal = 0;
+			if (++signals > 1)
+				fail(&b, 0, "interrupted twice");
+			kr_info("signal: writing what is held, then exiting");
+			if (!b.in_done) {
+				/* What was read is kept; stdin is read no more. */
+				b.lr.eof = 1;
+			}
+		}
+		/* Until stdout stops taking what is formed. */
+		do {
+			unsigned long long before = b.obase + b.ooff;
+
+			refill_tokens(&b, now);
+			want_in = take_input(&b, now);
+			due = form_batches(&b, now);
+			flush_out(&b);
+			progress = b.obase + b.ooff != before;
+		} while (progress);
+		if (b.in_done && b.qn == 0 && b.out.len == 0 &&
+		    b.gap.count == 0)
+			break;
+
+		pfd[nfd].fd = b.sigfd[0];
+		pfd[nfd++].events = POLLIN;
+		if (want_in && !b.in_done && !b.lr.eof) {
+			in_i = nfd;
+			pfd[nfd].fd = 0;
+			pfd[nfd++].events = POLLIN;
+		}
+		if (b.ooff < b.out.len) {
+			out_i = nfd;
+			pfd[nfd].fd = 1;
+			pfd[nfd++].events = POLLOUT;
+		}
+		if (due == LLONG_MAX)
+			timeout = -1;
+		else if (due <= now)
+			timeout = 0;
+		else
+			timeout = (int)((due - now + 999999) / 1000000);
+		if (poll(pfd, (nfds_t)nfd, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			fail(&b, errno, "poll");
+		}
+		if (pfd[0].revents) {
+			char sink[64];
+
+			while (kr_read(b.sigfd[0], sink, sizeof sink) > 0)
+				continue;
+		}
+		if (out_i >= 0 && pfd[out_i].revents)
+			b.out_blocked = 0;
+		if (in_i >= 0 && pfd[in_i].revents) {
+			ssize_t r = kr_lr_fill(&b.lr);
+
+			if (r > 0) {
+				b.last_in = kr_mono_ns();
+			} else if (r == -1 && errno != EAGAIN) {
+				kr_warnsys("unable to read stdin");
+				b.lr.eof = 1;
+				rc = KR_EX_TEMP;
+			}
+		}
+	}
+	if (b.malformed > 0)
+		kr_info("%llu malformed lines forwarded", b.malformed);
+	if (b.dropped > 0)
+		kr_info("%llu records dropped, all reported by gap records",
+		    b.dropped);
+	batcher_free(&b);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct setting batch = { NULL, "batch-size", "logStreaming.batchSize",
+	    "KERUTA_LOG_BATCH_SIZE", "10" };
+	struct setting buffer = { NULL, "buffer-size",
+	    "logStreaming.bufferSize", "KERUTA_LOG_BUFFER_SIZE", "1000" };
+	struct setting flush = { NULL, "flush-interval",
+	    "logStreaming.flushInterval", "KERUTA_LOG_FLUSH_INTERVAL", "1s" };
+	struct setting linger = { NULL, "linger", NULL, NULL, "5ms" };
+	struct setting maxb = { NULL, "max-bytes", NULL, NULL, "1M" };
+	struct setting rate = { NULL, "rate", NULL, NULL, "0" };
+	struct setting full = { NULL, "when-full", NULL, NULL, "block" };
+	struct batch_opts o;
+	const char *config = NULL, *v;
+	struct kr_cfg *cfg;
+	char err[512];
+	long long n;
+	int ch, verbosity = KR_V_NORMAL, rc;
+
+	kr_diag_init("keruta-batch");
+	memset(&o, 0, sizeof o);
+	while ((ch = getopt_long(argc, argv, "B:c:hi:l:m:qr:s:t:Vvw:",
+	    longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'B':
+			buffer.flag = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			help();
+			break;
+		case 'i':
+			flush.flag = optarg;
+			break;
+		case 'l':
+			linger.flag = optarg;
+			break;
+		case 'm':
+			maxb.flag = optarg;
+			break;
+		case 'q':
+			verbosity = KR_V_QUIET;
+			break;
+		case 'r':
+			rate.flag = optarg;
+			break;
+		case 's':
+			batch.flag = optarg;
+			break;
+		case 't':
+			o.task_id = optarg;
+			break;
+		case 'V':
+			if (kr_writeall(1, "keruta-batch " KR_VERSION "\n",
+			    sizeof "keruta-batch " KR_VERSION "\n" - 1) == -1)
+				return KR_EX_TEMP;
+			return KR_EX_OK;
+		case 'v':
+			if (verbosity < KR_V_DEBUG)
+				verbosity = verbosity < 0 ? 1 : verbosity + 1;
+			break;
+		case 'w':
+			full.flag = optarg;
+			break;
+		default:
+			kr_usage(USAGE);
+		}
+	}
+	if (optind != argc)
+		kr_usage(USAGE);
+	kr_diag_set_verbosity(verbosity);
+
+	if ((cfg = kr_cfg_load(config, err, sizeof err)) == NULL)
+		kr_die(KR_EX_USAGE, "%s", err);
+	v = setting_get(cfg, &batch);
+	if (kr_parse_ll(v, 1, 1000000, &n) == -1)
+		setting_bad(&batch, v);
+	o.batch_size = (size_t)n;
+	v = setting_get(cfg, &buffer);
+	if (kr_parse_ll(v, 1, 10000000, &n) == -1)
+		setting_bad(&buffer, v);
+	o.buffer_size = (size_t)n;
+	v = setting_get(cfg, &flush);
+	if (kr_parse_duration_ms(v, &o.flush_ms) == -1 ||
+	    o.flush_ms > 86400000LL)
+		setting_bad(&flush, v);
+	v = setting_get(cfg, &linger);
+	if (kr_parse_duration_ms(v, &o.linger_ms) == -1 ||
+	    o.linger_ms > 86400000LL)
+		setting_bad(&linger, v);
+	v = setting_get(cfg, &maxb);
+	if (kr_parse_size(v, 1024, KR_REC_MAX, &o.max_bytes) == -1)
+		setting_bad(&maxb, v);
+	v = setting_get(cfg, &rate);
+	if (kr_parse_ll(v, 0, 1000000000, &n) == -1)
+		setting_bad(&rate, v);
+	o.rate = (double)n;
+	v = setting_get(cfg, &full);
+	if (strcmp(v, "drop") == 0)
+		o.drop = 1;
+	else if (strcmp(v, "block") != 0)
+		setting_bad(&full, v);
+	if (o.task_id == NULL && (o.task_id = getenv("KERUTA_TASK_ID")) !=
+	    NULL && *o.task_id == '\0')
+		o.task_id = NULL;
+	kr_cfg_free(cfg);
+	rc = run(&o);
+	return rc;
+}
