@@ -1,0 +1,142 @@
+/* ship.h: keruta-ship internals shared by its files. */
+#ifndef SHIP_H
+#define SHIP_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "kr_buf.h"
+#include "kr_lr.h"
+
+enum ship_proto { SHIP_WS, SHIP_REST, SHIP_API };
+
+/* Task and run ids: [A-Za-z0-9._-], at most this long. */
+#define SHIP_ID_MAX 128
+
+struct ship_opts {
+	enum ship_proto proto;
+	const char *url;	/* base URL, without the task part */
+	const char *task_id;	/* NULL: from each record */
+	char *token;		/* Bearer token, wiped at exit */
+	char *api_key;		/* X-API-Key, wiped at exit */
+	const char *cacert;
+	int insecure;
+	char *spool;		/* the spool directory */
+	int spool_default;	/* made up by us: removed when empty */
+	long long drain_ms;	/* wait for acks after EOF */
+	long long timeout_ms;	/* one request, or ack silence on ws */
+	long long reconnect_ms;	/* backoff cap */
+	int retry_count;	/* tries for permanent-looking errors */
+	size_t spool_max;	/* stop reading stdin past this many bytes */
+	size_t seg_max;		/* rotate spool segments at this size */
+	size_t frame_recs;	/* records per frame or POST */
+	size_t frame_bytes;
+	size_t window_frames;	/* frames in flight */
+	size_t window_bytes;
+	size_t body_pre;	/* headroom before a frame body (LWS_PRE) */
+};
+
+/* What a frame holds of one run: its highest seq. */
+struct ship_frun {
+	char id[SHIP_ID_MAX + 1];
+	unsigned long long max;
+};
+
+/*
+ * A frame: consecutive spooled records of one task, sent as one ws
+ * message or one POST, from spool position (seg, start) to (seg, end).
+ */
+struct ship_frame {
+	struct ship_frame *next;
+	unsigned long long seg;
+	off_t start, end;
+	size_t nrec;
+	char task[SHIP_ID_MAX + 1];
+	struct ship_frun *runs;
+	size_t nruns;
+	struct kr_buf raw;	/* the records, one JSON text a line */
+	char *body;		/* what goes on the wire (body_pre in front) */
+	size_t len;
+	int sent, done;
+};
+
+/* The acked seq of a run, from acks and resume answers. */
+struct ship_run {
+	char id[SHIP_ID_MAX + 1];
+	unsigned long long acked;
+};
+
+struct ship {
+	struct ship_opts *o;
+	/* spool */
+	int lockfd, wfd, rfd, rejfd, ackfd;
+	unsigned long long wseg, rseg;	/* segment written; open in rfd */
+	off_t wsize;
+	unsigned long long aseg, cseg;	/* acked up to; next frame from */
+	off_t aoff, coff;
+	unsigned long long sseg;	/* one record a frame until (sseg, send) */
+	off_t send;
+	int ack_dirty;
+	long long ack_saved_ns;
+	struct kr_buf out;		/* spool lines not yet written */
+	struct kr_buf rbuf;		/* frame reading */
+	unsigned long long spool_bytes;	/* not yet acked, on disk */
+	/* stdin */
+	struct kr_lr lr;
+	int eof;
+	char last_task[SHIP_ID_MAX + 1];
+	char ship_run[33];		/* runId for records without one */
+	unsigned long long ship_seq;
+	/* in flight */
+	struct ship_frame *head, *tail;
+	size_t nframes, wbytes;
+	struct ship_run *runs;
+	size_t nruns;
+	/* counts */
+	unsigned long long n_read, n_acked, n_pending, n_rejected, n_resumed;
+	int dead;			/* delivery given up */
+	long long drain_at;		/* deadline after EOF, ns; 0: none */
+};
+
+extern volatile sig_atomic_t ship_signalled;
+
+/* ship_spool.c */
+void ship_spool_open(struct ship *s);
+void ship_spool_close(struct ship *s);
+/*
+ * One read from stdin; its complete lines go to the spool. 1 when bytes
+ * came, 0 at EOF (s->eof set), -1 when nothing was ready.
+ */
+int ship_ingest(struct ship *s);
+/* Stops reading: what is buffered is spooled, s->eof set. */
+void ship_ingest_end(struct ship *s);
+int ship_spool_full(const struct ship *s);
+/* The next frame to send, put in the window; NULL when none or full. */
+struct ship_frame *ship_frame_next(struct ship *s);
+/* The first frame of the window not yet sent, or NULL. */
+struct ship_frame *ship_frame_unsent(struct ship *s);
+/* A cumulative ack for a run: pops the frames it completes. */
+void ship_ack(struct ship *s, const char *run, size_t runlen,
+    unsigned long long seq);
+/* The frame (at the head of the window) was stored, or rejected. */
+void ship_frame_ok(struct ship *s, struct ship_frame *f);
+void ship_frame_reject(struct ship *s, struct ship_frame *f, int status);
+/* Sends again what is not acked: the window is dropped. */
+void ship_rewind(struct ship *s);
+/* Writes the acked position now, or when last saved long enough ago. */
+void ship_ack_save(struct ship *s, int now);
+/* 1 when stdin is done and nothing is left to deliver. */
+int ship_finished(const struct ship *s);
+
+/* ship_main.c */
+long long ship_backoff_ms(const struct ship_opts *o, int n);
+void ship_check_signals(struct ship *s);
+
+/* ship_rest.c, ship_ws.c: the loops; they return when finished. */
+void ship_rest_run(struct ship *s);
+void ship_ws_run(struct ship *s);
+/* The keruta API form of one record; -1 if it is not a JSON object. */
+int ship_api_body(struct kr_buf *out, const char *json, size_t n);
+
+#endif

@@ -1,0 +1,1025 @@
+/*
+ * ship_spool.c: stdin to the spool, the spool to frames, acks to the
+ * acked position.
+ *
+ * The spool is a directory: segment files "seg.N" (N from 1 up) of lines
+ * "taskId TAB runId TAB seq TAB record-json", appended as records arrive;
+ * "acked" holds the position (segment, offset) before which everything
+ * is stored by the server; "rejected.ndjson" holds the records the server
+ * refused for good; "lock" keeps a second keruta-ship out. Segments are
+ * deleted once wholly acked. Nothing is fsync'ed on the way: a killed
+ * keruta-ship loses nothing (the kernel has the bytes); at exit with
+ * records left, the segments and the position are fsync'ed.
+ */
+#define _DEFAULT_SOURCE		/* realpath */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "kr_diag.h"
+#include "kr_io.h"
+#include "kr_json.h"
+#include "kr_rand.h"
+#include "kr_rec.h"
+#include "kr_time.h"
+#include "ship.h"
+
+#define SHIP_OUT_FLUSH	(256u << 10)
+#define SHIP_ACK_EVERY_NS 200000000LL
+#define SHIP_RUNS_MAX	1024
+#define SHIP_SEQ_MAX	9007199254740992.0	/* 2^53 */
+
+static struct kr_ratelimit rl_bad = KR_RATELIMIT_INIT(5, 10);
+
+static int
+valid_id(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > SHIP_ID_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+pos_lt(unsigned long long sa, off_t oa, unsigned long long sb, off_t ob)
+{
+	return sa < sb || (sa == sb && oa < ob);
+}
+
+static void
+seg_path(const struct ship *s, unsigned long long n, char *p, size_t len)
+{
+	snprintf(p, len, "%s/seg.%llu", s->o->spool, n);
+}
+
+static void
+spool_die(const struct ship *s, const char *what)
+{
+	kr_diesys(KR_EX_TEMP, "unable to %s in spool '%s'", what, s->o->spool);
+}
+
+/* Opens segment n for reading in s->rfd. */
+static int
+open_rseg(struct ship *s, unsigned long long n)
+{
+	char p[4096];
+
+	if (s->rfd != -1 && s->rseg == n)
+		return 0;
+	if (s->rfd != -1)
+		close(s->rfd);
+	seg_path(s, n, p, sizeof p);
+	s->rfd = open(p, O_RDONLY | O_CLOEXEC);
+	s->rseg = n;
+	return s->rfd == -1 ? -1 : 0;
+}
+
+static off_t
+seg_size(struct ship *s, unsigned long long n)
+{
+	struct stat st;
+
+	if (n == s->wseg)
+		return s->wsize;
+	if (open_rseg(s, n) == -1 || fstat(s->rfd, &st) == -1)
+		return -1;
+	return st.st_size;
+}
+
+static void
+open_wseg(struct ship *s, unsigned long long n)
+{
+	char p[4096];
+	struct stat st;
+
+	seg_path(s, n, p, sizeof p);
+	if ((s->wfd = open(p, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) == -1 || fstat(s->wfd, &st) == -1)
+		spool_die(s, "open a segment");
+	s->wseg = n;
+	s->wsize = st.st_size;
+}
+
+/* Cuts a torn last line (a crash in the middle of a write) off. */
+static void
+trim_tail(struct ship *s)
+{
+	char buf[4096];
+	off_t end = s->wsize, at;
+	ssize_t r;
+
+	while (end > 0) {
+		at = end > (off_t)sizeof buf ? end - (off_t)sizeof buf : 0;
+		if ((r = pread(s->wfd, buf, (size_t)(end - at), at)) <= 0)
+			spool_die(s, "read a segment");
+		while (r > 0 && buf[r - 1] != '\n')
+			r--;
+		if (r > 0) {
+			end = at + r;
+			break;
+		}
+		end = at;
+	}
+	if (end != s->wsize) {
+		kr_warn("spool '%s': dropping a torn line of %lld bytes",
+		    s->o->spool, (long long)(s->wsize - end));
+		if (ftruncate(s->wfd, end) == -1)
+			spool_die(s, "truncate a segment");
+		s->wsize = end;
+	}
+}
+
+/* Counts the lines and bytes from the acked position to the end. */
+static void
+count_pending(struct ship *s)
+{
+	char buf[65536];
+	unsigned long long n;
+	off_t off, size;
+	ssize_t r;
+
+	for (n = s->aseg; n <= s->wseg; n++) {
+		if ((size = seg_size(s, n)) == -1)
+			continue;
+		off = n == s->aseg ? s->aoff : 0;
+		if (off > size)
+			off = size;
+		s->spool_bytes += (unsigned long long)(size - off);
+		if (n == s->wseg && open_rseg(s, n) == -1)
+			spool_die(s, "open a segment");
+		while (off < size && (r = pread(s->rfd, buf, sizeof buf,
+		    off)) > 0) {
+			char *p = buf, *e = buf + r;
+
+			while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+				s->n_pending++;
+				p++;
+			}
+			off += r;
+		}
+	}
+}
+
+static void
+read_acked(struct ship *s)
+{
+	char buf[64];
+	unsigned long long seg, off;
+	ssize_t r;
+
+	if ((r = pread(s->ackfd, buf, sizeof buf - 1, 0)) <= 0)
+		return;
+	buf[r] = '\0';
+	if (sscanf(buf, "%llu %llu", &seg, &off) == 2 && seg > 0) {
+		s->aseg = seg;
+		s->aoff = (off_t)off;
+	}
+}
+
+void
+ship_spool_open(struct ship *s)
+{
+	const char *dir = s->o->spool;
+	unsigned long long lo = 0, hi = 0, n;
+	struct dirent *de;
+	struct flock lk;
+	char p[4096], *abs;
+	DIR *d;
+
+	s->rfd = s->wfd = s->rejfd = -1;
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		kr_diesys(KR_EX_TEMP, "unable to create spool '%s'", dir);
+	if (realpath(dir, p) != NULL && (abs = strdup(p)) != NULL) {
+		free(s->o->spool);
+		s->o->spool = abs;
+		dir = abs;
+	}
+	snprintf(p, sizeof p, "%s/lock", dir);
+	if ((s->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		spool_die(s, "create the lock");
+	memset(&lk, 0, sizeof lk);
+	lk.l_type = F_WRLCK;
+	lk.l_whence = SEEK_SET;
+	if (fcntl(s->lockfd, F_SETLK, &lk) == -1)
+		kr_die(KR_EX_TEMP, "spool '%s' is in use by another keruta-ship",
+		    dir);
+	snprintf(p, sizeof p, "%s/acked", dir);
+	if ((s->ackfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		spool_die(s, "open the acked position");
+	if ((d = opendir(dir)) == NULL)
+		spool_die(s, "list the segments");
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+
+		if (strncmp(de->d_name, "seg.", 4) != 0)
+			continue;
+		errno = 0;
+		n = strtoull(de->d_name + 4, &end, 10);
+		if (errno != 0 || *end != '\0' || n == 0)
+			continue;
+		if (lo == 0 || n < lo)
+			lo = n;
+		if (n > hi)
+			hi = n;
+	}
+	closedir(d);
+	s->aseg = lo ? lo : 1;
+	s->aoff = 0;
+	read_acked(s);
+	if (lo != 0 && s->aseg < lo) {
+		s->aseg = lo;
+		s->aoff = 0;
+	}
+	/* Segments wholly before the acked position are done. */
+	for (n = lo; n != 0 && n < s->aseg && n <= hi; n++) {
+		seg_path(s, n, p, sizeof p);
+		(void)unlink(p);
+	}
+	open_wseg(s, hi > s->aseg ? hi : s->aseg);
+	trim_tail(s);
+	if (s->aseg == s->wseg && s->aoff > s->wsize)
+		s->aoff = s->wsize;
+	count_pending(s);
+	s->cseg = s->aseg;
+	s->coff = s->aoff;
+	s->n_resumed = s->n_pending;
+	if (s->n_pending > 0)
+		kr_info("spool '%s': %llu records left from before", dir,
+		    s->n_pending);
+	kr_buf_init(&s->out, SHIP_OUT_FLUSH + KR_REC_MAX + 4 * SHIP_ID_MAX);
+	kr_buf_init(&s->rbuf, KR_REC_MAX + 4 * SHIP_ID_MAX + 64);
+	kr_lr_init(&s->lr, 0, KR_REC_MAX);
+	kr_random_hex(s->ship_run, 8);
+}
+
+static void
+remove_file(struct ship *s, const char *name)
+{
+	char p[4096];
+
+	snprintf(p, sizeof p, "%s/%s", s->o->spool, name);
+	(void)unlink(p);
+}
+
+void
+ship_spool_close(struct ship *s)
+{
+	char p[4096];
+
+	while (s->head != NULL) {
+		struct ship_frame *f = s->head;
+
+		s->head = f->next;
+		kr_buf_free(&f->raw);
+		free(f->body);
+		free(f->runs);
+		free(f);
+	}
+	if (s->n_pending == 0) {
+		unsigned long long n;
+
+		for (n = s->aseg; n <= s->wseg; n++) {
+			seg_path(s, n, p, sizeof p);
+			(void)unlink(p);
+		}
+		remove_file(s, "acked");
+		remove_file(s, "lock");
+		if (s->o->spool_default)
+			(void)rmdir(s->o->spool);
+	} else {
+		ship_ack_save(s, 1);
+		if (fsync(s->wfd) == -1 || fsync(s->ackfd) == -1)
+			kr_warnsys("unable to sync spool '%s'", s->o->spool);
+	}
+	if (s->rfd != -1)
+		close(s->rfd);
+	if (s->rejfd != -1)
+		close(s->rejfd);
+	close(s->wfd);
+	close(s->ackfd);
+	close(s->lockfd);
+	kr_buf_free(&s->out);
+	kr_buf_free(&s->rbuf);
+	kr_lr_free(&s->lr);
+	free(s->runs);
+}
+
+static void
+rotate(struct ship *s)
+{
+	if (fsync(s->wfd) == -1)
+		spool_die(s, "sync a segment");
+	close(s->wfd);
+	open_wseg(s, s->wseg + 1);
+}
+
+static void
+flush_out(struct ship *s)
+{
+	if (s->out.len == 0)
+		return;
+	if (kr_writeall(s->wfd, s->out.s, s->out.len) == -1)
+		spool_die(s, "write a segment");
+	s->wsize += (off_t)s->out.len;
+	s->spool_bytes += s->out.len;
+	s->out.len = 0;
+	if ((size_t)s->wsize >= s->o->seg_max)
+		rotate(s);
+}
+
+/* Appends one spool line. */
+static void
+emit(struct ship *s, const char *task, const char *run,
+    unsigned long long seq, const char *json, size_t n)
+{
+	if (kr_buf_adds(&s->out, task) == -1 ||
+	    kr_buf_addc(&s->out, '\t') == -1 ||
+	    kr_buf_adds(&s->out, run) == -1 ||
+	    kr_buf_addc(&s->out, '\t') == -1 ||
+	    kr_buf_addu64(&s->out, seq) == -1 ||
+	    kr_buf_addc(&s->out, '\t') == -1 ||
+	    kr_buf_add(&s->out, json, n) == -1 ||
+	    kr_buf_addc(&s->out, '\n') == -1)
+		kr_diesys(KR_EX_TEMP, "unable to buffer a record");
+	s->n_read++;
+	s->n_pending++;
+	if (s->out.len >= SHIP_OUT_FLUSH)
+		flush_out(s);
+}
+
+static void
+reject_text(struct ship *s, const char *json, size_t n)
+{
+	char p[4096];
+
+	if (s->rejfd == -1) {
+		snprintf(p, sizeof p, "%s/rejected.ndjson", s->o->spool);
+		if ((s->rejfd = open(p, O_WRONLY | O_CREAT | O_APPEND |
+		    O_CLOEXEC, 0600)) == -1)
+			spool_die(s, "open the rejected file");
+	}
+	if (kr_writeall(s->rejfd, json, n) == -1)
+		spool_die(s, "write the rejected file");
+}
+
+/*
+ * One record: its task, run and seq decide where it goes and how its ack
+ * is known. A record without a usable runId and seq gets ours (the
+ * runId of this keruta-ship and a seq of its own), so that every record
+ * can be acked and deduplicated. span is its exact text when usable.
+ */
+static void
+take_record(struct ship *s, cJSON *r, const char *span, size_t n)
+{
+	const char *task = s->o->task_id, *run;
+	const cJSON *seq;
+	char *text;
+
+	if (task == NULL) {
+		task = kr_rec_get_str(r, "taskId");
+		if (task != NULL && valid_id(task, strlen(task)))
+			memcpy(s->last_task, task, strlen(task) + 1);
+	}
+	if (task == NULL || !valid_id(task, strlen(task))) {
+		if ((text = cJSON_PrintUnformatted(r)) == NULL)
+			kr_die(KR_EX_TEMP, "out of memory");
+		reject_text(s, text, strlen(text));
+		reject_text(s, "\n", 1);
+		cJSON_free(text);
+		s->n_read++;
+		s->n_rejected++;
+		if (kr_ratelimit_ok(&rl_bad))
+			kr_warn("record %llu has no usable taskId and no "
+			    "--task-id was given: set aside in '%s/%s'",
+			    s->n_read, s->o->spool, "rejected.ndjson");
+		return;
+	}
+	run = kr_rec_get_str(r, "runId");
+	seq = cJSON_GetObjectItemCaseSensitive(r, "seq");
+	if (run != NULL && valid_id(run, strlen(run)) && cJSON_IsNumber(seq) &&
+	    seq->valuedouble >= 1 && seq->valuedouble <= SHIP_SEQ_MAX &&
+	    seq->valuedouble == (double)(unsigned long long)seq->valuedouble) {
+		if (span != NULL) {
+			emit(s, task, run, (unsigned long long)seq->valuedouble,
+			    span, n);
+			return;
+		}
+		if ((text = cJSON_PrintUnformatted(r)) == NULL)
+			kr_die(KR_EX_TEMP, "out of memory");
+		emit(s, task, run, (unsigned long long)seq->valuedouble, text,
+		    strlen(text));
+		cJSON_free(text);
+		return;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(r, "runId");
+	cJSON_DeleteItemFromObjectCaseSensitive(r, "seq");
+	s->ship_seq++;
+	if (cJSON_AddStringToObject(r, "runId", s->ship_run) == NULL ||
+	    cJSON_AddNumberToObject(r, "seq", (double)s->ship_seq) == NULL ||
+	    (text = cJSON_PrintUnformatted(r)) == NULL)
+		kr_die(KR_EX_TEMP, "out of memory");
+	emit(s, task, s->ship_run, s->ship_seq, text, strlen(text));
+	cJSON_free(text);
+}
+
+/* A record made by us (wrapped line, gap): parsed and taken. */
+static void
+take_made(struct ship *s, struct kr_buf *b)
+{
+	cJSON *r = kr_rec_parse(b->s, b->len);
+
+	if (r == NULL)
+		kr_die(KR_EX_BUG, "a record made by keruta-ship does not parse");
+	take_record(s, r, NULL, 0);
+	cJSON_Delete(r);
+}
+
+static const char *
+wrap_task(const struct ship *s)
+{
+	if (s->o->task_id != NULL)
+		return s->o->task_id;
+	return s->last_task[0] ? s->last_task : NULL;
+}
+
+static void
+take_wrapped(struct ship *s, const char *line, size_t n)
+{
+	struct kr_buf b = KR_BUF_INIT(4 * (size_t)KR_REC_MAX);
+
+	if (kr_rec_wrap(&b, line, n, wrap_task(s)) == -1)
+		kr_diesys(KR_EX_TEMP, "unable to wrap a line");
+	if (kr_ratelimit_ok(&rl_bad))
+		kr_warn("input record %llu is not a JSON record (%zu bytes): "
+		    "sent as text", s->n_read + 1, n);
+	take_made(s, &b);
+	kr_buf_free(&b);
+}
+
+/*
+ * The spans of the elements of a JSON array text (already parsed by
+ * cJSON, so well formed): their count, at most max.
+ */
+static size_t
+split_array(const char *p, size_t n, const char **sp, size_t *sl, size_t max)
+{
+	size_t i = 0, k = 0, start = 0;
+	int depth = 0, str = 0, esc = 0;
+
+	while (i < n && p[i] != '[')
+		i++;
+	for (i++; i < n; i++) {
+		char c = p[i];
+
+		if (str) {
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"')
+				str = 0;
+			continue;
+		}
+		if (c == '"') {
+			str = 1;
+		} else if (c == '{' || c == '[') {
+			if (depth++ == 0)
+				start = i;
+		} else if (c == '}' || c == ']') {
+			if (depth == 0)
+				break;
+			if (--depth == 0) {
+				if (k == max)
+					return max + 1;
+				sp[k] = p + start;
+				sl[k++] = i + 1 - start;
+			}
+		} else if (depth == 0 && c != ',' && c != ' ' && c != '\t' &&
+		    c != '\r' && c != '\n') {
+			return max + 1;		/* a scalar element */
+		}
+	}
+	return k;
+}
+
+static void
+take_line(struct ship *s, const char *line, size_t n)
+{
+	const char *sp0[64], **sp = sp0;
+	size_t sl0[64], *sl = sl0, i, k, cnt;
+	cJSON *j, *e;
+	int plain = 1;
+
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' ||
+	    line[n - 1] == '\r'))
+		n--;
+	while (n > 0 && (*line == ' ' || *line == '\t')) {
+		line++;
+		n--;
+	}
+	if (n == 0)
+		return;
+	if (kr_utf8_valid(line, n) != n || memchr(line, '\0', n) != NULL ||
+	    (j = cJSON_ParseWithLength(line, n)) == NULL) {
+		take_wrapped(s, line, n);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20) {
+			plain = 0;	/* raw control bytes: print afresh */
+			break;
+		}
+	if (cJSON_IsObject(j)) {
+		take_record(s, j, plain ? line : NULL, n);
+	} else if (cJSON_IsArray(j)) {
+		cnt = (size_t)cJSON_GetArraySize(j);
+		if (plain && cnt > 64 && ((sp = malloc(cnt * sizeof *sp)) ==
+		    NULL || (sl = malloc(cnt * sizeof *sl)) == NULL))
+			kr_die(KR_EX_TEMP, "out of memory");
+		k = plain ? split_array(line, n, sp, sl, cnt) : 0;
+		if (k != cnt)
+			plain = 0;
+		i = 0;
+		cJSON_ArrayForEach(e, j) {
+			if (cJSON_IsObject(e)) {
+				take_record(s, e, plain ? sp[i] : NULL,
+				    plain ? sl[i] : 0);
+			} else {
+				char *t = cJSON_PrintUnformatted(e);
+
+				if (t == NULL)
+					kr_die(KR_EX_TEMP, "out of memory");
+				take_wrapped(s, t, strlen(t));
+				cJSON_free(t);
+			}
+			i++;
+		}
+		if (sp != sp0) {
+			free(sp);
+			free(sl);
+		}
+	} else {
+		take_wrapped(s, line, n);
+	}
+	cJSON_Delete(j);
+}
+
+static void
+take_oversize(struct ship *s, size_t len)
+{
+	struct kr_buf b = KR_BUF_INIT(4096);
+
+	kr_warn("input line %llu is longer than %u bytes (%zu): dropped, "
+	    "a gap record says so", s->n_read + 1, KR_REC_MAX, len);
+	if (kr_rec_gap(&b, wrap_task(s), NULL, 1, "size", 0, 0) == -1)
+		kr_diesys(KR_EX_TEMP, "unable to make a gap record");
+	take_made(s, &b);
+	kr_buf_free(&b);
+}
+
+static void
+drain_lines(struct ship *s)
+{
+	const char *line;
+	size_t len;
+
+	for (;;) {
+		switch (kr_lr_next(&s->lr, &line, &len)) {
+		case KR_LR_LINE:
+		case KR_LR_LAST:
+			take_line(s, line, len);
+			break;
+		case KR_LR_OVERSIZE:
+			take_oversize(s, len);
+			break;
+		default:
+			flush_out(s);
+			return;
+		}
+	}
+}
+
+int
+ship_ingest(struct ship *s)
+{
+	ssize_t r;
+
+	if (s->eof)
+		return 0;
+	r = kr_lr_fill(&s->lr);
+	if (r == -1) {
+		if (errno == EAGAIN)
+			return -1;
+		kr_warnsys("unable to read stdin");
+		s->lr.eof = 1;
+	}
+	drain_lines(s);
+	if (s->lr.eof)
+		s->eof = 1;
+	return s->eof ? 0 : 1;
+}
+
+void
+ship_ingest_end(struct ship *s)
+{
+	if (s->eof)
+		return;
+	s->lr.eof = 1;
+	drain_lines(s);
+	s->eof = 1;
+}
+
+int
+ship_spool_full(const struct ship *s)
+{
+	return s->spool_bytes >= s->o->spool_max;
+}
+
+static unsigned long long
+run_acked(struct ship *s, const char *id)
+{
+	size_t i;
+
+	for (i = s->nruns; i-- > 0;)
+		if (strcmp(s->runs[i].id, id) == 0)
+			return s->runs[i].acked;
+	return 0;
+}
+
+static int
+frame_acked(struct ship *s, const struct ship_frame *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nruns; i++)
+		if (run_acked(s, f->runs[i].id) < f->runs[i].max)
+			return 0;
+	return 1;
+}
+
+static void
+frame_free(struct ship_frame *f)
+{
+	kr_buf_free(&f->raw);
+	free(f->body);
+	free(f->runs);
+	free(f);
+}
+
+/* Pops the done frames at the head: the acked position moves on. */
+static void
+pop_done(struct ship *s)
+{
+	struct ship_frame *f;
+
+	while ((f = s->head) != NULL && f->done) {
+		s->head = f->next;
+		if (s->head == NULL)
+			s->tail = NULL;
+		s->nframes--;
+		s->wbytes -= f->raw.len + f->len;
+		s->n_pending -= f->nrec;
+		s->spool_bytes -= (unsigned long long)(f->end - f->start);
+		if (f->seg != s->aseg) {
+			char p[4096];
+			unsigned long long n;
+
+			for (n = s->aseg; n < f->seg; n++) {
+				seg_path(s, n, p, sizeof p);
+				(void)unlink(p);
+			}
+		}
+		s->aseg = f->seg;
+		s->aoff = f->end;
+		s->ack_dirty = 1;
+		frame_free(f);
+	}
+	ship_ack_save(s, 0);
+}
+
+/*
+ * Reads the spool line at the cursor into rbuf (grown as needed). 1 with
+ * the line, 0 when the spool has nothing more yet.
+ */
+static int
+cursor_avail(struct ship *s, off_t *size)
+{
+	for (;;) {
+		if ((*size = seg_size(s, s->cseg)) == -1) {
+			if (s->cseg >= s->wseg)
+				return 0;
+			s->cseg++;
+			s->coff = 0;
+			continue;
+		}
+		if (s->coff < *size)
+			return 1;
+		if (s->cseg >= s->wseg)
+			return 0;
+		s->cseg++;
+		s->coff = 0;
+	}
+}
+
+static void
+add_run(struct ship_frame *f, const char *id, size_t n,
+    unsigned long long seq)
+{
+	size_t i;
+
+	for (i = 0; i < f->nruns; i++) {
+		if (strlen(f->runs[i].id) == n &&
+		    memcmp(f->runs[i].id, id, n) == 0) {
+			if (seq > f->runs[i].max)
+				f->runs[i].max = seq;
+			return;
+		}
+	}
+	f->runs = realloc(f->runs, (f->nruns + 1) * sizeof *f->runs);
+	if (f->runs == NULL)
+		kr_die(KR_EX_TEMP, "out of memory");
+	memcpy(f->runs[f->nruns].id, id, n);
+	f->runs[f->nruns].id[n] = '\0';
+	f->runs[f->nruns++].max = seq;
+}
+
+/* Makes the wire body of a frame from its raw records. */
+static void
+frame_body(struct ship *s, struct ship_frame *f)
+{
+	size_t pre = s->o->body_pre, n = f->raw.len, i;
+	char *p;
+
+	if (s->o->proto == SHIP_API) {
+		struct kr_buf b = KR_BUF_INIT(8 * (size_t)KR_REC_MAX);
+
+		if (ship_api_body(&b, f->raw.s, n - 1) == -1)
+			kr_die(KR_EX_BUG, "a spooled record does not parse");
+		f->body = b.s;
+		f->len = b.len;
+		return;
+	}
+	if ((f->body = malloc(pre + n + 2)) == NULL)
+		kr_die(KR_EX_TEMP, "out of memory");
+	p = f->body + pre;
+	if (s->o->proto == SHIP_REST) {
+		memcpy(p, f->raw.s, n);
+		f->len = n;
+		return;
+	}
+	p[0] = '[';
+	memcpy(p + 1, f->raw.s, n);
+	for (i = 1; i < n; i++)
+		if (p[i] == '\n')
+			p[i] = ',';
+	p[n] = ']';
+	f->len = n + 1;
+}
+
+struct ship_frame *
+ship_frame_next(struct ship *s)
+{
+	struct ship_frame *f;
+	size_t maxrec = s->o->frame_recs;
+	off_t size, at;
+	ssize_t r;
+	char *p, *e, *nl;
+
+	if (s->nframes >= s->o->window_frames ||
+	    s->wbytes >= s->o->window_bytes)
+		return NULL;
+again:
+	if (!cursor_avail(s, &size))
+		return NULL;
+	if (pos_lt(s->cseg, s->coff, s->sseg, s->send))
+		maxrec = 1;
+	if (open_rseg(s, s->cseg) == -1)
+		spool_die(s, "open a segment");
+	/* Read up to frame_bytes; more when one line is longer. */
+	s->rbuf.len = 0;
+	at = s->coff;
+	for (;;) {
+		size_t want = s->o->frame_bytes;
+
+		if ((off_t)want > size - at)
+			want = (size_t)(size - at);
+		if (want == 0)
+			break;
+		if (kr_buf_reserve(&s->rbuf, want) == -1)
+			kr_diesys(KR_EX_BUG, "a spool line is too long");
+		if ((r = pread(s->rfd, s->rbuf.s + s->rbuf.len, want, at)) <= 0)
+			spool_die(s, "read a segment");
+		s->rbuf.len += (size_t)r;
+		at += r;
+		if (memchr(s->rbuf.s, '\n', s->rbuf.len) != NULL)
+			break;
+	}
+	if ((f = calloc(1, sizeof *f)) == NULL)
+		kr_die(KR_EX_TEMP, "out of memory");
+	kr_buf_init(&f->raw, KR_REC_MAX + s->o->frame_bytes);
+	f->seg = s->cseg;
+	f->start = s->coff;
+	p = s->rbuf.s;
+	e = s->rbuf.s + s->rbuf.len;
+	while (p < e && (nl = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		char *t1, *t2, *t3;
+		unsigned long long seq;
+
+		t1 = memchr(p, '\t', (size_t)(nl - p));
+		t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
+		t3 = t2 ? memchr(t2 + 1, '\t', (size_t)(nl - t2 - 1)) : NULL;
+		if (t3 == NULL || t1 - p > SHIP_ID_MAX ||
+		    t2 - t1 - 1 > SHIP_ID_MAX) {
+			/* Not ours: counted as pending, so it must go. */
+			if (f->nrec > 0)
+				break;
+			kr_warn("spool '%s': skipping a damaged line",
+			    s->o->spool);
+			f->nrec = 1;
+			p = nl + 1;
+			continue;
+		}
+		if (f->nrec > 0 && (strlen(f->task) != (size_t)(t1 - p) ||
+		    memcmp(f->task, p, (size_t)(t1 - p)) != 0))
+			break;
+		if (f->nrec >= maxrec || (f->nrec > 0 && f->raw.len +
+		    (size_t)(nl - t3) > s->o->frame_bytes))
+			break;
+		if (f->nrec == 0) {
+			memcpy(f->task, p, (size_t)(t1 - p));
+			f->task[t1 - p] = '\0';
+		}
+		seq = strtoull(t2 + 1, NULL, 10);
+		add_run(f, t1 + 1, (size_t)(t2 - t1 - 1), seq);
+		if (kr_buf_add(&f->raw, t3 + 1, (size_t)(nl - t3)) == -1)
+			kr_die(KR_EX_TEMP, "out of memory");
+		f->nrec++;
+		p = nl + 1;
+	}
+	if (p == s->rbuf.s) {
+		/* A line without its end: wait for the writer. */
+		frame_free(f);
+		return NULL;
+	}
+	f->end = f->start + (off_t)(p - s->rbuf.s);
+	s->cseg = f->seg;
+	s->coff = f->end;
+	if (s->tail)
+		s->tail->next = f;
+	else
+		s->head = f;
+	s->tail = f;
+	s->nframes++;
+	if (f->raw.len == 0 || (f->nruns > 0 && frame_acked(s, f))) {
+		/* Damaged, or known to be stored already (resume). */
+		f->done = 1;
+		if (f->raw.len > 0)
+			s->n_acked += f->nrec;
+		pop_done(s);
+		goto again;
+	}
+	frame_body(s, f);
+	s->wbytes += f->raw.len + f->len;
+	return f;
+}
+
+struct ship_frame *
+ship_frame_unsent(struct ship *s)
+{
+	struct ship_frame *f;
+
+	for (f = s->head; f != NULL; f = f->next)
+		if (!f->sent && !f->done)
+			return f;
+	return NULL;
+}
+
+void
+ship_ack(struct ship *s, const char *run, size_t runlen,
+    unsigned long long seq)
+{
+	struct ship_frame *f;
+	size_t i;
+
+	if (runlen == 0 || runlen > SHIP_ID_MAX)
+		return;
+	for (i = s->nruns; i-- > 0;)
+		if (strlen(s->runs[i].id) == runlen &&
+		    memcmp(s->runs[i].id, run, runlen) == 0)
+			break;
+	if (i == (size_t)-1) {
+		if (s->nruns == SHIP_RUNS_MAX) {
+			/* Forget the oldest half: at worst, resends. */
+			memmove(s->runs, s->runs + SHIP_RUNS_MAX / 2,
+			    SHIP_RUNS_MAX / 2 * sizeof *s->runs);
+			s->nruns = SHIP_RUNS_MAX / 2;
+		}
+		if (s->nruns == 0 || (s->nruns & (s->nruns - 1)) == 0) {
+			size_t cap = s->nruns ? s->nruns * 2 : 4;
+			struct ship_run *nr = realloc(s->runs,
+			    cap * sizeof *nr);
+
+			if (nr == NULL)
+				kr_die(KR_EX_TEMP, "out of memory");
+			s->runs = nr;
+		}
+		i = s->nruns++;
+		memcpy(s->runs[i].id, run, runlen);
+		s->runs[i].id[runlen] = '\0';
+		s->runs[i].acked = 0;
+	}
+	if (seq <= s->runs[i].acked)
+		return;
+	s->runs[i].acked = seq;
+	for (f = s->head; f != NULL; f = f->next) {
+		if (!f->done && frame_acked(s, f)) {
+			f->done = 1;
+			s->n_acked += f->nrec;
+		}
+	}
+	pop_done(s);
+}
+
+void
+ship_frame_ok(struct ship *s, struct ship_frame *f)
+{
+	if (!f->done) {
+		f->done = 1;
+		s->n_acked += f->nrec;
+	}
+	pop_done(s);
+}
+
+void
+ship_frame_reject(struct ship *s, struct ship_frame *f, int status)
+{
+	if (f->done)
+		return;
+	reject_text(s, f->raw.s, f->raw.len);
+	kr_warn("task '%s': the server refused %zu record%s for good "
+	    "(HTTP %d): set aside in '%s/rejected.ndjson'", f->task, f->nrec,
+	    f->nrec == 1 ? "" : "s", status, s->o->spool);
+	f->done = 1;
+	s->n_rejected += f->nrec;
+	pop_done(s);
+}
+
+void
+ship_rewind(struct ship *s)
+{
+	struct ship_frame *f;
+
+	while ((f = s->head) != NULL) {
+		s->head = f->next;
+		if (f->done)
+			kr_die(KR_EX_BUG, "a done frame was not popped");
+		frame_free(f);
+	}
+	s->tail = NULL;
+	s->nframes = 0;
+	s->wbytes = 0;
+	s->cseg = s->aseg;
+	s->coff = s->aoff;
+}
+
+void
+ship_ack_save(struct ship *s, int now)
+{
+	char buf[64];
+	long long t;
+	int n;
+
+	if (!s->ack_dirty)
+		return;
+	t = kr_mono_ns();
+	if (!now && t - s->ack_saved_ns < SHIP_ACK_EVERY_NS)
+		return;
+	/* Fixed width: one pwrite replaces the old position whole. */
+	n = snprintf(buf, sizeof buf, "%020llu %020llu\n", s->aseg,
+	    (unsigned long long)s->aoff);
+	if (pwrite(s->ackfd, buf, (size_t)n, 0) != n)
+		spool_die(s, "write the acked position");
+	s->ack_dirty = 0;
+	s->ack_saved_ns = t;
+}
+
+int
+ship_finished(const struct ship *s)
+{
+	return s->eof && s->n_pending == 0;
+}
