@@ -33,9 +33,9 @@ check $? "timestamps are RFC 3339 with nanoseconds, in order"
 mkfifo fifo
 cat fifo >piped &
 bg_pid $!
-keruta-capture -- sh -c 'echo first; sleep 20' >fifo &
+keruta-capture -- sh -c 'echo first; sleep 20' >fifo 2>/dev/null &
 bg_pid $!
-keruta-capture -- sh -c 'echo first; sleep 20' >file &
+keruta-capture -- sh -c 'echo first; sleep 20' >file 2>/dev/null &
 bg_pid $!
 wait_for 10 grep -q '"message":"first"' piped
 check $? "a line is written at once into a pipe"

@@ -1,0 +1,112 @@
+#!/bin/sh
+# keruta-capture: exit status, signals, timeouts, stdin, a dead reader.
+. "${0%/*}/lib.sh"
+plan 33
+
+last() { tail -n 1 out | jq -c '.metadata | del(.durationMs)'; }
+first() { head -n 1 out | jq -r .metadata.event; }
+
+keruta-capture -- sh -c 'exit 42' >out
+is "$?" 42 "exit status 42 is passed on"
+is "$(last)" '{"event":"exit","exitCode":42,"signal":null}' "exit record"
+is "$(first)" start "start record first"
+
+keruta-capture -- sh -c 'kill -KILL $$' >out
+is "$?" 137 "killed by SIGKILL: 128 + 9"
+is "$(last)" '{"event":"exit","exitCode":137,"signal":"KILL"}' \
+    "exit record names the signal"
+is "$(tail -n 1 out | jq -r .level)" ERROR "a failed exit is an ERROR record"
+
+# Commands that cannot run.
+keruta-capture -- no-such-command-here >out 2>err
+is "$?" 127 "a missing command: 127"
+is "$(cat err)" "keruta-capture: fatal: 'no-such-command-here': command not found" \
+    "one-line diagnostic"
+is "$(jq -r .metadata.event out | tr '\n' ' ')" "start exit " \
+    "start and exit records still come"
+is "$(last)" '{"event":"exit","exitCode":127,"signal":null,"error":"No such file or directory"}' \
+    "exit record of a missing command"
+printf 'echo hi\n' >noexec
+chmod 0644 noexec
+keruta-capture -- ./noexec >out 2>err
+is "$?" 126 "a file that is not executable: 126"
+is "$(cat err)" "keruta-capture: fatal: unable to execute './noexec': Permission denied" \
+    "one-line diagnostic"
+
+# Signals sent to keruta-capture reach the command's process group.
+cat >trap.sh <<'S'
+trap 'echo "got $1"; exit 7' "$1"
+sleep 30 &
+echo $! >bgpid
+echo ready
+wait
+S
+for sig in TERM INT HUP; do
+	keruta-capture -- sh trap.sh $sig >out 2>err &
+	pid=$!
+	bg_pid $pid
+	wait_for 10 grep -q '"message":"ready"' out
+	kill -$sig $pid
+	wait $pid
+	is "$?" 7 "SIG$sig is forwarded; the command's status is kept"
+	is "$(jq -r 'select(.source == "stdout") | .message' out | tail -n 1)" \
+	    "got $sig" "the command's trap ran"
+done
+is "$(last)" '{"event":"exit","exitCode":7,"signal":null}' \
+    "the exit record is still last"
+# (sh starts "sleep &" with SIGINT ignored: TERM shows the group best.)
+gone() { ! ps -o stat= -p "$1" | grep -q '^[^Z]'; }
+keruta-capture -- sh trap.sh TERM >out 2>err &
+pid=$!
+bg_pid $pid
+wait_for 10 grep -q '"message":"ready"' out
+kill -TERM $pid
+wait $pid
+wait_for 10 gone "$(cat bgpid)"
+check $? "SIGTERM reached the whole process group"
+
+keruta-capture -- sh -c 'echo ready; sleep 30' >out 2>err &
+pid=$!
+bg_pid $pid
+wait_for 10 grep -q '"message":"ready"' out
+kill -TERM $pid
+wait $pid
+is "$?" 143 "a command killed by the forwarded TERM: 143"
+
+# --timeout sends TERM; --kill-after sends KILL to a command that stays.
+keruta-capture --timeout 200ms -- sleep 30 >out 2>err
+is "$?" 143 "--timeout: TERM, 143"
+is "$(last)" '{"event":"exit","exitCode":143,"signal":"TERM","timedOut":true}' \
+    "exit record says it timed out"
+is "$(cat err)" "keruta-capture: warning: the command ran for 200 ms, sending TERM" \
+    "one warning"
+keruta-capture --timeout 100ms --kill-after 300ms -- \
+    sh -c 'trap "" TERM; sleep 30' >out 2>err
+is "$?" 137 "--kill-after: KILL, 137"
+is "$(last)" '{"event":"exit","exitCode":137,"signal":"KILL","timedOut":true}' \
+    "exit record after KILL"
+keruta-capture --timeout 100ms --kill-after 0 -- \
+    sh -c 'trap "echo stays" TERM; sleep 0.5; echo end' >out 2>err
+is "$?" 0 "--kill-after 0: no KILL"
+
+# stdin: inherited, or /dev/null with --no-stdin.
+echo "from stdin" | keruta-capture -- cat >out
+is "$(jq -r 'select(.source == "stdout") | .message' out)" "from stdin" \
+    "stdin is inherited"
+echo "from stdin" | keruta-capture --no-stdin -- cat >out
+is "$(jq -r 'select(.source == "stdout") | .message' out)" "" \
+    "--no-stdin: the command reads /dev/null"
+
+# The reader goes away: the command runs on, one warning, its status.
+{ keruta-capture -- sh -c 'i=0; while [ $i -lt 20000 ]; do echo line $i;
+    i=$((i + 1)); done; echo finished >marker; exit 5' 2>err; echo $? >rc; } |
+    head -n 1 >/dev/null
+is "$(cat rc)" 5 "EPIPE: the command's exit status"
+is "$(cat marker 2>/dev/null)" finished "EPIPE: the command ran to its end"
+is "$(cat err)" "keruta-capture: warning: standard output closed; the command keeps running, its output is discarded" \
+    "EPIPE: one warning"
+
+# Output left open by a background process does not hold the exit back.
+start=$(date +%s)
+keruta-capture -- sh -c 'sleep 20 & echo done' >out
+is "$(( $(date +%s) - start < 10 ))" 1 "a leftover writer does not keep it waiting"
