@@ -1,0 +1,81 @@
+#!/bin/sh
+# keruta-tail --stdin: formatting records, colours, filters, --tee, --last.
+. "${0%/*}/lib.sh"
+plan 24
+
+cat >in.ndjson <<'R'
+{"type":"log","taskId":"t","runId":"r1","seq":1,"timestamp":"2026-11-28T10:15:03.123456789Z","source":"agent","level":"INFO","message":"started: sh s.sh","metadata":{"event":"start","pid":9}}
+{"type":"log","taskId":"t","runId":"r1","seq":2,"timestamp":"2026-11-28T10:15:03.200000000Z","source":"stdout","level":"DEBUG","message":"tab\there"}
+{"type":"log","taskId":"t","runId":"r1","seq":3,"timestamp":"2026-11-28T10:15:03.3Z","source":"stderr","level":"WARN","message":"bell\u0007 esc\u001b[31m"}
+not a record
+{"type":"log","taskId":"t","runId":"r1","seq":4,"timestamp":"2026-11-28T10:15:04Z","source":"stdout","level":"ERROR","message":"ünïcode ✓"}
+{"type":"log","taskId":"t","runId":"r1","seq":5,"timestamp":"2026-11-28T10:15:05.000000001Z","source":"agent","level":"ERROR","message":"","metadata":{"event":"exit","exitCode":7,"signal":null,"durationMs":12}}
+R
+
+cat >want <<'W'
+2026-11-28T10:15:03.123Z agent  INFO  started: sh s.sh
+2026-11-28T10:15:03.200Z stdout DEBUG tab	here
+2026-11-28T10:15:03.3Z stderr WARN  bell? esc?[31m
+not a record
+2026-11-28T10:15:04Z stdout ERROR ünïcode ✓
+2026-11-28T10:15:05.000Z agent  ERROR [exit] exitCode=7 signal=null durationMs=12
+W
+keruta-tail --stdin <in.ndjson >got 2>err
+check $? "exits 0 at the end of input"
+diff_golden want got "time source level message, controls made visible"
+is "$(cat err)" "" "nothing on stderr"
+
+keruta-tail --stdin --exit-code <in.ndjson >/dev/null 2>&1
+is $? 7 "--exit-code: the script's status from the exit record"
+printf '%s\n' '{"source":"agent","level":"ERROR","metadata":{"event":"exit","signal":9}}' |
+    keruta-tail --stdin -e >/dev/null
+is $? 137 "--exit-code: 128 + signal when killed"
+printf '{"message":"x"}\n' | keruta-tail --stdin --exit-code >/dev/null
+is $? 0 "--exit-code without an exit record: 0"
+
+keruta-tail --stdin --color=always <in.ndjson >col
+esc=$(printf '\033')
+sed -n 3p col >line3
+is "$(cat line3)" "${esc}[2m2026-11-28T10:15:03.3Z${esc}[0m stderr ${esc}[33mWARN  bell? esc${esc}[31m${esc}[0m" \
+    "--color=always: WARN line yellow, escapes kept"
+is "$(sed -n 2p col)" "${esc}[2m2026-11-28T10:15:03.200Z${esc}[0m stdout ${esc}[2mDEBUG${esc}[0m tab	here" \
+    "DEBUG level dim"
+keruta-tail --stdin --color=auto <in.ndjson >plain
+diff_golden want plain "--color=auto: plain when piped"
+keruta-tail --stdin --color=never <in.ndjson >plain2
+diff_golden want plain2 "--color=never"
+
+keruta-tail --stdin --level warn <in.ndjson >lv
+is "$(awk '{ printf "%s/%s,", $2, $3 }' lv)" "stderr/WARN,a/record,stdout/ERROR,agent/ERROR," \
+    "--level warn keeps WARN and above (and non-records)"
+keruta-tail --stdin -s agent -s stderr <in.ndjson >src
+is "$(cut -d' ' -f2 src | tr '\n' ,)" "agent,stderr,a,agent," "--source repeated"
+keruta-tail --stdin --source stdout,stderr <in.ndjson >src2
+is "$(grep -c . src2)" 4 "--source with a comma list"
+
+keruta-tail --stdin --json -l error <in.ndjson >js
+grep '"seq":4\|"seq":5' in.ndjson >wantjs
+diff_golden wantjs js "--json prints the records unchanged"
+
+keruta-tail --stdin --tee --last last <in.ndjson >passed 2>view
+diff_golden in.ndjson passed "--tee passes the input on unchanged"
+diff_golden want view "--tee shows the lines on stderr"
+is "$(cat last)" "5 r1" "--last writes seq and runId of the last record"
+
+# A reader that goes away: the input is still read and shown, exit 111.
+seq 1 20000 | sed 's/.*/{"seq":&,"message":"m&"}/' >many
+keruta-tail --stdin --tee <many 2>view2 | head -n 1 >/dev/null
+is $? 0 "pipeline with an early reader"
+keruta-tail --stdin --tee <many 2>view3 | true
+grep -c ' m' view3 >n3
+is "$(cat n3)" 20000 "--tee: every record still shown after the reader left"
+(keruta-tail --stdin --tee <many 2>err4; echo $? >st4) | true
+is "$(cat st4)" 111 "--tee: exit 111 when records could not be passed on"
+grep -q 'records no longer passed on' err4
+check $? "and says so"
+
+keruta-tail --tee x </dev/null 2>err
+is $? 100 "--tee without --stdin: usage error"
+keruta-tail --stdin --color=rainbow </dev/null 2>err
+is $? 100 "bad --color: usage error"
+is "$(keruta-tail --version)" "keruta-tail 0.1.0" "--version"

@@ -1,0 +1,1111 @@
+/*
+ * keruta-tail: print a task's log, then follow it live, like kubectl logs -f.
+ *
+ * Reads the WebSocket subscription /ws/tasks/{id} of keruta-serve (or, with
+ * --stdin, keruta(7) records on standard input). Writes one line per record,
+ * "time source level message", coloured by level on a terminal, or the
+ * records themselves with --json. After a dropped connection it reconnects
+ * and resumes after the last record it printed, so no line is repeated.
+ *
+ * Exits 0 when the task's exit record arrives (with --exit-code: with the
+ * script's own status), 1 when the server refuses the subscription, 100 on
+ * bad usage, 111 when the server cannot be reached (--no-follow) or records
+ * could not be passed on (--tee).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "kr_buf.h"
+#include "kr_cfg.h"
+#include "kr_diag.h"
+#include "kr_io.h"
+#include "kr_json.h"
+#include "kr_level.h"
+#include "kr_lr.h"
+#include "kr_parse.h"
+#include "kr_rec.h"
+
+#define USAGE "keruta-tail [-ehjnqv] [-a seq] [-c file] [-l level] " \
+	"[-s source] [-t token] [-u url]\n" \
+	"    [--color when] [--exit-code] [--json] [--no-follow] " \
+	"[--stdin [--tee] [--last file]] [task-id]"
+
+#define DEFAULT_URL "ws://127.0.0.1:8080"
+#define SRC_STDOUT 1u
+#define SRC_STDERR 2u
+#define SRC_AGENT 4u
+#define SRC_OTHER 8u
+#define SRC_ALL (SRC_STDOUT | SRC_STDERR | SRC_AGENT | SRC_OTHER)
+/* Give up after this many failed connections in a row (--no-follow). */
+#define NOFOLLOW_TRIES 3
+/* Without an end-of-history message, --no-follow ends after this idle time. */
+#define NOFOLLOW_IDLE_US (1500 * LWS_US_PER_MS)
+/*
+ * An exit record ends the run unless another record follows this soon (a
+ * rerun of the task, still in the history being sent).
+ */
+#define EXIT_GRACE_US (300 * LWS_US_PER_MS)
+
+struct tail_opts {
+	const char *url, *token, *apikey, *task, *config, *last;
+	unsigned levels;	/* bit (1 << level) for each level shown */
+	unsigned sources;
+	long long after;
+	int follow, json, exit_code, color, from_stdin, tee;
+};
+
+struct tail {
+	struct tail_opts *o;
+	struct lws_context *ctx;
+	struct lws *wsi;
+	lws_sorted_usec_list_t sul_retry, sul_idle, sul_exit;
+	char host[256], path[1024], proto[16];
+	int port, tls;
+	struct kr_buf frame;	/* the WebSocket message being reassembled */
+	struct kr_buf out;	/* formatted lines not yet written */
+	struct kr_buf sub;	/* LWS_PRE bytes, then the subscribe message */
+	long long cursor;	/* last record printed: its server id or seq */
+	char run[128];		/* runId of that record, when seq is the cursor */
+	int have_cursor, by_id;
+	int subscribed, sent_sub, done, status, fails, warned_down;
+	int exit_seen;		/* the newest record is an exit record */
+	int exit_status;
+	unsigned long printed;
+};
+
+static const char *level_color[KR_NLEVELS] = {
+	"\033[2m", "\033[2m", "\033[32m", "\033[33m", "\033[31m", "\033[1;31m"
+};
+
+static const struct option longopts[] = {
+	{ "after", required_argument, NULL, 'a' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "color", required_argument, NULL, 'C' },
+	{ "exit-code", no_argument, NULL, 'e' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "last", required_argument, NULL, 'L' },
+	{ "level", required_argument, NULL, 'l' },
+	{ "no-follow", no_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "source", required_argument, NULL, 's' },
+	{ "stdin", no_argument, NULL, 'S' },
+	{ "tee", no_argument, NULL, 'T' },
+	{ "token", required_argument, NULL, 't' },
+	{ "url", required_argument, NULL, 'u' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+help(void)
+{
+	printf("usage: %s\n\n"
+	    "Print a task's log from keruta-serve, then follow it live.\n\n"
+	    "  -a, --after seq       start after this record cursor\n"
+	    "  -c, --config file     YAML configuration (default "
+	    "$KERUTA_CONFIG)\n"
+	    "      --color when      colour by level: auto, always, never\n"
+	    "  -e, --exit-code       exit with the script's exit status\n"
+	    "  -h, --help            print this help and exit\n"
+	    "  -j, --json            print the records as NDJSON\n"
+	    "      --last file       with --stdin: at the end, write \"seq runId\" "
+	    "of the\n"
+	    "                        last record to file\n"
+	    "  -l, --level level     show this level and above\n"
+	    "  -n, --no-follow       print the history and exit\n"
+	    "  -q, --quiet           print fatal errors only\n"
+	    "  -s, --source source   show only stdout, stderr or agent "
+	    "(repeatable)\n"
+	    "      --stdin           format records read from standard input\n"
+	    "      --tee             with --stdin: pass the records on to "
+	    "standard\n"
+	    "                        output, print the lines on standard "
+	    "error\n"
+	    "  -t, --token token     bearer token (default "
+	    "$KERUTA_AUTH_TOKEN)\n"
+	    "  -u, --url url         WebSocket base URL (default "
+	    "$KERUTA_WEBSOCKET_URL,\n"
+	    "                        else " DEFAULT_URL ")\n"
+	    "  -v, --verbose         more messages (-vv: debug)\n"
+	    "      --version         print the version and exit\n", USAGE);
+	exit(KR_EX_OK);
+}
+
+static unsigned
+source_bit(const char *s)
+{
+	if (s == NULL)
+		return SRC_OTHER;
+	if (strcmp(s, "stdout") == 0)
+		return SRC_STDOUT;
+	if (strcmp(s, "stderr") == 0)
+		return SRC_STDERR;
+	if (strcmp(s, "agent") == 0)
+		return SRC_AGENT;
+	return SRC_OTHER;
+}
+
+/* "stdout,stderr" or one name; adds to *bits. -1 on an unknown name. */
+static int
+parse_sources(const char *arg, unsigned *bits)
+{
+	const char *p = arg, *e;
+	char name[16];
+
+	for (;;) {
+		size_t n;
+
+		e = strchr(p, ',');
+		n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 0 || n >= sizeof name)
+			return -1;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (source_bit(name) == SRC_OTHER)
+			return -1;
+		*bits |= source_bit(name);
+		if (e == NULL)
+			return 0;
+		p = e + 1;
+	}
+}
+
+/* Output: buffered, written when a batch of input has been handled. */
+static int
+out_flush(struct kr_buf *b, int fd)
+{
+	int r = 0;
+
+	if (b->len > 0)
+		r = kr_writeall(fd, b->s, b->len);
+	b->len = 0;
+	return r;
+}
+
+/* Appends the message text, control characters made harmless. */
+static void
+add_text(struct kr_buf *b, const char *s, size_t n, int color)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 0x20 && c != 0x7f) || c == '\t' ||
+		    (c == 0x1b && color))
+			continue;
+		kr_buf_add(b, s + start, i - start);
+		kr_buf_addc(b, '?');
+		start = i + 1;
+	}
+	kr_buf_add(b, s + start, n - start);
+}
+
+/* "2026-11-28T10:15:03.123456789Z" becomes "2026-11-28T10:15:03.123Z". */
+static void
+add_time(struct kr_buf *b, const char *ts)
+{
+	const char *dot, *end;
+
+	if (ts == NULL) {
+		kr_buf_adds(b, "-");
+		return;
+	}
+	if ((dot = strchr(ts, '.')) == NULL) {
+		add_text(b, ts, strlen(ts), 0);
+		return;
+	}
+	for (end = dot + 1; *end >= '0' && *end <= '9'; end++)
+		;
+	add_text(b, ts, (size_t)(dot - ts), 0);
+	kr_buf_add(b, dot, end - dot > 4 ? 4 : (size_t)(end - dot));
+	add_text(b, end, strlen(end), 0);
+}
+
+/* An agent event without a message: "[exit] exitCode=3 durationMs=12". */
+static void
+add_event(struct kr_buf *b, const cJSON *meta)
+{
+	const cJSON *it;
+	const char *ev = kr_rec_get_str(meta, "event");
+
+	kr_buf_printf(b, "[%s]", ev);
+	cJSON_ArrayForEach(it, meta) {
+		if (it->string == NULL || strcmp(it->string, "event") == 0)
+			continue;
+		kr_buf_addc(b, ' ');
+		add_text(b, it->string, strlen(it->string), 0);
+		kr_buf_addc(b, '=');
+		if (cJSON_IsString(it))
+			add_text(b, it->valuestring, strlen(it->valuestring),
+			    0);
+		else {
+			char *s = cJSON_PrintUnformatted(it);
+
+			if (s != NULL)
+				add_text(b, s, strlen(s), 0);
+			cJSON_free(s);
+		}
+	}
+}
+
+/* One display line for a record. */
+static void
+format_record(struct kr_buf *b, const cJSON *r, int color)
+{
+	const char *src = kr_rec_get_str(r, "source");
+	const char *lvs = kr_rec_get_str(r, "level");
+	const char *msg = kr_rec_get_str(r, "message");
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(r, "metadata");
+	int lv = lvs ? kr_level_parse(lvs, strlen(lvs)) : -1;
+
+	if (color)
+		kr_buf_adds(b, "\033[2m");
+	add_time(b, kr_rec_get_str(r, "timestamp"));
+	if (color)
+		kr_buf_adds(b, "\033[0m");
+	kr_buf_addc(b, ' ');
+	if (src == NULL)
+		src = "-";
+	add_text(b, src, strlen(src), 0);
+	if (strlen(src) < 6)
+		kr_buf_add(b, "      ", 6 - strlen(src));
+	kr_buf_addc(b, ' ');
+	if (color && lv >= 0)
+		kr_buf_adds(b, level_color[lv]);
+	if (lv >= 0)
+		kr_buf_printf(b, "%-5s", kr_level_name(lv));
+	else
+		kr_buf_adds(b, "-    ");
+	if (color && lv >= 0 && lv < KR_WARN)
+		kr_buf_adds(b, "\033[0m");
+	if (msg != NULL && *msg != '\0') {
+		kr_buf_addc(b, ' ');
+		add_text(b, msg, strlen(msg), color);
+	} else if (cJSON_IsObject(meta) && kr_rec_get_str(meta, "event")) {
+		kr_buf_addc(b, ' ');
+		add_event(b, meta);
+	}
+	if (color && lv >= KR_WARN)
+		kr_buf_adds(b, "\033[0m");
+	kr_buf_addc(b, '\n');
+}
+
+static int
+is_exit_record(const cJSON *r, int *status)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(r, "metadata");
+	const char *src = kr_rec_get_str(r, "source");
+	const cJSON *sig;
+	long long code;
+
+	if (src == NULL || strcmp(src, "agent") != 0 || !cJSON_IsObject(meta))
+		return 0;
+	if (kr_rec_get_str(meta, "event") == NULL ||
+	    strcmp(kr_rec_get_str(meta, "event"), "exit") != 0)
+		return 0;
+	code = kr_rec_get_int(meta, "exitCode", -1);
+	sig = cJSON_GetObjectItemCaseSensitive(meta, "signal");
+	if (code >= 0 && code <= 255)
+		*status = (int)code;
+	else if (cJSON_IsNumber(sig) && sig->valuedouble > 0 &&
+	    sig->valuedouble < 128)
+		*status = 128 + (int)sig->valuedouble;
+	else
+		*status = KR_EX_FAIL;
+	return 1;
+}
+
+/* Whether the options let this record through. */
+static int
+wanted(const struct tail_opts *o, const cJSON *r)
+{
+	const char *lvs = kr_rec_get_str(r, "level");
+	int lv = lvs ? kr_level_parse(lvs, strlen(lvs)) : -1;
+
+	if (!(o->sources & source_bit(kr_rec_get_str(r, "source"))))
+		return 0;
+	if (lv >= 0 && !(o->levels & (1u << lv)))
+		return 0;
+	return 1;
+}
+
+/* --last: "seq runId" of the last record, for a record to follow it. */
+static int
+write_last(const char *path, long long seq, const char *run)
+{
+	FILE *f;
+	int r;
+
+	if ((f = fopen(path, "w")) == NULL) {
+		kr_warnsys("unable to open '%s'", path);
+		return -1;
+	}
+	r = fprintf(f, "%lld %s\n", seq, run);
+	if (fclose(f) == EOF || r < 0) {
+		kr_warnsys("unable to write '%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * --stdin: records in, lines out (to stderr with --tee, the records then
+ * going on to stdout unchanged).
+ */
+static int
+run_stdin(struct tail_opts *o)
+{
+	struct kr_buf view = KR_BUF_INIT(KR_REC_MAX * 2);
+	struct kr_buf pass = KR_BUF_INIT(KR_REC_MAX * 2);
+	struct kr_lr lr;
+	const char *line;
+	size_t len;
+	int view_fd = o->tee ? 2 : 1, pass_ok = 1, status = KR_EX_OK;
+	int code = -1;
+	long long seq = -1;
+	char run[256] = "";
+	enum kr_lr_kind k;
+
+	kr_lr_init(&lr, 0, KR_REC_MAX);
+	for (;;) {
+		k = kr_lr_next(&lr, &line, &len);
+		if (k == KR_LR_NONE) {
+			if (pass_ok && out_flush(&pass, 1) == -1) {
+				if (errno != EPIPE)
+					kr_warnsys("unable to write records");
+				else
+					kr_warn("records no longer passed on: "
+					    "the reader went away");
+				pass_ok = 0;
+				status = KR_EX_TEMP;
+			}
+			pass.len = 0;
+			if (view_fd >= 0 && out_flush(&view, view_fd) == -1) {
+				/* The screen went away; keep passing. */
+				if (!o->tee)
+					break;
+				view_fd = -1;
+			}
+			view.len = 0;
+			if (kr_lr_fill(&lr) == -1) {
+				kr_warnsys("unable to read standard input");
+				status = KR_EX_TEMP;
+				break;
+			}
+			continue;
+		}
+		if (k == KR_LR_EOF)
+			break;
+		if (k == KR_LR_OVERSIZE) {
+			kr_warn("record of %zu bytes dropped: over the limit",
+			    len);
+			if (o->tee)
+				kr_rec_gap(&pass, o->task, NULL, 1, "size", 0,
+				    0);
+			continue;
+		}
+		if (o->tee) {
+			kr_buf_add(&pass, line, len);
+			kr_buf_addc(&pass, '\n');
+		}
+		{
+			cJSON *r = kr_rec_parse(line, len);
+
+			if (r == NULL) {
+				if (!o->json) {
+					add_text(&view, line, len, 0);
+					kr_buf_addc(&view, '\n');
+				}
+				continue;
+			}
+			if (wanted(o, r)) {
+				if (o->json) {
+					kr_buf_add(&view, line, len);
+					kr_buf_addc(&view, '\n');
+				} else
+					format_record(&view, r, o->color);
+			}
+			is_exit_record(r, &code);
+			if (kr_rec_get_int(r, "seq", -1) > 0) {
+				const char *rid = kr_rec_get_str(r, "runId");
+
+				seq = kr_rec_get_int(r, "seq", -1);
+				snprintf(run, sizeof run, "%s", rid ? rid : "-");
+			}
+			cJSON_Delete(r);
+		}
+	}
+	if (pass_ok && out_flush(&pass, 1) == -1)
+		status = KR_EX_TEMP;
+	if (view_fd >= 0)
+		out_flush(&view, view_fd);
+	if (o->last != NULL && seq > 0 && write_last(o->last, seq, run) == -1)
+		status = KR_EX_TEMP;
+	kr_lr_free(&lr);
+	kr_buf_free(&view);
+	kr_buf_free(&pass);
+	if (status == KR_EX_OK && o->exit_code && code >= 0)
+		status = code;
+	return status;
+}
+
+/* The WebSocket client. */
+
+static void connect_now(lws_sorted_usec_list_t *sul);
+
+static void
+stop(struct tail *t, int status)
+{
+	t->done = 1;
+	t->status = status;
+	lws_cancel_service(t->ctx);
+}
+
+static void
+schedule_retry(struct tail *t)
+{
+	static const unsigned backoff_ms[] = { 100, 250, 500, 1000, 2000,
+	    3000 };
+	unsigned n = sizeof backoff_ms / sizeof backoff_ms[0];
+	unsigned i = t->fails > 0 ? (unsigned)t->fails - 1 : 0;
+
+	t->wsi = NULL;
+	if (t->done)
+		return;
+	if (!t->o->follow && t->fails >= NOFOLLOW_TRIES) {
+		kr_warn("unable to reach '%s://%s:%d'", t->proto, t->host,
+		    t->port);
+		stop(t, KR_EX_TEMP);
+		return;
+	}
+	lws_sul_schedule(t->ctx, 0, &t->sul_retry, connect_now,
+	    (lws_usec_t)backoff_ms[i < n ? i : n - 1] * LWS_US_PER_MS);
+}
+
+static void
+connect_now(lws_sorted_usec_list_t *sul)
+{
+	struct tail *t = lws_container_of(sul, struct tail, sul_retry);
+	struct lws_client_connect_info i;
+
+	memset(&i, 0, sizeof i);
+	i.context = t->ctx;
+	i.address = t->host;
+	i.port = t->port;
+	i.path = t->path;
+	i.host = t->host;
+	i.origin = t->host;
+	i.ssl_connection = t->tls ? LCCSCF_USE_SSL : 0;
+	i.local_protocol_name = "keruta-tail";
+	i.pwsi = &t->wsi;
+	i.userdata = t;
+	t->subscribed = 0;
+	t->sent_sub = 0;
+	t->frame.len = 0;
+	kr_debug("connecting to '%s://%s:%d%s'", t->proto, t->host, t->port,
+	    t->path);
+	if (lws_client_connect_via_info(&i) == NULL && t->wsi == NULL) {
+		t->fails++;
+		schedule_retry(t);
+	}
+}
+
+/* The subscribe message, with the cursor of the last printed record. */
+static void
+build_subscribe(struct tail *t)
+{
+	struct kr_buf *b = &t->sub;
+	int l, first = 1;
+
+	b->len = 0;
+	kr_buf_reserve(b, LWS_PRE);
+	memset(b->s, 0, LWS_PRE);
+	b->len = LWS_PRE;
+	kr_buf_adds(b, "{\"type\":\"subscribe\",\"taskId\":\"");
+	kr_json_escape_utf8(b, t->o->task, strlen(t->o->task));
+	kr_buf_adds(b, "\",\"options\":{");
+	if ((t->o->sources & SRC_ALL) != SRC_ALL) {
+		kr_buf_adds(b, "\"sources\":[");
+		if (t->o->sources & SRC_STDOUT)
+			kr_buf_printf(b, "%s\"stdout\"", first ? "" : ","),
+			    first = 0;
+		if (t->o->sources & SRC_STDERR)
+			kr_buf_printf(b, "%s\"stderr\"", first ? "" : ","),
+			    first = 0;
+		if (t->o->sources & SRC_AGENT)
+			kr_buf_printf(b, "%s\"agent\"", first ? "" : ","),
+			    first = 0;
+		kr_buf_adds(b, "],");
+	}
+	if (t->o->levels != (1u << KR_NLEVELS) - 1) {
+		kr_buf_adds(b, "\"levels\":[");
+		first = 1;
+		for (l = 0; l < KR_NLEVELS; l++) {
+			if (!(t->o->levels & (1u << l)))
+				continue;
+			kr_buf_printf(b, "%s\"%s\"", first ? "" : ",",
+			    kr_level_name(l));
+			first = 0;
+		}
+		kr_buf_adds(b, "],");
+	}
+	kr_buf_printf(b, "\"realtime\":%s", t->o->follow ? "true" : "false");
+	if (t->have_cursor)
+		kr_buf_printf(b, ",\"after\":%lld", t->cursor);
+	kr_buf_adds(b, "}}");
+}
+
+/* With --no-follow and no end-of-history message: end when quiet. */
+static void
+idle_done(lws_sorted_usec_list_t *sul)
+{
+	struct tail *t = lws_container_of(sul, struct tail, sul_idle);
+
+	stop(t, KR_EX_OK);
+}
+
+static void
+got_record(struct tail *t, const cJSON *r, const char *raw, size_t rawlen)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+	const char *run = kr_rec_get_str(r, "runId");
+	long long cur;
+	int by_id, status;
+
+	/* The server's id orders a task's records; seq only within a run. */
+	by_id = cJSON_IsNumber(id);
+	cur = by_id ? (long long)id->valuedouble :
+	    kr_rec_get_int(r, "seq", -1);
+	if (cur >= 0 && t->have_cursor && by_id == t->by_id &&
+	    cur <= t->cursor &&
+	    (by_id || (run != NULL && strcmp(run, t->run) == 0)))
+		return;		/* already printed before a reconnect */
+	if (cur >= 0) {
+		t->cursor = cur;
+		t->have_cursor = 1;
+		t->by_id = by_id;
+		snprintf(t->run, sizeof t->run, "%s", run ? run : "");
+	}
+	if (wanted(t->o, r)) {
+		if (t->o->json) {
+			kr_buf_add(&t->out, raw, rawlen);
+			kr_buf_addc(&t->out, '\n');
+		} else
+			format_record(&t->out, r, t->o->color);
+		t->printed++;
+	}
+	if (is_exit_record(r, &status)) {
+		t->exit_seen = 1;
+		t->exit_status = status;
+	} else
+		t->exit_seen = 0;
+}
+
+static void
+exit_now(struct tail *t)
+{
+	stop(t, t->o->exit_code ? t->exit_status : KR_EX_OK);
+}
+
+static void
+exit_grace_over(lws_sorted_usec_list_t *sul)
+{
+	exit_now(lws_container_of(sul, struct tail, sul_exit));
+}
+
+/*
+ * Following, the task's exit record ends the run: at once when the server
+ * said the history is complete, else when no other record follows soon.
+ */
+static void
+maybe_finish(struct tail *t, int history_done)
+{
+	if (!t->o->follow) {
+		if (history_done)
+			stop(t, KR_EX_OK);
+		return;
+	}
+	if (!t->exit_seen)
+		lws_sul_cancel(&t->sul_exit);
+	else if (history_done)
+		exit_now(t);
+	else
+		lws_sul_schedule(t->ctx, 0, &t->sul_exit, exit_grace_over,
+		    EXIT_GRACE_US);
+}
+
+static void
+got_message(struct tail *t, const char *s, size_t n)
+{
+	cJSON *j = cJSON_ParseWithLength(s, n);
+	const char *type;
+	const cJSON *it;
+
+	if (j == NULL) {
+		kr_warn("malformed message of %zu bytes from the server", n);
+		return;
+	}
+	if (cJSON_IsArray(j)) {
+		cJSON_ArrayForEach(it, j) {
+			char *txt;
+
+			if (!cJSON_IsObject(it))
+				continue;
+			txt = cJSON_PrintUnformatted(it);
+			if (txt != NULL)
+				got_record(t, it, txt, strlen(txt));
+			cJSON_free(txt);
+		}
+		maybe_finish(t, t->subscribed > 1);
+		goto out;
+	}
+	type = kr_rec_get_str(j, "type");
+	if (type == NULL || strcmp(type, "log") == 0) {
+		/* A frame is one line: keep it as the record's text. */
+		if (memchr(s, '\n', n) == NULL)
+			got_record(t, j, s, n);
+		else {
+			char *txt = cJSON_PrintUnformatted(j);
+
+			if (txt != NULL)
+				got_record(t, j, txt, strlen(txt));
+			cJSON_free(txt);
+		}
+		maybe_finish(t, t->subscribed > 1);
+	} else if (strcmp(type, "subscribed") == 0) {
+		t->subscribed = 1;
+		t->fails = 0;
+		t->warned_down = 0;
+		kr_debug("subscribed to task '%s'", t->o->task);
+	} else if (strcmp(type, "history") == 0 ||
+	    strcmp(type, "history_end") == 0 ||
+	    strcmp(type, "historyEnd") == 0 || strcmp(type, "live") == 0) {
+		/* The stored history has been sent; live records follow. */
+		t->subscribed = 2;
+		lws_sul_cancel(&t->sul_idle);
+		maybe_finish(t, 1);
+	} else if (strcmp(type, "error") == 0) {
+		const char *msg = kr_rec_get_str(j, "message");
+		const char *code = kr_rec_get_str(j, "code");
+
+		kr_warn("server error%s%s%s%s", code ? " '" : "",
+		    code ? code : "", code ? "'" : "",
+		    msg ? ": see the message below" : "");
+		if (msg != NULL)
+			kr_warn("server says: %s", msg);
+		if (!t->subscribed)
+			stop(t, KR_EX_FAIL);
+	} else
+		kr_debug("ignored a '%s' message", type);
+out:
+	cJSON_Delete(j);
+	if (!t->o->follow && !t->done && t->subscribed < 2)
+		lws_sul_schedule(t->ctx, 0, &t->sul_idle, idle_done,
+		    NOFOLLOW_IDLE_US);
+	if (out_flush(&t->out, 1) == -1) {
+		if (errno != EPIPE)
+			kr_warnsys("unable to write to standard output");
+		stop(t, errno == EPIPE ? KR_EX_OK : KR_EX_TEMP);
+	}
+}
+
+static int
+callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct tail *t = lws_context_user(lws_get_context(wsi));
+	int code;
+
+	(void)user;
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+		unsigned char **p = in, *end = *p + len;
+		char hdr[8192];
+
+		if (t->o->token != NULL) {
+			int n = snprintf(hdr, sizeof hdr, "Bearer %s",
+			    t->o->token);
+
+			if (n < 0 || (size_t)n >= sizeof hdr ||
+			    lws_add_http_header_by_token(wsi,
+			    WSI_TOKEN_HTTP_AUTHORIZATION, (unsigned char *)hdr,
+			    n, p, end))
+				return -1;
+		}
+		if (t->o->apikey != NULL && lws_add_http_header_by_name(wsi,
+		    (const unsigned char *)"x-api-key:",
+		    (const unsigned char *)t->o->apikey,
+		    (int)strlen(t->o->apikey), p, end))
+			return -1;
+		break;
+	}
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		kr_debug("connected");
+		build_subscribe(t);
+		lws_callback_on_writable(wsi);
+		break;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		if (t->sent_sub)
+			break;
+		t->sent_sub = 1;
+		if (lws_write(wsi, (unsigned char *)t->sub.s + LWS_PRE,
+		    t->sub.len - LWS_PRE, LWS_WRITE_TEXT) <
+		    (int)(t->sub.len - LWS_PRE))
+			return -1;
+		if (!t->o->follow)
+			lws_sul_schedule(t->ctx, 0, &t->sul_idle, idle_done,
+			    NOFOLLOW_IDLE_US);
+		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (kr_buf_add(&t->frame, in, len) == -1) {
+			kr_warn("message from the server over %zu bytes: "
+			    "dropped", t->frame.max);
+			t->frame.len = 0;
+			t->frame.max = 0;	/* skip to the end of it */
+		}
+		if (!lws_is_final_fragment(wsi))
+			break;
+		if (t->frame.max != 0)
+			got_message(t, t->frame.s, t->frame.len);
+		t->frame.len = 0;
+		t->frame.max = KR_REC_MAX + 4096;
+		if (t->done)
+			return -1;
+		break;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		code = lws_http_client_http_response(wsi);
+		if (code == 401 || code == 403) {
+			kr_warn("the server refused the token: HTTP %d", code);
+			stop(t, KR_EX_FAIL);
+			break;
+		}
+		if (code == 404 || code == 400) {
+			kr_warn("the server has no such endpoint '%s': HTTP %d",
+			    t->path, code);
+			stop(t, KR_EX_FAIL);
+			break;
+		}
+		t->fails++;
+		if (t->o->follow && !t->warned_down) {
+			kr_warn("unable to connect to '%s://%s:%d': %s; "
+			    "retrying", t->proto, t->host, t->port,
+			    in ? (char *)in : "error");
+			t->warned_down = 1;
+		} else
+			kr_debug("connection failed: %s",
+			    in ? (char *)in : "error");
+		schedule_retry(t);
+		break;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		if (t->done)
+			break;
+		if (!t->o->follow && t->subscribed) {
+			/* The server ended the history by closing. */
+			stop(t, KR_EX_OK);
+			break;
+		}
+		if (!t->warned_down) {
+			kr_warn("connection to the server lost; reconnecting");
+			t->warned_down = 1;
+		}
+		t->fails++;
+		schedule_retry(t);
+		break;
+	case LWS_CALLBACK_WSI_DESTROY:
+		if (t->wsi == wsi)
+			t->wsi = NULL;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "keruta-tail", callback, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static const lws_retry_bo_t keepalive = {
+	.secs_since_valid_ping = 5,
+	.secs_since_valid_hangup = 15,
+};
+
+/* Appends s percent-encoded for a URL path segment. */
+static void
+add_path_segment(struct kr_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~", c))
+			kr_buf_addc(b, (char)c);
+		else
+			kr_buf_printf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
+	}
+}
+
+/*
+ * ws://host:port/base -> host, port, path base + /ws/tasks/{id}. A base
+ * that already ends in /ws or /ws/tasks is completed, not repeated.
+ */
+static void
+parse_url(struct tail *t, const char *url)
+{
+	struct kr_buf p = KR_BUF_INIT(sizeof t->path - 1);
+	const char *prot, *addr, *path;
+	char *copy;
+	size_t n;
+
+	if ((copy = strdup(url)) == NULL)
+		kr_diesys(KR_EX_TEMP, "unable to allocate");
+	if (lws_parse_uri(copy, &prot, &addr, &t->port, &path) != 0 ||
+	    *addr == '\0') {
+		free(copy);
+		kr_die(KR_EX_USAGE, "bad URL '%s'", url);
+	}
+	if (strcmp(prot, "ws") == 0 || strcmp(prot, "http") == 0)
+		t->tls = 0;
+	else if (strcmp(prot, "wss") == 0 || strcmp(prot, "https") == 0)
+		t->tls = 1;
+	else {
+		free(copy);
+		kr_die(KR_EX_USAGE, "bad URL '%s': not ws, wss, http or https",
+		    url);
+	}
+	snprintf(t->proto, sizeof t->proto, "%s", t->tls ? "wss" : "ws");
+	if (strlen(addr) >= sizeof t->host) {
+		free(copy);
+		kr_die(KR_EX_USAGE, "bad URL '%s': host name too long", url);
+	}
+	snprintf(t->host, sizeof t->host, "%s", addr);
+	kr_buf_addc(&p, '/');
+	kr_buf_adds(&p, path);
+	while (p.len > 1 && p.s[p.len - 1] == '/')
+		p.s[--p.len] = '\0';
+	n = p.len;
+	if (n >= 9 && strcmp(p.s + n - 9, "/ws/tasks") == 0)
+		kr_buf_adds(&p, "/");
+	else if (n >= 3 && strcmp(p.s + n - 3, "/ws") == 0)
+		kr_buf_adds(&p, "/tasks/");
+	else
+		kr_buf_adds(&p, n == 1 ? "ws/tasks/" : "/ws/tasks/");
+	add_path_segment(&p, t->o->task);
+	free(copy);
+	if (p.s == NULL || p.len >= sizeof t->path - 1) {
+		kr_buf_free(&p);
+		kr_die(KR_EX_USAGE, "bad URL '%s': path too long", url);
+	}
+	snprintf(t->path, sizeof t->path, "%s", p.s);
+	kr_buf_free(&p);
+}
+
+static void
+lws_log(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	(void)level;
+	while (n > 0 && line[n - 1] == '\n')
+		n--;
+	kr_debug("libwebsockets: %.*s", (int)n, line);
+}
+
+static int
+run_ws(struct tail_opts *o)
+{
+	struct lws_context_creation_info info;
+	struct tail t;
+
+	memset(&t, 0, sizeof t);
+	t.o = o;
+	kr_buf_init(&t.frame, KR_REC_MAX + 4096);
+	kr_buf_init(&t.out, KR_REC_MAX * 2);
+	kr_buf_init(&t.sub, 64 * 1024);
+	if (o->after >= 0) {
+		t.cursor = o->after;
+		t.have_cursor = 1;
+		t.by_id = 1;
+	}
+	parse_url(&t, o->url);
+	lws_set_log_level(kr_diag_verbosity() >= KR_V_DEBUG ?
+	    LLL_ERR | LLL_WARN : 0, lws_log);
+	memset(&info, 0, sizeof info);
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.user = &t;
+	info.pt_serv_buf_size = 16384;
+	info.retry_and_idle_policy = &keepalive;
+	info.gid = (gid_t)-1;
+	info.uid = (uid_t)-1;
+	if (t.tls)
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	if ((t.ctx = lws_create_context(&info)) == NULL)
+		kr_die(KR_EX_TEMP, "unable to create the WebSocket context");
+	t.status = KR_EX_OK;
+	connect_now(&t.sul_retry);
+	while (!t.done)
+		if (lws_service(t.ctx, 0) < 0)
+			break;
+	lws_sul_cancel(&t.sul_retry);
+	lws_sul_cancel(&t.sul_idle);
+	lws_sul_cancel(&t.sul_exit);
+	out_flush(&t.out, 1);
+	lws_context_destroy(t.ctx);
+	kr_buf_free(&t.frame);
+	kr_buf_free(&t.out);
+	kr_buf_free(&t.sub);
+	return t.status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct tail_opts o;
+	const char *color = "auto", *level = NULL, *url = NULL, *tok = NULL;
+	struct kr_cfg *cfg;
+	char err[512];
+	int ch, v = 0, l, lv;
+
+	memset(&o, 0, sizeof o);
+	o.after = -1;
+	o.follow = 1;
+	kr_diag_init("keruta-tail");
+	kr_ignore_sigpipe();
+	while ((ch = getopt_long(argc, argv, "a:c:ehjl:nqs:t:u:v", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			if (kr_parse_ll(optarg, 0, LLONG_MAX, &o.after) == -1)
+				kr_die(KR_EX_USAGE, "bad cursor '%s'", optarg);
+			break;
+		case 'c':
+			o.config = optarg;
+			break;
+		case 'C':
+			color = optarg;
+			break;
+		case 'e':
+			o.exit_code = 1;
+			break;
+		case 'h':
+			help();
+			break;
+		case 'j':
+			o.json = 1;
+			break;
+		case 'L':
+			o.last = optarg;
+			break;
+		case 'l':
+			level = optarg;
+			break;
+		case 'n':
+			o.follow = 0;
+			break;
+		case 'q':
+			v = KR_V_QUIET;
+			break;
+		case 's':
+			if (parse_sources(optarg, &o.sources) == -1)
+				kr_die(KR_EX_USAGE, "bad source '%s': "
+				    "stdout, stderr or agent", optarg);
+			break;
+		case 'S':
+			o.from_stdin = 1;
+			break;
+		case 'T':
+			o.tee = 1;
+			break;
+		case 't':
+			tok = optarg;
+			break;
+		case 'u':
+			url = optarg;
+			break;
+		case 'v':
+			if (v >= 0)
+				v++;
+			break;
+		case 'V':
+			printf("keruta-tail " KR_VERSION "\n");
+			return KR_EX_OK;
+		default:
+			kr_usage(USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	kr_diag_set_verbosity(v);
+	if ((o.tee || o.last) && !o.from_stdin)
+		kr_die(KR_EX_USAGE, "--tee and --last need --stdin");
+	if (o.from_stdin ? argc > 1 : argc != 1)
+		kr_usage(USAGE);
+	o.task = argc == 1 ? argv[0] : NULL;
+	if (o.task != NULL && *o.task == '\0')
+		kr_die(KR_EX_USAGE, "empty task id");
+	if (o.sources == 0)
+		o.sources = SRC_ALL;
+	if ((cfg = kr_cfg_load(o.config, err, sizeof err)) == NULL)
+		kr_die(KR_EX_USAGE, "%s", err);
+	if (level == NULL)
+		level = kr_cfg_get(cfg, "logStreaming.level", NULL, NULL);
+	if (level == NULL)
+		o.levels = (1u << KR_NLEVELS) - 1;
+	else {
+		if ((lv = kr_level_parse(level, strlen(level))) < 0) {
+			kr_cfg_free(cfg);
+			kr_die(KR_EX_USAGE, "bad level '%s'", level);
+		}
+		for (l = lv; l < KR_NLEVELS; l++)
+			o.levels |= 1u << l;
+	}
+	if (strcmp(color, "always") == 0)
+		o.color = 1;
+	else if (strcmp(color, "never") == 0)
+		o.color = 0;
+	else if (strcmp(color, "auto") == 0) {
+		const char *nc = getenv("NO_COLOR");
+
+		o.color = isatty(o.tee ? 2 : 1) && (nc == NULL || *nc == '\0');
+	} else {
+		kr_cfg_free(cfg);
+		kr_die(KR_EX_USAGE, "bad --color '%s': auto, always or never",
+		    color);
+	}
+	if (o.json)
+		o.color = 0;
+	if (o.from_stdin) {
+		kr_cfg_free(cfg);
+		return run_stdin(&o);
+	}
+	o.url = url ? url : kr_cfg_get(cfg, "websocket.url",
+	    "KERUTA_WEBSOCKET_URL", DEFAULT_URL);
+	if (tok == NULL)
+		tok = kr_cfg_get(cfg, "api.token", "KERUTA_AUTH_TOKEN",
+		    getenv("KERUTA_API_TOKEN"));
+	o.token = tok != NULL && *tok != '\0' ? tok : NULL;
+	o.apikey = getenv("KERUTA_API_KEY");
+	if (o.apikey != NULL && *o.apikey == '\0')
+		o.apikey = NULL;
+	{
+		int status = run_ws(&o);
+
+		kr_cfg_free(cfg);
+		return status;
+	}
+}
