@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-capture: records, ids, agent events, options and usage errors.
 . "${0%/*}/lib.sh"
-plan 25
+plan 28
 
 keruta-capture -t task1 -r run1 -- sh -c 'echo one; echo two >&2; sleep 0.1;
     echo three; exit 3' >out 2>err
@@ -65,3 +65,26 @@ is "$(cat err)" "" "-q silences warnings"
 keruta-capture -vv --timeout 100ms -- sleep 5 >out 2>err
 grep -q '^keruta-capture: debug: sending TERM to process group' err
 check $? "-vv shows debug diagnostics"
+
+# The manual pages: every option of --help documented, clean mdoc, and
+# the EXAMPLES run.
+keruta-capture --help >help
+missing=
+for o in $(grep -Eo -- '(^| )--?[a-z][a-z-]*' help | sort -u); do
+	case $o in
+	--*) pat="Fl -${o#--}" ;;
+	*) pat="Fl ${o#-}" ;;
+	esac
+	grep -q -- "$pat\\b" "$KR_TOP/man/keruta-capture.1" || missing="$missing $o"
+done
+is "$missing" "" "every option of --help is in keruta-capture.1"
+out=$(for m in keruta-capture.1 keruta.7; do
+	groff -mandoc -ww -z "$KR_TOP/man/$m" 2>&1; done)
+is "$out" "" "keruta-capture.1 and keruta.7 are clean mdoc"
+failed=
+sed -n 's/^\.Dl //p' "$KR_TOP/man/keruta-capture.1" "$KR_TOP/man/keruta.7" |
+    sed -e 's/\\(dq/"/g' -e 's/\\e/\\/g' >examples
+while IFS= read -r ex; do
+	sh -c "$ex" >/dev/null 2>&1 </dev/null || failed="$failed [$ex]"
+done <examples
+is "$failed" "" "the EXAMPLES run ($(wc -l <examples) of them)"
