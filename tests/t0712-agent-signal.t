@@ -1,0 +1,86 @@
+#!/bin/sh
+# keruta-agent and SIGTERM: the script gets it, the pipeline drains, the
+# script's status stands; a script that will not stop is bounded.
+. "${0%/*}/lib.sh"
+plan 12
+
+mkdir bin
+cp "$KR_BIN/keruta-agent" bin/
+for p in capture tail config; do ln -s "$KR_BIN/keruta-$p" bin/; done
+printf '#!/bin/sh\nexec cat\n' >bin/keruta-filter
+printf '#!/bin/sh\nexec cat\n' >bin/keruta-batch
+cat >bin/keruta-ship <<'S'
+#!/bin/sh
+sum=
+while [ $# -gt 0 ]; do
+	[ "$1" = --summary ] && sum=$2
+	shift
+done
+cat >"$STUB/in"
+cat "$STUB/in" >>"$STUB/shipped"
+n=$(grep -c . "$STUB/in")
+[ -z "$sum" ] || printf '{"read":%d,"acked":%d,"spooled":0,"rejected":0,"resumed":0,"complete":true,"spool":"/x"}\n' "$n" "$n" >"$sum"
+S
+chmod +x bin/keruta-filter bin/keruta-batch bin/keruta-ship
+STUB=$T
+export STUB
+A=$T/bin/keruta-agent
+
+# A script that stops cleanly on SIGTERM.
+cat >term.sh <<'S'
+trap 'echo got-term; exit 5' TERM
+echo ready
+while :; do sleep 0.05; done
+S
+"$A" execute --task-id t1 --script term.sh >out 2>err &
+pid=$!
+bg_pid $pid
+wait_for 10 grep -q ready out
+check $? "the script runs"
+kill -TERM $pid
+wait $pid
+is $? 5 "SIGTERM: the script's own exit status"
+grep -q 'stdout INFO  got-term' out
+check $? "the script saw SIGTERM and its last words were shown"
+grep -q 'got-term' shipped && grep -q '"event":"exit"' shipped
+check $? "the pipeline drained: last line and exit record shipped"
+grep -q 'caught SIGTERM' err
+check $? "the agent says it was stopped"
+grep -q 'log complete' err
+check $? "and reports the log"
+
+# A script that ignores SIGTERM: bounded by --drain-timeout.
+rm -f shipped
+cat >stubborn.sh <<'S'
+trap '' TERM
+echo ready
+sleep 6
+S
+"$A" execute --task-id t1 --script stubborn.sh --drain-timeout 1s >out \
+    2>err &
+pid=$!
+bg_pid $pid
+wait_for 10 grep -q ready out
+check $? "the stubborn script runs"
+t0=$(date +%s)
+kill -TERM $pid
+wait $pid
+st=$?
+t1=$(date +%s)
+test "$st" -gt 128
+check $? "ended by a signal: 128 + N ($st)"
+test $((t1 - t0)) -lt 6
+check $? "within the drain timeout and the KILL that follows ($((t1 - t0)) s)"
+grep -q 'did not drain in 1s' err
+check $? "says the drain timed out"
+
+# SIGHUP is handled the same way.
+"$A" execute --task-id t1 --script term.sh >out 2>err &
+pid=$!
+bg_pid $pid
+wait_for 10 grep -q ready out
+kill -HUP $pid
+wait $pid
+is $? 5 "SIGHUP: passed on as SIGTERM"
+"$A" execute --task-id t1 --script term.sh --drain-timeout 2x >out 2>err
+is $? 100 "bad --drain-timeout: 100"
