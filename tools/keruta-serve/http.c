@@ -1,0 +1,899 @@
+/*
+ * http.c: the REST API under /api/v1, /health, /metrics and the panel.
+ * Replies are built in c->out (LWS_PRE bytes reserved in front) and
+ * written from HTTP_WRITEABLE; long results come from a cursor a chunk at
+ * a time, so memory stays bounded whatever the number of rows.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kr_diag.h"
+#include "kr_embed.h"
+#include "kr_io.h"
+#include "kr_level.h"
+#include "kr_parse.h"
+#include "kr_time.h"
+#include "srv.h"
+
+#define SIZE_DEFAULT	100
+#define SIZE_MAX_PAGE	1000
+#define FILL_MAX	(256 * 1024)	/* bytes formatted per refill */
+#define WRITE_MAX	(64 * 1024)	/* bytes per lws_write */
+
+static void
+out_reset(struct conn *c)
+{
+	static const char pre[LWS_PRE];
+
+	c->out.len = 0;
+	kr_buf_add(&c->out, pre, LWS_PRE);
+	c->outoff = LWS_PRE;
+}
+
+static void
+conn_free(struct srv *s, struct conn *c)
+{
+	kr_buf_free(&c->body);
+	kr_buf_free(&c->out);
+	filter_free(&c->cur.f);
+	if (c->counted) {
+		s->inflight--;
+		c->counted = 0;
+	}
+}
+
+int
+task_id_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > SRV_ID_MAX)
+		return 0;
+	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-_.:@+=~", ch) != NULL) ||
+		    ch == '\0')
+			return 0;
+	}
+	return 1;
+}
+
+int
+parse_levels(const char *s, unsigned *mask)
+{
+	const char *p = s, *e;
+	int lv, n = 0;
+	unsigned m = 0;
+
+	while (*p != '\0') {
+		e = p + strcspn(p, ",");
+		if (e > p) {
+			if ((lv = kr_level_parse(p, (size_t)(e - p))) < 0)
+				return -1;
+			m |= 1u << lv;
+			n++;
+		}
+		p = *e ? e + 1 : e;
+	}
+	if (n == 0)
+		return -1;
+	/* One level is a minimum; several are a list. */
+	if (n == 1)
+		m = ((1u << KR_NLEVELS) - 1) & ~(m - 1);
+	*mask = m;
+	return 0;
+}
+
+char *
+fts_expr(const char *q)
+{
+	struct kr_buf b = KR_BUF_INIT(1 << 20);
+	const char *p = q, *e;
+	int n = 0;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strcspn(p, " \t");
+		if (e == p)
+			break;
+		/* Each word is quoted, so no input is an FTS5 syntax error;
+		 * a trailing '*' asks for a prefix. */
+		{
+			int pre = e - p > 1 && e[-1] == '*';
+			const char *w;
+
+			kr_buf_adds(&b, n ? " \"" : "\"");
+			for (w = p; w < e - pre; w++) {
+				if (*w == '"')
+					kr_buf_addc(&b, '"');
+				kr_buf_addc(&b, *w);
+			}
+			kr_buf_adds(&b, pre ? "\"*" : "\"");
+		}
+		n++;
+		p = e;
+	}
+	if (n == 0) {
+		kr_buf_free(&b);
+		return NULL;
+	}
+	return b.s;
+}
+
+/* ---- query arguments ---- */
+
+/* Every value of name (given with its '='), joined by ','. 1 if any. */
+static int
+arg_get(struct lws *wsi, const char *name, char *buf, size_t bufsz)
+{
+	char frag[1024];
+	size_t nl = strlen(name), len = 0;
+	int i, n, found = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < 64; i++) {
+		n = lws_hdr_copy_fragment(wsi, frag, sizeof frag,
+		    WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (n < 0)
+			break;
+		if ((size_t)n < nl || strncmp(frag, name, nl) != 0)
+			continue;
+		if (len + (size_t)n - nl + 2 > bufsz)
+			return -1;
+		if (found)
+			buf[len++] = ',';
+		memcpy(buf + len, frag + nl, (size_t)n - nl);
+		len += (size_t)n - nl;
+		buf[len] = '\0';
+		found = 1;
+	}
+	return found;
+}
+
+/* Reads the filter arguments; 0, or -1 with e set. */
+static int
+filter_args(struct lws *wsi, struct filter *f, long long *after,
+    struct srv_err *e)
+{
+	char v[1024], *p, *t;
+	long long ll;
+	int r;
+
+	memset(f, 0, sizeof *f);
+	*after = 0;
+	if ((r = arg_get(wsi, "level=", v, sizeof v)) != 0 &&
+	    (r < 0 || parse_levels(v, &f->levels) == -1)) {
+		err_set(e, 400, "INVALID_LEVEL", "level must be one of TRACE, "
+		    "DEBUG, INFO, WARN, ERROR, FATAL, or a list of them");
+		return -1;
+	}
+	if ((r = arg_get(wsi, "source=", v, sizeof v)) != 0) {
+		if (r < 0)
+			goto badsrc;
+		for (p = strtok_r(v, ",", &t); p != NULL;
+		    p = strtok_r(NULL, ",", &t)) {
+			if (f->nsources == SRV_NSOURCES ||
+			    strlen(p) > SRV_SOURCE_MAX)
+				goto badsrc;
+			snprintf(f->sources[f->nsources++], SRV_SOURCE_MAX + 1,
+			    "%s", p);
+		}
+	}
+	if ((r = arg_get(wsi, "from=", v, sizeof v)) != 0) {
+		if (r < 0 || kr_ts_parse(v, strlen(v), &f->from) == -1)
+			goto badts;
+		f->has_from = 1;
+	}
+	if ((r = arg_get(wsi, "to=", v, sizeof v)) != 0) {
+		if (r < 0 || kr_ts_parse(v, strlen(v), &f->to) == -1)
+			goto badts;
+		f->has_to = 1;
+	}
+	if ((r = arg_get(wsi, "after=", v, sizeof v)) != 0) {
+		if (r < 0 || kr_parse_ll(v, 0, (1LL << 62), &ll) == -1) {
+			err_set(e, 400, "BAD_PARAMETER",
+			    "after must be a record id (an integer >= 0)");
+			return -1;
+		}
+		*after = ll;
+	}
+	if ((r = arg_get(wsi, "q=", v, sizeof v)) != 0) {
+		if (r < 0) {
+			err_set(e, 400, "BAD_PARAMETER", "q is too long");
+			return -1;
+		}
+		f->match = fts_expr(v);
+	}
+	return 0;
+badsrc:
+	err_set(e, 400, "BAD_PARAMETER", "source must be a list of at most "
+	    "%d names of at most %d bytes", SRV_NSOURCES, SRV_SOURCE_MAX);
+	return -1;
+badts:
+	err_set(e, 400, "INVALID_TIMESTAMP", "from and to must be RFC 3339 "
+	    "times, such as 2026-11-28T10:15:03Z");
+	return -1;
+}
+
+/* ---- responses ---- */
+
+/* Sends the status line and headers; the body follows from c->out. */
+static int
+send_headers(struct lws *wsi, struct conn *c, int status, const char *ctype,
+    int known_length, const char *extra_name, const char *extra_val)
+{
+	unsigned char hb[LWS_PRE + 2048], *start = hb + LWS_PRE, *p = start,
+	    *end = hb + sizeof hb - 1;
+	lws_filepos_t len = known_length ?
+	    (lws_filepos_t)(c->out.len - c->outoff) :
+	    LWS_ILLEGAL_HTTP_CONTENT_LEN;
+
+	c->status = status;
+	c->responded = 1;
+	if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, len, &p,
+	    end))
+		return -1;
+	if (lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"cache-control:",
+	    (const unsigned char *)"no-store", 8, &p, end))
+		return -1;
+	if (extra_name != NULL && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)extra_name,
+	    (const unsigned char *)extra_val, (int)strlen(extra_val), &p, end))
+		return -1;
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int
+reply(struct lws *wsi, struct conn *c, int status, const char *ctype)
+{
+	return send_headers(wsi, c, status, ctype, 1, NULL, NULL);
+}
+
+static int
+reply_json(struct lws *wsi, struct conn *c, int status)
+{
+	return reply(wsi, c, status, "application/json");
+}
+
+static int
+reply_error(struct lws *wsi, struct conn *c, int status, const char *code,
+    const char *msg)
+{
+	out_reset(c);
+	kr_buf_adds(&c->out, "{\"error\":{\"code\":\"");
+	kr_buf_adds(&c->out, code);
+	kr_buf_adds(&c->out, "\",\"message\":");
+	json_str(&c->out, msg, strlen(msg));
+	kr_buf_printf(&c->out, ",\"status\":%d}}", status);
+	return reply_json(wsi, c, status);
+}
+
+static int
+reply_err(struct lws *wsi, struct conn *c, const struct srv_err *e)
+{
+	return reply_error(wsi, c, e->status, e->code, e->msg);
+}
+
+/* Fills c->out from the cursor; appends the epilogue when done. */
+static int
+refill(struct srv *s, struct conn *c)
+{
+	while (!c->cur.done && c->out.len - c->outoff < FILL_MAX)
+		if (store_cursor_step(s->store, &c->cur, c->fmt, NULL,
+		    &c->out) == -1)
+			return -1;
+	if (c->cur.done && c->epilogue[0] != '\0') {
+		kr_buf_adds(&c->out, c->epilogue);
+		c->epilogue[0] = '\0';
+	}
+	return 0;
+}
+
+/*
+ * Starts a streamed reply: when everything fits in the first fill, it goes
+ * out with a Content-Length; otherwise without, and the connection closes
+ * at the end.
+ */
+static int
+reply_stream(struct srv *s, struct lws *wsi, struct conn *c, int status,
+    const char *ctype, const char *hname, const char *hval)
+{
+	c->streaming = 1;
+	if (refill(s, c) == -1)
+		return reply_error(wsi, c, 500, "INTERNAL",
+		    "the database failed");
+	return send_headers(wsi, c, status, ctype, c->cur.done, hname, hval);
+}
+
+static int
+http_write(struct srv *s, struct lws *wsi, struct conn *c)
+{
+	size_t n;
+	int final, k;
+
+	if (!c->responded)
+		return 0;
+	for (k = 0; k < 16; k++) {
+		if (c->outoff == c->out.len && c->streaming && !c->cur.done) {
+			out_reset(c);
+			if (refill(s, c) == -1)
+				return -1;
+		}
+		n = c->out.len - c->outoff;
+		if (n > WRITE_MAX)
+			n = WRITE_MAX;
+		final = (!c->streaming || c->cur.done) &&
+		    c->outoff + n == c->out.len;
+		if (k > 0 && lws_send_pipe_choked(wsi))
+			break;
+		if (lws_write(wsi, (unsigned char *)c->out.s + c->outoff, n,
+		    final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
+			return -1;
+		c->outoff += n;
+		if (final) {
+			metrics_latency(s, kr_mono_ns() - c->t0);
+			if (c->counted) {
+				s->inflight--;
+				c->counted = 0;
+			}
+			kr_buf_free(&c->out);
+			kr_buf_free(&c->body);
+			filter_free(&c->cur.f);
+			c->responded = 0;
+			c->streaming = 0;
+			/* A refused body may still be on its way. */
+			if (c->status == 411 || c->status == 413 ||
+			    lws_http_transaction_completed(wsi))
+				return -1;
+			return 0;
+		}
+	}
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* ---- handlers ---- */
+
+static int
+need(struct srv *s, struct lws *wsi, struct conn *c, unsigned scope,
+    const char *task)
+{
+	const char *why;
+	int st;
+
+	if ((st = auth_allow(s->auth, &c->az, scope, task, &why)) == 0)
+		return 0;
+	reply_error(wsi, c, st, st == 401 ? "UNAUTHORIZED" : "FORBIDDEN",
+	    why);
+	return -1;
+}
+
+static int
+page_args(struct lws *wsi, long long *page, long long *size, int *desc,
+    struct srv_err *e)
+{
+	char v[64];
+	int r;
+
+	*page = 0;
+	*size = SIZE_DEFAULT;
+	*desc = 0;
+	if ((r = arg_get(wsi, "page=", v, sizeof v)) != 0 &&
+	    (r < 0 || kr_parse_ll(v, 0, 1LL << 40, page) == -1)) {
+		err_set(e, 400, "BAD_PARAMETER", "page must be an integer >= 0");
+		return -1;
+	}
+	if ((r = arg_get(wsi, "size=", v, sizeof v)) != 0 &&
+	    (r < 0 || kr_parse_ll(v, 1, SIZE_MAX_PAGE, size) == -1)) {
+		err_set(e, 400, "BAD_PARAMETER", "size must be from 1 to %d",
+		    SIZE_MAX_PAGE);
+		return -1;
+	}
+	if ((r = arg_get(wsi, "order=", v, sizeof v)) != 0) {
+		if (r > 0 && strcmp(v, "desc") == 0)
+			*desc = 1;
+		else if (r < 0 || strcmp(v, "asc") != 0) {
+			err_set(e, 400, "BAD_PARAMETER",
+			    "order must be asc or desc");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+cursor_init(struct conn *c, const char *task, long long tid)
+{
+	snprintf(c->cur.task, sizeof c->cur.task, "%s", task);
+	c->cur.tid = tid;
+	c->cur.remaining = -1;
+}
+
+static int
+get_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
+{
+	struct srv_err e;
+	long long tid, page, size, total, after;
+	int desc;
+
+	if (filter_args(wsi, &c->cur.f, &after, &e) == -1 ||
+	    page_args(wsi, &page, &size, &desc, &e) == -1)
+		return reply_err(wsi, c, &e);
+	tid = store_task(s->store, task, 0);
+	cursor_init(c, task, tid);
+	c->cur.after = after;
+	c->cur.desc = desc;
+	c->cur.offset = page * size;
+	c->cur.remaining = size;
+	total = store_count(s->store, tid, &c->cur.f, after);
+	if (total < 0)
+		return reply_error(wsi, c, 500, "INTERNAL",
+		    "the database failed");
+	if (c->cur.offset >= total)
+		c->cur.done = 1;
+	out_reset(c);
+	kr_buf_adds(&c->out, "{\"content\":[");
+	c->fmt = fmt_jsonarr;
+	snprintf(c->epilogue, sizeof c->epilogue, "],\"totalElements\":%lld,"
+	    "\"totalPages\":%lld,\"size\":%lld,\"number\":%lld}", total,
+	    (total + size - 1) / size, size, page);
+	return reply_stream(s, wsi, c, 200, "application/json", NULL, NULL);
+}
+
+static int
+get_export(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
+{
+	static const struct {
+		const char *name, *type, *pro, *epi;
+		row_fmt fmt;
+	} fmts[] = {
+		{ "ndjson", "application/x-ndjson", "", "", fmt_ndjson },
+		{ "json", "application/json", "[", "]\n", fmt_jsonarr },
+		{ "csv", "text/csv; charset=utf-8", "", "", fmt_csv },
+		{ "txt", "text/plain; charset=utf-8", "", "", fmt_txt },
+	};
+	struct srv_err e;
+	char v[32], disp[SRV_ID_MAX + 64];
+	long long after;
+	int i = 0, r;
+
+	if ((r = arg_get(wsi, "format=", v, sizeof v)) != 0) {
+		for (i = 0; i < 4 && r > 0; i++)
+			if (strcmp(v, fmts[i].name) == 0)
+				break;
+		if (r < 0 || i == 4)
+			return reply_error(wsi, c, 400, "BAD_PARAMETER",
+			    "format must be ndjson, json, csv or txt");
+	}
+	if (filter_args(wsi, &c->cur.f, &after, &e) == -1)
+		return reply_err(wsi, c, &e);
+	cursor_init(c, task, store_task(s->store, task, 0));
+	c->cur.after = after;
+	out_reset(c);
+	kr_buf_adds(&c->out, fmts[i].pro);
+	c->fmt = fmts[i].fmt;
+	snprintf(c->epilogue, sizeof c->epilogue, "%s", fmts[i].epi);
+	/* csv without rows still gets its header line. */
+	if (fmts[i].fmt == fmt_csv)
+		kr_buf_adds(&c->out, "id,timestamp,taskId,runId,seq,source,"
+		    "level,message\r\n");
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s.%s\"", task,
+	    fmts[i].name);
+	return reply_stream(s, wsi, c, 200, fmts[i].type,
+	    "content-disposition:", disp);
+}
+
+static int
+get_count(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
+{
+	struct srv_err e;
+	long long after, n;
+
+	if (filter_args(wsi, &c->cur.f, &after, &e) == -1)
+		return reply_err(wsi, c, &e);
+	n = store_count(s->store, store_task(s->store, task, 0), &c->cur.f,
+	    after);
+	if (n < 0)
+		return reply_error(wsi, c, 500, "INTERNAL",
+		    "the database failed");
+	out_reset(c);
+	kr_buf_printf(&c->out, "{\"count\":%lld}", n);
+	return reply_json(wsi, c, 200);
+}
+
+static int
+get_stats(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
+{
+	out_reset(c);
+	if (store_stats(s->store, task, store_task(s->store, task, 0),
+	    &c->out) == -1)
+		return reply_error(wsi, c, 500, "INTERNAL",
+		    "the database failed");
+	return reply_json(wsi, c, 200);
+}
+
+static int
+delete_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
+{
+	char v[64];
+	long long before = 0, n;
+	int r;
+
+	if ((r = arg_get(wsi, "before=", v, sizeof v)) != 0 &&
+	    (r < 0 || kr_ts_parse(v, strlen(v), &before) == -1 ||
+	    before <= 0))
+		return reply_error(wsi, c, 400, "INVALID_TIMESTAMP",
+		    "before must be an RFC 3339 time");
+	n = store_delete(s->store, store_task(s->store, task, 0), before);
+	if (n < 0)
+		return reply_error(wsi, c, 500, "INTERNAL",
+		    "the database failed");
+	out_reset(c);
+	kr_buf_printf(&c->out, "{\"deletedCount\":%lld,\"message\":\"deleted "
+	    "%lld record%s\"}", n, n, n == 1 ? "" : "s");
+	return reply_json(wsi, c, 200);
+}
+
+/* Appends "acks":[{runId, seq}] for the highest seq of each run. */
+int
+acks_json(struct kr_buf *out, const struct batch *b, const char *pre,
+    const char *sep, const char *post)
+{
+	size_t i, j;
+	int n = 0;
+
+	for (i = 0; i < b->n; i++) {
+		const struct row *r = &b->rows[i];
+		long long max = r->seq;
+
+		if (r->run == NULL || r->seq == 0)
+			continue;
+		for (j = 0; j < i; j++)
+			if (b->rows[j].run != NULL && b->rows[j].seq != 0 &&
+			    strcmp(b->rows[j].run, r->run) == 0)
+				break;
+		if (j < i)
+			continue;	/* this run was done already */
+		for (j = i + 1; j < b->n; j++)
+			if (b->rows[j].run != NULL &&
+			    strcmp(b->rows[j].run, r->run) == 0 &&
+			    b->rows[j].seq > max)
+				max = b->rows[j].seq;
+		kr_buf_adds(out, n++ ? sep : "");
+		kr_buf_adds(out, pre);
+		json_str(out, r->run, strlen(r->run));
+		kr_buf_printf(out, ",\"seq\":%lld%s", max, post);
+	}
+	return n;
+}
+
+static int
+post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
+{
+	struct batch *b = &s->batch;
+	struct srv_err e;
+	char ct[128] = "";
+	size_t stored, dups;
+	int single, ndjson;
+
+	if (c->body_over) {
+		char m[96];
+
+		snprintf(m, sizeof m, "the body is over the limit of %zu bytes",
+		    s->max_body);
+		return reply_error(wsi, c, 413, "TOO_LARGE", m);
+	}
+	if (c->body.len == 0)
+		return reply_error(wsi, c, 400, "MALFORMED_REQUEST",
+		    "the body is empty");
+	if (lws_hdr_copy(wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
+		ct[0] = '\0';
+	ndjson = strncmp(ct, "application/x-ndjson", 20) == 0 ||
+	    strncmp(ct, "application/ndjson", 18) == 0 ||
+	    strncmp(ct, "application/jsonl", 17) == 0;
+	s->m.bytes_in += c->body.len;
+	if (batch_parse(b, c->body.s, c->body.len, ndjson, &single, &e) == -1) {
+		s->m.rejected++;
+		return reply_err(wsi, c, &e);
+	}
+	if (store_insert(s->store, task, b, &stored, &dups) == -1) {
+		batch_reset(b);
+		return reply_error(wsi, c, 503, "STORE_FAILED",
+		    "the database failed; retry later");
+	}
+	s->m.ingested += stored;
+	s->m.duplicates += dups;
+	if (stored > 0)
+		ws_broadcast(s, task, b);
+	out_reset(c);
+	if (single && b->n == 1) {
+		struct row *r = &b->rows[0];
+		int st = 201;
+
+		if (r->id == 0) {
+			/* A duplicate: answer with the record stored before. */
+			r->id = store_find(s->store, store_task(s->store, task,
+			    0), r->run, r->seq);
+			st = 200;
+		}
+		fmt_row(&c->out, task, b, r);
+		batch_reset(b);
+		return reply_json(wsi, c, st);
+	}
+	kr_buf_printf(&c->out, "{\"stored\":%zu,\"duplicates\":%zu,\"acks\":[",
+	    stored, dups);
+	acks_json(&c->out, b, "{\"runId\":", ",", "}");
+	kr_buf_adds(&c->out, "]}");
+	batch_reset(b);
+	return reply_json(wsi, c, 200);
+}
+
+static int
+get_tasks(struct srv *s, struct lws *wsi, struct conn *c)
+{
+	out_reset(c);
+	if (store_tasks(s->store, c->az.task[0] ? c->az.task : NULL,
+	    &c->out) == -1)
+		return reply_error(wsi, c, 500, "INTERNAL",
+		    "the database failed");
+	return reply_json(wsi, c, 200);
+}
+
+static int
+get_health(struct srv *s, struct lws *wsi, struct conn *c)
+{
+	out_reset(c);
+	kr_buf_printf(&c->out, "{\"status\":\"UP\",\"version\":\"%s\","
+	    "\"uptimeSeconds\":%lld}", KR_VERSION,
+	    (kr_mono_ns() - s->started_ns) / 1000000000);
+	return reply_json(wsi, c, 200);
+}
+
+static int
+get_metrics(struct srv *s, struct lws *wsi, struct conn *c)
+{
+	out_reset(c);
+	metrics_write(s, &c->out);
+	return reply(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+/* ---- the panel ---- */
+
+static const char *
+mime(const char *path)
+{
+	static const struct {
+		const char *ext, *type;
+	} t[] = {
+		{ ".html", "text/html; charset=utf-8" },
+		{ ".css", "text/css; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" },
+		{ ".mjs", "text/javascript; charset=utf-8" },
+		{ ".json", "application/json" }, { ".svg", "image/svg+xml" },
+		{ ".png", "image/png" }, { ".ico", "image/x-icon" },
+		{ ".txt", "text/plain; charset=utf-8" },
+	};
+	size_t i, n = strlen(path), k;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		k = strlen(t[i].ext);
+		if (n >= k && strcmp(path + n - k, t[i].ext) == 0)
+			return t[i].type;
+	}
+	return "application/octet-stream";
+}
+
+static int
+get_static(struct srv *s, struct lws *wsi, struct conn *c, const char *path)
+{
+	const struct kr_embed *f;
+
+	if (strcmp(path, "/") == 0)
+		path = "/index.html";
+	if (strstr(path, "/.") != NULL || strstr(path, "//") != NULL)
+		return reply_error(wsi, c, 404, "NOT_FOUND", "no such page");
+	out_reset(c);
+	if (s->panel_dir != NULL) {
+		char full[4096];
+		struct stat sb;
+		char *data;
+		size_t len;
+
+		if (snprintf(full, sizeof full, "%s%s", s->panel_dir, path) >=
+		    (int)sizeof full || stat(full, &sb) == -1 ||
+		    !S_ISREG(sb.st_mode) ||
+		    (data = kr_read_file(full, 64u << 20, &len)) == NULL)
+			return reply_error(wsi, c, 404, "NOT_FOUND",
+			    "no such page");
+		kr_buf_add(&c->out, data, len);
+		free(data);
+		return reply(wsi, c, 200, mime(path));
+	}
+	for (f = kr_embedded; f->path != NULL; f++)
+		if (strcmp(f->path, path) == 0) {
+			kr_buf_add(&c->out, f->data, f->len);
+			return reply(wsi, c, 200, f->type);
+		}
+	return reply_error(wsi, c, 404, "NOT_FOUND", "no such page");
+}
+
+/* ---- routing ---- */
+
+static int
+method_name_ok(int m, int want)
+{
+	return m == want;
+}
+
+/*
+ * Routes a request whose body (if any) is complete. path is the URI
+ * path, urldecoded; lws has already resolved "..".
+ */
+static int
+route(struct srv *s, struct lws *wsi, struct conn *c)
+{
+	char task[SRV_ID_MAX + 1];
+	const char *p = c->path, *rest, *slash;
+	int m = c->method;
+	size_t tl;
+
+	if (strncmp(p, "/api/v1/", 8) == 0 || strcmp(p, "/api/v1") == 0)
+		p += 7;
+	else if (strcmp(p, "/health") != 0 && strcmp(p, "/metrics") != 0) {
+		if (m != LWSHUMETH_GET)
+			return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
+			    "only GET is allowed here");
+		return get_static(s, wsi, c, p);
+	}
+	if (strcmp(p, "/health") == 0 || strcmp(p, "/metrics") == 0) {
+		if (!method_name_ok(m, LWSHUMETH_GET))
+			return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
+			    "only GET is allowed here");
+		return p[1] == 'h' ? get_health(s, wsi, c) :
+		    get_metrics(s, wsi, c);
+	}
+	if (strcmp(p, "/tasks") == 0 || strcmp(p, "/tasks/") == 0) {
+		if (m != LWSHUMETH_GET)
+			return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
+			    "only GET is allowed here");
+		if (need(s, wsi, c, SCOPE_READ, NULL) == -1)
+			return 0;
+		return get_tasks(s, wsi, c);
+	}
+	if (strncmp(p, "/tasks/", 7) != 0)
+		return reply_error(wsi, c, 404, "NOT_FOUND", "no such resource");
+	p += 7;
+	slash = strchr(p, '/');
+	tl = slash ? (size_t)(slash - p) : strlen(p);
+	if (!task_id_ok(p, tl))
+		return reply_error(wsi, c, slash ? 400 : 404,
+		    slash ? "INVALID_TASK_ID" : "NOT_FOUND",
+		    slash ? "a taskId is 1 to 128 letters, digits or -_.:@+=~" :
+		    "no such resource");
+	memcpy(task, p, tl);
+	task[tl] = '\0';
+	rest = p + tl;
+	if (strcmp(rest, "/logs") == 0 || strcmp(rest, "/logs/") == 0) {
+		if (m == LWSHUMETH_GET) {
+			if (need(s, wsi, c, SCOPE_READ, task) == -1)
+				return 0;
+			return get_logs(s, wsi, c, task);
+		}
+		if (m == LWSHUMETH_POST) {
+			if (need(s, wsi, c, SCOPE_WRITE, task) == -1)
+				return 0;
+			return post_logs(s, wsi, c, task);
+		}
+		if (m == LWSHUMETH_DELETE) {
+			if (need(s, wsi, c, SCOPE_WRITE, task) == -1)
+				return 0;
+			return delete_logs(s, wsi, c, task);
+		}
+		return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
+		    "use GET, POST or DELETE here");
+	}
+	if (strcmp(rest, "/logs/stats") == 0 ||
+	    strcmp(rest, "/logs/count") == 0 ||
+	    strcmp(rest, "/logs/export") == 0) {
+		if (m != LWSHUMETH_GET)
+			return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
+			    "only GET is allowed here");
+		if (need(s, wsi, c, SCOPE_READ, task) == -1)
+			return 0;
+		if (rest[6] == 's')
+			return get_stats(s, wsi, c, task);
+		if (rest[6] == 'c')
+			return get_count(s, wsi, c, task);
+		return get_export(s, wsi, c, task);
+	}
+	return reply_error(wsi, c, 404, "NOT_FOUND", "no such resource");
+}
+
+static int
+has_body(int m)
+{
+	return m == LWSHUMETH_POST || m == LWSHUMETH_PUT ||
+	    m == LWSHUMETH_PATCH;
+}
+
+int
+http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct srv *s = srv_get(wsi);
+	struct conn *c = user;
+	char *uri;
+	int ulen;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		conn_free(s, c);
+		memset(c, 0, sizeof *c);
+		kr_buf_init(&c->out, (size_t)1 << 30);
+		kr_buf_init(&c->body, s->max_body);
+		c->wsi = wsi;
+		c->t0 = kr_mono_ns();
+		c->counted = 1;
+		s->inflight++;
+		s->m.requests++;
+		c->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+		if (len >= sizeof c->path) {
+			c->method = -2;
+			len = 0;
+		}
+		memcpy(c->path, in, len);
+		c->path[len] = '\0';
+		auth_check(s->auth, wsi, &c->az);
+		if (has_body(c->method)) {
+			if (lws_hdr_total_length(wsi,
+			    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+				reply_error(wsi, c, 411, "LENGTH_REQUIRED",
+				    "a body needs a Content-Length");
+				return 0;
+			}
+			return 0;	/* answered at BODY_COMPLETION */
+		}
+		if (c->method == -2)
+			return reply_error(wsi, c, 414, "URI_TOO_LONG",
+			    "the path is too long") ? -1 : 0;
+		if (c->method < 0)
+			return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
+			    "this method is not supported") ? -1 : 0;
+		return route(s, wsi, c) ? -1 : 0;
+	case LWS_CALLBACK_HTTP_BODY:
+		if (c->responded || c->body_over)
+			return 0;
+		if (kr_buf_add(&c->body, in, len) == -1) {
+			c->body_over = 1;
+			kr_buf_free(&c->body);
+		}
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (c->responded)
+			return 0;
+		return route(s, wsi, c) ? -1 : 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return http_write(s, wsi, c);
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (c != NULL)
+			conn_free(s, c);
+		break;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}

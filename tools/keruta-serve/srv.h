@@ -1,0 +1,268 @@
+/* srv.h: declarations shared by the parts of keruta-serve. */
+#ifndef SRV_H
+#define SRV_H
+
+#include <stddef.h>
+
+#include <cJSON.h>
+#include <libwebsockets.h>
+#include <sqlite3.h>
+
+#include "kr_buf.h"
+
+#define SRV_ID_MAX	128	/* taskId and runId, bytes */
+#define SRV_SOURCE_MAX	64
+#define SRV_NSOURCES	16	/* source= values in one query */
+#define SRV_CHUNK	256	/* rows per cursor step */
+
+/* ---- records (rec.c) ---- */
+
+/* One record on its way into the store; strings point into the batch. */
+struct row {
+	const char *run;	/* NULL: none */
+	long long seq;		/* 0: none */
+	long long ts;		/* ns since the epoch */
+	size_t tsstr;		/* offset in batch arena */
+	int level;
+	const char *source;
+	const char *msg;
+	size_t extra, extralen;	/* offset/length in arena; 0 length: none */
+	int event;		/* 0, or EV_START / EV_EXIT for agent records */
+	long long exit_code;
+	long long id;		/* out: server id, 0 for a duplicate */
+};
+enum { EV_START = 1, EV_EXIT = 2 };
+
+struct batch {
+	struct row *rows;
+	size_t n, cap;
+	cJSON **trees;
+	size_t ntrees, ctrees;
+	struct kr_buf arena;
+};
+
+/* An error to report: an HTTP status, a code and a message. */
+struct srv_err {
+	int status;
+	const char *code;
+	char msg[200];
+};
+
+void batch_init(struct batch *b);
+void batch_reset(struct batch *b);
+void batch_free(struct batch *b);
+/*
+ * Parses a body: one object, an array of objects, or NDJSON (one object
+ * per line). *single is set when it was one bare object. 0, or -1 with e
+ * filled in; the batch is then empty.
+ */
+int batch_parse(struct batch *b, const char *s, size_t n, int ndjson,
+    int *single, struct srv_err *e);
+/* Adds one parsed record (the batch takes the tree). */
+int batch_add(struct batch *b, cJSON *j, size_t index, struct srv_err *e);
+/* NUL characters (\u0000) in JSON strings: 1 if present. */
+int json_has_nul(const char *s, size_t n);
+void err_set(struct srv_err *e, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ---- the store (store.c) ---- */
+
+struct store;
+
+struct filter {
+	unsigned levels;	/* bitmask of levels; 0: all */
+	char sources[SRV_NSOURCES][SRV_SOURCE_MAX + 1];
+	int nsources;
+	long long from, to;	/* ns; to is exclusive; 0: unset */
+	int has_from, has_to;
+	char *match;		/* FTS5 expression, malloc'd, or NULL */
+};
+
+struct cursor {
+	char task[SRV_ID_MAX + 1];
+	long long tid;		/* task id in the store; 0: unknown task */
+	struct filter f;
+	long long after;	/* only ids > after */
+	long long last;		/* keyset position: last id seen */
+	long long offset;	/* rows to skip at the start */
+	long long remaining;	/* rows still wanted; -1: all */
+	int desc;
+	int started, done;
+};
+
+int store_open(struct store **sp, const char *path, char *err, size_t elen);
+void store_close(struct store *s);
+sqlite3 *store_db(struct store *s);
+/* The id of task name, creating it when create; 0 if absent, -1 on error. */
+long long store_task(struct store *s, const char *name, int create);
+/* Stores a batch in one transaction. 0, or -1 (nothing stored). */
+int store_insert(struct store *s, const char *task, struct batch *b,
+    size_t *stored, size_t *dups);
+/* The id of the stored (task, run, seq) record, or 0. */
+long long store_find(struct store *s, long long tid, const char *run,
+    long long seq);
+/* Highest stored seq of a run, 0 when none. */
+long long store_max_seq(struct store *s, long long tid, const char *run);
+/* Brings the full-text index up to date, in steps of at most max rows
+ * (0: all). Returns 1 when more remain. */
+int store_fts_step(struct store *s, long long max);
+/*
+ * Runs one step of a cursor: formats up to SRV_CHUNK records with fmt
+ * into out. Returns the number of rows, -1 on error; sets c->done.
+ */
+typedef int (*row_fmt)(struct kr_buf *out, sqlite3_stmt *st, int first,
+    void *arg);
+int store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt,
+    void *arg, struct kr_buf *out);
+/* The number of records a filter selects. */
+long long store_count(struct store *s, long long tid, const struct filter *f,
+    long long after);
+/* Deletes a task's records with ts < before (0: all). -1 on error. */
+long long store_delete(struct store *s, long long tid, long long before);
+/* Deletes up to max records older than cutoff; returns how many. */
+long long store_expire(struct store *s, long long cutoff, long long max);
+/* Writes the stats object of a task into out. */
+int store_stats(struct store *s, const char *task, long long tid,
+    struct kr_buf *out);
+/* Writes the tasks array (only task when not NULL). */
+int store_tasks(struct store *s, const char *only, struct kr_buf *out);
+long long store_size(struct store *s);
+void filter_free(struct filter *f);
+
+/* Columns of a cursor row (fmt callbacks read them). */
+enum { COL_ID, COL_TASK, COL_RUN, COL_SEQ, COL_TS, COL_SOURCE, COL_LEVEL,
+	COL_MSG, COL_EXTRA };
+
+/* ---- output formats (rec.c) ---- */
+
+/* A stored record as one JSON object (no newline). */
+int fmt_record(struct kr_buf *out, sqlite3_stmt *st);
+/* A just-stored batch row as one JSON object. */
+int fmt_row(struct kr_buf *out, const char *task, const struct batch *b,
+    const struct row *r);
+int fmt_ndjson(struct kr_buf *out, sqlite3_stmt *st, int first, void *arg);
+int fmt_jsonarr(struct kr_buf *out, sqlite3_stmt *st, int first, void *arg);
+int fmt_csv(struct kr_buf *out, sqlite3_stmt *st, int first, void *arg);
+int fmt_txt(struct kr_buf *out, sqlite3_stmt *st, int first, void *arg);
+/* Appends a JSON string (quoted). */
+int json_str(struct kr_buf *b, const char *s, size_t n);
+
+/* ---- auth (auth.c) ---- */
+
+enum { SCOPE_READ = 1, SCOPE_WRITE = 2 };
+
+struct authz {
+	int ok;			/* a credential was given and is valid */
+	int status;		/* when !ok: 401 */
+	unsigned scopes;
+	char task[SRV_ID_MAX + 1];	/* restriction; "" for none */
+	const char *why;
+};
+
+struct auth;
+/* NULL files: no auth (open). Exits on a bad file. */
+struct auth *auth_load(const char *jwt_file, const char *keys_file);
+void auth_free(struct auth *a);
+int auth_enabled(const struct auth *a);
+/* Checks the credentials of a request. */
+void auth_check(const struct auth *a, struct lws *wsi, struct authz *z);
+/*
+ * 0 when z allows scope on task (NULL: any task); else the HTTP status
+ * (401 or 403) with *why set.
+ */
+int auth_allow(const struct auth *a, const struct authz *z, unsigned scope,
+    const char *task, const char **why);
+/* Verifies a JWT; exported for tests of the same module. */
+int jwt_verify(const unsigned char *key, size_t keylen, const char *tok,
+    size_t n, long long now, struct authz *z);
+
+/* ---- the server (main.c, http.c, ws.c) ---- */
+
+struct metrics {
+	unsigned long long ingested, duplicates, bytes_in, requests;
+	unsigned long long ws_frames, rejected, slow_consumers;
+	long long ws_conns, subscribers, http_conns;
+	unsigned long long lat_bucket[12];
+	double lat_sum;
+	unsigned long long lat_count;
+};
+extern const double srv_lat_bounds[11];
+
+struct conn;
+
+struct srv {
+	struct store *store;
+	struct auth *auth;
+	struct lws_context *ctx;
+	const char *panel_dir;
+	size_t max_body;	/* request bodies and ws messages */
+	size_t queue_max;	/* bytes queued for one ws connection */
+	long long retention_ms;
+	struct conn *ws_list;	/* every open ws connection */
+	struct metrics m;
+	struct batch batch;	/* reused by each ingest */
+	struct kr_buf tmp;	/* reused for formatting */
+	lws_sorted_usec_list_t sul_fts, sul_retention, sul_stop;
+	int stopping;
+	long long inflight;	/* HTTP requests not yet answered */
+	long long started_ns;
+};
+
+/* One connection: an HTTP transaction or a WebSocket. */
+struct qmsg;
+
+struct conn {
+	struct lws *wsi;
+	int is_ws;
+	/* http */
+	int method;
+	char path[512];
+	struct kr_buf body;
+	int body_over, responded, streaming, counted;
+	struct kr_buf out;
+	size_t outoff;
+	struct cursor cur;
+	row_fmt fmt;
+	char epilogue[200];
+	int status;
+	long long t0;
+	struct authz az;
+	/* ws */
+	char task[SRV_ID_MAX + 1];
+	long long tid;
+	struct kr_buf rx;
+	int rx_over;
+	struct qmsg **q;
+	size_t qhead, qlen, qcap, qbytes;
+	int sub;		/* 0 none, 1 history, 2 live */
+	int realtime;
+	struct cursor vc;	/* the viewer's cursor */
+	int closing;
+	const char *close_msg;
+	unsigned char *scratch;
+	size_t scratch_cap;
+	struct conn *next, *prev;
+};
+
+struct srv *srv_get(struct lws *wsi);
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len);
+int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len);
+/* Delivers just-stored rows to live viewers of task. */
+void ws_broadcast(struct srv *s, const char *task, const struct batch *b);
+/* Asks every ws connection to close (shutdown). */
+void ws_close_all(struct srv *s);
+void metrics_latency(struct srv *s, long long ns);
+int metrics_write(struct srv *s, struct kr_buf *out);
+/* Appends one pre..post item per run: its highest seq in the batch. */
+int acks_json(struct kr_buf *out, const struct batch *b, const char *pre,
+    const char *sep, const char *post);
+/* Checks a taskId from a path or a record: 1 if usable. */
+int task_id_ok(const char *s, size_t n);
+/* Parses a query's levels ("WARN" = minimum, "WARN,ERROR" = list). */
+int parse_levels(const char *s, unsigned *mask);
+/* Makes an FTS5 expression from free text (all words must match). */
+char *fts_expr(const char *q);
+
+#endif

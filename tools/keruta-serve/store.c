@@ -1,0 +1,993 @@
+/*
+ * store.c: the SQLite store. One connection, used only from the service
+ * thread. Ids are assigned here (monotonic, never reused); the full-text
+ * index follows the table in batches (store_fts_step) rather than by a
+ * per-row trigger, which would cost ingest ten times its speed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kr_diag.h"
+#include "kr_level.h"
+#include "kr_time.h"
+#include "srv.h"
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS tasks("
+    " tid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " first_ts INTEGER, last_ts INTEGER, first_tsstr TEXT, last_tsstr TEXT,"
+    " last_activity INTEGER, exited INTEGER NOT NULL DEFAULT 0,"
+    " exit_code INTEGER);"
+    "CREATE TABLE IF NOT EXISTS counts(tid INTEGER NOT NULL,"
+    " level INTEGER NOT NULL, source TEXT NOT NULL, n INTEGER NOT NULL,"
+    " PRIMARY KEY(tid, level, source)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS logs(id INTEGER PRIMARY KEY,"
+    " tid INTEGER NOT NULL, run TEXT, seq INTEGER, ts INTEGER NOT NULL,"
+    " tsstr TEXT NOT NULL, level INTEGER NOT NULL, source TEXT NOT NULL,"
+    " message TEXT NOT NULL, extra TEXT);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS logs_key ON logs(tid, run, seq);"
+    "CREATE INDEX IF NOT EXISTS logs_tid ON logs(tid);"
+    "CREATE INDEX IF NOT EXISTS logs_level ON logs(tid, level);"
+    "CREATE INDEX IF NOT EXISTS logs_ts ON logs(tid, ts);"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5(message,"
+    " content='logs', content_rowid='id');"
+    "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);"
+    "INSERT OR IGNORE INTO meta VALUES('next_id', 1), ('fts_mark', 0);";
+
+enum { ST_INSERT, ST_TASK_GET, ST_TASK_NEW, ST_COUNT_ADD, ST_TASK_UPD,
+	ST_META_SET, ST_FIND, ST_MAXSEQ, ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_FTS_DEL, ST_LOG_DEL, ST_NST };
+
+static const char *const stmt_sql[ST_NST] = {
+	[ST_INSERT] = "INSERT OR IGNORE INTO logs(id, tid, run, seq, ts, tsstr,"
+	    " level, source, message, extra) VALUES(?,?,?,?,?,?,?,?,?,?)",
+	[ST_TASK_GET] = "SELECT tid FROM tasks WHERE name = ?",
+	[ST_TASK_NEW] = "INSERT INTO tasks(name) VALUES(?)",
+	[ST_COUNT_ADD] = "INSERT INTO counts(tid, level, source, n)"
+	    " VALUES(?,?,?,?) ON CONFLICT(tid, level, source)"
+	    " DO UPDATE SET n = n + excluded.n",
+	[ST_TASK_UPD] = "UPDATE tasks SET"
+	    " first_tsstr = CASE WHEN first_ts IS NULL OR ?1 < first_ts"
+	    "  THEN ?2 ELSE first_tsstr END,"
+	    " first_ts = CASE WHEN first_ts IS NULL OR ?1 < first_ts"
+	    "  THEN ?1 ELSE first_ts END,"
+	    " last_tsstr = CASE WHEN last_ts IS NULL OR ?3 >= last_ts"
+	    "  THEN ?4 ELSE last_tsstr END,"
+	    " last_ts = CASE WHEN last_ts IS NULL OR ?3 >= last_ts"
+	    "  THEN ?3 ELSE last_ts END,"
+	    " last_activity = ?5,"
+	    " exited = CASE ?6 WHEN 1 THEN 0 WHEN 2 THEN 1 ELSE exited END,"
+	    " exit_code = CASE ?6 WHEN 1 THEN NULL WHEN 2 THEN ?7"
+	    "  ELSE exit_code END"
+	    " WHERE tid = ?8",
+	[ST_META_SET] = "UPDATE meta SET v = ? WHERE k = ?",
+	[ST_FIND] = "SELECT id FROM logs WHERE tid = ? AND run = ? AND seq = ?",
+	[ST_MAXSEQ] = "SELECT max(seq) FROM logs WHERE tid = ? AND run = ?",
+	[ST_BEGIN] = "BEGIN",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_FTS_DEL] = "INSERT INTO logs_fts(logs_fts, rowid, message)"
+	    " VALUES('delete', ?, ?)",
+	[ST_LOG_DEL] = "DELETE FROM logs WHERE id = ?",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_NST];
+	long long next_id;
+	long long fts_mark;
+};
+
+static int
+exec(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		kr_warn("database: %s", msg ? msg : "error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static long long
+scalar(struct store *s, const char *sql, long long def)
+{
+	sqlite3_stmt *st;
+	long long v = def;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return def;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Runs a one-shot prepared statement to its end; resets it. */
+static int
+run(struct store *s, int k)
+{
+	int rc = sqlite3_step(s->st[k]);
+
+	sqlite3_reset(s->st[k]);
+	sqlite3_clear_bindings(s->st[k]);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		kr_warn("database: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_open(struct store **sp, const char *path, char *err, size_t elen)
+{
+	struct store *s;
+	int i;
+
+	if ((s = calloc(1, sizeof *s)) == NULL) {
+		snprintf(err, elen, "out of memory");
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, elen, "unable to open '%s': %s", path,
+		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (scalar(s, "PRAGMA journal_mode=WAL", 0) == 0 &&
+	    sqlite3_errcode(s->db) != SQLITE_OK) {
+		snprintf(err, elen, "unable to use '%s': %s", path,
+		    sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;"
+	    "PRAGMA temp_store=MEMORY;", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, elen, "unable to use '%s': %s", path,
+		    sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	for (i = 0; i < ST_NST; i++)
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
+			snprintf(err, elen, "unable to prepare a statement: %s",
+			    sqlite3_errmsg(s->db));
+			goto fail;
+		}
+	s->next_id = scalar(s, "SELECT v FROM meta WHERE k = 'next_id'", 1);
+	if (scalar(s, "SELECT max(id) FROM logs", 0) >= s->next_id)
+		s->next_id = scalar(s, "SELECT max(id) FROM logs", 0) + 1;
+	s->fts_mark = scalar(s, "SELECT v FROM meta WHERE k = 'fts_mark'", 0);
+	*sp = s;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+void
+store_close(struct store *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < ST_NST; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db != NULL) {
+		sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
+		    NULL, NULL);
+		if (sqlite3_close(s->db) != SQLITE_OK)
+			kr_warn("database: close: %s", sqlite3_errmsg(s->db));
+	}
+	free(s);
+}
+
+sqlite3 *
+store_db(struct store *s)
+{
+	return s->db;
+}
+
+long long
+store_task(struct store *s, const char *name, int create)
+{
+	sqlite3_stmt *st = s->st[ST_TASK_GET];
+	long long tid = 0;
+	int rc;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		tid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	if (tid != 0 || !create)
+		return tid;
+	sqlite3_bind_text(s->st[ST_TASK_NEW], 1, name, -1, SQLITE_STATIC);
+	if (run(s, ST_TASK_NEW) == -1)
+		return -1;
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+/* Per-batch tallies of (level, source), flushed into counts. */
+struct tally {
+	int level;
+	const char *source;
+	long long n;
+};
+
+static int
+count_add(struct store *s, long long tid, int level, const char *source,
+    long long n)
+{
+	sqlite3_stmt *st = s->st[ST_COUNT_ADD];
+
+	sqlite3_bind_int64(st, 1, tid);
+	sqlite3_bind_int(st, 2, level);
+	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, n);
+	return run(s, ST_COUNT_ADD);
+}
+
+static int
+tally_flush(struct store *s, long long tid, struct tally *t, int *nt)
+{
+	int i;
+
+	for (i = 0; i < *nt; i++)
+		if (count_add(s, tid, t[i].level, t[i].source, t[i].n) == -1)
+			return -1;
+	*nt = 0;
+	return 0;
+}
+
+#define NTALLY 32
+
+int
+store_insert(struct store *s, const char *task, struct batch *b,
+    size_t *stored, size_t *dups)
+{
+	sqlite3_stmt *ins = s->st[ST_INSERT], *up = s->st[ST_TASK_UPD];
+	struct tally t[NTALLY];
+	long long tid, id = s->next_id, minv = 0, maxv = 0, xc = 0;
+	size_t i, nst = 0, nd = 0, imin = 0, imax = 0;
+	int nt = 0, k, ev = 0, rc;
+
+	*stored = *dups = 0;
+	if (run(s, ST_BEGIN) == -1)
+		return -1;
+	if ((tid = store_task(s, task, 1)) <= 0)
+		goto fail;
+	for (i = 0; i < b->n; i++) {
+		struct row *r = &b->rows[i];
+
+		sqlite3_bind_int64(ins, 1, id);
+		sqlite3_bind_int64(ins, 2, tid);
+		if (r->run != NULL)
+			sqlite3_bind_text(ins, 3, r->run, -1, SQLITE_STATIC);
+		if (r->seq != 0)
+			sqlite3_bind_int64(ins, 4, r->seq);
+		sqlite3_bind_int64(ins, 5, r->ts);
+		sqlite3_bind_text(ins, 6, b->arena.s + r->tsstr, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(ins, 7, r->level);
+		sqlite3_bind_text(ins, 8, r->source, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 9, r->msg, -1, SQLITE_STATIC);
+		if (r->extralen > 0)
+			sqlite3_bind_text(ins, 10, b->arena.s + r->extra,
+			    (int)r->extralen, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(ins, 10);
+		rc = sqlite3_step(ins);
+		sqlite3_reset(ins);
+		sqlite3_clear_bindings(ins);
+		if (rc != SQLITE_DONE) {
+			kr_warn("database: insert: %s", sqlite3_errmsg(s->db));
+			goto fail;
+		}
+		if (sqlite3_changes(s->db) == 0) {
+			r->id = 0;
+			nd++;
+			continue;
+		}
+		r->id = id++;
+		nst++;
+		if (nst == 1 || r->ts < minv) {
+			minv = r->ts;
+			imin = i;
+		}
+		if (nst == 1 || r->ts >= maxv) {
+			maxv = r->ts;
+			imax = i;
+		}
+		if (r->event != 0) {
+			ev = r->event;
+			xc = r->exit_code;
+		}
+		for (k = 0; k < nt; k++)
+			if (t[k].level == r->level &&
+			    strcmp(t[k].source, r->source) == 0)
+				break;
+		if (k == nt) {
+			if (nt == NTALLY && tally_flush(s, tid, t, &nt) == -1)
+				goto fail;
+			k = nt++;
+			t[k].level = r->level;
+			t[k].source = r->source;
+			t[k].n = 0;
+		}
+		t[k].n++;
+	}
+	if (nst > 0) {
+		if (tally_flush(s, tid, t, &nt) == -1)
+			goto fail;
+		sqlite3_bind_int64(up, 1, minv);
+		sqlite3_bind_text(up, 2, b->arena.s + b->rows[imin].tsstr, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(up, 3, maxv);
+		sqlite3_bind_text(up, 4, b->arena.s + b->rows[imax].tsstr, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(up, 5, kr_wall_ns());
+		sqlite3_bind_int(up, 6, ev);
+		sqlite3_bind_int64(up, 7, xc);
+		sqlite3_bind_int64(up, 8, tid);
+		if (run(s, ST_TASK_UPD) == -1)
+			goto fail;
+		sqlite3_bind_int64(s->st[ST_META_SET], 1, id);
+		sqlite3_bind_text(s->st[ST_META_SET], 2, "next_id", -1,
+		    SQLITE_STATIC);
+		if (run(s, ST_META_SET) == -1)
+			goto fail;
+	}
+	if (run(s, ST_COMMIT) == -1)
+		goto fail;
+	s->next_id = id;
+	*stored = nst;
+	*dups = nd;
+	return 0;
+fail:
+	run(s, ST_ROLLBACK);
+	for (i = 0; i < b->n; i++)
+		b->rows[i].id = 0;
+	return -1;
+}
+
+long long
+store_find(struct store *s, long long tid, const char *run_id, long long seq)
+{
+	sqlite3_stmt *st = s->st[ST_FIND];
+	long long id = 0;
+
+	sqlite3_bind_int64(st, 1, tid);
+	sqlite3_bind_text(st, 2, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, seq);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return id;
+}
+
+long long
+store_max_seq(struct store *s, long long tid, const char *run_id)
+{
+	sqlite3_stmt *st = s->st[ST_MAXSEQ];
+	long long v = 0;
+
+	sqlite3_bind_int64(st, 1, tid);
+	sqlite3_bind_text(st, 2, run_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return v;
+}
+
+int
+store_fts_step(struct store *s, long long max)
+{
+	sqlite3_stmt *st;
+	long long upto, top;
+	char sql[200];
+	int more = 0;
+
+	top = s->next_id - 1;
+	if (top <= s->fts_mark)
+		return 0;
+	upto = top;
+	if (max > 0 && top - s->fts_mark > max) {
+		upto = s->fts_mark + max;
+		more = 1;
+	}
+	if (run(s, ST_BEGIN) == -1)
+		return 0;
+	snprintf(sql, sizeof sql, "INSERT INTO logs_fts(rowid, message)"
+	    " SELECT id, message FROM logs WHERE id > %lld AND id <= %lld",
+	    s->fts_mark, upto);
+	if (exec(s, sql) == -1)
+		goto fail;
+	st = s->st[ST_META_SET];
+	sqlite3_bind_int64(st, 1, upto);
+	sqlite3_bind_text(st, 2, "fts_mark", -1, SQLITE_STATIC);
+	if (run(s, ST_META_SET) == -1 || run(s, ST_COMMIT) == -1)
+		goto fail;
+	s->fts_mark = upto;
+	return more;
+fail:
+	run(s, ST_ROLLBACK);
+	return 0;
+}
+
+/* ---- queries ---- */
+
+struct bind {
+	int text;
+	long long i;
+	const char *s;
+};
+
+struct sql {
+	struct kr_buf b;
+	struct bind v[SRV_NSOURCES + 16];
+	int n;
+};
+
+static void
+bind_i(struct sql *q, long long v)
+{
+	q->v[q->n].text = 0;
+	q->v[q->n++].i = v;
+	kr_buf_adds(&q->b, "?");
+}
+
+static void
+bind_s(struct sql *q, const char *v)
+{
+	q->v[q->n].text = 1;
+	q->v[q->n++].s = v;
+	kr_buf_adds(&q->b, "?");
+}
+
+static sqlite3_stmt *
+sql_prepare(struct store *s, struct sql *q)
+{
+	sqlite3_stmt *st;
+	int i;
+
+	if (q->b.s == NULL)
+		return NULL;
+	if (sqlite3_prepare_v2(s->db, q->b.s, (int)q->b.len, &st, NULL) !=
+	    SQLITE_OK) {
+		kr_warn("database: query: %s", sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	for (i = 0; i < q->n; i++) {
+		if (q->v[i].text)
+			sqlite3_bind_text(st, i + 1, q->v[i].s, -1,
+			    SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(st, i + 1, q->v[i].i);
+	}
+	return st;
+}
+
+static int
+level_count(unsigned mask)
+{
+	int n = 0;
+
+	for (; mask; mask >>= 1)
+		n += mask & 1;
+	return n;
+}
+
+/* Rows of a task with levels in mask, and all its rows, from counts. */
+static void
+counts_of(struct store *s, long long tid, unsigned mask, long long *in,
+    long long *all)
+{
+	sqlite3_stmt *st;
+
+	*in = *all = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT level, sum(n) FROM counts"
+	    " WHERE tid = ? GROUP BY level", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, tid);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int lv = sqlite3_column_int(st, 0);
+		long long n = sqlite3_column_int64(st, 1);
+
+		*all += n;
+		if (lv >= 0 && lv < 32 && (mask & (1u << lv)))
+			*in += n;
+	}
+	sqlite3_finalize(st);
+}
+
+/*
+ * The FROM and WHERE of a query. An index is named for level filters:
+ * (tid, level) keeps id order for one level and suits rare levels; for
+ * common ones, walking (tid) in id order finds a page sooner.
+ */
+static void
+where(struct store *s, struct sql *q, long long tid, const struct filter *f,
+    long long after)
+{
+	int i;
+
+	if (f->match != NULL) {
+		kr_buf_adds(&q->b, " FROM logs_fts f CROSS JOIN logs l"
+		    " ON l.id = f.rowid WHERE logs_fts MATCH ");
+		bind_s(q, f->match);
+		kr_buf_adds(&q->b, " AND l.tid = ");
+	} else {
+		const char *idx = "logs_tid";
+
+		if (f->levels != 0 && !f->has_from && !f->has_to) {
+			long long in, all;
+
+			if (level_count(f->levels) == 1)
+				idx = "logs_level";
+			else {
+				counts_of(s, tid, f->levels, &in, &all);
+				if (in * 100 < all)
+					idx = "logs_level";
+			}
+		}
+		if (f->has_from || f->has_to)
+			kr_buf_adds(&q->b, " FROM logs l WHERE l.tid = ");
+		else
+			kr_buf_printf(&q->b, " FROM logs l INDEXED BY %s"
+			    " WHERE l.tid = ", idx);
+	}
+	bind_i(q, tid);
+	if (f->levels != 0 && f->levels != (1u << KR_NLEVELS) - 1) {
+		int first = 1;
+
+		kr_buf_adds(&q->b, " AND l.level IN (");
+		for (i = 0; i < KR_NLEVELS; i++)
+			if (f->levels & (1u << i)) {
+				kr_buf_printf(&q->b, "%s%d", first ? "" : ",",
+				    i);
+				first = 0;
+			}
+		kr_buf_adds(&q->b, ")");
+	}
+	if (f->nsources > 0) {
+		kr_buf_adds(&q->b, " AND l.source IN (");
+		for (i = 0; i < f->nsources; i++) {
+			if (i > 0)
+				kr_buf_adds(&q->b, ",");
+			bind_s(q, f->sources[i]);
+		}
+		kr_buf_adds(&q->b, ")");
+	}
+	if (f->has_from) {
+		kr_buf_adds(&q->b, " AND l.ts >= ");
+		bind_i(q, f->from);
+	}
+	if (f->has_to) {
+		kr_buf_adds(&q->b, " AND l.ts < ");
+		bind_i(q, f->to);
+	}
+	if (after > 0) {
+		kr_buf_adds(&q->b, " AND l.id > ");
+		bind_i(q, after);
+	}
+}
+
+int
+store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt, void *arg,
+    struct kr_buf *out)
+{
+	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
+	sqlite3_stmt *st;
+	const char *idcol;
+	long long lim = SRV_CHUNK;
+	int n = 0, rc;
+
+	if (c->done)
+		return 0;
+	if (c->tid <= 0 || c->remaining == 0) {
+		c->done = 1;
+		return 0;
+	}
+	if (c->f.match != NULL)
+		store_fts_step(s, 0);
+	idcol = c->f.match != NULL ? "f.rowid" : "l.id";
+	if (c->remaining > 0 && c->remaining < lim)
+		lim = c->remaining;
+	kr_buf_adds(&q.b, "SELECT l.id, ");
+	bind_s(&q, c->task);
+	kr_buf_adds(&q.b, ", l.run, l.seq, l.tsstr, l.source, l.level,"
+	    " l.message, l.extra");
+	where(s, &q, c->tid, &c->f, c->after);
+	if (c->started) {
+		kr_buf_printf(&q.b, " AND %s %s ", idcol, c->desc ? "<" : ">");
+		bind_i(&q, c->last);
+	}
+	kr_buf_printf(&q.b, " ORDER BY %s %s LIMIT ", idcol,
+	    c->desc ? "DESC" : "ASC");
+	bind_i(&q, lim);
+	if (!c->started && c->offset > 0) {
+		kr_buf_adds(&q.b, " OFFSET ");
+		bind_i(&q, c->offset);
+	}
+	st = sql_prepare(s, &q);
+	kr_buf_free(&q.b);
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fmt(out, st, !c->started && n == 0, arg) == -1) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+		c->last = sqlite3_column_int64(st, COL_ID);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (n > 0)
+		c->started = 1;
+	if (c->remaining > 0)
+		c->remaining -= n;
+	if (n < lim || c->remaining == 0)
+		c->done = 1;
+	return n;
+}
+
+long long
+store_count(struct store *s, long long tid, const struct filter *f,
+    long long after)
+{
+	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
+	sqlite3_stmt *st;
+	long long n = -1;
+
+	if (tid <= 0)
+		return 0;
+	if (f->match == NULL && !f->has_from && !f->has_to && after <= 0) {
+		/* The counts table answers without touching the logs. */
+		int i;
+
+		kr_buf_adds(&q.b, "SELECT coalesce(sum(n), 0) FROM counts"
+		    " WHERE tid = ");
+		bind_i(&q, tid);
+		if (f->levels != 0) {
+			kr_buf_adds(&q.b, " AND level IN (-1");
+			for (i = 0; i < KR_NLEVELS; i++)
+				if (f->levels & (1u << i))
+					kr_buf_printf(&q.b, ",%d", i);
+			kr_buf_adds(&q.b, ")");
+		}
+		if (f->nsources > 0) {
+			kr_buf_adds(&q.b, " AND source IN (");
+			for (i = 0; i < f->nsources; i++) {
+				if (i > 0)
+					kr_buf_adds(&q.b, ",");
+				bind_s(&q, f->sources[i]);
+			}
+			kr_buf_adds(&q.b, ")");
+		}
+	} else {
+		if (f->match != NULL)
+			store_fts_step(s, 0);
+		kr_buf_adds(&q.b, "SELECT count(*)");
+		where(s, &q, tid, f, after);
+	}
+	st = sql_prepare(s, &q);
+	kr_buf_free(&q.b);
+	if (st == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* ---- deletion ---- */
+
+/* Sets first/last times of a task again, or drops it when empty. */
+static int
+task_refresh(struct store *s, long long tid)
+{
+	char sql[600];
+
+	snprintf(sql, sizeof sql,
+	    "DELETE FROM counts WHERE tid = %lld AND n <= 0;"
+	    "UPDATE tasks SET"
+	    " first_ts = (SELECT min(ts) FROM logs WHERE tid = %lld),"
+	    " last_ts = (SELECT max(ts) FROM logs WHERE tid = %lld)"
+	    " WHERE tid = %lld;"
+	    "UPDATE tasks SET"
+	    " first_tsstr = (SELECT tsstr FROM logs WHERE tid = %lld"
+	    "  AND ts = first_ts LIMIT 1),"
+	    " last_tsstr = (SELECT tsstr FROM logs WHERE tid = %lld"
+	    "  AND ts = last_ts LIMIT 1) WHERE tid = %lld;"
+	    "DELETE FROM tasks WHERE tid = %lld AND first_ts IS NULL;",
+	    tid, tid, tid, tid, tid, tid, tid, tid);
+	return exec(s, sql);
+}
+
+/* Deletes up to max rows of a task older than before (0: any age). */
+static long long
+delete_some(struct store *s, long long tid, long long before, long long max)
+{
+	sqlite3_stmt *st;
+	struct tally t[NTALLY];
+	char *srcs[NTALLY];
+	int nt = 0, k, rc;
+	long long n = 0, id;
+	const char *sql = before > 0 ?
+	    "SELECT id, level, source, message FROM logs INDEXED BY logs_ts"
+	    " WHERE tid = ?1 AND ts < ?2 LIMIT ?3" :
+	    "SELECT id, level, source, message FROM logs INDEXED BY logs_tid"
+	    " WHERE tid = ?1 LIMIT ?3";
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, tid);
+	if (before > 0)
+		sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int64(st, 3, max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int lv = sqlite3_column_int(st, 1);
+		const char *src = (const char *)sqlite3_column_text(st, 2);
+
+		id = sqlite3_column_int64(st, 0);
+		if (id <= s->fts_mark) {
+			sqlite3_bind_int64(s->st[ST_FTS_DEL], 1, id);
+			sqlite3_bind_value(s->st[ST_FTS_DEL], 2,
+			    sqlite3_column_value(st, 3));
+			if (run(s, ST_FTS_DEL) == -1)
+				goto fail;
+		}
+		sqlite3_bind_int64(s->st[ST_LOG_DEL], 1, id);
+		if (run(s, ST_LOG_DEL) == -1)
+			goto fail;
+		for (k = 0; k < nt; k++)
+			if (t[k].level == lv && strcmp(t[k].source, src) == 0)
+				break;
+		if (k == nt) {
+			if (nt == NTALLY) {
+				for (k = 0; k < nt; k++) {
+					if (count_add(s, tid, t[k].level,
+					    t[k].source, -t[k].n) == -1)
+						goto fail;
+					free(srcs[k]);
+				}
+				nt = 0;
+			}
+			k = nt++;
+			t[k].level = lv;
+			t[k].source = srcs[k] = strdup(src ? src : "");
+			t[k].n = 0;
+			if (srcs[k] == NULL) {
+				nt--;
+				goto fail;
+			}
+		}
+		t[k].n++;
+		n++;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto fail;
+	for (k = 0; k < nt; k++)
+		if (count_add(s, tid, t[k].level, t[k].source, -t[k].n) == -1)
+			goto fail;
+	for (k = 0; k < nt; k++)
+		free(srcs[k]);
+	return n;
+fail:
+	kr_warn("database: delete: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	for (k = 0; k < nt; k++)
+		free(srcs[k]);
+	return -1;
+}
+
+long long
+store_delete(struct store *s, long long tid, long long before)
+{
+	long long n, total = 0;
+
+	if (tid <= 0)
+		return 0;
+	do {
+		if (run(s, ST_BEGIN) == -1)
+			return -1;
+		if ((n = delete_some(s, tid, before, 10000)) == -1 ||
+		    task_refresh(s, tid) == -1 || run(s, ST_COMMIT) == -1) {
+			run(s, ST_ROLLBACK);
+			return -1;
+		}
+		total += n;
+	} while (n == 10000);
+	return total;
+}
+
+long long
+store_expire(struct store *s, long long cutoff, long long max)
+{
+	sqlite3_stmt *st;
+	long long tids[64], n, total = 0;
+	int nt = 0, i;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT tid FROM tasks WHERE first_ts < ?"
+	    " LIMIT 64", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, cutoff);
+	while (sqlite3_step(st) == SQLITE_ROW && nt < 64)
+		tids[nt++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	for (i = 0; i < nt && total < max; i++) {
+		if (run(s, ST_BEGIN) == -1)
+			return -1;
+		if ((n = delete_some(s, tids[i], cutoff, max - total)) == -1 ||
+		    task_refresh(s, tids[i]) == -1 ||
+		    run(s, ST_COMMIT) == -1) {
+			run(s, ST_ROLLBACK);
+			return -1;
+		}
+		total += n;
+	}
+	return total;
+}
+
+/* ---- summaries ---- */
+
+static int
+add_tsstr(struct kr_buf *b, sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return kr_buf_adds(b, "null");
+	return json_str(b, (const char *)sqlite3_column_text(st, col),
+	    (size_t)sqlite3_column_bytes(st, col));
+}
+
+int
+store_stats(struct store *s, const char *task, long long tid,
+    struct kr_buf *out)
+{
+	sqlite3_stmt *st;
+	long long lv[KR_NLEVELS] = { 0 }, total = 0, std[3] = { 0 };
+	static const char *const names[3] = { "stdout", "stderr", "agent" };
+	struct kr_buf other = KR_BUF_INIT(1 << 20);
+	int i;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT level, source, n FROM counts"
+	    " WHERE tid = ? ORDER BY source", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, tid);
+	{
+		/* Sources other than the usual three, summed in order. */
+		char last[SRV_SOURCE_MAX + 1] = "";
+		long long ln = 0;
+
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			int l = sqlite3_column_int(st, 0);
+			const char *src = (const char *)
+			    sqlite3_column_text(st, 1);
+			long long n = sqlite3_column_int64(st, 2);
+
+			if (l >= 0 && l < KR_NLEVELS)
+				lv[l] += n;
+			total += n;
+			for (i = 0; i < 3; i++)
+				if (strcmp(src, names[i]) == 0)
+					break;
+			if (i < 3) {
+				std[i] += n;
+				continue;
+			}
+			if (strcmp(src, last) != 0) {
+				if (last[0] != '\0')
+					kr_buf_printf(&other, ":%lld", ln);
+				kr_buf_addc(&other, ',');
+				json_str(&other, src, strlen(src));
+				snprintf(last, sizeof last, "%s", src);
+				ln = 0;
+			}
+			ln += n;
+		}
+		if (last[0] != '\0')
+			kr_buf_printf(&other, ":%lld", ln);
+	}
+	sqlite3_finalize(st);
+	kr_buf_adds(out, "{\"taskId\":");
+	json_str(out, task, strlen(task));
+	kr_buf_printf(out, ",\"totalLogs\":%lld,\"logCounts\":{\"stdout\":%lld,"
+	    "\"stderr\":%lld,\"agent\":%lld%s},\"levelCounts\":{", total,
+	    std[0], std[1], std[2], other.s ? other.s : "");
+	for (i = 0; i < KR_NLEVELS; i++)
+		kr_buf_printf(out, "%s\"%s\":%lld", i ? "," : "",
+		    kr_level_name(i), lv[i]);
+	kr_buf_adds(out, "},\"timeRange\":{");
+	kr_buf_free(&other);
+	if (sqlite3_prepare_v2(s->db, "SELECT first_tsstr, last_tsstr FROM"
+	    " tasks WHERE tid = ?", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, tid);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		kr_buf_adds(out, "\"start\":");
+		add_tsstr(out, st, 0);
+		kr_buf_adds(out, ",\"end\":");
+		add_tsstr(out, st, 1);
+	} else
+		kr_buf_adds(out, "\"start\":null,\"end\":null");
+	sqlite3_finalize(st);
+	return kr_buf_adds(out, "}}");
+}
+
+int
+store_tasks(struct store *s, const char *only, struct kr_buf *out)
+{
+	sqlite3_stmt *st;
+	int n = 0, rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT t.name, t.first_tsstr,"
+	    " t.last_tsstr, t.last_activity, t.exited, t.exit_code,"
+	    " (SELECT coalesce(sum(n), 0) FROM counts c WHERE c.tid = t.tid),"
+	    " (SELECT coalesce(sum(n), 0) FROM counts c WHERE c.tid = t.tid"
+	    "  AND c.level >= 4)"
+	    " FROM tasks t WHERE ?1 IS NULL OR t.name = ?1"
+	    " ORDER BY t.last_activity DESC, t.name", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (only != NULL)
+		sqlite3_bind_text(st, 1, only, -1, SQLITE_STATIC);
+	kr_buf_adds(out, "{\"tasks\":[");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char ts[KR_TS_LEN + 1];
+		long long la = sqlite3_column_int64(st, 3);
+		struct timespec tv = { (time_t)(la / 1000000000),
+			(long)(la % 1000000000) };
+
+		kr_ts_format(&tv, ts);
+		kr_buf_adds(out, n++ ? ",{\"taskId\":" : "{\"taskId\":");
+		json_str(out, (const char *)sqlite3_column_text(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0));
+		kr_buf_printf(out, ",\"count\":%lld,\"errors\":%lld,"
+		    "\"firstTimestamp\":", sqlite3_column_int64(st, 6),
+		    sqlite3_column_int64(st, 7));
+		add_tsstr(out, st, 1);
+		kr_buf_adds(out, ",\"lastTimestamp\":");
+		add_tsstr(out, st, 2);
+		kr_buf_printf(out, ",\"lastActivity\":\"%s\",\"status\":", ts);
+		if (sqlite3_column_int(st, 4))
+			kr_buf_printf(out, "\"exited\",\"exitCode\":%lld}",
+			    sqlite3_column_int64(st, 5));
+		else
+			kr_buf_adds(out, "\"running\",\"exitCode\":null}");
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return kr_buf_adds(out, "]}");
+}
+
+long long
+store_size(struct store *s)
+{
+	return scalar(s, "PRAGMA page_count", 0) *
+	    scalar(s, "PRAGMA page_size", 0);
+}
+
+void
+filter_free(struct filter *f)
+{
+	free(f->match);
+	f->match = NULL;
+}

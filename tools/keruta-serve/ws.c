@@ -1,0 +1,762 @@
+/*
+ * ws.c: /ws/tasks/{taskId}. Shippers send records (acked once stored);
+ * viewers subscribe and get the stored history after their cursor, then
+ * live records. The seam has neither gap nor duplicate because one thread
+ * does both: history is read from the store until a read comes back
+ * short, and only then does the viewer join the live fan-out, which
+ * passes on only ids above the last one sent.
+ *
+ * Every message to a client goes through its bounded queue; a viewer
+ * whose queue overflows is told (SLOW_CONSUMER) and closed, so it never
+ * slows ingest or other viewers. It resumes with "after".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kr_diag.h"
+#include "kr_level.h"
+#include "srv.h"
+
+enum { SUB_NONE, SUB_HISTORY, SUB_LIVE };
+
+struct qmsg {
+	int ref;
+	size_t len;
+	unsigned char data[];	/* LWS_PRE spare bytes, then the text */
+};
+
+static struct qmsg *
+qmsg_new(const char *s, size_t n)
+{
+	struct qmsg *m = malloc(sizeof *m + LWS_PRE + n);
+
+	if (m == NULL)
+		return NULL;
+	m->ref = 1;
+	m->len = n;
+	memcpy(m->data + LWS_PRE, s, n);
+	return m;
+}
+
+static void
+qmsg_unref(struct qmsg *m)
+{
+	if (m != NULL && --m->ref == 0)
+		free(m);
+}
+
+static void
+q_clear(struct conn *c)
+{
+	while (c->qlen > 0) {
+		qmsg_unref(c->q[c->qhead]);
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qlen--;
+	}
+	c->qbytes = 0;
+}
+
+static void ws_close(struct conn *c, const char *code, const char *msg);
+
+/* Queues m (taking a reference). -1 when the queue is over its bound. */
+static int
+q_push(struct srv *s, struct conn *c, struct qmsg *m)
+{
+	if (c->closing)
+		return -1;
+	if (c->qbytes + m->len > s->queue_max && c->qlen > 0) {
+		s->m.slow_consumers++;
+		ws_close(c, "SLOW_CONSUMER", "the client is reading too "
+		    "slowly; reconnect and resume with after");
+		return -1;
+	}
+	if (c->qlen == c->qcap) {
+		size_t nc = c->qcap ? c->qcap * 2 : 16, i;
+		struct qmsg **nq = malloc(nc * sizeof *nq);
+
+		if (nq == NULL)
+			return -1;
+		for (i = 0; i < c->qlen; i++)
+			nq[i] = c->q[(c->qhead + i) % c->qcap];
+		free(c->q);
+		c->q = nq;
+		c->qhead = 0;
+		c->qcap = nc;
+	}
+	m->ref++;
+	c->q[(c->qhead + c->qlen) % c->qcap] = m;
+	c->qlen++;
+	c->qbytes += m->len;
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+/* Queues a control message; these bypass the bound so errors get out. */
+static void
+send_text(struct conn *c, const char *s, size_t n)
+{
+	struct qmsg *m = qmsg_new(s, n);
+
+	if (m == NULL)
+		return;
+	if (c->qlen == c->qcap) {
+		size_t nc = c->qcap ? c->qcap * 2 : 16, i;
+		struct qmsg **nq = malloc(nc * sizeof *nq);
+
+		if (nq == NULL) {
+			free(m);
+			return;
+		}
+		for (i = 0; i < c->qlen; i++)
+			nq[i] = c->q[(c->qhead + i) % c->qcap];
+		free(c->q);
+		c->q = nq;
+		c->qhead = 0;
+		c->qcap = nc;
+	}
+	c->q[(c->qhead + c->qlen) % c->qcap] = m;
+	c->qlen++;
+	c->qbytes += n;
+	lws_callback_on_writable(c->wsi);
+}
+
+static void
+send_buf(struct conn *c, struct kr_buf *b)
+{
+	send_text(c, b->s, b->len);
+	b->len = 0;
+}
+
+static void
+send_error(struct srv *s, struct conn *c, const char *code, const char *msg,
+    int status)
+{
+	struct kr_buf *b = &s->tmp;
+
+	b->len = 0;
+	kr_buf_printf(b, "{\"type\":\"error\",\"code\":\"%s\",\"message\":",
+	    code);
+	json_str(b, msg, strlen(msg));
+	kr_buf_printf(b, ",\"status\":%d}", status);
+	send_buf(c, b);
+}
+
+/* Sends an error, then closes once the queue has drained. */
+static void
+ws_close(struct conn *c, const char *code, const char *msg)
+{
+	struct srv *s = srv_get(c->wsi);
+
+	if (c->closing)
+		return;
+	if (strcmp(code, "SLOW_CONSUMER") == 0)
+		q_clear(c);
+	send_error(s, c, code, msg, 0);
+	c->closing = 1;
+	c->close_msg = code;
+	if (c->sub != SUB_NONE)
+		s->m.subscribers--;
+	c->sub = SUB_NONE;
+}
+
+static int
+row_matches(const struct cursor *v, const struct row *r)
+{
+	int i;
+
+	if (r->id <= v->last || r->id <= v->after)
+		return 0;
+	if (v->f.levels != 0 && !(v->f.levels & (1u << r->level)))
+		return 0;
+	if (v->f.nsources == 0)
+		return 1;
+	for (i = 0; i < v->f.nsources; i++)
+		if (strcmp(v->f.sources[i], r->source) == 0)
+			return 1;
+	return 0;
+}
+
+void
+ws_broadcast(struct srv *s, const char *task, const struct batch *b)
+{
+	struct qmsg **msgs = NULL;
+	struct conn *c, *next;
+	size_t i;
+
+	for (c = s->ws_list; c != NULL; c = next) {
+		next = c->next;
+		if (c->sub != SUB_LIVE || c->closing ||
+		    strcmp(c->vc.task, task) != 0)
+			continue;
+		if (msgs == NULL && (msgs = calloc(b->n, sizeof *msgs)) == NULL)
+			return;
+		for (i = 0; i < b->n && !c->closing; i++) {
+			const struct row *r = &b->rows[i];
+
+			if (r->id == 0 || !row_matches(&c->vc, r))
+				continue;
+			if (msgs[i] == NULL) {
+				s->tmp.len = 0;
+				fmt_row(&s->tmp, task, b, r);
+				if ((msgs[i] = qmsg_new(s->tmp.s,
+				    s->tmp.len)) == NULL)
+					continue;
+			}
+			if (q_push(s, c, msgs[i]) == 0)
+				c->vc.last = r->id;
+		}
+	}
+	if (msgs != NULL) {
+		for (i = 0; i < b->n; i++)
+			qmsg_unref(msgs[i]);
+		free(msgs);
+	}
+}
+
+void
+ws_close_all(struct srv *s)
+{
+	struct conn *c;
+
+	for (c = s->ws_list; c != NULL; c = c->next)
+		if (!c->closing)
+			ws_close(c, "SHUTDOWN", "the server is shutting down");
+}
+
+/* ---- viewers ---- */
+
+struct hist_arg {
+	struct srv *s;
+	struct conn *c;
+};
+
+static int
+hist_row(struct kr_buf *out, sqlite3_stmt *st, int first, void *arg)
+{
+	struct hist_arg *h = arg;
+	struct qmsg *m;
+
+	(void)first;
+	out->len = 0;
+	if (fmt_record(out, st) == -1 ||
+	    (m = qmsg_new(out->s, out->len)) == NULL)
+		return -1;
+	q_push(h->s, h->c, m);
+	qmsg_unref(m);
+	return 0;
+}
+
+/* Sends the next slice of history; joins the live feed at its end. */
+static void
+history_step(struct srv *s, struct conn *c)
+{
+	struct hist_arg h = { s, c };
+	struct kr_buf *b = &s->tmp;
+
+	if (c->vc.tid <= 0)
+		c->vc.tid = store_task(s->store, c->vc.task, 0);
+	while (c->sub == SUB_HISTORY && !c->closing &&
+	    c->qbytes < s->queue_max / 2 && c->qlen < 1024) {
+		if (c->vc.tid <= 0)
+			c->vc.done = 1;
+		else if (store_cursor_step(s->store, &c->vc, hist_row, &h,
+		    b) == -1) {
+			ws_close(c, "INTERNAL", "the database failed");
+			return;
+		}
+		if (!c->vc.done)
+			continue;
+		if (c->vc.last < c->vc.after)
+			c->vc.last = c->vc.after;
+		b->len = 0;
+		kr_buf_printf(b, "{\"type\":\"%s\",\"lastId\":%lld}",
+		    c->realtime ? "live" : "end", c->vc.last);
+		send_buf(c, b);
+		if (c->realtime)
+			c->sub = SUB_LIVE;
+		else {
+			c->sub = SUB_NONE;
+			s->m.subscribers--;
+		}
+	}
+}
+
+static int
+str_list(cJSON *a, struct filter *f)
+{
+	cJSON *e;
+
+	if (a == NULL || cJSON_IsNull(a))
+		return 0;
+	if (!cJSON_IsArray(a))
+		return -1;
+	cJSON_ArrayForEach(e, a) {
+		if (!cJSON_IsString(e) || f->nsources == SRV_NSOURCES ||
+		    strlen(e->valuestring) > SRV_SOURCE_MAX)
+			return -1;
+		snprintf(f->sources[f->nsources++], SRV_SOURCE_MAX + 1, "%s",
+		    e->valuestring);
+	}
+	return 0;
+}
+
+static int
+level_list(cJSON *a, unsigned *mask)
+{
+	cJSON *e;
+	int lv;
+
+	if (a == NULL || cJSON_IsNull(a))
+		return 0;
+	if (!cJSON_IsArray(a))
+		return -1;
+	cJSON_ArrayForEach(e, a) {
+		if (!cJSON_IsString(e) || (lv = kr_level_parse(e->valuestring,
+		    strlen(e->valuestring))) < 0)
+			return -1;
+		*mask |= 1u << lv;
+	}
+	return 0;
+}
+
+static const char *
+msg_task(struct conn *c, cJSON *j)
+{
+	cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "taskId");
+
+	if (c->task[0] != '\0')
+		return c->task;
+	if (cJSON_IsString(t) && task_id_ok(t->valuestring,
+	    strlen(t->valuestring)))
+		return t->valuestring;
+	return NULL;
+}
+
+static void
+subscribe(struct srv *s, struct conn *c, cJSON *j)
+{
+	cJSON *o = cJSON_GetObjectItemCaseSensitive(j, "options"), *v;
+	const char *task = msg_task(c, j), *why;
+	struct kr_buf *b = &s->tmp;
+	struct filter f;
+	long long after = 0;
+	int st, realtime = 1;
+
+	if (task == NULL) {
+		send_error(s, c, "NO_TASK", "subscribe needs a taskId", 400);
+		return;
+	}
+	if ((st = auth_allow(s->auth, &c->az, SCOPE_READ, task, &why)) != 0) {
+		send_error(s, c, st == 401 ? "UNAUTHORIZED" : "FORBIDDEN", why,
+		    st);
+		return;
+	}
+	memset(&f, 0, sizeof f);
+	if (o != NULL && !cJSON_IsObject(o))
+		goto bad;
+	if (str_list(cJSON_GetObjectItemCaseSensitive(o, "sources"), &f) == -1 ||
+	    level_list(cJSON_GetObjectItemCaseSensitive(o, "levels"),
+	    &f.levels) == -1)
+		goto bad;
+	v = cJSON_GetObjectItemCaseSensitive(o, "level");
+	if (v != NULL && !cJSON_IsNull(v)) {
+		unsigned m;
+
+		if (!cJSON_IsString(v) || parse_levels(v->valuestring,
+		    &m) == -1)
+			goto bad;
+		f.levels = f.levels ? (f.levels & m) : m;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(o, "realtime");
+	if (v != NULL && !cJSON_IsNull(v)) {
+		if (!cJSON_IsBool(v))
+			goto bad;
+		realtime = cJSON_IsTrue(v);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(o, "after");
+	if (v != NULL && !cJSON_IsNull(v)) {
+		if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
+		    v->valuedouble > 9007199254740991.0)
+			goto bad;
+		after = (long long)v->valuedouble;
+	}
+	if (c->sub == SUB_NONE)
+		s->m.subscribers++;
+	filter_free(&c->vc.f);
+	memset(&c->vc, 0, sizeof c->vc);
+	snprintf(c->vc.task, sizeof c->vc.task, "%s", task);
+	c->vc.f = f;
+	c->vc.after = after;
+	c->vc.remaining = -1;
+	c->vc.tid = store_task(s->store, task, 0);
+	c->realtime = realtime;
+	c->sub = SUB_HISTORY;
+	b->len = 0;
+	kr_buf_adds(b, "{\"type\":\"subscribed\",\"taskId\":");
+	json_str(b, task, strlen(task));
+	kr_buf_printf(b, ",\"after\":%lld,\"realtime\":%s}", after,
+	    realtime ? "true" : "false");
+	send_buf(c, b);
+	history_step(s, c);
+	return;
+bad:
+	send_error(s, c, "BAD_OPTIONS", "options: sources and levels are "
+	    "arrays of strings, level a string, realtime a boolean, after a "
+	    "record id", 400);
+}
+
+/* ---- shippers ---- */
+
+static void
+ingest(struct srv *s, struct conn *c, cJSON *j)
+{
+	struct batch *bt = &s->batch;
+	struct kr_buf *b = &s->tmp;
+	struct srv_err e;
+	const char *task = NULL, *why;
+	cJSON *first = cJSON_IsArray(j) ? j->child : j;
+	size_t idx = 0, stored, dups;
+	char tbuf[SRV_ID_MAX + 1];
+	int st;
+
+	batch_reset(bt);
+	if (first != NULL && (task = msg_task(c, first)) == NULL) {
+		cJSON_Delete(j);
+		send_error(s, c, "NO_TASK", "records need a taskId on a "
+		    "connection to /ws/tasks", 400);
+		return;
+	}
+	if (task == NULL) {
+		cJSON_Delete(j);	/* an empty array */
+		return;
+	}
+	snprintf(tbuf, sizeof tbuf, "%s", task);
+	if ((st = auth_allow(s->auth, &c->az, SCOPE_WRITE, tbuf, &why)) != 0) {
+		cJSON_Delete(j);
+		send_error(s, c, st == 401 ? "UNAUTHORIZED" : "FORBIDDEN", why,
+		    st);
+		return;
+	}
+	if (cJSON_IsArray(j)) {
+		cJSON *r;
+
+		while ((r = j->child) != NULL) {
+			cJSON_DetachItemViaPointer(j, r);
+			if (c->task[0] == '\0' && msg_task(c, r) != NULL &&
+			    strcmp(msg_task(c, r), tbuf) != 0) {
+				cJSON_Delete(r);
+				err_set(&e, 400, "BAD_RECORD", "record %zu: "
+				    "another taskId in the same frame", idx);
+				goto fail;
+			}
+			if (batch_add(bt, r, idx++, &e) == -1)
+				goto fail;
+		}
+		cJSON_Delete(j);
+		j = NULL;
+	} else if (batch_add(bt, j, idx++, &e) == -1) {
+		j = NULL;
+		goto fail;
+	}
+	if (store_insert(s->store, tbuf, bt, &stored, &dups) == -1) {
+		err_set(&e, 503, "STORE_FAILED", "the database failed; "
+		    "send again");
+		goto fail;
+	}
+	s->m.ingested += stored;
+	s->m.duplicates += dups;
+	b->len = 0;
+	if (acks_json(b, bt, "{\"type\":\"ack\",\"runId\":", "\n", "}") == 0)
+		kr_buf_printf(b, "{\"type\":\"ack\",\"stored\":%zu,"
+		    "\"duplicates\":%zu}", stored, dups);
+	/* One message per run: split the lines. */
+	{
+		char *p = b->s, *e2, *end = b->s + b->len;
+
+		for (; p < end; p = e2 + 1) {
+			if ((e2 = memchr(p, '\n', (size_t)(end - p))) == NULL)
+				e2 = end;
+			send_text(c, p, (size_t)(e2 - p));
+		}
+	}
+	if (stored > 0)
+		ws_broadcast(s, tbuf, bt);
+	batch_reset(bt);
+	return;
+fail:
+	cJSON_Delete(j);
+	batch_reset(bt);
+	s->m.rejected++;
+	send_error(s, c, e.code, e.msg, e.status);
+}
+
+static void
+resume(struct srv *s, struct conn *c, cJSON *j)
+{
+	cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "runId");
+	const char *task = msg_task(c, j), *why;
+	struct kr_buf *b = &s->tmp;
+	long long tid, seq = 0;
+	int st;
+
+	if (task == NULL) {
+		send_error(s, c, "NO_TASK", "resume needs a taskId", 400);
+		return;
+	}
+	if (!cJSON_IsString(r) || r->valuestring[0] == '\0' ||
+	    strlen(r->valuestring) > SRV_ID_MAX) {
+		send_error(s, c, "BAD_REQUEST", "resume needs a runId", 400);
+		return;
+	}
+	if ((st = auth_allow(s->auth, &c->az, SCOPE_WRITE, task, &why)) != 0) {
+		send_error(s, c, st == 401 ? "UNAUTHORIZED" : "FORBIDDEN", why,
+		    st);
+		return;
+	}
+	if ((tid = store_task(s->store, task, 0)) > 0)
+		seq = store_max_seq(s->store, tid, r->valuestring);
+	b->len = 0;
+	kr_buf_adds(b, "{\"type\":\"ack\",\"runId\":");
+	json_str(b, r->valuestring, strlen(r->valuestring));
+	kr_buf_printf(b, ",\"seq\":%lld}", seq);
+	send_buf(c, b);
+}
+
+static void
+on_message(struct srv *s, struct conn *c, const char *p, size_t n)
+{
+	cJSON *j, *t;
+
+	s->m.ws_frames++;
+	s->m.bytes_in += n;
+	if (json_has_nul(p, n)) {
+		send_error(s, c, "BAD_RECORD", "NUL characters (\\u0000) are "
+		    "not accepted in strings", 400);
+		return;
+	}
+	j = cJSON_ParseWithLength(p, n);
+	if (j == NULL || (!cJSON_IsObject(j) && !cJSON_IsArray(j))) {
+		cJSON_Delete(j);
+		s->m.rejected++;
+		send_error(s, c, "MALFORMED_REQUEST", "a message is a JSON "
+		    "object or an array of records", 400);
+		return;
+	}
+	t = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "type") :
+	    NULL;
+	if (t == NULL || (cJSON_IsString(t) &&
+	    strcmp(t->valuestring, "log") == 0)) {
+		ingest(s, c, j);
+		return;
+	}
+	if (!cJSON_IsString(t))
+		send_error(s, c, "BAD_REQUEST", "type must be a string", 400);
+	else if (strcmp(t->valuestring, "subscribe") == 0)
+		subscribe(s, c, j);
+	else if (strcmp(t->valuestring, "unsubscribe") == 0) {
+		if (c->sub != SUB_NONE)
+			s->m.subscribers--;
+		c->sub = SUB_NONE;
+		send_text(c, "{\"type\":\"unsubscribed\"}", 23);
+	} else if (strcmp(t->valuestring, "resume") == 0)
+		resume(s, c, j);
+	else if (strcmp(t->valuestring, "ping") == 0)
+		send_text(c, "{\"type\":\"pong\"}", 15);
+	else if (strcmp(t->valuestring, "pong") == 0)
+		;
+	else
+		send_error(s, c, "UNKNOWN_TYPE", "type must be log, subscribe, "
+		    "unsubscribe, resume or ping", 400);
+	cJSON_Delete(j);
+}
+
+/* ---- the callback ---- */
+
+/* The taskId in /ws/tasks/{taskId}: 1, 0 for /ws/tasks, -1 otherwise. */
+static int
+ws_path(struct lws *wsi, char *task, size_t tsz)
+{
+	char uri[512];
+	const char *p;
+	int n;
+
+	n = lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
+	if (n <= 0)
+		return -1;
+	if (strcmp(uri, "/ws/tasks") == 0 || strcmp(uri, "/ws/tasks/") == 0) {
+		task[0] = '\0';
+		return 0;
+	}
+	if (strncmp(uri, "/ws/tasks/", 10) != 0)
+		return -1;
+	p = uri + 10;
+	n = (int)strlen(p);
+	if (n > 0 && p[n - 1] == '/')
+		n--;
+	if (!task_id_ok(p, (size_t)n) || (size_t)n >= tsz)
+		return -1;
+	memcpy(task, p, (size_t)n);
+	task[n] = '\0';
+	return 1;
+}
+
+static int
+ws_write(struct srv *s, struct conn *c)
+{
+	struct qmsg *m;
+	int k;
+
+	if (c->sub == SUB_HISTORY)
+		history_step(s, c);
+	for (k = 0; c->qlen > 0; k++) {
+		if (k > 0 && lws_send_pipe_choked(c->wsi))
+			break;
+		m = c->q[c->qhead];
+		if (c->scratch_cap < LWS_PRE + m->len) {
+			free(c->scratch);
+			c->scratch_cap = LWS_PRE + m->len;
+			if ((c->scratch = malloc(c->scratch_cap)) == NULL) {
+				c->scratch_cap = 0;
+				return -1;
+			}
+		}
+		memcpy(c->scratch + LWS_PRE, m->data + LWS_PRE, m->len);
+		if (lws_write(c->wsi, c->scratch + LWS_PRE, m->len,
+		    LWS_WRITE_TEXT) < (int)m->len)
+			return -1;
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qlen--;
+		c->qbytes -= m->len;
+		qmsg_unref(m);
+		if (c->sub == SUB_HISTORY && c->qlen < 64)
+			history_step(s, c);
+	}
+	if (c->qlen > 0 || c->sub == SUB_HISTORY) {
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	if (c->closing) {
+		const char *why = c->close_msg ? c->close_msg : "closing";
+
+		lws_close_reason(c->wsi, strcmp(why, "SHUTDOWN") == 0 ?
+		    LWS_CLOSE_STATUS_GOINGAWAY : LWS_CLOSE_STATUS_POLICY_VIOLATION,
+		    (unsigned char *)why, strlen(why));
+		return -1;
+	}
+	/* A large buffer from a big frame is not kept for ever. */
+	if (c->scratch_cap > 65536) {
+		free(c->scratch);
+		c->scratch = NULL;
+		c->scratch_cap = 0;
+	}
+	return 0;
+}
+
+int
+ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct srv *s = srv_get(wsi);
+	struct conn *c = user;
+	char task[SRV_ID_MAX + 1];
+	struct authz z;
+	const char *why;
+	int st;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		if (in == NULL || strcmp(in, "websocket") != 0) {
+			lws_return_http_status(wsi, 400, NULL);
+			return 1;
+		}
+		if (ws_path(wsi, task, sizeof task) == -1) {
+			lws_return_http_status(wsi, 404, NULL);
+			return 1;
+		}
+		auth_check(s->auth, wsi, &z);
+		if ((st = auth_allow(s->auth, &z, SCOPE_READ | SCOPE_WRITE,
+		    task[0] ? task : NULL, &why)) != 0) {
+			lws_return_http_status(wsi, (unsigned)st, NULL);
+			return 1;
+		}
+		if (s->stopping) {
+			lws_return_http_status(wsi, 503, NULL);
+			return 1;
+		}
+		return 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		memset(c, 0, sizeof *c);
+		if (ws_path(wsi, c->task, sizeof c->task) == -1)
+			return 1;
+		auth_check(s->auth, wsi, &c->az);
+		return 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		c->wsi = wsi;
+		c->is_ws = 1;
+		kr_buf_init(&c->rx, s->max_body);
+		c->next = s->ws_list;
+		if (s->ws_list != NULL)
+			s->ws_list->prev = c;
+		s->ws_list = c;
+		s->m.ws_conns++;
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (c->closing)
+			return 0;
+		if (lws_frame_is_binary(wsi)) {
+			if (lws_is_final_fragment(wsi) &&
+			    lws_remaining_packet_payload(wsi) == 0)
+				send_error(s, c, "BAD_REQUEST", "binary "
+				    "messages are not accepted", 400);
+			return 0;
+		}
+		if (!c->rx_over && kr_buf_add(&c->rx, in, len) == -1) {
+			c->rx_over = 1;
+			kr_buf_free(&c->rx);
+		}
+		if (!lws_is_final_fragment(wsi) ||
+		    lws_remaining_packet_payload(wsi) > 0)
+			return 0;
+		if (c->rx_over) {
+			char m[96];
+
+			snprintf(m, sizeof m, "a message may hold at most %zu "
+			    "bytes", s->max_body);
+			ws_close(c, "TOO_LARGE", m);
+			c->rx_over = 0;
+			return 0;
+		}
+		on_message(s, c, c->rx.s ? c->rx.s : "", c->rx.len);
+		c->rx.len = 0;
+		if (c->rx.cap > 1u << 20)
+			kr_buf_free(&c->rx);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return ws_write(s, c);
+	case LWS_CALLBACK_CLOSED:
+		if (c->prev != NULL)
+			c->prev->next = c->next;
+		else if (s->ws_list == c)
+			s->ws_list = c->next;
+		if (c->next != NULL)
+			c->next->prev = c->prev;
+		c->next = c->prev = NULL;
+		s->m.ws_conns--;
+		if (c->sub != SUB_NONE)
+			s->m.subscribers--;
+		c->sub = SUB_NONE;
+		q_clear(c);
+		free(c->q);
+		c->q = NULL;
+		free(c->scratch);
+		c->scratch = NULL;
+		kr_buf_free(&c->rx);
+		filter_free(&c->vc.f);
+		return 0;
+	default:
+		break;
+	}
+	return 0;
+}
