@@ -1,0 +1,1067 @@
+/*
+ * keruta-filter: redact secrets and filter records by level and source.
+ *
+ * Reads keruta(7) records on stdin, writes them on stdout. A record
+ * keeps its bytes, its fields and their order; only "message" may be
+ * rewritten (secrets become [REDACTED:<rule>]) and "bytes" re-derived or
+ * dropped with it. Lines that are not records are forwarded wrapped in
+ * one (malformed: true), still redacted; lines over the size limit
+ * become a gap record.
+ *
+ * Exits 0 at the end of input, 100 on bad usage or configuration, 111
+ * when reading or writing fails.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "kr_cfg.h"
+#include "kr_diag.h"
+#include "kr_io.h"
+#include "kr_json.h"
+#include "kr_level.h"
+#include "kr_lr.h"
+#include "kr_parse.h"
+#include "kr_rec.h"
+#include "filter.h"
+
+#define USAGE "keruta-filter [-hnqRVv] [-c file] [-e name] [-f file] " \
+	"[-L maxbytes] [-l level] [-r rulesfile] [-s sources]"
+
+/* The tail of a continued record kept to find secrets split across
+ * records: longer than any token format. */
+#define TAIL_MAX 4096
+#define OUT_FLUSH 65536
+#define NSTREAMS 8
+#define NSOURCES 16
+
+struct field {
+	int present, esc, str;
+	size_t ms, me;		/* member: after the ',' or '{' before it, and
+				   the ',' or '}' after it */
+	size_t vs, ve;		/* value; for a string, with its quotes */
+};
+
+struct recinfo {
+	struct field msg, bytes, source, level, task, run;
+	int continued;
+};
+
+struct stream {
+	char key[32];
+	size_t keylen;
+	int used;
+	struct pem_state pem;
+	int held;		/* a continued record waits for the next */
+	struct kr_buf line, text;
+	struct recinfo ri;
+	struct spans sp;
+};
+
+struct filter {
+	int redact, report, minlevel;
+	const char *sources[NSOURCES];
+	size_t nsources;
+	size_t maxbytes;
+	struct redactor r;
+	struct stream st[NSTREAMS + 1];	/* the last: malformed lines */
+	struct kr_buf out, text, join, tmp, b64, task, run;
+	struct spans sp, bsp;
+	unsigned long long lineno, malformed, oversize, dropped, records;
+	struct kr_ratelimit rl;
+};
+
+/* ---- JSON: validate a record in one pass and find its fields ---- */
+
+static size_t
+skip_ws(const char *s, size_t i, size_t n)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
+	    s[i] == '\r'))
+		i++;
+	return i;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A string at s[*i] == '"'; *i ends past the closing quote. */
+static int
+scan_string(const char *s, size_t *i, size_t n, int *esc)
+{
+	size_t p = *i + 1;
+	unsigned char c;
+
+	*esc = 0;
+	for (;;) {
+		while (p < n && (c = (unsigned char)s[p]) != '"' && c != '\\' &&
+		    c >= 0x20)
+			p++;
+		if (p >= n || (unsigned char)s[p] < 0x20)
+			return -1;
+		if (s[p] == '"')
+			break;
+		*esc = 1;
+		if (p + 1 >= n)
+			return -1;
+		switch (s[p + 1]) {
+		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+		case 'r': case 't':
+			p += 2;
+			break;
+		case 'u':
+			if (p + 5 >= n || hexval(s[p + 2]) < 0 ||
+			    hexval(s[p + 3]) < 0 || hexval(s[p + 4]) < 0 ||
+			    hexval(s[p + 5]) < 0)
+				return -1;
+			p += 6;
+			break;
+		default:
+			return -1;
+		}
+	}
+	*i = p + 1;
+	return 0;
+}
+
+static int
+scan_number(const char *s, size_t *i, size_t n)
+{
+	size_t p = *i, d;
+
+	if (p < n && s[p] == '-')
+		p++;
+	if (p < n && s[p] == '0')
+		p++;
+	else {
+		for (d = p; p < n && s[p] >= '0' && s[p] <= '9'; p++)
+			;
+		if (p == d)
+			return -1;
+	}
+	if (p < n && s[p] == '.') {
+		for (d = ++p; p < n && s[p] >= '0' && s[p] <= '9'; p++)
+			;
+		if (p == d)
+			return -1;
+	}
+	if (p < n && (s[p] == 'e' || s[p] == 'E')) {
+		p++;
+		if (p < n && (s[p] == '+' || s[p] == '-'))
+			p++;
+		for (d = p; p < n && s[p] >= '0' && s[p] <= '9'; p++)
+			;
+		if (p == d)
+			return -1;
+	}
+	*i = p;
+	return 0;
+}
+
+static int scan_value(const char *, size_t *, size_t, int);
+
+static int
+scan_container(const char *s, size_t *i, size_t n, int depth)
+{
+	char close = s[*i] == '{' ? '}' : ']';
+	size_t p = skip_ws(s, *i + 1, n);
+	int esc;
+
+	if (depth > 64)
+		return -1;
+	if (p < n && s[p] == close) {
+		*i = p + 1;
+		return 0;
+	}
+	for (;;) {
+		if (close == '}') {
+			if (p >= n || s[p] != '"' || scan_string(s, &p, n,
+			    &esc) == -1)
+				return -1;
+			p = skip_ws(s, p, n);
+			if (p >= n || s[p] != ':')
+				return -1;
+			p = skip_ws(s, p + 1, n);
+		}
+		if (scan_value(s, &p, n, depth + 1) == -1)
+			return -1;
+		p = skip_ws(s, p, n);
+		if (p < n && s[p] == ',') {
+			p = skip_ws(s, p + 1, n);
+			continue;
+		}
+		if (p < n && s[p] == close) {
+			*i = p + 1;
+			return 0;
+		}
+		return -1;
+	}
+}
+
+static int
+scan_value(const char *s, size_t *i, size_t n, int depth)
+{
+	size_t p = *i;
+	int esc;
+
+	if (p >= n)
+		return -1;
+	switch (s[p]) {
+	case '"':
+		return scan_string(s, i, n, &esc);
+	case '{':
+	case '[':
+		return scan_container(s, i, n, depth);
+	case 't':
+		if (n - p >= 4 && memcmp(s + p, "true", 4) == 0)
+			return *i += 4, 0;
+		return -1;
+	case 'f':
+		if (n - p >= 5 && memcmp(s + p, "false", 5) == 0)
+			return *i += 5, 0;
+		return -1;
+	case 'n':
+		if (n - p >= 4 && memcmp(s + p, "null", 4) == 0)
+			return *i += 4, 0;
+		return -1;
+	default:
+		return scan_number(s, i, n);
+	}
+}
+
+/* Appends the decoded content of a JSON string (without its quotes). */
+static int
+json_decode(struct kr_buf *b, const char *s, size_t n)
+{
+	size_t i = 0, run;
+	unsigned u, lo;
+	char enc[4];
+
+	if (kr_buf_reserve(b, n) == -1)
+		return -1;
+	while (i < n) {
+		for (run = i; i < n && s[i] != '\\'; i++)
+			;
+		if (i > run && kr_buf_add(b, s + run, i - run) == -1)
+			return -1;
+		if (i >= n)
+			break;
+		switch (s[i + 1]) {
+		case 'b': kr_buf_addc(b, '\b'); i += 2; continue;
+		case 'f': kr_buf_addc(b, '\f'); i += 2; continue;
+		case 'n': kr_buf_addc(b, '\n'); i += 2; continue;
+		case 'r': kr_buf_addc(b, '\r'); i += 2; continue;
+		case 't': kr_buf_addc(b, '\t'); i += 2; continue;
+		case 'u': break;
+		default: kr_buf_addc(b, s[i + 1]); i += 2; continue;
+		}
+		u = (unsigned)(hexval(s[i + 2]) << 12 | hexval(s[i + 3]) << 8 |
+		    hexval(s[i + 4]) << 4 | hexval(s[i + 5]));
+		i += 6;
+		if (u >= 0xd800 && u < 0xdc00 && i + 5 < n && s[i] == '\\' &&
+		    s[i + 1] == 'u') {
+			lo = (unsigned)(hexval(s[i + 2]) << 12 |
+			    hexval(s[i + 3]) << 8 | hexval(s[i + 4]) << 4 |
+			    hexval(s[i + 5]));
+			if (lo >= 0xdc00 && lo < 0xe000) {
+				u = 0x10000 + ((u - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				i += 6;
+			}
+		}
+		if (u >= 0xd800 && u < 0xe000)
+			u = 0xfffd;	/* a lone surrogate */
+		if (u < 0x80) {
+			enc[0] = (char)u;
+			kr_buf_add(b, enc, 1);
+		} else if (u < 0x800) {
+			enc[0] = (char)(0xc0 | u >> 6);
+			enc[1] = (char)(0x80 | (u & 0x3f));
+			kr_buf_add(b, enc, 2);
+		} else if (u < 0x10000) {
+			enc[0] = (char)(0xe0 | u >> 12);
+			enc[1] = (char)(0x80 | ((u >> 6) & 0x3f));
+			enc[2] = (char)(0x80 | (u & 0x3f));
+			kr_buf_add(b, enc, 3);
+		} else {
+			enc[0] = (char)(0xf0 | u >> 18);
+			enc[1] = (char)(0x80 | ((u >> 12) & 0x3f));
+			enc[2] = (char)(0x80 | ((u >> 6) & 0x3f));
+			enc[3] = (char)(0x80 | (u & 0x3f));
+			kr_buf_add(b, enc, 4);
+		}
+	}
+	return 0;
+}
+
+/* Does the key s[ks..ke) (quotes included) name `name`? */
+static int
+key_is(const char *s, size_t ks, size_t ke, int esc, const char *name,
+    struct kr_buf *tmp)
+{
+	size_t l = strlen(name);
+
+	if (!esc)
+		return ke - ks - 2 == l && memcmp(s + ks + 1, name, l) == 0;
+	tmp->len = 0;
+	if (json_decode(tmp, s + ks + 1, ke - ks - 2) == -1)
+		kr_die(KR_EX_TEMP, "out of memory");
+	return tmp->len == l && memcmp(tmp->s, name, l) == 0;
+}
+
+/*
+ * Validates the line as one JSON object and notes where the fields that
+ * matter are. -1 when it is not one, or when a field that may be
+ * rewritten comes twice (readers disagree on which one counts).
+ */
+static int
+scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
+{
+	static const char *const names[] = { "message", "bytes", "source",
+		"level", "taskId", "runId", "continued" };
+	struct field *fl[] = { &ri->msg, &ri->bytes, &ri->source, &ri->level,
+		&ri->task, &ri->run, NULL };
+	size_t p, ks, ke, ms, k;
+	int esc;
+
+	memset(ri, 0, sizeof *ri);
+	p = skip_ws(s, 0, n);
+	if (p >= n || s[p] != '{')
+		return -1;
+	p = skip_ws(s, p + 1, n);
+	if (p < n && s[p] == '}')
+		return skip_ws(s, p + 1, n) == n ? 0 : -1;
+	for (ms = p;;) {
+		if (p >= n || s[p] != '"')
+			return -1;
+		ks = p;
+		if (scan_string(s, &p, n, &esc) == -1)
+			return -1;
+		ke = p;
+		for (k = 0; k < sizeof names / sizeof names[0]; k++)
+			if (key_is(s, ks, ke, esc, names[k], &f->tmp))
+				break;
+		p = skip_ws(s, p, n);
+		if (p >= n || s[p] != ':')
+			return -1;
+		p = skip_ws(s, p + 1, n);
+		if (k < sizeof names / sizeof names[0] && fl[k] != NULL) {
+			struct field *x = fl[k];
+
+			if (x->present && k < 2)
+				return -1;
+			x->present = 1;
+			x->ms = ms;
+			x->vs = p;
+			x->str = p < n && s[p] == '"';
+			if (x->str) {
+				if (scan_string(s, &p, n, &x->esc) == -1)
+					return -1;
+			} else if (scan_value(s, &p, n, 1) == -1)
+				return -1;
+			x->ve = p;
+		} else {
+			if (k == 6)
+				ri->continued = n - p >= 4 &&
+				    memcmp(s + p, "true", 4) == 0;
+			if (scan_value(s, &p, n, 1) == -1)
+				return -1;
+		}
+		p = skip_ws(s, p, n);
+		if (k < 6)
+			fl[k]->me = p;
+		if (p < n && s[p] == ',') {
+			ms = p + 1;
+			p = skip_ws(s, p + 1, n);
+			continue;
+		}
+		if (p < n && s[p] == '}')
+			return skip_ws(s, p + 1, n) == n ? 0 : -1;
+		return -1;
+	}
+}
+
+/* ---- rendering ---- */
+
+static void
+oom(void)
+{
+	kr_die(KR_EX_TEMP, "out of memory");
+}
+
+/* Appends t[0..n) with the spans masked; JSON-escaped when `json`. */
+static void
+add_masked(struct filter *f, struct kr_buf *b, const char *t, size_t n,
+    const struct spans *sp, int json)
+{
+	size_t i, pos = 0;
+	const char *name;
+
+	for (i = 0; i <= sp->n; i++) {
+		size_t s = i < sp->n ? sp->v[i].start : n;
+
+		if (s > pos) {
+			if (json ? kr_json_escape_utf8(b, t + pos, s - pos) == -1 :
+			    kr_buf_add(b, t + pos, s - pos) == -1)
+				oom();
+		}
+		if (i == sp->n)
+			break;
+		name = f->r.names[sp->v[i].rule].name;
+		if (kr_buf_adds(b, "[REDACTED:") == -1 ||
+		    (json ? kr_json_escape_utf8(b, name, strlen(name)) == -1 :
+		    kr_buf_adds(b, name) == -1) || kr_buf_addc(b, ']') == -1)
+			oom();
+		pos = sp->v[i].end;
+	}
+}
+
+static void
+flush_out(struct filter *f)
+{
+	if (f->out.len == 0)
+		return;
+	if (kr_writeall(1, f->out.s, f->out.len) == -1) {
+		if (errno == EPIPE)
+			exit(KR_EX_OK);
+		kr_diesys(KR_EX_TEMP, "unable to write to standard output");
+	}
+	f->out.len = 0;
+}
+
+static void
+count_spans(struct filter *f, const struct spans *sp, size_t n, int more)
+{
+	size_t i;
+
+	for (i = 0; i < sp->n; i++)
+		if (sp->v[i].counted == 2 || (sp->v[i].counted == 1 &&
+		    !(more && sp->v[i].end == n)))
+			f->r.names[sp->v[i].rule].count++;
+}
+
+/*
+ * Writes the record `line` with its message text[0..tn) masked by sp,
+ * its "bytes" re-derived or dropped. The line is copied unchanged when
+ * nothing is masked.
+ */
+static void
+emit(struct filter *f, const char *line, size_t len,
+    const struct recinfo *ri, const char *text, size_t tn,
+    const struct spans *sp, struct pem_state pem)
+{
+	size_t cut_s = 0, cut_e = 0, p;
+	int drop_bytes = 0, new_bytes = 0, do_b, msg_first;
+
+	f->records++;
+	if (ri->bytes.present) {
+		if (sp->n > 0 || !ri->bytes.str)
+			drop_bytes = 1;
+		else {
+			/* The original bytes: redacted on their own. */
+			f->b64.len = 0;
+			f->bsp.n = 0;
+			if (kr_base64_decode(&f->b64, line + ri->bytes.vs + 1,
+			    ri->bytes.ve - ri->bytes.vs - 2) == -1)
+				drop_bytes = 1;
+			else {
+				rules_scan(f->b64.s, f->b64.len, 0, &pem, 0,
+				    &f->bsp);
+				redactor_scan_extra(&f->r, f->b64.s, f->b64.len,
+				    0, &f->bsp);
+				spans_merge(&f->bsp);
+				new_bytes = f->bsp.n > 0;
+				count_spans(f, &f->bsp, f->b64.len, 0);
+			}
+		}
+	}
+	if (sp->n == 0 && !drop_bytes && !new_bytes) {
+		if (kr_buf_add(&f->out, line, len) == -1 ||
+		    kr_buf_addc(&f->out, '\n') == -1)
+			oom();
+		return;
+	}
+	if (drop_bytes) {
+		/* ",\"bytes\":…" or, first of all, "\"bytes\":…," */
+		if (line[ri->bytes.ms - 1] == ',') {
+			cut_s = ri->bytes.ms - 1;
+			cut_e = ri->bytes.me;
+		} else {
+			cut_s = ri->bytes.ms;
+			cut_e = line[ri->bytes.me] == ',' ? ri->bytes.me + 1 :
+			    ri->bytes.me;
+		}
+	}
+	/* At most two edits: do them in the order they come in the line. */
+	do_b = drop_bytes || new_bytes;
+	msg_first = sp->n > 0 && (!do_b ||
+	    ri->msg.vs < (drop_bytes ? cut_s : ri->bytes.vs));
+	p = 0;
+	if (msg_first) {
+		kr_buf_add(&f->out, line, ri->msg.vs + 1);
+		add_masked(f, &f->out, text, tn, sp, 1);
+		p = ri->msg.ve - 1;
+	}
+	if (drop_bytes) {
+		kr_buf_add(&f->out, line + p, cut_s - p);
+		p = cut_e;
+	} else if (new_bytes) {
+		kr_buf_add(&f->out, line + p, ri->bytes.vs + 1 - p);
+		f->tmp.len = 0;
+		add_masked(f, &f->tmp, f->b64.s, f->b64.len, &f->bsp, 0);
+		if (kr_base64_add(&f->out, f->tmp.s, f->tmp.len) == -1)
+			oom();
+		p = ri->bytes.ve - 1;
+	}
+	if (sp->n > 0 && !msg_first) {
+		kr_buf_add(&f->out, line + p, ri->msg.vs + 1 - p);
+		add_masked(f, &f->out, text, tn, sp, 1);
+		p = ri->msg.ve - 1;
+	}
+	if (kr_buf_add(&f->out, line + p, len - p) == -1 ||
+	    kr_buf_addc(&f->out, '\n') == -1)
+		oom();
+}
+
+/* ---- streams: per source, for keys and continued records ---- */
+
+static struct stream *
+stream_of(struct filter *f, const char *s, const struct field *src)
+{
+	const char *k = src->present && src->str ? s + src->vs + 1 : "";
+	size_t kl = src->present && src->str ? src->ve - src->vs - 2 : 0, i;
+
+	if (kl > sizeof f->st[0].key)
+		kl = sizeof f->st[0].key;
+	for (i = 0; i < NSTREAMS; i++) {
+		if (!f->st[i].used) {
+			memcpy(f->st[i].key, k, kl);
+			f->st[i].keylen = kl;
+			f->st[i].used = 1;
+			return &f->st[i];
+		}
+		if (f->st[i].keylen == kl && memcmp(f->st[i].key, k, kl) == 0)
+			return &f->st[i];
+	}
+	return &f->st[NSTREAMS - 1];
+}
+
+/* Emits the record a stream holds, with what it has of its spans. */
+static void
+release(struct filter *f, struct stream *st)
+{
+	if (!st->held)
+		return;
+	st->held = 0;
+	spans_merge(&st->sp);
+	emit(f, st->line.s, st->line.len, &st->ri, st->text.s, st->text.len,
+	    &st->sp, (struct pem_state){ PEM_NONE, 0 });
+}
+
+static void
+hold(struct filter *f, struct stream *st, const char *line, size_t len,
+    const struct recinfo *ri, const char *text, size_t tn, size_t from)
+{
+	size_t i;
+
+	st->held = 1;
+	st->ri = *ri;
+	st->line.len = st->text.len = 0;
+	if (kr_buf_add(&st->line, line, len) == -1 ||
+	    kr_buf_add(&st->text, text, tn) == -1)
+		oom();
+	st->sp.n = 0;
+	for (i = 0; i < f->sp.n; i++)
+		spans_add(&st->sp, (f->sp.v[i].start > from ?
+		    f->sp.v[i].start : from) - from, f->sp.v[i].end - from,
+		    f->sp.v[i].rule, f->sp.v[i].counted);
+}
+
+static void
+remember_ids(struct filter *f, const char *line, const struct recinfo *ri)
+{
+	if (ri->task.present && ri->task.str) {
+		f->task.len = 0;
+		if (json_decode(&f->task, line + ri->task.vs + 1,
+		    ri->task.ve - ri->task.vs - 2) == -1)
+			oom();
+	}
+	if (ri->run.present && ri->run.str) {
+		f->run.len = 0;
+		if (json_decode(&f->run, line + ri->run.vs + 1,
+		    ri->run.ve - ri->run.vs - 2) == -1)
+			oom();
+	}
+}
+
+static int
+wanted(const struct filter *f, const char *line, const struct recinfo *ri)
+{
+	const char *src = line + ri->source.vs + 1;
+	size_t sl = ri->source.ve - ri->source.vs - 2, i;
+	int agent = ri->source.present && ri->source.str && sl == 5 &&
+	    memcmp(src, "agent", 5) == 0;
+	int lv;
+
+	if (f->nsources > 0) {
+		if (!ri->source.present || !ri->source.str)
+			return 0;
+		for (i = 0; i < f->nsources; i++)
+			if (strlen(f->sources[i]) == sl &&
+			    memcmp(f->sources[i], src, sl) == 0)
+				break;
+		if (i == f->nsources)
+			return 0;
+	}
+	if (f->minlevel > 0 && !agent && ri->level.present && ri->level.str) {
+		lv = kr_level_parse(line + ri->level.vs + 1,
+		    ri->level.ve - ri->level.vs - 2);
+		if (lv >= 0 && lv < f->minlevel)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+malformed(struct filter *f, const char *line, size_t len, const char *why)
+{
+	struct stream *st = &f->st[NSTREAMS];
+
+	f->malformed++;
+	if (kr_ratelimit_ok(&f->rl))
+		kr_warn("line %llu: %s (%zu bytes): forwarded as text",
+		    f->lineno, why, len);
+	f->sp.n = 0;
+	if (f->redact) {
+		rules_scan(line, len, 0, &st->pem, 0, &f->sp);
+		redactor_scan_extra(&f->r, line, len, 0, &f->sp);
+		spans_merge(&f->sp);
+		count_spans(f, &f->sp, len, 0);
+	}
+	f->tmp.len = 0;
+	add_masked(f, &f->tmp, line, len, &f->sp, 0);
+	if (kr_rec_wrap(&f->out, f->tmp.s != NULL ? f->tmp.s : "", f->tmp.len,
+	    f->task.len > 0 ? f->task.s : NULL) == -1)
+		oom();
+	f->records++;
+}
+
+static void
+handle(struct filter *f, const char *line, size_t len)
+{
+	struct recinfo ri;
+	struct stream *st;
+	struct pem_state before;
+	const char *text = "";
+	size_t tn = 0, from = 0, n, i, ht;
+	int more;
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len == 0)
+		return;
+	if (kr_utf8_valid(line, len) != len) {
+		malformed(f, line, len, "invalid UTF-8");
+		return;
+	}
+	if (scan_record(f, line, len, &ri) == -1) {
+		malformed(f, line, len, memchr(line, '\0', len) != NULL ?
+		    "NUL byte in a record" : "not a JSON object");
+		return;
+	}
+	remember_ids(f, line, &ri);
+	st = stream_of(f, line, &ri.source);
+	if (!wanted(f, line, &ri)) {
+		f->dropped++;
+		release(f, st);
+		return;
+	}
+	if (!f->redact) {
+		if (kr_buf_add(&f->out, line, len) == -1 ||
+		    kr_buf_addc(&f->out, '\n') == -1)
+			oom();
+		f->records++;
+		return;
+	}
+	if (ri.msg.present && ri.msg.str) {
+		if (ri.msg.esc) {
+			f->text.len = 0;
+			if (json_decode(&f->text, line + ri.msg.vs + 1,
+			    ri.msg.ve - ri.msg.vs - 2) == -1)
+				oom();
+			text = f->text.s;
+			tn = f->text.len;
+		} else {
+			text = line + ri.msg.vs + 1;
+			tn = ri.msg.ve - ri.msg.vs - 2;
+		}
+	} else {
+		/* No message to redact; what it continues goes out alone. */
+		release(f, st);
+		emit(f, line, len, &ri, "", 0, &(struct spans){ NULL, 0, 0 },
+		    st->pem);
+		return;
+	}
+	more = ri.continued;
+	n = tn;
+	if (st->held) {
+		/* Join the tail of the record this one continues. */
+		ht = st->text.len < TAIL_MAX ? st->text.len : TAIL_MAX;
+		f->join.len = 0;
+		if (kr_buf_add(&f->join, st->text.s + st->text.len - ht,
+		    ht) == -1 || kr_buf_add(&f->join, text, tn) == -1)
+			oom();
+		from = ht;
+		n = ht + tn;
+	}
+	f->sp.n = 0;
+	before = st->pem;
+	rules_scan(st->held ? f->join.s : text, n, from, &st->pem, more,
+	    &f->sp);
+	redactor_scan_extra(&f->r, st->held ? f->join.s : text, n, from,
+	    &f->sp);
+	spans_merge(&f->sp);
+	count_spans(f, &f->sp, n, more);
+	if (st->held) {
+		for (i = 0; i < f->sp.n; i++)
+			if (f->sp.v[i].start < from)
+				spans_add(&st->sp, st->text.len - from +
+				    f->sp.v[i].start, st->text.len,
+				    f->sp.v[i].rule, 0);
+		release(f, st);
+		/* The decoded text may live in f->text, which release keeps
+		 * intact; only f->join was used for the scan. */
+	}
+	if (more) {
+		hold(f, st, line, len, &ri, text, tn, from);
+		return;
+	}
+	if (from > 0)
+		for (i = 0; i < f->sp.n; i++) {
+			f->sp.v[i].start = f->sp.v[i].start > from ?
+			    f->sp.v[i].start - from : 0;
+			f->sp.v[i].end -= from;
+		}
+	emit(f, line, len, &ri, text, tn, &f->sp, before);
+}
+
+static void
+oversize(struct filter *f, size_t len)
+{
+	f->oversize++;
+	if (kr_ratelimit_ok(&f->rl))
+		kr_warn("line %llu: %zu bytes, over the limit of %zu: "
+		    "dropped, gap record sent", f->lineno, len, f->maxbytes);
+	if (kr_rec_gap(&f->out, f->task.len > 0 ? f->task.s : NULL,
+	    f->run.len > 0 ? f->run.s : NULL, 1, "size", 0, 0) == -1)
+		oom();
+}
+
+static void
+report(struct filter *f)
+{
+	struct kr_rec_head h = { NULL, NULL, 0, NULL, "agent", "INFO" };
+	unsigned long total = 0;
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < f->r.nnames; i++)
+		total += f->r.names[i].count;
+	if (kr_diag_verbosity() >= KR_V_INFO) {
+		for (i = 0; i < f->r.nnames; i++)
+			if (f->r.names[i].count > 0)
+				kr_info("redacted %s: %lu", f->r.names[i].name,
+				    f->r.names[i].count);
+		kr_info("%lu secret%s redacted in %llu records; %llu dropped "
+		    "by level or source, %llu malformed, %llu oversize", total,
+		    total == 1 ? "" : "s", f->records, f->dropped, f->malformed,
+		    f->oversize);
+	}
+	if (!f->report)
+		return;
+	h.task_id = f->task.len > 0 ? f->task.s : NULL;
+	h.run_id = f->run.len > 0 ? f->run.s : NULL;
+	if (kr_rec_open(&f->out, &h) == -1 ||
+	    kr_buf_printf(&f->out, ",\"message\":\"%lu secret%s redacted\"",
+	    total, total == 1 ? "" : "s") == -1 ||
+	    kr_buf_adds(&f->out, ",\"metadata\":{\"event\":\"redacted\","
+	    "\"counts\":{") == -1)
+		oom();
+	for (i = 0; i < f->r.nnames; i++) {
+		if (f->r.names[i].count == 0)
+			continue;
+		if ((!first && kr_buf_addc(&f->out, ',') == -1) ||
+		    kr_buf_addc(&f->out, '"') == -1 ||
+		    kr_json_escape_utf8(&f->out, f->r.names[i].name,
+		    strlen(f->r.names[i].name)) == -1 ||
+		    kr_buf_printf(&f->out, "\":%lu", f->r.names[i].count) == -1)
+			oom();
+		first = 0;
+	}
+	if (kr_buf_printf(&f->out, "},\"total\":%lu}", total) == -1 ||
+	    kr_rec_close(&f->out) == -1)
+		oom();
+}
+
+static int
+run_filter(struct filter *f)
+{
+	struct kr_lr lr;
+	const char *line;
+	size_t len, i;
+	enum kr_lr_kind k;
+	struct pollfd pfd = { 0, POLLIN, 0 };
+
+	kr_lr_init(&lr, 0, f->maxbytes);
+	for (;;) {
+		while ((k = kr_lr_next(&lr, &line, &len)) != KR_LR_NONE &&
+		    k != KR_LR_EOF) {
+			f->lineno++;
+			if (k == KR_LR_OVERSIZE)
+				oversize(f, len);
+			else
+				handle(f, line, len);
+			if (f->out.len >= OUT_FLUSH)
+				flush_out(f);
+		}
+		if (k == KR_LR_EOF)
+			break;
+		/* Records move on before we wait for more. */
+		flush_out(f);
+		if (kr_lr_fill(&lr) == -1) {
+			if (errno == EAGAIN) {
+				(void)poll(&pfd, 1, -1);
+				continue;
+			}
+			kr_diesys(KR_EX_TEMP, "unable to read standard input");
+		}
+	}
+	for (i = 0; i < NSTREAMS; i++)
+		release(f, &f->st[i]);
+	report(f);
+	flush_out(f);
+	if (f->malformed > 0 && f->rl.suppressed > 0)
+		kr_warn("%llu malformed or oversize lines in all",
+		    f->malformed + f->oversize);
+	kr_lr_free(&lr);
+	return KR_EX_OK;
+}
+
+/* ---- options ---- */
+
+static void
+help(void)
+{
+	printf("usage: %s\n"
+	    "Redacts secrets in keruta records and filters them by level and "
+	    "source.\n\n"
+	    "  -c, --config file      YAML configuration (also KERUTA_CONFIG)\n"
+	    "  -e, --mask-env name    mask the value of environment variable "
+	    "name\n"
+	    "  -f, --mask-file file   mask each line of file as a value\n"
+	    "  -h, --help             print this help and exit\n"
+	    "  -L, --max-bytes size   longest record accepted (default 16M)\n"
+	    "  -l, --level level      drop records below level (not source "
+	    "agent)\n"
+	    "  -n, --no-redact        do not redact, only filter\n"
+	    "  -q, --quiet            only fatal messages\n"
+	    "  -R, --report           at the end, an agent record of the "
+	    "counts per rule\n"
+	    "  -r, --rules file       more rules: lines of \"name regex\" "
+	    "(POSIX ERE)\n"
+	    "  -s, --source list      keep only these sources "
+	    "(stdout,stderr,agent)\n"
+	    "  -V, --version          print the version and exit\n"
+	    "  -v, --verbose          counts per rule at the end; twice: "
+	    "debug\n", USAGE);
+}
+
+static void
+free_filter(struct filter *f)
+{
+	size_t i;
+
+	for (i = 0; i <= NSTREAMS; i++) {
+		kr_buf_free(&f->st[i].line);
+		if (f->st[i].text.s != NULL)
+			sodium_memzero(f->st[i].text.s, f->st[i].text.cap);
+		kr_buf_free(&f->st[i].text);
+		free(f->st[i].sp.v);
+	}
+	kr_buf_free(&f->out);
+	kr_buf_free(&f->text);
+	kr_buf_free(&f->join);
+	kr_buf_free(&f->tmp);
+	kr_buf_free(&f->b64);
+	kr_buf_free(&f->task);
+	kr_buf_free(&f->run);
+	free(f->sp.v);
+	free(f->bsp.v);
+	redactor_free(&f->r);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "mask-env", required_argument, NULL, 'e' },
+		{ "mask-file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "max-bytes", required_argument, NULL, 'L' },
+		{ "level", required_argument, NULL, 'l' },
+		{ "no-redact", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "report", no_argument, NULL, 'R' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "source", required_argument, NULL, 's' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct filter f;
+	const char *config = NULL, *level = NULL, *rules = NULL;
+	const char *envs[64], *files[64];
+	size_t nenvs = 0, nfiles = 0, i, lineno;
+	char *srclist = NULL, *tok, *save, err[512];
+	struct kr_cfg *cfg;
+	int ch, verbose = 0, quiet = 0, rc;
+
+	kr_diag_init("keruta-filter");
+	f.redact = 1;
+	f.maxbytes = KR_REC_MAX;
+	while ((ch = getopt_long(argc, argv, "c:e:f:hL:l:nqRr:s:Vv", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'e':
+			if (nenvs == sizeof envs / sizeof envs[0])
+				kr_die(KR_EX_USAGE, "too many --mask-env");
+			envs[nenvs++] = optarg;
+			break;
+		case 'f':
+			if (nfiles == sizeof files / sizeof files[0])
+				kr_die(KR_EX_USAGE, "too many --mask-file");
+			files[nfiles++] = optarg;
+			break;
+		case 'h':
+			help();
+			return KR_EX_OK;
+		case 'L':
+			if (kr_parse_size(optarg, 256, KR_REC_MAX,
+			    &f.maxbytes) == -1)
+				kr_die(KR_EX_USAGE, "bad --max-bytes '%s' "
+				    "(256 to 16M)", optarg);
+			break;
+		case 'l':
+			level = optarg;
+			break;
+		case 'n':
+			f.redact = 0;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'R':
+			f.report = 1;
+			break;
+		case 'r':
+			rules = optarg;
+			break;
+		case 's':
+			srclist = optarg;
+			break;
+		case 'V':
+			printf("keruta-filter %s\n", KR_VERSION);
+			return KR_EX_OK;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			kr_usage(USAGE);
+		}
+	}
+	if (optind != argc)
+		kr_usage(USAGE);
+	kr_diag_set_verbosity(quiet ? KR_V_QUIET : verbose > 1 ? KR_V_DEBUG :
+	    verbose);
+	if ((cfg = kr_cfg_load(config, err, sizeof err)) == NULL)
+		kr_die(KR_EX_USAGE, "%s", err);
+	if (level == NULL)
+		level = kr_cfg_get(cfg, "logStreaming.level", "KERUTA_LOG_LEVEL",
+		    NULL);
+	if (level != NULL && *level != '\0') {
+		if ((rc = kr_level_parse(level, strlen(level))) == -1)
+			kr_die(KR_EX_USAGE, "unknown level '%s'", level);
+		f.minlevel = rc;
+	}
+	for (tok = srclist ? strtok_r(srclist, ",", &save) : NULL;
+	    tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		if (f.nsources == NSOURCES)
+			kr_die(KR_EX_USAGE, "too many sources in --source");
+		f.sources[f.nsources++] = tok;
+	}
+	if (srclist != NULL && f.nsources == 0)
+		kr_die(KR_EX_USAGE, "empty --source list");
+	if (sodium_init() < 0)
+		kr_die(KR_EX_TEMP, "unable to initialise libsodium");
+	redactor_init(&f.r);
+	if (f.redact) {
+		i = redactor_add_env(&f.r);
+		kr_debug("masking the values of %zu environment variables", i);
+		for (i = 0; i < nenvs; i++) {
+			rc = redactor_add_env_name(&f.r, envs[i]);
+			if (rc == -1)
+				kr_warn("--mask-env '%s': not set", envs[i]);
+			else if (rc == -2)
+				kr_die(KR_EX_USAGE, "--mask-env '%s': value "
+				    "shorter than 4 bytes", envs[i]);
+		}
+		for (i = 0; i < nfiles; i++) {
+			rc = redactor_add_file(&f.r, files[i], &lineno);
+			if (rc == -1)
+				kr_diesys(KR_EX_USAGE, "unable to read '%s'",
+				    files[i]);
+			if (rc == -2)
+				kr_die(KR_EX_USAGE, "%s:%zu: value shorter than "
+				    "4 bytes", files[i], lineno);
+		}
+		if (rules != NULL &&
+		    redactor_load_rules(&f.r, rules, err, sizeof err) == -1)
+			kr_die(KR_EX_USAGE, "%s", err);
+	}
+	kr_cfg_free(cfg);
+	kr_ignore_sigpipe();
+	kr_buf_init(&f.out, (size_t)KR_REC_MAX * 8);
+	kr_buf_init(&f.text, KR_REC_MAX + 16);
+	kr_buf_init(&f.join, KR_REC_MAX + TAIL_MAX + 16);
+	kr_buf_init(&f.tmp, (size_t)KR_REC_MAX * 8);
+	kr_buf_init(&f.b64, KR_REC_MAX + 16);
+	kr_buf_init(&f.task, 65536);
+	kr_buf_init(&f.run, 65536);
+	for (i = 0; i <= NSTREAMS; i++) {
+		kr_buf_init(&f.st[i].line, KR_REC_MAX + 16);
+		kr_buf_init(&f.st[i].text, KR_REC_MAX + 16);
+	}
+	f.rl = (struct kr_ratelimit)KR_RATELIMIT_INIT(10, 10);
+	rc = run_filter(&f);
+	free_filter(&f);
+	return rc;
+}

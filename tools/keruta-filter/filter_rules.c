@@ -1,0 +1,1027 @@
+/*
+ * keruta-filter: the built-in secret detectors.
+ *
+ * One pass over the text. Runs of token characters ([A-Za-z0-9_.~-]) of
+ * five bytes or more are dispatched on their first byte to hand-written
+ * matchers that check a prefix, an alphabet and a length; '=' and ':'
+ * look back at the key before them (password=, "secret": ...) and at
+ * "://" for credentials in URLs. Ordinary text costs a table lookup per
+ * byte and a switch per long word: no regular expressions.
+ */
+#define _GNU_SOURCE	/* memmem */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kr_diag.h"
+#include "filter.h"
+
+enum {
+	R_AWS_KEY_ID, R_AWS_SECRET, R_GCP_API_KEY, R_GCP_CLIENT_SECRET,
+	R_GCP_OAUTH_TOKEN, R_AZURE_STORAGE_KEY, R_AZURE_SAS,
+	R_AZURE_CLIENT_SECRET, R_GITHUB_TOKEN, R_GITHUB_OAUTH, R_GITHUB_APP,
+	R_GITHUB_REFRESH, R_GITHUB_FINE, R_GITLAB_TOKEN, R_GITLAB_RUNNER,
+	R_GITLAB_DEPLOY, R_GITLAB_TRIGGER, R_BITBUCKET_APP, R_BITBUCKET_ACCESS,
+	R_ATLASSIAN, R_SLACK_TOKEN, R_SLACK_WEBHOOK, R_DISCORD_WEBHOOK,
+	R_DISCORD_BOT, R_TELEGRAM, R_TWILIO, R_SENDGRID, R_MAILGUN, R_STRIPE,
+	R_STRIPE_WEBHOOK, R_SHOPIFY, R_NPM, R_PYPI, R_DOCKERHUB,
+	R_DIGITALOCEAN, R_HEROKU, R_VAULT, R_TERRAFORM, R_OPENAI, R_ANTHROPIC,
+	R_HUGGINGFACE, R_DATABRICKS, R_AGE, R_JWT, R_PRIVATE_KEY, R_OPENSSH_KEY,
+	R_PGP_KEY, R_DB_URL, R_URL_CREDS, R_BEARER, R_BASIC, R_AUTH,
+	R_CLIENT_SECRET, R_ACCESS_KEY, R_API_KEY, R_PASSWORD, R_SECRET,
+	R_TOKEN, R_CREDENTIAL, R_NBUILTIN
+};
+
+const char *const builtin_rules[] = {
+	"aws-access-key-id", "aws-secret-access-key", "gcp-api-key",
+	"gcp-oauth-client-secret", "gcp-oauth-token", "azure-storage-key",
+	"azure-sas-token", "azure-client-secret", "github-token",
+	"github-oauth-token", "github-app-token", "github-refresh-token",
+	"github-fine-grained-token", "gitlab-token", "gitlab-runner-token",
+	"gitlab-deploy-token", "gitlab-trigger-token", "bitbucket-app-password",
+	"bitbucket-access-token", "atlassian-api-token", "slack-token",
+	"slack-webhook", "discord-webhook", "discord-bot-token",
+	"telegram-bot-token", "twilio-api-key", "sendgrid-api-key",
+	"mailgun-api-key", "stripe-secret-key", "stripe-webhook-secret",
+	"shopify-token", "npm-token", "pypi-token", "dockerhub-token",
+	"digitalocean-token", "heroku-api-key", "vault-token",
+	"terraform-cloud-token", "openai-api-key", "anthropic-api-key",
+	"huggingface-token", "databricks-token", "age-secret-key", "jwt",
+	"private-key", "openssh-private-key", "pgp-private-key", "database-url",
+	"url-credentials", "auth-bearer", "auth-basic", "authorization",
+	"client-secret", "access-key", "api-key", "password", "secret", "token",
+	"credential",
+};
+const size_t nbuiltin_rules = sizeof builtin_rules / sizeof builtin_rules[0];
+
+/* Not a rule of its own: the key names an Authorization header. */
+#define R_AUTH_HEADER (-2)
+
+#define C_ALNUM 0x01	/* A-Za-z0-9 */
+#define C_RUN 0x02	/* alnum _ - . ~: what a token is made of */
+#define C_URL64 0x04	/* alnum - _ */
+#define C_B64 0x08	/* alnum + / = */
+#define C_HEX 0x10
+#define C_KEY 0x20	/* alnum _ - . */
+#define C_WORD 0x40	/* alnum _ */
+#define C_UPNUM 0x80	/* A-Z 0-9 */
+
+static unsigned char cls[256];
+
+static void
+cls_init(void)
+{
+	int ch;
+
+	if (cls['a'] != 0)
+		return;
+	for (ch = 0; ch < 256; ch++) {
+		int up = ch >= 'A' && ch <= 'Z', lo = ch >= 'a' && ch <= 'z';
+		int dg = ch >= '0' && ch <= '9';
+		unsigned m = 0;
+
+		if (up || lo || dg)
+			m |= C_ALNUM | C_RUN | C_URL64 | C_B64 | C_KEY | C_WORD;
+		if (up || dg)
+			m |= C_UPNUM;
+		if (dg || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'))
+			m |= C_HEX;
+		if (ch == '_')
+			m |= C_RUN | C_URL64 | C_KEY | C_WORD;
+		if (ch == '-')
+			m |= C_RUN | C_URL64 | C_KEY;
+		if (ch == '.')
+			m |= C_RUN | C_KEY;
+		if (ch == '~')
+			m |= C_RUN;
+		if (ch == '+' || ch == '/' || ch == '=')
+			m |= C_B64;
+		cls[ch] = (unsigned char)m;
+	}
+}
+
+#define IS(c, m) (cls[(unsigned char)(c)] & (m))
+
+struct ctx {
+	const char *t;
+	size_t n, from;
+	int more;
+	struct pem_state *pem;
+	struct spans *sp;
+};
+
+void
+spans_add(struct spans *sp, size_t start, size_t end, int rule, int counted)
+{
+	struct span *v;
+
+	if (sp->n == sp->cap) {
+		size_t cap = sp->cap ? sp->cap * 2 : 16;
+
+		if ((v = realloc(sp->v, cap * sizeof *v)) == NULL)
+			kr_die(KR_EX_TEMP, "out of memory");
+		sp->v = v;
+		sp->cap = cap;
+	}
+	sp->v[sp->n].start = start;
+	sp->v[sp->n].end = end;
+	sp->v[sp->n].rule = rule;
+	sp->v[sp->n].counted = counted;
+	sp->n++;
+}
+
+static int
+span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end > y->end ? -1 : 1;
+	return x->rule - y->rule;
+}
+
+void
+spans_merge(struct spans *sp)
+{
+	size_t i, k;
+
+	if (sp->n < 2)
+		return;
+	qsort(sp->v, sp->n, sizeof sp->v[0], span_cmp);
+	for (k = 0, i = 1; i < sp->n; i++) {
+		if (sp->v[i].start < sp->v[k].end) {
+			if (sp->v[i].end > sp->v[k].end)
+				sp->v[k].end = sp->v[i].end;
+			if (sp->v[i].counted > sp->v[k].counted)
+				sp->v[k].counted = sp->v[i].counted;
+		} else
+			sp->v[++k] = sp->v[i];
+	}
+	sp->n = k + 1;
+}
+
+/* Only what reaches into this record's own part is kept. */
+static void
+add(struct ctx *c, size_t s, size_t e, int rule)
+{
+	if (e > s && e > c->from)
+		spans_add(c->sp, s, e, rule, 1);
+}
+
+static size_t
+run(const struct ctx *c, size_t i, unsigned m)
+{
+	size_t j = i;
+
+	while (j < c->n && IS(c->t[j], m))
+		j++;
+	return j - i;
+}
+
+static int
+at(const struct ctx *c, size_t i, const char *lit)
+{
+	size_t l = strlen(lit);
+
+	return i <= c->n && c->n - i >= l && memcmp(c->t + i, lit, l) == 0;
+}
+
+static int
+alnum_at(const struct ctx *c, size_t i)
+{
+	return i < c->n && IS(c->t[i], C_ALNUM);
+}
+
+static int
+has_digit(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] >= '0' && p[i] <= '9')
+			return 1;
+	return 0;
+}
+
+/*
+ * A token: plen bytes of prefix at s (already checked), then min..max
+ * bytes of class m, not followed by an alphanumeric. Its end, or 0.
+ */
+static size_t
+tok(struct ctx *c, size_t s, size_t plen, unsigned m, size_t min,
+    size_t max, int rule)
+{
+	size_t k = run(c, s + plen, m), e = s + plen + k;
+
+	if (k < min || k > max || alnum_at(c, e))
+		return 0;
+	add(c, s, e, rule);
+	return e;
+}
+
+/* Atlassian tokens: base64url, then "=" and an 8-digit hex checksum. */
+static size_t
+atlassian(struct ctx *c, size_t s, int rule)
+{
+	size_t k = run(c, s + 5, C_URL64), e = s + 5 + k;
+
+	if (k < 60)
+		return 0;
+	if (at(c, e, "=") && run(c, e + 1, C_HEX) == 8)
+		e += 9;
+	if (alnum_at(c, e))
+		return 0;
+	add(c, s, e, rule);
+	return e;
+}
+
+/* GitLab tokens: base64url, dots in the newer format; a final dot ends
+ * the sentence, not the token. */
+static size_t
+gitlab(struct ctx *c, size_t s, size_t plen, int rule)
+{
+	size_t k = run(c, s + plen, C_KEY);
+
+	while (k > 0 && c->t[s + plen + k - 1] == '.')
+		k--;
+	if (k < 20 || k > 120)
+		return 0;
+	add(c, s, s + plen + k, rule);
+	return s + plen + k;
+}
+
+static size_t
+slack(struct ctx *c, size_t s)
+{
+	size_t p = s, k;
+
+	if (at(c, p, "xoxe."))
+		p += 5;
+	if (!(at(c, p, "xapp-") || (at(c, p, "xox") && p + 4 < c->n &&
+	    strchr("abeoprs", c->t[p + 3]) != NULL && c->t[p + 4] == '-')))
+		return 0;
+	k = run(c, p + 5, C_URL64);
+	if (k < 10 || !has_digit(c->t + p + 5, k))
+		return 0;
+	add(c, s, p + 5 + k, R_SLACK_TOKEN);
+	return p + 5 + k;
+}
+
+/* A webhook URL's secret path: [A-Za-z0-9_/-]{min,}. */
+static size_t
+hook_path(struct ctx *c, size_t p, size_t min, int rule)
+{
+	size_t e = p;
+
+	while (e < c->n && (IS(c->t[e], C_URL64) || c->t[e] == '/'))
+		e++;
+	if (e - p < min)
+		return 0;
+	add(c, p, e, rule);
+	return e;
+}
+
+static size_t
+discord_hook(struct ctx *c, size_t p)
+{
+	size_t k = run(c, p, C_ALNUM), k2;
+
+	if (k < 17 || k > 20 || !at(c, p + k, "/"))
+		return 0;
+	k2 = run(c, p + k + 1, C_URL64);
+	if (k2 < 60 || k2 > 80)
+		return 0;
+	add(c, p, p + k + 1 + k2, R_DISCORD_WEBHOOK);
+	return p + k + 1 + k2;
+}
+
+static size_t
+discord_bot(struct ctx *c, size_t s)
+{
+	size_t k1 = run(c, s, C_URL64), p, k3;
+
+	if (k1 < 24 || k1 > 26 || !at(c, s + k1, "."))
+		return 0;
+	p = s + k1 + 1;
+	if (run(c, p, C_URL64) != 6 || !at(c, p + 6, "."))
+		return 0;
+	p += 7;
+	k3 = run(c, p, C_URL64);
+	if (k3 < 27 || k3 > 38)
+		return 0;
+	add(c, s, p + k3, R_DISCORD_BOT);
+	return p + k3;
+}
+
+static size_t
+openai(struct ctx *c, size_t s)
+{
+	size_t p = s + 3, k;
+	int strong = 1;
+
+	if (at(c, p, "proj-"))
+		p += 5;
+	else if (at(c, p, "svcacct-"))
+		p += 8;
+	else if (at(c, p, "admin-"))
+		p += 6;
+	else
+		strong = 0;
+	k = run(c, p, C_URL64);
+	if (k < 40 || k > 300)
+		return 0;
+	if (!strong && memmem(c->t + p, k, "T3BlbkFJ", 8) == NULL)
+		return 0;
+	add(c, s, p + k, R_OPENAI);
+	return p + k;
+}
+
+static size_t
+jwt(struct ctx *c, size_t s)
+{
+	size_t p, k, parts = 1;
+
+	p = s + run(c, s, C_URL64);
+	if (p - s < 10 || !at(c, p, "."))
+		return 0;
+	k = run(c, p + 1, C_URL64);
+	if (k < 10 || !at(c, p + 1 + k, "."))
+		return 0;
+	p += 1 + k;
+	/* The signature may be empty (alg "none"); JWE has five parts. */
+	while (parts < 5 && at(c, p, ".")) {
+		p += 1 + run(c, p + 1, C_URL64);
+		parts += 1 + (parts == 1);
+	}
+	add(c, s, p, R_JWT);
+	return p;
+}
+
+/* Does base64 text decode to something with a ':' (user:password)? */
+static int
+b64_colon(const char *p, size_t n)
+{
+	unsigned acc = 0, bits = 0, v;
+	size_t i;
+
+	for (i = 0; i < n && p[i] != '='; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			v = ch - 'A';
+		else if (ch >= 'a' && ch <= 'z')
+			v = ch - 'a' + 26;
+		else if (ch >= '0' && ch <= '9')
+			v = ch - '0' + 52;
+		else if (ch == '+')
+			v = 62;
+		else if (ch == '/')
+			v = 63;
+		else
+			return 0;
+		acc = (acc << 6 | v) & 0xffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (((acc >> bits) & 0xff) == ':')
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static size_t dispatch(struct ctx *, size_t, size_t);
+
+/* Credential characters after a scheme: token68 of RFC 7235. */
+static size_t
+cred_len(const struct ctx *c, size_t p)
+{
+	size_t e = p;
+
+	while (e < c->n && (IS(c->t[e], C_RUN) || c->t[e] == '+' ||
+	    c->t[e] == '/' || c->t[e] == '='))
+		e++;
+	return e - p;
+}
+
+/*
+ * "Bearer x" / "Basic x" at s (the word is s..w). In a header any
+ * credential counts; standing alone it must look like one.
+ */
+static size_t
+scheme_cred(struct ctx *c, size_t s, size_t w, int header)
+{
+	size_t p = w, k, r;
+	int basic;
+
+	if (w - s == 6 && strncasecmp(c->t + s, "bearer", 6) == 0)
+		basic = 0;
+	else if (w - s == 5 && strncasecmp(c->t + s, "basic", 5) == 0)
+		basic = 1;
+	else
+		return 0;
+	if (!at(c, p, " "))
+		return 0;
+	while (at(c, p, " "))
+		p++;
+	k = cred_len(c, p);
+	if (k == 0)
+		return 0;
+	if (!header && (basic ? k < 8 || k % 4 != 0 ||
+	    !b64_colon(c->t + p, k) : k < 16 || !has_digit(c->t + p, k)))
+		return 0;
+	if ((r = dispatch(c, p, p + run(c, p, C_RUN))) != 0)
+		return r;
+	add(c, p, p + k, basic ? R_BASIC : R_BEARER);
+	return p + k;
+}
+
+/* Is t[p..e) a line of a PEM body: base64, an armor header, blank? */
+static int
+pem_body_line(const struct ctx *c, size_t p, size_t e)
+{
+	static const char *const hdr[] = { "Proc-Type:", "DEK-Info:",
+		"Comment:", "Version:", "Hash:", "Charset:" };
+	const char *t = c->t;
+	size_t i, w;
+
+	while (p < e && (t[p] == ' ' || t[p] == '\t'))
+		p++;
+	while (e > p && (t[e - 1] == ' ' || t[e - 1] == '\t' ||
+	    t[e - 1] == '\r'))
+		e--;
+	for (i = p; i < e && IS(t[i], C_B64); i++)
+		;
+	if (i == e)
+		return 1;
+	for (i = 0; i < sizeof hdr / sizeof hdr[0]; i++)
+		if (at(c, p, hdr[i]))
+			return 1;
+	/* A body line behind a prefix ("[job] MIIEow..."). */
+	for (w = e; w > p && IS(t[w - 1], C_B64); w--)
+		;
+	return e - w >= 40;
+}
+
+static int
+blank(const struct ctx *c, size_t p, size_t e)
+{
+	for (; p < e; p++)
+		if (c->t[p] != ' ' && c->t[p] != '\t' && c->t[p] != '\r')
+			return 0;
+	return 1;
+}
+
+static size_t
+eol_of(const struct ctx *c, size_t p)
+{
+	const char *nl = memchr(c->t + p, '\n', c->n - p);
+
+	return nl != NULL ? (size_t)(nl - c->t) : c->n;
+}
+
+static size_t
+find(const struct ctx *c, size_t p, size_t e, const char *lit)
+{
+	const char *f = memmem(c->t + p, e - p, lit, strlen(lit));
+
+	return f != NULL ? (size_t)(f - c->t) : (size_t)-1;
+}
+
+/* Body lines from p on: masked until an END line or another line. */
+static size_t
+pem_body(struct ctx *c, size_t p)
+{
+	size_t eol, endm;
+
+	for (;;) {
+		eol = eol_of(c, p);
+		if ((endm = find(c, p, eol, "-----END ")) != (size_t)-1) {
+			if (!blank(c, p, endm))
+				spans_add(c->sp, p, endm, c->pem->rule, 0);
+			c->pem->mode = PEM_NONE;
+			return endm;
+		}
+		if (!pem_body_line(c, p, eol)) {
+			c->pem->mode = PEM_NONE;
+			return p;
+		}
+		if (!blank(c, p, eol))
+			spans_add(c->sp, p, eol, c->pem->rule, 0);
+		if (eol == c->n)
+			return eol;
+		p = eol + 1;
+	}
+}
+
+static size_t
+pem_begin(struct ctx *c, size_t s)
+{
+	size_t eol = eol_of(c, s), le, endm;
+	int rule;
+
+	if ((le = find(c, s + 11, eol, "-----")) == (size_t)-1 ||
+	    memmem(c->t + s + 11, le - s - 11, "PRIVATE KEY", 11) == NULL)
+		return 0;
+	if (memmem(c->t + s + 11, le - s - 11, "OPENSSH", 7) != NULL)
+		rule = R_OPENSSH_KEY;
+	else if (memmem(c->t + s + 11, le - s - 11, "PGP", 3) != NULL)
+		rule = R_PGP_KEY;
+	else
+		rule = R_PRIVATE_KEY;
+	if (eol <= c->from)
+		return eol;
+	/* A whole key on one line: "-----BEGIN ...\nMII...\n-----END". */
+	if ((endm = find(c, le + 5, eol, "-----END ")) != (size_t)-1) {
+		spans_add(c->sp, s, endm, rule, 2);
+		return endm;
+	}
+	spans_add(c->sp, s, eol, rule, 2);
+	c->pem->rule = rule;
+	if (eol == c->n) {
+		c->pem->mode = c->more ? PEM_LINE : PEM_BODY;
+		return eol;
+	}
+	c->pem->mode = PEM_BODY;
+	return pem_body(c, eol + 1);
+}
+
+/* The record starts inside a key; returns where ordinary scanning goes
+ * on. */
+static size_t
+pem_resume(struct ctx *c)
+{
+	size_t p = c->from, eol, endm;
+
+	if (c->pem->mode == PEM_BODY)
+		return pem_body(c, p);
+	eol = eol_of(c, p);
+	if ((endm = find(c, p, eol, "-----END ")) != (size_t)-1) {
+		spans_add(c->sp, p, endm, c->pem->rule, 0);
+		c->pem->mode = PEM_NONE;
+		return endm;
+	}
+	spans_add(c->sp, p, eol, c->pem->rule, 0);
+	if (eol == c->n) {
+		c->pem->mode = c->more ? PEM_LINE : PEM_BODY;
+		return eol;
+	}
+	c->pem->mode = PEM_BODY;
+	return pem_body(c, eol + 1);
+}
+
+/* A run of token characters s..e: the formats known by their prefix. */
+static size_t
+dispatch(struct ctx *c, size_t s, size_t e)
+{
+	const char *p = c->t + s;
+	size_t rl = e - s, r = 0;
+
+	switch (p[0]) {
+	case '-':
+		if (at(c, s, "-----BEGIN "))
+			r = pem_begin(c, s);
+		break;
+	case 'A':
+		if (rl >= 20 && (at(c, s, "AKIA") || at(c, s, "ASIA") ||
+		    at(c, s, "ABIA") || at(c, s, "ACCA")))
+			r = tok(c, s, 4, C_UPNUM, 16, 16, R_AWS_KEY_ID);
+		else if (at(c, s, "AIza"))
+			r = tok(c, s, 4, C_URL64, 35, 35, R_GCP_API_KEY);
+		else if (at(c, s, "ATBB"))
+			r = tok(c, s, 4, C_ALNUM, 32, 32, R_BITBUCKET_APP);
+		else if (at(c, s, "ATATT"))
+			r = atlassian(c, s, R_ATLASSIAN);
+		else if (at(c, s, "ATCTT"))
+			r = atlassian(c, s, R_BITBUCKET_ACCESS);
+		else if (at(c, s, "AGE-SECRET-KEY-1"))
+			r = tok(c, s, 16, C_UPNUM, 58, 58, R_AGE);
+		break;
+	case 'B':
+	case 'b':
+		r = scheme_cred(c, s, e, 0);
+		break;
+	case 'G':
+		if (at(c, s, "GOCSPX-"))
+			r = tok(c, s, 7, C_URL64, 28, 28, R_GCP_CLIENT_SECRET);
+		else if (at(c, s, "GR1348941"))
+			r = tok(c, s, 9, C_URL64, 20, 64, R_GITLAB_RUNNER);
+		break;
+	case 'H':
+		if (at(c, s, "HRKU-"))
+			r = tok(c, s, 5, C_URL64, 20, 100, R_HEROKU);
+		break;
+	case 'M':
+	case 'N':
+	case 'O':
+		r = discord_bot(c, s);
+		break;
+	case 'S':
+		if (at(c, s, "SG.") && run(c, s + 3, C_URL64) == 22 &&
+		    at(c, s + 25, "."))
+			r = tok(c, s, 26, C_URL64, 43, 43, R_SENDGRID);
+		else if (at(c, s, "SK"))
+			r = tok(c, s, 2, C_HEX, 32, 32, R_TWILIO);
+		break;
+	case 'd':
+		if (at(c, s, "dckr_pat_") || at(c, s, "dckr_oat_"))
+			r = tok(c, s, 9, C_URL64, 27, 64, R_DOCKERHUB);
+		else if (at(c, s, "dop_v1_") || at(c, s, "doo_v1_") ||
+		    at(c, s, "dor_v1_"))
+			r = tok(c, s, 7, C_HEX, 64, 64, R_DIGITALOCEAN);
+		else if (at(c, s, "dapi"))
+			r = tok(c, s, 4, C_HEX, 32, 32, R_DATABRICKS);
+		else if (at(c, s, "discord.com/api/webhooks/"))
+			r = discord_hook(c, s + 25);
+		else if (at(c, s, "discordapp.com/api/webhooks/"))
+			r = discord_hook(c, s + 28);
+		break;
+	case 'e':
+		if (at(c, s, "eyJ"))
+			r = jwt(c, s);
+		break;
+	case 'g':
+		if (at(c, s, "ghp_"))
+			r = tok(c, s, 4, C_ALNUM, 36, 36, R_GITHUB_TOKEN);
+		else if (at(c, s, "gho_"))
+			r = tok(c, s, 4, C_ALNUM, 36, 36, R_GITHUB_OAUTH);
+		else if (at(c, s, "ghu_") || at(c, s, "ghs_"))
+			r = tok(c, s, 4, C_ALNUM, 36, 36, R_GITHUB_APP);
+		else if (at(c, s, "ghr_"))
+			r = tok(c, s, 4, C_ALNUM, 36, 76, R_GITHUB_REFRESH);
+		else if (at(c, s, "github_pat_"))
+			r = tok(c, s, 11, C_WORD, 70, 100, R_GITHUB_FINE);
+		else if (at(c, s, "glpat-") || at(c, s, "glcbt-") ||
+		    at(c, s, "gloas-") || at(c, s, "glimt-"))
+			r = gitlab(c, s, 6, R_GITLAB_TOKEN);
+		else if (at(c, s, "glsoat-") || at(c, s, "glffct-"))
+			r = gitlab(c, s, 7, R_GITLAB_TOKEN);
+		else if (at(c, s, "glrt-"))
+			r = gitlab(c, s, 5, R_GITLAB_RUNNER);
+		else if (at(c, s, "gldt-"))
+			r = gitlab(c, s, 5, R_GITLAB_DEPLOY);
+		else if (at(c, s, "glptt-"))
+			r = gitlab(c, s, 6, R_GITLAB_TRIGGER);
+		break;
+	case 'h':
+		if (at(c, s, "hooks.slack.com/services/"))
+			r = hook_path(c, s + 25, 20, R_SLACK_WEBHOOK);
+		else if (at(c, s, "hooks.slack.com/workflows/"))
+			r = hook_path(c, s + 26, 20, R_SLACK_WEBHOOK);
+		else if (at(c, s, "hooks.slack.com/triggers/"))
+			r = hook_path(c, s + 25, 20, R_SLACK_WEBHOOK);
+		else if (at(c, s, "hvs.") || at(c, s, "hvb.") ||
+		    at(c, s, "hvr."))
+			r = tok(c, s, 4, C_URL64, 24, 1024, R_VAULT);
+		else if (at(c, s, "hf_"))
+			r = tok(c, s, 3, C_ALNUM, 30, 40, R_HUGGINGFACE);
+		break;
+	case 'k':
+		if (at(c, s, "key-"))
+			r = tok(c, s, 4, C_ALNUM, 32, 32, R_MAILGUN);
+		break;
+	case 'n':
+		if (at(c, s, "npm_"))
+			r = tok(c, s, 4, C_ALNUM, 36, 36, R_NPM);
+		break;
+	case 'p':
+		if (at(c, s, "pypi-AgE"))
+			r = tok(c, s, 8, C_URL64, 50, 1024, R_PYPI);
+		break;
+	case 'r':
+		if (at(c, s, "rk_live_") || at(c, s, "rk_test_"))
+			r = tok(c, s, 8, C_ALNUM, 24, 247, R_STRIPE);
+		break;
+	case 's':
+		if (at(c, s, "sk_live_") || at(c, s, "sk_test_"))
+			r = tok(c, s, 8, C_ALNUM, 24, 247, R_STRIPE);
+		else if (at(c, s, "sk-ant-"))
+			r = tok(c, s, 7, C_URL64, 32, 300, R_ANTHROPIC);
+		else if (at(c, s, "sk-"))
+			r = openai(c, s);
+		else if (at(c, s, "shpat_") || at(c, s, "shpca_") ||
+		    at(c, s, "shppa_") || at(c, s, "shpss_"))
+			r = tok(c, s, 6, C_HEX, 32, 32, R_SHOPIFY);
+		break;
+	case 'w':
+		if (at(c, s, "whsec_"))
+			r = tok(c, s, 6, C_ALNUM, 32, 100, R_STRIPE_WEBHOOK);
+		break;
+	case 'x':
+		r = slack(c, s);
+		break;
+	case 'y':
+		if (at(c, s, "ya29."))
+			r = tok(c, s, 5, C_URL64, 20, 2048, R_GCP_OAUTH_TOKEN);
+		break;
+	}
+	if (r != 0)
+		return r;
+	/* Formats without a prefix of their own. */
+	if (rl >= 80 && at(c, s + 14, ".atlasv1.") && run(c, s, C_ALNUM) == 14)
+		return tok(c, s, 23, C_URL64, 60, 90, R_TERRAFORM);
+	if (rl >= 37 && rl <= 41 && p[3] >= '0' && p[3] <= '9' &&
+	    p[4] == 'Q' && p[5] == '~') {
+		add(c, s, e, R_AZURE_CLIENT_SECRET);
+		return e;
+	}
+	return 0;
+}
+
+static const char *const db_schemes[] = { "postgres", "postgresql",
+	"mysql", "mariadb", "mongodb", "mongodb+srv", "redis", "rediss",
+	"amqp", "amqps", "mssql", "sqlserver", "oracle", "cockroachdb",
+	"clickhouse", "couchbase", "cassandra", "memcached", "neo4j",
+	"influxdb", "elasticsearch", NULL };
+
+/* scheme://user:password@host at the ':' j. */
+static size_t
+url(struct ctx *c, size_t j)
+{
+	const char *t = c->t;
+	size_t ss = j, a = j + 3, ae = a, at_ = (size_t)-1, ps, r, i;
+	int rule = R_URL_CREDS;
+
+	while (ss > 0 && (IS(t[ss - 1], C_ALNUM) || t[ss - 1] == '+' ||
+	    t[ss - 1] == '.' || t[ss - 1] == '-'))
+		ss--;
+	if (ss == j)
+		return 0;
+	while (ae < c->n && strchr("/?#\"'<>\\ \t\r\n", t[ae]) == NULL) {
+		if (t[ae] == '@')
+			at_ = ae;
+		ae++;
+	}
+	if (at_ == (size_t)-1 || at_ == a)
+		return 0;
+	for (i = 0; db_schemes[i] != NULL; i++)
+		if (strlen(db_schemes[i]) == j - ss &&
+		    strncasecmp(t + ss, db_schemes[i], j - ss) == 0)
+			rule = R_DB_URL;
+	ps = a;
+	while (ps < at_ && t[ps] != ':')
+		ps++;
+	if (ps == at_) {
+		/* A token as the user name: https://ghp_...@github.com */
+		if (at_ - a < 16)
+			return at_ + 1;
+		ps = a;
+	} else
+		ps++;
+	if (ps == at_ || (at_ - ps == 1 && t[ps] == '*'))
+		return at_ + 1;
+	if (t[ps] == '$' || (at_ - ps >= 3 && t[ps] == '*' &&
+	    t[ps + 1] == '*'))
+		return at_ + 1;
+	if ((r = dispatch(c, ps, ps + run(c, ps, C_RUN))) != 0 && r <= at_)
+		return at_ + 1;
+	add(c, ps, at_, rule);
+	return at_ + 1;
+}
+
+/* Telegram: <bot id>:<35 characters>, at the ':' j. */
+static size_t
+telegram(struct ctx *c, size_t j)
+{
+	const char *t = c->t;
+	size_t ds = j;
+
+	while (ds > 0 && t[ds - 1] >= '0' && t[ds - 1] <= '9')
+		ds--;
+	if (j - ds < 8 || j - ds > 10)
+		return 0;
+	if (ds > 0 && IS(t[ds - 1], C_ALNUM) && !(ds >= 3 &&
+	    memcmp(t + ds - 3, "bot", 3) == 0))
+		return 0;
+	if (run(c, j + 1, C_URL64) != 35)
+		return 0;
+	add(c, ds, j + 36, R_TELEGRAM);
+	return j + 36;
+}
+
+static const struct {
+	const char *suffix;
+	int rule;
+} key_rules[] = {
+	{ "proxyauthorization", R_AUTH_HEADER },
+	{ "authorization", R_AUTH_HEADER },
+	{ "secretaccesskey", R_AWS_SECRET },
+	{ "awssecretkey", R_AWS_SECRET },
+	{ "sharedaccesskey", R_AZURE_STORAGE_KEY },
+	{ "accountkey", R_AZURE_STORAGE_KEY },
+	{ "clientsecret", R_CLIENT_SECRET },
+	{ "privatekey", R_PRIVATE_KEY },
+	{ "accesskey", R_ACCESS_KEY },
+	{ "apikey", R_API_KEY },
+	{ "password", R_PASSWORD },
+	{ "passwd", R_PASSWORD },
+	{ "passphrase", R_PASSWORD },
+	{ "pwd", R_PASSWORD },
+	{ "secretkey", R_SECRET },
+	{ "signingkey", R_SECRET },
+	{ "encryptionkey", R_SECRET },
+	{ "masterkey", R_SECRET },
+	{ "secret", R_SECRET },
+	{ "token", R_TOKEN },
+	{ "credential", R_CREDENTIAL },
+	{ "credentials", R_CREDENTIAL },
+};
+
+/* The rule for a key (lowercased, without _ - .), or -1. */
+static int
+key_rule(const char *k, size_t kl, const char *raw, size_t rawlen)
+{
+	size_t i, l;
+	int rule = -1;
+
+	if (kl == 0)
+		return -1;
+	for (i = 0; i < sizeof key_rules / sizeof key_rules[0]; i++) {
+		l = strlen(key_rules[i].suffix);
+		if (l <= kl && key_rules[i].suffix[l - 1] == k[kl - 1] &&
+		    memcmp(k + kl - l, key_rules[i].suffix, l) == 0) {
+			rule = key_rules[i].rule;
+			break;
+		}
+	}
+	if (rule == -1) {
+		/* DB_PASS=, pass: but not bypass= or compass: */
+		if (kl >= 4 && memcmp(k + kl - 4, "pass", 4) == 0 &&
+		    (rawlen == 4 || strchr("_-.", raw[rawlen - 5]) != NULL))
+			return R_PASSWORD;
+		if (kl == 3 && memcmp(k, "sig", 3) == 0)
+			return R_AZURE_SAS;
+		return -1;
+	}
+	/* $PWD and $OLDPWD are directories. */
+	if (rule == R_PASSWORD && (kl == 3 || (kl == 6 &&
+	    memcmp(k, "oldpwd", 6) == 0)) && k[kl - 1] == 'd' &&
+	    memcmp(k + kl - 3, "pwd", 3) == 0)
+		return -1;
+	if ((rule == R_API_KEY || rule == R_TOKEN) &&
+	    memmem(k, kl, "heroku", 6) != NULL)
+		return R_HEROKU;
+	return rule;
+}
+
+/* Values that hold no secret: placeholders, references, booleans. */
+static int
+placeholder(const char *v, size_t n)
+{
+	static const char *const words[] = { "null", "nil", "none", "true",
+		"false", "undefined", "empty", "redacted", "hidden", "masked",
+		"\"\"", "''", NULL };
+	size_t i;
+
+	if (n < 3)
+		return 1;
+	for (i = 0; words[i] != NULL; i++)
+		if (strlen(words[i]) == n && strncasecmp(v, words[i], n) == 0)
+			return 1;
+	if (v[0] == '$' || (v[0] == '<' && v[n - 1] == '>') ||
+	    (n >= 4 && memcmp(v, "{{", 2) == 0) ||
+	    (n >= 9 && memcmp(v, "[REDACTED", 9) == 0) ||
+	    (n == 2 && v[0] == '%'))
+		return 1;
+	for (i = 1; i < n && v[i] == v[0]; i++)
+		;
+	return i == n && strchr("*xX.#-?", v[0]) != NULL;
+}
+
+/* "Authorization: <scheme> <credentials>" from the value at p. */
+static size_t
+authz(struct ctx *c, size_t p, size_t ve)
+{
+	size_t w = p + run(c, p, C_ALNUM), r;
+
+	if (placeholder(c->t + p, ve - p))
+		return 0;
+	if ((r = scheme_cred(c, p, w, 1)) != 0)
+		return r;
+	if (w < ve && c->t[w] == ' ') {
+		/* Another scheme (token, Digest, AWS4-HMAC-SHA256 ...). */
+		while (w < ve && c->t[w] == ' ')
+			w++;
+		if ((r = dispatch(c, w, w + run(c, w, C_RUN))) != 0)
+			return r;
+		add(c, w, ve, R_AUTH);
+		return ve;
+	}
+	if ((r = dispatch(c, p, p + run(c, p, C_RUN))) != 0)
+		return r;
+	add(c, p, ve, R_AUTH);
+	return ve;
+}
+
+/* key=value, key: value, "key": "value" at the separator j. */
+static size_t
+sep(struct ctx *c, size_t j)
+{
+	const char *t = c->t;
+	size_t n = c->n, ks, ke, vs, ve, r, i, kl = 0;
+	char key[64];
+	int rule, q = 0, esc = 0;
+
+	if (t[j] == ':') {
+		if (at(c, j + 1, "//"))
+			return url(c, j);
+		if ((r = telegram(c, j)) != 0)
+			return r;
+	} else if (at(c, j + 1, "="))
+		return 0;
+	ke = j;
+	while (ke > 0 && (t[ke - 1] == ' ' || t[ke - 1] == '\t'))
+		ke--;
+	if (ke > 0 && (t[ke - 1] == '"' || t[ke - 1] == '\'')) {
+		ke--;
+		if (ke > 0 && t[ke - 1] == '\\')
+			ke--;
+	}
+	ks = ke;
+	while (ks > 0 && ke - ks < sizeof key && IS(t[ks - 1], C_KEY))
+		ks--;
+	for (i = ks; i < ke; i++)
+		if (t[i] != '_' && t[i] != '-' && t[i] != '.')
+			key[kl++] = (char)(t[i] | (IS(t[i], C_UPNUM) &&
+			    t[i] > '9' ? 0x20 : 0));
+	if ((rule = key_rule(key, kl, t + ks, ke - ks)) == -1)
+		return 0;
+	vs = j + 1;
+	while (vs < n && (t[vs] == ' ' || t[vs] == '\t'))
+		vs++;
+	if (vs < n && (t[vs] == '"' || t[vs] == '\'')) {
+		q = t[vs++];
+	} else if (vs + 1 < n && t[vs] == '\\' && t[vs + 1] == '"') {
+		q = '"';
+		esc = 1;
+		vs += 2;
+	}
+	ve = vs;
+	if (esc) {
+		while (ve < n && t[ve] != '\n' && !(t[ve] == '\\' &&
+		    ve + 1 < n && t[ve + 1] == '"'))
+			ve++;
+	} else if (q != 0) {
+		while (ve < n && t[ve] != q && t[ve] != '\n')
+			ve += t[ve] == '\\' && ve + 1 < n ? 2 : 1;
+		if (ve > n)
+			ve = n;
+	} else if (rule == R_AUTH_HEADER) {
+		/* Unquoted, the header runs to the end of the line. */
+		while (ve < n && t[ve] != '\n' && t[ve] != '\r')
+			ve++;
+	} else {
+		while (ve < n && strchr(" \t\r\n&;,\"'<>)]}`", t[ve]) == NULL)
+			ve++;
+	}
+	if (rule == R_AUTH_HEADER)
+		return ve > vs ? authz(c, vs, ve) : 0;
+	if (placeholder(t + vs, ve - vs))
+		return 0;
+	if (rule == R_AZURE_SAS && (j < 3 || memmem(t + (j > 512 ? j - 512 :
+	    0), j > 512 ? 512 : j, "sv=", 3) == NULL))
+		return 0;
+	if (IS(t[vs], C_RUN) && (r = dispatch(c, vs, vs + run(c, vs,
+	    C_RUN))) != 0)
+		return r;
+	add(c, vs, ve, rule);
+	return ve;
+}
+
+void
+rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
+    int more, struct spans *sp)
+{
+	struct ctx c = { t, n, from, more, pem, sp };
+	size_t i = 0, s, r;
+	unsigned char ch;
+
+	cls_init();
+	if (pem->mode != PEM_NONE)
+		i = pem_resume(&c);
+	while (i < n) {
+		ch = (unsigned char)t[i];
+		if (cls[ch] & C_RUN) {
+			s = i++;
+			while (i < n && IS(t[i], C_RUN))
+				i++;
+			if (i - s < 5)
+				continue;
+			r = dispatch(&c, s, i);
+			/* "%20ghp_...": a token behind URL-encoding. */
+			if (r == 0 && s > 0 && t[s - 1] == '%' && i - s > 7 &&
+			    IS(t[s], C_HEX) && IS(t[s + 1], C_HEX))
+				r = dispatch(&c, s + 2, i);
+			if (r > i)
+				i = r;
+			continue;
+		}
+		if ((ch == '=' || ch == ':') && (r = sep(&c, i)) > i) {
+			i = r;
+			continue;
+		}
+		i++;
+	}
+}

@@ -1,0 +1,480 @@
+/*
+ * keruta-filter: the rule registry, literal values to mask (secret
+ * environment variables, --mask-env, --mask-file) in their common
+ * encodings, and the user's --rules patterns (POSIX ERE).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "kr_diag.h"
+#include "kr_io.h"
+#include "kr_json.h"
+#include "filter.h"
+
+extern char **environ;
+
+/* Explicit values shorter than this would mask ordinary words. */
+#define VALUE_MIN 4
+/* Secret environment variables are taken from this length on. */
+#define ENV_VALUE_MIN 6
+
+void
+redactor_init(struct redactor *r)
+{
+	size_t i;
+
+	memset(r, 0, sizeof *r);
+	kr_buf_init(&r->scratch, (size_t)1 << 30);
+	for (i = 0; i < nbuiltin_rules; i++)
+		if (redactor_rule(r, builtin_rules[i]) == -1)
+			kr_die(KR_EX_TEMP, "out of memory");
+}
+
+void
+redactor_free(struct redactor *r)
+{
+	struct lit *l, *next;
+	size_t i;
+
+	for (i = 0; i < r->nnames; i++)
+		free(r->names[i].name);
+	free(r->names);
+	for (i = 0; i < LIT_BUCKETS; i++)
+		for (l = r->lits.bucket[i]; l != NULL; l = next) {
+			next = l->next;
+			sodium_memzero(l->s, l->len);
+			free(l->s);
+			free(l);
+		}
+	for (i = 0; i < r->nur; i++)
+		regfree(&r->ur[i].re);
+	free(r->ur);
+	if (r->scratch.s != NULL)
+		sodium_memzero(r->scratch.s, r->scratch.cap);
+	kr_buf_free(&r->scratch);
+}
+
+int
+redactor_rule(struct redactor *r, const char *name)
+{
+	struct rule_name *v;
+	size_t i;
+
+	for (i = 0; i < r->nnames; i++)
+		if (strcmp(r->names[i].name, name) == 0)
+			return (int)i;
+	if (r->nnames == r->capnames) {
+		size_t cap = r->capnames ? r->capnames * 2 : 64;
+
+		if ((v = realloc(r->names, cap * sizeof *v)) == NULL)
+			return -1;
+		r->names = v;
+		r->capnames = cap;
+	}
+	if ((r->names[r->nnames].name = strdup(name)) == NULL)
+		return -1;
+	r->names[r->nnames].count = 0;
+	return (int)r->nnames++;
+}
+
+static unsigned
+hash4(const unsigned char *p)
+{
+	unsigned h = (unsigned)p[0] | (unsigned)p[1] << 8 |
+	    (unsigned)p[2] << 16 | (unsigned)p[3] << 24;
+
+	return (h * 2654435761u) >> 22;	/* LIT_BUCKETS == 1 << 10 */
+}
+
+static int
+lit_add(struct litset *ls, const char *s, size_t n, int rule)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	struct lit *l, **b;
+	unsigned two;
+
+	if (n < VALUE_MIN)
+		return 0;
+	b = &ls->bucket[hash4(u)];
+	for (l = *b; l != NULL; l = l->next)
+		if (l->len == n && memcmp(l->s, s, n) == 0)
+			return 0;
+	if ((l = malloc(sizeof *l)) == NULL || (l->s = malloc(n)) == NULL) {
+		free(l);
+		return -1;
+	}
+	memcpy(l->s, s, n);
+	l->len = n;
+	l->rule = rule;
+	l->next = *b;
+	*b = l;
+	two = (unsigned)u[0] << 8 | u[1];
+	ls->first2[two >> 3] |= (unsigned char)(1u << (two & 7));
+	if (ls->n == 0 || n < ls->minlen)
+		ls->minlen = n;
+	ls->n++;
+	return 0;
+}
+
+/*
+ * The base64 characters that depend on v alone when v starts at byte
+ * offset a (0, 1, 2) of a longer blob, standard and URL-safe alphabets.
+ */
+static int
+add_base64(struct litset *ls, const char *v, size_t n, int rule)
+{
+	struct kr_buf b = KR_BUF_INIT((size_t)1 << 30), in =
+	    KR_BUF_INIT((size_t)1 << 30);
+	size_t a, lo, hi, i;
+	int rc = 0;
+
+	for (a = 0; a < 3 && rc == 0; a++) {
+		in.len = b.len = 0;
+		if (kr_buf_add(&in, "\0\0", a) == -1 ||
+		    kr_buf_add(&in, v, n) == -1 ||
+		    kr_buf_add(&in, "\0\0", 2) == -1 ||
+		    kr_base64_add(&b, in.s, in.len) == -1) {
+			rc = -1;
+			break;
+		}
+		lo = (8 * a + 5) / 6;
+		hi = (8 * a + 8 * n) / 6;
+		if (hi <= lo)
+			continue;
+		if (lit_add(ls, b.s + lo, hi - lo, rule) == -1)
+			rc = -1;
+		for (i = lo; i < hi; i++)
+			if (b.s[i] == '+')
+				b.s[i] = '-';
+			else if (b.s[i] == '/')
+				b.s[i] = '_';
+		if (rc == 0 && lit_add(ls, b.s + lo, hi - lo, rule) == -1)
+			rc = -1;
+	}
+	if (in.s != NULL)
+		sodium_memzero(in.s, in.cap);
+	if (b.s != NULL)
+		sodium_memzero(b.s, b.cap);
+	kr_buf_free(&in);
+	kr_buf_free(&b);
+	return rc;
+}
+
+int
+redactor_add_value(struct redactor *r, const char *v, size_t n, int rule)
+{
+	static const char hexu[] = "0123456789ABCDEF", hexl[] =
+	    "0123456789abcdef";
+	struct kr_buf b = KR_BUF_INIT((size_t)1 << 30);
+	struct litset *ls = &r->lits;
+	size_t i;
+	int rc = -1, pass;
+
+	if (n < VALUE_MIN) {
+		errno = EINVAL;
+		return -2;
+	}
+	if (lit_add(ls, v, n, rule) == -1 || add_base64(ls, v, n, rule) == -1)
+		goto out;
+	/* URL-encoding, with upper- and lowercase hex, '+' for space. */
+	for (pass = 0; pass < 3; pass++) {
+		b.len = 0;
+		for (i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)v[i];
+
+			if (isalnum(ch) || strchr("-._~", ch) != NULL)
+				kr_buf_addc(&b, (char)ch);
+			else if (ch == ' ' && pass == 2)
+				kr_buf_addc(&b, '+');
+			else {
+				const char *h = pass == 1 ? hexl : hexu;
+
+				kr_buf_addc(&b, '%');
+				kr_buf_addc(&b, h[ch >> 4]);
+				kr_buf_addc(&b, h[ch & 15]);
+			}
+		}
+		if (b.s == NULL || lit_add(ls, b.s, b.len, rule) == -1)
+			goto out;
+	}
+	for (pass = 0; pass < 2; pass++) {
+		const char *h = pass ? hexu : hexl;
+
+		b.len = 0;
+		for (i = 0; i < n; i++) {
+			kr_buf_addc(&b, h[(unsigned char)v[i] >> 4]);
+			kr_buf_addc(&b, h[(unsigned char)v[i] & 15]);
+		}
+		if (b.s == NULL || lit_add(ls, b.s, b.len, rule) == -1)
+			goto out;
+	}
+	/* JSON-escaped, with and without "\/". */
+	b.len = 0;
+	if (kr_json_escape_utf8(&b, v, n) == -1 ||
+	    lit_add(ls, b.s, b.len, rule) == -1)
+		goto out;
+	if (memchr(v, '/', n) != NULL) {
+		b.len = 0;
+		for (i = 0; i < n; i++) {
+			if (v[i] == '/')
+				kr_buf_addc(&b, '\\');
+			kr_json_escape_utf8(&b, v + i, 1);
+		}
+		if (b.s == NULL || lit_add(ls, b.s, b.len, rule) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (b.s != NULL)
+		sodium_memzero(b.s, b.cap);
+	kr_buf_free(&b);
+	return rc;
+}
+
+/* Names that say "the value is a secret". */
+static int
+secret_name(const char *name, size_t n)
+{
+	static const char *const words[] = { "TOKEN", "SECRET", "PASSWORD",
+		"PASSWD", "API_KEY", "APIKEY", "PRIVATE_KEY", "CREDENTIAL",
+		"ACCESS_KEY", NULL };
+	char up[256];
+	size_t i;
+
+	if (n >= sizeof up)
+		n = sizeof up - 1;
+	for (i = 0; i < n; i++)
+		up[i] = (char)toupper((unsigned char)name[i]);
+	up[n] = '\0';
+	for (i = 0; words[i] != NULL; i++)
+		if (strstr(up, words[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+static int
+env_rule(struct redactor *r, const char *name, size_t n)
+{
+	char buf[300];
+
+	snprintf(buf, sizeof buf, "env:%.*s", (int)(n < 256 ? n : 256), name);
+	return redactor_rule(r, buf);
+}
+
+size_t
+redactor_add_env(struct redactor *r)
+{
+	char **e;
+	const char *eq;
+	size_t k = 0;
+	int rule;
+
+	for (e = environ; *e != NULL; e++) {
+		if ((eq = strchr(*e, '=')) == NULL ||
+		    !secret_name(*e, (size_t)(eq - *e)) ||
+		    strlen(eq + 1) < ENV_VALUE_MIN)
+			continue;
+		if ((rule = env_rule(r, *e, (size_t)(eq - *e))) == -1 ||
+		    redactor_add_value(r, eq + 1, strlen(eq + 1), rule) == -1)
+			kr_die(KR_EX_TEMP, "out of memory");
+		k++;
+	}
+	return k;
+}
+
+int
+redactor_add_env_name(struct redactor *r, const char *name)
+{
+	const char *v = getenv(name);
+	int rule, rc;
+
+	if (v == NULL)
+		return -1;
+	if (strlen(v) < VALUE_MIN)
+		return -2;
+	if ((rule = env_rule(r, name, strlen(name))) == -1 ||
+	    (rc = redactor_add_value(r, v, strlen(v), rule)) == -1)
+		kr_die(KR_EX_TEMP, "out of memory");
+	return rc;
+}
+
+int
+redactor_add_file(struct redactor *r, const char *path, size_t *lineno)
+{
+	char *buf, *p, *e, *nl;
+	size_t len, l;
+	int rule, rc = 0;
+
+	*lineno = 0;
+	if ((buf = kr_read_file(path, 16u << 20, &len)) == NULL)
+		return -1;
+	if ((rule = redactor_rule(r, "mask-file")) == -1)
+		kr_die(KR_EX_TEMP, "out of memory");
+	for (p = buf, e = buf + len; p < e && rc == 0; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			nl = e;
+		++*lineno;
+		l = (size_t)(nl - p);
+		if (l > 0 && p[l - 1] == '\r')
+			l--;
+		if (l == 0)
+			continue;
+		if ((rc = redactor_add_value(r, p, l, rule)) == -1)
+			kr_die(KR_EX_TEMP, "out of memory");
+	}
+	sodium_memzero(buf, len);
+	free(buf);
+	return rc;
+}
+
+int
+redactor_load_rules(struct redactor *r, const char *path, char *err,
+    size_t errlen)
+{
+	struct user_rule *v;
+	char *buf, *p, *e, *nl, *name, *re, *end, msg[128];
+	size_t len, lineno = 0;
+	int rc, k;
+
+	if ((buf = kr_read_file(path, 1u << 20, &len)) == NULL) {
+		snprintf(err, errlen, "unable to read '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	for (p = buf, e = buf + len; p < e; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			nl = e;
+		*nl = '\0';
+		lineno++;
+		end = nl;
+		while (end > p && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		name = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+		if (*p != '\0')
+			*p++ = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		re = p;
+		for (k = 0; name[k] != '\0'; k++)
+			if (!isalnum((unsigned char)name[k]) &&
+			    strchr("_.:-", name[k]) == NULL)
+				break;
+		if (name[k] != '\0' || k > 64 || *re == '\0') {
+			snprintf(err, errlen, "%s:%zu: expected a rule name "
+			    "([A-Za-z0-9_.:-], at most 64) and a pattern", path,
+			    lineno);
+			goto fail;
+		}
+		if ((v = realloc(r->ur, (r->nur + 1) * sizeof *v)) == NULL)
+			kr_die(KR_EX_TEMP, "out of memory");
+		r->ur = v;
+		v = &r->ur[r->nur];
+		if ((rc = regcomp(&v->re, re, REG_EXTENDED)) != 0) {
+			regerror(rc, &v->re, msg, sizeof msg);
+			snprintf(err, errlen, "%s:%zu: bad pattern for '%s': %s",
+			    path, lineno, name, msg);
+			goto fail;
+		}
+		v->group = v->re.re_nsub > 0;
+		if ((v->rule = redactor_rule(r, name)) == -1)
+			kr_die(KR_EX_TEMP, "out of memory");
+		r->nur++;
+	}
+	free(buf);
+	return 0;
+fail:
+	free(buf);
+	return -1;
+}
+
+static void
+scan_lits(struct redactor *r, const char *t, size_t n, size_t from,
+    struct spans *sp)
+{
+	const struct litset *ls = &r->lits;
+	const unsigned char *u = (const unsigned char *)t;
+	const struct lit *l, *best;
+	size_t i = 0;
+	unsigned two;
+
+	if (ls->n == 0 || n < ls->minlen)
+		return;
+	while (i + ls->minlen <= n) {
+		two = (unsigned)u[i] << 8 | u[i + 1];
+		if (!(ls->first2[two >> 3] & (1u << (two & 7)))) {
+			i++;
+			continue;
+		}
+		best = NULL;
+		for (l = ls->bucket[hash4(u + i)]; l != NULL; l = l->next)
+			if (l->len <= n - i && (best == NULL ||
+			    l->len > best->len) && memcmp(l->s, t + i,
+			    l->len) == 0)
+				best = l;
+		if (best == NULL) {
+			i++;
+			continue;
+		}
+		if (i + best->len > from)
+			spans_add(sp, i, i + best->len, best->rule, 1);
+		i += best->len;
+	}
+}
+
+static void
+scan_user(struct redactor *r, const char *t, size_t n, size_t from,
+    struct spans *sp)
+{
+	regmatch_t m[2];
+	const char *seg, *end;
+	size_t i, off, slen;
+	int flags;
+
+	/* regexec wants a C string: copy, and match NUL-free pieces. */
+	r->scratch.len = 0;
+	if (kr_buf_add(&r->scratch, t, n) == -1)
+		kr_die(KR_EX_TEMP, "out of memory");
+	for (seg = r->scratch.s, end = seg + n; seg <= end; seg += slen + 1) {
+		slen = strlen(seg);
+		for (i = 0; i < r->nur; i++) {
+			struct user_rule *u = &r->ur[i];
+
+			for (off = 0, flags = 0; off <= slen; flags = REG_NOTBOL) {
+				if (regexec(&u->re, seg + off, 2, m, flags) != 0)
+					break;
+				regmatch_t *g = u->group && m[1].rm_so != -1 ?
+				    &m[1] : &m[0];
+				size_t s = (size_t)(seg - r->scratch.s) + off +
+				    (size_t)g->rm_so;
+				size_t e = (size_t)(seg - r->scratch.s) + off +
+				    (size_t)g->rm_eo;
+
+				if (e > s && e > from)
+					spans_add(sp, s, e, u->rule, 1);
+				off += m[0].rm_eo > 0 ? (size_t)m[0].rm_eo : 1;
+			}
+		}
+	}
+}
+
+int
+redactor_scan_extra(struct redactor *r, const char *t, size_t n,
+    size_t from, struct spans *sp)
+{
+	scan_lits(r, t, n, from, sp);
+	if (r->nur > 0)
+		scan_user(r, t, n, from, sp);
+	return 0;
+}
