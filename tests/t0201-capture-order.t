@@ -4,9 +4,26 @@
 . "${0%/*}/lib.sh"
 plan 6
 
-keruta-capture -- sh -c 'echo o1; sleep 0.1; echo e1 >&2; sleep 0.1;
-    echo o2; sleep 0.1; echo e2 >&2; echo e3 >&2; sleep 0.1; echo o3;
-    sleep 0.1; printf "o4"; sleep 0.1; echo e4 >&2' >out 2>err
+# Each write waits (sleeping) until the one before it has come out, so the
+# order is the script's whatever the load of the machine.
+cat >interleave.sh <<'S'
+w() {
+	if [ "$1" = out ]; then printf "$2"; else printf "$2" >&2; fi
+	i=0
+	while ! grep -q "\"message\":\"$3\"" out && [ $i -lt 500 ]; do
+		sleep 0.02
+		i=$((i + 1))
+	done
+}
+w out 'o1\n' o1
+w err 'e1\n' e1
+w out 'o2\n' o2
+w err 'e2\ne3\n' e3
+w out 'o3\n' o3
+w out 'o4' o4
+w err 'e4\n' e4
+S
+keruta-capture -- sh interleave.sh >out 2>err
 is "$?" 0 "exit status 0"
 jq -c 'select(.source != "agent") | [.seq, .source, .lineNumber, .level,
     .message, .partial]' out >got

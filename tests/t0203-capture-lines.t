@@ -14,8 +14,10 @@ diff_golden want got "a last line without newline is partial"
 
 # After an idle pause the start of a line goes out; the rest follows later
 # under the same lineNumber.
-keruta-capture -- sh -c 'printf "progress"; sleep 1; echo " done"; echo next' \
-    >out
+keruta-capture -- sh -c 'printf "progress"; i=0
+    while ! grep -q "\"partial\":true" out && [ $i -lt 500 ]; do
+	sleep 0.02; i=$((i + 1)); done
+    echo " done"; echo next' >out
 msgs out >got
 printf '%s\n' '[1,"progress",true,null]' '[1," done",null,null]' \
     '[2,"next",null,null]' >want

@@ -44,8 +44,9 @@
 	"[--stderr-level level] [--stdout-level level] [--timeout duration] " \
 	"[--] command [arg ...]"
 
-#define CHUNK		(64u << 10)	/* one read(2) */
-#define OUT_HIGH	(512u << 10)	/* write out before building more */
+#define CHUNK		(32u << 10)	/* one read(2) */
+#define OUT_SOFT	(32u << 10)	/* try to write out past this */
+#define OUT_HIGH	(256u << 10)	/* wait for the reader past this */
 #define MAX_LINE_MAX	(2u << 20)	/* keeps a record under KR_REC_MAX */
 #define SCAN		256		/* bytes of a line searched for a level */
 #define DRAIN_QUIET_NS	250000000LL	/* after the exit: quiet pipes end */
@@ -365,8 +366,11 @@ flush_out(struct cap *c, int wait)
 		if (errno == EAGAIN) {
 			struct pollfd p = { 1, POLLOUT, 0 };
 
-			if (!wait)
+			if (!wait) {
+				kr_buf_consume(&c->out, c->out_off);
+				c->out_off = 0;
 				return;
+			}
 			(void)poll(&p, 1, -1);
 			continue;
 		}
@@ -421,8 +425,9 @@ emit(struct cap *c, struct src *s, const char *ts, const char *p, size_t n,
 	    kr_rec_bool(&c->out, "continued", 1) == -1) ||
 	    kr_rec_close(&c->out) == -1)
 		rec_fail();
-	if (c->out.len - c->out_off > OUT_HIGH)
-		flush_out(c, 1);
+	/* Small writes keep memory low; the reader's pace sets ours. */
+	if (c->out.len - c->out_off > OUT_SOFT)
+		flush_out(c, c->out.len - c->out_off > OUT_HIGH);
 }
 
 /* Where to split a long piece: at most max bytes, not inside a character. */
@@ -1075,6 +1080,8 @@ main(int argc, char *argv[])
 	src_init(&c.src[0], "stdout", o.out_level, o.max_line);
 	src_init(&c.src[1], "stderr", o.err_level, o.max_line);
 	kr_buf_init(&c.out, 64u << 20);
+	if (kr_buf_reserve(&c.out, OUT_SOFT + 4096) == -1)
+		kr_diesys(KR_EX_TEMP, "unable to allocate");
 	if ((c.chunk = malloc(CHUNK)) == NULL)
 		kr_diesys(KR_EX_TEMP, "unable to allocate");
 	/* A pipe to the next stage: never block on it, keep reading. */
