@@ -80,8 +80,7 @@ kr_lr_next(struct kr_lr *lr, const char **line, size_t *len)
 	}
 	if (avail > lr->max) {
 		/* skipped counts one extra so that 0 means "not skipping" */
-		lr->skipped = avail + 1;
-		lr->off = lr->b.len;
+		lr->skipped = 1;
 		return kr_lr_next(lr, line, len);
 	}
 	if (!lr->eof)

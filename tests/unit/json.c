@@ -1,0 +1,92 @@
+/* Unit tests: kr_json (escaping, UTF-8, base64) and kr_buf. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kr_buf.h"
+#include "kr_json.h"
+#include "tap.h"
+
+static char *
+esc(const char *s, size_t n)
+{
+	static struct kr_buf b = KR_BUF_INIT(1 << 20);
+
+	b.len = 0;
+	kr_json_escape(&b, s, n);
+	kr_buf_addc(&b, '\0');
+	return b.s;
+}
+
+static char *
+esc8(const char *s, size_t n, long *bad)
+{
+	static struct kr_buf b = KR_BUF_INIT(1 << 20);
+
+	b.len = 0;
+	*bad = kr_json_escape_utf8(&b, s, n);
+	kr_buf_addc(&b, '\0');
+	return b.s;
+}
+
+int
+main(void)
+{
+	struct kr_buf b = KR_BUF_INIT(8);
+	long bad;
+	char big[300];
+
+	is(esc("plain text", 10), "plain text", "plain text is copied");
+	is(esc("a\"b\\c", 5), "a\\\"b\\\\c", "quote and backslash escaped");
+	is(esc("\n\r\t\b\f", 5), "\\n\\r\\t\\b\\f", "short escapes");
+	is(esc("\x01\x1f\x7f", 3), "\\u0001\\u001f\x7f",
+	    "control bytes as \\u00XX, DEL kept");
+	is(esc("a\0b", 3), "a\\u0000b", "NUL survives as \\u0000");
+	is(esc("caf\xc3\xa9 \xe2\x82\xac", 9), "caf\xc3\xa9 \xe2\x82\xac",
+	    "UTF-8 copied as is");
+
+	is(esc8("ok \xc3\xa9", 5, &bad), "ok \xc3\xa9", "valid UTF-8 kept");
+	ok(bad == 0, "no replacement counted");
+	is(esc8("a\xff" "b", 3, &bad), "a\xef\xbf\xbd" "b",
+	    "a bad byte becomes U+FFFD");
+	ok(bad == 1, "one replacement counted");
+	is(esc8("\xe2\x82", 2, &bad), "\xef\xbf\xbd",
+	    "a truncated sequence is one U+FFFD");
+	is(esc8("\xc0\xaf", 2, &bad), "\xef\xbf\xbd",
+	    "an overlong encoding is replaced");
+	is(esc8("\xed\xa0\x80", 3, &bad), "\xef\xbf\xbd",
+	    "a surrogate is replaced");
+	is(esc8("\xf4\x90\x80\x80", 4, &bad), "\xef\xbf\xbd",
+	    "a code point past U+10FFFF is replaced");
+	ok(kr_utf8_valid("ab\xe2\x82\xac\xff", 6) == 5,
+	    "kr_utf8_valid stops at the first bad byte");
+	ok(kr_utf8_cut("ab\xe2\x82\xac", 3) == 2,
+	    "kr_utf8_cut does not split a character");
+	ok(kr_utf8_cut("abcd", 2) == 2, "kr_utf8_cut on ASCII is exact");
+
+	ok(kr_buf_add(&b, "12345678", 8) == 0, "kr_buf fills to max");
+	ok(kr_buf_addc(&b, '9') == -1 && errno == ENOBUFS && b.len == 8,
+	    "kr_buf refuses past max and stays as it was");
+	b.len = 0;
+	kr_buf_addi64(&b, -42);
+	is(b.s, "-42", "kr_buf_addi64");
+	kr_buf_free(&b);
+	kr_buf_init(&b, 64);
+	kr_base64_add(&b, "hello", 5);
+	is(b.s, "aGVsbG8=", "base64 encode");
+	{
+		struct kr_buf d = KR_BUF_INIT(64);
+
+		ok(kr_base64_decode(&d, b.s, b.len) == 0 && d.len == 5 &&
+		    memcmp(d.s, "hello", 5) == 0, "base64 round trip");
+		d.len = 0;
+		ok(kr_base64_decode(&d, "aGV*", 4) == -1,
+		    "bad base64 is refused");
+		kr_buf_free(&d);
+	}
+	kr_buf_free(&b);
+	memset(big, 'x', sizeof big);
+	big[299] = '"';
+	ok(strlen(esc(big, sizeof big)) == 301, "long input escaped whole");
+	return done_testing();
+}

@@ -1,0 +1,81 @@
+/* Unit tests: kr_time, kr_parse, kr_level. */
+#include <errno.h>
+#include <string.h>
+
+#include "kr_level.h"
+#include "kr_parse.h"
+#include "kr_time.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	struct timespec t = { 1795860903, 123456789 };
+	char ts[KR_TS_LEN + 1];
+	long long ns, ms;
+	size_t sz;
+
+	kr_ts_format(&t, ts);
+	is(ts, "2026-11-28T10:15:03.123456789Z", "RFC 3339 with nanoseconds");
+	t.tv_nsec = 5;
+	kr_ts_format(&t, ts);
+	is(ts, "2026-11-28T10:15:03.000000005Z", "leading zeros kept");
+	ok(kr_ts_parse(ts, strlen(ts), &ns) == 0 &&
+	    ns == 1795860903000000005LL, "parse gives back the ns");
+	ok(kr_ts_parse("2026-11-28T12:15:03+02:00", 25, &ns) == 0 &&
+	    ns == 1795860903000000000LL, "an offset is applied");
+	ok(kr_ts_parse("2026-11-28T10:15:03.5Z", 22, &ns) == 0 &&
+	    ns == 1795860903500000000LL, "a short fraction is scaled");
+	ok(kr_ts_parse("1970-01-01T00:00:00Z", 20, &ns) == 0 && ns == 0,
+	    "the epoch");
+	ok(kr_ts_parse("2026-02-30T10:15:03Z", 20, &ns) == -1,
+	    "no February 30");
+	ok(kr_ts_parse("2026-11-28T10:15:03", 19, &ns) == -1,
+	    "a zone is required");
+	ok(kr_ts_parse("2026-11-28T10:15:03.Z", 21, &ns) == -1,
+	    "an empty fraction is refused");
+	ok(kr_ts_parse("yesterday", 9, &ns) == -1, "words are refused");
+	ok(kr_mono_ns() > 0, "monotonic clock");
+
+	ok(kr_parse_duration_ms("250ms", &ms) == 0 && ms == 250, "250ms");
+	ok(kr_parse_duration_ms("1s", &ms) == 0 && ms == 1000, "1s");
+	ok(kr_parse_duration_ms("1.5s", &ms) == 0 && ms == 1500, "1.5s");
+	ok(kr_parse_duration_ms("5m", &ms) == 0 && ms == 300000, "5m");
+	ok(kr_parse_duration_ms("30d", &ms) == 0 && ms == 2592000000LL,
+	    "30d");
+	ok(kr_parse_duration_ms("2", &ms) == 0 && ms == 2000,
+	    "bare seconds");
+	ok(kr_parse_duration_ms("100us", &ms) == 0 && ms == 1,
+	    "sub-millisecond rounds up");
+	ok(kr_parse_duration_ms("-1s", &ms) == -1, "negative refused");
+	ok(kr_parse_duration_ms("1x", &ms) == -1, "unknown unit refused");
+	ok(kr_parse_duration_ms("", &ms) == -1, "empty refused");
+
+	ok(kr_parse_size("64KiB", 0, (size_t)-1, &sz) == 0 && sz == 65536,
+	    "64KiB");
+	ok(kr_parse_size("1M", 0, (size_t)-1, &sz) == 0 && sz == 1048576,
+	    "1M");
+	ok(kr_parse_size("4096", 0, (size_t)-1, &sz) == 0 && sz == 4096,
+	    "bare bytes");
+	ok(kr_parse_size("10", 256, 1024, &sz) == -1 && errno == ERANGE,
+	    "below the minimum refused");
+	ok(kr_parse_size("1q", 0, 1024, &sz) == -1 && errno == EINVAL,
+	    "unknown suffix refused");
+	{
+		long long v;
+		int bv;
+
+		ok(kr_parse_ll("42", 0, 100, &v) == 0 && v == 42, "integer");
+		ok(kr_parse_ll("4 2", 0, 100, &v) == -1, "junk refused");
+		ok(kr_parse_ll("101", 0, 100, &v) == -1, "range checked");
+		ok(kr_parse_bool("Off", &bv) == 0 && bv == 0, "bool off");
+		ok(kr_parse_bool("maybe", &bv) == -1, "bool junk refused");
+	}
+
+	ok(kr_level_parse("warning", 7) == KR_WARN, "WARNING is WARN");
+	ok(kr_level_parse("Err", 3) == KR_ERROR, "ERR is ERROR");
+	ok(kr_level_parse("PANIC", 5) == KR_FATAL, "PANIC is FATAL");
+	ok(kr_level_parse("INFOX", 5) == -1, "no prefix match");
+	is(kr_level_name(KR_TRACE), "TRACE", "level names");
+	return done_testing();
+}
