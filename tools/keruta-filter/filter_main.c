@@ -40,6 +40,9 @@
 #define OUT_FLUSH 65536
 #define NSTREAMS 8
 #define NSOURCES 16
+/* Continued records held per source, at most: a secret split across more
+ * (records shorter than a token) is masked from the oldest held on. */
+#define HOLD_MAX 16
 
 struct field {
 	int present, esc, str;
@@ -53,15 +56,20 @@ struct recinfo {
 	int continued;
 };
 
+/* A continued record waiting for the one that continues it. */
+struct held {
+	struct kr_buf line, text;
+	struct recinfo ri;
+	struct spans sp;
+};
+
 struct stream {
 	char key[32];
 	size_t keylen;
 	int used;
 	struct pem_state pem;
-	int held;		/* a continued record waits for the next */
-	struct kr_buf line, text;
-	struct recinfo ri;
-	struct spans sp;
+	struct held q[HOLD_MAX];	/* oldest first */
+	size_t qn, qlen;		/* records held, their text bytes */
 };
 
 struct filter {
@@ -561,35 +569,100 @@ stream_of(struct filter *f, const char *s, const struct field *src)
 	return &f->st[NSTREAMS - 1];
 }
 
-/* Emits the record a stream holds, with what it has of its spans. */
+/* Emits the oldest record a stream holds, with its spans. */
+static void
+release_one(struct filter *f, struct stream *st)
+{
+	struct held h = st->q[0];
+
+	spans_merge(&h.sp);
+	emit(f, h.line.s, h.line.len, &h.ri, h.text.s, h.text.len, &h.sp,
+	    (struct pem_state){ PEM_NONE, 0 });
+	st->qlen -= h.text.len;
+	memmove(&st->q[0], &st->q[1], (st->qn - 1) * sizeof st->q[0]);
+	st->q[--st->qn] = h;	/* keep its buffers for reuse */
+}
+
 static void
 release(struct filter *f, struct stream *st)
 {
-	if (!st->held)
-		return;
-	st->held = 0;
-	spans_merge(&st->sp);
-	emit(f, st->line.s, st->line.len, &st->ri, st->text.s, st->text.len,
-	    &st->sp, (struct pem_state){ PEM_NONE, 0 });
+	while (st->qn > 0)
+		release_one(f, st);
 }
 
+/* Holds a continued record; its spans are those of f->sp past from. */
 static void
 hold(struct filter *f, struct stream *st, const char *line, size_t len,
     const struct recinfo *ri, const char *text, size_t tn, size_t from)
 {
+	struct held *h;
 	size_t i;
 
-	st->held = 1;
-	st->ri = *ri;
-	st->line.len = st->text.len = 0;
-	if (kr_buf_add(&st->line, line, len) == -1 ||
-	    kr_buf_add(&st->text, text, tn) == -1)
+	/* Keep what the next record needs for context, no more. */
+	while (st->qn > 0 && (st->qn == HOLD_MAX ||
+	    st->qlen - st->q[0].text.len >= TAIL_MAX))
+		release_one(f, st);
+	h = &st->q[st->qn++];
+	h->ri = *ri;
+	h->line.len = h->text.len = 0;
+	if (kr_buf_add(&h->line, line, len) == -1 ||
+	    kr_buf_add(&h->text, text, tn) == -1)
 		oom();
-	st->sp.n = 0;
+	st->qlen += tn;
+	h->sp.n = 0;
 	for (i = 0; i < f->sp.n; i++)
-		spans_add(&st->sp, (f->sp.v[i].start > from ?
+		spans_add(&h->sp, (f->sp.v[i].start > from ?
 		    f->sp.v[i].start : from) - from, f->sp.v[i].end - from,
 		    f->sp.v[i].rule, f->sp.v[i].counted);
+}
+
+/*
+ * The end of the held texts, up to TAIL_MAX bytes, into f->join; returns
+ * its length. *w0 gets where it starts in the held texts.
+ */
+static size_t
+held_context(struct filter *f, struct stream *st, size_t *w0)
+{
+	size_t i, off = 0, k = st->qlen < TAIL_MAX ? st->qlen : TAIL_MAX;
+	size_t a, b;
+
+	*w0 = st->qlen - k;
+	f->join.len = 0;
+	for (i = 0; i < st->qn; i++) {
+		b = off + st->q[i].text.len;
+		a = off > *w0 ? off : *w0;
+		if (b > a && kr_buf_add(&f->join, st->q[i].text.s + (a - off),
+		    b - a) == -1)
+			oom();
+		off = b;
+	}
+	return k;
+}
+
+/* Spans of the scan that start in the held records mask them too. */
+static void
+mask_held(struct filter *f, struct stream *st, size_t from, size_t w0)
+{
+	size_t i, j, off, s, e, a, b;
+
+	for (i = 0; i < f->sp.n; i++) {
+		if (f->sp.v[i].start >= from)
+			continue;
+		/* From the window to held-text offsets; a span at the start
+		 * of the window may have begun further back. */
+		s = f->sp.v[i].start == 0 ? 0 : w0 + f->sp.v[i].start;
+		e = st->qlen;
+		for (j = 0, off = 0; j < st->qn; j++) {
+			a = s > off ? s : off;
+			b = off + st->q[j].text.len;
+			if (e < b)
+				b = e;
+			if (b > a)
+				spans_add(&st->q[j].sp, a - off, b - off,
+				    f->sp.v[i].rule, 0);
+			off += st->q[j].text.len;
+		}
+	}
 }
 
 static void
@@ -667,8 +740,8 @@ handle(struct filter *f, const char *line, size_t len)
 	struct recinfo ri;
 	struct stream *st;
 	struct pem_state before;
-	const char *text = "";
-	size_t tn = 0, from = 0, n, i, ht;
+	const char *text = "", *t;
+	size_t tn = 0, from = 0, n, i, w0 = 0;
 	int more;
 
 	if (len > 0 && line[len - 1] == '\r')
@@ -719,38 +792,28 @@ handle(struct filter *f, const char *line, size_t len)
 	}
 	more = ri.continued;
 	n = tn;
-	if (st->held) {
-		/* Join the tail of the record this one continues. */
-		ht = st->text.len < TAIL_MAX ? st->text.len : TAIL_MAX;
-		f->join.len = 0;
-		if (kr_buf_add(&f->join, st->text.s + st->text.len - ht,
-		    ht) == -1 || kr_buf_add(&f->join, text, tn) == -1)
+	t = text;
+	if (st->qn > 0) {
+		/* Join the end of what this record continues. */
+		from = held_context(f, st, &w0);
+		if (kr_buf_add(&f->join, text, tn) == -1)
 			oom();
-		from = ht;
-		n = ht + tn;
+		t = f->join.s;
+		n = from + tn;
 	}
 	f->sp.n = 0;
 	before = st->pem;
-	rules_scan(st->held ? f->join.s : text, n, from, &st->pem, more,
-	    &f->sp);
-	redactor_scan_extra(&f->r, st->held ? f->join.s : text, n, from,
-	    &f->sp);
+	rules_scan(t, n, from, &st->pem, more, &f->sp);
+	redactor_scan_extra(&f->r, t, n, from, &f->sp);
 	spans_merge(&f->sp);
 	count_spans(f, &f->sp, n, more);
-	if (st->held) {
-		for (i = 0; i < f->sp.n; i++)
-			if (f->sp.v[i].start < from)
-				spans_add(&st->sp, st->text.len - from +
-				    f->sp.v[i].start, st->text.len,
-				    f->sp.v[i].rule, 0);
-		release(f, st);
-		/* The decoded text may live in f->text, which release keeps
-		 * intact; only f->join was used for the scan. */
-	}
+	if (st->qn > 0)
+		mask_held(f, st, from, w0);
 	if (more) {
 		hold(f, st, line, len, &ri, text, tn, from);
 		return;
 	}
+	release(f, st);
 	if (from > 0)
 		for (i = 0; i < f->sp.n; i++) {
 			f->sp.v[i].start = f->sp.v[i].start > from ?
@@ -894,15 +957,18 @@ help(void)
 static void
 free_filter(struct filter *f)
 {
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i <= NSTREAMS; i++) {
-		kr_buf_free(&f->st[i].line);
-		if (f->st[i].text.s != NULL)
-			sodium_memzero(f->st[i].text.s, f->st[i].text.cap);
-		kr_buf_free(&f->st[i].text);
-		free(f->st[i].sp.v);
-	}
+	for (i = 0; i <= NSTREAMS; i++)
+		for (j = 0; j < HOLD_MAX; j++) {
+			struct held *h = &f->st[i].q[j];
+
+			kr_buf_free(&h->line);
+			if (h->text.s != NULL)
+				sodium_memzero(h->text.s, h->text.cap);
+			kr_buf_free(&h->text);
+			free(h->sp.v);
+		}
 	kr_buf_free(&f->out);
 	kr_buf_free(&f->text);
 	kr_buf_free(&f->join);
@@ -937,7 +1003,7 @@ main(int argc, char *argv[])
 	static struct filter f;
 	const char *config = NULL, *level = NULL, *rules = NULL;
 	const char *envs[64], *files[64];
-	size_t nenvs = 0, nfiles = 0, i, lineno;
+	size_t nenvs = 0, nfiles = 0, i, j, lineno;
 	char *srclist = NULL, *tok, *save, err[512];
 	struct kr_cfg *cfg;
 	int ch, verbose = 0, quiet = 0, rc;
@@ -1056,10 +1122,11 @@ main(int argc, char *argv[])
 	kr_buf_init(&f.b64, KR_REC_MAX + 16);
 	kr_buf_init(&f.task, 65536);
 	kr_buf_init(&f.run, 65536);
-	for (i = 0; i <= NSTREAMS; i++) {
-		kr_buf_init(&f.st[i].line, KR_REC_MAX + 16);
-		kr_buf_init(&f.st[i].text, KR_REC_MAX + 16);
-	}
+	for (i = 0; i <= NSTREAMS; i++)
+		for (j = 0; j < HOLD_MAX; j++) {
+			kr_buf_init(&f.st[i].q[j].line, KR_REC_MAX + 16);
+			kr_buf_init(&f.st[i].q[j].text, KR_REC_MAX + 16);
+		}
 	f.rl = (struct kr_ratelimit)KR_RATELIMIT_INIT(10, 10);
 	rc = run_filter(&f);
 	free_filter(&f);
