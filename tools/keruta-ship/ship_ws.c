@@ -165,36 +165,36 @@ start_sending(struct ws *w)
 	lws_callback_on_writable(w->wsi);
 }
 
+/*
+ * Before frame f goes, asks the server what it stores of the runs in f
+ * that this connection has not asked about yet. 1 when it asked.
+ */
+static int
+need_resume(struct ws *w, const struct ship_frame *f)
+{
+	size_t i, k, before = w->nresume;
+
+	for (i = 0; i < f->nruns && w->nresume < WS_RESUME_MAX; i++) {
+		for (k = 0; k < w->nresume; k++)
+			if (strcmp(w->resume[k], f->runs[i].id) == 0)
+				break;
+		if (k == w->nresume)
+			memcpy(w->resume[w->nresume++], f->runs[i].id,
+			    sizeof w->resume[0]);
+	}
+	if (w->nresume == before)
+		return 0;
+	w->state = WS_RESUMING;
+	w->resume_until = kr_mono_ns() + (w->s->o->timeout_ms < 2000 ?
+	    w->s->o->timeout_ms : 2000) * 1000000LL;
+	return 1;
+}
+
 static void
 established(struct ws *w)
 {
-	struct ship *s = w->s;
-	struct ship_frame *f;
-	size_t i;
-
-	while (ship_frame_next(s) != NULL)
-		;
 	w->nresume = w->resume_sent = w->resume_got = 0;
-	for (f = s->head; f != NULL; f = f->next) {
-		for (i = 0; i < f->nruns && w->nresume < WS_RESUME_MAX; i++) {
-			size_t k;
-
-			for (k = 0; k < w->nresume; k++)
-				if (strcmp(w->resume[k], f->runs[i].id) == 0)
-					break;
-			if (k == w->nresume)
-				memcpy(w->resume[w->nresume++], f->runs[i].id,
-				    sizeof w->resume[0]);
-		}
-	}
-	if (w->nresume == 0) {
-		start_sending(w);
-		return;
-	}
-	w->state = WS_RESUMING;
-	w->resume_until = kr_mono_ns() + (s->o->timeout_ms < 2000 ?
-	    s->o->timeout_ms : 2000) * 1000000LL;
-	lws_callback_on_writable(w->wsi);
+	start_sending(w);
 }
 
 static int
@@ -250,6 +250,10 @@ writeable(struct ws *w)
 			lws_callback_on_writable(w->wsi);
 			return 0;
 		}
+		if (need_resume(w, f)) {
+			lws_callback_on_writable(w->wsi);
+			return 0;
+		}
 		if (!has_unacked_sent(s))
 			w->progress_ns = kr_mono_ns();
 		/* The body is sent once: after a reconnect it is rebuilt. */
@@ -295,7 +299,8 @@ received(struct ws *w, const char *p, size_t n)
 			ship_ack(s, run, strlen(run),
 			    (unsigned long long)seq->valuedouble);
 			if (w->state == WS_RESUMING &&
-			    ++w->resume_got >= w->nresume)
+			    ++w->resume_got >= w->resume_sent &&
+			    w->resume_sent == w->nresume)
 				start_sending(w);
 			else
 				kick(w);
@@ -308,8 +313,10 @@ received(struct ws *w, const char *p, size_t n)
 			    code ? code : "none");
 	}
 	cJSON_Delete(j);
-	if (ship_finished(s))
+	if (ship_finished(s)) {
 		w->quit = 1;
+		lws_cancel_service(w->ctx);
+	}
 }
 
 static void
@@ -430,7 +437,9 @@ tick_cb(lws_sorted_usec_list_t *sul)
 		s->drain_at = now + s->o->drain_ms * 1000000LL;
 	if (ship_finished(s) || (s->dead && s->eof) ||
 	    (s->drain_at != 0 && now >= s->drain_at)) {
+		/* Timers run before the poll: wake it so the loop ends. */
 		w->quit = 1;
+		lws_cancel_service(w->ctx);
 		return;
 	}
 	ship_ack_save(s, 0);

@@ -1,0 +1,44 @@
+# ship-lib.sh: helpers for the keruta-ship tests, sourced after lib.sh.
+
+PEER_PY=$KR_TOP/tests/mock/ship-peer.py
+
+# start_peer ARGS...: the mock server on an ephemeral port (PORT), storing
+# into $T/store unless --store is given.
+start_peer() {
+	rm -f "$T/port"
+	python3 "$PEER_PY" --port-file "$T/port" --store "$T/store" \
+	    --log "$T/peer.log" "$@" 2>>"$T/peer.err" &
+	PEER=$!
+	bg_pid "$PEER"
+	if ! wait_for 20 test -s "$T/port"; then
+		echo "Bail out! the mock peer did not start"
+		exit 1
+	fi
+	PORT=$(cat "$T/port")
+}
+
+# stop_peer: kill -9, as a crash would.
+stop_peer() {
+	kill -9 "$PEER" 2>/dev/null
+	wait "$PEER" 2>/dev/null
+	:
+}
+
+# gen FROM TO [RUN] [TASK]: records FROM..TO of run RUN (r1) as NDJSON.
+gen() {
+	awk -v a="$1" -v b="$2" -v run="${3:-r1}" -v task="${4:-t1}" 'BEGIN {
+		for (i = a; i <= b; i++)
+			printf "{\"type\":\"log\",\"taskId\":\"%s\",\"runId\":\"%s\",\"seq\":%d,\"timestamp\":\"2026-11-28T10:15:03.000000001Z\",\"source\":\"stdout\",\"level\":\"INFO\",\"message\":\"line %d\"}\n", task, run, i, i
+	}'
+}
+
+# stored_seqs [RUN]: the seqs stored for a run, one a line, sorted.
+stored_seqs() {
+	jq -r --arg run "${1:-r1}" 'select(.runId == $run) | .seq' \
+	    "$T/store" 2>/dev/null | sort -n
+}
+
+# count_stored: how many records the peer stored.
+count_stored() {
+	if [ -f "$T/store" ]; then wc -l <"$T/store" | tr -d ' '; else echo 0; fi
+}
