@@ -2,7 +2,7 @@
 # keruta-filter: bad input goes on as well-formed, redacted records, with
 # rate-limited warnings that never quote it; huge and oversize lines.
 . "${0%/*}/lib.sh"
-plan 25
+plan 28
 
 {
 	printf '%s\n' '{"seq":1,"taskId":"t1","message":"first"}'
@@ -52,6 +52,16 @@ is "$(sed -n 15p out)" '{"seq":15,"message":"no newline at the end"}' \
 check $? "the warnings quote nothing"
 grep -q '^keruta-filter: warning: line 3: NUL byte in a record (21 bytes): forwarded as text$' err
 check $? "a warning gives the line number and size"
+
+# Lone UTF-16 surrogates, refused by strict readers downstream.
+printf '%s\n' '{"seq":1,"message":"a \ud83d b \udc00 c \ud83d\ude00"}' \
+    '{"seq":2,"message":"m","x":"\udc00"}' >in
+keruta-filter <in >out 2>err
+is "$(sed -n 1p out)" '{"seq":1,"message":"a � b � c 😀"}' \
+    "a lone surrogate in the message becomes U+FFFD"
+is "$(sed -n 2p out | jq -r .malformed)" true "... elsewhere, the line is wrapped"
+jq -e . out >/dev/null
+check $? "... and both are valid for a strict reader"
 
 # Rate limit: 40 bad lines give at most 10 warnings and a total.
 i=0

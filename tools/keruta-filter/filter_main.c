@@ -108,12 +108,24 @@ hexval(int c)
 	return -1;
 }
 
-/* A string at s[*i] == '"'; *i ends past the closing quote. */
+static unsigned
+hex4(const char *s)
+{
+	return (unsigned)(hexval(s[0]) << 12 | hexval(s[1]) << 8 |
+	    hexval(s[2]) << 4 | hexval(s[3]));
+}
+
+/*
+ * A string at s[*i] == '"'; *i ends past the closing quote. *esc gets 1
+ * when it has escapes, 3 when one is a lone UTF-16 surrogate (which
+ * strict readers refuse).
+ */
 static int
 scan_string(const char *s, size_t *i, size_t n, int *esc)
 {
 	size_t p = *i + 1;
 	unsigned char c;
+	unsigned u;
 
 	*esc = 0;
 	for (;;) {
@@ -124,7 +136,7 @@ scan_string(const char *s, size_t *i, size_t n, int *esc)
 			return -1;
 		if (s[p] == '"')
 			break;
-		*esc = 1;
+		*esc |= 1;
 		if (p + 1 >= n)
 			return -1;
 		switch (s[p + 1]) {
@@ -137,7 +149,20 @@ scan_string(const char *s, size_t *i, size_t n, int *esc)
 			    hexval(s[p + 3]) < 0 || hexval(s[p + 4]) < 0 ||
 			    hexval(s[p + 5]) < 0)
 				return -1;
+			u = hex4(s + p + 2);
 			p += 6;
+			if (u >= 0xdc00 && u < 0xe000)
+				*esc = 3;
+			else if (u >= 0xd800 && u < 0xdc00) {
+				if (p + 5 < n && s[p] == '\\' && s[p + 1] == 'u' &&
+				    hexval(s[p + 2]) >= 0 && hexval(s[p + 3]) >= 0 &&
+				    hexval(s[p + 4]) >= 0 && hexval(s[p + 5]) >= 0 &&
+				    hex4(s + p + 2) >= 0xdc00 &&
+				    hex4(s + p + 2) < 0xe000)
+					p += 6;
+				else
+					*esc = 3;
+			}
 			break;
 		default:
 			return -1;
@@ -199,7 +224,7 @@ scan_container(const char *s, size_t *i, size_t n, int depth)
 	for (;;) {
 		if (close == '}') {
 			if (p >= n || s[p] != '"' || scan_string(s, &p, n,
-			    &esc) == -1)
+			    &esc) == -1 || esc == 3)
 				return -1;
 			p = skip_ws(s, p, n);
 			if (p >= n || s[p] != ':')
@@ -231,7 +256,7 @@ scan_value(const char *s, size_t *i, size_t n, int depth)
 		return -1;
 	switch (s[p]) {
 	case '"':
-		return scan_string(s, i, n, &esc);
+		return scan_string(s, i, n, &esc) == -1 || esc == 3 ? -1 : 0;
 	case '{':
 	case '[':
 		return scan_container(s, i, n, depth);
@@ -358,7 +383,7 @@ scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 		if (p >= n || s[p] != '"')
 			return -1;
 		ks = p;
-		if (scan_string(s, &p, n, &esc) == -1)
+		if (scan_string(s, &p, n, &esc) == -1 || esc == 3)
 			return -1;
 		ke = p;
 		for (k = 0; k < sizeof names / sizeof names[0]; k++)
@@ -378,7 +403,8 @@ scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 			x->vs = p;
 			x->str = p < n && s[p] == '"';
 			if (x->str) {
-				if (scan_string(s, &p, n, &x->esc) == -1)
+				if (scan_string(s, &p, n, &x->esc) == -1 ||
+				    (x->esc == 3 && k != 0))
 					return -1;
 			} else if (scan_value(s, &p, n, 1) == -1)
 				return -1;
@@ -474,7 +500,7 @@ emit(struct filter *f, const char *line, size_t len,
     const struct spans *sp, struct pem_state pem)
 {
 	size_t cut_s = 0, cut_e = 0, p;
-	int drop_bytes = 0, new_bytes = 0, do_b, msg_first;
+	int drop_bytes = 0, new_bytes = 0, do_b, msg_first, fix;
 
 	f->records++;
 	if (ri->bytes.present) {
@@ -498,7 +524,8 @@ emit(struct filter *f, const char *line, size_t len,
 			}
 		}
 	}
-	if (sp->n == 0 && !drop_bytes && !new_bytes) {
+	fix = ri->msg.present && ri->msg.esc == 3;
+	if (sp->n == 0 && !drop_bytes && !new_bytes && !fix) {
 		if (kr_buf_add(&f->out, line, len) == -1 ||
 		    kr_buf_addc(&f->out, '\n') == -1)
 			oom();
@@ -517,7 +544,7 @@ emit(struct filter *f, const char *line, size_t len,
 	}
 	/* At most two edits: do them in the order they come in the line. */
 	do_b = drop_bytes || new_bytes;
-	msg_first = sp->n > 0 && (!do_b ||
+	msg_first = (sp->n > 0 || fix) && (!do_b ||
 	    ri->msg.vs < (drop_bytes ? cut_s : ri->bytes.vs));
 	p = 0;
 	if (msg_first) {
@@ -536,7 +563,7 @@ emit(struct filter *f, const char *line, size_t len,
 			oom();
 		p = ri->bytes.ve - 1;
 	}
-	if (sp->n > 0 && !msg_first) {
+	if ((sp->n > 0 || fix) && !msg_first) {
 		kr_buf_add(&f->out, line + p, ri->msg.vs + 1 - p);
 		add_masked(f, &f->out, text, tn, sp, 1);
 		p = ri->msg.ve - 1;
