@@ -890,6 +890,17 @@ placeholder(const char *v, size_t n)
 	return i == n && strchr("*xX.#-?", v[0]) != NULL;
 }
 
+static int
+lower_word(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] < 'a' || p[i] > 'z')
+			return 0;
+	return 1;
+}
+
 /* "Authorization: <scheme> <credentials>" from the value at p. */
 static size_t
 authz(struct ctx *c, size_t p, size_t ve)
@@ -979,6 +990,10 @@ sep(struct ctx *c, size_t j)
 	if (rule == R_AUTH_HEADER)
 		return ve > vs ? authz(c, vs, ve) : 0;
 	if (placeholder(t + vs, ve - vs))
+		return 0;
+	/* "token: parses the header" is prose, "token: 4f2a..." is not. */
+	if (rule == R_TOKEN && t[j] == ':' && q == 0 && ve < n &&
+	    t[ve] == ' ' && lower_word(t + vs, ve - vs))
 		return 0;
 	if (rule == R_AZURE_SAS && (j < 3 || memmem(t + (j > 512 ? j - 512 :
 	    0), j > 512 ? 512 : j, "sv=", 3) == NULL))
