@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -908,6 +909,15 @@ report(struct filter *f)
 		oom();
 }
 
+static volatile sig_atomic_t stopping;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
 static int
 run_filter(struct filter *f)
 {
@@ -933,13 +943,19 @@ run_filter(struct filter *f)
 			break;
 		/* Records move on before we wait for more. */
 		flush_out(f);
-		if (kr_lr_fill(&lr) == -1) {
-			if (errno == EAGAIN) {
-				(void)poll(&pfd, 1, -1);
-				continue;
-			}
-			kr_diesys(KR_EX_TEMP, "unable to read standard input");
+		if (stopping) {
+			/* SIGTERM: what was read goes out, then we end. */
+			kr_info("terminated: draining");
+			lr.eof = 1;
+			continue;
 		}
+		if (poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			kr_diesys(KR_EX_TEMP, "unable to poll standard input");
+		}
+		if (kr_lr_fill(&lr) == -1 && errno != EAGAIN)
+			kr_diesys(KR_EX_TEMP, "unable to read standard input");
 	}
 	for (i = 0; i < NSTREAMS; i++)
 		release(f, &f->st[i]);
@@ -1142,6 +1158,15 @@ main(int argc, char *argv[])
 	}
 	kr_cfg_free(cfg);
 	kr_ignore_sigpipe();
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_stop;
+		sigemptyset(&sa.sa_mask);
+		(void)sigaction(SIGTERM, &sa, NULL);
+		(void)sigaction(SIGINT, &sa, NULL);
+	}
 	kr_buf_init(&f.out, (size_t)KR_REC_MAX * 8);
 	kr_buf_init(&f.text, KR_REC_MAX + 16);
 	kr_buf_init(&f.join, KR_REC_MAX + TAIL_MAX + 16);
