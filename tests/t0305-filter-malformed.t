@@ -2,7 +2,7 @@
 # keruta-filter: bad input goes on as well-formed, redacted records, with
 # rate-limited warnings that never quote it; huge and oversize lines.
 . "${0%/*}/lib.sh"
-plan 28
+plan 30
 
 {
 	printf '%s\n' '{"seq":1,"taskId":"t1","message":"first"}'
@@ -62,6 +62,14 @@ is "$(sed -n 1p out)" '{"seq":1,"message":"a � b � c 😀"}' \
 is "$(sed -n 2p out | jq -r .malformed)" true "... elsewhere, the line is wrapped"
 jq -e . out >/dev/null
 check $? "... and both are valid for a strict reader"
+
+# A message that is not a string still gets no secret through.
+printf '%s\n' '{"message":{"a":"password=hunter22"},"x":1}' \
+    '{"message":42}' >in
+keruta-filter <in >out
+is "$(sed -n 1p out)" '{"message":"{\"a\":\"password=[REDACTED:password]\"}","x":1}' \
+    "a message object with a secret becomes a masked string"
+is "$(sed -n 2p out)" '{"message":42}' "... and without one stays as it is"
 
 # Rate limit: 40 bad lines give at most 10 warnings and a total.
 i=0

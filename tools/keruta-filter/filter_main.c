@@ -479,6 +479,27 @@ flush_out(struct filter *f)
 	f->out.len = 0;
 }
 
+/*
+ * Copies line[p..] up to the message value, then the masked text as a
+ * JSON string (a message that was not a string becomes one); returns
+ * where the rest of the line starts.
+ */
+static size_t
+put_message(struct filter *f, const char *line, size_t p,
+    const struct recinfo *ri, const char *text, size_t tn,
+    const struct spans *sp)
+{
+	size_t vs = ri->msg.str ? ri->msg.vs + 1 : ri->msg.vs;
+
+	if (kr_buf_add(&f->out, line + p, vs - p) == -1 ||
+	    (!ri->msg.str && kr_buf_addc(&f->out, '"') == -1))
+		oom();
+	add_masked(f, &f->out, text, tn, sp, 1);
+	if (!ri->msg.str && kr_buf_addc(&f->out, '"') == -1)
+		oom();
+	return ri->msg.str ? ri->msg.ve - 1 : ri->msg.ve;
+}
+
 static void
 count_spans(struct filter *f, const struct spans *sp, size_t n, int more)
 {
@@ -548,11 +569,8 @@ emit(struct filter *f, const char *line, size_t len,
 	msg_first = (sp->n > 0 || fix) && (!do_b ||
 	    ri->msg.vs < (drop_bytes ? cut_s : ri->bytes.vs));
 	p = 0;
-	if (msg_first) {
-		kr_buf_add(&f->out, line, ri->msg.vs + 1);
-		add_masked(f, &f->out, text, tn, sp, 1);
-		p = ri->msg.ve - 1;
-	}
+	if (msg_first)
+		p = put_message(f, line, 0, ri, text, tn, sp);
 	if (drop_bytes) {
 		kr_buf_add(&f->out, line + p, cut_s - p);
 		p = cut_e;
@@ -564,11 +582,8 @@ emit(struct filter *f, const char *line, size_t len,
 			oom();
 		p = ri->bytes.ve - 1;
 	}
-	if ((sp->n > 0 || fix) && !msg_first) {
-		kr_buf_add(&f->out, line + p, ri->msg.vs + 1 - p);
-		add_masked(f, &f->out, text, tn, sp, 1);
-		p = ri->msg.ve - 1;
-	}
+	if ((sp->n > 0 || fix) && !msg_first)
+		p = put_message(f, line, p, ri, text, tn, sp);
 	if (kr_buf_add(&f->out, line + p, len - p) == -1 ||
 	    kr_buf_addc(&f->out, '\n') == -1)
 		oom();
@@ -811,6 +826,11 @@ handle(struct filter *f, const char *line, size_t len)
 			text = line + ri.msg.vs + 1;
 			tn = ri.msg.ve - ri.msg.vs - 2;
 		}
+	} else if (ri.msg.present) {
+		/* Not a string, against keruta(7): its JSON text is looked
+		 * at, and replaced by a string if it holds a secret. */
+		text = line + ri.msg.vs;
+		tn = ri.msg.ve - ri.msg.vs;
 	} else {
 		/* No message to redact; what it continues goes out alone. */
 		release(f, st);
