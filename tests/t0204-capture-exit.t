@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-capture: exit status, signals, timeouts, stdin, a dead reader.
 . "${0%/*}/lib.sh"
-plan 33
+plan 34
 
 last() { tail -n 1 out | jq -c '.metadata | del(.durationMs)'; }
 first() { head -n 1 out | jq -r .metadata.event; }
@@ -42,6 +42,7 @@ echo ready
 wait
 S
 for sig in TERM INT HUP; do
+	rm -f out
 	keruta-capture -- sh trap.sh $sig >out 2>err &
 	pid=$!
 	bg_pid $pid
@@ -56,6 +57,7 @@ is "$(last)" '{"event":"exit","exitCode":7,"signal":null}' \
     "the exit record is still last"
 # (sh starts "sleep &" with SIGINT ignored: TERM shows the group best.)
 gone() { ! ps -o stat= -p "$1" | grep -q '^[^Z]'; }
+rm -f out
 keruta-capture -- sh trap.sh TERM >out 2>err &
 pid=$!
 bg_pid $pid
@@ -65,6 +67,7 @@ wait $pid
 wait_for 10 gone "$(cat bgpid)"
 check $? "SIGTERM reached the whole process group"
 
+rm -f out
 keruta-capture -- sh -c 'echo ready; sleep 30' >out 2>err &
 pid=$!
 bg_pid $pid
@@ -96,6 +99,38 @@ is "$(jq -r 'select(.source == "stdout") | .message' out)" "from stdin" \
 echo "from stdin" | keruta-capture --no-stdin -- cat >out
 is "$(jq -r 'select(.source == "stdout") | .message' out)" "" \
     "--no-stdin: the command reads /dev/null"
+
+# A terminal on stdin: the command's group gets it, so reading it does not
+# stop the command (SIGTTIN); the terminal comes back at the end.
+cat >onterm.py <<'P'
+import os, pty, select, signal, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+out, sent, end = b"", False, time.time() + 10
+while time.time() < end:
+    if select.select([fd], [], [], 0.05)[0]:
+        try:
+            d = os.read(fd, 65536)
+        except OSError:
+            d = b""
+        if not d:
+            break
+        out += d
+    if not sent and b'"event":"start"' in out:
+        os.write(fd, b"typed\n")
+        sent = True
+if os.waitpid(pid, os.WNOHANG)[0] == 0:
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    print("hung", out)
+else:
+    print(out.decode(errors="replace"))
+P
+python3 onterm.py keruta-capture -- sh -c 'read x; echo "got $x"' >ttyout
+grep -q '"message":"got typed"' ttyout
+check $? "a terminal on stdin can be read by the command"
+grep -q "got typed" ttyout || sed "s/^/# /" ttyout
 
 # The reader goes away: the command runs on, one warning, its status.
 { keruta-capture -- sh -c 'i=0; while [ $i -lt 20000 ]; do echo line $i;

@@ -33,6 +33,7 @@ diff_golden want sorted "stdout is a terminal, stderr a pipe"
 is "$(tail -n 1 out | jq -r .metadata.signal)" TERM "exit record last"
 
 # Without --pty the same script holds its stdout back in a buffer.
+rm -f out
 keruta-capture -- python3 slow.py >out 2>err &
 pid=$!
 bg_pid $pid

@@ -86,6 +86,7 @@ struct cap {
 	char *chunk;
 	pid_t pid;
 	int reaped, status, timed_out;
+	int tty_fg;			/* the command has the terminal */
 	long long t0, t_exit, kill_at;
 };
 
@@ -256,7 +257,8 @@ word_is(const unsigned char *w, size_t n, const char *k)
 /*
  * Level from a marker near the start of a text line: "[warn]", "<error>",
  * "ERROR:", "error:", "level=warn", "severity: error", a bare upper-case
- * name ("2026-11-28 10:15:03 WARNING ..."), a glog prefix ("E1128 ...").
+ * name ("2026-11-28 10:15:03 WARNING ..."), a glog prefix ("E1128 ..."),
+ * a syslog priority as sd-daemon(3) writes it ("<3>...").
  * The first marker wins; -1 when there is none.
  */
 static int
@@ -271,6 +273,9 @@ text_level(const unsigned char *s, size_t n)
 	    is_digit(s[3]) && is_digit(s[4]) && s[5] == ' ')
 		return s[0] == 'I' ? KR_INFO : s[0] == 'W' ? KR_WARN :
 		    s[0] == 'E' ? KR_ERROR : KR_FATAL;
+	if (n >= 3 && s[0] == '<' && s[1] >= '0' && s[1] <= '7' && s[2] == '>')
+		return s[1] <= '2' ? KR_FATAL : s[1] == '3' ? KR_ERROR :
+		    s[1] == '4' ? KR_WARN : s[1] == '7' ? KR_DEBUG : KR_INFO;
 	while (i < end) {
 		if (s[i] == 0x1b) {
 			/* An ANSI escape (colours) separates words. */
@@ -399,6 +404,9 @@ emit(struct cap *c, struct src *s, const char *ts, const char *p, size_t n,
 	struct kr_rec_head h;
 	int l;
 
+	c->seq++;
+	if (c->out_dead)
+		return;
 	if (s->mid)
 		l = s->mid_level;
 	else if ((l = detect_level(p, n)) < 0)
@@ -407,9 +415,6 @@ emit(struct cap *c, struct src *s, const char *ts, const char *p, size_t n,
 		s->mid = 1;
 		s->mid_level = l;
 	}
-	c->seq++;
-	if (c->out_dead)
-		return;
 	h.task_id = c->o->task_id;
 	h.run_id = c->o->run_id;
 	h.seq = c->seq;
@@ -618,7 +623,7 @@ emit_agent(struct cap *c, const char *level, const char *msg, size_t msglen,
 static void
 emit_start(struct cap *c)
 {
-	struct kr_buf msg = KR_BUF_INIT(KR_REC_MAX / 8);
+	struct kr_buf msg = KR_BUF_INIT(KR_REC_MAX / 2);
 	struct kr_buf meta = KR_BUF_INIT(KR_REC_MAX / 2);
 	char **a;
 
@@ -718,9 +723,22 @@ std_fds(void)
 }
 
 /* In the child, between fork and exec. */
+/* Hands the terminal on fd 0 to process group pg (from any group). */
+static void
+give_tty(pid_t pg)
+{
+	sigset_t s, old;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &s, &old);
+	(void)tcsetpgrp(0, pg);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 static void KR_NORETURN
 child(const struct opts *o, const sigset_t *mask, int out_w, int err_w,
-    int errfd)
+    int errfd, int tty_fg)
 {
 	struct sigaction sa;
 	size_t i;
@@ -734,6 +752,9 @@ child(const struct opts *o, const sigset_t *mask, int out_w, int err_w,
 	sigaction(SIGPIPE, &sa, NULL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	(void)setpgid(0, 0);
+	/* The command reads the terminal: its group must be in front. */
+	if (tty_fg)
+		give_tty(getpid());
 	if (o->no_stdin) {
 		if ((fd = open("/dev/null", O_RDONLY)) == -1 ||
 		    dup2(fd, 0) == -1)
@@ -788,12 +809,15 @@ spawn(struct cap *c)
 		kr_diesys(KR_EX_TEMP, "unable to create a pipe");
 	if (pipe2(errp, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1)
 		kr_diesys(KR_EX_TEMP, "unable to create a pipe");
+	c->tty_fg = !o->no_stdin && isatty(0) && tcgetpgrp(0) == getpgrp();
 	c->t0 = mono_ns();
 	if ((c->pid = fork()) == -1)
 		kr_diesys(KR_EX_TEMP, "unable to fork");
 	if (c->pid == 0)
-		child(o, &old, outp[1], errp[1], ep[1]);
+		child(o, &old, outp[1], errp[1], ep[1], c->tty_fg);
 	(void)setpgid(c->pid, c->pid);
+	if (c->tty_fg)
+		give_tty(c->pid);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(outp[1]);
 	close(errp[1]);
@@ -1110,6 +1134,8 @@ main(int argc, char *argv[])
 			;
 		c.t_exit = mono_ns();
 	}
+	if (c.tty_fg)
+		give_tty(getpgrp());
 	code = emit_exit(&c, e);
 	flush_out(&c, 1);
 	if (c.out_fl != -1)
