@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,10 +347,8 @@ json_decode(struct kr_buf *b, const char *s, size_t n)
 /* Does the key s[ks..ke) (quotes included) name `name`? */
 static int
 key_is(const char *s, size_t ks, size_t ke, int esc, const char *name,
-    struct kr_buf *tmp)
+    size_t l, struct kr_buf *tmp)
 {
-	size_t l = strlen(name);
-
 	if (!esc)
 		return ke - ks - 2 == l && memcmp(s + ks + 1, name, l) == 0;
 	tmp->len = 0;
@@ -368,6 +367,7 @@ scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 {
 	static const char *const names[] = { "message", "bytes", "source",
 		"level", "taskId", "runId", "continued" };
+	static const size_t lens[] = { 7, 5, 6, 5, 6, 5, 9 };
 	struct field *fl[] = { &ri->msg, &ri->bytes, &ri->source, &ri->level,
 		&ri->task, &ri->run, NULL };
 	size_t p, ks, ke, ms, k;
@@ -388,7 +388,7 @@ scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 			return -1;
 		ke = p;
 		for (k = 0; k < sizeof names / sizeof names[0]; k++)
-			if (key_is(s, ks, ke, esc, names[k], &f->tmp))
+			if (key_is(s, ks, ke, esc, names[k], lens[k], &f->tmp))
 				break;
 		p = skip_ws(s, p, n);
 		if (p >= n || s[p] != ':')
@@ -777,6 +777,22 @@ malformed(struct filter *f, const char *line, size_t len, const char *why)
 	f->records++;
 }
 
+/* Most lines are ASCII: a word at a time says so quickly. */
+static int
+ascii(const char *s, size_t n)
+{
+	uint64_t w, acc = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)s[i];
+	return (acc & 0x8080808080808080ull) == 0;
+}
+
 static void
 handle(struct filter *f, const char *line, size_t len)
 {
@@ -791,7 +807,7 @@ handle(struct filter *f, const char *line, size_t len)
 		len--;
 	if (len == 0)
 		return;
-	if (kr_utf8_valid(line, len) != len) {
+	if (!ascii(line, len) && kr_utf8_valid(line, len) != len) {
 		malformed(f, line, len, "invalid UTF-8");
 		return;
 	}

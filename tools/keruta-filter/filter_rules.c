@@ -181,12 +181,13 @@ run(const struct ctx *c, size_t i, unsigned m)
 }
 
 static int
-at(const struct ctx *c, size_t i, const char *lit)
+at_n(const struct ctx *c, size_t i, const char *lit, size_t l)
 {
-	size_t l = strlen(lit);
-
 	return i <= c->n && c->n - i >= l && memcmp(c->t + i, lit, l) == 0;
 }
+
+/* A string literal at t[i]: its length known at compile time. */
+#define at(c, i, lit) at_n((c), (i), "" lit, sizeof(lit) - 1)
 
 static int
 alnum_at(const struct ctx *c, size_t i)
@@ -457,7 +458,7 @@ pem_body_line(const struct ctx *c, size_t p, size_t e)
 	if (i == e)
 		return 1;
 	for (i = 0; i < sizeof hdr / sizeof hdr[0]; i++)
-		if (at(c, p, hdr[i]))
+		if (at_n(c, p, hdr[i], strlen(hdr[i])))
 			return 1;
 	/* A body line behind a prefix ("[job] MIIEow..."). */
 	for (w = e; w > p && IS(t[w - 1], C_B64); w--)
