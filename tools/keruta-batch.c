@@ -87,6 +87,8 @@ struct batcher {
 	size_t obhead, obn, obcap, orecs;
 	struct gap gap;
 	struct kr_buf scratch;
+	char head[512];		/* the start of an over-long line */
+	size_t headlen;
 	double tokens;
 	long long tok_t, last_in;
 	int in_done, rate_held, out_blocked, sigfd[2];
@@ -379,16 +381,20 @@ gap_flush(struct batcher *b, long long now)
 	g->count = 0;
 }
 
-/* A record too big for a batch: reported by a gap record. */
+/*
+ * A record of len bytes too big for a batch: reported by a gap record.
+ * rec[0..reclen) is what is left of it (rec may be NULL).
+ */
 static void
-size_drop(struct batcher *b, const char *rec, size_t len, long long now)
+size_drop(struct batcher *b, const char *rec, size_t reclen, size_t len,
+    long long now)
 {
 	b->oversize++;
 	if (kr_ratelimit_ok(&b->warn_rl))
-		kr_warn("line %llu: a record of %zu bytes does not fit in a "
-		    "batch of %zu bytes: reported as a gap", b->lineno, len,
+		kr_warn("line %llu: %zu bytes do not fit in a batch of %zu "
+		    "bytes: reported as a gap", b->lineno, len,
 		    b->o->max_bytes);
-	gap_add(b, rec, len, "size");
+	gap_add(b, rec, reclen, "size");
 	if (has_room(b) || !b->o->drop)
 		gap_flush(b, now);
 }
@@ -400,7 +406,7 @@ admit(struct batcher *b, const char *rec, size_t len, long long now)
 	if (b->gap.count > 0 && has_room(b))
 		gap_flush(b, now);
 	if (len + 3 > b->o->max_bytes) {
-		size_drop(b, rec, len, now);
+		size_drop(b, rec, len, len, now);
 		return;
 	}
 	if (b->o->drop && !has_room(b)) {
@@ -466,7 +472,7 @@ wrap(struct batcher *b, const char *line, size_t len, long long now)
 			nomem();
 		if (b->gap.count > 0 && has_room(b))
 			gap_flush(b, now);
-		size_drop(b, NULL, len, now);
+		size_drop(b, NULL, 0, len, now);
 		return;
 	}
 	admit(b, b->scratch.s, b->scratch.len - 1, now);
@@ -748,6 +754,36 @@ flush_out(struct batcher *b)
 	}
 }
 
+/*
+ * kr_lr_next, making sure that an over-long line is skipped alone: when
+ * no "\n" comes within max + 1 bytes, only those bytes are passed over
+ * before kr_lr_next looks for the end of the line, so that the lines
+ * after it in the same buffer are kept.
+ */
+static enum kr_lr_kind
+next_line(struct batcher *b, const char **line, size_t *len)
+{
+	struct kr_lr *lr = &b->lr;
+	const char *p;
+	size_t avail;
+
+	if (lr->b.s != NULL && lr->skipped == 0) {
+		avail = lr->b.len - lr->off;
+		p = lr->b.s + lr->off;
+		if (avail > lr->max && memchr(p, '\n', lr->max + 1) == NULL) {
+			/* Its head tells the gap record its seq and run. */
+			b->headlen = 0;
+			if (*skip_ws(p, p + avail) == '{') {
+				b->headlen = sizeof b->head;
+				memcpy(b->head, p, b->headlen);
+			}
+			lr->skipped = lr->max + 2;
+			lr->off += lr->max + 1;
+		}
+	}
+	return kr_lr_next(lr, line, len);
+}
+
 /* Takes buffered input lines while there is room; 1 when more are needed. */
 static int
 take_input(struct batcher *b, long long now)
@@ -765,7 +801,7 @@ take_input(struct batcher *b, long long now)
 			(void)form_batches(b, now);
 			flush_out(b);
 		}
-		switch (kr_lr_next(&b->lr, &line, &len)) {
+		switch (next_line(b, &line, &len)) {
 		case KR_LR_NONE:
 			return 1;
 		case KR_LR_LINE:
@@ -776,7 +812,9 @@ take_input(struct batcher *b, long long now)
 			b->lineno++;
 			if (b->gap.count > 0 && has_room(b))
 				gap_flush(b, now);
-			size_drop(b, NULL, len, now);
+			size_drop(b, b->headlen ? b->head : NULL, b->headlen,
+			    len, now);
+			b->headlen = 0;
 			break;
 		case KR_LR_EOF:
 			b->in_done = 1;
