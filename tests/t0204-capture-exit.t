@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-capture: exit status, signals, timeouts, stdin, a dead reader.
 . "${0%/*}/lib.sh"
-plan 34
+plan 36
 
 last() { tail -n 1 out | jq -c '.metadata | del(.durationMs)'; }
 first() { head -n 1 out | jq -r .metadata.event; }
@@ -140,6 +140,20 @@ is "$(cat rc)" 5 "EPIPE: the command's exit status"
 is "$(cat marker 2>/dev/null)" finished "EPIPE: the command ran to its end"
 is "$(cat err)" "keruta-capture: warning: standard output closed; the command keeps running, its output is discarded" \
     "EPIPE: one warning"
+
+# A reader that takes nothing: the timeout still stops the command.
+mkfifo fifo
+sleep 30 <fifo &
+reader=$!
+bg_pid $reader
+keruta-capture --timeout 500ms -- seq 1 10000000 >fifo 2>err &
+pid=$!
+bg_pid $pid
+wait_for 10 grep -q 'sending TERM' err
+check $? "a stuck reader does not hold back --timeout"
+kill $reader
+wait $pid
+is "$?" 143 "then the status of the stopped command"
 
 # Output left open by a background process does not hold the exit back.
 start=$(date +%s)

@@ -87,7 +87,7 @@ struct cap {
 	pid_t pid;
 	int reaped, status, timed_out;
 	int tty_fg;			/* the command has the terminal */
-	long long t0, t_exit, kill_at;
+	long long t0, t_exit, timeout_at, kill_at;
 };
 
 static int sig_pipe[2] = { -1, -1 };
@@ -354,7 +354,14 @@ detect_level(const char *s, size_t n)
 	return text_level((const unsigned char *)s, n);
 }
 
-/* Writes out what the buffer holds; waits for the reader when wait. */
+static void handle_signals(struct cap *);
+static void timers(struct cap *);
+
+/*
+ * Writes out what the buffer holds; with wait, until it is all written,
+ * still passing signals on and keeping the timeouts while the reader is
+ * slow.
+ */
 static void
 flush_out(struct cap *c, int wait)
 {
@@ -369,14 +376,17 @@ flush_out(struct cap *c, int wait)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN) {
-			struct pollfd p = { 1, POLLOUT, 0 };
+			struct pollfd p[2] = { { 1, POLLOUT, 0 },
+				{ sig_pipe[0], POLLIN, 0 } };
 
 			if (!wait) {
 				kr_buf_consume(&c->out, c->out_off);
 				c->out_off = 0;
 				return;
 			}
-			(void)poll(&p, 1, -1);
+			if (poll(p, 2, 100) > 0 && (p[1].revents & POLLIN))
+				handle_signals(c);
+			timers(c);
 			continue;
 		}
 		if (errno == EPIPE)
@@ -836,6 +846,27 @@ spawn(struct cap *c)
 	return e;
 }
 
+/* --timeout and --kill-after. */
+static void
+timers(struct cap *c)
+{
+	long long now = mono_ns();
+
+	if (!c->reaped && c->timeout_at != 0 && now >= c->timeout_at) {
+		kr_warn("the command ran for %lld ms, sending TERM",
+		    c->o->timeout_ms);
+		c->timed_out = 1;
+		c->timeout_at = 0;
+		send_group(c, SIGTERM);
+		arm_kill(c);
+	}
+	if (!c->reaped && c->kill_at != 0 && now >= c->kill_at) {
+		kr_warn("the command is still running, sending KILL");
+		c->kill_at = 0;
+		send_group(c, SIGKILL);
+	}
+}
+
 static int
 min_timeout(long long now, long long at, int cur)
 {
@@ -854,12 +885,12 @@ run_loop(struct cap *c)
 {
 	const struct opts *o = c->o;
 	struct pollfd p[4];
-	long long now, timeout_at, idle_at, drain_at, quiet_at;
+	long long now, idle_at, drain_at, quiet_at;
 	nfds_t np;
 	int tmo, i, ix[2];
 
-	timeout_at = o->timeout_ms > 0 ? c->t0 + o->timeout_ms * 1000000LL :
-	    0;
+	c->timeout_at = o->timeout_ms > 0 ?
+	    c->t0 + o->timeout_ms * 1000000LL : 0;
 	for (;;) {
 		now = mono_ns();
 		for (i = 0; i < 2; i++) {
@@ -869,19 +900,7 @@ run_loop(struct cap *c)
 			    now >= s->last_ns + o->idle_ms * 1000000LL)
 				flush_partial(c, s);
 		}
-		if (!c->reaped && timeout_at != 0 && now >= timeout_at) {
-			kr_warn("the command ran for %lld ms, sending TERM",
-			    o->timeout_ms);
-			c->timed_out = 1;
-			timeout_at = 0;
-			send_group(c, SIGTERM);
-			arm_kill(c);
-		}
-		if (!c->reaped && c->kill_at != 0 && now >= c->kill_at) {
-			kr_warn("the command is still running, sending KILL");
-			c->kill_at = 0;
-			send_group(c, SIGKILL);
-		}
+		timers(c);
 		drain_at = 0;
 		if (c->reaped) {
 			long long last = c->t_exit;
@@ -920,7 +939,7 @@ run_loop(struct cap *c)
 			p[np++].events = POLLOUT;
 		}
 		tmo = -1;
-		tmo = min_timeout(now, timeout_at, tmo);
+		tmo = min_timeout(now, c->timeout_at, tmo);
 		tmo = min_timeout(now, c->kill_at, tmo);
 		tmo = min_timeout(now, drain_at, tmo);
 		for (i = 0; i < 2; i++) {
