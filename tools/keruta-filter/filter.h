@@ -11,7 +11,7 @@
 struct span {
 	size_t start, end;
 	int rule;
-	int counted;	/* 0 for the body lines of a key already counted */
+	int counted; /* 0 for the body lines of a key already counted */
 };
 
 struct spans {
@@ -30,21 +30,21 @@ struct lit {
 	char *s;
 	size_t len;
 	int rule;
-	struct lit *next;	/* same hash bucket */
+	struct lit *next; /* same hash bucket */
 };
 
 #define LIT_BUCKETS 1024
 
 struct litset {
 	struct lit *bucket[LIT_BUCKETS];
-	unsigned char first2[65536 / 8];	/* first two bytes seen */
+	unsigned char first2[65536 / 8]; /* first two bytes seen */
 	size_t n, minlen;
 };
 
 struct user_rule {
 	int rule;
 	regex_t re;
-	int group;		/* mask subexpression 1 instead of the match */
+	int group; /* mask subexpression 1 instead of the match */
 };
 
 /*
@@ -62,7 +62,7 @@ struct redactor {
 	struct litset lits;
 	struct user_rule *ur;
 	size_t nur;
-	struct kr_buf scratch;	/* NUL-terminated copy for regexec */
+	struct kr_buf scratch; /* NUL-terminated copy for regexec */
 };
 
 /* filter_rules.c: the built-in detectors. */
@@ -77,8 +77,8 @@ extern const size_t nbuiltin_rules;
 void rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
     int more, struct spans *sp);
 /* Dies on ENOMEM. */
-void spans_add(struct spans *sp, size_t start, size_t end, int rule,
-    int counted);
+void spans_add(
+    struct spans *sp, size_t start, size_t end, int rule, int counted);
 /* Sorts by start and merges overlapping spans. */
 void spans_merge(struct spans *sp);
 
@@ -91,8 +91,7 @@ int redactor_rule(struct redactor *r, const char *name);
  * Adds value v (and its base64, URL, hex and JSON-escaped forms) under
  * rule; values shorter than minlen are refused with -1.
  */
-int redactor_add_value(struct redactor *r, const char *v, size_t n,
-    int rule);
+int redactor_add_value(struct redactor *r, const char *v, size_t n, int rule);
 /* Values of secret-looking environment variables. Returns how many. */
 size_t redactor_add_env(struct redactor *r);
 /* NAME's value; -1 when unset, -2 when too short. */
@@ -102,10 +101,10 @@ int redactor_add_file(struct redactor *r, const char *path, size_t *lineno);
 /*
  * Loads "name regex" lines (POSIX ERE). 0, or -1 with a reason in err.
  */
-int redactor_load_rules(struct redactor *r, const char *path, char *err,
-    size_t errlen);
+int redactor_load_rules(
+    struct redactor *r, const char *path, char *err, size_t errlen);
 /* Literal values and user rules found in t[0..n), ending after from. */
-int redactor_scan_extra(struct redactor *r, const char *t, size_t n,
-    size_t from, struct spans *sp);
+int redactor_scan_extra(
+    struct redactor *r, const char *t, size_t n, size_t from, struct spans *sp);
 
 #endif

@@ -23,6 +23,7 @@
 
 #include <sodium.h>
 
+#include "filter.h"
 #include "kr_cfg.h"
 #include "kr_diag.h"
 #include "kr_io.h"
@@ -31,9 +32,9 @@
 #include "kr_lr.h"
 #include "kr_parse.h"
 #include "kr_rec.h"
-#include "filter.h"
 
-#define USAGE "keruta-filter [-hnqRVv] [-c file] [-e name] [-f file] " \
+#define USAGE                                                                  \
+	"keruta-filter [-hnqRVv] [-c file] [-e name] [-f file] "               \
 	"[-L maxbytes] [-l level] [-r rulesfile] [-s sources]"
 
 /* The tail of a continued record kept to find secrets split across
@@ -48,9 +49,9 @@
 
 struct field {
 	int present, esc, str;
-	size_t ms, me;		/* member: after the ',' or '{' before it, and
-				   the ',' or '}' after it */
-	size_t vs, ve;		/* value; for a string, with its quotes */
+	size_t ms, me; /* member: after the ',' or '{' before it, and
+			  the ',' or '}' after it */
+	size_t vs, ve; /* value; for a string, with its quotes */
 };
 
 struct recinfo {
@@ -70,8 +71,8 @@ struct stream {
 	size_t keylen;
 	int used;
 	struct pem_state pem;
-	struct held q[HOLD_MAX];	/* oldest first */
-	size_t qn, qlen;		/* records held, their text bytes */
+	struct held q[HOLD_MAX]; /* oldest first */
+	size_t qn, qlen;	 /* records held, their text bytes */
 };
 
 struct filter {
@@ -80,7 +81,7 @@ struct filter {
 	size_t nsources;
 	size_t maxbytes;
 	struct redactor r;
-	struct stream st[NSTREAMS + 1];	/* the last: malformed lines */
+	struct stream st[NSTREAMS + 1]; /* the last: malformed lines */
 	struct kr_buf out, text, join, tmp, b64, task, run;
 	struct spans sp, bsp;
 	unsigned long long lineno, malformed, oversize, dropped, records;
@@ -92,8 +93,8 @@ struct filter {
 static size_t
 skip_ws(const char *s, size_t i, size_t n)
 {
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-	    s[i] == '\r'))
+	while (i < n &&
+	       (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
 		i++;
 	return i;
 }
@@ -114,7 +115,7 @@ static unsigned
 hex4(const char *s)
 {
 	return (unsigned)(hexval(s[0]) << 12 | hexval(s[1]) << 8 |
-	    hexval(s[2]) << 4 | hexval(s[3]));
+			  hexval(s[2]) << 4 | hexval(s[3]));
 }
 
 /*
@@ -132,7 +133,7 @@ scan_string(const char *s, size_t *i, size_t n, int *esc)
 	*esc = 0;
 	for (;;) {
 		while (p < n && (c = (unsigned char)s[p]) != '"' && c != '\\' &&
-		    c >= 0x20)
+		       c >= 0x20)
 			p++;
 		if (p >= n || (unsigned char)s[p] < 0x20)
 			return -1;
@@ -142,8 +143,14 @@ scan_string(const char *s, size_t *i, size_t n, int *esc)
 		if (p + 1 >= n)
 			return -1;
 		switch (s[p + 1]) {
-		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
-		case 'r': case 't':
+		case '"':
+		case '\\':
+		case '/':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't':
 			p += 2;
 			break;
 		case 'u':
@@ -156,9 +163,11 @@ scan_string(const char *s, size_t *i, size_t n, int *esc)
 			if (u >= 0xdc00 && u < 0xe000)
 				*esc = 3;
 			else if (u >= 0xd800 && u < 0xdc00) {
-				if (p + 5 < n && s[p] == '\\' && s[p + 1] == 'u' &&
-				    hexval(s[p + 2]) >= 0 && hexval(s[p + 3]) >= 0 &&
-				    hexval(s[p + 4]) >= 0 && hexval(s[p + 5]) >= 0 &&
+				if (p + 5 < n && s[p] == '\\' &&
+				    s[p + 1] == 'u' && hexval(s[p + 2]) >= 0 &&
+				    hexval(s[p + 3]) >= 0 &&
+				    hexval(s[p + 4]) >= 0 &&
+				    hexval(s[p + 5]) >= 0 &&
 				    hex4(s + p + 2) >= 0xdc00 &&
 				    hex4(s + p + 2) < 0xe000)
 					p += 6;
@@ -225,8 +234,8 @@ scan_container(const char *s, size_t *i, size_t n, int depth)
 	}
 	for (;;) {
 		if (close == '}') {
-			if (p >= n || s[p] != '"' || scan_string(s, &p, n,
-			    &esc) == -1 || esc == 3)
+			if (p >= n || s[p] != '"' ||
+			    scan_string(s, &p, n, &esc) == -1 || esc == 3)
 				return -1;
 			p = skip_ws(s, p, n);
 			if (p >= n || s[p] != ':')
@@ -297,22 +306,42 @@ json_decode(struct kr_buf *b, const char *s, size_t n)
 		if (i >= n)
 			break;
 		switch (s[i + 1]) {
-		case 'b': kr_buf_addc(b, '\b'); i += 2; continue;
-		case 'f': kr_buf_addc(b, '\f'); i += 2; continue;
-		case 'n': kr_buf_addc(b, '\n'); i += 2; continue;
-		case 'r': kr_buf_addc(b, '\r'); i += 2; continue;
-		case 't': kr_buf_addc(b, '\t'); i += 2; continue;
-		case 'u': break;
-		default: kr_buf_addc(b, s[i + 1]); i += 2; continue;
+		case 'b':
+			kr_buf_addc(b, '\b');
+			i += 2;
+			continue;
+		case 'f':
+			kr_buf_addc(b, '\f');
+			i += 2;
+			continue;
+		case 'n':
+			kr_buf_addc(b, '\n');
+			i += 2;
+			continue;
+		case 'r':
+			kr_buf_addc(b, '\r');
+			i += 2;
+			continue;
+		case 't':
+			kr_buf_addc(b, '\t');
+			i += 2;
+			continue;
+		case 'u':
+			break;
+		default:
+			kr_buf_addc(b, s[i + 1]);
+			i += 2;
+			continue;
 		}
 		u = (unsigned)(hexval(s[i + 2]) << 12 | hexval(s[i + 3]) << 8 |
-		    hexval(s[i + 4]) << 4 | hexval(s[i + 5]));
+			       hexval(s[i + 4]) << 4 | hexval(s[i + 5]));
 		i += 6;
 		if (u >= 0xd800 && u < 0xdc00 && i + 5 < n && s[i] == '\\' &&
 		    s[i + 1] == 'u') {
 			lo = (unsigned)(hexval(s[i + 2]) << 12 |
-			    hexval(s[i + 3]) << 8 | hexval(s[i + 4]) << 4 |
-			    hexval(s[i + 5]));
+					hexval(s[i + 3]) << 8 |
+					hexval(s[i + 4]) << 4 |
+					hexval(s[i + 5]));
 			if (lo >= 0xdc00 && lo < 0xe000) {
 				u = 0x10000 + ((u - 0xd800) << 10) +
 				    (lo - 0xdc00);
@@ -320,7 +349,7 @@ json_decode(struct kr_buf *b, const char *s, size_t n)
 			}
 		}
 		if (u >= 0xd800 && u < 0xe000)
-			u = 0xfffd;	/* a lone surrogate */
+			u = 0xfffd; /* a lone surrogate */
 		if (u < 0x80) {
 			enc[0] = (char)u;
 			kr_buf_add(b, enc, 1);
@@ -346,8 +375,8 @@ json_decode(struct kr_buf *b, const char *s, size_t n)
 
 /* Does the key s[ks..ke) (quotes included) name `name`? */
 static int
-key_is(const char *s, size_t ks, size_t ke, int esc, const char *name,
-    size_t l, struct kr_buf *tmp)
+key_is(const char *s, size_t ks, size_t ke, int esc, const char *name, size_t l,
+    struct kr_buf *tmp)
 {
 	if (!esc)
 		return ke - ks - 2 == l && memcmp(s + ks + 1, name, l) == 0;
@@ -365,11 +394,11 @@ key_is(const char *s, size_t ks, size_t ke, int esc, const char *name,
 static int
 scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 {
-	static const char *const names[] = { "message", "bytes", "source",
-		"level", "taskId", "runId", "continued" };
-	static const size_t lens[] = { 7, 5, 6, 5, 6, 5, 9 };
-	struct field *fl[] = { &ri->msg, &ri->bytes, &ri->source, &ri->level,
-		&ri->task, &ri->run, NULL };
+	static const char *const names[] = {"message", "bytes", "source",
+	    "level", "taskId", "runId", "continued"};
+	static const size_t lens[] = {7, 5, 6, 5, 6, 5, 9};
+	struct field *fl[] = {&ri->msg, &ri->bytes, &ri->source, &ri->level,
+	    &ri->task, &ri->run, NULL};
 	size_t p, ks, ke, ms, k;
 	int esc;
 
@@ -412,8 +441,8 @@ scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 			x->ve = p;
 		} else {
 			if (k == 6)
-				ri->continued = n - p >= 4 &&
-				    memcmp(s + p, "true", 4) == 0;
+				ri->continued =
+				    n - p >= 4 && memcmp(s + p, "true", 4) == 0;
 			if (scan_value(s, &p, n, 1) == -1)
 				return -1;
 		}
@@ -451,16 +480,18 @@ add_masked(struct filter *f, struct kr_buf *b, const char *t, size_t n,
 		size_t s = i < sp->n ? sp->v[i].start : n;
 
 		if (s > pos) {
-			if (json ? kr_json_escape_utf8(b, t + pos, s - pos) == -1 :
-			    kr_buf_add(b, t + pos, s - pos) == -1)
+			if (json
+				? kr_json_escape_utf8(b, t + pos, s - pos) == -1
+				: kr_buf_add(b, t + pos, s - pos) == -1)
 				oom();
 		}
 		if (i == sp->n)
 			break;
 		name = f->r.names[sp->v[i].rule].name;
 		if (kr_buf_adds(b, "[REDACTED:") == -1 ||
-		    (json ? kr_json_escape_utf8(b, name, strlen(name)) == -1 :
-		    kr_buf_adds(b, name) == -1) || kr_buf_addc(b, ']') == -1)
+		    (json ? kr_json_escape_utf8(b, name, strlen(name)) == -1
+			  : kr_buf_adds(b, name) == -1) ||
+		    kr_buf_addc(b, ']') == -1)
 			oom();
 		pos = sp->v[i].end;
 	}
@@ -506,8 +537,8 @@ count_spans(struct filter *f, const struct spans *sp, size_t n, int more)
 	size_t i;
 
 	for (i = 0; i < sp->n; i++)
-		if (sp->v[i].counted == 2 || (sp->v[i].counted == 1 &&
-		    !(more && sp->v[i].end == n)))
+		if (sp->v[i].counted == 2 ||
+		    (sp->v[i].counted == 1 && !(more && sp->v[i].end == n)))
 			f->r.names[sp->v[i].rule].count++;
 }
 
@@ -517,9 +548,8 @@ count_spans(struct filter *f, const struct spans *sp, size_t n, int more)
  * nothing is masked.
  */
 static void
-emit(struct filter *f, const char *line, size_t len,
-    const struct recinfo *ri, const char *text, size_t tn,
-    const struct spans *sp, struct pem_state pem)
+emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
+    const char *text, size_t tn, const struct spans *sp, struct pem_state pem)
 {
 	size_t cut_s = 0, cut_e = 0, p;
 	int drop_bytes = 0, new_bytes = 0, do_b, msg_first, fix;
@@ -533,13 +563,13 @@ emit(struct filter *f, const char *line, size_t len,
 			f->b64.len = 0;
 			f->bsp.n = 0;
 			if (kr_base64_decode(&f->b64, line + ri->bytes.vs + 1,
-			    ri->bytes.ve - ri->bytes.vs - 2) == -1)
+				ri->bytes.ve - ri->bytes.vs - 2) == -1)
 				drop_bytes = 1;
 			else {
-				rules_scan(f->b64.s, f->b64.len, 0, &pem, 0,
-				    &f->bsp);
-				redactor_scan_extra(&f->r, f->b64.s, f->b64.len,
-				    0, &f->bsp);
+				rules_scan(
+				    f->b64.s, f->b64.len, 0, &pem, 0, &f->bsp);
+				redactor_scan_extra(
+				    &f->r, f->b64.s, f->b64.len, 0, &f->bsp);
 				spans_merge(&f->bsp);
 				new_bytes = f->bsp.n > 0;
 				count_spans(f, &f->bsp, f->b64.len, 0);
@@ -560,14 +590,14 @@ emit(struct filter *f, const char *line, size_t len,
 			cut_e = ri->bytes.me;
 		} else {
 			cut_s = ri->bytes.ms;
-			cut_e = line[ri->bytes.me] == ',' ? ri->bytes.me + 1 :
-			    ri->bytes.me;
+			cut_e = line[ri->bytes.me] == ',' ? ri->bytes.me + 1
+							  : ri->bytes.me;
 		}
 	}
 	/* At most two edits: do them in the order they come in the line. */
 	do_b = drop_bytes || new_bytes;
-	msg_first = (sp->n > 0 || fix) && (!do_b ||
-	    ri->msg.vs < (drop_bytes ? cut_s : ri->bytes.vs));
+	msg_first = (sp->n > 0 || fix) &&
+		    (!do_b || ri->msg.vs < (drop_bytes ? cut_s : ri->bytes.vs));
 	p = 0;
 	if (msg_first)
 		p = put_message(f, line, 0, ri, text, tn, sp);
@@ -620,10 +650,10 @@ release_one(struct filter *f, struct stream *st)
 
 	spans_merge(&h.sp);
 	emit(f, h.line.s, h.line.len, &h.ri, h.text.s, h.text.len, &h.sp,
-	    (struct pem_state){ PEM_NONE, 0 });
+	    (struct pem_state){PEM_NONE, 0});
 	st->qlen -= h.text.len;
 	memmove(&st->q[0], &st->q[1], (st->qn - 1) * sizeof st->q[0]);
-	st->q[--st->qn] = h;	/* keep its buffers for reuse */
+	st->q[--st->qn] = h; /* keep its buffers for reuse */
 }
 
 static void
@@ -642,8 +672,8 @@ hold(struct filter *f, struct stream *st, const char *line, size_t len,
 	size_t i;
 
 	/* Keep what the next record needs for context, no more. */
-	while (st->qn > 0 && (st->qn == HOLD_MAX ||
-	    st->qlen - st->q[0].text.len >= TAIL_MAX))
+	while (st->qn > 0 &&
+	       (st->qn == HOLD_MAX || st->qlen - st->q[0].text.len >= TAIL_MAX))
 		release_one(f, st);
 	h = &st->q[st->qn++];
 	h->ri = *ri;
@@ -654,9 +684,9 @@ hold(struct filter *f, struct stream *st, const char *line, size_t len,
 	st->qlen += tn;
 	h->sp.n = 0;
 	for (i = 0; i < f->sp.n; i++)
-		spans_add(&h->sp, (f->sp.v[i].start > from ?
-		    f->sp.v[i].start : from) - from, f->sp.v[i].end - from,
-		    f->sp.v[i].rule, f->sp.v[i].counted);
+		spans_add(&h->sp,
+		    (f->sp.v[i].start > from ? f->sp.v[i].start : from) - from,
+		    f->sp.v[i].end - from, f->sp.v[i].rule, f->sp.v[i].counted);
 }
 
 /*
@@ -675,7 +705,7 @@ held_context(struct filter *f, struct stream *st, size_t *w0)
 		b = off + st->q[i].text.len;
 		a = off > *w0 ? off : *w0;
 		if (b > a && kr_buf_add(&f->join, st->q[i].text.s + (a - off),
-		    b - a) == -1)
+				 b - a) == -1)
 			oom();
 		off = b;
 	}
@@ -714,13 +744,13 @@ remember_ids(struct filter *f, const char *line, const struct recinfo *ri)
 	if (ri->task.present && ri->task.str) {
 		f->task.len = 0;
 		if (json_decode(&f->task, line + ri->task.vs + 1,
-		    ri->task.ve - ri->task.vs - 2) == -1)
+			ri->task.ve - ri->task.vs - 2) == -1)
 			oom();
 	}
 	if (ri->run.present && ri->run.str) {
 		f->run.len = 0;
 		if (json_decode(&f->run, line + ri->run.vs + 1,
-		    ri->run.ve - ri->run.vs - 2) == -1)
+			ri->run.ve - ri->run.vs - 2) == -1)
 			oom();
 	}
 }
@@ -731,7 +761,7 @@ wanted(const struct filter *f, const char *line, const struct recinfo *ri)
 	const char *src = line + ri->source.vs + 1;
 	size_t sl = ri->source.ve - ri->source.vs - 2, i;
 	int agent = ri->source.present && ri->source.str && sl == 5 &&
-	    memcmp(src, "agent", 5) == 0;
+		    memcmp(src, "agent", 5) == 0;
 	int lv;
 
 	if (f->nsources > 0) {
@@ -745,8 +775,8 @@ wanted(const struct filter *f, const char *line, const struct recinfo *ri)
 			return 0;
 	}
 	if (f->minlevel > 0 && !agent && ri->level.present && ri->level.str) {
-		lv = kr_level_parse(line + ri->level.vs + 1,
-		    ri->level.ve - ri->level.vs - 2);
+		lv = kr_level_parse(
+		    line + ri->level.vs + 1, ri->level.ve - ri->level.vs - 2);
 		if (lv >= 0 && lv < f->minlevel)
 			return 0;
 	}
@@ -772,7 +802,7 @@ malformed(struct filter *f, const char *line, size_t len, const char *why)
 	f->tmp.len = 0;
 	add_masked(f, &f->tmp, line, len, &f->sp, 0);
 	if (kr_rec_wrap(&f->out, f->tmp.s != NULL ? f->tmp.s : "", f->tmp.len,
-	    f->task.len > 0 ? f->task.s : NULL) == -1)
+		f->task.len > 0 ? f->task.s : NULL) == -1)
 		oom();
 	f->records++;
 }
@@ -812,8 +842,9 @@ handle(struct filter *f, const char *line, size_t len)
 		return;
 	}
 	if (scan_record(f, line, len, &ri) == -1) {
-		malformed(f, line, len, memchr(line, '\0', len) != NULL ?
-		    "NUL byte in a record" : "not a JSON object");
+		malformed(f, line, len,
+		    memchr(line, '\0', len) != NULL ? "NUL byte in a record"
+						    : "not a JSON object");
 		return;
 	}
 	remember_ids(f, line, &ri);
@@ -834,7 +865,7 @@ handle(struct filter *f, const char *line, size_t len)
 		if (ri.msg.esc) {
 			f->text.len = 0;
 			if (json_decode(&f->text, line + ri.msg.vs + 1,
-			    ri.msg.ve - ri.msg.vs - 2) == -1)
+				ri.msg.ve - ri.msg.vs - 2) == -1)
 				oom();
 			text = f->text.s;
 			tn = f->text.len;
@@ -850,7 +881,7 @@ handle(struct filter *f, const char *line, size_t len)
 	} else {
 		/* No message to redact; what it continues goes out alone. */
 		release(f, st);
-		emit(f, line, len, &ri, "", 0, &(struct spans){ NULL, 0, 0 },
+		emit(f, line, len, &ri, "", 0, &(struct spans){NULL, 0, 0},
 		    st->pem);
 		return;
 	}
@@ -880,8 +911,9 @@ handle(struct filter *f, const char *line, size_t len)
 	release(f, st);
 	if (from > 0)
 		for (i = 0; i < f->sp.n; i++) {
-			f->sp.v[i].start = f->sp.v[i].start > from ?
-			    f->sp.v[i].start - from : 0;
+			f->sp.v[i].start = f->sp.v[i].start > from
+					       ? f->sp.v[i].start - from
+					       : 0;
 			f->sp.v[i].end -= from;
 		}
 	emit(f, line, len, &ri, text, tn, &f->sp, before);
@@ -893,16 +925,17 @@ oversize(struct filter *f, size_t len)
 	f->oversize++;
 	if (kr_ratelimit_ok(&f->rl))
 		kr_warn("line %llu: %zu bytes, over the limit of %zu: "
-		    "dropped, gap record sent", f->lineno, len, f->maxbytes);
+			"dropped, gap record sent",
+		    f->lineno, len, f->maxbytes);
 	if (kr_rec_gap(&f->out, f->task.len > 0 ? f->task.s : NULL,
-	    f->run.len > 0 ? f->run.s : NULL, 1, "size", 0, 0) == -1)
+		f->run.len > 0 ? f->run.s : NULL, 1, "size", 0, 0) == -1)
 		oom();
 }
 
 static void
 report(struct filter *f)
 {
-	struct kr_rec_head h = { NULL, NULL, 0, NULL, "agent", "INFO" };
+	struct kr_rec_head h = {NULL, NULL, 0, NULL, "agent", "INFO"};
 	unsigned long total = 0;
 	size_t i;
 	int first = 1;
@@ -915,9 +948,9 @@ report(struct filter *f)
 				kr_info("redacted %s: %lu", f->r.names[i].name,
 				    f->r.names[i].count);
 		kr_info("%lu secret%s redacted in %llu records; %llu dropped "
-		    "by level or source, %llu malformed, %llu oversize", total,
-		    total == 1 ? "" : "s", f->records, f->dropped, f->malformed,
-		    f->oversize);
+			"by level or source, %llu malformed, %llu oversize",
+		    total, total == 1 ? "" : "s", f->records, f->dropped,
+		    f->malformed, f->oversize);
 	}
 	if (!f->report)
 		return;
@@ -925,9 +958,9 @@ report(struct filter *f)
 	h.run_id = f->run.len > 0 ? f->run.s : NULL;
 	if (kr_rec_open(&f->out, &h) == -1 ||
 	    kr_buf_printf(&f->out, ",\"message\":\"%lu secret%s redacted\"",
-	    total, total == 1 ? "" : "s") == -1 ||
+		total, total == 1 ? "" : "s") == -1 ||
 	    kr_buf_adds(&f->out, ",\"metadata\":{\"event\":\"redacted\","
-	    "\"counts\":{") == -1)
+				 "\"counts\":{") == -1)
 		oom();
 	for (i = 0; i < f->r.nnames; i++) {
 		if (f->r.names[i].count == 0)
@@ -935,7 +968,7 @@ report(struct filter *f)
 		if ((!first && kr_buf_addc(&f->out, ',') == -1) ||
 		    kr_buf_addc(&f->out, '"') == -1 ||
 		    kr_json_escape_utf8(&f->out, f->r.names[i].name,
-		    strlen(f->r.names[i].name)) == -1 ||
+			strlen(f->r.names[i].name)) == -1 ||
 		    kr_buf_printf(&f->out, "\":%lu", f->r.names[i].count) == -1)
 			oom();
 		first = 0;
@@ -961,12 +994,12 @@ run_filter(struct filter *f)
 	const char *line;
 	size_t len, i;
 	enum kr_lr_kind k;
-	struct pollfd pfd = { 0, POLLIN, 0 };
+	struct pollfd pfd = {0, POLLIN, 0};
 
 	kr_lr_init(&lr, 0, f->maxbytes);
 	for (;;) {
 		while ((k = kr_lr_next(&lr, &line, &len)) != KR_LR_NONE &&
-		    k != KR_LR_EOF) {
+		       k != KR_LR_EOF) {
 			f->lineno++;
 			if (k == KR_LR_OVERSIZE)
 				oversize(f, len);
@@ -1009,7 +1042,8 @@ run_filter(struct filter *f)
 static void
 help(void)
 {
-	printf("usage: %s\n"
+	printf(
+	    "usage: %s\n"
 	    "Redacts secrets in keruta records and filters them by level and "
 	    "source.\n\n"
 	    "  -c, --config file      YAML configuration (also KERUTA_CONFIG)\n"
@@ -1030,7 +1064,8 @@ help(void)
 	    "(stdout,stderr,agent)\n"
 	    "  -V, --version          print the version and exit\n"
 	    "  -v, --verbose          counts per rule at the end; twice: "
-	    "debug\n", USAGE);
+	    "debug\n",
+	    USAGE);
 }
 
 static void
@@ -1064,20 +1099,20 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "mask-env", required_argument, NULL, 'e' },
-		{ "mask-file", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "max-bytes", required_argument, NULL, 'L' },
-		{ "level", required_argument, NULL, 'l' },
-		{ "no-redact", no_argument, NULL, 'n' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "report", no_argument, NULL, 'R' },
-		{ "rules", required_argument, NULL, 'r' },
-		{ "source", required_argument, NULL, 's' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"mask-env", required_argument, NULL, 'e'},
+	    {"mask-file", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"max-bytes", required_argument, NULL, 'L'},
+	    {"level", required_argument, NULL, 'l'},
+	    {"no-redact", no_argument, NULL, 'n'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"report", no_argument, NULL, 'R'},
+	    {"rules", required_argument, NULL, 'r'},
+	    {"source", required_argument, NULL, 's'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0},
 	};
 	static struct filter f;
 	const char *config = NULL, *level = NULL, *rules = NULL;
@@ -1091,7 +1126,7 @@ main(int argc, char *argv[])
 	f.redact = 1;
 	f.maxbytes = KR_REC_MAX;
 	while ((ch = getopt_long(argc, argv, "c:e:f:hL:l:nqRr:s:Vv", longopts,
-	    NULL)) != -1) {
+		    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config = optarg;
@@ -1110,10 +1145,12 @@ main(int argc, char *argv[])
 			help();
 			return KR_EX_OK;
 		case 'L':
-			if (kr_parse_size(optarg, 256, KR_REC_MAX,
-			    &f.maxbytes) == -1)
-				kr_die(KR_EX_USAGE, "bad --max-bytes '%s' "
-				    "(256 to 16M)", optarg);
+			if (kr_parse_size(
+				optarg, 256, KR_REC_MAX, &f.maxbytes) == -1)
+				kr_die(KR_EX_USAGE,
+				    "bad --max-bytes '%s' "
+				    "(256 to 16M)",
+				    optarg);
 			break;
 		case 'l':
 			level = optarg;
@@ -1145,20 +1182,21 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		kr_usage(USAGE);
-	kr_diag_set_verbosity(quiet ? KR_V_QUIET : verbose > 1 ? KR_V_DEBUG :
-	    verbose);
+	kr_diag_set_verbosity(quiet	    ? KR_V_QUIET
+			      : verbose > 1 ? KR_V_DEBUG
+					    : verbose);
 	if ((cfg = kr_cfg_load(config, err, sizeof err)) == NULL)
 		kr_die(KR_EX_USAGE, "%s", err);
 	if (level == NULL)
-		level = kr_cfg_get(cfg, "logStreaming.level", "KERUTA_LOG_LEVEL",
-		    NULL);
+		level = kr_cfg_get(
+		    cfg, "logStreaming.level", "KERUTA_LOG_LEVEL", NULL);
 	if (level != NULL && *level != '\0') {
 		if ((rc = kr_level_parse(level, strlen(level))) == -1)
 			kr_die(KR_EX_USAGE, "unknown level '%s'", level);
 		f.minlevel = rc;
 	}
-	for (tok = srclist ? strtok_r(srclist, ",", &save) : NULL;
-	    tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+	for (tok = srclist ? strtok_r(srclist, ",", &save) : NULL; tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
 		if (f.nsources == NSOURCES)
 			kr_die(KR_EX_USAGE, "too many sources in --source");
 		f.sources[f.nsources++] = tok;
@@ -1176,8 +1214,10 @@ main(int argc, char *argv[])
 			if (rc == -1)
 				kr_warn("--mask-env '%s': not set", envs[i]);
 			else if (rc == -2)
-				kr_die(KR_EX_USAGE, "--mask-env '%s': value "
-				    "shorter than 4 bytes", envs[i]);
+				kr_die(KR_EX_USAGE,
+				    "--mask-env '%s': value "
+				    "shorter than 4 bytes",
+				    envs[i]);
 		}
 		for (i = 0; i < nfiles; i++) {
 			rc = redactor_add_file(&f.r, files[i], &lineno);
@@ -1185,8 +1225,10 @@ main(int argc, char *argv[])
 				kr_diesys(KR_EX_USAGE, "unable to read '%s'",
 				    files[i]);
 			if (rc == -2)
-				kr_die(KR_EX_USAGE, "%s:%zu: value shorter than "
-				    "4 bytes", files[i], lineno);
+				kr_die(KR_EX_USAGE,
+				    "%s:%zu: value shorter than "
+				    "4 bytes",
+				    files[i], lineno);
 		}
 		if (rules != NULL &&
 		    redactor_load_rules(&f.r, rules, err, sizeof err) == -1)

@@ -8,63 +8,151 @@
  * "://" for credentials in URLs. Ordinary text costs a table lookup per
  * byte and a switch per long word: no regular expressions.
  */
-#define _GNU_SOURCE	/* memmem */
+#define _GNU_SOURCE /* memmem */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "kr_diag.h"
 #include "filter.h"
+#include "kr_diag.h"
 
 enum {
-	R_AWS_KEY_ID, R_AWS_SECRET, R_GCP_API_KEY, R_GCP_CLIENT_SECRET,
-	R_GCP_OAUTH_TOKEN, R_AZURE_STORAGE_KEY, R_AZURE_SAS,
-	R_AZURE_CLIENT_SECRET, R_GITHUB_TOKEN, R_GITHUB_OAUTH, R_GITHUB_APP,
-	R_GITHUB_REFRESH, R_GITHUB_FINE, R_GITLAB_TOKEN, R_GITLAB_RUNNER,
-	R_GITLAB_DEPLOY, R_GITLAB_TRIGGER, R_BITBUCKET_APP, R_BITBUCKET_ACCESS,
-	R_ATLASSIAN, R_SLACK_TOKEN, R_SLACK_WEBHOOK, R_DISCORD_WEBHOOK,
-	R_DISCORD_BOT, R_TELEGRAM, R_TWILIO, R_SENDGRID, R_MAILGUN, R_STRIPE,
-	R_STRIPE_WEBHOOK, R_SHOPIFY, R_NPM, R_PYPI, R_DOCKERHUB,
-	R_DIGITALOCEAN, R_HEROKU, R_VAULT, R_TERRAFORM, R_OPENAI, R_ANTHROPIC,
-	R_HUGGINGFACE, R_DATABRICKS, R_AGE, R_JWT, R_PRIVATE_KEY, R_OPENSSH_KEY,
-	R_PGP_KEY, R_DB_URL, R_URL_CREDS, R_BEARER, R_BASIC, R_AUTH,
-	R_CLIENT_SECRET, R_ACCESS_KEY, R_API_KEY, R_PASSWORD, R_SECRET,
-	R_TOKEN, R_CREDENTIAL, R_NBUILTIN
+	R_AWS_KEY_ID,
+	R_AWS_SECRET,
+	R_GCP_API_KEY,
+	R_GCP_CLIENT_SECRET,
+	R_GCP_OAUTH_TOKEN,
+	R_AZURE_STORAGE_KEY,
+	R_AZURE_SAS,
+	R_AZURE_CLIENT_SECRET,
+	R_GITHUB_TOKEN,
+	R_GITHUB_OAUTH,
+	R_GITHUB_APP,
+	R_GITHUB_REFRESH,
+	R_GITHUB_FINE,
+	R_GITLAB_TOKEN,
+	R_GITLAB_RUNNER,
+	R_GITLAB_DEPLOY,
+	R_GITLAB_TRIGGER,
+	R_BITBUCKET_APP,
+	R_BITBUCKET_ACCESS,
+	R_ATLASSIAN,
+	R_SLACK_TOKEN,
+	R_SLACK_WEBHOOK,
+	R_DISCORD_WEBHOOK,
+	R_DISCORD_BOT,
+	R_TELEGRAM,
+	R_TWILIO,
+	R_SENDGRID,
+	R_MAILGUN,
+	R_STRIPE,
+	R_STRIPE_WEBHOOK,
+	R_SHOPIFY,
+	R_NPM,
+	R_PYPI,
+	R_DOCKERHUB,
+	R_DIGITALOCEAN,
+	R_HEROKU,
+	R_VAULT,
+	R_TERRAFORM,
+	R_OPENAI,
+	R_ANTHROPIC,
+	R_HUGGINGFACE,
+	R_DATABRICKS,
+	R_AGE,
+	R_JWT,
+	R_PRIVATE_KEY,
+	R_OPENSSH_KEY,
+	R_PGP_KEY,
+	R_DB_URL,
+	R_URL_CREDS,
+	R_BEARER,
+	R_BASIC,
+	R_AUTH,
+	R_CLIENT_SECRET,
+	R_ACCESS_KEY,
+	R_API_KEY,
+	R_PASSWORD,
+	R_SECRET,
+	R_TOKEN,
+	R_CREDENTIAL,
+	R_NBUILTIN
 };
 
 const char *const builtin_rules[] = {
-	"aws-access-key-id", "aws-secret-access-key", "gcp-api-key",
-	"gcp-oauth-client-secret", "gcp-oauth-token", "azure-storage-key",
-	"azure-sas-token", "azure-client-secret", "github-token",
-	"github-oauth-token", "github-app-token", "github-refresh-token",
-	"github-fine-grained-token", "gitlab-token", "gitlab-runner-token",
-	"gitlab-deploy-token", "gitlab-trigger-token", "bitbucket-app-password",
-	"bitbucket-access-token", "atlassian-api-token", "slack-token",
-	"slack-webhook", "discord-webhook", "discord-bot-token",
-	"telegram-bot-token", "twilio-api-key", "sendgrid-api-key",
-	"mailgun-api-key", "stripe-secret-key", "stripe-webhook-secret",
-	"shopify-token", "npm-token", "pypi-token", "dockerhub-token",
-	"digitalocean-token", "heroku-api-key", "vault-token",
-	"terraform-cloud-token", "openai-api-key", "anthropic-api-key",
-	"huggingface-token", "databricks-token", "age-secret-key", "jwt",
-	"private-key", "openssh-private-key", "pgp-private-key", "database-url",
-	"url-credentials", "auth-bearer", "auth-basic", "authorization",
-	"client-secret", "access-key", "api-key", "password", "secret", "token",
-	"credential",
+    "aws-access-key-id",
+    "aws-secret-access-key",
+    "gcp-api-key",
+    "gcp-oauth-client-secret",
+    "gcp-oauth-token",
+    "azure-storage-key",
+    "azure-sas-token",
+    "azure-client-secret",
+    "github-token",
+    "github-oauth-token",
+    "github-app-token",
+    "github-refresh-token",
+    "github-fine-grained-token",
+    "gitlab-token",
+    "gitlab-runner-token",
+    "gitlab-deploy-token",
+    "gitlab-trigger-token",
+    "bitbucket-app-password",
+    "bitbucket-access-token",
+    "atlassian-api-token",
+    "slack-token",
+    "slack-webhook",
+    "discord-webhook",
+    "discord-bot-token",
+    "telegram-bot-token",
+    "twilio-api-key",
+    "sendgrid-api-key",
+    "mailgun-api-key",
+    "stripe-secret-key",
+    "stripe-webhook-secret",
+    "shopify-token",
+    "npm-token",
+    "pypi-token",
+    "dockerhub-token",
+    "digitalocean-token",
+    "heroku-api-key",
+    "vault-token",
+    "terraform-cloud-token",
+    "openai-api-key",
+    "anthropic-api-key",
+    "huggingface-token",
+    "databricks-token",
+    "age-secret-key",
+    "jwt",
+    "private-key",
+    "openssh-private-key",
+    "pgp-private-key",
+    "database-url",
+    "url-credentials",
+    "auth-bearer",
+    "auth-basic",
+    "authorization",
+    "client-secret",
+    "access-key",
+    "api-key",
+    "password",
+    "secret",
+    "token",
+    "credential",
 };
 const size_t nbuiltin_rules = sizeof builtin_rules / sizeof builtin_rules[0];
 
 /* Not a rule of its own: the key names an Authorization header. */
 #define R_AUTH_HEADER (-2)
 
-#define C_ALNUM 0x01	/* A-Za-z0-9 */
-#define C_RUN 0x02	/* alnum _ - . ~: what a token is made of */
-#define C_URL64 0x04	/* alnum - _ */
-#define C_B64 0x08	/* alnum + / = */
+#define C_ALNUM 0x01 /* A-Za-z0-9 */
+#define C_RUN 0x02   /* alnum _ - . ~: what a token is made of */
+#define C_URL64 0x04 /* alnum - _ */
+#define C_B64 0x08   /* alnum + / = */
 #define C_HEX 0x10
-#define C_KEY 0x20	/* alnum _ - . */
-#define C_WORD 0x40	/* alnum _ */
-#define C_UPNUM 0x80	/* A-Z 0-9 */
+#define C_KEY 0x20   /* alnum _ - . */
+#define C_WORD 0x40  /* alnum _ */
+#define C_UPNUM 0x80 /* A-Z 0-9 */
 
 static unsigned char cls[256];
 
@@ -211,8 +299,8 @@ has_digit(const char *p, size_t n)
  * bytes of class m, not followed by an alphanumeric. Its end, or 0.
  */
 static size_t
-tok(struct ctx *c, size_t s, size_t plen, unsigned m, size_t min,
-    size_t max, int rule)
+tok(struct ctx *c, size_t s, size_t plen, unsigned m, size_t min, size_t max,
+    int rule)
 {
 	size_t k = run(c, s + plen, m), e = s + plen + k;
 
@@ -261,7 +349,8 @@ slack(struct ctx *c, size_t s)
 	if (at(c, p, "xoxe."))
 		p += 5;
 	if (!(at(c, p, "xapp-") || (at(c, p, "xox") && p + 4 < c->n &&
-	    strchr("abeoprs", c->t[p + 3]) != NULL && c->t[p + 4] == '-')))
+				       strchr("abeoprs", c->t[p + 3]) != NULL &&
+				       c->t[p + 4] == '-')))
 		return 0;
 	k = run(c, p + 5, C_URL64);
 	if (k < 10 || !has_digit(c->t + p + 5, k))
@@ -402,7 +491,7 @@ cred_len(const struct ctx *c, size_t p)
 	size_t e = p;
 
 	while (e < c->n && (IS(c->t[e], C_RUN) || c->t[e] == '+' ||
-	    c->t[e] == '/' || c->t[e] == '='))
+			       c->t[e] == '/' || c->t[e] == '='))
 		e++;
 	return e - p;
 }
@@ -430,8 +519,8 @@ scheme_cred(struct ctx *c, size_t s, size_t w, int header)
 	k = cred_len(c, p);
 	if (k == 0)
 		return 0;
-	if (!header && (basic ? k < 8 || k % 4 != 0 ||
-	    !b64_colon(c->t + p, k) : k < 16 || !has_digit(c->t + p, k)))
+	if (!header && (basic ? k < 8 || k % 4 != 0 || !b64_colon(c->t + p, k)
+			      : k < 16 || !has_digit(c->t + p, k)))
 		return 0;
 	if ((r = dispatch(c, p, p + run(c, p, C_RUN))) != 0)
 		return r;
@@ -443,15 +532,15 @@ scheme_cred(struct ctx *c, size_t s, size_t w, int header)
 static int
 pem_body_line(const struct ctx *c, size_t p, size_t e)
 {
-	static const char *const hdr[] = { "Proc-Type:", "DEK-Info:",
-		"Comment:", "Version:", "Hash:", "Charset:" };
+	static const char *const hdr[] = {"Proc-Type:", "DEK-Info:", "Comment:",
+	    "Version:", "Hash:", "Charset:"};
 	const char *t = c->t;
 	size_t i, w;
 
 	while (p < e && (t[p] == ' ' || t[p] == '\t'))
 		p++;
-	while (e > p && (t[e - 1] == ' ' || t[e - 1] == '\t' ||
-	    t[e - 1] == '\r'))
+	while (
+	    e > p && (t[e - 1] == ' ' || t[e - 1] == '\t' || t[e - 1] == '\r'))
 		e--;
 	for (i = p; i < e && IS(t[i], C_B64); i++)
 		;
@@ -587,7 +676,7 @@ dispatch(struct ctx *c, size_t s, size_t e)
 		break;
 	case 'A':
 		if (rl >= 20 && (at(c, s, "AKIA") || at(c, s, "ASIA") ||
-		    at(c, s, "ABIA") || at(c, s, "ACCA")))
+				    at(c, s, "ABIA") || at(c, s, "ACCA")))
 			r = tok(c, s, 4, C_UPNUM, 16, 16, R_AWS_KEY_ID);
 		else if (at(c, s, "AIza"))
 			r = tok(c, s, 4, C_URL64, 35, 35, R_GCP_API_KEY);
@@ -630,7 +719,7 @@ dispatch(struct ctx *c, size_t s, size_t e)
 		if (at(c, s, "dckr_pat_") || at(c, s, "dckr_oat_"))
 			r = tok(c, s, 9, C_URL64, 27, 64, R_DOCKERHUB);
 		else if (at(c, s, "dop_v1_") || at(c, s, "doo_v1_") ||
-		    at(c, s, "dor_v1_"))
+			 at(c, s, "dor_v1_"))
 			r = tok(c, s, 7, C_HEX, 64, 64, R_DIGITALOCEAN);
 		else if (at(c, s, "dapi"))
 			r = tok(c, s, 4, C_HEX, 32, 32, R_DATABRICKS);
@@ -655,7 +744,7 @@ dispatch(struct ctx *c, size_t s, size_t e)
 		else if (at(c, s, "github_pat_"))
 			r = tok(c, s, 11, C_WORD, 70, 100, R_GITHUB_FINE);
 		else if (at(c, s, "glpat-") || at(c, s, "glcbt-") ||
-		    at(c, s, "gloas-") || at(c, s, "glimt-"))
+			 at(c, s, "gloas-") || at(c, s, "glimt-"))
 			r = gitlab(c, s, 6, R_GITLAB_TOKEN);
 		else if (at(c, s, "glsoat-") || at(c, s, "glffct-"))
 			r = gitlab(c, s, 7, R_GITLAB_TOKEN);
@@ -674,7 +763,7 @@ dispatch(struct ctx *c, size_t s, size_t e)
 		else if (at(c, s, "hooks.slack.com/triggers/"))
 			r = hook_path(c, s + 25, 20, R_SLACK_WEBHOOK);
 		else if (at(c, s, "hvs.") || at(c, s, "hvb.") ||
-		    at(c, s, "hvr."))
+			 at(c, s, "hvr."))
 			r = tok(c, s, 4, C_URL64, 24, 1024, R_VAULT);
 		else if (at(c, s, "hf_"))
 			r = tok(c, s, 3, C_ALNUM, 30, 40, R_HUGGINGFACE);
@@ -703,7 +792,7 @@ dispatch(struct ctx *c, size_t s, size_t e)
 		else if (at(c, s, "sk-"))
 			r = openai(c, s);
 		else if (at(c, s, "shpat_") || at(c, s, "shpca_") ||
-		    at(c, s, "shppa_") || at(c, s, "shpss_"))
+			 at(c, s, "shppa_") || at(c, s, "shpss_"))
 			r = tok(c, s, 6, C_HEX, 32, 32, R_SHOPIFY);
 		break;
 	case 'w':
@@ -723,19 +812,18 @@ dispatch(struct ctx *c, size_t s, size_t e)
 	/* Formats without a prefix of their own. */
 	if (rl >= 80 && at(c, s + 14, ".atlasv1.") && run(c, s, C_ALNUM) == 14)
 		return tok(c, s, 23, C_URL64, 60, 90, R_TERRAFORM);
-	if (rl >= 37 && rl <= 41 && p[3] >= '0' && p[3] <= '9' &&
-	    p[4] == 'Q' && p[5] == '~') {
+	if (rl >= 37 && rl <= 41 && p[3] >= '0' && p[3] <= '9' && p[4] == 'Q' &&
+	    p[5] == '~') {
 		add(c, s, e, R_AZURE_CLIENT_SECRET);
 		return e;
 	}
 	return 0;
 }
 
-static const char *const db_schemes[] = { "postgres", "postgresql",
-	"mysql", "mariadb", "mongodb", "mongodb+srv", "redis", "rediss",
-	"amqp", "amqps", "mssql", "sqlserver", "oracle", "cockroachdb",
-	"clickhouse", "couchbase", "cassandra", "memcached", "neo4j",
-	"influxdb", "elasticsearch", NULL };
+static const char *const db_schemes[] = {"postgres", "postgresql", "mysql",
+    "mariadb", "mongodb", "mongodb+srv", "redis", "rediss", "amqp", "amqps",
+    "mssql", "sqlserver", "oracle", "cockroachdb", "clickhouse", "couchbase",
+    "cassandra", "memcached", "neo4j", "influxdb", "elasticsearch", NULL};
 
 /* scheme://user:password@host at the ':' j. */
 static size_t
@@ -746,7 +834,7 @@ url(struct ctx *c, size_t j)
 	int rule = R_URL_CREDS;
 
 	while (ss > 0 && (IS(t[ss - 1], C_ALNUM) || t[ss - 1] == '+' ||
-	    t[ss - 1] == '.' || t[ss - 1] == '-'))
+			     t[ss - 1] == '.' || t[ss - 1] == '-'))
 		ss--;
 	if (ss == j)
 		return 0;
@@ -773,8 +861,7 @@ url(struct ctx *c, size_t j)
 		ps++;
 	if (ps == at_ || (at_ - ps == 1 && t[ps] == '*'))
 		return at_ + 1;
-	if (t[ps] == '$' || (at_ - ps >= 3 && t[ps] == '*' &&
-	    t[ps + 1] == '*'))
+	if (t[ps] == '$' || (at_ - ps >= 3 && t[ps] == '*' && t[ps + 1] == '*'))
 		return at_ + 1;
 	if ((r = dispatch(c, ps, ps + run(c, ps, C_RUN))) != 0 && r <= at_)
 		return at_ + 1;
@@ -793,8 +880,8 @@ telegram(struct ctx *c, size_t j)
 		ds--;
 	if (j - ds < 8 || j - ds > 10)
 		return 0;
-	if (ds > 0 && IS(t[ds - 1], C_ALNUM) && !(ds >= 3 &&
-	    memcmp(t + ds - 3, "bot", 3) == 0))
+	if (ds > 0 && IS(t[ds - 1], C_ALNUM) &&
+	    !(ds >= 3 && memcmp(t + ds - 3, "bot", 3) == 0))
 		return 0;
 	if (run(c, j + 1, C_URL64) != 35)
 		return 0;
@@ -806,28 +893,28 @@ static const struct {
 	const char *suffix;
 	int rule;
 } key_rules[] = {
-	{ "proxyauthorization", R_AUTH_HEADER },
-	{ "authorization", R_AUTH_HEADER },
-	{ "secretaccesskey", R_AWS_SECRET },
-	{ "awssecretkey", R_AWS_SECRET },
-	{ "sharedaccesskey", R_AZURE_STORAGE_KEY },
-	{ "accountkey", R_AZURE_STORAGE_KEY },
-	{ "clientsecret", R_CLIENT_SECRET },
-	{ "privatekey", R_PRIVATE_KEY },
-	{ "accesskey", R_ACCESS_KEY },
-	{ "apikey", R_API_KEY },
-	{ "password", R_PASSWORD },
-	{ "passwd", R_PASSWORD },
-	{ "passphrase", R_PASSWORD },
-	{ "pwd", R_PASSWORD },
-	{ "secretkey", R_SECRET },
-	{ "signingkey", R_SECRET },
-	{ "encryptionkey", R_SECRET },
-	{ "masterkey", R_SECRET },
-	{ "secret", R_SECRET },
-	{ "token", R_TOKEN },
-	{ "credential", R_CREDENTIAL },
-	{ "credentials", R_CREDENTIAL },
+    {"proxyauthorization", R_AUTH_HEADER},
+    {"authorization", R_AUTH_HEADER},
+    {"secretaccesskey", R_AWS_SECRET},
+    {"awssecretkey", R_AWS_SECRET},
+    {"sharedaccesskey", R_AZURE_STORAGE_KEY},
+    {"accountkey", R_AZURE_STORAGE_KEY},
+    {"clientsecret", R_CLIENT_SECRET},
+    {"privatekey", R_PRIVATE_KEY},
+    {"accesskey", R_ACCESS_KEY},
+    {"apikey", R_API_KEY},
+    {"password", R_PASSWORD},
+    {"passwd", R_PASSWORD},
+    {"passphrase", R_PASSWORD},
+    {"pwd", R_PASSWORD},
+    {"secretkey", R_SECRET},
+    {"signingkey", R_SECRET},
+    {"encryptionkey", R_SECRET},
+    {"masterkey", R_SECRET},
+    {"secret", R_SECRET},
+    {"token", R_TOKEN},
+    {"credential", R_CREDENTIAL},
+    {"credentials", R_CREDENTIAL},
 };
 
 /* The rule for a key (lowercased, without _ - .), or -1. */
@@ -857,9 +944,9 @@ key_rule(const char *k, size_t kl, const char *raw, size_t rawlen)
 		return -1;
 	}
 	/* $PWD and $OLDPWD are directories. */
-	if (rule == R_PASSWORD && (kl == 3 || (kl == 6 &&
-	    memcmp(k, "oldpwd", 6) == 0)) && k[kl - 1] == 'd' &&
-	    memcmp(k + kl - 3, "pwd", 3) == 0)
+	if (rule == R_PASSWORD &&
+	    (kl == 3 || (kl == 6 && memcmp(k, "oldpwd", 6) == 0)) &&
+	    k[kl - 1] == 'd' && memcmp(k + kl - 3, "pwd", 3) == 0)
 		return -1;
 	if ((rule == R_API_KEY || rule == R_TOKEN) &&
 	    memmem(k, kl, "heroku", 6) != NULL)
@@ -871,9 +958,9 @@ key_rule(const char *k, size_t kl, const char *raw, size_t rawlen)
 static int
 placeholder(const char *v, size_t n)
 {
-	static const char *const words[] = { "null", "nil", "none", "true",
-		"false", "undefined", "empty", "redacted", "hidden", "masked",
-		"\"\"", "''", NULL };
+	static const char *const words[] = {"null", "nil", "none", "true",
+	    "false", "undefined", "empty", "redacted", "hidden", "masked",
+	    "\"\"", "''", NULL};
 	size_t i;
 
 	if (n < 3)
@@ -956,8 +1043,10 @@ sep(struct ctx *c, size_t j)
 		ks--;
 	for (i = ks; i < ke; i++)
 		if (t[i] != '_' && t[i] != '-' && t[i] != '.')
-			key[kl++] = (char)(t[i] | (IS(t[i], C_UPNUM) &&
-			    t[i] > '9' ? 0x20 : 0));
+			key[kl++] =
+			    (char)(t[i] |
+				   (IS(t[i], C_UPNUM) && t[i] > '9' ? 0x20
+								    : 0));
 	if ((rule = key_rule(key, kl, t + ks, ke - ks)) == -1)
 		return 0;
 	vs = j + 1;
@@ -972,8 +1061,8 @@ sep(struct ctx *c, size_t j)
 	}
 	ve = vs;
 	if (esc) {
-		while (ve < n && t[ve] != '\n' && !(t[ve] == '\\' &&
-		    ve + 1 < n && t[ve + 1] == '"'))
+		while (ve < n && t[ve] != '\n' &&
+		       !(t[ve] == '\\' && ve + 1 < n && t[ve + 1] == '"'))
 			ve++;
 	} else if (q != 0) {
 		while (ve < n && t[ve] != q && t[ve] != '\n')
@@ -996,11 +1085,12 @@ sep(struct ctx *c, size_t j)
 	if (rule == R_TOKEN && t[j] == ':' && q == 0 && ve < n &&
 	    t[ve] == ' ' && lower_word(t + vs, ve - vs))
 		return 0;
-	if (rule == R_AZURE_SAS && (j < 3 || memmem(t + (j > 512 ? j - 512 :
-	    0), j > 512 ? 512 : j, "sv=", 3) == NULL))
+	if (rule == R_AZURE_SAS &&
+	    (j < 3 || memmem(t + (j > 512 ? j - 512 : 0), j > 512 ? 512 : j,
+			  "sv=", 3) == NULL))
 		return 0;
-	if (IS(t[vs], C_RUN) && (r = dispatch(c, vs, vs + run(c, vs,
-	    C_RUN))) != 0)
+	if (IS(t[vs], C_RUN) &&
+	    (r = dispatch(c, vs, vs + run(c, vs, C_RUN))) != 0)
 		return r;
 	add(c, vs, ve, rule);
 	return ve;
@@ -1010,7 +1100,7 @@ void
 rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
     int more, struct spans *sp)
 {
-	struct ctx c = { t, n, from, more, pem, sp };
+	struct ctx c = {t, n, from, more, pem, sp};
 	size_t i = 0, s, r;
 	unsigned char ch;
 

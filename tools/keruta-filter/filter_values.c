@@ -12,10 +12,10 @@
 
 #include <sodium.h>
 
+#include "filter.h"
 #include "kr_diag.h"
 #include "kr_io.h"
 #include "kr_json.h"
-#include "filter.h"
 
 extern char **environ;
 
@@ -87,9 +87,9 @@ static unsigned
 hash4(const unsigned char *p)
 {
 	unsigned h = (unsigned)p[0] | (unsigned)p[1] << 8 |
-	    (unsigned)p[2] << 16 | (unsigned)p[3] << 24;
+		     (unsigned)p[2] << 16 | (unsigned)p[3] << 24;
 
-	return (h * 2654435761u) >> 22;	/* LIT_BUCKETS == 1 << 10 */
+	return (h * 2654435761u) >> 22; /* LIT_BUCKETS == 1 << 10 */
 }
 
 static int
@@ -129,8 +129,8 @@ lit_add(struct litset *ls, const char *s, size_t n, int rule)
 static int
 add_base64(struct litset *ls, const char *v, size_t n, int rule)
 {
-	struct kr_buf b = KR_BUF_INIT((size_t)1 << 30), in =
-	    KR_BUF_INIT((size_t)1 << 30);
+	struct kr_buf b = KR_BUF_INIT((size_t)1 << 30),
+		      in = KR_BUF_INIT((size_t)1 << 30);
 	size_t a, lo, hi, i;
 	int rc = 0;
 
@@ -169,8 +169,8 @@ add_base64(struct litset *ls, const char *v, size_t n, int rule)
 int
 redactor_add_value(struct redactor *r, const char *v, size_t n, int rule)
 {
-	static const char hexu[] = "0123456789ABCDEF", hexl[] =
-	    "0123456789abcdef";
+	static const char hexu[] = "0123456789ABCDEF",
+			  hexl[] = "0123456789abcdef";
 	struct kr_buf b = KR_BUF_INIT((size_t)1 << 30);
 	struct litset *ls = &r->lits;
 	size_t i;
@@ -241,9 +241,9 @@ out:
 static int
 secret_name(const char *name, size_t n)
 {
-	static const char *const words[] = { "TOKEN", "SECRET", "PASSWORD",
-		"PASSWD", "API_KEY", "APIKEY", "PRIVATE_KEY", "CREDENTIAL",
-		"ACCESS_KEY", NULL };
+	static const char *const words[] = {"TOKEN", "SECRET", "PASSWORD",
+	    "PASSWD", "API_KEY", "APIKEY", "PRIVATE_KEY", "CREDENTIAL",
+	    "ACCESS_KEY", NULL};
 	char up[256];
 	size_t i;
 
@@ -334,8 +334,8 @@ redactor_add_file(struct redactor *r, const char *path, size_t *lineno)
 }
 
 int
-redactor_load_rules(struct redactor *r, const char *path, char *err,
-    size_t errlen)
+redactor_load_rules(
+    struct redactor *r, const char *path, char *err, size_t errlen)
 {
 	struct user_rule *v;
 	char *buf, *p, *e, *nl, *name, *re, *end, msg[128];
@@ -372,9 +372,10 @@ redactor_load_rules(struct redactor *r, const char *path, char *err,
 			    strchr("_.:-", name[k]) == NULL)
 				break;
 		if (name[k] != '\0' || k > 64 || *re == '\0') {
-			snprintf(err, errlen, "%s:%zu: expected a rule name "
-			    "([A-Za-z0-9_.:-], at most 64) and a pattern", path,
-			    lineno);
+			snprintf(err, errlen,
+			    "%s:%zu: expected a rule name "
+			    "([A-Za-z0-9_.:-], at most 64) and a pattern",
+			    path, lineno);
 			goto fail;
 		}
 		if ((v = realloc(r->ur, (r->nur + 1) * sizeof *v)) == NULL)
@@ -383,8 +384,9 @@ redactor_load_rules(struct redactor *r, const char *path, char *err,
 		v = &r->ur[r->nur];
 		if ((rc = regcomp(&v->re, re, REG_EXTENDED)) != 0) {
 			regerror(rc, &v->re, msg, sizeof msg);
-			snprintf(err, errlen, "%s:%zu: bad pattern for '%s': %s",
-			    path, lineno, name, msg);
+			snprintf(err, errlen,
+			    "%s:%zu: bad pattern for '%s': %s", path, lineno,
+			    name, msg);
 			goto fail;
 		}
 		v->group = v->re.re_nsub > 0;
@@ -400,8 +402,8 @@ fail:
 }
 
 static void
-scan_lits(struct redactor *r, const char *t, size_t n, size_t from,
-    struct spans *sp)
+scan_lits(
+    struct redactor *r, const char *t, size_t n, size_t from, struct spans *sp)
 {
 	const struct litset *ls = &r->lits;
 	const unsigned char *u = (const unsigned char *)t;
@@ -419,9 +421,9 @@ scan_lits(struct redactor *r, const char *t, size_t n, size_t from,
 		}
 		best = NULL;
 		for (l = ls->bucket[hash4(u + i)]; l != NULL; l = l->next)
-			if (l->len <= n - i && (best == NULL ||
-			    l->len > best->len) && memcmp(l->s, t + i,
-			    l->len) == 0)
+			if (l->len <= n - i &&
+			    (best == NULL || l->len > best->len) &&
+			    memcmp(l->s, t + i, l->len) == 0)
 				best = l;
 		if (best == NULL) {
 			i++;
@@ -434,8 +436,8 @@ scan_lits(struct redactor *r, const char *t, size_t n, size_t from,
 }
 
 static void
-scan_user(struct redactor *r, const char *t, size_t n, size_t from,
-    struct spans *sp)
+scan_user(
+    struct redactor *r, const char *t, size_t n, size_t from, struct spans *sp)
 {
 	regmatch_t m[2];
 	const char *seg, *end;
@@ -451,15 +453,18 @@ scan_user(struct redactor *r, const char *t, size_t n, size_t from,
 		for (i = 0; i < r->nur; i++) {
 			struct user_rule *u = &r->ur[i];
 
-			for (off = 0, flags = 0; off <= slen; flags = REG_NOTBOL) {
-				if (regexec(&u->re, seg + off, 2, m, flags) != 0)
+			for (off = 0, flags = 0; off <= slen;
+			     flags = REG_NOTBOL) {
+				if (regexec(&u->re, seg + off, 2, m, flags) !=
+				    0)
 					break;
-				regmatch_t *g = u->group && m[1].rm_so != -1 ?
-				    &m[1] : &m[0];
+				regmatch_t *g = u->group && m[1].rm_so != -1
+						    ? &m[1]
+						    : &m[0];
 				size_t s = (size_t)(seg - r->scratch.s) + off +
-				    (size_t)g->rm_so;
+					   (size_t)g->rm_so;
 				size_t e = (size_t)(seg - r->scratch.s) + off +
-				    (size_t)g->rm_eo;
+					   (size_t)g->rm_eo;
 
 				if (e > s && e > from)
 					spans_add(sp, s, e, u->rule, 1);
@@ -470,8 +475,8 @@ scan_user(struct redactor *r, const char *t, size_t n, size_t from,
 }
 
 int
-redactor_scan_extra(struct redactor *r, const char *t, size_t n,
-    size_t from, struct spans *sp)
+redactor_scan_extra(
+    struct redactor *r, const char *t, size_t n, size_t from, struct spans *sp)
 {
 	scan_lits(r, t, n, from, sp);
 	if (r->nur > 0)
