@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-capture: exit status, signals, timeouts, stdin, a dead reader.
 . "${0%/*}/lib.sh"
-plan 36
+plan 38
 
 last() { tail -n 1 out | jq -c '.metadata | del(.durationMs)'; }
 first() { head -n 1 out | jq -r .metadata.event; }
@@ -131,6 +131,65 @@ python3 onterm.py keruta-capture -- sh -c 'read x; echo "got $x"' >ttyout
 grep -q '"message":"got typed"' ttyout
 check $? "a terminal on stdin can be read by the command"
 grep -q "got typed" ttyout || sed "s/^/# /" ttyout
+
+# ^Z in an interactive shell stops the command and keruta-capture as one
+# job; fg gives the command the terminal back.
+cat >jobs.py <<'P'
+import os, pty, select, signal, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["PS1"] = "PROMPT$ "
+    os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
+buf = b""
+def expect(pat, t=10):
+    global buf
+    end = time.time() + t
+    while time.time() < end:
+        if pat in buf:
+            i = buf.index(pat) + len(pat)
+            buf = buf[i:]
+            return True
+        if select.select([fd], [], [], 0.05)[0]:
+            try:
+                d = os.read(fd, 65536)
+            except OSError:
+                return False
+            if not d:
+                return False
+            buf += d
+    return False
+def send(b):
+    os.write(fd, b)
+steps = []
+steps.append(expect(b"PROMPT$ "))
+send(b"keruta-capture -- sh -c 'read x; echo \"got $x\"' >out\n")
+time.sleep(0.5)
+send(b"\x1a")
+steps.append(expect(b"Stopped"))
+steps.append(expect(b"PROMPT$ "))
+send(b"fg\n")
+time.sleep(0.5)
+send(b"typed\n")
+steps.append(expect(b"PROMPT$ "))
+send(b"echo rc=$?\n")
+steps.append(expect(b"rc=0"))
+send(b"exit\n")
+time.sleep(0.2)
+try:
+    os.kill(pid, signal.SIGKILL)
+except OSError:
+    pass
+os.waitpid(pid, 0)
+print(" ".join("ok" if s else "FAIL" for s in steps))
+P
+if command -v bash >/dev/null; then
+	is "$(python3 jobs.py)" "ok ok ok ok ok" "^Z stops the job, fg resumes it"
+	grep -q '"message":"got typed"' out
+	check $? "the command read the terminal after fg"
+else
+	check 0 "# SKIP no bash"
+	check 0 "# SKIP no bash"
+fi
 
 # The reader goes away: the command runs on, one warning, its status.
 { keruta-capture -- sh -c 'i=0; while [ $i -lt 20000 ]; do echo line $i;

@@ -550,6 +550,19 @@ src_read(struct cap *c, struct src *s)
 	src_close(c, s);
 }
 
+/* Hands the terminal on fd 0 to process group pg (from any group). */
+static void
+give_tty(pid_t pg)
+{
+	sigset_t s, old;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &s, &old);
+	(void)tcsetpgrp(0, pg);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 static void
 reap(struct cap *c)
 {
@@ -559,10 +572,24 @@ reap(struct cap *c)
 	if (c->reaped)
 		return;
 	do
-		r = waitpid(c->pid, &st, WNOHANG);
+		r = waitpid(c->pid, &st, WNOHANG | (c->tty_fg ? WUNTRACED : 0));
 	while (r == -1 && errno == EINTR);
 	if (r != c->pid)
 		return;
+	if (WIFSTOPPED(st)) {
+		if (WSTOPSIG(st) != SIGTSTP)
+			return;
+		/*
+		 * Stopped from the terminal (^Z): stop the whole job as the
+		 * terminal would have, and hand the terminal back when the
+		 * shell continues it.
+		 */
+		give_tty(getpgrp());
+		kill(0, WSTOPSIG(st));
+		give_tty(c->pid);
+		kill(-c->pid, SIGCONT);
+		return;
+	}
 	c->reaped = 1;
 	c->status = st;
 	c->t_exit = mono_ns();
@@ -733,19 +760,6 @@ std_fds(void)
 }
 
 /* In the child, between fork and exec. */
-/* Hands the terminal on fd 0 to process group pg (from any group). */
-static void
-give_tty(pid_t pg)
-{
-	sigset_t s, old;
-
-	sigemptyset(&s);
-	sigaddset(&s, SIGTTOU);
-	sigprocmask(SIG_BLOCK, &s, &old);
-	(void)tcsetpgrp(0, pg);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-}
-
 static void KR_NORETURN
 child(const struct opts *o, const sigset_t *mask, int out_w, int err_w,
     int errfd, int tty_fg)
@@ -782,7 +796,7 @@ fail:
 }
 
 static void
-setup_signals(sigset_t *old)
+setup_signals(sigset_t *old, int stops)
 {
 	struct sigaction sa;
 	sigset_t all;
@@ -792,7 +806,7 @@ setup_signals(sigset_t *old)
 		kr_diesys(KR_EX_TEMP, "unable to create a pipe");
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_NOCLDSTOP;
+	sa.sa_flags = stops ? 0 : SA_NOCLDSTOP;
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < sizeof caught / sizeof caught[0]; i++)
 		sigaction(caught[i], &sa, NULL);
@@ -812,14 +826,14 @@ spawn(struct cap *c)
 	sigset_t old;
 	ssize_t r;
 
-	setup_signals(&old);
+	c->tty_fg = !o->no_stdin && isatty(0) && tcgetpgrp(0) == getpgrp();
+	setup_signals(&old, c->tty_fg);
 	if (o->pty)
 		open_pty(&outp[0], &outp[1]);
 	else if (pipe2(outp, O_CLOEXEC) == -1)
 		kr_diesys(KR_EX_TEMP, "unable to create a pipe");
 	if (pipe2(errp, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1)
 		kr_diesys(KR_EX_TEMP, "unable to create a pipe");
-	c->tty_fg = !o->no_stdin && isatty(0) && tcgetpgrp(0) == getpgrp();
 	c->t0 = mono_ns();
 	if ((c->pid = fork()) == -1)
 		kr_diesys(KR_EX_TEMP, "unable to fork");
