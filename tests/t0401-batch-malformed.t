@@ -2,7 +2,7 @@
 # keruta-batch: malformed and oversize input is carried or reported, never
 # lost, never a crash.
 . "${0%/*}/lib.sh"
-plan 15
+plan 17
 
 # Text, broken JSON, NUL bytes, invalid UTF-8, control bytes in a string,
 # an array that is not records, CRLF, blanks, and a last line without "\n".
@@ -32,6 +32,33 @@ grep -q 'hunter2' err
 is "$?" 1 "warnings never quote the line"
 grep -q '^keruta-batch: warning: line 2: not a JSON record (32 bytes)' err
 check $? "a warning names the line and its size"
+
+# What passes verbatim is one valid JSON object; the rest is wrapped.
+cat >in <<'L'
+{"a":"\u00e9\n\"","b":[1,-2.5e3,0,0.5E+2,true,false,null,{},[]],"c":{"d":{}}}
+{ "a" : 1 , "b" : "x" }
+{"a":1} {"b":2}
+{"a":}
+{a}
+{"a":01}
+{"a":tru}
+{"a":1,}
+{"a":"\x"}
+{"a":"\u12"}
+{"a":[1 2]}
+{"a":"x"}}
+{"a":-}
+{"a":1.}
+L
+awk 'BEGIN { s = ""; for (i = 0; i < 300; i++) s = s "{\"a\":"; s = s "1"
+	for (i = 0; i < 300; i++) s = s "}"; print s }' >>in
+keruta-batch -s 100 <in >out 2>err
+sed -e 's/^\[//' -e 's/\]$//' -e 's/},{"/}\n{"/g' out |
+    grep -c '"malformed":true' >n
+is "$(cat n)" 13 "12 broken objects and a 300-deep one are wrapped"
+printf '[%s,%s,' "$(sed -n 1p in)" "$(sed -n 2p in)" >want
+head -c "$(wc -c <want)" out >got
+diff_golden want got "valid objects pass verbatim"
 
 # Over-long lines: a 2 MiB line past --max-bytes, a 10 MiB one, and a
 # record that fits the line reader but not a batch.

@@ -416,46 +416,189 @@ admit(struct batcher *b, const char *rec, size_t len, long long now)
 	q_push(b, rec, len, now);
 }
 
-/*
- * Whether s[0..n), a line from '{' to '}', can go on verbatim: no control
- * bytes inside strings or stray between tokens, valid UTF-8.
- */
-static int
-clean_object(const char *s, size_t n)
+/* A JSON checker: it reads, it builds nothing. */
+struct jscan {
+	const unsigned char *p, *e;
+	int depth;
+};
+
+#define JSON_DEPTH 256
+
+static int json_value(struct jscan *);
+
+static void
+json_ws(struct jscan *j)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	int in_str = 0, esc = 0;
+	while (j->p < j->e && (*j->p == ' ' || *j->p == '\t' ||
+	    *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
 
-	/* Fast path: 8 bytes at a time while all are printable ASCII. */
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x;
+static int
+json_string(struct jscan *j)
+{
+	int k;
 
-		memcpy(&x, p + i, 8);
-		if (((x - 0x2020202020202020ULL) | x) &
-		    0x8080808080808080ULL)
+	j->p++;
+	for (;;) {
+		while (j->p < j->e && *j->p >= 0x20 && *j->p != '"' &&
+		    *j->p != '\\')
+			j->p++;
+		if (j->p >= j->e || *j->p < 0x20)
+			return 0;
+		if (*j->p++ == '"')
+			return 1;
+		if (j->p >= j->e)
+			return 0;
+		switch (*j->p++) {
+		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+		case 'r': case 't':
 			break;
+		case 'u':
+			for (k = 0; k < 4; k++, j->p++)
+				if (j->p >= j->e || !((*j->p >= '0' &&
+				    *j->p <= '9') || ((*j->p | 0x20) >= 'a' &&
+				    (*j->p | 0x20) <= 'f')))
+					return 0;
+			break;
+		default:
+			return 0;
+		}
 	}
-	for (; i < n; i++)
-		if (p[i] < 0x20 || p[i] >= 0x80)
-			break;
-	if (i == n)
-		return 1;
-	if (kr_utf8_valid(s, n) != n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = p[i];
+}
 
-		if (esc)
-			esc = 0;
-		else if (in_str && c == '\\')
-			esc = 1;
-		else if (c == '"')
-			in_str = !in_str;
-		if (c < 0x20 && (in_str || (c != '\t' && c != '\r')))
+static int
+json_digits(struct jscan *j)
+{
+	const unsigned char *s = j->p;
+
+	while (j->p < j->e && *j->p >= '0' && *j->p <= '9')
+		j->p++;
+	return j->p > s;
+}
+
+static int
+json_number(struct jscan *j)
+{
+	if (*j->p == '-')
+		j->p++;
+	if (j->p < j->e && *j->p == '0')
+		j->p++;
+	else if (!json_digits(j))
+		return 0;
+	if (j->p < j->e && *j->p == '.') {
+		j->p++;
+		if (!json_digits(j))
+			return 0;
+	}
+	if (j->p < j->e && (*j->p | 0x20) == 'e') {
+		j->p++;
+		if (j->p < j->e && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (!json_digits(j))
 			return 0;
 	}
 	return 1;
+}
+
+static int
+json_word(struct jscan *j, const char *w, size_t n)
+{
+	if ((size_t)(j->e - j->p) < n || memcmp(j->p, w, n) != 0)
+		return 0;
+	j->p += n;
+	return 1;
+}
+
+/* An object or an array, from its opening bracket. */
+static int
+json_nest(struct jscan *j)
+{
+	int obj = *j->p == '{', r = 0;
+	unsigned char close = obj ? '}' : ']';
+
+	if (++j->depth > JSON_DEPTH)
+		return 0;
+	j->p++;
+	json_ws(j);
+	if (j->p < j->e && *j->p == close) {
+		j->p++;
+		j->depth--;
+		return 1;
+	}
+	for (;;) {
+		if (obj) {
+			if (j->p >= j->e || *j->p != '"' || !json_string(j))
+				break;
+			json_ws(j);
+			if (j->p >= j->e || *j->p++ != ':')
+				break;
+		}
+		if (!json_value(j))
+			break;
+		json_ws(j);
+		if (j->p >= j->e)
+			break;
+		if (*j->p == close) {
+			j->p++;
+			r = 1;
+			break;
+		}
+		if (*j->p++ != ',')
+			break;
+		json_ws(j);
+	}
+	j->depth--;
+	return r;
+}
+
+static int
+json_value(struct jscan *j)
+{
+	json_ws(j);
+	if (j->p >= j->e)
+		return 0;
+	switch (*j->p) {
+	case '{':
+	case '[':
+		return json_nest(j);
+	case '"':
+		return json_string(j);
+	case 't':
+		return json_word(j, "true", 4);
+	case 'f':
+		return json_word(j, "false", 5);
+	case 'n':
+		return json_word(j, "null", 4);
+	default:
+		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
+			return json_number(j);
+		return 0;
+	}
+}
+
+/*
+ * Whether s[0..n), from '{' to '}', is one JSON object in valid UTF-8,
+ * nested at most JSON_DEPTH deep: a record that can go on verbatim.
+ */
+static int
+json_object(const char *s, size_t n)
+{
+	struct jscan j = { (const unsigned char *)s,
+		(const unsigned char *)s + n, 0 };
+	size_t i;
+
+	if (!json_nest(&j) || j.p != j.e)
+		return 0;
+	/* Mostly ASCII: 8 bytes at a time until a high bit shows. */
+	for (i = 0; i + 8 <= n; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, s + i, 8);
+		if (x & 0x8080808080808080ULL)
+			return kr_utf8_valid(s + i, n - i) == n - i;
+	}
+	return kr_utf8_valid(s + i, n - i) == n - i;
 }
 
 /* A line that is not a record: carried as a malformed one. */
@@ -536,7 +679,7 @@ split_batch(struct batcher *b, const char *line, size_t len,
 	p = skip_ws(line + 1, e);
 	while (p < e && *p == '{') {
 		end = object_end(p, e);
-		if (clean_object(p, (size_t)(end - p)))
+		if (json_object(p, (size_t)(end - p)))
 			admit(b, p, (size_t)(end - p), now);
 		else
 			wrap(b, p, (size_t)(end - p), now);
@@ -558,7 +701,7 @@ take_line(struct batcher *b, const char *line, size_t len, long long now)
 		e--;
 	if (s == e)
 		return;
-	if (*s == '{' && e[-1] == '}' && clean_object(s, (size_t)(e - s)))
+	if (*s == '{' && e[-1] == '}' && json_object(s, (size_t)(e - s)))
 		admit(b, s, (size_t)(e - s), now);
 	else if (*s == '[' && e[-1] == ']')
 		split_batch(b, s, (size_t)(e - s), line, len, now);
