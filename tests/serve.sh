@@ -1,4 +1,5 @@
-# tests/serve.sh: run keruta-serve for a test. Source it after lib.sh.
+# tests/serve.sh: run keruta-serve for a test. Source it after lib.sh:
+#   . "$KR_TOP/tests/serve.sh"
 #
 #   start_serve [ARGS...]  start on 127.0.0.1 with an ephemeral port and a
 #                          fresh database ($SERVE_DB, kept across restarts
@@ -16,8 +17,8 @@ SERVE_LOG=$T/serve.log
 SERVE_PID=
 
 start_serve() {
-	_sv_n=$(grep -c 'listening on' "$SERVE_LOG" 2>/dev/null)
-	: "${_sv_n:=0}"
+	: >>"$SERVE_LOG"
+	_sv_n=$(grep -c 'listening on' "$SERVE_LOG")
 	keruta-serve --listen 127.0.0.1:0 --db "$SERVE_DB" "$@" \
 	    2>>"$SERVE_LOG" &
 	SERVE_PID=$!
