@@ -3,7 +3,7 @@
 # history then live, reconnecting without repeats, exit codes.
 . "${0%/*}/lib.sh"
 command -v python3 >/dev/null || skip_all "python3 is missing"
-plan 26
+plan 32
 
 # The server: per connection, the actions up to "next": "expect" (read one
 # message and log it), "send JSON", "sleep S", "close", "refuse CODE".
@@ -170,11 +170,16 @@ is $? 0 "exit record without --exit-code: 0"
 cat >want <<'W'
 GET /ws/tasks/t%201
 x-api-key: k1
-{"type":"subscribe","taskId":"t 1","options":{"sources":["stderr"],"levels":["WARN","ERROR","FATAL"],"realtime":true,"after":5}}
+{"type":"subscribe","taskId":"t 1","options":{"realtime":true,"after":5}}
 W
-diff_golden want b.log "sources, levels and after in the subscribe message"
+diff_golden want b.log "following: after in the subscribe message, filters kept here"
 is "$(cat out)" "2026-11-28T10:00:02.5Z stderr ERROR shown" \
-    "records the options exclude are not shown either"
+    "records the options exclude are not shown; the exit record still ends it"
+mock b
+keruta-tail -u "ws://127.0.0.1:$(cat b.port)/ws/tasks/" -n -l warn \
+    -s stderr,agent "t1" >out 2>err
+is "$(tail -n 1 b.log)" '{"type":"subscribe","taskId":"t1","options":{"sources":["stderr","agent"],"levels":["WARN","ERROR","FATAL"],"realtime":false}}' \
+    "--no-follow: the server is asked for the sources and levels"
 
 # --json prints the records; a rerun in the history does not end the tail.
 {
@@ -229,6 +234,46 @@ mock f
 keruta-tail -u "$url" -n t1 >out 2>err
 is $? 0 "--no-follow: exits 0 when the history stops coming"
 is "$(cat out)" "2026-11-28T10:00:01.5Z stdout INFO  old" "the history was printed"
+
+# The server's end-of-history marker; the agent's summary record after the
+# exit record does not keep the tail waiting.
+{
+	echo expect
+	echo 'send {"type":"subscribed"}'
+	rec 1 r1 1 stdout INFO a
+	rec 2 r1 2 agent ERROR x '{"event":"exit","exitCode":9}'
+	rec 3 r1 3 agent INFO summary '{"event":"summary","complete":true}'
+	echo 'send {"type":"live","lastId":3}'
+	echo 'sleep 5'
+} >i.script
+mock i
+keruta-tail -u "$url" -e t1 >out 2>err
+is $? 9 "exit record, summary record, end of history: exits at once"
+is "$(wc -l <out | tr -d ' ')" 3 "all three printed"
+{
+	echo expect
+	echo 'send {"type":"subscribed"}'
+	rec 1 r1 1 stdout INFO a
+	echo 'send {"type":"end","lastId":1}'
+	echo 'sleep 5'
+} >j.script
+mock j
+keruta-tail -u "$url" -n t1 >out 2>err
+is $? 0 "--no-follow: ends at the server's end marker"
+is "$(cat out)" "2026-11-28T10:00:01.5Z stdout INFO  a" "the history before it"
+{
+	echo expect
+	echo 'send {"type":"subscribed"}'
+	echo 'send {"type":"live","lastId":40}'
+	echo close
+	echo next
+	echo expect
+	rec 41 r1 1 agent INFO x '{"event":"exit","exitCode":0}'
+} >k.script
+mock k
+keruta-tail -u "$url" --source stderr t1 >out 2>err
+is "$(sed -n 4p k.log)" '{"type":"subscribe","taskId":"t1","options":{"realtime":true,"after":40}}' \
+    "a reconnect resumes after the server's lastId"
 
 # Refusals and errors.
 echo 'refuse 401' >g.script

@@ -78,6 +78,7 @@ struct tail {
 	int subscribed, sent_sub, done, status, fails, warned_down;
 	int exit_seen;		/* the newest record is an exit record */
 	int exit_status;
+	char exit_run[128];	/* the run of that exit record */
 	unsigned long printed;
 };
 
@@ -535,7 +536,11 @@ build_subscribe(struct tail *t)
 	kr_buf_adds(b, "{\"type\":\"subscribe\",\"taskId\":\"");
 	kr_json_escape_utf8(b, t->o->task, strlen(t->o->task));
 	kr_buf_adds(b, "\",\"options\":{");
-	if ((t->o->sources & SRC_ALL) != SRC_ALL) {
+	/*
+	 * Following, the exit record must come whatever the filters, so
+	 * they apply here only; for the history alone the server applies them.
+	 */
+	if (!t->o->follow && (t->o->sources & SRC_ALL) != SRC_ALL) {
 		kr_buf_adds(b, "\"sources\":[");
 		if (t->o->sources & SRC_STDOUT)
 			kr_buf_printf(b, "%s\"stdout\"", first ? "" : ","),
@@ -548,7 +553,7 @@ build_subscribe(struct tail *t)
 			    first = 0;
 		kr_buf_adds(b, "],");
 	}
-	if (t->o->levels != (1u << KR_NLEVELS) - 1) {
+	if (!t->o->follow && t->o->levels != (1u << KR_NLEVELS) - 1) {
 		kr_buf_adds(b, "\"levels\":[");
 		first = 1;
 		for (l = 0; l < KR_NLEVELS; l++) {
@@ -605,10 +610,13 @@ got_record(struct tail *t, const cJSON *r, const char *raw, size_t rawlen)
 			format_record(&t->out, r, t->o->color);
 		t->printed++;
 	}
+	/* A later record of the same run (the agent's summary) keeps the
+	 * run ended; one of another run means the task runs again. */
 	if (is_exit_record(r, &status)) {
 		t->exit_seen = 1;
 		t->exit_status = status;
-	} else
+		snprintf(t->exit_run, sizeof t->exit_run, "%s", run ? run : "");
+	} else if (run != NULL && strcmp(run, t->exit_run) != 0)
 		t->exit_seen = 0;
 }
 
@@ -688,10 +696,19 @@ got_message(struct tail *t, const char *s, size_t n)
 		t->fails = 0;
 		t->warned_down = 0;
 		kr_debug("subscribed to task '%s'", t->o->task);
-	} else if (strcmp(type, "history") == 0 ||
-	    strcmp(type, "history_end") == 0 ||
-	    strcmp(type, "historyEnd") == 0 || strcmp(type, "live") == 0) {
-		/* The stored history has been sent; live records follow. */
+	} else if (strcmp(type, "live") == 0 || strcmp(type, "end") == 0) {
+		/*
+		 * The stored history has been sent ("live": live records
+		 * follow). lastId is where a new subscription resumes.
+		 */
+		long long last = kr_rec_get_int(j, "lastId", -1);
+
+		if (last >= 0 && (!t->have_cursor || !t->by_id ||
+		    last > t->cursor)) {
+			t->cursor = last;
+			t->have_cursor = 1;
+			t->by_id = 1;
+		}
 		t->subscribed = 2;
 		lws_sul_cancel(&t->sul_idle);
 		maybe_finish(t, 1);
