@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-batch: options, configuration, batch size and byte bounds.
 . "${0%/*}/lib.sh"
-plan 27
+plan 33
 
 # recs FROM TO [PAD]: records with seq FROM..TO, message padded to PAD bytes.
 recs() {
@@ -90,3 +90,27 @@ is "$(sizes out | tr '\n' ' ')" "10 10 1 " "input batches are split and refilled
 recs 1 21 | tr '\n' ',' | sed 's/,$//' >want
 { sed -e 's/^\[//' -e 's/\]$//' out | tr '\n' ',' | sed 's/,$//'; } >got
 diff_golden want got "records from input batches are kept verbatim"
+
+# Diagnostics: -q keeps quiet, -v adds a summary; the task id for wrapped
+# lines comes from --task-id or KERUTA_TASK_ID.
+printf 'text\n' >in
+keruta-batch -q <in >out 2>err
+is "$(cat err)" "" "-q: no warning for a malformed line"
+keruta-batch --verbose --task-id T9 <in >out 2>err
+is "$(tail -n 1 err)" "keruta-batch: info: 1 malformed lines forwarded" \
+    "--verbose: a summary at the end"
+grep -q '"taskId":"T9"' out
+check $? "--task-id names the task of a wrapped line"
+KERUTA_TASK_ID=T8 keruta-batch --quiet <in >out
+grep -q '"taskId":"T8"' out
+check $? "KERUTA_TASK_ID does too"
+
+# The man page documents every option of --help.
+missing=
+for o in $(keruta-batch --help | grep -oE -- '(^| )--?[A-Za-z][-a-z]*'); do
+	grep -q -- "Fl ${o#-}" "$KR_TOP/man/keruta-batch.1" ||
+	    missing="$missing $o"
+done
+is "$missing" "" "every option is in the man page"
+groff -mandoc -ww -z "$KR_TOP/man/keruta-batch.1" >lint 2>&1
+is "$(cat lint)" "" "the man page lints clean"
