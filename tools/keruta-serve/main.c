@@ -16,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <netdb.h>
+#include <sys/socket.h>
 
 #include <sodium.h>
 
@@ -275,6 +277,43 @@ parse_listen(const char *s, char *addr, size_t asz, int *port)
 	return 0;
 }
 
+/*
+ * Binds addr:port once to see that it can be; lws would otherwise fail
+ * with a less clear message. Dies with KR_EX_TEMP when it cannot.
+ */
+static void
+check_bind(const char *addr, int port)
+{
+	struct addrinfo hints, *ai;
+	char ps[16];
+	int fd, on = 1, e;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	snprintf(ps, sizeof ps, "%d", port);
+	if ((e = getaddrinfo(strcmp(addr, "0.0.0.0") ? addr : NULL, ps,
+	    &hints, &ai)) != 0)
+		kr_die(KR_EX_TEMP, "unable to resolve '%s': %s", addr,
+		    gai_strerror(e));
+	if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) == -1) {
+		e = errno;
+		freeaddrinfo(ai);
+		errno = e;
+		kr_diesys(KR_EX_TEMP, "unable to listen on '%s:%d'", addr, port);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		e = errno;
+		close(fd);
+		freeaddrinfo(ai);
+		errno = e;
+		kr_diesys(KR_EX_TEMP, "unable to listen on '%s:%d'", addr, port);
+	}
+	close(fd);
+	freeaddrinfo(ai);
+}
+
 static void
 hash_key(void)
 {
@@ -451,6 +490,7 @@ main(int argc, char *argv[])
 		    "authentication: give --jwt-secret-file or --api-keys",
 		    addr);
 	srv.panel_dir = o.panel_dir;
+	check_bind(addr, port);
 	if (store_open(&srv.store, o.db, err, sizeof err) == -1)
 		kr_die(KR_EX_TEMP, "database: %s", err);
 	batch_init(&srv.batch);
