@@ -695,13 +695,16 @@ take_line(struct batcher *b, const char *line, size_t len, long long now)
 	const char *s = line, *e = line + len;
 
 	b->lineno++;
+	/* An empty line carries nothing; blanks alone are text. */
+	if (len == 0 || (len == 1 && *line == '\r'))
+		return;
 	while (s < e && (*s == ' ' || *s == '\t'))
 		s++;
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
 		e--;
 	if (s == e)
-		return;
-	if (*s == '{' && e[-1] == '}' && json_object(s, (size_t)(e - s)))
+		wrap(b, line, len, now);
+	else if (*s == '{' && e[-1] == '}' && json_object(s, (size_t)(e - s)))
 		admit(b, s, (size_t)(e - s), now);
 	else if (*s == '[' && e[-1] == ']')
 		split_batch(b, s, (size_t)(e - s), line, len, now);
