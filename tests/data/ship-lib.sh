@@ -7,7 +7,7 @@ PEER_PY=$KR_TOP/tests/mock/ship-peer.py
 start_peer() {
 	rm -f "$T/port"
 	python3 "$PEER_PY" --port-file "$T/port" --store "$T/store" \
-	    --log "$T/peer.log" "$@" 2>>"$T/peer.err" &
+	    --log "$T/peer.log" "$@" 2>>"$T/peer.err" 3>&- &
 	PEER=$!
 	bg_pid "$PEER"
 	if ! wait_for 20 test -s "$T/port"; then
