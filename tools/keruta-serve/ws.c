@@ -60,13 +60,16 @@ q_clear(struct conn *c)
 
 static void ws_close(struct conn *c, const char *code, const char *msg);
 
-/* Queues m (taking a reference). -1 when the queue is over its bound. */
+/*
+ * Queues m (taking a reference). -1 when the queue is over its bound (not
+ * checked for history, which is read only while the queue has room).
+ */
 static int
-q_push(struct srv *s, struct conn *c, struct qmsg *m)
+q_push(struct srv *s, struct conn *c, struct qmsg *m, int bounded)
 {
 	if (c->closing)
 		return -1;
-	if (c->qbytes + m->len > s->queue_max && c->qlen > 0) {
+	if (bounded && c->qbytes + m->len > s->queue_max && c->qlen > 0) {
 		s->m.slow_consumers++;
 		ws_close(c, "SLOW_CONSUMER", "the client is reading too "
 		    "slowly; reconnect and resume with after");
@@ -204,7 +207,7 @@ ws_broadcast(struct srv *s, const char *task, const struct batch *b)
 				    s->tmp.len)) == NULL)
 					continue;
 			}
-			if (q_push(s, c, msgs[i]) == 0)
+			if (q_push(s, c, msgs[i], 1) == 0)
 				c->vc.last = r->id;
 		}
 	}
@@ -243,7 +246,7 @@ hist_row(struct kr_buf *out, sqlite3_stmt *st, int first, void *arg)
 	if (fmt_record(out, st) == -1 ||
 	    (m = qmsg_new(out->s, out->len)) == NULL)
 		return -1;
-	q_push(h->s, h->c, m);
+	q_push(h->s, h->c, m, 0);
 	qmsg_unref(m);
 	return 0;
 }
