@@ -3,7 +3,7 @@
 # a reader that goes away, and signals, end it with a count of what was
 # not delivered.
 . "${0%/*}/lib.sh"
-plan 18
+plan 20
 
 python3 "$DATA/batch-gen.py" 100000 >in
 size=$(wc -c <in | tr -d ' ')
@@ -69,6 +69,29 @@ is "$(($2 + $4)):${14}:${16}" "100000:ok:ok" \
     "stalled with drop: kept + reported = 100000, gaps in place ($(cat res))"
 awk -v k="$2" 'BEGIN { exit !(k >= 1000 && k < 100000) }'
 check $? "stalled with drop: the buffer's worth was kept, the rest dropped"
+
+# Big records: the bytes held are bounded (16 MiB) before the count is.
+python3 -c 'import sys
+pad = "y" * 50000
+for i in range(1, 1001):
+    sys.stdout.write("{\"seq\":%d,\"m\":\"%s\"}\n" % (i, pad))' >big
+rm -f pid o
+mkfifo o
+sh -c 'echo $$ >pid; exec keruta-batch -B 1000 <big >o 2>err' &
+bg_pid $!
+{ sleep 2; cat; } <o >out &
+reader=$!
+bg_pid $reader
+wait_for 5 test -s pid
+pid=$(cat pid)
+sleep 1.2
+pos1=$(pos "$pid")
+awk -v p="$pos1" 'BEGIN { exit !(p < 18 * 1048576) }'
+check $? "big records, stalled: under 18 MiB read ($pos1 of 50 MB)"
+wait "$reader"
+is "$(python3 "$DATA/batch-check.py" out | sed 's/ batches [0-9]*//;s/ longest [0-9]*//')" \
+    "kept 1000 dropped 0 gaps 0 largest 10 order ok cover ok" \
+    "big records: nothing lost"
 
 # EPIPE: the reader goes away.
 { keruta-batch <in 2>err; echo $? >rc; } | head -c 1000 >/dev/null

@@ -40,11 +40,14 @@
 
 /* Batches are formed while less than this much output waits for stdout. */
 #define OUT_HIGH (64u << 10)
+/* Held bytes at most, unless two batches of --max-bytes need more. */
+#define BUFFER_BYTES (16u << 20)
 /* The longest taskId or runId copied from dropped records into a gap. */
 #define ID_MAX 128
 
 struct batch_opts {
 	size_t batch_size, buffer_size, max_bytes;
+	size_t buffer_bytes;	/* bytes held at most */
 	long long flush_ms, linger_ms;
 	double rate;		/* records per second; 0: no limit */
 	int drop;		/* --when-full drop */
@@ -215,7 +218,9 @@ held(const struct batcher *b)
 static int
 has_room(const struct batcher *b)
 {
-	return held(b) < b->o->buffer_size;
+	/* Bytes are bounded too, for records far bigger than usual. */
+	return held(b) < b->o->buffer_size && (b->qb.len - b->qoff) +
+	    (b->out.len - b->ooff) < b->o->buffer_bytes;
 }
 
 static void
@@ -739,7 +744,7 @@ form_batches(struct batcher *b, long long now)
 
 		if (b->gap.count > 0 && has_room(b))
 			gap_flush(b, now);
-		if (!(b->qn >= o->batch_size || held(b) >= o->buffer_size ||
+		if (!(b->qn >= o->batch_size || !has_room(b) ||
 		    b->qbytes + b->qn + 2 > o->max_bytes || b->in_done)) {
 			due = h->t + o->flush_ms * 1000000LL;
 			t = b->last_in + o->linger_ms * 1000000LL;
@@ -757,6 +762,9 @@ form_batches(struct batcher *b, long long now)
 			body += l + 1;
 			k++;
 		}
+		if (k == 0)
+			kr_die(KR_EX_BUG, "a held record of %zu bytes does not "
+			    "fit in a batch", h->len);
 		if (o->rate > 0) {
 			need = k < (size_t)o->rate ? k : (size_t)o->rate;
 			if (need == 0)
@@ -1178,6 +1186,8 @@ main(int argc, char *argv[])
 	v = setting_get(cfg, &maxb);
 	if (kr_parse_size(v, 1024, KR_REC_MAX, &o.max_bytes) == -1)
 		setting_bad(&maxb, v);
+	o.buffer_bytes = BUFFER_BYTES > 2 * o.max_bytes ? BUFFER_BYTES :
+	    2 * o.max_bytes;
 	v = setting_get(cfg, &rate);
 	if (kr_parse_ll(v, 0, 1000000000, &n) == -1)
 		setting_bad(&rate, v);
