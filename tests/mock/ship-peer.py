@@ -132,6 +132,8 @@ class Handler(BaseHTTPRequestHandler):
             text = body.decode("utf-8")
             if args.mode == "api":
                 recs = [json.loads(text)]
+                if isinstance(recs[0], dict):
+                    log("keys=" + ",".join(sorted(recs[0].keys())))
                 if not isinstance(recs[0], dict) or \
                         set(recs[0].keys()) != API_KEYS:
                     return self.reply(400, {"error": {"status": 400,
