@@ -15,9 +15,9 @@ R
 cat >want <<'W'
 2026-11-28T10:15:03.123Z agent  INFO  started: sh s.sh
 2026-11-28T10:15:03.200Z stdout DEBUG tab	here
-2026-11-28T10:15:03.3Z stderr WARN  bell? esc?[31m
+2026-11-28T10:15:03.300Z stderr WARN  bell? esc?[31m
 not a record
-2026-11-28T10:15:04Z stdout ERROR ünïcode ✓
+2026-11-28T10:15:04.000Z stdout ERROR ünïcode ✓
 2026-11-28T10:15:05.000Z agent  ERROR [exit] exitCode=7 signal=null durationMs=12
 W
 keruta-tail --stdin <in.ndjson >got 2>err
@@ -36,7 +36,7 @@ is $? 0 "--exit-code without an exit record: 0"
 keruta-tail --stdin --color=always <in.ndjson >col
 esc=$(printf '\033')
 sed -n 3p col >line3
-is "$(cat line3)" "${esc}[2m2026-11-28T10:15:03.3Z${esc}[0m stderr ${esc}[33mWARN  bell? esc${esc}[31m${esc}[0m" \
+is "$(cat line3)" "${esc}[2m2026-11-28T10:15:03.300Z${esc}[0m stderr ${esc}[33mWARN  bell? esc${esc}[31m${esc}[0m" \
     "--color=always: WARN line yellow, escapes kept"
 is "$(sed -n 2p col)" "${esc}[2m2026-11-28T10:15:03.200Z${esc}[0m stdout ${esc}[2mDEBUG${esc}[0m tab	here" \
     "DEBUG level dim"

@@ -135,10 +135,10 @@ mock a
 keruta-tail -u "$url" -t s3cret --exit-code t1 >out 2>err
 is $? 7 "--exit-code: exits with the script's status"
 cat >want <<'W'
-2026-11-28T10:00:01.5Z stdout INFO  one
-2026-11-28T10:00:02.5Z stderr ERROR two
-2026-11-28T10:00:03.5Z stdout WARN  three
-2026-11-28T10:00:04.5Z agent  INFO  exited
+2026-11-28T10:00:01.500Z stdout INFO  one
+2026-11-28T10:00:02.500Z stderr ERROR two
+2026-11-28T10:00:03.500Z stdout WARN  three
+2026-11-28T10:00:04.500Z agent  INFO  exited
 W
 diff_golden want out "history, then live after a reconnect, no line twice"
 cat >want <<'W'
@@ -173,7 +173,7 @@ x-api-key: k1
 {"type":"subscribe","taskId":"t 1","options":{"realtime":true,"after":5}}
 W
 diff_golden want b.log "following: after in the subscribe message, filters kept here"
-is "$(cat out)" "2026-11-28T10:00:02.5Z stderr ERROR shown" \
+is "$(cat out)" "2026-11-28T10:00:02.500Z stderr ERROR shown" \
     "records the options exclude are not shown; the exit record still ends it"
 mock b
 keruta-tail -u "ws://127.0.0.1:$(cat b.port)/ws/tasks/" -n -l warn \
@@ -220,7 +220,7 @@ is "$(cat out)" "T stdout INFO  x
 mock e
 keruta-tail -u "$url" --no-follow t1 >out 2>err
 is $? 0 "--no-follow: exits 0 after the history"
-is "$(cat out)" "2026-11-28T10:00:01.5Z stdout INFO  old" "--no-follow output"
+is "$(cat out)" "2026-11-28T10:00:01.500Z stdout INFO  old" "--no-follow output"
 grep -q '"realtime":false' e.log
 check $? "--no-follow asks for no live records"
 
@@ -233,7 +233,7 @@ check $? "--no-follow asks for no live records"
 mock f
 keruta-tail -u "$url" -n t1 >out 2>err
 is $? 0 "--no-follow: exits 0 when the history stops coming"
-is "$(cat out)" "2026-11-28T10:00:01.5Z stdout INFO  old" "the history was printed"
+is "$(cat out)" "2026-11-28T10:00:01.500Z stdout INFO  old" "the history was printed"
 
 # The server's end-of-history marker; the agent's summary record after the
 # exit record does not keep the tail waiting.
@@ -260,7 +260,7 @@ is "$(wc -l <out | tr -d ' ')" 3 "all three printed"
 mock j
 keruta-tail -u "$url" -n t1 >out 2>err
 is $? 0 "--no-follow: ends at the server's end marker"
-is "$(cat out)" "2026-11-28T10:00:01.5Z stdout INFO  a" "the history before it"
+is "$(cat out)" "2026-11-28T10:00:01.500Z stdout INFO  a" "the history before it"
 {
 	echo expect
 	echo 'send {"type":"subscribed"}'

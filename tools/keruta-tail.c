@@ -212,25 +212,40 @@ add_text(struct kr_buf *b, const char *s, size_t n, int color)
 	kr_buf_add(b, s + start, n - start);
 }
 
-/* "2026-11-28T10:15:03.123456789Z" becomes "2026-11-28T10:15:03.123Z". */
+/*
+ * "2026-11-28T10:15:03.123456789Z" becomes "2026-11-28T10:15:03.123Z": a
+ * UTC time always to the millisecond, so that the columns line up. Other
+ * forms are shown as they are.
+ */
 static void
 add_time(struct kr_buf *b, const char *ts)
 {
-	const char *dot, *end;
+	const char *p;
+	size_t n, digits;
 
 	if (ts == NULL) {
 		kr_buf_adds(b, "-");
 		return;
 	}
-	if ((dot = strchr(ts, '.')) == NULL) {
-		add_text(b, ts, strlen(ts), 0);
+	n = strlen(ts);
+	if (n < 20 || ts[10] != 'T' || (ts[19] != '.' && ts[19] != 'Z') ||
+	    ts[n - 1] != 'Z' || strspn(ts, "0123456789-T:.Z") != n) {
+		add_text(b, ts, n, 0);
 		return;
 	}
-	for (end = dot + 1; *end >= '0' && *end <= '9'; end++)
-		;
-	add_text(b, ts, (size_t)(dot - ts), 0);
-	kr_buf_add(b, dot, end - dot > 4 ? 4 : (size_t)(end - dot));
-	add_text(b, end, strlen(end), 0);
+	kr_buf_add(b, ts, 19);
+	p = ts + 19;
+	kr_buf_addc(b, '.');
+	digits = 0;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (digits < 3) {
+				kr_buf_addc(b, *p);
+				digits++;
+			}
+	for (; digits < 3; digits++)
+		kr_buf_addc(b, '0');
+	kr_buf_addc(b, 'Z');
 }
 
 /* An agent event without a message: "[exit] exitCode=3 durationMs=12". */
