@@ -99,8 +99,8 @@ resolve(const struct kr_cfg *c, const struct setting *s)
 	switch (s->kind) {
 	case K_BOOL:
 		if (kr_parse_bool(v, &b) == -1)
-			kr_die(KR_EX_USAGE, "bad %s '%s' from %s: true or false",
-			    s->key, v, from);
+			kr_die(KR_EX_USAGE, "bad %s '%s' from %s: true or "
+			    "false", s->key, v, from);
 		return b ? "true" : "false";
 	case K_INT:
 		if (kr_parse_ll(v, 0, 1000000000, &ll) == -1)

@@ -73,7 +73,7 @@ struct tail {
 	struct kr_buf out;	/* formatted lines not yet written */
 	struct kr_buf sub;	/* LWS_PRE bytes, then the subscribe message */
 	long long cursor;	/* last record printed: its server id or seq */
-	char run[128];		/* runId of that record, when seq is the cursor */
+	char run[128];		/* its runId, when seq is the cursor */
 	int have_cursor, by_id;
 	int subscribed, sent_sub, done, status, fails, warned_down;
 	int exit_seen;		/* the newest record is an exit record */
@@ -119,8 +119,8 @@ help(void)
 	    "  -e, --exit-code       exit with the script's exit status\n"
 	    "  -h, --help            print this help and exit\n"
 	    "  -j, --json            print the records as NDJSON\n"
-	    "      --last file       with --stdin: at the end, write \"seq runId\" "
-	    "of the\n"
+	    "      --last file       with --stdin: at the end, write "
+	    "\"seq runId\" of the\n"
 	    "                        last record to file\n"
 	    "  -l, --level level     show this level and above\n"
 	    "  -n, --no-follow       print the history and exit\n"
@@ -457,7 +457,8 @@ run_stdin(struct tail_opts *o)
 				const char *rid = kr_rec_get_str(r, "runId");
 
 				seq = kr_rec_get_int(r, "seq", -1);
-				snprintf(run, sizeof run, "%s", rid ? rid : "-");
+				snprintf(run, sizeof run, "%s",
+				    rid ? rid : "-");
 			}
 			cJSON_Delete(r);
 		}
