@@ -371,16 +371,17 @@ gap_flush(struct batcher *b, long long now)
 {
 	struct gap *g = &b->gap;
 	const char *task, *run;
-	int same_run;
+	int seqs;
 
 	if (g->count == 0)
 		return;
 	task = !g->mixed_task && g->task[0] ? g->task : b->o->task_id;
 	run = !g->mixed_run && g->run[0] ? g->run : NULL;
-	same_run = run != NULL && !g->mixed_seq;
+	/* A seq range means something within one run only. */
+	seqs = !g->mixed_run && !g->mixed_seq;
 	b->scratch.len = 0;
 	if (kr_rec_gap(&b->scratch, task, run, g->count, g->reason,
-	    same_run ? g->from : 0, same_run ? g->to : 0) == -1)
+	    seqs ? g->from : 0, seqs ? g->to : 0) == -1)
 		nomem();
 	q_push(b, b->scratch.s, b->scratch.len - 1, now);
 	g->count = 0;
@@ -739,11 +740,12 @@ form_batches(struct batcher *b, long long now)
 
 	while (b->qn > 0 && b->out.len - b->ooff < OUT_HIGH) {
 		size_t k = 0, bytes = 1, body = 0, i, need;
-		const struct qent *h = &b->q[b->qhead];
+		const struct qent *h;
 		long long due = LLONG_MAX, t;
 
 		if (b->gap.count > 0 && has_room(b))
 			gap_flush(b, now);
+		h = &b->q[b->qhead];
 		if (!(b->qn >= o->batch_size || !has_room(b) ||
 		    b->qbytes + b->qn + 2 > o->max_bytes || b->in_done)) {
 			due = h->t + o->flush_ms * 1000000LL;
