@@ -378,6 +378,29 @@ reject_text(struct ship *s, const char *json, size_t n)
 }
 
 /*
+ * A record text ending in '}' without runId and seq: spooled with ours
+ * (this keruta-ship's runId and seq) added before the '}'.
+ */
+static void
+take_tagged(struct ship *s, const char *task, const char *rec, size_t n,
+    int empty)
+{
+	struct kr_buf b = KR_BUF_INIT(KR_REC_MAX + 256);
+
+	while (n > 0 && rec[n - 1] != '}')
+		n--;
+	if (n == 0)
+		kr_die(KR_EX_BUG, "a record without its end");
+	s->ship_seq++;
+	if (kr_buf_add(&b, rec, n - 1) == -1 ||
+	    kr_buf_printf(&b, "%s\"runId\":\"%s\",\"seq\":%llu}",
+	    empty ? "" : ",", s->ship_run, s->ship_seq) == -1)
+		kr_die(KR_EX_TEMP, "out of memory");
+	emit(s, task, s->ship_run, s->ship_seq, b.s, b.len);
+	kr_buf_free(&b);
+}
+
+/*
  * One record: its task, run and seq decide where it goes and how its ack
  * is known. A record without a usable runId and seq gets ours (the
  * runId of this keruta-ship and a seq of its own), so that every record
@@ -426,6 +449,11 @@ take_record(struct ship *s, cJSON *r, const char *span, size_t n)
 		cJSON_free(text);
 		return;
 	}
+	if (span != NULL && run == NULL && seq == NULL) {
+		/* Ours added by text: cJSON would cut strings at \u0000. */
+		take_tagged(s, task, span, n, r->child == NULL);
+		return;
+	}
 	cJSON_DeleteItemFromObjectCaseSensitive(r, "runId");
 	cJSON_DeleteItemFromObjectCaseSensitive(r, "seq");
 	s->ship_seq++;
@@ -437,24 +465,31 @@ take_record(struct ship *s, cJSON *r, const char *span, size_t n)
 	cJSON_free(text);
 }
 
-/* A record made by us (wrapped line, gap): parsed and taken. */
-static void
-take_made(struct ship *s, struct kr_buf *b)
-{
-	cJSON *r = kr_rec_parse(b->s, b->len);
-
-	if (r == NULL)
-		kr_die(KR_EX_BUG, "a record made by keruta-ship does not parse");
-	take_record(s, r, NULL, 0);
-	cJSON_Delete(r);
-}
-
 static const char *
 wrap_task(const struct ship *s)
 {
 	if (s->o->task_id != NULL)
 		return s->o->task_id;
 	return s->last_task[0] ? s->last_task : NULL;
+}
+
+/* A record made by us (wrapped line, gap), without runId and seq. */
+static void
+take_made(struct ship *s, struct kr_buf *b)
+{
+	const char *task = wrap_task(s);
+
+	if (task == NULL) {
+		reject_text(s, b->s, b->len);
+		s->n_read++;
+		s->n_rejected++;
+		if (kr_ratelimit_ok(&rl_bad))
+			kr_warn("record %llu has no taskId and no --task-id "
+			    "was given: set aside in '%s/%s'", s->n_read,
+			    s->o->spool, "rejected.ndjson");
+		return;
+	}
+	take_tagged(s, task, b->s, b->len, 0);
 }
 
 static void
