@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-ship: --help, --version, bad usage.
 . "${0%/*}/lib.sh"
-plan 12
+plan 20
 
 keruta-ship --help >out 2>err
 check $? "--help exits 0"
@@ -25,3 +25,49 @@ keruta-ship --token-file "$T/none" </dev/null 2>err
 is $? 100 "a missing --token-file exits 100"
 keruta-ship -d soon </dev/null 2>err
 is $? 100 "a bad --drain-timeout exits 100"
+
+# --config: websocket.url and api.url from YAML; flags win over it.
+. "$DATA/ship-lib.sh"
+start_peer
+cat >cfg.yaml <<YAML
+websocket:
+  url: ws://127.0.0.1:$PORT/ws/tasks
+  timeout: 5s
+  reconnectInterval: 1s
+api:
+  url: http://127.0.0.1:$PORT/api/v1
+  retryCount: 2
+YAML
+gen 1 3 | keruta-ship -c cfg.yaml -s sp 2>err
+is "$? $(stored_seqs | tr '\n' ' ')" "0 1 2 3 " "--config gives the WebSocket url"
+gen 4 6 | keruta-ship -p rest -c cfg.yaml -s sp --timeout 2s 2>err
+is "$? $(stored_seqs | tr '\n' ' ')" "0 1 2 3 4 5 6 " "and the API url, with --timeout"
+gen 7 7 | KERUTA_CONFIG=cfg.yaml keruta-ship -s sp -v 2>err
+is "$? $(cat err)" "0 keruta-ship: info: 1 records read, 1 acked, 0 spooled, 0 rejected" "KERUTA_CONFIG; -v prints the summary line"
+printf 'nope\n' | keruta-ship -c cfg.yaml -t t1 -s sp -q 2>err
+is "$? $(wc -c <err | tr -d ' ')" "0 0" "-q: no warning for a line that is not JSON"
+printf 'websocket: [\n' >bad.yaml
+keruta-ship -c bad.yaml </dev/null 2>err
+is $? 100 "a malformed config exits 100"
+stop_peer
+
+# --spool-max: with the server down, reading stops when the spool is full.
+PORT=$(free_port)
+mkfifo fifo
+keruta-ship -u "ws://127.0.0.1:$PORT/ws/tasks" -s spm --spool-max 1M \
+    --reconnect-interval 200ms <fifo 2>err &
+ship=$!
+bg_pid $ship
+gen 1 20000 >fifo &
+writer=$!
+bg_pid $writer
+sleep 2
+kill -0 $writer 2>/dev/null
+check $? "--spool-max: the writer is held back"
+size=$(cat spm/seg.* | wc -c)
+test "$size" -lt 1500000
+check $? "--spool-max: the spool stays near 1 MiB ($size bytes)"
+start_peer --port "$PORT"
+wait $writer
+wait $ship
+is "$? $(stored_seqs | wc -l | tr -d ' ')" "0 20000" "the server back: all 20000 delivered"
