@@ -76,6 +76,13 @@ extern const size_t nbuiltin_rules;
  */
 void rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
     int more, struct spans *sp);
+/*
+ * Adds to sp the secret that the string value v[0..n) of a JSON member
+ * named k[0..kn) is when the key names one ("password": "..."), as the
+ * message's "key": "value" form would. Keys and values decoded.
+ */
+void rules_member(
+    const char *k, size_t kn, const char *v, size_t n, struct spans *sp);
 /* Dies on ENOMEM. */
 void spans_add(
     struct spans *sp, size_t start, size_t end, int rule, int counted);

@@ -2,11 +2,12 @@
  * keruta-filter: redact secrets and filter records by level and source.
  *
  * Reads keruta(7) records on stdin, writes them on stdout. A record
- * keeps its bytes, its fields and their order; only "message" may be
- * rewritten (secrets become [REDACTED:<rule>]) and "bytes" re-derived or
- * dropped with it. Lines that are not records are forwarded wrapped in
- * one (malformed: true), still redacted; lines over the size limit
- * become a gap record.
+ * keeps its bytes, its fields and their order; only "message" and the
+ * strings inside "metadata" may be rewritten (secrets become
+ * [REDACTED:<rule>]), and "bytes" re-derived or dropped with the
+ * message. Lines that are not records are forwarded wrapped in one
+ * (malformed: true), still redacted; lines over the size limit become a
+ * gap record.
  *
  * Exits 0 at the end of input, 100 on bad usage or configuration, 111
  * when reading or writing fails.
@@ -55,7 +56,7 @@ struct field {
 };
 
 struct recinfo {
-	struct field msg, bytes, source, level, task, run;
+	struct field msg, bytes, meta, source, level, task, run;
 	int continued;
 };
 
@@ -83,7 +84,9 @@ struct filter {
 	struct redactor r;
 	struct stream st[NSTREAMS + 1]; /* the last: malformed lines */
 	struct kr_buf out, text, join, tmp, b64, task, run;
-	struct spans sp, bsp;
+	/* metadata: rewritten, one key, one value (decoded) */
+	struct kr_buf meta, mkey, mtext;
+	struct spans sp, bsp, msp;
 	unsigned long long lineno, malformed, oversize, dropped, records;
 	struct kr_ratelimit rl;
 };
@@ -394,11 +397,11 @@ key_is(const char *s, size_t ks, size_t ke, int esc, const char *name, size_t l,
 static int
 scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 {
-	static const char *const names[] = {"message", "bytes", "source",
-	    "level", "taskId", "runId", "continued"};
-	static const size_t lens[] = {7, 5, 6, 5, 6, 5, 9};
-	struct field *fl[] = {&ri->msg, &ri->bytes, &ri->source, &ri->level,
-	    &ri->task, &ri->run, NULL};
+	static const char *const names[] = {"message", "bytes", "metadata",
+	    "source", "level", "taskId", "runId", "continued"};
+	static const size_t lens[] = {7, 5, 8, 6, 5, 6, 5, 9};
+	struct field *fl[] = {&ri->msg, &ri->bytes, &ri->meta, &ri->source,
+	    &ri->level, &ri->task, &ri->run, NULL};
 	size_t p, ks, ke, ms, k;
 	int esc;
 
@@ -426,7 +429,7 @@ scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 		if (k < sizeof names / sizeof names[0] && fl[k] != NULL) {
 			struct field *x = fl[k];
 
-			if (x->present && k < 2)
+			if (x->present && k < 3)
 				return -1;
 			x->present = 1;
 			x->ms = ms;
@@ -440,14 +443,14 @@ scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 				return -1;
 			x->ve = p;
 		} else {
-			if (k == 6)
+			if (k == 7)
 				ri->continued =
 				    n - p >= 4 && memcmp(s + p, "true", 4) == 0;
 			if (scan_value(s, &p, n, 1) == -1)
 				return -1;
 		}
 		p = skip_ws(s, p, n);
-		if (k < 6)
+		if (k < 7)
 			fl[k]->me = p;
 		if (p < n && s[p] == ',') {
 			ms = p + 1;
@@ -510,27 +513,6 @@ flush_out(struct filter *f)
 	f->out.len = 0;
 }
 
-/*
- * Copies line[p..] up to the message value, then the masked text as a
- * JSON string (a message that was not a string becomes one); returns
- * where the rest of the line starts.
- */
-static size_t
-put_message(struct filter *f, const char *line, size_t p,
-    const struct recinfo *ri, const char *text, size_t tn,
-    const struct spans *sp)
-{
-	size_t vs = ri->msg.str ? ri->msg.vs + 1 : ri->msg.vs;
-
-	if (kr_buf_add(&f->out, line + p, vs - p) == -1 ||
-	    (!ri->msg.str && kr_buf_addc(&f->out, '"') == -1))
-		oom();
-	add_masked(f, &f->out, text, tn, sp, 1);
-	if (!ri->msg.str && kr_buf_addc(&f->out, '"') == -1)
-		oom();
-	return ri->msg.str ? ri->msg.ve - 1 : ri->msg.ve;
-}
-
 static void
 count_spans(struct filter *f, const struct spans *sp, size_t n, int more)
 {
@@ -542,17 +524,152 @@ count_spans(struct filter *f, const struct spans *sp, size_t n, int more)
 			f->r.names[sp->v[i].rule].count++;
 }
 
+/* ---- metadata: every string in it, redacted like the message ---- */
+
+struct meta_walk {
+	const char *line;
+	size_t n;
+	size_t last; /* line[last..) is not in f->meta yet */
+	int changed;
+};
+
+/*
+ * The string line[vs..ve) (with its quotes) inside metadata, the value
+ * of the member whose key is line[ks..ke) when ke > ks: masked into
+ * f->meta when it holds a secret.
+ */
+static void
+meta_string(struct filter *f, struct meta_walk *w, size_t vs, size_t ve,
+    int esc, size_t ks, size_t ke, int kesc)
+{
+	const char *t = w->line + vs + 1, *k = w->line + ks + 1;
+	size_t tn = ve - vs - 2, kn = ke > ks ? ke - ks - 2 : 0;
+	struct pem_state pem = {PEM_NONE, 0};
+
+	if (tn == 0)
+		return;
+	if (esc) {
+		f->mtext.len = 0;
+		if (json_decode(&f->mtext, t, tn) == -1)
+			oom();
+		t = f->mtext.s;
+		tn = f->mtext.len;
+	}
+	f->msp.n = 0;
+	rules_scan(t, tn, 0, &pem, 0, &f->msp);
+	if (kn > 0) {
+		if (kesc) {
+			f->mkey.len = 0;
+			if (json_decode(&f->mkey, k, kn) == -1)
+				oom();
+			k = f->mkey.s;
+			kn = f->mkey.len;
+		}
+		rules_member(k, kn, t, tn, &f->msp);
+	}
+	redactor_scan_extra(&f->r, t, tn, 0, &f->msp);
+	if (f->msp.n == 0)
+		return;
+	spans_merge(&f->msp);
+	count_spans(f, &f->msp, tn, 0);
+	if (!w->changed) {
+		f->meta.len = 0;
+		w->changed = 1;
+	}
+	if (kr_buf_add(&f->meta, w->line + w->last, vs + 1 - w->last) == -1)
+		oom();
+	add_masked(f, &f->meta, t, tn, &f->msp, 1);
+	w->last = ve - 1;
+}
+
+/*
+ * The JSON value at line[*i..), already validated by scan_record (so
+ * nested at most 64 deep); *i ends past it. Keys are left alone.
+ */
+static void
+meta_value(struct filter *f, struct meta_walk *w, size_t *i, size_t ks,
+    size_t ke, int kesc)
+{
+	const char *s = w->line;
+	size_t n = w->n, p = *i, vs, k0, k1;
+	int esc, kesc1;
+	char close;
+
+	if (p >= n)
+		return;
+	if (s[p] == '"') {
+		vs = p;
+		if (scan_string(s, &p, n, &esc) == 0)
+			meta_string(f, w, vs, p, esc, ks, ke, kesc);
+		*i = p;
+		return;
+	}
+	if (s[p] != '{' && s[p] != '[') {
+		/* A number, true, false or null: to the next delimiter. */
+		while (p < n && s[p] != ',' && s[p] != '}' && s[p] != ']' &&
+		       s[p] != ' ' && s[p] != '\t' && s[p] != '\n' &&
+		       s[p] != '\r')
+			p++;
+		*i = p;
+		return;
+	}
+	close = s[p] == '{' ? '}' : ']';
+	p = skip_ws(s, p + 1, n);
+	while (p < n && s[p] != close) {
+		k0 = k1 = 0;
+		kesc1 = 0;
+		if (close == '}') {
+			k0 = p;
+			if (scan_string(s, &p, n, &kesc1) == -1)
+				return;
+			k1 = p;
+			p = skip_ws(s, skip_ws(s, p, n) + 1, n); /* ':' */
+		}
+		vs = p;
+		meta_value(f, w, &p, k0, k1, kesc1);
+		if (p == vs)
+			return; /* cannot happen on a valid value */
+		p = skip_ws(s, p, n);
+		if (p < n && s[p] == ',')
+			p = skip_ws(s, p + 1, n);
+	}
+	*i = p + 1;
+}
+
+/* Masks the metadata of `line` into f->meta; 1 when it changed. */
+static int
+redact_meta(struct filter *f, const char *line, const struct recinfo *ri)
+{
+	struct meta_walk w = {line, ri->meta.ve, ri->meta.vs, 0};
+	size_t p = ri->meta.vs;
+
+	meta_value(f, &w, &p, 0, 0, 0);
+	if (w.changed &&
+	    kr_buf_add(&f->meta, line + w.last, ri->meta.ve - w.last) == -1)
+		oom();
+	return w.changed;
+}
+
+/* ---- rendering a record ---- */
+
+/* One part of a line replaced: line[s..e). */
+struct edit {
+	size_t s, e;
+	enum { ED_MSG, ED_BYTES, ED_CUT, ED_META } kind;
+};
+
 /*
  * Writes the record `line` with its message text[0..tn) masked by sp,
- * its "bytes" re-derived or dropped. The line is copied unchanged when
- * nothing is masked.
+ * its "bytes" re-derived or dropped, the strings of its metadata masked.
+ * The line is copied unchanged when nothing is masked.
  */
 static void
 emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
     const char *text, size_t tn, const struct spans *sp, struct pem_state pem)
 {
-	size_t cut_s = 0, cut_e = 0, p;
-	int drop_bytes = 0, new_bytes = 0, do_b, msg_first, fix;
+	struct edit ed[3], x;
+	size_t ned = 0, i, j, p;
+	int drop_bytes = 0, new_bytes = 0, fix, meta = 0;
 
 	f->records++;
 	if (ri->bytes.present) {
@@ -576,44 +693,76 @@ emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
 			}
 		}
 	}
+	if (ri->meta.present)
+		meta = redact_meta(f, line, ri);
 	fix = ri->msg.present && ri->msg.esc == 3;
-	if (sp->n == 0 && !drop_bytes && !new_bytes && !fix) {
+	if (sp->n == 0 && !drop_bytes && !new_bytes && !fix && !meta) {
 		if (kr_buf_add(&f->out, line, len) == -1 ||
 		    kr_buf_addc(&f->out, '\n') == -1)
 			oom();
 		return;
 	}
+	if (sp->n > 0 || fix) {
+		/* A message that was not a string becomes one. */
+		ed[ned].s = ri->msg.str ? ri->msg.vs + 1 : ri->msg.vs;
+		ed[ned].e = ri->msg.str ? ri->msg.ve - 1 : ri->msg.ve;
+		ed[ned++].kind = ED_MSG;
+	}
 	if (drop_bytes) {
 		/* ",\"bytes\":…" or, first of all, "\"bytes\":…," */
 		if (line[ri->bytes.ms - 1] == ',') {
-			cut_s = ri->bytes.ms - 1;
-			cut_e = ri->bytes.me;
+			ed[ned].s = ri->bytes.ms - 1;
+			ed[ned].e = ri->bytes.me;
 		} else {
-			cut_s = ri->bytes.ms;
-			cut_e = line[ri->bytes.me] == ',' ? ri->bytes.me + 1
-							  : ri->bytes.me;
+			ed[ned].s = ri->bytes.ms;
+			ed[ned].e = line[ri->bytes.me] == ',' ? ri->bytes.me + 1
+							      : ri->bytes.me;
 		}
-	}
-	/* At most two edits: do them in the order they come in the line. */
-	do_b = drop_bytes || new_bytes;
-	msg_first = (sp->n > 0 || fix) &&
-		    (!do_b || ri->msg.vs < (drop_bytes ? cut_s : ri->bytes.vs));
-	p = 0;
-	if (msg_first)
-		p = put_message(f, line, 0, ri, text, tn, sp);
-	if (drop_bytes) {
-		kr_buf_add(&f->out, line + p, cut_s - p);
-		p = cut_e;
+		ed[ned++].kind = ED_CUT;
 	} else if (new_bytes) {
-		kr_buf_add(&f->out, line + p, ri->bytes.vs + 1 - p);
-		f->tmp.len = 0;
-		add_masked(f, &f->tmp, f->b64.s, f->b64.len, &f->bsp, 0);
-		if (kr_base64_add(&f->out, f->tmp.s, f->tmp.len) == -1)
-			oom();
-		p = ri->bytes.ve - 1;
+		ed[ned].s = ri->bytes.vs + 1;
+		ed[ned].e = ri->bytes.ve - 1;
+		ed[ned++].kind = ED_BYTES;
 	}
-	if ((sp->n > 0 || fix) && !msg_first)
-		p = put_message(f, line, p, ri, text, tn, sp);
+	if (meta) {
+		ed[ned].s = ri->meta.vs;
+		ed[ned].e = ri->meta.ve;
+		ed[ned++].kind = ED_META;
+	}
+	/* In the order they come in the line; they never overlap. */
+	for (i = 1; i < ned; i++)
+		for (j = i; j > 0 && ed[j].s < ed[j - 1].s; j--) {
+			x = ed[j];
+			ed[j] = ed[j - 1];
+			ed[j - 1] = x;
+		}
+	for (p = 0, i = 0; i < ned; i++) {
+		if (kr_buf_add(&f->out, line + p, ed[i].s - p) == -1)
+			oom();
+		switch (ed[i].kind) {
+		case ED_MSG:
+			if (!ri->msg.str && kr_buf_addc(&f->out, '"') == -1)
+				oom();
+			add_masked(f, &f->out, text, tn, sp, 1);
+			if (!ri->msg.str && kr_buf_addc(&f->out, '"') == -1)
+				oom();
+			break;
+		case ED_BYTES:
+			f->tmp.len = 0;
+			add_masked(
+			    f, &f->tmp, f->b64.s, f->b64.len, &f->bsp, 0);
+			if (kr_base64_add(&f->out, f->tmp.s, f->tmp.len) == -1)
+				oom();
+			break;
+		case ED_META:
+			if (kr_buf_add(&f->out, f->meta.s, f->meta.len) == -1)
+				oom();
+			break;
+		case ED_CUT:
+			break;
+		}
+		p = ed[i].e;
+	}
 	if (kr_buf_add(&f->out, line + p, len - p) == -1 ||
 	    kr_buf_addc(&f->out, '\n') == -1)
 		oom();
@@ -1090,8 +1239,12 @@ free_filter(struct filter *f)
 	kr_buf_free(&f->b64);
 	kr_buf_free(&f->task);
 	kr_buf_free(&f->run);
+	kr_buf_free(&f->meta);
+	kr_buf_free(&f->mkey);
+	kr_buf_free(&f->mtext);
 	free(f->sp.v);
 	free(f->bsp.v);
+	free(f->msp.v);
 	redactor_free(&f->r);
 }
 
@@ -1252,6 +1405,9 @@ main(int argc, char *argv[])
 	kr_buf_init(&f.b64, KR_REC_MAX + 16);
 	kr_buf_init(&f.task, 65536);
 	kr_buf_init(&f.run, 65536);
+	kr_buf_init(&f.meta, (size_t)KR_REC_MAX * 8);
+	kr_buf_init(&f.mkey, KR_REC_MAX + 16);
+	kr_buf_init(&f.mtext, KR_REC_MAX + 16);
 	for (i = 0; i <= NSTREAMS; i++)
 		for (j = 0; j < HOLD_MAX; j++) {
 			kr_buf_init(&f.st[i].q[j].line, KR_REC_MAX + 16);

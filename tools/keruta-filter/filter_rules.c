@@ -889,32 +889,38 @@ telegram(struct ctx *c, size_t j)
 	return j + 36;
 }
 
+/* A suffix and its length. */
+#define KEY(s, r)                                                              \
+	{                                                                      \
+		(s), sizeof(s) - 1, (r)                                        \
+	}
 static const struct {
 	const char *suffix;
+	size_t len;
 	int rule;
 } key_rules[] = {
-    {"proxyauthorization", R_AUTH_HEADER},
-    {"authorization", R_AUTH_HEADER},
-    {"secretaccesskey", R_AWS_SECRET},
-    {"awssecretkey", R_AWS_SECRET},
-    {"sharedaccesskey", R_AZURE_STORAGE_KEY},
-    {"accountkey", R_AZURE_STORAGE_KEY},
-    {"clientsecret", R_CLIENT_SECRET},
-    {"privatekey", R_PRIVATE_KEY},
-    {"accesskey", R_ACCESS_KEY},
-    {"apikey", R_API_KEY},
-    {"password", R_PASSWORD},
-    {"passwd", R_PASSWORD},
-    {"passphrase", R_PASSWORD},
-    {"pwd", R_PASSWORD},
-    {"secretkey", R_SECRET},
-    {"signingkey", R_SECRET},
-    {"encryptionkey", R_SECRET},
-    {"masterkey", R_SECRET},
-    {"secret", R_SECRET},
-    {"token", R_TOKEN},
-    {"credential", R_CREDENTIAL},
-    {"credentials", R_CREDENTIAL},
+    KEY("proxyauthorization", R_AUTH_HEADER),
+    KEY("authorization", R_AUTH_HEADER),
+    KEY("secretaccesskey", R_AWS_SECRET),
+    KEY("awssecretkey", R_AWS_SECRET),
+    KEY("sharedaccesskey", R_AZURE_STORAGE_KEY),
+    KEY("accountkey", R_AZURE_STORAGE_KEY),
+    KEY("clientsecret", R_CLIENT_SECRET),
+    KEY("privatekey", R_PRIVATE_KEY),
+    KEY("accesskey", R_ACCESS_KEY),
+    KEY("apikey", R_API_KEY),
+    KEY("password", R_PASSWORD),
+    KEY("passwd", R_PASSWORD),
+    KEY("passphrase", R_PASSWORD),
+    KEY("pwd", R_PASSWORD),
+    KEY("secretkey", R_SECRET),
+    KEY("signingkey", R_SECRET),
+    KEY("encryptionkey", R_SECRET),
+    KEY("masterkey", R_SECRET),
+    KEY("secret", R_SECRET),
+    KEY("token", R_TOKEN),
+    KEY("credential", R_CREDENTIAL),
+    KEY("credentials", R_CREDENTIAL),
 };
 
 /* The rule for a key (lowercased, without _ - .), or -1. */
@@ -927,7 +933,7 @@ key_rule(const char *k, size_t kl, const char *raw, size_t rawlen)
 	if (kl == 0)
 		return -1;
 	for (i = 0; i < sizeof key_rules / sizeof key_rules[0]; i++) {
-		l = strlen(key_rules[i].suffix);
+		l = key_rules[i].len;
 		if (l <= kl && key_rules[i].suffix[l - 1] == k[kl - 1] &&
 		    memcmp(k + kl - l, key_rules[i].suffix, l) == 0) {
 			rule = key_rules[i].rule;
@@ -1130,4 +1136,44 @@ rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
 		}
 		i++;
 	}
+}
+
+void
+rules_member(
+    const char *k, size_t kn, const char *v, size_t n, struct spans *sp)
+{
+	struct pem_state pem = {PEM_NONE, 0};
+	struct ctx c = {v, n, 0, 0, &pem, sp};
+	size_t ks, i, ve, kl = 0;
+	char key[64];
+	int rule;
+
+	cls_init();
+	/* The key as sep() sees it before "key": "value" in a text. */
+	for (ks = kn; ks > 0 && kn - ks < sizeof key && IS(k[ks - 1], C_KEY);)
+		ks--;
+	for (i = ks; i < kn; i++)
+		if (k[i] != '_' && k[i] != '-' && k[i] != '.')
+			key[kl++] =
+			    (char)(k[i] |
+				   (IS(k[i], C_UPNUM) && k[i] > '9' ? 0x20
+								    : 0));
+	/* sig= means a SAS token only next to sv= in the same URL. */
+	if ((rule = key_rule(key, kl, k + ks, kn - ks)) == -1 ||
+	    rule == R_AZURE_SAS)
+		return;
+	/* A quoted value in a text ends at its quote or the line's end. */
+	for (ve = 0; ve < n && v[ve] != '\n'; ve++)
+		;
+	if (ve == 0)
+		return;
+	if (rule == R_AUTH_HEADER) {
+		authz(&c, 0, ve);
+		return;
+	}
+	if (placeholder(v, ve))
+		return;
+	if (IS(v[0], C_RUN) && dispatch(&c, 0, run(&c, 0, C_RUN)) != 0)
+		return;
+	add(&c, 0, ve, rule);
 }
