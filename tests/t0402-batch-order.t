@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-batch: 100k records come out complete, in order, in full batches.
 . "${0%/*}/lib.sh"
-plan 6
+plan 8
 
 awk 'BEGIN { for (i = 1; i <= 100000; i++)
 	printf "{\"type\":\"log\",\"taskId\":\"t1\",\"runId\":\"r1\",\"seq\":%d,\"source\":\"stdout\",\"level\":\"INFO\",\"message\":\"line %d\"}\n", i, i }' >in
@@ -52,3 +52,38 @@ while True:
 python3 "$DATA/batch-check.py" out >res
 set -- $(cat res)
 is "$(($2 + $4)):${14}:${16}" "100000:ok:ok" "a slow reader with drop: kept + reported = 100000 ($(cat res))"
+
+# Drops among malformed lines: every batch stays valid JSON, and kept
+# plus reported is still the input.
+python3 -c 'import sys, time
+for i in range(1, 20001):
+    if i % 3:
+        sys.stdout.write("{\"runId\":\"r1\",\"seq\":%d}\n" % i)
+    else:
+        sys.stdout.write("plain text %d\n" % i)
+    if i % 200 == 0:
+        sys.stdout.flush()
+        time.sleep(0.003)' |
+keruta-batch -B 5 -w drop 2>err | python3 -c '
+import os, sys, time
+out = open(sys.argv[1], "wb")
+while True:
+    b = os.read(0, 512)
+    if not b:
+        break
+    out.write(b)
+    time.sleep(0.0005)' out
+python3 -c '
+import json, sys
+kept = dropped = 0
+for line in open(sys.argv[1], "rb"):
+    for r in json.loads(line):
+        m = r.get("metadata") or {}
+        if m.get("event") == "gap":
+            dropped += m["count"]
+        else:
+            kept += 1
+print(kept + dropped, "dropped" if dropped else "none dropped")' out >res 2>&1
+is "$(cat res)" "20000 dropped" "drops among malformed lines: valid batches, all counted"
+grep -v 'not a JSON record' err >err2
+is "$(cat err2)" "" "no other diagnostics"

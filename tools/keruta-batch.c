@@ -89,7 +89,8 @@ struct batcher {
 	struct oent *ob;
 	size_t obhead, obn, obcap, orecs;
 	struct gap gap;
-	struct kr_buf scratch;
+	struct kr_buf scratch;	/* a wrapped line */
+	struct kr_buf gapbuf;	/* a gap record, made while scratch is in use */
 	char head[512];		/* the start of an over-long line */
 	size_t headlen;
 	double tokens;
@@ -379,11 +380,11 @@ gap_flush(struct batcher *b, long long now)
 	run = !g->mixed_run && g->run[0] ? g->run : NULL;
 	/* A seq range means something within one run only. */
 	seqs = !g->mixed_run && !g->mixed_seq;
-	b->scratch.len = 0;
-	if (kr_rec_gap(&b->scratch, task, run, g->count, g->reason,
+	b->gapbuf.len = 0;
+	if (kr_rec_gap(&b->gapbuf, task, run, g->count, g->reason,
 	    seqs ? g->from : 0, seqs ? g->to : 0) == -1)
 		nomem();
-	q_push(b, b->scratch.s, b->scratch.len - 1, now);
+	q_push(b, b->gapbuf.s, b->gapbuf.len - 1, now);
 	g->count = 0;
 }
 
@@ -858,6 +859,7 @@ batcher_free(struct batcher *b)
 	kr_buf_free(&b->qb);
 	kr_buf_free(&b->out);
 	kr_buf_free(&b->scratch);
+	kr_buf_free(&b->gapbuf);
 	free(b->q);
 	free(b->ob);
 	sig_wfd = -1;
@@ -992,6 +994,8 @@ run(const struct batch_opts *o)
 	kr_buf_init(&b.qb, SIZE_MAX / 4);
 	kr_buf_init(&b.out, SIZE_MAX / 4);
 	kr_buf_init(&b.scratch, o->max_bytes + 4096);
+	kr_buf_init(&b.gapbuf, 4096 + (o->task_id != NULL ?
+	    6 * strlen(o->task_id) : 0));
 	b.warn_rl = (struct kr_ratelimit)KR_RATELIMIT_INIT(10, 10);
 	b.tokens = o->rate;
 	b.tok_t = b.last_in = kr_mono_ns();
