@@ -2,7 +2,7 @@
 # keruta-ship over WebSocket: delivery, acks, resume, reconnects, auth.
 . "${0%/*}/lib.sh"
 . "$DATA/ship-lib.sh"
-plan 16
+plan 19
 
 start_peer
 URL=ws://127.0.0.1:$PORT/ws/tasks
@@ -30,6 +30,15 @@ keruta-ship -u "$URL" -s sp <in.ndjson 2>err
 is $? 0 "a replay exits 0"
 is "$(grep -c '^frame' peer.log)" 0 "a replay sends no record frame after resume"
 is "$(count_stored)" 2010 "and stores nothing twice"
+
+# Half stored before: resume skips that half, the rest goes.
+gen 1 3000 r5 | keruta-ship -u "$URL" -s sp 2>err
+: >peer.log
+gen 1 6000 r5 | keruta-ship -u "$URL" -s sp 2>err
+is $? 0 "a longer replay exits 0"
+is "$(stored_seqs r5 | uniq | wc -l | tr -d ' ')" 6000 "all 6000 stored"
+test "$(grep '^frame' peer.log | awk '{ n += $2 } END { print n }')" -lt 4000
+check $? "little of the stored half is sent again"
 
 # Records of several tasks: one connection per task, in turn.
 : >peer.log

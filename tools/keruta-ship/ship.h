@@ -58,6 +58,7 @@ struct ship_frame {
 	struct kr_buf raw;	/* the records, one JSON text a line */
 	char *body;		/* what goes on the wire (body_pre in front) */
 	size_t len;
+	size_t wb;		/* bytes counted in the window */
 	int sent, done;
 };
 

@@ -727,7 +727,7 @@ pop_done(struct ship *s)
 		if (s->head == NULL)
 			s->tail = NULL;
 		s->nframes--;
-		s->wbytes -= f->raw.len + f->len;
+		s->wbytes -= f->wb;
 		s->n_pending -= f->nrec;
 		s->spool_bytes -= (unsigned long long)(f->end - f->start);
 		if (f->seg != s->aseg) {
@@ -929,7 +929,8 @@ again:
 		goto again;
 	}
 	frame_body(s, f);
-	s->wbytes += f->raw.len + f->len;
+	f->wb = f->raw.len + f->len;
+	s->wbytes += f->wb;
 	return f;
 }
 
