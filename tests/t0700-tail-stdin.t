@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-tail --stdin: formatting records, colours, filters, --tee, --last.
 . "${0%/*}/lib.sh"
-plan 24
+plan 26
 
 cat >in.ndjson <<'R'
 {"type":"log","taskId":"t","runId":"r1","seq":1,"timestamp":"2026-11-28T10:15:03.123456789Z","source":"agent","level":"INFO","message":"started: sh s.sh","metadata":{"event":"start","pid":9}}
@@ -73,6 +73,21 @@ is "$(cat n3)" 20000 "--tee: every record still shown after the reader left"
 is "$(cat st4)" 111 "--tee: exit 111 when records could not be passed on"
 grep -q 'records no longer passed on' err4
 check $? "and says so"
+
+# A line split into continued records is shown whole again.
+cat >cont.ndjson <<'R'
+{"timestamp":"T","source":"stdout","level":"INFO","message":"abc","continued":true}
+{"timestamp":"T","source":"stdout","level":"INFO","message":"def","continued":true}
+{"timestamp":"T","source":"stdout","level":"INFO","message":"ghi"}
+{"timestamp":"T","source":"stdout","level":"WARN","message":"x","continued":true}
+{"timestamp":"T","source":"stderr","level":"ERROR","message":"cut in"}
+{"timestamp":"T","source":"stdout","level":"INFO","message":"open","continued":true}
+R
+keruta-tail --stdin <cont.ndjson >got
+printf 'T stdout INFO  abcdefghi\nT stdout WARN  x\nT stderr ERROR cut in\nT stdout INFO  open\n' >want
+diff_golden want got "continued records joined; another source closes the line"
+keruta-tail --stdin --json <cont.ndjson >got
+diff_golden cont.ndjson got "--json keeps them apart"
 
 keruta-tail --tee x </dev/null 2>err
 is $? 100 "--tee without --stdin: usage error"

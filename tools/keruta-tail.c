@@ -79,6 +79,7 @@ struct tail {
 	int exit_seen;		/* the newest record is an exit record */
 	int exit_status;
 	char exit_run[128];	/* the run of that exit record */
+	unsigned cont;		/* a split line is open (format_record) */
 	unsigned long printed;
 };
 
@@ -275,16 +276,32 @@ add_event(struct kr_buf *b, const cJSON *meta)
 	}
 }
 
-/* One display line for a record. */
+/*
+ * One display line for a record. A line split into "continued" records is
+ * shown whole again: *cont holds the source of a line left open, which a
+ * record of another source closes first.
+ */
 static void
-format_record(struct kr_buf *b, const cJSON *r, int color)
+format_record(struct kr_buf *b, const cJSON *r, int color, unsigned *cont)
 {
 	const char *src = kr_rec_get_str(r, "source");
 	const char *lvs = kr_rec_get_str(r, "level");
 	const char *msg = kr_rec_get_str(r, "message");
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(r, "metadata");
 	int lv = lvs ? kr_level_parse(lvs, strlen(lvs)) : -1;
+	unsigned sb = source_bit(src);
 
+	if (*cont != 0 && *cont != sb) {
+		kr_buf_addc(b, '\n');
+		*cont = 0;
+	}
+	if (*cont != 0) {
+		if (color && lv >= KR_WARN)
+			kr_buf_adds(b, level_color[lv]);
+		if (msg != NULL)
+			add_text(b, msg, strlen(msg), color);
+		goto end;
+	}
 	if (color)
 		kr_buf_adds(b, "\033[2m");
 	add_time(b, kr_rec_get_str(r, "timestamp"));
@@ -312,9 +329,15 @@ format_record(struct kr_buf *b, const cJSON *r, int color)
 		kr_buf_addc(b, ' ');
 		add_event(b, meta);
 	}
+end:
 	if (color && lv >= KR_WARN)
 		kr_buf_adds(b, "\033[0m");
-	kr_buf_addc(b, '\n');
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "continued")))
+		*cont = sb;
+	else {
+		*cont = 0;
+		kr_buf_addc(b, '\n');
+	}
 }
 
 static int
@@ -389,6 +412,7 @@ run_stdin(struct tail_opts *o)
 	size_t len;
 	int view_fd = o->tee ? 2 : 1, pass_ok = 1, status = KR_EX_OK;
 	int code = -1;
+	unsigned cont = 0;
 	long long seq = -1;
 	char run[256] = "";
 	enum kr_lr_kind k;
@@ -440,6 +464,9 @@ run_stdin(struct tail_opts *o)
 
 			if (r == NULL) {
 				if (!o->json) {
+					if (cont != 0)
+						kr_buf_addc(&view, '\n');
+					cont = 0;
 					add_text(&view, line, len, 0);
 					kr_buf_addc(&view, '\n');
 				}
@@ -450,7 +477,8 @@ run_stdin(struct tail_opts *o)
 					kr_buf_add(&view, line, len);
 					kr_buf_addc(&view, '\n');
 				} else
-					format_record(&view, r, o->color);
+					format_record(&view, r, o->color,
+					    &cont);
 			}
 			is_exit_record(r, &code);
 			if (kr_rec_get_int(r, "seq", -1) > 0) {
@@ -465,6 +493,8 @@ run_stdin(struct tail_opts *o)
 	}
 	if (pass_ok && out_flush(&pass, 1) == -1)
 		status = KR_EX_TEMP;
+	if (cont != 0)
+		kr_buf_addc(&view, '\n');
 	if (view_fd >= 0)
 		out_flush(&view, view_fd);
 	if (o->last != NULL && seq > 0 && write_last(o->last, seq, run) == -1)
@@ -623,7 +653,7 @@ got_record(struct tail *t, const cJSON *r, const char *raw, size_t rawlen)
 			kr_buf_add(&t->out, raw, rawlen);
 			kr_buf_addc(&t->out, '\n');
 		} else
-			format_record(&t->out, r, t->o->color);
+			format_record(&t->out, r, t->o->color, &t->cont);
 		t->printed++;
 	}
 	/* A later record of the same run (the agent's summary) keeps the
@@ -997,6 +1027,8 @@ run_ws(struct tail_opts *o)
 	lws_sul_cancel(&t.sul_retry);
 	lws_sul_cancel(&t.sul_idle);
 	lws_sul_cancel(&t.sul_exit);
+	if (t.cont != 0)
+		kr_buf_addc(&t.out, '\n');
 	out_flush(&t.out, 1);
 	lws_context_destroy(t.ctx);
 	kr_buf_free(&t.frame);
