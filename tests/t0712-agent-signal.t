@@ -54,7 +54,7 @@ rm -f shipped
 cat >stubborn.sh <<'S'
 trap '' TERM
 echo ready
-sleep 6
+sleep 15
 S
 "$A" execute --task-id t1 --script stubborn.sh --drain-timeout 1s >out \
     2>err &
@@ -69,7 +69,7 @@ st=$?
 t1=$(date +%s)
 test "$st" -gt 128
 check $? "ended by a signal: 128 + N ($st)"
-test $((t1 - t0)) -lt 6
+test $((t1 - t0)) -lt 10
 check $? "within the drain timeout and the KILL that follows ($((t1 - t0)) s)"
 grep -q 'did not drain in 1s' err
 check $? "says the drain timed out"
