@@ -448,6 +448,20 @@ json_string(struct jscan *j)
 
 	j->p++;
 	for (;;) {
+		/* 8 bytes at a time while none is '"', '\\' or a control. */
+		while (j->e - j->p >= 8) {
+			uint64_t x, q, bs;
+
+			memcpy(&x, j->p, 8);
+			q = x ^ 0x2222222222222222ULL;
+			bs = x ^ 0x5c5c5c5c5c5c5c5cULL;
+			if ((((q - 0x0101010101010101ULL) & ~q) |
+			    ((bs - 0x0101010101010101ULL) & ~bs) |
+			    ((x - 0x2020202020202020ULL) & ~x)) &
+			    0x8080808080808080ULL)
+				break;
+			j->p += 8;
+		}
 		while (j->p < j->e && *j->p >= 0x20 && *j->p != '"' &&
 		    *j->p != '\\')
 			j->p++;
