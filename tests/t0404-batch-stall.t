@@ -3,7 +3,7 @@
 # a reader that goes away, and signals, end it with a count of what was
 # not delivered.
 . "${0%/*}/lib.sh"
-plan 20
+plan 23
 
 python3 "$DATA/batch-gen.py" 100000 >in
 size=$(wc -c <in | tr -d ' ')
@@ -114,6 +114,33 @@ is "$?" 0 "SIGTERM: exit 0"
 is "$(cat out)" '[{"seq":1},{"seq":2},{"seq":3}]' \
     "SIGTERM: everything read is written"
 exec 3>&-
+
+# After SIGTERM, stdin that keeps coming is read for a second at most.
+rm -f i
+mkfifo i
+python3 -c 'import signal, sys, time
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+for n in range(1, 301):
+    sys.stdout.write("{\"seq\":%d}\n" % n)
+    sys.stdout.flush()
+    time.sleep(0.02)' >i &
+bg_pid $!
+keruta-batch -i 10s <i >out 2>err &
+pid=$!
+bg_pid $pid
+sleep 0.5
+start=$(date +%s%N)
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+is "$rc" 0 "SIGTERM with input still coming: exit 0"
+awk -v m="$ms" 'BEGIN { exit !(m < 5000) }'
+check $? "it stops reading within about a second ($ms ms)"
+python3 "$DATA/batch-check.py" out >res
+set -- $(cat res)
+awk -v k="$2" -v c="${16}" 'BEGIN { exit !(k >= 1 && k < 300 && c == "ok") }'
+check $? "what it read is written, in order, nothing skipped ($(cat res))"
 
 # A second signal while stdout is stalled: exit 111 at once.
 rm -f o

@@ -42,6 +42,9 @@
 #define OUT_HIGH (64u << 10)
 /* Held bytes at most, unless two batches of --max-bytes need more. */
 #define BUFFER_BYTES (16u << 20)
+/* After a signal, stdin is read until quiet this long, this long at most. */
+#define STOP_QUIET (50LL * 1000000)
+#define STOP_MAX (1000LL * 1000000)
 /* The longest taskId or runId copied from dropped records into a gap. */
 #define ID_MAX 128
 
@@ -1001,6 +1004,7 @@ run(const struct batch_opts *o)
 	struct batcher b;
 	struct sigaction sa;
 	int rc = KR_EX_OK, signals = 0;
+	long long stop_t = 0, stop_dl = LLONG_MAX;
 
 	memset(&b, 0, sizeof b);
 	b.o = o;
@@ -1039,10 +1043,19 @@ run(const struct batch_opts *o)
 			if (++signals > 1)
 				fail(&b, 0, "interrupted twice");
 			kr_info("signal: writing what is held, then exiting");
-			if (!b.in_done) {
-				/* What was read is kept; stdin is read no more. */
+			stop_t = now;
+		}
+		if (stop_t != 0 && !b.lr.eof) {
+			/*
+			 * Stages before this one flush on the same signal:
+			 * read on until stdin is quiet, for a while at most.
+			 */
+			stop_dl = (stop_t > b.last_in ? stop_t : b.last_in) +
+			    STOP_QUIET;
+			if (stop_dl > stop_t + STOP_MAX)
+				stop_dl = stop_t + STOP_MAX;
+			if (now >= stop_dl)
 				b.lr.eof = 1;
-			}
 		}
 		/* Until stdout stops taking what is formed. */
 		do {
@@ -1070,6 +1083,8 @@ run(const struct batch_opts *o)
 			pfd[nfd].fd = 1;
 			pfd[nfd++].events = POLLOUT;
 		}
+		if (stop_t != 0 && !b.lr.eof && stop_dl < due)
+			due = stop_dl;
 		if (due == LLONG_MAX)
 			timeout = -1;
 		else if (due <= now)
