@@ -93,7 +93,7 @@ struct batcher {
 	size_t obhead, obn, obcap, orecs;
 	struct gap gap;
 	struct kr_buf scratch;	/* a wrapped line */
-	struct kr_buf gapbuf;	/* a gap record, made while scratch is in use */
+	struct kr_buf gapbuf;	/* a gap record, while scratch is in use */
 	char head[512];		/* the start of an over-long line */
 	size_t headlen;
 	double tokens;
