@@ -3,7 +3,7 @@
 # the middle (reconnect, resume, no line twice), --exit-code.
 . "${0%/*}/lib.sh"
 [ -x "$KR_BIN/keruta-serve" ] || skip_all "keruta-serve is not built"
-plan 7
+plan 11
 
 port=$(free_port)
 serve() {
@@ -59,3 +59,26 @@ check $? "it said it was reconnecting"
 keruta-tail -u "ws://127.0.0.1:$port" -n -l warn tt >hist 2>/dev/null
 is "$(awk '{ $1 = $2 = $3 = ""; sub(/^ +/, ""); printf "%s,", $0 }' hist)" "two,four,exited with status 5," \
     "--no-follow -l warn: the server's filtered history"
+
+# wss: the server's certificate checked against --cacert, or not at all.
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -keyout key.pem -out cert.pem -days 2 -subj /CN=localhost \
+	    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" >/dev/null 2>&1
+	. "$KR_TOP/tests/serve.sh"
+	start_serve --tls-cert cert.pem --tls-key key.pem
+	printf '{"type":"log","runId":"r","seq":1,"timestamp":"2026-11-28T10:00:00Z","source":"stdout","level":"INFO","message":"over tls"}' |
+	    curl -sf --cacert cert.pem -H 'Content-Type: application/json' \
+	    --data-binary @- "$SERVE_API/tasks/tls/logs" >/dev/null
+	keruta-tail -u "$SERVE_WS" --cacert cert.pem -n tls >out 2>err
+	is "$? $(cat out)" "0 2026-11-28T10:00:00.000Z stdout INFO  over tls" \
+	    "wss with --cacert"
+	keruta-tail -u "$SERVE_WS" --insecure -n tls >out 2>err
+	is "$? $(cat out)" "0 2026-11-28T10:00:00.000Z stdout INFO  over tls" \
+	    "wss with --insecure"
+	keruta-tail -u "$SERVE_WS" -n tls >out 2>err
+	is $? 111 "wss, an unknown CA: the server is not reached"
+	is "$(cat out)" "" "and nothing is printed"
+else
+	for i in 1 2 3 4; do check 0 "# SKIP no openssl"; done
+fi

@@ -33,9 +33,10 @@
 #include "kr_parse.h"
 #include "kr_rec.h"
 
-#define USAGE "keruta-tail [-ehjnqv] [-a seq] [-c file] [-l level] " \
+#define USAGE "keruta-tail [-ehjknqv] [-a seq] [-c file] [-l level] " \
 	"[-s source] [-t token] [-u url]\n" \
-	"    [--color when] [--exit-code] [--json] [--no-follow] " \
+	"    [--cacert file] [--color when] [--exit-code] [--json] " \
+	"[--no-follow]\n    " \
 	"[--stdin [--tee] [--last file]] [task-id]"
 
 #define DEFAULT_URL "ws://127.0.0.1:8080"
@@ -55,7 +56,8 @@
 #define EXIT_GRACE_US (300 * LWS_US_PER_MS)
 
 struct tail_opts {
-	const char *url, *token, *apikey, *task, *config, *last;
+	const char *url, *token, *apikey, *task, *config, *last, *cacert;
+	int insecure;
 	unsigned levels;	/* bit (1 << level) for each level shown */
 	unsigned sources;
 	long long after;
@@ -89,10 +91,12 @@ static const char *level_color[KR_NLEVELS] = {
 
 static const struct option longopts[] = {
 	{ "after", required_argument, NULL, 'a' },
+	{ "cacert", required_argument, NULL, 'A' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "color", required_argument, NULL, 'C' },
 	{ "exit-code", no_argument, NULL, 'e' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "insecure", no_argument, NULL, 'k' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "last", required_argument, NULL, 'L' },
 	{ "level", required_argument, NULL, 'l' },
@@ -114,11 +118,13 @@ help(void)
 	printf("usage: %s\n\n"
 	    "Print a task's log from keruta-serve, then follow it live.\n\n"
 	    "  -a, --after seq       start after this record cursor\n"
+	    "      --cacert file     trust the CA certificates in file (wss)\n"
 	    "  -c, --config file     YAML configuration (default "
 	    "$KERUTA_CONFIG)\n"
 	    "      --color when      colour by level: auto, always, never\n"
 	    "  -e, --exit-code       exit with the script's exit status\n"
 	    "  -h, --help            print this help and exit\n"
+	    "  -k, --insecure        do not verify the server's certificate\n"
 	    "  -j, --json            print the records as NDJSON\n"
 	    "      --last file       with --stdin: at the end, write "
 	    "\"seq runId\" of the\n"
@@ -554,6 +560,10 @@ connect_now(lws_sorted_usec_list_t *sul)
 	i.host = t->host;
 	i.origin = t->host;
 	i.ssl_connection = t->tls ? LCCSCF_USE_SSL : 0;
+	if (t->tls && t->o->insecure)
+		i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+		    LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+		    LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
 	i.local_protocol_name = "keruta-tail";
 	i.pwsi = &t->wsi;
 	i.userdata = t;
@@ -1015,8 +1025,10 @@ run_ws(struct tail_opts *o)
 	info.retry_and_idle_policy = &keepalive;
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
-	if (t.tls)
+	if (t.tls) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.client_ssl_ca_filepath = o->cacert;
+	}
 	if ((t.ctx = lws_create_context(&info)) == NULL)
 		kr_die(KR_EX_TEMP, "unable to create the WebSocket context");
 	t.status = KR_EX_OK;
@@ -1051,12 +1063,15 @@ main(int argc, char *argv[])
 	o.follow = 1;
 	kr_diag_init("keruta-tail");
 	kr_ignore_sigpipe();
-	while ((ch = getopt_long(argc, argv, "a:c:ehjl:nqs:t:u:v", longopts,
+	while ((ch = getopt_long(argc, argv, "a:c:ehjkl:nqs:t:u:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			if (kr_parse_ll(optarg, 0, LLONG_MAX, &o.after) == -1)
 				kr_die(KR_EX_USAGE, "bad cursor '%s'", optarg);
+			break;
+		case 'A':
+			o.cacert = optarg;
 			break;
 		case 'c':
 			o.config = optarg;
@@ -1072,6 +1087,9 @@ main(int argc, char *argv[])
 			break;
 		case 'j':
 			o.json = 1;
+			break;
+		case 'k':
+			o.insecure = 1;
 			break;
 		case 'L':
 			o.last = optarg;
