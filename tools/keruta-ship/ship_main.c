@@ -396,7 +396,7 @@ main(int argc, char *argv[])
 	o.frame_recs = o.proto == SHIP_API ? 1 : 1000;
 	o.frame_bytes = 512u << 10;
 	o.window_frames = o.proto == SHIP_WS ? 32 : 1;
-	o.window_bytes = 4u << 20;
+	o.window_bytes = 2u << 20;
 	if (o.spool == NULL) {
 		const char *tmp = getenv("TMPDIR");
 		char p[4096];
