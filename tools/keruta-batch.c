@@ -930,30 +930,26 @@ flush_out(struct batcher *b)
 }
 
 /*
- * kr_lr_next, making sure that an over-long line is skipped alone: when
- * no "\n" comes within max + 1 bytes, only those bytes are passed over
- * before kr_lr_next looks for the end of the line, so that the lines
- * after it in the same buffer are kept.
+ * kr_lr_next, keeping the head of a line that is about to be skipped as
+ * over-long: it tells the gap record the line's seq, taskId and runId.
  */
 static enum kr_lr_kind
 next_line(struct batcher *b, const char **line, size_t *len)
 {
 	struct kr_lr *lr = &b->lr;
-	const char *p;
+	const char *p, *q;
 	size_t avail;
 
 	if (lr->b.s != NULL && lr->skipped == 0) {
 		avail = lr->b.len - lr->off;
 		p = lr->b.s + lr->off;
 		if (avail > lr->max && memchr(p, '\n', lr->max + 1) == NULL) {
-			/* Its head tells the gap record its seq and run. */
 			b->headlen = 0;
-			if (*skip_ws(p, p + avail) == '{') {
+			q = skip_ws(p, p + avail);
+			if (q < p + avail && *q == '{') {
 				b->headlen = sizeof b->head;
 				memcpy(b->head, p, b->headlen);
 			}
-			lr->skipped = lr->max + 2;
-			lr->off += lr->max + 1;
 		}
 	}
 	return kr_lr_next(lr, line, len);
