@@ -215,7 +215,10 @@ def main():
         for line in f:
             line = line.rstrip("\n")
             if line:
-                c.send(line.encode())
+                try:
+                    c.send(line.encode())
+                except OSError:
+                    break
                 if pause:
                     time.sleep(pause)
     if no_read:

@@ -315,7 +315,7 @@ batch_parse(struct batch *b, const char *s, size_t n, int ndjson, int *single,
 		err_set(e, 400, "INVALID_UTF8", "the body is not valid UTF-8");
 		return -1;
 	}
-	if (json_has_nul(s, n)) {
+	if (memchr(s, '\0', n) != NULL || json_has_nul(s, n)) {
 		err_set(e, 400, "BAD_RECORD",
 		    "NUL characters (\\u0000) are not accepted in strings");
 		return -1;

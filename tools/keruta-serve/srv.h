@@ -231,7 +231,7 @@ struct conn {
 	char task[SRV_ID_MAX + 1];
 	long long tid;
 	struct kr_buf rx;
-	int rx_over;
+	int rx_drop;		/* 1: skipping an over-long message */
 	struct qmsg **q;
 	size_t qhead, qlen, qcap, qbytes;
 	int sub;		/* 0 none, 1 history, 2 live */

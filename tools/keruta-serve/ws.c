@@ -534,7 +534,7 @@ on_message(struct srv *s, struct conn *c, const char *p, size_t n)
 
 	s->m.ws_frames++;
 	s->m.bytes_in += n;
-	if (json_has_nul(p, n)) {
+	if (memchr(p, '\0', n) != NULL || json_has_nul(p, n)) {
 		send_error(s, c, "BAD_RECORD", "NUL characters (\\u0000) are "
 		    "not accepted in strings", 400);
 		return;
@@ -666,6 +666,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	char task[SRV_ID_MAX + 1];
 	struct authz z;
 	const char *why;
+	size_t rem;
 	int st;
 
 	switch (reason) {
@@ -715,20 +716,29 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 				    "messages are not accepted", 400);
 			return 0;
 		}
-		if (!c->rx_over && kr_buf_add(&c->rx, in, len) == -1) {
-			c->rx_over = 1;
+		/*
+		 * An over-long message is read to its end (so that the error
+		 * reaches a client still sending), unless what it announces
+		 * is absurd: then the connection closes at once.
+		 */
+		rem = lws_remaining_packet_payload(wsi);
+		if (!c->rx_drop && (c->rx.len + len + rem > s->max_body ||
+		    kr_buf_add(&c->rx, in, len) == -1)) {
 			kr_buf_free(&c->rx);
+			c->rx_drop = 1;
 		}
-		if (!lws_is_final_fragment(wsi) ||
-		    lws_remaining_packet_payload(wsi) > 0)
+		if (c->rx_drop && rem > 4 * s->max_body)
+			c->rx_drop = 2;
+		if (c->rx_drop != 2 && (!lws_is_final_fragment(wsi) ||
+		    rem > 0))
 			return 0;
-		if (c->rx_over) {
+		if (c->rx_drop) {
 			char m[96];
 
 			snprintf(m, sizeof m, "a message may hold at most %zu "
 			    "bytes", s->max_body);
+			c->rx_drop = 0;
 			ws_close(c, "TOO_LARGE", m);
-			c->rx_over = 0;
 			return 0;
 		}
 		on_message(s, c, c->rx.s ? c->rx.s : "", c->rx.len);
