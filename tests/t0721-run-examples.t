@@ -21,6 +21,7 @@ if command -v dpkg >/dev/null && command -v readelf >/dev/null &&
 		    cut -d: -f1)
 		case $pkg in
 		libc6 | libssl3 | zlib1g | '') continue ;;	# in the base image
+		libasan* | libubsan* | liblsan* | libtsan*) continue ;; # sanitizers
 		esac
 		grep -qw "$pkg" runtime || miss="$miss $pkg"
 	done <needed
