@@ -34,6 +34,15 @@ export class LogView {
 		scroller.addEventListener('wheel', (e) => this.wheel(e),
 		    { passive: false });
 		scroller.addEventListener('keydown', (e) => this.key(e));
+		/* Wheel and keys are ours; the scroll bar and touch are the user's. */
+		this.userAt = 0;
+		for (const ev of ['pointerdown', 'touchstart', 'touchmove'])
+			scroller.addEventListener(ev, () => {
+				this.userAt = Date.now();
+			}, { passive: true });
+		window.addEventListener('pointerup', () => {
+			this.userAt = Date.now();
+		});
 		new ResizeObserver(() => this.schedule()).observe(scroller);
 	}
 
@@ -154,6 +163,11 @@ export class LogView {
 			return;
 		}
 		this.expectTop = -1;
+		/* A layout change moved it, not the user: stick to the end. */
+		if (this.follow && Date.now() - this.userAt > 1000) {
+			this.schedule();
+			return;
+		}
 		const max = this.scroller.scrollHeight - this.scroller.clientHeight;
 		const atEnd = top >= max - 2;
 		this.first = atEnd ? this.maxFirst() :
