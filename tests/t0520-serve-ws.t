@@ -129,13 +129,13 @@ awk -v b="$big" 'BEGIN { for (f = 0; f < 100; f++) { printf "["; for (i = 1; i <
 	n = f * 50 + i; printf "%s{\"runId\":\"w\",\"seq\":%d,\"message\":\"%s\"}", (i > 1 ? "," : ""), n, b }
 	print "]" } }' >frames
 echo '{"type":"subscribe"}' >sub
-serve_ws "$W/slow" --send sub --no-read 4 --timeout 20 >slow.out &
+serve_ws "$W/slow" --send sub --no-read 6 --timeout 20 >slow.out &
 vp=$!
 echo '{"type":"subscribe"}' | serve_ws "$W/slow" --send - --stop-records 5000 \
     --timeout 30 >fast.out &
 fp=$!
 sleep 0.5
-serve_ws "$W/slow" --send frames --stop-count 100 --timeout 30 >acks
+serve_ws "$W/slow" --send frames --pause 0.02 --stop-count 100 --timeout 30 >acks
 is "$(tail -n 1 acks)" '{"type":"ack","runId":"w","seq":5000}' "ingest is not held up"
 wait $vp
 grep -q '"code":"SLOW_CONSUMER"' slow.out

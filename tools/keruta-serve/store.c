@@ -147,7 +147,9 @@ store_open(struct store **sp, const char *path, char *err, size_t elen)
 		goto fail;
 	}
 	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;"
-	    "PRAGMA temp_store=MEMORY;", NULL, NULL, NULL) != SQLITE_OK ||
+	    "PRAGMA temp_store=MEMORY;PRAGMA cache_size=-65536;"
+	    "PRAGMA wal_autocheckpoint=8192;PRAGMA mmap_size=268435456;",
+	    NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, elen, "unable to use '%s': %s", path,
 		    sqlite3_errmsg(s->db));
