@@ -423,6 +423,8 @@ function init() {
 	}, LIST_MS);
 	refreshTasks();
 	route();
+	/* For the browser tests and the console. */
+	window.kerutaPanel = { view, state };
 }
 
 init();

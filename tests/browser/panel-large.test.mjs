@@ -1,0 +1,99 @@
+// panel-large.test.mjs: a task of 100,000 lines: the first paint shows the
+// end, only visible rows are in the DOM, any part can be reached and shows
+// the right lines, the record cache stays bounded, live lines still come.
+import { bail, BASE, browser, done, is, isSoon, ok, post, records,
+    shot, until } from './harness.mjs';
+
+const N = 100000;
+const pad = (i) => `big line ${i} ` + 'x'.repeat(i % 7 === 0 ? 300 : 20);
+
+const rowNums = (page) => page.$$eval('#rows .row:not(.loading) .msg',
+    (els) => els.map((e) => Number(/^big line (\d+)/.exec(e.textContent)?.[1])));
+
+function consecutive(a) {
+	return a.length > 5 && a.every((x, k) => k === 0 || x === a[k - 1] + 1);
+}
+
+async function main() {
+	for (let i = 1; i <= N; i += 20000)
+		await post('big', records('big', 'r1', i, 20000,
+		    (seq) => ({ message: pad(seq) })));
+
+	const ctx = await browser();
+	const page = await ctx.newPage();
+	const errors = [];
+	page.on('pageerror', (e) => errors.push('page error: ' + e.message));
+
+	const t0 = Date.now();
+	await page.goto(BASE + '/#/tasks/big');
+	await until(async () => (await rowNums(page)).includes(N), 10000, 10);
+	const paint = Date.now() - t0;
+	let nums = await rowNums(page);
+	ok(nums[nums.length - 1] === N && consecutive(nums),
+	    `first paint shows the last lines (${paint} ms)`, nums.join(' '));
+	is(await page.textContent('#view-count'), '100,000 lines', 'count');
+	const dom = await page.$$eval('#rows .row', (r) => r.length);
+	ok(dom > 5 && dom < 100, `only visible rows in the DOM (${dom})`);
+	ok(await page.$$eval('#rows .row .msg', (m) => m.some((e) =>
+	    e.getBoundingClientRect().height > 30)),
+	    'long lines wrap');
+	await shot(page, 'large-end');
+
+	/* Home: the first lines. */
+	await page.focus('#log');
+	await page.keyboard.press('Home');
+	await isSoon(async () => (await rowNums(page)).slice(0, 3), [1, 2, 3],
+	    'Home shows the first lines');
+	ok(!(await page.isChecked('#follow')), 'follow is off away from the end');
+
+	/* PageDown moves by a screenful less one line. */
+	const before = (await rowNums(page))[0];
+	const vis = await page.evaluate(() => window.kerutaPanel.view.visRows());
+	await page.keyboard.press('PageDown');
+	await isSoon(async () => (await rowNums(page))[0], before + vis - 1,
+	    'PageDown moves one screen');
+
+	/* The middle, by the scroll bar's position. */
+	await page.evaluate(() => {
+		const l = document.getElementById('log');
+		l.dispatchEvent(new PointerEvent('pointerdown'));
+		l.scrollTop = (l.scrollHeight - l.clientHeight) / 2;
+	});
+	await until(async () => consecutive(await rowNums(page)), 5000);
+	nums = await rowNums(page);
+	ok(consecutive(nums) && Math.abs(nums[0] - N / 2) < N / 100,
+	    `the middle shows lines near ${N / 2} in order (${nums[0]}…)`,
+	    nums.join(' '));
+	await shot(page, 'large-middle');
+
+	/* Jump around: the cache stays bounded. */
+	for (let k = 1; k <= 30; k++) {
+		await page.evaluate((f) => {
+			const l = document.getElementById('log');
+			l.dispatchEvent(new PointerEvent('pointerdown'));
+			l.scrollTop = (l.scrollHeight - l.clientHeight) * f;
+		}, ((k * 37) % 100) / 100);
+		await until(async () => consecutive(await rowNums(page)), 5000);
+	}
+	const pages = await page.evaluate(() =>
+	    window.kerutaPanel.view.pages.size);
+	ok(pages <= 80, `record cache bounded (${pages} pages of 200)`);
+
+	/* End, and a live line. */
+	await page.keyboard.press('End');
+	await isSoon(async () => (await rowNums(page)).slice(-1)[0], N,
+	    'End goes back to the last line');
+	ok(await page.isChecked('#follow'), 'End turns follow on');
+	await post('big', records('big', 'r1', N + 1, 1,
+	    { message: pad(N + 1) }));
+	await isSoon(async () => (await rowNums(page)).slice(-2), [N, N + 1],
+	    'a live line follows the 100,000th');
+
+	is(errors, [], 'no script error');
+	await ctx.close();
+}
+
+main().then(done, (e) => {
+	bail(e);
+	done();
+});
