@@ -90,18 +90,18 @@ export async function until(fn, timeout = 5000, every = 20) {
 
 /* ---- the server ---- */
 
-export async function post(task, recs) {
+export async function post(task, recs, headers = {}) {
 	const body = recs.map((r) => JSON.stringify(r) + '\n').join('');
 	const r = await fetch(`${BASE}/api/v1/tasks/${encodeURIComponent(task)}/logs`,
 	    { method: 'POST', body,
-	      headers: { 'Content-Type': 'application/x-ndjson' } });
+	      headers: { 'Content-Type': 'application/x-ndjson', ...headers } });
 	if (!r.ok)
 		throw new Error(`POST ${task}: ${r.status} ${await r.text()}`);
 	return r.json();
 }
 
-export async function getJson(p) {
-	const r = await fetch(BASE + p);
+export async function getJson(p, headers = {}) {
+	const r = await fetch(BASE + p, { headers });
 	if (!r.ok)
 		throw new Error(`GET ${p}: ${r.status}`);
 	return r.json();
