@@ -59,7 +59,11 @@ async function main() {
 		l.dispatchEvent(new PointerEvent('pointerdown'));
 		l.scrollTop = (l.scrollHeight - l.clientHeight) / 2;
 	});
-	await until(async () => consecutive(await rowNums(page)), 5000);
+	const near = (want) => async () => {
+		const a = await rowNums(page);
+		return consecutive(a) && Math.abs(a[0] - want) < N / 100;
+	};
+	await until(near(N / 2), 10000);
 	nums = await rowNums(page);
 	ok(consecutive(nums) && Math.abs(nums[0] - N / 2) < N / 100,
 	    `the middle shows lines near ${N / 2} in order (${nums[0]}…)`,
@@ -67,14 +71,18 @@ async function main() {
 	await shot(page, 'large-middle');
 
 	/* Jump around: the cache stays bounded. */
+	let reached = 0;
 	for (let k = 1; k <= 30; k++) {
-		await page.evaluate((f) => {
+		const f = ((k * 37) % 100) / 100;
+		await page.evaluate((x) => {
 			const l = document.getElementById('log');
 			l.dispatchEvent(new PointerEvent('pointerdown'));
-			l.scrollTop = (l.scrollHeight - l.clientHeight) * f;
-		}, ((k * 37) % 100) / 100);
-		await until(async () => consecutive(await rowNums(page)), 5000);
+			l.scrollTop = (l.scrollHeight - l.clientHeight) * x;
+		}, f);
+		if (await until(near(f * N), 10000))
+			reached++;
 	}
+	is(reached, 30, 'thirty jumps show the lines at each place');
 	const pages = await page.evaluate(() =>
 	    window.kerutaPanel.view.pages.size);
 	ok(pages <= 80, `record cache bounded (${pages} pages of 200)`);
