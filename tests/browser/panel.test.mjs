@@ -167,10 +167,17 @@ async function main() {
 	await until(async () => (await countText(page)) === '82 lines');
 
 	/* ---- search ---- */
+	let frames = 0;
+	page.on('websocket', (ws) => ws.on('framereceived', (f) => {
+		const m = String(f.payload);
+		frames += (m.match(/"type":"log"/g) || []).length;
+	}));
 	await page.fill('#q', 'disk fire');
 	await page.press('#q', 'Enter');
 	await isSoon(() => rowsText(page), ['ERROR: disk on fire'],
 	    'search: server-side q= finds the line');
+	await until(async () => (await connText(page)) === 'live');
+	is(frames, 0, 'search: the live feed starts at the newest record');
 	await post('alpha', records('alpha', 'run2', 67, 2, (s) => ({
 	    message: s === 67 ? 'the disk is on fire again' : 'calm' })));
 	await isSoon(() => rowsText(page), ['ERROR: disk on fire',
@@ -235,6 +242,50 @@ async function main() {
 	    ['calm', 'after-restart-69', 'after-restart-70',
 	    'after-restart-71'], 'reconnect: no gap, no duplicate');
 	is(await countText(page), '87 lines', 'reconnect: count is right');
+	const srv = (await getJson('/api/v1/tasks')).tasks
+	    .find((t) => t.taskId === 'alpha');
+	is([srv.count, srv.errors], [87, 2], 'the server counts 87, 2 errors');
+	await isSoon(() => page.$eval('#task-rows tr[data-task="alpha"]',
+	    (tr) => [tr.querySelector('.count').textContent,
+	    tr.querySelector('.errors').textContent]), ['87', '2'],
+	    'task list: counts still follow after the restart', 8000);
+
+	/* ---- odd records ---- */
+	await post('odd', [
+		...records('odd', 'o', 1, 1, { message: '<img src=x ' +
+		    'onerror="window.pwned=1"><b>not bold</b>' }),
+		...records('odd', 'o', 2, 1, { message: 'z'.repeat(100000) }),
+		...records('odd', 'o', 3, 1, { message: 'bad \ufffd byte',
+		    bytes: 'YmFkIP8gYnl0ZQ==' }),
+		...records('odd', 'o', 4, 1, { message: 'no newline',
+		    partial: true }),
+		...records('odd', 'o', 5, 1, { message: '\u001b[38;5;196mred256' +
+		    '\u001b[48;2;0;0;255mbluebg\u001b[0m \u001b[2Jcleared' }),
+	]);
+	await page.goto(BASE + '/#/tasks/odd');
+	const odd = await until(async () => {
+		const t = await rowsText(page);
+		return t.length === 5 ? t : null;
+	}, 5000);
+	is(odd && odd[0], '<img src=x onerror="window.pwned=1"><b>not bold</b>',
+	    'odd: markup in a message is text');
+	is(await page.evaluate(() => [document.querySelectorAll('#rows img')
+	    .length, window.pwned]), [0, null], 'odd: and never markup');
+	ok(odd && odd[1].startsWith('z'.repeat(8000) + ' … 92,000 more ' +
+	    'characters'), 'odd: a 100,000-character line is cut for display',
+	    odd && odd[1].slice(7990, 8060));
+	is(await page.$$eval('#rows .flag', (f) => f.map((e) => e.title)),
+	    ['not valid UTF-8: shown with replacements', 'no newline'],
+	    'odd: invalid UTF-8 and partial lines are flagged');
+	is(await page.$$eval('#rows .row:nth-child(5) .msg span', (s) =>
+	    s.map((e) => [e.textContent, e.style.color,
+	    e.style.backgroundColor])),
+	    [['red256', 'rgb(255, 0, 0)', ''],
+	     ['bluebg', 'rgb(255, 0, 0)', 'rgb(0, 0, 255)']],
+	    'odd: 256 and 24-bit colours');
+	is(odd && odd[4], 'red256bluebg cleared',
+	    'odd: other escape sequences are dropped');
+	await shot(page, 'odd');
 
 	/* ---- delete ---- */
 	await page.goto(BASE + '/#/tasks/beta');

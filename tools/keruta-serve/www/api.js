@@ -44,21 +44,28 @@ export function taskPath(taskId) {
 	return '/tasks/' + encodeURIComponent(taskId);
 }
 
-export async function api(path, { method = 'GET', params, signal } = {}) {
+const TIMEOUT_MS = 15000;
+
+export async function api(path, { method = 'GET', params } = {}) {
 	const headers = { Accept: 'application/json' };
 	const t = getToken();
 	if (t)
 		headers.Authorization = 'Bearer ' + t;
-	let r;
+	/* A request that hangs must not hold a page of the view for ever. */
+	const ac = new AbortController();
+	const timer = setTimeout(() => ac.abort(), TIMEOUT_MS);
+	let r, text;
 	try {
-		r = await fetch(BASE + path + query(params),
-		    { method, headers, signal, cache: 'no-store' });
+		r = await fetch(BASE + path + query(params), { method, headers,
+		    signal: ac.signal, cache: 'no-store' });
+		text = await r.text();
 	} catch (e) {
-		if (e.name === 'AbortError')
-			throw e;
-		throw new ApiError(0, 'NETWORK', 'server unreachable');
+		throw e.name === 'AbortError' ?
+		    new ApiError(0, 'TIMEOUT', 'the server did not answer') :
+		    new ApiError(0, 'NETWORK', 'server unreachable');
+	} finally {
+		clearTimeout(timer);
 	}
-	const text = await r.text();
 	let body = null;
 	if (text !== '') {
 		try {

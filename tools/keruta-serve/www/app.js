@@ -55,6 +55,8 @@ function setConn(s, detail) {
 	c.textContent = s;
 	if (s === 'error')
 		banner('live feed: ' + detail);
+	else if (s === 'live' && $('banner').textContent.startsWith('live feed:'))
+		$('banner').hidden = true;	/* resolved by the reconnect */
 }
 
 /* ---- the task list ---- */
@@ -126,8 +128,7 @@ async function refreshTasks() {
 		renderTasks(list);
 		headStatus();
 	} catch (e) {
-		if (e.name !== 'AbortError')
-			banner('task list: ' + explain(e));
+		banner('task list: ' + explain(e));
 	} finally {
 		state.listBusy = false;
 	}
@@ -205,10 +206,16 @@ async function loadView() {
 	if (f.sources && !f.sources.length)
 		return;		/* nothing can match */
 	const params = restParams(f);
-	let body;
+	let body, newest = null;
 	try {
-		body = await api(taskPath(id) + '/logs',
-		    { params: { ...params, page: 0, size: PAGE, order: 'desc' } });
+		/* With a search, the live cursor starts at the task's newest
+		 * record, not at the newest match: older lines are not sent. */
+		[body, newest] = await Promise.all([
+			api(taskPath(id) + '/logs', { params:
+			    { ...params, page: 0, size: PAGE, order: 'desc' } }),
+			f.q ? api(taskPath(id) + '/logs', { params: { ...params,
+			    q: '', page: 0, size: 1, order: 'desc' } }) : null,
+		]);
 	} catch (e) {
 		if (gen === state.gen) {
 			banner(explain(e));
@@ -226,7 +233,9 @@ async function loadView() {
 	    .then((b) => (Array.isArray(b && b.content) ? b.content : []));
 	view.seedTail(total, recs);
 	showCount();
-	const ids = recs.map((r) => r.id).filter((x) => typeof x === 'number');
+	const ids = recs.concat(newest && Array.isArray(newest.content) ?
+	    newest.content : []).map((r) => r.id)
+	    .filter((x) => typeof x === 'number');
 	const match = matcher(f.q);
 	state.feed = new LiveFeed({
 		taskId: id, sources: f.sources, levels: f.levels,

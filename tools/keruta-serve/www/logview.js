@@ -16,6 +16,7 @@ const MAX_PAGES = 80;			/* cache bound: 16,000 records */
 const MAX_PX = 4000000;			/* spacer bound in CSS pixels */
 const OVERSCAN = 3;
 const REFETCH_MS = 2000;
+const MAX_SHOW = 8000;			/* characters of one line drawn */
 
 export class LogView {
 	// loadPage(page, size) resolves to that page's records, oldest first.
@@ -362,9 +363,16 @@ function renderRow(i, parts, isCont) {
 	if (ev !== null) {
 		msg.textContent = ev;
 	} else {
-		const text = parts.map((p) =>
+		let text = parts.map((p) =>
 		    typeof p.message === 'string' ? p.message : '').join('');
+		const cut = text.length > MAX_SHOW ? text.length - MAX_SHOW : 0;
+		if (cut)
+			text = text.slice(0, MAX_SHOW);
 		appendAnsi(msg, text);
+		if (cut)
+			msg.append(el('span', { class: 'more' },
+			    ` … ${cut.toLocaleString('en-US')} more characters ` +
+			    '(export to see the whole line)'));
 		if (parts.length > 1)
 			msg.title = `${parts.length} parts joined`;
 	}
