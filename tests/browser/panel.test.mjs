@@ -137,7 +137,11 @@ async function main() {
 	await sleep(200);
 	is(await rowsText(page), before,
 	    'follow: new lines do not move a scrolled view');
-	await page.check('#follow');
+	await isSoon(() => page.textContent('#unseen'), '↓ 3 new lines',
+	    'follow: the new lines below are counted');
+	await page.click('#unseen');
+	ok(await page.isChecked('#follow'), 'follow: on again from the count');
+	ok(await page.isHidden('#unseen'), 'follow: the count goes away');
 	await until(async () => (await rowsText(page)).includes('line 64'));
 	const tail = await rowsText(page);
 	is(tail[tail.length - 1], 'line 64', 'follow: back at the newest line');
@@ -292,6 +296,9 @@ async function main() {
 	await until(async () => (await countText(page)) === '3 lines');
 	await page.click('#delete-btn');
 	ok(await page.isVisible('#confirm'), 'delete: asks for confirmation');
+	is(await page.textContent('#confirm-text'), 'Delete every log record ' +
+	    'of task “beta” (3), whatever the filters show? This cannot be ' +
+	    'undone.', 'delete: says what goes');
 	await shot(page, 'delete');
 	await page.click('#confirm-cancel');
 	await sleep(300);

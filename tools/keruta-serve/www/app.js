@@ -20,6 +20,7 @@ const state = {
 	gen: 0,
 	listBusy: false,
 	statsOpen: false,
+	unseen: 0,		/* live lines below the view, not yet seen */
 };
 
 let view;
@@ -188,6 +189,14 @@ function setExports() {
 	}
 }
 
+// Lines that arrived while the user reads further up.
+function unseen(n) {
+	state.unseen = n;
+	const b = $('unseen');
+	b.hidden = n === 0;
+	b.textContent = `↓ ${fmtCount(n)} new line${n === 1 ? '' : 's'}`;
+}
+
 function closeFeed() {
 	if (state.feed) {
 		state.feed.stop();
@@ -203,6 +212,7 @@ async function loadView() {
 	closeFeed();
 	view.reset();
 	showCount();
+	unseen(0);
 	if (f.sources && !f.sources.length)
 		return;		/* nothing can match */
 	const params = restParams(f);
@@ -245,6 +255,8 @@ async function loadView() {
 			if (keep.length) {
 				view.append(keep);
 				showCount();
+				if (!view.follow)
+					unseen(state.unseen + keep.length);
 			}
 		},
 		onState: setConn,
@@ -290,9 +302,11 @@ function toggleStats(open = !state.statsOpen) {
 async function deleteLogs() {
 	const id = state.taskId;
 	const dlg = $('confirm');
-	$('confirm-text').textContent = `Delete all ${fmtCount(view.total)} ` +
-	    `shown log lines of task “${id}”? ` +
-	    'Every record of the task is removed; this cannot be undone.';
+	const t = state.tasks.get(id);
+	const n = t ? countOf(t) : undefined;
+	$('confirm-text').textContent = `Delete every log record of task ` +
+	    `“${id}”${typeof n === 'number' ? ` (${fmtCount(n)})` : ''}, ` +
+	    'whatever the filters show? This cannot be undone.';
 	dlg.returnValue = '';
 	dlg.showModal();
 	await new Promise((res) => dlg.addEventListener('close', res,
@@ -360,6 +374,8 @@ function init() {
 		loadPage: () => Promise.resolve([]),
 		onFollow: (on) => {
 			$('follow').checked = on;
+			if (on)
+				unseen(0);
 		},
 	});
 	let utc = false;
@@ -419,6 +435,7 @@ function init() {
 	});
 	$('follow').addEventListener('change', () => view.setFollow(
 	    $('follow').checked));
+	$('unseen').addEventListener('click', () => view.setFollow(true));
 	$('stats-btn').addEventListener('click', () => toggleStats());
 	$('delete-btn').addEventListener('click', deleteLogs);
 	window.addEventListener('hashchange', route);
