@@ -2,8 +2,8 @@
 // DOM nodes.  Text is only ever put in text nodes; other control sequences
 // (cursor movement, OSC titles) are dropped.
 
-// CSI ... final byte, OSC ... BEL/ST, or a two-byte escape.
-const ESC_RE = /\x1b(?:\[([0-9;:?]*)[ -\/]*([@-~])|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
+// CSI ... final byte, OSC ... BEL/ST, or a two-byte escape (ESC 7, ESC c).
+const ESC_RE = /\x1b(?:\[([0-9;:?<=>]*)[ -\/]*([@-~])|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[0-9=>@-Z\\^_`a-~])/g;
 
 const CUBE = [0, 95, 135, 175, 215, 255];
 
