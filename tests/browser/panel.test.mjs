@@ -254,6 +254,23 @@ async function main() {
 	    tr.querySelector('.errors').textContent]), ['87', '2'],
 	    'task list: counts still follow after the restart', 8000);
 
+	/* ---- 1,000 lines/s into a task opened before it existed ---- */
+	await page.goto(BASE + '/#/tasks/burst');
+	await until(async () => (await connText(page)) === 'live');
+	const t1 = Date.now();
+	for (let k = 0; k < 20; k++) {
+		await post('burst', records('burst', 'b', k * 100 + 1, 100,
+		    (q) => ({ message: `burst ${q}` })));
+		await sleep(Math.max(0, t1 + (k + 1) * 100 - Date.now()));
+	}
+	await isSoon(() => countText(page), '2,000 lines',
+	    'burst: 2,000 lines at 1,000 lines/s, none lost or doubled');
+	await isSoon(async () => (await rowsText(page)).slice(-3),
+	    ['burst 1998', 'burst 1999', 'burst 2000'],
+	    'burst: the newest at the bottom, in order');
+	ok((await page.$$eval('#rows .row', (r) => r.length)) < 100,
+	    'burst: only visible rows in the DOM');
+
 	/* ---- odd records ---- */
 	await post('odd', [
 		...records('odd', 'o', 1, 1, { message: '<img src=x ' +
