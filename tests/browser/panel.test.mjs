@@ -68,6 +68,14 @@ async function main() {
 	ok(await until(() => page.$('#task-rows tr[data-task="gamma"]'), 6000),
 	    'task list: a new task appears without reload');
 
+	/* Filter the list by task id. */
+	await page.fill('#task-filter', 'ALP');
+	await isSoon(() => page.$$eval('#task-rows tr', (r) =>
+	    r.map((e) => e.dataset.task)), ['alpha'], 'task list: filter by id');
+	await page.fill('#task-filter', '');
+	await isSoon(() => page.$$eval('#task-rows tr', (r) => r.length), 3,
+	    'task list: filter cleared');
+
 	/* ---- history ---- */
 	await page.click('#task-rows tr[data-task="alpha"] a');
 	await until(async () => (await rowsText(page)).length >= 14);
@@ -176,7 +184,11 @@ async function main() {
 		const m = String(f.payload);
 		frames += (m.match(/"type":"log"/g) || []).length;
 	}));
-	await page.fill('#q', 'disk fire');
+	await page.focus('#log');
+	await page.keyboard.press('/');
+	is(await page.evaluate(() => document.activeElement.id), 'q',
+	    'search: "/" goes to the search box');
+	await page.keyboard.type('disk fire');
 	await page.press('#q', 'Enter');
 	await isSoon(() => rowsText(page), ['ERROR: disk on fire'],
 	    'search: server-side q= finds the line');
@@ -205,12 +217,18 @@ async function main() {
 	    'stats: counts by level and source', lv.join(', '));
 	ok(/^2026-11-28 .* – /.test(await page.textContent('#stats-range')),
 	    'stats: time range shown');
+	await post('alpha', records('alpha', 'run3', 1, 1, { level: 'FATAL',
+	    source: 'stderr', message: 'FATAL: stats follow' }));
+	await isSoon(() => page.textContent('#stats-total'), '85',
+	    'stats: follow new records while open', 8000);
+	ok((await page.$$eval('#stats .stat', (x) => x.map((e) =>
+	    e.textContent))).includes('FATAL 1'), 'stats: counts follow too');
 	await shot(page, 'stats');
 	await page.click('#stats-btn');
 
 	/* ---- export ---- */
 	for (const [fmt, check] of [
-		['ndjson', (s) => s.trim().split('\n').length === 84 &&
+		['ndjson', (s) => s.trim().split('\n').length === 85 &&
 		    JSON.parse(s.split('\n')[0]).message ===
 		    'started'],
 		['csv', (s) => /^id,timestamp/.test(s) &&
@@ -243,15 +261,15 @@ async function main() {
 	await post('alpha', records('alpha', 'run2', 71, 1,
 	    { message: 'after-restart-71' }));
 	await isSoon(async () => (await rowsText(page)).slice(-4),
-	    ['calm', 'after-restart-69', 'after-restart-70',
+	    ['FATAL: stats follow', 'after-restart-69', 'after-restart-70',
 	    'after-restart-71'], 'reconnect: no gap, no duplicate');
-	is(await countText(page), '87 lines', 'reconnect: count is right');
+	is(await countText(page), '88 lines', 'reconnect: count is right');
 	const srv = (await getJson('/api/v1/tasks')).tasks
 	    .find((t) => t.taskId === 'alpha');
-	is([srv.count, srv.errors], [87, 2], 'the server counts 87, 2 errors');
+	is([srv.count, srv.errors], [88, 3], 'the server counts 88, 3 errors');
 	await isSoon(() => page.$eval('#task-rows tr[data-task="alpha"]',
 	    (tr) => [tr.querySelector('.count').textContent,
-	    tr.querySelector('.errors').textContent]), ['87', '2'],
+	    tr.querySelector('.errors').textContent]), ['88', '3'],
 	    'task list: counts still follow after the restart', 8000);
 
 	/* ---- 1,000 lines/s into a task opened before it existed ---- */

@@ -16,6 +16,7 @@ const LIST_MS = 2000;
 const state = {
 	taskId: null,
 	tasks: new Map(),	/* taskId -> latest row of GET /tasks */
+	list: [],		/* the same, newest activity first */
 	feed: null,
 	gen: 0,
 	listBusy: false,
@@ -96,6 +97,10 @@ const errorsOf = (t) => t.errors ?? t.errorCount ?? t.errorsCount;
 
 function renderTasks(list) {
 	const now = Date.now();
+	const want = $('task-filter').value.trim().toLowerCase();
+	if (want)
+		list = list.filter((t) => String(t.taskId ?? t.id).toLowerCase()
+		    .includes(want));
 	const body = $('task-rows');
 	const frag = document.createDocumentFragment();
 	for (const t of list) {
@@ -125,9 +130,16 @@ async function refreshTasks() {
 		const list = taskArray(await api('/tasks'));
 		list.sort((a, b) => String(lastOf(b) ?? '').localeCompare(
 		    String(lastOf(a) ?? '')));
+		const before = state.tasks.get(state.taskId);
 		state.tasks = new Map(list.map((t) => [t.taskId ?? t.id, t]));
+		state.list = list;
 		renderTasks(list);
 		headStatus();
+		/* Open stats follow the task as it grows. */
+		const after = state.tasks.get(state.taskId);
+		if (state.statsOpen && after && (!before ||
+		    countOf(before) !== countOf(after)))
+			loadStats();
 	} catch (e) {
 		banner('task list: ' + explain(e));
 	} finally {
@@ -438,6 +450,16 @@ function init() {
 	$('unseen').addEventListener('click', () => view.setFollow(true));
 	$('stats-btn').addEventListener('click', () => toggleStats());
 	$('delete-btn').addEventListener('click', deleteLogs);
+	$('task-filter').addEventListener('input', () => renderTasks(state.list));
+	document.addEventListener('keydown', (e) => {
+		const t = e.target;
+		if (e.key === '/' && !e.ctrlKey && !e.metaKey && !e.altKey &&
+		    !(t instanceof HTMLInputElement || t instanceof HTMLSelectElement ||
+		    t instanceof HTMLTextAreaElement) && !$('view').hidden) {
+			e.preventDefault();
+			$('q').focus();
+		}
+	});
 	window.addEventListener('hashchange', route);
 	document.addEventListener('visibilitychange', () => {
 		if (!document.hidden)
