@@ -6,6 +6,7 @@ import { fmtAgo, fmtCount, fmtTime, setUtc } from
     '../../tools/keruta-serve/www/format.js';
 import { eventText } from '../../tools/keruta-serve/www/logview.js';
 import { query } from '../../tools/keruta-serve/www/api.js';
+import { textMatcher } from '../../tools/keruta-serve/www/search.js';
 
 const E = '\u001b';
 
@@ -69,5 +70,20 @@ is(query({ level: 'WARN', source: ['stdout', 'agent'], q: '', page: 0 }),
     '?level=WARN&source=stdout%2Cagent&page=0', 'query: lists, empties');
 is(query({ q: 'a b&c' }), '?q=a+b%26c', 'query: escaped');
 is(query({}), '', 'query: none');
+
+/* textMatcher: as the server's full-text search */
+const m = (q, msg) => textMatcher(q)({ message: msg });
+is(m('', 'anything'), true, 'search: empty matches all');
+is(m('disk fire', 'ERROR: disk on fire'), true, 'search: all words, any order');
+is(m('disk water', 'ERROR: disk on fire'), false, 'search: every word needed');
+is(m('DISK', 'the disk'), true, 'search: without case');
+is(m('dis', 'the disk'), false, 'search: whole words');
+is(m('dis*', 'the disk'), true, 'search: a prefix with *');
+is(m('on-fire', 'disk on fire'), true, 'search: a word of tokens is a phrase');
+is(m('fire-on', 'disk on fire'), false, 'search: phrase order');
+is(m('"fire"', 'fire!'), true, 'search: quotes and punctuation ignored');
+is(m('red', `\u001b[31mred\u001b[0m`), true, 'search: ANSI escapes ignored');
+is(m('ünïcode 42', 'Ünïcode test 42'), true, 'search: letters and digits');
+is(textMatcher('x')({}), false, 'search: no message');
 
 done();

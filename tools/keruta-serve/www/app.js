@@ -6,7 +6,7 @@ import { api, ApiError, downloadUrl, getToken, LiveFeed, setToken,
     taskPath } from './api.js';
 import { el, fmtAgo, fmtCount, fmtTime, isUtc, setUtc } from './format.js';
 import { LogView, PAGE } from './logview.js';
-import { stripAnsi } from './ansi.js';
+import { textMatcher } from './search.js';
 
 const $ = (id) => document.getElementById(id);
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
@@ -42,9 +42,10 @@ function banner(text, kind = 'error') {
 
 function explain(e) {
 	if (e instanceof ApiError) {
-		if (e.status === 401 || e.status === 403)
-			return `${e.status === 401 ? 'unauthorized' : 'forbidden'}: ` +
-			    'enter an access token with the logs:read scope';
+		if (e.status === 401)
+			return 'unauthorized: enter an access token';
+		if (e.status === 403)
+			return 'forbidden: ' + e.message;
 		return e.status ? `${e.message} (${e.status})` : e.message;
 	}
 	return String(e && e.message ? e.message : e);
@@ -53,7 +54,7 @@ function explain(e) {
 function setConn(s, detail) {
 	const c = $('conn');
 	c.className = 'conn ' + (s === 'live' ? 'live' :
-	    s === 'error' ? 'off' : s === 'off' ? 'off' : 'wait');
+	    s === 'error' || s === 'off' ? 'off' : 'wait');
 	c.textContent = s;
 	if (s === 'error')
 		banner('live feed: ' + detail);
@@ -62,16 +63,6 @@ function setConn(s, detail) {
 }
 
 /* ---- the task list ---- */
-
-// The reply of GET /tasks, whichever envelope it comes in.
-function taskArray(body) {
-	if (Array.isArray(body))
-		return body;
-	for (const k of ['tasks', 'content', 'items'])
-		if (body && Array.isArray(body[k]))
-			return body[k];
-	return [];
-}
 
 function statusText(t) {
 	if (!t)
@@ -90,32 +81,29 @@ function statusClass(t) {
 	return t.status === 'running' ? 'run' : '';
 }
 
-const lastOf = (t) => t.lastTime ?? t.last ?? t.lastActivity ??
-    t.lastTimestamp ?? (t.timeRange && t.timeRange.end);
-const countOf = (t) => t.count ?? t.totalLogs ?? t.records;
-const errorsOf = (t) => t.errors ?? t.errorCount ?? t.errorsCount;
+/* GET /tasks: lastActivity is when the server last stored a record. */
+const lastOf = (t) => t.lastActivity ?? t.lastTimestamp;
 
 function renderTasks(list) {
 	const now = Date.now();
 	const want = $('task-filter').value.trim().toLowerCase();
 	if (want)
-		list = list.filter((t) => String(t.taskId ?? t.id).toLowerCase()
-		    .includes(want));
+		list = list.filter((t) => t.taskId.toLowerCase().includes(want));
 	const body = $('task-rows');
 	const frag = document.createDocumentFragment();
 	for (const t of list) {
-		const id = t.taskId ?? t.id;
+		const id = t.taskId;
 		const tr = el('tr', { 'data-task': id, tabindex: 0,
 		    class: id === state.taskId ? 'sel' : null },
 		    el('td', { class: 'id' }, el('a',
 		    { href: '#/tasks/' + encodeURIComponent(id) }, id)),
-		    el('td', { class: 'num count' }, fmtCount(countOf(t))),
+		    el('td', { class: 'num count' }, fmtCount(t.count)),
 		    el('td', { class: 'ago', title: fmtTime(lastOf(t)) },
 		    fmtAgo(lastOf(t), now)),
 		    el('td', { class: 'status ' + statusClass(t) },
 		    statusText(t)),
-		    el('td', { class: 'num errors' + (errorsOf(t) ? ' bad' : '') },
-		    fmtCount(errorsOf(t) ?? 0)));
+		    el('td', { class: 'num errors' + (t.errors ? ' bad' : '') },
+		    fmtCount(t.errors ?? 0)));
 		frag.append(tr);
 	}
 	body.replaceChildren(frag);
@@ -127,18 +115,20 @@ async function refreshTasks() {
 		return;
 	state.listBusy = true;
 	try {
-		const list = taskArray(await api('/tasks'));
+		const body = await api('/tasks');
+		const list = (Array.isArray(body && body.tasks) ? body.tasks : [])
+		    .filter((t) => t && typeof t.taskId === 'string');
 		list.sort((a, b) => String(lastOf(b) ?? '').localeCompare(
 		    String(lastOf(a) ?? '')));
 		const before = state.tasks.get(state.taskId);
-		state.tasks = new Map(list.map((t) => [t.taskId ?? t.id, t]));
+		state.tasks = new Map(list.map((t) => [t.taskId, t]));
 		state.list = list;
 		renderTasks(list);
 		headStatus();
 		/* Open stats follow the task as it grows. */
 		const after = state.tasks.get(state.taskId);
 		if (state.statsOpen && after && (!before ||
-		    countOf(before) !== countOf(after)))
+		    before.count !== after.count))
 			loadStats();
 	} catch (e) {
 		banner('task list: ' + explain(e));
@@ -163,19 +153,6 @@ function filters() {
 
 function restParams(f) {
 	return { level: f.min, source: f.sources, q: f.q };
-}
-
-// Live lines are filtered by the server on level and source; the search
-// words are checked here, all of them, without regard to case.
-function matcher(q) {
-	const words = q.toLowerCase().split(/\s+/)
-	    .map((w) => w.replace(/^"|"$/g, '')).filter(Boolean);
-	if (!words.length)
-		return () => true;
-	return (r) => {
-		const m = stripAnsi(String(r.message ?? '')).toLowerCase();
-		return words.every((w) => m.includes(w));
-	};
 }
 
 function headStatus() {
@@ -258,7 +235,8 @@ async function loadView() {
 	const ids = recs.concat(newest && Array.isArray(newest.content) ?
 	    newest.content : []).map((r) => r.id)
 	    .filter((x) => typeof x === 'number');
-	const match = matcher(f.q);
+	/* The server filters live lines on level and source, not on q. */
+	const match = textMatcher(f.q);
 	state.feed = new LiveFeed({
 		taskId: id, sources: f.sources, levels: f.levels,
 		after: ids.length ? Math.max(...ids) : 0,
@@ -315,7 +293,7 @@ async function deleteLogs() {
 	const id = state.taskId;
 	const dlg = $('confirm');
 	const t = state.tasks.get(id);
-	const n = t ? countOf(t) : undefined;
+	const n = t ? t.count : undefined;
 	$('confirm-text').textContent = `Delete every log record of task ` +
 	    `“${id}”${typeof n === 'number' ? ` (${fmtCount(n)})` : ''}, ` +
 	    'whatever the filters show? This cannot be undone.';
