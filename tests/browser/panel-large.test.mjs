@@ -97,6 +97,17 @@ async function main() {
 	await isSoon(async () => (await rowNums(page)).slice(-2), [N, N + 1],
 	    'a live line follows the 100,000th');
 
+	/* A narrow screen: the list above, the log still virtual. */
+	const phone = await ctx.newPage();
+	phone.on('pageerror', (e) => errors.push('page error: ' + e.message));
+	await phone.setViewportSize({ width: 420, height: 800 });
+	await phone.goto(BASE + '/#/tasks/big');
+	await isSoon(async () => (await rowNums(phone)).slice(-1)[0], N + 1,
+	    'narrow screen: the last line at the bottom');
+	const small = await phone.$$eval('#rows .row', (r) => r.length);
+	ok(small > 3 && small < 60, `narrow screen: only visible rows (${small})`);
+	await shot(phone, 'large-narrow');
+
 	is(errors, [], 'no script error');
 	await ctx.close();
 }

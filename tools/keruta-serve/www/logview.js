@@ -15,6 +15,7 @@ export const PAGE = 200;		/* records per fetched page */
 const MAX_PAGES = 80;			/* cache bound: 16,000 records */
 const MAX_PX = 4000000;			/* spacer bound in CSS pixels */
 const OVERSCAN = 3;
+const MAX_ROWS = 400;			/* rows drawn at most */
 const REFETCH_MS = 2000;
 const MAX_SHOW = 8000;			/* characters of one line drawn */
 
@@ -136,7 +137,9 @@ export class LogView {
 
 	visRows() {
 		this.measure();
-		return Math.max(1, Math.floor(this.scroller.clientHeight / this.lineH));
+		/* Bounded, should a layout leave the scroller unconstrained. */
+		return Math.max(1, Math.min(MAX_ROWS,
+		    Math.floor(this.scroller.clientHeight / this.lineH)));
 	}
 
 	px() {
