@@ -2,7 +2,7 @@
 // end, only visible rows are in the DOM, any part can be reached and shows
 // the right lines, the record cache stays bounded, live lines still come.
 import { bail, BASE, browser, done, is, isSoon, ok, post, records,
-    shot, until } from './harness.mjs';
+    shot, sleep, startServer, stopServer, until } from './harness.mjs';
 
 const N = 100000;
 const pad = (i) => `big line ${i} ` + 'x'.repeat(i % 7 === 0 ? 300 : 20);
@@ -86,6 +86,19 @@ async function main() {
 	const pages = await page.evaluate(() =>
 	    window.kerutaPanel.view.pages.size);
 	ok(pages <= 80, `record cache bounded (${pages} pages of 200)`);
+
+	/* Pages that failed while the server was away come once it is back. */
+	await stopServer();
+	await page.evaluate(() => {
+		const l = document.getElementById('log');
+		l.dispatchEvent(new PointerEvent('pointerdown'));
+		l.scrollTop = (l.scrollHeight - l.clientHeight) * 0.555;
+	});
+	await sleep(500);
+	is(await rowNums(page), [], 'server away: unloaded rows wait');
+	await startServer();
+	ok(await until(near(0.555 * N), 10000),
+	    'server back: they load without the user doing anything');
 
 	/* End, and a live line. */
 	await page.keyboard.press('End');

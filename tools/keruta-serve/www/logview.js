@@ -241,6 +241,12 @@ export class LogView {
 			const q = this.pages.get(n) || { recs: [] };
 			q.fetched = Date.now();
 			this.pages.set(n, q);
+			/* Try again once the pause is over (the server may be
+			 * restarting). */
+			setTimeout(() => {
+				if (gen === this.gen)
+					this.schedule();
+			}, REFETCH_MS + 50);
 		}).finally(() => {
 			if (gen !== this.gen)
 				return;
