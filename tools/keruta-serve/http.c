@@ -547,6 +547,14 @@ delete_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 	return reply_json(wsi, c, 200);
 }
 
+static int
+same_run(const struct row *a, const struct row *b)
+{
+	return a->run != NULL && b->run != NULL && a->seq != 0 &&
+	    b->seq != 0 && a->runlen == b->runlen &&
+	    memcmp(a->run, b->run, a->runlen) == 0;
+}
+
 /* Appends "acks":[{runId, seq}] for the highest seq of each run. */
 int
 acks_json(struct kr_buf *out, const struct batch *b, const char *pre,
@@ -562,19 +570,16 @@ acks_json(struct kr_buf *out, const struct batch *b, const char *pre,
 		if (r->run == NULL || r->seq == 0)
 			continue;
 		for (j = 0; j < i; j++)
-			if (b->rows[j].run != NULL && b->rows[j].seq != 0 &&
-			    strcmp(b->rows[j].run, r->run) == 0)
+			if (same_run(&b->rows[j], r))
 				break;
 		if (j < i)
 			continue;	/* this run was done already */
 		for (j = i + 1; j < b->n; j++)
-			if (b->rows[j].run != NULL &&
-			    strcmp(b->rows[j].run, r->run) == 0 &&
-			    b->rows[j].seq > max)
+			if (same_run(&b->rows[j], r) && b->rows[j].seq > max)
 				max = b->rows[j].seq;
 		kr_buf_adds(out, n++ ? sep : "");
 		kr_buf_adds(out, pre);
-		json_str(out, r->run, strlen(r->run));
+		json_str(out, r->run, r->runlen);
 		kr_buf_printf(out, ",\"seq\":%lld%s", max, post);
 	}
 	return n;
@@ -605,7 +610,8 @@ post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 	    strncmp(ct, "application/ndjson", 18) == 0 ||
 	    strncmp(ct, "application/jsonl", 17) == 0;
 	s->m.bytes_in += c->body.len;
-	if (batch_parse(b, c->body.s, c->body.len, ndjson, &single, &e) == -1) {
+	if (batch_parse(b, c->body.s, c->body.len, ndjson ? BP_NDJSON : 0,
+	    &single, &e) == -1) {
 		s->m.rejected++;
 		return reply_err(wsi, c, &e);
 	}
@@ -626,10 +632,10 @@ post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 		if (r->id == 0) {
 			/* A duplicate: answer with the record stored before. */
 			r->id = store_find(s->store, store_task(s->store, task,
-			    0), r->run, r->seq);
+			    0), r->run, r->runlen, r->seq);
 			st = 200;
 		}
-		fmt_row(&c->out, task, b, r);
+		fmt_row(&c->out, task, r);
 		batch_reset(b);
 		return reply_json(wsi, c, st);
 	}

@@ -30,17 +30,16 @@ batch_init(struct batch *b)
 {
 	memset(b, 0, sizeof *b);
 	kr_buf_init(&b->arena, (size_t)1 << 31);
+	kr_buf_init(&b->key, (size_t)1 << 31);
+	kr_buf_init(&b->xtra, (size_t)1 << 31);
+	batch_reset(b);
 }
 
 void
 batch_reset(struct batch *b)
 {
-	size_t i;
-
-	for (i = 0; i < b->ntrees; i++)
-		cJSON_Delete(b->trees[i]);
-	b->ntrees = 0;
 	b->n = 0;
+	b->nbad = 0;
 	b->arena.len = 0;
 	/* Offset 0 means "none", so the arena never hands it out. */
 	kr_buf_addc(&b->arena, 0);
@@ -49,265 +48,815 @@ batch_reset(struct batch *b)
 void
 batch_free(struct batch *b)
 {
-	batch_reset(b);
 	free(b->rows);
-	free(b->trees);
+	b->rows = NULL;
+	b->n = b->cap = 0;
 	kr_buf_free(&b->arena);
+	kr_buf_free(&b->key);
+	kr_buf_free(&b->xtra);
+}
+
+/* ---- a JSON reader that keeps string lengths ---- */
+
+#define JP_DEPTH 512
+
+struct jp {
+	const char *p, *end;
+	int depth;
+	int nomem;
+};
+
+static void
+jp_ws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
+	    *j->p == '\n' || *j->p == '\r'))
+		j->p++;
 }
 
 static int
-keep_tree(struct batch *b, cJSON *j)
+hexval(int c)
 {
-	if (b->ntrees == b->ctrees) {
-		size_t nc = b->ctrees ? b->ctrees * 2 : 16;
-		cJSON **t = realloc(b->trees, nc * sizeof *t);
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 
-		if (t == NULL)
+/* The 4 hex digits at p (at least 4 bytes before end), or -1. */
+static long
+hex4(const char *p, const char *end)
+{
+	long v = 0;
+	int i, d;
+
+	if (end - p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		if ((d = hexval((unsigned char)p[i])) < 0)
 			return -1;
-		b->trees = t;
-		b->ctrees = nc;
+		v = v * 16 + d;
 	}
-	b->trees[b->ntrees++] = j;
+	return v;
+}
+
+/*
+ * The code point of the \u escape at p (p[0] == '\\', p[1] == 'u'), a
+ * surrogate pair taken whole; *len gets the bytes it spans. -1 when bad.
+ */
+static long
+uescape(const char *p, const char *end, size_t *len)
+{
+	long hi = hex4(p + 2, end), lo;
+
+	if (hi < 0 || (hi >= 0xdc00 && hi <= 0xdfff))
+		return -1;
+	*len = 6;
+	if (hi < 0xd800 || hi > 0xdbff)
+		return hi;
+	if (end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
+	    (lo = hex4(p + 8, end)) < 0xdc00 || lo > 0xdfff)
+		return -1;
+	*len = 12;
+	return 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+}
+
+static int
+utf8_put(struct kr_buf *b, long cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	return kr_buf_add(b, u, n);
+}
+
+/*
+ * Reads the string at j->p. With dec, its decoded bytes are appended
+ * (\u0000 gives a NUL byte); with raw, its JSON text, control characters
+ * escaped. 0, or -1 when it is not a valid string.
+ */
+static int
+jp_string(struct jp *j, struct kr_buf *dec, struct kr_buf *raw)
+{
+	const char *p, *run, *end = j->end;
+	char two[2] = { '\\', 0 };
+	long cp;
+	size_t el;
+	int c;
+
+	if (j->p >= end || *j->p != '"')
+		return -1;
+	p = j->p + 1;
+	if (raw != NULL && kr_buf_addc(raw, '"') == -1)
+		goto nomem;
+	for (;;) {
+		run = p;
+		while (p < end && *p != '"' && *p != '\\' &&
+		    (unsigned char)*p >= 0x20)
+			p++;
+		if (p > run && ((dec != NULL && kr_buf_add(dec, run,
+		    (size_t)(p - run)) == -1) || (raw != NULL &&
+		    kr_buf_add(raw, run, (size_t)(p - run)) == -1)))
+			goto nomem;
+		if (p >= end || *p == '\0')
+			return -1;
+		if (*p == '"')
+			break;
+		if ((unsigned char)*p < 0x20) {
+			/* Not JSON, but taken: kept escaped. */
+			if (dec != NULL && kr_buf_addc(dec, *p) == -1)
+				goto nomem;
+			if (raw != NULL && kr_buf_printf(raw, "\\u%04x",
+			    (unsigned char)*p) == -1)
+				goto nomem;
+			p++;
+			continue;
+		}
+		if (end - p < 2)
+			return -1;
+		c = (unsigned char)p[1];
+		el = 2;
+		switch (c) {
+		case '"': case '\\': case '/':
+			cp = c;
+			break;
+		case 'b':
+			cp = '\b';
+			break;
+		case 'f':
+			cp = '\f';
+			break;
+		case 'n':
+			cp = '\n';
+			break;
+		case 'r':
+			cp = '\r';
+			break;
+		case 't':
+			cp = '\t';
+			break;
+		case 'u':
+			if ((cp = uescape(p, end, &el)) < 0)
+				return -1;
+			break;
+		default:
+			return -1;
+		}
+		if (dec != NULL && utf8_put(dec, cp) == -1)
+			goto nomem;
+		if (raw != NULL) {
+			two[1] = (char)c;
+			if (kr_buf_add(raw, c == 'u' ? p : two, el) == -1)
+				goto nomem;
+		}
+		p += el;
+	}
+	if (raw != NULL && kr_buf_addc(raw, '"') == -1)
+		goto nomem;
+	j->p = p + 1;
+	return 0;
+nomem:
+	j->nomem = 1;
+	return -1;
+}
+
+static int
+jp_lit(struct jp *j, const char *w, struct kr_buf *raw)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0)
+		return -1;
+	if (raw != NULL && kr_buf_add(raw, w, n) == -1) {
+		j->nomem = 1;
+		return -1;
+	}
+	j->p += n;
 	return 0;
 }
 
 static int
-known_key(const char *k)
+digits(struct jp *j)
 {
-	static const char *const keys[] = { "type", "taskId", "runId", "seq",
-		"timestamp", "source", "level", "message", "id", NULL };
-	int i;
+	const char *s = j->p;
 
-	for (i = 0; keys[i] != NULL; i++)
-		if (strcmp(k, keys[i]) == 0)
-			return 1;
+	while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+		j->p++;
+	return j->p > s ? 0 : -1;
+}
+
+static int
+jp_number(struct jp *j, struct kr_buf *raw)
+{
+	const char *s = j->p;
+
+	if (j->p < j->end && *j->p == '-')
+		j->p++;
+	if (j->p < j->end && *j->p == '0')
+		j->p++;
+	else if (digits(j) == -1)
+		return -1;
+	if (j->p < j->end && *j->p == '.') {
+		j->p++;
+		if (digits(j) == -1)
+			return -1;
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		j->p++;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (digits(j) == -1)
+			return -1;
+	}
+	if (raw != NULL && kr_buf_add(raw, s, (size_t)(j->p - s)) == -1) {
+		j->nomem = 1;
+		return -1;
+	}
 	return 0;
 }
 
-int
-batch_add(struct batch *b, cJSON *j, size_t idx, struct srv_err *e)
+/* Reads any value; with raw, appends it as compact JSON text. */
+static int
+jp_value(struct jp *j, struct kr_buf *raw)
 {
+	char close;
+	int n = 0;
+
+	jp_ws(j);
+	if (j->p >= j->end)
+		return -1;
+	switch (*j->p) {
+	case '"':
+		return jp_string(j, NULL, raw);
+	case 't':
+		return jp_lit(j, "true", raw);
+	case 'f':
+		return jp_lit(j, "false", raw);
+	case 'n':
+		return jp_lit(j, "null", raw);
+	case '{':
+	case '[':
+		break;
+	default:
+		return jp_number(j, raw);
+	}
+	close = *j->p == '{' ? '}' : ']';
+	if (++j->depth > JP_DEPTH)
+		return -1;
+	if (raw != NULL && kr_buf_addc(raw, *j->p) == -1)
+		goto nomem;
+	j->p++;
+	jp_ws(j);
+	if (j->p < j->end && *j->p == close)
+		goto done;
+	for (;;) {
+		if (n++ > 0 && raw != NULL && kr_buf_addc(raw, ',') == -1)
+			goto nomem;
+		if (close == '}') {
+			jp_ws(j);
+			if (jp_string(j, NULL, raw) == -1)
+				return -1;
+			jp_ws(j);
+			if (j->p >= j->end || *j->p != ':')
+				return -1;
+			j->p++;
+			if (raw != NULL && kr_buf_addc(raw, ':') == -1)
+				goto nomem;
+		}
+		if (jp_value(j, raw) == -1)
+			return -1;
+		jp_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == close)
+			break;
+		return -1;
+	}
+done:
+	if (raw != NULL && kr_buf_addc(raw, close) == -1)
+		goto nomem;
+	j->p++;
+	j->depth--;
+	return 0;
+nomem:
+	j->nomem = 1;
+	return -1;
+}
+
+/* A number member as a double; -1 when the value is not a number. */
+static int
+jp_double(struct jp *j, double *v)
+{
+	const char *s;
+	char buf[400];
+
+	jp_ws(j);
+	s = j->p;
+	if (j->p >= j->end || !(*j->p == '-' || (*j->p >= '0' &&
+	    *j->p <= '9')))
+		return -1;
+	if (jp_number(j, NULL) == -1 || (size_t)(j->p - s) >= sizeof buf)
+		return -1;
+	memcpy(buf, s, (size_t)(j->p - s));
+	buf[j->p - s] = '\0';
+	*v = strtod(buf, NULL);
+	return 0;
+}
+
+static int
+is_key(const struct kr_buf *k, const char *name)
+{
+	size_t n = strlen(name);
+
+	return k->len == n && memcmp(k->s, name, n) == 0;
+}
+
+/*
+ * Walks the members of the object at j->p: for each one, calls fn with
+ * the decoded key in key, j->p at the value; fn must read the value.
+ * 0, or -1 on bad JSON (or when fn fails).
+ */
+typedef int (*member_fn)(struct jp *j, const struct kr_buf *key,
+    const char *kstart, void *arg);
+
+static int
+jp_object(struct jp *j, struct kr_buf *key, member_fn fn, void *arg)
+{
+	const char *ks;
+
+	jp_ws(j);
+	if (j->p >= j->end || *j->p != '{')
+		return -1;
+	if (++j->depth > JP_DEPTH)
+		return -1;
+	j->p++;
+	jp_ws(j);
+	if (j->p < j->end && *j->p == '}') {
+		j->p++;
+		j->depth--;
+		return 0;
+	}
+	for (;;) {
+		jp_ws(j);
+		ks = j->p;
+		key->len = 0;
+		if (jp_string(j, key, NULL) == -1)
+			return -1;
+		jp_ws(j);
+		if (j->p >= j->end || *j->p != ':')
+			return -1;
+		j->p++;
+		jp_ws(j);
+		if (fn(j, key, ks, arg) == -1)
+			return -1;
+		jp_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == '}')
+			break;
+		return -1;
+	}
+	j->p++;
+	j->depth--;
+	return 0;
+}
+
+/* ---- records ---- */
+
+struct recp {
+	struct batch *b;
 	struct row *r;
-	cJSON *v, *c;
-	char *p;
+	size_t idx;
+	struct srv_err *e;
+	int bad;		/* a field was refused; e says why */
+	int has_msg, has_src, has_ts;
+	const char *meta, *meta_end;	/* the metadata object's text */
+};
+
+static void
+refuse(struct recp *rp, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+refuse(struct recp *rp, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (rp->bad)
+		return;
+	rp->bad = 1;
+	rp->e->status = status;
+	rp->e->code = code;
+	n = snprintf(rp->e->msg, sizeof rp->e->msg, "record %zu: ", rp->idx);
+	va_start(ap, fmt);
+	vsnprintf(rp->e->msg + n, sizeof rp->e->msg - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* Decodes a string value into the arena: its offset, or 0 if not one. */
+static size_t
+arena_str(struct jp *j, struct batch *b, size_t *len)
+{
+	size_t off = b->arena.len;
+
+	if (j->p >= j->end || *j->p != '"')
+		return 0;
+	if (jp_string(j, &b->arena, NULL) == -1)
+		return (size_t)-1;
+	*len = b->arena.len - off;
+	/* Each string is followed by a NUL, for the C functions. */
+	if (kr_buf_addc(&b->arena, '\0') == -1) {
+		j->nomem = 1;
+		return (size_t)-1;
+	}
+	return off;
+}
+
+static int
+is_null(struct jp *j)
+{
+	return j->p < j->end && *j->p == 'n' && jp_lit(j, "null", NULL) == 0;
+}
+
+static int
+rec_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
+{
+	struct recp *rp = arg;
+	struct batch *b = rp->b;
+	struct row *r = rp->r;
+	const char *meta = NULL;
+	size_t off, len = 0;
+	double d;
 	int lv;
 
-	if (!cJSON_IsObject(j)) {
-		err_set(e, 400, "BAD_RECORD", "record %zu: not a JSON object",
-		    idx);
-		cJSON_Delete(j);
-		return -1;
+	if (is_key(k, "message")) {
+		if ((off = arena_str(j, b, &len)) == (size_t)-1)
+			return -1;
+		if (off == 0) {
+			refuse(rp, 400, "BAD_RECORD", "message must be a string");
+			return jp_value(j, NULL);
+		}
+		if (!rp->has_msg) {
+			r->o_msg = off;
+			r->msglen = len;
+			rp->has_msg = 1;
+		}
+		return 0;
 	}
-	if (keep_tree(b, j) == -1) {
-		cJSON_Delete(j);
-		err_set(e, 500, "INTERNAL", "out of memory");
-		return -1;
+	if (is_key(k, "level")) {
+		if (is_null(j))
+			return 0;
+		if ((off = arena_str(j, b, &len)) == (size_t)-1)
+			return -1;
+		if (off == 0 || (lv = kr_level_parse(b->arena.s + off,
+		    len)) < 0) {
+			refuse(rp, 400, "INVALID_LEVEL", "level must be one of "
+			    "TRACE, DEBUG, INFO, WARN, ERROR, FATAL");
+			return off == 0 ? jp_value(j, NULL) : 0;
+		}
+		r->level = lv;
+		return 0;
 	}
+	if (is_key(k, "source") || is_key(k, "runId")) {
+		int src = k->s[0] == 's';
+		size_t max = src ? SRV_SOURCE_MAX : SRV_ID_MAX;
+
+		if (is_null(j))
+			return 0;
+		if ((off = arena_str(j, b, &len)) == (size_t)-1)
+			return -1;
+		if (off == 0 || len == 0 || len > max) {
+			refuse(rp, 400, "BAD_RECORD", "%s must be a string of 1 "
+			    "to %zu bytes", src ? "source" : "runId", max);
+			return off == 0 ? jp_value(j, NULL) : 0;
+		}
+		if (src) {
+			r->o_src = off;
+			r->srclen = len;
+			rp->has_src = 1;
+		} else {
+			r->o_run = off;
+			r->runlen = len;
+		}
+		return 0;
+	}
+	if (is_key(k, "seq")) {
+		if (is_null(j))
+			return 0;
+		if (jp_double(j, &d) == -1) {
+			if (j->p < j->end && (*j->p == '-' || (*j->p >= '0' &&
+			    *j->p <= '9')))
+				return -1;	/* a bad number */
+			refuse(rp, 400, "BAD_RECORD", "seq must be an integer "
+			    "from 1 to 2^53-1");
+			return jp_value(j, NULL);
+		}
+		if (d < 1 || d > SEQ_MAX || floor(d) != d)
+			refuse(rp, 400, "BAD_RECORD", "seq must be an integer "
+			    "from 1 to 2^53-1");
+		else
+			r->seq = (long long)d;
+		return 0;
+	}
+	if (is_key(k, "timestamp")) {
+		if (is_null(j))
+			return 0;
+		if ((off = arena_str(j, b, &len)) == (size_t)-1)
+			return -1;
+		if (off == 0 || kr_ts_parse(b->arena.s + off, len,
+		    &r->ts) == -1) {
+			refuse(rp, 400, "INVALID_TIMESTAMP",
+			    "timestamp must be an RFC 3339 time");
+			return off == 0 ? jp_value(j, NULL) : 0;
+		}
+		r->o_ts = off;
+		r->tslen = len;
+		rp->has_ts = 1;
+		return 0;
+	}
+	if (is_key(k, "type")) {
+		if ((off = arena_str(j, b, &len)) == (size_t)-1)
+			return -1;
+		if (off == 0 || len != 3 || memcmp(b->arena.s + off, "log",
+		    3) != 0) {
+			refuse(rp, 400, "BAD_RECORD", "type must be \"log\"");
+			return off == 0 ? jp_value(j, NULL) : 0;
+		}
+		return 0;
+	}
+	if (is_key(k, "taskId")) {
+		if ((off = arena_str(j, b, &len)) == (size_t)-1)
+			return -1;
+		if (off == 0)
+			return jp_value(j, NULL);
+		r->o_task = off;
+		r->tasklen = len;
+		return 0;
+	}
+	if (is_key(k, "id"))
+		return jp_value(j, NULL);	/* the server's own */
+	if (is_key(k, "metadata") && j->p < j->end && *j->p != 'n') {
+		if (*j->p != '{') {
+			refuse(rp, 400, "BAD_RECORD",
+			    "metadata must be an object");
+			return jp_value(j, NULL);
+		}
+		if (rp->meta == NULL)
+			meta = rp->meta = j->p;
+	}
+	/* Any other member is kept as it came, compact. */
+	if (b->xtra.len > 0 && kr_buf_addc(&b->xtra, ',') == -1)
+		goto nomem;
+	{
+		struct jp kj = { ks, j->end, 0, 0 };
+
+		if (jp_string(&kj, NULL, &b->xtra) == -1 ||
+		    kr_buf_addc(&b->xtra, ':') == -1)
+			goto nomem;
+	}
+	if (jp_value(j, &b->xtra) == -1)
+		return -1;
+	if (meta != NULL)
+		rp->meta_end = j->p;
+	return 0;
+nomem:
+	j->nomem = 1;
+	return -1;
+}
+
+struct meta_scan {
+	int event;
+	long long exit_code;
+	struct kr_buf *val;
+};
+
+static int
+meta_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
+{
+	struct meta_scan *m = arg;
+	double d;
+
+	(void)ks;
+	if (is_key(k, "event") && j->p < j->end && *j->p == '"') {
+		m->val->len = 0;
+		if (jp_string(j, m->val, NULL) == -1)
+			return -1;
+		if (m->val->len == 5 && memcmp(m->val->s, "start", 5) == 0)
+			m->event = EV_START;
+		else if (m->val->len == 4 && memcmp(m->val->s, "exit", 4) == 0)
+			m->event = EV_EXIT;
+		return 0;
+	}
+	if (is_key(k, "exitCode") && j->p < j->end && (*j->p == '-' ||
+	    (*j->p >= '0' && *j->p <= '9'))) {
+		if (jp_double(j, &d) == -1)
+			return -1;
+		m->exit_code = (long long)d;
+		return 0;
+	}
+	return jp_value(j, NULL);
+}
+
+static struct row *
+row_new(struct batch *b)
+{
+	struct row *r;
+
 	if (b->n == b->cap) {
 		size_t nc = b->cap ? b->cap * 2 : 64;
 		struct row *nr = realloc(b->rows, nc * sizeof *nr);
 
-		if (nr == NULL) {
-			err_set(e, 500, "INTERNAL", "out of memory");
-			return -1;
-		}
+		if (nr == NULL)
+			return NULL;
 		b->rows = nr;
 		b->cap = nc;
 	}
 	r = &b->rows[b->n];
 	memset(r, 0, sizeof *r);
-	v = cJSON_GetObjectItemCaseSensitive(j, "type");
-	if (v != NULL && !(cJSON_IsString(v) &&
-	    strcmp(v->valuestring, "log") == 0)) {
-		err_set(e, 400, "BAD_RECORD",
-		    "record %zu: type must be \"log\"", idx);
+	r->level = KR_INFO;
+	return r;
+}
+
+static int
+arena_add(struct batch *b, const char *s, size_t n, size_t *off)
+{
+	*off = b->arena.len;
+	if (kr_buf_add(&b->arena, s, n) == -1 ||
+	    kr_buf_addc(&b->arena, '\0') == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Reads the record at j->p into a new row. 0 when it is valid, 1 when it
+ * was read but refused (e says why), -1 on bad JSON (or no memory).
+ */
+static int
+rec_parse(struct batch *b, struct jp *j, size_t idx, struct srv_err *e)
+{
+	struct recp rp;
+	struct row *r;
+
+	if ((r = row_new(b)) == NULL) {
+		j->nomem = 1;
 		return -1;
 	}
-	v = cJSON_GetObjectItemCaseSensitive(j, "message");
-	if (!cJSON_IsString(v)) {
-		err_set(e, 400, "BAD_RECORD", "record %zu: %s", idx,
-		    v == NULL ? "message is missing" :
-		    "message must be a string");
-		return -1;
-	}
-	r->msg = v->valuestring;
-	v = cJSON_GetObjectItemCaseSensitive(j, "level");
-	if (v == NULL || cJSON_IsNull(v))
-		r->level = 2;
-	else if (!cJSON_IsString(v) || (lv = kr_level_parse(v->valuestring,
-	    strlen(v->valuestring))) < 0) {
-		err_set(e, 400, "INVALID_LEVEL", "record %zu: level must be "
-		    "one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL", idx);
-		return -1;
-	} else
-		r->level = lv;
-	v = cJSON_GetObjectItemCaseSensitive(j, "source");
-	if (v == NULL || cJSON_IsNull(v))
-		r->source = "task";
-	else if (!cJSON_IsString(v) || v->valuestring[0] == '\0' ||
-	    strlen(v->valuestring) > SRV_SOURCE_MAX) {
-		err_set(e, 400, "BAD_RECORD", "record %zu: source must be a "
-		    "string of 1 to %d bytes", idx, SRV_SOURCE_MAX);
-		return -1;
-	} else
-		r->source = v->valuestring;
-	v = cJSON_GetObjectItemCaseSensitive(j, "runId");
-	if (v != NULL && !cJSON_IsNull(v)) {
-		if (!cJSON_IsString(v) || v->valuestring[0] == '\0' ||
-		    strlen(v->valuestring) > SRV_ID_MAX) {
-			err_set(e, 400, "BAD_RECORD", "record %zu: runId must "
-			    "be a string of 1 to %d bytes", idx, SRV_ID_MAX);
+	memset(&rp, 0, sizeof rp);
+	rp.b = b;
+	rp.r = r;
+	rp.idx = idx;
+	rp.e = e;
+	b->xtra.len = 0;
+	jp_ws(j);
+	if (j->p < j->end && *j->p != '{') {
+		if (jp_value(j, NULL) == -1)
 			return -1;
-		}
-		r->run = v->valuestring;
+		refuse(&rp, 400, "BAD_RECORD", "not a JSON object");
+	} else if (jp_object(j, &b->key, rec_member, &rp) == -1)
+		return -1;
+	if (!rp.has_msg)
+		refuse(&rp, 400, "BAD_RECORD", "message is missing");
+	if (!rp.has_src) {
+		if (arena_add(b, "task", 4, &r->o_src) == -1)
+			j->nomem = 1;
+		r->srclen = 4;
 	}
-	v = cJSON_GetObjectItemCaseSensitive(j, "seq");
-	if (v != NULL && !cJSON_IsNull(v)) {
-		if (!cJSON_IsNumber(v) || v->valuedouble < 1 ||
-		    v->valuedouble > SEQ_MAX ||
-		    floor(v->valuedouble) != v->valuedouble) {
-			err_set(e, 400, "BAD_RECORD", "record %zu: seq must be "
-			    "an integer from 1 to 2^53-1", idx);
-			return -1;
-		}
-		r->seq = (long long)v->valuedouble;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(j, "timestamp");
-	if (v != NULL && !cJSON_IsNull(v)) {
-		if (!cJSON_IsString(v) || kr_ts_parse(v->valuestring,
-		    strlen(v->valuestring), &r->ts) == -1) {
-			err_set(e, 400, "INVALID_TIMESTAMP", "record %zu: "
-			    "timestamp must be an RFC 3339 time", idx);
-			return -1;
-		}
-		r->tsstr = b->arena.len;
-		if (kr_buf_add(&b->arena, v->valuestring,
-		    strlen(v->valuestring) + 1) == -1)
-			goto nomem;
-	} else {
+	if (!rp.has_ts) {
 		char ts[KR_TS_LEN + 1];
 
 		kr_ts_now(ts);
 		kr_ts_parse(ts, KR_TS_LEN, &r->ts);
-		r->tsstr = b->arena.len;
-		if (kr_buf_add(&b->arena, ts, KR_TS_LEN + 1) == -1)
-			goto nomem;
+		if (arena_add(b, ts, KR_TS_LEN, &r->o_ts) == -1)
+			j->nomem = 1;
+		r->tslen = KR_TS_LEN;
 	}
-	v = cJSON_GetObjectItemCaseSensitive(j, "metadata");
-	if (v != NULL && !cJSON_IsNull(v) && !cJSON_IsObject(v)) {
-		err_set(e, 400, "BAD_RECORD",
-		    "record %zu: metadata must be an object", idx);
+	if (rp.meta != NULL && rp.meta_end != NULL && r->srclen == 5 &&
+	    memcmp(b->arena.s + r->o_src, "agent", 5) == 0) {
+		struct meta_scan m = { 0, -1, &b->key };
+		struct jp mj = { rp.meta, rp.meta_end, 0, 0 };
+		struct kr_buf k2 = KR_BUF_INIT(1 << 20);
+
+		if (jp_object(&mj, &k2, meta_member, &m) == 0) {
+			r->event = m.event;
+			r->exit_code = m.event == EV_EXIT ? m.exit_code : 0;
+		}
+		kr_buf_free(&k2);
+	}
+	if (b->xtra.len > 0) {
+		if (arena_add(b, b->xtra.s, b->xtra.len, &r->o_extra) == -1)
+			j->nomem = 1;
+		r->extralen = b->xtra.len;
+	}
+	if (j->nomem)
 		return -1;
-	}
-	if (v != NULL && strcmp(r->source, "agent") == 0) {
-		c = cJSON_GetObjectItemCaseSensitive(v, "event");
-		if (cJSON_IsString(c) && strcmp(c->valuestring, "start") == 0)
-			r->event = EV_START;
-		else if (cJSON_IsString(c) &&
-		    strcmp(c->valuestring, "exit") == 0) {
-			r->event = EV_EXIT;
-			c = cJSON_GetObjectItemCaseSensitive(v, "exitCode");
-			r->exit_code = cJSON_IsNumber(c) ?
-			    (long long)c->valuedouble : -1;
-		}
-	}
-	/* Every other field is kept as JSON text, in its order. */
-	r->extra = b->arena.len;
-	for (c = j->child; c != NULL; c = c->next) {
-		if (c->string == NULL || known_key(c->string))
-			continue;
-		if (b->arena.len > r->extra &&
-		    kr_buf_addc(&b->arena, ',') == -1)
-			goto nomem;
-		if (json_str(&b->arena, c->string, strlen(c->string)) == -1 ||
-		    kr_buf_addc(&b->arena, ':') == -1)
-			goto nomem;
-		if ((p = cJSON_PrintUnformatted(c)) == NULL)
-			goto nomem;
-		if (kr_buf_adds(&b->arena, p) == -1) {
-			cJSON_free(p);
-			goto nomem;
-		}
-		cJSON_free(p);
-	}
-	r->extralen = b->arena.len - r->extra;
-	if (r->extralen == 0)
-		r->extra = 0;
 	b->n++;
-	return 0;
-nomem:
-	err_set(e, 413, "TOO_LARGE", "record %zu: too large", idx);
-	return -1;
-}
-
-int
-json_has_nul(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i++) {
-		if (s[i] != '\\')
-			continue;
-		if (s[i + 1] == 'u' && i + 5 < n && s[i + 2] == '0' &&
-		    s[i + 3] == '0' && s[i + 4] == '0' && s[i + 5] == '0')
-			return 1;
-		i++;	/* the escaped character */
-	}
-	return 0;
-}
-
-static int
-only_space(const char *p, const char *e)
-{
-	for (; p < e; p++)
-		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
-			return 0;
-	return 1;
-}
-
-/* Parses one JSON value from s[0..n) with nothing but space after it. */
-static cJSON *
-parse_one(const char *s, size_t n)
-{
-	const char *end = NULL;
-	cJSON *j;
-
-	j = cJSON_ParseWithLengthOpts(s, n, &end, 0);
-	if (j == NULL)
-		return NULL;
-	if (end == NULL || end < s || end > s + n || !only_space(end, s + n)) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
-}
-
-/* Adds an object, or each object of an array. */
-static int
-add_value(struct batch *b, cJSON *j, size_t *idx, struct srv_err *e)
-{
-	cJSON *c;
-
-	if (!cJSON_IsArray(j))
-		return batch_add(b, j, (*idx)++, e);
-	while ((c = j->child) != NULL) {
-		cJSON_DetachItemViaPointer(j, c);
-		if (batch_add(b, c, (*idx)++, e) == -1) {
-			cJSON_Delete(j);
+	if (rp.bad) {
+		r->code = e->code;
+		if (arena_add(b, e->msg, strlen(e->msg), &r->o_why) == -1) {
+			j->nomem = 1;
 			return -1;
 		}
+		b->nbad++;
+		return 1;
 	}
-	cJSON_Delete(j);
 	return 0;
 }
 
+/* Reads a record or an array of records. */
+static int
+top_value(struct batch *b, struct jp *j, size_t *idx, int flags,
+    struct srv_err *e)
+{
+	int rc;
+
+	jp_ws(j);
+	if (j->p >= j->end)
+		return -1;
+	if (*j->p == '{') {
+		rc = rec_parse(b, j, (*idx)++, e);
+		return rc == 1 && !(flags & BP_EACH) ? 1 : rc < 0 ? -1 : 0;
+	}
+	if (*j->p != '[')
+		return -2;
+	j->p++;
+	jp_ws(j);
+	if (j->p < j->end && *j->p == ']') {
+		j->p++;
+		return 0;
+	}
+	for (;;) {
+		rc = rec_parse(b, j, (*idx)++, e);
+		if (rc == -1)
+			return -1;
+		if (rc == 1 && !(flags & BP_EACH))
+			return 1;
+		jp_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == ']')
+			break;
+		return -1;
+	}
+	j->p++;
+	return 0;
+}
+
+static void
+batch_fix(struct batch *b)
+{
+	const char *a = b->arena.s;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		struct row *r = &b->rows[i];
+
+		r->run = r->o_run ? a + r->o_run : NULL;
+		r->tsstr = a + r->o_ts;
+		r->source = a + r->o_src;
+		r->msg = r->o_msg ? a + r->o_msg : "";
+		r->extra = r->o_extra ? a + r->o_extra : NULL;
+		r->task = r->o_task ? a + r->o_task : NULL;
+		r->why = r->o_why ? a + r->o_why : NULL;
+	}
+}
+
 int
-batch_parse(struct batch *b, const char *s, size_t n, int ndjson, int *single,
+batch_parse(struct batch *b, const char *s, size_t n, int flags, int *single,
     struct srv_err *e)
 {
 	const char *p, *nl, *end = s + n;
 	size_t idx = 0, line = 0;
-	cJSON *j;
+	struct jp j;
+	int rc;
 
 	*single = 0;
 	batch_reset(b);
@@ -315,48 +864,114 @@ batch_parse(struct batch *b, const char *s, size_t n, int ndjson, int *single,
 		err_set(e, 400, "INVALID_UTF8", "the body is not valid UTF-8");
 		return -1;
 	}
-	if (memchr(s, '\0', n) != NULL || json_has_nul(s, n)) {
-		err_set(e, 400, "BAD_RECORD",
-		    "NUL characters (\\u0000) are not accepted in strings");
+	if (memchr(s, '\0', n) != NULL) {
+		err_set(e, 400, "MALFORMED_REQUEST", "a raw NUL byte is not "
+		    "JSON (a NUL character is written \\u0000)");
 		return -1;
 	}
-	if (!ndjson) {
-		if ((j = parse_one(s, n)) == NULL) {
+	if (!(flags & BP_NDJSON)) {
+		j.p = s;
+		j.end = end;
+		j.depth = 0;
+		j.nomem = 0;
+		jp_ws(&j);
+		*single = j.p < end && *j.p == '{';
+		rc = top_value(b, &j, &idx, flags, e);
+		if (rc == 0) {
+			jp_ws(&j);
+			if (j.p != end)
+				rc = -1;
+		}
+		if (rc == -2) {
+			struct jp v = j;
+
+			if (jp_value(&v, NULL) == 0) {
+				jp_ws(&v);
+				if (v.p == end) {
+					err_set(e, 400, "MALFORMED_REQUEST",
+					    "the body must be a JSON object "
+					    "or array");
+					goto fail;
+				}
+			}
+			rc = -1;
+		}
+		if (rc == -1 && j.nomem)
+			err_set(e, 413, "TOO_LARGE", "the body is too large");
+		else if (rc == -1)
 			err_set(e, 400, "MALFORMED_REQUEST",
 			    "the body is not valid JSON");
-			return -1;
-		}
-		if (!cJSON_IsArray(j) && !cJSON_IsObject(j)) {
-			cJSON_Delete(j);
-			err_set(e, 400, "MALFORMED_REQUEST",
-			    "the body must be a JSON object or array");
-			return -1;
-		}
-		*single = cJSON_IsObject(j);
-		if (add_value(b, j, &idx, e) == -1)
+		if (rc != 0)
 			goto fail;
+		batch_fix(b);
 		return 0;
 	}
 	for (p = s; p < end; p = nl + 1) {
 		line++;
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
-		if (only_space(p, nl))
+		j.p = p;
+		j.end = nl;
+		j.depth = 0;
+		j.nomem = 0;
+		jp_ws(&j);
+		if (j.p == nl)
 			continue;
-		if ((j = parse_one(p, (size_t)(nl - p))) == NULL ||
-		    (!cJSON_IsArray(j) && !cJSON_IsObject(j))) {
-			cJSON_Delete(j);
+		rc = top_value(b, &j, &idx, flags, e);
+		if (rc == 0) {
+			jp_ws(&j);
+			if (j.p != nl)
+				rc = -1;
+		}
+		if (rc == -1 && j.nomem)
+			err_set(e, 413, "TOO_LARGE", "the body is too large");
+		else if (rc < 0)
 			err_set(e, 400, "MALFORMED_REQUEST",
 			    "line %zu is not a JSON object or array", line);
-			goto fail;
-		}
-		if (add_value(b, j, &idx, e) == -1)
+		if (rc != 0)
 			goto fail;
 	}
+	batch_fix(b);
 	return 0;
 fail:
 	batch_reset(b);
 	return -1;
+}
+
+static int
+find_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
+{
+	struct { const char *key; struct kr_buf *out; int found; } *f = arg;
+
+	(void)ks;
+	if (f->found != 0 || !is_key(k, f->key))
+		return jp_value(j, NULL);
+	if (j->p < j->end && *j->p == '"') {
+		f->found = 1;
+		f->out->len = 0;
+		return jp_string(j, f->out, NULL);
+	}
+	f->found = 2;
+	return jp_value(j, NULL);
+}
+
+int
+json_obj_str(const char *s, size_t n, const char *key, struct kr_buf *out)
+{
+	struct { const char *key; struct kr_buf *out; int found; } f =
+	    { key, out, 0 };
+	struct kr_buf k = KR_BUF_INIT(1 << 20);
+	struct jp j = { s, s + n, 0, 0 };
+	int rc;
+
+	rc = jp_object(&j, &k, find_member, &f);
+	kr_buf_free(&k);
+	if (rc == -1)
+		return -1;
+	jp_ws(&j);
+	if (j.p != j.end)
+		return -1;
+	return f.found;
 }
 
 /* ---- output ---- */
@@ -413,33 +1028,30 @@ fmt_record(struct kr_buf *b, sqlite3_stmt *st)
 }
 
 int
-fmt_row(struct kr_buf *b, const char *task, const struct batch *bt,
-    const struct row *r)
+fmt_row(struct kr_buf *b, const char *task, const struct row *r)
 {
-	const char *ts = bt->arena.s + r->tsstr;
-
 	if (kr_buf_adds(b, "{\"id\":") == -1 ||
 	    kr_buf_addi64(b, r->id) == -1 ||
 	    kr_buf_adds(b, ",\"type\":\"log\",\"taskId\":") == -1 ||
 	    json_str(b, task, strlen(task)) == -1)
 		return -1;
 	if (r->run != NULL && (kr_buf_adds(b, ",\"runId\":") == -1 ||
-	    json_str(b, r->run, strlen(r->run)) == -1))
+	    json_str(b, r->run, r->runlen) == -1))
 		return -1;
 	if (r->seq != 0 && (kr_buf_adds(b, ",\"seq\":") == -1 ||
 	    kr_buf_addi64(b, r->seq) == -1))
 		return -1;
 	if (kr_buf_adds(b, ",\"timestamp\":") == -1 ||
-	    json_str(b, ts, strlen(ts)) == -1 ||
+	    json_str(b, r->tsstr, r->tslen) == -1 ||
 	    kr_buf_adds(b, ",\"source\":") == -1 ||
-	    json_str(b, r->source, strlen(r->source)) == -1 ||
+	    json_str(b, r->source, r->srclen) == -1 ||
 	    kr_buf_adds(b, ",\"level\":\"") == -1 ||
 	    kr_buf_adds(b, kr_level_name(r->level)) == -1 ||
 	    kr_buf_adds(b, "\",\"message\":") == -1 ||
-	    json_str(b, r->msg, strlen(r->msg)) == -1)
+	    json_str(b, r->msg, r->msglen) == -1)
 		return -1;
 	if (r->extralen > 0 && (kr_buf_addc(b, ',') == -1 ||
-	    kr_buf_add(b, bt->arena.s + r->extra, r->extralen) == -1))
+	    kr_buf_add(b, r->extra, r->extralen) == -1))
 		return -1;
 	return kr_buf_addc(b, '}');
 }

@@ -17,28 +17,42 @@
 
 /* ---- records (rec.c) ---- */
 
-/* One record on its way into the store; strings point into the batch. */
+/*
+ * One record on its way into the store. Its strings live in the batch's
+ * arena, with their lengths: they may hold NUL characters.
+ */
 struct row {
 	const char *run;	/* NULL: none */
+	size_t runlen;
 	long long seq;		/* 0: none */
 	long long ts;		/* ns since the epoch */
-	size_t tsstr;		/* offset in batch arena */
+	const char *tsstr;
+	size_t tslen;
 	int level;
 	const char *source;
+	size_t srclen;
 	const char *msg;
-	size_t extra, extralen;	/* offset/length in arena; 0 length: none */
+	size_t msglen;
+	const char *extra;	/* the other members, as JSON text; or NULL */
+	size_t extralen;
+	const char *task;	/* the record's own taskId; or NULL */
+	size_t tasklen;
 	int event;		/* 0, or EV_START / EV_EXIT for agent records */
 	long long exit_code;
 	long long id;		/* out: server id, 0 for a duplicate */
+	const char *code;	/* a refused record: the error code */
+	const char *why;	/* and the message */
+	/* Arena offsets while the batch is parsed (0: none). */
+	size_t o_run, o_ts, o_src, o_msg, o_extra, o_task, o_why;
 };
 enum { EV_START = 1, EV_EXIT = 2 };
 
 struct batch {
 	struct row *rows;
 	size_t n, cap;
-	cJSON **trees;
-	size_t ntrees, ctrees;
+	size_t nbad;		/* rows refused (BP_EACH) */
 	struct kr_buf arena;
+	struct kr_buf key, xtra;	/* scratch */
 };
 
 /* An error to report: an HTTP status, a code and a message. */
@@ -51,17 +65,22 @@ struct srv_err {
 void batch_init(struct batch *b);
 void batch_reset(struct batch *b);
 void batch_free(struct batch *b);
+enum { BP_NDJSON = 1, BP_EACH = 2 };
 /*
- * Parses a body: one object, an array of objects, or NDJSON (one object
- * per line). *single is set when it was one bare object. 0, or -1 with e
- * filled in; the batch is then empty.
+ * Parses a body: one object, an array of objects, or with BP_NDJSON one
+ * object or array per line. *single is set when it was one bare object.
+ * Without BP_EACH, any invalid record refuses the whole body; with it, an
+ * invalid record is kept as a refused row (code and why set) and the rest
+ * goes on. 0, or -1 with e filled in (the batch is then empty).
  */
-int batch_parse(struct batch *b, const char *s, size_t n, int ndjson,
+int batch_parse(struct batch *b, const char *s, size_t n, int flags,
     int *single, struct srv_err *e);
-/* Adds one parsed record (the batch takes the tree). */
-int batch_add(struct batch *b, cJSON *j, size_t index, struct srv_err *e);
-/* NUL characters (\u0000) in JSON strings: 1 if present. */
-int json_has_nul(const char *s, size_t n);
+/*
+ * The string member key of the JSON object s[0..n), decoded into out.
+ * 1 when found, 0 when absent, 2 when not a string, -1 on bad JSON.
+ */
+int json_obj_str(const char *s, size_t n, const char *key,
+    struct kr_buf *out);
 void err_set(struct srv_err *e, int status, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -100,9 +119,10 @@ int store_insert(struct store *s, const char *task, struct batch *b,
     size_t *stored, size_t *dups);
 /* The id of the stored (task, run, seq) record, or 0. */
 long long store_find(struct store *s, long long tid, const char *run,
-    long long seq);
+    size_t runlen, long long seq);
 /* Highest stored seq of a run, 0 when none. */
-long long store_max_seq(struct store *s, long long tid, const char *run);
+long long store_max_seq(struct store *s, long long tid, const char *run,
+    size_t runlen);
 /* Brings the full-text index up to date, in steps of at most max rows
  * (0: all). Returns 1 when more remain. */
 int store_fts_step(struct store *s, long long max);
@@ -138,8 +158,7 @@ enum { COL_ID, COL_TASK, COL_RUN, COL_SEQ, COL_TS, COL_SOURCE, COL_LEVEL,
 /* A stored record as one JSON object (no newline). */
 int fmt_record(struct kr_buf *out, sqlite3_stmt *st);
 /* A just-stored batch row as one JSON object. */
-int fmt_row(struct kr_buf *out, const char *task, const struct batch *b,
-    const struct row *r);
+int fmt_row(struct kr_buf *out, const char *task, const struct row *r);
 int fmt_ndjson(struct kr_buf *out, sqlite3_stmt *st, int first, void *arg);
 int fmt_jsonarr(struct kr_buf *out, sqlite3_stmt *st, int first, void *arg);
 int fmt_csv(struct kr_buf *out, sqlite3_stmt *st, int first, void *arg);

@@ -224,18 +224,19 @@ store_task(struct store *s, const char *name, int create)
 struct tally {
 	int level;
 	const char *source;
+	size_t srclen;
 	long long n;
 };
 
 static int
 count_add(struct store *s, long long tid, int level, const char *source,
-    long long n)
+    size_t srclen, long long n)
 {
 	sqlite3_stmt *st = s->st[ST_COUNT_ADD];
 
 	sqlite3_bind_int64(st, 1, tid);
 	sqlite3_bind_int(st, 2, level);
-	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, source, (int)srclen, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, n);
 	return run(s, ST_COUNT_ADD);
 }
@@ -246,7 +247,8 @@ tally_flush(struct store *s, long long tid, struct tally *t, int *nt)
 	int i;
 
 	for (i = 0; i < *nt; i++)
-		if (count_add(s, tid, t[i].level, t[i].source, t[i].n) == -1)
+		if (count_add(s, tid, t[i].level, t[i].source, t[i].srclen,
+		    t[i].n) == -1)
 			return -1;
 	*nt = 0;
 	return 0;
@@ -272,21 +274,29 @@ store_insert(struct store *s, const char *task, struct batch *b,
 	for (i = 0; i < b->n; i++) {
 		struct row *r = &b->rows[i];
 
+		if (r->code != NULL) {
+			r->id = 0;	/* refused */
+			continue;
+		}
 		sqlite3_bind_int64(ins, 1, id);
 		sqlite3_bind_int64(ins, 2, tid);
+		/* Lengths are given: strings may hold NUL characters. */
 		if (r->run != NULL)
-			sqlite3_bind_text(ins, 3, r->run, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins, 3, r->run, (int)r->runlen,
+			    SQLITE_STATIC);
 		if (r->seq != 0)
 			sqlite3_bind_int64(ins, 4, r->seq);
 		sqlite3_bind_int64(ins, 5, r->ts);
-		sqlite3_bind_text(ins, 6, b->arena.s + r->tsstr, -1,
+		sqlite3_bind_text(ins, 6, r->tsstr, (int)r->tslen,
 		    SQLITE_STATIC);
 		sqlite3_bind_int(ins, 7, r->level);
-		sqlite3_bind_text(ins, 8, r->source, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 9, r->msg, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 8, r->source, (int)r->srclen,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(ins, 9, r->msg, (int)r->msglen,
+		    SQLITE_STATIC);
 		if (r->extralen > 0)
-			sqlite3_bind_text(ins, 10, b->arena.s + r->extra,
-			    (int)r->extralen, SQLITE_STATIC);
+			sqlite3_bind_text(ins, 10, r->extra, (int)r->extralen,
+			    SQLITE_STATIC);
 		else
 			sqlite3_bind_null(ins, 10);
 		rc = sqlite3_step(ins);
@@ -317,7 +327,8 @@ store_insert(struct store *s, const char *task, struct batch *b,
 		}
 		for (k = 0; k < nt; k++)
 			if (t[k].level == r->level &&
-			    strcmp(t[k].source, r->source) == 0)
+			    t[k].srclen == r->srclen &&
+			    memcmp(t[k].source, r->source, r->srclen) == 0)
 				break;
 		if (k == nt) {
 			if (nt == NTALLY && tally_flush(s, tid, t, &nt) == -1)
@@ -325,6 +336,7 @@ store_insert(struct store *s, const char *task, struct batch *b,
 			k = nt++;
 			t[k].level = r->level;
 			t[k].source = r->source;
+			t[k].srclen = r->srclen;
 			t[k].n = 0;
 		}
 		t[k].n++;
@@ -333,11 +345,11 @@ store_insert(struct store *s, const char *task, struct batch *b,
 		if (tally_flush(s, tid, t, &nt) == -1)
 			goto fail;
 		sqlite3_bind_int64(up, 1, minv);
-		sqlite3_bind_text(up, 2, b->arena.s + b->rows[imin].tsstr, -1,
-		    SQLITE_STATIC);
+		sqlite3_bind_text(up, 2, b->rows[imin].tsstr,
+		    (int)b->rows[imin].tslen, SQLITE_STATIC);
 		sqlite3_bind_int64(up, 3, maxv);
-		sqlite3_bind_text(up, 4, b->arena.s + b->rows[imax].tsstr, -1,
-		    SQLITE_STATIC);
+		sqlite3_bind_text(up, 4, b->rows[imax].tsstr,
+		    (int)b->rows[imax].tslen, SQLITE_STATIC);
 		sqlite3_bind_int64(up, 5, kr_wall_ns());
 		sqlite3_bind_int(up, 6, ev);
 		sqlite3_bind_int64(up, 7, xc);
@@ -364,13 +376,14 @@ fail:
 }
 
 long long
-store_find(struct store *s, long long tid, const char *run_id, long long seq)
+store_find(struct store *s, long long tid, const char *run_id, size_t runlen,
+    long long seq)
 {
 	sqlite3_stmt *st = s->st[ST_FIND];
 	long long id = 0;
 
 	sqlite3_bind_int64(st, 1, tid);
-	sqlite3_bind_text(st, 2, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, run_id, (int)runlen, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, seq);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		id = sqlite3_column_int64(st, 0);
@@ -380,13 +393,14 @@ store_find(struct store *s, long long tid, const char *run_id, long long seq)
 }
 
 long long
-store_max_seq(struct store *s, long long tid, const char *run_id)
+store_max_seq(struct store *s, long long tid, const char *run_id,
+    size_t runlen)
 {
 	sqlite3_stmt *st = s->st[ST_MAXSEQ];
 	long long v = 0;
 
 	sqlite3_bind_int64(st, 1, tid);
-	sqlite3_bind_text(st, 2, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, run_id, (int)runlen, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
@@ -745,6 +759,7 @@ delete_some(struct store *s, long long tid, long long before, long long max)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int lv = sqlite3_column_int(st, 1);
 		const char *src = (const char *)sqlite3_column_text(st, 2);
+		size_t sl = (size_t)sqlite3_column_bytes(st, 2);
 
 		id = sqlite3_column_int64(st, 0);
 		if (id <= s->fts_mark) {
@@ -758,26 +773,29 @@ delete_some(struct store *s, long long tid, long long before, long long max)
 		if (run(s, ST_LOG_DEL) == -1)
 			goto fail;
 		for (k = 0; k < nt; k++)
-			if (t[k].level == lv && strcmp(t[k].source, src) == 0)
+			if (t[k].level == lv && t[k].srclen == sl &&
+			    memcmp(t[k].source, src, sl) == 0)
 				break;
 		if (k == nt) {
 			if (nt == NTALLY) {
 				for (k = 0; k < nt; k++) {
 					if (count_add(s, tid, t[k].level,
-					    t[k].source, -t[k].n) == -1)
+					    t[k].source, t[k].srclen,
+					    -t[k].n) == -1)
 						goto fail;
 					free(srcs[k]);
 				}
 				nt = 0;
 			}
-			k = nt++;
-			t[k].level = lv;
-			t[k].source = srcs[k] = strdup(src ? src : "");
-			t[k].n = 0;
-			if (srcs[k] == NULL) {
-				nt--;
+			if ((srcs[nt] = malloc(sl + 1)) == NULL)
 				goto fail;
-			}
+			k = nt++;
+			memcpy(srcs[k], src ? src : "", sl);
+			srcs[k][sl] = '\0';
+			t[k].level = lv;
+			t[k].source = srcs[k];
+			t[k].srclen = sl;
+			t[k].n = 0;
 		}
 		t[k].n++;
 		n++;
@@ -787,7 +805,8 @@ delete_some(struct store *s, long long tid, long long before, long long max)
 	if (rc != SQLITE_DONE)
 		goto fail;
 	for (k = 0; k < nt; k++)
-		if (count_add(s, tid, t[k].level, t[k].source, -t[k].n) == -1)
+		if (count_add(s, tid, t[k].level, t[k].source, t[k].srclen,
+		    -t[k].n) == -1)
 			goto fail;
 	for (k = 0; k < nt; k++)
 		free(srcs[k]);

@@ -176,7 +176,8 @@ row_matches(const struct cursor *v, const struct row *r)
 	if (v->f.nsources == 0)
 		return 1;
 	for (i = 0; i < v->f.nsources; i++)
-		if (strcmp(v->f.sources[i], r->source) == 0)
+		if (strlen(v->f.sources[i]) == r->srclen &&
+		    memcmp(v->f.sources[i], r->source, r->srclen) == 0)
 			return 1;
 	return 0;
 }
@@ -202,7 +203,7 @@ ws_broadcast(struct srv *s, const char *task, const struct batch *b)
 				continue;
 			if (msgs[i] == NULL) {
 				s->tmp.len = 0;
-				fmt_row(&s->tmp, task, b, r);
+				fmt_row(&s->tmp, task, r);
 				if ((msgs[i] = qmsg_new(s->tmp.s,
 				    s->tmp.len)) == NULL)
 					continue;
@@ -412,58 +413,80 @@ bad:
 
 /* ---- shippers ---- */
 
+static void resume(struct srv *s, struct conn *c, cJSON *j, const char *p,
+    size_t n);
+
 static void
-ingest(struct srv *s, struct conn *c, cJSON *j)
+on_control(struct srv *s, struct conn *c, cJSON *j, const char *p, size_t n)
+{
+	cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
+
+	if (!cJSON_IsString(t))
+		send_error(s, c, "BAD_REQUEST", "type must be a string", 400);
+	else if (strcmp(t->valuestring, "subscribe") == 0)
+		subscribe(s, c, j);
+	else if (strcmp(t->valuestring, "unsubscribe") == 0) {
+		if (c->sub != SUB_NONE)
+			s->m.subscribers--;
+		c->sub = SUB_NONE;
+		send_text(c, "{\"type\":\"unsubscribed\"}", 23);
+	} else if (strcmp(t->valuestring, "resume") == 0)
+		resume(s, c, j, p, n);
+	else if (strcmp(t->valuestring, "ping") == 0)
+		send_text(c, "{\"type\":\"pong\"}", 15);
+	else if (strcmp(t->valuestring, "pong") == 0)
+		;
+	else
+		send_error(s, c, "UNKNOWN_TYPE", "type must be log, subscribe, "
+		    "unsubscribe, resume or ping", 400);
+}
+
+static void
+ingest(struct srv *s, struct conn *c, const char *p, size_t n)
 {
 	struct batch *bt = &s->batch;
 	struct kr_buf *b = &s->tmp;
 	struct srv_err e;
-	const char *task = NULL, *why;
-	cJSON *first = cJSON_IsArray(j) ? j->child : j;
-	size_t idx = 0, stored, dups;
-	char tbuf[SRV_ID_MAX + 1];
-	int st;
+	const char *why;
+	char task[SRV_ID_MAX + 1];
+	size_t i, stored, dups;
+	int st, single;
 
-	batch_reset(bt);
-	if (first != NULL && (task = msg_task(c, first)) == NULL) {
-		cJSON_Delete(j);
-		send_error(s, c, "NO_TASK", "records need a taskId on a "
-		    "connection to /ws/tasks", 400);
-		return;
+	if (batch_parse(bt, p, n, 0, &single, &e) == -1)
+		goto fail;
+	if (bt->n == 0)
+		return;		/* an empty array */
+	if (c->task[0] != '\0')
+		snprintf(task, sizeof task, "%s", c->task);
+	else {
+		const struct row *r = &bt->rows[0];
+
+		if (r->task == NULL || !task_id_ok(r->task, r->tasklen)) {
+			batch_reset(bt);
+			send_error(s, c, "NO_TASK", "records need a taskId on a "
+			    "connection to /ws/tasks", 400);
+			return;
+		}
+		memcpy(task, r->task, r->tasklen);
+		task[r->tasklen] = '\0';
+		for (i = 1; i < bt->n; i++) {
+			r = &bt->rows[i];
+			if (r->task != NULL && task_id_ok(r->task,
+			    r->tasklen) && (r->tasklen != strlen(task) ||
+			    memcmp(r->task, task, r->tasklen) != 0)) {
+				err_set(&e, 400, "BAD_RECORD", "record %zu: "
+				    "another taskId in the same frame", i);
+				goto fail;
+			}
+		}
 	}
-	if (task == NULL) {
-		cJSON_Delete(j);	/* an empty array */
-		return;
-	}
-	snprintf(tbuf, sizeof tbuf, "%s", task);
-	if ((st = auth_allow(s->auth, &c->az, SCOPE_WRITE, tbuf, &why)) != 0) {
-		cJSON_Delete(j);
+	if ((st = auth_allow(s->auth, &c->az, SCOPE_WRITE, task, &why)) != 0) {
+		batch_reset(bt);
 		send_error(s, c, st == 401 ? "UNAUTHORIZED" : "FORBIDDEN", why,
 		    st);
 		return;
 	}
-	if (cJSON_IsArray(j)) {
-		cJSON *r;
-
-		while ((r = j->child) != NULL) {
-			cJSON_DetachItemViaPointer(j, r);
-			if (c->task[0] == '\0' && msg_task(c, r) != NULL &&
-			    strcmp(msg_task(c, r), tbuf) != 0) {
-				cJSON_Delete(r);
-				err_set(&e, 400, "BAD_RECORD", "record %zu: "
-				    "another taskId in the same frame", idx);
-				goto fail;
-			}
-			if (batch_add(bt, r, idx++, &e) == -1)
-				goto fail;
-		}
-		cJSON_Delete(j);
-		j = NULL;
-	} else if (batch_add(bt, j, idx++, &e) == -1) {
-		j = NULL;
-		goto fail;
-	}
-	if (store_insert(s->store, tbuf, bt, &stored, &dups) == -1) {
+	if (store_insert(s->store, task, bt, &stored, &dups) == -1) {
 		err_set(&e, 503, "STORE_FAILED", "the database failed; "
 		    "send again");
 		goto fail;
@@ -476,29 +499,28 @@ ingest(struct srv *s, struct conn *c, cJSON *j)
 		    "\"duplicates\":%zu}", stored, dups);
 	/* One message per run: split the lines. */
 	{
-		char *p = b->s, *e2, *end = b->s + b->len;
+		char *q = b->s, *e2, *end = b->s + b->len;
 
-		for (; p < end; p = e2 + 1) {
-			if ((e2 = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		for (; q < end; q = e2 + 1) {
+			if ((e2 = memchr(q, '\n', (size_t)(end - q))) == NULL)
 				e2 = end;
-			send_text(c, p, (size_t)(e2 - p));
+			send_text(c, q, (size_t)(e2 - q));
 		}
 	}
 	if (stored > 0)
-		ws_broadcast(s, tbuf, bt);
+		ws_broadcast(s, task, bt);
 	batch_reset(bt);
 	return;
 fail:
-	cJSON_Delete(j);
 	batch_reset(bt);
 	s->m.rejected++;
 	send_error(s, c, e.code, e.msg, e.status);
 }
 
 static void
-resume(struct srv *s, struct conn *c, cJSON *j)
+resume(struct srv *s, struct conn *c, cJSON *j, const char *p, size_t n)
 {
-	cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "runId");
+	struct kr_buf run = KR_BUF_INIT(SRV_ID_MAX + 1);
 	const char *task = msg_task(c, j), *why;
 	struct kr_buf *b = &s->tmp;
 	long long tid, seq = 0;
@@ -508,70 +530,67 @@ resume(struct srv *s, struct conn *c, cJSON *j)
 		send_error(s, c, "NO_TASK", "resume needs a taskId", 400);
 		return;
 	}
-	if (!cJSON_IsString(r) || r->valuestring[0] == '\0' ||
-	    strlen(r->valuestring) > SRV_ID_MAX) {
+	if (json_obj_str(p, n, "runId", &run) != 1 || run.len == 0 ||
+	    run.len > SRV_ID_MAX) {
+		kr_buf_free(&run);
 		send_error(s, c, "BAD_REQUEST", "resume needs a runId", 400);
 		return;
 	}
 	if ((st = auth_allow(s->auth, &c->az, SCOPE_WRITE, task, &why)) != 0) {
+		kr_buf_free(&run);
 		send_error(s, c, st == 401 ? "UNAUTHORIZED" : "FORBIDDEN", why,
 		    st);
 		return;
 	}
 	if ((tid = store_task(s->store, task, 0)) > 0)
-		seq = store_max_seq(s->store, tid, r->valuestring);
+		seq = store_max_seq(s->store, tid, run.s, run.len);
 	b->len = 0;
 	kr_buf_adds(b, "{\"type\":\"ack\",\"runId\":");
-	json_str(b, r->valuestring, strlen(r->valuestring));
+	json_str(b, run.s, run.len);
 	kr_buf_printf(b, ",\"seq\":%lld}", seq);
+	kr_buf_free(&run);
 	send_buf(c, b);
 }
 
 static void
 on_message(struct srv *s, struct conn *c, const char *p, size_t n)
 {
-	cJSON *j, *t;
+	struct kr_buf type = KR_BUF_INIT(64);
+	const char *q = p, *end = p + n;
+	cJSON *j;
+	int rc;
 
 	s->m.ws_frames++;
 	s->m.bytes_in += n;
-	if (memchr(p, '\0', n) != NULL || json_has_nul(p, n)) {
-		send_error(s, c, "BAD_RECORD", "NUL characters (\\u0000) are "
-		    "not accepted in strings", 400);
+	while (q < end && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
+		q++;
+	if (q < end && *q == '[') {
+		ingest(s, c, p, n);
 		return;
 	}
-	j = cJSON_ParseWithLength(p, n);
-	if (j == NULL || (!cJSON_IsObject(j) && !cJSON_IsArray(j))) {
-		cJSON_Delete(j);
+	if (q == end || *q != '{' ||
+	    (rc = json_obj_str(p, n, "type", &type)) == -1) {
+		kr_buf_free(&type);
 		s->m.rejected++;
 		send_error(s, c, "MALFORMED_REQUEST", "a message is a JSON "
 		    "object or an array of records", 400);
 		return;
 	}
-	t = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "type") :
-	    NULL;
-	if (t == NULL || (cJSON_IsString(t) &&
-	    strcmp(t->valuestring, "log") == 0)) {
-		ingest(s, c, j);
+	if (rc == 0 || (rc == 1 && type.len == 3 &&
+	    memcmp(type.s, "log", 3) == 0)) {
+		kr_buf_free(&type);
+		ingest(s, c, p, n);
 		return;
 	}
-	if (!cJSON_IsString(t))
-		send_error(s, c, "BAD_REQUEST", "type must be a string", 400);
-	else if (strcmp(t->valuestring, "subscribe") == 0)
-		subscribe(s, c, j);
-	else if (strcmp(t->valuestring, "unsubscribe") == 0) {
-		if (c->sub != SUB_NONE)
-			s->m.subscribers--;
-		c->sub = SUB_NONE;
-		send_text(c, "{\"type\":\"unsubscribed\"}", 23);
-	} else if (strcmp(t->valuestring, "resume") == 0)
-		resume(s, c, j);
-	else if (strcmp(t->valuestring, "ping") == 0)
-		send_text(c, "{\"type\":\"pong\"}", 15);
-	else if (strcmp(t->valuestring, "pong") == 0)
-		;
-	else
-		send_error(s, c, "UNKNOWN_TYPE", "type must be log, subscribe, "
-		    "unsubscribe, resume or ping", 400);
+	kr_buf_free(&type);
+	/* A control message, small: the general parser is fine. */
+	if ((j = cJSON_ParseWithLength(p, n)) == NULL) {
+		s->m.rejected++;
+		send_error(s, c, "MALFORMED_REQUEST", "a message is a JSON "
+		    "object or an array of records", 400);
+		return;
+	}
+	on_control(s, c, j, p, n);
 	cJSON_Delete(j);
 }
 
