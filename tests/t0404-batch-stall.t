@@ -123,12 +123,15 @@ signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 for n in range(1, 301):
     sys.stdout.write("{\"seq\":%d}\n" % n)
     sys.stdout.flush()
+    if n == 5:
+        open("started", "w").close()
     time.sleep(0.02)' >i &
 bg_pid $!
 keruta-batch -i 10s <i >out 2>err &
 pid=$!
 bg_pid $pid
-sleep 0.5
+# However loaded the machine, some input has come before the signal.
+wait_for 20 test -e started
 start=$(date +%s%N)
 kill -TERM "$pid"
 wait "$pid"
