@@ -35,22 +35,23 @@ is "$(count t1)" 4 "and stored once"
 cat >in <<'X'
 not json
 {"type":"dance"}
-[{"runId":"r9","seq":1,"message":"ok"},{"runId":"r9","seq":2,"level":"LOUD","message":"x"}]
+[{"runId":"r9","seq":2,"level":"LOUD","message":"x"}]
 {"message":"no ack without run","source":"stdout"}
 X
-serve_ws "$W/t1" --send in --stop-count 4 | jq -c '[.type,.code,.stored]' >out
+serve_ws "$W/t1" --send in --stop-count 5 | jq -c '[.type,.code,.reason,.seq // .stored]' >out
 cat >want <<'X'
-["error","MALFORMED_REQUEST",null]
-["error","UNKNOWN_TYPE",null]
-["error","INVALID_LEVEL",null]
-["ack",null,1]
+["error","MALFORMED_REQUEST",null,null]
+["error","UNKNOWN_TYPE",null,null]
+["error","INVALID_RECORD","INVALID_LEVEL",2]
+["ack",null,null,2]
+["ack",null,null,1]
 X
-diff_golden want out "errors, and an ack of counts without a runId"
-is "$(count t1)" 5 "a refused message stores nothing"
+diff_golden want out "errors, a refused record acked, an ack of counts without a runId"
+is "$(count t1)" 5 "refused messages and records store nothing"
 # A binary frame (opcode 2, masked, "{}").
 serve_ws "$W/t1" --raw 8282000000007b7d --stop-count 1 | jq -r .code >out
 is "$(cat out)" BAD_REQUEST "binary messages are refused"
-echo '{"message":"where"}' | serve_ws "$W" --send - --stop-count 1 | jq -r .code >out
+echo '{"message":"where"}' | serve_ws "$W" --send - --stop-count 1 | jq -r .reason >out
 is "$(cat out)" NO_TASK "/ws/tasks: a record needs a taskId"
 echo '{"taskId":"t9","runId":"q","seq":1,"message":"here"}' |
     serve_ws "$W" --send - --stop-count 1 >out

@@ -144,6 +144,9 @@ metrics_write(struct srv *s, struct kr_buf *b)
 	    "Records received again and ignored.", s->m.duplicates);
 	counter(b, "keruta_batches_rejected_total", "counter",
 	    "Requests or messages refused as invalid.", s->m.rejected);
+	counter(b, "keruta_records_refused_total", "counter",
+	    "Records refused one by one over WebSocket (INVALID_RECORD).",
+	    s->m.refused);
 	counter(b, "keruta_bytes_received_total", "counter",
 	    "Bytes of record bodies and messages received.", s->m.bytes_in);
 	counter(b, "keruta_http_requests_total", "counter",

@@ -199,7 +199,7 @@ int jwt_verify(const unsigned char *key, size_t keylen, const char *tok,
 
 struct metrics {
 	unsigned long long ingested, duplicates, bytes_in, requests;
-	unsigned long long ws_frames, rejected, slow_consumers;
+	unsigned long long ws_frames, rejected, refused, slow_consumers;
 	long long ws_conns, subscribers, http_conns;
 	unsigned long long lat_bucket[12];
 	double lat_sum;

@@ -441,62 +441,126 @@ on_control(struct srv *s, struct conn *c, cJSON *j, const char *p, size_t n)
 		    "unsubscribe, resume or ping", 400);
 }
 
+/* Tells the shipper about each refused record of the batch. */
+static void
+send_refusals(struct srv *s, struct conn *c, const struct batch *bt)
+{
+	struct kr_buf *b = &s->tmp;
+	size_t i;
+
+	for (i = 0; i < bt->n; i++) {
+		const struct row *r = &bt->rows[i];
+
+		if (r->code == NULL)
+			continue;
+		b->len = 0;
+		kr_buf_adds(b, "{\"type\":\"error\",\"code\":\"INVALID_RECORD\","
+		    "\"reason\":\"");
+		kr_buf_adds(b, r->code);
+		kr_buf_printf(b, "\",\"index\":%zu", i);
+		if (r->run != NULL) {
+			kr_buf_adds(b, ",\"runId\":");
+			json_str(b, r->run, r->runlen);
+		}
+		if (r->seq != 0)
+			kr_buf_printf(b, ",\"seq\":%lld", r->seq);
+		kr_buf_adds(b, ",\"message\":");
+		json_str(b, r->why, strlen(r->why));
+		kr_buf_adds(b, ",\"status\":400}");
+		send_buf(c, b);
+	}
+}
+
+static int
+same_task(const struct row *r, const char *task)
+{
+	return r->tasklen == strlen(task) &&
+	    memcmp(r->task, task, r->tasklen) == 0;
+}
+
+/*
+ * Stores the records of a message. Each invalid record is refused alone
+ * (INVALID_RECORD, with its runId and seq) and the ack covers it, so a
+ * shipper moves past it; only a message that is not JSON at all, a
+ * forbidden task or a failed database refuse the whole message.
+ */
 static void
 ingest(struct srv *s, struct conn *c, const char *p, size_t n)
 {
+	static struct kr_ratelimit rl = KR_RATELIMIT_INIT(10, 1);
 	struct batch *bt = &s->batch;
 	struct kr_buf *b = &s->tmp;
 	struct srv_err e;
 	const char *why;
-	char task[SRV_ID_MAX + 1];
-	size_t i, stored, dups;
+	char task[SRV_ID_MAX + 1] = "";
+	size_t i, stored = 0, dups = 0, bad;
 	int st, single;
 
-	if (batch_parse(bt, p, n, 0, &single, &e) == -1)
+	if (batch_parse(bt, p, n, BP_EACH, &single, &e) == -1)
 		goto fail;
 	if (bt->n == 0)
 		return;		/* an empty array */
 	if (c->task[0] != '\0')
 		snprintf(task, sizeof task, "%s", c->task);
 	else {
-		const struct row *r = &bt->rows[0];
+		/* The first usable taskId is the message's. */
+		for (i = 0; i < bt->n && task[0] == '\0'; i++) {
+			const struct row *r = &bt->rows[i];
 
-		if (r->task == NULL || !task_id_ok(r->task, r->tasklen)) {
-			batch_reset(bt);
-			send_error(s, c, "NO_TASK", "records need a taskId on a "
-			    "connection to /ws/tasks", 400);
-			return;
+			if (r->code == NULL && r->task != NULL &&
+			    task_id_ok(r->task, r->tasklen)) {
+				memcpy(task, r->task, r->tasklen);
+				task[r->tasklen] = '\0';
+			}
 		}
-		memcpy(task, r->task, r->tasklen);
-		task[r->tasklen] = '\0';
-		for (i = 1; i < bt->n; i++) {
-			r = &bt->rows[i];
-			if (r->task != NULL && task_id_ok(r->task,
-			    r->tasklen) && (r->tasklen != strlen(task) ||
-			    memcmp(r->task, task, r->tasklen) != 0)) {
-				err_set(&e, 400, "BAD_RECORD", "record %zu: "
-				    "another taskId in the same frame", i);
-				goto fail;
+		for (i = 0; i < bt->n; i++) {
+			struct row *r = &bt->rows[i];
+
+			if (r->code != NULL)
+				continue;
+			if (r->task == NULL || !task_id_ok(r->task,
+			    r->tasklen)) {
+				r->code = "NO_TASK";
+				r->why = "a record sent to /ws/tasks needs a "
+				    "taskId";
+				bt->nbad++;
+			} else if (!same_task(r, task)) {
+				r->code = "BAD_RECORD";
+				r->why = "another taskId in the same message";
+				bt->nbad++;
 			}
 		}
 	}
-	if ((st = auth_allow(s->auth, &c->az, SCOPE_WRITE, task, &why)) != 0) {
+	if (task[0] != '\0' && (st = auth_allow(s->auth, &c->az, SCOPE_WRITE,
+	    task, &why)) != 0) {
 		batch_reset(bt);
 		send_error(s, c, st == 401 ? "UNAUTHORIZED" : "FORBIDDEN", why,
 		    st);
 		return;
 	}
-	if (store_insert(s->store, task, bt, &stored, &dups) == -1) {
+	if (bt->nbad < bt->n && store_insert(s->store, task, bt, &stored,
+	    &dups) == -1) {
 		err_set(&e, 503, "STORE_FAILED", "the database failed; "
 		    "send again");
 		goto fail;
 	}
+	bad = bt->nbad;
 	s->m.ingested += stored;
 	s->m.duplicates += dups;
+	if (bad > 0) {
+		s->m.refused += bad;
+		for (i = 0; bt->rows[i].code == NULL; i++)
+			;
+		if (kr_ratelimit_ok(&rl))
+			kr_warn("task '%s': refused %zu of %zu records (first: "
+			    "%s: %s)", task[0] ? task : "none", bad, bt->n,
+			    bt->rows[i].code, bt->rows[i].why);
+		send_refusals(s, c, bt);
+	}
 	b->len = 0;
 	if (acks_json(b, bt, "{\"type\":\"ack\",\"runId\":", "\n", "}") == 0)
 		kr_buf_printf(b, "{\"type\":\"ack\",\"stored\":%zu,"
-		    "\"duplicates\":%zu}", stored, dups);
+		    "\"duplicates\":%zu,\"refused\":%zu}", stored, dups, bad);
 	/* One message per run: split the lines. */
 	{
 		char *q = b->s, *e2, *end = b->s + b->len;
