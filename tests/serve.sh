@@ -9,19 +9,73 @@
 #                          (ws://127.0.0.1:P/ws/tasks), SERVE_PID, SERVE_DB,
 #                          SERVE_LOG (its stderr). With --tls-cert: https
 #                          and wss. Returns 1 if it did not come up.
-#   stop_serve             SIGTERM, wait; its exit status in SERVE_RC
+#   stop_serve             SIGTERM, wait; its exit status in SERVE_RC.
+#                          After $SERVE_STOP_WAIT seconds (10), SIGKILL.
 #   kill9_serve            SIGKILL, wait (a crash, for recovery tests)
 #   serve_ws URL ARGS...   the test WebSocket client (tests/data/serve-ws.py)
+#
+# The server runs with stdin from /dev/null, stdout and stderr to
+# $SERVE_LOG and no other descriptor of the test (a pipe or a fifo it held
+# would keep a reader waiting for its end). Every wait is bounded, at the
+# test's exit too.
 : "${SERVE_DB:=$T/serve.db}"
 SERVE_LOG=$T/serve.log
 SERVE_PID=
+_sv_pids=
+
+# _sv_exec CMD ARGS...: exec CMD with every descriptor above 2 closed.
+_sv_exec() {
+	exec python3 -c 'import os, sys
+for fd in os.listdir("/proc/self/fd"):
+    if int(fd) > 2:
+        try:
+            os.close(int(fd))
+        except OSError:
+            pass
+os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}
+
+# _sv_alive PID: running (not gone, not a zombie waiting to be reaped).
+_sv_alive() {
+	case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in
+	''|Z*|X*) return 1 ;;
+	esac
+	return 0
+}
+
+# _sv_reap PID SECONDS: waits for PID to end, SIGKILL after SECONDS; the
+# exit status in SERVE_RC.
+_sv_reap() {
+	_sv_i=$(($2 * 50))
+	while [ "$_sv_i" -gt 0 ] && _sv_alive "$1"; do
+		sleep 0.02
+		_sv_i=$((_sv_i - 1))
+	done
+	if _sv_alive "$1"; then
+		kill -KILL "$1" 2>/dev/null
+		kill -CONT "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null
+	SERVE_RC=$?
+}
+
+# At exit, before lib.sh's own cleanup (which waits without a bound).
+_sv_cleanup() {
+	for _sv_p in $_sv_pids; do
+		_sv_alive "$_sv_p" || continue
+		kill -TERM "$_sv_p" 2>/dev/null
+		_sv_reap "$_sv_p" "${SERVE_STOP_WAIT:-10}"
+	done
+}
+trap '_sv_cleanup; _kr_cleanup' EXIT
 
 start_serve() {
 	: >>"$SERVE_LOG"
 	_sv_n=$(grep -c 'listening on' "$SERVE_LOG")
-	keruta-serve --listen 127.0.0.1:0 --db "$SERVE_DB" "$@" \
-	    2>>"$SERVE_LOG" &
+	_sv_exec keruta-serve --listen 127.0.0.1:0 --db "$SERVE_DB" "$@" \
+	    </dev/null >>"$SERVE_LOG" 2>&1 &
 	SERVE_PID=$!
+	_sv_pids="$_sv_pids $SERVE_PID"
 	bg_pid "$SERVE_PID"
 	_sv_t=1000
 	while [ "$_sv_t" -gt 0 ]; do
@@ -49,19 +103,18 @@ start_serve() {
 	esac
 	SERVE_API=$SERVE_URL/api/v1
 	export SERVE_PORT SERVE_URL SERVE_API SERVE_WS SERVE_PID SERVE_DB
-	wait_for 20 curl -fsSk "$SERVE_URL/health"
+	wait_for 20 curl -fsSk -m 2 "$SERVE_URL/health"
 }
 
 stop_serve() {
 	kill -TERM "$SERVE_PID" 2>/dev/null
-	wait "$SERVE_PID" 2>/dev/null
-	SERVE_RC=$?
+	_sv_reap "$SERVE_PID" "${SERVE_STOP_WAIT:-10}"
 }
 
 kill9_serve() {
 	kill -KILL "$SERVE_PID" 2>/dev/null
-	wait "$SERVE_PID" 2>/dev/null
-	SERVE_RC=$?
+	kill -CONT "$SERVE_PID" 2>/dev/null
+	_sv_reap "$SERVE_PID" 5
 }
 
 serve_ws() {
