@@ -43,6 +43,14 @@ struct ship_frun {
 	unsigned long long max;
 };
 
+/* A record of a frame that the server refused alone (ws INVALID_RECORD). */
+struct ship_rej {
+	size_t idx;			/* its place in the frame, from 0 */
+	unsigned long long seq;
+	char run[SHIP_ID_MAX + 1];
+	char why[32];			/* the server's reason code */
+};
+
 /*
  * A frame: consecutive spooled records of one task, sent as one ws
  * message or one POST, from spool position (seg, start) to (seg, end).
@@ -59,6 +67,8 @@ struct ship_frame {
 	char *body;		/* what goes on the wire (body_pre in front) */
 	size_t len;
 	size_t wb;		/* bytes counted in the window */
+	struct ship_rej *rej;	/* refused records, set aside once done */
+	size_t nrej;
 	int sent, done;
 };
 
@@ -120,6 +130,14 @@ struct ship_frame *ship_frame_unsent(struct ship *s);
 /* A cumulative ack for a run: pops the frames it completes. */
 void ship_ack(struct ship *s, const char *run, size_t runlen,
     unsigned long long seq);
+/*
+ * The server refused one record of a sent frame (ws INVALID_RECORD): the
+ * index-th record of the message, with that runId (NULL: unknown) and seq
+ * (0: unknown). It is set aside once the ack that covers it comes. -1
+ * when no frame in flight holds such a record.
+ */
+int ship_refused(struct ship *s, const char *run, unsigned long long seq,
+    size_t index, const char *why);
 /* The frame (at the head of the window) was stored, or rejected. */
 void ship_frame_ok(struct ship *s, struct ship_frame *f);
 void ship_frame_reject(struct ship *s, struct ship_frame *f, int status);

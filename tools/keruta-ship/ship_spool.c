@@ -34,9 +34,10 @@
 #define SHIP_OUT_FLUSH	(256u << 10)
 #define SHIP_ACK_EVERY_NS 200000000LL
 #define SHIP_RUNS_MAX	1024
-#define SHIP_SEQ_MAX	9007199254740992.0	/* 2^53 */
+#define SHIP_SEQ_MAX	9007199254740991.0	/* 2^53 - 1 */
 
 static struct kr_ratelimit rl_bad = KR_RATELIMIT_INIT(5, 10);
+static struct kr_ratelimit rl_rej = KR_RATELIMIT_INIT(10, 5);
 
 static int
 valid_id(const char *s, size_t n)
@@ -713,7 +714,73 @@ frame_free(struct ship_frame *f)
 	kr_buf_free(&f->raw);
 	free(f->body);
 	free(f->runs);
+	free(f->rej);
 	free(f);
+}
+
+/* The index-th record of a frame: its text, without the newline. */
+static int
+frame_line(const struct ship_frame *f, size_t index, const char **p,
+    size_t *n)
+{
+	const char *q = f->raw.s, *e = f->raw.s + f->raw.len, *nl;
+
+	for (;;) {
+		if (q >= e || (nl = memchr(q, '\n', (size_t)(e - q))) == NULL)
+			return -1;
+		if (index-- == 0)
+			break;
+		q = nl + 1;
+	}
+	*p = q;
+	*n = (size_t)(nl - q);
+	return 0;
+}
+
+static int
+rej_cmp(const void *a, const void *b)
+{
+	const struct ship_rej *x = a, *y = b;
+
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * A frame is stored, but for the records the server refused alone: they
+ * go to the rejected file, each warned about once.
+ */
+static void
+frame_set_aside(struct ship *s, struct ship_frame *f)
+{
+	const char *p;
+	size_t i, n;
+
+	qsort(f->rej, f->nrej, sizeof *f->rej, rej_cmp);
+	for (i = 0; i < f->nrej; i++) {
+		const struct ship_rej *r = &f->rej[i];
+
+		if (frame_line(f, r->idx, &p, &n) == -1)
+			kr_die(KR_EX_BUG, "a refused record is not in its frame");
+		reject_text(s, p, n + 1);
+		if (kr_ratelimit_ok(&rl_rej))
+			kr_warn("task '%s': the server refused record %llu of "
+			    "run '%s' for good (%s): set aside in "
+			    "'%s/rejected.ndjson'", f->task, r->seq, r->run,
+			    r->why, s->o->spool);
+	}
+}
+
+/* The server answered for the whole frame: acked, but what it refused. */
+static void
+frame_done(struct ship *s, struct ship_frame *f)
+{
+	if (f->done)
+		return;
+	f->done = 1;
+	if (f->nrej > 0)
+		frame_set_aside(s, f);
+	s->n_acked += f->nrec - f->nrej;
+	s->n_rejected += f->nrej;
 }
 
 /* Pops the done frames at the head: the acked position moves on. */
@@ -982,22 +1049,74 @@ ship_ack(struct ship *s, const char *run, size_t runlen,
 	if (seq <= s->runs[i].acked)
 		return;
 	s->runs[i].acked = seq;
-	for (f = s->head; f != NULL; f = f->next) {
-		if (!f->done && frame_acked(s, f)) {
-			f->done = 1;
-			s->n_acked += f->nrec;
-		}
-	}
+	for (f = s->head; f != NULL; f = f->next)
+		if (!f->done && frame_acked(s, f))
+			frame_done(s, f);
 	pop_done(s);
+}
+
+/* Does the index-th record of f have this runId and seq? */
+static int
+frame_holds(const struct ship_frame *f, size_t index, const char *run,
+    unsigned long long seq, struct ship_rej *r)
+{
+	const char *p, *id;
+	const cJSON *sq;
+	size_t i, n;
+	cJSON *j;
+	int ok;
+
+	if (index >= f->nrec || frame_line(f, index, &p, &n) == -1)
+		return 0;
+	for (i = 0; i < f->nrej; i++)
+		if (f->rej[i].idx == index)
+			return 0;	/* refused already */
+	if ((j = kr_rec_parse(p, n)) == NULL)
+		return 0;
+	id = kr_rec_get_str(j, "runId");
+	sq = cJSON_GetObjectItemCaseSensitive(j, "seq");
+	ok = id != NULL && strlen(id) <= SHIP_ID_MAX && cJSON_IsNumber(sq) &&
+	    sq->valuedouble >= 0 && (run == NULL || strcmp(id, run) == 0) &&
+	    (seq == 0 || (double)seq == sq->valuedouble);
+	if (ok) {
+		r->idx = index;
+		r->seq = (unsigned long long)sq->valuedouble;
+		memcpy(r->run, id, strlen(id) + 1);
+	}
+	cJSON_Delete(j);
+	return ok;
+}
+
+int
+ship_refused(struct ship *s, const char *run, unsigned long long seq,
+    size_t index, const char *why)
+{
+	struct ship_frame *f;
+	struct ship_rej r, *nr;
+
+	/*
+	 * The server answers messages in order, a message's refusals
+	 * before its acks: the first frame sent and not yet acked that
+	 * holds such a record at that place is the one.
+	 */
+	memset(&r, 0, sizeof r);
+	for (f = s->head; f != NULL; f = f->next)
+		if (f->sent && !f->done && frame_holds(f, index, run, seq, &r))
+			break;
+	if (f == NULL)
+		return -1;
+	snprintf(r.why, sizeof r.why, "%s", why);
+	if ((nr = realloc(f->rej, (f->nrej + 1) * sizeof *nr)) == NULL)
+		kr_die(KR_EX_TEMP, "out of memory");
+	f->rej = nr;
+	f->rej[f->nrej++] = r;
+	return 0;
 }
 
 void
 ship_frame_ok(struct ship *s, struct ship_frame *f)
 {
-	if (!f->done) {
-		f->done = 1;
-		s->n_acked += f->nrec;
-	}
+	frame_done(s, f);
 	pop_done(s);
 }
 
@@ -1007,9 +1126,17 @@ ship_frame_reject(struct ship *s, struct ship_frame *f, int status)
 	if (f->done)
 		return;
 	reject_text(s, f->raw.s, f->raw.len);
-	kr_warn("task '%s': the server refused %zu record%s for good "
-	    "(HTTP %d): set aside in '%s/rejected.ndjson'", f->task, f->nrec,
-	    f->nrec == 1 ? "" : "s", status, s->o->spool);
+	if (kr_ratelimit_ok(&rl_rej)) {
+		if (f->nrec == 1 && f->nruns == 1)
+			kr_warn("task '%s': the server refused record %llu of "
+			    "run '%s' for good (HTTP %d): set aside in "
+			    "'%s/rejected.ndjson'", f->task, f->runs[0].max,
+			    f->runs[0].id, status, s->o->spool);
+		else
+			kr_warn("task '%s': the server refused %zu records for "
+			    "good (HTTP %d): set aside in '%s/rejected.ndjson'",
+			    f->task, f->nrec, status, s->o->spool);
+	}
 	f->done = 1;
 	s->n_rejected += f->nrec;
 	pop_done(s);

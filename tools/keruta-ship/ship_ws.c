@@ -5,6 +5,8 @@
  * arrays; the server's {"type":"ack","runId","seq"} are cumulative per
  * run. After each connect, a {"type":"resume","runId"} per run in the
  * window learns what the server already stores, so that is not sent.
+ * A record the server refuses alone (INVALID_RECORD, before the ack that
+ * covers it) is set aside in the rejected file, as a 4xx does over REST.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +269,47 @@ writeable(struct ws *w)
 	return 0;
 }
 
+/* A reason code as the server spells them, safe to print. */
+static int
+code_ok(const char *c)
+{
+	size_t i;
+
+	for (i = 0; c[i] != '\0'; i++)
+		if (i == 31 || !((c[i] >= 'A' && c[i] <= 'Z') ||
+		    (c[i] >= '0' && c[i] <= '9') || c[i] == '_'))
+			return 0;
+	return i > 0;
+}
+
+/*
+ * {"type":"error","code":"INVALID_RECORD","reason","index","runId","seq"}:
+ * one record of a message was refused, the rest stored; the ack that
+ * follows covers it. It is set aside as a 4xx over REST would be.
+ */
+static void
+refused(struct ws *w, const cJSON *j)
+{
+	const cJSON *idx = cJSON_GetObjectItemCaseSensitive(j, "index");
+	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(j, "seq");
+	const char *run = kr_rec_get_str(j, "runId");
+	const char *why = kr_rec_get_str(j, "reason");
+	unsigned long long sq = 0;
+
+	if (why == NULL || !code_ok(why))
+		why = "INVALID_RECORD";
+	if (cJSON_IsNumber(seq) && seq->valuedouble >= 1 &&
+	    seq->valuedouble < 18446744073709551616.0)
+		sq = (unsigned long long)seq->valuedouble;
+	if (!cJSON_IsNumber(idx) || idx->valuedouble < 0 ||
+	    idx->valuedouble >= (double)w->s->o->frame_recs ||
+	    ship_refused(w->s, run, sq, (size_t)idx->valuedouble, why) == -1) {
+		if (kr_ratelimit_ok(&rl_err))
+			kr_warn("the server refused a record (%s) that is not "
+			    "in flight: ignored", why);
+	}
+}
+
 static void
 received(struct ws *w, const char *p, size_t n)
 {
@@ -308,7 +351,9 @@ received(struct ws *w, const char *p, size_t n)
 	} else if (strcmp(type, "error") == 0) {
 		const char *code = kr_rec_get_str(j, "code");
 
-		if (kr_ratelimit_ok(&rl_err))
+		if (code != NULL && strcmp(code, "INVALID_RECORD") == 0)
+			refused(w, j);
+		else if (kr_ratelimit_ok(&rl_err))
 			kr_warn("the server reports an error (code '%s')",
 			    code ? code : "none");
 	}
