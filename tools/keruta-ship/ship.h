@@ -72,6 +72,23 @@ struct ship_frame {
 	int sent, done;
 };
 
+/* What the quick look at a line found of one record (ship_scan.c). */
+struct ship_srec {
+	const char *p;			/* the record's text */
+	size_t n;
+	const char *task, *run;		/* field values, when there */
+	size_t tasklen, runlen;
+	unsigned long long seq;
+	int has_task, has_run, has_seq;
+	int task_odd;			/* taskId not a plain string */
+	int empty;			/* {} */
+};
+
+struct ship_scan {
+	struct ship_srec *r;
+	size_t n, cap;
+};
+
 /* The acked seq of a run, from acks and resume answers. */
 struct ship_run {
 	char id[SHIP_ID_MAX + 1];
@@ -95,6 +112,7 @@ struct ship {
 	unsigned long long spool_bytes;	/* not yet acked, on disk */
 	/* stdin */
 	struct kr_lr lr;
+	struct ship_scan scan;
 	int eof;
 	char last_task[SHIP_ID_MAX + 1];
 	char ship_run[33];		/* runId for records without one */
@@ -147,6 +165,21 @@ void ship_rewind(struct ship *s);
 void ship_ack_save(struct ship *s, int now);
 /* 1 when stdin is done and nothing is left to deliver. */
 int ship_finished(const struct ship *s);
+
+/* ship_scan.c */
+/*
+ * Checks a line (trimmed) that should be a record or a JSON array of
+ * records, and finds their spans and taskId, runId and seq: the number
+ * of records, or -1 when the line is anything else and needs the full
+ * parser (not JSON, control bytes, escapes in those fields, ...).
+ */
+int ship_scan_line(const char *line, size_t n, struct ship_scan *sc);
+/*
+ * 1 when a line without control bytes is JSON as RFC 8259 has it. The
+ * full parser is more lenient (numbers like 01 or 1., a byte order mark
+ * in front), and the server is not: such a line is sent as text.
+ */
+int ship_json_strict(const char *line, size_t n);
 
 /* ship_main.c */
 long long ship_backoff_ms(const struct ship_opts *o, int n);

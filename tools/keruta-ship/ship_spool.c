@@ -317,6 +317,7 @@ ship_spool_close(struct ship *s)
 	kr_buf_free(&s->out);
 	kr_buf_free(&s->rbuf);
 	kr_lr_free(&s->lr);
+	free(s->scan.r);
 	free(s->runs);
 }
 
@@ -407,12 +408,47 @@ take_tagged(struct ship *s, const char *task, const char *rec, size_t n,
  * runId of this keruta-ship and a seq of its own), so that every record
  * can be acked and deduplicated. span is its exact text when usable.
  */
+static void take_wrapped(struct ship *s, const char *line, size_t n);
+
+/* A taskId, runId or seq given twice: which one counts is a guess. */
+static int
+ids_repeated(const cJSON *r)
+{
+	static const char *const ids[] = { "taskId", "runId", "seq" };
+	const cJSON *e;
+	size_t i;
+	int k;
+
+	for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		k = 0;
+		for (e = r->child; e != NULL; e = e->next)
+			if (e->string != NULL && strcmp(e->string, ids[i]) == 0)
+				k++;
+		if (k > 1)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 take_record(struct ship *s, cJSON *r, const char *span, size_t n)
 {
 	const char *task = s->o->task_id, *run;
 	const cJSON *seq;
 	char *text;
+
+	if (ids_repeated(r)) {
+		/* The server might read another runId or seq: text. */
+		if (span != NULL) {
+			take_wrapped(s, span, n);
+			return;
+		}
+		if ((text = cJSON_PrintUnformatted(r)) == NULL)
+			kr_die(KR_EX_TEMP, "out of memory");
+		take_wrapped(s, text, strlen(text));
+		cJSON_free(text);
+		return;
+	}
 
 	if (task == NULL) {
 		task = kr_rec_get_str(r, "taskId");
@@ -553,12 +589,57 @@ split_array(const char *p, size_t n, const char **sp, size_t *sl, size_t max)
 	return k;
 }
 
+/*
+ * The common line, seen by ship_scan_line: records whose runId and seq
+ * can be used as they are, or that have neither. 1 when it was taken,
+ * 0 when the full parser must decide (nothing was done then).
+ */
+static int
+take_quick(struct ship *s, const char *line, size_t n)
+{
+	const char *task = s->o->task_id;
+	char run[SHIP_ID_MAX + 1];
+	struct ship_srec *r;
+	size_t i, k;
+	int cnt;
+
+	if ((cnt = ship_scan_line(line, n, &s->scan)) < 0)
+		return 0;
+	k = (size_t)cnt;
+	for (i = 0; i < k; i++) {
+		r = &s->scan.r[i];
+		if (task == NULL && (!r->has_task || r->task_odd ||
+		    !valid_id(r->task, r->tasklen)))
+			return 0;
+		if (r->has_run != r->has_seq || (r->has_run &&
+		    (!valid_id(r->run, r->runlen) || r->seq < 1 ||
+		    (double)r->seq > SHIP_SEQ_MAX)))
+			return 0;
+	}
+	for (i = 0; i < k; i++) {
+		r = &s->scan.r[i];
+		if (s->o->task_id == NULL) {
+			memcpy(s->last_task, r->task, r->tasklen);
+			s->last_task[r->tasklen] = '\0';
+			task = s->last_task;
+		}
+		if (!r->has_run) {
+			take_tagged(s, task, r->p, r->n, r->empty);
+			continue;
+		}
+		memcpy(run, r->run, r->runlen);
+		run[r->runlen] = '\0';
+		emit(s, task, run, r->seq, r->p, r->n);
+	}
+	return 1;
+}
+
 static void
 take_line(struct ship *s, const char *line, size_t n)
 {
-	const char *sp0[64], **sp = sp0;
+	const char *sp0[64], **sp = sp0, *end = NULL;
 	size_t sl0[64], *sl = sl0, i, k, cnt;
-	cJSON *j, *e;
+	cJSON *j = NULL, *e;
 	int plain = 1;
 
 	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' ||
@@ -568,10 +649,13 @@ take_line(struct ship *s, const char *line, size_t n)
 		line++;
 		n--;
 	}
-	if (n == 0)
+	if (n == 0 || take_quick(s, line, n))
 		return;
+	/* JSON and nothing after it: text after a value is not ignored. */
 	if (kr_utf8_valid(line, n) != n || memchr(line, '\0', n) != NULL ||
-	    (j = cJSON_ParseWithLength(line, n)) == NULL) {
+	    (j = cJSON_ParseWithLengthOpts(line, n, &end, 0)) == NULL ||
+	    end != line + n) {
+		cJSON_Delete(j);
 		take_wrapped(s, line, n);
 		return;
 	}
@@ -580,6 +664,12 @@ take_line(struct ship *s, const char *line, size_t n)
 			plain = 0;	/* raw control bytes: print afresh */
 			break;
 		}
+	if (plain && !ship_json_strict(line, n)) {
+		/* Sent as it is, it would be refused. */
+		cJSON_Delete(j);
+		take_wrapped(s, line, n);
+		return;
+	}
 	if (cJSON_IsObject(j)) {
 		take_record(s, j, plain ? line : NULL, n);
 	} else if (cJSON_IsArray(j)) {
@@ -864,8 +954,8 @@ add_run(struct ship_frame *f, const char *id, size_t n,
 static void
 frame_body(struct ship *s, struct ship_frame *f)
 {
-	size_t pre = s->o->body_pre, n = f->raw.len, i;
-	char *p;
+	size_t pre = s->o->body_pre, n = f->raw.len;
+	char *p, *q;
 
 	if (s->o->proto == SHIP_API) {
 		struct kr_buf b = KR_BUF_INIT(8 * (size_t)KR_REC_MAX);
@@ -886,9 +976,10 @@ frame_body(struct ship *s, struct ship_frame *f)
 	}
 	p[0] = '[';
 	memcpy(p + 1, f->raw.s, n);
-	for (i = 1; i < n; i++)
-		if (p[i] == '\n')
-			p[i] = ',';
+	/* Every line ends in '\n': the last one becomes the ']'. */
+	for (q = p + 1; (q = memchr(q, '\n', (size_t)(p + n + 1 - q))) !=
+	    NULL; q++)
+		*q = ',';
 	p[n] = ']';
 	f->len = n + 1;
 }
@@ -1102,6 +1193,10 @@ ship_refused(struct ship *s, const char *run, unsigned long long seq,
 	memset(&r, 0, sizeof r);
 	for (f = s->head; f != NULL; f = f->next)
 		if (f->sent && !f->done && frame_holds(f, index, run, seq, &r))
+			break;
+	/* A seq the server read otherwise (2^53 and more, say). */
+	for (f = f ? f : s->head; f != NULL; f = f->next)
+		if (f->sent && !f->done && frame_holds(f, index, run, 0, &r))
 			break;
 	if (f == NULL)
 		return -1;
