@@ -291,6 +291,7 @@ reply_err(struct lws *wsi, struct conn *c, const struct srv_err *e)
 static int
 refill(struct srv *s, struct conn *c)
 {
+	srv_sync(s);
 	while (!c->cur.done && c->out.len - c->outoff < FILL_MAX)
 		if (store_cursor_step(s->store, &c->cur, c->fmt, NULL,
 		    &c->out) == -1)
@@ -620,10 +621,17 @@ post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 		return reply_error(wsi, c, 503, "STORE_FAILED",
 		    "the database failed; retry later");
 	}
-	s->m.ingested += stored;
-	s->m.duplicates += dups;
 	if (stored > 0)
 		ws_broadcast(s, task, b);
+	/* A reply says stored: commit first. */
+	if (srv_sync(s) == -1) {
+		batch_reset(b);
+		return reply_error(wsi, c, 503, "STORE_FAILED",
+		    "the database failed; retry later");
+	}
+	s->m.ingested += stored;
+	s->m.duplicates += dups;
+	s->last_ingest_ns = kr_mono_ns();
 	out_reset(c);
 	if (single && b->n == 1) {
 		struct row *r = &b->rows[0];
@@ -756,6 +764,8 @@ route(struct srv *s, struct lws *wsi, struct conn *c)
 	int m = c->method;
 	size_t tl;
 
+	/* Every request sees what was acked before it. */
+	srv_sync(s);
 	if (strncmp(p, "/api/v1/", 8) == 0 || strcmp(p, "/api/v1") == 0)
 		p += 7;
 	else if (strcmp(p, "/health") != 0 && strcmp(p, "/metrics") != 0) {

@@ -35,6 +35,11 @@
 	"[--tls-cert file --tls-key file] | --hash-key | --help | --version"
 
 #define FTS_STEP_ROWS	5000
+#define FTS_IDLE_NS	100000000LL	/* no ingest for this long: index */
+#define FTS_LAG_MAX	1000000	/* rows: past this, index anyway */
+#define COMMIT_ROWS	10000	/* rows that make a transaction commit */
+#define COMMIT_NS	2000000	/* and the longest it stays open */
+#define COMMIT_WAIT_US	250	/* quiet for this long: the input is drained */
 #define EXPIRE_ROWS	2000
 
 const double srv_lat_bounds[11] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -161,6 +166,9 @@ metrics_write(struct srv *s, struct kr_buf *b)
 	counter(b, "keruta_subscribers", "gauge",
 	    "WebSocket viewers subscribed to a task.",
 	    (unsigned long long)s->m.subscribers);
+	counter(b, "keruta_db_commits_total", "counter",
+	    "Transactions committed (each holds the records of one or more "
+	    "requests or messages).", store_commits(s->store));
 	counter(b, "keruta_db_size_bytes", "gauge",
 	    "Size of the database file.",
 	    (unsigned long long)store_size(s->store));
@@ -183,16 +191,41 @@ metrics_write(struct srv *s, struct kr_buf *b)
 	return 0;
 }
 
+int
+srv_sync(struct srv *s)
+{
+	int rc = store_commit(s->store);
+
+	s->txn_rows = 0;
+	if (store_lost(s->store))
+		rc = -1;
+	ws_release(s, rc == 0);
+	return rc;
+}
+
 /* ---- timers ---- */
 
+/*
+ * Indexing costs about as much as storing, so ingest comes first: while
+ * records pour in, the index waits, unless it is FTS_LAG_MAX rows behind
+ * (a q= query brings it up to date first, so the lag bounds that wait).
+ */
 static void
 fts_timer(lws_sorted_usec_list_t *sul)
 {
 	struct srv *s = lws_container_of(sul, struct srv, sul_fts);
-	int more = store_fts_step(s->store, FTS_STEP_ROWS);
+	int more = 1;
 
+	if (kr_mono_ns() - s->last_ingest_ns < FTS_IDLE_NS &&
+	    store_fts_lag(s->store) < FTS_LAG_MAX)
+		more = 2;	/* busy: later */
+	else {
+		srv_sync(s);
+		more = store_fts_step(s->store, FTS_STEP_ROWS);
+	}
 	lws_sul_schedule(s->ctx, 0, &s->sul_fts, fts_timer,
-	    more ? 5 * LWS_US_PER_MS : 250 * LWS_US_PER_MS);
+	    more == 1 ? 5 * LWS_US_PER_MS : more == 2 ? 50 * LWS_US_PER_MS :
+	    250 * LWS_US_PER_MS);
 }
 
 static void
@@ -201,12 +234,40 @@ retention_timer(lws_sorted_usec_list_t *sul)
 	struct srv *s = lws_container_of(sul, struct srv, sul_retention);
 	long long n;
 
+	srv_sync(s);
 	n = store_expire(s->store, kr_wall_ns() - s->retention_ms * 1000000,
 	    EXPIRE_ROWS);
 	if (n > 0)
 		kr_debug("retention: deleted %lld records", n);
 	lws_sul_schedule(s->ctx, 0, &s->sul_retention, retention_timer,
 	    n >= EXPIRE_ROWS ? 20 * LWS_US_PER_MS : LWS_US_PER_SEC);
+}
+
+/* Only wakes the loop, which then commits. */
+static void
+commit_timer(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+}
+
+/*
+ * Called after each turn of the loop: commits when this turn brought no
+ * more records (the input is drained: nothing came for COMMIT_WAIT_US),
+ * or the transaction is big or old enough; otherwise more is coming: the
+ * loop reads on, and a timer makes sure the commit is not put off long.
+ */
+static void
+maybe_commit(struct srv *s)
+{
+	if (!store_in_txn(s->store))
+		ws_release(s, 1);
+	else if (s->round_msgs == 0 || s->txn_rows >= COMMIT_ROWS ||
+	    kr_mono_ns() - s->txn_t0 >= COMMIT_NS)
+		srv_sync(s);
+	else
+		lws_sul_schedule(s->ctx, 0, &s->sul_commit, commit_timer,
+		    COMMIT_WAIT_US);
+	s->round_msgs = 0;
 }
 
 /* Wakes the loop now and then, so that a signal is seen promptly. */
@@ -383,6 +444,9 @@ main(int argc, char *argv[])
 	int ch, port, rc = KR_EX_OK;
 
 	kr_diag_init("keruta-serve");
+	/* Before any other use of SQLite: no global lock on each malloc
+	 * for statistics nobody reads. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	memset(&o, 0, sizeof o);
 	while ((ch = getopt_long(argc, argv, "c:d:hl:qVv", longopts,
 	    NULL)) != -1) {
@@ -521,7 +585,7 @@ main(int argc, char *argv[])
 	if (strchr(addr, ':') == NULL)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.max_http_header_data = 16384;
-	info.pt_serv_buf_size = 65536;
+	info.pt_serv_buf_size = 262144;
 	info.timeout_secs = 30;
 	info.retry_and_idle_policy = &retry;
 	if (o.tls_cert != NULL) {
@@ -554,6 +618,7 @@ main(int argc, char *argv[])
 	for (;;) {
 		if (lws_service(srv.ctx, 0) < 0)
 			break;
+		maybe_commit(&srv);
 		if (stop_flag && !srv.stopping) {
 			kr_info("stopping");
 			srv.stopping = 1;
@@ -567,6 +632,7 @@ main(int argc, char *argv[])
 	lws_sul_cancel(&srv.sul_fts);
 	lws_sul_cancel(&srv.sul_retention);
 	lws_sul_cancel(&srv.sul_stop);
+	lws_sul_cancel(&srv.sul_commit);
 	lws_context_destroy(srv.ctx);
 	store_fts_step(srv.store, 0);
 	store_close(srv.store);

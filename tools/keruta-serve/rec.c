@@ -860,7 +860,7 @@ batch_parse(struct batch *b, const char *s, size_t n, int flags, int *single,
 
 	*single = 0;
 	batch_reset(b);
-	if (kr_utf8_valid(s, n) != n) {
+	if (!(flags & BP_UTF8_OK) && kr_utf8_valid(s, n) != n) {
 		err_set(e, 400, "INVALID_UTF8", "the body is not valid UTF-8");
 		return -1;
 	}

@@ -65,13 +65,14 @@ struct srv_err {
 void batch_init(struct batch *b);
 void batch_reset(struct batch *b);
 void batch_free(struct batch *b);
-enum { BP_NDJSON = 1, BP_EACH = 2 };
+enum { BP_NDJSON = 1, BP_EACH = 2, BP_UTF8_OK = 4 };
 /*
  * Parses a body: one object, an array of objects, or with BP_NDJSON one
  * object or array per line. *single is set when it was one bare object.
  * Without BP_EACH, any invalid record refuses the whole body; with it, an
  * invalid record is kept as a refused row (code and why set) and the rest
- * goes on. 0, or -1 with e filled in (the batch is then empty).
+ * goes on. BP_UTF8_OK: s is known to be UTF-8 already. 0, or -1 with e
+ * filled in (the batch is then empty).
  */
 int batch_parse(struct batch *b, const char *s, size_t n, int flags,
     int *single, struct srv_err *e);
@@ -114,9 +115,19 @@ void store_close(struct store *s);
 sqlite3 *store_db(struct store *s);
 /* The id of task name, creating it when create; 0 if absent, -1 on error. */
 long long store_task(struct store *s, const char *name, int create);
-/* Stores a batch in one transaction. 0, or -1 (nothing stored). */
+/*
+ * Stores a batch (its rows get their ids) in the open transaction, which
+ * it opens if need be. 0, or -1 (nothing of the batch stored; the rest of
+ * the transaction is kept).
+ */
 int store_insert(struct store *s, const char *task, struct batch *b,
     size_t *stored, size_t *dups);
+/* Commits the open transaction, if any. 0, or -1 (all of it lost). */
+int store_commit(struct store *s);
+/* 1 once if a commit failed since the last call. */
+int store_lost(struct store *s);
+unsigned long long store_commits(const struct store *s);
+int store_in_txn(const struct store *s);
 /* The id of the stored (task, run, seq) record, or 0. */
 long long store_find(struct store *s, long long tid, const char *run,
     size_t runlen, long long seq);
@@ -126,6 +137,8 @@ long long store_max_seq(struct store *s, long long tid, const char *run,
 /* Brings the full-text index up to date, in steps of at most max rows
  * (0: all). Returns 1 when more remain. */
 int store_fts_step(struct store *s, long long max);
+/* Rows the full-text index is behind. */
+long long store_fts_lag(const struct store *s);
 /*
  * Runs one step of a cursor: formats up to SRV_CHUNK records with fmt
  * into out. Returns the number of rows, -1 on error; sets c->done.
@@ -218,10 +231,15 @@ struct srv {
 	size_t queue_max;	/* bytes queued for one ws connection */
 	long long retention_ms;
 	struct conn *ws_list;	/* every open ws connection */
+	struct conn *held;	/* those with messages waiting for a commit */
 	struct metrics m;
 	struct batch batch;	/* reused by each ingest */
 	struct kr_buf tmp;	/* reused for formatting */
-	lws_sorted_usec_list_t sul_fts, sul_retention, sul_stop;
+	lws_sorted_usec_list_t sul_fts, sul_retention, sul_stop, sul_commit;
+	unsigned round_msgs;	/* ingest messages in this turn of the loop */
+	size_t txn_rows;	/* rows in the open transaction */
+	long long txn_t0;	/* when it was opened */
+	long long last_ingest_ns;	/* when records last came */
 	int stopping;
 	long long inflight;	/* HTTP requests not yet answered */
 	long long started_ns;
@@ -253,6 +271,9 @@ struct conn {
 	int rx_drop;		/* 1: skipping an over-long message */
 	struct qmsg **q;
 	size_t qhead, qlen, qcap, qbytes;
+	size_t qready;		/* messages at the head that may go out */
+	int held;		/* on srv.held */
+	struct conn *hnext;
 	int sub;		/* 0 none, 1 history, 2 live */
 	int realtime;
 	struct cursor vc;	/* the viewer's cursor */
@@ -272,6 +293,13 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 void ws_broadcast(struct srv *s, const char *task, const struct batch *b);
 /* Asks every ws connection to close (shutdown). */
 void ws_close_all(struct srv *s);
+/* After a commit: lets held messages out (ok), or drops them. */
+void ws_release(struct srv *s, int ok);
+/*
+ * Commits what was stored since the last call, then lets out the acks and
+ * live records that waited for it. 0, or -1 when the commit failed.
+ */
+int srv_sync(struct srv *s);
 void metrics_latency(struct srv *s, long long ns);
 int metrics_write(struct srv *s, struct kr_buf *out);
 /* Appends one pre..post item per run: its highest seq in the batch. */

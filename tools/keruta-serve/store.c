@@ -1,10 +1,22 @@
 /*
  * store.c: the SQLite store. One connection, used only from the service
- * thread. Ids are assigned here (monotonic, never reused); the full-text
- * index follows the table in batches (store_fts_step) rather than by a
- * per-row trigger, which would cost ingest ten times its speed.
+ * thread, plus one in a thread of its own that only checkpoints the WAL,
+ * so that copying pages back to the database never holds up ingest. Ids
+ * are assigned here (monotonic, never reused). Ingest goes into a
+ * transaction that stays open across batches until store_commit: the
+ * server commits once per turn of its loop, so that a busy server writes
+ * thousands of rows per commit and an idle one commits each batch at once.
+ *
+ * Each row costs one entry in each index, so there are few: (tid, id) for
+ * listing, (tid, run, seq) for dedupe, and (tid, level) for the levels
+ * other than INFO, the common one. Time ranges use zones instead of an
+ * index: for each task and each block of 1024 ids, the lowest and highest
+ * timestamp in it; a range query reads only the blocks it overlaps. The
+ * full-text index follows the table in batches (store_fts_step) rather
+ * than by a per-row trigger, which would cost ingest ten times its speed.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,16 +41,37 @@ static const char schema[] =
     " message TEXT NOT NULL, extra TEXT);"
     "CREATE UNIQUE INDEX IF NOT EXISTS logs_key ON logs(tid, run, seq);"
     "CREATE INDEX IF NOT EXISTS logs_tid ON logs(tid);"
-    "CREATE INDEX IF NOT EXISTS logs_level ON logs(tid, level);"
-    "CREATE INDEX IF NOT EXISTS logs_ts ON logs(tid, ts);"
     "CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5(message,"
     " content='logs', content_rowid='id');"
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);"
     "INSERT OR IGNORE INTO meta VALUES('next_id', 1), ('fts_mark', 0);";
 
+/* Layout 2, from layout 1 (which had (tid, level) and (tid, ts) whole). */
+static const char layout2[] =
+    "BEGIN;"
+    "DROP INDEX IF EXISTS logs_level;"
+    "DROP INDEX IF EXISTS logs_ts;"
+    "CREATE INDEX IF NOT EXISTS logs_lvl ON logs(tid, level)"
+    " WHERE level <> 2;"
+    "CREATE TABLE IF NOT EXISTS zones(tid INTEGER NOT NULL,"
+    " blk INTEGER NOT NULL, min_ts INTEGER, max_ts INTEGER,"
+    " PRIMARY KEY(tid, blk)) WITHOUT ROWID;"
+    "DELETE FROM zones;"
+    "INSERT INTO zones SELECT tid, id >> 10, min(ts), max(ts) FROM logs"
+    " GROUP BY tid, id >> 10;"
+    "INSERT OR REPLACE INTO meta VALUES('layout', 2);"
+    "COMMIT;";
+
+#define ZBITS		10	/* a zone is 1 << ZBITS ids */
+#define ZJOIN		" FROM zones z CROSS JOIN logs l ON l.id >= (z.blk << 10)" \
+			" AND l.id < ((z.blk + 1) << 10)"
+#define CKPT_PAGES	4096	/* WAL pages that wake the checkpointer */
+#define CKPT_HARD	65536	/* past this, the service thread checkpoints */
+
 enum { ST_INSERT, ST_TASK_GET, ST_TASK_NEW, ST_COUNT_ADD, ST_TASK_UPD,
 	ST_META_SET, ST_FIND, ST_MAXSEQ, ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-	ST_FTS_DEL, ST_LOG_DEL, ST_NST };
+	ST_FTS_DEL, ST_LOG_DEL, ST_ZONE_ADD, ST_ZONE_FIX, ST_ZONE_DROP,
+	ST_SAVE, ST_RELEASE, ST_ROLLTO, ST_NST };
 
 static const char *const stmt_sql[ST_NST] = {
 	[ST_INSERT] = "INSERT OR IGNORE INTO logs(id, tid, run, seq, ts, tsstr,"
@@ -71,6 +104,21 @@ static const char *const stmt_sql[ST_NST] = {
 	[ST_FTS_DEL] = "INSERT INTO logs_fts(logs_fts, rowid, message)"
 	    " VALUES('delete', ?, ?)",
 	[ST_LOG_DEL] = "DELETE FROM logs WHERE id = ?",
+	[ST_ZONE_ADD] = "INSERT INTO zones(tid, blk, min_ts, max_ts)"
+	    " VALUES(?1,?2,?3,?4) ON CONFLICT(tid, blk) DO UPDATE SET"
+	    " min_ts = min(min_ts, excluded.min_ts),"
+	    " max_ts = max(max_ts, excluded.max_ts)",
+	[ST_ZONE_FIX] = "UPDATE zones SET"
+	    " min_ts = (SELECT min(ts) FROM logs WHERE id >= (?2 << 10)"
+	    "  AND id < ((?2 + 1) << 10) AND tid = ?1),"
+	    " max_ts = (SELECT max(ts) FROM logs WHERE id >= (?2 << 10)"
+	    "  AND id < ((?2 + 1) << 10) AND tid = ?1)"
+	    " WHERE tid = ?1 AND blk = ?2",
+	[ST_ZONE_DROP] = "DELETE FROM zones WHERE tid = ?1 AND blk = ?2"
+	    " AND min_ts IS NULL",
+	[ST_SAVE] = "SAVEPOINT batch",
+	[ST_RELEASE] = "RELEASE batch",
+	[ST_ROLLTO] = "ROLLBACK TO batch",
 };
 
 struct store {
@@ -78,7 +126,100 @@ struct store {
 	sqlite3_stmt *st[ST_NST];
 	long long next_id;
 	long long fts_mark;
+	int in_txn;		/* a transaction is open (store_commit) */
+	int lost;		/* a commit failed */
+	unsigned long long commits;
+	int wal_pages;		/* WAL size after the last commit */
+	/* The checkpointer: its own connection and thread. */
+	sqlite3 *ck_db;
+	pthread_t ck_thread;
+	pthread_mutex_t ck_mu;
+	pthread_cond_t ck_cv;
+	int ck_started, ck_run, ck_want;
 };
+
+/* Runs in the service thread after each commit. */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *s = arg;
+
+	(void)db;
+	(void)name;
+	s->wal_pages = pages;
+	if (pages >= CKPT_PAGES && s->ck_started) {
+		pthread_mutex_lock(&s->ck_mu);
+		s->ck_want = 1;
+		pthread_cond_signal(&s->ck_cv);
+		pthread_mutex_unlock(&s->ck_mu);
+	}
+	return SQLITE_OK;
+}
+
+static void *
+ck_main(void *arg)
+{
+	struct store *s = arg;
+
+	pthread_mutex_lock(&s->ck_mu);
+	for (;;) {
+		while (s->ck_run && !s->ck_want)
+			pthread_cond_wait(&s->ck_cv, &s->ck_mu);
+		if (!s->ck_run)
+			break;
+		s->ck_want = 0;
+		pthread_mutex_unlock(&s->ck_mu);
+		/* PASSIVE: never waits for the writer, never blocks it. */
+		sqlite3_wal_checkpoint_v2(s->ck_db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&s->ck_mu);
+	}
+	pthread_mutex_unlock(&s->ck_mu);
+	return NULL;
+}
+
+static int
+ck_start(struct store *s, const char *path)
+{
+	if (sqlite3_open_v2(path, &s->ck_db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_busy_timeout(s->ck_db, 5000);
+	sqlite3_exec(s->ck_db, "PRAGMA synchronous=NORMAL;"
+	    "PRAGMA wal_autocheckpoint=0;", NULL, NULL, NULL);
+	if (pthread_mutex_init(&s->ck_mu, NULL) != 0)
+		return -1;
+	if (pthread_cond_init(&s->ck_cv, NULL) != 0) {
+		pthread_mutex_destroy(&s->ck_mu);
+		return -1;
+	}
+	s->ck_run = 1;
+	if (pthread_create(&s->ck_thread, NULL, ck_main, s) != 0) {
+		pthread_cond_destroy(&s->ck_cv);
+		pthread_mutex_destroy(&s->ck_mu);
+		return -1;
+	}
+	s->ck_started = 1;
+	return 0;
+}
+
+static void
+ck_stop(struct store *s)
+{
+	if (s->ck_started) {
+		pthread_mutex_lock(&s->ck_mu);
+		s->ck_run = 0;
+		pthread_cond_signal(&s->ck_cv);
+		pthread_mutex_unlock(&s->ck_mu);
+		pthread_join(s->ck_thread, NULL);
+		pthread_cond_destroy(&s->ck_cv);
+		pthread_mutex_destroy(&s->ck_mu);
+		s->ck_started = 0;
+	}
+	if (s->ck_db != NULL)
+		sqlite3_close(s->ck_db);
+	s->ck_db = NULL;
+}
 
 static int
 exec(struct store *s, const char *sql)
@@ -148,11 +289,21 @@ store_open(struct store **sp, const char *path, char *err, size_t elen)
 	}
 	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;"
 	    "PRAGMA temp_store=MEMORY;PRAGMA cache_size=-65536;"
-	    "PRAGMA wal_autocheckpoint=8192;PRAGMA mmap_size=268435456;",
+	    "PRAGMA journal_size_limit=67108864;PRAGMA mmap_size=268435456;",
 	    NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    (scalar(s, "SELECT v FROM meta WHERE k = 'layout'", 1) < 2 &&
+	    sqlite3_exec(s->db, layout2, NULL, NULL, NULL) != SQLITE_OK)) {
 		snprintf(err, elen, "unable to use '%s': %s", path,
 		    sqlite3_errmsg(s->db));
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		goto fail;
+	}
+	/* Checkpoints are the checkpointer's (this replaces the automatic
+	 * ones), or this thread's when the WAL grows past CKPT_HARD. */
+	sqlite3_wal_hook(s->db, wal_hook, s);
+	if (ck_start(s, path) == -1) {
+		snprintf(err, elen, "unable to start the checkpointer");
 		goto fail;
 	}
 	for (i = 0; i < ST_NST; i++)
@@ -180,6 +331,9 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
+	if (s->in_txn)
+		store_commit(s);
+	ck_stop(s);
 	for (i = 0; i < ST_NST; i++)
 		sqlite3_finalize(s->st[i]);
 	if (s->db != NULL) {
@@ -256,6 +410,19 @@ tally_flush(struct store *s, long long tid, struct tally *t, int *nt)
 
 #define NTALLY 32
 
+static int
+zone_add(struct store *s, long long tid, long long blk, long long lo,
+    long long hi)
+{
+	sqlite3_stmt *st = s->st[ST_ZONE_ADD];
+
+	sqlite3_bind_int64(st, 1, tid);
+	sqlite3_bind_int64(st, 2, blk);
+	sqlite3_bind_int64(st, 3, lo);
+	sqlite3_bind_int64(st, 4, hi);
+	return run(s, ST_ZONE_ADD);
+}
+
 int
 store_insert(struct store *s, const char *task, struct batch *b,
     size_t *stored, size_t *dups)
@@ -263,11 +430,18 @@ store_insert(struct store *s, const char *task, struct batch *b,
 	sqlite3_stmt *ins = s->st[ST_INSERT], *up = s->st[ST_TASK_UPD];
 	struct tally t[NTALLY];
 	long long tid, id = s->next_id, minv = 0, maxv = 0, xc = 0;
+	long long zb = -1, zlo = 0, zhi = 0;
 	size_t i, nst = 0, nd = 0, imin = 0, imax = 0;
 	int nt = 0, k, ev = 0, rc;
 
 	*stored = *dups = 0;
-	if (run(s, ST_BEGIN) == -1)
+	if (!s->in_txn) {
+		if (run(s, ST_BEGIN) == -1)
+			return -1;
+		s->in_txn = 1;
+	}
+	/* A batch that fails takes nothing else of the transaction along. */
+	if (run(s, ST_SAVE) == -1)
 		return -1;
 	if ((tid = store_task(s, task, 1)) <= 0)
 		goto fail;
@@ -313,6 +487,15 @@ store_insert(struct store *s, const char *task, struct batch *b,
 		}
 		r->id = id++;
 		nst++;
+		if ((r->id >> ZBITS) != zb) {
+			if (zb >= 0 && zone_add(s, tid, zb, zlo, zhi) == -1)
+				goto fail;
+			zb = r->id >> ZBITS;
+			zlo = zhi = r->ts;
+		} else if (r->ts < zlo)
+			zlo = r->ts;
+		else if (r->ts > zhi)
+			zhi = r->ts;
 		if (nst == 1 || r->ts < minv) {
 			minv = r->ts;
 			imin = i;
@@ -342,7 +525,8 @@ store_insert(struct store *s, const char *task, struct batch *b,
 		t[k].n++;
 	}
 	if (nst > 0) {
-		if (tally_flush(s, tid, t, &nt) == -1)
+		if (zone_add(s, tid, zb, zlo, zhi) == -1 ||
+		    tally_flush(s, tid, t, &nt) == -1)
 			goto fail;
 		sqlite3_bind_int64(up, 1, minv);
 		sqlite3_bind_text(up, 2, b->rows[imin].tsstr,
@@ -356,23 +540,67 @@ store_insert(struct store *s, const char *task, struct batch *b,
 		sqlite3_bind_int64(up, 8, tid);
 		if (run(s, ST_TASK_UPD) == -1)
 			goto fail;
-		sqlite3_bind_int64(s->st[ST_META_SET], 1, id);
-		sqlite3_bind_text(s->st[ST_META_SET], 2, "next_id", -1,
-		    SQLITE_STATIC);
-		if (run(s, ST_META_SET) == -1)
-			goto fail;
 	}
-	if (run(s, ST_COMMIT) == -1)
+	if (run(s, ST_RELEASE) == -1)
 		goto fail;
 	s->next_id = id;
 	*stored = nst;
 	*dups = nd;
 	return 0;
 fail:
-	run(s, ST_ROLLBACK);
+	run(s, ST_ROLLTO);
+	run(s, ST_RELEASE);
 	for (i = 0; i < b->n; i++)
 		b->rows[i].id = 0;
 	return -1;
+}
+
+unsigned long long
+store_commits(const struct store *s)
+{
+	return s->commits;
+}
+
+int
+store_lost(struct store *s)
+{
+	int l = s->lost;
+
+	s->lost = 0;
+	return l;
+}
+
+int
+store_in_txn(const struct store *s)
+{
+	return s->in_txn;
+}
+
+int
+store_commit(struct store *s)
+{
+	sqlite3_stmt *st = s->st[ST_META_SET];
+
+	if (!s->in_txn)
+		return 0;
+	s->in_txn = 0;
+	sqlite3_bind_int64(st, 1, s->next_id);
+	sqlite3_bind_text(st, 2, "next_id", -1, SQLITE_STATIC);
+	if (run(s, ST_META_SET) == -1 || run(s, ST_COMMIT) == -1) {
+		/* The ids handed out are not handed out again. */
+		run(s, ST_ROLLBACK);
+		s->lost = 1;
+		return -1;
+	}
+	s->commits++;
+	if (s->wal_pages >= CKPT_HARD) {
+		/* The checkpointer does not keep up: between two
+		 * transactions, a checkpoint here lets the WAL start over. */
+		sqlite3_wal_checkpoint_v2(s->db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		s->wal_pages = 0;
+	}
+	return 0;
 }
 
 long long
@@ -408,6 +636,12 @@ store_max_seq(struct store *s, long long tid, const char *run_id,
 	return v;
 }
 
+long long
+store_fts_lag(const struct store *s)
+{
+	return s->next_id - 1 - s->fts_mark;
+}
+
 int
 store_fts_step(struct store *s, long long max)
 {
@@ -416,6 +650,8 @@ store_fts_step(struct store *s, long long max)
 	char sql[200];
 	int more = 0;
 
+	if (s->in_txn && store_commit(s) == -1)
+		return 0;
 	top = s->next_id - 1;
 	if (top <= s->fts_mark)
 		return 0;
@@ -530,40 +766,59 @@ counts_of(struct store *s, long long tid, unsigned mask, long long *in,
 }
 
 /*
- * The FROM and WHERE of a query. An index is named for level filters:
- * (tid, level) keeps id order for one level and suits rare levels; for
- * common ones, walking (tid) in id order finds a page sooner.
+ * The FROM and WHERE of a query; 1 when it reads through zones (for from
+ * and to), whose rows come in id order when ordered by (z.blk, l.id).
+ * For level filters without INFO, the partial index (tid, level) keeps id
+ * order for one level and suits rare levels; for common ones, walking
+ * (tid) in id order finds a page sooner.
  */
-static void
+static int
 where(struct store *s, struct sql *q, long long tid, const struct filter *f,
     long long after)
 {
-	int i;
+	int i, zoned = 0;
 
 	if (f->match != NULL) {
 		kr_buf_adds(&q->b, " FROM logs_fts f CROSS JOIN logs l"
 		    " ON l.id = f.rowid WHERE logs_fts MATCH ");
 		bind_s(q, f->match);
 		kr_buf_adds(&q->b, " AND l.tid = ");
+	} else if (f->has_from || f->has_to) {
+		zoned = 1;
+		kr_buf_adds(&q->b, ZJOIN " WHERE z.tid = ");
+		bind_i(q, tid);
+		if (f->has_from) {
+			kr_buf_adds(&q->b, " AND z.max_ts >= ");
+			bind_i(q, f->from);
+		}
+		if (f->has_to) {
+			kr_buf_adds(&q->b, " AND z.min_ts < ");
+			bind_i(q, f->to);
+		}
+		if (after > 0) {
+			kr_buf_adds(&q->b, " AND z.blk >= ");
+			bind_i(q, after >> ZBITS);
+		}
+		kr_buf_adds(&q->b, " AND l.tid = ");
 	} else {
 		const char *idx = "logs_tid";
 
-		if (f->levels != 0 && !f->has_from && !f->has_to) {
+		if (f->levels != 0 && !(f->levels & (1u << KR_INFO))) {
 			long long in, all;
 
 			if (level_count(f->levels) == 1)
-				idx = "logs_level";
+				idx = "logs_lvl";
 			else {
 				counts_of(s, tid, f->levels, &in, &all);
 				if (in * 100 < all)
-					idx = "logs_level";
+					idx = "logs_lvl";
 			}
 		}
-		if (f->has_from || f->has_to)
-			kr_buf_adds(&q->b, " FROM logs l WHERE l.tid = ");
-		else
-			kr_buf_printf(&q->b, " FROM logs l INDEXED BY %s"
-			    " WHERE l.tid = ", idx);
+		kr_buf_printf(&q->b, " FROM logs l INDEXED BY %s WHERE", idx);
+		/* The partial index is only usable with its own condition. */
+		if (strcmp(idx, "logs_lvl") == 0)
+			kr_buf_adds(&q->b, " l.level <> 2 AND");
+		kr_buf_adds(&q->b, " l.tid = ");
 	}
 	bind_i(q, tid);
 	if (f->levels != 0 && f->levels != (1u << KR_NLEVELS) - 1) {
@@ -599,6 +854,7 @@ where(struct store *s, struct sql *q, long long tid, const struct filter *f,
 		kr_buf_adds(&q->b, " AND l.id > ");
 		bind_i(q, after);
 	}
+	return zoned;
 }
 
 int
@@ -609,7 +865,7 @@ store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt, void *arg,
 	sqlite3_stmt *st;
 	const char *idcol;
 	long long lim = SRV_CHUNK;
-	int n = 0, rc;
+	int n = 0, rc, zoned;
 
 	if (c->done)
 		return 0;
@@ -626,13 +882,22 @@ store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt, void *arg,
 	bind_s(&q, c->task);
 	kr_buf_adds(&q.b, ", l.run, l.seq, l.tsstr, l.source, l.level,"
 	    " l.message, l.extra");
-	where(s, &q, c->tid, &c->f, c->after);
+	zoned = where(s, &q, c->tid, &c->f, c->after);
 	if (c->started) {
+		if (zoned) {
+			kr_buf_printf(&q.b, " AND z.blk %s ", c->desc ? "<=" :
+			    ">=");
+			bind_i(&q, c->last >> ZBITS);
+		}
 		kr_buf_printf(&q.b, " AND %s %s ", idcol, c->desc ? "<" : ">");
 		bind_i(&q, c->last);
 	}
-	kr_buf_printf(&q.b, " ORDER BY %s %s LIMIT ", idcol,
-	    c->desc ? "DESC" : "ASC");
+	if (zoned)
+		kr_buf_printf(&q.b, " ORDER BY z.blk %s, l.id %s LIMIT ",
+		    c->desc ? "DESC" : "ASC", c->desc ? "DESC" : "ASC");
+	else
+		kr_buf_printf(&q.b, " ORDER BY %s %s LIMIT ", idcol,
+		    c->desc ? "DESC" : "ASC");
 	bind_i(&q, lim);
 	if (!c->started && c->offset > 0) {
 		kr_buf_adds(&q.b, " OFFSET ");
@@ -717,36 +982,60 @@ store_count(struct store *s, long long tid, const struct filter *f,
 static int
 task_refresh(struct store *s, long long tid)
 {
-	char sql[600];
+	char sql[1600];
 
 	snprintf(sql, sizeof sql,
 	    "DELETE FROM counts WHERE tid = %lld AND n <= 0;"
 	    "UPDATE tasks SET"
-	    " first_ts = (SELECT min(ts) FROM logs WHERE tid = %lld),"
-	    " last_ts = (SELECT max(ts) FROM logs WHERE tid = %lld)"
+	    " first_ts = (SELECT min(min_ts) FROM zones WHERE tid = %lld),"
+	    " last_ts = (SELECT max(max_ts) FROM zones WHERE tid = %lld)"
 	    " WHERE tid = %lld;"
 	    "UPDATE tasks SET"
-	    " first_tsstr = (SELECT tsstr FROM logs WHERE tid = %lld"
-	    "  AND ts = first_ts LIMIT 1),"
-	    " last_tsstr = (SELECT tsstr FROM logs WHERE tid = %lld"
-	    "  AND ts = last_ts LIMIT 1) WHERE tid = %lld;"
+	    " first_tsstr = (SELECT l.tsstr" ZJOIN " WHERE z.tid = %lld"
+	    "  AND z.min_ts = first_ts AND l.tid = %lld AND l.ts = first_ts"
+	    "  LIMIT 1),"
+	    " last_tsstr = (SELECT l.tsstr" ZJOIN " WHERE z.tid = %lld"
+	    "  AND z.max_ts = last_ts AND l.tid = %lld AND l.ts = last_ts"
+	    "  LIMIT 1)"
+	    " WHERE tid = %lld;"
 	    "DELETE FROM tasks WHERE tid = %lld AND first_ts IS NULL;",
-	    tid, tid, tid, tid, tid, tid, tid, tid);
+	    tid, tid, tid, tid, tid, tid, tid, tid, tid, tid);
 	return exec(s, sql);
 }
 
-/* Deletes up to max rows of a task older than before (0: any age). */
+/* Sets a zone's times again after deletions, or drops it when empty. */
+static int
+zone_fix(struct store *s, long long tid, long long blk)
+{
+	int k;
+
+	for (k = ST_ZONE_FIX; k <= ST_ZONE_DROP; k++) {
+		sqlite3_bind_int64(s->st[k], 1, tid);
+		sqlite3_bind_int64(s->st[k], 2, blk);
+		if (run(s, k) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Deletes up to max rows of a task older than before (0: any age, and
+ * the task's zones are left to the caller).
+ */
 static long long
 delete_some(struct store *s, long long tid, long long before, long long max)
 {
 	sqlite3_stmt *st;
 	struct tally t[NTALLY];
 	char *srcs[NTALLY];
+	long long *blks = NULL;
+	size_t nb = 0, cb = 0, b;
 	int nt = 0, k, rc;
 	long long n = 0, id;
 	const char *sql = before > 0 ?
-	    "SELECT id, level, source, message FROM logs INDEXED BY logs_ts"
-	    " WHERE tid = ?1 AND ts < ?2 LIMIT ?3" :
+	    "SELECT l.id, l.level, l.source, l.message" ZJOIN
+	    " WHERE z.tid = ?1 AND z.min_ts < ?2 AND l.tid = ?1"
+	    " AND l.ts < ?2 LIMIT ?3" :
 	    "SELECT id, level, source, message FROM logs INDEXED BY logs_tid"
 	    " WHERE tid = ?1 LIMIT ?3";
 
@@ -772,6 +1061,18 @@ delete_some(struct store *s, long long tid, long long before, long long max)
 		sqlite3_bind_int64(s->st[ST_LOG_DEL], 1, id);
 		if (run(s, ST_LOG_DEL) == -1)
 			goto fail;
+		if (before > 0 && (nb == 0 || blks[nb - 1] != id >> ZBITS)) {
+			if (nb == cb) {
+				size_t nc = cb ? cb * 2 : 64;
+				long long *nbk = realloc(blks, nc * sizeof *nbk);
+
+				if (nbk == NULL)
+					goto fail;
+				blks = nbk;
+				cb = nc;
+			}
+			blks[nb++] = id >> ZBITS;
+		}
 		for (k = 0; k < nt; k++)
 			if (t[k].level == lv && t[k].srclen == sl &&
 			    memcmp(t[k].source, src, sl) == 0)
@@ -808,35 +1109,52 @@ delete_some(struct store *s, long long tid, long long before, long long max)
 		if (count_add(s, tid, t[k].level, t[k].source, t[k].srclen,
 		    -t[k].n) == -1)
 			goto fail;
+	/* Zones come in order, but a block may show up again. */
+	for (b = 0; b < nb; b++)
+		if (zone_fix(s, tid, blks[b]) == -1)
+			goto fail;
 	for (k = 0; k < nt; k++)
 		free(srcs[k]);
+	free(blks);
 	return n;
 fail:
 	kr_warn("database: delete: %s", sqlite3_errmsg(s->db));
 	sqlite3_finalize(st);
 	for (k = 0; k < nt; k++)
 		free(srcs[k]);
+	free(blks);
 	return -1;
 }
 
 long long
 store_delete(struct store *s, long long tid, long long before)
 {
+	char sql[100];
 	long long n, total = 0;
 
 	if (tid <= 0)
 		return 0;
+	if (s->in_txn && store_commit(s) == -1)
+		return -1;
 	do {
 		if (run(s, ST_BEGIN) == -1)
 			return -1;
-		if ((n = delete_some(s, tid, before, 10000)) == -1 ||
-		    task_refresh(s, tid) == -1 || run(s, ST_COMMIT) == -1) {
-			run(s, ST_ROLLBACK);
-			return -1;
+		if ((n = delete_some(s, tid, before, 10000)) == -1)
+			goto fail;
+		if (before == 0 && n < 10000) {
+			snprintf(sql, sizeof sql,
+			    "DELETE FROM zones WHERE tid = %lld", tid);
+			if (exec(s, sql) == -1)
+				goto fail;
 		}
+		if (task_refresh(s, tid) == -1 || run(s, ST_COMMIT) == -1)
+			goto fail;
 		total += n;
 	} while (n == 10000);
 	return total;
+fail:
+	run(s, ST_ROLLBACK);
+	return -1;
 }
 
 long long
@@ -846,6 +1164,8 @@ store_expire(struct store *s, long long cutoff, long long max)
 	long long tids[64], n, total = 0;
 	int nt = 0, i;
 
+	if (s->in_txn && store_commit(s) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(s->db, "SELECT tid FROM tasks WHERE first_ts < ?"
 	    " LIMIT 64", -1, &st, NULL) != SQLITE_OK)
 		return -1;

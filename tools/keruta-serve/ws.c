@@ -17,6 +17,7 @@
 
 #include "kr_diag.h"
 #include "kr_level.h"
+#include "kr_time.h"
 #include "srv.h"
 
 enum { SUB_NONE, SUB_HISTORY, SUB_LIVE };
@@ -56,6 +57,45 @@ q_clear(struct conn *c)
 		c->qlen--;
 	}
 	c->qbytes = 0;
+	c->qready = 0;
+}
+
+/*
+ * Appends m to the queue (taking its reference). While the store has a
+ * transaction open, what depends on it (acks, live records) is held back
+ * until the commit (ws_release), and so is all that follows it.
+ */
+static int
+q_append(struct srv *s, struct conn *c, struct qmsg *m, int dep)
+{
+	if (c->qlen == c->qcap) {
+		size_t nc = c->qcap ? c->qcap * 2 : 16, i;
+		struct qmsg **nq = malloc(nc * sizeof *nq);
+
+		if (nq == NULL) {
+			qmsg_unref(m);
+			return -1;
+		}
+		for (i = 0; i < c->qlen; i++)
+			nq[i] = c->q[(c->qhead + i) % c->qcap];
+		free(c->q);
+		c->q = nq;
+		c->qhead = 0;
+		c->qcap = nc;
+	}
+	c->q[(c->qhead + c->qlen) % c->qcap] = m;
+	c->qlen++;
+	c->qbytes += m->len;
+	if (dep && !c->held && store_in_txn(s->store)) {
+		c->held = 1;
+		c->hnext = s->held;
+		s->held = c;
+	}
+	if (!c->held) {
+		c->qready = c->qlen;
+		lws_callback_on_writable(c->wsi);
+	}
+	return 0;
 }
 
 static void ws_close(struct conn *c, const char *code, const char *msg);
@@ -75,54 +115,47 @@ q_push(struct srv *s, struct conn *c, struct qmsg *m, int bounded)
 		    "slowly; reconnect and resume with after");
 		return -1;
 	}
-	if (c->qlen == c->qcap) {
-		size_t nc = c->qcap ? c->qcap * 2 : 16, i;
-		struct qmsg **nq = malloc(nc * sizeof *nq);
-
-		if (nq == NULL)
-			return -1;
-		for (i = 0; i < c->qlen; i++)
-			nq[i] = c->q[(c->qhead + i) % c->qcap];
-		free(c->q);
-		c->q = nq;
-		c->qhead = 0;
-		c->qcap = nc;
-	}
 	m->ref++;
-	c->q[(c->qhead + c->qlen) % c->qcap] = m;
-	c->qlen++;
-	c->qbytes += m->len;
-	lws_callback_on_writable(c->wsi);
-	return 0;
+	return q_append(s, c, m, 1);
 }
 
-/* Queues a control message; these bypass the bound so errors get out. */
+/* Queues a message; these bypass the bound so errors get out. */
 static void
-send_text(struct conn *c, const char *s, size_t n)
+send_dep(struct conn *c, const char *s, size_t n, int dep)
 {
 	struct qmsg *m = qmsg_new(s, n);
 
-	if (m == NULL)
-		return;
-	if (c->qlen == c->qcap) {
-		size_t nc = c->qcap ? c->qcap * 2 : 16, i;
-		struct qmsg **nq = malloc(nc * sizeof *nq);
+	if (m != NULL)
+		q_append(srv_get(c->wsi), c, m, dep);
+}
 
-		if (nq == NULL) {
-			free(m);
-			return;
+static void
+send_text(struct conn *c, const char *s, size_t n)
+{
+	send_dep(c, s, n, 0);
+}
+
+/* Lets out what waited for the commit; or, when it failed, drops it. */
+void
+ws_release(struct srv *s, int ok)
+{
+	struct conn *c;
+
+	while ((c = s->held) != NULL) {
+		s->held = c->hnext;
+		c->hnext = NULL;
+		c->held = 0;
+		if (!ok) {
+			/* Acks and records that were not stored: the client
+			 * starts again from what is. */
+			q_clear(c);
+			ws_close(c, "STORE_FAILED", "the database failed; "
+			    "reconnect and resume");
 		}
-		for (i = 0; i < c->qlen; i++)
-			nq[i] = c->q[(c->qhead + i) % c->qcap];
-		free(c->q);
-		c->q = nq;
-		c->qhead = 0;
-		c->qcap = nc;
+		c->qready = c->qlen;
+		if (c->qlen > 0)
+			lws_callback_on_writable(c->wsi);
 	}
-	c->q[(c->qhead + c->qlen) % c->qcap] = m;
-	c->qlen++;
-	c->qbytes += n;
-	lws_callback_on_writable(c->wsi);
 }
 
 static void
@@ -259,6 +292,7 @@ history_step(struct srv *s, struct conn *c)
 	struct hist_arg h = { s, c };
 	struct kr_buf *b = &s->tmp;
 
+	srv_sync(s);
 	if (c->vc.tid <= 0)
 		c->vc.tid = store_task(s->store, c->vc.task, 0);
 	while (c->sub == SUB_HISTORY && !c->closing &&
@@ -496,7 +530,8 @@ ingest(struct srv *s, struct conn *c, const char *p, size_t n)
 	size_t i, stored = 0, dups = 0, bad;
 	int st, single;
 
-	if (batch_parse(bt, p, n, BP_EACH, &single, &e) == -1)
+	/* lws checked the UTF-8 of text messages already. */
+	if (batch_parse(bt, p, n, BP_EACH | BP_UTF8_OK, &single, &e) == -1)
 		goto fail;
 	if (bt->n == 0)
 		return;		/* an empty array */
@@ -545,6 +580,11 @@ ingest(struct srv *s, struct conn *c, const char *p, size_t n)
 		goto fail;
 	}
 	bad = bt->nbad;
+	s->round_msgs++;
+	s->last_ingest_ns = kr_mono_ns();
+	if (s->txn_rows == 0)
+		s->txn_t0 = s->last_ingest_ns;
+	s->txn_rows += stored + dups;
 	s->m.ingested += stored;
 	s->m.duplicates += dups;
 	if (bad > 0) {
@@ -568,7 +608,7 @@ ingest(struct srv *s, struct conn *c, const char *p, size_t n)
 		for (; q < end; q = e2 + 1) {
 			if ((e2 = memchr(q, '\n', (size_t)(end - q))) == NULL)
 				e2 = end;
-			send_text(c, q, (size_t)(e2 - q));
+			send_dep(c, q, (size_t)(e2 - q), 1);
 		}
 	}
 	if (stored > 0)
@@ -606,6 +646,7 @@ resume(struct srv *s, struct conn *c, cJSON *j, const char *p, size_t n)
 		    st);
 		return;
 	}
+	srv_sync(s);
 	if ((tid = store_task(s->store, task, 0)) > 0)
 		seq = store_max_seq(s->store, tid, run.s, run.len);
 	b->len = 0;
@@ -696,7 +737,7 @@ ws_write(struct srv *s, struct conn *c)
 
 	if (c->sub == SUB_HISTORY)
 		history_step(s, c);
-	for (k = 0; c->qlen > 0; k++) {
+	for (k = 0; c->qready > 0; k++) {
 		if (k > 0 && lws_send_pipe_choked(c->wsi))
 			break;
 		m = c->q[c->qhead];
@@ -714,15 +755,18 @@ ws_write(struct srv *s, struct conn *c)
 			return -1;
 		c->qhead = (c->qhead + 1) % c->qcap;
 		c->qlen--;
+		c->qready--;
 		c->qbytes -= m->len;
 		qmsg_unref(m);
 		if (c->sub == SUB_HISTORY && c->qlen < 64)
 			history_step(s, c);
 	}
-	if (c->qlen > 0 || c->sub == SUB_HISTORY) {
+	if (c->qready > 0 || (c->sub == SUB_HISTORY && !c->held)) {
 		lws_callback_on_writable(c->wsi);
 		return 0;
 	}
+	if (c->qlen > 0)
+		return 0;	/* held until the commit */
 	if (c->closing) {
 		const char *why = c->close_msg ? c->close_msg : "closing";
 
@@ -839,6 +883,16 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (c->next != NULL)
 			c->next->prev = c->prev;
 		c->next = c->prev = NULL;
+		if (c->held) {
+			struct conn **pp;
+
+			for (pp = &s->held; *pp != NULL; pp = &(*pp)->hnext)
+				if (*pp == c) {
+					*pp = c->hnext;
+					break;
+				}
+			c->held = 0;
+		}
 		s->m.ws_conns--;
 		if (c->sub != SUB_NONE)
 			s->m.subscribers--;

@@ -1,0 +1,123 @@
+#!/bin/sh
+# keruta-serve: the store under load. Time ranges, levels and deletions on
+# tasks whose records interleave and whose timestamps go back and forth;
+# an older database is brought up to date; what is acked survives kill -9.
+. "${0%/*}/lib.sh"
+. "$KR_TOP/tests/serve.sh"
+plan 15
+
+# 3000 records of task a, 1500 of task b in between, over 4500 seconds
+# with timestamps that jump back and forth; a few WARN and ERROR.
+python3 - <<'PY'
+import json, random
+random.seed(7)
+a, b = open("a.ndjson", "w"), open("b.ndjson", "w")
+lv = ["INFO"] * 17 + ["WARN", "ERROR", "DEBUG"]
+for i in range(1, 4501):
+    t = 1000 + (i * 7919) % 4500          # a permutation of the seconds
+    r = {"runId": "r", "timestamp": "2026-11-28T%02d:%02d:%02dZ"
+         % (t // 3600, t // 60 % 60, t % 60),
+         "level": lv[i % 20], "message": "m%d" % i}
+    f = b if i % 3 == 0 else a
+    r["seq"] = i
+    f.write(json.dumps(r) + "\n")
+PY
+start_serve || exit 1
+A=$SERVE_API
+post() {
+	curl -s -o /dev/null -w '%{http_code}\n' -H 'Expect:' \
+	    -H 'Content-Type: application/x-ndjson' --data-binary @- "$A/tasks/$1/logs"
+}
+# Interleave: 50 records of a, 25 of b, and so on.
+i=0
+while [ $i -lt 60 ]; do
+	sed -n "$((i * 50 + 1)),$((i * 50 + 50))p" a.ndjson | post a
+	sed -n "$((i * 25 + 1)),$((i * 25 + 25))p" b.ndjson | post b
+	i=$((i + 1))
+done | sort -u >codes
+is "$(cat codes)" 200 "4500 records stored, a and b interleaved"
+
+# want FILTER: the messages of task a that jq selects, in id order.
+want() { jq -r "select($1) | .message" a.ndjson; }
+got() { curl -s "$A/tasks/a/logs/export?format=txt&$1" | awk '{print $NF}'; }
+FR=2026-11-28T00:40:00Z TO=2026-11-28T01:00:00Z
+want ".timestamp >= \"$FR\" and .timestamp < \"$TO\"" >want
+got "from=$FR&to=$TO" >got
+diff_golden want got "from and to, timestamps out of order"
+is "$(curl -s "$A/tasks/a/logs/count?from=$FR&to=$TO" | jq .count)" "$(wc -l <want | tr -d ' ')" \
+    "count of the same range"
+want ".timestamp >= \"$FR\"" >want
+got "from=$FR" >got
+diff_golden want got "from alone"
+want ".timestamp < \"$TO\" and (.level == \"WARN\" or .level == \"ERROR\")" >want
+got "to=$TO&level=WARN" >got
+diff_golden want got "to and a level"
+want '.level == "ERROR"' >want
+got "level=ERROR" >got
+diff_golden want got "one level"
+want '.level == "DEBUG" or .level == "WARN"' >want
+got "level=DEBUG,WARN" >got
+diff_golden want got "a list of levels"
+# Pages of a range, newest first.
+want ".timestamp >= \"$FR\" and .timestamp < \"$TO\"" | tac | sed -n '21,40p' >want
+curl -s "$A/tasks/a/logs?from=$FR&to=$TO&order=desc&size=20&page=1" |
+    jq -r '.content[].message' >got
+diff_golden want got "page 1 of a range, newest first"
+
+# Deleting by time, then the time range of what is left.
+D=2026-11-28T00:50:00Z
+curl -s -X DELETE "$A/tasks/a/logs?before=$D" | jq .deletedCount >got
+is "$(cat got)" "$(want ".timestamp < \"$D\"" | wc -l | tr -d ' ')" "DELETE before=: the count"
+want ".timestamp >= \"$D\"" >want
+got "" >got
+diff_golden want got "DELETE before=: the rest, whatever their order"
+first=$(jq -r "select(.timestamp >= \"$D\") | .timestamp" a.ndjson | sort | head -n 1)
+last=$(jq -r '.timestamp' a.ndjson | sort | tail -n 1)
+is "$(curl -s "$A/tasks/a/logs/stats" | jq -c '[.timeRange.start,.timeRange.end]')" \
+    "[\"$first\",\"$last\"]" "stats: the time range of what is left"
+is "$(curl -s "$A/tasks/b/logs/count" | jq .count)" 1500 "the other task is untouched"
+stop_serve
+
+# What was acked is stored, even when the server is killed right after.
+start_serve || exit 1
+for k in 1 2 3; do
+	seq 1 40 | awk -v k=$k '{ printf "["; for (i = 1; i <= 50; i++)
+	    printf "%s{\"runId\":\"k%d\",\"seq\":%d,\"message\":\"x\"}", (i > 1 ? "," : ""), k, ($1 - 1) * 50 + i
+	    print "]" }' >frames$k
+	serve_ws "$SERVE_WS/d" --send frames$k --stop-count 40 --timeout 20 >acks$k &
+	eval "p$k=\$!"
+done
+wait $p1 $p2 $p3
+kill9_serve
+start_serve || exit 1
+for k in 1 2 3; do
+	echo "{\"type\":\"resume\",\"runId\":\"k$k\"}" |
+	    serve_ws "$SERVE_WS/d" --send - --stop-count 1 | jq .seq
+done | tr '\n' ' ' >got
+is "$(cat got)" "2000 2000 2000 " "three shippers at once: every acked record is there"
+is "$(tail -qn 1 acks1 acks2 acks3 | jq -c .seq | tr '\n' ' ')" "2000 2000 2000 " \
+    "and each got its last ack"
+stop_serve
+
+# A database of the first layout is brought up to date.
+SERVE_DB=$T/old.db
+sqlite3 "$SERVE_DB" <<'SQL'
+CREATE TABLE tasks(tid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, first_ts INTEGER, last_ts INTEGER, first_tsstr TEXT, last_tsstr TEXT, last_activity INTEGER, exited INTEGER NOT NULL DEFAULT 0, exit_code INTEGER);
+CREATE TABLE counts(tid INTEGER NOT NULL, level INTEGER NOT NULL, source TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(tid, level, source)) WITHOUT ROWID;
+CREATE TABLE logs(id INTEGER PRIMARY KEY, tid INTEGER NOT NULL, run TEXT, seq INTEGER, ts INTEGER NOT NULL, tsstr TEXT NOT NULL, level INTEGER NOT NULL, source TEXT NOT NULL, message TEXT NOT NULL, extra TEXT);
+CREATE UNIQUE INDEX logs_key ON logs(tid, run, seq);
+CREATE INDEX logs_tid ON logs(tid);
+CREATE INDEX logs_level ON logs(tid, level);
+CREATE INDEX logs_ts ON logs(tid, ts);
+CREATE VIRTUAL TABLE logs_fts USING fts5(message, content='logs', content_rowid='id');
+CREATE TABLE meta(k TEXT PRIMARY KEY, v INTEGER);
+INSERT INTO meta VALUES('next_id', 4), ('fts_mark', 0);
+INSERT INTO tasks VALUES(1, 'old', 1795860000000000000, 1795860002000000000, '2026-11-28T10:00:00Z', '2026-11-28T10:00:02Z', 0, 0, NULL);
+INSERT INTO logs VALUES(1, 1, 'o', 1, 1795860002000000000, '2026-11-28T10:00:02Z', 4, 'stderr', 'late', NULL);
+INSERT INTO logs VALUES(2, 1, 'o', 2, 1795860000000000000, '2026-11-28T10:00:00Z', 2, 'stdout', 'early', NULL);
+INSERT INTO logs VALUES(3, 1, 'o', 3, 1795860001000000000, '2026-11-28T10:00:01Z', 3, 'stdout', 'middle', NULL);
+INSERT INTO counts VALUES(1, 4, 'stderr', 1), (1, 2, 'stdout', 1), (1, 3, 'stdout', 1);
+SQL
+start_serve || exit 1
+is "$(curl -s "$SERVE_API/tasks/old/logs?from=2026-11-28T10:00:01Z&level=WARN" | jq -c '[.content[].message]')" \
+    '["late","middle"]' "an older database: ranges and levels after the update"
