@@ -562,6 +562,7 @@ main(int argc, char *argv[])
 		kr_die(KR_EX_TEMP, "database: %s", err);
 	batch_init(&srv.batch);
 	kr_buf_init(&srv.tmp, (size_t)1 << 31);
+	kr_buf_init(&srv.chunk, (size_t)1 << 31);
 	srv.started_ns = kr_mono_ns();
 
 	memset(&sa, 0, sizeof sa);
@@ -639,6 +640,7 @@ main(int argc, char *argv[])
 	auth_free(srv.auth);
 	batch_free(&srv.batch);
 	kr_buf_free(&srv.tmp);
+	kr_buf_free(&srv.chunk);
 	kr_cfg_free(cfg);
 	return rc;
 }

@@ -235,6 +235,7 @@ struct srv {
 	struct metrics m;
 	struct batch batch;	/* reused by each ingest */
 	struct kr_buf tmp;	/* reused for formatting */
+	struct kr_buf chunk;	/* frames being gathered for a queue */
 	lws_sorted_usec_list_t sul_fts, sul_retention, sul_stop, sul_commit;
 	unsigned round_msgs;	/* ingest messages in this turn of the loop */
 	size_t txn_rows;	/* rows in the open transaction */
@@ -246,7 +247,7 @@ struct srv {
 };
 
 /* One connection: an HTTP transaction or a WebSocket. */
-struct qmsg;
+struct qent;
 
 struct conn {
 	struct lws *wsi;
@@ -269,7 +270,7 @@ struct conn {
 	long long tid;
 	struct kr_buf rx;
 	int rx_drop;		/* 1: skipping an over-long message */
-	struct qmsg **q;
+	struct qent *q;		/* a ring of qcap entries */
 	size_t qhead, qlen, qcap, qbytes;
 	size_t qready;		/* messages at the head that may go out */
 	int held;		/* on srv.held */

@@ -8,7 +8,10 @@
  *
  * Every message to a client goes through its bounded queue; a viewer
  * whose queue overflows is told (SLOW_CONSUMER) and closed, so it never
- * slows ingest or other viewers. It resumes with "after".
+ * holds ingest or other viewers back. It resumes with "after". Live
+ * records are framed once for all their viewers, and a viewer's queue is
+ * written a burst at a time, so the cost of a viewer is about what the
+ * kernel takes to send it the bytes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,22 +25,77 @@
 
 enum { SUB_NONE, SUB_HISTORY, SUB_LIVE };
 
+/*
+ * What waits to be sent is whole WebSocket frames (server frames are not
+ * masked, so the same bytes suit every client): a record is framed once,
+ * a batch of live records once for all its viewers, and a queue entry is
+ * a slice of such a shared buffer.
+ */
 struct qmsg {
 	int ref;
 	size_t len;
-	unsigned char data[];	/* LWS_PRE spare bytes, then the text */
+	unsigned char data[];
 };
 
-static struct qmsg *
-qmsg_new(const char *s, size_t n)
+struct qent {
+	struct qmsg *m;
+	size_t off, len;
+};
+
+#define WRITE_MAX	65536	/* bytes gathered for one write */
+#define WRITE_ALONE	8192	/* a slice this big is written without a copy */
+
+/* Appends a text frame holding p[0..n). */
+static int
+frame_add(struct kr_buf *b, const char *p, size_t n)
 {
-	struct qmsg *m = malloc(sizeof *m + LWS_PRE + n);
+	unsigned char h[10];
+	size_t hl = 2, i;
+
+	h[0] = 0x81;	/* FIN, text */
+	if (n < 126)
+		h[1] = (unsigned char)n;
+	else if (n < 65536) {
+		h[1] = 126;
+		h[2] = (unsigned char)(n >> 8);
+		h[3] = (unsigned char)n;
+		hl = 4;
+	} else {
+		h[1] = 127;
+		for (i = 0; i < 8; i++)
+			h[2 + i] = (unsigned char)((unsigned long long)n >>
+			    (56 - 8 * i));
+		hl = 10;
+	}
+	if (kr_buf_add(b, h, hl) == -1)
+		return -1;
+	return kr_buf_add(b, p, n);
+}
+
+/* A shared buffer holding b's bytes (frames already). */
+static struct qmsg *
+qmsg_take(const struct kr_buf *b)
+{
+	struct qmsg *m = malloc(sizeof *m + b->len);
 
 	if (m == NULL)
 		return NULL;
 	m->ref = 1;
-	m->len = n;
-	memcpy(m->data + LWS_PRE, s, n);
+	m->len = b->len;
+	memcpy(m->data, b->s, b->len);
+	return m;
+}
+
+/* One message, framed. */
+static struct qmsg *
+qmsg_new(const char *s, size_t n)
+{
+	struct kr_buf b = KR_BUF_INIT((size_t)1 << 31);
+	struct qmsg *m = NULL;
+
+	if (frame_add(&b, s, n) == 0)
+		m = qmsg_take(&b);
+	kr_buf_free(&b);
 	return m;
 }
 
@@ -52,7 +110,7 @@ static void
 q_clear(struct conn *c)
 {
 	while (c->qlen > 0) {
-		qmsg_unref(c->q[c->qhead]);
+		qmsg_unref(c->q[c->qhead].m);
 		c->qhead = (c->qhead + 1) % c->qcap;
 		c->qlen--;
 	}
@@ -66,11 +124,14 @@ q_clear(struct conn *c)
  * until the commit (ws_release), and so is all that follows it.
  */
 static int
-q_append(struct srv *s, struct conn *c, struct qmsg *m, int dep)
+q_append(struct srv *s, struct conn *c, struct qmsg *m, size_t off,
+    size_t len, int dep)
 {
+	struct qent *e;
+
 	if (c->qlen == c->qcap) {
 		size_t nc = c->qcap ? c->qcap * 2 : 16, i;
-		struct qmsg **nq = malloc(nc * sizeof *nq);
+		struct qent *nq = malloc(nc * sizeof *nq);
 
 		if (nq == NULL) {
 			qmsg_unref(m);
@@ -83,9 +144,12 @@ q_append(struct srv *s, struct conn *c, struct qmsg *m, int dep)
 		c->qhead = 0;
 		c->qcap = nc;
 	}
-	c->q[(c->qhead + c->qlen) % c->qcap] = m;
+	e = &c->q[(c->qhead + c->qlen) % c->qcap];
+	e->m = m;
+	e->off = off;
+	e->len = len;
 	c->qlen++;
-	c->qbytes += m->len;
+	c->qbytes += len;
 	if (dep && !c->held && store_in_txn(s->store)) {
 		c->held = 1;
 		c->hnext = s->held;
@@ -105,18 +169,19 @@ static void ws_close(struct conn *c, const char *code, const char *msg);
  * checked for history, which is read only while the queue has room).
  */
 static int
-q_push(struct srv *s, struct conn *c, struct qmsg *m, int bounded)
+q_push(struct srv *s, struct conn *c, struct qmsg *m, size_t off, size_t len,
+    int bounded)
 {
 	if (c->closing)
 		return -1;
-	if (bounded && c->qbytes + m->len > s->queue_max && c->qlen > 0) {
+	if (bounded && c->qbytes + len > s->queue_max && c->qlen > 0) {
 		s->m.slow_consumers++;
 		ws_close(c, "SLOW_CONSUMER", "the client is reading too "
 		    "slowly; reconnect and resume with after");
 		return -1;
 	}
 	m->ref++;
-	return q_append(s, c, m, 1);
+	return q_append(s, c, m, off, len, 1);
 }
 
 /* Queues a message; these bypass the bound so errors get out. */
@@ -126,7 +191,7 @@ send_dep(struct conn *c, const char *s, size_t n, int dep)
 	struct qmsg *m = qmsg_new(s, n);
 
 	if (m != NULL)
-		q_append(srv_get(c->wsi), c, m, dep);
+		q_append(srv_get(c->wsi), c, m, 0, m->len, dep);
 }
 
 static void
@@ -215,41 +280,86 @@ row_matches(const struct cursor *v, const struct row *r)
 	return 0;
 }
 
+/* True when a viewer takes every record of the batch that is new to it. */
+static int
+takes_all(const struct cursor *v)
+{
+	return v->f.levels == 0 && v->f.nsources == 0;
+}
+
+/*
+ * Passes just-stored rows to the live viewers of task. The rows are
+ * framed once, into one buffer that every viewer's queue shares: a viewer
+ * without filters gets one slice of it, a filtered one a slice per run of
+ * the rows it wants. The work per viewer is a few pointers, not a copy.
+ */
 void
 ws_broadcast(struct srv *s, const char *task, const struct batch *b)
 {
-	struct qmsg **msgs = NULL;
+	struct kr_buf *fb = &s->chunk;
+	struct qmsg *m = NULL;
+	size_t *offs = NULL, i, start, end;
 	struct conn *c, *next;
-	size_t i;
+	long long first = 0, last = 0;
 
 	for (c = s->ws_list; c != NULL; c = next) {
 		next = c->next;
 		if (c->sub != SUB_LIVE || c->closing ||
 		    strcmp(c->vc.task, task) != 0)
 			continue;
-		if (msgs == NULL && (msgs = calloc(b->n, sizeof *msgs)) == NULL)
-			return;
-		for (i = 0; i < b->n && !c->closing; i++) {
-			const struct row *r = &b->rows[i];
+		if (m == NULL) {
+			/* offs[i]..offs[i + 1]: row i's frame (none if id 0) */
+			if ((offs = malloc((b->n + 1) * sizeof *offs)) == NULL)
+				return;
+			fb->len = 0;
+			for (i = 0; i < b->n; i++) {
+				const struct row *r = &b->rows[i];
 
-			if (r->id == 0 || !row_matches(&c->vc, r))
-				continue;
-			if (msgs[i] == NULL) {
-				s->tmp.len = 0;
-				fmt_row(&s->tmp, task, r);
-				if ((msgs[i] = qmsg_new(s->tmp.s,
-				    s->tmp.len)) == NULL)
+				offs[i] = fb->len;
+				if (r->id == 0)
 					continue;
+				if (first == 0)
+					first = r->id;
+				last = r->id;
+				s->tmp.len = 0;
+				if (fmt_row(&s->tmp, task, r) == -1 ||
+				    frame_add(fb, s->tmp.s, s->tmp.len) == -1)
+					goto out;
 			}
-			if (q_push(s, c, msgs[i], 1) == 0)
-				c->vc.last = r->id;
+			offs[b->n] = fb->len;
+			if (fb->len == 0 || (m = qmsg_take(fb)) == NULL)
+				goto out;
+		}
+		if (takes_all(&c->vc) && c->vc.last < first &&
+		    c->vc.after < first) {
+			if (q_push(s, c, m, 0, m->len, 1) == 0)
+				c->vc.last = last;
+			continue;
+		}
+		/* Runs of wanted rows, each one slice. */
+		for (i = 0; i < b->n && !c->closing; i = end) {
+			while (i < b->n && (b->rows[i].id == 0 ||
+			    !row_matches(&c->vc, &b->rows[i])))
+				i++;
+			if (i == b->n)
+				break;
+			start = i;
+			for (end = i + 1; end < b->n && (b->rows[end].id == 0 ||
+			    row_matches(&c->vc, &b->rows[end])); end++)
+				;
+			if (q_push(s, c, m, offs[start], offs[end] -
+			    offs[start], 1) == -1)
+				break;
+			while (end > start && b->rows[end - 1].id == 0)
+				end--;
+			c->vc.last = b->rows[end - 1].id;
 		}
 	}
-	if (msgs != NULL) {
-		for (i = 0; i < b->n; i++)
-			qmsg_unref(msgs[i]);
-		free(msgs);
-	}
+out:
+	qmsg_unref(m);
+	free(offs);
+	if (fb->cap > (1u << 20))
+		kr_buf_free(fb);
 }
 
 void
@@ -269,20 +379,17 @@ struct hist_arg {
 	struct conn *c;
 };
 
+/* Frames each row of a cursor step into the step's one buffer. */
 static int
 hist_row(struct kr_buf *out, sqlite3_stmt *st, int first, void *arg)
 {
 	struct hist_arg *h = arg;
-	struct qmsg *m;
 
 	(void)first;
 	out->len = 0;
-	if (fmt_record(out, st) == -1 ||
-	    (m = qmsg_new(out->s, out->len)) == NULL)
+	if (fmt_record(out, st) == -1)
 		return -1;
-	q_push(h->s, h->c, m, 0);
-	qmsg_unref(m);
-	return 0;
+	return frame_add(&h->s->chunk, out->s, out->len);
 }
 
 /* Sends the next slice of history; joins the live feed at its end. */
@@ -299,10 +406,23 @@ history_step(struct srv *s, struct conn *c)
 	    c->qbytes < s->queue_max / 2 && c->qlen < 1024) {
 		if (c->vc.tid <= 0)
 			c->vc.done = 1;
-		else if (store_cursor_step(s->store, &c->vc, hist_row, &h,
-		    b) == -1) {
-			ws_close(c, "INTERNAL", "the database failed");
-			return;
+		else {
+			struct qmsg *m;
+
+			s->chunk.len = 0;
+			if (store_cursor_step(s->store, &c->vc, hist_row, &h,
+			    b) == -1) {
+				ws_close(c, "INTERNAL", "the database failed");
+				return;
+			}
+			if (s->chunk.len > 0) {
+				if ((m = qmsg_take(&s->chunk)) == NULL) {
+					ws_close(c, "INTERNAL", "out of memory");
+					return;
+				}
+				q_push(s, c, m, 0, m->len, 0);
+				qmsg_unref(m);
+			}
 		}
 		if (!c->vc.done)
 			continue;
@@ -729,10 +849,15 @@ ws_path(struct lws *wsi, char *task, size_t tsz)
 	return 1;
 }
 
+/*
+ * Writes what is ready: queue entries gathered into one buffer, up to
+ * WRITE_MAX bytes a write, as long as the socket takes them.
+ */
 static int
 ws_write(struct srv *s, struct conn *c)
 {
-	struct qmsg *m;
+	struct qent *e;
+	size_t n, want;
 	int k;
 
 	if (c->sub == SUB_HISTORY)
@@ -740,24 +865,60 @@ ws_write(struct srv *s, struct conn *c)
 	for (k = 0; c->qready > 0; k++) {
 		if (k > 0 && lws_send_pipe_choked(c->wsi))
 			break;
-		m = c->q[c->qhead];
-		if (c->scratch_cap < LWS_PRE + m->len) {
+		/* How much goes in this write: at least one entry. */
+		/* Small entries are gathered; a big one goes alone. */
+		want = 0;
+		for (n = 0; n < c->qready; n++) {
+			e = &c->q[(c->qhead + n) % c->qcap];
+			if (n > 0 && (want + e->len > WRITE_MAX ||
+			    e->len >= WRITE_ALONE))
+				break;
+			want += e->len;
+			if (e->len >= WRITE_ALONE) {
+				n++;
+				break;
+			}
+		}
+		if (n == 1) {
+			/* One slice: written from the shared buffer itself
+			 * (a raw write adds nothing in front, and lws keeps a
+			 * copy of what the socket does not take). */
+			e = &c->q[c->qhead];
+			if (lws_write(c->wsi, e->m->data + e->off, e->len,
+			    LWS_WRITE_RAW) < (int)e->len)
+				return -1;
+			c->qbytes -= e->len;
+			qmsg_unref(e->m);
+			c->qhead = (c->qhead + 1) % c->qcap;
+			c->qlen--;
+			c->qready--;
+			continue;
+		}
+		if (c->scratch_cap < LWS_PRE + want) {
 			free(c->scratch);
-			c->scratch_cap = LWS_PRE + m->len;
+			c->scratch_cap = LWS_PRE + (want > WRITE_MAX ? want :
+			    WRITE_MAX);
 			if ((c->scratch = malloc(c->scratch_cap)) == NULL) {
 				c->scratch_cap = 0;
 				return -1;
 			}
 		}
-		memcpy(c->scratch + LWS_PRE, m->data + LWS_PRE, m->len);
-		if (lws_write(c->wsi, c->scratch + LWS_PRE, m->len,
-		    LWS_WRITE_TEXT) < (int)m->len)
+		want = 0;
+		while (n-- > 0) {
+			e = &c->q[c->qhead];
+			memcpy(c->scratch + LWS_PRE + want, e->m->data + e->off,
+			    e->len);
+			want += e->len;
+			c->qbytes -= e->len;
+			qmsg_unref(e->m);
+			c->qhead = (c->qhead + 1) % c->qcap;
+			c->qlen--;
+			c->qready--;
+		}
+		/* Whole frames already: written as they are. */
+		if (lws_write(c->wsi, c->scratch + LWS_PRE, want,
+		    LWS_WRITE_RAW) < (int)want)
 			return -1;
-		c->qhead = (c->qhead + 1) % c->qcap;
-		c->qlen--;
-		c->qready--;
-		c->qbytes -= m->len;
-		qmsg_unref(m);
 		if (c->sub == SUB_HISTORY && c->qlen < 64)
 			history_step(s, c);
 	}
@@ -776,7 +937,7 @@ ws_write(struct srv *s, struct conn *c)
 		return -1;
 	}
 	/* A large buffer from a big frame is not kept for ever. */
-	if (c->scratch_cap > 65536) {
+	if (c->scratch_cap > LWS_PRE + WRITE_MAX) {
 		free(c->scratch);
 		c->scratch = NULL;
 		c->scratch_cap = 0;
