@@ -355,9 +355,10 @@ http_write(struct srv *s, struct lws *wsi, struct conn *c)
 			filter_free(&c->cur.f);
 			c->responded = 0;
 			c->streaming = 0;
-			/* A refused body may still be on its way. */
+			/* A refused body may still be on its way; after
+			 * SIGTERM, no connection is kept alive. */
 			if (c->status == 411 || c->status == 413 ||
-			    lws_http_transaction_completed(wsi))
+			    s->stopping || lws_http_transaction_completed(wsi))
 				return -1;
 			return 0;
 		}
@@ -872,6 +873,13 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		}
 		memcpy(c->path, in, len);
 		c->path[len] = '\0';
+		if (s->stopping) {
+			/* Requests after SIGTERM, on connections kept alive:
+			 * refused, and the connection closes. */
+			reply_error(wsi, c, 503, "SHUTTING_DOWN",
+			    "the server is stopping");
+			return 0;
+		}
 		auth_check(s->auth, wsi, &c->az);
 		if (has_body(c->method)) {
 			if (lws_hdr_total_length(wsi,

@@ -17,6 +17,8 @@
 #include <strings.h>
 #include <unistd.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <sodium.h>
@@ -280,6 +282,34 @@ stop_timer(lws_sorted_usec_list_t *sul)
 	    100 * LWS_US_PER_MS);
 }
 
+/*
+ * The listening socket lws made for port: found among our descriptors, so
+ * that SIGTERM can close it (lws 4.1 has no call for that which works:
+ * lws_context_deprecate crashes). -1 if not found.
+ */
+static int
+listen_fd(int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, on;
+
+	for (fd = 3; fd < 1024; fd++) {
+		sl = sizeof on;
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &sl) == -1 ||
+		    !on)
+			continue;
+		sl = sizeof ss;
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+			continue;
+		if ((ss.ss_family == AF_INET && ntohs(((struct sockaddr_in *)
+		    &ss)->sin_port) == port) || (ss.ss_family == AF_INET6 &&
+		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) == port))
+			return fd;
+	}
+	return -1;
+}
+
 static void
 on_signal(int sig)
 {
@@ -441,7 +471,7 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	char err[512], addr[256];
 	long long deadline = 0;
-	int ch, port, rc = KR_EX_OK;
+	int ch, port, lfd, rc = KR_EX_OK;
 
 	kr_diag_init("keruta-serve");
 	/* Before any other use of SQLite: no global lock on each malloc
@@ -598,6 +628,7 @@ main(int argc, char *argv[])
 		kr_die(KR_EX_TEMP, "unable to listen on '%s'", o.listen);
 	port = lws_get_vhost_listen_port(lws_get_vhost_by_name(srv.ctx,
 	    "default"));
+	lfd = listen_fd(port);
 	{
 		int vb = kr_diag_verbosity();
 
@@ -621,9 +652,18 @@ main(int argc, char *argv[])
 			break;
 		maybe_commit(&srv);
 		if (stop_flag && !srv.stopping) {
+			int vb = kr_diag_verbosity();
+
+			if (vb == KR_V_NORMAL)
+				kr_diag_set_verbosity(KR_V_INFO);
 			kr_info("stopping");
+			kr_diag_set_verbosity(vb);
 			srv.stopping = 1;
 			deadline = kr_mono_ns() + 5000000000LL;
+			/* No new connection from now on (they are refused);
+			 * what is open finishes. */
+			if (lfd >= 0)
+				shutdown(lfd, SHUT_RDWR);
 			ws_close_all(&srv);
 		}
 		if (srv.stopping && ((srv.m.ws_conns == 0 &&

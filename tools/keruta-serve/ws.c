@@ -1037,6 +1037,10 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return ws_write(s, c);
 	case LWS_CALLBACK_CLOSED:
+		/* Also said of a socket that never became a WebSocket (the
+		 * listening one, when it closes at SIGTERM). */
+		if (c == NULL || !c->is_ws)
+			return 0;
 		if (c->prev != NULL)
 			c->prev->next = c->next;
 		else if (s->ws_list == c)
