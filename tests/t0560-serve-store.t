@@ -4,7 +4,7 @@
 # an older database is brought up to date; what is acked survives kill -9.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 15
+plan 18
 
 # 3000 records of task a, 1500 of task b in between, over 4500 seconds
 # with timestamps that jump back and forth; a few WARN and ERROR.
@@ -71,6 +71,9 @@ is "$(cat got)" "$(want ".timestamp < \"$D\"" | wc -l | tr -d ' ')" "DELETE befo
 want ".timestamp >= \"$D\"" >want
 got "" >got
 diff_golden want got "DELETE before=: the rest, whatever their order"
+is "$(curl -s "$A/tasks/a/logs/count?from=$FR&to=$TO" | jq .count)" \
+    "$(want ".timestamp >= \"$D\" and .timestamp >= \"$FR\" and .timestamp < \"$TO\"" | wc -l | tr -d ' ')" \
+    "DELETE before=: the count of a range after it"
 first=$(jq -r "select(.timestamp >= \"$D\") | .timestamp" a.ndjson | sort | head -n 1)
 last=$(jq -r '.timestamp' a.ndjson | sort | tail -n 1)
 is "$(curl -s "$A/tasks/a/logs/stats" | jq -c '[.timeRange.start,.timeRange.end]')" \
@@ -121,3 +124,9 @@ SQL
 start_serve || exit 1
 is "$(curl -s "$SERVE_API/tasks/old/logs?from=2026-11-28T10:00:01Z&level=WARN" | jq -c '[.content[].message]')" \
     '["late","middle"]' "an older database: ranges and levels after the update"
+is "$(curl -s "$SERVE_API/tasks/old/logs/count?from=2026-11-28T10:00:01Z")" '{"count":2}' \
+    "an older database: the count of a range"
+curl -s -H 'Expect:' -d '{"message":"new","timestamp":"2026-11-28T10:00:03Z"}' \
+    "$SERVE_API/tasks/old/logs" >/dev/null
+is "$(curl -s "$SERVE_API/tasks/old/logs/count?to=2026-11-28T10:00:03Z")" '{"count":3}' \
+    "and with a record added"

@@ -46,20 +46,31 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);"
     "INSERT OR IGNORE INTO meta VALUES('next_id', 1), ('fts_mark', 0);";
 
-/* Layout 2, from layout 1 (which had (tid, level) and (tid, ts) whole). */
-static const char layout2[] =
+/*
+ * Layout 3, from layout 1 (which had (tid, level) and (tid, ts) whole) or
+ * from layout 2 (whose zones had no row counts).
+ */
+static const char layout3_from1[] =
     "BEGIN;"
     "DROP INDEX IF EXISTS logs_level;"
     "DROP INDEX IF EXISTS logs_ts;"
     "CREATE INDEX IF NOT EXISTS logs_lvl ON logs(tid, level)"
     " WHERE level <> 2;"
     "CREATE TABLE IF NOT EXISTS zones(tid INTEGER NOT NULL,"
-    " blk INTEGER NOT NULL, min_ts INTEGER, max_ts INTEGER,"
+    " blk INTEGER NOT NULL, min_ts INTEGER, max_ts INTEGER, n INTEGER,"
     " PRIMARY KEY(tid, blk)) WITHOUT ROWID;"
     "DELETE FROM zones;"
-    "INSERT INTO zones SELECT tid, id >> 10, min(ts), max(ts) FROM logs"
-    " GROUP BY tid, id >> 10;"
-    "INSERT OR REPLACE INTO meta VALUES('layout', 2);"
+    "INSERT INTO zones SELECT tid, id >> 10, min(ts), max(ts), count(*)"
+    " FROM logs GROUP BY tid, id >> 10;"
+    "INSERT OR REPLACE INTO meta VALUES('layout', 3);"
+    "COMMIT;";
+static const char layout3_from2[] =
+    "BEGIN;"
+    "ALTER TABLE zones ADD COLUMN n INTEGER;"
+    "UPDATE zones SET n = (SELECT count(*) FROM logs WHERE"
+    " id >= (zones.blk << 10) AND id < ((zones.blk + 1) << 10)"
+    " AND tid = zones.tid);"
+    "INSERT OR REPLACE INTO meta VALUES('layout', 3);"
     "COMMIT;";
 
 #define ZBITS		10	/* a zone is 1 << ZBITS ids */
@@ -104,14 +115,16 @@ static const char *const stmt_sql[ST_NST] = {
 	[ST_FTS_DEL] = "INSERT INTO logs_fts(logs_fts, rowid, message)"
 	    " VALUES('delete', ?, ?)",
 	[ST_LOG_DEL] = "DELETE FROM logs WHERE id = ?",
-	[ST_ZONE_ADD] = "INSERT INTO zones(tid, blk, min_ts, max_ts)"
-	    " VALUES(?1,?2,?3,?4) ON CONFLICT(tid, blk) DO UPDATE SET"
+	[ST_ZONE_ADD] = "INSERT INTO zones(tid, blk, min_ts, max_ts, n)"
+	    " VALUES(?1,?2,?3,?4,?5) ON CONFLICT(tid, blk) DO UPDATE SET"
 	    " min_ts = min(min_ts, excluded.min_ts),"
-	    " max_ts = max(max_ts, excluded.max_ts)",
+	    " max_ts = max(max_ts, excluded.max_ts), n = n + excluded.n",
 	[ST_ZONE_FIX] = "UPDATE zones SET"
 	    " min_ts = (SELECT min(ts) FROM logs WHERE id >= (?2 << 10)"
 	    "  AND id < ((?2 + 1) << 10) AND tid = ?1),"
 	    " max_ts = (SELECT max(ts) FROM logs WHERE id >= (?2 << 10)"
+	    "  AND id < ((?2 + 1) << 10) AND tid = ?1),"
+	    " n = (SELECT count(*) FROM logs WHERE id >= (?2 << 10)"
 	    "  AND id < ((?2 + 1) << 10) AND tid = ?1)"
 	    " WHERE tid = ?1 AND blk = ?2",
 	[ST_ZONE_DROP] = "DELETE FROM zones WHERE tid = ?1 AND blk = ?2"
@@ -268,6 +281,7 @@ int
 store_open(struct store **sp, const char *path, char *err, size_t elen)
 {
 	struct store *s;
+	long long layout;
 	int i;
 
 	if ((s = calloc(1, sizeof *s)) == NULL) {
@@ -292,8 +306,9 @@ store_open(struct store **sp, const char *path, char *err, size_t elen)
 	    "PRAGMA journal_size_limit=67108864;PRAGMA mmap_size=268435456;",
 	    NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    (scalar(s, "SELECT v FROM meta WHERE k = 'layout'", 1) < 2 &&
-	    sqlite3_exec(s->db, layout2, NULL, NULL, NULL) != SQLITE_OK)) {
+	    ((layout = scalar(s, "SELECT v FROM meta WHERE k = 'layout'",
+	    1)) < 3 && sqlite3_exec(s->db, layout < 2 ? layout3_from1 :
+	    layout3_from2, NULL, NULL, NULL) != SQLITE_OK)) {
 		snprintf(err, elen, "unable to use '%s': %s", path,
 		    sqlite3_errmsg(s->db));
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -412,7 +427,7 @@ tally_flush(struct store *s, long long tid, struct tally *t, int *nt)
 
 static int
 zone_add(struct store *s, long long tid, long long blk, long long lo,
-    long long hi)
+    long long hi, long long n)
 {
 	sqlite3_stmt *st = s->st[ST_ZONE_ADD];
 
@@ -420,6 +435,7 @@ zone_add(struct store *s, long long tid, long long blk, long long lo,
 	sqlite3_bind_int64(st, 2, blk);
 	sqlite3_bind_int64(st, 3, lo);
 	sqlite3_bind_int64(st, 4, hi);
+	sqlite3_bind_int64(st, 5, n);
 	return run(s, ST_ZONE_ADD);
 }
 
@@ -430,7 +446,7 @@ store_insert(struct store *s, const char *task, struct batch *b,
 	sqlite3_stmt *ins = s->st[ST_INSERT], *up = s->st[ST_TASK_UPD];
 	struct tally t[NTALLY];
 	long long tid, id = s->next_id, minv = 0, maxv = 0, xc = 0;
-	long long zb = -1, zlo = 0, zhi = 0;
+	long long zb = -1, zlo = 0, zhi = 0, zn = 0;
 	size_t i, nst = 0, nd = 0, imin = 0, imax = 0;
 	int nt = 0, k, ev = 0, rc;
 
@@ -488,11 +504,14 @@ store_insert(struct store *s, const char *task, struct batch *b,
 		r->id = id++;
 		nst++;
 		if ((r->id >> ZBITS) != zb) {
-			if (zb >= 0 && zone_add(s, tid, zb, zlo, zhi) == -1)
+			if (zb >= 0 && zone_add(s, tid, zb, zlo, zhi, zn) == -1)
 				goto fail;
 			zb = r->id >> ZBITS;
 			zlo = zhi = r->ts;
-		} else if (r->ts < zlo)
+			zn = 0;
+		}
+		zn++;
+		if (r->ts < zlo)
 			zlo = r->ts;
 		else if (r->ts > zhi)
 			zhi = r->ts;
@@ -525,7 +544,7 @@ store_insert(struct store *s, const char *task, struct batch *b,
 		t[k].n++;
 	}
 	if (nst > 0) {
-		if (zone_add(s, tid, zb, zlo, zhi) == -1 ||
+		if (zone_add(s, tid, zb, zlo, zhi, zn) == -1 ||
 		    tally_flush(s, tid, t, &nt) == -1)
 			goto fail;
 		sqlite3_bind_int64(up, 1, minv);
@@ -927,6 +946,54 @@ store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt, void *arg,
 	return n;
 }
 
+/* A zone wholly within the range, as SQL ("1" when unbounded). */
+static void
+zone_inside(struct sql *q, const struct filter *f)
+{
+	kr_buf_adds(&q->b, "(1");
+	if (f->has_from) {
+		kr_buf_adds(&q->b, " AND z.min_ts >= ");
+		bind_i(q, f->from);
+	}
+	if (f->has_to) {
+		kr_buf_adds(&q->b, " AND z.max_ts < ");
+		bind_i(q, f->to);
+	}
+	kr_buf_adds(&q->b, ")");
+}
+
+/*
+ * The records of a task in a time range, with no other filter: the zones
+ * wholly within it count without reading a row; only the rows of the
+ * zones across its ends are read.
+ */
+static long long
+zone_count(struct store *s, long long tid, const struct filter *f)
+{
+	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
+	sqlite3_stmt *st;
+	long long n = -1;
+
+	kr_buf_adds(&q.b, "SELECT (SELECT coalesce(sum(z.n), 0) FROM zones z"
+	    " WHERE z.tid = ");
+	bind_i(&q, tid);
+	kr_buf_adds(&q.b, " AND ");
+	zone_inside(&q, f);
+	kr_buf_adds(&q.b, ") + (SELECT count(*)");
+	where(s, &q, tid, f, 0);
+	kr_buf_adds(&q.b, " AND NOT ");
+	zone_inside(&q, f);
+	kr_buf_adds(&q.b, ")");
+	st = sql_prepare(s, &q);
+	kr_buf_free(&q.b);
+	if (st == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 long long
 store_count(struct store *s, long long tid, const struct filter *f,
     long long after)
@@ -937,6 +1004,10 @@ store_count(struct store *s, long long tid, const struct filter *f,
 
 	if (tid <= 0)
 		return 0;
+	if (f->match == NULL && (f->has_from || f->has_to) && after <= 0 &&
+	    (f->levels == 0 || f->levels == (1u << KR_NLEVELS) - 1) &&
+	    f->nsources == 0)
+		return zone_count(s, tid, f);
 	if (f->match == NULL && !f->has_from && !f->has_to && after <= 0) {
 		/* The counts table answers without touching the logs. */
 		int i;
