@@ -39,7 +39,7 @@ export function is(got, want, desc) {
 }
 
 // is(), once fn() has returned want or timeout ms have passed.
-export async function isSoon(fn, want, desc, timeout = 5000) {
+export async function isSoon(fn, want, desc, timeout = 15000) {
 	const w = JSON.stringify(want);
 	let got;
 	await until(async () => {
@@ -73,7 +73,7 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Polls fn until it returns a truthy value; returns it, or the last value
 // after timeout ms.
-export async function until(fn, timeout = 5000, every = 20) {
+export async function until(fn, timeout = 15000, every = 20) {
 	const end = Date.now() + timeout;
 	let v;
 	for (;;) {

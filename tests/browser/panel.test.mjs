@@ -255,7 +255,7 @@ async function main() {
 	await post('alpha', records('alpha', 'run2', 69, 2, (s) => ({
 	    message: `after-restart-${s}` })));
 	ok(await until(async () => (await rowsText(page))
-	    .includes('after-restart-70'), 10000),
+	    .includes('after-restart-70'), 20000),
 	    'reconnect: lines stored while away arrive');
 	is(await connText(page), 'live', 'reconnect: live again');
 	await post('alpha', records('alpha', 'run2', 71, 1,
