@@ -147,6 +147,18 @@ kr_json_escape_utf8(struct kr_buf *b, const char *s, size_t n)
 }
 
 int
+kr_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
 kr_base64_add(struct kr_buf *b, const void *p, size_t n)
 {
 	size_t m = sodium_base64_ENCODED_LEN(n,

@@ -24,6 +24,8 @@ size_t kr_utf8_valid(const char *s, size_t n);
  * splitting long lines; n itself when s[n] starts a character.
  */
 size_t kr_utf8_cut(const char *s, size_t n);
+/* The value of the hex digit c, or -1 when c is not one. */
+int kr_hexval(int c);
 /* Appends standard base64 (with padding) of p[0..n). */
 int kr_base64_add(struct kr_buf *b, const void *p, size_t n);
 /* Decodes standard base64; -1 on bad input. */

@@ -85,6 +85,10 @@ main(void)
 		kr_buf_free(&d);
 	}
 	kr_buf_free(&b);
+	ok(kr_hexval('0') == 0 && kr_hexval('9') == 9 && kr_hexval('a') == 10 &&
+	    kr_hexval('F') == 15, "kr_hexval of digits");
+	ok(kr_hexval('g') == -1 && kr_hexval(-17) == -1 && kr_hexval('/') == -1,
+	    "kr_hexval of non-digits");
 	memset(big, 'x', sizeof big);
 	big[299] = '"';
 	ok(strlen(esc(big, sizeof big)) == 301, "long input escaped whole");

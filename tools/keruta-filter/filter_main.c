@@ -102,23 +102,11 @@ skip_ws(const char *s, size_t i, size_t n)
 	return i;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static unsigned
 hex4(const char *s)
 {
-	return (unsigned)(hexval(s[0]) << 12 | hexval(s[1]) << 8 |
-			  hexval(s[2]) << 4 | hexval(s[3]));
+	return (unsigned)(kr_hexval(s[0]) << 12 | kr_hexval(s[1]) << 8 |
+			  kr_hexval(s[2]) << 4 | kr_hexval(s[3]));
 }
 
 /*
@@ -157,9 +145,9 @@ scan_string(const char *s, size_t *i, size_t n, int *esc)
 			p += 2;
 			break;
 		case 'u':
-			if (p + 5 >= n || hexval(s[p + 2]) < 0 ||
-			    hexval(s[p + 3]) < 0 || hexval(s[p + 4]) < 0 ||
-			    hexval(s[p + 5]) < 0)
+			if (p + 5 >= n || kr_hexval(s[p + 2]) < 0 ||
+			    kr_hexval(s[p + 3]) < 0 || kr_hexval(s[p + 4]) < 0 ||
+			    kr_hexval(s[p + 5]) < 0)
 				return -1;
 			u = hex4(s + p + 2);
 			p += 6;
@@ -167,10 +155,10 @@ scan_string(const char *s, size_t *i, size_t n, int *esc)
 				*esc = 3;
 			else if (u >= 0xd800 && u < 0xdc00) {
 				if (p + 5 < n && s[p] == '\\' &&
-				    s[p + 1] == 'u' && hexval(s[p + 2]) >= 0 &&
-				    hexval(s[p + 3]) >= 0 &&
-				    hexval(s[p + 4]) >= 0 &&
-				    hexval(s[p + 5]) >= 0 &&
+				    s[p + 1] == 'u' && kr_hexval(s[p + 2]) >= 0 &&
+				    kr_hexval(s[p + 3]) >= 0 &&
+				    kr_hexval(s[p + 4]) >= 0 &&
+				    kr_hexval(s[p + 5]) >= 0 &&
 				    hex4(s + p + 2) >= 0xdc00 &&
 				    hex4(s + p + 2) < 0xe000)
 					p += 6;
@@ -336,15 +324,15 @@ json_decode(struct kr_buf *b, const char *s, size_t n)
 			i += 2;
 			continue;
 		}
-		u = (unsigned)(hexval(s[i + 2]) << 12 | hexval(s[i + 3]) << 8 |
-			       hexval(s[i + 4]) << 4 | hexval(s[i + 5]));
+		u = (unsigned)(kr_hexval(s[i + 2]) << 12 | kr_hexval(s[i + 3]) << 8 |
+			       kr_hexval(s[i + 4]) << 4 | kr_hexval(s[i + 5]));
 		i += 6;
 		if (u >= 0xd800 && u < 0xdc00 && i + 5 < n && s[i] == '\\' &&
 		    s[i + 1] == 'u') {
-			lo = (unsigned)(hexval(s[i + 2]) << 12 |
-					hexval(s[i + 3]) << 8 |
-					hexval(s[i + 4]) << 4 |
-					hexval(s[i + 5]));
+			lo = (unsigned)(kr_hexval(s[i + 2]) << 12 |
+					kr_hexval(s[i + 3]) << 8 |
+					kr_hexval(s[i + 4]) << 4 |
+					kr_hexval(s[i + 5]));
 			if (lo >= 0xdc00 && lo < 0xe000) {
 				u = 0x10000 + ((u - 0xd800) << 10) +
 				    (lo - 0xdc00);

@@ -74,18 +74,6 @@ jp_ws(struct jp *j)
 		j->p++;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The 4 hex digits at p (at least 4 bytes before end), or -1. */
 static long
 hex4(const char *p, const char *end)
@@ -96,7 +84,7 @@ hex4(const char *p, const char *end)
 	if (end - p < 4)
 		return -1;
 	for (i = 0; i < 4; i++) {
-		if ((d = hexval((unsigned char)p[i])) < 0)
+		if ((d = kr_hexval((unsigned char)p[i])) < 0)
 			return -1;
 		v = v * 16 + d;
 	}

@@ -47,18 +47,6 @@ struct scan {
 	int strict;		/* only check the JSON: no limits of our own */
 };
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * A string from just after its opening quote: the end after its closing
  * quote, or NULL. *esc is set when it holds an escape.
@@ -99,7 +87,7 @@ scan_str(struct scan *sc, const char *p, int *esc)
 			if (e - p < 5)
 				return NULL;
 			for (u = 0, i = 1; i <= 4; i++) {
-				if ((h = hexval((unsigned char)p[i])) < 0)
+				if ((h = kr_hexval((unsigned char)p[i])) < 0)
 					return NULL;
 				u = u << 4 | (unsigned)h;
 			}
