@@ -751,6 +751,22 @@ sql_prepare(struct store *s, struct sql *q)
 	return st;
 }
 
+/* Runs q, which selects one integer, and frees it. The integer, or -1. */
+static long long
+sql_scalar(struct store *s, struct sql *q)
+{
+	sqlite3_stmt *st = sql_prepare(s, q);
+	long long n = -1;
+
+	kr_buf_free(&q->b);
+	if (st == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 static int
 level_count(unsigned mask)
 {
@@ -971,8 +987,6 @@ static long long
 zone_count(struct store *s, long long tid, const struct filter *f)
 {
 	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
-	sqlite3_stmt *st;
-	long long n = -1;
 
 	kr_buf_adds(&q.b, "SELECT (SELECT coalesce(sum(z.n), 0) FROM zones z"
 	    " WHERE z.tid = ");
@@ -984,14 +998,7 @@ zone_count(struct store *s, long long tid, const struct filter *f)
 	kr_buf_adds(&q.b, " AND NOT ");
 	zone_inside(&q, f);
 	kr_buf_adds(&q.b, ")");
-	st = sql_prepare(s, &q);
-	kr_buf_free(&q.b);
-	if (st == NULL)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return sql_scalar(s, &q);
 }
 
 long long
@@ -999,8 +1006,6 @@ store_count(struct store *s, long long tid, const struct filter *f,
     long long after)
 {
 	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
-	sqlite3_stmt *st;
-	long long n = -1;
 
 	if (tid <= 0)
 		return 0;
@@ -1037,14 +1042,7 @@ store_count(struct store *s, long long tid, const struct filter *f,
 		kr_buf_adds(&q.b, "SELECT count(*)");
 		where(s, &q, tid, f, after);
 	}
-	st = sql_prepare(s, &q);
-	kr_buf_free(&q.b);
-	if (st == NULL)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return sql_scalar(s, &q);
 }
 
 /* ---- deletion ---- */
