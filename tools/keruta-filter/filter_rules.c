@@ -606,6 +606,22 @@ pem_body(struct ctx *c, size_t p)
 	}
 }
 
+/*
+ * A key's line ended at eol with no END marker: the key goes on, in the
+ * next line of this record or (when the record ends here) in the next
+ * record, which continues this line when more is set.
+ */
+static size_t
+pem_after_line(struct ctx *c, size_t eol)
+{
+	if (eol == c->n) {
+		c->pem->mode = c->more ? PEM_LINE : PEM_BODY;
+		return eol;
+	}
+	c->pem->mode = PEM_BODY;
+	return pem_body(c, eol + 1);
+}
+
 static size_t
 pem_begin(struct ctx *c, size_t s)
 {
@@ -630,12 +646,7 @@ pem_begin(struct ctx *c, size_t s)
 	}
 	spans_add(c->sp, s, eol, rule, 2);
 	c->pem->rule = rule;
-	if (eol == c->n) {
-		c->pem->mode = c->more ? PEM_LINE : PEM_BODY;
-		return eol;
-	}
-	c->pem->mode = PEM_BODY;
-	return pem_body(c, eol + 1);
+	return pem_after_line(c, eol);
 }
 
 /* The record starts inside a key; returns where ordinary scanning goes
@@ -654,12 +665,7 @@ pem_resume(struct ctx *c)
 		return endm;
 	}
 	spans_add(c->sp, p, eol, c->pem->rule, 0);
-	if (eol == c->n) {
-		c->pem->mode = c->more ? PEM_LINE : PEM_BODY;
-		return eol;
-	}
-	c->pem->mode = PEM_BODY;
-	return pem_body(c, eol + 1);
+	return pem_after_line(c, eol);
 }
 
 /* A run of token characters s..e: the formats known by their prefix. */
