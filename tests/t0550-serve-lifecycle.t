@@ -3,7 +3,7 @@
 # retention by age; TLS.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 15
+plan 16
 
 start_serve || exit 1
 seq 1 100 | awk '{printf "{\"runId\":\"r\",\"seq\":%d,\"message\":\"m%d\"}\n", $1, $1}' >recs
@@ -38,6 +38,11 @@ is "$(curl -s "$SERVE_API/tasks/t1/logs?q=new" | jq -c '[.content[].id]')" "[101
 curl -s -X DELETE "$SERVE_API/tasks/t1/logs" >/dev/null
 is "$(curl -s -d '{"message":"after delete"}' "$SERVE_API/tasks/t1/logs" | jq .id)" 102 \
     "ids are not reused after a delete"
+curl -s -X DELETE "$SERVE_API/tasks/t1/logs" >/dev/null
+kill9_serve
+start_serve
+is "$(curl -s -d '{"message":"after a crash"}' "$SERVE_API/tasks/t1/logs" | jq .id)" 103 \
+    "nor after deleting the last ones and a kill -9"
 stop_serve
 
 # Retention: records older than a day go, in the background.

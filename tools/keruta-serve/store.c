@@ -77,6 +77,7 @@ static const char layout3_from2[] =
 #define ZJOIN		" FROM zones z CROSS JOIN logs l ON l.id >= (z.blk << 10)" \
 			" AND l.id < ((z.blk + 1) << 10)"
 #define CKPT_PAGES	4096	/* WAL pages that wake the checkpointer */
+#define CKPT_TAIL	512	/* what the service thread copies to finish one */
 #define CKPT_HARD	65536	/* past this, the service thread checkpoints */
 
 enum { ST_INSERT, ST_TASK_GET, ST_TASK_NEW, ST_COUNT_ADD, ST_TASK_UPD,
@@ -143,12 +144,14 @@ struct store {
 	int lost;		/* a commit failed */
 	unsigned long long commits;
 	int wal_pages;		/* WAL size after the last commit */
+	int ck_at;		/* WAL size when the checkpointer was last woken */
 	/* The checkpointer: its own connection and thread. */
 	sqlite3 *ck_db;
 	pthread_t ck_thread;
 	pthread_mutex_t ck_mu;
 	pthread_cond_t ck_cv;
 	int ck_started, ck_run, ck_want;
+	int ck_busy, ck_done;	/* running; frames it copied (under ck_mu) */
 };
 
 /* Runs in the service thread after each commit. */
@@ -160,7 +163,21 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	(void)db;
 	(void)name;
 	s->wal_pages = pages;
-	if (pages >= CKPT_PAGES && s->ck_started) {
+	/*
+	 * A checkpoint that ran while commits went on leaves the WAL long:
+	 * waking the checkpointer again at each commit would copy and sync
+	 * the database for every batch. Once more per CKPT_PAGES is enough.
+	 */
+	if (pages < s->ck_at) {
+		s->ck_at = 0;		/* the WAL started over */
+		if (s->ck_started) {
+			pthread_mutex_lock(&s->ck_mu);
+			s->ck_done = 0;
+			pthread_mutex_unlock(&s->ck_mu);
+		}
+	}
+	if (pages >= s->ck_at + CKPT_PAGES && s->ck_started) {
+		s->ck_at = pages;
 		pthread_mutex_lock(&s->ck_mu);
 		s->ck_want = 1;
 		pthread_cond_signal(&s->ck_cv);
@@ -173,6 +190,7 @@ static void *
 ck_main(void *arg)
 {
 	struct store *s = arg;
+	int done;
 
 	pthread_mutex_lock(&s->ck_mu);
 	for (;;) {
@@ -181,14 +199,50 @@ ck_main(void *arg)
 		if (!s->ck_run)
 			break;
 		s->ck_want = 0;
+		s->ck_busy = 1;
 		pthread_mutex_unlock(&s->ck_mu);
 		/* PASSIVE: never waits for the writer, never blocks it. */
-		sqlite3_wal_checkpoint_v2(s->ck_db, NULL,
-		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (sqlite3_wal_checkpoint_v2(s->ck_db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, &done) != SQLITE_OK)
+			done = 0;
 		pthread_mutex_lock(&s->ck_mu);
+		s->ck_busy = 0;
+		s->ck_done = done;
 	}
 	pthread_mutex_unlock(&s->ck_mu);
 	return NULL;
+}
+
+/*
+ * The checkpointer copies while commits go on, so it never catches up
+ * all the way, and only a checkpoint that did lets the WAL start over.
+ * Between two transactions, the service thread finishes the job when
+ * little is left (or when the WAL is past CKPT_HARD): the next
+ * transaction then writes the WAL from its start again.
+ */
+static void
+ck_finish(struct store *s)
+{
+	int busy = 0, done = 0;
+
+	if (s->ck_started) {
+		pthread_mutex_lock(&s->ck_mu);
+		busy = s->ck_busy;
+		done = s->ck_done;
+		pthread_mutex_unlock(&s->ck_mu);
+	}
+	if (s->wal_pages < CKPT_HARD &&
+	    (busy || s->wal_pages - done > CKPT_TAIL))
+		return;
+	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	s->wal_pages = 0;
+	s->ck_at = 0;
+	if (s->ck_started) {
+		pthread_mutex_lock(&s->ck_mu);
+		s->ck_done = 0;
+		pthread_mutex_unlock(&s->ck_mu);
+	}
 }
 
 static int
@@ -595,30 +649,31 @@ store_in_txn(const struct store *s)
 	return s->in_txn;
 }
 
-int
-store_commit(struct store *s)
+static int
+meta_set(struct store *s, const char *k, long long v)
 {
 	sqlite3_stmt *st = s->st[ST_META_SET];
 
+	sqlite3_bind_int64(st, 1, v);
+	sqlite3_bind_text(st, 2, k, -1, SQLITE_STATIC);
+	return run(s, ST_META_SET);
+}
+
+int
+store_commit(struct store *s)
+{
 	if (!s->in_txn)
 		return 0;
 	s->in_txn = 0;
-	sqlite3_bind_int64(st, 1, s->next_id);
-	sqlite3_bind_text(st, 2, "next_id", -1, SQLITE_STATIC);
-	if (run(s, ST_META_SET) == -1 || run(s, ST_COMMIT) == -1) {
+	if (run(s, ST_COMMIT) == -1) {
 		/* The ids handed out are not handed out again. */
 		run(s, ST_ROLLBACK);
 		s->lost = 1;
 		return -1;
 	}
 	s->commits++;
-	if (s->wal_pages >= CKPT_HARD) {
-		/* The checkpointer does not keep up: between two
-		 * transactions, a checkpoint here lets the WAL start over. */
-		sqlite3_wal_checkpoint_v2(s->db, NULL,
-		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		s->wal_pages = 0;
-	}
+	if (s->wal_pages >= CKPT_PAGES)
+		ck_finish(s);
 	return 0;
 }
 
@@ -664,7 +719,6 @@ store_fts_lag(const struct store *s)
 int
 store_fts_step(struct store *s, long long max)
 {
-	sqlite3_stmt *st;
 	long long upto, top;
 	char sql[200];
 	int more = 0;
@@ -686,10 +740,7 @@ store_fts_step(struct store *s, long long max)
 	    s->fts_mark, upto);
 	if (exec(s, sql) == -1)
 		goto fail;
-	st = s->st[ST_META_SET];
-	sqlite3_bind_int64(st, 1, upto);
-	sqlite3_bind_text(st, 2, "fts_mark", -1, SQLITE_STATIC);
-	if (run(s, ST_META_SET) == -1 || run(s, ST_COMMIT) == -1)
+	if (meta_set(s, "fts_mark", upto) == -1 || run(s, ST_COMMIT) == -1)
 		goto fail;
 	s->fts_mark = upto;
 	return more;
@@ -1108,7 +1159,12 @@ delete_some(struct store *s, long long tid, long long before, long long max)
 	    "SELECT id, level, source, message FROM logs INDEXED BY logs_tid"
 	    " WHERE tid = ?1 LIMIT ?3";
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+	/*
+	 * Ids are never handed out again: the next one is max(id) + 1 on
+	 * opening, unless rows at the end go, so it is saved before they do.
+	 */
+	if (meta_set(s, "next_id", s->next_id) == -1 ||
+	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, tid);
 	if (before > 0)
