@@ -35,8 +35,19 @@ out_reset(struct conn *c)
 }
 
 static void
+body_done(struct srv *s, struct conn *c)
+{
+	if (c->receiving) {
+		c->receiving = 0;
+		s->bodies--;
+	}
+}
+
+static void
 conn_free(struct srv *s, struct conn *c)
 {
+	srv_unhold(s, c);
+	body_done(s, c);
 	kr_buf_free(&c->body);
 	kr_buf_free(&c->out);
 	filter_free(&c->cur.f);
@@ -325,8 +336,16 @@ http_write(struct srv *s, struct lws *wsi, struct conn *c)
 	size_t n;
 	int final, k;
 
-	if (!c->responded)
-		return 0;
+	if (!c->responded) {
+		if (c->due == 0)
+			return 0;
+		k = c->due;
+		c->due = 0;
+		if (k < 0)
+			return reply_error(wsi, c, 503, "STORE_FAILED",
+			    "the database failed; retry later");
+		return reply_json(wsi, c, c->status);
+	}
 	for (k = 0; k < 16; k++) {
 		if (c->outoff == c->out.len && c->streaming && !c->cur.done) {
 			out_reset(c);
@@ -624,36 +643,54 @@ post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 	}
 	if (stored > 0)
 		ws_broadcast(s, task, b);
-	/* A reply says stored: commit first. */
-	if (srv_sync(s) == -1) {
-		batch_reset(b);
-		return reply_error(wsi, c, 503, "STORE_FAILED",
-		    "the database failed; retry later");
-	}
 	s->m.ingested += stored;
 	s->m.duplicates += dups;
+	s->round_msgs++;
 	s->last_ingest_ns = kr_mono_ns();
+	if (s->txn_rows == 0)
+		s->txn_t0 = s->last_ingest_ns;
+	s->txn_rows += stored + dups;
 	out_reset(c);
+	c->status = 200;
 	if (single && b->n == 1) {
 		struct row *r = &b->rows[0];
-		int st = 201;
 
+		c->status = 201;
 		if (r->id == 0) {
 			/* A duplicate: answer with the record stored before. */
 			r->id = store_find(s->store, store_task(s->store, task,
 			    0), r->run, r->runlen, r->seq);
-			st = 200;
+			c->status = 200;
 		}
 		fmt_row(&c->out, task, r);
-		batch_reset(b);
-		return reply_json(wsi, c, st);
+	} else {
+		kr_buf_printf(&c->out,
+		    "{\"stored\":%zu,\"duplicates\":%zu,\"acks\":[",
+		    stored, dups);
+		acks_json(&c->out, b, "{\"runId\":", ",", "}");
+		kr_buf_adds(&c->out, "]}");
 	}
-	kr_buf_printf(&c->out, "{\"stored\":%zu,\"duplicates\":%zu,\"acks\":[",
-	    stored, dups);
-	acks_json(&c->out, b, "{\"runId\":", ",", "}");
-	kr_buf_adds(&c->out, "]}");
 	batch_reset(b);
-	return reply_json(wsi, c, 200);
+	if (!store_in_txn(s->store))
+		return reply_json(wsi, c, c->status);
+	/*
+	 * A reply says stored, so it waits for the commit (maybe_commit):
+	 * requests whose bodies are on their way in share it.
+	 */
+	c->held = 1;
+	c->hnext = s->held;
+	s->held = c;
+	s->http_held++;
+	return 0;
+}
+
+/* The reply goes out from the connection's own writable callback. */
+void
+http_release(struct srv *s, struct conn *c, int ok)
+{
+	(void)s;
+	c->due = ok ? 1 : -1;
+	lws_callback_on_writable(c->wsi);
 }
 
 static int
@@ -765,8 +802,12 @@ route(struct srv *s, struct lws *wsi, struct conn *c)
 	int m = c->method;
 	size_t tl;
 
-	/* Every request sees what was acked before it. */
-	srv_sync(s);
+	/*
+	 * Every request sees what was acked before it, and nothing that
+	 * might yet be rolled back; ingest joins the open transaction.
+	 */
+	if (m != LWSHUMETH_POST)
+		srv_sync(s);
 	if (strncmp(p, "/api/v1/", 8) == 0 || strcmp(p, "/api/v1") == 0)
 		p += 7;
 	else if (strcmp(p, "/health") != 0 && strcmp(p, "/metrics") != 0) {
@@ -888,6 +929,8 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 				    "a body needs a Content-Length");
 				return 0;
 			}
+			c->receiving = 1;
+			s->bodies++;
 			return 0;	/* answered at BODY_COMPLETION */
 		}
 		if (c->method == -2)
@@ -906,6 +949,7 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		}
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		body_done(s, c);
 		if (c->responded)
 			return 0;
 		return route(s, wsi, c) ? -1 : 0;

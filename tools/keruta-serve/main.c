@@ -255,15 +255,18 @@ commit_timer(lws_sorted_usec_list_t *sul)
 /*
  * Called after each turn of the loop: commits when this turn brought no
  * more records (the input is drained: nothing came for COMMIT_WAIT_US),
- * or the transaction is big or old enough; otherwise more is coming: the
- * loop reads on, and a timer makes sure the commit is not put off long.
+ * or, when HTTP replies wait for it, no other request body is on its way
+ * in; or when the transaction is big or old enough. Otherwise more is
+ * coming: the loop reads on, and a timer makes sure the commit is not
+ * put off long.
  */
 static void
 maybe_commit(struct srv *s)
 {
 	if (!store_in_txn(s->store))
 		ws_release(s, 1);
-	else if (s->round_msgs == 0 || s->txn_rows >= COMMIT_ROWS ||
+	else if ((s->http_held > 0 ? s->bodies == 0 : s->round_msgs == 0) ||
+	    s->txn_rows >= COMMIT_ROWS ||
 	    kr_mono_ns() - s->txn_t0 >= COMMIT_NS)
 		srv_sync(s);
 	else

@@ -232,6 +232,8 @@ struct srv {
 	long long retention_ms;
 	struct conn *ws_list;	/* every open ws connection */
 	struct conn *held;	/* those with messages waiting for a commit */
+	unsigned http_held;	/* of which HTTP replies */
+	unsigned bodies;	/* request bodies on their way in */
 	struct metrics m;
 	struct batch batch;	/* reused by each ingest */
 	struct kr_buf tmp;	/* reused for formatting */
@@ -263,6 +265,8 @@ struct conn {
 	row_fmt fmt;
 	char epilogue[200];
 	int status;
+	int due;		/* a held reply may go (1), or failed (-1) */
+	int receiving;		/* counted in srv.bodies */
 	long long t0;
 	struct authz az;
 	/* ws */
@@ -273,7 +277,7 @@ struct conn {
 	struct qent *q;		/* a ring of qcap entries */
 	size_t qhead, qlen, qcap, qbytes;
 	size_t qready;		/* messages at the head that may go out */
-	int held;		/* on srv.held */
+	int held;		/* on srv.held (ws: messages; http: the reply) */
 	struct conn *hnext;
 	int sub;		/* 0 none, 1 history, 2 live */
 	int realtime;
@@ -296,6 +300,10 @@ void ws_broadcast(struct srv *s, const char *task, const struct batch *b);
 void ws_close_all(struct srv *s);
 /* After a commit: lets held messages out (ok), or drops them. */
 void ws_release(struct srv *s, int ok);
+/* Takes c off the list of those waiting for a commit. */
+void srv_unhold(struct srv *s, struct conn *c);
+/* An ingest reply that waited for the commit: sent, or a 503 (!ok). */
+void http_release(struct srv *s, struct conn *c, int ok);
 /*
  * Commits what was stored since the last call, then lets out the acks and
  * live records that waited for it. 0, or -1 when the commit failed.

@@ -210,6 +210,11 @@ ws_release(struct srv *s, int ok)
 		s->held = c->hnext;
 		c->hnext = NULL;
 		c->held = 0;
+		if (!c->is_ws) {
+			s->http_held--;
+			http_release(s, c, ok);
+			continue;
+		}
 		if (!ok) {
 			/* Acks and records that were not stored: the client
 			 * starts again from what is. */
@@ -221,6 +226,24 @@ ws_release(struct srv *s, int ok)
 		if (c->qlen > 0)
 			lws_callback_on_writable(c->wsi);
 	}
+}
+
+void
+srv_unhold(struct srv *s, struct conn *c)
+{
+	struct conn **pp;
+
+	if (!c->held)
+		return;
+	for (pp = &s->held; *pp != NULL; pp = &(*pp)->hnext)
+		if (*pp == c) {
+			*pp = c->hnext;
+			break;
+		}
+	c->held = 0;
+	c->hnext = NULL;
+	if (!c->is_ws)
+		s->http_held--;
 }
 
 static void
@@ -1048,16 +1071,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (c->next != NULL)
 			c->next->prev = c->prev;
 		c->next = c->prev = NULL;
-		if (c->held) {
-			struct conn **pp;
-
-			for (pp = &s->held; *pp != NULL; pp = &(*pp)->hnext)
-				if (*pp == c) {
-					*pp = c->hnext;
-					break;
-				}
-			c->held = 0;
-		}
+		srv_unhold(s, c);
 		s->m.ws_conns--;
 		if (c->sub != SUB_NONE)
 			s->m.subscribers--;
