@@ -336,17 +336,19 @@ http_write(struct srv *s, struct lws *wsi, struct conn *c)
 	size_t n;
 	int final, k;
 
+	k = 0;
 	if (!c->responded) {
+		/* A held reply: its headers, then at once its body. */
 		if (c->due == 0)
 			return 0;
-		k = c->due;
+		if ((c->due < 0 ? reply_error(wsi, c, 503, "STORE_FAILED",
+		    "the database failed; retry later") :
+		    reply_json(wsi, c, c->status)) != 0)
+			return -1;
 		c->due = 0;
-		if (k < 0)
-			return reply_error(wsi, c, 503, "STORE_FAILED",
-			    "the database failed; retry later");
-		return reply_json(wsi, c, c->status);
+		k = 1;
 	}
-	for (k = 0; k < 16; k++) {
+	for (; k < 16; k++) {
 		if (c->outoff == c->out.len && c->streaming && !c->cur.done) {
 			out_reset(c);
 			if (refill(s, c) == -1)
