@@ -264,7 +264,8 @@ static void
 maybe_commit(struct srv *s)
 {
 	if (!store_in_txn(s->store))
-		ws_release(s, 1);
+		/* Committed on the way by a delete or the indexer: or not. */
+		ws_release(s, !store_lost(s->store));
 	else if ((s->http_held > 0 ? s->bodies == 0 : s->round_msgs == 0) ||
 	    s->txn_rows >= COMMIT_ROWS ||
 	    kr_mono_ns() - s->txn_t0 >= COMMIT_NS)
@@ -604,6 +605,9 @@ main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	kr_ignore_sigpipe();
+	/* A file size limit fails the write, which is answered (a 503),
+	 * instead of killing the server. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	lws_set_log_level(o.verbose > 1 ? LLL_ERR | LLL_WARN | LLL_NOTICE :
 	    LLL_ERR, lws_log);

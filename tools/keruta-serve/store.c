@@ -316,6 +316,26 @@ scalar(struct store *s, const char *sql, long long def)
 	return v;
 }
 
+/*
+ * A database that fails (a full disk) fails every request: the first few
+ * failures are told, then one every 10 seconds with how many were not.
+ */
+static void
+db_warn(struct store *s, const char *what)
+{
+	static struct kr_ratelimit rl = KR_RATELIMIT_INIT(5, 10);
+	unsigned long n = rl.suppressed;
+
+	if (!kr_ratelimit_ok(&rl))
+		return;
+	rl.suppressed = 0;
+	if (n > 0)
+		kr_warn("database: %s%s (and %lu more failures since)", what,
+		    sqlite3_errmsg(s->db), n);
+	else
+		kr_warn("database: %s%s", what, sqlite3_errmsg(s->db));
+}
+
 /* Runs a one-shot prepared statement to its end; resets it. */
 static int
 run(struct store *s, int k)
@@ -325,7 +345,7 @@ run(struct store *s, int k)
 	sqlite3_reset(s->st[k]);
 	sqlite3_clear_bindings(s->st[k]);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		kr_warn("database: %s", sqlite3_errmsg(s->db));
+		db_warn(s, "");
 		return -1;
 	}
 	return 0;
@@ -547,7 +567,7 @@ store_insert(struct store *s, const char *task, struct batch *b,
 		sqlite3_reset(ins);
 		sqlite3_clear_bindings(ins);
 		if (rc != SQLITE_DONE) {
-			kr_warn("database: insert: %s", sqlite3_errmsg(s->db));
+			db_warn(s, "insert: ");
 			goto fail;
 		}
 		if (sqlite3_changes(s->db) == 0) {
@@ -621,8 +641,15 @@ store_insert(struct store *s, const char *task, struct batch *b,
 	*dups = nd;
 	return 0;
 fail:
-	run(s, ST_ROLLTO);
-	run(s, ST_RELEASE);
+	if (sqlite3_get_autocommit(s->db)) {
+		/* The error (a full disk) took the transaction with it, and
+		 * the batches stored in it before: they are lost. */
+		s->in_txn = 0;
+		s->lost = 1;
+	} else {
+		run(s, ST_ROLLTO);
+		run(s, ST_RELEASE);
+	}
 	for (i = 0; i < b->n; i++)
 		b->rows[i].id = 0;
 	return -1;
@@ -667,7 +694,8 @@ store_commit(struct store *s)
 	s->in_txn = 0;
 	if (run(s, ST_COMMIT) == -1) {
 		/* The ids handed out are not handed out again. */
-		run(s, ST_ROLLBACK);
+		if (!sqlite3_get_autocommit(s->db))
+			run(s, ST_ROLLBACK);
 		s->lost = 1;
 		return -1;
 	}

@@ -1,0 +1,51 @@
+#!/bin/sh
+# keruta-serve: when the database cannot grow (here a file size limit), an
+# ingest that cannot be committed is refused with a 503, never acked; the
+# server stays up and serves what it has.
+. "${0%/*}/lib.sh"
+. "$KR_TOP/tests/serve.sh"
+plan 10
+
+ulimit -f 4096 || skip_all "no file size limit here"
+start_serve || exit 1
+ulimit -f unlimited 2>/dev/null || :
+
+i=0
+: >codes
+while [ $i -lt 200 ]; do
+	awk -v b=$i 'BEGIN { for (j = 1; j <= 100; j++)
+		printf "{\"runId\":\"full\",\"seq\":%d,\"message\":\"%s %d\"}\n",
+		    b * 100 + j, sprintf("%300s", "x"), j }' >batch
+	code=$(curl -s -o reply -w '%{http_code}' -H 'Expect:' \
+	    -H 'Content-Type: application/x-ndjson' --data-binary @batch \
+	    "$SERVE_API/tasks/full/logs")
+	echo "$code" >>codes
+	[ "$code" = 200 ] && jq .stored reply >>stored
+	[ "$code" = 503 ] && cp reply refused
+	i=$((i + 1))
+done
+grep -q '^200$' codes
+check $? "batches are stored while there is room"
+grep -q '^503$' codes
+check $? "then refused with a 503"
+is "$(jq -c .error refused)" \
+    '{"code":"STORE_FAILED","message":"the database failed; retry later","status":503}' \
+    "which says the database failed"
+is "$(sort -u codes | tr '\n' ' ')" "200 503 " "and nothing else"
+is "$(curl -s -o /dev/null -w '%{http_code}' "$SERVE_URL/health")" 200 \
+    "the server is still up"
+acked=$(awk '{ n += $1 } END { print n }' stored)
+is "$(curl -s "$SERVE_API/tasks/full/logs/count" | jq .count)" "$acked" \
+    "it holds exactly the records it acked"
+is "$(curl -s "$SERVE_API/tasks/full/logs?size=1&order=desc" | jq '.content[0].seq')" \
+    "$acked" "the last one acked is there"
+# Over WebSocket: no ack, an error, and the connection closes.
+printf '{"runId":"ws","seq":1,"message":"%s"}\n' "$(printf '%4000s' y)" >ws.in
+serve_ws "$SERVE_WS/full" --send ws.in --timeout 10 >ws.out
+grep -q '"type":"ack"' ws.out
+check $((! $?)) "WebSocket: what could not be stored is not acked"
+grep -q '"code":"STORE_FAILED"' ws.out
+check $? "WebSocket: the client is told STORE_FAILED"
+is "$(grep -c 'warning: database: disk I/O error' "$SERVE_LOG")" 5 \
+    "the failure is in the log, told 5 times, not once a request"
+stop_serve
