@@ -77,6 +77,7 @@ static const char layout3_from2[] =
 #define ZJOIN		" FROM zones z CROSS JOIN logs l ON l.id >= (z.blk << 10)" \
 			" AND l.id < ((z.blk + 1) << 10)"
 #define CKPT_PAGES	4096	/* WAL pages that wake the checkpointer */
+#define NMEMO		16	/* counts remembered (store_count) */
 #define CKPT_TAIL	512	/* what the service thread copies to finish one */
 #define CKPT_HARD	65536	/* past this, the service thread checkpoints */
 
@@ -145,6 +146,14 @@ struct store {
 	unsigned long long commits;
 	int wal_pages;		/* WAL size after the last commit */
 	int ck_at;		/* WAL size when the checkpointer was last woken */
+	/* Counts that took reading the rows, for the next pages. */
+	struct memo {
+		char *key;	/* the task and filter, as text; NULL: free */
+		long long upto;	/* counted among the ids up to this one */
+		long long n;
+		unsigned long long used;
+	} memo[NMEMO];
+	unsigned long long memo_clock;
 	/* The checkpointer: its own connection and thread. */
 	sqlite3 *ck_db;
 	pthread_t ck_thread;
@@ -413,6 +422,19 @@ fail:
 	return -1;
 }
 
+/* Drops every remembered count: rows were deleted. */
+static void
+memo_forget(struct store *s)
+{
+	int i;
+
+	for (i = 0; i < NMEMO; i++) {
+		free(s->memo[i].key);
+		s->memo[i].key = NULL;
+	}
+}
+
+
 void
 store_close(struct store *s)
 {
@@ -423,6 +445,7 @@ store_close(struct store *s)
 	if (s->in_txn)
 		store_commit(s);
 	ck_stop(s);
+	memo_forget(s);
 	for (i = 0; i < ST_NST; i++)
 		sqlite3_finalize(s->st[i]);
 	if (s->db != NULL) {
@@ -1080,6 +1103,70 @@ zone_count(struct store *s, long long tid, const struct filter *f)
 	return sql_scalar(s, &q);
 }
 
+/*
+ * Counts the rows that match by reading them (a full-text query that
+ * matches millions takes a while). The count is remembered: the next page
+ * of the same query counts only the rows that came since. Rows are only
+ * added above the highest id, except by deletion, which forgets them all.
+ */
+static long long
+count_rows(struct store *s, long long tid, const struct filter *f,
+    long long after)
+{
+	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
+	struct kr_buf key = KR_BUF_INIT(1 << 16);
+	struct memo *m = NULL;
+	long long top, n;
+	int i;
+
+	if (f->match != NULL)
+		store_fts_step(s, 0);
+	top = s->next_id - 1;
+	kr_buf_printf(&key, "%lld %lld %x %d %lld %d %lld %d", tid, after,
+	    f->levels, f->has_from, f->from, f->has_to, f->to, f->nsources);
+	for (i = 0; i < f->nsources; i++)
+		kr_buf_printf(&key, " %zu:%s", strlen(f->sources[i]),
+		    f->sources[i]);
+	kr_buf_printf(&key, " %s", f->match ? f->match : "");
+	if (key.s == NULL) {
+		kr_buf_free(&key);
+		return -1;
+	}
+	for (i = 0; i < NMEMO; i++)
+		if (s->memo[i].key != NULL &&
+		    strcmp(s->memo[i].key, key.s) == 0) {
+			m = &s->memo[i];
+			break;
+		}
+	if (m != NULL && m->upto >= top) {
+		m->used = ++s->memo_clock;
+		kr_buf_free(&key);
+		return m->n;
+	}
+	kr_buf_adds(&q.b, "SELECT count(*)");
+	where(s, &q, tid, f, m != NULL && m->upto > after ? m->upto : after);
+	if ((n = sql_scalar(s, &q)) < 0) {
+		kr_buf_free(&key);
+		return -1;
+	}
+	if (m == NULL) {
+		/* The least recently used one goes. */
+		m = &s->memo[0];
+		for (i = 1; i < NMEMO; i++)
+			if (s->memo[i].used < m->used)
+				m = &s->memo[i];
+		free(m->key);
+		m->key = key.s;
+		m->n = 0;
+		key.s = NULL;
+	}
+	m->n += n;
+	m->upto = top;
+	m->used = ++s->memo_clock;
+	kr_buf_free(&key);
+	return m->n;
+}
+
 long long
 store_count(struct store *s, long long tid, const struct filter *f,
     long long after)
@@ -1115,12 +1202,8 @@ store_count(struct store *s, long long tid, const struct filter *f,
 			}
 			kr_buf_adds(&q.b, ")");
 		}
-	} else {
-		if (f->match != NULL)
-			store_fts_step(s, 0);
-		kr_buf_adds(&q.b, "SELECT count(*)");
-		where(s, &q, tid, f, after);
-	}
+	} else
+		return count_rows(s, tid, f, after);
 	return sql_scalar(s, &q);
 }
 
@@ -1191,6 +1274,7 @@ delete_some(struct store *s, long long tid, long long before, long long max)
 	 * Ids are never handed out again: the next one is max(id) + 1 on
 	 * opening, unless rows at the end go, so it is saved before they do.
 	 */
+	memo_forget(s);
 	if (meta_set(s, "next_id", s->next_id) == -1 ||
 	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
