@@ -34,6 +34,54 @@ out_reset(struct conn *c)
 	c->outoff = LWS_PRE;
 }
 
+static int route(struct srv *s, struct lws *wsi, struct conn *c);
+
+/*
+ * A full-text query wants the index up to date, and catching up a long way
+ * at once would hold up every other client. When it is far behind, the
+ * request waits while the index catches up in steps between the other
+ * work (fts_timer), and is then routed again. 1 if it waits.
+ */
+static int
+fts_defer(struct srv *s, struct conn *c)
+{
+	if (c->cur.f.match == NULL || c->fts_ready ||
+	    store_fts_lag(s->store) <= FTS_WAIT_ROWS)
+		return 0;
+	filter_free(&c->cur.f);		/* parsed again then */
+	c->fnext = s->fts_wait;
+	s->fts_wait = c;
+	srv_fts_kick(s);
+	return 1;
+}
+
+static void
+fts_unwait(struct srv *s, struct conn *c)
+{
+	struct conn **pp;
+
+	for (pp = &s->fts_wait; *pp != NULL; pp = &(*pp)->fnext)
+		if (*pp == c) {
+			*pp = c->fnext;
+			c->fnext = NULL;
+			break;
+		}
+}
+
+void
+http_fts_release(struct srv *s)
+{
+	struct conn *c;
+
+	while ((c = s->fts_wait) != NULL) {
+		s->fts_wait = c->fnext;
+		c->fnext = NULL;
+		c->fts_ready = 1;
+		c->due = DUE_ROUTE;
+		lws_callback_on_writable(c->wsi);
+	}
+}
+
 static void
 body_done(struct srv *s, struct conn *c)
 {
@@ -47,6 +95,7 @@ static void
 conn_free(struct srv *s, struct conn *c)
 {
 	srv_unhold(s, c);
+	fts_unwait(s, c);
 	body_done(s, c);
 	kr_buf_free(&c->body);
 	kr_buf_free(&c->out);
@@ -338,15 +387,23 @@ http_write(struct srv *s, struct lws *wsi, struct conn *c)
 
 	k = 0;
 	if (!c->responded) {
-		/* A held reply: its headers, then at once its body. */
-		if (c->due == 0)
+		switch (c->due) {
+		case DUE_ROUTE:
+			c->due = DUE_NONE;
+			return route(s, wsi, c) ? -1 : 0;
+		case DUE_REPLY:
+		case DUE_FAILED:
+			/* A held reply: its headers, then at once its body. */
+			if ((c->due == DUE_FAILED ? reply_error(wsi, c, 503,
+			    "STORE_FAILED", "the database failed; retry later") :
+			    reply_json(wsi, c, c->status)) != 0)
+				return -1;
+			c->due = DUE_NONE;
+			k = 1;
+			break;
+		default:
 			return 0;
-		if ((c->due < 0 ? reply_error(wsi, c, 503, "STORE_FAILED",
-		    "the database failed; retry later") :
-		    reply_json(wsi, c, c->status)) != 0)
-			return -1;
-		c->due = 0;
-		k = 1;
+		}
 	}
 	for (; k < 16; k++) {
 		if (c->outoff == c->out.len && c->streaming && !c->cur.done) {
@@ -455,6 +512,8 @@ get_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 	if (filter_args(wsi, &c->cur.f, &after, &e) == -1 ||
 	    page_args(wsi, &page, &size, &desc, &e) == -1)
 		return reply_err(wsi, c, &e);
+	if (fts_defer(s, c))
+		return 0;
 	tid = store_task(s->store, task, 0);
 	cursor_init(c, task, tid);
 	c->cur.after = after;
@@ -503,6 +562,8 @@ get_export(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 	}
 	if (filter_args(wsi, &c->cur.f, &after, &e) == -1)
 		return reply_err(wsi, c, &e);
+	if (fts_defer(s, c))
+		return 0;
 	cursor_init(c, task, store_task(s->store, task, 0));
 	c->cur.after = after;
 	out_reset(c);
@@ -527,6 +588,8 @@ get_count(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 
 	if (filter_args(wsi, &c->cur.f, &after, &e) == -1)
 		return reply_err(wsi, c, &e);
+	if (fts_defer(s, c))
+		return 0;
 	n = store_count(s->store, store_task(s->store, task, 0), &c->cur.f,
 	    after);
 	if (n < 0)
@@ -691,9 +754,10 @@ void
 http_release(struct srv *s, struct conn *c, int ok)
 {
 	(void)s;
-	c->due = ok ? 1 : -1;
+	c->due = ok ? DUE_REPLY : DUE_FAILED;
 	lws_callback_on_writable(c->wsi);
 }
+
 
 static int
 get_tasks(struct srv *s, struct lws *wsi, struct conn *c)

@@ -209,8 +209,9 @@ srv_sync(struct srv *s)
 
 /*
  * Indexing costs about as much as storing, so ingest comes first: while
- * records pour in, the index waits, unless it is FTS_LAG_MAX rows behind
- * (a q= query brings it up to date first, so the lag bounds that wait).
+ * records pour in, the index waits, unless it is FTS_LAG_MAX rows behind,
+ * or q= requests wait for it: then it takes a step each turn of the loop
+ * until it is FTS_WAIT_ROWS behind, and lets them go on.
  */
 static void
 fts_timer(lws_sorted_usec_list_t *sul)
@@ -218,16 +219,27 @@ fts_timer(lws_sorted_usec_list_t *sul)
 	struct srv *s = lws_container_of(sul, struct srv, sul_fts);
 	int more = 1;
 
-	if (kr_mono_ns() - s->last_ingest_ns < FTS_IDLE_NS &&
+	if (s->fts_wait == NULL &&
+	    kr_mono_ns() - s->last_ingest_ns < FTS_IDLE_NS &&
 	    store_fts_lag(s->store) < FTS_LAG_MAX)
 		more = 2;	/* busy: later */
 	else {
 		srv_sync(s);
 		more = store_fts_step(s->store, FTS_STEP_ROWS);
+		if (s->fts_wait != NULL &&
+		    store_fts_lag(s->store) <= FTS_WAIT_ROWS)
+			http_fts_release(s);
 	}
 	lws_sul_schedule(s->ctx, 0, &s->sul_fts, fts_timer,
+	    s->fts_wait != NULL ? LWS_US_PER_MS :
 	    more == 1 ? 5 * LWS_US_PER_MS : more == 2 ? 50 * LWS_US_PER_MS :
 	    250 * LWS_US_PER_MS);
+}
+
+void
+srv_fts_kick(struct srv *s)
+{
+	lws_sul_schedule(s->ctx, 0, &s->sul_fts, fts_timer, LWS_US_PER_MS);
 }
 
 static void
@@ -672,6 +684,8 @@ main(int argc, char *argv[])
 			if (lfd >= 0)
 				shutdown(lfd, SHUT_RDWR);
 			ws_close_all(&srv);
+			/* Their queries catch the index up at once. */
+			http_fts_release(&srv);
 		}
 		if (srv.stopping && ((srv.m.ws_conns == 0 &&
 		    srv.inflight == 0) || kr_mono_ns() > deadline))

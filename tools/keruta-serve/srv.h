@@ -234,6 +234,7 @@ struct srv {
 	struct conn *held;	/* those with messages waiting for a commit */
 	unsigned http_held;	/* of which HTTP replies */
 	unsigned bodies;	/* request bodies on their way in */
+	struct conn *fts_wait;	/* q= requests waiting for the index */
 	struct metrics m;
 	struct batch batch;	/* reused by each ingest */
 	struct kr_buf tmp;	/* reused for formatting */
@@ -247,6 +248,9 @@ struct srv {
 	long long inflight;	/* HTTP requests not yet answered */
 	long long started_ns;
 };
+
+/* What a writable callback owes a request that waited. */
+enum { DUE_NONE, DUE_REPLY, DUE_FAILED, DUE_ROUTE };
 
 /* One connection: an HTTP transaction or a WebSocket. */
 struct qent;
@@ -265,7 +269,9 @@ struct conn {
 	row_fmt fmt;
 	char epilogue[200];
 	int status;
-	int due;		/* a held reply may go (1), or failed (-1) */
+	int due;		/* DUE_*: what the next writable callback does */
+	int fts_ready;		/* routed again after waiting for the index */
+	struct conn *fnext;	/* on srv.fts_wait */
 	int receiving;		/* counted in srv.bodies */
 	long long t0;
 	struct authz az;
@@ -304,6 +310,12 @@ void ws_release(struct srv *s, int ok);
 void srv_unhold(struct srv *s, struct conn *c);
 /* An ingest reply that waited for the commit: sent, or a 503 (!ok). */
 void http_release(struct srv *s, struct conn *c, int ok);
+/* Lets the q= requests that waited for the index go on. */
+void http_fts_release(struct srv *s);
+/* Has the full-text index caught up in steps while requests wait. */
+void srv_fts_kick(struct srv *s);
+/* A q= request waits while the index is more rows behind than this. */
+#define FTS_WAIT_ROWS	20000
 /*
  * Commits what was stored since the last call, then lets out the acks and
  * live records that waited for it. 0, or -1 when the commit failed.
