@@ -1026,42 +1026,37 @@ authz(struct ctx *c, size_t p, size_t ve)
 	return ve;
 }
 
-/* key=value, key: value, "key": "value" at the separator j. */
+/* Words that follow an option's name in text about it, not a value. */
+static int
+prose_word(const char *p, size_t n)
+{
+	static const char *const words[] = {"to", "is", "for", "and", "or",
+	    "the", "a", "an", "if", "of", "in", "on", "with", "when", "must",
+	    "was", "not", "be", "are", "flag", "option", "argument", "value",
+	    "parameter", "instead", "takes", "expects", "requires", "given",
+	    "missing", NULL};
+	size_t i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strlen(words[i]) == n && strncasecmp(p, words[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The value of a key at vs (blanks first), to be masked by rule. Prose:
+ * PROSE_LOWER takes a lowercase word with more words after it for text,
+ * PROSE_WORD one of prose_word's.
+ */
+enum { PROSE_NONE, PROSE_LOWER, PROSE_WORD };
+
 static size_t
-sep(struct ctx *c, size_t j)
+value(struct ctx *c, size_t vs, int rule, int prose)
 {
 	const char *t = c->t;
-	size_t n = c->n, ks, ke, vs, ve, r, i, kl = 0;
-	char key[64];
-	int rule, q = 0, esc = 0;
+	size_t n = c->n, ve, r;
+	int q = 0, esc = 0;
 
-	if (t[j] == ':') {
-		if (at(c, j + 1, "//"))
-			return url(c, j);
-		if ((r = telegram(c, j)) != 0)
-			return r;
-	} else if (at(c, j + 1, "="))
-		return 0;
-	ke = j;
-	while (ke > 0 && (t[ke - 1] == ' ' || t[ke - 1] == '\t'))
-		ke--;
-	if (ke > 0 && (t[ke - 1] == '"' || t[ke - 1] == '\'')) {
-		ke--;
-		if (ke > 0 && t[ke - 1] == '\\')
-			ke--;
-	}
-	ks = ke;
-	while (ks > 0 && ke - ks < sizeof key && IS(t[ks - 1], C_KEY))
-		ks--;
-	for (i = ks; i < ke; i++)
-		if (t[i] != '_' && t[i] != '-' && t[i] != '.')
-			key[kl++] =
-			    (char)(t[i] |
-				   (IS(t[i], C_UPNUM) && t[i] > '9' ? 0x20
-								    : 0));
-	if ((rule = key_rule(key, kl, t + ks, ke - ks)) == -1)
-		return 0;
-	vs = j + 1;
 	while (vs < n && (t[vs] == ' ' || t[vs] == '\t'))
 		vs++;
 	if (vs < n && (t[vs] == '"' || t[vs] == '\'')) {
@@ -1093,13 +1088,10 @@ sep(struct ctx *c, size_t j)
 		return ve > vs ? authz(c, vs, ve) : 0;
 	if (placeholder(t + vs, ve - vs))
 		return 0;
-	/* "token: parses the header" is prose, "token: 4f2a..." is not. */
-	if (rule == R_TOKEN && t[j] == ':' && q == 0 && ve < n &&
-	    t[ve] == ' ' && lower_word(t + vs, ve - vs))
+	if (prose == PROSE_LOWER && q == 0 && ve < n && t[ve] == ' ' &&
+	    lower_word(t + vs, ve - vs))
 		return 0;
-	if (rule == R_AZURE_SAS &&
-	    (j < 3 || memmem(t + (j > 512 ? j - 512 : 0), j > 512 ? 512 : j,
-			  "sv=", 3) == NULL))
+	if (prose == PROSE_WORD && q == 0 && prose_word(t + vs, ve - vs))
 		return 0;
 	if (IS(t[vs], C_RUN) &&
 	    (r = dispatch(c, vs, vs + run(c, vs, C_RUN))) != 0)
@@ -1107,6 +1099,88 @@ sep(struct ctx *c, size_t j)
 	add(c, vs, ve, rule);
 	return ve;
 }
+
+/* A key as rules know it: lowercase, without _ - and . (64 bytes at most). */
+static size_t
+key_fold(const char *p, size_t n, char *key)
+{
+	size_t i, kl = 0;
+
+	for (i = 0; i < n && kl < 64; i++)
+		if (p[i] != '_' && p[i] != '-' && p[i] != '.')
+			key[kl++] = (char)(p[i] |
+			    (IS(p[i], C_UPNUM) && p[i] > '9' ? 0x20 : 0));
+	return kl;
+}
+
+/* key=value, key: value, "key": "value" at the separator j. */
+static size_t
+sep(struct ctx *c, size_t j)
+{
+	const char *t = c->t;
+	size_t ks, ke, r, kl;
+	char key[64];
+	int rule;
+
+	if (t[j] == ':') {
+		if (at(c, j + 1, "//"))
+			return url(c, j);
+		if ((r = telegram(c, j)) != 0)
+			return r;
+	} else if (at(c, j + 1, "="))
+		return 0;
+	ke = j;
+	while (ke > 0 && (t[ke - 1] == ' ' || t[ke - 1] == '\t'))
+		ke--;
+	if (ke > 0 && (t[ke - 1] == '"' || t[ke - 1] == '\'')) {
+		ke--;
+		if (ke > 0 && t[ke - 1] == '\\')
+			ke--;
+	}
+	ks = ke;
+	while (ks > 0 && ke - ks < sizeof key && IS(t[ks - 1], C_KEY))
+		ks--;
+	kl = key_fold(t + ks, ke - ks, key);
+	if ((rule = key_rule(key, kl, t + ks, ke - ks)) == -1)
+		return 0;
+	/* sig= means a SAS token only next to sv= in the same URL. */
+	if (rule == R_AZURE_SAS &&
+	    (j < 3 || memmem(t + (j > 512 ? j - 512 : 0), j > 512 ? 512 : j,
+			  "sv=", 3) == NULL))
+		return 0;
+	/* "token: parses the header" is prose, "token: 4f2a..." is not. */
+	return value(c, j + 1, rule,
+	    rule == R_TOKEN && t[j] == ':' ? PROSE_LOWER : PROSE_NONE);
+}
+
+/*
+ * A command line's --password VALUE (the value as the next word), for
+ * the option run s..e. Prose ("use --password to set it") is not a value.
+ */
+static size_t
+option(struct ctx *c, size_t s, size_t e)
+{
+	const char *t = c->t;
+	size_t kl, vs = e;
+	char key[64];
+	int rule;
+
+	if (e - s < 5 || e - s > 40 || t[s + 1] != '-' ||
+	    (s > 0 && strchr(" \t'\"", t[s - 1]) == NULL))
+		return 0;
+	if (vs >= c->n || (t[vs] != ' ' && t[vs] != '\t'))
+		return 0;
+	while (vs < c->n && (t[vs] == ' ' || t[vs] == '\t'))
+		vs++;
+	if (vs >= c->n || t[vs] == '-')
+		return 0;
+	kl = key_fold(t + s + 2, e - s - 2, key);
+	rule = key_rule(key, kl, t + s + 2, e - s - 2);
+	if (rule < 0 || rule == R_AZURE_SAS)
+		return 0;
+	return value(c, vs, rule == R_AUTH_HEADER ? R_AUTH : rule, PROSE_WORD);
+}
+
 
 void
 rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
@@ -1128,6 +1202,8 @@ rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
 			if (i - s < 5)
 				continue;
 			r = dispatch(&c, s, i);
+			if (r == 0 && t[s] == '-')
+				r = option(&c, s, i);
 			/* "%20ghp_...": a token behind URL-encoding. */
 			if (r == 0 && s > 0 && t[s - 1] == '%' && i - s > 7 &&
 			    IS(t[s], C_HEX) && IS(t[s + 1], C_HEX))
@@ -1150,7 +1226,7 @@ rules_member(
 {
 	struct pem_state pem = {PEM_NONE, 0};
 	struct ctx c = {v, n, 0, 0, &pem, sp};
-	size_t ks, i, ve, kl = 0;
+	size_t ks, ve, kl;
 	char key[64];
 	int rule;
 
@@ -1158,12 +1234,7 @@ rules_member(
 	/* The key as sep() sees it before "key": "value" in a text. */
 	for (ks = kn; ks > 0 && kn - ks < sizeof key && IS(k[ks - 1], C_KEY);)
 		ks--;
-	for (i = ks; i < kn; i++)
-		if (k[i] != '_' && k[i] != '-' && k[i] != '.')
-			key[kl++] =
-			    (char)(k[i] |
-				   (IS(k[i], C_UPNUM) && k[i] > '9' ? 0x20
-								    : 0));
+	kl = key_fold(k + ks, kn - ks, key);
 	/* sig= means a SAS token only next to sv= in the same URL. */
 	if ((rule = key_rule(key, kl, k + ks, kn - ks)) == -1 ||
 	    rule == R_AZURE_SAS)
