@@ -1,6 +1,7 @@
 #!/bin/sh
 # t0803-panel-auth.t: the panel with API-key auth on: the token field, the
-# session, Bearer for REST, ?token= for the WebSocket and exports, scopes.
+# session, Bearer for REST, ?token= for the WebSocket and exports, scopes;
+# a JWT that expires while live.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
 . "$KR_TOP/tests/browser/env.sh"
@@ -14,5 +15,8 @@ export KR_KEY KR_RO_KEY
 	    "logs:read,logs:write"
 	echo "ro $(printf %s "$KR_RO_KEY" | keruta-serve --hash-key) logs:read"
 } >keys
-panel_serve --api-keys "$T/keys"
+KR_JWT_SECRET=panel-jwt-secret-$$-0123456789
+printf '%s\n' "$KR_JWT_SECRET" >jwt.secret
+export KR_JWT_SECRET
+panel_serve --api-keys "$T/keys" --jwt-secret-file "$T/jwt.secret"
 panel_run panel-auth.test.mjs

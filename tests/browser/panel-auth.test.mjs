@@ -2,13 +2,22 @@
 // (KR_KEY: read and write; KR_RO_KEY: read only).  The token typed in is
 // kept for the session, sent as a Bearer header to the REST API and as
 // ?token= to the WebSocket and the export links.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { bail, BASE, browser, done, is, isSoon, ok, post, records,
-    shot, until } from './harness.mjs';
+    shot, sleep, startServer, stopServer, until } from './harness.mjs';
 
 const KEY = process.env.KR_KEY;
 const RO = process.env.KR_RO_KEY;
 const auth = { Authorization: 'Bearer ' + KEY };
+
+// An HS256 JWT with the server's secret.
+function jwt(claims) {
+	const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+	const data = b64({ alg: 'HS256', typ: 'JWT' }) + '.' + b64(claims);
+	return data + '.' + crypto.createHmac('sha256',
+	    process.env.KR_JWT_SECRET).update(data).digest('base64url');
+}
 
 async function main() {
 	await post('secret', records('secret', 'r', 1, 3), auth);
@@ -77,6 +86,34 @@ async function main() {
 	    await page.textContent('#banner'));
 	await isSoon(() => page.textContent('#view-count'), '4 lines',
 	    'a read-only token: the logs stay');
+
+	/* A token that expires while the feed is live: after the server
+	 * restarts, the WebSocket is refused; the panel says why and stops
+	 * trying rather than reconnecting for ever. */
+	const LEEWAY = 30;	/* the server's, for clock skew */
+	const exp = Math.floor(Date.now() / 1000) + 4;
+	await page.fill('#token', jwt({ sub: 'viewer', scope: 'logs:read',
+	    exp: exp - LEEWAY }));
+	await page.click('#token-save');
+	ok(await until(async () => (await page.textContent('#conn')) ===
+	    'live', 5000), 'a JWT: live');
+	while (Date.now() < exp * 1000 + 1500)
+		await sleep(100);
+	await stopServer();
+	await startServer();
+	ok(await until(async () => (await page.textContent('#conn')) ===
+	    'denied', 15000), 'the token expired: the feed is denied',
+	    await page.textContent('#conn'));
+	is(await page.textContent('#banner'), 'live feed: unauthorized: ' +
+	    'the token has expired; enter an access token',
+	    'and the banner says why');
+	await sleep(2000);
+	is(await page.textContent('#conn'), 'denied', 'it does not retry');
+	await shot(page, 'auth-expired');
+	await page.fill('#token', KEY);
+	await page.click('#token-save');
+	ok(await until(async () => (await page.textContent('#conn')) ===
+	    'live', 10000), 'a new token: live again');
 
 	is(errors, [], 'no script error');
 	await ctx.close();

@@ -155,7 +155,9 @@ export class LiveFeed {
 			return;
 		}
 		this.ws = ws;
+		let opened = false;
 		ws.onopen = () => {
+			opened = true;
 			const options = { realtime: true };
 			if (this.sources)
 				options.sources = this.sources;
@@ -175,9 +177,31 @@ export class LiveFeed {
 		ws.onclose = () => {
 			clearInterval(this.pinger);
 			this.ws = null;
-			this.retry();
+			if (opened)
+				this.retry();
+			else
+				this.refused();
 		};
 		ws.onerror = () => {};
+	}
+
+	// A handshake that failed: the browser does not tell why, so the
+	// REST API is asked with the same token. A token refused there (it
+	// expired, say) ends the feed; anything else is tried again.
+	async refused() {
+		try {
+			await api(taskPath(this.taskId) + '/logs/count');
+		} catch (e) {
+			if (this.stopped)
+				return;
+			if (e instanceof ApiError &&
+			    (e.status === 401 || e.status === 403)) {
+				this.stopped = true;
+				this.onState('denied', e);
+				return;
+			}
+		}
+		this.retry();
 	}
 
 	retry() {

@@ -43,7 +43,8 @@ function banner(text, kind = 'error') {
 function explain(e) {
 	if (e instanceof ApiError) {
 		if (e.status === 401)
-			return 'unauthorized: enter an access token';
+			return 'unauthorized: ' + (e.message ?
+			    e.message + '; ' : '') + 'enter an access token';
 		if (e.status === 403)
 			return 'forbidden: ' + e.message;
 		return e.status ? `${e.message} (${e.status})` : e.message;
@@ -54,10 +55,12 @@ function explain(e) {
 function setConn(s, detail) {
 	const c = $('conn');
 	c.className = 'conn ' + (s === 'live' ? 'live' :
-	    s === 'error' || s === 'off' ? 'off' : 'wait');
+	    s === 'error' || s === 'off' || s === 'denied' ? 'off' : 'wait');
 	c.textContent = s;
 	if (s === 'error')
 		banner('live feed: ' + detail);
+	else if (s === 'denied')
+		banner('live feed: ' + explain(detail));
 	else if (s === 'live' && $('banner').textContent.startsWith('live feed:'))
 		$('banner').hidden = true;	/* resolved by the reconnect */
 }
