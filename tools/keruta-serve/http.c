@@ -758,7 +758,6 @@ http_release(struct srv *s, struct conn *c, int ok)
 	lws_callback_on_writable(c->wsi);
 }
 
-
 static int
 get_tasks(struct srv *s, struct lws *wsi, struct conn *c)
 {
