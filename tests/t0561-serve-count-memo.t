@@ -4,7 +4,7 @@
 # arrive and are deleted, for each query and task on its own.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 15
+plan 23
 
 start_serve || exit 1
 A=$SERVE_API
@@ -12,7 +12,7 @@ A=$SERVE_API
 post() {
 	awk -v a="$2" -v b="$3" -v w="$4" 'BEGIN { for (i = a; i <= b; i++)
 		printf "{\"runId\":\"r\",\"seq\":%d,\"level\":\"%s\",\"source\":\"stdout\",\"message\":\"%s %d\"}\n",
-		    i, (i % 4 ? "INFO" : "WARN"), w, i }' |
+		    i, (i % 4 ? (i % 7 ? "INFO" : "DEBUG") : (i % 8 ? "WARN" : "ERROR")), w, i }' |
 	curl -s -o /dev/null -H 'Expect:' -H 'Content-Type: application/x-ndjson' \
 	    --data-binary @- "$A/tasks/$1/logs"
 }
@@ -51,6 +51,13 @@ for task in t v; do
 done
 is "$(total t 'q=apple&after=3600')" \
     "$(total t 'q=apple&after=3600&source=stdout')" "and with after= in a shared block"
+for lv in WARN DEBUG,WARN ERROR DEBUG,ERROR; do
+	for task in t v; do
+		want=$(total $task "q=apple&level=$lv&after=1000&source=stdout")
+		is "$(total $task "q=apple&level=$lv&after=1000")" "$want" \
+		    "task $task, q=apple, level=$lv, after=: $want, as record by record"
+	done
+done
 first=$(curl -s "$A/tasks/t/logs?size=1&order=asc" | jq .content[0].id)
 curl -s -X DELETE "$A/tasks/t/logs" >/dev/null
 post t 461 470 apple

@@ -1196,6 +1196,73 @@ fail:
 }
 
 /*
+ * The rows of a task above after at levels in mask (INFO not among them)
+ * that match a full-text query: the matches' ids and the ids of the task's
+ * rows at each level (from the partial index, without reading a row) both
+ * come in order, and are merged. A rare level and a common word, or the
+ * reverse, cost one pass over each, and no row read per match.
+ */
+static long long
+fts_level_count(struct store *s, long long tid, const char *match,
+    unsigned mask, long long after)
+{
+	sqlite3_stmt *fts = NULL, *lv[KR_NLEVELS];
+	long long n = 0, fid, lid[KR_NLEVELS], low;
+	int i, k, nl = 0, rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT rowid FROM logs_fts WHERE"
+	    " logs_fts MATCH ?1 AND rowid > ?2 ORDER BY rowid", -1, &fts,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(fts, 1, match, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(fts, 2, after);
+	for (i = 0; i < KR_NLEVELS; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		if (sqlite3_prepare_v2(s->db, "SELECT id FROM logs INDEXED BY"
+		    " logs_lvl WHERE tid = ?1 AND level = ?2 AND id > ?3"
+		    " AND level <> 2 ORDER BY id", -1, &lv[nl], NULL) !=
+		    SQLITE_OK)
+			goto fail;
+		sqlite3_bind_int64(lv[nl], 1, tid);
+		sqlite3_bind_int(lv[nl], 2, i);
+		sqlite3_bind_int64(lv[nl], 3, after);
+		nl++;
+	}
+	/* lid[k]: level k's next id, or -1 when it has no more. */
+	for (k = 0; k < nl; k++)
+		lid[k] = sqlite3_step(lv[k]) == SQLITE_ROW ?
+		    sqlite3_column_int64(lv[k], 0) : -1;
+	while ((rc = sqlite3_step(fts)) == SQLITE_ROW) {
+		fid = sqlite3_column_int64(fts, 0);
+		low = -1;
+		for (k = 0; k < nl; k++) {
+			while (lid[k] >= 0 && lid[k] < fid)
+				lid[k] = sqlite3_step(lv[k]) == SQLITE_ROW ?
+				    sqlite3_column_int64(lv[k], 0) : -1;
+			if (lid[k] == fid)
+				n++;
+			if (lid[k] >= 0 && (low < 0 || lid[k] < low))
+				low = lid[k];
+		}
+		if (low < 0)
+			break;		/* no row of these levels is left */
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(fts);
+	for (k = 0; k < nl; k++)
+		sqlite3_finalize(lv[k]);
+	return n;
+fail:
+	kr_warn("database: query: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(fts);
+	for (k = 0; k < nl; k++)
+		sqlite3_finalize(lv[k]);
+	return -1;
+}
+
+/*
  * Counts the rows that match by reading them (a full-text query that
  * matches millions takes a while). The count is remembered: the next page
  * of the same query counts only the rows that came since. Rows are only
@@ -1241,6 +1308,9 @@ count_rows(struct store *s, long long tid, const struct filter *f,
 	    !f->has_to && (f->levels == 0 ||
 	    f->levels == (1u << KR_NLEVELS) - 1))
 		n = fts_count(s, tid, f->match, after);
+	else if (f->match != NULL && f->nsources == 0 && !f->has_from &&
+	    !f->has_to && !(f->levels & (1u << KR_INFO)))
+		n = fts_level_count(s, tid, f->match, f->levels, after);
 	else {
 		kr_buf_adds(&q.b, "SELECT count(*)");
 		where(s, &q, tid, f, after);
