@@ -77,9 +77,9 @@ static const char layout3_from2[] =
 #define ZJOIN		" FROM zones z CROSS JOIN logs l ON l.id >= (z.blk << 10)" \
 			" AND l.id < ((z.blk + 1) << 10)"
 #define CKPT_PAGES	4096	/* WAL pages that wake the checkpointer */
-#define NMEMO		16	/* counts remembered (store_count) */
 #define CKPT_TAIL	512	/* what the service thread copies to finish one */
 #define CKPT_HARD	65536	/* past this, the service thread checkpoints */
+#define NMEMO		16	/* counts remembered (store_count) */
 
 enum { ST_INSERT, ST_TASK_GET, ST_TASK_NEW, ST_COUNT_ADD, ST_TASK_UPD,
 	ST_META_SET, ST_FIND, ST_MAXSEQ, ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
@@ -440,7 +440,6 @@ memo_forget(struct store *s)
 		s->memo[i].key = NULL;
 	}
 }
-
 
 void
 store_close(struct store *s)
@@ -1276,7 +1275,7 @@ count_rows(struct store *s, long long tid, const struct filter *f,
 	struct kr_buf key = KR_BUF_INIT(1 << 16);
 	struct memo *m = NULL;
 	long long top, n;
-	int i;
+	int i, text;
 
 	if (f->match != NULL)
 		store_fts_step(s, 0);
@@ -1304,12 +1303,12 @@ count_rows(struct store *s, long long tid, const struct filter *f,
 	}
 	if (m != NULL && m->upto > after)
 		after = m->upto;
-	if (f->match != NULL && f->nsources == 0 && !f->has_from &&
-	    !f->has_to && (f->levels == 0 ||
-	    f->levels == (1u << KR_NLEVELS) - 1))
+	/* A full-text query with no filter but levels: */
+	text = f->match != NULL && f->nsources == 0 && !f->has_from &&
+	    !f->has_to;
+	if (text && (f->levels == 0 || f->levels == (1u << KR_NLEVELS) - 1))
 		n = fts_count(s, tid, f->match, after);
-	else if (f->match != NULL && f->nsources == 0 && !f->has_from &&
-	    !f->has_to && !(f->levels & (1u << KR_INFO)))
+	else if (text && !(f->levels & (1u << KR_INFO)))
 		n = fts_level_count(s, tid, f->match, f->levels, after);
 	else {
 		kr_buf_adds(&q.b, "SELECT count(*)");
