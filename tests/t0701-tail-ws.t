@@ -3,7 +3,7 @@
 # history then live, reconnecting without repeats, exit codes.
 . "${0%/*}/lib.sh"
 command -v python3 >/dev/null || skip_all "python3 is missing"
-plan 32
+plan 34
 
 # The server: per connection, the actions up to "next": "expect" (read one
 # message and log it), "send JSON", "sleep S", "close", "refuse CODE".
@@ -280,9 +280,18 @@ echo 'refuse 401' >g.script
 mock g
 keruta-tail -u "$url" -t bad t1 >out 2>err
 is $? 1 "401: exit 1, no retry"
-grep -q 'refused the token' err
-check $? "says the token was refused"
+is "$(cat err)" "keruta-tail: warning: the server refused the token: HTTP 401" \
+    "says the token was refused"
 is "$(grep -c GET g.log)" 1 "one attempt only"
+mock g
+keruta-tail -u "$url" t1 >out 2>err
+is "$(cat err)" "keruta-tail: warning: the server wants a token: HTTP 401 (give -t or KERUTA_AUTH_TOKEN)" \
+    "401 without a token: says one is wanted"
+echo 'refuse 403' >g.script
+mock g
+keruta-tail -u "$url" -t ro t1 >out 2>err
+is "$(cat err)" "keruta-tail: warning: the token may not read task 't1': HTTP 403" \
+    "403: says the token may not read the task"
 
 {
 	echo expect

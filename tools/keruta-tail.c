@@ -859,7 +859,15 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		code = lws_http_client_http_response(wsi);
 		if (code == 401 || code == 403) {
-			kr_warn("the server refused the token: HTTP %d", code);
+			if (t->o->token == NULL && t->o->apikey == NULL)
+				kr_warn("the server wants a token: HTTP %d "
+				    "(give -t or KERUTA_AUTH_TOKEN)", code);
+			else if (code == 401)
+				kr_warn("the server refused the token: HTTP "
+				    "401");
+			else
+				kr_warn("the token may not read task '%s': "
+				    "HTTP 403", t->o->task);
 			stop(t, KR_EX_FAIL);
 			break;
 		}
