@@ -80,15 +80,16 @@ static const char layout3_from2[] =
 #define CKPT_TAIL	512	/* what the service thread copies to finish one */
 #define CKPT_HARD	65536	/* past this, the service thread checkpoints */
 #define NMEMO		16	/* counts remembered (store_count) */
+#define INS_LOG2	7	/* one INSERT stores up to 1 << INS_LOG2 rows */
 
-enum { ST_INSERT, ST_TASK_GET, ST_TASK_NEW, ST_COUNT_ADD, ST_TASK_UPD,
+enum { ST_IDS, ST_TASK_GET, ST_TASK_NEW, ST_COUNT_ADD, ST_TASK_UPD,
 	ST_META_SET, ST_FIND, ST_MAXSEQ, ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_FTS_DEL, ST_LOG_DEL, ST_ZONE_ADD, ST_ZONE_FIX, ST_ZONE_DROP,
-	ST_SAVE, ST_RELEASE, ST_ROLLTO, ST_NST };
+	ST_SAVE, ST_RELEASE, ST_ROLLTO, ST_SAVE_ROWS, ST_RELEASE_ROWS,
+	ST_ROLLTO_ROWS, ST_NST };
 
 static const char *const stmt_sql[ST_NST] = {
-	[ST_INSERT] = "INSERT OR IGNORE INTO logs(id, tid, run, seq, ts, tsstr,"
-	    " level, source, message, extra) VALUES(?,?,?,?,?,?,?,?,?,?)",
+	[ST_IDS] = "SELECT id FROM logs WHERE id BETWEEN ? AND ? ORDER BY id",
 	[ST_TASK_GET] = "SELECT tid FROM tasks WHERE name = ?",
 	[ST_TASK_NEW] = "INSERT INTO tasks(name) VALUES(?)",
 	[ST_COUNT_ADD] = "INSERT INTO counts(tid, level, source, n)"
@@ -134,11 +135,15 @@ static const char *const stmt_sql[ST_NST] = {
 	[ST_SAVE] = "SAVEPOINT batch",
 	[ST_RELEASE] = "RELEASE batch",
 	[ST_ROLLTO] = "ROLLBACK TO batch",
+	[ST_SAVE_ROWS] = "SAVEPOINT rows",
+	[ST_RELEASE_ROWS] = "RELEASE rows",
+	[ST_ROLLTO_ROWS] = "ROLLBACK TO rows",
 };
 
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_NST];
+	sqlite3_stmt *ins[INS_LOG2 + 1];	/* of 1, 2, 4 ... rows */
 	long long next_id;
 	long long fts_mark;
 	int in_txn;		/* a transaction is open (store_commit) */
@@ -454,6 +459,8 @@ store_close(struct store *s)
 	memo_forget(s);
 	for (i = 0; i < ST_NST; i++)
 		sqlite3_finalize(s->st[i]);
+	for (i = 0; i <= INS_LOG2; i++)
+		sqlite3_finalize(s->ins[i]);
 	if (s->db != NULL) {
 		sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
 		    NULL, NULL);
@@ -542,16 +549,129 @@ zone_add(struct store *s, long long tid, long long blk, long long lo,
 	return run(s, ST_ZONE_ADD);
 }
 
+/* The INSERT of 1 << k rows, prepared the first time it is needed. */
+static sqlite3_stmt *
+ins_stmt(struct store *s, int k)
+{
+	struct kr_buf b = KR_BUF_INIT(1 << 16);
+	int i;
+
+	if (s->ins[k] != NULL)
+		return s->ins[k];
+	kr_buf_adds(&b, "INSERT OR IGNORE INTO logs(id, tid, run, seq, ts,"
+	    " tsstr, level, source, message, extra) VALUES");
+	for (i = 0; i < 1 << k; i++)
+		kr_buf_adds(&b, i ? ",(?,?,?,?,?,?,?,?,?,?)" :
+		    "(?,?,?,?,?,?,?,?,?,?)");
+	if (b.s == NULL || sqlite3_prepare_v3(s->db, b.s, (int)b.len,
+	    SQLITE_PREPARE_PERSISTENT, &s->ins[k], NULL) != SQLITE_OK)
+		s->ins[k] = NULL;
+	kr_buf_free(&b);
+	return s->ins[k];
+}
+
+static void
+bind_row(sqlite3_stmt *st, int o, long long tid, const struct row *r)
+{
+	sqlite3_bind_int64(st, o + 1, r->id);
+	sqlite3_bind_int64(st, o + 2, tid);
+	/* Lengths are given: strings may hold NUL characters. */
+	if (r->run != NULL)
+		sqlite3_bind_text(st, o + 3, r->run, (int)r->runlen,
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, o + 3);
+	if (r->seq != 0)
+		sqlite3_bind_int64(st, o + 4, r->seq);
+	else
+		sqlite3_bind_null(st, o + 4);
+	sqlite3_bind_int64(st, o + 5, r->ts);
+	sqlite3_bind_text(st, o + 6, r->tsstr, (int)r->tslen, SQLITE_STATIC);
+	sqlite3_bind_int(st, o + 7, r->level);
+	sqlite3_bind_text(st, o + 8, r->source, (int)r->srclen, SQLITE_STATIC);
+	sqlite3_bind_text(st, o + 9, r->msg, (int)r->msglen, SQLITE_STATIC);
+	if (r->extralen > 0)
+		sqlite3_bind_text(st, o + 10, r->extra, (int)r->extralen,
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, o + 10);
+}
+
+/*
+ * Inserts the rows of b that have an id, many to a statement: a statement
+ * per row costs twice as much. A duplicate of (tid, run, seq) is ignored
+ * and its r->id set to 0. 1 if there were duplicates, 0 if not, -1 on
+ * failure.
+ */
+static int
+insert_rows(struct store *s, long long tid, struct batch *b)
+{
+	sqlite3_stmt *st, *ids = s->st[ST_IDS];
+	size_t i = 0, j, m, left = 0;
+	long long lo, hi, got;
+	int k, rc, dup = 0;
+
+	for (j = 0; j < b->n; j++)
+		left += b->rows[j].id != 0;
+	while (left > 0) {
+		for (k = INS_LOG2; (size_t)1 << k > left; k--)
+			;
+		if ((st = ins_stmt(s, k)) == NULL) {
+			db_warn(s, "insert: ");
+			return -1;
+		}
+		/* The next 1 << k rows not refused: in b->rows[i .. j). */
+		for (m = 0, j = i, lo = hi = 0; m < (size_t)1 << k; j++) {
+			if (b->rows[j].id == 0)
+				continue;
+			if (m == 0)
+				lo = b->rows[j].id;
+			hi = b->rows[j].id;
+			bind_row(st, (int)(10 * m++), tid, &b->rows[j]);
+		}
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			db_warn(s, "insert: ");
+			return -1;
+		}
+		left -= m;
+		if ((size_t)sqlite3_changes(s->db) < m) {
+			/* Some were duplicates: the ids stored say which. */
+			dup = 1;
+			sqlite3_bind_int64(ids, 1, lo);
+			sqlite3_bind_int64(ids, 2, hi);
+			got = sqlite3_step(ids) == SQLITE_ROW ?
+			    sqlite3_column_int64(ids, 0) : -1;
+			for (; i < j; i++) {
+				struct row *r = &b->rows[i];
+
+				if (r->id == 0)
+					continue;
+				if (r->id != got) {
+					r->id = 0;
+					continue;
+				}
+				got = sqlite3_step(ids) == SQLITE_ROW ?
+				    sqlite3_column_int64(ids, 0) : -1;
+			}
+			sqlite3_reset(ids);
+		}
+		i = j;
+	}
+	return dup;
+}
+
 int
 store_insert(struct store *s, const char *task, struct batch *b,
     size_t *stored, size_t *dups)
 {
-	sqlite3_stmt *ins = s->st[ST_INSERT], *up = s->st[ST_TASK_UPD];
+	sqlite3_stmt *up = s->st[ST_TASK_UPD];
 	struct tally t[NTALLY];
 	long long tid, id = s->next_id, minv = 0, maxv = 0, xc = 0;
 	long long zb = -1, zlo = 0, zhi = 0, zn = 0;
 	size_t i, nst = 0, nd = 0, imin = 0, imax = 0;
-	int nt = 0, k, ev = 0, rc;
+	int nt = 0, k, ev = 0;
 
 	*stored = *dups = 0;
 	if (!s->in_txn) {
@@ -564,47 +684,32 @@ store_insert(struct store *s, const char *task, struct batch *b,
 		return -1;
 	if ((tid = store_task(s, task, 1)) <= 0)
 		goto fail;
+	for (i = 0; i < b->n; i++)
+		b->rows[i].id = b->rows[i].code != NULL ? 0 : id++;
+	if (run(s, ST_SAVE_ROWS) == -1 || (k = insert_rows(s, tid, b)) == -1)
+		goto fail;
+	if (k == 1) {
+		/* Duplicates (a replay): so that ids have no holes, the
+		 * others are stored again without them. */
+		if (run(s, ST_ROLLTO_ROWS) == -1)
+			goto fail;
+		for (i = 0, id = s->next_id; i < b->n; i++)
+			if (b->rows[i].id != 0)
+				b->rows[i].id = id++;
+		if (insert_rows(s, tid, b) == -1)
+			goto fail;
+	}
+	if (run(s, ST_RELEASE_ROWS) == -1)
+		goto fail;
 	for (i = 0; i < b->n; i++) {
 		struct row *r = &b->rows[i];
 
-		if (r->code != NULL) {
-			r->id = 0;	/* refused */
-			continue;
-		}
-		sqlite3_bind_int64(ins, 1, id);
-		sqlite3_bind_int64(ins, 2, tid);
-		/* Lengths are given: strings may hold NUL characters. */
-		if (r->run != NULL)
-			sqlite3_bind_text(ins, 3, r->run, (int)r->runlen,
-			    SQLITE_STATIC);
-		if (r->seq != 0)
-			sqlite3_bind_int64(ins, 4, r->seq);
-		sqlite3_bind_int64(ins, 5, r->ts);
-		sqlite3_bind_text(ins, 6, r->tsstr, (int)r->tslen,
-		    SQLITE_STATIC);
-		sqlite3_bind_int(ins, 7, r->level);
-		sqlite3_bind_text(ins, 8, r->source, (int)r->srclen,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(ins, 9, r->msg, (int)r->msglen,
-		    SQLITE_STATIC);
-		if (r->extralen > 0)
-			sqlite3_bind_text(ins, 10, r->extra, (int)r->extralen,
-			    SQLITE_STATIC);
-		else
-			sqlite3_bind_null(ins, 10);
-		rc = sqlite3_step(ins);
-		sqlite3_reset(ins);
-		sqlite3_clear_bindings(ins);
-		if (rc != SQLITE_DONE) {
-			db_warn(s, "insert: ");
-			goto fail;
-		}
-		if (sqlite3_changes(s->db) == 0) {
-			r->id = 0;
+		if (r->code != NULL)
+			continue;	/* refused */
+		if (r->id == 0) {
 			nd++;
 			continue;
 		}
-		r->id = id++;
 		nst++;
 		if ((r->id >> ZBITS) != zb) {
 			if (zb >= 0 && zone_add(s, tid, zb, zlo, zhi, zn) == -1)
