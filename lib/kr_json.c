@@ -1,5 +1,6 @@
 /* kr_json: fast JSON string escaping, UTF-8 checks, base64. */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -94,7 +95,16 @@ kr_utf8_valid(const char *s, size_t n)
 
 	while (p < e) {
 		if (*p < 0x80) {
+			uint64_t w;
+
+			/* ASCII, the common case: 8 bytes at a time. */
 			p++;
+			while (e - p >= 8) {
+				memcpy(&w, p, 8);
+				if (w & 0x8080808080808080ULL)
+					break;
+				p += 8;
+			}
 			continue;
 		}
 		if ((k = utf8_char(p, e)) == 0)

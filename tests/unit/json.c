@@ -60,6 +60,28 @@ main(void)
 	    "a code point past U+10FFFF is replaced");
 	ok(kr_utf8_valid("ab\xe2\x82\xac\xff", 6) == 5,
 	    "kr_utf8_valid stops at the first bad byte");
+	{
+		/* ASCII is read 8 bytes at a time: a bad byte, or a good
+		 * character, at every offset of a long line. */
+		char line[64];
+		size_t at, badat = 0, goodat = 0;
+
+		for (at = 0; at < 40; at++) {
+			memset(line, 'a', sizeof line);
+			line[at] = '\xff';
+			if (kr_utf8_valid(line, sizeof line) != at && !badat)
+				badat = at + 1;
+			memset(line, 'a', sizeof line);
+			memcpy(line + at, "\xe2\x82\xac", 3);
+			if (kr_utf8_valid(line, sizeof line) != sizeof line &&
+			    !goodat)
+				goodat = at + 1;
+		}
+		ok(badat == 0, "kr_utf8_valid finds a bad byte at any offset");
+		ok(goodat == 0, "and reads a character at any offset");
+		ok(kr_utf8_valid(line, 63) == 63 && kr_utf8_valid(line, 0) == 0,
+		    "and stops at the length given");
+	}
 	ok(kr_utf8_cut("ab\xe2\x82\xac", 3) == 2,
 	    "kr_utf8_cut does not split a character");
 	ok(kr_utf8_cut("abcd", 2) == 2, "kr_utf8_cut on ASCII is exact");
