@@ -1176,11 +1176,10 @@ option(struct ctx *c, size_t s, size_t e)
 		return 0;
 	kl = key_fold(t + s + 2, e - s - 2, key);
 	rule = key_rule(key, kl, t + s + 2, e - s - 2);
-	if (rule < 0 || rule == R_AZURE_SAS)
+	if (rule == -1 || rule == R_AZURE_SAS)
 		return 0;
-	return value(c, vs, rule == R_AUTH_HEADER ? R_AUTH : rule, PROSE_WORD);
+	return value(c, vs, rule, PROSE_WORD);
 }
-
 
 void
 rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
