@@ -493,7 +493,8 @@ main(int argc, char *argv[])
 	/* Before any other use of SQLite: no global lock on each malloc
 	 * for statistics nobody reads. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	walbuf_register();
+	/* Without it (another default VFS), WAL writes go one by one. */
+	(void)walbuf_register();
 	memset(&o, 0, sizeof o);
 	while ((ch = getopt_long(argc, argv, "c:d:hl:qVv", longopts,
 	    NULL)) != -1) {
