@@ -1214,6 +1214,17 @@ zone_count(struct store *s, long long tid, const struct filter *f)
 	return sql_scalar(s, &q);
 }
 
+/* Finalizes st[0 .. n); returns v, telling the error when it is -1. */
+static long long
+stmts_done(struct store *s, sqlite3_stmt **st, int n, long long v)
+{
+	if (v < 0)
+		kr_warn("database: query: %s", sqlite3_errmsg(s->db));
+	while (n-- > 0)
+		sqlite3_finalize(st[n]);
+	return v;
+}
+
 static long long
 range_count(sqlite3_stmt *st, long long lo, long long hi)
 {
@@ -1289,14 +1300,9 @@ fts_count(struct store *s, long long tid, const char *match, long long after)
 		first = last = blk;
 		run_shared = shared;
 	}
-	for (i = 0; i < 3; i++)
-		sqlite3_finalize(st[i]);
-	return n;
+	return stmts_done(s, st, 3, n);
 fail:
-	kr_warn("database: query: %s", sqlite3_errmsg(s->db));
-	for (i = 0; i < 3; i++)
-		sqlite3_finalize(st[i]);
-	return -1;
+	return stmts_done(s, st, 3, -1);
 }
 
 /*
@@ -1310,40 +1316,41 @@ static long long
 fts_level_count(struct store *s, long long tid, const char *match,
     unsigned mask, long long after)
 {
-	sqlite3_stmt *fts = NULL, *lv[KR_NLEVELS];
-	long long n = 0, fid, lid[KR_NLEVELS], low;
+	/* st[0]: the matches; st[1 .. nl]: the ids at each level. */
+	sqlite3_stmt *st[KR_NLEVELS + 1];
+	long long n = 0, fid, lid[KR_NLEVELS + 1], low;
 	int i, k, nl = 0, rc;
 
 	if (sqlite3_prepare_v2(s->db, "SELECT rowid FROM logs_fts WHERE"
-	    " logs_fts MATCH ?1 AND rowid > ?2 ORDER BY rowid", -1, &fts,
+	    " logs_fts MATCH ?1 AND rowid > ?2 ORDER BY rowid", -1, &st[0],
 	    NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_text(fts, 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(fts, 2, after);
+		return stmts_done(s, st, 0, -1);
+	sqlite3_bind_text(st[0], 1, match, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st[0], 2, after);
 	for (i = 0; i < KR_NLEVELS; i++) {
 		if (!(mask & (1u << i)))
 			continue;
 		if (sqlite3_prepare_v2(s->db, "SELECT id FROM logs INDEXED BY"
 		    " logs_lvl WHERE tid = ?1 AND level = ?2 AND id > ?3"
-		    " AND level <> 2 ORDER BY id", -1, &lv[nl], NULL) !=
+		    " AND level <> 2 ORDER BY id", -1, &st[nl + 1], NULL) !=
 		    SQLITE_OK)
-			goto fail;
-		sqlite3_bind_int64(lv[nl], 1, tid);
-		sqlite3_bind_int(lv[nl], 2, i);
-		sqlite3_bind_int64(lv[nl], 3, after);
+			return stmts_done(s, st, nl + 1, -1);
 		nl++;
+		sqlite3_bind_int64(st[nl], 1, tid);
+		sqlite3_bind_int(st[nl], 2, i);
+		sqlite3_bind_int64(st[nl], 3, after);
 	}
 	/* lid[k]: level k's next id, or -1 when it has no more. */
-	for (k = 0; k < nl; k++)
-		lid[k] = sqlite3_step(lv[k]) == SQLITE_ROW ?
-		    sqlite3_column_int64(lv[k], 0) : -1;
-	while ((rc = sqlite3_step(fts)) == SQLITE_ROW) {
-		fid = sqlite3_column_int64(fts, 0);
+	for (k = 1; k <= nl; k++)
+		lid[k] = sqlite3_step(st[k]) == SQLITE_ROW ?
+		    sqlite3_column_int64(st[k], 0) : -1;
+	while ((rc = sqlite3_step(st[0])) == SQLITE_ROW) {
+		fid = sqlite3_column_int64(st[0], 0);
 		low = -1;
-		for (k = 0; k < nl; k++) {
+		for (k = 1; k <= nl; k++) {
 			while (lid[k] >= 0 && lid[k] < fid)
-				lid[k] = sqlite3_step(lv[k]) == SQLITE_ROW ?
-				    sqlite3_column_int64(lv[k], 0) : -1;
+				lid[k] = sqlite3_step(st[k]) == SQLITE_ROW ?
+				    sqlite3_column_int64(st[k], 0) : -1;
 			if (lid[k] == fid)
 				n++;
 			if (lid[k] >= 0 && (low < 0 || lid[k] < low))
@@ -1352,18 +1359,8 @@ fts_level_count(struct store *s, long long tid, const char *match,
 		if (low < 0)
 			break;		/* no row of these levels is left */
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(fts);
-	for (k = 0; k < nl; k++)
-		sqlite3_finalize(lv[k]);
-	return n;
-fail:
-	kr_warn("database: query: %s", sqlite3_errmsg(s->db));
-	sqlite3_finalize(fts);
-	for (k = 0; k < nl; k++)
-		sqlite3_finalize(lv[k]);
-	return -1;
+	return stmts_done(s, st, nl + 1,
+	    rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -1);
 }
 
 /*
