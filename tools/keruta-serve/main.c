@@ -30,6 +30,7 @@
 #include "kr_rand.h"
 #include "kr_time.h"
 #include "srv.h"
+#include "walbuf.h"
 
 #define USAGE "keruta-serve [-qv] [-c file] [-d file] [-l addr:port] " \
 	"[--api-keys file] [--jwt-secret-file file] [--max-body size] " \

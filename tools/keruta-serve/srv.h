@@ -161,8 +161,6 @@ int store_stats(struct store *s, const char *task, long long tid,
 int store_tasks(struct store *s, const char *only, struct kr_buf *out);
 long long store_size(struct store *s);
 void filter_free(struct filter *f);
-/* Makes the VFS that gathers WAL writes the default (walbuf.c). */
-int walbuf_register(void);
 
 /* Columns of a cursor row (fmt callbacks read them). */
 enum { COL_ID, COL_TASK, COL_RUN, COL_SEQ, COL_TS, COL_SOURCE, COL_LEVEL,

@@ -2,22 +2,26 @@
  * walbuf.c: a VFS over the default one that gathers the writes SQLite
  * makes to a WAL file. A commit writes each frame as two pwrite calls, its
  * 24-byte header and its page: some forty system calls for a batch of 100
- * records. Here they collect in memory and go out in one write when the
- * commit frame is complete, before SQLite publishes the commit in the
- * WAL index, and before anything else touches the file (a read, a sync, a
- * truncation, a size, a lock, a file control, the close). So what other
- * connections and a restart after a crash can see is what they saw
- * without it: every committed frame is in the file when COMMIT returns.
+ * records. Here the frames appended at the WAL's end collect in memory and
+ * go out together when the commit frame is complete, before SQLite
+ * publishes the commit in the WAL index. Anything else goes out as it
+ * comes, after what was gathered: writes over earlier frames (a page
+ * written twice in one transaction, the checksums SQLite then rewrites),
+ * and every other operation on the file (a read, a sync, a truncation, a
+ * size, a lock, a file control, the close). So other connections, and a
+ * restart after a crash, see what they saw without it: every committed
+ * frame is in the file when COMMIT returns.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
-#include "srv.h"
+#include "walbuf.h"
 
 #define WALBUF_MAX	(4u << 20)	/* gathered bytes; more goes at once */
 #define WRITE_MAX	0x1f000		/* the unix VFS writes < 128 KiB a call */
+#define WAL_HDR		32		/* the WAL file's header */
 #define FRAME_HDR	24		/* a WAL frame's header */
 
 struct wfile {
@@ -27,6 +31,7 @@ struct wfile {
 	unsigned char *buf;
 	size_t len, cap;
 	sqlite3_int64 off;	/* where buf goes in the file */
+	sqlite3_int64 end;	/* where the next frame is appended; or -1 */
 	sqlite3_int64 page_at;	/* a frame's page comes next, here; or -1 */
 	int commit;		/* and that frame ends a commit */
 };
@@ -77,15 +82,24 @@ w_write(sqlite3_file *p, const void *b, int n, sqlite3_int64 off)
 {
 	struct wfile *f = (struct wfile *)p;
 	const unsigned char *u = b;
-	int rc;
+	int rc, page;
 
 	if (!f->wal)
 		return f->real->pMethods->xWrite(f->real, b, n, off);
-	if (f->len > 0 && (off != f->off + (sqlite3_int64)f->len ||
-	    f->len + (size_t)n > WALBUF_MAX) && (rc = flush(f)) != SQLITE_OK)
-		return rc;
-	if ((size_t)n > WRITE_MAX)
+	if (off == 0 && n == WAL_HDR)
+		f->end = 0;		/* a new WAL: frames follow its header */
+	else if (f->end < 0)
+		f->end = off;		/* the first append since opening */
+	if (off != f->end || (size_t)n > WRITE_MAX) {
+		/* Over earlier frames: after what is gathered, as it is. */
+		f->page_at = -1;
+		if ((rc = flush(f)) != SQLITE_OK)
+			return rc;
 		return f->real->pMethods->xWrite(f->real, b, n, off);
+	}
+	if (f->len > 0 && f->len + (size_t)n > WALBUF_MAX &&
+	    (rc = flush(f)) != SQLITE_OK)
+		return rc;
 	if (f->len + (size_t)n > f->cap) {
 		size_t cap = f->cap ? f->cap : 65536;
 		unsigned char *nb;
@@ -96,6 +110,7 @@ w_write(sqlite3_file *p, const void *b, int n, sqlite3_int64 off)
 			/* No room to gather: write as SQLite asked. */
 			if ((rc = flush(f)) != SQLITE_OK)
 				return rc;
+			f->end = off + n;
 			return f->real->pMethods->xWrite(f->real, b, n, off);
 		}
 		f->buf = nb;
@@ -105,14 +120,14 @@ w_write(sqlite3_file *p, const void *b, int n, sqlite3_int64 off)
 		f->off = off;
 	memcpy(f->buf + f->len, b, (size_t)n);
 	f->len += (size_t)n;
-	if (off == f->page_at) {
+	f->end = off + n;
+	page = off == f->page_at;
+	f->page_at = -1;
+	if (page)
 		/* The page of the frame whose header came just before:
 		 * after a commit frame's, the transaction is whole. */
-		f->page_at = -1;
 		return f->commit ? flush(f) : SQLITE_OK;
-	}
-	f->page_at = -1;
-	if (off < 32 || n < FRAME_HDR)
+	if (off < WAL_HDR || n < FRAME_HDR)
 		return SQLITE_OK;	/* the WAL's own header */
 	/* A frame's header (SQLite writes it, then the page), or a whole
 	 * frame at once: bytes 4-7, the database size after a commit,
@@ -131,6 +146,8 @@ w_truncate(sqlite3_file *p, sqlite3_int64 size)
 	struct wfile *f = (struct wfile *)p;
 	int rc = flush(f);
 
+	if (f->end > size)
+		f->end = size;
 	return rc != SQLITE_OK ? rc : f->real->pMethods->xTruncate(f->real,
 	    size);
 }
@@ -270,7 +287,7 @@ w_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *p, int flags,
 
 	(void)vfs;
 	memset(f, 0, sizeof *f);
-	f->page_at = -1;
+	f->end = f->page_at = -1;
 	f->real = (sqlite3_file *)(f + 1);
 	f->wal = (flags & SQLITE_OPEN_WAL) != 0;
 	rc = orig->xOpen(orig, name, f->real, flags, oflags);
