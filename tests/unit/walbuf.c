@@ -155,6 +155,26 @@ main(void)
 	sum += 6;
 	crash_copy("after a checkpoint that restarts it", rows, sum);
 
+	/* Another connection appends frames; this one then goes on after
+	 * them. */
+	{
+		sqlite3 *db2;
+
+		if (sqlite3_open(path, &db2) == SQLITE_OK &&
+		    sqlite3_exec(db2, "INSERT INTO t VALUES(900002, 7, 'z');"
+		    "INSERT INTO t VALUES(900003, 8, 'z');", NULL, NULL,
+		    NULL) == SQLITE_OK)
+			ok(sqlite3_close(db2) == SQLITE_OK,
+			    "another connection wrote");
+		else
+			ok(0, "another connection wrote");
+	}
+	sqlite3_exec(db, "INSERT INTO t VALUES(900004, 9, 'z');", NULL, NULL,
+	    NULL);
+	rows += 3;
+	sum += 7 + 8 + 9;
+	crash_copy("after another connection's frames", rows, sum);
+
 	ok(sqlite3_close(db) == SQLITE_OK, "closed");
 	snprintf(path, sizeof path, "rm -rf '%s'", dir);
 	if (system(path) != 0)

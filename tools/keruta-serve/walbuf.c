@@ -88,8 +88,13 @@ w_write(sqlite3_file *p, const void *b, int n, sqlite3_int64 off)
 		return f->real->pMethods->xWrite(f->real, b, n, off);
 	if (off == 0 && n == WAL_HDR)
 		f->end = 0;		/* a new WAL: frames follow its header */
-	else if (f->end < 0)
-		f->end = off;		/* the first append since opening */
+	else if (off > f->end) {
+		/* The first append since opening, or after frames another
+		 * process appended: the end is here now. */
+		if ((rc = flush(f)) != SQLITE_OK)
+			return rc;
+		f->end = off;
+	}
 	if (off != f->end || (size_t)n > WRITE_MAX) {
 		/* Over earlier frames: after what is gathered, as it is. */
 		f->page_at = -1;
