@@ -12,7 +12,8 @@ kr_parse_ll(const char *s, long long min, long long max, long long *v)
 	char *end;
 	long long x;
 
-	if (s == NULL || *s == '\0' || *s == ' ') {
+	/* strtoll alone would take leading blanks, a '+', and "0x". */
+	if (s == NULL || !(s[*s == '-'] >= '0' && s[*s == '-'] <= '9')) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -41,15 +42,28 @@ kr_parse_duration_ms(const char *s, long long *ms)
 		{ "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
 		{ "d", 86400000 },
 	};
-	char *end;
+	const char *end;
+	size_t i, digits;
 	double x;
-	size_t i;
 
-	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || *s == ' ')
+	/*
+	 * Digits with at most one '.', then the unit: strtod alone would also
+	 * take blanks, signs, exponents, hex, "inf" and "nan".
+	 */
+	if (s == NULL)
+		goto bad;
+	digits = strspn(s, "0123456789");
+	end = s + digits;
+	if (*end == '.') {
+		end++;
+		digits += strspn(end, "0123456789");
+		end += strspn(end, "0123456789");
+	}
+	if (digits == 0)
 		goto bad;
 	errno = 0;
-	x = strtod(s, &end);
-	if (errno != 0 || end == s || x != x)
+	x = strtod(s, NULL);
+	if (errno != 0)
 		goto bad;
 	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
 		if (strcmp(end, units[i].unit) == 0) {

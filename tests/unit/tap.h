@@ -31,7 +31,7 @@ tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 	}
 }
 
-static void __attribute__((format(printf, 5, 6)))
+static void __attribute__((format(printf, 5, 6), unused))
 tap_is(const char *got, const char *want, const char *file, int line,
     const char *fmt, ...)
 {
