@@ -35,6 +35,7 @@
 #define USAGE "keruta-serve [-qv] [-c file] [-d file] [-l addr:port] " \
 	"[--api-keys file] [--jwt-secret-file file] [--max-body size] " \
 	"[--panel-dir dir] [--queue-max size] [--retention duration] " \
+	"[--sync full|normal] " \
 	"[--tls-cert file --tls-key file] | --hash-key | --help | --version"
 
 #define FTS_STEP_ROWS	5000
@@ -53,7 +54,7 @@ static volatile sig_atomic_t stop_flag;
 struct opts {
 	const char *listen, *db, *jwt_file, *keys_file, *retention;
 	const char *tls_cert, *tls_key, *config, *panel_dir, *max_body;
-	const char *queue_max;
+	const char *queue_max, *sync;
 	int verbose, quiet, hash_key;
 };
 
@@ -73,6 +74,9 @@ help(void)
 	    "from stdin, for --api-keys\n"
 	    "      --retention DURATION   delete records older than this "
 	    "(30d, 12h; off)\n"
+	    "      --sync full|normal     full: an ack survives a power cut "
+	    "(default);\n"
+	    "                             normal: only a crash of the server\n"
 	    "      --tls-cert FILE        serve HTTPS/WSS with this "
 	    "certificate (PEM)\n"
 	    "      --tls-key FILE         and this private key (PEM)\n"
@@ -457,7 +461,7 @@ int
 main(int argc, char *argv[])
 {
 	enum { O_API_KEYS = 256, O_JWT, O_RETENTION, O_TLS_CERT, O_TLS_KEY,
-		O_PANEL, O_MAX_BODY, O_QUEUE_MAX, O_HASH_KEY };
+		O_PANEL, O_MAX_BODY, O_QUEUE_MAX, O_HASH_KEY, O_SYNC };
 	static const struct option longopts[] = {
 		{ "api-keys", required_argument, NULL, O_API_KEYS },
 		{ "config", required_argument, NULL, 'c' },
@@ -471,6 +475,7 @@ main(int argc, char *argv[])
 		{ "queue-max", required_argument, NULL, O_QUEUE_MAX },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "retention", required_argument, NULL, O_RETENTION },
+		{ "sync", required_argument, NULL, O_SYNC },
 		{ "tls-cert", required_argument, NULL, O_TLS_CERT },
 		{ "tls-key", required_argument, NULL, O_TLS_KEY },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -548,6 +553,9 @@ main(int argc, char *argv[])
 		case O_HASH_KEY:
 			o.hash_key = 1;
 			break;
+		case O_SYNC:
+			o.sync = optarg;
+			break;
 		default:
 			kr_usage(USAGE);
 		}
@@ -579,6 +587,7 @@ main(int argc, char *argv[])
 	o.panel_dir = setting(cfg, o.panel_dir, "serve.panelDir", NULL, NULL);
 	o.max_body = setting(cfg, o.max_body, "serve.maxBody", NULL, "16M");
 	o.queue_max = setting(cfg, o.queue_max, "serve.queueMax", NULL, "8M");
+	o.sync = setting(cfg, o.sync, "serve.sync", "KERUTA_SERVE_SYNC", "full");
 
 	if (parse_listen(o.listen, addr, sizeof addr, &port) == -1)
 		kr_die(KR_EX_USAGE, "bad listen address '%s' (want ADDR:PORT)",
@@ -594,6 +603,8 @@ main(int argc, char *argv[])
 	    &srv.retention_ms) == -1 || srv.retention_ms <= 0))
 		kr_die(KR_EX_USAGE, "bad --retention '%s' (e.g. 30d, 12h)",
 		    o.retention);
+	if (strcmp(o.sync, "full") != 0 && strcmp(o.sync, "normal") != 0)
+		kr_die(KR_EX_USAGE, "bad --sync '%s' (full or normal)", o.sync);
 	if ((o.tls_cert == NULL) != (o.tls_key == NULL))
 		kr_die(KR_EX_USAGE, "--tls-cert and --tls-key go together");
 	if (o.tls_cert != NULL && (access(o.tls_cert, R_OK) == -1 ||
@@ -609,6 +620,8 @@ main(int argc, char *argv[])
 	check_bind(addr, port);
 	if (store_open(&srv.store, o.db, err, sizeof err) == -1)
 		kr_die(KR_EX_TEMP, "database: %s", err);
+	if (store_set_sync(srv.store, strcmp(o.sync, "full") == 0) == -1)
+		kr_die(KR_EX_TEMP, "database: unable to set --sync %s", o.sync);
 	batch_init(&srv.batch);
 	kr_buf_init(&srv.tmp, (size_t)1 << 31);
 	kr_buf_init(&srv.chunk, (size_t)1 << 31);

@@ -124,6 +124,12 @@ int store_insert(struct store *s, const char *task, struct batch *b,
     size_t *stored, size_t *dups);
 /* Commits the open transaction, if any. 0, or -1 (all of it lost). */
 int store_commit(struct store *s);
+/*
+ * full: each commit is on disk (fdatasync of the WAL) before it returns,
+ * so an ack survives a power cut; otherwise only a crash of the process.
+ * 0, or -1.
+ */
+int store_set_sync(struct store *s, int full);
 /* 1 once if a commit failed since the last call. */
 int store_lost(struct store *s);
 unsigned long long store_commits(const struct store *s);

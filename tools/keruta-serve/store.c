@@ -796,6 +796,13 @@ store_commits(const struct store *s)
 }
 
 int
+store_set_sync(struct store *s, int full)
+{
+	return sqlite3_exec(s->db, full ? "PRAGMA synchronous=FULL" :
+	    "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int
 store_lost(struct store *s)
 {
 	int l = s->lost;
