@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@
 #define COMMIT_NS	2000000	/* and the longest it stays open */
 #define COMMIT_WAIT_US	250	/* quiet for this long: the input is drained */
 #define EXPIRE_ROWS	2000
+#define RETENTION_MAX_MS	(36500LL * 86400000)	/* 100 years */
 
 const double srv_lat_bounds[11] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 	0.1, 0.25, 0.5, 1, 2.5 };
@@ -72,7 +74,8 @@ help(void)
 	    "      --hash-key             print the hash of the key read "
 	    "from stdin, for --api-keys\n"
 	    "      --retention DURATION   delete records older than this "
-	    "(30d, 12h; off)\n"
+	    "(30d, 12h: a unit is\n"
+	    "                             required; off)\n"
 	    "      --tls-cert FILE        serve HTTPS/WSS with this "
 	    "certificate (PEM)\n"
 	    "      --tls-key FILE         and this private key (PEM)\n"
@@ -243,6 +246,29 @@ srv_fts_kick(struct srv *s)
 	lws_sul_schedule(s->ctx, 0, &s->sul_fts, fts_timer, LWS_US_PER_MS);
 }
 
+/* An info message shown at the default verbosity too (not with -q). */
+static void notice(const char *fmt, ...) KR_PRINTF(1, 2);
+
+static void
+notice(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int vb = kr_diag_verbosity();
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (vb == KR_V_NORMAL)
+		kr_diag_set_verbosity(KR_V_INFO);
+	kr_info("%s", msg);
+	kr_diag_set_verbosity(vb);
+}
+
+/*
+ * A pass deletes EXPIRE_ROWS at a time, 20 ms apart, until fewer are left;
+ * once done, it says how many went and older than what, if any did.
+ */
 static void
 retention_timer(lws_sorted_usec_list_t *sul)
 {
@@ -250,12 +276,50 @@ retention_timer(lws_sorted_usec_list_t *sul)
 	long long n;
 
 	srv_sync(s);
-	n = store_expire(s->store, kr_wall_ns() - s->retention_ms * 1000000,
-	    EXPIRE_ROWS);
+	if (s->expire_n == 0)
+		s->expire_cutoff = kr_wall_ns() - s->retention_ms * 1000000;
+	n = store_expire(s->store, s->expire_cutoff, EXPIRE_ROWS);
 	if (n > 0)
-		kr_debug("retention: deleted %lld records", n);
+		s->expire_n += n;
+	if (n < EXPIRE_ROWS && s->expire_n > 0) {
+		struct timespec t = { (time_t)(s->expire_cutoff / 1000000000),
+			0 };
+		char ts[KR_TS_LEN + 1];
+
+		kr_ts_format(&t, ts);
+		memcpy(ts + 19, "Z", 2);
+		notice("retention: deleted %lld record%s older than %s "
+		    "(--retention %s)", s->expire_n, s->expire_n == 1 ? "" :
+		    "s", ts, s->retention);
+		s->expire_n = 0;
+	}
 	lws_sul_schedule(s->ctx, 0, &s->sul_retention, retention_timer,
 	    n >= EXPIRE_ROWS ? 20 * LWS_US_PER_MS : LWS_US_PER_SEC);
+}
+
+/*
+ * A retention of a bare number would be seconds, as other durations are,
+ * which nobody means: a unit is required. "off" keeps everything (so that
+ * the environment can undo the config file). 0, or -1 with why set.
+ */
+static int
+parse_retention(const char *v, long long *ms, const char **why)
+{
+	size_t n = strlen(v);
+
+	*ms = 0;
+	if (strcmp(v, "off") == 0)
+		return 0;
+	if (n == 0 || v[n - 1] < 'a' || v[n - 1] > 'z') {
+		*why = "a unit is required: s, m, h or d, as in 30d or 12h";
+		return -1;
+	}
+	if (kr_parse_duration_ms(v, ms) == -1 || *ms < 1000 ||
+	    *ms > RETENTION_MAX_MS) {
+		*why = "from 1s to 36500d, as in 30d or 12h; or off";
+		return -1;
+	}
+	return 0;
 }
 
 /* Only wakes the loop, which then commits. */
@@ -487,8 +551,9 @@ main(int argc, char *argv[])
 	struct kr_cfg *cfg;
 	struct sigaction sa;
 	char err[512], addr[256];
+	const char *why;
 	long long deadline = 0;
-	int ch, port, lfd, rc = KR_EX_OK;
+	int ch, port, lfd, rc = KR_EX_OK, retention_flag;
 
 	kr_diag_init("keruta-serve");
 	/* Before any other use of SQLite: no global lock on each malloc
@@ -572,6 +637,7 @@ main(int argc, char *argv[])
 	    "KERUTA_JWT_SECRET_FILE", NULL);
 	o.keys_file = setting(cfg, o.keys_file, "serve.apiKeys",
 	    "KERUTA_API_KEYS_FILE", NULL);
+	retention_flag = o.retention != NULL;
 	o.retention = setting(cfg, o.retention, "serve.retention",
 	    "KERUTA_SERVE_RETENTION", NULL);
 	o.tls_cert = setting(cfg, o.tls_cert, "serve.tlsCert", NULL, NULL);
@@ -590,10 +656,13 @@ main(int argc, char *argv[])
 	    &srv.queue_max) == -1)
 		kr_die(KR_EX_USAGE, "bad --queue-max '%s' (64k to 1G)",
 		    o.queue_max);
-	if (o.retention != NULL && (kr_parse_duration_ms(o.retention,
-	    &srv.retention_ms) == -1 || srv.retention_ms <= 0))
-		kr_die(KR_EX_USAGE, "bad --retention '%s' (e.g. 30d, 12h)",
-		    o.retention);
+	if (o.retention != NULL && parse_retention(o.retention,
+	    &srv.retention_ms, &why) == -1)
+		kr_die(KR_EX_USAGE, "bad %s '%s': %s", retention_flag ?
+		    "--retention" : getenv("KERUTA_SERVE_RETENTION") ?
+		    "KERUTA_SERVE_RETENTION" : "serve.retention", o.retention,
+		    why);
+	srv.retention = o.retention;
 	if ((o.tls_cert == NULL) != (o.tls_key == NULL))
 		kr_die(KR_EX_USAGE, "--tls-cert and --tls-key go together");
 	if (o.tls_cert != NULL && (access(o.tls_cert, R_OK) == -1 ||
@@ -651,16 +720,8 @@ main(int argc, char *argv[])
 	port = lws_get_vhost_listen_port(lws_get_vhost_by_name(srv.ctx,
 	    "default"));
 	lfd = listen_fd(port);
-	{
-		int vb = kr_diag_verbosity();
-
-		if (vb == KR_V_NORMAL)
-			kr_diag_set_verbosity(KR_V_INFO);
-		kr_info("listening on %s%s%s:%d%s", strchr(addr, ':') ? "[" :
-		    "", addr, strchr(addr, ':') ? "]" : "", port,
-		    o.tls_cert ? " (TLS)" : "");
-		kr_diag_set_verbosity(vb);
-	}
+	notice("listening on %s%s%s:%d%s", strchr(addr, ':') ? "[" : "", addr,
+	    strchr(addr, ':') ? "]" : "", port, o.tls_cert ? " (TLS)" : "");
 	lws_sul_schedule(srv.ctx, 0, &srv.sul_fts, fts_timer,
 	    250 * LWS_US_PER_MS);
 	if (srv.retention_ms > 0)
@@ -674,12 +735,7 @@ main(int argc, char *argv[])
 			break;
 		maybe_commit(&srv);
 		if (stop_flag && !srv.stopping) {
-			int vb = kr_diag_verbosity();
-
-			if (vb == KR_V_NORMAL)
-				kr_diag_set_verbosity(KR_V_INFO);
-			kr_info("stopping");
-			kr_diag_set_verbosity(vb);
+			notice("stopping");
 			srv.stopping = 1;
 			deadline = kr_mono_ns() + 5000000000LL;
 			/* No new connection from now on (they are refused);

@@ -229,7 +229,10 @@ struct srv {
 	const char *panel_dir;
 	size_t max_body;	/* request bodies and ws messages */
 	size_t queue_max;	/* bytes queued for one ws connection */
-	long long retention_ms;
+	long long retention_ms;	/* 0: keep everything */
+	const char *retention;	/* as given */
+	long long expire_cutoff;	/* of the retention pass under way */
+	long long expire_n;	/* records it deleted so far */
 	struct conn *ws_list;	/* every open ws connection */
 	struct conn *held;	/* those with messages waiting for a commit */
 	unsigned http_held;	/* of which HTTP replies */
