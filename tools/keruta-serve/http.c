@@ -774,10 +774,7 @@ static int
 get_health(struct srv *s, struct lws *wsi, struct conn *c)
 {
 	out_reset(c);
-	kr_buf_printf(&c->out, "{\"status\":\"UP\",\"version\":\"%s\","
-	    "\"uptimeSeconds\":%lld}", KR_VERSION,
-	    (kr_mono_ns() - s->started_ns) / 1000000000);
-	return reply_json(wsi, c, 200);
+	return reply_json(wsi, c, srv_health(s, &c->out));
 }
 
 static int

@@ -6,7 +6,8 @@
  * Reads: its options, the YAML config, KERUTA_* environment variables.
  * Writes: diagnostics on stderr ("listening on ADDR:PORT" once ready).
  * Exits: 0 after SIGTERM/SIGINT; 100 on bad usage or a public address
- * without auth; 111 when the database or the socket cannot be opened.
+ * without auth; 111 when the database or the socket cannot be opened, or
+ * when the database file was removed or replaced while in use.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -320,6 +321,39 @@ parse_retention(const char *v, long long *ms, const char **why)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Sees once a second that the database is still there, so that /health
+ * and the log say so at once when it is not, even with no ingest.
+ */
+static void
+check_timer(lws_sorted_usec_list_t *sul)
+{
+	struct srv *s = lws_container_of(sul, struct srv, sul_check);
+
+	(void)store_check(s->store);
+	lws_sul_schedule(s->ctx, 0, &s->sul_check, check_timer,
+	    LWS_US_PER_SEC);
+}
+
+int
+srv_health(struct srv *s, struct kr_buf *out)
+{
+	const char *why;
+	int down;
+
+	why = store_problem(s->store, &down);
+	kr_buf_printf(out, "{\"status\":\"%s\",\"version\":\"%s\","
+	    "\"uptimeSeconds\":%lld,\"database\":\"%s\"", down ? "DOWN" :
+	    "UP", KR_VERSION, (kr_mono_ns() - s->started_ns) / 1000000000,
+	    why == NULL ? "ok" : down ? "gone" : "failing");
+	if (why != NULL) {
+		kr_buf_adds(out, ",\"message\":");
+		json_str(out, why, strlen(why));
+	}
+	kr_buf_adds(out, "}");
+	return down ? 503 : 200;
 }
 
 /* Only wakes the loop, which then commits. */
@@ -729,6 +763,8 @@ main(int argc, char *argv[])
 		    retention_timer, 100 * LWS_US_PER_MS);
 	lws_sul_schedule(srv.ctx, 0, &srv.sul_stop, stop_timer,
 	    100 * LWS_US_PER_MS);
+	lws_sul_schedule(srv.ctx, 0, &srv.sul_check, check_timer,
+	    LWS_US_PER_SEC);
 
 	for (;;) {
 		if (lws_service(srv.ctx, 0) < 0)
@@ -753,9 +789,12 @@ main(int argc, char *argv[])
 	lws_sul_cancel(&srv.sul_fts);
 	lws_sul_cancel(&srv.sul_retention);
 	lws_sul_cancel(&srv.sul_stop);
+	lws_sul_cancel(&srv.sul_check);
 	lws_sul_cancel(&srv.sul_commit);
 	lws_context_destroy(srv.ctx);
 	store_fts_step(srv.store, 0);
+	if (store_check(srv.store) == -1)
+		rc = KR_EX_TEMP;
 	store_close(srv.store);
 	auth_free(srv.auth);
 	batch_free(&srv.batch);

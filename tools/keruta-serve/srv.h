@@ -124,6 +124,18 @@ int store_insert(struct store *s, const char *task, struct batch *b,
     size_t *stored, size_t *dups);
 /* Commits the open transaction, if any. 0, or -1 (all of it lost). */
 int store_commit(struct store *s);
+/*
+ * Sees that the database file and its WAL are still those opened (by
+ * device and inode): once either was removed or replaced, what is
+ * committed would not survive a restart, so it warns once and refuses
+ * every write from then on. 0, or -1 when gone.
+ */
+int store_check(struct store *s);
+/*
+ * NULL when the store is fine; else what is wrong, for /health, with
+ * *down set when it will not get better by itself.
+ */
+const char *store_problem(const struct store *s, int *down);
 /* 1 once if a commit failed since the last call. */
 int store_lost(struct store *s);
 unsigned long long store_commits(const struct store *s);
@@ -243,6 +255,7 @@ struct srv {
 	struct kr_buf tmp;	/* reused for formatting */
 	struct kr_buf chunk;	/* frames being gathered for a queue */
 	lws_sorted_usec_list_t sul_fts, sul_retention, sul_stop, sul_commit;
+	lws_sorted_usec_list_t sul_check;
 	unsigned round_msgs;	/* ingest messages in this turn of the loop */
 	size_t txn_rows;	/* rows in the open transaction */
 	long long txn_t0;	/* when it was opened */
@@ -324,6 +337,11 @@ void srv_fts_kick(struct srv *s);
  * live records that waited for it. 0, or -1 when the commit failed.
  */
 int srv_sync(struct srv *s);
+/*
+ * Writes the /health object (status UP, or DOWN when the database is
+ * gone; what is wrong with it) into out; returns the HTTP status.
+ */
+int srv_health(struct srv *s, struct kr_buf *out);
 void metrics_latency(struct srv *s, long long ns);
 int metrics_write(struct srv *s, struct kr_buf *out);
 /* Appends one pre..post item per run: its highest seq in the batch. */
