@@ -6,8 +6,9 @@
  * Reads: its options, the YAML config, KERUTA_* environment variables.
  * Writes: diagnostics on stderr ("listening on ADDR:PORT" once ready).
  * Exits: 0 after SIGTERM/SIGINT; 100 on bad usage or a public address
- * without auth; 111 when the database or the socket cannot be opened, or
- * when the database file was removed or replaced while in use.
+ * without auth, or a database that is not one or is damaged; 111 when
+ * the database or the socket cannot be opened, or when the database file
+ * was removed or replaced while in use.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -710,8 +711,9 @@ main(int argc, char *argv[])
 		    addr);
 	srv.panel_dir = o.panel_dir;
 	check_bind(addr, port);
-	if (store_open(&srv.store, o.db, err, sizeof err) == -1)
-		kr_die(KR_EX_TEMP, "database: %s", err);
+	if ((ch = store_open(&srv.store, o.db, err, sizeof err)) < 0)
+		kr_die(ch == -2 ? KR_EX_USAGE : KR_EX_TEMP, "database: %s",
+		    err);
 	batch_init(&srv.batch);
 	kr_buf_init(&srv.tmp, (size_t)1 << 31);
 	kr_buf_init(&srv.chunk, (size_t)1 << 31);

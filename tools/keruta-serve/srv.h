@@ -110,6 +110,11 @@ struct cursor {
 	int started, done;
 };
 
+/*
+ * Opens (creates) the database at path and checks its pages. 0; or -1
+ * (a system error: a retry may do) or -2 (not a database, or a damaged
+ * one) with err filled in.
+ */
 int store_open(struct store **sp, const char *path, char *err, size_t elen);
 void store_close(struct store *s);
 sqlite3 *store_db(struct store *s);

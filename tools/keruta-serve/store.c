@@ -155,6 +155,7 @@ struct store {
 	dev_t dev, wal_dev;
 	ino_t ino, wal_ino;
 	int gone;		/* they are not there any more */
+	int bad;		/* the check at start found damage */
 	unsigned long long commits;
 	int wal_pages;		/* WAL size after the last commit */
 	int ck_at;		/* WAL size when the checkpointer was last woken */
@@ -427,12 +428,59 @@ store_problem(const struct store *s, int *down)
 	return NULL;
 }
 
+/* The last error says the file is not a database, or a damaged one. */
+static int
+bad_file(struct store *s)
+{
+	int e = s->db != NULL ? sqlite3_errcode(s->db) : SQLITE_OK;
+
+	return s->bad || e == SQLITE_NOTADB || e == SQLITE_CORRUPT;
+}
+
+/*
+ * SQLite's quick check of every page (not of what the indexes hold):
+ * damage found now, at start, rather than by queries that fail or stop
+ * short later. It reads the whole file. 0, or -1 with err set.
+ */
+static int
+quick_check(struct store *s, char *err, size_t elen)
+{
+	sqlite3_stmt *st;
+	const char *msg = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st,
+	    NULL) != SQLITE_OK) {
+		snprintf(err, elen, "unable to use '%s': %s", s->path,
+		    sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		msg = (const char *)sqlite3_column_text(st, 0);
+		if (msg != NULL && strcmp(msg, "ok") == 0) {
+			sqlite3_finalize(st);
+			return 0;
+		}
+		if (msg != NULL && strncmp(msg, "*** in database main ***\n",
+		    25) == 0)
+			msg += 25;
+	}
+	if (msg == NULL)
+		msg = sqlite3_errmsg(s->db);
+	snprintf(err, elen, "'%s' is damaged (%.*s): restore it from a "
+	    "backup, or move it away to start with an empty one", s->path,
+	    (int)strcspn(msg, "\n"), msg);
+	s->bad = rc == SQLITE_ROW || bad_file(s);
+	sqlite3_finalize(st);
+	return -1;
+}
+
 int
 store_open(struct store **sp, const char *path, char *err, size_t elen)
 {
 	struct store *s;
 	long long layout;
-	int i;
+	int i, rc;
 
 	if ((s = calloc(1, sizeof *s)) == NULL ||
 	    (s->path = strdup(path)) == NULL ||
@@ -461,8 +509,14 @@ store_open(struct store **sp, const char *path, char *err, size_t elen)
 	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;"
 	    "PRAGMA temp_store=MEMORY;PRAGMA cache_size=-65536;"
 	    "PRAGMA journal_size_limit=67108864;PRAGMA mmap_size=268435456;",
-	    NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, elen, "unable to use '%s': %s", path,
+		    sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (quick_check(s, err, elen) == -1)
+		goto fail;
+	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    ((layout = scalar(s, "SELECT v FROM meta WHERE k = 'layout'",
 	    1)) < 3 && sqlite3_exec(s->db, layout < 2 ? layout3_from1 :
 	    layout3_from2, NULL, NULL, NULL) != SQLITE_OK)) {
@@ -505,8 +559,9 @@ store_open(struct store **sp, const char *path, char *err, size_t elen)
 	*sp = s;
 	return 0;
 fail:
+	rc = bad_file(s) ? -2 : -1;
 	store_close(s);
-	return -1;
+	return rc;
 }
 
 /* Drops every remembered count: rows were deleted. */
