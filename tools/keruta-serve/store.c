@@ -373,6 +373,17 @@ run(struct store *s, int k)
 	return 0;
 }
 
+/*
+ * Ends the open transaction, if an error has not ended it already (SQLite
+ * rolls back by itself after some, a full disk among them).
+ */
+static void
+rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		run(s, ST_ROLLBACK);
+}
+
 /* The device and inode of the file at path. 0, or -1 (errno set). */
 static int
 file_id(const char *path, dev_t *dev, ino_t *ino)
@@ -968,8 +979,7 @@ store_commit(struct store *s)
 	/* Not acked into a file that is gone: it would not survive. */
 	if (store_check(s) == -1 || run(s, ST_COMMIT) == -1) {
 		/* The ids handed out are not handed out again. */
-		if (!sqlite3_get_autocommit(s->db))
-			run(s, ST_ROLLBACK);
+		rollback(s);
 		s->lost = 1;
 		s->failing = !s->gone;
 		return -1;
@@ -1049,7 +1059,7 @@ store_fts_step(struct store *s, long long max)
 	s->fts_mark = upto;
 	return more;
 fail:
-	run(s, ST_ROLLBACK);
+	rollback(s);
 	return 0;
 }
 
@@ -1804,7 +1814,7 @@ store_delete(struct store *s, long long tid, long long before)
 	} while (n == 10000);
 	return total;
 fail:
-	run(s, ST_ROLLBACK);
+	rollback(s);
 	return -1;
 }
 
@@ -1830,7 +1840,7 @@ store_expire(struct store *s, long long cutoff, long long max)
 		if ((n = delete_some(s, tids[i], cutoff, max - total)) == -1 ||
 		    task_refresh(s, tids[i]) == -1 ||
 		    run(s, ST_COMMIT) == -1) {
-			run(s, ST_ROLLBACK);
+			rollback(s);
 			return -1;
 		}
 		total += n;
