@@ -1,4 +1,5 @@
 /* kr_time: RFC 3339 nanosecond timestamps and a monotonic clock. */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -93,6 +94,7 @@ kr_ts_parse(const char *s, size_t n, long long *ns)
 	size_t i = 19;
 	int fd = 0, sign;
 
+	errno = EINVAL;
 	if (n < 20 || s[4] != '-' || s[7] != '-' || s[13] != ':' ||
 	    s[16] != ':' || (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
 		return -1;
@@ -128,6 +130,11 @@ kr_ts_parse(const char *s, size_t n, long long *ns)
 		return -1;
 	secs = days_from_civil(y, mo, d) * 86400LL + h * 3600 + mi * 60 + sec;
 	secs -= sign * (oh * 3600 + om * 60);
+	/* Years 0000 to 9999 cannot overflow secs; only the product can. */
+	if (secs < KR_TS_MIN_S || secs >= KR_TS_END_S) {
+		errno = ERANGE;
+		return -1;
+	}
 	*ns = secs * 1000000000LL + frac;
 	return 0;
 }

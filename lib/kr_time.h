@@ -13,9 +13,18 @@ void kr_ts_now(char *out);
 /* Formats t (UTC) with nanoseconds. Cached per second: cheap per call. */
 void kr_ts_format(const struct timespec *t, char *out);
 /*
+ * The times a signed 64-bit count of nanoseconds since the epoch holds,
+ * in whole years: from 1678-01-01T00:00:00Z (KR_TS_MIN_S, seconds since
+ * the epoch) up to, not including, 2262-01-01T00:00:00Z (KR_TS_END_S).
+ */
+#define KR_TS_MIN_S	(-9214560000LL)
+#define KR_TS_END_S	9214646400LL
+#define KR_TS_RANGE	"1678-01-01T00:00:00Z to 2261-12-31T23:59:59.999999999Z"
+/*
  * Parses RFC 3339 ("2026-11-28T10:15:03Z", fraction up to 9 digits,
  * "+02:00" offsets, 't'/'z'/' ' accepted) into nanoseconds since the epoch.
- * 0, or -1 when s[0..n) is not such a time.
+ * 0; or -1 with errno EINVAL when s[0..n) is not such a time, ERANGE when
+ * it is one outside KR_TS_RANGE (once its offset is applied).
  */
 int kr_ts_parse(const char *s, size_t n, long long *ns);
 /* Nanoseconds on CLOCK_MONOTONIC. */

@@ -1,14 +1,16 @@
 #!/bin/sh
 # keruta-serve: when the database cannot grow (here a file size limit), an
 # ingest that cannot be committed is refused with a 503, never acked; the
-# server stays up and serves what it has.
+# server stays up and serves what it has; once there is room again (the
+# limit raised), ingest resumes by itself.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 10
+plan 16
 
-ulimit -f 4096 || skip_all "no file size limit here"
+# The soft limit only, so that it can be raised again while it runs.
+ulimit -S -f 4096 || skip_all "no file size limit here"
 start_serve || exit 1
-ulimit -f unlimited 2>/dev/null || :
+ulimit -S -f unlimited 2>/dev/null || :
 
 i=0
 : >codes
@@ -46,6 +48,30 @@ grep -q '"type":"ack"' ws.out
 check $((! $?)) "WebSocket: what could not be stored is not acked"
 grep -q '"code":"STORE_FAILED"' ws.out
 check $? "WebSocket: the client is told STORE_FAILED"
-is "$(grep -c 'warning: database: disk I/O error' "$SERVE_LOG")" 5 \
-    "the failure is in the log, told 5 times, not once a request"
+is "$(curl -s "$SERVE_URL/health" | jq -c '[.status,.database]')" \
+    '["UP","failing"]' "/health: still UP, the database failing"
+# Five warnings, then at most one every 10 s that counts the others (how
+# many depends on how long the test ran): never one a request.
+grep 'warning: database: disk I/O error' "$SERVE_LOG" >warned
+is "$(grep -vc 'more failures since)$' warned)" 5 \
+    "the failure is in the log, told 5 times in full"
+is "$(grep -v '^keruta-serve: warning: database: disk I/O error$' warned |
+    grep -vc '^keruta-serve: warning: database: disk I/O error (and [1-9][0-9]* more failures since)$')" \
+    0 "then only as a count of the failures since"
+test "$(wc -l <warned)" -lt "$(grep -c '^503$' codes)"
+check $? "not once a request"
+
+# Room again: the next batch is stored, without a restart.
+python3 -c 'import resource, sys
+resource.prlimit(int(sys.argv[1]), resource.RLIMIT_FSIZE,
+    (resource.RLIM_INFINITY, resource.RLIM_INFINITY))' "$SERVE_PID"
+awk 'BEGIN { for (j = 1; j <= 100; j++)
+	printf "{\"runId\":\"again\",\"seq\":%d,\"message\":\"again %d\"}\n", j, j }' >batch
+is "$(curl -s -o reply -w '%{http_code}' -H 'Expect:' \
+    -H 'Content-Type: application/x-ndjson' --data-binary @batch \
+    "$SERVE_API/tasks/full/logs") $(jq .stored reply)" "200 100" \
+    "once there is room, ingest resumes by itself"
+is "$(curl -s "$SERVE_URL/health" | jq -c '[.status,.database]')" \
+    '["UP","ok"]' "/health: the database is ok again"
 stop_serve
+is "$SERVE_RC" 0 "the server stops cleanly"

@@ -34,7 +34,26 @@ main(void)
 	    "a zone is required");
 	ok(kr_ts_parse("2026-11-28T10:15:03.Z", 21, &ns) == -1,
 	    "an empty fraction is refused");
-	ok(kr_ts_parse("yesterday", 9, &ns) == -1, "words are refused");
+	ok(kr_ts_parse("yesterday", 9, &ns) == -1 && errno == EINVAL,
+	    "words are refused");
+	ok(kr_ts_parse("1678-01-01T00:00:00Z", 20, &ns) == 0 &&
+	    ns == KR_TS_MIN_S * 1000000000LL, "the first time of the range");
+	ok(kr_ts_parse("2261-12-31T23:59:59.999999999Z", 30, &ns) == 0 &&
+	    ns == KR_TS_END_S * 1000000000LL - 1, "the last time of the range");
+	ok(kr_ts_parse("1677-12-31T23:59:59.999999999Z", 30, &ns) == -1 &&
+	    errno == ERANGE, "a nanosecond before the range is refused");
+	ok(kr_ts_parse("2262-01-01T00:00:00Z", 20, &ns) == -1 &&
+	    errno == ERANGE, "the end of the range is refused");
+	ok(kr_ts_parse("2261-12-31T23:30:00-01:00", 25, &ns) == -1 &&
+	    errno == ERANGE, "the range applies once the offset is");
+	ok(kr_ts_parse("1678-01-01T00:30:00+01:00", 25, &ns) == -1 &&
+	    errno == ERANGE, "at its start too");
+	ok(kr_ts_parse("2300-01-01T00:00:00Z", 20, &ns) == -1 &&
+	    errno == ERANGE, "2300 is refused, not wrapped");
+	ok(kr_ts_parse("9999-12-31T23:59:59Z", 20, &ns) == -1 &&
+	    errno == ERANGE, "9999 is refused, not wrapped");
+	ok(kr_ts_parse("0000-01-01T00:00:00Z", 20, &ns) == -1 &&
+	    errno == ERANGE, "year 0 is refused, not wrapped");
 	ok(kr_mono_ns() > 0, "monotonic clock");
 
 	ok(kr_parse_duration_ms("250ms", &ms) == 0 && ms == 250, "250ms");

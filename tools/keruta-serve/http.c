@@ -280,7 +280,7 @@ badsrc:
 	return -1;
 badts:
 	err_set(e, 400, "INVALID_TIMESTAMP", "from and to must be RFC 3339 "
-	    "times, such as 2026-11-28T10:15:03Z");
+	    "times of the years 1678 to 2261, such as 2026-11-28T10:15:03Z");
 	return -1;
 }
 
@@ -622,7 +622,8 @@ delete_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 	    (r < 0 || kr_ts_parse(v, strlen(v), &before) == -1 ||
 	    before <= 0))
 		return reply_error(wsi, c, 400, "INVALID_TIMESTAMP",
-		    "before must be an RFC 3339 time");
+		    "before must be an RFC 3339 time of the years 1678 to "
+		    "2261");
 	n = store_delete(s->store, store_task(s->store, task, 0), before);
 	if (n < 0)
 		return reply_error(wsi, c, 500, "INTERNAL",
@@ -773,10 +774,7 @@ static int
 get_health(struct srv *s, struct lws *wsi, struct conn *c)
 {
 	out_reset(c);
-	kr_buf_printf(&c->out, "{\"status\":\"UP\",\"version\":\"%s\","
-	    "\"uptimeSeconds\":%lld}", KR_VERSION,
-	    (kr_mono_ns() - s->started_ns) / 1000000000);
-	return reply_json(wsi, c, 200);
+	return reply_json(wsi, c, srv_health(s, &c->out));
 }
 
 static int

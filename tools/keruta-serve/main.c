@@ -6,11 +6,14 @@
  * Reads: its options, the YAML config, KERUTA_* environment variables.
  * Writes: diagnostics on stderr ("listening on ADDR:PORT" once ready).
  * Exits: 0 after SIGTERM/SIGINT; 100 on bad usage or a public address
- * without auth; 111 when the database or the socket cannot be opened.
+ * without auth, or a database that is not one or is damaged; 111 when
+ * the database or the socket cannot be opened, or when the database file
+ * was removed or replaced while in use.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,7 @@
 #define COMMIT_NS	2000000	/* and the longest it stays open */
 #define COMMIT_WAIT_US	250	/* quiet for this long: the input is drained */
 #define EXPIRE_ROWS	2000
+#define RETENTION_MAX_MS	(36500LL * 86400000)	/* 100 years */
 
 const double srv_lat_bounds[11] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 	0.1, 0.25, 0.5, 1, 2.5 };
@@ -73,7 +77,8 @@ help(void)
 	    "      --hash-key             print the hash of the key read "
 	    "from stdin, for --api-keys\n"
 	    "      --retention DURATION   delete records older than this "
-	    "(30d, 12h; off)\n"
+	    "(30d, 12h: a unit is\n"
+	    "                             required; off)\n"
 	    "      --sync full|normal     full: an ack survives a power cut "
 	    "(default);\n"
 	    "                             normal: only a crash of the server\n"
@@ -247,6 +252,29 @@ srv_fts_kick(struct srv *s)
 	lws_sul_schedule(s->ctx, 0, &s->sul_fts, fts_timer, LWS_US_PER_MS);
 }
 
+/* An info message shown at the default verbosity too (not with -q). */
+static void notice(const char *fmt, ...) KR_PRINTF(1, 2);
+
+static void
+notice(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int vb = kr_diag_verbosity();
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (vb == KR_V_NORMAL)
+		kr_diag_set_verbosity(KR_V_INFO);
+	kr_info("%s", msg);
+	kr_diag_set_verbosity(vb);
+}
+
+/*
+ * A pass deletes EXPIRE_ROWS at a time, 20 ms apart, until fewer are left;
+ * once done, it says how many went and older than what, if any did.
+ */
 static void
 retention_timer(lws_sorted_usec_list_t *sul)
 {
@@ -254,12 +282,83 @@ retention_timer(lws_sorted_usec_list_t *sul)
 	long long n;
 
 	srv_sync(s);
-	n = store_expire(s->store, kr_wall_ns() - s->retention_ms * 1000000,
-	    EXPIRE_ROWS);
+	if (s->expire_n == 0)
+		s->expire_cutoff = kr_wall_ns() - s->retention_ms * 1000000;
+	n = store_expire(s->store, s->expire_cutoff, EXPIRE_ROWS);
 	if (n > 0)
-		kr_debug("retention: deleted %lld records", n);
+		s->expire_n += n;
+	if (n < EXPIRE_ROWS && s->expire_n > 0) {
+		struct timespec t = { (time_t)(s->expire_cutoff / 1000000000),
+			0 };
+		char ts[KR_TS_LEN + 1];
+
+		kr_ts_format(&t, ts);
+		memcpy(ts + 19, "Z", 2);
+		notice("retention: deleted %lld record%s older than %s "
+		    "(--retention %s)", s->expire_n, s->expire_n == 1 ? "" :
+		    "s", ts, s->retention);
+		s->expire_n = 0;
+	}
 	lws_sul_schedule(s->ctx, 0, &s->sul_retention, retention_timer,
 	    n >= EXPIRE_ROWS ? 20 * LWS_US_PER_MS : LWS_US_PER_SEC);
+}
+
+/*
+ * A retention of a bare number would be seconds, as other durations are,
+ * which nobody means: a unit is required. "off" keeps everything (so that
+ * the environment can undo the config file). 0, or -1 with why set.
+ */
+static int
+parse_retention(const char *v, long long *ms, const char **why)
+{
+	size_t n = strlen(v);
+
+	*ms = 0;
+	if (strcmp(v, "off") == 0)
+		return 0;
+	if (n == 0 || v[n - 1] < 'a' || v[n - 1] > 'z') {
+		*why = "a unit is required: s, m, h or d, as in 30d or 12h";
+		return -1;
+	}
+	if (kr_parse_duration_ms(v, ms) == -1 || *ms < 1000 ||
+	    *ms > RETENTION_MAX_MS) {
+		*why = "from 1s to 36500d, as in 30d or 12h; or off";
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Sees once a second that the database is still there, so that /health
+ * and the log say so at once when it is not, even with no ingest.
+ */
+static void
+check_timer(lws_sorted_usec_list_t *sul)
+{
+	struct srv *s = lws_container_of(sul, struct srv, sul_check);
+
+	(void)store_check(s->store);
+	lws_sul_schedule(s->ctx, 0, &s->sul_check, check_timer,
+	    LWS_US_PER_SEC);
+}
+
+int
+srv_health(struct srv *s, struct kr_buf *out)
+{
+	const char *why;
+	int down;
+
+	why = store_problem(s->store, &down);
+	kr_buf_printf(out, "{\"status\":\"%s\",\"version\":\"%s\","
+	    "\"uptimeSeconds\":%lld,\"database\":\"%s\"", down ? "DOWN" :
+	    "UP", KR_VERSION, (kr_mono_ns() - s->started_ns) / 1000000000,
+	    why == NULL ? "ok" : down ? "gone" : "failing");
+	if (why != NULL) {
+		kr_buf_adds(out, ",\"message\":");
+		json_str(out, why, strlen(why));
+	}
+	kr_buf_adds(out, "}");
+	return down ? 503 : 200;
 }
 
 /* Only wakes the loop, which then commits. */
@@ -492,8 +591,9 @@ main(int argc, char *argv[])
 	struct kr_cfg *cfg;
 	struct sigaction sa;
 	char err[512], addr[256];
+	const char *why;
 	long long deadline = 0;
-	int ch, port, lfd, rc = KR_EX_OK;
+	int ch, port, lfd, rc = KR_EX_OK, retention_flag;
 
 	kr_diag_init("keruta-serve");
 	/* Before any other use of SQLite: no global lock on each malloc
@@ -580,6 +680,7 @@ main(int argc, char *argv[])
 	    "KERUTA_JWT_SECRET_FILE", NULL);
 	o.keys_file = setting(cfg, o.keys_file, "serve.apiKeys",
 	    "KERUTA_API_KEYS_FILE", NULL);
+	retention_flag = o.retention != NULL;
 	o.retention = setting(cfg, o.retention, "serve.retention",
 	    "KERUTA_SERVE_RETENTION", NULL);
 	o.tls_cert = setting(cfg, o.tls_cert, "serve.tlsCert", NULL, NULL);
@@ -599,10 +700,13 @@ main(int argc, char *argv[])
 	    &srv.queue_max) == -1)
 		kr_die(KR_EX_USAGE, "bad --queue-max '%s' (64k to 1G)",
 		    o.queue_max);
-	if (o.retention != NULL && (kr_parse_duration_ms(o.retention,
-	    &srv.retention_ms) == -1 || srv.retention_ms <= 0))
-		kr_die(KR_EX_USAGE, "bad --retention '%s' (e.g. 30d, 12h)",
-		    o.retention);
+	if (o.retention != NULL && parse_retention(o.retention,
+	    &srv.retention_ms, &why) == -1)
+		kr_die(KR_EX_USAGE, "bad %s '%s': %s", retention_flag ?
+		    "--retention" : getenv("KERUTA_SERVE_RETENTION") ?
+		    "KERUTA_SERVE_RETENTION" : "serve.retention", o.retention,
+		    why);
+	srv.retention = o.retention;
 	if (strcmp(o.sync, "full") != 0 && strcmp(o.sync, "normal") != 0)
 		kr_die(KR_EX_USAGE, "bad --sync '%s' (full or normal)", o.sync);
 	if ((o.tls_cert == NULL) != (o.tls_key == NULL))
@@ -618,8 +722,9 @@ main(int argc, char *argv[])
 		    addr);
 	srv.panel_dir = o.panel_dir;
 	check_bind(addr, port);
-	if (store_open(&srv.store, o.db, err, sizeof err) == -1)
-		kr_die(KR_EX_TEMP, "database: %s", err);
+	if ((ch = store_open(&srv.store, o.db, err, sizeof err)) < 0)
+		kr_die(ch == -2 ? KR_EX_USAGE : KR_EX_TEMP, "database: %s",
+		    err);
 	if (store_set_sync(srv.store, strcmp(o.sync, "full") == 0) == -1)
 		kr_die(KR_EX_TEMP, "database: unable to set --sync %s", o.sync);
 	batch_init(&srv.batch);
@@ -664,16 +769,8 @@ main(int argc, char *argv[])
 	port = lws_get_vhost_listen_port(lws_get_vhost_by_name(srv.ctx,
 	    "default"));
 	lfd = listen_fd(port);
-	{
-		int vb = kr_diag_verbosity();
-
-		if (vb == KR_V_NORMAL)
-			kr_diag_set_verbosity(KR_V_INFO);
-		kr_info("listening on %s%s%s:%d%s", strchr(addr, ':') ? "[" :
-		    "", addr, strchr(addr, ':') ? "]" : "", port,
-		    o.tls_cert ? " (TLS)" : "");
-		kr_diag_set_verbosity(vb);
-	}
+	notice("listening on %s%s%s:%d%s", strchr(addr, ':') ? "[" : "", addr,
+	    strchr(addr, ':') ? "]" : "", port, o.tls_cert ? " (TLS)" : "");
 	lws_sul_schedule(srv.ctx, 0, &srv.sul_fts, fts_timer,
 	    250 * LWS_US_PER_MS);
 	if (srv.retention_ms > 0)
@@ -681,18 +778,15 @@ main(int argc, char *argv[])
 		    retention_timer, 100 * LWS_US_PER_MS);
 	lws_sul_schedule(srv.ctx, 0, &srv.sul_stop, stop_timer,
 	    100 * LWS_US_PER_MS);
+	lws_sul_schedule(srv.ctx, 0, &srv.sul_check, check_timer,
+	    LWS_US_PER_SEC);
 
 	for (;;) {
 		if (lws_service(srv.ctx, 0) < 0)
 			break;
 		maybe_commit(&srv);
 		if (stop_flag && !srv.stopping) {
-			int vb = kr_diag_verbosity();
-
-			if (vb == KR_V_NORMAL)
-				kr_diag_set_verbosity(KR_V_INFO);
-			kr_info("stopping");
-			kr_diag_set_verbosity(vb);
+			notice("stopping");
 			srv.stopping = 1;
 			deadline = kr_mono_ns() + 5000000000LL;
 			/* No new connection from now on (they are refused);
@@ -710,9 +804,12 @@ main(int argc, char *argv[])
 	lws_sul_cancel(&srv.sul_fts);
 	lws_sul_cancel(&srv.sul_retention);
 	lws_sul_cancel(&srv.sul_stop);
+	lws_sul_cancel(&srv.sul_check);
 	lws_sul_cancel(&srv.sul_commit);
 	lws_context_destroy(srv.ctx);
 	store_fts_step(srv.store, 0);
+	if (store_check(srv.store) == -1)
+		rc = KR_EX_TEMP;
 	store_close(srv.store);
 	auth_free(srv.auth);
 	batch_free(&srv.batch);

@@ -580,8 +580,8 @@ rec_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
 			return -1;
 		if (off == 0 || kr_ts_parse(b->arena.s + off, len,
 		    &r->ts) == -1) {
-			refuse(rp, 400, "INVALID_TIMESTAMP",
-			    "timestamp must be an RFC 3339 time");
+			refuse(rp, 400, "INVALID_TIMESTAMP", "timestamp must "
+			    "be an RFC 3339 time of the years 1678 to 2261");
 			return off == 0 ? jp_value(j, NULL) : 0;
 		}
 		r->o_ts = off;

@@ -110,6 +110,11 @@ struct cursor {
 	int started, done;
 };
 
+/*
+ * Opens (creates) the database at path and checks its pages. 0; or -1
+ * (a system error: a retry may do) or -2 (not a database, or a damaged
+ * one) with err filled in.
+ */
 int store_open(struct store **sp, const char *path, char *err, size_t elen);
 void store_close(struct store *s);
 sqlite3 *store_db(struct store *s);
@@ -130,6 +135,18 @@ int store_commit(struct store *s);
  * 0, or -1.
  */
 int store_set_sync(struct store *s, int full);
+/*
+ * Sees that the database file and its WAL are still those opened (by
+ * device and inode): once either was removed or replaced, what is
+ * committed would not survive a restart, so it warns once and refuses
+ * every write from then on. 0, or -1 when gone.
+ */
+int store_check(struct store *s);
+/*
+ * NULL when the store is fine; else what is wrong, for /health, with
+ * *down set when it will not get better by itself.
+ */
+const char *store_problem(const struct store *s, int *down);
 /* 1 once if a commit failed since the last call. */
 int store_lost(struct store *s);
 unsigned long long store_commits(const struct store *s);
@@ -235,7 +252,10 @@ struct srv {
 	const char *panel_dir;
 	size_t max_body;	/* request bodies and ws messages */
 	size_t queue_max;	/* bytes queued for one ws connection */
-	long long retention_ms;
+	long long retention_ms;	/* 0: keep everything */
+	const char *retention;	/* as given */
+	long long expire_cutoff;	/* of the retention pass under way */
+	long long expire_n;	/* records it deleted so far */
 	struct conn *ws_list;	/* every open ws connection */
 	struct conn *held;	/* those with messages waiting for a commit */
 	unsigned http_held;	/* of which HTTP replies */
@@ -246,6 +266,7 @@ struct srv {
 	struct kr_buf tmp;	/* reused for formatting */
 	struct kr_buf chunk;	/* frames being gathered for a queue */
 	lws_sorted_usec_list_t sul_fts, sul_retention, sul_stop, sul_commit;
+	lws_sorted_usec_list_t sul_check;
 	unsigned round_msgs;	/* ingest messages in this turn of the loop */
 	size_t txn_rows;	/* rows in the open transaction */
 	long long txn_t0;	/* when it was opened */
@@ -327,6 +348,11 @@ void srv_fts_kick(struct srv *s);
  * live records that waited for it. 0, or -1 when the commit failed.
  */
 int srv_sync(struct srv *s);
+/*
+ * Writes the /health object (status UP, or DOWN when the database is
+ * gone; what is wrong with it) into out; returns the HTTP status.
+ */
+int srv_health(struct srv *s, struct kr_buf *out);
 void metrics_latency(struct srv *s, long long ns);
 int metrics_write(struct srv *s, struct kr_buf *out);
 /* Appends one pre..post item per run: its highest seq in the batch. */

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "kr_diag.h"
 #include "kr_level.h"
@@ -148,6 +149,13 @@ struct store {
 	long long fts_mark;
 	int in_txn;		/* a transaction is open (store_commit) */
 	int lost;		/* a commit failed */
+	int failing;		/* the last write failed (a full disk) */
+	char *path, *wal_path;
+	/* The files opened, as their paths named them then. */
+	dev_t dev, wal_dev;
+	ino_t ino, wal_ino;
+	int gone;		/* they are not there any more */
+	int bad;		/* the check at start found damage */
 	unsigned long long commits;
 	int wal_pages;		/* WAL size after the last commit */
 	int ck_at;		/* WAL size when the checkpointer was last woken */
@@ -365,17 +373,137 @@ run(struct store *s, int k)
 	return 0;
 }
 
+/*
+ * Ends the open transaction, if an error has not ended it already (SQLite
+ * rolls back by itself after some, a full disk among them).
+ */
+static void
+rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		run(s, ST_ROLLBACK);
+}
+
+/* The device and inode of the file at path. 0, or -1 (errno set). */
+static int
+file_id(const char *path, dev_t *dev, ino_t *ino)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return -1;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 0;
+}
+
+/* The file at path is not the one that was opened (or is not there). */
+static int
+moved(const char *path, dev_t dev, ino_t ino)
+{
+	dev_t d;
+	ino_t i;
+
+	return file_id(path, &d, &i) == -1 ? errno == ENOENT ||
+	    errno == ENOTDIR : d != dev || i != ino;
+}
+
+int
+store_check(struct store *s)
+{
+	if (s->gone)
+		return -1;
+	if (s->wal_ino == 0)	/* no WAL yet when opened */
+		(void)file_id(s->wal_path, &s->wal_dev, &s->wal_ino);
+	if (moved(s->path, s->dev, s->ino) || (s->wal_ino != 0 &&
+	    moved(s->wal_path, s->wal_dev, s->wal_ino))) {
+		s->gone = 1;
+		kr_warn("database: '%s' or its WAL was removed or replaced "
+		    "while in use: writes are refused from now on (503); "
+		    "restart the server", s->path);
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+store_problem(const struct store *s, int *down)
+{
+	*down = s->gone;
+	if (s->gone)
+		return "the database file was removed or replaced while in "
+		    "use: writes are refused; restart the server";
+	if (s->failing)
+		return "the last write to the database failed (a full disk?): "
+		    "writes are refused until one succeeds";
+	return NULL;
+}
+
+/* The last error says the file is not a database, or a damaged one. */
+static int
+bad_file(struct store *s)
+{
+	int e = s->db != NULL ? sqlite3_errcode(s->db) : SQLITE_OK;
+
+	return s->bad || e == SQLITE_NOTADB || e == SQLITE_CORRUPT;
+}
+
+/*
+ * SQLite's quick check of every page (not of what the indexes hold):
+ * damage found now, at start, rather than by queries that fail or stop
+ * short later. It reads the whole file. 0, or -1 with err set.
+ */
+static int
+quick_check(struct store *s, char *err, size_t elen)
+{
+	sqlite3_stmt *st;
+	const char *msg = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st,
+	    NULL) != SQLITE_OK) {
+		snprintf(err, elen, "unable to use '%s': %s", s->path,
+		    sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		msg = (const char *)sqlite3_column_text(st, 0);
+		if (msg != NULL && strcmp(msg, "ok") == 0) {
+			sqlite3_finalize(st);
+			return 0;
+		}
+		if (msg != NULL && strncmp(msg, "*** in database main ***\n",
+		    25) == 0)
+			msg += 25;
+	}
+	if (msg == NULL)
+		msg = sqlite3_errmsg(s->db);
+	snprintf(err, elen, "'%s' is damaged (%.*s): restore it from a "
+	    "backup, or move it away to start with an empty one", s->path,
+	    (int)strcspn(msg, "\n"), msg);
+	s->bad = rc == SQLITE_ROW || bad_file(s);
+	sqlite3_finalize(st);
+	return -1;
+}
+
 int
 store_open(struct store **sp, const char *path, char *err, size_t elen)
 {
 	struct store *s;
 	long long layout;
-	int i;
+	int i, rc;
 
-	if ((s = calloc(1, sizeof *s)) == NULL) {
+	if ((s = calloc(1, sizeof *s)) == NULL ||
+	    (s->path = strdup(path)) == NULL ||
+	    (s->wal_path = malloc(strlen(path) + 5)) == NULL) {
+		if (s != NULL) {
+			free(s->path);
+			free(s);
+		}
 		snprintf(err, elen, "out of memory");
 		return -1;
 	}
+	snprintf(s->wal_path, strlen(path) + 5, "%s-wal", path);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, elen, "unable to open '%s': %s", path,
@@ -392,8 +520,14 @@ store_open(struct store **sp, const char *path, char *err, size_t elen)
 	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;"
 	    "PRAGMA temp_store=MEMORY;PRAGMA cache_size=-65536;"
 	    "PRAGMA journal_size_limit=67108864;PRAGMA mmap_size=268435456;",
-	    NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, elen, "unable to use '%s': %s", path,
+		    sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (quick_check(s, err, elen) == -1)
+		goto fail;
+	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    ((layout = scalar(s, "SELECT v FROM meta WHERE k = 'layout'",
 	    1)) < 3 && sqlite3_exec(s->db, layout < 2 ? layout3_from1 :
 	    layout3_from2, NULL, NULL, NULL) != SQLITE_OK)) {
@@ -423,6 +557,12 @@ store_open(struct store **sp, const char *path, char *err, size_t elen)
 			    sqlite3_errmsg(s->db));
 			goto fail;
 		}
+	if (file_id(s->path, &s->dev, &s->ino) == -1) {
+		snprintf(err, elen, "unable to use '%s': %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	(void)file_id(s->wal_path, &s->wal_dev, &s->wal_ino);
 	s->next_id = scalar(s, "SELECT v FROM meta WHERE k = 'next_id'", 1);
 	if (scalar(s, "SELECT max(id) FROM logs", 0) >= s->next_id)
 		s->next_id = scalar(s, "SELECT max(id) FROM logs", 0) + 1;
@@ -430,8 +570,9 @@ store_open(struct store **sp, const char *path, char *err, size_t elen)
 	*sp = s;
 	return 0;
 fail:
+	rc = bad_file(s) ? -2 : -1;
 	store_close(s);
-	return -1;
+	return rc;
 }
 
 /* Drops every remembered count: rows were deleted. */
@@ -462,11 +603,17 @@ store_close(struct store *s)
 	for (i = 0; i <= INS_LOG2; i++)
 		sqlite3_finalize(s->ins[i]);
 	if (s->db != NULL) {
-		sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
-		    NULL, NULL);
+		if (!s->gone)
+			sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)",
+			    NULL, NULL, NULL);
 		if (sqlite3_close(s->db) != SQLITE_OK)
 			kr_warn("database: close: %s", sqlite3_errmsg(s->db));
 	}
+	if (s->gone)
+		kr_warn("database: '%s' was removed or replaced while in use: "
+		    "what it held is lost with it", s->path);
+	free(s->path);
+	free(s->wal_path);
 	free(s);
 }
 
@@ -674,6 +821,8 @@ store_insert(struct store *s, const char *task, struct batch *b,
 	int nt = 0, k, ev = 0;
 
 	*stored = *dups = 0;
+	if (s->gone)
+		return -1;
 	if (!s->in_txn) {
 		if (run(s, ST_BEGIN) == -1)
 			return -1;
@@ -780,6 +929,7 @@ fail:
 		 * the batches stored in it before: they are lost. */
 		s->in_txn = 0;
 		s->lost = 1;
+		s->failing = 1;
 	} else {
 		run(s, ST_ROLLTO);
 		run(s, ST_RELEASE);
@@ -833,13 +983,15 @@ store_commit(struct store *s)
 	if (!s->in_txn)
 		return 0;
 	s->in_txn = 0;
-	if (run(s, ST_COMMIT) == -1) {
+	/* Not acked into a file that is gone: it would not survive. */
+	if (store_check(s) == -1 || run(s, ST_COMMIT) == -1) {
 		/* The ids handed out are not handed out again. */
-		if (!sqlite3_get_autocommit(s->db))
-			run(s, ST_ROLLBACK);
+		rollback(s);
 		s->lost = 1;
+		s->failing = !s->gone;
 		return -1;
 	}
+	s->failing = 0;
 	s->commits++;
 	if (s->wal_pages >= CKPT_PAGES)
 		ck_finish(s);
@@ -914,7 +1066,7 @@ store_fts_step(struct store *s, long long max)
 	s->fts_mark = upto;
 	return more;
 fail:
-	run(s, ST_ROLLBACK);
+	rollback(s);
 	return 0;
 }
 
@@ -1669,7 +1821,7 @@ store_delete(struct store *s, long long tid, long long before)
 	} while (n == 10000);
 	return total;
 fail:
-	run(s, ST_ROLLBACK);
+	rollback(s);
 	return -1;
 }
 
@@ -1695,7 +1847,7 @@ store_expire(struct store *s, long long cutoff, long long max)
 		if ((n = delete_some(s, tids[i], cutoff, max - total)) == -1 ||
 		    task_refresh(s, tids[i]) == -1 ||
 		    run(s, ST_COMMIT) == -1) {
-			run(s, ST_ROLLBACK);
+			rollback(s);
 			return -1;
 		}
 		total += n;
