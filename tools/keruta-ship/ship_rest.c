@@ -16,6 +16,7 @@
 #include "kr_diag.h"
 #include "kr_rec.h"
 #include "kr_time.h"
+#include "kr_url.h"
 #include "ship.h"
 
 struct rest {
@@ -104,14 +105,11 @@ static void
 rest_start(struct rest *r, struct ship_frame *f)
 {
 	struct ship *s = r->s;
+	const char *why;
 
 	r->url.len = 0;
-	if (kr_buf_adds(&r->url, s->o->url) == -1)
-		kr_die(KR_EX_TEMP, "out of memory");
-	while (r->url.len > 0 && r->url.s[r->url.len - 1] == '/')
-		r->url.s[--r->url.len] = '\0';
-	if (kr_buf_printf(&r->url, "/tasks/%s/logs", f->task) == -1)
-		kr_die(KR_EX_TEMP, "out of memory");
+	if (kr_url_task(&r->url, s->o->url, KR_URL_REST, f->task, &why) == -1)
+		kr_die(KR_EX_USAGE, "bad url: %s", why);
 	curl_easy_setopt(r->c, CURLOPT_URL, r->url.s);
 	curl_easy_setopt(r->c, CURLOPT_POSTFIELDS, f->body + s->o->body_pre);
 	curl_easy_setopt(r->c, CURLOPT_POSTFIELDSIZE_LARGE,
