@@ -43,6 +43,7 @@ struct ws {
 	char task[SHIP_ID_MAX + 1];
 	struct kr_url u;		/* of url: host, port, path and query */
 	struct kr_buf url;		/* the task's endpoint */
+	struct kr_buf shown;		/* url masked, for messages */
 	struct kr_buf rx, tmp, hdr;
 };
 
@@ -80,7 +81,7 @@ lost(struct ws *w, const char *why, int permanent)
 		return;
 	}
 	if (permanent && ++w->perm > s->o->retry_count) {
-		kr_warn("giving up on '%s': %s", w->url.s, why);
+		kr_warn("giving up on '%s': %s", w->shown.s, why);
 		s->dead = 1;
 		return;
 	}
@@ -88,7 +89,7 @@ lost(struct ws *w, const char *why, int permanent)
 	if ((!w->warned || kr_diag_verbosity() >= KR_V_INFO) &&
 	    kr_ratelimit_ok(&rl_fail))
 		kr_warn("unable to deliver to '%s': %s; trying again in "
-		    "%lld ms", w->url.s, why, ms);
+		    "%lld ms", w->shown.s, why, ms);
 	w->warned = 1;
 	schedule_connect(w, ms);
 }
@@ -111,10 +112,12 @@ connect_cb(lws_sorted_usec_list_t *sul)
 		return;
 	}
 	memcpy(w->task, f->task, sizeof w->task);
-	w->url.len = 0;
+	w->url.len = w->shown.len = 0;
 	if (kr_url_task(&w->url, s->o->url, KR_URL_WS, f->task, &why) == -1 ||
 	    kr_url_parse(w->url.s, &w->u, &why) == -1)
 		kr_die(KR_EX_USAGE, "bad url: %s", why);
+	if (kr_url_mask(&w->shown, w->url.s) == -1)
+		kr_die(KR_EX_TEMP, "out of memory");
 	memset(&i, 0, sizeof i);
 	i.context = w->ctx;
 	i.address = w->u.host;
@@ -383,7 +386,7 @@ received(struct ws *w, const char *p, size_t n)
 				w->fails = w->perm = 0;
 				if (w->warned)
 					kr_info("delivering to '%s' again",
-					    w->url.s);
+					    w->shown.s);
 				w->warned = 0;
 			}
 			w->progress_ns = kr_mono_ns();
@@ -470,7 +473,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		break;
 	}
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		kr_debug("connected to '%s'", w->url.s);
+		kr_debug("connected to '%s'", w->shown.s);
 		w->rx.len = 0;
 		established(w);
 		break;
@@ -547,7 +550,7 @@ tick_cb(lws_sorted_usec_list_t *sul)
 	if (w->state == WS_SENDING && has_unacked_sent(s) &&
 	    now - w->progress_ns > s->o->timeout_ms * 1000000LL) {
 		kr_warn("no ack from '%s' for %lld ms: reconnecting",
-		    w->url.s, s->o->timeout_ms);
+		    w->shown.s, s->o->timeout_ms);
 		w->progress_ns = now;
 		lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK,
 		    LWS_TO_KILL_ASYNC);
@@ -585,6 +588,7 @@ ship_ws_run(struct ship *s)
 	kr_buf_init(&w.rx, WS_RX_MAX + 1);
 	kr_buf_init(&w.hdr, 1u << 20);
 	kr_buf_init(&w.url, 1u << 20);
+	kr_buf_init(&w.shown, 1u << 20);
 
 	memset(&info, 0, sizeof info);
 	info.port = CONTEXT_PORT_NO_LISTEN;
@@ -616,7 +620,9 @@ ship_ws_run(struct ship *s)
 	lws_sul_cancel(&w.sul_conn);
 	lws_context_destroy(w.ctx);
 	ship_ack_save(s, 1);
+	sodium_memzero(w.url.s, w.url.len);
 	kr_buf_free(&w.url);
+	kr_buf_free(&w.shown);
 	kr_buf_free(&w.tmp);
 	kr_buf_free(&w.rx);
 	if (w.hdr.s != NULL)
