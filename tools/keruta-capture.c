@@ -40,7 +40,7 @@
 #include "kr_time.h"
 
 #define USAGE "keruta-capture [-hnpqv] [-r id] [-t id] " \
-	"[--idle-flush duration] [--kill-after duration] [--max-line size] " \
+	"[--exit-file file] [--idle-flush duration] [--kill-after duration] [--max-line size] " \
 	"[--stderr-level level] [--stdout-level level] [--timeout duration] " \
 	"[--] command [arg ...]"
 
@@ -55,7 +55,7 @@
 enum { PIECE_CONT = 1, PIECE_PARTIAL = 2 };
 
 struct opts {
-	const char *task_id, *run_id;
+	const char *task_id, *run_id, *exit_file;
 	int pty, no_stdin;
 	int out_level, err_level;
 	long long idle_ms, timeout_ms, kill_after_ms;
@@ -134,6 +134,9 @@ help(void)
 	    "  -r, --run-id id          run id (default: 16 random hex digits)\n"
 	    "  -t, --task-id id         task id (default: $KERUTA_TASK_ID)\n"
 	    "  -v, --verbose            more diagnostics (twice: debug)\n"
+	    "      --exit-file file     write the exit status to file once the "
+	    "exit\n"
+	    "                           record is written\n"
 	    "      --idle-flush duration\n"
 	    "                           write a line without newline after "
 	    "this pause\n"
@@ -996,13 +999,14 @@ parse_duration(const char *s, long long *ms)
 	}
 }
 
-enum { OPT_VERSION = 256, OPT_IDLE, OPT_KILL, OPT_MAXLINE, OPT_ERRLEVEL,
+enum { OPT_VERSION = 256, OPT_EXITFILE, OPT_IDLE, OPT_KILL, OPT_MAXLINE, OPT_ERRLEVEL,
 	OPT_OUTLEVEL, OPT_TIMEOUT };
 
 static void
 parse_opts(int argc, char *argv[], struct opts *o)
 {
 	static const struct option lo[] = {
+		{ "exit-file", required_argument, NULL, OPT_EXITFILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "idle-flush", required_argument, NULL, OPT_IDLE },
 		{ "kill-after", required_argument, NULL, OPT_KILL },
@@ -1048,6 +1052,9 @@ parse_opts(int argc, char *argv[], struct opts *o)
 		case OPT_VERSION:
 			printf("keruta-capture %s\n", KR_VERSION);
 			exit(KR_EX_OK);
+		case OPT_EXITFILE:
+			o->exit_file = optarg;
+			break;
 		case OPT_IDLE:
 			parse_duration(optarg, &o->idle_ms);
 			break;
@@ -1096,6 +1103,29 @@ parse_opts(int argc, char *argv[], struct opts *o)
 	}
 }
 
+/*
+ * The exit status, as a line, in a file that exists only once the exit
+ * record has been handed to the next stage: a reader that finds no file
+ * knows that the run has no exit record.
+ */
+static void
+write_exit_file(const char *path, int code)
+{
+	char b[16];
+	int fd, n;
+
+	n = snprintf(b, sizeof b, "%d\n", code);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0666)) == -1) {
+		kr_warnsys("unable to create '%s'", path);
+		return;
+	}
+	if (kr_writeall(fd, b, (size_t)n) == -1)
+		kr_warnsys("unable to write '%s'", path);
+	if (close(fd) == -1)
+		kr_warnsys("unable to write '%s'", path);
+}
+
 static void
 src_init(struct src *s, const char *name, int level, size_t max_line)
 {
@@ -1130,6 +1160,10 @@ main(int argc, char *argv[])
 	}
 	std_fds();
 	kr_ignore_sigpipe();
+	/* A file left by an earlier run must not vouch for this one. */
+	if (o.exit_file != NULL && unlink(o.exit_file) == -1 &&
+	    errno != ENOENT)
+		kr_diesys(KR_EX_USAGE, "unable to remove '%s'", o.exit_file);
 
 	memset(&c, 0, sizeof c);
 	c.o = &o;
@@ -1171,6 +1205,8 @@ main(int argc, char *argv[])
 		give_tty(getpgrp());
 	code = emit_exit(&c, e);
 	flush_out(&c, 1);
+	if (o.exit_file != NULL && !c.out_dead)
+		write_exit_file(o.exit_file, code);
 	if (c.out_fl != -1)
 		(void)fcntl(1, F_SETFL, c.out_fl);
 	for (i = 0; i < 2; i++)
