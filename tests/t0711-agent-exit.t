@@ -92,8 +92,8 @@ STUB_SHIP_FAIL=1 "$A" execute --task-id t1 --script big.sh --no-echo >out \
 is $? 3 "keruta-ship failing: still the script's status"
 grep -q 'keruta-ship exited with status 111' err
 check $? "the failed stage is named"
-is "$(tail -n 1 err)" "keruta-agent: task t1: no delivery summary from keruta-ship; log incomplete" \
-    "the log is reported incomplete"
+is "$(tail -n 1 err)" "keruta-agent: task t1: no delivery summary from keruta-ship; log incomplete: keruta-ship exited with status 111" \
+    "the log is reported incomplete, and why"
 is "$(cat out)" "" "--no-echo: nothing on stdout"
 rm -f shipped
 STUB_FILTER_FAIL=1 "$A" execute --task-id t1 --script big.sh >out 2>err
