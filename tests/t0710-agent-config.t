@@ -23,6 +23,7 @@ logStreaming.bufferSize=1000
 logStreaming.batchSize=10
 logStreaming.flushInterval=1s
 logStreaming.level=INFO
+logStreaming.pty=true
 api.url=
 api.timeout=
 api.retryCount=

@@ -729,25 +729,35 @@ emit_exit(struct cap *c, int exec_errno)
 	return code;
 }
 
-static void
+/*
+ * A raw pseudo-terminal: 0, or -1 with a warning when the system has none
+ * to give (a container without /dev/pts), and the caller uses a pipe.
+ */
+static int
 open_pty(int *master, int *slave)
 {
 	struct termios t;
 	struct winsize ws = { 24, 80, 0, 0 };
 	char name[128];
 
+	*slave = -1;
 	if ((*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
 	    grantpt(*master) == -1 || unlockpt(*master) == -1 ||
-	    ptsname_r(*master, name, sizeof name) != 0)
-		kr_diesys(KR_EX_TEMP, "unable to open a pseudo-terminal");
-	if ((*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
-		kr_diesys(KR_EX_TEMP, "unable to open '%s'", name);
+	    ptsname_r(*master, name, sizeof name) != 0 ||
+	    (*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
+		kr_warnsys("unable to open a pseudo-terminal; the command's "
+		    "stdout is a pipe");
+		if (*master != -1)
+			close(*master);
+		return -1;
+	}
 	/* Raw: bytes reach us as written, "\n" not turned into "\r\n". */
 	if (tcgetattr(*slave, &t) == 0) {
 		cfmakeraw(&t);
 		(void)tcsetattr(*slave, TCSANOW, &t);
 	}
 	(void)ioctl(*slave, TIOCSWINSZ, &ws);
+	return 0;
 }
 
 /* Makes sure fds 0, 1 and 2 are open, so pipes never land on them. */
@@ -831,9 +841,8 @@ spawn(struct cap *c)
 
 	c->tty_fg = !o->no_stdin && isatty(0) && tcgetpgrp(0) == getpgrp();
 	setup_signals(&old, c->tty_fg);
-	if (o->pty)
-		open_pty(&outp[0], &outp[1]);
-	else if (pipe2(outp, O_CLOEXEC) == -1)
+	if ((!o->pty || open_pty(&outp[0], &outp[1]) == -1) &&
+	    pipe2(outp, O_CLOEXEC) == -1)
 		kr_diesys(KR_EX_TEMP, "unable to create a pipe");
 	if (pipe2(errp, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1)
 		kr_diesys(KR_EX_TEMP, "unable to create a pipe");

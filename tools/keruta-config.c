@@ -35,6 +35,7 @@ static const struct setting settings[] = {
 	{ "logStreaming.flushInterval", "KERUTA_LOG_FLUSH_INTERVAL", "1s",
 	    K_DURATION },
 	{ "logStreaming.level", "KERUTA_LOG_LEVEL", "INFO", K_LEVEL },
+	{ "logStreaming.pty", "KERUTA_LOG_PTY", "true", K_BOOL },
 	{ "websocket.url", "KERUTA_WEBSOCKET_URL", NULL, K_STR },
 	{ "websocket.timeout", NULL, NULL, K_DURATION },
 	{ "websocket.reconnectInterval", NULL, NULL, K_DURATION },
