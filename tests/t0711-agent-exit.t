@@ -12,7 +12,8 @@ for p in capture tail config; do ln -s "$KR_BIN/keruta-$p" bin/; done
 cat >bin/keruta-filter <<'S'
 #!/bin/sh
 env | grep '^KERUTA_' | sort >"$STUB/filter.env"
-[ -z "${STUB_FILTER_FAIL:-}" ] || exit 1
+# Failing on the first record: the settings check (no input) passes.
+[ -z "${STUB_FILTER_FAIL:-}" ] || { ! read -r _l || exit 1; exit 0; }
 exec cat
 S
 cat >bin/keruta-batch <<'S'
