@@ -40,7 +40,7 @@ check $? "the script runs"
 kill -TERM $pid
 wait $pid
 is $? 5 "SIGTERM: the script's own exit status"
-grep -q 'stdout INFO  got-term' out
+grep -qx 'got-term' out
 check $? "the script saw SIGTERM and its last words were shown"
 grep -q 'got-term' shipped && grep -q '"event":"exit"' shipped
 check $? "the pipeline drained: last line and exit record shipped"
