@@ -24,6 +24,7 @@ logStreaming.batchSize=10
 logStreaming.flushInterval=1s
 logStreaming.level=INFO
 logStreaming.pty=true
+logStreaming.ackTimeout=30s
 logStreaming.maskEnv=
 logStreaming.maskFile=
 api.url=

@@ -36,6 +36,8 @@ static const struct setting settings[] = {
 	    K_DURATION },
 	{ "logStreaming.level", "KERUTA_LOG_LEVEL", "INFO", K_LEVEL },
 	{ "logStreaming.pty", "KERUTA_LOG_PTY", "true", K_BOOL },
+	{ "logStreaming.ackTimeout", "KERUTA_LOG_ACK_TIMEOUT", "30s",
+	    K_DURATION },
 	{ "logStreaming.maskEnv", "KERUTA_LOG_MASK_ENV", NULL, K_STR },
 	{ "logStreaming.maskFile", "KERUTA_LOG_MASK_FILE", NULL, K_STR },
 	{ "websocket.url", "KERUTA_WEBSOCKET_URL", NULL, K_STR },
