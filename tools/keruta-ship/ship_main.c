@@ -28,11 +28,13 @@
 #include "kr_parse.h"
 #include "kr_rand.h"
 #include "kr_time.h"
+#include "kr_url.h"
 #include "ship.h"
 
 #define USAGE "keruta-ship [-hkqVv] [-a key] [-c config] [-d duration] " \
 	"[-p ws|rest|keruta-api] [-s dir] [-t task] [-T token] [-u url] " \
-	"[--cacert file] [--reconnect-interval duration] [--retry-count n] " \
+	"[--cacert file] [--check] [--reconnect-interval duration] " \
+	"[--retry-count n] " \
 	"[--spool-max size] [--summary file] [--summary-fd n] " \
 	"[--timeout duration] [--token-file file]"
 
@@ -42,13 +44,14 @@
 volatile sig_atomic_t ship_signalled;
 
 enum {
-	OPT_CACERT = 256, OPT_RECONNECT, OPT_RETRY, OPT_SPOOL_MAX,
+	OPT_CACERT = 256, OPT_CHECK, OPT_RECONNECT, OPT_RETRY, OPT_SPOOL_MAX,
 	OPT_SUMMARY, OPT_SUMMARY_FD, OPT_TIMEOUT, OPT_TOKEN_FILE
 };
 
 static const struct option longopts[] = {
 	{ "api-key", required_argument, NULL, 'a' },
 	{ "cacert", required_argument, NULL, OPT_CACERT },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "config", required_argument, NULL, 'c' },
 	{ "drain-timeout", required_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
@@ -79,6 +82,8 @@ help(void)
 "\n"
 "  -a, --api-key key            send X-API-Key: key (KERUTA_API_KEY)\n"
 "      --cacert file            trust the CA certificates in file\n"
+"      --check                  check the settings, then exit: 0 when a run\n"
+"                               would take them, 100 and why otherwise\n"
 "  -c, --config file            YAML configuration (KERUTA_CONFIG)\n"
 "  -d, --drain-timeout duration wait this long for acks at EOF (30s)\n"
 "  -h, --help                   print this help and exit\n"
@@ -190,13 +195,14 @@ read_token(const char *path)
 	return t;
 }
 
+/* A token or key goes in a header whole: one word of printable ASCII. */
 static void
 check_header_value(const char *v, const char *what)
 {
 	for (; *v; v++)
-		if ((unsigned char)*v < 0x20 || *v == 0x7f)
-			kr_die(KR_EX_USAGE, "the %s holds a control character",
-			    what);
+		if ((unsigned char)*v <= 0x20 || (unsigned char)*v >= 0x7f)
+			kr_die(KR_EX_USAGE, "the %s holds a space, a control "
+			    "or a non-ASCII character", what);
 }
 
 static void
@@ -205,6 +211,55 @@ wipe_free(char *p)
 	if (p != NULL) {
 		sodium_memzero(p, strlen(p));
 		free(p);
+	}
+}
+
+/*
+ * --check: the spool can be made and written as a run would make and
+ * write it (parent first, for the default one). What this made is
+ * removed again. Exits 100 when it cannot.
+ */
+static void
+check_spool(const char *dir, const char *parent)
+{
+	char p[4096];
+	int made_parent = 0, made = 0, fd = -1, e = 0;
+	const char *what = NULL, *obj = dir;
+
+	if (parent != NULL) {
+		if (mkdir(parent, 0700) == 0)
+			made_parent = 1;
+		else if (errno != EEXIST) {
+			e = errno;
+			what = "create";
+			obj = parent;
+		}
+	}
+	if (what == NULL) {
+		if (mkdir(dir, 0700) == 0)
+			made = 1;
+		else if (errno != EEXIST) {
+			e = errno;
+			what = "create spool";
+		}
+	}
+	if (what == NULL) {
+		snprintf(p, sizeof p, "%s/.check.XXXXXX", dir);
+		if ((fd = mkstemp(p)) == -1) {
+			e = errno;
+			what = "write in spool";
+		} else {
+			close(fd);
+			(void)unlink(p);
+		}
+	}
+	if (made)
+		(void)rmdir(dir);
+	if (made_parent)
+		(void)rmdir(parent);
+	if (what != NULL) {
+		errno = e;
+		kr_diesys(KR_EX_USAGE, "unable to %s '%s'", what, obj);
 	}
 }
 
@@ -232,12 +287,14 @@ main(int argc, char *argv[])
 	struct kr_cfg *cfg;
 	const char *config = NULL, *url = NULL, *proto = NULL, *v;
 	const char *token = NULL, *token_file = NULL, *api_key = NULL;
-	const char *summary = NULL;
+	const char *summary = NULL, *why;
+	struct kr_url ku;
+	struct kr_buf shown = KR_BUF_INIT(1 << 16);
 	long long drain = -1, timeout = -1, reconnect = -1, ll;
 	long long retry = -1, summary_fd = -1;
 	size_t spool_max = 1u << 30;
 	char err[512];
-	int ch, verbose = 0, quiet = 0, rc, complete;
+	int ch, verbose = 0, quiet = 0, rc, complete, check = 0;
 	struct sigaction sa;
 
 	kr_diag_init("keruta-ship");
@@ -251,6 +308,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_CACERT:
 			o.cacert = optarg;
+			break;
+		case OPT_CHECK:
+			check = 1;
 			break;
 		case 'c':
 			config = optarg;
@@ -341,11 +401,13 @@ main(int argc, char *argv[])
 		    WS_URL) : kr_cfg_get(cfg, "api.url", "KERUTA_API_URL",
 		    API_URL);
 	o.url = url;
-	if (o.proto == SHIP_WS ? strncmp(url, "ws://", 5) != 0 &&
-	    strncmp(url, "wss://", 6) != 0 : strncmp(url, "http://", 7) != 0 &&
-	    strncmp(url, "https://", 8) != 0)
-		kr_die(KR_EX_USAGE, "url '%s' does not suit protocol %s", url,
-		    proto ? proto : "ws");
+	if (kr_url_mask(&shown, url) == -1)
+		kr_die(KR_EX_USAGE, "url too long");
+	if (kr_url_parse(url, &ku, &why) == -1)
+		kr_die(KR_EX_USAGE, "bad url '%s': %s", shown.s, why);
+	if (ku.ws != (o.proto == SHIP_WS))
+		kr_die(KR_EX_USAGE, "url '%s' does not suit protocol %s",
+		    shown.s, proto ? proto : "ws");
 	if (o.task_id == NULL && (v = getenv("KERUTA_TASK_ID")) != NULL &&
 	    *v != '\0')
 		o.task_id = v;
@@ -403,16 +465,34 @@ main(int argc, char *argv[])
 
 		snprintf(p, sizeof p, "%s/keruta-ship-%ld",
 		    tmp && *tmp ? tmp : "/tmp", (long)getuid());
-		if (mkdir(p, 0700) == -1 && errno != EEXIST)
+		if (!check && mkdir(p, 0700) == -1 && errno != EEXIST)
 			kr_diesys(KR_EX_TEMP, "unable to create '%s'", p);
 		ll = snprintf(p + strlen(p), sizeof p - strlen(p), "/%s",
 		    o.task_id ? o.task_id : "all");
 		(void)ll;
 		o.spool = xstrdup(p);
 		o.spool_default = 1;
+		if (check) {
+			*strrchr(p, '/') = '\0';
+			check_spool(o.spool, p);
+		}
+	} else if (check) {
+		check_spool(o.spool, NULL);
 	}
+	if (o.cacert != NULL && access(o.cacert, R_OK) == -1)
+		kr_diesys(KR_EX_USAGE, "unable to read CA file '%s'", o.cacert);
 	if (summary_fd >= 0 && fcntl((int)summary_fd, F_GETFD) == -1)
 		kr_die(KR_EX_USAGE, "--summary-fd %lld is not open", summary_fd);
+	if (check) {
+		/* Nothing connects, nothing reads stdin. */
+		wipe_free(o.token);
+		wipe_free(o.api_key);
+		free(o.spool);
+		kr_buf_free(&shown);
+		kr_cfg_free(cfg);
+		return 0;
+	}
+	kr_buf_free(&shown);
 	if (o.insecure)
 		kr_warn("--insecure: the server's certificate is NOT verified; "
 		    "anyone on the path can read and change the records");

@@ -16,6 +16,7 @@
 #include "kr_diag.h"
 #include "kr_rec.h"
 #include "kr_time.h"
+#include "kr_url.h"
 #include "ship.h"
 
 struct rest {
@@ -28,6 +29,7 @@ struct rest {
 	int fails, perm, warned;
 	char errbuf[CURL_ERROR_SIZE];
 	struct kr_buf url;
+	struct kr_buf shown;		/* url masked, for messages */
 };
 
 static struct kr_ratelimit rl_fail = KR_RATELIMIT_INIT(3, 30);
@@ -104,13 +106,12 @@ static void
 rest_start(struct rest *r, struct ship_frame *f)
 {
 	struct ship *s = r->s;
+	const char *why;
 
-	r->url.len = 0;
-	if (kr_buf_adds(&r->url, s->o->url) == -1)
-		kr_die(KR_EX_TEMP, "out of memory");
-	while (r->url.len > 0 && r->url.s[r->url.len - 1] == '/')
-		r->url.s[--r->url.len] = '\0';
-	if (kr_buf_printf(&r->url, "/tasks/%s/logs", f->task) == -1)
+	r->url.len = r->shown.len = 0;
+	if (kr_url_task(&r->url, s->o->url, KR_URL_REST, f->task, &why) == -1)
+		kr_die(KR_EX_USAGE, "bad url: %s", why);
+	if (kr_url_mask(&r->shown, r->url.s) == -1)
 		kr_die(KR_EX_TEMP, "out of memory");
 	curl_easy_setopt(r->c, CURLOPT_URL, r->url.s);
 	curl_easy_setopt(r->c, CURLOPT_POSTFIELDS, f->body + s->o->body_pre);
@@ -131,7 +132,7 @@ retry_later(struct rest *r, const char *why, int permanent)
 	long long ms;
 
 	if (permanent && ++r->perm > s->o->retry_count) {
-		kr_warn("giving up on '%s': %s", r->url.s, why);
+		kr_warn("giving up on '%s': %s", r->shown.s, why);
 		s->dead = 1;
 		ship_rewind(s);
 		return;
@@ -140,7 +141,7 @@ retry_later(struct rest *r, const char *why, int permanent)
 	if (!r->warned || kr_diag_verbosity() >= KR_V_INFO)
 		if (kr_ratelimit_ok(&rl_fail))
 			kr_warn("unable to deliver to '%s': %s; trying again "
-			    "in %lld ms", r->url.s, why, ms);
+			    "in %lld ms", r->shown.s, why, ms);
 	r->warned = 1;
 	r->retry_at = kr_mono_ns() + ms * 1000000LL;
 	ship_rewind(s);
@@ -159,7 +160,7 @@ rest_done(struct rest *r, CURLcode rc)
 	r->cur = NULL;
 	if (rc == CURLE_OK && code >= 200 && code < 300) {
 		if (r->warned)
-			kr_info("delivering to '%s' again", r->url.s);
+			kr_info("delivering to '%s' again", r->shown.s);
 		r->fails = r->perm = r->warned = 0;
 		ship_frame_ok(s, f);
 		return;
@@ -253,7 +254,8 @@ rest_setup(struct rest *r)
 		curl_easy_setopt(r->c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(r->c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	kr_buf_init(&r->url, 8192);
+	kr_buf_init(&r->url, 1u << 20);
+	kr_buf_init(&r->shown, 1u << 20);
 }
 
 static void
@@ -269,7 +271,10 @@ rest_cleanup(struct rest *r)
 	curl_easy_cleanup(r->c);
 	curl_multi_cleanup(r->m);
 	curl_global_cleanup();
+	if (r->url.s != NULL)
+		sodium_memzero(r->url.s, r->url.len);
 	kr_buf_free(&r->url);
+	kr_buf_free(&r->shown);
 }
 
 void

@@ -19,6 +19,7 @@
 #include "kr_diag.h"
 #include "kr_rec.h"
 #include "kr_time.h"
+#include "kr_url.h"
 #include "ship.h"
 
 #define WS_TICK_US	50000
@@ -40,9 +41,9 @@ struct ws {
 	char resume[WS_RESUME_MAX][SHIP_ID_MAX + 1];
 	size_t nresume, resume_sent, resume_got;
 	char task[SHIP_ID_MAX + 1];
-	char *urlcopy;
-	const char *prot, *addr, *path;
-	int port, tls;
+	struct kr_url u;		/* of url: host, port, path and query */
+	struct kr_buf url;		/* the task's endpoint */
+	struct kr_buf shown;		/* url masked, for messages */
 	struct kr_buf rx, tmp, hdr;
 };
 
@@ -80,15 +81,15 @@ lost(struct ws *w, const char *why, int permanent)
 		return;
 	}
 	if (permanent && ++w->perm > s->o->retry_count) {
-		kr_warn("giving up on '%s': %s", w->s->o->url, why);
+		kr_warn("giving up on '%s': %s", w->shown.s, why);
 		s->dead = 1;
 		return;
 	}
 	ms = ship_backoff_ms(s->o, w->fails++);
 	if ((!w->warned || kr_diag_verbosity() >= KR_V_INFO) &&
 	    kr_ratelimit_ok(&rl_fail))
-		kr_warn("unable to deliver to '%s/%s': %s; trying again in "
-		    "%lld ms", s->o->url, w->task, why, ms);
+		kr_warn("unable to deliver to '%s': %s; trying again in "
+		    "%lld ms", w->shown.s, why, ms);
 	w->warned = 1;
 	schedule_connect(w, ms);
 }
@@ -100,6 +101,7 @@ connect_cb(lws_sorted_usec_list_t *sul)
 	struct ship *s = w->s;
 	struct lws_client_connect_info i;
 	struct ship_frame *f;
+	const char *why;
 
 	w->conn_scheduled = 0;
 	if (w->quit || s->dead || w->wsi != NULL)
@@ -110,17 +112,20 @@ connect_cb(lws_sorted_usec_list_t *sul)
 		return;
 	}
 	memcpy(w->task, f->task, sizeof w->task);
-	w->tmp.len = 0;
-	if (kr_buf_printf(&w->tmp, "/%s/%s", w->path, f->task) == -1)
+	w->url.len = w->shown.len = 0;
+	if (kr_url_task(&w->url, s->o->url, KR_URL_WS, f->task, &why) == -1 ||
+	    kr_url_parse(w->url.s, &w->u, &why) == -1)
+		kr_die(KR_EX_USAGE, "bad url: %s", why);
+	if (kr_url_mask(&w->shown, w->url.s) == -1)
 		kr_die(KR_EX_TEMP, "out of memory");
 	memset(&i, 0, sizeof i);
 	i.context = w->ctx;
-	i.address = w->addr;
-	i.port = w->port;
-	i.path = w->tmp.s;
-	i.host = w->addr;
-	i.origin = w->addr;
-	if (w->tls) {
+	i.address = w->u.host;
+	i.port = w->u.port;
+	i.path = w->u.path;	/* with the query after it */
+	i.host = w->u.host;
+	i.origin = w->u.host;
+	if (w->u.tls) {
 		i.ssl_connection = LCCSCF_USE_SSL;
 		if (s->o->insecure)
 			i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
@@ -380,8 +385,8 @@ received(struct ws *w, const char *p, size_t n)
 				w->got_ack = 1;
 				w->fails = w->perm = 0;
 				if (w->warned)
-					kr_info("delivering to '%s/%s' again",
-					    s->o->url, w->task);
+					kr_info("delivering to '%s' again",
+					    w->shown.s);
 				w->warned = 0;
 			}
 			w->progress_ns = kr_mono_ns();
@@ -468,7 +473,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		break;
 	}
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		kr_debug("connected to '%s/%s'", w->s->o->url, w->task);
+		kr_debug("connected to '%s'", w->shown.s);
 		w->rx.len = 0;
 		established(w);
 		break;
@@ -544,8 +549,8 @@ tick_cb(lws_sorted_usec_list_t *sul)
 	}
 	if (w->state == WS_SENDING && has_unacked_sent(s) &&
 	    now - w->progress_ns > s->o->timeout_ms * 1000000LL) {
-		kr_warn("no ack from '%s/%s' for %lld ms: reconnecting",
-		    s->o->url, w->task, s->o->timeout_ms);
+		kr_warn("no ack from '%s' for %lld ms: reconnecting",
+		    w->shown.s, s->o->timeout_ms);
 		w->progress_ns = now;
 		lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK,
 		    LWS_TO_KILL_ASYNC);
@@ -570,33 +575,26 @@ ship_ws_run(struct ship *s)
 	struct lws_context_creation_info info;
 	lws_sock_file_fd_type u;
 	struct ws w;
-	const char *p;
-	size_t n;
+	const char *why;
 
 	memset(&w, 0, sizeof w);
 	w.s = s;
 	s->o->body_pre = LWS_PRE;
 	lws_set_log_level(kr_diag_verbosity() >= KR_V_DEBUG ?
 	    LLL_ERR | LLL_WARN : 0, NULL);
-	if ((w.urlcopy = strdup(s->o->url)) == NULL)
-		kr_die(KR_EX_TEMP, "out of memory");
-	if (lws_parse_uri(w.urlcopy, &w.prot, &w.addr, &w.port, &p))
-		kr_die(KR_EX_USAGE, "bad url '%s'", s->o->url);
-	w.tls = strcmp(w.prot, "wss") == 0;
-	n = strlen(p);
-	while (n > 0 && p[n - 1] == '/')
-		n--;
+	if (kr_url_parse(s->o->url, &w.u, &why) == -1)
+		kr_die(KR_EX_USAGE, "bad url: %s", why);
 	kr_buf_init(&w.tmp, 64u << 20);
 	kr_buf_init(&w.rx, WS_RX_MAX + 1);
 	kr_buf_init(&w.hdr, 1u << 20);
-	if ((w.path = strndup(p, n)) == NULL)
-		kr_die(KR_EX_TEMP, "out of memory");
+	kr_buf_init(&w.url, 1u << 20);
+	kr_buf_init(&w.shown, 1u << 20);
 
 	memset(&info, 0, sizeof info);
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
 	/* The system CA store is loaded only when needed: it takes a while. */
-	info.options = w.tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
+	info.options = w.u.tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
 	info.client_ssl_ca_filepath = s->o->cacert;
 	info.user = &w;
 	info.pt_serv_buf_size = 32768;
@@ -622,8 +620,9 @@ ship_ws_run(struct ship *s)
 	lws_sul_cancel(&w.sul_conn);
 	lws_context_destroy(w.ctx);
 	ship_ack_save(s, 1);
-	free(w.urlcopy);
-	free((char *)w.path);
+	sodium_memzero(w.url.s, w.url.len);
+	kr_buf_free(&w.url);
+	kr_buf_free(&w.shown);
 	kr_buf_free(&w.tmp);
 	kr_buf_free(&w.rx);
 	if (w.hdr.s != NULL)
