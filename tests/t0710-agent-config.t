@@ -27,9 +27,9 @@ logStreaming.pty=true
 logStreaming.ackTimeout=30s
 logStreaming.maskEnv=
 logStreaming.maskFile=
-api.url=
-api.timeout=
-api.retryCount=
+api.url=http://localhost:8080/api/v1
+api.timeout=10s
+api.retryCount=3
 api.token=
 api.key=
 W

@@ -11,6 +11,7 @@ printf '#!/bin/sh\nexec cat\n' >bin/keruta-filter
 printf '#!/bin/sh\nexec cat\n' >bin/keruta-batch
 cat >bin/keruta-ship <<'S'
 #!/bin/sh
+[ "$1" != --check ] || exit 0
 sum=
 while [ $# -gt 0 ]; do
 	[ "$1" = --summary ] && sum=$2
