@@ -4,7 +4,7 @@
 # line and in the summary record; the script's status stays the exit status.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 12
+plan 17
 
 TMPDIR=$T
 export TMPDIR
@@ -71,6 +71,30 @@ grep -v '^keruta-agent: ' err | sed 's/^/# /'
 is "$(grep -vc '^keruta-agent: ' err)" 0 "only the agent's own lines on stderr"
 is "$(tail -n 1 err)" "keruta-agent: task ship-killed: no delivery summary from keruta-ship; log incomplete: keruta-ship was killed by SIGKILL" \
     "the last line names the dead stage"
+
+# The echo killed: the records still reach the server, the exit record
+# last; the log is incomplete (the records the echo held are lost).
+keruta-agent execute --task-id echo-killed --script slow.sh >out 2>err &
+pid=$!
+bg_pid $pid
+wait_for 10 pidof_stage view
+sleep 1
+kill -KILL "$(pidof_stage view)"
+wait $pid
+is $? 3 "the echo killed: the script's status"
+curl -s "$SERVE_API/tasks/echo-killed/logs?source=agent&size=100" >agent.json
+grep -q '"event":"exit"' agent.json
+check $? "the records after the echo's death reached the server"
+curl -s "$SERVE_API/tasks/echo-killed/logs?source=stdout&q=1499" >end.json
+grep -q '"message":"line 1499"' end.json
+check $? "to the last line"
+case $(tail -n 1 err) in
+*"; log incomplete: the echo (awk) was killed by SIGKILL") r=0 ;;
+*) r=1 ;;
+esac
+check $r "the last line names the echo ($(tail -n 1 err))"
+grep -v '^keruta-agent: ' err | sed 's/^/# /'
+is "$(grep -vc '^keruta-agent: ' err)" 0 "only the agent's own lines on stderr"
 
 # A complete run is still called complete.
 printf 'echo one\necho two\nexit 4\n' >short.sh
