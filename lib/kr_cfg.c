@@ -12,11 +12,14 @@
 
 struct kr_cfg_kv {
 	char *key, *val;
+	unsigned long line;
 };
 
 struct kr_cfg {
 	struct kr_cfg_kv *kv;
 	size_t n, cap;
+	char *path;
+	unsigned long line;	/* of the value being set */
 };
 
 static int
@@ -45,6 +48,7 @@ cfg_set(struct kr_cfg *c, const char *key, const char *val, size_t vlen)
 	}
 	if ((c->kv[c->n].key = strdup(key)) == NULL)
 		goto fail;
+	c->kv[c->n].line = c->line;
 	c->kv[c->n++].val = v;
 	return 0;
 fail:
@@ -92,6 +96,11 @@ kr_cfg_load(const char *path, char *err, size_t errlen)
 		path = NULL;
 	if (path == NULL)
 		return c;
+	if ((c->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		kr_cfg_free(c);
+		return NULL;
+	}
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "unable to open '%s': %s", path,
 		    strerror(errno));
@@ -165,6 +174,7 @@ kr_cfg_load(const char *path, char *err, size_t errlen)
 				ok = 0;
 				break;
 			}
+			c->line = (unsigned long)ev.start_mark.line + 1;
 			if (in_seq[depth]) {
 				/* keys[depth] ends in ".key" being filled */
 				if (cfg_append(c, base, v, vlen) == -1)
@@ -226,7 +236,30 @@ kr_cfg_free(struct kr_cfg *c)
 		free(c->kv[i].val);
 	}
 	free(c->kv);
+	free(c->path);
 	free(c);
+}
+
+const char *
+kr_cfg_path(const struct kr_cfg *c)
+{
+	return c != NULL ? c->path : NULL;
+}
+
+size_t
+kr_cfg_count(const struct kr_cfg *c)
+{
+	return c != NULL ? c->n : 0;
+}
+
+const char *
+kr_cfg_key(const struct kr_cfg *c, size_t i, unsigned long *line)
+{
+	if (c == NULL || i >= c->n)
+		return NULL;
+	if (line != NULL)
+		*line = c->kv[i].line;
+	return c->kv[i].key;
 }
 
 const char *

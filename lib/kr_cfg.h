@@ -27,5 +27,15 @@ const char *kr_cfg_get(const struct kr_cfg *c, const char *key,
     const char *env, const char *def);
 /* The YAML value alone, or NULL. */
 const char *kr_cfg_yaml(const struct kr_cfg *c, const char *key);
+/* The file that was loaded, or NULL when there was none. */
+const char *kr_cfg_path(const struct kr_cfg *c);
+/*
+ * The keys of the file, in the order they first appear: kr_cfg_count of
+ * them; kr_cfg_key gives the i-th (NULL past the end) and, when line is
+ * not NULL, the line of the file its first value is on.
+ */
+size_t kr_cfg_count(const struct kr_cfg *c);
+const char *kr_cfg_key(const struct kr_cfg *c, size_t i,
+    unsigned long *line);
 
 #endif

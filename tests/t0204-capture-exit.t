@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-capture: exit status, signals, timeouts, stdin, a dead reader.
 . "${0%/*}/lib.sh"
-plan 38
+plan 43
 
 last() { tail -n 1 out | jq -c '.metadata | del(.durationMs)'; }
 first() { head -n 1 out | jq -r .metadata.event; }
@@ -218,3 +218,26 @@ is "$?" 143 "then the status of the stopped command"
 start=$(date +%s)
 keruta-capture -- sh -c 'sleep 20 & echo done' >out
 is "$(( $(date +%s) - start < 10 ))" 1 "a leftover writer does not keep it waiting"
+
+# --exit-file: the status, once the exit record is out; no file without it.
+echo stale >ef
+keruta-capture --exit-file ef -- sh -c 'exit 3' >out
+is "$(cat ef)" 3 "--exit-file holds the status after the exit record"
+keruta-capture --exit-file ef -- sh -c 'kill -KILL $$' >out
+is "$(cat ef)" 137 "--exit-file: a command killed by a signal"
+echo stale >ef
+{ keruta-capture --exit-file ef -- sh -c 'seq 1 20000' 2>err; } |
+    head -n 1 >/dev/null
+test ! -e ef
+check $? "--exit-file: no exit record written, no file (and no stale one)"
+keruta-capture --exit-file ef -- sh -c 'echo $$ >spid; echo ready;
+    exec sleep 30' >out 2>err &
+pid=$!
+bg_pid $pid
+wait_for 10 grep -q '"message":"ready"' out
+kill -KILL $pid
+wait $pid
+is "$?" 137 "keruta-capture itself killed: 137 too"
+kill "$(cat spid)"
+test ! -e ef
+check $? "--exit-file: keruta-capture killed, no file"

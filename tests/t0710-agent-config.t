@@ -23,9 +23,13 @@ logStreaming.bufferSize=1000
 logStreaming.batchSize=10
 logStreaming.flushInterval=1s
 logStreaming.level=INFO
-api.url=
-api.timeout=
-api.retryCount=
+logStreaming.pty=true
+logStreaming.ackTimeout=30s
+logStreaming.maskEnv=
+logStreaming.maskFile=
+api.url=http://localhost:8080/api/v1
+api.timeout=10s
+api.retryCount=3
 api.token=
 api.key=
 W

@@ -11,6 +11,7 @@ printf '#!/bin/sh\nexec cat\n' >bin/keruta-filter
 printf '#!/bin/sh\nexec cat\n' >bin/keruta-batch
 cat >bin/keruta-ship <<'S'
 #!/bin/sh
+[ "$1" != --check ] || exit 0
 sum=
 while [ $# -gt 0 ]; do
 	[ "$1" = --summary ] && sum=$2
@@ -40,7 +41,7 @@ check $? "the script runs"
 kill -TERM $pid
 wait $pid
 is $? 5 "SIGTERM: the script's own exit status"
-grep -q 'stdout INFO  got-term' out
+grep -qx 'got-term' out
 check $? "the script saw SIGTERM and its last words were shown"
 grep -q 'got-term' shipped && grep -q '"event":"exit"' shipped
 check $? "the pipeline drained: last line and exit record shipped"

@@ -44,8 +44,14 @@ agent  ERROR exited with status 7
 agent  INFO  task e2e: 5 records shipped, 5 acknowledged, 0 spooled; log complete
 W
 diff_golden want got "the server has the run, redacted, and the agent's summary"
-cut -d' ' -f2- out | sort >shown
-grep -v 'task e2e' want >want5
+sort out >shown
+sort >want5 <<'W'
+keruta-agent: started: ./job.sh world
+hello from world
+WARN: careful
+password=[REDACTED:password]
+keruta-agent: exited with status 7
+W
 diff_golden want5 shown "the terminal showed the same lines as they ran"
 ! grep -q hunter2 tailed out k.db 2>/dev/null
 check $? "the secret is nowhere"

@@ -40,7 +40,7 @@
 #include "kr_time.h"
 
 #define USAGE "keruta-capture [-hnpqv] [-r id] [-t id] " \
-	"[--idle-flush duration] [--kill-after duration] [--max-line size] " \
+	"[--exit-file file] [--idle-flush duration] [--kill-after duration] [--max-line size] " \
 	"[--stderr-level level] [--stdout-level level] [--timeout duration] " \
 	"[--] command [arg ...]"
 
@@ -55,7 +55,7 @@
 enum { PIECE_CONT = 1, PIECE_PARTIAL = 2 };
 
 struct opts {
-	const char *task_id, *run_id;
+	const char *task_id, *run_id, *exit_file;
 	int pty, no_stdin;
 	int out_level, err_level;
 	long long idle_ms, timeout_ms, kill_after_ms;
@@ -134,6 +134,9 @@ help(void)
 	    "  -r, --run-id id          run id (default: 16 random hex digits)\n"
 	    "  -t, --task-id id         task id (default: $KERUTA_TASK_ID)\n"
 	    "  -v, --verbose            more diagnostics (twice: debug)\n"
+	    "      --exit-file file     write the exit status to file once the "
+	    "exit\n"
+	    "                           record is written\n"
 	    "      --idle-flush duration\n"
 	    "                           write a line without newline after "
 	    "this pause\n"
@@ -726,25 +729,35 @@ emit_exit(struct cap *c, int exec_errno)
 	return code;
 }
 
-static void
+/*
+ * A raw pseudo-terminal: 0, or -1 with a warning when the system has none
+ * to give (a container without /dev/pts), and the caller uses a pipe.
+ */
+static int
 open_pty(int *master, int *slave)
 {
 	struct termios t;
 	struct winsize ws = { 24, 80, 0, 0 };
 	char name[128];
 
+	*slave = -1;
 	if ((*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
 	    grantpt(*master) == -1 || unlockpt(*master) == -1 ||
-	    ptsname_r(*master, name, sizeof name) != 0)
-		kr_diesys(KR_EX_TEMP, "unable to open a pseudo-terminal");
-	if ((*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
-		kr_diesys(KR_EX_TEMP, "unable to open '%s'", name);
+	    ptsname_r(*master, name, sizeof name) != 0 ||
+	    (*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
+		kr_warnsys("unable to open a pseudo-terminal; the command's "
+		    "stdout is a pipe");
+		if (*master != -1)
+			close(*master);
+		return -1;
+	}
 	/* Raw: bytes reach us as written, "\n" not turned into "\r\n". */
 	if (tcgetattr(*slave, &t) == 0) {
 		cfmakeraw(&t);
 		(void)tcsetattr(*slave, TCSANOW, &t);
 	}
 	(void)ioctl(*slave, TIOCSWINSZ, &ws);
+	return 0;
 }
 
 /* Makes sure fds 0, 1 and 2 are open, so pipes never land on them. */
@@ -828,9 +841,8 @@ spawn(struct cap *c)
 
 	c->tty_fg = !o->no_stdin && isatty(0) && tcgetpgrp(0) == getpgrp();
 	setup_signals(&old, c->tty_fg);
-	if (o->pty)
-		open_pty(&outp[0], &outp[1]);
-	else if (pipe2(outp, O_CLOEXEC) == -1)
+	if ((!o->pty || open_pty(&outp[0], &outp[1]) == -1) &&
+	    pipe2(outp, O_CLOEXEC) == -1)
 		kr_diesys(KR_EX_TEMP, "unable to create a pipe");
 	if (pipe2(errp, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1)
 		kr_diesys(KR_EX_TEMP, "unable to create a pipe");
@@ -996,13 +1008,14 @@ parse_duration(const char *s, long long *ms)
 	}
 }
 
-enum { OPT_VERSION = 256, OPT_IDLE, OPT_KILL, OPT_MAXLINE, OPT_ERRLEVEL,
+enum { OPT_VERSION = 256, OPT_EXITFILE, OPT_IDLE, OPT_KILL, OPT_MAXLINE, OPT_ERRLEVEL,
 	OPT_OUTLEVEL, OPT_TIMEOUT };
 
 static void
 parse_opts(int argc, char *argv[], struct opts *o)
 {
 	static const struct option lo[] = {
+		{ "exit-file", required_argument, NULL, OPT_EXITFILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "idle-flush", required_argument, NULL, OPT_IDLE },
 		{ "kill-after", required_argument, NULL, OPT_KILL },
@@ -1048,6 +1061,9 @@ parse_opts(int argc, char *argv[], struct opts *o)
 		case OPT_VERSION:
 			printf("keruta-capture %s\n", KR_VERSION);
 			exit(KR_EX_OK);
+		case OPT_EXITFILE:
+			o->exit_file = optarg;
+			break;
 		case OPT_IDLE:
 			parse_duration(optarg, &o->idle_ms);
 			break;
@@ -1096,6 +1112,29 @@ parse_opts(int argc, char *argv[], struct opts *o)
 	}
 }
 
+/*
+ * The exit status, as a line, in a file that exists only once the exit
+ * record has been handed to the next stage: a reader that finds no file
+ * knows that the run has no exit record.
+ */
+static void
+write_exit_file(const char *path, int code)
+{
+	char b[16];
+	int fd, n;
+
+	n = snprintf(b, sizeof b, "%d\n", code);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0666)) == -1) {
+		kr_warnsys("unable to create '%s'", path);
+		return;
+	}
+	if (kr_writeall(fd, b, (size_t)n) == -1)
+		kr_warnsys("unable to write '%s'", path);
+	if (close(fd) == -1)
+		kr_warnsys("unable to write '%s'", path);
+}
+
 static void
 src_init(struct src *s, const char *name, int level, size_t max_line)
 {
@@ -1130,6 +1169,10 @@ main(int argc, char *argv[])
 	}
 	std_fds();
 	kr_ignore_sigpipe();
+	/* A file left by an earlier run must not vouch for this one. */
+	if (o.exit_file != NULL && unlink(o.exit_file) == -1 &&
+	    errno != ENOENT)
+		kr_diesys(KR_EX_USAGE, "unable to remove '%s'", o.exit_file);
 
 	memset(&c, 0, sizeof c);
 	c.o = &o;
@@ -1171,6 +1214,8 @@ main(int argc, char *argv[])
 		give_tty(getpgrp());
 	code = emit_exit(&c, e);
 	flush_out(&c, 1);
+	if (o.exit_file != NULL && !c.out_dead)
+		write_exit_file(o.exit_file, code);
 	if (c.out_fl != -1)
 		(void)fcntl(1, F_SETFL, c.out_fl);
 	for (i = 0; i < 2; i++)

@@ -8,6 +8,7 @@
  * Exits 0, or 100 when the file is unreadable or malformed or a value is
  * not of its setting's kind.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,16 +36,31 @@ static const struct setting settings[] = {
 	{ "logStreaming.flushInterval", "KERUTA_LOG_FLUSH_INTERVAL", "1s",
 	    K_DURATION },
 	{ "logStreaming.level", "KERUTA_LOG_LEVEL", "INFO", K_LEVEL },
-	{ "websocket.url", "KERUTA_WEBSOCKET_URL", NULL, K_STR },
-	{ "websocket.timeout", NULL, NULL, K_DURATION },
-	{ "websocket.reconnectInterval", NULL, NULL, K_DURATION },
-	{ "api.url", "KERUTA_API_URL", NULL, K_STR },
-	{ "api.timeout", NULL, NULL, K_DURATION },
-	{ "api.retryCount", NULL, NULL, K_INT },
+	{ "logStreaming.pty", "KERUTA_LOG_PTY", "true", K_BOOL },
+	{ "logStreaming.ackTimeout", "KERUTA_LOG_ACK_TIMEOUT", "30s",
+	    K_DURATION },
+	{ "logStreaming.maskEnv", "KERUTA_LOG_MASK_ENV", NULL, K_STR },
+	{ "logStreaming.maskFile", "KERUTA_LOG_MASK_FILE", NULL, K_STR },
+	/* keruta-ship's defaults: what a run uses when nothing is set. */
+	{ "websocket.url", "KERUTA_WEBSOCKET_URL",
+	    "ws://localhost:8080/ws/tasks", K_STR },
+	{ "websocket.timeout", NULL, "10s", K_DURATION },
+	{ "websocket.reconnectInterval", NULL, "5s", K_DURATION },
+	{ "api.url", "KERUTA_API_URL", "http://localhost:8080/api/v1", K_STR },
+	{ "api.timeout", NULL, "10s", K_DURATION },
+	{ "api.retryCount", NULL, "3", K_INT },
 	{ "api.token", "KERUTA_AUTH_TOKEN", NULL, K_SECRET },
 	{ "api.key", "KERUTA_API_KEY", NULL, K_SECRET },
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
+
+/* Keys other tools read (keruta-serve(8)); not listed, but not misspelt. */
+static const char *const other_keys[] = {
+	"serve.apiKeys", "serve.db", "serve.jwtSecretFile", "serve.listen",
+	"serve.maxBody", "serve.panelDir", "serve.queueMax", "serve.retention",
+	"serve.tlsCert", "serve.tlsKey",
+};
+#define NOTHER (sizeof other_keys / sizeof other_keys[0])
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -123,6 +139,88 @@ resolve(const struct kr_cfg *c, const struct setting *s)
 	return v;
 }
 
+/* Edit distance between a and b, ignoring case, given up past 3. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[64], prev, t;
+
+	if (lb + 1 > sizeof d / sizeof d[0] || la > lb + 3 || lb > la + 3)
+		return 4;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = d[0];
+		d[0] = i;
+		for (j = 1; j <= lb; j++) {
+			t = d[j];
+			d[j] = prev + (tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]));
+			if (d[j - 1] + 1 < d[j])
+				d[j] = d[j - 1] + 1;
+			if (t + 1 < d[j])
+				d[j] = t + 1;
+			prev = t;
+		}
+	}
+	return d[lb];
+}
+
+static int
+known(const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < NSETTINGS; i++)
+		if (strcmp(settings[i].key, k) == 0)
+			return 1;
+	for (i = 0; i < NOTHER; i++)
+		if (strcmp(other_keys[i], k) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Warns about each key of the file that no tool reads (a misspelling is
+ * otherwise silently ignored), naming the closest known key; keys asked
+ * for on the command line are the user's own.
+ */
+static void
+warn_unknown(const struct kr_cfg *c, char **asked, int nasked)
+{
+	const char *k, *best;
+	unsigned long line;
+	size_t i, j, d, bd;
+	int a;
+
+	for (i = 0; (k = kr_cfg_key(c, i, &line)) != NULL; i++) {
+		if (known(k))
+			continue;
+		for (a = 0; a < nasked; a++)
+			if (strcmp(asked[a], k) == 0)
+				break;
+		if (a < nasked)
+			continue;
+		best = NULL;
+		bd = 3;
+		for (j = 0; j < NSETTINGS + NOTHER; j++) {
+			const char *cand = j < NSETTINGS ? settings[j].key :
+			    other_keys[j - NSETTINGS];
+
+			if ((d = distance(k, cand)) < bd) {
+				bd = d;
+				best = cand;
+			}
+		}
+		if (best != NULL)
+			kr_warn("unknown key '%s' in '%s' line %lu; did you mean "
+			    "'%s'?", k, kr_cfg_path(c), line, best);
+		else
+			kr_warn("unknown key '%s' in '%s' line %lu", k,
+			    kr_cfg_path(c), line);
+	}
+}
+
 /* Prints v single-quoted for sh. */
 static void
 print_quoted(const char *v)
@@ -191,6 +289,7 @@ main(int argc, char *argv[])
 	}
 	if ((c = kr_cfg_load(path, err, sizeof err)) == NULL)
 		kr_die(KR_EX_USAGE, "%s", err);
+	warn_unknown(c, argv, argc);
 	if (argc == 0) {
 		for (j = 0; j < NSETTINGS; j++) {
 			const char *v = resolve(c, &settings[j]);

@@ -53,6 +53,18 @@ main(void)
 	is(kr_cfg_yaml(c, "logStreaming.flushInterval"), "250ms",
 	    "keys after a sibling keep their parent");
 	is(kr_cfg_yaml(c, "sources"), "stdout,stderr", "a sequence joins");
+	{
+		unsigned long line = 0;
+
+		ok(kr_cfg_count(c) == 7, "seven keys");
+		is(kr_cfg_key(c, 0, &line), "logStreaming.enabled",
+		    "the first key, in file order");
+		ok(line == 2, "on line 2");
+		is(kr_cfg_key(c, 6, &line), "sources", "the last key");
+		ok(line == 10, "its line");
+		ok(kr_cfg_key(c, 7, NULL) == NULL, "none past the end");
+		is(kr_cfg_path(c), path, "the file is known");
+	}
 	kr_cfg_free(c);
 
 	write_file("logStreaming:\n  batchSize: [1\n");
@@ -69,6 +81,8 @@ main(void)
 	c = kr_cfg_load(NULL, err, sizeof err);
 	ok(c != NULL && kr_cfg_yaml(c, "api.retryCount") == NULL,
 	    "no file is an empty configuration");
+	ok(kr_cfg_path(c) == NULL && kr_cfg_count(c) == 0,
+	    "no file, no path and no keys");
 	kr_cfg_free(c);
 	c = kr_cfg_load("/nonexistent/keruta.yaml", err, sizeof err);
 	ok(c == NULL && strstr(err, "/nonexistent/keruta.yaml") != NULL,
