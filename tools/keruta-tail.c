@@ -85,6 +85,52 @@ struct tail {
 	unsigned long printed;
 };
 
+/* Sets every colour back and shows the cursor. */
+#define TERM_RESTORE "\033[0m\033[?25h"
+
+/*
+ * The descriptor of a coloured view, restored at every exit: signal
+ * handlers see only this.
+ */
+static volatile sig_atomic_t restore_fd = -1;
+
+static void
+term_restore(void)
+{
+	int fd = restore_fd, e = errno;
+
+	restore_fd = -1;
+	/* A terminal already gone has nothing to restore. */
+	if (fd >= 0 && write(fd, TERM_RESTORE, sizeof TERM_RESTORE - 1) < 0)
+		fd = -1;
+	errno = e;
+}
+
+/* Restores the terminal, then dies of the signal as if not caught. */
+static void
+restore_and_die(int sig)
+{
+	term_restore();
+	raise(sig);	/* SA_RESETHAND: the default action, once unblocked */
+}
+
+static void
+restore_on_exit(int fd)
+{
+	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
+	struct sigaction sa;
+	size_t i;
+
+	restore_fd = fd;
+	atexit(term_restore);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = restore_and_die;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 static const char *level_color[KR_NLEVELS] = {
 	"\033[2m", "\033[2m", "\033[32m", "\033[33m", "\033[31m", "\033[1;31m"
 };
@@ -200,23 +246,81 @@ out_flush(struct kr_buf *b, int fd)
 	return r;
 }
 
-/* Appends the message text, control characters made harmless. */
-static void
+/*
+ * Whether s[0..n) (after "ESC [") is an SGR sequence that only colours:
+ * parameters of digits, ';' and ':', final 'm', and no 8 (concealed text).
+ * Sets *len to the length of the parameters and the final byte.
+ */
+static int
+sgr_ok(const char *s, size_t n, size_t *len)
+{
+	size_t i;
+	long v = 0;
+	int skip = 0, ext = 0, field = 0;
+
+	for (i = 0; i < n && strchr("0123456789;:", s[i]) != NULL; i++)
+		;
+	if (i >= n || s[i] != 'm')
+		return 0;
+	*len = i + 1;
+	/* 38;5;8 is colour 8: skip the arguments of 38, 48 and 58. */
+	for (i = 0; i <= *len - 1; i++) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			if (v < 1000)
+				v = v * 10 + (s[i] - '0');
+			continue;
+		}
+		if (skip > 0)
+			skip--;
+		else if (ext) {
+			skip = v == 5 ? 1 : v == 2 ? 3 : 0;
+			ext = 0;
+		} else if (v == 38 || v == 48 || v == 58)
+			ext = s[i] == ';';
+		else if (v == 8 && field == 0)
+			return 0;
+		field = s[i] == ':';
+		v = 0;
+	}
+	return 1;
+}
+
+/*
+ * Appends message text that cannot drive the terminal. With colours on,
+ * SGR sequences pass; every other control byte (ESC of any other sequence,
+ * BEL, CR, the C1 controls U+0080 to U+009F) is shown as '?', the rest of
+ * the sequence as text, so nothing moves the cursor, clears, retitles or
+ * hides. Returns 1 when an SGR sequence passed.
+ */
+static int
 add_text(struct kr_buf *b, const char *s, size_t n, int color)
 {
-	size_t i, start = 0;
+	size_t i, start = 0, len;
+	int sgr = 0;
 
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		size_t bad = 1;
 
-		if ((c >= 0x20 && c != 0x7f) || c == '\t' ||
-		    (c == 0x1b && color))
+		if (c == 0x1b && color && i + 1 < n && s[i + 1] == '[' &&
+		    sgr_ok(s + i + 2, n - i - 2, &len)) {
+			i += 1 + len;
+			sgr = 1;
+			continue;
+		}
+		if (c == 0xc2 && i + 1 < n &&
+		    (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f)
+			bad = 2;
+		else if ((c >= 0x20 && c != 0x7f) || c == '\t')
 			continue;
 		kr_buf_add(b, s + start, i - start);
 		kr_buf_addc(b, '?');
+		i += bad - 1;
 		start = i + 1;
 	}
 	kr_buf_add(b, s + start, n - start);
+	return sgr;
 }
 
 /*
@@ -296,6 +400,7 @@ format_record(struct kr_buf *b, const cJSON *r, int color, unsigned *cont)
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(r, "metadata");
 	int lv = lvs ? kr_level_parse(lvs, strlen(lvs)) : -1;
 	unsigned sb = source_bit(src);
+	int sgr = 0;
 
 	if (*cont != 0 && *cont != sb) {
 		kr_buf_addc(b, '\n');
@@ -305,7 +410,7 @@ format_record(struct kr_buf *b, const cJSON *r, int color, unsigned *cont)
 		if (color && lv >= KR_WARN)
 			kr_buf_adds(b, level_color[lv]);
 		if (msg != NULL)
-			add_text(b, msg, strlen(msg), color);
+			sgr = add_text(b, msg, strlen(msg), color);
 		goto end;
 	}
 	if (color)
@@ -330,13 +435,14 @@ format_record(struct kr_buf *b, const cJSON *r, int color, unsigned *cont)
 		kr_buf_adds(b, "\033[0m");
 	if (msg != NULL && *msg != '\0') {
 		kr_buf_addc(b, ' ');
-		add_text(b, msg, strlen(msg), color);
+		sgr = add_text(b, msg, strlen(msg), color);
 	} else if (cJSON_IsObject(meta) && kr_rec_get_str(meta, "event")) {
 		kr_buf_addc(b, ' ');
 		add_event(b, meta);
 	}
 end:
-	if (color && lv >= KR_WARN)
+	/* A colour the message set ends with it. */
+	if (color && (lv >= KR_WARN || sgr))
 		kr_buf_adds(b, "\033[0m");
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "continued")))
 		*cont = sb;
@@ -1180,6 +1286,8 @@ main(int argc, char *argv[])
 	}
 	if (o.json)
 		o.color = 0;
+	if (o.color)
+		restore_on_exit(o.tee ? 2 : 1);
 	if (o.from_stdin) {
 		kr_cfg_free(cfg);
 		return run_stdin(&o);
