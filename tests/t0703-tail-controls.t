@@ -8,7 +8,7 @@ plan 16
 esc=$(printf '\033')
 bel=$(printf '\007')
 rst="${esc}[0m${esc}[?25h"
-pre="${esc}[2m2026-11-28T10:00:00.000Z${esc}[0m stdout ${esc}[32mINFO ${esc}[0m"
+pre="${esc}[2m2026-11-28T10:00:00.000Z${esc}[0m ${esc}[36mstdout${esc}[0m ${esc}[32mINFO ${esc}[0m"
 # show MESSAGE-AS-JSON: the one line keruta-tail --color=always makes of it,
 # with what follows it (the restore sequence) on the next line.
 show() {

@@ -12,6 +12,7 @@
  * bad usage, 111 when the server cannot be reached (--no-follow) or records
  * could not be passed on (--tee).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
@@ -32,11 +34,13 @@
 #include "kr_lr.h"
 #include "kr_parse.h"
 #include "kr_rec.h"
+#include "kr_time.h"
 
-#define USAGE "keruta-tail [-ehjknqv] [-a seq] [-c file] [-l level] " \
+#define USAGE "keruta-tail [-efhjknqv] [-a seq] [-c file] [-l level] " \
 	"[-s source] [-t token] [-u url]\n" \
 	"    [--cacert file] [--color when] [--exit-code] [--json] " \
-	"[--no-follow]\n    " \
+	"[--no-follow]\n" \
+	"    [--timestamps[=false]] " \
 	"[--stdin [--tee] [--last file]] [task-id]"
 
 #define DEFAULT_URL "ws://127.0.0.1:8080"
@@ -55,6 +59,38 @@
  */
 #define EXIT_GRACE_US (300 * LWS_US_PER_MS)
 
+/*
+ * CI section markers, as GitHub Actions, GitLab CI and Buildkite print
+ * them. A section opens with a header line and closes with a line that
+ * gives its duration; the lines inside are indented.
+ */
+#define SEC_MAX 8		/* deeper sections are shown, not nested */
+#define SEC_INDENT "  "
+enum { SEC_GITHUB = 1, SEC_GITLAB, SEC_BUILDKITE };
+enum { MARK_START = 1, MARK_END, MARK_QUIET };
+
+struct section {
+	int kind;
+	long long start_ns;	/* the time of its start record, or -1 */
+	long long mark_s;	/* GitLab's own start time, or -1 */
+	char name[128];		/* GitLab's section name */
+	char title[512];
+};
+
+struct view {
+	int color, timestamps;
+	unsigned cont;		/* a split line is open: its source */
+	int depth;		/* sections open */
+	struct section sec[SEC_MAX];
+};
+
+struct marker {
+	int what, kind;
+	const char *title, *name;
+	size_t tlen, nlen;
+	long long mark_s;
+};
+
 struct tail_opts {
 	const char *url, *token, *apikey, *task, *config, *last, *cacert;
 	int insecure;
@@ -62,6 +98,7 @@ struct tail_opts {
 	unsigned sources;
 	long long after;
 	int follow, json, exit_code, color, from_stdin, tee;
+	int timestamps;
 };
 
 struct tail {
@@ -81,7 +118,8 @@ struct tail {
 	int exit_seen;		/* the newest record is an exit record */
 	int exit_status;
 	char exit_run[128];	/* the run of that exit record */
-	unsigned cont;		/* a split line is open (format_record) */
+	char exit_how[64];	/* "with exit code 3", "killed by signal 9" */
+	struct view view;	/* how lines are shown (format_record) */
 	unsigned long printed;
 };
 
@@ -141,6 +179,7 @@ static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "color", required_argument, NULL, 'C' },
 	{ "exit-code", no_argument, NULL, 'e' },
+	{ "follow", optional_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "insecure", no_argument, NULL, 'k' },
 	{ "json", no_argument, NULL, 'j' },
@@ -151,6 +190,7 @@ static const struct option longopts[] = {
 	{ "source", required_argument, NULL, 's' },
 	{ "stdin", no_argument, NULL, 'S' },
 	{ "tee", no_argument, NULL, 'T' },
+	{ "timestamps", optional_argument, NULL, 'M' },
 	{ "token", required_argument, NULL, 't' },
 	{ "url", required_argument, NULL, 'u' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -169,6 +209,8 @@ help(void)
 	    "$KERUTA_CONFIG)\n"
 	    "      --color when      colour by level: auto, always, never\n"
 	    "  -e, --exit-code       exit with the script's exit status\n"
+	    "  -f, --follow[=false]  follow the live log (the default); "
+	    "false: -n\n"
 	    "  -h, --help            print this help and exit\n"
 	    "  -k, --insecure        do not verify the server's certificate\n"
 	    "  -j, --json            print the records as NDJSON\n"
@@ -181,6 +223,9 @@ help(void)
 	    "  -s, --source source   show only stdout, stderr or agent "
 	    "(repeatable)\n"
 	    "      --stdin           format records read from standard input\n"
+	    "      --timestamps[=false]\n"
+	    "                        show the time of each line (the "
+	    "default)\n"
 	    "      --tee             with --stdin: pass the records on to "
 	    "standard\n"
 	    "                        output, print the lines on standard "
@@ -207,6 +252,25 @@ source_bit(const char *s)
 	if (strcmp(s, "agent") == 0)
 		return SRC_AGENT;
 	return SRC_OTHER;
+}
+
+/* An optional yes/no argument: none, true, on, yes, 1; false, off, no, 0. */
+static int
+parse_bool(const char *name, const char *arg)
+{
+	static const char *yes[] = { "true", "on", "yes", "1" };
+	static const char *no[] = { "false", "off", "no", "0" };
+	size_t i;
+
+	if (arg == NULL)
+		return 1;
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcasecmp(arg, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(arg, no[i]) == 0)
+			return 0;
+	}
+	kr_die(KR_EX_USAGE, "bad --%s '%s': true or false", name, arg);
 }
 
 /* "stdout,stderr" or one name; adds to *bits. -1 on an unknown name. */
@@ -386,68 +450,354 @@ add_event(struct kr_buf *b, const cJSON *meta)
 	}
 }
 
+/* Skips the "ESC [ 0 K" (erase to the end of line) around GitLab markers. */
+static const char *
+skip_erase(const char *p, const char *e)
+{
+	while (e - p >= 3 && p[0] == '\033' && p[1] == '[') {
+		const char *q = p + 2;
+
+		while (q < e && *q >= '0' && *q <= '9')
+			q++;
+		if (q >= e || *q != 'K')
+			break;
+		p = q + 1;
+	}
+	return p;
+}
+
+/* GitLab: "section_start:<unix time>:<name>[options]\r\e[0K<header>". */
+static int
+parse_gitlab(const char *s, const char *e, struct marker *m)
+{
+	const char *p = skip_erase(s, e), *q;
+	long long t = 0;
+
+	if (e - p > 14 && memcmp(p, "section_start:", 14) == 0) {
+		m->what = MARK_START;
+		p += 14;
+	} else if (e - p > 12 && memcmp(p, "section_end:", 12) == 0) {
+		m->what = MARK_END;
+		p += 12;
+	} else
+		return 0;
+	for (q = p; q < e && *q >= '0' && *q <= '9'; q++)
+		if (t < 1000000000000LL)
+			t = t * 10 + (*q - '0');
+	if (q == p || q >= e || *q != ':')
+		return 0;
+	m->mark_s = t;
+	for (p = ++q; q < e && (isalnum((unsigned char)*q) ||
+	    strchr("_.-", *q) != NULL); q++)
+		;
+	if (q == p)
+		return 0;
+	m->name = p;
+	m->nlen = (size_t)(q - p);
+	if (m->what == MARK_START && q < e && *q == '[') {
+		while (q < e && *q != ']')
+			q++;
+		if (q >= e)
+			return 0;
+		q++;
+	}
+	if (q < e && *q == '\r')
+		q++;
+	q = skip_erase(q, e);
+	m->kind = SEC_GITLAB;
+	m->title = q;
+	m->tlen = (size_t)(e - q);
+	if (m->tlen == 0) {
+		m->title = m->name;
+		m->tlen = m->nlen;
+	}
+	return 1;
+}
+
+/* Whether a message is a section marker; fills *m. */
+static int
+parse_marker(const char *s, size_t n, struct marker *m)
+{
+	memset(m, 0, sizeof *m);
+	m->mark_s = -1;
+	if (n >= 9 && memcmp(s, "::group::", 9) == 0) {
+		m->what = MARK_START;
+		m->kind = SEC_GITHUB;
+		m->title = s + 9;
+		m->tlen = n - 9;
+		return 1;
+	}
+	if (n == 12 && memcmp(s, "::endgroup::", 12) == 0) {
+		m->what = MARK_END;
+		m->kind = SEC_GITHUB;
+		return 1;
+	}
+	if (n == 7 && memcmp(s, "^^^ +++", 7) == 0) {
+		m->what = MARK_QUIET;	/* "expand the previous section" */
+		return 1;
+	}
+	if (n > 4 && (memcmp(s, "--- ", 4) == 0 || memcmp(s, "+++ ", 4) == 0 ||
+	    memcmp(s, "~~~ ", 4) == 0)) {
+		size_t i = 4;
+
+		while (i < n && s[i] == ' ')
+			i++;
+		if (i == n)
+			return 0;
+		m->what = MARK_START;
+		m->kind = SEC_BUILDKITE;
+		m->title = s + i;
+		m->tlen = n - i;
+		return 1;
+	}
+	return parse_gitlab(s, s + n, m);
+}
+
+/* "850ms", "2.5s", "3m05s", "1h02m03s". */
+static void
+add_duration(struct kr_buf *b, long long ns)
+{
+	long long ms = ns / 1000000, s = ns / 1000000000;
+
+	if (ms < 1000)
+		kr_buf_printf(b, "%lldms", ms);
+	else if (s < 60)
+		kr_buf_printf(b, "%lld.%llds", s, (ms % 1000) / 100);
+	else if (s < 3600)
+		kr_buf_printf(b, "%lldm%02llds", s / 60, s % 60);
+	else
+		kr_buf_printf(b, "%lldh%02lldm%02llds", s / 3600,
+		    s / 60 % 60, s % 60);
+}
+
+static long long
+record_ns(const cJSON *r)
+{
+	const char *ts = kr_rec_get_str(r, "timestamp");
+	long long ns;
+
+	if (ts == NULL || kr_ts_parse(ts, strlen(ts), &ns) == -1)
+		return -1;
+	return ns;
+}
+
+static const char *
+source_color(unsigned sb)
+{
+	switch (sb) {
+	case SRC_STDOUT:
+		return "\033[36m";
+	case SRC_STDERR:
+		return "\033[35m";
+	case SRC_AGENT:
+		return "\033[34m";
+	default:
+		return NULL;
+	}
+}
+
 /*
- * One display line for a record. A line split into "continued" records is
- * shown whole again: *cont holds the source of a line left open, which a
- * record of another source closes first.
+ * "time source level " with the colours on, then the indentation. Returns
+ * the length before that space, for a line with nothing after it.
+ */
+static size_t
+add_prefix(struct kr_buf *b, const cJSON *r, const struct view *v, int depth)
+{
+	const char *src = kr_rec_get_str(r, "source");
+	const char *lvs = kr_rec_get_str(r, "level");
+	const char *sc = source_color(source_bit(src));
+	int lv = lvs ? kr_level_parse(lvs, strlen(lvs)) : -1;
+	size_t n;
+
+	if (v->timestamps) {
+		if (v->color)
+			kr_buf_adds(b, "\033[2m");
+		add_time(b, kr_rec_get_str(r, "timestamp"));
+		if (v->color)
+			kr_buf_adds(b, "\033[0m");
+		kr_buf_addc(b, ' ');
+	}
+	if (src == NULL)
+		src = "-";
+	if (v->color && sc != NULL)
+		kr_buf_adds(b, sc);
+	add_text(b, src, strlen(src), 0);
+	if (v->color && sc != NULL)
+		kr_buf_adds(b, "\033[0m");
+	if ((n = strlen(src)) < 6)
+		kr_buf_add(b, "      ", 6 - n);
+	kr_buf_addc(b, ' ');
+	if (v->color && lv >= 0)
+		kr_buf_adds(b, level_color[lv]);
+	if (lv >= 0)
+		kr_buf_printf(b, "%-5s", kr_level_name(lv));
+	else
+		kr_buf_adds(b, "-    ");
+	if (v->color && lv >= 0 && lv < KR_WARN)
+		kr_buf_adds(b, "\033[0m");
+	n = b->len;
+	kr_buf_addc(b, ' ');
+	for (; depth > 0; depth--)
+		kr_buf_adds(b, SEC_INDENT);
+	return n;
+}
+
+/*
+ * Closes the open sections down to index `to`, each with a line
+ * "<<< title (duration)" at record r. end_s: GitLab's own end time of
+ * section `to`, or -1.
  */
 static void
-format_record(struct kr_buf *b, const cJSON *r, int color, unsigned *cont)
+close_sections(struct kr_buf *b, const cJSON *r, struct view *v, int to,
+    long long end_s)
+{
+	long long now = record_ns(r);
+
+	while (v->depth > to) {
+		struct section *sec = &v->sec[--v->depth];
+
+		add_prefix(b, r, v, v->depth);
+		if (v->color)
+			kr_buf_adds(b, "\033[1m");
+		kr_buf_adds(b, "<<< ");
+		add_text(b, sec->title, strlen(sec->title), 0);
+		if (v->depth == to && end_s >= 0 && sec->mark_s >= 0 &&
+		    end_s >= sec->mark_s) {
+			kr_buf_adds(b, " (");
+			add_duration(b, (end_s - sec->mark_s) * 1000000000LL);
+			kr_buf_addc(b, ')');
+		} else if (now >= 0 && sec->start_ns >= 0 &&
+		    now >= sec->start_ns) {
+			kr_buf_adds(b, " (");
+			add_duration(b, now - sec->start_ns);
+			kr_buf_addc(b, ')');
+		}
+		if (v->color)
+			kr_buf_adds(b, "\033[0m");
+		kr_buf_addc(b, '\n');
+	}
+}
+
+/* The innermost open section of this kind (and name), or -1. */
+static int
+find_section(const struct view *v, int kind, const char *name, size_t n)
+{
+	int i;
+
+	for (i = v->depth - 1; i >= 0; i--)
+		if (v->sec[i].kind == kind && (name == NULL ||
+		    (strlen(v->sec[i].name) == n &&
+		    memcmp(v->sec[i].name, name, n) == 0)))
+			return i;
+	return -1;
+}
+
+/* A marker becomes a header or an end line, never text. */
+static void
+section_marker(struct kr_buf *b, const cJSON *r, struct view *v,
+    const struct marker *m)
+{
+	struct section *sec;
+	int i;
+
+	if (m->what == MARK_QUIET)
+		return;
+	if (m->what == MARK_END) {
+		i = find_section(v, m->kind, m->kind == SEC_GITLAB ? m->name :
+		    NULL, m->nlen);
+		if (i >= 0)
+			close_sections(b, r, v, i, m->mark_s);
+		return;
+	}
+	/* GitHub groups and Buildkite sections do not nest: the next one
+	 * closes the last. */
+	if (m->kind != SEC_GITLAB &&
+	    (i = find_section(v, m->kind, NULL, 0)) >= 0)
+		close_sections(b, r, v, i, -1);
+	add_prefix(b, r, v, v->depth);
+	if (v->color)
+		kr_buf_adds(b, "\033[1m");
+	kr_buf_adds(b, ">>> ");
+	add_text(b, m->title, m->tlen, 0);
+	if (v->color)
+		kr_buf_adds(b, "\033[0m");
+	kr_buf_addc(b, '\n');
+	if (v->depth == SEC_MAX)
+		return;
+	sec = &v->sec[v->depth++];
+	sec->kind = m->kind;
+	sec->start_ns = record_ns(r);
+	sec->mark_s = m->mark_s;
+	snprintf(sec->name, sizeof sec->name, "%.*s", (int)m->nlen,
+	    m->name ? m->name : "");
+	snprintf(sec->title, sizeof sec->title, "%.*s", (int)m->tlen,
+	    m->title);
+}
+
+static int is_exit_record(const cJSON *r, int *status);
+
+static void
+view_init(struct view *v, const struct tail_opts *o)
+{
+	memset(v, 0, sizeof *v);
+	v->color = o->color;
+	v->timestamps = o->timestamps;
+}
+
+/*
+ * One display line for a record. A line split into "continued" records is
+ * shown whole again: v->cont holds the source of a line left open, which a
+ * record of another source closes first. Section markers become headers;
+ * the task's exit closes every open section.
+ */
+static void
+format_record(struct kr_buf *b, const cJSON *r, struct view *v)
 {
 	const char *src = kr_rec_get_str(r, "source");
 	const char *lvs = kr_rec_get_str(r, "level");
 	const char *msg = kr_rec_get_str(r, "message");
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(r, "metadata");
 	int lv = lvs ? kr_level_parse(lvs, strlen(lvs)) : -1;
+	int continued = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r,
+	    "continued"));
 	unsigned sb = source_bit(src);
-	int sgr = 0;
+	struct marker m;
+	size_t bare;
+	int sgr = 0, status;
 
-	if (*cont != 0 && *cont != sb) {
+	if (v->cont != 0 && v->cont != sb) {
 		kr_buf_addc(b, '\n');
-		*cont = 0;
+		v->cont = 0;
 	}
-	if (*cont != 0) {
-		if (color && lv >= KR_WARN)
+	if (v->cont != 0) {
+		if (v->color && lv >= KR_WARN)
 			kr_buf_adds(b, level_color[lv]);
 		if (msg != NULL)
-			sgr = add_text(b, msg, strlen(msg), color);
+			sgr = add_text(b, msg, strlen(msg), v->color);
 		goto end;
 	}
-	if (color)
-		kr_buf_adds(b, "\033[2m");
-	add_time(b, kr_rec_get_str(r, "timestamp"));
-	if (color)
-		kr_buf_adds(b, "\033[0m");
-	kr_buf_addc(b, ' ');
-	if (src == NULL)
-		src = "-";
-	add_text(b, src, strlen(src), 0);
-	if (strlen(src) < 6)
-		kr_buf_add(b, "      ", 6 - strlen(src));
-	kr_buf_addc(b, ' ');
-	if (color && lv >= 0)
-		kr_buf_adds(b, level_color[lv]);
-	if (lv >= 0)
-		kr_buf_printf(b, "%-5s", kr_level_name(lv));
-	else
-		kr_buf_adds(b, "-    ");
-	if (color && lv >= 0 && lv < KR_WARN)
-		kr_buf_adds(b, "\033[0m");
-	if (msg != NULL && *msg != '\0') {
-		kr_buf_addc(b, ' ');
-		sgr = add_text(b, msg, strlen(msg), color);
-	} else if (cJSON_IsObject(meta) && kr_rec_get_str(meta, "event")) {
-		kr_buf_addc(b, ' ');
-		add_event(b, meta);
+	if (msg != NULL && sb != SRC_AGENT && !continued &&
+	    parse_marker(msg, strlen(msg), &m)) {
+		section_marker(b, r, v, &m);
+		return;
 	}
+	if (v->depth > 0 && is_exit_record(r, &status))
+		close_sections(b, r, v, 0, -1);
+	bare = add_prefix(b, r, v, v->depth);
+	if (msg != NULL && *msg != '\0')
+		sgr = add_text(b, msg, strlen(msg), v->color);
+	else if (cJSON_IsObject(meta) && kr_rec_get_str(meta, "event"))
+		add_event(b, meta);
+	else
+		b->len = bare;	/* nothing to show after the level */
 end:
 	/* A colour the message set ends with it. */
-	if (color && (lv >= KR_WARN || sgr))
+	if (v->color && (lv >= KR_WARN || sgr))
 		kr_buf_adds(b, "\033[0m");
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "continued")))
-		*cont = sb;
+	if (continued)
+		v->cont = sb;
 	else {
-		*cont = 0;
+		v->cont = 0;
 		kr_buf_addc(b, '\n');
 	}
 }
@@ -475,6 +825,23 @@ is_exit_record(const cJSON *r, int *status)
 	else
 		*status = KR_EX_FAIL;
 	return 1;
+}
+
+/* How an exit record says the script ended. */
+static void
+exit_how(char *out, size_t n, const cJSON *r)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(r, "metadata");
+	const cJSON *sig = cJSON_GetObjectItemCaseSensitive(meta, "signal");
+	long long code = kr_rec_get_int(meta, "exitCode", -1);
+
+	if (code >= 0 && code <= 255)
+		snprintf(out, n, "with exit code %lld", code);
+	else if (cJSON_IsNumber(sig) && sig->valuedouble > 0 &&
+	    sig->valuedouble < 128)
+		snprintf(out, n, "killed by signal %d", (int)sig->valuedouble);
+	else
+		snprintf(out, n, "without an exit code");
 }
 
 /* Whether the options let this record through. */
@@ -524,11 +891,12 @@ run_stdin(struct tail_opts *o)
 	size_t len;
 	int view_fd = o->tee ? 2 : 1, pass_ok = 1, status = KR_EX_OK;
 	int code = -1;
-	unsigned cont = 0;
+	struct view v;
 	long long seq = -1;
 	char run[256] = "";
 	enum kr_lr_kind k;
 
+	view_init(&v, o);
 	kr_lr_init(&lr, 0, KR_REC_MAX);
 	for (;;) {
 		k = kr_lr_next(&lr, &line, &len);
@@ -576,9 +944,9 @@ run_stdin(struct tail_opts *o)
 
 			if (r == NULL) {
 				if (!o->json) {
-					if (cont != 0)
+					if (v.cont != 0)
 						kr_buf_addc(&view, '\n');
-					cont = 0;
+					v.cont = 0;
 					add_text(&view, line, len, 0);
 					kr_buf_addc(&view, '\n');
 				}
@@ -589,8 +957,7 @@ run_stdin(struct tail_opts *o)
 					kr_buf_add(&view, line, len);
 					kr_buf_addc(&view, '\n');
 				} else
-					format_record(&view, r, o->color,
-					    &cont);
+					format_record(&view, r, &v);
 			}
 			is_exit_record(r, &code);
 			if (kr_rec_get_int(r, "seq", -1) > 0) {
@@ -605,7 +972,7 @@ run_stdin(struct tail_opts *o)
 	}
 	if (pass_ok && out_flush(&pass, 1) == -1)
 		status = KR_EX_TEMP;
-	if (cont != 0)
+	if (v.cont != 0)
 		kr_buf_addc(&view, '\n');
 	if (view_fd >= 0)
 		out_flush(&view, view_fd);
@@ -769,7 +1136,7 @@ got_record(struct tail *t, const cJSON *r, const char *raw, size_t rawlen)
 			kr_buf_add(&t->out, raw, rawlen);
 			kr_buf_addc(&t->out, '\n');
 		} else
-			format_record(&t->out, r, t->o->color, &t->cont);
+			format_record(&t->out, r, &t->view);
 		t->printed++;
 	}
 	/* A later record of the same run (the agent's summary) keeps the
@@ -778,13 +1145,25 @@ got_record(struct tail *t, const cJSON *r, const char *raw, size_t rawlen)
 		t->exit_seen = 1;
 		t->exit_status = status;
 		snprintf(t->exit_run, sizeof t->exit_run, "%s", run ? run : "");
+		exit_how(t->exit_how, sizeof t->exit_how, r);
 	} else if (run != NULL && strcmp(run, t->exit_run) != 0)
 		t->exit_seen = 0;
 }
 
+/* The task ended: one line on standard error says how, unless -q. */
 static void
 exit_now(struct tail *t)
 {
+	struct kr_buf b = KR_BUF_INIT(4096);
+
+	if (kr_diag_verbosity() >= KR_V_NORMAL) {
+		kr_buf_printf(&b, "%s: task '", kr_progname());
+		add_text(&b, t->o->task, strlen(t->o->task), 0);
+		kr_buf_printf(&b, "' ended %s\n", t->exit_how);
+		if (b.s != NULL)
+			kr_writeall(2, b.s, b.len);
+		kr_buf_free(&b);
+	}
 	stop(t, t->o->exit_code ? t->exit_status : KR_EX_OK);
 }
 
@@ -1120,6 +1499,7 @@ run_ws(struct tail_opts *o)
 
 	memset(&t, 0, sizeof t);
 	t.o = o;
+	view_init(&t.view, o);
 	kr_buf_init(&t.frame, KR_REC_MAX + 4096);
 	kr_buf_init(&t.out, KR_REC_MAX * 2);
 	kr_buf_init(&t.sub, 64 * 1024);
@@ -1153,7 +1533,7 @@ run_ws(struct tail_opts *o)
 	lws_sul_cancel(&t.sul_retry);
 	lws_sul_cancel(&t.sul_idle);
 	lws_sul_cancel(&t.sul_exit);
-	if (t.cont != 0)
+	if (t.view.cont != 0)
 		kr_buf_addc(&t.out, '\n');
 	out_flush(&t.out, 1);
 	lws_context_destroy(t.ctx);
@@ -1175,9 +1555,10 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof o);
 	o.after = -1;
 	o.follow = 1;
+	o.timestamps = 1;
 	kr_diag_init("keruta-tail");
 	kr_ignore_sigpipe();
-	while ((ch = getopt_long(argc, argv, "a:c:ehjkl:nqs:t:u:v", longopts,
+	while ((ch = getopt_long(argc, argv, "a:c:efhjkl:nqs:t:u:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -1195,6 +1576,9 @@ main(int argc, char *argv[])
 			break;
 		case 'e':
 			o.exit_code = 1;
+			break;
+		case 'f':
+			o.follow = parse_bool("follow", optarg);
 			break;
 		case 'h':
 			help();
@@ -1227,6 +1611,9 @@ main(int argc, char *argv[])
 			break;
 		case 'T':
 			o.tee = 1;
+			break;
+		case 'M':
+			o.timestamps = parse_bool("timestamps", optarg);
 			break;
 		case 't':
 			tok = optarg;
