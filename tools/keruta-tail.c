@@ -23,7 +23,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <libwebsockets.h>
+#include <sodium.h>
 
 #include "kr_buf.h"
 #include "kr_cfg.h"
@@ -36,11 +38,11 @@
 #include "kr_rec.h"
 #include "kr_time.h"
 
-#define USAGE "keruta-tail [-efhjknqv] [-a seq] [-c file] [-l level] " \
-	"[-s source] [-t token] [-u url]\n" \
-	"    [--cacert file] [--color when] [--exit-code] [--json] " \
-	"[--no-follow]\n" \
-	"    [--timestamps[=false]] " \
+#define USAGE "keruta-tail [-efhjknqv] [-a seq] [-c file] [-g words] " \
+	"[-l level] [-s source] [-t token]\n" \
+	"    [-u url] [--cacert file] [--color when] [--since time] " \
+	"[--since-time time]\n" \
+	"    [--tail n] [--timestamps[=false]] " \
 	"[--stdin [--tee] [--last file]] [task-id]"
 
 #define DEFAULT_URL "ws://127.0.0.1:8080"
@@ -99,6 +101,9 @@ struct tail_opts {
 	long long after;
 	int follow, json, exit_code, color, from_stdin, tee;
 	int timestamps;
+	long long since_ns;	/* --since: records from this time, or -1 */
+	long long tail;		/* --tail: the last N lines, or -1: all */
+	const char *grep;	/* --grep: words every message shown holds */
 };
 
 struct tail {
@@ -107,6 +112,8 @@ struct tail {
 	struct lws *wsi;
 	lws_sorted_usec_list_t sul_retry, sul_idle, sul_exit;
 	char host[256], path[1024], proto[16];
+	char base[1024];	/* the URL's path before /ws/tasks, for REST */
+	long long sub_after;	/* the first subscription's cursor, or -1 */
 	int port, tls;
 	struct kr_buf frame;	/* the WebSocket message being reassembled */
 	struct kr_buf out;	/* formatted lines not yet written */
@@ -180,6 +187,7 @@ static const struct option longopts[] = {
 	{ "color", required_argument, NULL, 'C' },
 	{ "exit-code", no_argument, NULL, 'e' },
 	{ "follow", optional_argument, NULL, 'f' },
+	{ "grep", required_argument, NULL, 'g' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "insecure", no_argument, NULL, 'k' },
 	{ "json", no_argument, NULL, 'j' },
@@ -187,8 +195,11 @@ static const struct option longopts[] = {
 	{ "level", required_argument, NULL, 'l' },
 	{ "no-follow", no_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "since", required_argument, NULL, 'D' },
+	{ "since-time", required_argument, NULL, 'I' },
 	{ "source", required_argument, NULL, 's' },
 	{ "stdin", no_argument, NULL, 'S' },
+	{ "tail", required_argument, NULL, 'N' },
 	{ "tee", no_argument, NULL, 'T' },
 	{ "timestamps", optional_argument, NULL, 'M' },
 	{ "token", required_argument, NULL, 't' },
@@ -211,6 +222,9 @@ help(void)
 	    "  -e, --exit-code       exit with the script's exit status\n"
 	    "  -f, --follow[=false]  follow the live log (the default); "
 	    "false: -n\n"
+	    "  -g, --grep words      only lines holding every word (the "
+	    "server's search;\n"
+	    "                        word* for a prefix)\n"
 	    "  -h, --help            print this help and exit\n"
 	    "  -k, --insecure        do not verify the server's certificate\n"
 	    "  -j, --json            print the records as NDJSON\n"
@@ -220,9 +234,14 @@ help(void)
 	    "  -l, --level level     show this level and above\n"
 	    "  -n, --no-follow       print the history and exit\n"
 	    "  -q, --quiet           print fatal errors only\n"
+	    "      --since time      from this long ago (10m, 2h) or this "
+	    "RFC 3339 time\n"
+	    "      --since-time time from this RFC 3339 time\n"
 	    "  -s, --source source   show only stdout, stderr or agent "
 	    "(repeatable)\n"
 	    "      --stdin           format records read from standard input\n"
+	    "      --tail n          the last n lines of the history "
+	    "(-1: all)\n"
 	    "      --timestamps[=false]\n"
 	    "                        show the time of each line (the "
 	    "default)\n"
@@ -254,23 +273,35 @@ source_bit(const char *s)
 	return SRC_OTHER;
 }
 
-/* An optional yes/no argument: none, true, on, yes, 1; false, off, no, 0. */
+/* An optional yes/no argument: none is yes. */
 static int
 parse_bool(const char *name, const char *arg)
 {
-	static const char *yes[] = { "true", "on", "yes", "1" };
-	static const char *no[] = { "false", "off", "no", "0" };
-	size_t i;
+	int v;
 
 	if (arg == NULL)
 		return 1;
-	for (i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-		if (strcasecmp(arg, yes[i]) == 0)
-			return 1;
-		if (strcasecmp(arg, no[i]) == 0)
-			return 0;
-	}
-	kr_die(KR_EX_USAGE, "bad --%s '%s': true or false", name, arg);
+	if (kr_parse_bool(arg, &v) == -1)
+		kr_die(KR_EX_USAGE, "bad --%s '%s': true or false", name, arg);
+	return v;
+}
+
+/*
+ * --since: a duration back from now ("10m", "2h", "30s"), when `ago`, or
+ * an RFC 3339 time. Nanoseconds since the epoch.
+ */
+static long long
+parse_since(const char *arg, int ago)
+{
+	long long ns, ms;
+
+	if (kr_ts_parse(arg, strlen(arg), &ns) == 0)
+		return ns;
+	if (ago && kr_parse_duration_ms(arg, &ms) == 0 && ms >= 0)
+		return kr_wall_ns() - ms * 1000000;
+	kr_die(KR_EX_USAGE, ago ? "bad --since '%s': a duration (10m, 2h) or "
+	    "an RFC 3339 time" : "bad --since-time '%s': an RFC 3339 time",
+	    arg);
 }
 
 /* "stdout,stderr" or one name; adds to *bits. -1 on an unknown name. */
@@ -844,16 +875,109 @@ exit_how(char *out, size_t n, const cJSON *r)
 		snprintf(out, n, "without an exit code");
 }
 
-/* Whether the options let this record through. */
+/*
+ * The next word of s[*i..n) as the server's full-text index sees words:
+ * letters and digits (any byte past ASCII counts as a letter).
+ */
 static int
-wanted(const struct tail_opts *o, const cJSON *r)
+next_word(const char *s, size_t n, size_t *i, const char **w, size_t *len)
+{
+	size_t j;
+
+	while (*i < n && !isalnum((unsigned char)s[*i]) &&
+	    (unsigned char)s[*i] < 0x80)
+		(*i)++;
+	if (*i >= n)
+		return 0;
+	for (j = *i; j < n && (isalnum((unsigned char)s[j]) ||
+	    (unsigned char)s[j] >= 0x80); j++)
+		;
+	*w = s + *i;
+	*len = j - *i;
+	*i = j;
+	return 1;
+}
+
+/*
+ * Whether the words of q[0..qn) come one after another in msg, any case;
+ * with `prefix`, the last may be the start of a word.
+ */
+static int
+phrase_in(const char *msg, size_t n, const char *q, size_t qn, int prefix)
+{
+	size_t at = 0, k = 0, qi = 0, ql, wl, mi, j;
+	const char *w, *qw;
+
+	while (next_word(q, qn, &qi, &qw, &ql))
+		k++;
+	if (k == 0)
+		return 1;
+	while (next_word(msg, n, &at, &w, &wl)) {
+		mi = (size_t)(w - msg);
+		qi = 0;
+		for (j = 0; j < k; j++) {
+			next_word(q, qn, &qi, &qw, &ql);
+			if (!next_word(msg, n, &mi, &w, &wl) || ql > wl ||
+			    (ql < wl && !(prefix && j == k - 1)) ||
+			    strncasecmp(w, qw, ql) != 0)
+				break;
+		}
+		if (j == k)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The local match of --grep, for live records: as the server's q=, every
+ * word (split at spaces) must be in the message as a whole word, any case;
+ * a word ending in '*' may be the start of one.
+ */
+static int
+grep_match(const char *q, const char *msg)
+{
+	const char *p = q, *e;
+	size_t n = msg ? strlen(msg) : 0;
+
+	for (;;) {
+		int prefix;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return 1;
+		e = p + strcspn(p, " \t");
+		prefix = e - p > 1 && e[-1] == '*';
+		if (!phrase_in(msg ? msg : "", n, p, (size_t)(e - p) - prefix,
+		    prefix))
+			return 0;
+		p = e;
+	}
+}
+
+/*
+ * Whether the options let this record through. `local`: check --since and
+ * --grep here too (the server did not).
+ */
+static int
+wanted(const struct tail_opts *o, const cJSON *r, int local)
 {
 	const char *lvs = kr_rec_get_str(r, "level");
 	int lv = lvs ? kr_level_parse(lvs, strlen(lvs)) : -1;
+	const char *ts;
+	long long ns;
 
 	if (!(o->sources & source_bit(kr_rec_get_str(r, "source"))))
 		return 0;
 	if (lv >= 0 && !(o->levels & (1u << lv)))
+		return 0;
+	if (!local)
+		return 1;
+	if (o->since_ns >= 0 && (ts = kr_rec_get_str(r, "timestamp")) != NULL &&
+	    kr_ts_parse(ts, strlen(ts), &ns) == 0 && ns < o->since_ns)
+		return 0;
+	if (o->grep != NULL && !grep_match(o->grep,
+	    kr_rec_get_str(r, "message")))
 		return 0;
 	return 1;
 }
@@ -952,7 +1076,7 @@ run_stdin(struct tail_opts *o)
 				}
 				continue;
 			}
-			if (wanted(o, r)) {
+			if (wanted(o, r, 1)) {
 				if (o->json) {
 					kr_buf_add(&view, line, len);
 					kr_buf_addc(&view, '\n');
@@ -1095,7 +1219,9 @@ build_subscribe(struct tail *t)
 		kr_buf_adds(b, "],");
 	}
 	kr_buf_printf(b, "\"realtime\":%s", t->o->follow ? "true" : "false");
-	if (t->have_cursor)
+	if (t->sub_after >= 0)
+		kr_buf_printf(b, ",\"after\":%lld", t->sub_after);
+	else if (t->have_cursor)
 		kr_buf_printf(b, ",\"after\":%lld", t->cursor);
 	kr_buf_adds(b, "}}");
 }
@@ -1109,38 +1235,17 @@ idle_done(lws_sorted_usec_list_t *sul)
 	stop(t, KR_EX_OK);
 }
 
+/*
+ * Whether the task has ended: a later record of the same run (the agent's
+ * summary) keeps the run ended; one of another run means the task runs
+ * again.
+ */
 static void
-got_record(struct tail *t, const cJSON *r, const char *raw, size_t rawlen)
+track_state(struct tail *t, const cJSON *r)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
 	const char *run = kr_rec_get_str(r, "runId");
-	long long cur;
-	int by_id, status;
+	int status;
 
-	/* The server's id orders a task's records; seq only within a run. */
-	by_id = cJSON_IsNumber(id);
-	cur = by_id ? (long long)id->valuedouble :
-	    kr_rec_get_int(r, "seq", -1);
-	if (cur >= 0 && t->have_cursor && by_id == t->by_id &&
-	    cur <= t->cursor &&
-	    (by_id || (run != NULL && strcmp(run, t->run) == 0)))
-		return;		/* already printed before a reconnect */
-	if (cur >= 0) {
-		t->cursor = cur;
-		t->have_cursor = 1;
-		t->by_id = by_id;
-		snprintf(t->run, sizeof t->run, "%s", run ? run : "");
-	}
-	if (wanted(t->o, r)) {
-		if (t->o->json) {
-			kr_buf_add(&t->out, raw, rawlen);
-			kr_buf_addc(&t->out, '\n');
-		} else
-			format_record(&t->out, r, &t->view);
-		t->printed++;
-	}
-	/* A later record of the same run (the agent's summary) keeps the
-	 * run ended; one of another run means the task runs again. */
 	if (is_exit_record(r, &status)) {
 		t->exit_seen = 1;
 		t->exit_status = status;
@@ -1150,12 +1255,56 @@ got_record(struct tail *t, const cJSON *r, const char *raw, size_t rawlen)
 		t->exit_seen = 0;
 }
 
+/*
+ * A record from the server. `local`: it came over the WebSocket, so
+ * --since and --grep are checked here. A record at or before the cursor
+ * was handled already (before a reconnect, or by the history): it only
+ * counts for the task's state.
+ */
+static void
+got_record(struct tail *t, const cJSON *r, const char *raw, size_t rawlen,
+    int local)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+	const char *run = kr_rec_get_str(r, "runId");
+	long long cur;
+	int by_id;
+
+	/* The server's id orders a task's records; seq only within a run. */
+	by_id = cJSON_IsNumber(id);
+	cur = by_id ? (long long)id->valuedouble :
+	    kr_rec_get_int(r, "seq", -1);
+	if (cur >= 0 && t->have_cursor && by_id == t->by_id &&
+	    cur <= t->cursor &&
+	    (by_id || (run != NULL && strcmp(run, t->run) == 0)))
+		goto state;
+	if (cur >= 0) {
+		t->cursor = cur;
+		t->have_cursor = 1;
+		t->by_id = by_id;
+		snprintf(t->run, sizeof t->run, "%s", run ? run : "");
+	}
+	if (wanted(t->o, r, local)) {
+		if (t->o->json) {
+			kr_buf_add(&t->out, raw, rawlen);
+			kr_buf_addc(&t->out, '\n');
+		} else
+			format_record(&t->out, r, &t->view);
+		t->printed++;
+	}
+state:
+	track_state(t, r);
+}
+
 /* The task ended: one line on standard error says how, unless -q. */
 static void
 exit_now(struct tail *t)
 {
 	struct kr_buf b = KR_BUF_INIT(4096);
 
+	/* After the lines, so that it comes last on a terminal. */
+	if (out_flush(&t->out, 1) == -1 && errno != EPIPE)
+		kr_warnsys("unable to write to standard output");
 	if (kr_diag_verbosity() >= KR_V_NORMAL) {
 		kr_buf_printf(&b, "%s: task '", kr_progname());
 		add_text(&b, t->o->task, strlen(t->o->task), 0);
@@ -1213,7 +1362,7 @@ got_message(struct tail *t, const char *s, size_t n)
 				continue;
 			txt = cJSON_PrintUnformatted(it);
 			if (txt != NULL)
-				got_record(t, it, txt, strlen(txt));
+				got_record(t, it, txt, strlen(txt), 1);
 			cJSON_free(txt);
 		}
 		maybe_finish(t, t->subscribed > 1);
@@ -1223,17 +1372,18 @@ got_message(struct tail *t, const char *s, size_t n)
 	if (type == NULL || strcmp(type, "log") == 0) {
 		/* A frame is one line: keep it as the record's text. */
 		if (memchr(s, '\n', n) == NULL)
-			got_record(t, j, s, n);
+			got_record(t, j, s, n, 1);
 		else {
 			char *txt = cJSON_PrintUnformatted(j);
 
 			if (txt != NULL)
-				got_record(t, j, txt, strlen(txt));
+				got_record(t, j, txt, strlen(txt), 1);
 			cJSON_free(txt);
 		}
 		maybe_finish(t, t->subscribed > 1);
 	} else if (strcmp(type, "subscribed") == 0) {
 		t->subscribed = 1;
+		t->sub_after = -1;
 		t->fails = 0;
 		t->warned_down = 0;
 		kr_debug("subscribed to task '%s'", t->o->task);
@@ -1426,16 +1576,20 @@ add_path_segment(struct kr_buf *b, const char *s)
 }
 
 /*
- * ws://host:port/base -> host, port, path base + /ws/tasks/{id}. A base
- * that already ends in /ws or /ws/tasks is completed, not repeated.
+ * ws://host:port/base -> host, port, path base + /ws/tasks/{id}, and the
+ * base for REST (base + /api/v1/...). A URL given in the WebSocket form
+ * (ending in /ws/tasks or /ws) or the REST form (/api/v1) has its base
+ * taken from it.
  */
 static void
 parse_url(struct tail *t, const char *url)
 {
+	static const char *ends[] = { "/ws/tasks", "/ws", "/api/v1/tasks",
+	    "/api/v1" };
 	struct kr_buf p = KR_BUF_INIT(sizeof t->path - 1);
 	const char *prot, *addr, *path;
 	char *copy;
-	size_t n;
+	size_t i, n;
 
 	if ((copy = strdup(url)) == NULL)
 		kr_diesys(KR_EX_TEMP, "unable to allocate");
@@ -1461,23 +1615,277 @@ parse_url(struct tail *t, const char *url)
 	snprintf(t->host, sizeof t->host, "%s", addr);
 	kr_buf_addc(&p, '/');
 	kr_buf_adds(&p, path);
-	while (p.len > 1 && p.s[p.len - 1] == '/')
-		p.s[--p.len] = '\0';
-	n = p.len;
-	if (n >= 9 && strcmp(p.s + n - 9, "/ws/tasks") == 0)
-		kr_buf_adds(&p, "/");
-	else if (n >= 3 && strcmp(p.s + n - 3, "/ws") == 0)
-		kr_buf_adds(&p, "/tasks/");
-	else
-		kr_buf_adds(&p, n == 1 ? "ws/tasks/" : "/ws/tasks/");
-	add_path_segment(&p, t->o->task);
 	free(copy);
+	while (p.len > 0 && p.s[p.len - 1] == '/')
+		p.s[--p.len] = '\0';
+	for (i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+		n = strlen(ends[i]);
+		if (p.len >= n && strcmp(p.s + p.len - n, ends[i]) == 0) {
+			p.s[p.len -= n] = '\0';
+			break;
+		}
+	}
+	if (p.s == NULL || p.len >= sizeof t->base) {
+		kr_buf_free(&p);
+		kr_die(KR_EX_USAGE, "bad URL '%s': path too long", url);
+	}
+	memcpy(t->base, p.s, p.len);
+	t->base[p.len] = '\0';
+	kr_buf_adds(&p, "/ws/tasks/");
+	add_path_segment(&p, t->o->task);
 	if (p.s == NULL || p.len >= sizeof t->path - 1) {
 		kr_buf_free(&p);
 		kr_die(KR_EX_USAGE, "bad URL '%s': path too long", url);
 	}
 	snprintf(t->path, sizeof t->path, "%s", p.s);
 	kr_buf_free(&p);
+}
+
+/*
+ * REST: with --since, --tail or --grep the history comes from
+ * GET /api/v1/tasks/{id}/logs, which filters by time and searches the
+ * text; the WebSocket then follows from where the history began to be
+ * read, so that the task's state is known and no live record is missed.
+ */
+#define REST_PAGE 500		/* records a page, halved when too big */
+#define REST_BODY_MAX (256u << 20)
+
+static size_t
+rest_write(char *p, size_t size, size_t n, void *arg)
+{
+	return kr_buf_add(arg, p, size * n) == -1 ? 0 : size * n;
+}
+
+/* The query of the options' filters, each after a '&'. */
+static void
+rest_filters(struct kr_buf *q, const struct tail_opts *o)
+{
+	char ts[KR_TS_LEN + 1];
+	int l;
+
+	if (o->levels != (1u << KR_NLEVELS) - 1) {
+		for (l = 0; l < KR_NLEVELS && !(o->levels & (1u << l)); l++)
+			;
+		kr_buf_printf(q, "&level=%s", kr_level_name(l));
+	}
+	if ((o->sources & SRC_ALL) != SRC_ALL)
+		kr_buf_printf(q, "&source=%s%s%s%s%s",
+		    o->sources & SRC_STDOUT ? "stdout" : "",
+		    (o->sources & SRC_STDOUT) && (o->sources & SRC_STDERR) ?
+		    "," : "", o->sources & SRC_STDERR ? "stderr" : "",
+		    (o->sources & (SRC_STDOUT | SRC_STDERR)) &&
+		    (o->sources & SRC_AGENT) ? "," : "",
+		    o->sources & SRC_AGENT ? "agent" : "");
+	if (o->since_ns >= 0) {
+		struct timespec tv;
+
+		tv.tv_sec = (time_t)(o->since_ns / 1000000000);
+		tv.tv_nsec = (long)(o->since_ns % 1000000000);
+		kr_ts_format(&tv, ts);
+		kr_buf_printf(q, "&from=%s", ts);
+	}
+	if (o->grep != NULL) {
+		kr_buf_adds(q, "&q=");
+		add_path_segment(q, o->grep);
+	}
+}
+
+/*
+ * GET .../logs?query into *reply. 0; 1 when the page was over the limit
+ * (ask for a smaller one); or an exit status, after saying why.
+ */
+static int
+rest_get(struct tail *t, CURL *c, const char *query, cJSON **reply)
+{
+	struct kr_buf url = KR_BUF_INIT(8192), body = KR_BUF_INIT(REST_BODY_MAX);
+	struct kr_buf hdr = KR_BUF_INIT(16384);
+	struct curl_slist *h = NULL;
+	long code = 0;
+	CURLcode rc;
+	int ret = 0;
+
+	*reply = NULL;
+	kr_buf_printf(&url, "%s://%s%s%s:%d%s/api/v1/tasks/",
+	    t->tls ? "https" : "http", strchr(t->host, ':') ? "[" : "",
+	    t->host, strchr(t->host, ':') ? "]" : "", t->port, t->base);
+	add_path_segment(&url, t->o->task);
+	kr_buf_printf(&url, "/logs?%s", query);
+	h = curl_slist_append(h, "Accept: application/json");
+	if (t->o->token != NULL) {
+		kr_buf_printf(&hdr, "Authorization: Bearer %s", t->o->token);
+		h = curl_slist_append(h, hdr.s);
+		hdr.len = 0;
+	}
+	if (t->o->apikey != NULL) {
+		kr_buf_printf(&hdr, "X-API-Key: %s", t->o->apikey);
+		h = curl_slist_append(h, hdr.s);
+	}
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url.s);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, rest_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+	if (t->o->cacert != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, t->o->cacert);
+	if (t->o->insecure) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	kr_debug("GET '%s'", url.s);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (rc == CURLE_WRITE_ERROR)	/* only rest_write fails so */
+		ret = 1;
+	else if (rc != CURLE_OK) {
+		kr_warn("unable to reach '%s://%s:%d': %s",
+		    t->tls ? "https" : "http", t->host, t->port,
+		    curl_easy_strerror(rc));
+		ret = KR_EX_TEMP;
+	} else if (code == 401 || code == 403) {
+		if (t->o->token == NULL && t->o->apikey == NULL)
+			kr_warn("the server wants a token: HTTP %ld "
+			    "(give -t or KERUTA_AUTH_TOKEN)", code);
+		else if (code == 401)
+			kr_warn("the server refused the token: HTTP 401");
+		else
+			kr_warn("the token may not read task '%s': HTTP 403",
+			    t->o->task);
+		ret = KR_EX_FAIL;
+	} else if (code != 200) {
+		cJSON *e = cJSON_ParseWithLength(body.s ? body.s : "",
+		    body.len);
+		const cJSON *err = cJSON_GetObjectItemCaseSensitive(e, "error");
+		const char *ec = kr_rec_get_str(err, "code");
+
+		kr_warn("the server answered HTTP %ld%s%s%s to '%s%s'", code,
+		    ec ? " '" : "", ec ? ec : "", ec ? "'" : "",
+		    t->base, "/api/v1/tasks/.../logs");
+		cJSON_Delete(e);
+		ret = code >= 500 ? KR_EX_TEMP : KR_EX_FAIL;
+	} else if ((*reply = cJSON_ParseWithLength(body.s ? body.s : "",
+	    body.len)) == NULL || !cJSON_IsArray(
+	    cJSON_GetObjectItemCaseSensitive(*reply, "content"))) {
+		kr_warn("malformed reply of %zu bytes from the server",
+		    body.len);
+		cJSON_Delete(*reply);
+		*reply = NULL;
+		ret = KR_EX_TEMP;
+	}
+	curl_slist_free_all(h);
+	kr_buf_free(&url);
+	kr_buf_free(&body);
+	if (hdr.s != NULL)
+		sodium_memzero(hdr.s, hdr.cap);
+	kr_buf_free(&hdr);
+	return ret;
+}
+
+static long long
+rec_id(const cJSON *r)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+
+	return cJSON_IsNumber(id) ? (long long)id->valuedouble : -1;
+}
+
+/* The history; 0, or the status to exit with. */
+static int
+rest_history(struct tail *t)
+{
+	const struct tail_opts *o = t->o;
+	struct kr_buf q = KR_BUF_INIT(1 << 20);
+	CURL *c;
+	cJSON *reply = NULL;
+	const cJSON *content, *it;
+	long long after = o->after >= 0 ? o->after : 0, top = 0, n, id;
+	size_t size = REST_PAGE;
+	int r, i;
+
+	if ((c = curl_easy_init()) == NULL)
+		kr_die(KR_EX_TEMP, "unable to start libcurl");
+	/* Where the task ends now, and whether it has ended. */
+	if ((r = rest_get(t, c, "order=desc&size=10", &reply)) != 0)
+		goto out;
+	content = cJSON_GetObjectItemCaseSensitive(reply, "content");
+	if (cJSON_GetArraySize(content) > 0)
+		top = rec_id(cJSON_GetArrayItem(content, 0));
+	for (i = cJSON_GetArraySize(content) - 1; i >= 0; i--)
+		track_state(t, cJSON_GetArrayItem(content, i));
+	cJSON_Delete(reply);
+	reply = NULL;
+	/* --tail N: the Nth last record shown starts the history. */
+	if (o->tail == 0)
+		after = top > after ? top : after;
+	else if (o->tail > 0) {
+		long long sz = o->tail < 1000 ? o->tail : 1000;
+
+		q.len = 0;
+		kr_buf_printf(&q, "order=desc&size=%lld&page=%lld&after=%lld",
+		    sz, (o->tail - 1) / sz, after);
+		rest_filters(&q, o);
+		if ((r = rest_get(t, c, q.s, &reply)) != 0)
+			goto out;
+		content = cJSON_GetObjectItemCaseSensitive(reply, "content");
+		it = cJSON_GetArrayItem(content, (int)((o->tail - 1) % sz));
+		if (it != NULL && (id = rec_id(it)) > after)
+			after = id - 1;
+		cJSON_Delete(reply);
+		reply = NULL;
+	}
+	for (;;) {
+		q.len = 0;
+		kr_buf_printf(&q, "order=asc&size=%zu&after=%lld", size, after);
+		rest_filters(&q, o);
+		if ((r = rest_get(t, c, q.s, &reply)) == 1 && size > 1) {
+			size /= 2;
+			continue;
+		}
+		if (r == 1) {
+			kr_warn("a record of the history is over %u bytes",
+			    REST_BODY_MAX);
+			r = KR_EX_TEMP;
+		}
+		if (r != 0)
+			goto out;
+		content = cJSON_GetObjectItemCaseSensitive(reply, "content");
+		n = 0;
+		cJSON_ArrayForEach(it, content) {
+			char *txt = cJSON_PrintUnformatted(it);
+
+			if (txt != NULL)
+				got_record(t, it, txt, strlen(txt), 0);
+			cJSON_free(txt);
+			if ((id = rec_id(it)) > after)
+				after = id;
+			n++;
+		}
+		cJSON_Delete(reply);
+		reply = NULL;
+		if (out_flush(&t->out, 1) == -1) {
+			if (errno != EPIPE)
+				kr_warnsys("unable to write to standard output");
+			r = errno == EPIPE ? -1 : KR_EX_TEMP;
+			goto out;
+		}
+		if ((size_t)n < size)
+			break;
+	}
+	/* The WebSocket goes on from where the history began to be read. */
+	if (top > t->cursor || !t->have_cursor) {
+		t->cursor = top > t->cursor ? top : t->cursor;
+		t->have_cursor = 1;
+		t->by_id = 1;
+	}
+	t->sub_after = top;
+	r = 0;
+out:
+	cJSON_Delete(reply);
+	kr_buf_free(&q);
+	curl_easy_cleanup(c);
+	return r;
 }
 
 static void
@@ -1508,7 +1916,21 @@ run_ws(struct tail_opts *o)
 		t.have_cursor = 1;
 		t.by_id = 1;
 	}
+	t.sub_after = -1;
 	parse_url(&t, o->url);
+	if (o->since_ns >= 0 || o->tail >= 0 || o->grep != NULL) {
+		int r = rest_history(&t);
+
+		if (r != 0 || !o->follow) {
+			if (t.view.cont != 0)
+				kr_buf_addc(&t.out, '\n');
+			out_flush(&t.out, 1);
+			kr_buf_free(&t.frame);
+			kr_buf_free(&t.out);
+			kr_buf_free(&t.sub);
+			return r == -1 ? KR_EX_OK : r;
+		}
+	}
 	lws_set_log_level(kr_diag_verbosity() >= KR_V_DEBUG ?
 	    LLL_ERR | LLL_WARN : 0, lws_log);
 	memset(&info, 0, sizeof info);
@@ -1556,9 +1978,11 @@ main(int argc, char *argv[])
 	o.after = -1;
 	o.follow = 1;
 	o.timestamps = 1;
+	o.since_ns = -1;
+	o.tail = -1;
 	kr_diag_init("keruta-tail");
 	kr_ignore_sigpipe();
-	while ((ch = getopt_long(argc, argv, "a:c:efhjkl:nqs:t:u:v", longopts,
+	while ((ch = getopt_long(argc, argv, "a:c:efg:hjkl:nqs:t:u:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -1579,6 +2003,20 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			o.follow = parse_bool("follow", optarg);
+			break;
+		case 'g':
+			o.grep = optarg;
+			break;
+		case 'D':
+			o.since_ns = parse_since(optarg, 1);
+			break;
+		case 'I':
+			o.since_ns = parse_since(optarg, 0);
+			break;
+		case 'N':
+			if (kr_parse_ll(optarg, -1, LLONG_MAX, &o.tail) == -1)
+				kr_die(KR_EX_USAGE, "bad --tail '%s': a number "
+				    "of lines, -1 for all", optarg);
 			break;
 		case 'h':
 			help();
@@ -1637,6 +2075,10 @@ main(int argc, char *argv[])
 	kr_diag_set_verbosity(v);
 	if ((o.tee || o.last) && !o.from_stdin)
 		kr_die(KR_EX_USAGE, "--tee and --last need --stdin");
+	if (o.tail >= 0 && o.from_stdin)
+		kr_die(KR_EX_USAGE, "--tail needs a server, not --stdin");
+	if (o.grep != NULL && strspn(o.grep, " \t") == strlen(o.grep))
+		kr_die(KR_EX_USAGE, "--grep needs a word");
 	if (o.from_stdin ? argc > 1 : argc != 1)
 		kr_usage(USAGE);
 	o.task = argc == 1 ? argv[0] : NULL;
