@@ -6,7 +6,7 @@
 . "${0%/*}/lib.sh"
 [ -x "$KR_BIN/keruta-serve" ] || skip_all "keruta-serve is not built"
 . "$KR_TOP/tests/serve.sh"
-plan 32
+plan 33
 
 start_serve
 check $? "keruta-serve started"
@@ -155,3 +155,7 @@ curl -sf "$SERVE_API/tasks/k/logs/export" |
     keruta-tail --stdin --grep 'timeout*' --since "$old:03Z" >out 2>err
 is "$? $(cat out)" "0 $l4
 $l5" "--stdin: --grep and --since matched here"
+port=$(free_port)
+keruta-tail -u "ws://127.0.0.1:$port" --tail 3 k >out 2>err
+is "$? $(cat out)$(cat err)" "111 keruta-tail: warning: unable to reach 'http://127.0.0.1:$port': Couldn't connect to server" \
+    "no server for the history: exit 111, and which one"
