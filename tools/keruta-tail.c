@@ -1697,7 +1697,8 @@ rest_filters(struct kr_buf *q, const struct tail_opts *o)
 static int
 rest_get(struct tail *t, CURL *c, const char *query, cJSON **reply)
 {
-	struct kr_buf url = KR_BUF_INIT(8192), body = KR_BUF_INIT(REST_BODY_MAX);
+	struct kr_buf url = KR_BUF_INIT(8192);
+	struct kr_buf body = KR_BUF_INIT(REST_BODY_MAX);
 	struct kr_buf hdr = KR_BUF_INIT(16384);
 	struct curl_slist *h = NULL;
 	long code = 0;
@@ -1810,8 +1811,9 @@ rest_history(struct tail *t)
 	if ((r = rest_get(t, c, "order=desc&size=10", &reply)) != 0)
 		goto out;
 	content = cJSON_GetObjectItemCaseSensitive(reply, "content");
-	if (cJSON_GetArraySize(content) > 0)
-		top = rec_id(cJSON_GetArrayItem(content, 0));
+	if (cJSON_GetArraySize(content) > 0 &&
+	    (top = rec_id(cJSON_GetArrayItem(content, 0))) < 0)
+		top = 0;
 	for (i = cJSON_GetArraySize(content) - 1; i >= 0; i--)
 		track_state(t, cJSON_GetArrayItem(content, i));
 	cJSON_Delete(reply);
@@ -1836,6 +1838,8 @@ rest_history(struct tail *t)
 		reply = NULL;
 	}
 	for (;;) {
+		long long from = after;
+
 		q.len = 0;
 		kr_buf_printf(&q, "order=asc&size=%zu&after=%lld", size, after);
 		rest_filters(&q, o);
@@ -1865,13 +1869,19 @@ rest_history(struct tail *t)
 		cJSON_Delete(reply);
 		reply = NULL;
 		if (out_flush(&t->out, 1) == -1) {
-			if (errno != EPIPE)
-				kr_warnsys("unable to write to standard output");
 			r = errno == EPIPE ? -1 : KR_EX_TEMP;
+			if (r != -1)
+				kr_warnsys("unable to write to standard "
+				    "output");
 			goto out;
 		}
 		if ((size_t)n < size)
 			break;
+		if (after == from) {	/* the same page would come again */
+			kr_warn("records without an id from the server");
+			r = KR_EX_TEMP;
+			goto out;
+		}
 	}
 	/* The WebSocket goes on from where the history began to be read. */
 	if (top > t->cursor || !t->have_cursor) {
@@ -1879,7 +1889,7 @@ rest_history(struct tail *t)
 		t->have_cursor = 1;
 		t->by_id = 1;
 	}
-	t->sub_after = top;
+	t->sub_after = top > o->after ? top : o->after;
 	r = 0;
 out:
 	cJSON_Delete(reply);
