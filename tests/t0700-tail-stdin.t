@@ -36,10 +36,10 @@ is $? 0 "--exit-code without an exit record: 0"
 keruta-tail --stdin --color=always <in.ndjson >col
 esc=$(printf '\033')
 sed -n 3p col >line3
-is "$(cat line3)" "${esc}[2m2026-11-28T10:15:03.300Z${esc}[0m stderr ${esc}[33mWARN  bell? esc${esc}[31m${esc}[0m" \
-    "--color=always: WARN line yellow, escapes kept"
-is "$(sed -n 2p col)" "${esc}[2m2026-11-28T10:15:03.200Z${esc}[0m stdout ${esc}[2mDEBUG${esc}[0m tab	here" \
-    "DEBUG level dim"
+is "$(cat line3)" "${esc}[2m2026-11-28T10:15:03.300Z${esc}[0m ${esc}[35mstderr${esc}[0m ${esc}[33mWARN  bell? esc${esc}[31m${esc}[0m" \
+    "--color=always: WARN line yellow, stderr magenta, colours kept"
+is "$(sed -n 2p col)" "${esc}[2m2026-11-28T10:15:03.200Z${esc}[0m ${esc}[36mstdout${esc}[0m ${esc}[2mDEBUG${esc}[0m tab	here" \
+    "DEBUG level dim, stdout cyan"
 keruta-tail --stdin --color=auto <in.ndjson >plain
 diff_golden want plain "--color=auto: plain when piped"
 keruta-tail --stdin --color=never <in.ndjson >plain2

@@ -3,7 +3,7 @@
 # the middle (reconnect, resume, no line twice), --exit-code.
 . "${0%/*}/lib.sh"
 [ -x "$KR_BIN/keruta-serve" ] || skip_all "keruta-serve is not built"
-plan 11
+plan 12
 
 port=$(free_port)
 serve() {
@@ -55,6 +55,8 @@ W
 diff_golden want out "every line once, in order, across the restart"
 grep -q reconnecting err
 check $? "it said it was reconnecting"
+is "$(tail -n 1 err)" "keruta-tail: task 'tt' ended with exit code 5" \
+    "the last line says the task ended, with its exit code"
 
 keruta-tail -u "ws://127.0.0.1:$port" -n -l warn tt >hist 2>/dev/null
 is "$(awk '{ $1 = $2 = $3 = ""; sub(/^ +/, ""); printf "%s,", $0 }' hist)" "two,four,exited with status 5," \

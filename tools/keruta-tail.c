@@ -12,6 +12,7 @@
  * bad usage, 111 when the server cannot be reached (--no-follow) or records
  * could not be passed on (--tee).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <getopt.h>
@@ -19,9 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <libwebsockets.h>
+#include <sodium.h>
 
 #include "kr_buf.h"
 #include "kr_cfg.h"
@@ -32,11 +36,13 @@
 #include "kr_lr.h"
 #include "kr_parse.h"
 #include "kr_rec.h"
+#include "kr_time.h"
 
-#define USAGE "keruta-tail [-ehjknqv] [-a seq] [-c file] [-l level] " \
-	"[-s source] [-t token] [-u url]\n" \
-	"    [--cacert file] [--color when] [--exit-code] [--json] " \
-	"[--no-follow]\n    " \
+#define USAGE "keruta-tail [-efhjknqv] [-a seq] [-c file] [-g words] " \
+	"[-l level] [-s source] [-t token]\n" \
+	"    [-u url] [--cacert file] [--color when] [--since time] " \
+	"[--since-time time]\n" \
+	"    [--tail n] [--timestamps[=false]] " \
 	"[--stdin [--tee] [--last file]] [task-id]"
 
 #define DEFAULT_URL "ws://127.0.0.1:8080"
@@ -55,6 +61,38 @@
  */
 #define EXIT_GRACE_US (300 * LWS_US_PER_MS)
 
+/*
+ * CI section markers, as GitHub Actions, GitLab CI and Buildkite print
+ * them. A section opens with a header line and closes with a line that
+ * gives its duration; the lines inside are indented.
+ */
+#define SEC_MAX 8		/* deeper sections are shown, not nested */
+#define SEC_INDENT "  "
+enum { SEC_GITHUB = 1, SEC_GITLAB, SEC_BUILDKITE };
+enum { MARK_START = 1, MARK_END, MARK_QUIET };
+
+struct section {
+	int kind;
+	long long start_ns;	/* the time of its start record, or -1 */
+	long long mark_s;	/* GitLab's own start time, or -1 */
+	char name[128];		/* GitLab's section name */
+	char title[512];
+};
+
+struct view {
+	int color, timestamps;
+	unsigned cont;		/* a split line is open: its source */
+	int depth;		/* sections open */
+	struct section sec[SEC_MAX];
+};
+
+struct marker {
+	int what, kind;
+	const char *title, *name;
+	size_t tlen, nlen;
+	long long mark_s;
+};
+
 struct tail_opts {
 	const char *url, *token, *apikey, *task, *config, *last, *cacert;
 	int insecure;
@@ -62,6 +100,10 @@ struct tail_opts {
 	unsigned sources;
 	long long after;
 	int follow, json, exit_code, color, from_stdin, tee;
+	int timestamps;
+	long long since_ns;	/* --since: records from this time, or -1 */
+	long long tail;		/* --tail: the last N lines, or -1: all */
+	const char *grep;	/* --grep: words every message shown holds */
 };
 
 struct tail {
@@ -70,6 +112,8 @@ struct tail {
 	struct lws *wsi;
 	lws_sorted_usec_list_t sul_retry, sul_idle, sul_exit;
 	char host[256], path[1024], proto[16];
+	char base[1024];	/* the URL's path before /ws/tasks, for REST */
+	long long sub_after;	/* the first subscription's cursor, or -1 */
 	int port, tls;
 	struct kr_buf frame;	/* the WebSocket message being reassembled */
 	struct kr_buf out;	/* formatted lines not yet written */
@@ -81,9 +125,56 @@ struct tail {
 	int exit_seen;		/* the newest record is an exit record */
 	int exit_status;
 	char exit_run[128];	/* the run of that exit record */
-	unsigned cont;		/* a split line is open (format_record) */
+	char exit_how[64];	/* "with exit code 3", "killed by signal 9" */
+	struct view view;	/* how lines are shown (format_record) */
 	unsigned long printed;
 };
+
+/* Sets every colour back and shows the cursor. */
+#define TERM_RESTORE "\033[0m\033[?25h"
+
+/*
+ * The descriptor of a coloured view, restored at every exit: signal
+ * handlers see only this.
+ */
+static volatile sig_atomic_t restore_fd = -1;
+
+static void
+term_restore(void)
+{
+	int fd = restore_fd, e = errno;
+
+	restore_fd = -1;
+	/* A terminal already gone has nothing to restore. */
+	if (fd >= 0 && write(fd, TERM_RESTORE, sizeof TERM_RESTORE - 1) < 0)
+		fd = -1;
+	errno = e;
+}
+
+/* Restores the terminal, then dies of the signal as if not caught. */
+static void
+restore_and_die(int sig)
+{
+	term_restore();
+	raise(sig);	/* SA_RESETHAND: the default action, once unblocked */
+}
+
+static void
+restore_on_exit(int fd)
+{
+	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
+	struct sigaction sa;
+	size_t i;
+
+	restore_fd = fd;
+	atexit(term_restore);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = restore_and_die;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
 
 static const char *level_color[KR_NLEVELS] = {
 	"\033[2m", "\033[2m", "\033[32m", "\033[33m", "\033[31m", "\033[1;31m"
@@ -95,6 +186,8 @@ static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "color", required_argument, NULL, 'C' },
 	{ "exit-code", no_argument, NULL, 'e' },
+	{ "follow", optional_argument, NULL, 'f' },
+	{ "grep", required_argument, NULL, 'g' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "insecure", no_argument, NULL, 'k' },
 	{ "json", no_argument, NULL, 'j' },
@@ -102,9 +195,13 @@ static const struct option longopts[] = {
 	{ "level", required_argument, NULL, 'l' },
 	{ "no-follow", no_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "since", required_argument, NULL, 'D' },
+	{ "since-time", required_argument, NULL, 'I' },
 	{ "source", required_argument, NULL, 's' },
 	{ "stdin", no_argument, NULL, 'S' },
+	{ "tail", required_argument, NULL, 'N' },
 	{ "tee", no_argument, NULL, 'T' },
+	{ "timestamps", optional_argument, NULL, 'M' },
 	{ "token", required_argument, NULL, 't' },
 	{ "url", required_argument, NULL, 'u' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -123,6 +220,11 @@ help(void)
 	    "$KERUTA_CONFIG)\n"
 	    "      --color when      colour by level: auto, always, never\n"
 	    "  -e, --exit-code       exit with the script's exit status\n"
+	    "  -f, --follow[=false]  follow the live log (the default); "
+	    "false: -n\n"
+	    "  -g, --grep words      only lines holding every word (the "
+	    "server's search;\n"
+	    "                        word* for a prefix)\n"
 	    "  -h, --help            print this help and exit\n"
 	    "  -k, --insecure        do not verify the server's certificate\n"
 	    "  -j, --json            print the records as NDJSON\n"
@@ -132,9 +234,17 @@ help(void)
 	    "  -l, --level level     show this level and above\n"
 	    "  -n, --no-follow       print the history and exit\n"
 	    "  -q, --quiet           print fatal errors only\n"
+	    "      --since time      from this long ago (10m, 2h) or this "
+	    "RFC 3339 time\n"
+	    "      --since-time time from this RFC 3339 time\n"
 	    "  -s, --source source   show only stdout, stderr or agent "
 	    "(repeatable)\n"
 	    "      --stdin           format records read from standard input\n"
+	    "      --tail n          the last n lines of the history "
+	    "(-1: all)\n"
+	    "      --timestamps[=false]\n"
+	    "                        show the time of each line (the "
+	    "default)\n"
 	    "      --tee             with --stdin: pass the records on to "
 	    "standard\n"
 	    "                        output, print the lines on standard "
@@ -161,6 +271,37 @@ source_bit(const char *s)
 	if (strcmp(s, "agent") == 0)
 		return SRC_AGENT;
 	return SRC_OTHER;
+}
+
+/* An optional yes/no argument: none is yes. */
+static int
+parse_bool(const char *name, const char *arg)
+{
+	int v;
+
+	if (arg == NULL)
+		return 1;
+	if (kr_parse_bool(arg, &v) == -1)
+		kr_die(KR_EX_USAGE, "bad --%s '%s': true or false", name, arg);
+	return v;
+}
+
+/*
+ * --since: a duration back from now ("10m", "2h", "30s"), when `ago`, or
+ * an RFC 3339 time. Nanoseconds since the epoch.
+ */
+static long long
+parse_since(const char *arg, int ago)
+{
+	long long ns, ms;
+
+	if (kr_ts_parse(arg, strlen(arg), &ns) == 0)
+		return ns;
+	if (ago && kr_parse_duration_ms(arg, &ms) == 0 && ms >= 0)
+		return kr_wall_ns() - ms * 1000000;
+	kr_die(KR_EX_USAGE, ago ? "bad --since '%s': a duration (10m, 2h) or "
+	    "an RFC 3339 time" : "bad --since-time '%s': an RFC 3339 time",
+	    arg);
 }
 
 /* "stdout,stderr" or one name; adds to *bits. -1 on an unknown name. */
@@ -200,23 +341,81 @@ out_flush(struct kr_buf *b, int fd)
 	return r;
 }
 
-/* Appends the message text, control characters made harmless. */
-static void
+/*
+ * Whether s[0..n) (after "ESC [") is an SGR sequence that only colours:
+ * parameters of digits, ';' and ':', final 'm', and no 8 (concealed text).
+ * Sets *len to the length of the parameters and the final byte.
+ */
+static int
+sgr_ok(const char *s, size_t n, size_t *len)
+{
+	size_t i;
+	long v = 0;
+	int skip = 0, ext = 0, field = 0;
+
+	for (i = 0; i < n && strchr("0123456789;:", s[i]) != NULL; i++)
+		;
+	if (i >= n || s[i] != 'm')
+		return 0;
+	*len = i + 1;
+	/* 38;5;8 is colour 8: skip the arguments of 38, 48 and 58. */
+	for (i = 0; i <= *len - 1; i++) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			if (v < 1000)
+				v = v * 10 + (s[i] - '0');
+			continue;
+		}
+		if (skip > 0)
+			skip--;
+		else if (ext) {
+			skip = v == 5 ? 1 : v == 2 ? 3 : 0;
+			ext = 0;
+		} else if (v == 38 || v == 48 || v == 58)
+			ext = s[i] == ';';
+		else if (v == 8 && field == 0)
+			return 0;
+		field = s[i] == ':';
+		v = 0;
+	}
+	return 1;
+}
+
+/*
+ * Appends message text that cannot drive the terminal. With colours on,
+ * SGR sequences pass; every other control byte (ESC of any other sequence,
+ * BEL, CR, the C1 controls U+0080 to U+009F) is shown as '?', the rest of
+ * the sequence as text, so nothing moves the cursor, clears, retitles or
+ * hides. Returns 1 when an SGR sequence passed.
+ */
+static int
 add_text(struct kr_buf *b, const char *s, size_t n, int color)
 {
-	size_t i, start = 0;
+	size_t i, start = 0, len;
+	int sgr = 0;
 
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		size_t bad = 1;
 
-		if ((c >= 0x20 && c != 0x7f) || c == '\t' ||
-		    (c == 0x1b && color))
+		if (c == 0x1b && color && i + 1 < n && s[i + 1] == '[' &&
+		    sgr_ok(s + i + 2, n - i - 2, &len)) {
+			i += 1 + len;
+			sgr = 1;
+			continue;
+		}
+		if (c == 0xc2 && i + 1 < n &&
+		    (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f)
+			bad = 2;
+		else if ((c >= 0x20 && c != 0x7f) || c == '\t')
 			continue;
 		kr_buf_add(b, s + start, i - start);
 		kr_buf_addc(b, '?');
+		i += bad - 1;
 		start = i + 1;
 	}
 	kr_buf_add(b, s + start, n - start);
+	return sgr;
 }
 
 /*
@@ -282,66 +481,354 @@ add_event(struct kr_buf *b, const cJSON *meta)
 	}
 }
 
+/* Skips the "ESC [ 0 K" (erase to the end of line) around GitLab markers. */
+static const char *
+skip_erase(const char *p, const char *e)
+{
+	while (e - p >= 3 && p[0] == '\033' && p[1] == '[') {
+		const char *q = p + 2;
+
+		while (q < e && *q >= '0' && *q <= '9')
+			q++;
+		if (q >= e || *q != 'K')
+			break;
+		p = q + 1;
+	}
+	return p;
+}
+
+/* GitLab: "section_start:<unix time>:<name>[options]\r\e[0K<header>". */
+static int
+parse_gitlab(const char *s, const char *e, struct marker *m)
+{
+	const char *p = skip_erase(s, e), *q;
+	long long t = 0;
+
+	if (e - p > 14 && memcmp(p, "section_start:", 14) == 0) {
+		m->what = MARK_START;
+		p += 14;
+	} else if (e - p > 12 && memcmp(p, "section_end:", 12) == 0) {
+		m->what = MARK_END;
+		p += 12;
+	} else
+		return 0;
+	for (q = p; q < e && *q >= '0' && *q <= '9'; q++)
+		if (t < 1000000000000LL)
+			t = t * 10 + (*q - '0');
+	if (q == p || q >= e || *q != ':')
+		return 0;
+	m->mark_s = t;
+	for (p = ++q; q < e && (isalnum((unsigned char)*q) ||
+	    strchr("_.-", *q) != NULL); q++)
+		;
+	if (q == p)
+		return 0;
+	m->name = p;
+	m->nlen = (size_t)(q - p);
+	if (m->what == MARK_START && q < e && *q == '[') {
+		while (q < e && *q != ']')
+			q++;
+		if (q >= e)
+			return 0;
+		q++;
+	}
+	if (q < e && *q == '\r')
+		q++;
+	q = skip_erase(q, e);
+	m->kind = SEC_GITLAB;
+	m->title = q;
+	m->tlen = (size_t)(e - q);
+	if (m->tlen == 0) {
+		m->title = m->name;
+		m->tlen = m->nlen;
+	}
+	return 1;
+}
+
+/* Whether a message is a section marker; fills *m. */
+static int
+parse_marker(const char *s, size_t n, struct marker *m)
+{
+	memset(m, 0, sizeof *m);
+	m->mark_s = -1;
+	if (n >= 9 && memcmp(s, "::group::", 9) == 0) {
+		m->what = MARK_START;
+		m->kind = SEC_GITHUB;
+		m->title = s + 9;
+		m->tlen = n - 9;
+		return 1;
+	}
+	if (n == 12 && memcmp(s, "::endgroup::", 12) == 0) {
+		m->what = MARK_END;
+		m->kind = SEC_GITHUB;
+		return 1;
+	}
+	if (n == 7 && memcmp(s, "^^^ +++", 7) == 0) {
+		m->what = MARK_QUIET;	/* "expand the previous section" */
+		return 1;
+	}
+	if (n > 4 && (memcmp(s, "--- ", 4) == 0 || memcmp(s, "+++ ", 4) == 0 ||
+	    memcmp(s, "~~~ ", 4) == 0)) {
+		size_t i = 4;
+
+		while (i < n && s[i] == ' ')
+			i++;
+		if (i == n)
+			return 0;
+		m->what = MARK_START;
+		m->kind = SEC_BUILDKITE;
+		m->title = s + i;
+		m->tlen = n - i;
+		return 1;
+	}
+	return parse_gitlab(s, s + n, m);
+}
+
+/* "850ms", "2.5s", "3m05s", "1h02m03s". */
+static void
+add_duration(struct kr_buf *b, long long ns)
+{
+	long long ms = ns / 1000000, s = ns / 1000000000;
+
+	if (ms < 1000)
+		kr_buf_printf(b, "%lldms", ms);
+	else if (s < 60)
+		kr_buf_printf(b, "%lld.%llds", s, (ms % 1000) / 100);
+	else if (s < 3600)
+		kr_buf_printf(b, "%lldm%02llds", s / 60, s % 60);
+	else
+		kr_buf_printf(b, "%lldh%02lldm%02llds", s / 3600,
+		    s / 60 % 60, s % 60);
+}
+
+static long long
+record_ns(const cJSON *r)
+{
+	const char *ts = kr_rec_get_str(r, "timestamp");
+	long long ns;
+
+	if (ts == NULL || kr_ts_parse(ts, strlen(ts), &ns) == -1)
+		return -1;
+	return ns;
+}
+
+static const char *
+source_color(unsigned sb)
+{
+	switch (sb) {
+	case SRC_STDOUT:
+		return "\033[36m";
+	case SRC_STDERR:
+		return "\033[35m";
+	case SRC_AGENT:
+		return "\033[34m";
+	default:
+		return NULL;
+	}
+}
+
 /*
- * One display line for a record. A line split into "continued" records is
- * shown whole again: *cont holds the source of a line left open, which a
- * record of another source closes first.
+ * "time source level " with the colours on, then the indentation. Returns
+ * the length before that space, for a line with nothing after it.
+ */
+static size_t
+add_prefix(struct kr_buf *b, const cJSON *r, const struct view *v, int depth)
+{
+	const char *src = kr_rec_get_str(r, "source");
+	const char *lvs = kr_rec_get_str(r, "level");
+	const char *sc = source_color(source_bit(src));
+	int lv = lvs ? kr_level_parse(lvs, strlen(lvs)) : -1;
+	size_t n;
+
+	if (v->timestamps) {
+		if (v->color)
+			kr_buf_adds(b, "\033[2m");
+		add_time(b, kr_rec_get_str(r, "timestamp"));
+		if (v->color)
+			kr_buf_adds(b, "\033[0m");
+		kr_buf_addc(b, ' ');
+	}
+	if (src == NULL)
+		src = "-";
+	if (v->color && sc != NULL)
+		kr_buf_adds(b, sc);
+	add_text(b, src, strlen(src), 0);
+	if (v->color && sc != NULL)
+		kr_buf_adds(b, "\033[0m");
+	if ((n = strlen(src)) < 6)
+		kr_buf_add(b, "      ", 6 - n);
+	kr_buf_addc(b, ' ');
+	if (v->color && lv >= 0)
+		kr_buf_adds(b, level_color[lv]);
+	if (lv >= 0)
+		kr_buf_printf(b, "%-5s", kr_level_name(lv));
+	else
+		kr_buf_adds(b, "-    ");
+	if (v->color && lv >= 0 && lv < KR_WARN)
+		kr_buf_adds(b, "\033[0m");
+	n = b->len;
+	kr_buf_addc(b, ' ');
+	for (; depth > 0; depth--)
+		kr_buf_adds(b, SEC_INDENT);
+	return n;
+}
+
+/*
+ * Closes the open sections down to index `to`, each with a line
+ * "<<< title (duration)" at record r. end_s: GitLab's own end time of
+ * section `to`, or -1.
  */
 static void
-format_record(struct kr_buf *b, const cJSON *r, int color, unsigned *cont)
+close_sections(struct kr_buf *b, const cJSON *r, struct view *v, int to,
+    long long end_s)
+{
+	long long now = record_ns(r);
+
+	while (v->depth > to) {
+		struct section *sec = &v->sec[--v->depth];
+
+		add_prefix(b, r, v, v->depth);
+		if (v->color)
+			kr_buf_adds(b, "\033[1m");
+		kr_buf_adds(b, "<<< ");
+		add_text(b, sec->title, strlen(sec->title), 0);
+		if (v->depth == to && end_s >= 0 && sec->mark_s >= 0 &&
+		    end_s >= sec->mark_s) {
+			kr_buf_adds(b, " (");
+			add_duration(b, (end_s - sec->mark_s) * 1000000000LL);
+			kr_buf_addc(b, ')');
+		} else if (now >= 0 && sec->start_ns >= 0 &&
+		    now >= sec->start_ns) {
+			kr_buf_adds(b, " (");
+			add_duration(b, now - sec->start_ns);
+			kr_buf_addc(b, ')');
+		}
+		if (v->color)
+			kr_buf_adds(b, "\033[0m");
+		kr_buf_addc(b, '\n');
+	}
+}
+
+/* The innermost open section of this kind (and name), or -1. */
+static int
+find_section(const struct view *v, int kind, const char *name, size_t n)
+{
+	int i;
+
+	for (i = v->depth - 1; i >= 0; i--)
+		if (v->sec[i].kind == kind && (name == NULL ||
+		    (strlen(v->sec[i].name) == n &&
+		    memcmp(v->sec[i].name, name, n) == 0)))
+			return i;
+	return -1;
+}
+
+/* A marker becomes a header or an end line, never text. */
+static void
+section_marker(struct kr_buf *b, const cJSON *r, struct view *v,
+    const struct marker *m)
+{
+	struct section *sec;
+	int i;
+
+	if (m->what == MARK_QUIET)
+		return;
+	if (m->what == MARK_END) {
+		i = find_section(v, m->kind, m->kind == SEC_GITLAB ? m->name :
+		    NULL, m->nlen);
+		if (i >= 0)
+			close_sections(b, r, v, i, m->mark_s);
+		return;
+	}
+	/* GitHub groups and Buildkite sections do not nest: the next one
+	 * closes the last. */
+	if (m->kind != SEC_GITLAB &&
+	    (i = find_section(v, m->kind, NULL, 0)) >= 0)
+		close_sections(b, r, v, i, -1);
+	add_prefix(b, r, v, v->depth);
+	if (v->color)
+		kr_buf_adds(b, "\033[1m");
+	kr_buf_adds(b, ">>> ");
+	add_text(b, m->title, m->tlen, 0);
+	if (v->color)
+		kr_buf_adds(b, "\033[0m");
+	kr_buf_addc(b, '\n');
+	if (v->depth == SEC_MAX)
+		return;
+	sec = &v->sec[v->depth++];
+	sec->kind = m->kind;
+	sec->start_ns = record_ns(r);
+	sec->mark_s = m->mark_s;
+	snprintf(sec->name, sizeof sec->name, "%.*s", (int)m->nlen,
+	    m->name ? m->name : "");
+	snprintf(sec->title, sizeof sec->title, "%.*s", (int)m->tlen,
+	    m->title);
+}
+
+static int is_exit_record(const cJSON *r, int *status);
+
+static void
+view_init(struct view *v, const struct tail_opts *o)
+{
+	memset(v, 0, sizeof *v);
+	v->color = o->color;
+	v->timestamps = o->timestamps;
+}
+
+/*
+ * One display line for a record. A line split into "continued" records is
+ * shown whole again: v->cont holds the source of a line left open, which a
+ * record of another source closes first. Section markers become headers;
+ * the task's exit closes every open section.
+ */
+static void
+format_record(struct kr_buf *b, const cJSON *r, struct view *v)
 {
 	const char *src = kr_rec_get_str(r, "source");
 	const char *lvs = kr_rec_get_str(r, "level");
 	const char *msg = kr_rec_get_str(r, "message");
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(r, "metadata");
 	int lv = lvs ? kr_level_parse(lvs, strlen(lvs)) : -1;
+	int continued = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r,
+	    "continued"));
 	unsigned sb = source_bit(src);
+	struct marker m;
+	size_t bare;
+	int sgr = 0, status;
 
-	if (*cont != 0 && *cont != sb) {
+	if (v->cont != 0 && v->cont != sb) {
 		kr_buf_addc(b, '\n');
-		*cont = 0;
+		v->cont = 0;
 	}
-	if (*cont != 0) {
-		if (color && lv >= KR_WARN)
+	if (v->cont != 0) {
+		if (v->color && lv >= KR_WARN)
 			kr_buf_adds(b, level_color[lv]);
 		if (msg != NULL)
-			add_text(b, msg, strlen(msg), color);
+			sgr = add_text(b, msg, strlen(msg), v->color);
 		goto end;
 	}
-	if (color)
-		kr_buf_adds(b, "\033[2m");
-	add_time(b, kr_rec_get_str(r, "timestamp"));
-	if (color)
-		kr_buf_adds(b, "\033[0m");
-	kr_buf_addc(b, ' ');
-	if (src == NULL)
-		src = "-";
-	add_text(b, src, strlen(src), 0);
-	if (strlen(src) < 6)
-		kr_buf_add(b, "      ", 6 - strlen(src));
-	kr_buf_addc(b, ' ');
-	if (color && lv >= 0)
-		kr_buf_adds(b, level_color[lv]);
-	if (lv >= 0)
-		kr_buf_printf(b, "%-5s", kr_level_name(lv));
-	else
-		kr_buf_adds(b, "-    ");
-	if (color && lv >= 0 && lv < KR_WARN)
-		kr_buf_adds(b, "\033[0m");
-	if (msg != NULL && *msg != '\0') {
-		kr_buf_addc(b, ' ');
-		add_text(b, msg, strlen(msg), color);
-	} else if (cJSON_IsObject(meta) && kr_rec_get_str(meta, "event")) {
-		kr_buf_addc(b, ' ');
-		add_event(b, meta);
+	if (msg != NULL && sb != SRC_AGENT && !continued &&
+	    parse_marker(msg, strlen(msg), &m)) {
+		section_marker(b, r, v, &m);
+		return;
 	}
+	if (v->depth > 0 && is_exit_record(r, &status))
+		close_sections(b, r, v, 0, -1);
+	bare = add_prefix(b, r, v, v->depth);
+	if (msg != NULL && *msg != '\0')
+		sgr = add_text(b, msg, strlen(msg), v->color);
+	else if (cJSON_IsObject(meta) && kr_rec_get_str(meta, "event"))
+		add_event(b, meta);
+	else
+		b->len = bare;	/* nothing to show after the level */
 end:
-	if (color && lv >= KR_WARN)
+	/* A colour the message set ends with it. */
+	if (v->color && (lv >= KR_WARN || sgr))
 		kr_buf_adds(b, "\033[0m");
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "continued")))
-		*cont = sb;
+	if (continued)
+		v->cont = sb;
 	else {
-		*cont = 0;
+		v->cont = 0;
 		kr_buf_addc(b, '\n');
 	}
 }
@@ -371,16 +858,126 @@ is_exit_record(const cJSON *r, int *status)
 	return 1;
 }
 
-/* Whether the options let this record through. */
+/* How an exit record says the script ended. */
+static void
+exit_how(char *out, size_t n, const cJSON *r)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(r, "metadata");
+	const cJSON *sig = cJSON_GetObjectItemCaseSensitive(meta, "signal");
+	long long code = kr_rec_get_int(meta, "exitCode", -1);
+
+	if (code >= 0 && code <= 255)
+		snprintf(out, n, "with exit code %lld", code);
+	else if (cJSON_IsNumber(sig) && sig->valuedouble > 0 &&
+	    sig->valuedouble < 128)
+		snprintf(out, n, "killed by signal %d", (int)sig->valuedouble);
+	else
+		snprintf(out, n, "without an exit code");
+}
+
+/*
+ * The next word of s[*i..n) as the server's full-text index sees words:
+ * letters and digits (any byte past ASCII counts as a letter).
+ */
 static int
-wanted(const struct tail_opts *o, const cJSON *r)
+next_word(const char *s, size_t n, size_t *i, const char **w, size_t *len)
+{
+	size_t j;
+
+	while (*i < n && !isalnum((unsigned char)s[*i]) &&
+	    (unsigned char)s[*i] < 0x80)
+		(*i)++;
+	if (*i >= n)
+		return 0;
+	for (j = *i; j < n && (isalnum((unsigned char)s[j]) ||
+	    (unsigned char)s[j] >= 0x80); j++)
+		;
+	*w = s + *i;
+	*len = j - *i;
+	*i = j;
+	return 1;
+}
+
+/*
+ * Whether the words of q[0..qn) come one after another in msg, any case;
+ * with `prefix`, the last may be the start of a word.
+ */
+static int
+phrase_in(const char *msg, size_t n, const char *q, size_t qn, int prefix)
+{
+	size_t at = 0, k = 0, qi = 0, ql, wl, mi, j;
+	const char *w, *qw;
+
+	while (next_word(q, qn, &qi, &qw, &ql))
+		k++;
+	if (k == 0)
+		return 1;
+	while (next_word(msg, n, &at, &w, &wl)) {
+		mi = (size_t)(w - msg);
+		qi = 0;
+		for (j = 0; j < k; j++) {
+			next_word(q, qn, &qi, &qw, &ql);
+			if (!next_word(msg, n, &mi, &w, &wl) || ql > wl ||
+			    (ql < wl && !(prefix && j == k - 1)) ||
+			    strncasecmp(w, qw, ql) != 0)
+				break;
+		}
+		if (j == k)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The local match of --grep, for live records: as the server's q=, every
+ * word (split at spaces) must be in the message as a whole word, any case;
+ * a word ending in '*' may be the start of one.
+ */
+static int
+grep_match(const char *q, const char *msg)
+{
+	const char *p = q, *e;
+	size_t n = msg ? strlen(msg) : 0;
+
+	for (;;) {
+		int prefix;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return 1;
+		e = p + strcspn(p, " \t");
+		prefix = e - p > 1 && e[-1] == '*';
+		if (!phrase_in(msg ? msg : "", n, p, (size_t)(e - p) - prefix,
+		    prefix))
+			return 0;
+		p = e;
+	}
+}
+
+/*
+ * Whether the options let this record through. `local`: check --since and
+ * --grep here too (the server did not).
+ */
+static int
+wanted(const struct tail_opts *o, const cJSON *r, int local)
 {
 	const char *lvs = kr_rec_get_str(r, "level");
 	int lv = lvs ? kr_level_parse(lvs, strlen(lvs)) : -1;
+	const char *ts;
+	long long ns;
 
 	if (!(o->sources & source_bit(kr_rec_get_str(r, "source"))))
 		return 0;
 	if (lv >= 0 && !(o->levels & (1u << lv)))
+		return 0;
+	if (!local)
+		return 1;
+	if (o->since_ns >= 0 && (ts = kr_rec_get_str(r, "timestamp")) != NULL &&
+	    kr_ts_parse(ts, strlen(ts), &ns) == 0 && ns < o->since_ns)
+		return 0;
+	if (o->grep != NULL && !grep_match(o->grep,
+	    kr_rec_get_str(r, "message")))
 		return 0;
 	return 1;
 }
@@ -418,11 +1015,12 @@ run_stdin(struct tail_opts *o)
 	size_t len;
 	int view_fd = o->tee ? 2 : 1, pass_ok = 1, status = KR_EX_OK;
 	int code = -1;
-	unsigned cont = 0;
+	struct view v;
 	long long seq = -1;
 	char run[256] = "";
 	enum kr_lr_kind k;
 
+	view_init(&v, o);
 	kr_lr_init(&lr, 0, KR_REC_MAX);
 	for (;;) {
 		k = kr_lr_next(&lr, &line, &len);
@@ -470,21 +1068,20 @@ run_stdin(struct tail_opts *o)
 
 			if (r == NULL) {
 				if (!o->json) {
-					if (cont != 0)
+					if (v.cont != 0)
 						kr_buf_addc(&view, '\n');
-					cont = 0;
+					v.cont = 0;
 					add_text(&view, line, len, 0);
 					kr_buf_addc(&view, '\n');
 				}
 				continue;
 			}
-			if (wanted(o, r)) {
+			if (wanted(o, r, 1)) {
 				if (o->json) {
 					kr_buf_add(&view, line, len);
 					kr_buf_addc(&view, '\n');
 				} else
-					format_record(&view, r, o->color,
-					    &cont);
+					format_record(&view, r, &v);
 			}
 			is_exit_record(r, &code);
 			if (kr_rec_get_int(r, "seq", -1) > 0) {
@@ -499,7 +1096,7 @@ run_stdin(struct tail_opts *o)
 	}
 	if (pass_ok && out_flush(&pass, 1) == -1)
 		status = KR_EX_TEMP;
-	if (cont != 0)
+	if (v.cont != 0)
 		kr_buf_addc(&view, '\n');
 	if (view_fd >= 0)
 		out_flush(&view, view_fd);
@@ -622,7 +1219,9 @@ build_subscribe(struct tail *t)
 		kr_buf_adds(b, "],");
 	}
 	kr_buf_printf(b, "\"realtime\":%s", t->o->follow ? "true" : "false");
-	if (t->have_cursor)
+	if (t->sub_after >= 0)
+		kr_buf_printf(b, ",\"after\":%lld", t->sub_after);
+	else if (t->have_cursor)
 		kr_buf_printf(b, ",\"after\":%lld", t->cursor);
 	kr_buf_adds(b, "}}");
 }
@@ -636,13 +1235,40 @@ idle_done(lws_sorted_usec_list_t *sul)
 	stop(t, KR_EX_OK);
 }
 
+/*
+ * Whether the task has ended: a later record of the same run (the agent's
+ * summary) keeps the run ended; one of another run means the task runs
+ * again.
+ */
 static void
-got_record(struct tail *t, const cJSON *r, const char *raw, size_t rawlen)
+track_state(struct tail *t, const cJSON *r)
+{
+	const char *run = kr_rec_get_str(r, "runId");
+	int status;
+
+	if (is_exit_record(r, &status)) {
+		t->exit_seen = 1;
+		t->exit_status = status;
+		snprintf(t->exit_run, sizeof t->exit_run, "%s", run ? run : "");
+		exit_how(t->exit_how, sizeof t->exit_how, r);
+	} else if (run != NULL && strcmp(run, t->exit_run) != 0)
+		t->exit_seen = 0;
+}
+
+/*
+ * A record from the server. `local`: it came over the WebSocket, so
+ * --since and --grep are checked here. A record at or before the cursor
+ * was handled already (before a reconnect, or by the history): it only
+ * counts for the task's state.
+ */
+static void
+got_record(struct tail *t, const cJSON *r, const char *raw, size_t rawlen,
+    int local)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
 	const char *run = kr_rec_get_str(r, "runId");
 	long long cur;
-	int by_id, status;
+	int by_id;
 
 	/* The server's id orders a task's records; seq only within a run. */
 	by_id = cJSON_IsNumber(id);
@@ -651,34 +1277,42 @@ got_record(struct tail *t, const cJSON *r, const char *raw, size_t rawlen)
 	if (cur >= 0 && t->have_cursor && by_id == t->by_id &&
 	    cur <= t->cursor &&
 	    (by_id || (run != NULL && strcmp(run, t->run) == 0)))
-		return;		/* already printed before a reconnect */
+		goto state;
 	if (cur >= 0) {
 		t->cursor = cur;
 		t->have_cursor = 1;
 		t->by_id = by_id;
 		snprintf(t->run, sizeof t->run, "%s", run ? run : "");
 	}
-	if (wanted(t->o, r)) {
+	if (wanted(t->o, r, local)) {
 		if (t->o->json) {
 			kr_buf_add(&t->out, raw, rawlen);
 			kr_buf_addc(&t->out, '\n');
 		} else
-			format_record(&t->out, r, t->o->color, &t->cont);
+			format_record(&t->out, r, &t->view);
 		t->printed++;
 	}
-	/* A later record of the same run (the agent's summary) keeps the
-	 * run ended; one of another run means the task runs again. */
-	if (is_exit_record(r, &status)) {
-		t->exit_seen = 1;
-		t->exit_status = status;
-		snprintf(t->exit_run, sizeof t->exit_run, "%s", run ? run : "");
-	} else if (run != NULL && strcmp(run, t->exit_run) != 0)
-		t->exit_seen = 0;
+state:
+	track_state(t, r);
 }
 
+/* The task ended: one line on standard error says how, unless -q. */
 static void
 exit_now(struct tail *t)
 {
+	struct kr_buf b = KR_BUF_INIT(4096);
+
+	/* After the lines, so that it comes last on a terminal. */
+	if (out_flush(&t->out, 1) == -1 && errno != EPIPE)
+		kr_warnsys("unable to write to standard output");
+	if (kr_diag_verbosity() >= KR_V_NORMAL) {
+		kr_buf_printf(&b, "%s: task '", kr_progname());
+		add_text(&b, t->o->task, strlen(t->o->task), 0);
+		kr_buf_printf(&b, "' ended %s\n", t->exit_how);
+		if (b.s != NULL)
+			kr_writeall(2, b.s, b.len);
+		kr_buf_free(&b);
+	}
 	stop(t, t->o->exit_code ? t->exit_status : KR_EX_OK);
 }
 
@@ -728,7 +1362,7 @@ got_message(struct tail *t, const char *s, size_t n)
 				continue;
 			txt = cJSON_PrintUnformatted(it);
 			if (txt != NULL)
-				got_record(t, it, txt, strlen(txt));
+				got_record(t, it, txt, strlen(txt), 1);
 			cJSON_free(txt);
 		}
 		maybe_finish(t, t->subscribed > 1);
@@ -738,17 +1372,18 @@ got_message(struct tail *t, const char *s, size_t n)
 	if (type == NULL || strcmp(type, "log") == 0) {
 		/* A frame is one line: keep it as the record's text. */
 		if (memchr(s, '\n', n) == NULL)
-			got_record(t, j, s, n);
+			got_record(t, j, s, n, 1);
 		else {
 			char *txt = cJSON_PrintUnformatted(j);
 
 			if (txt != NULL)
-				got_record(t, j, txt, strlen(txt));
+				got_record(t, j, txt, strlen(txt), 1);
 			cJSON_free(txt);
 		}
 		maybe_finish(t, t->subscribed > 1);
 	} else if (strcmp(type, "subscribed") == 0) {
 		t->subscribed = 1;
+		t->sub_after = -1;
 		t->fails = 0;
 		t->warned_down = 0;
 		kr_debug("subscribed to task '%s'", t->o->task);
@@ -941,16 +1576,20 @@ add_path_segment(struct kr_buf *b, const char *s)
 }
 
 /*
- * ws://host:port/base -> host, port, path base + /ws/tasks/{id}. A base
- * that already ends in /ws or /ws/tasks is completed, not repeated.
+ * ws://host:port/base -> host, port, path base + /ws/tasks/{id}, and the
+ * base for REST (base + /api/v1/...). A URL given in the WebSocket form
+ * (ending in /ws/tasks or /ws) or the REST form (/api/v1) has its base
+ * taken from it.
  */
 static void
 parse_url(struct tail *t, const char *url)
 {
+	static const char *ends[] = { "/ws/tasks", "/ws", "/api/v1/tasks",
+	    "/api/v1" };
 	struct kr_buf p = KR_BUF_INIT(sizeof t->path - 1);
 	const char *prot, *addr, *path;
 	char *copy;
-	size_t n;
+	size_t i, n;
 
 	if ((copy = strdup(url)) == NULL)
 		kr_diesys(KR_EX_TEMP, "unable to allocate");
@@ -976,23 +1615,287 @@ parse_url(struct tail *t, const char *url)
 	snprintf(t->host, sizeof t->host, "%s", addr);
 	kr_buf_addc(&p, '/');
 	kr_buf_adds(&p, path);
-	while (p.len > 1 && p.s[p.len - 1] == '/')
-		p.s[--p.len] = '\0';
-	n = p.len;
-	if (n >= 9 && strcmp(p.s + n - 9, "/ws/tasks") == 0)
-		kr_buf_adds(&p, "/");
-	else if (n >= 3 && strcmp(p.s + n - 3, "/ws") == 0)
-		kr_buf_adds(&p, "/tasks/");
-	else
-		kr_buf_adds(&p, n == 1 ? "ws/tasks/" : "/ws/tasks/");
-	add_path_segment(&p, t->o->task);
 	free(copy);
+	while (p.len > 0 && p.s[p.len - 1] == '/')
+		p.s[--p.len] = '\0';
+	for (i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+		n = strlen(ends[i]);
+		if (p.len >= n && strcmp(p.s + p.len - n, ends[i]) == 0) {
+			p.s[p.len -= n] = '\0';
+			break;
+		}
+	}
+	if (p.s == NULL || p.len >= sizeof t->base) {
+		kr_buf_free(&p);
+		kr_die(KR_EX_USAGE, "bad URL '%s': path too long", url);
+	}
+	memcpy(t->base, p.s, p.len);
+	t->base[p.len] = '\0';
+	kr_buf_adds(&p, "/ws/tasks/");
+	add_path_segment(&p, t->o->task);
 	if (p.s == NULL || p.len >= sizeof t->path - 1) {
 		kr_buf_free(&p);
 		kr_die(KR_EX_USAGE, "bad URL '%s': path too long", url);
 	}
 	snprintf(t->path, sizeof t->path, "%s", p.s);
 	kr_buf_free(&p);
+}
+
+/*
+ * REST: with --since, --tail or --grep the history comes from
+ * GET /api/v1/tasks/{id}/logs, which filters by time and searches the
+ * text; the WebSocket then follows from where the history began to be
+ * read, so that the task's state is known and no live record is missed.
+ */
+#define REST_PAGE 500		/* records a page, halved when too big */
+#define REST_BODY_MAX (256u << 20)
+
+static size_t
+rest_write(char *p, size_t size, size_t n, void *arg)
+{
+	return kr_buf_add(arg, p, size * n) == -1 ? 0 : size * n;
+}
+
+/* The query of the options' filters, each after a '&'. */
+static void
+rest_filters(struct kr_buf *q, const struct tail_opts *o)
+{
+	char ts[KR_TS_LEN + 1];
+	int l;
+
+	if (o->levels != (1u << KR_NLEVELS) - 1) {
+		for (l = 0; l < KR_NLEVELS && !(o->levels & (1u << l)); l++)
+			;
+		kr_buf_printf(q, "&level=%s", kr_level_name(l));
+	}
+	if ((o->sources & SRC_ALL) != SRC_ALL)
+		kr_buf_printf(q, "&source=%s%s%s%s%s",
+		    o->sources & SRC_STDOUT ? "stdout" : "",
+		    (o->sources & SRC_STDOUT) && (o->sources & SRC_STDERR) ?
+		    "," : "", o->sources & SRC_STDERR ? "stderr" : "",
+		    (o->sources & (SRC_STDOUT | SRC_STDERR)) &&
+		    (o->sources & SRC_AGENT) ? "," : "",
+		    o->sources & SRC_AGENT ? "agent" : "");
+	if (o->since_ns >= 0) {
+		struct timespec tv;
+
+		tv.tv_sec = (time_t)(o->since_ns / 1000000000);
+		tv.tv_nsec = (long)(o->since_ns % 1000000000);
+		kr_ts_format(&tv, ts);
+		kr_buf_printf(q, "&from=%s", ts);
+	}
+	if (o->grep != NULL) {
+		kr_buf_adds(q, "&q=");
+		add_path_segment(q, o->grep);
+	}
+}
+
+/*
+ * GET .../logs?query into *reply. 0; 1 when the page was over the limit
+ * (ask for a smaller one); or an exit status, after saying why.
+ */
+static int
+rest_get(struct tail *t, CURL *c, const char *query, cJSON **reply)
+{
+	struct kr_buf url = KR_BUF_INIT(8192);
+	struct kr_buf body = KR_BUF_INIT(REST_BODY_MAX);
+	struct kr_buf hdr = KR_BUF_INIT(16384);
+	struct curl_slist *h = NULL;
+	long code = 0;
+	CURLcode rc;
+	int ret = 0;
+
+	*reply = NULL;
+	kr_buf_printf(&url, "%s://%s%s%s:%d%s/api/v1/tasks/",
+	    t->tls ? "https" : "http", strchr(t->host, ':') ? "[" : "",
+	    t->host, strchr(t->host, ':') ? "]" : "", t->port, t->base);
+	add_path_segment(&url, t->o->task);
+	kr_buf_printf(&url, "/logs?%s", query);
+	h = curl_slist_append(h, "Accept: application/json");
+	if (t->o->token != NULL) {
+		kr_buf_printf(&hdr, "Authorization: Bearer %s", t->o->token);
+		h = curl_slist_append(h, hdr.s);
+		hdr.len = 0;
+	}
+	if (t->o->apikey != NULL) {
+		kr_buf_printf(&hdr, "X-API-Key: %s", t->o->apikey);
+		h = curl_slist_append(h, hdr.s);
+	}
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url.s);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, rest_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+	if (t->o->cacert != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, t->o->cacert);
+	if (t->o->insecure) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	kr_debug("GET '%s'", url.s);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (rc == CURLE_WRITE_ERROR)	/* only rest_write fails so */
+		ret = 1;
+	else if (rc != CURLE_OK) {
+		kr_warn("unable to reach '%s://%s:%d': %s",
+		    t->tls ? "https" : "http", t->host, t->port,
+		    curl_easy_strerror(rc));
+		ret = KR_EX_TEMP;
+	} else if (code == 401 || code == 403) {
+		if (t->o->token == NULL && t->o->apikey == NULL)
+			kr_warn("the server wants a token: HTTP %ld "
+			    "(give -t or KERUTA_AUTH_TOKEN)", code);
+		else if (code == 401)
+			kr_warn("the server refused the token: HTTP 401");
+		else
+			kr_warn("the token may not read task '%s': HTTP 403",
+			    t->o->task);
+		ret = KR_EX_FAIL;
+	} else if (code != 200) {
+		cJSON *e = cJSON_ParseWithLength(body.s ? body.s : "",
+		    body.len);
+		const cJSON *err = cJSON_GetObjectItemCaseSensitive(e, "error");
+		const char *ec = kr_rec_get_str(err, "code");
+
+		kr_warn("the server answered HTTP %ld%s%s%s to '%s%s'", code,
+		    ec ? " '" : "", ec ? ec : "", ec ? "'" : "",
+		    t->base, "/api/v1/tasks/.../logs");
+		cJSON_Delete(e);
+		ret = code >= 500 ? KR_EX_TEMP : KR_EX_FAIL;
+	} else if ((*reply = cJSON_ParseWithLength(body.s ? body.s : "",
+	    body.len)) == NULL || !cJSON_IsArray(
+	    cJSON_GetObjectItemCaseSensitive(*reply, "content"))) {
+		kr_warn("malformed reply of %zu bytes from the server",
+		    body.len);
+		cJSON_Delete(*reply);
+		*reply = NULL;
+		ret = KR_EX_TEMP;
+	}
+	curl_slist_free_all(h);
+	kr_buf_free(&url);
+	kr_buf_free(&body);
+	if (hdr.s != NULL)
+		sodium_memzero(hdr.s, hdr.cap);
+	kr_buf_free(&hdr);
+	return ret;
+}
+
+static long long
+rec_id(const cJSON *r)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+
+	return cJSON_IsNumber(id) ? (long long)id->valuedouble : -1;
+}
+
+/* The history; 0, or the status to exit with. */
+static int
+rest_history(struct tail *t)
+{
+	const struct tail_opts *o = t->o;
+	struct kr_buf q = KR_BUF_INIT(1 << 20);
+	CURL *c;
+	cJSON *reply = NULL;
+	const cJSON *content, *it;
+	long long after = o->after >= 0 ? o->after : 0, top = 0, n, id;
+	size_t size = REST_PAGE;
+	int r, i;
+
+	if ((c = curl_easy_init()) == NULL)
+		kr_die(KR_EX_TEMP, "unable to start libcurl");
+	/* Where the task ends now, and whether it has ended. */
+	if ((r = rest_get(t, c, "order=desc&size=10", &reply)) != 0)
+		goto out;
+	content = cJSON_GetObjectItemCaseSensitive(reply, "content");
+	if (cJSON_GetArraySize(content) > 0 &&
+	    (top = rec_id(cJSON_GetArrayItem(content, 0))) < 0)
+		top = 0;
+	for (i = cJSON_GetArraySize(content) - 1; i >= 0; i--)
+		track_state(t, cJSON_GetArrayItem(content, i));
+	cJSON_Delete(reply);
+	reply = NULL;
+	/* --tail N: the Nth last record shown starts the history. */
+	if (o->tail == 0)
+		after = top > after ? top : after;
+	else if (o->tail > 0) {
+		long long sz = o->tail < 1000 ? o->tail : 1000;
+
+		q.len = 0;
+		kr_buf_printf(&q, "order=desc&size=%lld&page=%lld&after=%lld",
+		    sz, (o->tail - 1) / sz, after);
+		rest_filters(&q, o);
+		if ((r = rest_get(t, c, q.s, &reply)) != 0)
+			goto out;
+		content = cJSON_GetObjectItemCaseSensitive(reply, "content");
+		it = cJSON_GetArrayItem(content, (int)((o->tail - 1) % sz));
+		if (it != NULL && (id = rec_id(it)) > after)
+			after = id - 1;
+		cJSON_Delete(reply);
+		reply = NULL;
+	}
+	for (;;) {
+		long long from = after;
+
+		q.len = 0;
+		kr_buf_printf(&q, "order=asc&size=%zu&after=%lld", size, after);
+		rest_filters(&q, o);
+		if ((r = rest_get(t, c, q.s, &reply)) == 1 && size > 1) {
+			size /= 2;
+			continue;
+		}
+		if (r == 1) {
+			kr_warn("a record of the history is over %u bytes",
+			    REST_BODY_MAX);
+			r = KR_EX_TEMP;
+		}
+		if (r != 0)
+			goto out;
+		content = cJSON_GetObjectItemCaseSensitive(reply, "content");
+		n = 0;
+		cJSON_ArrayForEach(it, content) {
+			char *txt = cJSON_PrintUnformatted(it);
+
+			if (txt != NULL)
+				got_record(t, it, txt, strlen(txt), 0);
+			cJSON_free(txt);
+			if ((id = rec_id(it)) > after)
+				after = id;
+			n++;
+		}
+		cJSON_Delete(reply);
+		reply = NULL;
+		if (out_flush(&t->out, 1) == -1) {
+			r = errno == EPIPE ? -1 : KR_EX_TEMP;
+			if (r != -1)
+				kr_warnsys("unable to write to standard "
+				    "output");
+			goto out;
+		}
+		if ((size_t)n < size)
+			break;
+		if (after == from) {	/* the same page would come again */
+			kr_warn("records without an id from the server");
+			r = KR_EX_TEMP;
+			goto out;
+		}
+	}
+	/* The WebSocket goes on from where the history began to be read. */
+	if (top > t->cursor || !t->have_cursor) {
+		t->cursor = top > t->cursor ? top : t->cursor;
+		t->have_cursor = 1;
+		t->by_id = 1;
+	}
+	t->sub_after = top > o->after ? top : o->after;
+	r = 0;
+out:
+	cJSON_Delete(reply);
+	kr_buf_free(&q);
+	curl_easy_cleanup(c);
+	return r;
 }
 
 static void
@@ -1014,6 +1917,7 @@ run_ws(struct tail_opts *o)
 
 	memset(&t, 0, sizeof t);
 	t.o = o;
+	view_init(&t.view, o);
 	kr_buf_init(&t.frame, KR_REC_MAX + 4096);
 	kr_buf_init(&t.out, KR_REC_MAX * 2);
 	kr_buf_init(&t.sub, 64 * 1024);
@@ -1022,7 +1926,21 @@ run_ws(struct tail_opts *o)
 		t.have_cursor = 1;
 		t.by_id = 1;
 	}
+	t.sub_after = -1;
 	parse_url(&t, o->url);
+	if (o->since_ns >= 0 || o->tail >= 0 || o->grep != NULL) {
+		int r = rest_history(&t);
+
+		if (r != 0 || !o->follow) {
+			if (t.view.cont != 0)
+				kr_buf_addc(&t.out, '\n');
+			out_flush(&t.out, 1);
+			kr_buf_free(&t.frame);
+			kr_buf_free(&t.out);
+			kr_buf_free(&t.sub);
+			return r == -1 ? KR_EX_OK : r;
+		}
+	}
 	lws_set_log_level(kr_diag_verbosity() >= KR_V_DEBUG ?
 	    LLL_ERR | LLL_WARN : 0, lws_log);
 	memset(&info, 0, sizeof info);
@@ -1047,7 +1965,7 @@ run_ws(struct tail_opts *o)
 	lws_sul_cancel(&t.sul_retry);
 	lws_sul_cancel(&t.sul_idle);
 	lws_sul_cancel(&t.sul_exit);
-	if (t.cont != 0)
+	if (t.view.cont != 0)
 		kr_buf_addc(&t.out, '\n');
 	out_flush(&t.out, 1);
 	lws_context_destroy(t.ctx);
@@ -1069,9 +1987,12 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof o);
 	o.after = -1;
 	o.follow = 1;
+	o.timestamps = 1;
+	o.since_ns = -1;
+	o.tail = -1;
 	kr_diag_init("keruta-tail");
 	kr_ignore_sigpipe();
-	while ((ch = getopt_long(argc, argv, "a:c:ehjkl:nqs:t:u:v", longopts,
+	while ((ch = getopt_long(argc, argv, "a:c:efg:hjkl:nqs:t:u:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -1089,6 +2010,23 @@ main(int argc, char *argv[])
 			break;
 		case 'e':
 			o.exit_code = 1;
+			break;
+		case 'f':
+			o.follow = parse_bool("follow", optarg);
+			break;
+		case 'g':
+			o.grep = optarg;
+			break;
+		case 'D':
+			o.since_ns = parse_since(optarg, 1);
+			break;
+		case 'I':
+			o.since_ns = parse_since(optarg, 0);
+			break;
+		case 'N':
+			if (kr_parse_ll(optarg, -1, LLONG_MAX, &o.tail) == -1)
+				kr_die(KR_EX_USAGE, "bad --tail '%s': a number "
+				    "of lines, -1 for all", optarg);
 			break;
 		case 'h':
 			help();
@@ -1122,6 +2060,9 @@ main(int argc, char *argv[])
 		case 'T':
 			o.tee = 1;
 			break;
+		case 'M':
+			o.timestamps = parse_bool("timestamps", optarg);
+			break;
 		case 't':
 			tok = optarg;
 			break;
@@ -1144,6 +2085,10 @@ main(int argc, char *argv[])
 	kr_diag_set_verbosity(v);
 	if ((o.tee || o.last) && !o.from_stdin)
 		kr_die(KR_EX_USAGE, "--tee and --last need --stdin");
+	if (o.tail >= 0 && o.from_stdin)
+		kr_die(KR_EX_USAGE, "--tail needs a server, not --stdin");
+	if (o.grep != NULL && strspn(o.grep, " \t") == strlen(o.grep))
+		kr_die(KR_EX_USAGE, "--grep needs a word");
 	if (o.from_stdin ? argc > 1 : argc != 1)
 		kr_usage(USAGE);
 	o.task = argc == 1 ? argv[0] : NULL;
@@ -1180,6 +2125,8 @@ main(int argc, char *argv[])
 	}
 	if (o.json)
 		o.color = 0;
+	if (o.color)
+		restore_on_exit(o.tee ? 2 : 1);
 	if (o.from_stdin) {
 		kr_cfg_free(cfg);
 		return run_stdin(&o);
