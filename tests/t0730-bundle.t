@@ -1,0 +1,172 @@
+#!/bin/sh
+# scripts/bundle: the bundle runs keruta-agent where nothing else is
+# installed (a root holding only the bundle and busybox as the script's
+# shell), from a path with spaces, and from a read-only file system with
+# the spool in $TMPDIR; the script's records arrive and its exit code is
+# kept.
+. "${0%/*}/lib.sh"
+. "$KR_TOP/tests/serve.sh"
+
+[ -x /bin/busybox ] || skip_all "no /bin/busybox (Debian: busybox-static)"
+[ "$(id -u)" -eq 0 ] || skip_all "chroot and mount need root"
+plan 21
+
+# Mounts made here, undone (innermost first) before the directory goes.
+_bd_mounts=
+bd_mount() {
+	mount "$@" || return 1
+	eval "_bd_last=\${$#}"
+	_bd_mounts="$_bd_last
+$_bd_mounts"
+}
+_bd_cleanup() {
+	printf '%s\n' "$_bd_mounts" | while IFS= read -r m; do
+		[ -z "$m" ] || umount -l "$m" 2>/dev/null
+	done
+}
+trap '_bd_cleanup; _sv_cleanup; _kr_cleanup' EXIT
+
+CC=${CC:-cc} "$KR_TOP/scripts/bundle" "$KR_BIN" "$T/out" 2>bundle.err
+check $? "scripts/bundle makes the bundle"
+tarball=$T/out/keruta-bundle-$(uname -m).tar.gz
+test -s "$tarball"
+check $? "and its tarball"
+
+# Every library a program needs is one of the bundle's own.
+b=$T/out/keruta
+ldso=$(cd "$b/lib" && ls ld-*.so*)
+: >outside
+for p in "$b"/libexec/elf/*; do
+	"$b/lib/$ldso" --library-path "$b/lib" --list "$p" |
+	    awk -v lib="$b/lib/" '$2 == "=>" && index($3, lib) != 1' >>outside
+done
+is "$(cat outside)" "" "every library comes from the bundle's lib/"
+
+# A root holding the bundle, busybox as /bin/sh, and what a container
+# runtime gives every container: /dev's usual nodes, /proc, /tmp.
+mkroot() {
+	mkdir -p "$1/bin" "$1/dev/pts" "$1/proc" "$1/tmp" "$1/spool" &&
+	    chmod 1777 "$1/tmp" &&
+	    cp /bin/busybox "$1/bin/sh" &&
+	    mknod -m 666 "$1/dev/null" c 1 3 &&
+	    mknod -m 666 "$1/dev/zero" c 1 5 &&
+	    mknod -m 666 "$1/dev/random" c 1 8 &&
+	    mknod -m 666 "$1/dev/urandom" c 1 9 &&
+	    mknod -m 666 "$1/dev/tty" c 5 0 &&
+	    ln -s pts/ptmx "$1/dev/ptmx" &&
+	    tar -C "$1" -xzf "$tarball" || return 1
+	printf '#!/bin/sh\necho "hello from $(echo chroot)"\necho oops >&2\nexit 3\n' \
+	    >"$1/job.sh" && chmod 0755 "$1/job.sh"
+}
+mkroot "$T/root"
+check $? "an empty root with the bundle and busybox"
+bd_mount -t proc proc "$T/root/proc" ||
+    diag "no /proc in the root: mount refused"
+bd_mount -t devpts -o newinstance,ptmxmode=0666 devpts "$T/root/dev/pts" ||
+    diag "no /dev/pts in the root: mount refused"
+
+start_serve || diag "keruta-serve did not start: $(tail -n 3 "$SERVE_LOG")"
+
+# records TASK: source, level and message of the task's records, those of
+# the pipeline's own events left out; exit code of the script.
+records() {
+	curl -s "$SERVE_API/tasks/$1/logs?size=100" >"rec.$1"
+	jq -r '.content[] | select(.source != "agent") |
+	    "\(.source) \(.level) \(.message)"' "rec.$1"
+}
+exit_code() {
+	jq -r '.content[] | select(.metadata.event == "exit") |
+	    .metadata.exitCode' "rec.$1"
+}
+
+# in_root ROOT ARGS: keruta-agent execute ARGS in ROOT, with an environment
+# of PATH (where the root has nothing but /bin/sh), the server's URL and
+# the words VAR=VALUE of $root_env.
+root_env=
+chroot=$(command -v chroot)
+in_root() {
+	_r=$1
+	shift
+	# shellcheck disable=SC2086
+	env -i PATH=/usr/local/bin:/usr/bin:/bin \
+	    KERUTA_WEBSOCKET_URL="$SERVE_WS" $root_env \
+	    "$chroot" "$_r" /keruta/bin/keruta-agent execute "$@" </dev/null
+}
+
+in_root "$T/root" --task-id c1 --script /job.sh \
+    >c1.out 2>c1.err
+is $? 3 "in the root, keruta-agent keeps the script's exit code"
+is "$(records c1)" "stdout INFO hello from chroot
+stderr ERROR oops" "the script's records reach keruta-serve outside"
+is "$(exit_code c1)" 3 "with the exit event"
+grep -q 'task c1: [0-9]* records shipped, .*; log complete$' \
+    c1.err
+check $? "the agent reports the log complete"
+grep -i 'not found' c1.err >missing
+is "$(cat missing)" "" "every utility the agent calls is in the bundle"
+
+# The same run without the bundle's utilities fails: the check above can
+# see a missing one.
+mkroot "$T/bare"
+find "$T/bare/keruta/libexec/utils" ! -type d ! -name sh -exec rm {} +
+in_root "$T/bare" --task-id c2 --script /job.sh >c2.out 2>c2.err
+grep -q 'not found' c2.err
+check $? "without them, the agent says what it did not find"
+
+# A script without the execute bit, run by the script's own shell.
+printf 'echo plain\nexit 5\n' >"$T/root/plain.sh"
+in_root "$T/root" --task-id c3 --script /plain.sh >c3.out 2>c3.err
+is $? 5 "a script without the execute bit keeps its exit code"
+is "$(records c3)" "stdout INFO plain" "and its records arrive"
+
+# Read-only: the whole root, the bundle with it; the spool goes to
+# $TMPDIR, a writable directory.
+mkdir -p "$T/ro" "$T/spool"
+if bd_mount --bind "$T/root" "$T/ro" &&
+    mount -o remount,bind,ro "$T/ro" &&
+    bd_mount --bind "$T/spool" "$T/ro/spool"; then
+	touch "$T/ro/tmp/x" 2>/dev/null
+	is $? 1 "the root is read-only"
+	root_env=TMPDIR=/spool
+	in_root "$T/ro" --task-id r1 --script /job.sh >r1.out 2>r1.err
+	is $? 3 "from a read-only root, the exit code is kept"
+	is "$(records r1)" "stdout INFO hello from chroot
+stderr ERROR oops" "and the records arrive"
+else
+	for i in 1 2 3; do check 0 "# SKIP mount refused: no read-only root"
+	done
+fi
+
+# A server that is down: the records wait in the spool under $TMPDIR and
+# are delivered from there later.
+env -i PATH=/bin TMPDIR=/spool KERUTA_WEBSOCKET_URL=ws://127.0.0.1:1/ws/tasks \
+    "$chroot" "$T/root" /keruta/bin/keruta-agent execute --task-id r2 \
+    --script /job.sh --drain-timeout 1s </dev/null >r2.out 2>r2.err &
+r2=$!
+bg_pid $r2
+wait_for 20 sh -c 'ls "$1"/spool/keruta-ship-*/r2/seg.* ' sh "$T/root"
+check $? "with the server down, the records are spooled in \$TMPDIR"
+kill -TERM $r2 2>/dev/null
+wait $r2
+is $? 3 "stopped while it waits for the server, the agent keeps the exit code"
+"$chroot" "$T/root" /keruta/bin/keruta-ship -u "$SERVE_WS" \
+    --spool /spool/keruta-ship-0/r2 </dev/null >r2.ship 2>&1
+is "$(records r2)" "stdout INFO hello from chroot
+stderr ERROR oops" "keruta-ship delivers them from the spool"
+
+# From a path with spaces, outside any root, through a link.
+mkdir -p "$T/a dir/with spaces"
+tar -C "$T/a dir/with spaces" -xzf "$tarball"
+ln -s "$T/a dir/with spaces/keruta/bin/keruta-agent" "$T/agent link"
+printf '#!/bin/sh\necho spaced\nexit 7\n' >"$T/job 2.sh"
+chmod 0755 "$T/job 2.sh"
+KERUTA_WEBSOCKET_URL=$SERVE_WS "$T/agent link" execute --task-id s1 \
+    --script "$T/job 2.sh" </dev/null >s1.out 2>s1.err
+is $? 7 "from a path with spaces, through a link, the exit code is kept"
+is "$(records s1)" "stdout INFO spaced" "and the records arrive"
+
+# A name the bundle has no program for.
+ln -s "$T/a dir/with spaces/keruta/libexec/launch" "$T/keruta-nope"
+"$T/keruta-nope" >nope.out 2>nope.err
+is "$? $(cat nope.err)" "127 keruta-nope: fatal: no program 'keruta-nope' in the bundle '$T/a dir/with spaces/keruta'" \
+    "the launcher names a program it does not have"
