@@ -54,12 +54,13 @@ mkroot() {
 	    mknod -m 666 "$1/dev/urandom" c 1 9 &&
 	    mknod -m 666 "$1/dev/tty" c 5 0 &&
 	    ln -s pts/ptmx "$1/dev/ptmx" &&
-	    tar -C "$1" -xzf "$tarball" || return 1
+	    cp -al "$T/unpacked/keruta" "$1/keruta" || return 1
 	printf '#!/bin/sh\necho "hello from $(echo chroot)"\necho oops >&2\nexit 3\n' \
 	    >"$1/job.sh" && chmod 0755 "$1/job.sh"
 }
-mkroot "$T/root"
-check $? "an empty root with the bundle and busybox"
+mkdir "$T/unpacked"
+tar -C "$T/unpacked" -xzf "$tarball" && mkroot "$T/root"
+check $? "an empty root with the unpacked bundle and busybox"
 bd_mount -t proc proc "$T/root/proc" ||
     diag "no /proc in the root: mount refused"
 bd_mount -t devpts -o newinstance,ptmxmode=0666 devpts "$T/root/dev/pts" ||
@@ -119,24 +120,6 @@ in_root "$T/root" --task-id c3 --script /plain.sh >c3.out 2>c3.err
 is $? 5 "a script without the execute bit keeps its exit code"
 is "$(records c3)" "stdout INFO plain" "and its records arrive"
 
-# Read-only: the whole root, the bundle with it; the spool goes to
-# $TMPDIR, a writable directory.
-mkdir -p "$T/ro" "$T/spool"
-if bd_mount --bind "$T/root" "$T/ro" &&
-    mount -o remount,bind,ro "$T/ro" &&
-    bd_mount --bind "$T/spool" "$T/ro/spool"; then
-	touch "$T/ro/tmp/x" 2>/dev/null
-	is $? 1 "the root is read-only"
-	root_env=TMPDIR=/spool
-	in_root "$T/ro" --task-id r1 --script /job.sh >r1.out 2>r1.err
-	is $? 3 "from a read-only root, the exit code is kept"
-	is "$(records r1)" "stdout INFO hello from chroot
-stderr ERROR oops" "and the records arrive"
-else
-	for i in 1 2 3; do check 0 "# SKIP mount refused: no read-only root"
-	done
-fi
-
 # A server that is down: the records wait in the spool under $TMPDIR and
 # are delivered from there later.
 env -i PATH=/bin TMPDIR=/spool KERUTA_WEBSOCKET_URL=ws://127.0.0.1:1/ws/tasks \
@@ -154,9 +137,61 @@ is $? 3 "stopped while it waits for the server, the agent keeps the exit code"
 is "$(records r2)" "stdout INFO hello from chroot
 stderr ERROR oops" "keruta-ship delivers them from the spool"
 
+# examples/: the bundle image's ENTRYPOINT copies the bundle into the
+# volume as an unprivileged user; the Job's container runs the Job's
+# command from that volume, as the Job's user, $TMPDIR as the Job sets it.
+E=$KR_TOP/examples
+sed -n '/^FROM scratch AS bundle$/,/^FROM /s/^ENTRYPOINT //p' \
+    "$E/Dockerfile" | jq -r '.[]' >entrypoint
+python3 - "$E/k8s-job.yaml" >k8s.job <<'PY'
+import sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+pod = [d for d in docs if d["kind"] == "Job"][0]["spec"]["template"]["spec"]
+c = pod["containers"][0]
+env = {e["name"]: e.get("value") for e in c["env"]}
+print(pod["securityContext"]["runAsUser"], env["TMPDIR"])
+print("\n".join(c["command"]))
+PY
+read -r uid tmpdir <k8s.job
+mkdir -p "$T/img/mnt/keruta"
+chmod 0777 "$T/img/mnt/keruta"
+cp -al "$T/unpacked/keruta" "$T/img/keruta"
+IFS='
+'
+# shellcheck disable=SC2046
+"$chroot" --userspec=65534:65534 "$T/img" $(cat entrypoint) 2>cp.err
+check $? "the bundle image's ENTRYPOINT copies the bundle as nobody"
+unset IFS
+mkroot "$T/k8s"
+rm -rf "$T/k8s/keruta"
+mv "$T/img/mnt/keruta" "$T/k8s/keruta"
+mkdir -p "$T/k8s$tmpdir" "$T/ro" "$T/spool"
+chown "$uid" "$T/spool"
+# Read-only, as readOnlyRootFilesystem and the readOnly volume make it; the
+# spool goes to $TMPDIR, a writable volume.
+if bd_mount --bind "$T/k8s" "$T/ro" &&
+    mount -o remount,bind,ro "$T/ro" &&
+    bd_mount --bind "$T/spool" "$T/ro$tmpdir"; then
+	touch "$T/ro/keruta/x" 2>/dev/null || touch "$T/ro/tmp/x" 2>/dev/null
+	is $? 1 "the Job's root is read-only, the bundle with it"
+else
+	check 0 "# SKIP mount refused: the root is not read-only"
+	rmdir "$T/ro"
+	ln -s k8s "$T/ro"
+fi
+IFS='
+'
+# shellcheck disable=SC2046
+env -i PATH=/usr/local/bin:/usr/bin:/bin KERUTA_WEBSOCKET_URL="$SERVE_WS" \
+    TMPDIR="$tmpdir" "$chroot" --userspec="$uid:$uid" "$T/ro" \
+    $(sed 1d k8s.job) --task-id k8s --script /job.sh </dev/null >k8s.out 2>k8s.err
+is "$? $(records k8s)" "3 stdout INFO hello from chroot
+stderr ERROR oops" "the Job's command runs from the copy: records arrive, exit code kept"
+unset IFS
+
 # From a path with spaces, outside any root, through a link.
 mkdir -p "$T/a dir/with spaces"
-tar -C "$T/a dir/with spaces" -xzf "$tarball"
+cp -al "$T/unpacked/keruta" "$T/a dir/with spaces/keruta"
 ln -s "$T/a dir/with spaces/keruta/bin/keruta-agent" "$T/agent link"
 printf '#!/bin/sh\necho spaced\nexit 7\n' >"$T/job 2.sh"
 chmod 0755 "$T/job 2.sh"
