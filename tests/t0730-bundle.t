@@ -9,7 +9,7 @@
 
 [ -x /bin/busybox ] || skip_all "no /bin/busybox (Debian: busybox-static)"
 [ "$(id -u)" -eq 0 ] || skip_all "chroot and mount need root"
-plan 21
+plan 23
 
 # Mounts made here, undone (innermost first) before the directory goes.
 _bd_mounts=
@@ -153,6 +153,29 @@ print(pod["securityContext"]["runAsUser"], env["TMPDIR"])
 print("\n".join(c["command"]))
 PY
 read -r uid tmpdir <k8s.job
+
+# The README's Job: the init container mounts the volume where the bundle
+# image copies to; the Job's command is a program of the bundle there.
+python3 - "$KR_TOP/README.md" >readme.job <<'PY'
+import re, sys, yaml
+text = open(sys.argv[1]).read()
+sec = text.split("## Add live logs to an existing Job", 1)[1]
+pod = yaml.safe_load(re.search(r"```yaml\n(.*?)```", sec, re.S).group(1))
+pod = pod["spec"]["template"]["spec"]
+init = pod["initContainers"][0]
+job = pod["containers"][0]
+vol = pod["volumes"][0]
+jm = [m for m in job["volumeMounts"] if m["name"] == vol["name"]][0]
+im = [m for m in init["volumeMounts"] if m["name"] == vol["name"]][0]
+print(im["mountPath"] + "/")
+cmd = job["command"][0]
+print(cmd[len(jm["mountPath"]) + 1:] if cmd.startswith(jm["mountPath"] + "/")
+      else "not in the volume: " + cmd)
+PY
+is "$(sed -n 1p readme.job)" "$(tail -n 1 entrypoint)" \
+    "README: the init container mounts the volume where the bundle image copies"
+test -x "$T/unpacked/keruta/$(sed -n 2p readme.job)"
+check $? "README: the Job runs a program of the bundle"
 mkdir -p "$T/img/mnt/keruta"
 chmod 0777 "$T/img/mnt/keruta"
 cp -al "$T/unpacked/keruta" "$T/img/keruta"
