@@ -9,7 +9,7 @@
 
 [ -x /bin/busybox ] || skip_all "no /bin/busybox (Debian: busybox-static)"
 [ "$(id -u)" -eq 0 ] || skip_all "chroot and mount need root"
-plan 23
+plan 25
 
 # Mounts made here, undone (innermost first) before the directory goes.
 _bd_mounts=
@@ -228,3 +228,21 @@ ln -s "$T/a dir/with spaces/keruta/libexec/launch" "$T/keruta-nope"
 "$T/keruta-nope" >nope.out 2>nope.err
 is "$? $(cat nope.err)" "127 keruta-nope: fatal: no program 'keruta-nope' in the bundle '$T/a dir/with spaces/keruta'" \
     "the launcher names a program it does not have"
+
+# The loader splits its library path at ':': such a directory is refused.
+mkdir -p "$T/a:b"
+cp -al "$T/unpacked/keruta" "$T/a:b/keruta"
+"$T/a:b/keruta/bin/keruta-config" --version >colon.out 2>colon.err
+is "$? $(cat colon.err)" "127 keruta-config: fatal: the bundle's directory '$T/a:b/keruta' holds a ':' or ';': move it" \
+    "a directory with a ':' is refused with a message"
+
+# keruta-capture -p (a terminal for the script) works in the root.
+printf '#!/bin/sh\n[ -t 1 ] && echo terminal\n' >"$T/root/tty.sh"
+chmod 0755 "$T/root/tty.sh"
+if [ -c "$T/root/dev/pts/ptmx" ]; then
+	"$chroot" "$T/root" /keruta/bin/keruta-capture -p -- /tty.sh \
+	    </dev/null 2>pty.err | jq -r 'select(.source == "stdout") | .message' >pty.out
+	is "$(cat pty.out)" terminal "in the root, the script can have a terminal"
+else
+	check 0 "# SKIP no /dev/pts in the root: mount refused"
+fi
