@@ -1,11 +1,12 @@
 // app.js: the keruta admin panel.  A task list on the left, the chosen
 // task's logs on the right: history, then live lines over a WebSocket.
-// Routes: #/ (list only) and #/tasks/<id>.
+// Routes: #/ (list only) and #/tasks/<id> with lines and filters (route.js).
 
 import { api, ApiError, downloadUrl, getToken, LiveFeed, setToken,
     taskPath } from './api.js';
 import { el, fmtAgo, fmtCount, fmtTime, isUtc, setUtc } from './format.js';
 import { LogView, PAGE } from './logview.js';
+import { parseHash, taskHash } from './route.js';
 import { textMatcher } from './search.js';
 
 const $ = (id) => document.getElementById(id);
@@ -15,11 +16,14 @@ const LIST_MS = 2000;
 
 const state = {
 	taskId: null,
+	lines: null,		/* [a, b]: the selected lines, 1-based */
 	tasks: new Map(),	/* taskId -> latest row of GET /tasks */
 	list: [],		/* the same, newest activity first */
 	feed: null,
 	gen: 0,
 	listBusy: false,
+	listed: false,		/* GET /tasks has answered once */
+	loaded: false,		/* the view's first page has come */
 	statsOpen: false,
 	unseen: 0,		/* live lines below the view, not yet seen */
 };
@@ -126,8 +130,10 @@ async function refreshTasks() {
 		const before = state.tasks.get(state.taskId);
 		state.tasks = new Map(list.map((t) => [t.taskId, t]));
 		state.list = list;
+		state.listed = true;
 		renderTasks(list);
 		headStatus();
+		notice();
 		/* Open stats follow the task as it grows. */
 		const after = state.tasks.get(state.taskId);
 		if (state.statsOpen && after && (!before ||
@@ -171,6 +177,55 @@ function showCount() {
 	$('view-count').textContent = `${fmtCount(view.total)} lines`;
 }
 
+// What an empty pane means: a task not there (yet), or filters that match
+// nothing.  The live feed stays on either way, and the first line that
+// comes takes the notice away.
+function notice() {
+	const n = $('notice');
+	const id = state.taskId;
+	if (id === null || !state.loaded || view.total > 0) {
+		n.hidden = true;
+		return;
+	}
+	const f = filters();
+	if (state.listed && !state.tasks.has(id))
+		n.textContent = `Task “${id}” does not exist (yet). Watching ` +
+		    'for it: its lines will show here as they arrive.';
+	else if (f.min || f.sources || f.q)
+		n.textContent = 'No line of this task matches the filters.';
+	else
+		n.textContent = `Task “${id}” has no lines (yet). Watching: ` +
+		    'they will show here as they arrive.';
+	n.hidden = false;
+}
+
+// The address of what is on screen, kept in the hash without a new
+// history entry for each filter change.
+function syncHash() {
+	if (state.taskId === null)
+		return;
+	const f = filters();
+	const h = taskHash({ taskId: state.taskId, lines: state.lines,
+	    level: f.min, sources: f.sources, q: f.q });
+	if (h !== location.hash)
+		history.replaceState(null, '', h);
+}
+
+// Set the filter controls from a route; true if any changed.
+function setControls(r) {
+	const before = JSON.stringify(filters());
+	$('level').value = r.level;
+	for (const i of $('sources').querySelectorAll('input'))
+		i.checked = !r.sources || r.sources.includes(i.value);
+	$('q').value = r.q;
+	return JSON.stringify(filters()) !== before;
+}
+
+function filtersChanged() {
+	syncHash();
+	loadView();
+}
+
 function setExports() {
 	const p = taskPath(state.taskId) + '/logs/export';
 	for (const [f, ext] of [['ndjson', 'ndjson'], ['csv', 'csv'],
@@ -203,10 +258,15 @@ async function loadView() {
 	const f = filters();
 	closeFeed();
 	view.reset();
+	state.loaded = false;
 	showCount();
 	unseen(0);
-	if (f.sources && !f.sources.length)
+	notice();
+	if (f.sources && !f.sources.length) {
+		state.loaded = true;
+		notice();
 		return;		/* nothing can match */
+	}
 	const params = restParams(f);
 	let body, newest = null;
 	try {
@@ -234,7 +294,9 @@ async function loadView() {
 	    { params: { ...params, page, size, order: 'asc' } })
 	    .then((b) => (Array.isArray(b && b.content) ? b.content : []));
 	view.seedTail(total, recs);
+	state.loaded = true;
 	showCount();
+	notice();
 	const ids = recs.concat(newest && Array.isArray(newest.content) ?
 	    newest.content : []).map((r) => r.id)
 	    .filter((x) => typeof x === 'number');
@@ -248,6 +310,7 @@ async function loadView() {
 			if (keep.length) {
 				view.append(keep);
 				showCount();
+				notice();
 				if (!view.follow)
 					unseen(state.unseen + keep.length);
 			}
@@ -319,8 +382,6 @@ async function deleteLogs() {
 }
 
 function openTask(id) {
-	if (id === state.taskId)
-		return;
 	state.taskId = id;
 	$('view').hidden = false;
 	$('view-title').textContent = id;
@@ -337,6 +398,7 @@ function openTask(id) {
 
 function closeTask() {
 	state.taskId = null;
+	$('notice').hidden = true;
 	state.gen++;
 	closeFeed();
 	$('view').hidden = true;
@@ -346,18 +408,17 @@ function closeTask() {
 }
 
 function route() {
-	const m = /^#\/tasks\/(.+)$/.exec(location.hash);
-	if (m) {
-		let id;
-		try {
-			id = decodeURIComponent(m[1]);
-		} catch {
-			id = m[1];
-		}
-		openTask(id);
-	} else {
+	const r = parseHash(location.hash);
+	if (r.taskId === null) {
 		closeTask();
+		return;
 	}
+	const changed = setControls(r);
+	state.lines = r.lines;
+	if (r.taskId !== state.taskId)
+		openTask(r.taskId);
+	else if (changed)
+		loadView();
 }
 
 /* ---- wiring ---- */
@@ -415,16 +476,16 @@ function init() {
 			location.hash = '#/tasks/' + encodeURIComponent(tr.dataset.task);
 	});
 	for (const id of ['level', 'sources'])
-		$(id).addEventListener('change', loadView);
+		$(id).addEventListener('change', filtersChanged);
 	let qTimer = 0;
 	$('search').addEventListener('submit', (e) => {
 		e.preventDefault();
 		clearTimeout(qTimer);
-		loadView();
+		filtersChanged();
 	});
 	$('q').addEventListener('input', () => {
 		clearTimeout(qTimer);
-		qTimer = setTimeout(loadView, 400);
+		qTimer = setTimeout(filtersChanged, 400);
 	});
 	$('follow').addEventListener('change', () => view.setFollow(
 	    $('follow').checked));
