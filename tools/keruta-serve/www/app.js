@@ -30,6 +30,12 @@ const state = {
 
 let view;
 
+/* Line numbers of a filtered view: the line of record id X in the whole
+ * log is the task's count less the count after X, asked for the rows in
+ * sight, both counts taken again if the task grew in between. */
+const lines = { ids: new Map(), want: new Set(), busy: false };
+const LINE_CACHE = 20000;
+
 /* ---- messages ---- */
 
 let bannerTimer = 0;
@@ -221,6 +227,127 @@ function setControls(r) {
 	return JSON.stringify(filters()) !== before;
 }
 
+function isFiltered() {
+	const f = filters();
+	return Boolean(f.min || f.sources || f.q);
+}
+
+function lineOf(i, r) {
+	if (!state.filtered)
+		return i + 1;
+	if (!r || typeof r.id !== 'number')
+		return undefined;
+	const n = lines.ids.get(r.id);
+	if (n === undefined && !lines.want.has(r.id)) {
+		lines.want.add(r.id);
+		queueMicrotask(fetchLines);
+	}
+	return n;
+}
+
+async function fetchLines() {
+	if (lines.busy || !lines.want.size)
+		return;
+	lines.busy = true;
+	const gen = state.gen;
+	const path = taskPath(state.taskId) + '/logs/count';
+	const want = [...lines.want].slice(0, 50);
+	let ok = false;
+	try {
+		for (let tries = 0; tries < 3 && !ok; tries++) {
+			const [t0, ...after] = await Promise.all([api(path),
+			    ...want.map((x) => api(path, { params: { after: x } }))]);
+			const t1 = await api(path);
+			if (gen !== state.gen)
+				return;
+			if (t0.count !== t1.count)
+				continue;
+			want.forEach((x, k) => lines.ids.set(x,
+			    t0.count - after[k].count));
+			ok = true;
+		}
+	} catch {
+		/* tried again below */
+	} finally {
+		lines.busy = false;
+	}
+	if (gen !== state.gen)
+		return;
+	if (!ok) {
+		setTimeout(fetchLines, 2000);
+		return;
+	}
+	for (const x of want)
+		lines.want.delete(x);
+	while (lines.ids.size > LINE_CACHE)
+		lines.ids.delete(lines.ids.keys().next().value);
+	view.rerender();
+	fetchLines();
+}
+
+function lineHref(n) {
+	const f = filters();
+	return taskHash({ taskId: state.taskId, lines: [n, n], level: f.min,
+	    sources: f.sources, q: f.q });
+}
+
+// Select the lines of the route and bring the first into sight.
+async function gotoLines() {
+	const sel = state.lines;
+	view.select(sel);
+	if (!sel)
+		return;
+	const gen = state.gen;
+	const n = sel[0];
+	let i = n - 1;
+	try {
+		if (state.filtered) {
+			const b = await api(taskPath(state.taskId) + '/logs',
+			    { params: { page: n - 1, size: 1, order: 'asc' } });
+			const r = b && Array.isArray(b.content) ? b.content[0] :
+			    undefined;
+			if (gen !== state.gen)
+				return;
+			if (!r || typeof r.id !== 'number') {
+				i = view.total;
+			} else {
+				lines.ids.set(r.id, n);
+				const c = await api(taskPath(state.taskId) +
+				    '/logs/count', { params: { ...restParams(
+				    filters()), after: r.id - 1 } });
+				i = view.total - c.count;
+			}
+		}
+	} catch (e) {
+		banner(`line ${n}: ` + explain(e));
+		return;
+	}
+	if (gen !== state.gen || sel !== state.lines)
+		return;
+	if (i >= view.total && !state.filtered) {
+		banner(`line ${n}: the task has ${fmtCount(view.total)} lines`,
+		    'info');
+		return;
+	}
+	view.showRow(Math.min(i, view.total - 1));
+}
+
+function lineClicked(e) {
+	const a = e.target.closest('a.ln');
+	if (!a || e.ctrlKey || e.metaKey)
+		return;		/* a new tab opens the link as it is */
+	e.preventDefault();
+	const n = Number(a.closest('.row').dataset.line);
+	if (!n)
+		return;
+	const s = state.lines;
+	state.lines = e.shiftKey && s ? [Math.min(s[0], n), Math.max(s[1], n)] :
+	    [n, n];
+	view.setFollow(false);
+	view.select(state.lines);
+	syncHash();
+}
+
 function filtersChanged() {
 	syncHash();
 	loadView();
@@ -258,6 +385,9 @@ async function loadView() {
 	const f = filters();
 	closeFeed();
 	view.reset();
+	state.filtered = isFiltered();
+	lines.ids.clear();
+	lines.want.clear();
 	state.loaded = false;
 	showCount();
 	unseen(0);
@@ -297,6 +427,7 @@ async function loadView() {
 	state.loaded = true;
 	showCount();
 	notice();
+	gotoLines();
 	const ids = recs.concat(newest && Array.isArray(newest.content) ?
 	    newest.content : []).map((r) => r.id)
 	    .filter((x) => typeof x === 'number');
@@ -398,6 +529,7 @@ function openTask(id) {
 
 function closeTask() {
 	state.taskId = null;
+	state.lines = null;
 	$('notice').hidden = true;
 	state.gen++;
 	closeFeed();
@@ -414,11 +546,14 @@ function route() {
 		return;
 	}
 	const changed = setControls(r);
+	const moved = JSON.stringify(r.lines) !== JSON.stringify(state.lines);
 	state.lines = r.lines;
 	if (r.taskId !== state.taskId)
 		openTask(r.taskId);
 	else if (changed)
 		loadView();
+	else if (moved)
+		gotoLines();
 }
 
 /* ---- wiring ---- */
@@ -431,7 +566,10 @@ function init() {
 			if (on)
 				unseen(0);
 		},
+		lineOf,
+		lineHref,
 	});
+	$('rows').addEventListener('click', lineClicked);
 	let utc = false;
 	try {
 		utc = localStorage.getItem('keruta.utc') === '1';

@@ -20,13 +20,19 @@ const REFETCH_MS = 2000;
 const MAX_SHOW = 8000;			/* characters of one line drawn */
 
 export class LogView {
-	// loadPage(page, size) resolves to that page's records, oldest first.
-	constructor(scroller, rows, spacer, { loadPage, onFollow }) {
+	// loadPage(page, size) resolves to that page's records, oldest first;
+	// lineOf(i, rec) is the record's line in the task's whole log (or
+	// undefined while it is not known); lineHref(n) the link of line n.
+	constructor(scroller, rows, spacer, { loadPage, onFollow, lineOf,
+	    lineHref }) {
 		this.scroller = scroller;
 		this.rows = rows;
 		this.spacer = spacer;
 		this.loadPage = loadPage;
 		this.onFollow = onFollow || (() => {});
+		this.lineOf = lineOf || ((i) => i + 1);
+		this.lineHref = lineHref || ((n) => '#L' + n);
+		this.sel = null;	/* [a, b]: selected lines */
 		this.follow = true;
 		this.lineH = 0;
 		this.raf = 0;
@@ -114,6 +120,22 @@ export class LogView {
 	}
 
 	rerender() {
+		this.schedule();
+	}
+
+	// Select lines a to b of the whole log (null: none).
+	select(range) {
+		this.sel = range;
+		this.schedule();
+	}
+
+	// Show row i a third of the way down, follow off.
+	showRow(i) {
+		this.setFollow(false);
+		const f = Math.max(0, Math.min(this.maxFirst(),
+		    i - Math.floor(this.visRows() / 3)));
+		this.first = f;
+		this.setTop(f * this.px());
 		this.schedule();
 	}
 
@@ -293,9 +315,25 @@ export class LogView {
 			for (let j = i + 1; continues(parts[parts.length - 1],
 			    this.peek(j)); j++)
 				parts.push(this.peek(j));
-			frag.append(renderRow(i, parts, isCont));
+			const row = renderRow(i, parts, isCont);
+			const n = this.lineOf(i, r);
+			const ln = el('a', { class: 'ln' }, n === undefined ? '' :
+			    String(n));
+			if (n !== undefined) {
+				ln.href = this.lineHref(n);
+				ln.setAttribute('aria-label', `line ${n}`);
+				row.dataset.line = n;
+				if (this.sel && n >= this.sel[0] && n <= this.sel[1]) {
+					row.classList.add('sel');
+					row.setAttribute('aria-current', 'true');
+				}
+			}
+			row.prepend(ln);
+			frag.append(row);
 		}
 		this.rows.replaceChildren(frag);
+		this.rows.style.setProperty('--lnw',
+		    String(Math.max(3, String(this.total).length)) + 'ch');
 		/* At the end, the last row sits at the bottom once rows overflow. */
 		this.rows.classList.remove('bottom');
 		if (end && this.rows.scrollHeight > this.rows.clientHeight)
