@@ -19,11 +19,13 @@ const inSight = (page, n) => page.evaluate((k) => {
 }, n);
 const hash = (page) => page.evaluate(() => location.hash);
 
+let ctx = null;
+
 async function main() {
 	await post('lines', records('lines', 'r', 1, 300, (s) => s % 10 ? {
 	    message: `row ${s}` } : { source: 'stderr', level: 'ERROR',
 	    message: `row ${s} failed` }));
-	const ctx = await browser();
+	ctx = await browser();
 	const page = await ctx.newPage();
 	const errors = [];
 	page.on('pageerror', (e) => errors.push('page error: ' + e.message));
@@ -106,7 +108,9 @@ async function main() {
 	await ctx.close();
 }
 
-main().then(done, (e) => {
+main().then(done, async (e) => {
 	bail(e);
 	done();
+	if (ctx)
+		await ctx.close();	/* an open browser would hold node */
 });

@@ -32,6 +32,8 @@ function units() {
 	is(parseHash(h), r, 'route: read back unchanged');
 }
 
+let ctx = null;
+
 async function main() {
 	units();
 	await post('urlt', [
@@ -45,7 +47,7 @@ async function main() {
 		...records('urlt', 'r', 5, 1, { source: 'stderr', level: 'ERROR',
 		    message: 'ERROR: network down' }),
 	]);
-	const ctx = await browser();
+	ctx = await browser();
 	const page = await ctx.newPage();
 	const errors = [];
 	page.on('pageerror', (e) => errors.push('page error: ' + e.message));
@@ -126,7 +128,9 @@ async function main() {
 	await ctx.close();
 }
 
-main().then(done, (e) => {
+main().then(done, async (e) => {
 	bail(e);
 	done();
+	if (ctx)
+		await ctx.close();	/* an open browser would hold node */
 });

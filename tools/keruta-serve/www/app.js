@@ -4,7 +4,9 @@
 
 import { api, ApiError, downloadUrl, getToken, LiveFeed, setToken,
     taskPath } from './api.js';
-import { el, fmtAgo, fmtCount, fmtTime, isUtc, setUtc } from './format.js';
+import { el, fmtAgo, fmtCount, fmtTime, isUtc, setStamps,
+    setUtc } from './format.js';
+import { rawLog } from './raw.js';
 import { LogView, PAGE } from './logview.js';
 import { parseHash, taskHash } from './route.js';
 import { textMatcher } from './search.js';
@@ -140,6 +142,8 @@ async function refreshTasks() {
 		renderTasks(list);
 		headStatus();
 		notice();
+		if ($('stamps').value === 'since')
+			applyStamps();
 		/* Open stats follow the task as it grows. */
 		const after = state.tasks.get(state.taskId);
 		if (state.statsOpen && after && (!before ||
@@ -168,6 +172,54 @@ function filters() {
 
 function restParams(f) {
 	return { level: f.min, source: f.sources, q: f.q };
+}
+
+function store(key, v) {
+	try {
+		localStorage.setItem(key, v);
+	} catch {
+		/* no storage */
+	}
+}
+
+function stored(key) {
+	try {
+		return localStorage.getItem(key);
+	} catch {
+		return null;
+	}
+}
+
+// Timestamps as the reader chose, "since start" counted from the task's
+// first record.
+function applyStamps() {
+	const mode = $('stamps').value;
+	const t = state.tasks.get(state.taskId);
+	setStamps(mode, t ? t.firstTimestamp : undefined);
+	$('log').classList.toggle('no-ts', mode === 'off');
+	view.rerender();
+}
+
+async function downloadRaw() {
+	const id = state.taskId;
+	const b = $('raw-btn');
+	b.disabled = true;
+	b.textContent = 'Raw log…';
+	try {
+		const blob = await rawLog(downloadUrl(taskPath(id) +
+		    '/logs/export', { format: 'ndjson' }));
+		const a = el('a', { href: URL.createObjectURL(blob),
+		    download: `${id}.log` });
+		document.body.append(a);
+		a.click();
+		a.remove();
+		setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+	} catch (e) {
+		banner('raw log: ' + explain(e));
+	} finally {
+		b.disabled = false;
+		b.textContent = 'Raw log';
+	}
 }
 
 function headStatus() {
@@ -333,6 +385,11 @@ async function gotoLines() {
 }
 
 function lineClicked(e) {
+	const w = e.target.closest('button.whole');
+	if (w) {
+		view.toggleWhole(Number(w.closest('.row').dataset.i));
+		return;
+	}
 	const a = e.target.closest('a.ln');
 	if (!a || e.ctrlKey || e.metaKey)
 		return;		/* a new tab opens the link as it is */
@@ -521,6 +578,7 @@ function openTask(id) {
 		tr.classList.toggle('sel', tr.dataset.task === id);
 	headStatus();
 	setExports();
+	applyStamps();
 	view.setFollow(true);
 	loadView();
 	if (state.statsOpen)
@@ -589,6 +647,20 @@ function init() {
 		if (state.statsOpen)
 			loadStats();
 	});
+	$('stamps').value = ['clock', 'since', 'off'].includes(
+	    stored('keruta.stamps')) ? stored('keruta.stamps') : 'clock';
+	$('stamps').addEventListener('change', () => {
+		store('keruta.stamps', $('stamps').value);
+		applyStamps();
+	});
+	$('wrap').checked = stored('keruta.wrap') !== '0';
+	$('log').classList.toggle('nowrap', !$('wrap').checked);
+	$('wrap').addEventListener('change', () => {
+		store('keruta.wrap', $('wrap').checked ? '1' : '0');
+		$('log').classList.toggle('nowrap', !$('wrap').checked);
+		view.rerender();
+	});
+	$('raw-btn').addEventListener('click', downloadRaw);
 	$('token').placeholder = getToken() ? 'token set (session)' :
 	    'access token';
 	$('auth').addEventListener('submit', (e) => {

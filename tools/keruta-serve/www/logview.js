@@ -8,8 +8,8 @@
 // browsers can lay out.  Rows wrap freely; the top row is the one the
 // scroll position names, or, at the bottom, the last row sits at the bottom.
 
-import { appendAnsi } from './ansi.js';
-import { el, fmtTime } from './format.js';
+import { appendAnsi, stripAnsi } from './ansi.js';
+import { el, fmtStamp } from './format.js';
 
 export const PAGE = 200;		/* records per fetched page */
 const MAX_PAGES = 80;			/* cache bound: 16,000 records */
@@ -33,6 +33,7 @@ export class LogView {
 		this.lineOf = lineOf || ((i) => i + 1);
 		this.lineHref = lineHref || ((n) => '#L' + n);
 		this.sel = null;	/* [a, b]: selected lines */
+		this.whole = new Set();	/* rows whose every \r state shows */
 		this.follow = true;
 		this.lineH = 0;
 		this.raf = 0;
@@ -59,6 +60,7 @@ export class LogView {
 		this.first = 0;
 		this.pages = new Map();	/* page -> {recs: [], fetched: ms} */
 		this.pending = new Set();
+		this.whole = new Set();
 		this.gen = (this.gen || 0) + 1;
 		this.schedule();
 	}
@@ -120,6 +122,13 @@ export class LogView {
 	}
 
 	rerender() {
+		this.schedule();
+	}
+
+	// Show every state of row i's carriage-returned line, or its last.
+	toggleWhole(i) {
+		if (!this.whole.delete(i))
+			this.whole.add(i);
 		this.schedule();
 	}
 
@@ -315,7 +324,7 @@ export class LogView {
 			for (let j = i + 1; continues(parts[parts.length - 1],
 			    this.peek(j)); j++)
 				parts.push(this.peek(j));
-			const row = renderRow(i, parts, isCont);
+			const row = renderRow(i, parts, isCont, this.whole.has(i));
 			const n = this.lineOf(i, r);
 			const ln = el('a', { class: 'ln' }, n === undefined ? '' :
 			    String(n));
@@ -390,7 +399,31 @@ export function eventText(r) {
 	}
 }
 
-function renderRow(i, parts, isCont) {
+const ERASE_RE = /\x1b\[[02]?K/;
+
+// What a terminal shows of a line holding carriage returns: each part
+// after a \r writes over the start of what is there; an erase-line
+// sequence clears the rest.  Colours survive only in a part that covers
+// all the others.
+export function lastState(text) {
+	const parts = text.split('\r');
+	while (parts.length > 1 && parts[parts.length - 1] === '')
+		parts.pop();
+	let shown = parts[0], plain = stripAnsi(shown);
+	for (let k = 1; k < parts.length; k++) {
+		const p = parts[k], v = stripAnsi(p);
+		if (v.length >= plain.length || ERASE_RE.test(p)) {
+			shown = p;
+			plain = v;
+		} else {
+			plain = v + plain.slice(v.length);
+			shown = plain;
+		}
+	}
+	return shown;
+}
+
+function renderRow(i, parts, isCont, whole) {
 	const r = parts[0];
 	const lvl = typeof r.level === 'string' ? r.level : '';
 	const src = typeof r.source === 'string' ? r.source : '';
@@ -403,15 +436,21 @@ function renderRow(i, parts, isCont) {
 		row.classList.add('marker', 'ev-' + meta(r).event);
 	}
 	row.append(el('span', { class: 'ts', title: r.timestamp },
-	    fmtTime(r.timestamp)),
+	    fmtStamp(r.timestamp)),
 	    el('span', { class: 'badge src src-' + src }, src),
 	    el('span', { class: 'badge lvl lvl-' + lvl }, lvl));
 	const msg = el('span', { class: 'msg' });
+	let states = 0;		/* the parts of a carriage-returned line */
 	if (ev !== null) {
 		msg.textContent = ev;
 	} else {
 		let text = parts.map((p) =>
 		    typeof p.message === 'string' ? p.message : '').join('');
+		if (text.includes('\r')) {
+			states = text.split('\r').filter((x) => x !== '').length;
+			text = whole ? text.split('\r').filter((x) => x !== '')
+			    .join('\n') : lastState(text);
+		}
 		const cut = text.length > MAX_SHOW ? text.length - MAX_SHOW : 0;
 		if (cut)
 			text = text.slice(0, MAX_SHOW);
@@ -424,6 +463,12 @@ function renderRow(i, parts, isCont) {
 			msg.title = `${parts.length} parts joined`;
 	}
 	row.append(msg);
+	if (states > 1)
+		row.append(el('button', { type: 'button', class: 'whole',
+		    'aria-expanded': String(whole),
+		    'aria-label': whole ? 'show the last state only' :
+		    'show every state of this line' },
+		    whole ? 'last state' : `${states} states`));
 	if (r.partial === true)
 		row.append(el('span', { class: 'flag', title: 'no newline' }, '⏎̸'));
 	if (typeof r.bytes === 'string')
