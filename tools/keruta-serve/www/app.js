@@ -18,6 +18,8 @@ const LIST_MS = 2000;
 
 const state = {
 	taskId: null,
+	runs: [],		/* {runId, start, exit}: the task's runs */
+	errAt: -1,		/* the error last stepped to */
 	lines: null,		/* [a, b]: the selected lines, 1-based */
 	tasks: new Map(),	/* taskId -> latest row of GET /tasks */
 	list: [],		/* the same, newest activity first */
@@ -229,6 +231,16 @@ function headStatus() {
 	const s = $('view-status');
 	s.textContent = statusText(t);
 	s.className = 'status ' + statusClass(t);
+	/* The last run's own duration when it said so, else the span of
+	 * the task's records. */
+	const last = state.runs.length ? state.runs[state.runs.length - 1] :
+	    null;
+	const m = last && last.exit ? last.exit.metadata : null;
+	let ms = m && typeof m.durationMs === 'number' ? m.durationMs : NaN;
+	if (!Number.isFinite(ms) && t)
+		ms = Date.parse(t.lastTimestamp) - Date.parse(t.firstTimestamp);
+	const d = fmtDuration(ms);
+	$('view-duration').textContent = d ? 'duration ' + d : '';
 }
 
 function showCount() {
@@ -384,6 +396,144 @@ async function gotoLines() {
 	view.showRow(Math.min(i, view.total - 1));
 }
 
+/* ---- errors, search hits, runs ---- */
+
+function typing(t) {
+	return t instanceof HTMLInputElement || t instanceof HTMLSelectElement ||
+	    t instanceof HTMLTextAreaElement;
+}
+
+// Show and select row i of the view, whose first record is r.
+async function selectRow(i, r) {
+	const gen = state.gen;
+	let n = state.filtered ? undefined : i + 1;
+	if (n === undefined && r && typeof r.id === 'number') {
+		const path = taskPath(state.taskId) + '/logs/count';
+		const [t, c] = await Promise.all([api(path),
+		    api(path, { params: { after: r.id } })]);
+		n = t.count - c.count;
+	}
+	if (gen !== state.gen)
+		return;
+	view.showRow(i);
+	view.selRow = i;
+	if (n !== undefined) {
+		state.lines = [n, n];
+		view.select(state.lines);
+		syncHash();
+	}
+}
+
+// The k-th error (ERROR or FATAL) among the lines the filters show, from
+// 0; d steps from the current one.
+async function stepError(d) {
+	const id = state.taskId;
+	const f = filters();
+	const p = restParams(f);
+	const gen = state.gen;
+	const k = d === 0 ? 0 : state.errAt + d;
+	if (k < 0)
+		return;
+	try {
+		const b = await api(taskPath(id) + '/logs', { params: { ...p,
+		    level: f.min === 'FATAL' ? 'FATAL' : 'ERROR', page: k, size: 1,
+		    order: 'asc' } });
+		const r = b && Array.isArray(b.content) ? b.content[0] : undefined;
+		if (gen !== state.gen)
+			return;
+		if (!r || typeof r.id !== 'number') {
+			banner(k === 0 ? 'no error in this task' +
+			    (state.filtered ? ' with these filters' : '') :
+			    `no error after this one (${fmtCount(k)} in all)`,
+			    'info');
+			return;
+		}
+		const c = await api(taskPath(id) + '/logs/count',
+		    { params: { ...p, after: r.id - 1 } });
+		if (gen !== state.gen)
+			return;
+		state.errAt = k;
+		$('banner').hidden = true;
+		await selectRow(Math.max(0, view.total - c.count), r);
+	} catch (e) {
+		banner('errors: ' + explain(e));
+	}
+}
+
+// Search hits are the rows of a searched view: step the selection.
+function stepHit(d) {
+	if (!filters().q || !view.total)
+		return;
+	const cur = view.selRow;
+	const i = cur === undefined ? (d > 0 ? 0 : view.total - 1) :
+	    Math.max(0, Math.min(view.total - 1, cur + d));
+	selectRow(i, view.get(i));
+}
+
+// The runs of the task, from the pipeline's start and exit events.
+async function loadRuns() {
+	const id = state.taskId;
+	let b;
+	try {
+		b = await api(taskPath(id) + '/logs', { params: { source: 'agent',
+		    page: 0, size: 200, order: 'asc' } });
+	} catch {
+		return;
+	}
+	if (id !== state.taskId)
+		return;
+	const runs = new Map();
+	for (const r of Array.isArray(b && b.content) ? b.content : []) {
+		const m = r.metadata && typeof r.metadata === 'object' ?
+		    r.metadata : {};
+		if (typeof r.runId !== 'string' || (m.event !== 'start' &&
+		    m.event !== 'exit'))
+			continue;
+		const run = runs.get(r.runId) || { runId: r.runId };
+		run[m.event] = r;
+		runs.set(r.runId, run);
+	}
+	state.runs = [...runs.values()].filter((x) => x.start);
+	const sel = $('runs');
+	sel.replaceChildren(...state.runs.map((x, k) => {
+		const m = x.exit ? x.exit.metadata : null;
+		return el('option', { value: x.runId }, `#${k + 1} ` +
+		    `${x.runId.slice(0, 8)} ` + (m ? m.signal ?
+		    `(killed by ${m.signal})` : `(exited ${m.exitCode ?? '?'})` :
+		    '(running)'));
+	}));
+	if (state.runs.length)
+		sel.value = state.runs[state.runs.length - 1].runId;
+	sel.closest('label').hidden = state.runs.length === 0;
+	headStatus();
+}
+
+async function gotoRun() {
+	const run = state.runs.find((x) => x.runId === $('runs').value);
+	if (!run)
+		return;
+	const r = run.start;
+	try {
+		const c = await api(taskPath(state.taskId) + '/logs/count',
+		    { params: { ...restParams(filters()), after: r.id - 1 } });
+		await selectRow(Math.max(0, view.total - c.count), r);
+	} catch (e) {
+		banner('run: ' + explain(e));
+	}
+}
+
+function fmtDuration(ms) {
+	if (!Number.isFinite(ms) || ms < 0)
+		return '';
+	const s = ms / 1000;
+	if (s < 60)
+		return `${s.toFixed(1)} s`;
+	const m = Math.floor(s / 60);
+	if (m < 60)
+		return `${m} min ${Math.round(s % 60)} s`;
+	return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
 function lineClicked(e) {
 	const w = e.target.closest('button.whole');
 	if (w) {
@@ -443,6 +593,7 @@ async function loadView() {
 	closeFeed();
 	view.reset();
 	state.filtered = isFiltered();
+	state.errAt = -1;
 	lines.ids.clear();
 	lines.want.clear();
 	state.loaded = false;
@@ -576,9 +727,12 @@ function openTask(id) {
 	document.title = `${id} · keruta logs`;
 	for (const tr of $('task-rows').children)
 		tr.classList.toggle('sel', tr.dataset.task === id);
+	state.runs = [];
+	$('runs').closest('label').hidden = true;
 	headStatus();
 	setExports();
 	applyStamps();
+	loadRuns();
 	view.setFollow(true);
 	loadView();
 	if (state.statsOpen)
@@ -710,8 +864,21 @@ function init() {
 		    t instanceof HTMLTextAreaElement) && !$('view').hidden) {
 			e.preventDefault();
 			$('q').focus();
+			return;
+		}
+		if (e.ctrlKey || e.metaKey || e.altKey || typing(t) ||
+		    $('view').hidden)
+			return;
+		if (e.key === 'e' || e.key === 'E') {
+			e.preventDefault();
+			stepError(state.errAt < 0 ? 0 : e.key === 'e' ? 1 : -1);
+		} else if (e.key === 'n' || e.key === 'N') {
+			e.preventDefault();
+			stepHit(e.key === 'n' ? 1 : -1);
 		}
 	});
+	$('first-error').addEventListener('click', () => stepError(0));
+	$('runs').addEventListener('change', gotoRun);
 	window.addEventListener('hashchange', route);
 	document.addEventListener('visibilitychange', () => {
 		if (!document.hidden)

@@ -61,6 +61,7 @@ export class LogView {
 		this.pages = new Map();	/* page -> {recs: [], fetched: ms} */
 		this.pending = new Set();
 		this.whole = new Set();
+		this.selRow = undefined;	/* the row of the first selected line */
 		this.gen = (this.gen || 0) + 1;
 		this.schedule();
 	}
@@ -333,6 +334,8 @@ export class LogView {
 				ln.setAttribute('aria-label', `line ${n}`);
 				row.dataset.line = n;
 				if (this.sel && n >= this.sel[0] && n <= this.sel[1]) {
+					if (n === this.sel[0])
+						this.selRow = i;
 					row.classList.add('sel');
 					row.setAttribute('aria-current', 'true');
 				}
