@@ -1,11 +1,14 @@
 // app.js: the keruta admin panel.  A task list on the left, the chosen
 // task's logs on the right: history, then live lines over a WebSocket.
-// Routes: #/ (list only) and #/tasks/<id>.
+// Routes: #/ (list only) and #/tasks/<id> with lines and filters (route.js).
 
 import { api, ApiError, downloadUrl, getToken, LiveFeed, setToken,
     taskPath } from './api.js';
-import { el, fmtAgo, fmtCount, fmtTime, isUtc, setUtc } from './format.js';
+import { el, fmtAgo, fmtCount, fmtTime, isUtc, setStamps,
+    setUtc } from './format.js';
+import { rawLog } from './raw.js';
 import { LogView, PAGE } from './logview.js';
+import { parseHash, taskHash } from './route.js';
 import { textMatcher } from './search.js';
 
 const $ = (id) => document.getElementById(id);
@@ -15,16 +18,27 @@ const LIST_MS = 2000;
 
 const state = {
 	taskId: null,
+	runs: [],		/* {runId, start, exit}: the task's runs */
+	errAt: -1,		/* the error last stepped to */
+	lines: null,		/* [a, b]: the selected lines, 1-based */
 	tasks: new Map(),	/* taskId -> latest row of GET /tasks */
 	list: [],		/* the same, newest activity first */
 	feed: null,
 	gen: 0,
 	listBusy: false,
+	listed: false,		/* GET /tasks has answered once */
+	loaded: false,		/* the view's first page has come */
 	statsOpen: false,
 	unseen: 0,		/* live lines below the view, not yet seen */
 };
 
 let view;
+
+/* Line numbers of a filtered view: the line of record id X in the whole
+ * log is the task's count less the count after X, asked for the rows in
+ * sight, both counts taken again if the task grew in between. */
+const lines = { ids: new Map(), want: new Set(), busy: false };
+const LINE_CACHE = 20000;
 
 /* ---- messages ---- */
 
@@ -126,8 +140,12 @@ async function refreshTasks() {
 		const before = state.tasks.get(state.taskId);
 		state.tasks = new Map(list.map((t) => [t.taskId, t]));
 		state.list = list;
+		state.listed = true;
 		renderTasks(list);
 		headStatus();
+		notice();
+		if ($('stamps').value === 'since')
+			applyStamps();
 		/* Open stats follow the task as it grows. */
 		const after = state.tasks.get(state.taskId);
 		if (state.statsOpen && after && (!before ||
@@ -158,6 +176,54 @@ function restParams(f) {
 	return { level: f.min, source: f.sources, q: f.q };
 }
 
+function store(key, v) {
+	try {
+		localStorage.setItem(key, v);
+	} catch {
+		/* no storage */
+	}
+}
+
+function stored(key) {
+	try {
+		return localStorage.getItem(key);
+	} catch {
+		return null;
+	}
+}
+
+// Timestamps as the reader chose, "since start" counted from the task's
+// first record.
+function applyStamps() {
+	const mode = $('stamps').value;
+	const t = state.tasks.get(state.taskId);
+	setStamps(mode, t ? t.firstTimestamp : undefined);
+	$('log').classList.toggle('no-ts', mode === 'off');
+	view.rerender();
+}
+
+async function downloadRaw() {
+	const id = state.taskId;
+	const b = $('raw-btn');
+	b.disabled = true;
+	b.textContent = 'Raw log…';
+	try {
+		const blob = await rawLog(downloadUrl(taskPath(id) +
+		    '/logs/export', { format: 'ndjson' }));
+		const a = el('a', { href: URL.createObjectURL(blob),
+		    download: `${id}.log` });
+		document.body.append(a);
+		a.click();
+		a.remove();
+		setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+	} catch (e) {
+		banner('raw log: ' + explain(e));
+	} finally {
+		b.disabled = false;
+		b.textContent = 'Raw log';
+	}
+}
+
 function headStatus() {
 	if (!state.taskId)
 		return;
@@ -165,10 +231,333 @@ function headStatus() {
 	const s = $('view-status');
 	s.textContent = statusText(t);
 	s.className = 'status ' + statusClass(t);
+	/* The last run's own duration when it said so, else the span of
+	 * the task's records. */
+	const last = state.runs.length ? state.runs[state.runs.length - 1] :
+	    null;
+	const m = last && last.exit ? last.exit.metadata : null;
+	let ms = m && typeof m.durationMs === 'number' ? m.durationMs : NaN;
+	if (!Number.isFinite(ms) && t)
+		ms = Date.parse(t.lastTimestamp) - Date.parse(t.firstTimestamp);
+	const d = fmtDuration(ms);
+	$('view-duration').textContent = d ? 'duration ' + d : '';
 }
 
 function showCount() {
 	$('view-count').textContent = `${fmtCount(view.total)} lines`;
+}
+
+// What an empty pane means: a task not there (yet), or filters that match
+// nothing.  The live feed stays on either way, and the first line that
+// comes takes the notice away.
+function notice() {
+	const n = $('notice');
+	const id = state.taskId;
+	if (id === null || !state.loaded || view.total > 0) {
+		n.hidden = true;
+		return;
+	}
+	const f = filters();
+	if (state.listed && !state.tasks.has(id))
+		n.textContent = `Task “${id}” does not exist (yet). Watching ` +
+		    'for it: its lines will show here as they arrive.';
+	else if (f.min || f.sources || f.q)
+		n.textContent = 'No line of this task matches the filters.';
+	else
+		n.textContent = `Task “${id}” has no lines (yet). Watching: ` +
+		    'they will show here as they arrive.';
+	n.hidden = false;
+}
+
+// The address of what is on screen, kept in the hash without a new
+// history entry for each filter change.
+function syncHash() {
+	if (state.taskId === null)
+		return;
+	const f = filters();
+	const h = taskHash({ taskId: state.taskId, lines: state.lines,
+	    level: f.min, sources: f.sources, q: f.q });
+	if (h !== location.hash)
+		history.replaceState(null, '', h);
+}
+
+// Set the filter controls from a route; true if any changed.
+function setControls(r) {
+	const before = JSON.stringify(filters());
+	$('level').value = r.level;
+	for (const i of $('sources').querySelectorAll('input'))
+		i.checked = !r.sources || r.sources.includes(i.value);
+	$('q').value = r.q;
+	return JSON.stringify(filters()) !== before;
+}
+
+function isFiltered() {
+	const f = filters();
+	return Boolean(f.min || f.sources || f.q);
+}
+
+function lineOf(i, r) {
+	if (!state.filtered)
+		return i + 1;
+	if (!r || typeof r.id !== 'number')
+		return undefined;
+	const n = lines.ids.get(r.id);
+	if (n === undefined && !lines.want.has(r.id)) {
+		lines.want.add(r.id);
+		queueMicrotask(fetchLines);
+	}
+	return n;
+}
+
+async function fetchLines() {
+	if (lines.busy || !lines.want.size)
+		return;
+	lines.busy = true;
+	const gen = state.gen;
+	const path = taskPath(state.taskId) + '/logs/count';
+	const want = [...lines.want].slice(0, 50);
+	let ok = false;
+	try {
+		for (let tries = 0; tries < 3 && !ok; tries++) {
+			const [t0, ...after] = await Promise.all([api(path),
+			    ...want.map((x) => api(path, { params: { after: x } }))]);
+			const t1 = await api(path);
+			if (gen !== state.gen)
+				return;
+			if (t0.count !== t1.count)
+				continue;
+			want.forEach((x, k) => lines.ids.set(x,
+			    t0.count - after[k].count));
+			ok = true;
+		}
+	} catch {
+		/* tried again below */
+	} finally {
+		lines.busy = false;
+	}
+	if (gen !== state.gen)
+		return;
+	if (!ok) {
+		setTimeout(fetchLines, 2000);
+		return;
+	}
+	for (const x of want)
+		lines.want.delete(x);
+	while (lines.ids.size > LINE_CACHE)
+		lines.ids.delete(lines.ids.keys().next().value);
+	view.rerender();
+	fetchLines();
+}
+
+function lineHref(n) {
+	const f = filters();
+	return taskHash({ taskId: state.taskId, lines: [n, n], level: f.min,
+	    sources: f.sources, q: f.q });
+}
+
+// Select the lines of the route and bring the first into sight.
+async function gotoLines() {
+	const sel = state.lines;
+	view.select(sel);
+	if (!sel)
+		return;
+	const gen = state.gen;
+	const n = sel[0];
+	let i = n - 1;
+	try {
+		if (state.filtered) {
+			const b = await api(taskPath(state.taskId) + '/logs',
+			    { params: { page: n - 1, size: 1, order: 'asc' } });
+			const r = b && Array.isArray(b.content) ? b.content[0] :
+			    undefined;
+			if (gen !== state.gen)
+				return;
+			if (!r || typeof r.id !== 'number') {
+				i = view.total;
+			} else {
+				lines.ids.set(r.id, n);
+				const c = await api(taskPath(state.taskId) +
+				    '/logs/count', { params: { ...restParams(
+				    filters()), after: r.id - 1 } });
+				i = view.total - c.count;
+			}
+		}
+	} catch (e) {
+		banner(`line ${n}: ` + explain(e));
+		return;
+	}
+	if (gen !== state.gen || sel !== state.lines)
+		return;
+	if (i >= view.total && !state.filtered) {
+		banner(`line ${n}: the task has ${fmtCount(view.total)} lines`,
+		    'info');
+		return;
+	}
+	view.showRow(Math.min(i, view.total - 1));
+}
+
+/* ---- errors, search hits, runs ---- */
+
+function typing(t) {
+	return t instanceof HTMLInputElement || t instanceof HTMLSelectElement ||
+	    t instanceof HTMLTextAreaElement;
+}
+
+// Show and select row i of the view, whose first record is r.
+async function selectRow(i, r) {
+	const gen = state.gen;
+	let n = state.filtered ? undefined : i + 1;
+	if (n === undefined && r && typeof r.id === 'number') {
+		const path = taskPath(state.taskId) + '/logs/count';
+		const [t, c] = await Promise.all([api(path),
+		    api(path, { params: { after: r.id } })]);
+		n = t.count - c.count;
+	}
+	if (gen !== state.gen)
+		return;
+	view.showRow(i);
+	view.selRow = i;
+	if (n !== undefined) {
+		state.lines = [n, n];
+		view.select(state.lines);
+		syncHash();
+	}
+}
+
+// The k-th error (ERROR or FATAL) among the lines the filters show, from
+// 0; d steps from the current one.
+async function stepError(d) {
+	const id = state.taskId;
+	const f = filters();
+	const p = restParams(f);
+	const gen = state.gen;
+	const k = d === 0 ? 0 : state.errAt + d;
+	if (k < 0)
+		return;
+	try {
+		const b = await api(taskPath(id) + '/logs', { params: { ...p,
+		    level: f.min === 'FATAL' ? 'FATAL' : 'ERROR', page: k, size: 1,
+		    order: 'asc' } });
+		const r = b && Array.isArray(b.content) ? b.content[0] : undefined;
+		if (gen !== state.gen)
+			return;
+		if (!r || typeof r.id !== 'number') {
+			banner(k === 0 ? 'no error in this task' +
+			    (state.filtered ? ' with these filters' : '') :
+			    `no error after this one (${fmtCount(k)} in all)`,
+			    'info');
+			return;
+		}
+		const c = await api(taskPath(id) + '/logs/count',
+		    { params: { ...p, after: r.id - 1 } });
+		if (gen !== state.gen)
+			return;
+		state.errAt = k;
+		$('banner').hidden = true;
+		await selectRow(Math.max(0, view.total - c.count), r);
+	} catch (e) {
+		banner('errors: ' + explain(e));
+	}
+}
+
+// Search hits are the rows of a searched view: step the selection.
+function stepHit(d) {
+	if (!filters().q || !view.total)
+		return;
+	const cur = view.selRow;
+	const i = cur === undefined ? (d > 0 ? 0 : view.total - 1) :
+	    Math.max(0, Math.min(view.total - 1, cur + d));
+	selectRow(i, view.get(i));
+}
+
+// The runs of the task, from the pipeline's start and exit events.
+async function loadRuns() {
+	const id = state.taskId;
+	let b;
+	try {
+		b = await api(taskPath(id) + '/logs', { params: { source: 'agent',
+		    page: 0, size: 200, order: 'asc' } });
+	} catch {
+		return;
+	}
+	if (id !== state.taskId)
+		return;
+	const runs = new Map();
+	for (const r of Array.isArray(b && b.content) ? b.content : []) {
+		const m = r.metadata && typeof r.metadata === 'object' ?
+		    r.metadata : {};
+		if (typeof r.runId !== 'string' || (m.event !== 'start' &&
+		    m.event !== 'exit'))
+			continue;
+		const run = runs.get(r.runId) || { runId: r.runId };
+		run[m.event] = r;
+		runs.set(r.runId, run);
+	}
+	state.runs = [...runs.values()].filter((x) => x.start);
+	const sel = $('runs');
+	sel.replaceChildren(...state.runs.map((x, k) => {
+		const m = x.exit ? x.exit.metadata : null;
+		return el('option', { value: x.runId }, `#${k + 1} ` +
+		    `${x.runId.slice(0, 8)} ` + (m ? m.signal ?
+		    `(killed by ${m.signal})` : `(exited ${m.exitCode ?? '?'})` :
+		    '(running)'));
+	}));
+	if (state.runs.length)
+		sel.value = state.runs[state.runs.length - 1].runId;
+	sel.closest('label').hidden = state.runs.length === 0;
+	headStatus();
+}
+
+async function gotoRun() {
+	const run = state.runs.find((x) => x.runId === $('runs').value);
+	if (!run)
+		return;
+	const r = run.start;
+	try {
+		const c = await api(taskPath(state.taskId) + '/logs/count',
+		    { params: { ...restParams(filters()), after: r.id - 1 } });
+		await selectRow(Math.max(0, view.total - c.count), r);
+	} catch (e) {
+		banner('run: ' + explain(e));
+	}
+}
+
+function fmtDuration(ms) {
+	if (!Number.isFinite(ms) || ms < 0)
+		return '';
+	const s = ms / 1000;
+	if (s < 60)
+		return `${s.toFixed(1)} s`;
+	const m = Math.floor(s / 60);
+	if (m < 60)
+		return `${m} min ${Math.round(s % 60)} s`;
+	return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+function lineClicked(e) {
+	const w = e.target.closest('button.whole');
+	if (w) {
+		view.toggleWhole(Number(w.closest('.row').dataset.i));
+		return;
+	}
+	const a = e.target.closest('a.ln');
+	if (!a || e.ctrlKey || e.metaKey)
+		return;		/* a new tab opens the link as it is */
+	e.preventDefault();
+	const n = Number(a.closest('.row').dataset.line);
+	if (!n)
+		return;
+	const s = state.lines;
+	state.lines = e.shiftKey && s ? [Math.min(s[0], n), Math.max(s[1], n)] :
+	    [n, n];
+	view.setFollow(false);
+	view.select(state.lines);
+	syncHash();
+}
+
+function filtersChanged() {
+	syncHash();
+	loadView();
 }
 
 function setExports() {
@@ -203,10 +592,19 @@ async function loadView() {
 	const f = filters();
 	closeFeed();
 	view.reset();
+	state.filtered = isFiltered();
+	state.errAt = -1;
+	lines.ids.clear();
+	lines.want.clear();
+	state.loaded = false;
 	showCount();
 	unseen(0);
-	if (f.sources && !f.sources.length)
+	notice();
+	if (f.sources && !f.sources.length) {
+		state.loaded = true;
+		notice();
 		return;		/* nothing can match */
+	}
 	const params = restParams(f);
 	let body, newest = null;
 	try {
@@ -234,7 +632,10 @@ async function loadView() {
 	    { params: { ...params, page, size, order: 'asc' } })
 	    .then((b) => (Array.isArray(b && b.content) ? b.content : []));
 	view.seedTail(total, recs);
+	state.loaded = true;
 	showCount();
+	notice();
+	gotoLines();
 	const ids = recs.concat(newest && Array.isArray(newest.content) ?
 	    newest.content : []).map((r) => r.id)
 	    .filter((x) => typeof x === 'number');
@@ -248,6 +649,7 @@ async function loadView() {
 			if (keep.length) {
 				view.append(keep);
 				showCount();
+				notice();
 				if (!view.follow)
 					unseen(state.unseen + keep.length);
 			}
@@ -319,16 +721,18 @@ async function deleteLogs() {
 }
 
 function openTask(id) {
-	if (id === state.taskId)
-		return;
 	state.taskId = id;
 	$('view').hidden = false;
 	$('view-title').textContent = id;
 	document.title = `${id} · keruta logs`;
 	for (const tr of $('task-rows').children)
 		tr.classList.toggle('sel', tr.dataset.task === id);
+	state.runs = [];
+	$('runs').closest('label').hidden = true;
 	headStatus();
 	setExports();
+	applyStamps();
+	loadRuns();
 	view.setFollow(true);
 	loadView();
 	if (state.statsOpen)
@@ -337,6 +741,8 @@ function openTask(id) {
 
 function closeTask() {
 	state.taskId = null;
+	state.lines = null;
+	$('notice').hidden = true;
 	state.gen++;
 	closeFeed();
 	$('view').hidden = true;
@@ -346,18 +752,20 @@ function closeTask() {
 }
 
 function route() {
-	const m = /^#\/tasks\/(.+)$/.exec(location.hash);
-	if (m) {
-		let id;
-		try {
-			id = decodeURIComponent(m[1]);
-		} catch {
-			id = m[1];
-		}
-		openTask(id);
-	} else {
+	const r = parseHash(location.hash);
+	if (r.taskId === null) {
 		closeTask();
+		return;
 	}
+	const changed = setControls(r);
+	const moved = JSON.stringify(r.lines) !== JSON.stringify(state.lines);
+	state.lines = r.lines;
+	if (r.taskId !== state.taskId)
+		openTask(r.taskId);
+	else if (changed)
+		loadView();
+	else if (moved)
+		gotoLines();
 }
 
 /* ---- wiring ---- */
@@ -370,7 +778,10 @@ function init() {
 			if (on)
 				unseen(0);
 		},
+		lineOf,
+		lineHref,
 	});
+	$('rows').addEventListener('click', lineClicked);
 	let utc = false;
 	try {
 		utc = localStorage.getItem('keruta.utc') === '1';
@@ -390,6 +801,20 @@ function init() {
 		if (state.statsOpen)
 			loadStats();
 	});
+	$('stamps').value = ['clock', 'since', 'off'].includes(
+	    stored('keruta.stamps')) ? stored('keruta.stamps') : 'clock';
+	$('stamps').addEventListener('change', () => {
+		store('keruta.stamps', $('stamps').value);
+		applyStamps();
+	});
+	$('wrap').checked = stored('keruta.wrap') !== '0';
+	$('log').classList.toggle('nowrap', !$('wrap').checked);
+	$('wrap').addEventListener('change', () => {
+		store('keruta.wrap', $('wrap').checked ? '1' : '0');
+		$('log').classList.toggle('nowrap', !$('wrap').checked);
+		view.rerender();
+	});
+	$('raw-btn').addEventListener('click', downloadRaw);
 	$('token').placeholder = getToken() ? 'token set (session)' :
 	    'access token';
 	$('auth').addEventListener('submit', (e) => {
@@ -415,16 +840,16 @@ function init() {
 			location.hash = '#/tasks/' + encodeURIComponent(tr.dataset.task);
 	});
 	for (const id of ['level', 'sources'])
-		$(id).addEventListener('change', loadView);
+		$(id).addEventListener('change', filtersChanged);
 	let qTimer = 0;
 	$('search').addEventListener('submit', (e) => {
 		e.preventDefault();
 		clearTimeout(qTimer);
-		loadView();
+		filtersChanged();
 	});
 	$('q').addEventListener('input', () => {
 		clearTimeout(qTimer);
-		qTimer = setTimeout(loadView, 400);
+		qTimer = setTimeout(filtersChanged, 400);
 	});
 	$('follow').addEventListener('change', () => view.setFollow(
 	    $('follow').checked));
@@ -439,8 +864,21 @@ function init() {
 		    t instanceof HTMLTextAreaElement) && !$('view').hidden) {
 			e.preventDefault();
 			$('q').focus();
+			return;
+		}
+		if (e.ctrlKey || e.metaKey || e.altKey || typing(t) ||
+		    $('view').hidden)
+			return;
+		if (e.key === 'e' || e.key === 'E') {
+			e.preventDefault();
+			stepError(state.errAt < 0 ? 0 : e.key === 'e' ? 1 : -1);
+		} else if (e.key === 'n' || e.key === 'N') {
+			e.preventDefault();
+			stepHit(e.key === 'n' ? 1 : -1);
 		}
 	});
+	$('first-error').addEventListener('click', () => stepError(0));
+	$('runs').addEventListener('change', gotoRun);
 	window.addEventListener('hashchange', route);
 	document.addEventListener('visibilitychange', () => {
 		if (!document.hidden)

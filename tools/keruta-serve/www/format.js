@@ -1,6 +1,8 @@
 // format.js: timestamps, numbers and small DOM helpers.
 
 let utc = false;
+let stampMode = 'clock';	/* clock, since (the task's start) or off */
+let stampStart = NaN;
 
 export function setUtc(on) {
 	utc = on;
@@ -30,6 +32,35 @@ export function fmtTime(ts) {
 		    `${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${ms}Z`;
 	return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
 	    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${ms}`;
+}
+
+// How fmtStamp shows a line's time: 'clock', 'since' start (an RFC 3339
+// time) or 'off'.
+export function setStamps(mode, start) {
+	stampMode = mode;
+	stampStart = typeof start === 'string' ? Date.parse(start) : NaN;
+}
+
+// Milliseconds -> "+1:02.345" or "+1:02:03.004"; "-" before the start.
+export function fmtSince(ms) {
+	const sign = ms < 0 ? '-' : '+';
+	ms = Math.abs(Math.round(ms));
+	const h = Math.floor(ms / 3600000), m = Math.floor(ms / 60000) % 60,
+	    s = Math.floor(ms / 1000) % 60;
+	const tail = `${pad(s)}.${pad(ms % 1000, 3)}`;
+	return h ? `${sign}${h}:${pad(m)}:${tail}` : `${sign}${m}:${tail}`;
+}
+
+// A line's time as the reader asked for it.
+export function fmtStamp(ts) {
+	if (stampMode === 'off')
+		return '';
+	if (stampMode === 'since') {
+		const t = Date.parse(ts);
+		if (Number.isFinite(t) && Number.isFinite(stampStart))
+			return fmtSince(t - stampStart);
+	}
+	return fmtTime(ts);
 }
 
 // "5 s ago", "3 min ago", ... for the task list.

@@ -8,8 +8,8 @@
 // browsers can lay out.  Rows wrap freely; the top row is the one the
 // scroll position names, or, at the bottom, the last row sits at the bottom.
 
-import { appendAnsi } from './ansi.js';
-import { el, fmtTime } from './format.js';
+import { appendAnsi, stripAnsi } from './ansi.js';
+import { el, fmtStamp } from './format.js';
 
 export const PAGE = 200;		/* records per fetched page */
 const MAX_PAGES = 80;			/* cache bound: 16,000 records */
@@ -20,13 +20,20 @@ const REFETCH_MS = 2000;
 const MAX_SHOW = 8000;			/* characters of one line drawn */
 
 export class LogView {
-	// loadPage(page, size) resolves to that page's records, oldest first.
-	constructor(scroller, rows, spacer, { loadPage, onFollow }) {
+	// loadPage(page, size) resolves to that page's records, oldest first;
+	// lineOf(i, rec) is the record's line in the task's whole log (or
+	// undefined while it is not known); lineHref(n) the link of line n.
+	constructor(scroller, rows, spacer, { loadPage, onFollow, lineOf,
+	    lineHref }) {
 		this.scroller = scroller;
 		this.rows = rows;
 		this.spacer = spacer;
 		this.loadPage = loadPage;
 		this.onFollow = onFollow || (() => {});
+		this.lineOf = lineOf || ((i) => i + 1);
+		this.lineHref = lineHref || ((n) => '#L' + n);
+		this.sel = null;	/* [a, b]: selected lines */
+		this.whole = new Set();	/* rows whose every \r state shows */
 		this.follow = true;
 		this.lineH = 0;
 		this.raf = 0;
@@ -53,6 +60,8 @@ export class LogView {
 		this.first = 0;
 		this.pages = new Map();	/* page -> {recs: [], fetched: ms} */
 		this.pending = new Set();
+		this.whole = new Set();
+		this.selRow = undefined;	/* the row of the first selected line */
 		this.gen = (this.gen || 0) + 1;
 		this.schedule();
 	}
@@ -114,6 +123,29 @@ export class LogView {
 	}
 
 	rerender() {
+		this.schedule();
+	}
+
+	// Show every state of row i's carriage-returned line, or its last.
+	toggleWhole(i) {
+		if (!this.whole.delete(i))
+			this.whole.add(i);
+		this.schedule();
+	}
+
+	// Select lines a to b of the whole log (null: none).
+	select(range) {
+		this.sel = range;
+		this.schedule();
+	}
+
+	// Show row i a third of the way down, follow off.
+	showRow(i) {
+		this.setFollow(false);
+		const f = Math.max(0, Math.min(this.maxFirst(),
+		    i - Math.floor(this.visRows() / 3)));
+		this.first = f;
+		this.setTop(f * this.px());
 		this.schedule();
 	}
 
@@ -293,9 +325,27 @@ export class LogView {
 			for (let j = i + 1; continues(parts[parts.length - 1],
 			    this.peek(j)); j++)
 				parts.push(this.peek(j));
-			frag.append(renderRow(i, parts, isCont));
+			const row = renderRow(i, parts, isCont, this.whole.has(i));
+			const n = this.lineOf(i, r);
+			const ln = el('a', { class: 'ln' }, n === undefined ? '' :
+			    String(n));
+			if (n !== undefined) {
+				ln.href = this.lineHref(n);
+				ln.setAttribute('aria-label', `line ${n}`);
+				row.dataset.line = n;
+				if (this.sel && n >= this.sel[0] && n <= this.sel[1]) {
+					if (n === this.sel[0])
+						this.selRow = i;
+					row.classList.add('sel');
+					row.setAttribute('aria-current', 'true');
+				}
+			}
+			row.prepend(ln);
+			frag.append(row);
 		}
 		this.rows.replaceChildren(frag);
+		this.rows.style.setProperty('--lnw',
+		    String(Math.max(3, String(this.total).length)) + 'ch');
 		/* At the end, the last row sits at the bottom once rows overflow. */
 		this.rows.classList.remove('bottom');
 		if (end && this.rows.scrollHeight > this.rows.clientHeight)
@@ -352,7 +402,31 @@ export function eventText(r) {
 	}
 }
 
-function renderRow(i, parts, isCont) {
+const ERASE_RE = /\x1b\[[02]?K/;
+
+// What a terminal shows of a line holding carriage returns: each part
+// after a \r writes over the start of what is there; an erase-line
+// sequence clears the rest.  Colours survive only in a part that covers
+// all the others.
+export function lastState(text) {
+	const parts = text.split('\r');
+	while (parts.length > 1 && parts[parts.length - 1] === '')
+		parts.pop();
+	let shown = parts[0], plain = stripAnsi(shown);
+	for (let k = 1; k < parts.length; k++) {
+		const p = parts[k], v = stripAnsi(p);
+		if (v.length >= plain.length || ERASE_RE.test(p)) {
+			shown = p;
+			plain = v;
+		} else {
+			plain = v + plain.slice(v.length);
+			shown = plain;
+		}
+	}
+	return shown;
+}
+
+function renderRow(i, parts, isCont, whole) {
 	const r = parts[0];
 	const lvl = typeof r.level === 'string' ? r.level : '';
 	const src = typeof r.source === 'string' ? r.source : '';
@@ -365,15 +439,21 @@ function renderRow(i, parts, isCont) {
 		row.classList.add('marker', 'ev-' + meta(r).event);
 	}
 	row.append(el('span', { class: 'ts', title: r.timestamp },
-	    fmtTime(r.timestamp)),
+	    fmtStamp(r.timestamp)),
 	    el('span', { class: 'badge src src-' + src }, src),
 	    el('span', { class: 'badge lvl lvl-' + lvl }, lvl));
 	const msg = el('span', { class: 'msg' });
+	let states = 0;		/* the parts of a carriage-returned line */
 	if (ev !== null) {
 		msg.textContent = ev;
 	} else {
 		let text = parts.map((p) =>
 		    typeof p.message === 'string' ? p.message : '').join('');
+		if (text.includes('\r')) {
+			states = text.split('\r').filter((x) => x !== '').length;
+			text = whole ? text.split('\r').filter((x) => x !== '')
+			    .join('\n') : lastState(text);
+		}
 		const cut = text.length > MAX_SHOW ? text.length - MAX_SHOW : 0;
 		if (cut)
 			text = text.slice(0, MAX_SHOW);
@@ -386,6 +466,12 @@ function renderRow(i, parts, isCont) {
 			msg.title = `${parts.length} parts joined`;
 	}
 	row.append(msg);
+	if (states > 1)
+		row.append(el('button', { type: 'button', class: 'whole',
+		    'aria-expanded': String(whole),
+		    'aria-label': whole ? 'show the last state only' :
+		    'show every state of this line' },
+		    whole ? 'last state' : `${states} states`));
 	if (r.partial === true)
 		row.append(el('span', { class: 'flag', title: 'no newline' }, '⏎̸'));
 	if (typeof r.bytes === 'string')
