@@ -10,7 +10,8 @@
  * gap record.
  *
  * Exits 0 at the end of input, 100 on bad usage or configuration, 111
- * when reading or writing fails.
+ * when reading or writing fails (a reader that goes away before taking
+ * every record included).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -494,9 +495,19 @@ flush_out(struct filter *f)
 	if (f->out.len == 0)
 		return;
 	if (kr_writeall(1, f->out.s, f->out.len) == -1) {
-		if (errno == EPIPE)
-			exit(KR_EX_OK);
-		kr_diesys(KR_EX_TEMP, "unable to write to standard output");
+		unsigned long long k = 0;
+		size_t i;
+		int e = errno;
+
+		/* What the reader did not take was not delivered. */
+		for (i = 0; i < f->out.len; i++)
+			k += f->out.s[i] == '\n';
+		for (i = 0; i <= NSTREAMS; i++)
+			k += f->st[i].qn;
+		kr_die(KR_EX_TEMP,
+		    "unable to write to standard output: %s: %llu record%s "
+		    "not delivered",
+		    strerror(e), k, k == 1 ? "" : "s");
 	}
 	f->out.len = 0;
 }
