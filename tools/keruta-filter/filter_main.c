@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -34,10 +35,11 @@
 #include "kr_lr.h"
 #include "kr_parse.h"
 #include "kr_rec.h"
+#include "kr_time.h"
 
 #define USAGE                                                                  \
 	"keruta-filter [-hnqRVv] [-c file] [-e name] [-f file] "               \
-	"[-L maxbytes] [-l level] [-r rulesfile] [-s sources]"
+	"[-H duration] [-L maxbytes] [-l level] [-r rulesfile] [-s sources]"
 
 /* The tail of a continued record kept to find secrets split across
  * records: longer than any token format. */
@@ -58,7 +60,7 @@ struct field {
 
 struct recinfo {
 	struct field msg, bytes, meta, source, level, task, run;
-	int continued;
+	int continued, partial;
 };
 
 /* A continued record waiting for the one that continues it. */
@@ -75,10 +77,13 @@ struct stream {
 	struct pem_state pem;
 	struct held q[HOLD_MAX]; /* oldest first */
 	size_t qn, qlen;	 /* records held, their text bytes */
+	long long due;		 /* held partial records go out then */
+	struct kr_buf ctx;	 /* the line so far, already written */
 };
 
 struct filter {
 	int redact, report, minlevel;
+	long long hold_ms; /* how long a partial record waits for its rest */
 	const char *sources[NSOURCES];
 	size_t nsources;
 	size_t maxbytes;
@@ -387,10 +392,10 @@ static int
 scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 {
 	static const char *const names[] = {"message", "bytes", "metadata",
-	    "source", "level", "taskId", "runId", "continued"};
-	static const size_t lens[] = {7, 5, 8, 6, 5, 6, 5, 9};
+	    "source", "level", "taskId", "runId", "continued", "partial"};
+	static const size_t lens[] = {7, 5, 8, 6, 5, 6, 5, 9, 7};
 	struct field *fl[] = {&ri->msg, &ri->bytes, &ri->meta, &ri->source,
-	    &ri->level, &ri->task, &ri->run, NULL};
+	    &ri->level, &ri->task, &ri->run, NULL, NULL};
 	size_t p, ks, ke, ms, k;
 	int esc;
 
@@ -434,6 +439,9 @@ scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 		} else {
 			if (k == 7)
 				ri->continued =
+				    n - p >= 4 && memcmp(s + p, "true", 4) == 0;
+			if (k == 8)
+				ri->partial =
 				    n - p >= 4 && memcmp(s + p, "true", 4) == 0;
 			if (scan_value(s, &p, n, 1) == -1)
 				return -1;
@@ -809,6 +817,49 @@ release(struct filter *f, struct stream *st)
 {
 	while (st->qn > 0)
 		release_one(f, st);
+	st->due = 0;
+	st->ctx.len = 0;
+}
+
+/* Appends t[0..n) to the line so far, keeping its last TAIL_MAX bytes. */
+static void
+keep_ctx(struct stream *st, const char *t, size_t n)
+{
+	if (n >= TAIL_MAX) {
+		t += n - TAIL_MAX;
+		n = TAIL_MAX;
+	}
+	if (st->ctx.len + n > TAIL_MAX)
+		kr_buf_consume(&st->ctx, st->ctx.len + n - TAIL_MAX);
+	if (kr_buf_add(&st->ctx, t, n) == -1)
+		oom();
+}
+
+/*
+ * The held records go out, their line not being over: its end is kept
+ * to find a secret that its rest completes.
+ */
+static void
+release_partial(struct filter *f, struct stream *st)
+{
+	while (st->qn > 0) {
+		keep_ctx(st, st->q[0].text.s, st->q[0].text.len);
+		release_one(f, st);
+	}
+	st->due = 0;
+}
+
+/* Could a secret go on after t[0..n)? Not after a space or a bracket. */
+static int
+may_go_on(const char *t, size_t n)
+{
+	unsigned char c;
+
+	if (n == 0)
+		return 0;
+	c = (unsigned char)t[n - 1];
+	return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+	       (c >= 'a' && c <= 'z') || strchr("_-.~+/=:@!#$%^&*", c) != NULL;
 }
 
 /* Holds a continued record; its spans are those of f->sp past from. */
@@ -842,13 +893,18 @@ hold(struct filter *f, struct stream *st, const char *line, size_t len,
  * its length. *w0 gets where it starts in the held texts.
  */
 static size_t
-held_context(struct filter *f, struct stream *st, size_t *w0)
+held_context(struct filter *f, struct stream *st, size_t *w0, size_t *cl)
 {
 	size_t i, off = 0, k = st->qlen < TAIL_MAX ? st->qlen : TAIL_MAX;
-	size_t a, b;
+	size_t a, b, c;
 
 	*w0 = st->qlen - k;
+	c = TAIL_MAX - k < st->ctx.len ? TAIL_MAX - k : st->ctx.len;
+	*cl = c;
 	f->join.len = 0;
+	if (c > 0 &&
+	    kr_buf_add(&f->join, st->ctx.s + st->ctx.len - c, c) == -1)
+		oom();
 	for (i = 0; i < st->qn; i++) {
 		b = off + st->q[i].text.len;
 		a = off > *w0 ? off : *w0;
@@ -857,12 +913,13 @@ held_context(struct filter *f, struct stream *st, size_t *w0)
 			oom();
 		off = b;
 	}
-	return k;
+	return c + k;
 }
 
 /* Spans of the scan that start in the held records mask them too. */
 static void
-mask_held(struct filter *f, struct stream *st, size_t from, size_t w0)
+mask_held(
+    struct filter *f, struct stream *st, size_t from, size_t w0, size_t cl)
 {
 	size_t i, j, off, s, e, a, b;
 
@@ -871,7 +928,7 @@ mask_held(struct filter *f, struct stream *st, size_t from, size_t w0)
 			continue;
 		/* From the window to held-text offsets; a span at the start
 		 * of the window may have begun further back. */
-		s = f->sp.v[i].start == 0 ? 0 : w0 + f->sp.v[i].start;
+		s = f->sp.v[i].start <= cl ? 0 : w0 + f->sp.v[i].start - cl;
 		e = st->qlen;
 		for (j = 0, off = 0; j < st->qn; j++) {
 			a = s > off ? s : off;
@@ -978,7 +1035,7 @@ handle(struct filter *f, const char *line, size_t len)
 	struct stream *st;
 	struct pem_state before;
 	const char *text = "", *t;
-	size_t tn = 0, from = 0, n, i, w0 = 0;
+	size_t tn = 0, from = 0, n, i, w0 = 0, cl = 0;
 	int more;
 
 	if (len > 0 && line[len - 1] == '\r')
@@ -1033,12 +1090,12 @@ handle(struct filter *f, const char *line, size_t len)
 		    st->pem);
 		return;
 	}
-	more = ri.continued;
+	more = ri.continued || ri.partial;
 	n = tn;
 	t = text;
-	if (st->qn > 0) {
+	if (st->qn > 0 || st->ctx.len > 0) {
 		/* Join the end of what this record continues. */
-		from = held_context(f, st, &w0);
+		from = held_context(f, st, &w0, &cl);
 		if (kr_buf_add(&f->join, text, tn) == -1)
 			oom();
 		t = f->join.s;
@@ -1051,9 +1108,13 @@ handle(struct filter *f, const char *line, size_t len)
 	spans_merge(&f->sp);
 	count_spans(f, &f->sp, n, more);
 	if (st->qn > 0)
-		mask_held(f, st, from, w0);
+		mask_held(f, st, from, w0, cl);
 	if (more) {
 		hold(f, st, line, len, &ri, text, tn, from);
+		if (ri.partial && (f->hold_ms == 0 || !may_go_on(text, tn)))
+			release_partial(f, st);
+		else if (ri.partial && st->due == 0)
+			st->due = kr_mono_ns() + f->hold_ms * 1000000LL;
 		return;
 	}
 	release(f, st);
@@ -1141,6 +1202,8 @@ run_filter(struct filter *f)
 	struct kr_lr lr;
 	const char *line;
 	size_t len, i;
+	long long due, now;
+	int timeout, r;
 	enum kr_lr_kind k;
 	struct pollfd pfd = {0, POLLIN, 0};
 
@@ -1166,10 +1229,26 @@ run_filter(struct filter *f)
 			lr.eof = 1;
 			continue;
 		}
-		if (poll(&pfd, 1, -1) == -1) {
+		due = LLONG_MAX;
+		for (i = 0; i <= NSTREAMS; i++)
+			if (f->st[i].due != 0 && f->st[i].due < due)
+				due = f->st[i].due;
+		now = due == LLONG_MAX ? 0 : kr_mono_ns();
+		timeout = due == LLONG_MAX ? -1
+			  : due <= now	   ? 0
+					   : (int)((due - now + 999999) / 1000000);
+		if ((r = poll(&pfd, 1, timeout)) == -1) {
 			if (errno == EINTR)
 				continue;
 			kr_diesys(KR_EX_TEMP, "unable to poll standard input");
+		}
+		if (r == 0) {
+			/* Partial records whose rest did not come in time. */
+			now = kr_mono_ns();
+			for (i = 0; i <= NSTREAMS; i++)
+				if (f->st[i].due != 0 && f->st[i].due <= now)
+					release_partial(f, &f->st[i]);
+			continue;
 		}
 		if (kr_lr_fill(&lr) == -1 && errno != EAGAIN)
 			kr_diesys(KR_EX_TEMP, "unable to read standard input");
@@ -1198,6 +1277,9 @@ help(void)
 	    "  -e, --mask-env name    mask the value of environment variable "
 	    "name\n"
 	    "  -f, --mask-file file   mask each line of file as a value\n"
+	    "  -H, --hold duration    how long a partial record waits for the "
+	    "rest of its\n"
+	    "                         line (default 1s, 0: not at all)\n"
 	    "  -h, --help             print this help and exit\n"
 	    "  -L, --max-bytes size   longest record accepted (default 16M)\n"
 	    "  -l, --level level      drop records below level (not source "
@@ -1221,7 +1303,10 @@ free_filter(struct filter *f)
 {
 	size_t i, j;
 
-	for (i = 0; i <= NSTREAMS; i++)
+	for (i = 0; i <= NSTREAMS; i++) {
+		if (f->st[i].ctx.s != NULL)
+			sodium_memzero(f->st[i].ctx.s, f->st[i].ctx.cap);
+		kr_buf_free(&f->st[i].ctx);
 		for (j = 0; j < HOLD_MAX; j++) {
 			struct held *h = &f->st[i].q[j];
 
@@ -1231,6 +1316,7 @@ free_filter(struct filter *f)
 			kr_buf_free(&h->text);
 			free(h->sp.v);
 		}
+	}
 	kr_buf_free(&f->out);
 	kr_buf_free(&f->text);
 	kr_buf_free(&f->join);
@@ -1254,6 +1340,7 @@ main(int argc, char *argv[])
 	    {"config", required_argument, NULL, 'c'},
 	    {"mask-env", required_argument, NULL, 'e'},
 	    {"mask-file", required_argument, NULL, 'f'},
+	    {"hold", required_argument, NULL, 'H'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"max-bytes", required_argument, NULL, 'L'},
 	    {"level", required_argument, NULL, 'l'},
@@ -1277,7 +1364,8 @@ main(int argc, char *argv[])
 	kr_diag_init("keruta-filter");
 	f.redact = 1;
 	f.maxbytes = KR_REC_MAX;
-	while ((ch = getopt_long(argc, argv, "c:e:f:hL:l:nqRr:s:Vv", longopts,
+	f.hold_ms = 1000;
+	while ((ch = getopt_long(argc, argv, "c:e:f:H:hL:l:nqRr:s:Vv", longopts,
 		    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -1292,6 +1380,12 @@ main(int argc, char *argv[])
 			if (nfiles == sizeof files / sizeof files[0])
 				kr_die(KR_EX_USAGE, "too many --mask-file");
 			files[nfiles++] = optarg;
+			break;
+		case 'H':
+			if (kr_parse_duration_ms(optarg, &f.hold_ms) == -1 ||
+			    f.hold_ms > 60000)
+				kr_die(KR_EX_USAGE,
+				    "bad --hold '%s' (0 to 60s)", optarg);
 			break;
 		case 'h':
 			help();
@@ -1407,11 +1501,13 @@ main(int argc, char *argv[])
 	kr_buf_init(&f.meta, (size_t)KR_REC_MAX * 8);
 	kr_buf_init(&f.mkey, KR_REC_MAX + 16);
 	kr_buf_init(&f.mtext, KR_REC_MAX + 16);
-	for (i = 0; i <= NSTREAMS; i++)
+	for (i = 0; i <= NSTREAMS; i++) {
+		kr_buf_init(&f.st[i].ctx, TAIL_MAX * 2);
 		for (j = 0; j < HOLD_MAX; j++) {
 			kr_buf_init(&f.st[i].q[j].line, KR_REC_MAX + 16);
 			kr_buf_init(&f.st[i].q[j].text, KR_REC_MAX + 16);
 		}
+	}
 	f.rl = (struct kr_ratelimit)KR_RATELIMIT_INIT(10, 10);
 	rc = run_filter(&f);
 	free_filter(&f);
