@@ -78,6 +78,7 @@ struct stream {
 	struct held q[HOLD_MAX]; /* oldest first */
 	size_t qn, qlen;	 /* records held, their text bytes */
 	long long due;		 /* held partial records go out then */
+	int linehold;		 /* the last held record ends its line */
 	struct kr_buf ctx;	 /* the line so far, already written */
 };
 
@@ -819,6 +820,7 @@ release(struct filter *f, struct stream *st)
 		release_one(f, st);
 	st->due = 0;
 	st->ctx.len = 0;
+	st->linehold = 0;
 }
 
 /* Appends t[0..n) to the line so far, keeping its last TAIL_MAX bytes. */
@@ -842,6 +844,10 @@ keep_ctx(struct stream *st, const char *t, size_t n)
 static void
 release_partial(struct filter *f, struct stream *st)
 {
+	if (st->linehold) {
+		release(f, st);
+		return;
+	}
 	while (st->qn > 0) {
 		keep_ctx(st, st->q[0].text.s, st->q[0].text.len);
 		release_one(f, st);
@@ -1103,14 +1109,33 @@ handle(struct filter *f, const char *line, size_t len)
 	}
 	f->sp.n = 0;
 	before = st->pem;
-	rules_scan(t, n, from, &st->pem, more, &f->sp);
+	if (st->linehold) {
+		/* A new line: the rules look at it alone, the values across
+		 * the line break. */
+		rules_scan(t + from, n - from, 0, &st->pem, more, &f->sp);
+		for (i = 0; i < f->sp.n; i++) {
+			f->sp.v[i].start += from;
+			f->sp.v[i].end += from;
+		}
+	} else
+		rules_scan(t, n, from, &st->pem, more, &f->sp);
 	redactor_scan_extra(&f->r, t, n, from, &f->sp);
 	spans_merge(&f->sp);
 	count_spans(f, &f->sp, n, more);
 	if (st->qn > 0)
 		mask_held(f, st, from, w0, cl);
+	if (!more && f->hold_ms > 0 &&
+	    redactor_tail_prefix(&f->r, text, tn) > 0) {
+		/* A value that may go on in the next line. */
+		hold(f, st, line, len, &ri, text, tn, from);
+		st->linehold = 1;
+		if (st->due == 0)
+			st->due = kr_mono_ns() + f->hold_ms * 1000000LL;
+		return;
+	}
 	if (more) {
 		hold(f, st, line, len, &ri, text, tn, from);
+		st->linehold = 0;
 		if (ri.partial && (f->hold_ms == 0 || !may_go_on(text, tn)))
 			release_partial(f, st);
 		else if (ri.partial && st->due == 0)
