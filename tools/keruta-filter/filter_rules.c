@@ -920,6 +920,7 @@ static const struct {
     KEY("passphrase", R_PASSWORD),
     KEY("pwd", R_PASSWORD),
     KEY("secretkey", R_SECRET),
+    KEY("secretkeybase", R_SECRET),
     KEY("signingkey", R_SECRET),
     KEY("encryptionkey", R_SECRET),
     KEY("masterkey", R_SECRET),
@@ -1113,6 +1114,246 @@ key_fold(const char *p, size_t n, char *key)
 	return kl;
 }
 
+/*
+ * The rule that the attributes of an XML element name, looking back
+ * from p to its '<': key="ApiKey", name="clientSecret", type="password".
+ */
+static int
+xml_attr_rule(const struct ctx *c, size_t p)
+{
+	static const char *const attrs[] = {"key=\"", "name=\"", "id=\"",
+	    "type=\"", NULL};
+	const char *t = c->t;
+	size_t lt = p, i, a, v, ve, kl;
+	char key[64];
+	int rule;
+
+	while (lt > 0 && p - lt < 512 && t[lt - 1] != '<' && t[lt - 1] != '>' &&
+	       t[lt - 1] != '\n')
+		lt--;
+	if (lt == 0 || t[lt - 1] != '<')
+		return -1;
+	for (i = lt; i < p; i++) {
+		if (t[i] != ' ')
+			continue;
+		for (a = 0; attrs[a] != NULL; a++)
+			if (at_n(c, i + 1, attrs[a], strlen(attrs[a])))
+				break;
+		if (attrs[a] == NULL)
+			continue;
+		v = i + 1 + strlen(attrs[a]);
+		for (ve = v; ve < p && t[ve] != '"'; ve++)
+			;
+		kl = key_fold(t + v, ve - v, key);
+		if (a == 3) {
+			if (kl == 8 && memcmp(key, "password", 8) == 0)
+				return R_PASSWORD;
+		} else if ((rule = key_rule(key, kl, t + v, ve - v)) >= 0)
+			return rule;
+	}
+	return -1;
+}
+
+/* <password>value</password>, <entry name="token">value</entry> at '>'. */
+static size_t
+xml_elem(struct ctx *c, size_t j)
+{
+	const char *t = c->t;
+	size_t lt = j, ne, ve, kl;
+	char key[64];
+	int rule;
+
+	if (j == 0 || j + 1 >= c->n || t[j + 1] == '<' || t[j - 1] == '/')
+		return 0;
+	while (lt > 0 && j - lt < 512 && t[lt - 1] != '<' && t[lt - 1] != '>' &&
+	       t[lt - 1] != '\n')
+		lt--;
+	if (lt == 0 || t[lt - 1] != '<' || !IS(t[lt], C_ALNUM))
+		return 0;
+	for (ne = lt; ne < j && IS(t[ne], C_KEY); ne++)
+		;
+	if (ne < j && t[ne] != ' ')
+		return 0;
+	kl = key_fold(t + lt, ne - lt, key);
+	if ((rule = key_rule(key, kl, t + lt, ne - lt)) < 0 &&
+	    (ne == j || (rule = xml_attr_rule(c, j)) < 0))
+		return 0;
+	if (rule == R_AUTH_HEADER)
+		rule = R_AUTH;
+	for (ve = j + 1; ve < c->n && t[ve] != '<' && t[ve] != '\n'; ve++)
+		;
+	if (ve == c->n || t[ve] != '<' || placeholder(t + j + 1, ve - j - 1))
+		return 0;
+	add(c, j + 1, ve, rule);
+	return ve;
+}
+
+/* The command word (its base name) of the command around s. */
+static size_t
+cmd_of(const struct ctx *c, size_t s, size_t *ce)
+{
+	const char *t = c->t;
+	size_t b = s, e, k;
+
+	while (b > 0 && strchr("\n|;&`(", t[b - 1]) == NULL)
+		b--;
+	for (;;) {
+		while (b < s && strchr(" \t$+>#", t[b]) != NULL)
+			b++;
+		for (e = b; e < s && t[e] != ' ' && t[e] != '\t'; e++)
+			;
+		for (k = e; k > b && t[k - 1] != '/'; k--)
+			;
+		if ((e - k == 4 && memcmp(t + k, "sudo", 4) == 0) ||
+		    (e - k == 3 && memcmp(t + k, "env", 3) == 0)) {
+			b = e;
+			continue;
+		}
+		*ce = e;
+		return k;
+	}
+}
+
+static int
+cmd_is(const struct ctx *c, size_t k, size_t e, const char *const *names)
+{
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strlen(names[i]) == e - k &&
+		    memcmp(c->t + k, names[i], e - k) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Short options that take a password: mysql's -pVALUE (glued), -p VALUE
+ * of sshpass and of the login commands, curl's -u user:password; also
+ * curl's --user user:password. The option run is s..e.
+ */
+static size_t
+short_opt(struct ctx *c, size_t s, size_t e)
+{
+	static const char *const glued[] = {"mysql", "mysqldump", "mysqladmin",
+	    "mysqlimport", "mysqlshow", "mysqlcheck", "mariadb",
+	    "mariadb-dump", "mysqlsh", NULL};
+	static const char *const login[] = {"docker", "podman", "buildah",
+	    "skopeo", "nerdctl", "oc", "az", "helm", "crane", NULL};
+	static const char *const sep_p[] = {"sshpass", NULL};
+	const char *t = c->t;
+	size_t k, ce, vs, i;
+
+	if ((s > 0 && t[s - 1] != ' ' && t[s - 1] != '\t') || e - s < 2)
+		return 0;
+	if (!(t[s + 1] == 'p' || (e - s == 2 && t[s + 1] == 'u') ||
+		(e - s == 6 && memcmp(t + s, "--user", 6) == 0)))
+		return 0;
+	k = cmd_of(c, s, &ce);
+	if (t[s + 1] == 'p' && e - s > 2) {
+		if (!cmd_is(c, k, ce, glued))
+			return 0;
+		return value(c, s + 2, R_PASSWORD, PROSE_NONE);
+	}
+	for (vs = e; vs < c->n && t[vs] == ' '; vs++)
+		;
+	if (vs == e || vs >= c->n || t[vs] == '-')
+		return 0;
+	if (t[s + 1] == 'p') {
+		/* mysql -p VALUE: a database name to mysql, a password
+		 * to whoever wrote it so. */
+		if (cmd_is(c, k, ce, sep_p) || cmd_is(c, k, ce, glued) ||
+		    (cmd_is(c, k, ce, login) && ce < s &&
+			memmem(t + ce, s - ce, " login", 6) != NULL))
+			return value(c, vs, R_PASSWORD, PROSE_NONE);
+		return 0;
+	}
+	/* -u / --user user:password */
+	if (!(ce - k == 4 && memcmp(t + k, "curl", 4) == 0))
+		return 0;
+	for (i = vs; i < c->n && t[i] != ':' && t[i] != ' '; i++)
+		;
+	if (i >= c->n || t[i] != ':')
+		return 0;
+	return value(c, i + 1, R_PASSWORD, PROSE_NONE);
+}
+
+/* netrc: machine HOST login USER password VALUE, at "password" s..e. */
+static size_t
+netrc(struct ctx *c, size_t s, size_t e)
+{
+	size_t b = s;
+
+	if (e >= c->n || c->t[e] != ' ' || s == 0 || c->t[s - 1] != ' ')
+		return 0;
+	while (b > 0 && c->t[b - 1] != '\n')
+		b--;
+	if (memmem(c->t + b, s - b, "machine ", 8) == NULL &&
+	    memmem(c->t + b, s - b, "login ", 6) == NULL)
+		return 0;
+	return value(c, e, R_PASSWORD, PROSE_WORD);
+}
+
+/* aws configure set KEY VALUE, npm config set KEY VALUE, at "set" s..e. */
+static size_t
+config_set(struct ctx *c, size_t s, size_t e)
+{
+	const char *t = c->t;
+	size_t ks, ke, k, kl;
+	char key[64];
+	int rule;
+
+	if (!((s >= 10 && memcmp(t + s - 10, "configure ", 10) == 0) ||
+		(s >= 7 && memcmp(t + s - 7, "config ", 7) == 0)))
+		return 0;
+	for (ks = e; ks < c->n && t[ks] == ' '; ks++)
+		;
+	for (ke = ks; ke < c->n && t[ke] != ' ' && t[ke] != '='; ke++)
+		;
+	if (ke == ks || ke >= c->n)
+		return 0;
+	for (k = ke; k > ks && strchr(".:/", t[k - 1]) == NULL; k--)
+		;
+	kl = key_fold(t + k, ke - k, key);
+	if ((rule = key_rule(key, kl, t + k, ke - k)) < 0)
+		return 0;
+	if (rule == R_AUTH_HEADER)
+		rule = R_AUTH;
+	return value(c, ke + 1, rule, PROSE_NONE);
+}
+
+/* A .pgpass line: host:port:database:user:password, alone. */
+static void
+pgpass(struct ctx *c)
+{
+	const char *t = c->t;
+	size_t i, col[4] = {0, 0, 0, 0}, nc = 0;
+
+	if (c->n > 512 || c->n < 9 || memchr(t, ' ', c->n) != NULL)
+		return;
+	for (i = 0; i < c->n && nc <= 4; i++)
+		if (t[i] == ':' && (i == 0 || t[i - 1] != '\\')) {
+			if (nc < 4)
+				col[nc] = i;
+			nc++;
+		}
+	if (nc != 4 || col[3] + 1 >= c->n || col[0] == 0)
+		return;
+	/* The port: digits or '*'. */
+	if (col[1] == col[0] + 1)
+		return;
+	for (i = col[0] + 1; i < col[1]; i++)
+		if (!(t[i] >= '0' && t[i] <= '9') && t[i] != '*')
+			return;
+	/* The host: a name or '*', not a number (times are not hosts). */
+	for (i = 0; i < col[0] && t[i] >= '0' && t[i] <= '9'; i++)
+		;
+	if (i == col[0])
+		return;
+	if (placeholder(t + col[3] + 1, c->n - col[3] - 1))
+		return;
+	add(c, col[3] + 1, c->n, R_PASSWORD);
+}
+
 /* key=value, key: value, "key": "value" at the separator j. */
 static size_t
 sep(struct ctx *c, size_t j)
@@ -1141,8 +1382,25 @@ sep(struct ctx *c, size_t j)
 	while (ks > 0 && ke - ks < sizeof key && IS(t[ks - 1], C_KEY))
 		ks--;
 	kl = key_fold(t + ks, ke - ks, key);
-	if ((rule = key_rule(key, kl, t + ks, ke - ks)) == -1)
+	if (t[j] == '=' && kl == 3 && memcmp(key, "pwd", 3) == 0) {
+		/* Pwd= of a connection string; PWD=/home/... is a directory. */
+		for (r = j + 1; r < c->n && t[r] == ' '; r++)
+			;
+		if (r < c->n && strchr("/~.$", t[r]) != NULL)
+			return 0;
+		return value(c, j + 1, R_PASSWORD, PROSE_NONE);
+	}
+	if ((rule = key_rule(key, kl, t + ks, ke - ks)) == -1) {
+		/* kubectl --from-literal=key=value: every value. */
+		if (t[j] == '=' && ks >= 15 &&
+		    memcmp(t + ks - 15, "--from-literal=", 15) == 0)
+			return value(c, j + 1, R_SECRET, PROSE_NONE);
+		/* <add key="ApiKey" value="..."/> */
+		if (t[j] == '=' && kl == 5 && memcmp(key, "value", 5) == 0 &&
+		    (rule = xml_attr_rule(c, ks)) != -1)
+			return value(c, j + 1, rule, PROSE_NONE);
 		return 0;
+	}
 	/* sig= means a SAS token only next to sv= in the same URL. */
 	if (rule == R_AZURE_SAS &&
 	    (j < 3 || memmem(t + (j > 512 ? j - 512 : 0), j > 512 ? 512 : j,
@@ -1192,17 +1450,33 @@ rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
 	cls_init();
 	if (pem->mode != PEM_NONE)
 		i = pem_resume(&c);
+	if (from == 0 && n > 0 && (IS(t[0], C_ALNUM) || t[0] == '*'))
+		pgpass(&c);
 	while (i < n) {
 		ch = (unsigned char)t[i];
 		if (cls[ch] & C_RUN) {
 			s = i++;
 			while (i < n && IS(t[i], C_RUN))
 				i++;
-			if (i - s < 5)
+			if (i - s < 5) {
+				r = 0;
+				if (t[s] == '-')
+					r = short_opt(&c, s, i);
+				else if (i - s == 3 && t[s] == 's' &&
+					 t[s + 1] == 'e' && t[s + 2] == 't')
+					r = config_set(&c, s, i);
+				if (r > i)
+					i = r;
 				continue;
+			}
 			r = dispatch(&c, s, i);
 			if (r == 0 && t[s] == '-')
+				r = short_opt(&c, s, i);
+			if (r == 0 && t[s] == '-')
 				r = option(&c, s, i);
+			if (r == 0 && i - s == 8 && t[s] == 'p' &&
+			    memcmp(t + s, "password", 8) == 0)
+				r = netrc(&c, s, i);
 			/* "%20ghp_...": a token behind URL-encoding. */
 			if (r == 0 && s > 0 && t[s - 1] == '%' && i - s > 7 &&
 			    IS(t[s], C_HEX) && IS(t[s + 1], C_HEX))
@@ -1212,6 +1486,10 @@ rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
 			continue;
 		}
 		if ((ch == '=' || ch == ':') && (r = sep(&c, i)) > i) {
+			i = r;
+			continue;
+		}
+		if (ch == '>' && (r = xml_elem(&c, i)) > i) {
 			i = r;
 			continue;
 		}
