@@ -3,7 +3,8 @@
  *
  * Reads keruta(7) records on stdin, writes them on stdout. A record
  * keeps its bytes, its fields and their order; only "message" and the
- * strings inside "metadata" may be rewritten (secrets become
+ * strings of members that keruta(7) does not define ("metadata", or any
+ * an application put there) may be rewritten (secrets become
  * [REDACTED:<rule>]), and "bytes" re-derived or dropped with the
  * message. Lines that are not records are forwarded wrapped in one
  * (malformed: true), still redacted; lines over the size limit become a
@@ -61,6 +62,13 @@ struct field {
 struct recinfo {
 	struct field msg, bytes, meta, source, level, task, run;
 	int continued, partial;
+	int rest; /* members other than the fields of keruta(7) */
+};
+
+/* One part of a line replaced: line[s..e), by f->meta[bs..be) for ED_META. */
+struct edit {
+	size_t s, e, bs, be;
+	enum { ED_MSG, ED_BYTES, ED_CUT, ED_META } kind;
 };
 
 /* A continued record waiting for the one that continues it. */
@@ -93,7 +101,12 @@ struct filter {
 	struct kr_buf out, text, join, tmp, b64, task, run;
 	/* metadata: rewritten, one key, one value (decoded) */
 	struct kr_buf meta, mkey, mtext;
-	struct spans sp, bsp, msp;
+	struct spans sp, bsp, msp, wsp;
+	struct edit *ed;
+	size_t ned, edcap;
+	/* an array of strings as one line: the words, where each starts */
+	struct kr_buf words;
+	size_t *wpos, wcap;
 	unsigned long long lineno, malformed, oversize, dropped, records;
 	struct kr_ratelimit rl;
 };
@@ -393,10 +406,12 @@ static int
 scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 {
 	static const char *const names[] = {"message", "bytes", "metadata",
-	    "source", "level", "taskId", "runId", "continued", "partial"};
-	static const size_t lens[] = {7, 5, 8, 6, 5, 6, 5, 9, 7};
+	    "source", "level", "taskId", "runId", "continued", "partial",
+	    "type", "seq", "timestamp", "lineNumber"};
+	static const size_t lens[] = {7, 5, 8, 6, 5, 6, 5, 9, 7, 4, 3, 9, 10};
 	struct field *fl[] = {&ri->msg, &ri->bytes, &ri->meta, &ri->source,
-	    &ri->level, &ri->task, &ri->run, NULL, NULL};
+	    &ri->level, &ri->task, &ri->run, NULL, NULL, NULL, NULL, NULL,
+	    NULL};
 	size_t p, ks, ke, ms, k;
 	int esc;
 
@@ -421,6 +436,8 @@ scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 		if (p >= n || s[p] != ':')
 			return -1;
 		p = skip_ws(s, p + 1, n);
+		if (k == 2 || k == sizeof names / sizeof names[0])
+			ri->rest = 1;
 		if (k < sizeof names / sizeof names[0] && fl[k] != NULL) {
 			struct field *x = fl[k];
 
@@ -580,14 +597,92 @@ meta_string(struct filter *f, struct meta_walk *w, size_t vs, size_t ve,
 		return;
 	spans_merge(&f->msp);
 	count_spans(f, &f->msp, tn, 0);
-	if (!w->changed) {
-		f->meta.len = 0;
-		w->changed = 1;
-	}
+	w->changed = 1;
 	if (kr_buf_add(&f->meta, w->line + w->last, vs + 1 - w->last) == -1)
 		oom();
 	add_masked(f, &f->meta, t, tn, &f->msp, 1);
 	w->last = ve - 1;
+}
+
+/*
+ * An array at line[*i] of two strings or more and nothing else: looked
+ * at as the words of one command line, so that the value of a
+ * "--password" word is found in the next one. 1 when it was such an
+ * array; *i then ends past it.
+ */
+static int
+meta_words(struct filter *f, struct meta_walk *w, size_t *i)
+{
+	const char *s = w->line;
+	struct pem_state pem = {PEM_NONE, 0};
+	size_t n = w->n, p = skip_ws(s, *i + 1, n), q, nw = 0, k, a, b, j;
+	size_t vs;
+	int esc;
+
+	for (q = p; q < n && s[q] == '"'; nw++) {
+		if (scan_string(s, &q, n, &esc) == -1)
+			return 0;
+		q = skip_ws(s, q, n);
+		if (q < n && s[q] == ',')
+			q = skip_ws(s, q + 1, n);
+	}
+	if (q >= n || s[q] != ']' || nw < 2)
+		return 0;
+	if (3 * nw + 1 > f->wcap) {
+		size_t *v = realloc(f->wpos, (3 * nw + 1) * sizeof *v);
+
+		if (v == NULL)
+			oom();
+		f->wpos = v;
+		f->wcap = 3 * nw + 1;
+	}
+	f->words.len = 0;
+	for (q = p, k = 0; k < nw; k++) {
+		vs = q;
+		(void)scan_string(s, &q, n, &esc);
+		if ((k > 0 && kr_buf_addc(&f->words, ' ') == -1) ||
+		    (esc ? json_decode(&f->words, s + vs + 1, q - vs - 2)
+			 : kr_buf_add(&f->words, s + vs + 1, q - vs - 2)) == -1)
+			oom();
+		f->wpos[3 * k] = f->words.len;
+		f->wpos[3 * k + 1] = vs;
+		f->wpos[3 * k + 2] = q;
+		q = skip_ws(s, q, n);
+		if (q < n && s[q] == ',')
+			q = skip_ws(s, q + 1, n);
+	}
+	*i = q + 1;
+	/* wpos[3k] is where word k ends; it starts after the one before. */
+	f->wsp.n = 0;
+	rules_scan(f->words.s, f->words.len, 0, &pem, 0, &f->wsp);
+	redactor_scan_extra(&f->r, f->words.s, f->words.len, 0, &f->wsp);
+	if (f->wsp.n == 0)
+		return 1;
+	spans_merge(&f->wsp);
+	count_spans(f, &f->wsp, f->words.len, 0);
+	for (k = 0; k < nw; k++) {
+		a = k == 0 ? 0 : f->wpos[3 * (k - 1)] + 1;
+		b = f->wpos[3 * k];
+		f->msp.n = 0;
+		for (j = 0; j < f->wsp.n; j++)
+			if (f->wsp.v[j].end > a && f->wsp.v[j].start < b)
+				spans_add(&f->msp,
+				    (f->wsp.v[j].start > a ? f->wsp.v[j].start
+							   : a) - a,
+				    (f->wsp.v[j].end < b ? f->wsp.v[j].end : b) -
+					a,
+				    f->wsp.v[j].rule, 0);
+		if (f->msp.n == 0)
+			continue;
+		w->changed = 1;
+		vs = f->wpos[3 * k + 1];
+		if (kr_buf_add(&f->meta, w->line + w->last, vs + 1 - w->last) ==
+		    -1)
+			oom();
+		add_masked(f, &f->meta, f->words.s + a, b - a, &f->msp, 1);
+		w->last = f->wpos[3 * k + 2] - 1;
+	}
+	return 1;
 }
 
 /*
@@ -621,6 +716,8 @@ meta_value(struct filter *f, struct meta_walk *w, size_t *i, size_t ks,
 		*i = p;
 		return;
 	}
+	if (s[p] == '[' && meta_words(f, w, i))
+		return;
 	close = s[p] == '{' ? '}' : ']';
 	p = skip_ws(s, p + 1, n);
 	while (p < n && s[p] != close) {
@@ -644,27 +741,74 @@ meta_value(struct filter *f, struct meta_walk *w, size_t *i, size_t ks,
 	*i = p + 1;
 }
 
-/* Masks the metadata of `line` into f->meta; 1 when it changed. */
-static int
-redact_meta(struct filter *f, const char *line, const struct recinfo *ri)
+static void
+add_edit(struct filter *f, size_t s, size_t e, int kind, size_t bs, size_t be)
 {
-	struct meta_walk w = {line, ri->meta.ve, ri->meta.vs, 0};
-	size_t p = ri->meta.vs;
+	struct edit *v;
 
-	meta_value(f, &w, &p, 0, 0, 0);
-	if (w.changed &&
-	    kr_buf_add(&f->meta, line + w.last, ri->meta.ve - w.last) == -1)
-		oom();
-	return w.changed;
+	if (f->ned == f->edcap) {
+		size_t cap = f->edcap ? f->edcap * 2 : 16;
+
+		if ((v = realloc(f->ed, cap * sizeof *v)) == NULL)
+			oom();
+		f->ed = v;
+		f->edcap = cap;
+	}
+	f->ed[f->ned].s = s;
+	f->ed[f->ned].e = e;
+	f->ed[f->ned].bs = bs;
+	f->ed[f->ned].be = be;
+	f->ed[f->ned++].kind = kind;
+}
+
+/*
+ * Masks the members of `line` other than the fields of keruta(7) (its
+ * metadata, and whatever an application or a saved file put there):
+ * each changed member's value is an ED_META edit.
+ */
+static void
+redact_rest(struct filter *f, const char *line, size_t n)
+{
+	static const char *const skip[] = {"message", "bytes", "type",
+	    "taskId", "runId", "seq", "timestamp", "source", "level",
+	    "lineNumber", "continued", "partial", NULL};
+	struct meta_walk w;
+	size_t p = skip_ws(line, 0, n) + 1, ks, ke, vs, k, bs;
+	int kesc;
+
+	p = skip_ws(line, p, n);
+	while (p < n && line[p] == '"') {
+		ks = p;
+		if (scan_string(line, &p, n, &kesc) == -1)
+			return;
+		ke = p;
+		for (k = 0; skip[k] != NULL; k++)
+			if (key_is(line, ks, ke, kesc, skip[k], strlen(skip[k]),
+				&f->tmp))
+				break;
+		p = skip_ws(line, skip_ws(line, p, n) + 1, n); /* ':' */
+		vs = p;
+		if (skip[k] != NULL) {
+			if (scan_value(line, &p, n, 1) == -1)
+				return;
+		} else {
+			w = (struct meta_walk){line, n, vs, 0};
+			bs = f->meta.len;
+			meta_value(f, &w, &p, ks, ke, kesc);
+			if (w.changed) {
+				if (kr_buf_add(&f->meta, line + w.last,
+					p - w.last) == -1)
+					oom();
+				add_edit(f, vs, p, ED_META, bs, f->meta.len);
+			}
+		}
+		p = skip_ws(line, p, n);
+		if (p < n && line[p] == ',')
+			p = skip_ws(line, p + 1, n);
+	}
 }
 
 /* ---- rendering a record ---- */
-
-/* One part of a line replaced: line[s..e). */
-struct edit {
-	size_t s, e;
-	enum { ED_MSG, ED_BYTES, ED_CUT, ED_META } kind;
-};
 
 /*
  * Writes the record `line` with its message text[0..tn) masked by sp,
@@ -675,11 +819,13 @@ static void
 emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
     const char *text, size_t tn, const struct spans *sp, struct pem_state pem)
 {
-	struct edit ed[3], x;
-	size_t ned = 0, i, j, p;
+	struct edit *ed, x;
+	size_t ned, i, j, p;
 	int drop_bytes = 0, new_bytes = 0, fix, meta = 0;
 
 	f->records++;
+	f->ned = 0;
+	f->meta.len = 0;
 	if (ri->bytes.present) {
 		if (sp->n > 0 || !ri->bytes.str)
 			drop_bytes = 1;
@@ -701,8 +847,10 @@ emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
 			}
 		}
 	}
-	if (ri->meta.present)
-		meta = redact_meta(f, line, ri);
+	if (ri->rest) {
+		redact_rest(f, line, len);
+		meta = f->ned > 0;
+	}
 	fix = ri->msg.present && ri->msg.esc == 3;
 	if (sp->n == 0 && !drop_bytes && !new_bytes && !fix && !meta) {
 		if (kr_buf_add(&f->out, line, len) == -1 ||
@@ -712,31 +860,23 @@ emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
 	}
 	if (sp->n > 0 || fix) {
 		/* A message that was not a string becomes one. */
-		ed[ned].s = ri->msg.str ? ri->msg.vs + 1 : ri->msg.vs;
-		ed[ned].e = ri->msg.str ? ri->msg.ve - 1 : ri->msg.ve;
-		ed[ned++].kind = ED_MSG;
+		add_edit(f, ri->msg.str ? ri->msg.vs + 1 : ri->msg.vs,
+		    ri->msg.str ? ri->msg.ve - 1 : ri->msg.ve, ED_MSG, 0, 0);
 	}
 	if (drop_bytes) {
 		/* ",\"bytes\":…" or, first of all, "\"bytes\":…," */
-		if (line[ri->bytes.ms - 1] == ',') {
-			ed[ned].s = ri->bytes.ms - 1;
-			ed[ned].e = ri->bytes.me;
-		} else {
-			ed[ned].s = ri->bytes.ms;
-			ed[ned].e = line[ri->bytes.me] == ',' ? ri->bytes.me + 1
-							      : ri->bytes.me;
-		}
-		ed[ned++].kind = ED_CUT;
-	} else if (new_bytes) {
-		ed[ned].s = ri->bytes.vs + 1;
-		ed[ned].e = ri->bytes.ve - 1;
-		ed[ned++].kind = ED_BYTES;
-	}
-	if (meta) {
-		ed[ned].s = ri->meta.vs;
-		ed[ned].e = ri->meta.ve;
-		ed[ned++].kind = ED_META;
-	}
+		if (line[ri->bytes.ms - 1] == ',')
+			add_edit(f, ri->bytes.ms - 1, ri->bytes.me, ED_CUT, 0,
+			    0);
+		else
+			add_edit(f, ri->bytes.ms,
+			    line[ri->bytes.me] == ',' ? ri->bytes.me + 1
+						      : ri->bytes.me,
+			    ED_CUT, 0, 0);
+	} else if (new_bytes)
+		add_edit(f, ri->bytes.vs + 1, ri->bytes.ve - 1, ED_BYTES, 0, 0);
+	ed = f->ed;
+	ned = f->ned;
 	/* In the order they come in the line; they never overlap. */
 	for (i = 1; i < ned; i++)
 		for (j = i; j > 0 && ed[j].s < ed[j - 1].s; j--) {
@@ -763,7 +903,8 @@ emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
 				oom();
 			break;
 		case ED_META:
-			if (kr_buf_add(&f->out, f->meta.s, f->meta.len) == -1)
+			if (kr_buf_add(&f->out, f->meta.s + ed[i].bs,
+				ed[i].be - ed[i].bs) == -1)
 				oom();
 			break;
 		case ED_CUT:
@@ -1355,6 +1496,10 @@ free_filter(struct filter *f)
 	free(f->sp.v);
 	free(f->bsp.v);
 	free(f->msp.v);
+	free(f->wsp.v);
+	free(f->ed);
+	kr_buf_free(&f->words);
+	free(f->wpos);
 	redactor_free(&f->r);
 }
 
@@ -1526,6 +1671,7 @@ main(int argc, char *argv[])
 	kr_buf_init(&f.meta, (size_t)KR_REC_MAX * 8);
 	kr_buf_init(&f.mkey, KR_REC_MAX + 16);
 	kr_buf_init(&f.mtext, KR_REC_MAX + 16);
+	kr_buf_init(&f.words, KR_REC_MAX + 16);
 	for (i = 0; i <= NSTREAMS; i++) {
 		kr_buf_init(&f.st[i].ctx, TAIL_MAX * 2);
 		for (j = 0; j < HOLD_MAX; j++) {
