@@ -105,6 +105,11 @@ int redactor_add_value(struct redactor *r, const char *v, size_t n, int rule);
 size_t redactor_add_env(struct redactor *r);
 /* NAME's value; -1 when unset, -2 when too short. */
 int redactor_add_env_name(struct redactor *r, const char *name);
+/*
+ * The files under dir (a mounted Kubernetes Secret), each a value, their
+ * number in *k; -1 with errno when dir cannot be read.
+ */
+int redactor_add_dir(struct redactor *r, const char *dir, size_t *k);
 /* One value per line. -1 with errno, -2 (line number in *lineno). */
 int redactor_add_file(struct redactor *r, const char *path, size_t *lineno);
 /*

@@ -39,7 +39,7 @@
 #include "kr_time.h"
 
 #define USAGE                                                                  \
-	"keruta-filter [-hnqRVv] [-c file] [-e name] [-f file] "               \
+	"keruta-filter [-hnqRVv] [-c file] [-d dir] [-e name] [-f file] "      \
 	"[-H duration] [-L maxbytes] [-l level] [-r rulesfile] [-s sources]"
 
 /* The tail of a continued record kept to find secrets split across
@@ -1440,6 +1440,9 @@ help(void)
 	    "Redacts secrets in keruta records and filters them by level and "
 	    "source.\n\n"
 	    "  -c, --config file      YAML configuration (also KERUTA_CONFIG)\n"
+	    "  -d, --secret-dir dir   mask each file under dir as a value "
+	    "(also\n"
+	    "                         /var/run/secrets when present)\n"
 	    "  -e, --mask-env name    mask the value of environment variable "
 	    "name\n"
 	    "  -f, --mask-file file   mask each line of file as a value\n"
@@ -1508,6 +1511,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
+	    {"secret-dir", required_argument, NULL, 'd'},
 	    {"mask-env", required_argument, NULL, 'e'},
 	    {"mask-file", required_argument, NULL, 'f'},
 	    {"hold", required_argument, NULL, 'H'},
@@ -1525,8 +1529,8 @@ main(int argc, char *argv[])
 	};
 	static struct filter f;
 	const char *config = NULL, *level = NULL, *rules = NULL;
-	const char *envs[64], *files[64];
-	size_t nenvs = 0, nfiles = 0, i, j, lineno;
+	const char *envs[64], *files[64], *dirs[64];
+	size_t nenvs = 0, nfiles = 0, ndirs = 0, i, j, lineno;
 	char *srclist = NULL, *tok, *save, err[512];
 	struct kr_cfg *cfg;
 	int ch, verbose = 0, quiet = 0, rc;
@@ -1535,11 +1539,16 @@ main(int argc, char *argv[])
 	f.redact = 1;
 	f.maxbytes = KR_REC_MAX;
 	f.hold_ms = 1000;
-	while ((ch = getopt_long(argc, argv, "c:e:f:H:hL:l:nqRr:s:Vv", longopts,
+	while ((ch = getopt_long(argc, argv, "c:d:e:f:H:hL:l:nqRr:s:Vv", longopts,
 		    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config = optarg;
+			break;
+		case 'd':
+			if (ndirs == sizeof dirs / sizeof dirs[0])
+				kr_die(KR_EX_USAGE, "too many --secret-dir");
+			dirs[ndirs++] = optarg;
 			break;
 		case 'e':
 			if (nenvs == sizeof envs / sizeof envs[0])
@@ -1646,6 +1655,12 @@ main(int argc, char *argv[])
 				    "4 bytes",
 				    files[i], lineno);
 		}
+		for (i = 0; i < ndirs; i++)
+			if (redactor_add_dir(&f.r, dirs[i], &j) == -1)
+				kr_diesys(KR_EX_USAGE, "unable to read '%s'",
+				    dirs[i]);
+		if (redactor_add_dir(&f.r, "/var/run/secrets", &j) == 0)
+			kr_debug("masking %zu files of /var/run/secrets", j);
 		if (rules != NULL &&
 		    redactor_load_rules(&f.r, rules, err, sizeof err) == -1)
 			kr_die(KR_EX_USAGE, "%s", err);

@@ -3,7 +3,10 @@
  * environment variables, --mask-env, --mask-file) in their common
  * encodings, and the user's --rules patterns (POSIX ERE).
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,14 +247,24 @@ out:
 	return rc;
 }
 
-/* Names that say "the value is a secret". */
+/*
+ * Names that say "the value is a secret": a word anywhere, or a last
+ * word (DB_PASS, MYSQL_PWD, NPM_AUTH, SENTRY_DSN, but not PWD, the
+ * directory). Keys that are not secrets (CACHE_KEY, SORT_KEY,
+ * PRIMARY_KEY) name none of these.
+ */
 static int
 secret_name(const char *name, size_t n)
 {
 	static const char *const words[] = {"TOKEN", "SECRET", "PASSWORD",
-	    "PASSWD", "API_KEY", "APIKEY", "PRIVATE_KEY", "CREDENTIAL",
-	    "ACCESS_KEY", NULL};
+	    "PASSWD", "PASSPHRASE", "API_KEY", "APIKEY", "PRIVATE_KEY",
+	    "CREDENTIAL", "ACCESS_KEY", "DEPLOY_KEY", "SIGNING_KEY",
+	    "SIGN_KEY", "ENCRYPTION_KEY", "MASTER_KEY", "LICENSE_KEY",
+	    "HMAC_KEY", "SSH_KEY", "GPG_KEY", "JWT_KEY", "SESSION_KEY",
+	    "CONNECTION_STRING", "CONN_STR", "WEBHOOK", NULL};
+	static const char *const last[] = {"PASS", "PWD", "AUTH", "DSN", NULL};
 	char up[256];
+	const char *w;
 	size_t i;
 
 	if (n >= sizeof up)
@@ -262,6 +275,15 @@ secret_name(const char *name, size_t n)
 	for (i = 0; words[i] != NULL; i++)
 		if (strstr(up, words[i]) != NULL)
 			return 1;
+	if ((w = strrchr(up, '_')) != NULL)
+		w++;
+	else if (strcmp(up, "PWD") != 0)
+		w = up;
+	else
+		return 0;
+	for (i = 0; last[i] != NULL; i++)
+		if (strcmp(w, last[i]) == 0)
+			return w != up || strcmp(up, "PWD") != 0;
 	return 0;
 }
 
@@ -309,6 +331,83 @@ redactor_add_env_name(struct redactor *r, const char *name)
 	    (rc = redactor_add_value(r, v, strlen(v), rule)) == -1)
 		kr_die(KR_EX_TEMP, "out of memory");
 	return rc;
+}
+
+/* Files of a mounted Secret that are not secret. */
+static int
+public_file(const char *name)
+{
+	return strcmp(name, "namespace") == 0 || strcmp(name, "ca.crt") == 0 ||
+	       strcmp(name, "service-ca.crt") == 0;
+}
+
+static void
+add_secret_file(struct redactor *r, const char *path, const char *name)
+{
+	char *buf, *p, *e, *nl, rname[300];
+	size_t size, len, l;
+	int rule;
+
+	if ((buf = kr_read_file(path, 1u << 16, &size)) == NULL)
+		return;
+	snprintf(rname, sizeof rname, "secret-file:%.256s", name);
+	if ((rule = redactor_rule(r, rname)) == -1)
+		kr_die(KR_EX_TEMP, "out of memory");
+	l = size;
+	while (l > 0 && (buf[l - 1] == '\n' || buf[l - 1] == '\r'))
+		l--;
+	if (l >= ENV_VALUE_MIN && redactor_add_value(r, buf, l, rule) == -1)
+		kr_die(KR_EX_TEMP, "out of memory");
+	/* A file of several lines is printed line by line too. */
+	if (memchr(buf, '\n', l) != NULL)
+		for (p = buf, e = buf + l; p < e; p = nl + 1) {
+			if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+				nl = e;
+			len = (size_t)(nl - p);
+			if (len > 0 && p[len - 1] == '\r')
+				len--;
+			if (len >= 8 &&
+			    redactor_add_value(r, p, len, rule) == -1)
+				kr_die(KR_EX_TEMP, "out of memory");
+		}
+	sodium_memzero(buf, size);
+	free(buf);
+}
+
+static int
+add_dir(struct redactor *r, const char *dir, int depth, size_t *k)
+{
+	DIR *d;
+	struct dirent *de;
+	struct stat st;
+	char path[4096];
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		/* Kubernetes' ..data and ..<time> hold the same files. */
+		if (de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(path, sizeof path, "%s/%s", dir,
+			de->d_name) >= sizeof path ||
+		    stat(path, &st) == -1)
+			continue;
+		if (S_ISDIR(st.st_mode) && depth < 4)
+			(void)add_dir(r, path, depth + 1, k);
+		else if (S_ISREG(st.st_mode) && !public_file(de->d_name)) {
+			add_secret_file(r, path, de->d_name);
+			++*k;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+int
+redactor_add_dir(struct redactor *r, const char *dir, size_t *k)
+{
+	*k = 0;
+	return add_dir(r, dir, 0, k);
 }
 
 int
