@@ -93,6 +93,7 @@ struct stream {
 struct filter {
 	int redact, report, minlevel;
 	long long hold_ms; /* how long a partial record waits for its rest */
+	int mask_rule;	   /* "add-mask", once a value was added */
 	const char *sources[NSOURCES];
 	size_t nsources;
 	size_t maxbytes;
@@ -1175,6 +1176,36 @@ ascii(const char *s, size_t n)
 	return (acc & 0x8080808080808080ull) == 0;
 }
 
+#define ADD_MASK "::add-mask::"
+#define ADD_MASK_LEN (sizeof ADD_MASK - 1)
+
+/*
+ * "::add-mask::VALUE" (a GitHub Actions workflow command): VALUE is
+ * masked in the records that follow, and in this one. Returns its length
+ * (0 when the text is no such command).
+ */
+static size_t
+add_mask(struct filter *f, const char *t, size_t n)
+{
+	size_t vn;
+
+	if (n <= ADD_MASK_LEN || memcmp(t, ADD_MASK, ADD_MASK_LEN) != 0)
+		return 0;
+	for (vn = n - ADD_MASK_LEN; vn > 0 && (t[ADD_MASK_LEN + vn - 1] == ' ' ||
+						  t[ADD_MASK_LEN + vn - 1] == '\t');
+	     vn--)
+		;
+	if (vn == 0)
+		return 0;
+	if (f->mask_rule < 0 &&
+	    (f->mask_rule = redactor_rule(&f->r, "add-mask")) == -1)
+		oom();
+	/* Shorter than 4 bytes: too short to mask everywhere. */
+	if (redactor_add_value(&f->r, t + ADD_MASK_LEN, vn, f->mask_rule) == -1)
+		oom();
+	return vn;
+}
+
 static void
 handle(struct filter *f, const char *line, size_t len)
 {
@@ -1182,7 +1213,7 @@ handle(struct filter *f, const char *line, size_t len)
 	struct stream *st;
 	struct pem_state before;
 	const char *text = "", *t;
-	size_t tn = 0, from = 0, n, i, w0 = 0, cl = 0;
+	size_t tn = 0, from = 0, n, i, w0 = 0, cl = 0, mask;
 	int more;
 
 	if (len > 0 && line[len - 1] == '\r')
@@ -1238,6 +1269,7 @@ handle(struct filter *f, const char *line, size_t len)
 		return;
 	}
 	more = ri.continued || ri.partial;
+	mask = add_mask(f, text, tn);
 	n = tn;
 	t = text;
 	if (st->qn > 0 || st->ctx.len > 0) {
@@ -1261,6 +1293,9 @@ handle(struct filter *f, const char *line, size_t len)
 	} else
 		rules_scan(t, n, from, &st->pem, more, &f->sp);
 	redactor_scan_extra(&f->r, t, n, from, &f->sp);
+	if (mask > 0)
+		spans_add(&f->sp, from + ADD_MASK_LEN, from + ADD_MASK_LEN + mask,
+		    f->mask_rule, 1);
 	spans_merge(&f->sp);
 	count_spans(f, &f->sp, n, more);
 	if (st->qn > 0)
@@ -1539,6 +1574,7 @@ main(int argc, char *argv[])
 	f.redact = 1;
 	f.maxbytes = KR_REC_MAX;
 	f.hold_ms = 1000;
+	f.mask_rule = -1;
 	while ((ch = getopt_long(argc, argv, "c:d:e:f:H:hL:l:nqRr:s:Vv", longopts,
 		    NULL)) != -1) {
 		switch (ch) {
