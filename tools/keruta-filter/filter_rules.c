@@ -139,6 +139,92 @@ const char *const builtin_rules[] = {
     "secret",
     "token",
     "credential",
+    /* vendors[], in this order */
+    "1password-service-token",
+    "adobe-client-secret",
+    "age-plugin-identity",
+    "airtable-pat",
+    "alibaba-access-key-id",
+    "anthropic-admin-key",
+    "artifactory-api-key",
+    "artifactory-reference-token",
+    "authress-key",
+    "buildkite-token",
+    "circleci-token",
+    "clerk-secret-key",
+    "clojars-token",
+    "cloudflare-origin-ca-key",
+    "contentful-token",
+    "defined-networking-key",
+    "deno-deploy-token",
+    "doppler-token",
+    "dropbox-token",
+    "duffel-token",
+    "dynatrace-token",
+    "easypost-key",
+    "facebook-access-token",
+    "figma-token",
+    "firebase-fcm-key",
+    "flutterwave-key",
+    "flyio-token",
+    "frameio-token",
+    "github-app-installation-token",
+    "gitlab-agent-token",
+    "gitlab-feed-token",
+    "grafana-cloud-token",
+    "grafana-service-account-token",
+    "groq-api-key",
+    "harness-pat",
+    "heroku-oauth-token",
+    "huggingface-org-token",
+    "infracost-key",
+    "intra42-secret",
+    "langsmith-key",
+    "linear-api-key",
+    "lob-api-key",
+    "mapbox-secret-token",
+    "newrelic-browser-key",
+    "newrelic-insert-key",
+    "newrelic-user-key",
+    "notion-token",
+    "nuget-api-key",
+    "nvidia-api-key",
+    "octopus-deploy-key",
+    "openai-admin-key",
+    "openrouter-api-key",
+    "openshift-token",
+    "perplexity-api-key",
+    "pinecone-api-key",
+    "plaid-access-token",
+    "planetscale-token",
+    "posthog-personal-key",
+    "postman-api-key",
+    "prefect-api-key",
+    "pulumi-token",
+    "readme-api-key",
+    "render-api-key",
+    "replicate-token",
+    "resend-api-key",
+    "rubygems-api-key",
+    "scalingo-token",
+    "sendinblue-api-key",
+    "sentry-org-token",
+    "sentry-user-token",
+    "settlemint-token",
+    "shippo-token",
+    "shopify-partner-token",
+    "snyk-token",
+    "sonarqube-token",
+    "sourcegraph-token",
+    "square-access-token",
+    "square-oauth-secret",
+    "stripe-restricted-key",
+    "supabase-token",
+    "tailscale-key",
+    "twitter-bearer-token",
+    "typeform-token",
+    "vercel-token",
+    "xai-api-key",
 };
 const size_t nbuiltin_rules = sizeof builtin_rules / sizeof builtin_rules[0];
 
@@ -156,6 +242,8 @@ const size_t nbuiltin_rules = sizeof builtin_rules / sizeof builtin_rules[0];
 
 static unsigned char cls[256];
 
+static void vendors_init(void);
+
 static void
 cls_init(void)
 {
@@ -163,6 +251,7 @@ cls_init(void)
 
 	if (cls['a'] != 0)
 		return;
+	vendors_init();
 	for (ch = 0; ch < 256; ch++) {
 		int up = ch >= 'A' && ch <= 'Z', lo = ch >= 'a' && ch <= 'z';
 		int dg = ch >= '0' && ch <= '9';
@@ -308,6 +397,226 @@ tok(struct ctx *c, size_t s, size_t plen, unsigned m, size_t min, size_t max,
 		return 0;
 	add(c, s, e, rule);
 	return e;
+}
+
+struct vseg {
+	const char *lead;
+	unsigned char llen, cls;
+	unsigned short min, max;
+};
+
+struct vendor {
+	const char *prefix;
+	unsigned char plen, nseg;
+	int rule;
+	struct vseg seg[5];
+};
+
+/* Vendor formats: prefix, then segments (a literal lead, then min..max
+ * bytes of a class). Names follow builtin_rules[] from R_NBUILTIN on. */
+static const struct vendor vendors[] = {
+    {"ops_eyJ", 7, 1, R_NBUILTIN + 0, {{"", 0, C_URL64, 250, 2000}}},
+    {"p8e-", 4, 1, R_NBUILTIN + 1, {{"", 0, C_HEX, 32, 32}}},
+    {"AGE-PLUGIN-", 11, 1, R_NBUILTIN + 2, {{"", 0, C_UPNUM, 30, 100}}},
+    {"pat", 3, 2, R_NBUILTIN + 3, {{"", 0, C_ALNUM, 14, 14}, {".", 1, C_HEX, 64, 64}}},
+    {"LTAI", 4, 1, R_NBUILTIN + 4, {{"", 0, C_ALNUM, 20, 20}}},
+    {"sk-ant-admin01-", 15, 1, R_NBUILTIN + 5, {{"", 0, C_URL64, 80, 120}}},
+    {"AKCp", 4, 1, R_NBUILTIN + 6, {{"", 0, C_ALNUM, 69, 69}}},
+    {"cmVmdGtu", 8, 1, R_NBUILTIN + 7, {{"", 0, C_ALNUM, 56, 56}}},
+    {"sc_", 3, 3, R_NBUILTIN + 8, {{"", 0, C_ALNUM, 10, 32}, {".", 1, C_ALNUM, 5, 30}, {".acc", 4, C_WORD, 4, 4}}},
+    {"ext_", 4, 3, R_NBUILTIN + 8, {{"", 0, C_ALNUM, 10, 32}, {".", 1, C_ALNUM, 5, 30}, {".acc", 4, C_WORD, 4, 4}}},
+    {"scauth_", 7, 3, R_NBUILTIN + 8, {{"", 0, C_ALNUM, 10, 32}, {".", 1, C_ALNUM, 5, 30}, {".acc", 4, C_WORD, 4, 4}}},
+    {"authress_", 9, 3, R_NBUILTIN + 8, {{"", 0, C_ALNUM, 10, 32}, {".", 1, C_ALNUM, 5, 30}, {".acc", 4, C_WORD, 4, 4}}},
+    {"bkua_", 5, 1, R_NBUILTIN + 9, {{"", 0, C_HEX, 40, 40}}},
+    {"CCIPAT_", 7, 2, R_NBUILTIN + 10, {{"", 0, C_ALNUM, 22, 22}, {"_", 1, C_HEX, 40, 40}}},
+    {"sk_prod_", 8, 1, R_NBUILTIN + 11, {{"", 0, C_ALNUM, 40, 60}}},
+    {"CLOJARS_", 8, 1, R_NBUILTIN + 12, {{"", 0, C_ALNUM, 60, 60}}},
+    {"v1.0-", 5, 2, R_NBUILTIN + 13, {{"", 0, C_HEX, 24, 24}, {"-", 1, C_HEX, 146, 146}}},
+    {"CFPAT-", 6, 1, R_NBUILTIN + 14, {{"", 0, C_URL64, 43, 43}}},
+    {"dnkey-", 6, 2, R_NBUILTIN + 15, {{"", 0, C_URL64, 26, 26}, {"-", 1, C_URL64, 52, 52}}},
+    {"ddp_", 4, 1, R_NBUILTIN + 16, {{"", 0, C_ALNUM, 36, 36}}},
+    {"ddw_", 4, 1, R_NBUILTIN + 16, {{"", 0, C_ALNUM, 36, 36}}},
+    {"dp.pt.", 6, 1, R_NBUILTIN + 17, {{"", 0, C_ALNUM, 40, 44}}},
+    {"dp.st.", 6, 1, R_NBUILTIN + 17, {{"", 0, C_ALNUM, 40, 44}}},
+    {"dp.ct.", 6, 1, R_NBUILTIN + 17, {{"", 0, C_ALNUM, 40, 44}}},
+    {"dp.sa.", 6, 1, R_NBUILTIN + 17, {{"", 0, C_ALNUM, 40, 44}}},
+    {"dp.scim.", 8, 1, R_NBUILTIN + 17, {{"", 0, C_ALNUM, 40, 44}}},
+    {"dp.audit.", 9, 1, R_NBUILTIN + 17, {{"", 0, C_ALNUM, 40, 44}}},
+    {"sl.B", 4, 1, R_NBUILTIN + 18, {{"", 0, C_URL64, 60, 1400}}},
+    {"sl.u.", 5, 1, R_NBUILTIN + 18, {{"", 0, C_URL64, 60, 1400}}},
+    {"duffel_test_", 12, 1, R_NBUILTIN + 19, {{"", 0, C_URL64, 43, 43}}},
+    {"duffel_live_", 12, 1, R_NBUILTIN + 19, {{"", 0, C_URL64, 43, 43}}},
+    {"dt0c01.", 7, 2, R_NBUILTIN + 20, {{"", 0, C_UPNUM, 24, 24}, {".", 1, C_UPNUM, 64, 64}}},
+    {"EZAK", 4, 1, R_NBUILTIN + 21, {{"", 0, C_ALNUM, 54, 54}}},
+    {"EZTK", 4, 1, R_NBUILTIN + 21, {{"", 0, C_ALNUM, 54, 54}}},
+    {"EAACEdEose0cBA", 14, 1, R_NBUILTIN + 22, {{"", 0, C_ALNUM, 20, 300}}},
+    {"figd_", 5, 1, R_NBUILTIN + 23, {{"", 0, C_URL64, 40, 40}}},
+    {"AAAA", 4, 2, R_NBUILTIN + 24, {{"", 0, C_URL64, 7, 7}, {":APA91b", 7, C_URL64, 134, 140}}},
+    {"FLWSECK_TEST-", 13, 2, R_NBUILTIN + 25, {{"", 0, C_HEX, 32, 32}, {"-X", 2, 0, 0, 0}}},
+    {"FLWSECK-", 8, 2, R_NBUILTIN + 25, {{"", 0, C_HEX, 32, 32}, {"-X", 2, 0, 0, 0}}},
+    {"FLWPUBK_TEST-", 13, 2, R_NBUILTIN + 25, {{"", 0, C_HEX, 32, 32}, {"-X", 2, 0, 0, 0}}},
+    {"fo1_", 4, 1, R_NBUILTIN + 26, {{"", 0, C_URL64, 43, 43}}},
+    {"fio-u-", 6, 1, R_NBUILTIN + 27, {{"", 0, C_URL64, 64, 64}}},
+    {"v1.", 3, 1, R_NBUILTIN + 28, {{"", 0, C_HEX, 40, 40}}},
+    {"glagent-", 8, 1, R_NBUILTIN + 29, {{"", 0, C_URL64, 50, 50}}},
+    {"glft-", 5, 1, R_NBUILTIN + 30, {{"", 0, C_URL64, 20, 20}}},
+    {"glc_", 4, 1, R_NBUILTIN + 31, {{"", 0, C_ALNUM, 32, 400}}},
+    {"glsa_", 5, 2, R_NBUILTIN + 32, {{"", 0, C_ALNUM, 32, 32}, {"_", 1, C_HEX, 8, 8}}},
+    {"gsk_", 4, 1, R_NBUILTIN + 33, {{"", 0, C_ALNUM, 52, 52}}},
+    {"pat.", 4, 3, R_NBUILTIN + 34, {{"", 0, C_URL64, 22, 22}, {".", 1, C_HEX, 24, 24}, {".", 1, C_ALNUM, 20, 20}}},
+    {"sat.", 4, 3, R_NBUILTIN + 34, {{"", 0, C_URL64, 22, 22}, {".", 1, C_HEX, 24, 24}, {".", 1, C_ALNUM, 20, 20}}},
+    {"HRKU-AA", 7, 1, R_NBUILTIN + 35, {{"", 0, C_URL64, 58, 58}}},
+    {"api_org_", 8, 1, R_NBUILTIN + 36, {{"", 0, C_ALNUM, 34, 34}}},
+    {"ico-", 4, 1, R_NBUILTIN + 37, {{"", 0, C_ALNUM, 32, 32}}},
+    {"s-s4t2ud-", 9, 1, R_NBUILTIN + 38, {{"", 0, C_HEX, 64, 64}}},
+    {"s-s4t2af-", 9, 1, R_NBUILTIN + 38, {{"", 0, C_HEX, 64, 64}}},
+    {"lsv2_pt_", 8, 2, R_NBUILTIN + 39, {{"", 0, C_HEX, 32, 32}, {"_", 1, C_HEX, 10, 10}}},
+    {"lsv2_sk_", 8, 2, R_NBUILTIN + 39, {{"", 0, C_HEX, 32, 32}, {"_", 1, C_HEX, 10, 10}}},
+    {"lin_api_", 8, 1, R_NBUILTIN + 40, {{"", 0, C_ALNUM, 40, 40}}},
+    {"live_pub_", 9, 1, R_NBUILTIN + 41, {{"", 0, C_HEX, 31, 31}}},
+    {"test_pub_", 9, 1, R_NBUILTIN + 41, {{"", 0, C_HEX, 31, 31}}},
+    {"sk.eyJ", 6, 2, R_NBUILTIN + 42, {{"", 0, C_URL64, 50, 300}, {".", 1, C_URL64, 22, 22}}},
+    {"NRJS-", 5, 1, R_NBUILTIN + 43, {{"", 0, C_HEX, 19, 19}}},
+    {"NRII-", 5, 1, R_NBUILTIN + 44, {{"", 0, C_URL64, 32, 32}}},
+    {"NRAK-", 5, 1, R_NBUILTIN + 45, {{"", 0, C_UPNUM, 27, 27}}},
+    {"ntn_", 4, 1, R_NBUILTIN + 46, {{"", 0, C_ALNUM, 46, 46}}},
+    {"oy2", 3, 1, R_NBUILTIN + 47, {{"", 0, C_ALNUM, 43, 43}}},
+    {"nvapi-", 6, 1, R_NBUILTIN + 48, {{"", 0, C_URL64, 64, 64}}},
+    {"API-", 4, 1, R_NBUILTIN + 49, {{"", 0, C_UPNUM, 26, 26}}},
+    {"sk-admin-", 9, 1, R_NBUILTIN + 50, {{"", 0, C_URL64, 40, 200}}},
+    {"sk-or-v1-", 9, 1, R_NBUILTIN + 51, {{"", 0, C_HEX, 64, 64}}},
+    {"sha256~", 7, 1, R_NBUILTIN + 52, {{"", 0, C_URL64, 43, 43}}},
+    {"pplx-", 5, 1, R_NBUILTIN + 53, {{"", 0, C_ALNUM, 48, 48}}},
+    {"pcsk_", 5, 2, R_NBUILTIN + 54, {{"", 0, C_ALNUM, 5, 7}, {"_", 1, C_ALNUM, 60, 70}}},
+    {"access-sandbox-", 15, 5, R_NBUILTIN + 55, {{"", 0, C_HEX, 8, 8}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 12, 12}}},
+    {"access-development-", 19, 5, R_NBUILTIN + 55, {{"", 0, C_HEX, 8, 8}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 12, 12}}},
+    {"access-production-", 18, 5, R_NBUILTIN + 55, {{"", 0, C_HEX, 8, 8}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 12, 12}}},
+    {"pscale_tkn_", 11, 1, R_NBUILTIN + 56, {{"", 0, C_URL64, 32, 64}}},
+    {"pscale_pw_", 10, 1, R_NBUILTIN + 56, {{"", 0, C_URL64, 32, 64}}},
+    {"pscale_oauth_", 13, 1, R_NBUILTIN + 56, {{"", 0, C_URL64, 32, 64}}},
+    {"phx_", 4, 1, R_NBUILTIN + 57, {{"", 0, C_ALNUM, 40, 60}}},
+    {"PMAK-", 5, 2, R_NBUILTIN + 58, {{"", 0, C_HEX, 24, 24}, {"-", 1, C_HEX, 34, 34}}},
+    {"pnu_", 4, 1, R_NBUILTIN + 59, {{"", 0, C_ALNUM, 36, 36}}},
+    {"pul-", 4, 1, R_NBUILTIN + 60, {{"", 0, C_HEX, 40, 40}}},
+    {"rdme_", 5, 1, R_NBUILTIN + 61, {{"", 0, C_ALNUM, 70, 70}}},
+    {"rnd_", 4, 1, R_NBUILTIN + 62, {{"", 0, C_ALNUM, 32, 32}}},
+    {"r8_", 3, 1, R_NBUILTIN + 63, {{"", 0, C_ALNUM, 37, 37}}},
+    {"re_", 3, 2, R_NBUILTIN + 64, {{"", 0, C_ALNUM, 8, 8}, {"_", 1, C_URL64, 24, 24}}},
+    {"rubygems_", 9, 1, R_NBUILTIN + 65, {{"", 0, C_HEX, 48, 48}}},
+    {"tk-us-", 6, 1, R_NBUILTIN + 66, {{"", 0, C_URL64, 48, 48}}},
+    {"xkeysib-", 8, 2, R_NBUILTIN + 67, {{"", 0, C_HEX, 64, 64}, {"-", 1, C_ALNUM, 16, 16}}},
+    {"sntrys_", 7, 1, R_NBUILTIN + 68, {{"", 0, C_URL64, 60, 400}}},
+    {"sntryu_", 7, 1, R_NBUILTIN + 69, {{"", 0, C_HEX, 64, 64}}},
+    {"sm_pat_", 7, 1, R_NBUILTIN + 70, {{"", 0, C_ALNUM, 16, 16}}},
+    {"sm_aat_", 7, 1, R_NBUILTIN + 70, {{"", 0, C_ALNUM, 16, 16}}},
+    {"sm_sat_", 7, 1, R_NBUILTIN + 70, {{"", 0, C_ALNUM, 16, 16}}},
+    {"shippo_live_", 12, 1, R_NBUILTIN + 71, {{"", 0, C_HEX, 40, 40}}},
+    {"shippo_test_", 12, 1, R_NBUILTIN + 71, {{"", 0, C_HEX, 40, 40}}},
+    {"prtapi_", 7, 1, R_NBUILTIN + 72, {{"", 0, C_HEX, 32, 32}}},
+    {"snyk_uat.", 9, 2, R_NBUILTIN + 73, {{"", 0, C_HEX, 8, 8}, {".", 1, C_URL64, 40, 120}}},
+    {"snyk_sat.", 9, 2, R_NBUILTIN + 73, {{"", 0, C_HEX, 8, 8}, {".", 1, C_URL64, 40, 120}}},
+    {"squ_", 4, 1, R_NBUILTIN + 74, {{"", 0, C_HEX, 40, 40}}},
+    {"sqp_", 4, 1, R_NBUILTIN + 74, {{"", 0, C_HEX, 40, 40}}},
+    {"sqa_", 4, 1, R_NBUILTIN + 74, {{"", 0, C_HEX, 40, 40}}},
+    {"sgp_", 4, 2, R_NBUILTIN + 75, {{"", 0, C_HEX, 16, 16}, {"_", 1, C_HEX, 40, 40}}},
+    {"sq0atp-", 7, 1, R_NBUILTIN + 76, {{"", 0, C_URL64, 22, 22}}},
+    {"sq0csp-", 7, 1, R_NBUILTIN + 77, {{"", 0, C_URL64, 43, 43}}},
+    {"rk_prod_", 8, 1, R_NBUILTIN + 78, {{"", 0, C_ALNUM, 24, 247}}},
+    {"sbp_", 4, 1, R_NBUILTIN + 79, {{"", 0, C_HEX, 40, 40}}},
+    {"tskey-api-", 10, 2, R_NBUILTIN + 80, {{"", 0, C_ALNUM, 10, 20}, {"-", 1, C_ALNUM, 20, 40}}},
+    {"tskey-auth-", 11, 2, R_NBUILTIN + 80, {{"", 0, C_ALNUM, 10, 20}, {"-", 1, C_ALNUM, 20, 40}}},
+    {"tskey-client-", 13, 2, R_NBUILTIN + 80, {{"", 0, C_ALNUM, 10, 20}, {"-", 1, C_ALNUM, 20, 40}}},
+    {"AAAAAAAAAAAAAAAAAAAAA", 21, 1, R_NBUILTIN + 81, {{"", 0, C_URL64, 40, 120}}},
+    {"tfp_", 4, 1, R_NBUILTIN + 82, {{"", 0, C_WORD, 59, 59}}},
+    {"vcp_", 4, 1, R_NBUILTIN + 83, {{"", 0, C_ALNUM, 56, 56}}},
+    {"vci_", 4, 1, R_NBUILTIN + 83, {{"", 0, C_ALNUM, 56, 56}}},
+    {"vca_", 4, 1, R_NBUILTIN + 83, {{"", 0, C_ALNUM, 56, 56}}},
+    {"vcr_", 4, 1, R_NBUILTIN + 83, {{"", 0, C_ALNUM, 56, 56}}},
+    {"vck_", 4, 1, R_NBUILTIN + 83, {{"", 0, C_ALNUM, 56, 56}}},
+    {"xai-", 4, 1, R_NBUILTIN + 84, {{"", 0, C_ALNUM, 80, 80}}},
+};
+
+#define NVENDORS (sizeof vendors / sizeof vendors[0])
+
+/* vendors[] by first byte: vorder[vstart[c] .. vstart[c + 1]). */
+static unsigned char vorder[NVENDORS];
+static unsigned short vstart[257];
+/* The first two bytes of every prefix. */
+static unsigned char vfirst2[65536 / 8];
+
+static void
+vendors_init(void)
+{
+	size_t i, k = 0;
+	unsigned ch, two;
+
+	for (ch = 0; ch < 256; ch++) {
+		vstart[ch] = (unsigned short)k;
+		for (i = 0; i < NVENDORS; i++)
+			if ((unsigned char)vendors[i].prefix[0] == ch)
+				vorder[k++] = (unsigned char)i;
+	}
+	vstart[256] = (unsigned short)k;
+	for (i = 0; i < NVENDORS; i++) {
+		two = (unsigned)(unsigned char)vendors[i].prefix[0] << 8 |
+		      (unsigned char)vendors[i].prefix[1];
+		vfirst2[two >> 3] |= (unsigned char)(1u << (two & 7));
+	}
+}
+
+/* A vendor format at s: its end, or 0. */
+static size_t
+vendor_at(struct ctx *c, size_t s, const struct vendor *v)
+{
+	size_t p = s + v->plen, k;
+	int i;
+
+	for (i = 0; i < v->nseg; i++) {
+		const struct vseg *g = &v->seg[i];
+
+		if (g->llen > 0 && !at_n(c, p, g->lead, g->llen))
+			return 0;
+		p += g->llen;
+		if (g->cls == 0)
+			continue;
+		k = run(c, p, g->cls);
+		if (k < g->min)
+			return 0;
+		if (k > g->max) {
+			/* Only a separator that the class also holds may
+			 * follow: the next segment's lead. */
+			if (i + 1 == v->nseg)
+				return 0;
+			k = g->max;
+		}
+		p += k;
+	}
+	if (alnum_at(c, p))
+		return 0;
+	add(c, s, p, v->rule);
+	return p;
+}
+
+static size_t
+vendor(struct ctx *c, size_t s, size_t e)
+{
+	const unsigned char *u = (const unsigned char *)c->t + s;
+	unsigned two;
+	size_t i, r;
+
+	if (e - s < 2)
+		return 0;
+	two = (unsigned)u[0] << 8 | u[1];
+	if (!(vfirst2[two >> 3] & (1u << (two & 7))))
+		return 0;
+	for (i = vstart[u[0]]; i < vstart[u[0] + 1]; i++) {
+		const struct vendor *v = &vendors[vorder[i]];
+
+		if (at_n(c, s, v->prefix, v->plen) &&
+		    (r = vendor_at(c, s, v)) != 0)
+			return r;
+	}
+	return 0;
 }
 
 /* Atlassian tokens: base64url, then "=" and an 8-digit hex checksum. */
@@ -675,6 +984,8 @@ dispatch(struct ctx *c, size_t s, size_t e)
 	const char *p = c->t + s;
 	size_t rl = e - s, r = 0;
 
+	if ((r = vendor(c, s, e)) != 0)
+		return r;
 	switch (p[0]) {
 	case '-':
 		if (at(c, s, "-----BEGIN "))
