@@ -619,6 +619,84 @@ vendor(struct ctx *c, size_t s, size_t e)
 	return 0;
 }
 
+/*
+ * GitHub's tokens (and npm's): 30 random base62 characters, then the
+ * CRC32 of those, in 6 base62 digits (0-9A-Za-z), zeros first.
+ */
+static int
+gh_checks(const char *p)
+{
+	static const char b62[] =
+	    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	unsigned long crc = 0xffffffffUL;
+	char sum[6];
+	int i, b;
+
+	for (i = 0; i < 30; i++) {
+		crc ^= (unsigned char)p[i];
+		for (b = 0; b < 8; b++)
+			crc = crc & 1 ? (crc >> 1) ^ 0xedb88320UL : crc >> 1;
+	}
+	crc ^= 0xffffffffUL;
+	for (i = 5; i >= 0; i--) {
+		sum[i] = b62[crc % 62];
+		crc /= 62;
+	}
+	return memcmp(sum, p + 30, 6) == 0;
+}
+
+/* Fewer than 10 distinct characters: a placeholder, not a token. */
+static int
+plain_fill(const char *p, size_t n)
+{
+	unsigned char seen[256] = {0};
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (!seen[(unsigned char)p[i]]++)
+			k++;
+	return k < 10;
+}
+
+/* ghp_ gho_ ghu_ ghs_ with 36 of [A-Za-z0-9]; a placeholder that fails
+ * the checksum is left alone. */
+static size_t
+github(struct ctx *c, size_t s, int rule)
+{
+	if (run(c, s + 4, C_ALNUM) == 36 && !gh_checks(c->t + s + 4) &&
+	    plain_fill(c->t + s + 4, 36))
+		return 0;
+	return tok(c, s, 4, C_ALNUM, 36, 36, rule);
+}
+
+/*
+ * A GitHub token whose checksum holds, inside the run s..e (glued to
+ * other text, where its shape alone says too little).
+ */
+static size_t
+github_inside(struct ctx *c, size_t s, size_t e)
+{
+	const char *t = c->t, *g;
+	size_t k = s, r = 0;
+
+	while (k + 40 <= e &&
+	       (g = memmem(t + k, e - k, "gh", 2)) != NULL) {
+		k = (size_t)(g - t);
+		if (k + 40 <= e && strchr("pous", t[k + 2]) != NULL &&
+		    t[k + 3] == '_' && gh_checks(t + k + 4) &&
+		    run(c, k + 4, C_ALNUM) >= 36) {
+			add(c, k, k + 40,
+			    t[k + 2] == 'p'   ? R_GITHUB_TOKEN
+			    : t[k + 2] == 'o' ? R_GITHUB_OAUTH
+					      : R_GITHUB_APP);
+			r = k + 40;
+			k += 40;
+		} else
+			k++;
+	}
+	return r;
+}
+
 /* Atlassian tokens: base64url, then "=" and an 8-digit hex checksum. */
 static size_t
 atlassian(struct ctx *c, size_t s, int rule)
@@ -1051,11 +1129,11 @@ dispatch(struct ctx *c, size_t s, size_t e)
 		break;
 	case 'g':
 		if (at(c, s, "ghp_"))
-			r = tok(c, s, 4, C_ALNUM, 36, 36, R_GITHUB_TOKEN);
+			r = github(c, s, R_GITHUB_TOKEN);
 		else if (at(c, s, "gho_"))
-			r = tok(c, s, 4, C_ALNUM, 36, 36, R_GITHUB_OAUTH);
+			r = github(c, s, R_GITHUB_OAUTH);
 		else if (at(c, s, "ghu_") || at(c, s, "ghs_"))
-			r = tok(c, s, 4, C_ALNUM, 36, 36, R_GITHUB_APP);
+			r = github(c, s, R_GITHUB_APP);
 		else if (at(c, s, "ghr_"))
 			r = tok(c, s, 4, C_ALNUM, 36, 76, R_GITHUB_REFRESH);
 		else if (at(c, s, "github_pat_"))
@@ -1125,6 +1203,8 @@ dispatch(struct ctx *c, size_t s, size_t e)
 		break;
 	}
 	if (r != 0)
+		return r;
+	if (rl >= 41 && (r = github_inside(c, s, e)) != 0)
 		return r;
 	/* Formats without a prefix of their own. */
 	if (rl >= 80 && at(c, s + 14, ".atlasv1.") && run(c, s, C_ALNUM) == 14)
