@@ -18,7 +18,7 @@ for o in $(grep -o -- '^  -[a-zA-Z]' help | tr -d ' -'); do
 	grep -q -- "Fl $o" "$man" || missing="$missing -$o"
 done
 is "$missing" "" "every option of --help is in the man page"
-is "$(grep -c -- '^  -[a-zA-Z], --' help)" 13 "--help lists the 13 options"
+is "$(grep -c -- '^  -[a-zA-Z], --' help)" 15 "--help lists the 15 options"
 for r in $(sed -n '/^const char \*const builtin_rules/,/^};/p' \
     "$KR_TOP/tools/keruta-filter/filter_rules.c" | grep -o '"[a-z0-9-]*"' |
     tr -d '"'); do

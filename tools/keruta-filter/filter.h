@@ -38,7 +38,7 @@ struct lit {
 struct litset {
 	struct lit *bucket[LIT_BUCKETS];
 	unsigned char first2[65536 / 8]; /* first two bytes seen */
-	size_t n, minlen;
+	size_t n, minlen, maxlen;
 };
 
 struct user_rule {
@@ -63,6 +63,8 @@ struct redactor {
 	struct user_rule *ur;
 	size_t nur;
 	struct kr_buf scratch; /* NUL-terminated copy for regexec */
+	struct kr_buf view;    /* a text with some bytes left out */
+	size_t *map, mapcap;   /* where each byte of view comes from */
 };
 
 /* filter_rules.c: the built-in detectors. */
@@ -103,6 +105,11 @@ int redactor_add_value(struct redactor *r, const char *v, size_t n, int rule);
 size_t redactor_add_env(struct redactor *r);
 /* NAME's value; -1 when unset, -2 when too short. */
 int redactor_add_env_name(struct redactor *r, const char *name);
+/*
+ * The files under dir (a mounted Kubernetes Secret), each a value, their
+ * number in *k; -1 with errno when dir cannot be read.
+ */
+int redactor_add_dir(struct redactor *r, const char *dir, size_t *k);
 /* One value per line. -1 with errno, -2 (line number in *lineno). */
 int redactor_add_file(struct redactor *r, const char *path, size_t *lineno);
 /*
@@ -110,6 +117,12 @@ int redactor_add_file(struct redactor *r, const char *path, size_t *lineno);
  */
 int redactor_load_rules(
     struct redactor *r, const char *path, char *err, size_t errlen);
+/*
+ * The length of the longest end of t[0..n), 4 bytes or more, that begins
+ * a literal value without being all of it: the rest may be on the next
+ * line. 0 when there is none.
+ */
+size_t redactor_tail_prefix(struct redactor *r, const char *t, size_t n);
 /* Literal values and user rules found in t[0..n), ending after from. */
 int redactor_scan_extra(
     struct redactor *r, const char *t, size_t n, size_t from, struct spans *sp);

@@ -3,17 +3,20 @@
  *
  * Reads keruta(7) records on stdin, writes them on stdout. A record
  * keeps its bytes, its fields and their order; only "message" and the
- * strings inside "metadata" may be rewritten (secrets become
+ * strings of members that keruta(7) does not define ("metadata", or any
+ * an application put there) may be rewritten (secrets become
  * [REDACTED:<rule>]), and "bytes" re-derived or dropped with the
  * message. Lines that are not records are forwarded wrapped in one
  * (malformed: true), still redacted; lines over the size limit become a
  * gap record.
  *
  * Exits 0 at the end of input, 100 on bad usage or configuration, 111
- * when reading or writing fails.
+ * when reading or writing fails (a reader that goes away before taking
+ * every record included).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -33,10 +36,11 @@
 #include "kr_lr.h"
 #include "kr_parse.h"
 #include "kr_rec.h"
+#include "kr_time.h"
 
 #define USAGE                                                                  \
-	"keruta-filter [-hnqRVv] [-c file] [-e name] [-f file] "               \
-	"[-L maxbytes] [-l level] [-r rulesfile] [-s sources]"
+	"keruta-filter [-hnqRVv] [-c file] [-d dir] [-e name] [-f file] "      \
+	"[-H duration] [-L maxbytes] [-l level] [-r rulesfile] [-s sources]"
 
 /* The tail of a continued record kept to find secrets split across
  * records: longer than any token format. */
@@ -57,7 +61,14 @@ struct field {
 
 struct recinfo {
 	struct field msg, bytes, meta, source, level, task, run;
-	int continued;
+	int continued, partial;
+	int rest; /* members other than the fields of keruta(7) */
+};
+
+/* One part of a line replaced: line[s..e), by f->meta[bs..be) for ED_META. */
+struct edit {
+	size_t s, e, bs, be;
+	enum { ED_MSG, ED_BYTES, ED_CUT, ED_META } kind;
 };
 
 /* A continued record waiting for the one that continues it. */
@@ -74,10 +85,15 @@ struct stream {
 	struct pem_state pem;
 	struct held q[HOLD_MAX]; /* oldest first */
 	size_t qn, qlen;	 /* records held, their text bytes */
+	long long due;		 /* held partial records go out then */
+	int linehold;		 /* the last held record ends its line */
+	struct kr_buf ctx;	 /* the line so far, already written */
 };
 
 struct filter {
 	int redact, report, minlevel;
+	long long hold_ms; /* how long a partial record waits for its rest */
+	int mask_rule;	   /* "add-mask", once a value was added */
 	const char *sources[NSOURCES];
 	size_t nsources;
 	size_t maxbytes;
@@ -86,7 +102,12 @@ struct filter {
 	struct kr_buf out, text, join, tmp, b64, task, run;
 	/* metadata: rewritten, one key, one value (decoded) */
 	struct kr_buf meta, mkey, mtext;
-	struct spans sp, bsp, msp;
+	struct spans sp, bsp, msp, wsp;
+	struct edit *ed;
+	size_t ned, edcap;
+	/* an array of strings as one line: the words, where each starts */
+	struct kr_buf words;
+	size_t *wpos, wcap;
 	unsigned long long lineno, malformed, oversize, dropped, records;
 	struct kr_ratelimit rl;
 };
@@ -386,10 +407,12 @@ static int
 scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 {
 	static const char *const names[] = {"message", "bytes", "metadata",
-	    "source", "level", "taskId", "runId", "continued"};
-	static const size_t lens[] = {7, 5, 8, 6, 5, 6, 5, 9};
+	    "source", "level", "taskId", "runId", "continued", "partial",
+	    "type", "seq", "timestamp", "lineNumber"};
+	static const size_t lens[] = {7, 5, 8, 6, 5, 6, 5, 9, 7, 4, 3, 9, 10};
 	struct field *fl[] = {&ri->msg, &ri->bytes, &ri->meta, &ri->source,
-	    &ri->level, &ri->task, &ri->run, NULL};
+	    &ri->level, &ri->task, &ri->run, NULL, NULL, NULL, NULL, NULL,
+	    NULL};
 	size_t p, ks, ke, ms, k;
 	int esc;
 
@@ -414,6 +437,8 @@ scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 		if (p >= n || s[p] != ':')
 			return -1;
 		p = skip_ws(s, p + 1, n);
+		if (k == 2 || k == sizeof names / sizeof names[0])
+			ri->rest = 1;
 		if (k < sizeof names / sizeof names[0] && fl[k] != NULL) {
 			struct field *x = fl[k];
 
@@ -433,6 +458,9 @@ scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
 		} else {
 			if (k == 7)
 				ri->continued =
+				    n - p >= 4 && memcmp(s + p, "true", 4) == 0;
+			if (k == 8)
+				ri->partial =
 				    n - p >= 4 && memcmp(s + p, "true", 4) == 0;
 			if (scan_value(s, &p, n, 1) == -1)
 				return -1;
@@ -494,9 +522,19 @@ flush_out(struct filter *f)
 	if (f->out.len == 0)
 		return;
 	if (kr_writeall(1, f->out.s, f->out.len) == -1) {
-		if (errno == EPIPE)
-			exit(KR_EX_OK);
-		kr_diesys(KR_EX_TEMP, "unable to write to standard output");
+		unsigned long long k = 0;
+		size_t i;
+		int e = errno;
+
+		/* What the reader did not take was not delivered. */
+		for (i = 0; i < f->out.len; i++)
+			k += f->out.s[i] == '\n';
+		for (i = 0; i <= NSTREAMS; i++)
+			k += f->st[i].qn;
+		kr_die(KR_EX_TEMP,
+		    "unable to write to standard output: %s: %llu record%s "
+		    "not delivered",
+		    strerror(e), k, k == 1 ? "" : "s");
 	}
 	f->out.len = 0;
 }
@@ -560,14 +598,92 @@ meta_string(struct filter *f, struct meta_walk *w, size_t vs, size_t ve,
 		return;
 	spans_merge(&f->msp);
 	count_spans(f, &f->msp, tn, 0);
-	if (!w->changed) {
-		f->meta.len = 0;
-		w->changed = 1;
-	}
+	w->changed = 1;
 	if (kr_buf_add(&f->meta, w->line + w->last, vs + 1 - w->last) == -1)
 		oom();
 	add_masked(f, &f->meta, t, tn, &f->msp, 1);
 	w->last = ve - 1;
+}
+
+/*
+ * An array at line[*i] of two strings or more and nothing else: looked
+ * at as the words of one command line, so that the value of a
+ * "--password" word is found in the next one. 1 when it was such an
+ * array; *i then ends past it.
+ */
+static int
+meta_words(struct filter *f, struct meta_walk *w, size_t *i)
+{
+	const char *s = w->line;
+	struct pem_state pem = {PEM_NONE, 0};
+	size_t n = w->n, p = skip_ws(s, *i + 1, n), q, nw = 0, k, a, b, j;
+	size_t vs;
+	int esc;
+
+	for (q = p; q < n && s[q] == '"'; nw++) {
+		if (scan_string(s, &q, n, &esc) == -1)
+			return 0;
+		q = skip_ws(s, q, n);
+		if (q < n && s[q] == ',')
+			q = skip_ws(s, q + 1, n);
+	}
+	if (q >= n || s[q] != ']' || nw < 2)
+		return 0;
+	if (3 * nw + 1 > f->wcap) {
+		size_t *v = realloc(f->wpos, (3 * nw + 1) * sizeof *v);
+
+		if (v == NULL)
+			oom();
+		f->wpos = v;
+		f->wcap = 3 * nw + 1;
+	}
+	f->words.len = 0;
+	for (q = p, k = 0; k < nw; k++) {
+		vs = q;
+		(void)scan_string(s, &q, n, &esc);
+		if ((k > 0 && kr_buf_addc(&f->words, ' ') == -1) ||
+		    (esc ? json_decode(&f->words, s + vs + 1, q - vs - 2)
+			 : kr_buf_add(&f->words, s + vs + 1, q - vs - 2)) == -1)
+			oom();
+		f->wpos[3 * k] = f->words.len;
+		f->wpos[3 * k + 1] = vs;
+		f->wpos[3 * k + 2] = q;
+		q = skip_ws(s, q, n);
+		if (q < n && s[q] == ',')
+			q = skip_ws(s, q + 1, n);
+	}
+	*i = q + 1;
+	/* wpos[3k] is where word k ends; it starts after the one before. */
+	f->wsp.n = 0;
+	rules_scan(f->words.s, f->words.len, 0, &pem, 0, &f->wsp);
+	redactor_scan_extra(&f->r, f->words.s, f->words.len, 0, &f->wsp);
+	if (f->wsp.n == 0)
+		return 1;
+	spans_merge(&f->wsp);
+	count_spans(f, &f->wsp, f->words.len, 0);
+	for (k = 0; k < nw; k++) {
+		a = k == 0 ? 0 : f->wpos[3 * (k - 1)] + 1;
+		b = f->wpos[3 * k];
+		f->msp.n = 0;
+		for (j = 0; j < f->wsp.n; j++)
+			if (f->wsp.v[j].end > a && f->wsp.v[j].start < b)
+				spans_add(&f->msp,
+				    (f->wsp.v[j].start > a ? f->wsp.v[j].start
+							   : a) - a,
+				    (f->wsp.v[j].end < b ? f->wsp.v[j].end : b) -
+					a,
+				    f->wsp.v[j].rule, 0);
+		if (f->msp.n == 0)
+			continue;
+		w->changed = 1;
+		vs = f->wpos[3 * k + 1];
+		if (kr_buf_add(&f->meta, w->line + w->last, vs + 1 - w->last) ==
+		    -1)
+			oom();
+		add_masked(f, &f->meta, f->words.s + a, b - a, &f->msp, 1);
+		w->last = f->wpos[3 * k + 2] - 1;
+	}
+	return 1;
 }
 
 /*
@@ -601,6 +717,8 @@ meta_value(struct filter *f, struct meta_walk *w, size_t *i, size_t ks,
 		*i = p;
 		return;
 	}
+	if (s[p] == '[' && meta_words(f, w, i))
+		return;
 	close = s[p] == '{' ? '}' : ']';
 	p = skip_ws(s, p + 1, n);
 	while (p < n && s[p] != close) {
@@ -624,27 +742,74 @@ meta_value(struct filter *f, struct meta_walk *w, size_t *i, size_t ks,
 	*i = p + 1;
 }
 
-/* Masks the metadata of `line` into f->meta; 1 when it changed. */
-static int
-redact_meta(struct filter *f, const char *line, const struct recinfo *ri)
+static void
+add_edit(struct filter *f, size_t s, size_t e, int kind, size_t bs, size_t be)
 {
-	struct meta_walk w = {line, ri->meta.ve, ri->meta.vs, 0};
-	size_t p = ri->meta.vs;
+	struct edit *v;
 
-	meta_value(f, &w, &p, 0, 0, 0);
-	if (w.changed &&
-	    kr_buf_add(&f->meta, line + w.last, ri->meta.ve - w.last) == -1)
-		oom();
-	return w.changed;
+	if (f->ned == f->edcap) {
+		size_t cap = f->edcap ? f->edcap * 2 : 16;
+
+		if ((v = realloc(f->ed, cap * sizeof *v)) == NULL)
+			oom();
+		f->ed = v;
+		f->edcap = cap;
+	}
+	f->ed[f->ned].s = s;
+	f->ed[f->ned].e = e;
+	f->ed[f->ned].bs = bs;
+	f->ed[f->ned].be = be;
+	f->ed[f->ned++].kind = kind;
+}
+
+/*
+ * Masks the members of `line` other than the fields of keruta(7) (its
+ * metadata, and whatever an application or a saved file put there):
+ * each changed member's value is an ED_META edit.
+ */
+static void
+redact_rest(struct filter *f, const char *line, size_t n)
+{
+	static const char *const skip[] = {"message", "bytes", "type",
+	    "taskId", "runId", "seq", "timestamp", "source", "level",
+	    "lineNumber", "continued", "partial", NULL};
+	struct meta_walk w;
+	size_t p = skip_ws(line, 0, n) + 1, ks, ke, vs, k, bs;
+	int kesc;
+
+	p = skip_ws(line, p, n);
+	while (p < n && line[p] == '"') {
+		ks = p;
+		if (scan_string(line, &p, n, &kesc) == -1)
+			return;
+		ke = p;
+		for (k = 0; skip[k] != NULL; k++)
+			if (key_is(line, ks, ke, kesc, skip[k], strlen(skip[k]),
+				&f->tmp))
+				break;
+		p = skip_ws(line, skip_ws(line, p, n) + 1, n); /* ':' */
+		vs = p;
+		if (skip[k] != NULL) {
+			if (scan_value(line, &p, n, 1) == -1)
+				return;
+		} else {
+			w = (struct meta_walk){line, n, vs, 0};
+			bs = f->meta.len;
+			meta_value(f, &w, &p, ks, ke, kesc);
+			if (w.changed) {
+				if (kr_buf_add(&f->meta, line + w.last,
+					p - w.last) == -1)
+					oom();
+				add_edit(f, vs, p, ED_META, bs, f->meta.len);
+			}
+		}
+		p = skip_ws(line, p, n);
+		if (p < n && line[p] == ',')
+			p = skip_ws(line, p + 1, n);
+	}
 }
 
 /* ---- rendering a record ---- */
-
-/* One part of a line replaced: line[s..e). */
-struct edit {
-	size_t s, e;
-	enum { ED_MSG, ED_BYTES, ED_CUT, ED_META } kind;
-};
 
 /*
  * Writes the record `line` with its message text[0..tn) masked by sp,
@@ -655,11 +820,13 @@ static void
 emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
     const char *text, size_t tn, const struct spans *sp, struct pem_state pem)
 {
-	struct edit ed[3], x;
-	size_t ned = 0, i, j, p;
+	struct edit *ed, x;
+	size_t ned, i, j, p;
 	int drop_bytes = 0, new_bytes = 0, fix, meta = 0;
 
 	f->records++;
+	f->ned = 0;
+	f->meta.len = 0;
 	if (ri->bytes.present) {
 		if (sp->n > 0 || !ri->bytes.str)
 			drop_bytes = 1;
@@ -681,8 +848,10 @@ emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
 			}
 		}
 	}
-	if (ri->meta.present)
-		meta = redact_meta(f, line, ri);
+	if (ri->rest) {
+		redact_rest(f, line, len);
+		meta = f->ned > 0;
+	}
 	fix = ri->msg.present && ri->msg.esc == 3;
 	if (sp->n == 0 && !drop_bytes && !new_bytes && !fix && !meta) {
 		if (kr_buf_add(&f->out, line, len) == -1 ||
@@ -692,31 +861,23 @@ emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
 	}
 	if (sp->n > 0 || fix) {
 		/* A message that was not a string becomes one. */
-		ed[ned].s = ri->msg.str ? ri->msg.vs + 1 : ri->msg.vs;
-		ed[ned].e = ri->msg.str ? ri->msg.ve - 1 : ri->msg.ve;
-		ed[ned++].kind = ED_MSG;
+		add_edit(f, ri->msg.str ? ri->msg.vs + 1 : ri->msg.vs,
+		    ri->msg.str ? ri->msg.ve - 1 : ri->msg.ve, ED_MSG, 0, 0);
 	}
 	if (drop_bytes) {
 		/* ",\"bytes\":…" or, first of all, "\"bytes\":…," */
-		if (line[ri->bytes.ms - 1] == ',') {
-			ed[ned].s = ri->bytes.ms - 1;
-			ed[ned].e = ri->bytes.me;
-		} else {
-			ed[ned].s = ri->bytes.ms;
-			ed[ned].e = line[ri->bytes.me] == ',' ? ri->bytes.me + 1
-							      : ri->bytes.me;
-		}
-		ed[ned++].kind = ED_CUT;
-	} else if (new_bytes) {
-		ed[ned].s = ri->bytes.vs + 1;
-		ed[ned].e = ri->bytes.ve - 1;
-		ed[ned++].kind = ED_BYTES;
-	}
-	if (meta) {
-		ed[ned].s = ri->meta.vs;
-		ed[ned].e = ri->meta.ve;
-		ed[ned++].kind = ED_META;
-	}
+		if (line[ri->bytes.ms - 1] == ',')
+			add_edit(f, ri->bytes.ms - 1, ri->bytes.me, ED_CUT, 0,
+			    0);
+		else
+			add_edit(f, ri->bytes.ms,
+			    line[ri->bytes.me] == ',' ? ri->bytes.me + 1
+						      : ri->bytes.me,
+			    ED_CUT, 0, 0);
+	} else if (new_bytes)
+		add_edit(f, ri->bytes.vs + 1, ri->bytes.ve - 1, ED_BYTES, 0, 0);
+	ed = f->ed;
+	ned = f->ned;
 	/* In the order they come in the line; they never overlap. */
 	for (i = 1; i < ned; i++)
 		for (j = i; j > 0 && ed[j].s < ed[j - 1].s; j--) {
@@ -743,7 +904,8 @@ emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
 				oom();
 			break;
 		case ED_META:
-			if (kr_buf_add(&f->out, f->meta.s, f->meta.len) == -1)
+			if (kr_buf_add(&f->out, f->meta.s + ed[i].bs,
+				ed[i].be - ed[i].bs) == -1)
 				oom();
 			break;
 		case ED_CUT:
@@ -798,6 +960,54 @@ release(struct filter *f, struct stream *st)
 {
 	while (st->qn > 0)
 		release_one(f, st);
+	st->due = 0;
+	st->ctx.len = 0;
+	st->linehold = 0;
+}
+
+/* Appends t[0..n) to the line so far, keeping its last TAIL_MAX bytes. */
+static void
+keep_ctx(struct stream *st, const char *t, size_t n)
+{
+	if (n >= TAIL_MAX) {
+		t += n - TAIL_MAX;
+		n = TAIL_MAX;
+	}
+	if (st->ctx.len + n > TAIL_MAX)
+		kr_buf_consume(&st->ctx, st->ctx.len + n - TAIL_MAX);
+	if (kr_buf_add(&st->ctx, t, n) == -1)
+		oom();
+}
+
+/*
+ * The held records go out, their line not being over: its end is kept
+ * to find a secret that its rest completes.
+ */
+static void
+release_partial(struct filter *f, struct stream *st)
+{
+	if (st->linehold) {
+		release(f, st);
+		return;
+	}
+	while (st->qn > 0) {
+		keep_ctx(st, st->q[0].text.s, st->q[0].text.len);
+		release_one(f, st);
+	}
+	st->due = 0;
+}
+
+/* Could a secret go on after t[0..n)? Not after a space or a bracket. */
+static int
+may_go_on(const char *t, size_t n)
+{
+	unsigned char c;
+
+	if (n == 0)
+		return 0;
+	c = (unsigned char)t[n - 1];
+	return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+	       (c >= 'a' && c <= 'z') || strchr("_-.~+/=:@!#$%^&*", c) != NULL;
 }
 
 /* Holds a continued record; its spans are those of f->sp past from. */
@@ -831,13 +1041,18 @@ hold(struct filter *f, struct stream *st, const char *line, size_t len,
  * its length. *w0 gets where it starts in the held texts.
  */
 static size_t
-held_context(struct filter *f, struct stream *st, size_t *w0)
+held_context(struct filter *f, struct stream *st, size_t *w0, size_t *cl)
 {
 	size_t i, off = 0, k = st->qlen < TAIL_MAX ? st->qlen : TAIL_MAX;
-	size_t a, b;
+	size_t a, b, c;
 
 	*w0 = st->qlen - k;
+	c = TAIL_MAX - k < st->ctx.len ? TAIL_MAX - k : st->ctx.len;
+	*cl = c;
 	f->join.len = 0;
+	if (c > 0 &&
+	    kr_buf_add(&f->join, st->ctx.s + st->ctx.len - c, c) == -1)
+		oom();
 	for (i = 0; i < st->qn; i++) {
 		b = off + st->q[i].text.len;
 		a = off > *w0 ? off : *w0;
@@ -846,12 +1061,13 @@ held_context(struct filter *f, struct stream *st, size_t *w0)
 			oom();
 		off = b;
 	}
-	return k;
+	return c + k;
 }
 
 /* Spans of the scan that start in the held records mask them too. */
 static void
-mask_held(struct filter *f, struct stream *st, size_t from, size_t w0)
+mask_held(
+    struct filter *f, struct stream *st, size_t from, size_t w0, size_t cl)
 {
 	size_t i, j, off, s, e, a, b;
 
@@ -860,7 +1076,7 @@ mask_held(struct filter *f, struct stream *st, size_t from, size_t w0)
 			continue;
 		/* From the window to held-text offsets; a span at the start
 		 * of the window may have begun further back. */
-		s = f->sp.v[i].start == 0 ? 0 : w0 + f->sp.v[i].start;
+		s = f->sp.v[i].start <= cl ? 0 : w0 + f->sp.v[i].start - cl;
 		e = st->qlen;
 		for (j = 0, off = 0; j < st->qn; j++) {
 			a = s > off ? s : off;
@@ -960,6 +1176,36 @@ ascii(const char *s, size_t n)
 	return (acc & 0x8080808080808080ull) == 0;
 }
 
+#define ADD_MASK "::add-mask::"
+#define ADD_MASK_LEN (sizeof ADD_MASK - 1)
+
+/*
+ * "::add-mask::VALUE" (a GitHub Actions workflow command): VALUE is
+ * masked in the records that follow, and in this one. Returns its length
+ * (0 when the text is no such command).
+ */
+static size_t
+add_mask(struct filter *f, const char *t, size_t n)
+{
+	size_t vn;
+
+	if (n <= ADD_MASK_LEN || memcmp(t, ADD_MASK, ADD_MASK_LEN) != 0)
+		return 0;
+	for (vn = n - ADD_MASK_LEN; vn > 0 && (t[ADD_MASK_LEN + vn - 1] == ' ' ||
+						  t[ADD_MASK_LEN + vn - 1] == '\t');
+	     vn--)
+		;
+	if (vn == 0)
+		return 0;
+	if (f->mask_rule < 0 &&
+	    (f->mask_rule = redactor_rule(&f->r, "add-mask")) == -1)
+		oom();
+	/* Shorter than 4 bytes: too short to mask everywhere. */
+	if (redactor_add_value(&f->r, t + ADD_MASK_LEN, vn, f->mask_rule) == -1)
+		oom();
+	return vn;
+}
+
 static void
 handle(struct filter *f, const char *line, size_t len)
 {
@@ -967,7 +1213,7 @@ handle(struct filter *f, const char *line, size_t len)
 	struct stream *st;
 	struct pem_state before;
 	const char *text = "", *t;
-	size_t tn = 0, from = 0, n, i, w0 = 0;
+	size_t tn = 0, from = 0, n, i, w0 = 0, cl = 0, mask;
 	int more;
 
 	if (len > 0 && line[len - 1] == '\r')
@@ -1022,12 +1268,13 @@ handle(struct filter *f, const char *line, size_t len)
 		    st->pem);
 		return;
 	}
-	more = ri.continued;
+	more = ri.continued || ri.partial;
+	mask = add_mask(f, text, tn);
 	n = tn;
 	t = text;
-	if (st->qn > 0) {
+	if (st->qn > 0 || st->ctx.len > 0) {
 		/* Join the end of what this record continues. */
-		from = held_context(f, st, &w0);
+		from = held_context(f, st, &w0, &cl);
 		if (kr_buf_add(&f->join, text, tn) == -1)
 			oom();
 		t = f->join.s;
@@ -1035,14 +1282,40 @@ handle(struct filter *f, const char *line, size_t len)
 	}
 	f->sp.n = 0;
 	before = st->pem;
-	rules_scan(t, n, from, &st->pem, more, &f->sp);
+	if (st->linehold) {
+		/* A new line: the rules look at it alone, the values across
+		 * the line break. */
+		rules_scan(t + from, n - from, 0, &st->pem, more, &f->sp);
+		for (i = 0; i < f->sp.n; i++) {
+			f->sp.v[i].start += from;
+			f->sp.v[i].end += from;
+		}
+	} else
+		rules_scan(t, n, from, &st->pem, more, &f->sp);
 	redactor_scan_extra(&f->r, t, n, from, &f->sp);
+	if (mask > 0)
+		spans_add(&f->sp, from + ADD_MASK_LEN, from + ADD_MASK_LEN + mask,
+		    f->mask_rule, 1);
 	spans_merge(&f->sp);
 	count_spans(f, &f->sp, n, more);
 	if (st->qn > 0)
-		mask_held(f, st, from, w0);
+		mask_held(f, st, from, w0, cl);
+	if (!more && f->hold_ms > 0 &&
+	    redactor_tail_prefix(&f->r, text, tn) > 0) {
+		/* A value that may go on in the next line. */
+		hold(f, st, line, len, &ri, text, tn, from);
+		st->linehold = 1;
+		if (st->due == 0)
+			st->due = kr_mono_ns() + f->hold_ms * 1000000LL;
+		return;
+	}
 	if (more) {
 		hold(f, st, line, len, &ri, text, tn, from);
+		st->linehold = 0;
+		if (ri.partial && (f->hold_ms == 0 || !may_go_on(text, tn)))
+			release_partial(f, st);
+		else if (ri.partial && st->due == 0)
+			st->due = kr_mono_ns() + f->hold_ms * 1000000LL;
 		return;
 	}
 	release(f, st);
@@ -1130,6 +1403,8 @@ run_filter(struct filter *f)
 	struct kr_lr lr;
 	const char *line;
 	size_t len, i;
+	long long due, now;
+	int timeout, r;
 	enum kr_lr_kind k;
 	struct pollfd pfd = {0, POLLIN, 0};
 
@@ -1155,10 +1430,26 @@ run_filter(struct filter *f)
 			lr.eof = 1;
 			continue;
 		}
-		if (poll(&pfd, 1, -1) == -1) {
+		due = LLONG_MAX;
+		for (i = 0; i <= NSTREAMS; i++)
+			if (f->st[i].due != 0 && f->st[i].due < due)
+				due = f->st[i].due;
+		now = due == LLONG_MAX ? 0 : kr_mono_ns();
+		timeout = due == LLONG_MAX ? -1
+			  : due <= now	   ? 0
+					   : (int)((due - now + 999999) / 1000000);
+		if ((r = poll(&pfd, 1, timeout)) == -1) {
 			if (errno == EINTR)
 				continue;
 			kr_diesys(KR_EX_TEMP, "unable to poll standard input");
+		}
+		if (r == 0) {
+			/* Partial records whose rest did not come in time. */
+			now = kr_mono_ns();
+			for (i = 0; i <= NSTREAMS; i++)
+				if (f->st[i].due != 0 && f->st[i].due <= now)
+					release_partial(f, &f->st[i]);
+			continue;
 		}
 		if (kr_lr_fill(&lr) == -1 && errno != EAGAIN)
 			kr_diesys(KR_EX_TEMP, "unable to read standard input");
@@ -1184,9 +1475,15 @@ help(void)
 	    "Redacts secrets in keruta records and filters them by level and "
 	    "source.\n\n"
 	    "  -c, --config file      YAML configuration (also KERUTA_CONFIG)\n"
+	    "  -d, --secret-dir dir   mask each file under dir as a value "
+	    "(also\n"
+	    "                         /var/run/secrets when present)\n"
 	    "  -e, --mask-env name    mask the value of environment variable "
 	    "name\n"
 	    "  -f, --mask-file file   mask each line of file as a value\n"
+	    "  -H, --hold duration    how long a partial record waits for the "
+	    "rest of its\n"
+	    "                         line (default 1s, 0: not at all)\n"
 	    "  -h, --help             print this help and exit\n"
 	    "  -L, --max-bytes size   longest record accepted (default 16M)\n"
 	    "  -l, --level level      drop records below level (not source "
@@ -1210,7 +1507,10 @@ free_filter(struct filter *f)
 {
 	size_t i, j;
 
-	for (i = 0; i <= NSTREAMS; i++)
+	for (i = 0; i <= NSTREAMS; i++) {
+		if (f->st[i].ctx.s != NULL)
+			sodium_memzero(f->st[i].ctx.s, f->st[i].ctx.cap);
+		kr_buf_free(&f->st[i].ctx);
 		for (j = 0; j < HOLD_MAX; j++) {
 			struct held *h = &f->st[i].q[j];
 
@@ -1220,6 +1520,7 @@ free_filter(struct filter *f)
 			kr_buf_free(&h->text);
 			free(h->sp.v);
 		}
+	}
 	kr_buf_free(&f->out);
 	kr_buf_free(&f->text);
 	kr_buf_free(&f->join);
@@ -1233,6 +1534,10 @@ free_filter(struct filter *f)
 	free(f->sp.v);
 	free(f->bsp.v);
 	free(f->msp.v);
+	free(f->wsp.v);
+	free(f->ed);
+	kr_buf_free(&f->words);
+	free(f->wpos);
 	redactor_free(&f->r);
 }
 
@@ -1241,8 +1546,10 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
+	    {"secret-dir", required_argument, NULL, 'd'},
 	    {"mask-env", required_argument, NULL, 'e'},
 	    {"mask-file", required_argument, NULL, 'f'},
+	    {"hold", required_argument, NULL, 'H'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"max-bytes", required_argument, NULL, 'L'},
 	    {"level", required_argument, NULL, 'l'},
@@ -1257,8 +1564,8 @@ main(int argc, char *argv[])
 	};
 	static struct filter f;
 	const char *config = NULL, *level = NULL, *rules = NULL;
-	const char *envs[64], *files[64];
-	size_t nenvs = 0, nfiles = 0, i, j, lineno;
+	const char *envs[64], *files[64], *dirs[64];
+	size_t nenvs = 0, nfiles = 0, ndirs = 0, i, j, lineno;
 	char *srclist = NULL, *tok, *save, err[512];
 	struct kr_cfg *cfg;
 	int ch, verbose = 0, quiet = 0, rc;
@@ -1266,11 +1573,18 @@ main(int argc, char *argv[])
 	kr_diag_init("keruta-filter");
 	f.redact = 1;
 	f.maxbytes = KR_REC_MAX;
-	while ((ch = getopt_long(argc, argv, "c:e:f:hL:l:nqRr:s:Vv", longopts,
+	f.hold_ms = 1000;
+	f.mask_rule = -1;
+	while ((ch = getopt_long(argc, argv, "c:d:e:f:H:hL:l:nqRr:s:Vv", longopts,
 		    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config = optarg;
+			break;
+		case 'd':
+			if (ndirs == sizeof dirs / sizeof dirs[0])
+				kr_die(KR_EX_USAGE, "too many --secret-dir");
+			dirs[ndirs++] = optarg;
 			break;
 		case 'e':
 			if (nenvs == sizeof envs / sizeof envs[0])
@@ -1281,6 +1595,12 @@ main(int argc, char *argv[])
 			if (nfiles == sizeof files / sizeof files[0])
 				kr_die(KR_EX_USAGE, "too many --mask-file");
 			files[nfiles++] = optarg;
+			break;
+		case 'H':
+			if (kr_parse_duration_ms(optarg, &f.hold_ms) == -1 ||
+			    f.hold_ms > 60000)
+				kr_die(KR_EX_USAGE,
+				    "bad --hold '%s' (0 to 60s)", optarg);
 			break;
 		case 'h':
 			help();
@@ -1371,6 +1691,12 @@ main(int argc, char *argv[])
 				    "4 bytes",
 				    files[i], lineno);
 		}
+		for (i = 0; i < ndirs; i++)
+			if (redactor_add_dir(&f.r, dirs[i], &j) == -1)
+				kr_diesys(KR_EX_USAGE, "unable to read '%s'",
+				    dirs[i]);
+		if (redactor_add_dir(&f.r, "/var/run/secrets", &j) == 0)
+			kr_debug("masking %zu files of /var/run/secrets", j);
 		if (rules != NULL &&
 		    redactor_load_rules(&f.r, rules, err, sizeof err) == -1)
 			kr_die(KR_EX_USAGE, "%s", err);
@@ -1396,11 +1722,14 @@ main(int argc, char *argv[])
 	kr_buf_init(&f.meta, (size_t)KR_REC_MAX * 8);
 	kr_buf_init(&f.mkey, KR_REC_MAX + 16);
 	kr_buf_init(&f.mtext, KR_REC_MAX + 16);
-	for (i = 0; i <= NSTREAMS; i++)
+	kr_buf_init(&f.words, KR_REC_MAX + 16);
+	for (i = 0; i <= NSTREAMS; i++) {
+		kr_buf_init(&f.st[i].ctx, TAIL_MAX * 2);
 		for (j = 0; j < HOLD_MAX; j++) {
 			kr_buf_init(&f.st[i].q[j].line, KR_REC_MAX + 16);
 			kr_buf_init(&f.st[i].q[j].text, KR_REC_MAX + 16);
 		}
+	}
 	f.rl = (struct kr_ratelimit)KR_RATELIMIT_INIT(10, 10);
 	rc = run_filter(&f);
 	free_filter(&f);

@@ -139,6 +139,92 @@ const char *const builtin_rules[] = {
     "secret",
     "token",
     "credential",
+    /* vendors[], in this order */
+    "1password-service-token",
+    "adobe-client-secret",
+    "age-plugin-identity",
+    "airtable-pat",
+    "alibaba-access-key-id",
+    "anthropic-admin-key",
+    "artifactory-api-key",
+    "artifactory-reference-token",
+    "authress-key",
+    "buildkite-token",
+    "circleci-token",
+    "clerk-secret-key",
+    "clojars-token",
+    "cloudflare-origin-ca-key",
+    "contentful-token",
+    "defined-networking-key",
+    "deno-deploy-token",
+    "doppler-token",
+    "dropbox-token",
+    "duffel-token",
+    "dynatrace-token",
+    "easypost-key",
+    "facebook-access-token",
+    "figma-token",
+    "firebase-fcm-key",
+    "flutterwave-key",
+    "flyio-token",
+    "frameio-token",
+    "github-app-installation-token",
+    "gitlab-agent-token",
+    "gitlab-feed-token",
+    "grafana-cloud-token",
+    "grafana-service-account-token",
+    "groq-api-key",
+    "harness-pat",
+    "heroku-oauth-token",
+    "huggingface-org-token",
+    "infracost-key",
+    "intra42-secret",
+    "langsmith-key",
+    "linear-api-key",
+    "lob-api-key",
+    "mapbox-secret-token",
+    "newrelic-browser-key",
+    "newrelic-insert-key",
+    "newrelic-user-key",
+    "notion-token",
+    "nuget-api-key",
+    "nvidia-api-key",
+    "octopus-deploy-key",
+    "openai-admin-key",
+    "openrouter-api-key",
+    "openshift-token",
+    "perplexity-api-key",
+    "pinecone-api-key",
+    "plaid-access-token",
+    "planetscale-token",
+    "posthog-personal-key",
+    "postman-api-key",
+    "prefect-api-key",
+    "pulumi-token",
+    "readme-api-key",
+    "render-api-key",
+    "replicate-token",
+    "resend-api-key",
+    "rubygems-api-key",
+    "scalingo-token",
+    "sendinblue-api-key",
+    "sentry-org-token",
+    "sentry-user-token",
+    "settlemint-token",
+    "shippo-token",
+    "shopify-partner-token",
+    "snyk-token",
+    "sonarqube-token",
+    "sourcegraph-token",
+    "square-access-token",
+    "square-oauth-secret",
+    "stripe-restricted-key",
+    "supabase-token",
+    "tailscale-key",
+    "twitter-bearer-token",
+    "typeform-token",
+    "vercel-token",
+    "xai-api-key",
 };
 const size_t nbuiltin_rules = sizeof builtin_rules / sizeof builtin_rules[0];
 
@@ -156,6 +242,8 @@ const size_t nbuiltin_rules = sizeof builtin_rules / sizeof builtin_rules[0];
 
 static unsigned char cls[256];
 
+static void vendors_init(void);
+
 static void
 cls_init(void)
 {
@@ -163,6 +251,7 @@ cls_init(void)
 
 	if (cls['a'] != 0)
 		return;
+	vendors_init();
 	for (ch = 0; ch < 256; ch++) {
 		int up = ch >= 'A' && ch <= 'Z', lo = ch >= 'a' && ch <= 'z';
 		int dg = ch >= '0' && ch <= '9';
@@ -308,6 +397,304 @@ tok(struct ctx *c, size_t s, size_t plen, unsigned m, size_t min, size_t max,
 		return 0;
 	add(c, s, e, rule);
 	return e;
+}
+
+struct vseg {
+	const char *lead;
+	unsigned char llen, cls;
+	unsigned short min, max;
+};
+
+struct vendor {
+	const char *prefix;
+	unsigned char plen, nseg;
+	int rule;
+	struct vseg seg[5];
+};
+
+/* Vendor formats: prefix, then segments (a literal lead, then min..max
+ * bytes of a class). Names follow builtin_rules[] from R_NBUILTIN on. */
+static const struct vendor vendors[] = {
+    {"ops_eyJ", 7, 1, R_NBUILTIN + 0, {{"", 0, C_URL64, 250, 2000}}},
+    {"p8e-", 4, 1, R_NBUILTIN + 1, {{"", 0, C_HEX, 32, 32}}},
+    {"AGE-PLUGIN-", 11, 1, R_NBUILTIN + 2, {{"", 0, C_UPNUM, 30, 100}}},
+    {"pat", 3, 2, R_NBUILTIN + 3, {{"", 0, C_ALNUM, 14, 14}, {".", 1, C_HEX, 64, 64}}},
+    {"LTAI", 4, 1, R_NBUILTIN + 4, {{"", 0, C_ALNUM, 20, 20}}},
+    {"sk-ant-admin01-", 15, 1, R_NBUILTIN + 5, {{"", 0, C_URL64, 80, 120}}},
+    {"AKCp", 4, 1, R_NBUILTIN + 6, {{"", 0, C_ALNUM, 69, 69}}},
+    {"cmVmdGtu", 8, 1, R_NBUILTIN + 7, {{"", 0, C_ALNUM, 56, 56}}},
+    {"sc_", 3, 3, R_NBUILTIN + 8, {{"", 0, C_ALNUM, 10, 32}, {".", 1, C_ALNUM, 5, 30}, {".acc", 4, C_WORD, 4, 4}}},
+    {"ext_", 4, 3, R_NBUILTIN + 8, {{"", 0, C_ALNUM, 10, 32}, {".", 1, C_ALNUM, 5, 30}, {".acc", 4, C_WORD, 4, 4}}},
+    {"scauth_", 7, 3, R_NBUILTIN + 8, {{"", 0, C_ALNUM, 10, 32}, {".", 1, C_ALNUM, 5, 30}, {".acc", 4, C_WORD, 4, 4}}},
+    {"authress_", 9, 3, R_NBUILTIN + 8, {{"", 0, C_ALNUM, 10, 32}, {".", 1, C_ALNUM, 5, 30}, {".acc", 4, C_WORD, 4, 4}}},
+    {"bkua_", 5, 1, R_NBUILTIN + 9, {{"", 0, C_HEX, 40, 40}}},
+    {"CCIPAT_", 7, 2, R_NBUILTIN + 10, {{"", 0, C_ALNUM, 22, 22}, {"_", 1, C_HEX, 40, 40}}},
+    {"sk_prod_", 8, 1, R_NBUILTIN + 11, {{"", 0, C_ALNUM, 40, 60}}},
+    {"CLOJARS_", 8, 1, R_NBUILTIN + 12, {{"", 0, C_ALNUM, 60, 60}}},
+    {"v1.0-", 5, 2, R_NBUILTIN + 13, {{"", 0, C_HEX, 24, 24}, {"-", 1, C_HEX, 146, 146}}},
+    {"CFPAT-", 6, 1, R_NBUILTIN + 14, {{"", 0, C_URL64, 43, 43}}},
+    {"dnkey-", 6, 2, R_NBUILTIN + 15, {{"", 0, C_URL64, 26, 26}, {"-", 1, C_URL64, 52, 52}}},
+    {"ddp_", 4, 1, R_NBUILTIN + 16, {{"", 0, C_ALNUM, 36, 36}}},
+    {"ddw_", 4, 1, R_NBUILTIN + 16, {{"", 0, C_ALNUM, 36, 36}}},
+    {"dp.pt.", 6, 1, R_NBUILTIN + 17, {{"", 0, C_ALNUM, 40, 44}}},
+    {"dp.st.", 6, 1, R_NBUILTIN + 17, {{"", 0, C_ALNUM, 40, 44}}},
+    {"dp.ct.", 6, 1, R_NBUILTIN + 17, {{"", 0, C_ALNUM, 40, 44}}},
+    {"dp.sa.", 6, 1, R_NBUILTIN + 17, {{"", 0, C_ALNUM, 40, 44}}},
+    {"dp.scim.", 8, 1, R_NBUILTIN + 17, {{"", 0, C_ALNUM, 40, 44}}},
+    {"dp.audit.", 9, 1, R_NBUILTIN + 17, {{"", 0, C_ALNUM, 40, 44}}},
+    {"sl.B", 4, 1, R_NBUILTIN + 18, {{"", 0, C_URL64, 60, 1400}}},
+    {"sl.u.", 5, 1, R_NBUILTIN + 18, {{"", 0, C_URL64, 60, 1400}}},
+    {"duffel_test_", 12, 1, R_NBUILTIN + 19, {{"", 0, C_URL64, 43, 43}}},
+    {"duffel_live_", 12, 1, R_NBUILTIN + 19, {{"", 0, C_URL64, 43, 43}}},
+    {"dt0c01.", 7, 2, R_NBUILTIN + 20, {{"", 0, C_UPNUM, 24, 24}, {".", 1, C_UPNUM, 64, 64}}},
+    {"EZAK", 4, 1, R_NBUILTIN + 21, {{"", 0, C_ALNUM, 54, 54}}},
+    {"EZTK", 4, 1, R_NBUILTIN + 21, {{"", 0, C_ALNUM, 54, 54}}},
+    {"EAACEdEose0cBA", 14, 1, R_NBUILTIN + 22, {{"", 0, C_ALNUM, 20, 300}}},
+    {"figd_", 5, 1, R_NBUILTIN + 23, {{"", 0, C_URL64, 40, 40}}},
+    {"AAAA", 4, 2, R_NBUILTIN + 24, {{"", 0, C_URL64, 7, 7}, {":APA91b", 7, C_URL64, 134, 140}}},
+    {"FLWSECK_TEST-", 13, 2, R_NBUILTIN + 25, {{"", 0, C_HEX, 32, 32}, {"-X", 2, 0, 0, 0}}},
+    {"FLWSECK-", 8, 2, R_NBUILTIN + 25, {{"", 0, C_HEX, 32, 32}, {"-X", 2, 0, 0, 0}}},
+    {"FLWPUBK_TEST-", 13, 2, R_NBUILTIN + 25, {{"", 0, C_HEX, 32, 32}, {"-X", 2, 0, 0, 0}}},
+    {"fo1_", 4, 1, R_NBUILTIN + 26, {{"", 0, C_URL64, 43, 43}}},
+    {"fio-u-", 6, 1, R_NBUILTIN + 27, {{"", 0, C_URL64, 64, 64}}},
+    {"v1.", 3, 1, R_NBUILTIN + 28, {{"", 0, C_HEX, 40, 40}}},
+    {"glagent-", 8, 1, R_NBUILTIN + 29, {{"", 0, C_URL64, 50, 50}}},
+    {"glft-", 5, 1, R_NBUILTIN + 30, {{"", 0, C_URL64, 20, 20}}},
+    {"glc_", 4, 1, R_NBUILTIN + 31, {{"", 0, C_ALNUM, 32, 400}}},
+    {"glsa_", 5, 2, R_NBUILTIN + 32, {{"", 0, C_ALNUM, 32, 32}, {"_", 1, C_HEX, 8, 8}}},
+    {"gsk_", 4, 1, R_NBUILTIN + 33, {{"", 0, C_ALNUM, 52, 52}}},
+    {"pat.", 4, 3, R_NBUILTIN + 34, {{"", 0, C_URL64, 22, 22}, {".", 1, C_HEX, 24, 24}, {".", 1, C_ALNUM, 20, 20}}},
+    {"sat.", 4, 3, R_NBUILTIN + 34, {{"", 0, C_URL64, 22, 22}, {".", 1, C_HEX, 24, 24}, {".", 1, C_ALNUM, 20, 20}}},
+    {"HRKU-AA", 7, 1, R_NBUILTIN + 35, {{"", 0, C_URL64, 58, 58}}},
+    {"api_org_", 8, 1, R_NBUILTIN + 36, {{"", 0, C_ALNUM, 34, 34}}},
+    {"ico-", 4, 1, R_NBUILTIN + 37, {{"", 0, C_ALNUM, 32, 32}}},
+    {"s-s4t2ud-", 9, 1, R_NBUILTIN + 38, {{"", 0, C_HEX, 64, 64}}},
+    {"s-s4t2af-", 9, 1, R_NBUILTIN + 38, {{"", 0, C_HEX, 64, 64}}},
+    {"lsv2_pt_", 8, 2, R_NBUILTIN + 39, {{"", 0, C_HEX, 32, 32}, {"_", 1, C_HEX, 10, 10}}},
+    {"lsv2_sk_", 8, 2, R_NBUILTIN + 39, {{"", 0, C_HEX, 32, 32}, {"_", 1, C_HEX, 10, 10}}},
+    {"lin_api_", 8, 1, R_NBUILTIN + 40, {{"", 0, C_ALNUM, 40, 40}}},
+    {"live_pub_", 9, 1, R_NBUILTIN + 41, {{"", 0, C_HEX, 31, 31}}},
+    {"test_pub_", 9, 1, R_NBUILTIN + 41, {{"", 0, C_HEX, 31, 31}}},
+    {"sk.eyJ", 6, 2, R_NBUILTIN + 42, {{"", 0, C_URL64, 50, 300}, {".", 1, C_URL64, 22, 22}}},
+    {"NRJS-", 5, 1, R_NBUILTIN + 43, {{"", 0, C_HEX, 19, 19}}},
+    {"NRII-", 5, 1, R_NBUILTIN + 44, {{"", 0, C_URL64, 32, 32}}},
+    {"NRAK-", 5, 1, R_NBUILTIN + 45, {{"", 0, C_UPNUM, 27, 27}}},
+    {"ntn_", 4, 1, R_NBUILTIN + 46, {{"", 0, C_ALNUM, 46, 46}}},
+    {"oy2", 3, 1, R_NBUILTIN + 47, {{"", 0, C_ALNUM, 43, 43}}},
+    {"nvapi-", 6, 1, R_NBUILTIN + 48, {{"", 0, C_URL64, 64, 64}}},
+    {"API-", 4, 1, R_NBUILTIN + 49, {{"", 0, C_UPNUM, 26, 26}}},
+    {"sk-admin-", 9, 1, R_NBUILTIN + 50, {{"", 0, C_URL64, 40, 200}}},
+    {"sk-or-v1-", 9, 1, R_NBUILTIN + 51, {{"", 0, C_HEX, 64, 64}}},
+    {"sha256~", 7, 1, R_NBUILTIN + 52, {{"", 0, C_URL64, 43, 43}}},
+    {"pplx-", 5, 1, R_NBUILTIN + 53, {{"", 0, C_ALNUM, 48, 48}}},
+    {"pcsk_", 5, 2, R_NBUILTIN + 54, {{"", 0, C_ALNUM, 5, 7}, {"_", 1, C_ALNUM, 60, 70}}},
+    {"access-sandbox-", 15, 5, R_NBUILTIN + 55, {{"", 0, C_HEX, 8, 8}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 12, 12}}},
+    {"access-development-", 19, 5, R_NBUILTIN + 55, {{"", 0, C_HEX, 8, 8}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 12, 12}}},
+    {"access-production-", 18, 5, R_NBUILTIN + 55, {{"", 0, C_HEX, 8, 8}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 4, 4}, {"-", 1, C_HEX, 12, 12}}},
+    {"pscale_tkn_", 11, 1, R_NBUILTIN + 56, {{"", 0, C_URL64, 32, 64}}},
+    {"pscale_pw_", 10, 1, R_NBUILTIN + 56, {{"", 0, C_URL64, 32, 64}}},
+    {"pscale_oauth_", 13, 1, R_NBUILTIN + 56, {{"", 0, C_URL64, 32, 64}}},
+    {"phx_", 4, 1, R_NBUILTIN + 57, {{"", 0, C_ALNUM, 40, 60}}},
+    {"PMAK-", 5, 2, R_NBUILTIN + 58, {{"", 0, C_HEX, 24, 24}, {"-", 1, C_HEX, 34, 34}}},
+    {"pnu_", 4, 1, R_NBUILTIN + 59, {{"", 0, C_ALNUM, 36, 36}}},
+    {"pul-", 4, 1, R_NBUILTIN + 60, {{"", 0, C_HEX, 40, 40}}},
+    {"rdme_", 5, 1, R_NBUILTIN + 61, {{"", 0, C_ALNUM, 70, 70}}},
+    {"rnd_", 4, 1, R_NBUILTIN + 62, {{"", 0, C_ALNUM, 32, 32}}},
+    {"r8_", 3, 1, R_NBUILTIN + 63, {{"", 0, C_ALNUM, 37, 37}}},
+    {"re_", 3, 2, R_NBUILTIN + 64, {{"", 0, C_ALNUM, 8, 8}, {"_", 1, C_URL64, 24, 24}}},
+    {"rubygems_", 9, 1, R_NBUILTIN + 65, {{"", 0, C_HEX, 48, 48}}},
+    {"tk-us-", 6, 1, R_NBUILTIN + 66, {{"", 0, C_URL64, 48, 48}}},
+    {"xkeysib-", 8, 2, R_NBUILTIN + 67, {{"", 0, C_HEX, 64, 64}, {"-", 1, C_ALNUM, 16, 16}}},
+    {"sntrys_", 7, 1, R_NBUILTIN + 68, {{"", 0, C_URL64, 60, 400}}},
+    {"sntryu_", 7, 1, R_NBUILTIN + 69, {{"", 0, C_HEX, 64, 64}}},
+    {"sm_pat_", 7, 1, R_NBUILTIN + 70, {{"", 0, C_ALNUM, 16, 16}}},
+    {"sm_aat_", 7, 1, R_NBUILTIN + 70, {{"", 0, C_ALNUM, 16, 16}}},
+    {"sm_sat_", 7, 1, R_NBUILTIN + 70, {{"", 0, C_ALNUM, 16, 16}}},
+    {"shippo_live_", 12, 1, R_NBUILTIN + 71, {{"", 0, C_HEX, 40, 40}}},
+    {"shippo_test_", 12, 1, R_NBUILTIN + 71, {{"", 0, C_HEX, 40, 40}}},
+    {"prtapi_", 7, 1, R_NBUILTIN + 72, {{"", 0, C_HEX, 32, 32}}},
+    {"snyk_uat.", 9, 2, R_NBUILTIN + 73, {{"", 0, C_HEX, 8, 8}, {".", 1, C_URL64, 40, 120}}},
+    {"snyk_sat.", 9, 2, R_NBUILTIN + 73, {{"", 0, C_HEX, 8, 8}, {".", 1, C_URL64, 40, 120}}},
+    {"squ_", 4, 1, R_NBUILTIN + 74, {{"", 0, C_HEX, 40, 40}}},
+    {"sqp_", 4, 1, R_NBUILTIN + 74, {{"", 0, C_HEX, 40, 40}}},
+    {"sqa_", 4, 1, R_NBUILTIN + 74, {{"", 0, C_HEX, 40, 40}}},
+    {"sgp_", 4, 2, R_NBUILTIN + 75, {{"", 0, C_HEX, 16, 16}, {"_", 1, C_HEX, 40, 40}}},
+    {"sq0atp-", 7, 1, R_NBUILTIN + 76, {{"", 0, C_URL64, 22, 22}}},
+    {"sq0csp-", 7, 1, R_NBUILTIN + 77, {{"", 0, C_URL64, 43, 43}}},
+    {"rk_prod_", 8, 1, R_NBUILTIN + 78, {{"", 0, C_ALNUM, 24, 247}}},
+    {"sbp_", 4, 1, R_NBUILTIN + 79, {{"", 0, C_HEX, 40, 40}}},
+    {"tskey-api-", 10, 2, R_NBUILTIN + 80, {{"", 0, C_ALNUM, 10, 20}, {"-", 1, C_ALNUM, 20, 40}}},
+    {"tskey-auth-", 11, 2, R_NBUILTIN + 80, {{"", 0, C_ALNUM, 10, 20}, {"-", 1, C_ALNUM, 20, 40}}},
+    {"tskey-client-", 13, 2, R_NBUILTIN + 80, {{"", 0, C_ALNUM, 10, 20}, {"-", 1, C_ALNUM, 20, 40}}},
+    {"AAAAAAAAAAAAAAAAAAAAA", 21, 1, R_NBUILTIN + 81, {{"", 0, C_URL64, 40, 120}}},
+    {"tfp_", 4, 1, R_NBUILTIN + 82, {{"", 0, C_WORD, 59, 59}}},
+    {"vcp_", 4, 1, R_NBUILTIN + 83, {{"", 0, C_ALNUM, 56, 56}}},
+    {"vci_", 4, 1, R_NBUILTIN + 83, {{"", 0, C_ALNUM, 56, 56}}},
+    {"vca_", 4, 1, R_NBUILTIN + 83, {{"", 0, C_ALNUM, 56, 56}}},
+    {"vcr_", 4, 1, R_NBUILTIN + 83, {{"", 0, C_ALNUM, 56, 56}}},
+    {"vck_", 4, 1, R_NBUILTIN + 83, {{"", 0, C_ALNUM, 56, 56}}},
+    {"xai-", 4, 1, R_NBUILTIN + 84, {{"", 0, C_ALNUM, 80, 80}}},
+};
+
+#define NVENDORS (sizeof vendors / sizeof vendors[0])
+
+/* vendors[] by first byte: vorder[vstart[c] .. vstart[c + 1]). */
+static unsigned char vorder[NVENDORS];
+static unsigned short vstart[257];
+/* The first two bytes of every prefix. */
+static unsigned char vfirst2[65536 / 8];
+
+static void
+vendors_init(void)
+{
+	size_t i, k = 0;
+	unsigned ch, two;
+
+	for (ch = 0; ch < 256; ch++) {
+		vstart[ch] = (unsigned short)k;
+		for (i = 0; i < NVENDORS; i++)
+			if ((unsigned char)vendors[i].prefix[0] == ch)
+				vorder[k++] = (unsigned char)i;
+	}
+	vstart[256] = (unsigned short)k;
+	for (i = 0; i < NVENDORS; i++) {
+		two = (unsigned)(unsigned char)vendors[i].prefix[0] << 8 |
+		      (unsigned char)vendors[i].prefix[1];
+		vfirst2[two >> 3] |= (unsigned char)(1u << (two & 7));
+	}
+}
+
+/* A vendor format at s: its end, or 0. */
+static size_t
+vendor_at(struct ctx *c, size_t s, const struct vendor *v)
+{
+	size_t p = s + v->plen, k;
+	int i;
+
+	for (i = 0; i < v->nseg; i++) {
+		const struct vseg *g = &v->seg[i];
+
+		if (g->llen > 0 && !at_n(c, p, g->lead, g->llen))
+			return 0;
+		p += g->llen;
+		if (g->cls == 0)
+			continue;
+		k = run(c, p, g->cls);
+		if (k < g->min)
+			return 0;
+		if (k > g->max) {
+			/* Only a separator that the class also holds may
+			 * follow: the next segment's lead. */
+			if (i + 1 == v->nseg)
+				return 0;
+			k = g->max;
+		}
+		p += k;
+	}
+	if (alnum_at(c, p))
+		return 0;
+	add(c, s, p, v->rule);
+	return p;
+}
+
+static size_t
+vendor(struct ctx *c, size_t s, size_t e)
+{
+	const unsigned char *u = (const unsigned char *)c->t + s;
+	unsigned two;
+	size_t i, r;
+
+	if (e - s < 2)
+		return 0;
+	two = (unsigned)u[0] << 8 | u[1];
+	if (!(vfirst2[two >> 3] & (1u << (two & 7))))
+		return 0;
+	for (i = vstart[u[0]]; i < vstart[u[0] + 1]; i++) {
+		const struct vendor *v = &vendors[vorder[i]];
+
+		if (at_n(c, s, v->prefix, v->plen) &&
+		    (r = vendor_at(c, s, v)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * GitHub's tokens (and npm's): 30 random base62 characters, then the
+ * CRC32 of those, in 6 base62 digits (0-9A-Za-z), zeros first.
+ */
+static int
+gh_checks(const char *p)
+{
+	static const char b62[] =
+	    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	unsigned long crc = 0xffffffffUL;
+	char sum[6];
+	int i, b;
+
+	for (i = 0; i < 30; i++) {
+		crc ^= (unsigned char)p[i];
+		for (b = 0; b < 8; b++)
+			crc = crc & 1 ? (crc >> 1) ^ 0xedb88320UL : crc >> 1;
+	}
+	crc ^= 0xffffffffUL;
+	for (i = 5; i >= 0; i--) {
+		sum[i] = b62[crc % 62];
+		crc /= 62;
+	}
+	return memcmp(sum, p + 30, 6) == 0;
+}
+
+/* Fewer than 10 distinct characters: a placeholder, not a token. */
+static int
+plain_fill(const char *p, size_t n)
+{
+	unsigned char seen[256] = {0};
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (!seen[(unsigned char)p[i]]++)
+			k++;
+	return k < 10;
+}
+
+/* ghp_ gho_ ghu_ ghs_ with 36 of [A-Za-z0-9]; a placeholder that fails
+ * the checksum is left alone. */
+static size_t
+github(struct ctx *c, size_t s, int rule)
+{
+	if (run(c, s + 4, C_ALNUM) == 36 && !gh_checks(c->t + s + 4) &&
+	    plain_fill(c->t + s + 4, 36))
+		return 0;
+	return tok(c, s, 4, C_ALNUM, 36, 36, rule);
+}
+
+/*
+ * A GitHub token whose checksum holds, inside the run s..e (glued to
+ * other text, where its shape alone says too little).
+ */
+static size_t
+github_inside(struct ctx *c, size_t s, size_t e)
+{
+	const char *t = c->t, *g;
+	size_t k = s, r = 0;
+
+	while (k + 40 <= e &&
+	       (g = memmem(t + k, e - k, "gh", 2)) != NULL) {
+		k = (size_t)(g - t);
+		if (k + 40 <= e && strchr("pous", t[k + 2]) != NULL &&
+		    t[k + 3] == '_' && gh_checks(t + k + 4) &&
+		    run(c, k + 4, C_ALNUM) >= 36) {
+			add(c, k, k + 40,
+			    t[k + 2] == 'p'   ? R_GITHUB_TOKEN
+			    : t[k + 2] == 'o' ? R_GITHUB_OAUTH
+					      : R_GITHUB_APP);
+			r = k + 40;
+			k += 40;
+		} else
+			k++;
+	}
+	return r;
 }
 
 /* Atlassian tokens: base64url, then "=" and an 8-digit hex checksum. */
@@ -675,6 +1062,8 @@ dispatch(struct ctx *c, size_t s, size_t e)
 	const char *p = c->t + s;
 	size_t rl = e - s, r = 0;
 
+	if ((r = vendor(c, s, e)) != 0)
+		return r;
 	switch (p[0]) {
 	case '-':
 		if (at(c, s, "-----BEGIN "))
@@ -740,11 +1129,11 @@ dispatch(struct ctx *c, size_t s, size_t e)
 		break;
 	case 'g':
 		if (at(c, s, "ghp_"))
-			r = tok(c, s, 4, C_ALNUM, 36, 36, R_GITHUB_TOKEN);
+			r = github(c, s, R_GITHUB_TOKEN);
 		else if (at(c, s, "gho_"))
-			r = tok(c, s, 4, C_ALNUM, 36, 36, R_GITHUB_OAUTH);
+			r = github(c, s, R_GITHUB_OAUTH);
 		else if (at(c, s, "ghu_") || at(c, s, "ghs_"))
-			r = tok(c, s, 4, C_ALNUM, 36, 36, R_GITHUB_APP);
+			r = github(c, s, R_GITHUB_APP);
 		else if (at(c, s, "ghr_"))
 			r = tok(c, s, 4, C_ALNUM, 36, 76, R_GITHUB_REFRESH);
 		else if (at(c, s, "github_pat_"))
@@ -814,6 +1203,8 @@ dispatch(struct ctx *c, size_t s, size_t e)
 		break;
 	}
 	if (r != 0)
+		return r;
+	if (rl >= 41 && (r = github_inside(c, s, e)) != 0)
 		return r;
 	/* Formats without a prefix of their own. */
 	if (rl >= 80 && at(c, s + 14, ".atlasv1.") && run(c, s, C_ALNUM) == 14)
@@ -920,6 +1311,7 @@ static const struct {
     KEY("passphrase", R_PASSWORD),
     KEY("pwd", R_PASSWORD),
     KEY("secretkey", R_SECRET),
+    KEY("secretkeybase", R_SECRET),
     KEY("signingkey", R_SECRET),
     KEY("encryptionkey", R_SECRET),
     KEY("masterkey", R_SECRET),
@@ -1113,6 +1505,246 @@ key_fold(const char *p, size_t n, char *key)
 	return kl;
 }
 
+/*
+ * The rule that the attributes of an XML element name, looking back
+ * from p to its '<': key="ApiKey", name="clientSecret", type="password".
+ */
+static int
+xml_attr_rule(const struct ctx *c, size_t p)
+{
+	static const char *const attrs[] = {"key=\"", "name=\"", "id=\"",
+	    "type=\"", NULL};
+	const char *t = c->t;
+	size_t lt = p, i, a, v, ve, kl;
+	char key[64];
+	int rule;
+
+	while (lt > 0 && p - lt < 512 && t[lt - 1] != '<' && t[lt - 1] != '>' &&
+	       t[lt - 1] != '\n')
+		lt--;
+	if (lt == 0 || t[lt - 1] != '<')
+		return -1;
+	for (i = lt; i < p; i++) {
+		if (t[i] != ' ')
+			continue;
+		for (a = 0; attrs[a] != NULL; a++)
+			if (at_n(c, i + 1, attrs[a], strlen(attrs[a])))
+				break;
+		if (attrs[a] == NULL)
+			continue;
+		v = i + 1 + strlen(attrs[a]);
+		for (ve = v; ve < p && t[ve] != '"'; ve++)
+			;
+		kl = key_fold(t + v, ve - v, key);
+		if (a == 3) {
+			if (kl == 8 && memcmp(key, "password", 8) == 0)
+				return R_PASSWORD;
+		} else if ((rule = key_rule(key, kl, t + v, ve - v)) >= 0)
+			return rule;
+	}
+	return -1;
+}
+
+/* <password>value</password>, <entry name="token">value</entry> at '>'. */
+static size_t
+xml_elem(struct ctx *c, size_t j)
+{
+	const char *t = c->t;
+	size_t lt = j, ne, ve, kl;
+	char key[64];
+	int rule;
+
+	if (j == 0 || j + 1 >= c->n || t[j + 1] == '<' || t[j - 1] == '/')
+		return 0;
+	while (lt > 0 && j - lt < 512 && t[lt - 1] != '<' && t[lt - 1] != '>' &&
+	       t[lt - 1] != '\n')
+		lt--;
+	if (lt == 0 || t[lt - 1] != '<' || !IS(t[lt], C_ALNUM))
+		return 0;
+	for (ne = lt; ne < j && IS(t[ne], C_KEY); ne++)
+		;
+	if (ne < j && t[ne] != ' ')
+		return 0;
+	kl = key_fold(t + lt, ne - lt, key);
+	if ((rule = key_rule(key, kl, t + lt, ne - lt)) < 0 &&
+	    (ne == j || (rule = xml_attr_rule(c, j)) < 0))
+		return 0;
+	if (rule == R_AUTH_HEADER)
+		rule = R_AUTH;
+	for (ve = j + 1; ve < c->n && t[ve] != '<' && t[ve] != '\n'; ve++)
+		;
+	if (ve == c->n || t[ve] != '<' || placeholder(t + j + 1, ve - j - 1))
+		return 0;
+	add(c, j + 1, ve, rule);
+	return ve;
+}
+
+/* The command word (its base name) of the command around s. */
+static size_t
+cmd_of(const struct ctx *c, size_t s, size_t *ce)
+{
+	const char *t = c->t;
+	size_t b = s, e, k;
+
+	while (b > 0 && strchr("\n|;&`(", t[b - 1]) == NULL)
+		b--;
+	for (;;) {
+		while (b < s && strchr(" \t$+>#", t[b]) != NULL)
+			b++;
+		for (e = b; e < s && t[e] != ' ' && t[e] != '\t'; e++)
+			;
+		for (k = e; k > b && t[k - 1] != '/'; k--)
+			;
+		if ((e - k == 4 && memcmp(t + k, "sudo", 4) == 0) ||
+		    (e - k == 3 && memcmp(t + k, "env", 3) == 0)) {
+			b = e;
+			continue;
+		}
+		*ce = e;
+		return k;
+	}
+}
+
+static int
+cmd_is(const struct ctx *c, size_t k, size_t e, const char *const *names)
+{
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strlen(names[i]) == e - k &&
+		    memcmp(c->t + k, names[i], e - k) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Short options that take a password: mysql's -pVALUE (glued), -p VALUE
+ * of sshpass and of the login commands, curl's -u user:password; also
+ * curl's --user user:password. The option run is s..e.
+ */
+static size_t
+short_opt(struct ctx *c, size_t s, size_t e)
+{
+	static const char *const glued[] = {"mysql", "mysqldump", "mysqladmin",
+	    "mysqlimport", "mysqlshow", "mysqlcheck", "mariadb",
+	    "mariadb-dump", "mysqlsh", NULL};
+	static const char *const login[] = {"docker", "podman", "buildah",
+	    "skopeo", "nerdctl", "oc", "az", "helm", "crane", NULL};
+	static const char *const sep_p[] = {"sshpass", NULL};
+	const char *t = c->t;
+	size_t k, ce, vs, i;
+
+	if ((s > 0 && t[s - 1] != ' ' && t[s - 1] != '\t') || e - s < 2)
+		return 0;
+	if (!(t[s + 1] == 'p' || (e - s == 2 && t[s + 1] == 'u') ||
+		(e - s == 6 && memcmp(t + s, "--user", 6) == 0)))
+		return 0;
+	k = cmd_of(c, s, &ce);
+	if (t[s + 1] == 'p' && e - s > 2) {
+		if (!cmd_is(c, k, ce, glued))
+			return 0;
+		return value(c, s + 2, R_PASSWORD, PROSE_NONE);
+	}
+	for (vs = e; vs < c->n && t[vs] == ' '; vs++)
+		;
+	if (vs == e || vs >= c->n || t[vs] == '-')
+		return 0;
+	if (t[s + 1] == 'p') {
+		/* mysql -p VALUE: a database name to mysql, a password
+		 * to whoever wrote it so. */
+		if (cmd_is(c, k, ce, sep_p) || cmd_is(c, k, ce, glued) ||
+		    (cmd_is(c, k, ce, login) && ce < s &&
+			memmem(t + ce, s - ce, " login", 6) != NULL))
+			return value(c, vs, R_PASSWORD, PROSE_NONE);
+		return 0;
+	}
+	/* -u / --user user:password */
+	if (!(ce - k == 4 && memcmp(t + k, "curl", 4) == 0))
+		return 0;
+	for (i = vs; i < c->n && t[i] != ':' && t[i] != ' '; i++)
+		;
+	if (i >= c->n || t[i] != ':')
+		return 0;
+	return value(c, i + 1, R_PASSWORD, PROSE_NONE);
+}
+
+/* netrc: machine HOST login USER password VALUE, at "password" s..e. */
+static size_t
+netrc(struct ctx *c, size_t s, size_t e)
+{
+	size_t b = s;
+
+	if (e >= c->n || c->t[e] != ' ' || s == 0 || c->t[s - 1] != ' ')
+		return 0;
+	while (b > 0 && c->t[b - 1] != '\n')
+		b--;
+	if (memmem(c->t + b, s - b, "machine ", 8) == NULL &&
+	    memmem(c->t + b, s - b, "login ", 6) == NULL)
+		return 0;
+	return value(c, e, R_PASSWORD, PROSE_WORD);
+}
+
+/* aws configure set KEY VALUE, npm config set KEY VALUE, at "set" s..e. */
+static size_t
+config_set(struct ctx *c, size_t s, size_t e)
+{
+	const char *t = c->t;
+	size_t ks, ke, k, kl;
+	char key[64];
+	int rule;
+
+	if (!((s >= 10 && memcmp(t + s - 10, "configure ", 10) == 0) ||
+		(s >= 7 && memcmp(t + s - 7, "config ", 7) == 0)))
+		return 0;
+	for (ks = e; ks < c->n && t[ks] == ' '; ks++)
+		;
+	for (ke = ks; ke < c->n && t[ke] != ' ' && t[ke] != '='; ke++)
+		;
+	if (ke == ks || ke >= c->n)
+		return 0;
+	for (k = ke; k > ks && strchr(".:/", t[k - 1]) == NULL; k--)
+		;
+	kl = key_fold(t + k, ke - k, key);
+	if ((rule = key_rule(key, kl, t + k, ke - k)) < 0)
+		return 0;
+	if (rule == R_AUTH_HEADER)
+		rule = R_AUTH;
+	return value(c, ke + 1, rule, PROSE_NONE);
+}
+
+/* A .pgpass line: host:port:database:user:password, alone. */
+static void
+pgpass(struct ctx *c)
+{
+	const char *t = c->t;
+	size_t i, col[4] = {0, 0, 0, 0}, nc = 0;
+
+	if (c->n > 512 || c->n < 9 || memchr(t, ' ', c->n) != NULL)
+		return;
+	for (i = 0; i < c->n && nc <= 4; i++)
+		if (t[i] == ':' && (i == 0 || t[i - 1] != '\\')) {
+			if (nc < 4)
+				col[nc] = i;
+			nc++;
+		}
+	if (nc != 4 || col[3] + 1 >= c->n || col[0] == 0)
+		return;
+	/* The port: digits or '*'. */
+	if (col[1] == col[0] + 1)
+		return;
+	for (i = col[0] + 1; i < col[1]; i++)
+		if (!(t[i] >= '0' && t[i] <= '9') && t[i] != '*')
+			return;
+	/* The host: a name or '*', not a number (times are not hosts). */
+	for (i = 0; i < col[0] && t[i] >= '0' && t[i] <= '9'; i++)
+		;
+	if (i == col[0])
+		return;
+	if (placeholder(t + col[3] + 1, c->n - col[3] - 1))
+		return;
+	add(c, col[3] + 1, c->n, R_PASSWORD);
+}
+
 /* key=value, key: value, "key": "value" at the separator j. */
 static size_t
 sep(struct ctx *c, size_t j)
@@ -1141,8 +1773,25 @@ sep(struct ctx *c, size_t j)
 	while (ks > 0 && ke - ks < sizeof key && IS(t[ks - 1], C_KEY))
 		ks--;
 	kl = key_fold(t + ks, ke - ks, key);
-	if ((rule = key_rule(key, kl, t + ks, ke - ks)) == -1)
+	if (t[j] == '=' && kl == 3 && memcmp(key, "pwd", 3) == 0) {
+		/* Pwd= of a connection string; PWD=/home/... is a directory. */
+		for (r = j + 1; r < c->n && t[r] == ' '; r++)
+			;
+		if (r < c->n && strchr("/~.$", t[r]) != NULL)
+			return 0;
+		return value(c, j + 1, R_PASSWORD, PROSE_NONE);
+	}
+	if ((rule = key_rule(key, kl, t + ks, ke - ks)) == -1) {
+		/* kubectl --from-literal=key=value: every value. */
+		if (t[j] == '=' && ks >= 15 &&
+		    memcmp(t + ks - 15, "--from-literal=", 15) == 0)
+			return value(c, j + 1, R_SECRET, PROSE_NONE);
+		/* <add key="ApiKey" value="..."/> */
+		if (t[j] == '=' && kl == 5 && memcmp(key, "value", 5) == 0 &&
+		    (rule = xml_attr_rule(c, ks)) != -1)
+			return value(c, j + 1, rule, PROSE_NONE);
 		return 0;
+	}
 	/* sig= means a SAS token only next to sv= in the same URL. */
 	if (rule == R_AZURE_SAS &&
 	    (j < 3 || memmem(t + (j > 512 ? j - 512 : 0), j > 512 ? 512 : j,
@@ -1192,17 +1841,33 @@ rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
 	cls_init();
 	if (pem->mode != PEM_NONE)
 		i = pem_resume(&c);
+	if (from == 0 && n > 0 && (IS(t[0], C_ALNUM) || t[0] == '*'))
+		pgpass(&c);
 	while (i < n) {
 		ch = (unsigned char)t[i];
 		if (cls[ch] & C_RUN) {
 			s = i++;
 			while (i < n && IS(t[i], C_RUN))
 				i++;
-			if (i - s < 5)
+			if (i - s < 5) {
+				r = 0;
+				if (t[s] == '-')
+					r = short_opt(&c, s, i);
+				else if (i - s == 3 && t[s] == 's' &&
+					 t[s + 1] == 'e' && t[s + 2] == 't')
+					r = config_set(&c, s, i);
+				if (r > i)
+					i = r;
 				continue;
+			}
 			r = dispatch(&c, s, i);
 			if (r == 0 && t[s] == '-')
+				r = short_opt(&c, s, i);
+			if (r == 0 && t[s] == '-')
 				r = option(&c, s, i);
+			if (r == 0 && i - s == 8 && t[s] == 'p' &&
+			    memcmp(t + s, "password", 8) == 0)
+				r = netrc(&c, s, i);
 			/* "%20ghp_...": a token behind URL-encoding. */
 			if (r == 0 && s > 0 && t[s - 1] == '%' && i - s > 7 &&
 			    IS(t[s], C_HEX) && IS(t[s + 1], C_HEX))
@@ -1212,6 +1877,10 @@ rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
 			continue;
 		}
 		if ((ch == '=' || ch == ':') && (r = sep(&c, i)) > i) {
+			i = r;
+			continue;
+		}
+		if (ch == '>' && (r = xml_elem(&c, i)) > i) {
 			i = r;
 			continue;
 		}
