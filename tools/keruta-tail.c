@@ -2,10 +2,13 @@
  * keruta-tail: print a task's log, then follow it live, like kubectl logs -f.
  *
  * Reads the WebSocket subscription /ws/tasks/{id} of keruta-serve (or, with
- * --stdin, keruta(7) records on standard input). Writes one line per record,
- * "time source level message", coloured by level on a terminal, or the
- * records themselves with --json. After a dropped connection it reconnects
- * and resumes after the last record it printed, so no line is repeated.
+ * --stdin, keruta(7) records on standard input); with --since, --tail or
+ * --grep, the history first from GET /api/v1/tasks/{id}/logs. Writes one
+ * line per record, "time source level message", coloured by source and
+ * level on a terminal, CI sections as headers, or the records themselves
+ * with --json. Only colour sequences of a message reach the terminal. After
+ * a dropped connection it reconnects and resumes after the last record it
+ * printed, so no line is repeated.
  *
  * Exits 0 when the task's exit record arrives (with --exit-code: with the
  * script's own status), 1 when the server refuses the subscription, 100 on
@@ -691,7 +694,7 @@ close_sections(struct kr_buf *b, const cJSON *r, struct view *v, int to,
 		if (v->color)
 			kr_buf_adds(b, "\033[1m");
 		kr_buf_adds(b, "<<< ");
-		add_text(b, sec->title, strlen(sec->title), 0);
+		add_text(b, sec->title, strlen(sec->title), v->color);
 		if (v->depth == to && end_s >= 0 && sec->mark_s >= 0 &&
 		    end_s >= sec->mark_s) {
 			kr_buf_adds(b, " (");
@@ -749,7 +752,7 @@ section_marker(struct kr_buf *b, const cJSON *r, struct view *v,
 	if (v->color)
 		kr_buf_adds(b, "\033[1m");
 	kr_buf_adds(b, ">>> ");
-	add_text(b, m->title, m->tlen, 0);
+	add_text(b, m->title, m->tlen, v->color);
 	if (v->color)
 		kr_buf_adds(b, "\033[0m");
 	kr_buf_addc(b, '\n');
