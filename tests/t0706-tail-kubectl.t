@@ -6,7 +6,7 @@
 . "${0%/*}/lib.sh"
 [ -x "$KR_BIN/keruta-serve" ] || skip_all "keruta-serve is not built"
 . "$KR_TOP/tests/serve.sh"
-plan 33
+plan 36
 
 start_serve
 check $? "keruta-serve started"
@@ -159,3 +159,23 @@ port=$(free_port)
 keruta-tail -u "ws://127.0.0.1:$port" --tail 3 k >out 2>err
 is "$? $(cat out)$(cat err)" "111 keruta-tail: warning: unable to reach 'http://127.0.0.1:$port': Couldn't connect to server" \
     "no server for the history: exit 111, and which one"
+
+# --tail past one page of the server's (1000 records).
+seq 1 1500 | sed 's/.*/{"type":"log","runId":"r1","seq":&,"timestamp":"2026-11-28T10:00:00Z","source":"stdout","level":"INFO","message":"n&"}/' |
+    curl -sf -H 'Content-Type: application/x-ndjson' --data-binary @- \
+    "$SERVE_API/tasks/big/logs" >/dev/null
+keruta-tail -u "$u" -n --tail 1001 --timestamps=false big >out 2>err
+is "$(wc -l <out) $(head -n 1 out) $(tail -n 1 out)" \
+    "1001 stdout INFO  n500 stdout INFO  n1500" "--tail 1001: from the 1001st last line"
+
+# Sections in what the server sends, the history by WebSocket or REST.
+post sec 1 "$old:01Z" stdout INFO "::group::Build"
+post sec 2 "$old:02Z" stdout INFO "cc"
+post sec 3 "$old:04Z" stdout INFO "::endgroup::"
+keruta-tail -u "$u" -n --timestamps=false sec >out 2>err
+is "$(cat out)" "stdout INFO  >>> Build
+stdout INFO    cc
+stdout INFO  <<< Build (3.0s)" "sections from the server's records"
+keruta-tail -u "$u" -n --timestamps=false --tail 2 sec >out 2>err
+is "$(cat out)" "stdout INFO  cc" \
+    "--tail from inside a section: its end marker alone is not shown"
