@@ -148,9 +148,9 @@ term_restore(void)
 	int fd = restore_fd, e = errno;
 
 	restore_fd = -1;
-	/* A terminal already gone has nothing to restore. */
-	if (fd >= 0 && write(fd, TERM_RESTORE, sizeof TERM_RESTORE - 1) < 0)
-		fd = -1;
+	/* A terminal already gone has nothing to restore: no check. */
+	if (fd >= 0)
+		(void)!write(fd, TERM_RESTORE, sizeof TERM_RESTORE - 1);
 	errno = e;
 }
 
