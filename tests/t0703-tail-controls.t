@@ -68,7 +68,7 @@ exec 3>fifo
 printf '{"timestamp":"2026-11-28T10:00:00Z","source":"stdout","level":"INFO","message":"one"}\n' >&3
 wait_for 10 grep -q one killed
 kill -TERM $tp
-wait $tp
+wait $tp 2>/dev/null
 is $? 143 "SIGTERM: it dies of the signal"
 exec 3>&-
 is "$(cat killed)" "$pre one
