@@ -117,6 +117,7 @@ struct tail {
 	char host[256], path[1024], proto[16];
 	char base[1024];	/* the URL's path before /ws/tasks, for REST */
 	long long sub_after;	/* the first subscription's cursor, or -1 */
+	int rest_down;		/* the REST API could not be reached */
 	int port, tls;
 	struct kr_buf frame;	/* the WebSocket message being reassembled */
 	struct kr_buf out;	/* formatted lines not yet written */
@@ -1750,9 +1751,14 @@ rest_get(struct tail *t, CURL *c, const char *query, cJSON **reply)
 	if (rc == CURLE_WRITE_ERROR)	/* only rest_write fails so */
 		ret = 1;
 	else if (rc != CURLE_OK) {
-		kr_warn("unable to reach '%s://%s:%d': %s",
-		    t->tls ? "https" : "http", t->host, t->port,
-		    curl_easy_strerror(rc));
+		/* Following, it is tried again: said once. */
+		if (!t->warned_down)
+			kr_warn("unable to reach '%s://%s:%d': %s%s",
+			    t->tls ? "https" : "http", t->host, t->port,
+			    curl_easy_strerror(rc),
+			    t->o->follow ? "; retrying" : "");
+		t->warned_down = t->o->follow;
+		t->rest_down = 1;
 		ret = KR_EX_TEMP;
 	} else if (code == 401 || code == 403) {
 		if (t->o->token == NULL && t->o->apikey == NULL)
@@ -1938,7 +1944,21 @@ run_ws(struct tail_opts *o)
 	t.sub_after = -1;
 	parse_url(&t, o->url);
 	if (o->since_ns >= 0 || o->tail >= 0 || o->grep != NULL) {
-		int r = rest_history(&t);
+		long long ms = 100;
+		int r;
+
+		/* Following, a server not up yet is waited for, as below. */
+		for (;;) {
+			struct timespec ts = { ms / 1000, ms % 1000 * 1000000 };
+
+			t.rest_down = 0;
+			r = rest_history(&t);
+			if (r != KR_EX_TEMP || !t.rest_down || !o->follow)
+				break;
+			nanosleep(&ts, NULL);
+			ms = ms < 1500 ? ms * 2 : 3000;
+		}
+		t.warned_down = 0;
 
 		if (r != 0 || !o->follow) {
 			if (t.view.cont != 0)
