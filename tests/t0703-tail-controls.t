@@ -3,7 +3,7 @@
 # pass, nothing else that moves, clears, retitles or hides; the terminal is
 # restored (colours reset, cursor shown) at every exit, signals included.
 . "${0%/*}/lib.sh"
-plan 16
+plan 19
 
 esc=$(printf '\033')
 bel=$(printf '\007')
@@ -68,7 +68,7 @@ exec 3>fifo
 printf '{"timestamp":"2026-11-28T10:00:00Z","source":"stdout","level":"INFO","message":"one"}\n' >&3
 wait_for 10 grep -q one killed
 kill -TERM $tp
-wait $tp
+wait $tp 2>/dev/null
 is $? 143 "SIGTERM: it dies of the signal"
 exec 3>&-
 is "$(cat killed)" "$pre one
@@ -76,3 +76,28 @@ $rst" "SIGTERM: colours reset and cursor shown"
 printf '{"source":"stdout","message":"x"}\n' |
     keruta-tail --stdin --color=always -l nonsense >/dev/null 2>err
 is "$?" 100 "a usage error exits 100"
+
+# SIGHUP too; but a SIGHUP ignored from the start (nohup) stays ignored.
+keruta-tail --stdin --color=always <fifo >hup 2>err &
+tp=$!
+bg_pid $tp
+exec 3>fifo
+printf '{"source":"stdout","message":"two"}\n' >&3
+wait_for 10 grep -q two hup
+kill -HUP $tp
+wait $tp 2>/dev/null
+is "$? $(tail -c 10 hup)" "129 $rst" "SIGHUP: restored, then dies of it"
+exec 3>&-
+(trap '' HUP; exec keruta-tail --stdin --color=always <fifo >nohup 2>err) &
+tp=$!
+bg_pid $tp
+exec 3>fifo
+printf '{"source":"stdout","message":"three"}\n' >&3
+wait_for 10 grep -q three nohup
+kill -HUP $tp
+sleep 0.2
+kill -0 $tp
+check $? "an ignored SIGHUP stays ignored"
+exec 3>&-
+wait $tp
+is "$? $(tail -c 10 nohup)" "0 $rst" "and at the end of input, the restore"

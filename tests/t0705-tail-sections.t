@@ -5,7 +5,7 @@
 # line with its duration; the lines inside are indented; the markers are
 # not shown as text; --json gives the records back unchanged.
 . "${0%/*}/lib.sh"
-plan 9
+plan 10
 
 rec() {	# rec SECONDS SOURCE LEVEL MESSAGE-AS-JSON
 	printf '{"type":"log","taskId":"t","runId":"r","timestamp":"2026-11-28T10:00:%sZ","source":"%s","level":"%s","message":"%s"}\n' \
@@ -101,3 +101,10 @@ diff_golden want got "durations in ms, m and h; a title cannot drive the termina
 keruta-tail --stdin --timestamps=maybe </dev/null >/dev/null 2>err
 is "$? $(cat err)" "100 keruta-tail: fatal: bad --timestamps 'maybe': true or false" \
     "a bad --timestamps value: a usage error"
+
+# A GitLab header in colour: the colour passes on a terminal, not in a pipe.
+rec 00 stdout INFO '\u001b[0Ksection_start:1764324000:c\r\u001b[0K\u001b[36;1mColoured\u001b[0;m' >c.ndjson
+keruta-tail --stdin --color=always --timestamps=false <c.ndjson >col
+keruta-tail --stdin --timestamps=false <c.ndjson >plain
+is "$(head -n 1 col)|$(cat plain)" "${esc}[36mstdout${esc}[0m ${esc}[32mINFO ${esc}[0m ${esc}[1m>>> ${esc}[36;1mColoured${esc}[0;m${esc}[0m|stdout INFO  >>> ?[36;1mColoured?[0;m" \
+    "a header's colours pass on a terminal only"

@@ -6,7 +6,9 @@
 . "${0%/*}/lib.sh"
 [ -x "$KR_BIN/keruta-serve" ] || skip_all "keruta-serve is not built"
 . "$KR_TOP/tests/serve.sh"
-plan 33
+# gone PID: PID has ended (a child not yet waited for counts as ended).
+gone() { ! _sv_alive "$1"; }
+plan 39
 
 start_serve
 check $? "keruta-serve started"
@@ -96,7 +98,8 @@ bg_pid $tp
 wait_for 10 grep -q done out
 post k 7 "$old:07Z" stdout INFO "live line"
 post k 8 "$old:08Z" agent ERROR "exited with status 3" '{"event":"exit","exitCode":3}'
-wait_for 10 sh -c "! kill -0 $tp"
+wait_for 10 gone $tp
+kill $tp 2>/dev/null	# still running: fail, do not hang
 wait $tp
 is $? 3 "--tail 1, following: --exit-code at the task's end"
 is "$(cat out)" "$l6
@@ -123,7 +126,8 @@ post g 2 "$old:02Z" stdout INFO "nothing here"
 post g 3 "$old:03Z" stdout INFO "WARNINGS: 2"
 post g 4 "$old:04Z" stdout INFO "forewarned"
 post g 5 "$old:05Z" agent INFO "exited with status 0" '{"event":"exit","exitCode":0}'
-wait_for 10 sh -c "! kill -0 $tp"
+wait_for 10 gone $tp
+kill $tp 2>/dev/null	# still running: fail, do not hang
 wait $tp
 is "$? $(cut -c 26- out)" "0 stdout INFO  warning: old
 stdout INFO  WARNINGS: 2" "--grep following: live lines matched by word and prefix"
@@ -156,6 +160,49 @@ curl -sf "$SERVE_API/tasks/k/logs/export" |
 is "$? $(cat out)" "0 $l4
 $l5" "--stdin: --grep and --since matched here"
 port=$(free_port)
-keruta-tail -u "ws://127.0.0.1:$port" --tail 3 k >out 2>err
+keruta-tail -u "ws://127.0.0.1:$port" -n --tail 3 k >out 2>err
 is "$? $(cat out)$(cat err)" "111 keruta-tail: warning: unable to reach 'http://127.0.0.1:$port': Couldn't connect to server" \
-    "no server for the history: exit 111, and which one"
+    "--no-follow, no server for the history: exit 111, and which one"
+
+# --tail past one page of the server's (1000 records).
+seq 1 1500 | sed 's/.*/{"type":"log","runId":"r1","seq":&,"timestamp":"2026-11-28T10:00:00Z","source":"stdout","level":"INFO","message":"n&"}/' |
+    curl -sf -H 'Content-Type: application/x-ndjson' --data-binary @- \
+    "$SERVE_API/tasks/big/logs" >/dev/null
+keruta-tail -u "$u" -n --tail 1001 --timestamps=false big >out 2>err
+is "$(wc -l <out) $(head -n 1 out) $(tail -n 1 out)" \
+    "1001 stdout INFO  n500 stdout INFO  n1500" "--tail 1001: from the 1001st last line"
+
+# Sections in what the server sends, the history by WebSocket or REST.
+post sec 1 "$old:01Z" stdout INFO "::group::Build"
+post sec 2 "$old:02Z" stdout INFO "cc"
+post sec 3 "$old:04Z" stdout INFO "::endgroup::"
+keruta-tail -u "$u" -n --timestamps=false sec >out 2>err
+is "$(cat out)" "stdout INFO  >>> Build
+stdout INFO    cc
+stdout INFO  <<< Build (3.0s)" "sections from the server's records"
+keruta-tail -u "$u" -n --timestamps=false --tail 2 sec >out 2>err
+is "$(cat out)" "stdout INFO  cc" \
+    "--tail from inside a section: its end marker alone is not shown"
+
+# Following, a server not up yet is waited for, the history too.
+port=$(free_port)
+keruta-tail -u "ws://127.0.0.1:$port" --tail 1 -e late >out 2>err &
+tp=$!
+bg_pid $tp
+wait_for 10 grep -q retrying err
+keruta-serve -l "127.0.0.1:$port" -d "$T/late.db" 2>late.log &
+bg_pid $!
+wait_for 10 curl -sf "http://127.0.0.1:$port/health"
+printf '%s\n' \
+    '{"type":"log","runId":"r","seq":1,"timestamp":"2026-11-28T10:00:01Z","source":"stdout","level":"INFO","message":"first"}' \
+    '{"type":"log","runId":"r","seq":2,"timestamp":"2026-11-28T10:00:02Z","source":"agent","level":"INFO","message":"exited with status 9","metadata":{"event":"exit","exitCode":9}}' |
+    curl -sf -H 'Content-Type: application/x-ndjson' --data-binary @- \
+    "http://127.0.0.1:$port/api/v1/tasks/late/logs" >/dev/null
+wait_for 20 gone $tp
+kill $tp 2>/dev/null	# still running: fail, do not hang
+wait $tp
+is $? 9 "--tail before the server is up: it waits, then follows to the end"
+is "$(tail -n 1 out)" "2026-11-28T10:00:02.000Z agent  INFO  exited with status 9" \
+    "the lines, the exit record last"
+is "$(cat err)" "keruta-tail: warning: unable to reach 'http://127.0.0.1:$port': Couldn't connect to server; retrying
+keruta-tail: task 'late' ended with exit code 9" "said once that it was retrying, then the end"

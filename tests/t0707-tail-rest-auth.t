@@ -5,6 +5,8 @@
 . "${0%/*}/lib.sh"
 [ -x "$KR_BIN/keruta-serve" ] || skip_all "keruta-serve is not built"
 . "$KR_TOP/tests/serve.sh"
+# gone PID: PID has ended (a child not yet waited for counts as ended).
+gone() { ! _sv_alive "$1"; }
 plan 9
 
 printf 'the-secret-of-this-test-0123456789\n' >secret
@@ -56,7 +58,8 @@ wait_for 10 grep -q 'line 3' out
 printf '{"type":"log","runId":"r","seq":4,"timestamp":"2026-11-28T10:00:04Z","source":"agent","level":"INFO","message":"exited with status 6","metadata":{"event":"exit","exitCode":6}}' |
     curl -sf -H 'X-API-Key: key-w' -H 'Content-Type: application/json' \
     --data-binary @- "$SERVE_API/tasks/a/logs" >/dev/null
-wait_for 10 sh -c "! kill -0 $tp"
+wait_for 10 gone $tp
+kill $tp 2>/dev/null	# still running: fail, do not hang
 wait $tp
 is $? 6 "following with a key: --exit-code"
 is "$(cat out)" "$want

@@ -2,10 +2,13 @@
  * keruta-tail: print a task's log, then follow it live, like kubectl logs -f.
  *
  * Reads the WebSocket subscription /ws/tasks/{id} of keruta-serve (or, with
- * --stdin, keruta(7) records on standard input). Writes one line per record,
- * "time source level message", coloured by level on a terminal, or the
- * records themselves with --json. After a dropped connection it reconnects
- * and resumes after the last record it printed, so no line is repeated.
+ * --stdin, keruta(7) records on standard input); with --since, --tail or
+ * --grep, the history first from GET /api/v1/tasks/{id}/logs. Writes one
+ * line per record, "time source level message", coloured by source and
+ * level on a terminal, CI sections as headers, or the records themselves
+ * with --json. Only colour sequences of a message reach the terminal. After
+ * a dropped connection it reconnects and resumes after the last record it
+ * printed, so no line is repeated.
  *
  * Exits 0 when the task's exit record arrives (with --exit-code: with the
  * script's own status), 1 when the server refuses the subscription, 100 on
@@ -114,6 +117,7 @@ struct tail {
 	char host[256], path[1024], proto[16];
 	char base[1024];	/* the URL's path before /ws/tasks, for REST */
 	long long sub_after;	/* the first subscription's cursor, or -1 */
+	int rest_down;		/* the REST API could not be reached */
 	int port, tls;
 	struct kr_buf frame;	/* the WebSocket message being reassembled */
 	struct kr_buf out;	/* formatted lines not yet written */
@@ -145,9 +149,9 @@ term_restore(void)
 	int fd = restore_fd, e = errno;
 
 	restore_fd = -1;
-	/* A terminal already gone has nothing to restore. */
-	if (fd >= 0 && write(fd, TERM_RESTORE, sizeof TERM_RESTORE - 1) < 0)
-		fd = -1;
+	/* A terminal already gone has nothing to restore: no check. */
+	if (fd >= 0)
+		(void)!write(fd, TERM_RESTORE, sizeof TERM_RESTORE - 1);
 	errno = e;
 }
 
@@ -172,8 +176,14 @@ restore_on_exit(int fd)
 	sa.sa_handler = restore_and_die;
 	sa.sa_flags = SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigaction(sigs[i], &sa, NULL);
+	/* A signal ignored from the start (nohup) stays ignored. */
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		struct sigaction old;
+
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
 }
 
 static const char *level_color[KR_NLEVELS] = {
@@ -691,7 +701,7 @@ close_sections(struct kr_buf *b, const cJSON *r, struct view *v, int to,
 		if (v->color)
 			kr_buf_adds(b, "\033[1m");
 		kr_buf_adds(b, "<<< ");
-		add_text(b, sec->title, strlen(sec->title), 0);
+		add_text(b, sec->title, strlen(sec->title), v->color);
 		if (v->depth == to && end_s >= 0 && sec->mark_s >= 0 &&
 		    end_s >= sec->mark_s) {
 			kr_buf_adds(b, " (");
@@ -749,7 +759,7 @@ section_marker(struct kr_buf *b, const cJSON *r, struct view *v,
 	if (v->color)
 		kr_buf_adds(b, "\033[1m");
 	kr_buf_adds(b, ">>> ");
-	add_text(b, m->title, m->tlen, 0);
+	add_text(b, m->title, m->tlen, v->color);
 	if (v->color)
 		kr_buf_adds(b, "\033[0m");
 	kr_buf_addc(b, '\n');
@@ -1741,9 +1751,14 @@ rest_get(struct tail *t, CURL *c, const char *query, cJSON **reply)
 	if (rc == CURLE_WRITE_ERROR)	/* only rest_write fails so */
 		ret = 1;
 	else if (rc != CURLE_OK) {
-		kr_warn("unable to reach '%s://%s:%d': %s",
-		    t->tls ? "https" : "http", t->host, t->port,
-		    curl_easy_strerror(rc));
+		/* Following, it is tried again: said once. */
+		if (!t->warned_down)
+			kr_warn("unable to reach '%s://%s:%d': %s%s",
+			    t->tls ? "https" : "http", t->host, t->port,
+			    curl_easy_strerror(rc),
+			    t->o->follow ? "; retrying" : "");
+		t->warned_down = t->o->follow;
+		t->rest_down = 1;
 		ret = KR_EX_TEMP;
 	} else if (code == 401 || code == 403) {
 		if (t->o->token == NULL && t->o->apikey == NULL)
@@ -1929,7 +1944,21 @@ run_ws(struct tail_opts *o)
 	t.sub_after = -1;
 	parse_url(&t, o->url);
 	if (o->since_ns >= 0 || o->tail >= 0 || o->grep != NULL) {
-		int r = rest_history(&t);
+		long long ms = 100;
+		int r;
+
+		/* Following, a server not up yet is waited for, as below. */
+		for (;;) {
+			struct timespec ts = { ms / 1000, ms % 1000 * 1000000 };
+
+			t.rest_down = 0;
+			r = rest_history(&t);
+			if (r != KR_EX_TEMP || !t.rest_down || !o->follow)
+				break;
+			nanosleep(&ts, NULL);
+			ms = ms < 1500 ? ms * 2 : 3000;
+		}
+		t.warned_down = 0;
 
 		if (r != 0 || !o->follow) {
 			if (t.view.cont != 0)
