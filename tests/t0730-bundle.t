@@ -9,7 +9,8 @@
 
 [ -x /bin/busybox ] || skip_all "no /bin/busybox (Debian: busybox-static)"
 [ "$(id -u)" -eq 0 ] || skip_all "chroot and mount need root"
-plan 25
+plan 27
+chroot=$(command -v chroot)
 
 # Mounts made here, undone (innermost first) before the directory goes.
 _bd_mounts=
@@ -68,6 +69,15 @@ mkdir "$T/unpacked"
 tar -C "$T/unpacked" -xzf "$tarball" && mkroot "$T/root"
 check $? "an empty root with the unpacked bundle and busybox"
 
+# Every program of the bundle starts in the root, and says who it is.
+: >versions
+for p in "$T/root/keruta/bin"/*; do
+	n=${p##*/}
+	v=$("$chroot" "$T/root" "/keruta/bin/$n" --version 2>&1 </dev/null)
+	[ "${v%% *}" = "$n" ] || echo "$n: $v" >>versions
+done
+is "$(cat versions)" "" "in the root, every program of the bundle runs"
+
 start_serve || diag "keruta-serve did not start: $(tail -n 3 "$SERVE_LOG")"
 
 # records TASK: source, level and message of the task's records, those of
@@ -86,7 +96,6 @@ exit_code() {
 # of PATH (where the root has nothing but /bin/sh), the server's URL and
 # the words VAR=VALUE of $root_env.
 root_env=
-chroot=$(command -v chroot)
 in_root() {
 	_r=$1
 	shift
@@ -236,6 +245,12 @@ ln -s "$T/a dir/with spaces/keruta/libexec/launch" "$T/keruta-nope"
 "$T/keruta-nope" >nope.out 2>nope.err
 is "$? $(cat nope.err)" "127 keruta-nope: fatal: no program 'keruta-nope' in the bundle '$T/a dir/with spaces/keruta'" \
     "the launcher names a program it does not have"
+
+# A busybox that is not static is refused before any work.
+BUSYBOX=$KR_BIN/keruta-config "$KR_TOP/scripts/bundle" "$KR_BIN" "$T/out2" \
+    >dyn.out 2>dyn.err
+is "$? $(cat dyn.err)" "1 bundle: fatal: '$KR_BIN/keruta-config' is dynamically linked: a static busybox is needed" \
+    "scripts/bundle refuses a busybox that needs a loader"
 
 # The loader splits its library path at ':': such a directory is refused.
 mkdir -p "$T/a:b"
