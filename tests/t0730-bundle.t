@@ -125,7 +125,12 @@ if [ -n "${KR_SANITIZE:-}" ]; then
 else
 	mkroot "$T/bare" noproc
 	find "$T/bare/keruta/libexec/utils" ! -type d ! -name sh -exec rm {} +
-	in_root "$T/bare" --task-id c2 --script /job.sh >c2.out 2>c2.err
+	# An agent without its utilities may wait for ever on a missing
+	# sleep: timeout stops it, and every process of its group.
+	env -i PATH=/usr/local/bin:/usr/bin:/bin \
+	    KERUTA_WEBSOCKET_URL="$SERVE_WS" timeout -s KILL 5 \
+	    "$chroot" "$T/bare" /keruta/bin/keruta-agent execute --task-id c2 \
+	    --script /job.sh </dev/null >c2.out 2>c2.err
 	grep -q 'not found' c2.err
 	check $? "without them, the agent says what it did not find"
 fi
