@@ -22,6 +22,8 @@ struct kr_cfg {
 	unsigned long line;	/* of the value being set */
 };
 
+static struct kr_cfg cfg_empty;
+
 static int
 cfg_set(struct kr_cfg *c, const char *key, const char *val, size_t vlen)
 {
@@ -87,15 +89,17 @@ kr_cfg_load(const char *path, char *err, size_t errlen)
 	int depth = -1, done = 0, ok = 1;
 	FILE *f;
 
+	if (path == NULL && (path = getenv("KERUTA_CONFIG")) != NULL &&
+	    *path == '\0')
+		path = NULL;
+	/* No file: nothing to hold, so nothing that a tool dying on a bad
+	 * flag could leave allocated. */
+	if (path == NULL)
+		return &cfg_empty;
 	if ((c = calloc(1, sizeof *c)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (path == NULL && (path = getenv("KERUTA_CONFIG")) != NULL &&
-	    *path == '\0')
-		path = NULL;
-	if (path == NULL)
-		return c;
 	if ((c->path = strdup(path)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		kr_cfg_free(c);
@@ -229,7 +233,7 @@ kr_cfg_free(struct kr_cfg *c)
 {
 	size_t i;
 
-	if (c == NULL)
+	if (c == NULL || c == &cfg_empty)
 		return;
 	for (i = 0; i < c->n; i++) {
 		free(c->kv[i].key);

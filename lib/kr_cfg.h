@@ -12,10 +12,11 @@ struct kr_cfg;
 
 /*
  * Loads the YAML file at path, or at $KERUTA_CONFIG when path is NULL; no
- * file at all gives an empty configuration. Nested mappings flatten to
- * dotted keys ("logStreaming.batchSize"); sequences of scalars join with
- * ','. NULL on a missing or malformed file, with a one-line reason
- * (file, line, what) in err.
+ * file at all gives an empty configuration (shared, not allocated; freeing
+ * it does nothing). Nested mappings flatten to dotted keys
+ * ("logStreaming.batchSize"); sequences of scalars join with ','. NULL on
+ * a missing or malformed file, with a one-line reason (file, line, what)
+ * in err.
  */
 struct kr_cfg *kr_cfg_load(const char *path, char *err, size_t errlen);
 void kr_cfg_free(struct kr_cfg *c);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-config: defaults < YAML < KERUTA_* environment, checked values.
 . "${0%/*}/lib.sh"
-plan 14
+plan 15
 
 cat >c.yaml <<'Y'
 logStreaming:
@@ -41,19 +41,22 @@ printf 'false\nWARN\n50\nws://example:1/ws/tasks\na,b\n\n' >want
 diff_golden want got "YAML beats the defaults; named keys print values"
 
 KERUTA_CONFIG=c.yaml KERUTA_LOG_LEVEL=error KERUTA_LOG_STREAMING_ENABLED=on \
-    keruta-config logStreaming.level logStreaming.enabled >got
+    keruta-config logStreaming.level logStreaming.enabled >got 2>warn
 printf 'ERROR\ntrue\n' >want
 diff_golden want got "the environment beats the YAML (KERUTA_CONFIG)"
 
-KERUTA_LOG_LEVEL= keruta-config -c c.yaml logStreaming.level >got
+KERUTA_LOG_LEVEL= keruta-config -c c.yaml logStreaming.level >got 2>warn
 is "$(cat got)" WARN "an empty variable counts as unset"
 
-keruta-config -c c.yaml | grep '^api.token=' >got
+keruta-config -c c.yaml 2>warn | grep '^api.token=' >got
 is "$(cat got)" "api.token=(set)" "a token is not printed in the listing"
 KERUTA_API_TOKEN=old keruta-config api.token >got
 is "$(cat got)" old "KERUTA_API_TOKEN is the token's older name"
 
-keruta-config -c c.yaml --shell logStreaming.enabled websocket.url >got
+keruta-config -c c.yaml --shell logStreaming.enabled websocket.url >got \
+    2>warn
+is "$(cat warn)" "keruta-config: warning: unknown key 'custom.list' in 'c.yaml' line 9" \
+    "a key no tool reads is warned about"
 printf "logStreaming_enabled='false'\nwebsocket_url='ws://example:1/ws/tasks'\n" >want
 diff_golden want got "--shell assignments"
 printf "api:\n  url: \"it's\"\n" >q.yaml

@@ -115,7 +115,9 @@ KERUTA_WEBSOCKET_URL=ws://127.0.0.1:$port/ws/tasks keruta-agent execute \
     2>err &
 pid=$!
 bg_pid $pid
-sleep 1
+# Once the script has run (the settings are checked before it starts).
+wait_for 20 sh -c 'ls "$0"/keruta-agent.*/capture.rc' "$T"
+sleep 0.2
 kill -TERM $pid 2>/dev/null
 wait $pid
 is $? 1 "no server, stopped: still the script's status"

@@ -4,7 +4,7 @@
 # line and in the summary record; the script's status stays the exit status.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 17
+plan 20
 
 TMPDIR=$T
 export TMPDIR
@@ -95,6 +95,16 @@ esac
 check $r "the last line names the echo ($(tail -n 1 err))"
 grep -v '^keruta-agent: ' err | sed 's/^/# /'
 is "$(grep -vc '^keruta-agent: ' err)" 0 "only the agent's own lines on stderr"
+
+# The reader of the echo goes away (| head): no record is lost, and the
+# log is complete.
+{ keruta-agent execute --task-id head --script slow.sh 2>err; echo $? >rc; } |
+    head -n 1 >first
+is "$(cat rc)" 3 "stdout closed early: the script's status"
+curl -s "$SERVE_API/tasks/head/logs/count" >count
+is "$(cat count)" '{"count":1503}' "every record and the summary reached the server"
+is "$(tail -n 1 err)" "keruta-agent: task head: 1502 records shipped, 1502 acknowledged, 0 spooled; log complete" \
+    "the log is complete"
 
 # A complete run is still called complete.
 printf 'echo one\necho two\nexit 4\n' >short.sh

@@ -4,7 +4,7 @@
 # YAML file is warned about, by key and file; keruta-config prints the
 # values the tools will use, defaults included.
 . "${0%/*}/lib.sh"
-plan 18
+plan 21
 
 TMPDIR=$T
 export TMPDIR
@@ -41,6 +41,15 @@ TMPDIR=$T/notadir/x keruta-agent execute --task-id t1 --script job.sh \
 st=$?
 test ! -e ran
 check $? "an unusable TMPDIR: the script did not run ($st)"
+
+# A --save file that cannot be written.
+keruta-agent execute --task-id t1 --script job.sh --save nodir/run.ndjson \
+    --disable-log-streaming >out 2>err
+is $? 100 "an unwritable --save file: 100"
+test ! -e ran
+check $? "the script did not run"
+is "$(cat err)" "keruta-agent: fatal: unable to write the --save file 'nodir/run.ndjson'; the script was not run" \
+    "the agent says why"
 
 # With --disable-log-streaming nothing is shipped and nothing is checked.
 KERUTA_WEBSOCKET_URL=ws:/bad keruta-agent execute --task-id t1 \
