@@ -58,6 +58,7 @@ static const struct setting settings[] = {
 static const char *const other_keys[] = {
 	"serve.apiKeys", "serve.db", "serve.jwtSecretFile", "serve.listen",
 	"serve.maxBody", "serve.panelDir", "serve.queueMax", "serve.retention",
+	"serve.sync",
 	"serve.tlsCert", "serve.tlsKey",
 };
 #define NOTHER (sizeof other_keys / sizeof other_keys[0])
