@@ -174,7 +174,10 @@ struct store {
 	pthread_cond_t ck_cv;
 	int ck_started, ck_run, ck_want;
 	int ck_busy, ck_done;	/* running; frames it copied (under ck_mu) */
+	int ck_err;		/* and how its last failure failed */
 };
+
+static void db_warn(struct store *s, const char *what);
 
 /* Runs in the service thread after each commit. */
 static int
@@ -212,7 +215,7 @@ static void *
 ck_main(void *arg)
 {
 	struct store *s = arg;
-	int done;
+	int done, rc;
 
 	pthread_mutex_lock(&s->ck_mu);
 	for (;;) {
@@ -224,12 +227,15 @@ ck_main(void *arg)
 		s->ck_busy = 1;
 		pthread_mutex_unlock(&s->ck_mu);
 		/* PASSIVE: never waits for the writer, never blocks it. */
-		if (sqlite3_wal_checkpoint_v2(s->ck_db, NULL,
-		    SQLITE_CHECKPOINT_PASSIVE, NULL, &done) != SQLITE_OK)
+		rc = sqlite3_wal_checkpoint_v2(s->ck_db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, &done);
+		if (rc != SQLITE_OK)
 			done = 0;
 		pthread_mutex_lock(&s->ck_mu);
 		s->ck_busy = 0;
 		s->ck_done = done;
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			s->ck_err = rc;
 	}
 	pthread_mutex_unlock(&s->ck_mu);
 	return NULL;
@@ -245,19 +251,27 @@ ck_main(void *arg)
 static void
 ck_finish(struct store *s)
 {
-	int busy = 0, done = 0;
+	int busy = 0, done = 0, err = 0, rc;
 
 	if (s->ck_started) {
 		pthread_mutex_lock(&s->ck_mu);
 		busy = s->ck_busy;
 		done = s->ck_done;
+		err = s->ck_err;
+		s->ck_err = 0;
 		pthread_mutex_unlock(&s->ck_mu);
 	}
+	/* The database file cannot take the WAL's pages back (a full disk,
+	 * an I/O error): the WAL grows until writes fail too. */
+	if (err != 0)
+		kr_warn("database: checkpoint: %s", sqlite3_errstr(err));
 	if (s->wal_pages < CKPT_HARD &&
 	    (busy || s->wal_pages - done > CKPT_TAIL))
 		return;
-	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 	    NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+		db_warn(s, "checkpoint: ");
 	s->wal_pages = 0;
 	s->ck_at = 0;
 	if (s->ck_started) {
