@@ -617,7 +617,13 @@ store_close(struct store *s)
 	for (i = 0; i <= INS_LOG2; i++)
 		sqlite3_finalize(s->ins[i]);
 	if (s->db != NULL) {
-		if (!s->gone)
+		int keep = 1;
+
+		/* Whatever is at the path now is not ours to remove. */
+		if (s->gone)
+			sqlite3_file_control(s->db, "main",
+			    SQLITE_FCNTL_PERSIST_WAL, &keep);
+		else
 			sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)",
 			    NULL, NULL, NULL);
 		if (sqlite3_close(s->db) != SQLITE_OK)
