@@ -16,6 +16,7 @@
  * than by a per-row trigger, which would cost ingest ten times its speed.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1693,9 +1694,13 @@ zone_fix(struct store *s, long long tid, long long blk)
 	return 0;
 }
 
+/* A time before every other: "before" it means of any age. */
+#define ANY_AGE		LLONG_MIN
+
 /*
- * Deletes up to max rows of a task older than before (0: any age, and
- * the task's zones are left to the caller).
+ * Deletes up to max rows of a task older than before (ANY_AGE: any age,
+ * and the task's zones are left to the caller). A retention cutoff may be
+ * before 1970: it is a time like another, not "any age".
  */
 static long long
 delete_some(struct store *s, long long tid, long long before, long long max)
@@ -1707,7 +1712,7 @@ delete_some(struct store *s, long long tid, long long before, long long max)
 	size_t nb = 0, cb = 0, b;
 	int nt = 0, k, rc;
 	long long n = 0, id;
-	const char *sql = before > 0 ?
+	const char *sql = before != ANY_AGE ?
 	    "SELECT l.id, l.level, l.source, l.message" ZJOIN
 	    " WHERE z.tid = ?1 AND z.min_ts < ?2 AND l.tid = ?1"
 	    " AND l.ts < ?2 LIMIT ?3" :
@@ -1723,7 +1728,7 @@ delete_some(struct store *s, long long tid, long long before, long long max)
 	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, tid);
-	if (before > 0)
+	if (before != ANY_AGE)
 		sqlite3_bind_int64(st, 2, before);
 	sqlite3_bind_int64(st, 3, max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1742,7 +1747,8 @@ delete_some(struct store *s, long long tid, long long before, long long max)
 		sqlite3_bind_int64(s->st[ST_LOG_DEL], 1, id);
 		if (run(s, ST_LOG_DEL) == -1)
 			goto fail;
-		if (before > 0 && (nb == 0 || blks[nb - 1] != id >> ZBITS)) {
+		if (before != ANY_AGE && (nb == 0 ||
+		    blks[nb - 1] != id >> ZBITS)) {
 			if (nb == cb) {
 				size_t nc = cb ? cb * 2 : 64;
 				long long *nbk = realloc(blks, nc * sizeof *nbk);
@@ -1815,6 +1821,8 @@ store_delete(struct store *s, long long tid, long long before)
 
 	if (tid <= 0)
 		return 0;
+	if (before == 0)
+		before = ANY_AGE;
 	if (s->in_txn && store_commit(s) == -1)
 		return -1;
 	do {
@@ -1822,7 +1830,7 @@ store_delete(struct store *s, long long tid, long long before)
 			return -1;
 		if ((n = delete_some(s, tid, before, 10000)) == -1)
 			goto fail;
-		if (before == 0 && n < 10000) {
+		if (before == ANY_AGE && n < 10000) {
 			snprintf(sql, sizeof sql,
 			    "DELETE FROM zones WHERE tid = %lld", tid);
 			if (exec(s, sql) == -1)
