@@ -8,10 +8,6 @@
 /* "2026-11-28T10:15:03.123456789Z" */
 #define KR_TS_LEN 30
 
-/* Formats the wall clock now; out has KR_TS_LEN + 1 bytes. */
-void kr_ts_now(char *out);
-/* Formats t (UTC) with nanoseconds. Cached per second: cheap per call. */
-void kr_ts_format(const struct timespec *t, char *out);
 /*
  * The times a signed 64-bit count of nanoseconds since the epoch holds,
  * in whole years: from 1678-01-01T00:00:00Z (KR_TS_MIN_S, seconds since
@@ -20,6 +16,14 @@ void kr_ts_format(const struct timespec *t, char *out);
 #define KR_TS_MIN_S	(-9214560000LL)
 #define KR_TS_END_S	9214646400LL
 #define KR_TS_RANGE	"1678-01-01T00:00:00Z to 2261-12-31T23:59:59.999999999Z"
+
+/* Formats the wall clock now; out has KR_TS_LEN + 1 bytes. */
+void kr_ts_now(char *out);
+/*
+ * Formats t (UTC) with nanoseconds; t is within KR_TS_RANGE (as the wall
+ * clock is). Cached per second: cheap per call.
+ */
+void kr_ts_format(const struct timespec *t, char *out);
 /*
  * Parses RFC 3339 ("2026-11-28T10:15:03Z", fraction up to 9 digits,
  * "+02:00" offsets, 't'/'z'/' ' accepted) into nanoseconds since the epoch.

@@ -4,7 +4,7 @@
 # alike; each pass that deletes records says how many, older than what.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 12
+plan 14
 
 timeout 10 keruta-serve --listen 127.0.0.1:0 --db "$T/no.db" --retention 30 >out 2>err
 is "$? $(cat err)" \
@@ -52,6 +52,19 @@ cut=$(sed -n 's/.*older than \([^ ]*\) .*/\1/p' told)
 cut_s=$(date -u -d "$cut" +%s)
 test "$cut_s" -ge $((now - 1800 - 5)) && test "$cut_s" -le $((now - 1800 + 30))
 check $? "older than 30 minutes before now (the flag over the config file)"
+stop_serve
+
+# A retention reaching before 1970 (36500d: back to about 1926) deletes
+# what is older than that, not the whole of a task.
+start_serve --retention 36500d || exit 1
+printf '%s\n' '{"runId":"c","seq":1,"timestamp":"1900-01-01T00:00:00Z","message":"1900"}' \
+    '{"runId":"c","seq":2,"message":"now"}' >century
+curl -s -H 'Expect:' -H 'Content-Type: application/x-ndjson' \
+    --data-binary @century "$SERVE_API/tasks/century/logs" >/dev/null
+wait_for 20 grep -q 'retention: deleted 1 record older than 19' "$SERVE_LOG"
+check $? "--retention 36500d: the record of 1900 is deleted"
+is "$(curl -s "$SERVE_API/tasks/century/logs" | jq -c '[.content[].message]')" \
+    '["now"]' "the record of today stays"
 stop_serve
 
 # off: keeps everything (an environment variable may undo the config file).

@@ -6,7 +6,7 @@
 # status says it too.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 16
+plan 17
 
 post() {
 	curl -s -o reply -w '%{http_code}' -H 'Expect:' \
@@ -39,8 +39,11 @@ is "$(grep -c "warning: database: '$SERVE_DB' or its WAL was removed or replaced
     1 "the log says it, once"
 is "$(curl -s "$SERVE_API/tasks/gone/logs" | jq -c '[.content[].message]')" \
     '["before"]' "what it holds can still be read"
+echo other >"$SERVE_DB-wal"
 stop_serve
 is "$SERVE_RC" 111 "at exit: status 111"
+is "$(cat "$SERVE_DB-wal")" other "a file put at the WAL's path is left alone"
+rm -f "$SERVE_DB-wal"
 grep -q "warning: database: '$SERVE_DB' was removed or replaced while in use: what it held is lost with it" "$SERVE_LOG"
 check $? "and the log says what is lost"
 test ! -e "$SERVE_DB"

@@ -16,6 +16,7 @@
  * than by a per-row trigger, which would cost ingest ten times its speed.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,7 +175,10 @@ struct store {
 	pthread_cond_t ck_cv;
 	int ck_started, ck_run, ck_want;
 	int ck_busy, ck_done;	/* running; frames it copied (under ck_mu) */
+	int ck_err;		/* and how its last failure failed */
 };
+
+static void db_warn(struct store *s, const char *what);
 
 /* Runs in the service thread after each commit. */
 static int
@@ -212,7 +216,7 @@ static void *
 ck_main(void *arg)
 {
 	struct store *s = arg;
-	int done;
+	int done, rc;
 
 	pthread_mutex_lock(&s->ck_mu);
 	for (;;) {
@@ -224,12 +228,15 @@ ck_main(void *arg)
 		s->ck_busy = 1;
 		pthread_mutex_unlock(&s->ck_mu);
 		/* PASSIVE: never waits for the writer, never blocks it. */
-		if (sqlite3_wal_checkpoint_v2(s->ck_db, NULL,
-		    SQLITE_CHECKPOINT_PASSIVE, NULL, &done) != SQLITE_OK)
+		rc = sqlite3_wal_checkpoint_v2(s->ck_db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, &done);
+		if (rc != SQLITE_OK)
 			done = 0;
 		pthread_mutex_lock(&s->ck_mu);
 		s->ck_busy = 0;
 		s->ck_done = done;
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			s->ck_err = rc;
 	}
 	pthread_mutex_unlock(&s->ck_mu);
 	return NULL;
@@ -245,19 +252,27 @@ ck_main(void *arg)
 static void
 ck_finish(struct store *s)
 {
-	int busy = 0, done = 0;
+	int busy = 0, done = 0, err = 0, rc;
 
 	if (s->ck_started) {
 		pthread_mutex_lock(&s->ck_mu);
 		busy = s->ck_busy;
 		done = s->ck_done;
+		err = s->ck_err;
+		s->ck_err = 0;
 		pthread_mutex_unlock(&s->ck_mu);
 	}
+	/* The database file cannot take the WAL's pages back (a full disk,
+	 * an I/O error): the WAL grows until writes fail too. */
+	if (err != 0)
+		kr_warn("database: checkpoint: %s", sqlite3_errstr(err));
 	if (s->wal_pages < CKPT_HARD &&
 	    (busy || s->wal_pages - done > CKPT_TAIL))
 		return;
-	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 	    NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+		db_warn(s, "checkpoint: ");
 	s->wal_pages = 0;
 	s->ck_at = 0;
 	if (s->ck_started) {
@@ -603,7 +618,13 @@ store_close(struct store *s)
 	for (i = 0; i <= INS_LOG2; i++)
 		sqlite3_finalize(s->ins[i]);
 	if (s->db != NULL) {
-		if (!s->gone)
+		int keep = 1;
+
+		/* Whatever is at the path now is not ours to remove. */
+		if (s->gone)
+			sqlite3_file_control(s->db, "main",
+			    SQLITE_FCNTL_PERSIST_WAL, &keep);
+		else
 			sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)",
 			    NULL, NULL, NULL);
 		if (sqlite3_close(s->db) != SQLITE_OK)
@@ -1680,9 +1701,13 @@ zone_fix(struct store *s, long long tid, long long blk)
 	return 0;
 }
 
+/* A time before every other: "before" it means of any age. */
+#define ANY_AGE		LLONG_MIN
+
 /*
- * Deletes up to max rows of a task older than before (0: any age, and
- * the task's zones are left to the caller).
+ * Deletes up to max rows of a task older than before (ANY_AGE: any age,
+ * and the task's zones are left to the caller). A retention cutoff may be
+ * before 1970: it is a time like another, not "any age".
  */
 static long long
 delete_some(struct store *s, long long tid, long long before, long long max)
@@ -1694,7 +1719,7 @@ delete_some(struct store *s, long long tid, long long before, long long max)
 	size_t nb = 0, cb = 0, b;
 	int nt = 0, k, rc;
 	long long n = 0, id;
-	const char *sql = before > 0 ?
+	const char *sql = before != ANY_AGE ?
 	    "SELECT l.id, l.level, l.source, l.message" ZJOIN
 	    " WHERE z.tid = ?1 AND z.min_ts < ?2 AND l.tid = ?1"
 	    " AND l.ts < ?2 LIMIT ?3" :
@@ -1710,7 +1735,7 @@ delete_some(struct store *s, long long tid, long long before, long long max)
 	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, tid);
-	if (before > 0)
+	if (before != ANY_AGE)
 		sqlite3_bind_int64(st, 2, before);
 	sqlite3_bind_int64(st, 3, max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1729,7 +1754,8 @@ delete_some(struct store *s, long long tid, long long before, long long max)
 		sqlite3_bind_int64(s->st[ST_LOG_DEL], 1, id);
 		if (run(s, ST_LOG_DEL) == -1)
 			goto fail;
-		if (before > 0 && (nb == 0 || blks[nb - 1] != id >> ZBITS)) {
+		if (before != ANY_AGE && (nb == 0 ||
+		    blks[nb - 1] != id >> ZBITS)) {
 			if (nb == cb) {
 				size_t nc = cb ? cb * 2 : 64;
 				long long *nbk = realloc(blks, nc * sizeof *nbk);
@@ -1802,6 +1828,8 @@ store_delete(struct store *s, long long tid, long long before)
 
 	if (tid <= 0)
 		return 0;
+	if (before == 0)
+		before = ANY_AGE;
 	if (s->in_txn && store_commit(s) == -1)
 		return -1;
 	do {
@@ -1809,7 +1837,7 @@ store_delete(struct store *s, long long tid, long long before)
 			return -1;
 		if ((n = delete_some(s, tid, before, 10000)) == -1)
 			goto fail;
-		if (before == 0 && n < 10000) {
+		if (before == ANY_AGE && n < 10000) {
 			snprintf(sql, sizeof sql,
 			    "DELETE FROM zones WHERE tid = %lld", tid);
 			if (exec(s, sql) == -1)
