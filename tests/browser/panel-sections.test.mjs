@@ -25,7 +25,8 @@ const outline = (page) => page.$$eval('#rows .row:not(.loading)', (rs) =>
 	const n = r.querySelector('.ln').textContent;
 	const pad = '  '.repeat(d);
 	if (r.classList.contains('sec'))
-		return `${n}: ${pad}${r.querySelector('.fold').textContent} ` +
+		return `${n}: ${pad}` +
+		    `${r.querySelector('.fold')?.textContent ?? '·'} ` +
 		    `${r.querySelector('.title').textContent} ` +
 		    `(${r.querySelector('.dur')?.textContent ?? ''})`;
 	return `${n}: ${pad}${r.querySelector('.msg').textContent}`;
@@ -109,6 +110,16 @@ async function main() {
 	is((await outline(page)).slice(0, 3), ['1: ▾ Install deps (3.0 s)',
 	    '2:   npm ci', '3:   added 100 packages'],
 	    'permalink: its section opened');
+
+	/* A filtered view has no sections, and still no marker as text. */
+	await page.goto(BASE + '/#/tasks/secs?source=stdout');
+	await isSoon(async () => (await outline(page)).slice(0, 6), [
+		'1: · Install deps ()', '2: npm ci', '3: added 100 packages',
+		'4: end of section', '5: · Build the app ()', '6: compiling'],
+	    'filtered: titles and ends of sections, not their markers');
+	is((await outline(page)).slice(-4), ['21: · Deploy ()',
+	    '22: section opened', '23: deploying', '24: done'],
+	    'filtered: a Buildkite expand');
 
 	/* The stored records are as written. */
 	const stored = (await getJson('/api/v1/tasks/secs/logs?size=100'))

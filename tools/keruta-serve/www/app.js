@@ -597,7 +597,8 @@ async function loadOutline(gen, id) {
 		gotoLines();
 }
 
-function lineClicked(e) {
+// A click in the rows: a section's fold, a line's states, a line number.
+function rowClicked(e) {
 	const fold = e.target.closest('button.fold');
 	if (fold) {
 		view.toggleSection(Number(fold.closest('.row').dataset.i));
@@ -854,7 +855,7 @@ function init() {
 		lineOf,
 		lineHref,
 	});
-	$('rows').addEventListener('click', lineClicked);
+	$('rows').addEventListener('click', rowClicked);
 	let utc = false;
 	try {
 		utc = localStorage.getItem('keruta.utc') === '1';

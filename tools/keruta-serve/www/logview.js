@@ -10,6 +10,7 @@
 
 import { appendAnsi, stripAnsi } from './ansi.js';
 import { el, fmtStamp } from './format.js';
+import { parseMarker } from './sections.js';
 
 export const PAGE = 200;		/* records per fetched page */
 const MAX_PAGES = 80;			/* cache bound: 16,000 records */
@@ -439,6 +440,8 @@ export class LogView {
 			row.prepend(ln);
 			if (o)
 				this.decorate(row, i);
+			else
+				plainMarker(row, r);
 			frag.append(row);
 		}
 		this.rows.replaceChildren(frag);
@@ -487,6 +490,18 @@ export class LogView {
 		const p = this.pages.get(Math.floor(i / PAGE));
 		return p ? p.recs[i % PAGE] : undefined;
 	}
+}
+
+// A marker in a view without sections (a filtered one): its title, or
+// what it did, never the marker itself.
+function plainMarker(row, r) {
+	const m = r.source !== 'agent' ? parseMarker(r.message) : null;
+	if (m === null)
+		return;
+	row.classList.add(m.kind === 'start' ? 'sec' : 'sec-end');
+	row.querySelector('.msg').replaceChildren(el('span', { class: 'title' },
+	    m.kind === 'start' ? m.title : m.kind === 'end' ? 'end of section' :
+	    'section opened'));
 }
 
 function fmtDur(ms) {
