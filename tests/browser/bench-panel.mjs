@@ -67,6 +67,35 @@ console.log(`panel-first-paint: ${cold.toFixed(0)} ms for a ${N}-line task ` +
     `(ratio to a 10-line task ${(cold / small).toFixed(2)}; again ` +
     `${warm.toFixed(0)} ms), JS heap ${(heap / 1048576).toFixed(1)} MiB`);
 
+// First paint of a task with sections, and the time until they are folded
+// (the panel reads the whole log for its markers, up to 200,000 lines).
+async function sectionPaint(task, lines) {
+	await page.goto('about:blank');
+	await page.goto(`${BASE}/#/tasks/${task}`);
+	await page.waitForFunction(() => [...document.querySelectorAll(
+	    '#rows .msg')].some((e) => /^(line \d+ of a step|::endgroup::)/
+	    .test(e.textContent) || e.closest('.sec')),
+	    null, { polling: 'raf', timeout: 60000 });
+	const paint = await page.evaluate(() => performance.now());
+	let folded = NaN;
+	if (lines <= 200000) {
+		await page.waitForFunction(() => window.kerutaPanel.state.outline &&
+		    document.querySelector('#rows .row.sec'), null,
+		    { polling: 'raf', timeout: 120000 });
+		folded = await page.evaluate(() => performance.now());
+	}
+	return { paint, folded };
+}
+
+const sect = await sectionPaint('sect', N);
+console.log(`panel-first-paint-sections: ${sect.paint.toFixed(0)} ms for a ` +
+    `${N}-line task with ${N / 100} sections (read for sections only up ` +
+    'to 200,000 lines)');
+const sect2 = await sectionPaint('sect200k', 200000);
+console.log(`panel-sections-folded: first paint ${sect2.paint.toFixed(0)} ` +
+    `ms, sections folded at ${sect2.folded.toFixed(0)} ms for a ` +
+    '200000-line task with 2000 sections');
+
 await page.goto(`${BASE}/#/tasks/live`);
 await page.waitForFunction(() => document.getElementById('conn')
     .textContent === 'live', null, { timeout: 10000 });

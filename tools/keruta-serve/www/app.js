@@ -7,6 +7,7 @@ import { api, ApiError, downloadUrl, getToken, LiveFeed, setToken,
 import { el, fmtAgo, fmtCount, fmtTime, isUtc, setStamps,
     setUtc } from './format.js';
 import { rawLog } from './raw.js';
+import { Outline } from './sections.js';
 import { LogView, PAGE } from './logview.js';
 import { parseHash, taskHash } from './route.js';
 import { textMatcher } from './search.js';
@@ -15,6 +16,9 @@ const $ = (id) => document.getElementById(id);
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
 const SOURCES = ['stdout', 'stderr', 'agent'];
 const LIST_MS = 2000;
+/* Sections are read from the whole log, up to this many lines; beyond,
+ * the markers show as text (the server does not index them). */
+const OUTLINE_MAX = 200000;
 
 const state = {
 	taskId: null,
@@ -534,7 +538,72 @@ function fmtDuration(ms) {
 	return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-function lineClicked(e) {
+/* ---- sections ---- */
+
+// Feed the outline the lines that came live after its reading.
+function catchUp(o) {
+	for (let i = o.count; i < view.total; i++) {
+		const r = view.peek(i);
+		if (r === undefined)
+			break;
+		o.feed(i, r);
+	}
+}
+
+// Read the whole log (unfiltered) for its section markers, then fold.
+async function loadOutline(gen, id) {
+	if (view.total > OUTLINE_MAX)
+		return;
+	const o = new Outline();
+	const feed = (l) => {
+		if (l === '' || o.count >= view.total)
+			return;
+		try {
+			o.feed(o.count, JSON.parse(l));
+		} catch {
+			/* not a record: it is not counted either */
+		}
+	};
+	try {
+		const r = await fetch(downloadUrl(taskPath(id) + '/logs/export',
+		    { format: 'ndjson' }), { cache: 'no-store' });
+		if (!r.ok || !r.body)
+			return;
+		const reader = r.body.pipeThrough(new TextDecoderStream())
+		    .getReader();
+		let rest = '';
+		for (;;) {
+			const { value, done } = await reader.read();
+			if (gen !== state.gen) {
+				reader.cancel();
+				return;
+			}
+			if (done)
+				break;
+			const ls = (rest + value).split('\n');
+			rest = ls.pop();
+			ls.forEach(feed);
+		}
+		feed(rest);
+	} catch {
+		return;		/* no sections: the markers show as text */
+	}
+	if (gen !== state.gen)
+		return;
+	catchUp(o);
+	state.outline = o;
+	view.setOutline(o);
+	if (state.lines)
+		gotoLines();
+}
+
+// A click in the rows: a section's fold, a line's states, a line number.
+function rowClicked(e) {
+	const fold = e.target.closest('button.fold');
+	if (fold) {
+		view.toggleSection(Number(fold.closest('.row').dataset.i));
+		return;
+	}
 	const w = e.target.closest('button.whole');
 	if (w) {
 		view.toggleWhole(Number(w.closest('.row').dataset.i));
@@ -592,6 +661,7 @@ async function loadView() {
 	const f = filters();
 	closeFeed();
 	view.reset();
+	state.outline = null;
 	state.filtered = isFiltered();
 	state.errAt = -1;
 	lines.ids.clear();
@@ -636,6 +706,8 @@ async function loadView() {
 	showCount();
 	notice();
 	gotoLines();
+	if (!state.filtered)
+		loadOutline(gen, id);
 	const ids = recs.concat(newest && Array.isArray(newest.content) ?
 	    newest.content : []).map((r) => r.id)
 	    .filter((x) => typeof x === 'number');
@@ -648,6 +720,8 @@ async function loadView() {
 			const keep = rs.filter(match);
 			if (keep.length) {
 				view.append(keep);
+				if (state.outline)
+					catchUp(state.outline);
 				showCount();
 				notice();
 				if (!view.follow)
@@ -781,7 +855,7 @@ function init() {
 		lineOf,
 		lineHref,
 	});
-	$('rows').addEventListener('click', lineClicked);
+	$('rows').addEventListener('click', rowClicked);
 	let utc = false;
 	try {
 		utc = localStorage.getItem('keruta.utc') === '1';

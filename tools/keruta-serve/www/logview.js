@@ -10,6 +10,7 @@
 
 import { appendAnsi, stripAnsi } from './ansi.js';
 import { el, fmtStamp } from './format.js';
+import { parseMarker } from './sections.js';
 
 export const PAGE = 200;		/* records per fetched page */
 const MAX_PAGES = 80;			/* cache bound: 16,000 records */
@@ -34,6 +35,11 @@ export class LogView {
 		this.lineHref = lineHref || ((n) => '#L' + n);
 		this.sel = null;	/* [a, b]: selected lines */
 		this.whole = new Set();	/* rows whose every \r state shows */
+		this.outline = null;	/* sections, when the view has them */
+		this.asked = new Map();	/* section start -> folded, as clicked */
+		this.hide = [];		/* hidden record ranges [a, b] */
+		this.hideBefore = [];	/* hidden records before each range */
+		this.hideKey = '';
 		this.follow = true;
 		this.lineH = 0;
 		this.raf = 0;
@@ -62,6 +68,11 @@ export class LogView {
 		this.pending = new Set();
 		this.whole = new Set();
 		this.selRow = undefined;	/* the row of the first selected line */
+		this.outline = null;
+		this.asked = new Map();
+		this.hide = [];
+		this.hideBefore = [];
+		this.hideKey = '';
 		this.gen = (this.gen || 0) + 1;
 		this.schedule();
 	}
@@ -104,7 +115,7 @@ export class LogView {
 				this.put(total - 1 - k, r);
 		});
 		if (this.follow)
-			this.first = Math.max(0, total - this.visRows());
+			this.first = this.maxFirst();
 		this.schedule();
 	}
 
@@ -139,11 +150,93 @@ export class LogView {
 		this.schedule();
 	}
 
-	// Show row i a third of the way down, follow off.
+	// Sections on (an Outline being filled) or off (null).
+	setOutline(o) {
+		this.outline = o;
+		this.asked = new Map();
+		this.schedule();
+	}
+
+	// Fold or open the section whose header is record i.
+	toggleSection(i) {
+		const s = this.outline && this.outline.section(i);
+		if (!s)
+			return;
+		this.asked.set(i, !this.outline.isFolded(s, this.asked));
+		this.hideKey = '';
+		this.schedule();
+	}
+
+	// The hidden ranges, again when the outline or the folds changed.
+	updateHidden() {
+		const o = this.outline;
+		const key = o ? `${o.version} ${this.asked.size} ${[...this.asked]
+		    .join()} ${o.open.length ? this.total : ''}` : '';
+		if (key === this.hideKey)
+			return;
+		this.hideKey = key;
+		this.hide = o ? o.ranges(this.total, this.asked) : [];
+		this.hideBefore = [];
+		let n = 0;
+		for (const [a, b] of this.hide) {
+			this.hideBefore.push(n);
+			n += b - a + 1;
+		}
+		this.hidden = n;
+	}
+
+	// Rows on screen: records less the hidden ones.
+	rowCount() {
+		return this.total - (this.hide.length ? this.hidden : 0);
+	}
+
+	// The record of row d.
+	toRec(d) {
+		const h = this.hide, hb = this.hideBefore;
+		let lo = 0, hi = h.length - 1, k = -1;
+		while (lo <= hi) {
+			const mid = (lo + hi) >> 1;
+			if (h[mid][0] - hb[mid] <= d) {
+				k = mid;
+				lo = mid + 1;
+			} else {
+				hi = mid - 1;
+			}
+		}
+		return k < 0 ? d : d + hb[k] + h[k][1] - h[k][0] + 1;
+	}
+
+	// The row of record i (of the header above it, when it is hidden).
+	toRow(i) {
+		const h = this.hide, hb = this.hideBefore;
+		let lo = 0, hi = h.length - 1, k = -1;
+		while (lo <= hi) {
+			const mid = (lo + hi) >> 1;
+			if (h[mid][0] <= i) {
+				k = mid;
+				lo = mid + 1;
+			} else {
+				hi = mid - 1;
+			}
+		}
+		if (k < 0)
+			return i;
+		if (i <= h[k][1])
+			return Math.max(0, h[k][0] - hb[k] - 1);
+		return i - hb[k] - (h[k][1] - h[k][0] + 1);
+	}
+
+	// Show record i a third of the way down, follow off; a folded
+	// section around it opens.
 	showRow(i) {
 		this.setFollow(false);
+		if (this.outline)
+			for (let s = this.outline.within(i); s; s = s.parent)
+				if (this.outline.isFolded(s, this.asked))
+					this.asked.set(s.start, false);
+		this.updateHidden();
 		const f = Math.max(0, Math.min(this.maxFirst(),
-		    i - Math.floor(this.visRows() / 3)));
+		    this.toRow(i) - Math.floor(this.visRows() / 3)));
 		this.first = f;
 		this.setTop(f * this.px());
 		this.schedule();
@@ -175,12 +268,12 @@ export class LogView {
 	}
 
 	px() {
-		return this.total ?
-		    Math.min(this.lineH, MAX_PX / this.total) : this.lineH;
+		const n = this.rowCount();
+		return n ? Math.min(this.lineH, MAX_PX / n) : this.lineH;
 	}
 
 	maxFirst() {
-		return Math.max(0, this.total - this.visRows());
+		return Math.max(0, this.rowCount() - this.visRows());
 	}
 
 	setTop(v) {
@@ -288,29 +381,33 @@ export class LogView {
 	}
 
 	render() {
+		this.updateHidden();
+		const rows = this.rowCount();
 		const vis = this.visRows();
 		const px = this.px();
-		const extra = this.total > vis ? this.lineH : 0;
-		const h = Math.max(0, this.total - vis) * px + extra;
+		const extra = rows > vis ? this.lineH : 0;
+		const h = Math.max(0, rows - vis) * px + extra;
 		if (this.spacer.style.height !== h + 'px')
 			this.spacer.style.height = h + 'px';
 		if (this.follow)
 			this.first = this.maxFirst();
 		this.first = Math.min(this.first, this.maxFirst());
-		const end = this.follow || this.first + vis >= this.total;
+		const end = this.follow || this.first + vis >= rows;
 		this.setTop(this.follow ? h : this.first * px);
 
 		let lo, hi;
 		if (end) {
-			hi = this.total;
+			hi = rows;
 			lo = Math.max(0, hi - vis - OVERSCAN);
 		} else {
 			lo = this.first;
-			hi = Math.min(this.total, lo + vis + OVERSCAN);
+			hi = Math.min(rows, lo + vis + OVERSCAN);
 		}
+		const o = this.outline;
 		const frag = document.createDocumentFragment();
 		const missing = new Set();
-		for (let i = lo; i < hi; i++) {
+		for (let d = lo; d < hi; d++) {
+			const i = this.toRec(d);
 			const r = this.get(i);
 			if (r === undefined) {
 				missing.add(Math.floor(i / PAGE));
@@ -319,7 +416,7 @@ export class LogView {
 			}
 			const prev = i > 0 ? this.get(i - 1) : undefined;
 			const isCont = prev !== undefined && continues(prev, r);
-			if (isCont && i > lo)
+			if (isCont && d > lo)
 				continue;	/* joined into the row above */
 			const parts = [r];
 			for (let j = i + 1; continues(parts[parts.length - 1],
@@ -341,6 +438,10 @@ export class LogView {
 				}
 			}
 			row.prepend(ln);
+			if (o)
+				this.decorate(row, i);
+			else
+				plainMarker(row, r);
 			frag.append(row);
 		}
 		this.rows.replaceChildren(frag);
@@ -354,6 +455,34 @@ export class LogView {
 			this.fetchPage(n);
 	}
 
+	// A section's header, and the depth of a line inside sections.
+	decorate(row, i) {
+		const o = this.outline;
+		const s = o.section(i);
+		let depth;
+		if (s) {
+			const folded = o.isFolded(s, this.asked);
+			depth = s.depth;
+			row.classList.add('sec');
+			const msg = row.querySelector('.msg');
+			const dur = Number.isFinite(s.ms) ? fmtDur(s.ms) :
+			    s.end < 0 ? 'running' : '';
+			msg.replaceChildren(el('button', { type: 'button',
+			    class: 'fold', 'aria-expanded': String(!folded),
+			    'aria-label': `${folded ? 'open' : 'fold'} section ` +
+			    s.title }, folded ? '▸' : '▾'), ' ',
+			    el('span', { class: 'title' }, s.title),
+			    dur ? el('span', { class: 'dur' }, dur) : '');
+			if (s.error)
+				row.classList.add('sec-error');
+		} else {
+			const w = o.within(i);
+			depth = w ? w.depth + 1 : 0;
+		}
+		if (depth)
+			row.style.setProperty('--depth', String(Math.min(depth, 12)));
+	}
+
 	// get() without touching the cache order, for look-ahead.
 	peek(i) {
 		if (i >= this.total)
@@ -361,6 +490,29 @@ export class LogView {
 		const p = this.pages.get(Math.floor(i / PAGE));
 		return p ? p.recs[i % PAGE] : undefined;
 	}
+}
+
+// A marker in a view without sections (a filtered one): its title, or
+// what it did, never the marker itself.
+function plainMarker(row, r) {
+	const m = r.source !== 'agent' ? parseMarker(r.message) : null;
+	if (m === null)
+		return;
+	row.classList.add(m.kind === 'start' ? 'sec' : 'sec-end');
+	row.querySelector('.msg').replaceChildren(el('span', { class: 'title' },
+	    m.kind === 'start' ? m.title : m.kind === 'end' ? 'end of section' :
+	    'section opened'));
+}
+
+function fmtDur(ms) {
+	if (ms < 0)
+		return '';
+	if (ms < 60000)
+		return `${(ms / 1000).toFixed(1)} s`;
+	const s = Math.round(ms / 1000);
+	if (s < 3600)
+		return `${Math.floor(s / 60)} min ${s % 60} s`;
+	return `${Math.floor(s / 3600)} h ${Math.floor(s / 60) % 60} min`;
 }
 
 function continues(a, b) {
