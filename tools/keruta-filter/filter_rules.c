@@ -76,6 +76,7 @@ enum {
 	R_SECRET,
 	R_TOKEN,
 	R_CREDENTIAL,
+	R_GENERIC,
 	R_NBUILTIN
 };
 
@@ -139,6 +140,7 @@ const char *const builtin_rules[] = {
     "secret",
     "token",
     "credential",
+    "generic-secret",
     /* vendors[], in this order */
     "1password-service-token",
     "adobe-client-secret",
@@ -1830,13 +1832,107 @@ option(struct ctx *c, size_t s, size_t e)
 	return value(c, vs, rule, PROSE_WORD);
 }
 
+/*
+ * Words after which a value is a credential, whatever its format: 1, or
+ * 2 for the vaguer ones (key: a cache key is no secret), which want a
+ * value without separators. -1 for words that say the value is
+ * something else (a fingerprint, a digest, an id).
+ */
+static int
+cred_word(const char *p, size_t n)
+{
+	static const char *const words[] = {"token", "secret", "password",
+	    "passwd", "passphrase", "apikey", "api_key", "api-key", "auth",
+	    "credential", "credentials", NULL};
+	static const char *const vague[] = {"key", "pat", "pwd", NULL};
+	static const char *const other[] = {"fingerprint", "hash", "digest",
+	    "checksum", "sha1", "sha256", "sha512", "md5", "commit", "cache",
+	    "uuid", "id", "request", "trace", "etag", "version", NULL};
+	size_t i;
+
+	if (n < 2 || n > 11)
+		return 0;
+	for (i = 0; words[i] != NULL; i++)
+		if (strlen(words[i]) == n && strncasecmp(p, words[i], n) == 0)
+			return 1;
+	for (i = 0; vague[i] != NULL; i++)
+		if (strlen(vague[i]) == n && strncasecmp(p, vague[i], n) == 0)
+			return 2;
+	for (i = 0; other[i] != NULL; i++)
+		if (strlen(other[i]) == n && strncasecmp(p, other[i], n) == 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * A value that only a random generator writes: 16 to 256 bytes, upper
+ * and lower case and digits, 10 distinct characters at least, two
+ * separators at most (not a name, a date, a version or a UUID).
+ */
+static int
+random_value(const char *p, size_t n, int strict)
+{
+	unsigned char seen[256] = {0};
+	size_t i, k = 0, nsep = 0;
+	int up = 0, lo = 0, dg = 0;
+
+	if (n < 16 || n > 256)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			up = 1;
+		else if (ch >= 'a' && ch <= 'z')
+			lo = 1;
+		else if (ch >= '0' && ch <= '9')
+			dg = 1;
+		else
+			nsep++;
+		if (!seen[ch]++)
+			k++;
+	}
+	if (strict && (nsep > 0 || n < 20))
+		return 0;
+	return up && lo && dg && k >= 10 && nsep <= 2;
+}
+
+/*
+ * Generic detection at the run s..e that no rule took: a credential
+ * word starts a window of 4 words on its line, 80 bytes at most, where
+ * a random-looking value is a secret.
+ */
+static void
+generic(struct ctx *c, size_t s, size_t e, size_t *cred, int *words)
+{
+	int w = cred_word(c->t + s, e - s);
+
+	if (w > 0) {
+		*cred = e;
+		*words = w == 2 ? 16 : 0; /* 16: strict */
+		return;
+	}
+	if (*cred == (size_t)-1)
+		return;
+	if (w < 0 || s - *cred > 80 ||
+	    memchr(c->t + *cred, '\n', s - *cred) != NULL) {
+		*cred = (size_t)-1;
+		return;
+	}
+	if (random_value(c->t + s, e - s, *words >= 16))
+		add(c, s, e, R_GENERIC);
+	if ((++*words & 15) >= 4)
+		*cred = (size_t)-1;
+}
+
 void
 rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
     int more, struct spans *sp)
 {
 	struct ctx c = {t, n, from, more, pem, sp};
-	size_t i = 0, s, r;
+	size_t i = 0, s, r, cred = (size_t)-1;
 	unsigned char ch;
+	int words = 0;
 
 	cls_init();
 	if (pem->mode != PEM_NONE)
@@ -1856,6 +1952,8 @@ rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
 				else if (i - s == 3 && t[s] == 's' &&
 					 t[s + 1] == 'e' && t[s + 2] == 't')
 					r = config_set(&c, s, i);
+				if (r == 0 && i - s >= 3)
+					generic(&c, s, i, &cred, &words);
 				if (r > i)
 					i = r;
 				continue;
@@ -1872,6 +1970,8 @@ rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
 			if (r == 0 && s > 0 && t[s - 1] == '%' && i - s > 7 &&
 			    IS(t[s], C_HEX) && IS(t[s + 1], C_HEX))
 				r = dispatch(&c, s + 2, i);
+			if (r == 0)
+				generic(&c, s, i, &cred, &words);
 			if (r > i)
 				i = r;
 			continue;
