@@ -4,6 +4,7 @@
 
 #include <regex.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "kr_buf.h"
 
@@ -85,6 +86,8 @@ void rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
  */
 void rules_member(
     const char *k, size_t kn, const char *v, size_t n, struct spans *sp);
+/* Each rule's name, a tab and a made-up example of what it masks. */
+void rules_list(FILE *fp);
 /* Dies on ENOMEM. */
 void spans_add(
     struct spans *sp, size_t start, size_t end, int rule, int counted);

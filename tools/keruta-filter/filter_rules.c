@@ -9,6 +9,7 @@
  * byte and a switch per long word: no regular expressions.
  */
 #define _GNU_SOURCE /* memmem */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -2021,4 +2022,110 @@ rules_member(
 	if (IS(v[0], C_RUN) && dispatch(&c, 0, run(&c, 0, C_RUN)) != 0)
 		return;
 	add(&c, 0, ve, rule);
+}
+
+/* A made-up example of what each rule masks, for --list-rules. */
+static const char *const examples[R_NBUILTIN] = {
+    "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+    "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "key=AIzaDLVhv_Rl7TtJnHpNzbFxfPB1rjdZXXZdjr1",
+    "client secret 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",
+    "Authorization token ya29.JRbn1FXrBZzPtNvT5hL3lVH7xpjfddfjpx7HVl3Lh5TvNtPzZBrXF1nbRJD_",
+    "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==;EndpointSuffix=core.windows.net",
+    "https://acct.blob.core.windows.net/c/f?sv=2022-11-02&ss=b&srt=o&sp=r&se=2026-01-01&sig=AbCd%2BeFgH1jKlMnOpQrStUvWxYz0123456789%3D",
+    "client_secret ~ Zx18Q~MUeq4GYsAYyMqIqMyYAsYG4qeUMGCAACGM set",
+    "GITHUB_TOKEN=ghp_PXht7NfzLj9b5b9jLzfN7thXPJFDDFJPXht7",
+    "gho_PXht7NfzLj9b5b9jLzfN7thXPJFDDFJPXht7",
+    "ghs_PXht7NfzLj9b5b9jLzfN7thXPJFDDFJPXht7 app",
+    "ghr_PXht7NfzLj9b5b9jLzfN7thXPJFDDFJPXht7",
+    "pat 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",
+    "glpat-Ygq2EUm6QoCe8c-iIwaG",
+    "runner glrt-bjt5HXp9TrFh_fBlLzdJ",
+    "deploy gldt-emw8KasAWuIkCiEoO2gM",
+    "trigger glptt-e60caac06e842248e60caac06e842248e60caac0",
+    "app password ATBBhpzBPfxHd1RtNtR1dHxfPBzphbXVVXbh",
+    "ATCTT3xFfGN0ks2CQgyGc0OqIoKuU8mSAwiWME-6446-EMWiwASm8UuKoIqO0cGygQC2skeaYYaeks2CQgyGc0OqIoKuU8mSAwiWME-6446-EMWiwASm8UuKoIqO0cGygQC2=0A1B2C3D",
+    "jira ATATT3xFfGF0nv5FTj1Jf3RtLrNxX_pVDzlZPHB9779BHPZlzDVp_XxNrLtR3fJ1jTF5vnhdbbdhnv5FTj1Jf3RtLrNxX_pVDzlZPHB9779BHPZlzDVp_XxNrLtR3fJ1jTF5vnhdbbdhnv5FTj1Jf3RtLrNxX_pVDzlZPHB9779BHPZlzDVp_X=DEADBEEF",
+    "SLACK_BOT=xoxb-1234567890123-1234567890123-qy8KYo6QmAa2W2aAmQ6oYK8y",
+    "posting to https://hooks.slack.com/services/T00000000/B00000000/w4EQeuCWsGg8c8gGsWCueQE4",
+    "https://discord.com/api/webhooks/123456789012345678/z7FRfvBVrDd5X3Z9jL1hP_xlbTNJHHJNTblx_Ph1Lj9Z3X5dDrVBvfRF7ztpnnptz7FR",
+    "bot MTA4NjE4NjE5MzQ1NjQ4NjQ2NA.GhJkLm.2-IUiyEYuGg8a6cAmO4kSC0oeWQMKKMQWeo0CS",
+    "TELEGRAM 123456789:AA5BLXl1HbxJj_d9fDpR7nVF3rhZTPNNPTZ",
+    "twilio key SKc4ea88ae4c620026c4ea88ae4c620026",
+    "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",
+    "mailgun key-5d731137d5fb99bf5d731137d5fb99bf",
+    "stripe sk_live_KSco2IauGe4W0W4eGuaI2ocS",
+    "whsec_NVfr5LdxJh7Z3Z7hJxdL5rfVNHDBBDHN",
+    "shopify 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",
+    "//registry.npmjs.org/:_authToken=npm_TblxBRj3PnDf9fDnP3jRBxlbTNJHHJNTblxB",
+    "password = pypi-AgEIcHlwaS5vcmcUcmyAQi2Mk-a4Y6eEsWCwgSG80uqooqu08GSgwCWsEe6Y4a-kM2iQAymcUOK",
+    "docker login -p dckr_pat_Xfp1DTl5PnBd7b9hHvZFzjVJ_3x",
+    "do token dop_v1_a2c8668c2a40ee04a2c8668c2a40ee04a2c8668c2a40ee04a2c8668c2a40ee04",
+    "HEROKU_API_KEY=01234567-89ab-cdef-0123-456789abcdef",
+    "VAULT hvs.goy-McuCYwKmEkGqQ4iO8seSIA620026AISes8Oi4QqGkEmKwYCucM-yogaWUUWagoy-McuCYwKmEkGqQ4iO8seSIA",
+    "credentials \"app.terraform.io\" { token = \"lt3FTj1Lh5VxRx.atlasv1.mu4ESi0Ie2QsKqMwW-oUCykYOGA8668AGOYkyCUo-WwMqKsQ2eI0iSE4umgcaacgmu4\" }",
+    "OPENAI sk-proj-px7HVl3Lh5TvNtPzZBrXF1nbRJD_99_DJRbn1FXrBZzPtNvT5hL3lVH7xpjfddfjpx7HVl3Lh5TvNtPz",
+    "ANTHROPIC sk-ant-api03-y6EQeuAUqCc4W2Y8iK0gO-wkaSMIGGIMSakw-Og0Ki8Y2W4cCqUAueQE6ysommosy6EQeuAUqCc4W2Y8iK0gO-wkaSMIGAA",
+    "hf_3BLXl1JdzNnFjFnNzdJ1lXLB3xtrrtx3BL",
+    "dapi80a6446a082ecce280a6446a082ecce2",
+    "AGE-SECRET-KEY-1MRDE8HFANT9PLLP9TNAFH8EDRM430034MRDE8HFANT9PLLP9TNAFH8EDRM",
+    "jwt eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.-GQcq6Mg2OoEiCkIuWAsaK8wmeYUSSUYemw8KasAWuI",
+    "\"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBg\\n-----END PRIVATE KEY-----\\n\",",
+    "-----BEGIN OPENSSH PRIVATE KEY-----",
+    "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+    "DATABASE_URL=postgres://app:Pa55w0rd@db:5432/app",
+    "git clone https://user:s3cr3tpass@github.com/org/repo.git",
+    "Authorization: Bearer abcdef123456",
+    "-H \"Authorization: Basic dXNlcjpwYXNzd29yZA==\"",
+    "authorization: Digest username=\"u\", response=\"6629fae49393a05397450978507c4ef1\"",
+    "vault login --client-secret 'k9$ZzQ1' -x",
+    "access_key: AbCdEf123456",
+    "tool --api-key AKxx1234zz",
+    "export DB_PASSWORD=hunter2",
+    "\"secret\": \"very-secret-value\"",
+    "curl --token ab12cd34ef56 --url https://x",
+    "credentials=user:pass",
+    "your new token is q8Zr2LmX9vTb4NcW7yKp3Hs",
+};
+
+/* A made-up example of a vendor format: its prefix, then each segment. */
+static void
+vendor_example(const struct vendor *v, char *buf, size_t len)
+{
+	static const char alnum[] =
+	    "Zk3Qa9Lm2Xv7Tn4Rb8Wc1Yd6Pe5Hf0Jg", hex[] = "9f3a1c7e5b2d4086",
+	    upnum[] = "Q7W2E9R4T1Y8U3I6O5P0";
+	size_t p = 0, k;
+	int i;
+
+	p += (size_t)snprintf(buf + p, len - p, "%s", v->prefix);
+	for (i = 0; i < v->nseg && p < len; i++) {
+		const struct vseg *g = &v->seg[i];
+		const char *a = g->cls == C_HEX     ? hex
+				: g->cls == C_UPNUM ? upnum
+						    : alnum;
+		size_t al = strlen(a);
+
+		p += (size_t)snprintf(buf + p, len - p, "%s", g->lead);
+		for (k = 0; k < g->min && p + 1 < len; k++)
+			buf[p++] = a[(k * 7) % al];
+		buf[p < len ? p : len - 1] = '\0';
+	}
+}
+
+void
+rules_list(FILE *fp)
+{
+	char buf[4096];
+	size_t i;
+
+	cls_init();
+	for (i = 0; i < R_NBUILTIN; i++)
+		fprintf(fp, "%s\t%s\n", builtin_rules[i], examples[i]);
+	for (i = 0; i < NVENDORS; i++) {
+		if (i > 0 && vendors[i].rule == vendors[i - 1].rule)
+			continue;
+		vendor_example(&vendors[i], buf, sizeof buf);
+		fprintf(fp, "%s\t%s\n", builtin_rules[vendors[i].rule], buf);
+	}
 }
