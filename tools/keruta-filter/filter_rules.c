@@ -1367,7 +1367,8 @@ placeholder(const char *v, size_t n)
 {
 	static const char *const words[] = {"null", "nil", "none", "true",
 	    "false", "undefined", "empty", "redacted", "hidden", "masked",
-	    "\"\"", "''", NULL};
+	    "\"\"", "''", "replace_me", "replaceme", "changeme", "change_me",
+	    "change-me", "placeholder", "dummy", NULL};
 	size_t i;
 
 	if (n < 3)
@@ -1375,7 +1376,8 @@ placeholder(const char *v, size_t n)
 	for (i = 0; words[i] != NULL; i++)
 		if (strlen(words[i]) == n && strncasecmp(v, words[i], n) == 0)
 			return 1;
-	if (v[0] == '$' || (v[0] == '<' && v[n - 1] == '>') ||
+	/* $VAR, ${VAR}, $(cat f), <token>, (sensitive value) */
+	if (v[0] == '$' || v[0] == '(' || (v[0] == '<' && v[n - 1] == '>') ||
 	    (n >= 4 && memcmp(v, "{{", 2) == 0) ||
 	    (n >= 9 && memcmp(v, "[REDACTED", 9) == 0) ||
 	    (n == 2 && v[0] == '%'))
@@ -1400,9 +1402,14 @@ lower_word(const char *p, size_t n)
 static size_t
 authz(struct ctx *c, size_t p, size_t ve)
 {
-	size_t w = p + run(c, p, C_ALNUM), r;
+	size_t w = p + run(c, p, C_ALNUM), r, l;
 
 	if (placeholder(c->t + p, ve - p))
+		return 0;
+	/* Bearer <token>: the credential, the last word, a placeholder. */
+	for (l = ve; l > p && c->t[l - 1] != ' '; l--)
+		;
+	if (l > p && placeholder(c->t + l, ve - l))
 		return 0;
 	if ((r = scheme_cred(c, p, w, 1)) != 0)
 		return r;
