@@ -50,9 +50,10 @@ struct user_rule {
 
 /*
  * Private key tracking, per stream: PEM_LINE inside a BEGIN line that the
- * next record continues, PEM_BODY on the body lines after it.
+ * next record continues, PEM_BODY on the body lines after it; PEM_K8S
+ * under the data: of a Kubernetes Secret.
  */
-enum { PEM_NONE, PEM_BODY, PEM_LINE };
+enum { PEM_NONE, PEM_BODY, PEM_LINE, PEM_K8S };
 struct pem_state {
 	int mode, rule;
 };

@@ -78,6 +78,7 @@ enum {
 	R_TOKEN,
 	R_CREDENTIAL,
 	R_GENERIC,
+	R_K8S,
 	R_NBUILTIN
 };
 
@@ -142,6 +143,7 @@ const char *const builtin_rules[] = {
     "token",
     "credential",
     "generic-secret",
+    "kubernetes-secret",
     /* vendors[], in this order */
     "1password-service-token",
     "adobe-client-secret",
@@ -1840,6 +1842,66 @@ option(struct ctx *c, size_t s, size_t e)
 	return value(c, vs, rule, PROSE_WORD);
 }
 
+/* Base64 of 8 bytes or more, padded: what a Secret's data holds. */
+static int
+b64_value(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n < 8 || n % 4 != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!IS(p[i], C_B64) || (p[i] == '=' && i < n - 2))
+			return 0;
+	return 1;
+}
+
+/*
+ * A Kubernetes Secret printed as YAML, line by line: the lines indented
+ * under "data:" (base64 values) or "stringData:" (any value) hold
+ * secrets, until a line indented as little as that key. The state
+ * (PEM_K8S, the key's indent, 1 << 16 for stringData) lives with the
+ * stream's private-key state.
+ */
+static void
+k8s(struct ctx *c)
+{
+	const char *t = c->t;
+	size_t ls, le, ind, ke, vs;
+	int plain;
+
+	for (ls = 0; ls < c->n; ls = le + 1) {
+		for (le = ls; le < c->n && t[le] != '\n'; le++)
+			;
+		for (ind = ls; ind < le && t[ind] == ' '; ind++)
+			;
+		if (ind == le)
+			continue;
+		if (c->pem->mode == PEM_K8S &&
+		    ind - ls > (size_t)(c->pem->rule & 0xffff)) {
+			plain = c->pem->rule >> 16;
+			for (ke = ind; ke < le && t[ke] != ':' && t[ke] != ' ';
+			     ke++)
+				;
+			if (ke + 1 >= le || t[ke] != ':' || t[ke + 1] != ' ')
+				continue;
+			for (vs = ke + 1; vs < le && t[vs] == ' '; vs++)
+				;
+			if (vs < le && (plain ? !placeholder(t + vs, le - vs)
+					      : b64_value(t + vs, le - vs)))
+				add(c, vs, le, R_K8S);
+			continue;
+		}
+		if (c->pem->mode == PEM_K8S)
+			c->pem->mode = PEM_NONE;
+		if ((le - ind == 5 && memcmp(t + ind, "data:", 5) == 0) ||
+		    (le - ind == 11 && memcmp(t + ind, "stringData:", 11) == 0)) {
+			c->pem->mode = PEM_K8S;
+			c->pem->rule = (int)(ind - ls) | (t[ind] == 's') << 16;
+		}
+	}
+}
+
 /*
  * Words after which a value is a credential, whatever its format: 1, or
  * 2 for the vaguer ones (key: a cache key is no secret), which want a
@@ -1943,7 +2005,9 @@ rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
 	int words = 0;
 
 	cls_init();
-	if (pem->mode != PEM_NONE)
+	if (from == 0 && (pem->mode == PEM_NONE || pem->mode == PEM_K8S))
+		k8s(&c);
+	if (pem->mode == PEM_BODY || pem->mode == PEM_LINE)
 		i = pem_resume(&c);
 	if (from == 0 && n > 0 && (IS(t[0], C_ALNUM) || t[0] == '*'))
 		pgpass(&c);
@@ -2093,6 +2157,7 @@ static const char *const examples[R_NBUILTIN] = {
     "curl --token ab12cd34ef56 --url https://x",
     "credentials=user:pass",
     "your new token is q8Zr2LmX9vTb4NcW7yKp3Hs",
+    "data:\n  username: czNjcjN0LXZhbHVl",
 };
 
 /* A made-up example of a vendor format: its prefix, then each segment. */
@@ -2127,8 +2192,18 @@ rules_list(FILE *fp)
 	size_t i;
 
 	cls_init();
-	for (i = 0; i < R_NBUILTIN; i++)
-		fprintf(fp, "%s\t%s\n", builtin_rules[i], examples[i]);
+	for (i = 0; i < R_NBUILTIN; i++) {
+		const char *e;
+
+		/* One line a rule: a line break is written \n. */
+		fprintf(fp, "%s\t", builtin_rules[i]);
+		for (e = examples[i]; *e != '\0'; e++)
+			if (*e == '\n')
+				fputs("\\n", fp);
+			else
+				fputc(*e, fp);
+		fputc('\n', fp);
+	}
 	for (i = 0; i < NVENDORS; i++) {
 		if (i > 0 && vendors[i].rule == vendors[i - 1].rule)
 			continue;
