@@ -1911,26 +1911,31 @@ k8s(struct ctx *c)
 static int
 cred_word(const char *p, size_t n)
 {
-	static const char *const words[] = {"token", "secret", "password",
-	    "passwd", "passphrase", "apikey", "api_key", "api-key", "auth",
-	    "credential", "credentials", NULL};
-	static const char *const vague[] = {"key", "pat", "pwd", NULL};
-	static const char *const other[] = {"fingerprint", "hash", "digest",
-	    "checksum", "sha1", "sha256", "sha512", "md5", "commit", "cache",
-	    "uuid", "id", "request", "trace", "etag", "version", NULL};
+	static const struct {
+		const char *w;
+		size_t len;
+		int kind;
+	} words[] = {
+#define W(s, k) {(s), sizeof(s) - 1, (k)}
+	    W("token", 1), W("secret", 1), W("password", 1), W("passwd", 1),
+	    W("passphrase", 1), W("apikey", 1), W("api_key", 1),
+	    W("api-key", 1), W("auth", 1), W("credential", 1),
+	    W("credentials", 1), W("key", 2), W("pat", 2), W("pwd", 2),
+	    W("fingerprint", -1), W("hash", -1), W("digest", -1),
+	    W("checksum", -1), W("sha1", -1), W("sha256", -1),
+	    W("sha512", -1), W("md5", -1), W("commit", -1), W("cache", -1),
+	    W("uuid", -1), W("id", -1), W("request", -1), W("trace", -1),
+	    W("etag", -1), W("version", -1),
+#undef W
+	};
 	size_t i;
 
 	if (n < 2 || n > 11)
 		return 0;
-	for (i = 0; words[i] != NULL; i++)
-		if (strlen(words[i]) == n && strncasecmp(p, words[i], n) == 0)
-			return 1;
-	for (i = 0; vague[i] != NULL; i++)
-		if (strlen(vague[i]) == n && strncasecmp(p, vague[i], n) == 0)
-			return 2;
-	for (i = 0; other[i] != NULL; i++)
-		if (strlen(other[i]) == n && strncasecmp(p, other[i], n) == 0)
-			return -1;
+	for (i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (words[i].len == n && (p[0] | 0x20) == words[i].w[0] &&
+		    strncasecmp(p, words[i].w, n) == 0)
+			return words[i].kind;
 	return 0;
 }
 
