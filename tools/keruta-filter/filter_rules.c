@@ -1928,9 +1928,16 @@ cred_word(const char *p, size_t n)
 	    W("etag", -1), W("version", -1),
 #undef W
 	};
+	/* The lengths of the words, by first letter: most runs stop here. */
+	static unsigned short lens[256];
 	size_t i;
 
-	if (n < 2 || n > 11)
+	if (lens['t'] == 0)
+		for (i = 0; i < sizeof words / sizeof words[0]; i++)
+			lens[(unsigned char)words[i].w[0]] |=
+			    (unsigned short)(1u << words[i].len);
+	if (n < 2 || n > 11 ||
+	    !(lens[(unsigned char)(p[0] | 0x20)] & (1u << n)))
 		return 0;
 	for (i = 0; i < sizeof words / sizeof words[0]; i++)
 		if (words[i].len == n && (p[0] | 0x20) == words[i].w[0] &&
