@@ -4,6 +4,7 @@
 
 #include <regex.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "kr_buf.h"
 
@@ -49,9 +50,10 @@ struct user_rule {
 
 /*
  * Private key tracking, per stream: PEM_LINE inside a BEGIN line that the
- * next record continues, PEM_BODY on the body lines after it.
+ * next record continues, PEM_BODY on the body lines after it; PEM_K8S
+ * under the data: of a Kubernetes Secret.
  */
-enum { PEM_NONE, PEM_BODY, PEM_LINE };
+enum { PEM_NONE, PEM_BODY, PEM_LINE, PEM_K8S };
 struct pem_state {
 	int mode, rule;
 };
@@ -85,6 +87,8 @@ void rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
  */
 void rules_member(
     const char *k, size_t kn, const char *v, size_t n, struct spans *sp);
+/* Each rule's name, a tab and a made-up example of what it masks. */
+void rules_list(FILE *fp);
 /* Dies on ENOMEM. */
 void spans_add(
     struct spans *sp, size_t start, size_t end, int rule, int counted);

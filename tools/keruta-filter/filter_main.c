@@ -42,6 +42,8 @@
 	"keruta-filter [-hnqRVv] [-c file] [-d dir] [-e name] [-f file] "      \
 	"[-H duration] [-L maxbytes] [-l level] [-r rulesfile] [-s sources]"
 
+#define OPT_LIST_RULES 256
+
 /* The tail of a continued record kept to find secrets split across
  * records: longer than any token format. */
 #define TAIL_MAX 4096
@@ -1488,6 +1490,8 @@ help(void)
 	    "  -L, --max-bytes size   longest record accepted (default 16M)\n"
 	    "  -l, --level level      drop records below level (not source "
 	    "agent)\n"
+	    "      --list-rules       print each built-in rule and a made-up "
+	    "example, and exit\n"
 	    "  -n, --no-redact        do not redact, only filter\n"
 	    "  -q, --quiet            only fatal messages\n"
 	    "  -R, --report           at the end, an agent record of the "
@@ -1553,6 +1557,7 @@ main(int argc, char *argv[])
 	    {"help", no_argument, NULL, 'h'},
 	    {"max-bytes", required_argument, NULL, 'L'},
 	    {"level", required_argument, NULL, 'l'},
+	    {"list-rules", no_argument, NULL, OPT_LIST_RULES},
 	    {"no-redact", no_argument, NULL, 'n'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"report", no_argument, NULL, 'R'},
@@ -1616,6 +1621,9 @@ main(int argc, char *argv[])
 		case 'l':
 			level = optarg;
 			break;
+		case OPT_LIST_RULES:
+			rules_list(stdout);
+			return KR_EX_OK;
 		case 'n':
 			f.redact = 0;
 			break;

@@ -9,6 +9,7 @@
  * byte and a switch per long word: no regular expressions.
  */
 #define _GNU_SOURCE /* memmem */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -76,6 +77,8 @@ enum {
 	R_SECRET,
 	R_TOKEN,
 	R_CREDENTIAL,
+	R_GENERIC,
+	R_K8S,
 	R_NBUILTIN
 };
 
@@ -139,6 +142,8 @@ const char *const builtin_rules[] = {
     "secret",
     "token",
     "credential",
+    "generic-secret",
+    "kubernetes-secret",
     /* vendors[], in this order */
     "1password-service-token",
     "adobe-client-secret",
@@ -1364,7 +1369,8 @@ placeholder(const char *v, size_t n)
 {
 	static const char *const words[] = {"null", "nil", "none", "true",
 	    "false", "undefined", "empty", "redacted", "hidden", "masked",
-	    "\"\"", "''", NULL};
+	    "\"\"", "''", "replace_me", "replaceme", "changeme", "change_me",
+	    "change-me", "placeholder", "dummy", NULL};
 	size_t i;
 
 	if (n < 3)
@@ -1372,7 +1378,8 @@ placeholder(const char *v, size_t n)
 	for (i = 0; words[i] != NULL; i++)
 		if (strlen(words[i]) == n && strncasecmp(v, words[i], n) == 0)
 			return 1;
-	if (v[0] == '$' || (v[0] == '<' && v[n - 1] == '>') ||
+	/* $VAR, ${VAR}, $(cat f), <token>, (sensitive value) */
+	if (v[0] == '$' || v[0] == '(' || (v[0] == '<' && v[n - 1] == '>') ||
 	    (n >= 4 && memcmp(v, "{{", 2) == 0) ||
 	    (n >= 9 && memcmp(v, "[REDACTED", 9) == 0) ||
 	    (n == 2 && v[0] == '%'))
@@ -1397,9 +1404,14 @@ lower_word(const char *p, size_t n)
 static size_t
 authz(struct ctx *c, size_t p, size_t ve)
 {
-	size_t w = p + run(c, p, C_ALNUM), r;
+	size_t w = p + run(c, p, C_ALNUM), r, l;
 
 	if (placeholder(c->t + p, ve - p))
+		return 0;
+	/* Bearer <token>: the credential, the last word, a placeholder. */
+	for (l = ve; l > p && c->t[l - 1] != ' '; l--)
+		;
+	if (l > p && placeholder(c->t + l, ve - l))
 		return 0;
 	if ((r = scheme_cred(c, p, w, 1)) != 0)
 		return r;
@@ -1830,16 +1842,184 @@ option(struct ctx *c, size_t s, size_t e)
 	return value(c, vs, rule, PROSE_WORD);
 }
 
+/* Base64 of 8 bytes or more, padded: what a Secret's data holds. */
+static int
+b64_value(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n < 8 || n % 4 != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!IS(p[i], C_B64) || (p[i] == '=' && i < n - 2))
+			return 0;
+	return 1;
+}
+
+/*
+ * A Kubernetes Secret printed as YAML, line by line: the lines indented
+ * under "data:" (base64 values) or "stringData:" (any value) hold
+ * secrets, until a line indented as little as that key. The state
+ * (PEM_K8S, the key's indent, 1 << 16 for stringData) lives with the
+ * stream's private-key state.
+ */
+static void
+k8s(struct ctx *c)
+{
+	const char *t = c->t;
+	size_t ls, le, ind, ke, vs;
+	int plain;
+
+	for (ls = 0; ls < c->n; ls = le + 1) {
+		for (le = ls; le < c->n && t[le] != '\n'; le++)
+			;
+		for (ind = ls; ind < le && t[ind] == ' '; ind++)
+			;
+		if (ind == le)
+			continue;
+		if (c->pem->mode == PEM_K8S &&
+		    ind - ls > (size_t)(c->pem->rule & 0xffff)) {
+			plain = c->pem->rule >> 16;
+			for (ke = ind; ke < le && t[ke] != ':' && t[ke] != ' ';
+			     ke++)
+				;
+			if (ke + 1 >= le || t[ke] != ':' || t[ke + 1] != ' ')
+				continue;
+			for (vs = ke + 1; vs < le && t[vs] == ' '; vs++)
+				;
+			if (vs < le && (plain ? !placeholder(t + vs, le - vs)
+					      : b64_value(t + vs, le - vs)))
+				add(c, vs, le, R_K8S);
+			continue;
+		}
+		if (c->pem->mode == PEM_K8S)
+			c->pem->mode = PEM_NONE;
+		if ((le - ind == 5 && memcmp(t + ind, "data:", 5) == 0) ||
+		    (le - ind == 11 && memcmp(t + ind, "stringData:", 11) == 0)) {
+			c->pem->mode = PEM_K8S;
+			c->pem->rule = (int)(ind - ls) | (t[ind] == 's') << 16;
+		}
+	}
+}
+
+/*
+ * Words after which a value is a credential, whatever its format: 1, or
+ * 2 for the vaguer ones (key: a cache key is no secret), which want a
+ * value without separators. -1 for words that say the value is
+ * something else (a fingerprint, a digest, an id).
+ */
+static int
+cred_word(const char *p, size_t n)
+{
+	static const struct {
+		const char *w;
+		size_t len;
+		int kind;
+	} words[] = {
+#define W(s, k) {(s), sizeof(s) - 1, (k)}
+	    W("token", 1), W("secret", 1), W("password", 1), W("passwd", 1),
+	    W("passphrase", 1), W("apikey", 1), W("api_key", 1),
+	    W("api-key", 1), W("auth", 1), W("credential", 1),
+	    W("credentials", 1), W("key", 2), W("pat", 2), W("pwd", 2),
+	    W("fingerprint", -1), W("hash", -1), W("digest", -1),
+	    W("checksum", -1), W("sha1", -1), W("sha256", -1),
+	    W("sha512", -1), W("md5", -1), W("commit", -1), W("cache", -1),
+	    W("uuid", -1), W("id", -1), W("request", -1), W("trace", -1),
+	    W("etag", -1), W("version", -1),
+#undef W
+	};
+	/* The lengths of the words, by first letter: most runs stop here. */
+	static unsigned short lens[256];
+	size_t i;
+
+	if (lens['t'] == 0)
+		for (i = 0; i < sizeof words / sizeof words[0]; i++)
+			lens[(unsigned char)words[i].w[0]] |=
+			    (unsigned short)(1u << words[i].len);
+	if (n < 2 || n > 11 ||
+	    !(lens[(unsigned char)(p[0] | 0x20)] & (1u << n)))
+		return 0;
+	for (i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (words[i].len == n && (p[0] | 0x20) == words[i].w[0] &&
+		    strncasecmp(p, words[i].w, n) == 0)
+			return words[i].kind;
+	return 0;
+}
+
+/*
+ * A value that only a random generator writes: 16 to 256 bytes, upper
+ * and lower case and digits, 10 distinct characters at least, two
+ * separators at most (not a name, a date, a version or a UUID).
+ */
+static int
+random_value(const char *p, size_t n, int strict)
+{
+	unsigned char seen[256] = {0};
+	size_t i, k = 0, nsep = 0;
+	int up = 0, lo = 0, dg = 0;
+
+	if (n < 16 || n > 256)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			up = 1;
+		else if (ch >= 'a' && ch <= 'z')
+			lo = 1;
+		else if (ch >= '0' && ch <= '9')
+			dg = 1;
+		else
+			nsep++;
+		if (!seen[ch]++)
+			k++;
+	}
+	if (strict && (nsep > 0 || n < 20))
+		return 0;
+	return up && lo && dg && k >= 10 && nsep <= 2;
+}
+
+/*
+ * Generic detection at the run s..e that no rule took: a credential
+ * word starts a window of 4 words on its line, 80 bytes at most, where
+ * a random-looking value is a secret.
+ */
+static void
+generic(struct ctx *c, size_t s, size_t e, size_t *cred, int *words)
+{
+	int w = cred_word(c->t + s, e - s);
+
+	if (w > 0) {
+		*cred = e;
+		*words = w == 2 ? 16 : 0; /* 16: strict */
+		return;
+	}
+	if (*cred == (size_t)-1)
+		return;
+	if (w < 0 || s - *cred > 80 ||
+	    memchr(c->t + *cred, '\n', s - *cred) != NULL) {
+		*cred = (size_t)-1;
+		return;
+	}
+	if (random_value(c->t + s, e - s, *words >= 16))
+		add(c, s, e, R_GENERIC);
+	if ((++*words & 15) >= 4)
+		*cred = (size_t)-1;
+}
+
 void
 rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
     int more, struct spans *sp)
 {
 	struct ctx c = {t, n, from, more, pem, sp};
-	size_t i = 0, s, r;
+	size_t i = 0, s, r, cred = (size_t)-1;
 	unsigned char ch;
+	int words = 0;
 
 	cls_init();
-	if (pem->mode != PEM_NONE)
+	if (from == 0 && (pem->mode == PEM_NONE || pem->mode == PEM_K8S))
+		k8s(&c);
+	if (pem->mode == PEM_BODY || pem->mode == PEM_LINE)
 		i = pem_resume(&c);
 	if (from == 0 && n > 0 && (IS(t[0], C_ALNUM) || t[0] == '*'))
 		pgpass(&c);
@@ -1856,6 +2036,8 @@ rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
 				else if (i - s == 3 && t[s] == 's' &&
 					 t[s + 1] == 'e' && t[s + 2] == 't')
 					r = config_set(&c, s, i);
+				if (r == 0 && i - s >= 3)
+					generic(&c, s, i, &cred, &words);
 				if (r > i)
 					i = r;
 				continue;
@@ -1872,6 +2054,8 @@ rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
 			if (r == 0 && s > 0 && t[s - 1] == '%' && i - s > 7 &&
 			    IS(t[s], C_HEX) && IS(t[s + 1], C_HEX))
 				r = dispatch(&c, s + 2, i);
+			if (r == 0)
+				generic(&c, s, i, &cred, &words);
 			if (r > i)
 				i = r;
 			continue;
@@ -1921,4 +2105,121 @@ rules_member(
 	if (IS(v[0], C_RUN) && dispatch(&c, 0, run(&c, 0, C_RUN)) != 0)
 		return;
 	add(&c, 0, ve, rule);
+}
+
+/* A made-up example of what each rule masks, for --list-rules. */
+static const char *const examples[R_NBUILTIN] = {
+    "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+    "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "key=AIzaDLVhv_Rl7TtJnHpNzbFxfPB1rjdZXXZdjr1",
+    "client secret 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",
+    "Authorization token ya29.JRbn1FXrBZzPtNvT5hL3lVH7xpjfddfjpx7HVl3Lh5TvNtPzZBrXF1nbRJD_",
+    "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==;EndpointSuffix=core.windows.net",
+    "https://acct.blob.core.windows.net/c/f?sv=2022-11-02&ss=b&srt=o&sp=r&se=2026-01-01&sig=AbCd%2BeFgH1jKlMnOpQrStUvWxYz0123456789%3D",
+    "client_secret ~ Zx18Q~MUeq4GYsAYyMqIqMyYAsYG4qeUMGCAACGM set",
+    "GITHUB_TOKEN=ghp_PXht7NfzLj9b5b9jLzfN7thXPJFDDFJPXht7",
+    "gho_PXht7NfzLj9b5b9jLzfN7thXPJFDDFJPXht7",
+    "ghs_PXht7NfzLj9b5b9jLzfN7thXPJFDDFJPXht7 app",
+    "ghr_PXht7NfzLj9b5b9jLzfN7thXPJFDDFJPXht7",
+    "pat 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",
+    "glpat-Ygq2EUm6QoCe8c-iIwaG",
+    "runner glrt-bjt5HXp9TrFh_fBlLzdJ",
+    "deploy gldt-emw8KasAWuIkCiEoO2gM",
+    "trigger glptt-e60caac06e842248e60caac06e842248e60caac0",
+    "app password ATBBhpzBPfxHd1RtNtR1dHxfPBzphbXVVXbh",
+    "ATCTT3xFfGN0ks2CQgyGc0OqIoKuU8mSAwiWME-6446-EMWiwASm8UuKoIqO0cGygQC2skeaYYaeks2CQgyGc0OqIoKuU8mSAwiWME-6446-EMWiwASm8UuKoIqO0cGygQC2=0A1B2C3D",
+    "jira ATATT3xFfGF0nv5FTj1Jf3RtLrNxX_pVDzlZPHB9779BHPZlzDVp_XxNrLtR3fJ1jTF5vnhdbbdhnv5FTj1Jf3RtLrNxX_pVDzlZPHB9779BHPZlzDVp_XxNrLtR3fJ1jTF5vnhdbbdhnv5FTj1Jf3RtLrNxX_pVDzlZPHB9779BHPZlzDVp_X=DEADBEEF",
+    "SLACK_BOT=xoxb-1234567890123-1234567890123-qy8KYo6QmAa2W2aAmQ6oYK8y",
+    "posting to https://hooks.slack.com/services/T00000000/B00000000/w4EQeuCWsGg8c8gGsWCueQE4",
+    "https://discord.com/api/webhooks/123456789012345678/z7FRfvBVrDd5X3Z9jL1hP_xlbTNJHHJNTblx_Ph1Lj9Z3X5dDrVBvfRF7ztpnnptz7FR",
+    "bot MTA4NjE4NjE5MzQ1NjQ4NjQ2NA.GhJkLm.2-IUiyEYuGg8a6cAmO4kSC0oeWQMKKMQWeo0CS",
+    "TELEGRAM 123456789:AA5BLXl1HbxJj_d9fDpR7nVF3rhZTPNNPTZ",
+    "twilio key SKc4ea88ae4c620026c4ea88ae4c620026",
+    "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",
+    "mailgun key-5d731137d5fb99bf5d731137d5fb99bf",
+    "stripe sk_live_KSco2IauGe4W0W4eGuaI2ocS",
+    "whsec_NVfr5LdxJh7Z3Z7hJxdL5rfVNHDBBDHN",
+    "shopify 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",
+    "//registry.npmjs.org/:_authToken=npm_TblxBRj3PnDf9fDnP3jRBxlbTNJHHJNTblxB",
+    "password = pypi-AgEIcHlwaS5vcmcUcmyAQi2Mk-a4Y6eEsWCwgSG80uqooqu08GSgwCWsEe6Y4a-kM2iQAymcUOK",
+    "docker login -p dckr_pat_Xfp1DTl5PnBd7b9hHvZFzjVJ_3x",
+    "do token dop_v1_a2c8668c2a40ee04a2c8668c2a40ee04a2c8668c2a40ee04a2c8668c2a40ee04",
+    "HEROKU_API_KEY=01234567-89ab-cdef-0123-456789abcdef",
+    "VAULT hvs.goy-McuCYwKmEkGqQ4iO8seSIA620026AISes8Oi4QqGkEmKwYCucM-yogaWUUWagoy-McuCYwKmEkGqQ4iO8seSIA",
+    "credentials \"app.terraform.io\" { token = \"lt3FTj1Lh5VxRx.atlasv1.mu4ESi0Ie2QsKqMwW-oUCykYOGA8668AGOYkyCUo-WwMqKsQ2eI0iSE4umgcaacgmu4\" }",
+    "OPENAI sk-proj-px7HVl3Lh5TvNtPzZBrXF1nbRJD_99_DJRbn1FXrBZzPtNvT5hL3lVH7xpjfddfjpx7HVl3Lh5TvNtPz",
+    "ANTHROPIC sk-ant-api03-y6EQeuAUqCc4W2Y8iK0gO-wkaSMIGGIMSakw-Og0Ki8Y2W4cCqUAueQE6ysommosy6EQeuAUqCc4W2Y8iK0gO-wkaSMIGAA",
+    "hf_3BLXl1JdzNnFjFnNzdJ1lXLB3xtrrtx3BL",
+    "dapi80a6446a082ecce280a6446a082ecce2",
+    "AGE-SECRET-KEY-1MRDE8HFANT9PLLP9TNAFH8EDRM430034MRDE8HFANT9PLLP9TNAFH8EDRM",
+    "jwt eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.-GQcq6Mg2OoEiCkIuWAsaK8wmeYUSSUYemw8KasAWuI",
+    "\"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBg\\n-----END PRIVATE KEY-----\\n\",",
+    "-----BEGIN OPENSSH PRIVATE KEY-----",
+    "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+    "DATABASE_URL=postgres://app:Pa55w0rd@db:5432/app",
+    "git clone https://user:s3cr3tpass@github.com/org/repo.git",
+    "Authorization: Bearer abcdef123456",
+    "-H \"Authorization: Basic dXNlcjpwYXNzd29yZA==\"",
+    "authorization: Digest username=\"u\", response=\"6629fae49393a05397450978507c4ef1\"",
+    "vault login --client-secret 'k9$ZzQ1' -x",
+    "access_key: AbCdEf123456",
+    "tool --api-key AKxx1234zz",
+    "export DB_PASSWORD=hunter2",
+    "\"secret\": \"very-secret-value\"",
+    "curl --token ab12cd34ef56 --url https://x",
+    "credentials=user:pass",
+    "your new token is q8Zr2LmX9vTb4NcW7yKp3Hs",
+    "data:\n  username: czNjcjN0LXZhbHVl",
+};
+
+/* A made-up example of a vendor format: its prefix, then each segment. */
+static void
+vendor_example(const struct vendor *v, char *buf, size_t len)
+{
+	static const char alnum[] =
+	    "Zk3Qa9Lm2Xv7Tn4Rb8Wc1Yd6Pe5Hf0Jg", hex[] = "9f3a1c7e5b2d4086",
+	    upnum[] = "Q7W2E9R4T1Y8U3I6O5P0";
+	size_t p = 0, k;
+	int i;
+
+	p += (size_t)snprintf(buf + p, len - p, "%s", v->prefix);
+	for (i = 0; i < v->nseg && p < len; i++) {
+		const struct vseg *g = &v->seg[i];
+		const char *a = g->cls == C_HEX     ? hex
+				: g->cls == C_UPNUM ? upnum
+						    : alnum;
+		size_t al = strlen(a);
+
+		p += (size_t)snprintf(buf + p, len - p, "%s", g->lead);
+		for (k = 0; k < g->min && p + 1 < len; k++)
+			buf[p++] = a[(k * 7) % al];
+		buf[p < len ? p : len - 1] = '\0';
+	}
+}
+
+void
+rules_list(FILE *fp)
+{
+	char buf[4096];
+	size_t i;
+
+	cls_init();
+	for (i = 0; i < R_NBUILTIN; i++) {
+		const char *e;
+
+		/* One line a rule: a line break is written \n. */
+		fprintf(fp, "%s\t", builtin_rules[i]);
+		for (e = examples[i]; *e != '\0'; e++)
+			if (*e == '\n')
+				fputs("\\n", fp);
+			else
+				fputc(*e, fp);
+		fputc('\n', fp);
+	}
+	for (i = 0; i < NVENDORS; i++) {
+		if (i > 0 && vendors[i].rule == vendors[i - 1].rule)
+			continue;
+		vendor_example(&vendors[i], buf, sizeof buf);
+		fprintf(fp, "%s\t%s\n", builtin_rules[vendors[i].rule], buf);
+	}
 }
