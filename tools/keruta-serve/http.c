@@ -4,6 +4,7 @@
  * written from HTTP_WRITEABLE; long results come from a cursor a chunk at
  * a time, so memory stays bounded whatever the number of rows.
  */
+#define _DEFAULT_SOURCE		/* realpath */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -379,8 +380,13 @@ reply_stream(struct srv *s, struct lws *wsi, struct conn *c, int status,
 	return send_headers(wsi, c, status, ctype, c->cur.done, hname, hval);
 }
 
+/*
+ * Writes what the reply has ready. 1 when it is all out (the transaction
+ * is then finished by http_done), 0 when more is to come (a writable
+ * callback is asked for), -1 on error.
+ */
 static int
-http_write(struct srv *s, struct lws *wsi, struct conn *c)
+http_send(struct srv *s, struct lws *wsi, struct conn *c)
 {
 	size_t n;
 	int final, k;
@@ -388,9 +394,6 @@ http_write(struct srv *s, struct lws *wsi, struct conn *c)
 	k = 0;
 	if (!c->responded) {
 		switch (c->due) {
-		case DUE_ROUTE:
-			c->due = DUE_NONE;
-			return route(s, wsi, c) ? -1 : 0;
 		case DUE_REPLY:
 		case DUE_FAILED:
 			/* A held reply: its headers, then at once its body. */
@@ -433,16 +436,62 @@ http_write(struct srv *s, struct lws *wsi, struct conn *c)
 			filter_free(&c->cur.f);
 			c->responded = 0;
 			c->streaming = 0;
-			/* A refused body may still be on its way; after
-			 * SIGTERM, no connection is kept alive. */
-			if (c->status == 411 || c->status == 413 ||
-			    s->stopping || lws_http_transaction_completed(wsi))
-				return -1;
-			return 0;
+			return 1;
 		}
 	}
 	lws_callback_on_writable(wsi);
 	return 0;
+}
+
+/* Ends a transaction whose reply is out: 0, or -1 to close. */
+static int
+http_done(struct srv *s, struct lws *wsi, struct conn *c)
+{
+	c->complete_due = 0;
+	/* A refused body may still be on its way; after SIGTERM, no
+	 * connection is kept alive. */
+	if (c->status == 411 || c->status == 413 || c->close_after ||
+	    s->stopping)
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int
+http_write(struct srv *s, struct lws *wsi, struct conn *c)
+{
+	if (c->complete_due)
+		return http_done(s, wsi, c);
+	if (!c->responded && c->due == DUE_ROUTE) {
+		c->due = DUE_NONE;
+		return route(s, wsi, c) ? -1 : 0;
+	}
+	switch (http_send(s, wsi, c)) {
+	case -1:
+		return -1;
+	case 1:
+		return http_done(s, wsi, c);
+	}
+	return 0;
+}
+
+/*
+ * Writes an ingest reply at once rather than from a writable callback:
+ * lws takes the end of a client that half-closed after its request for
+ * the end of the connection as soon as it reads it, and drops the reply
+ * still waiting for its turn. The transaction ends in the next writable
+ * callback.
+ */
+static void
+http_send_now(struct srv *s, struct conn *c)
+{
+	int r;
+
+	if (c->streaming || (r = http_send(s, c->wsi, c)) == 0)
+		return;
+	if (r == -1)
+		c->close_after = 1;
+	c->complete_due = 1;
+	lws_callback_on_writable(c->wsi);
 }
 
 /* ---- handlers ---- */
@@ -753,9 +802,8 @@ post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 void
 http_release(struct srv *s, struct conn *c, int ok)
 {
-	(void)s;
 	c->due = ok ? DUE_REPLY : DUE_FAILED;
-	lws_callback_on_writable(c->wsi);
+	http_send_now(s, c);
 }
 
 static int
@@ -813,6 +861,29 @@ mime(const char *path)
 	return "application/octet-stream";
 }
 
+/*
+ * 1 when path, its symbolic links followed, is a file under dir (also
+ * resolved): a link in the panel's folder may not lead out of it.
+ */
+static int
+inside(const char *dir, const char *path)
+{
+	char *d, *p;
+	size_t n;
+	int r = 0;
+
+	if ((d = realpath(dir, NULL)) == NULL)
+		return 0;
+	if ((p = realpath(path, NULL)) != NULL) {
+		n = strlen(d);
+		r = strncmp(p, d, n) == 0 && (p[n] == '/' ||
+		    (n == 1 && d[0] == '/'));
+	}
+	free(d);
+	free(p);
+	return r;
+}
+
 static int
 get_static(struct srv *s, struct lws *wsi, struct conn *c, const char *path)
 {
@@ -830,8 +901,8 @@ get_static(struct srv *s, struct lws *wsi, struct conn *c, const char *path)
 		size_t len;
 
 		if (snprintf(full, sizeof full, "%s%s", s->panel_dir, path) >=
-		    (int)sizeof full || stat(full, &sb) == -1 ||
-		    !S_ISREG(sb.st_mode) ||
+		    (int)sizeof full || !inside(s->panel_dir, full) ||
+		    stat(full, &sb) == -1 || !S_ISREG(sb.st_mode) ||
 		    (data = kr_read_file(full, 64u << 20, &len)) == NULL)
 			return reply_error(wsi, c, 404, "NOT_FOUND",
 			    "no such page");
@@ -945,6 +1016,83 @@ route(struct srv *s, struct lws *wsi, struct conn *c)
 	return reply_error(wsi, c, 404, "NOT_FOUND", "no such resource");
 }
 
+/*
+ * The headers that frame a body, checked before anything acts on them
+ * (lws reads a Content-Length with atoll): each Content-Length is plain
+ * digits, all of them agree, and none comes with a Transfer-Encoding. A
+ * proxy in front that read them otherwise would see another request
+ * boundary than ours. 0, or -1 with *why set.
+ */
+static int
+framing_ok(struct lws *wsi, const char **why)
+{
+	char v[64], first[24] = "";
+	const char *p, *e;
+	int i, n;
+
+	for (i = 0; i < 16; i++) {
+		n = lws_hdr_copy_fragment(wsi, v, sizeof v,
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH, i);
+		if (n < 0) {
+			if (lws_hdr_fragment_length(wsi,
+			    WSI_TOKEN_HTTP_CONTENT_LENGTH, i) > 0)
+				goto bad;
+			break;
+		}
+		for (p = v; *p == ' ' || *p == '\t'; p++)
+			;
+		for (e = v + n; e > p && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		if (e == p || e - p > 18 || strspn(p, "0123456789") <
+		    (size_t)(e - p))
+			goto bad;
+		if (i == 0)
+			snprintf(first, sizeof first, "%.*s", (int)(e - p), p);
+		else if (strlen(first) != (size_t)(e - p) ||
+		    memcmp(first, p, (size_t)(e - p)) != 0) {
+			*why = "two Content-Length headers disagree";
+			return -1;
+		}
+	}
+	if (i == 16)
+		goto bad;
+	if (i > 0 && lws_hdr_total_length(wsi,
+	    WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		*why = "Content-Length and Transfer-Encoding together";
+		return -1;
+	}
+	return 0;
+bad:
+	*why = "Content-Length must be a decimal number of bytes";
+	return -1;
+}
+
+/*
+ * A NUL in the path (%00): lws ends the path there, so /api/v1/tasks/%00
+ * would be /api/v1/tasks/. lws keeps the decoded NUL in its copy of the
+ * path: inside the length when more follows it; when it came last, as an
+ * extra NUL after the terminator, where otherwise the request line's
+ * "HTTP/1.1" or the query (two bytes on) begins. 1 if the path held one.
+ */
+static int
+path_has_nul(struct lws *wsi)
+{
+	char *uri, arg[256];
+	int n, k;
+
+	if (lws_http_get_uri_and_method(wsi, &uri, &n) < 0 || uri == NULL ||
+	    n <= 0)
+		return 0;
+	if (memchr(uri, '\0', (size_t)n) != NULL)
+		return 1;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) > 0) {
+		k = lws_hdr_copy_fragment(wsi, arg, sizeof arg,
+		    WSI_TOKEN_HTTP_URI_ARGS, 0);
+		return k > 0 && memcmp(uri + n + 2, arg, (size_t)k) != 0;
+	}
+	return uri[n + 1] == '\0';
+}
+
 static int
 has_body(int m)
 {
@@ -958,6 +1106,7 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 {
 	struct srv *s = srv_get(wsi);
 	struct conn *c = user;
+	const char *why = NULL;
 	char *uri;
 	int ulen;
 
@@ -987,6 +1136,18 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return 0;
 		}
 		auth_check(s->auth, wsi, &c->az);
+		if (framing_ok(wsi, &why) == -1 || path_has_nul(wsi)) {
+			/* The connection closes after the reply: what
+			 * follows cannot be told apart. */
+			c->close_after = 1;
+			if (why != NULL)
+				reply_error(wsi, c, 400, "BAD_CONTENT_LENGTH",
+				    why);
+			else
+				reply_error(wsi, c, 400, "BAD_PATH", "a path "
+				    "may not hold a NUL character (%00)");
+			return 0;
+		}
 		if (has_body(c->method)) {
 			if (lws_hdr_total_length(wsi,
 			    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
@@ -1017,7 +1178,11 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		body_done(s, c);
 		if (c->responded)
 			return 0;
-		return route(s, wsi, c) ? -1 : 0;
+		if (route(s, wsi, c))
+			return -1;
+		if (c->responded)
+			http_send_now(s, c);
+		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return http_write(s, wsi, c);
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:

@@ -263,6 +263,8 @@ struct conn {
 	char path[512];
 	struct kr_buf body;
 	int body_over, responded, streaming, counted;
+	int close_after;	/* the connection closes after the reply */
+	int complete_due;	/* the reply is out; the transaction ends */
 	struct kr_buf out;
 	size_t outoff;
 	struct cursor cur;
