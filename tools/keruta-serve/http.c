@@ -1185,6 +1185,10 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return http_write(s, wsi, c);
+	case LWS_CALLBACK_TIMER:
+		if (c != NULL && c->is_ws)
+			return ws_callback(wsi, reason, user, in, len);
+		return 0;
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (c != NULL)

@@ -188,6 +188,7 @@ struct authz {
 	int status;		/* when !ok: 401 */
 	unsigned scopes;
 	char task[SRV_ID_MAX + 1];	/* restriction; "" for none */
+	long long exp;		/* the token's exp (seconds), 0 for none */
 	const char *why;
 };
 
@@ -204,6 +205,11 @@ void auth_check(const struct auth *a, struct lws *wsi, struct authz *z);
  */
 int auth_allow(const struct auth *a, const struct authz *z, unsigned scope,
     const char *task, const char **why);
+/*
+ * The time (seconds since the epoch) after which the credential of z no
+ * longer holds (its exp, with the leeway), or 0 when it does not expire.
+ */
+long long auth_deadline(const struct authz *z);
 /* Verifies a JWT; exported for tests of the same module. */
 int jwt_verify(const unsigned char *key, size_t keylen, const char *tok,
     size_t n, long long now, struct authz *z);
