@@ -7,7 +7,7 @@
 # through a symbolic link out of --panel-dir are refused.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 19
+plan 20
 
 # req BYTES [half]: sends BYTES (printf escapes) on a new connection, half-
 # closes it when asked, and prints the status line of the one reply, or
@@ -66,6 +66,11 @@ is "$(req "${pre}Transfer-Encoding: chunked\r\nContent-Length: 15\r\n\r\n$B")" \
 is "$(req "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n")" \
     "HTTP/1.1 400 Bad Request" "a bad Content-Length on a GET: 400"
 is "$(curl -s "$A/tasks/cl/logs/count")" '{"count":0}' "none of them stored"
+for m in PUT PATCH; do
+	curl -s -m 10 -o /dev/null -w '%{http_code} ' -X $m -H 'Content-Length: 0' \
+	    "$A/tasks/cl/logs"
+done >codes
+is "$(cat codes)" "405 405 " "PUT and PATCH with an empty body: 405, no hang"
 curl -s "$A/tasks/cl/logs" -H 'Content-Length: 0x10' -H 'Content-Type: application/json' \
     -d "$B" -o body
 is "$(jq -r .error.code body)" BAD_CONTENT_LENGTH "the error says what is wrong"

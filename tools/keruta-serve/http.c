@@ -300,6 +300,7 @@ send_headers(struct lws *wsi, struct conn *c, int status, const char *ctype,
 
 	c->status = status;
 	c->responded = 1;
+	metrics_status(srv_get(wsi), status);
 	if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, len, &p,
 	    end))
 		return -1;
@@ -380,6 +381,86 @@ reply_stream(struct srv *s, struct lws *wsi, struct conn *c, int status,
 	return send_headers(wsi, c, status, ctype, c->cur.done, hname, hval);
 }
 
+static const char *
+method_name(int m)
+{
+	static const char *const names[] = { "GET", "POST", "OPTIONS", "PUT",
+		"PATCH", "DELETE", "CONNECT", "HEAD" };
+
+	return m >= 0 && m < 8 ? names[m] : "-";
+}
+
+/*
+ * At -v, one line per request: method, path and query (without a token),
+ * status, bytes of the body and time taken.
+ */
+static void
+access_log(struct lws *wsi, const struct conn *c)
+{
+	char q[512], frag[256];
+	size_t ql = 0;
+	int i, n;
+
+	if (kr_diag_verbosity() < KR_V_INFO)
+		return;
+	q[0] = '\0';
+	for (i = 0; i < 32; i++) {
+		n = lws_hdr_copy_fragment(wsi, frag, sizeof frag,
+		    WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (n < 0)
+			break;
+		if (strncmp(frag, "token=", 6) == 0)
+			snprintf(frag, sizeof frag, "token=-");
+		n = snprintf(q + ql, sizeof q - ql, "%c%s", ql ? '&' : '?',
+		    frag);
+		if (n < 0 || (size_t)n >= sizeof q - ql) {
+			q[ql] = '\0';
+			break;
+		}
+		ql += (size_t)n;
+	}
+	kr_info("%s %s%s %d %zu %.1fms", method_name(c->method), c->path, q,
+	    c->status, c->sent, (double)(kr_mono_ns() - c->t0) / 1e6);
+}
+
+void
+metrics_status(struct srv *s, int status)
+{
+	struct metrics *m = &s->m;
+	int i;
+
+	for (i = 0; i < SRV_NCODES && m->codes[i] != 0; i++)
+		if (m->codes[i] == status)
+			break;
+	if (i == SRV_NCODES)
+		return;
+	m->codes[i] = status;
+	m->by_code[i]++;
+}
+
+/* The metrics that have labels, after those of metrics_write. */
+static void
+metrics_labelled(struct srv *s, struct kr_buf *b)
+{
+	int i;
+
+	kr_buf_printf(b, "# HELP keruta_build_info The version of this "
+	    "server.\n# TYPE keruta_build_info gauge\n"
+	    "keruta_build_info{version=\"%s\"} 1\n", KR_VERSION);
+	kr_buf_adds(b, "# HELP keruta_http_responses_total HTTP replies and "
+	    "refused WebSocket handshakes (101: accepted), by status code.\n"
+	    "# TYPE keruta_http_responses_total counter\n");
+	for (i = 0; i < SRV_NCODES && s->m.codes[i] != 0; i++)
+		kr_buf_printf(b, "keruta_http_responses_total{code=\"%d\"} "
+		    "%llu\n", s->m.codes[i], s->m.by_code[i]);
+	kr_buf_printf(b, "# HELP keruta_records_received_total Records "
+	    "stored, by the protocol they came over.\n"
+	    "# TYPE keruta_records_received_total counter\n"
+	    "keruta_records_received_total{protocol=\"http\"} %llu\n"
+	    "keruta_records_received_total{protocol=\"websocket\"} %llu\n",
+	    s->m.ingested_http, s->m.ingested_ws);
+}
+
 /*
  * Writes what the reply has ready. 1 when it is all out (the transaction
  * is then finished by http_done), 0 when more is to come (a writable
@@ -425,8 +506,10 @@ http_send(struct srv *s, struct lws *wsi, struct conn *c)
 		    final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
 			return -1;
 		c->outoff += n;
+		c->sent += n;
 		if (final) {
 			metrics_latency(s, kr_mono_ns() - c->t0);
+			access_log(wsi, c);
 			if (c->counted) {
 				s->inflight--;
 				c->counted = 0;
@@ -758,6 +841,7 @@ post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 	if (stored > 0)
 		ws_broadcast(s, task, b);
 	s->m.ingested += stored;
+	s->m.ingested_http += stored;
 	s->m.duplicates += dups;
 	s->round_msgs++;
 	s->last_ingest_ns = kr_mono_ns();
@@ -832,6 +916,7 @@ get_metrics(struct srv *s, struct lws *wsi, struct conn *c)
 {
 	out_reset(c);
 	metrics_write(s, &c->out);
+	metrics_labelled(s, &c->out);
 	return reply(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8");
 }
 
@@ -1146,6 +1231,16 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			else
 				reply_error(wsi, c, 400, "BAD_PATH", "a path "
 				    "may not hold a NUL character (%00)");
+			return 0;
+		}
+		if (c->method == LWSHUMETH_PUT ||
+		    c->method == LWSHUMETH_PATCH) {
+			/* Used nowhere; and lws never completes such a body
+			 * when it is empty. Refused at once, and the
+			 * connection closes. */
+			c->close_after = 1;
+			reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
+			    "PUT and PATCH are not used here");
 			return 0;
 		}
 		if (has_body(c->method)) {

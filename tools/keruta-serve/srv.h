@@ -216,6 +216,8 @@ int jwt_verify(const unsigned char *key, size_t keylen, const char *tok,
 
 /* ---- the server (main.c, http.c, ws.c) ---- */
 
+#define SRV_NCODES	24	/* status codes counted apart */
+
 struct metrics {
 	unsigned long long ingested, duplicates, bytes_in, requests;
 	unsigned long long ws_frames, rejected, refused, slow_consumers;
@@ -223,6 +225,10 @@ struct metrics {
 	unsigned long long lat_bucket[12];
 	double lat_sum;
 	unsigned long long lat_count;
+	/* By label: replies by status code, records by protocol. */
+	int codes[SRV_NCODES];
+	unsigned long long by_code[SRV_NCODES];
+	unsigned long long ingested_http, ingested_ws;
 };
 extern const double srv_lat_bounds[11];
 
@@ -270,6 +276,7 @@ struct conn {
 	struct kr_buf body;
 	int body_over, responded, streaming, counted;
 	int close_after;	/* the connection closes after the reply */
+	size_t sent;		/* bytes of the reply's body sent */
 	int complete_due;	/* the reply is out; the transaction ends */
 	struct kr_buf out;
 	size_t outoff;
@@ -330,6 +337,8 @@ void srv_fts_kick(struct srv *s);
  */
 int srv_sync(struct srv *s);
 void metrics_latency(struct srv *s, long long ns);
+/* Counts an HTTP reply (or a refused handshake) by its status code. */
+void metrics_status(struct srv *s, int status);
 int metrics_write(struct srv *s, struct kr_buf *out);
 /* Appends one pre..post item per run: its highest seq in the batch. */
 int acks_json(struct kr_buf *out, const struct batch *b, const char *pre,
