@@ -490,6 +490,13 @@ http_send(struct srv *s, struct lws *wsi, struct conn *c)
 		}
 	}
 	for (; k < 16; k++) {
+		if (c->head) {
+			/* The headers said all: Content-Length when known. */
+			c->outoff = c->out.len;
+			c->cur.done = 1;
+			n = 0;
+			goto done;
+		}
 		if (c->outoff == c->out.len && c->streaming && !c->cur.done) {
 			out_reset(c);
 			if (refill(s, c) == -1)
@@ -508,6 +515,7 @@ http_send(struct srv *s, struct lws *wsi, struct conn *c)
 		c->outoff += n;
 		c->sent += n;
 		if (final) {
+done:
 			metrics_latency(s, kr_mono_ns() - c->t0);
 			access_log(wsi, c);
 			if (c->counted) {
@@ -1029,6 +1037,11 @@ route(struct srv *s, struct lws *wsi, struct conn *c)
 	 */
 	if (m != LWSHUMETH_POST)
 		srv_sync(s);
+	/* HEAD is GET without the body, wherever GET is served. */
+	if (m == LWSHUMETH_HEAD) {
+		c->head = 1;
+		m = LWSHUMETH_GET;
+	}
 	if (strncmp(p, "/api/v1/", 8) == 0 || strcmp(p, "/api/v1") == 0)
 		p += 7;
 	else if (strcmp(p, "/health") != 0 && strcmp(p, "/metrics") != 0) {

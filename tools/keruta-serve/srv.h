@@ -277,6 +277,7 @@ struct conn {
 	int body_over, responded, streaming, counted;
 	int close_after;	/* the connection closes after the reply */
 	size_t sent;		/* bytes of the reply's body sent */
+	int head;		/* HEAD: the headers of GET, no body */
 	int complete_due;	/* the reply is out; the transaction ends */
 	struct kr_buf out;
 	size_t outoff;
