@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include "kr_diag.h"
 #include "kr_embed.h"
 #include "kr_io.h"
@@ -306,7 +308,12 @@ send_headers(struct lws *wsi, struct conn *c, int status, const char *ctype,
 		return -1;
 	if (lws_add_http_header_by_name(wsi,
 	    (const unsigned char *)"cache-control:",
-	    (const unsigned char *)"no-store", 8, &p, end))
+	    (const unsigned char *)(c->cache ? c->cache : "no-store"),
+	    (int)strlen(c->cache ? c->cache : "no-store"), &p, end))
+		return -1;
+	if (c->etag[0] != '\0' && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"etag:", (const unsigned char *)c->etag,
+	    (int)strlen(c->etag), &p, end))
 		return -1;
 	if (extra_name != NULL && lws_add_http_header_by_name(wsi,
 	    (const unsigned char *)extra_name,
@@ -977,6 +984,41 @@ inside(const char *dir, const char *path)
 	return r;
 }
 
+/*
+ * A panel file from c->out, with an ETag (a hash of its bytes): cached by
+ * the browser, which asks again each time (no-cache) and gets a 304
+ * without the body while the file is the same.
+ */
+static int
+reply_file(struct lws *wsi, struct conn *c, const char *ctype)
+{
+	unsigned char h[8];
+	char inm[256], *p, *t;
+	int i;
+
+	crypto_generichash(h, sizeof h, (const unsigned char *)c->out.s +
+	    c->outoff, c->out.len - c->outoff, NULL, 0);
+	c->etag[0] = '"';
+	for (i = 0; i < 8; i++)
+		snprintf(c->etag + 1 + 2 * i, 3, "%02x", h[i]);
+	c->etag[17] = '"';
+	c->etag[18] = '\0';
+	c->cache = "no-cache";
+	if (lws_hdr_copy(wsi, inm, sizeof inm,
+	    WSI_TOKEN_HTTP_IF_NONE_MATCH) > 0)
+		for (p = strtok_r(inm, ", \t", &t); p != NULL;
+		    p = strtok_r(NULL, ", \t", &t)) {
+			if (strncmp(p, "W/", 2) == 0)
+				p += 2;
+			if (strcmp(p, c->etag) == 0 || strcmp(p, "*") == 0) {
+				/* The file's length, as for HEAD; no body. */
+				c->head = 1;
+				return reply(wsi, c, 304, ctype);
+			}
+		}
+	return reply(wsi, c, 200, ctype);
+}
+
 static int
 get_static(struct srv *s, struct lws *wsi, struct conn *c, const char *path)
 {
@@ -1001,12 +1043,12 @@ get_static(struct srv *s, struct lws *wsi, struct conn *c, const char *path)
 			    "no such page");
 		kr_buf_add(&c->out, data, len);
 		free(data);
-		return reply(wsi, c, 200, mime(path));
+		return reply_file(wsi, c, mime(path));
 	}
 	for (f = kr_embedded; f->path != NULL; f++)
 		if (strcmp(f->path, path) == 0) {
 			kr_buf_add(&c->out, f->data, f->len);
-			return reply(wsi, c, 200, f->type);
+			return reply_file(wsi, c, f->type);
 		}
 	return reply_error(wsi, c, 404, "NOT_FOUND", "no such page");
 }

@@ -278,6 +278,8 @@ struct conn {
 	int close_after;	/* the connection closes after the reply */
 	size_t sent;		/* bytes of the reply's body sent */
 	int head;		/* HEAD: the headers of GET, no body */
+	char etag[20];		/* a panel file's ETag, or "" */
+	const char *cache;	/* Cache-Control; NULL: no-store */
 	int complete_due;	/* the reply is out; the transaction ends */
 	struct kr_buf out;
 	size_t outoff;
