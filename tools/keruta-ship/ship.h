@@ -106,6 +106,7 @@ struct ship {
 	unsigned long long sseg;	/* one record a frame until (sseg, send) */
 	off_t send;
 	int ack_dirty;
+	int disk_full;			/* s->out waits for room on disk */
 	long long ack_saved_ns;
 	struct kr_buf out;		/* spool lines not yet written */
 	struct kr_buf rbuf;		/* frame reading */
@@ -140,7 +141,14 @@ void ship_spool_close(struct ship *s);
 int ship_ingest(struct ship *s);
 /* Stops reading: what is buffered is spooled, s->eof set. */
 void ship_ingest_end(struct ship *s);
+/* 1 when stdin must wait: the spool is at its limit, or the disk full. */
 int ship_spool_full(const struct ship *s);
+/*
+ * Now and then: saves the acked position, and writes what waits for room
+ * on a full disk; gives up (s->dead) when the spool holds nothing whose
+ * ack could make room.
+ */
+void ship_spool_retry(struct ship *s);
 /* The next frame to send, put in the window; NULL when none or full. */
 struct ship_frame *ship_frame_next(struct ship *s);
 /* The first frame of the window not yet sent, or NULL. */

@@ -504,6 +504,9 @@ main(int argc, char *argv[])
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
 	(void)sigaction(SIGHUP, &sa, NULL);
+	/* A file size limit is a full disk: write(2) fails with EFBIG. */
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGXFSZ, &sa, NULL);
 	kr_crypto_init();
 
 	s.o = &o;

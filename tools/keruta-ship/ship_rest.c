@@ -292,6 +292,7 @@ ship_rest_run(struct ship *s)
 	rest_setup(&r);
 	for (;;) {
 		ship_check_signals(s);
+		ship_spool_retry(s);
 		now = kr_mono_ns();
 		if (s->eof && s->drain_at == 0)
 			s->drain_at = now + s->o->drain_ms * 1000000LL;

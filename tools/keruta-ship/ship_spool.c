@@ -259,10 +259,14 @@ ship_spool_open(struct ship *s)
 	s->cseg = s->aseg;
 	s->coff = s->aoff;
 	s->n_resumed = s->n_pending;
+	/* The position's file gets its bytes before the disk can fill. */
+	s->ack_dirty = 1;
+	ship_ack_save(s, 1);
 	if (s->n_pending > 0)
 		kr_info("spool '%s': %llu records left from before", dir,
 		    s->n_pending);
-	kr_buf_init(&s->out, SHIP_OUT_FLUSH + KR_REC_MAX + 4 * SHIP_ID_MAX);
+	/* Room for what stdin still holds when the disk is full. */
+	kr_buf_init(&s->out, SHIP_OUT_FLUSH + 2 * KR_REC_MAX);
 	kr_buf_init(&s->rbuf, KR_REC_MAX + 4 * SHIP_ID_MAX + 64);
 	kr_lr_init(&s->lr, 0, KR_REC_MAX);
 	kr_random_hex(s->ship_run, 8);
@@ -330,13 +334,59 @@ rotate(struct ship *s)
 	open_wseg(s, s->wseg + 1);
 }
 
+/* The disk refused a write for want of room (a full disk, a quota). */
+static int
+no_room(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EFBIG;
+}
+
+/*
+ * The disk is full: the lines stay in s->out, stdin is not read until
+ * acks free room. What part of them went is cut off again, and a new
+ * segment is begun, so that the full one is deleted once acked.
+ */
+static void
+disk_full(struct ship *s)
+{
+	char p[4096];
+	int fd;
+
+	if (ftruncate(s->wfd, s->wsize) == -1)
+		spool_die(s, "truncate a segment");
+	if (!s->disk_full)
+		kr_warn("spool '%s': the disk is full: reading no more input "
+		    "until acknowledgements free room", s->o->spool);
+	s->disk_full = 1;
+	if (s->wsize == 0)
+		return;
+	seg_path(s, s->wseg + 1, p, sizeof p);
+	if ((fd = open(p, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) == -1) {
+		if (!no_room(errno))
+			spool_die(s, "open a segment");
+		return;
+	}
+	close(s->wfd);
+	s->wfd = fd;
+	s->wseg++;
+	s->wsize = 0;
+}
+
 static void
 flush_out(struct ship *s)
 {
 	if (s->out.len == 0)
 		return;
-	if (kr_writeall(s->wfd, s->out.s, s->out.len) == -1)
-		spool_die(s, "write a segment");
+	if (kr_writeall(s->wfd, s->out.s, s->out.len) == -1) {
+		if (!no_room(errno))
+			spool_die(s, "write a segment");
+		disk_full(s);
+		return;
+	}
+	if (s->disk_full)
+		kr_info("spool '%s': room again: reading input", s->o->spool);
+	s->disk_full = 0;
 	s->wsize += (off_t)s->out.len;
 	s->spool_bytes += s->out.len;
 	s->out.len = 0;
@@ -773,7 +823,24 @@ ship_ingest_end(struct ship *s)
 int
 ship_spool_full(const struct ship *s)
 {
-	return s->spool_bytes >= s->o->spool_max;
+	return s->disk_full || s->spool_bytes >= s->o->spool_max;
+}
+
+void
+ship_spool_retry(struct ship *s)
+{
+	ship_ack_save(s, 0);
+	if (!s->disk_full)
+		return;
+	flush_out(s);
+	if (s->disk_full && s->spool_bytes == 0 && s->aseg == s->wseg &&
+	    s->head == NULL) {
+		/* Nothing of ours on the disk: no ack can make room. */
+		kr_warn("spool '%s': the disk is full and holds nothing of "
+		    "ours to free: giving up", s->o->spool);
+		s->dead = 1;
+		s->eof = 1;
+	}
 }
 
 static unsigned long long
@@ -873,11 +940,28 @@ frame_done(struct ship *s, struct ship_frame *f)
 	s->n_rejected += f->nrej;
 }
 
+/* Deletes segment n, wholly acked. */
+static void
+seg_drop(struct ship *s, unsigned long long n)
+{
+	char p[4096];
+
+	if (s->rfd != -1 && s->rseg == n) {
+		/* Open, its blocks would stay taken. */
+		close(s->rfd);
+		s->rfd = -1;
+	}
+	seg_path(s, n, p, sizeof p);
+	(void)unlink(p);
+}
+
 /* Pops the done frames at the head: the acked position moves on. */
 static void
 pop_done(struct ship *s)
 {
 	struct ship_frame *f;
+	unsigned long long n;
+	off_t size;
 
 	while ((f = s->head) != NULL && f->done) {
 		s->head = f->next;
@@ -887,21 +971,23 @@ pop_done(struct ship *s)
 		s->wbytes -= f->wb;
 		s->n_pending -= f->nrec;
 		s->spool_bytes -= (unsigned long long)(f->end - f->start);
-		if (f->seg != s->aseg) {
-			char p[4096];
-			unsigned long long n;
-
-			for (n = s->aseg; n < f->seg; n++) {
-				seg_path(s, n, p, sizeof p);
-				(void)unlink(p);
-			}
-		}
+		for (n = s->aseg; n < f->seg; n++)
+			seg_drop(s, n);
 		s->aseg = f->seg;
 		s->aoff = f->end;
 		s->ack_dirty = 1;
 		frame_free(f);
 	}
+	/* A segment acked to its end goes now, not with the next frame. */
+	while (s->aseg < s->wseg && (size = seg_size(s, s->aseg)) != -1 &&
+	    s->aoff >= size) {
+		seg_drop(s, s->aseg++);
+		s->aoff = 0;
+		s->ack_dirty = 1;
+	}
 	ship_ack_save(s, 0);
+	if (s->disk_full)
+		flush_out(s);
 }
 
 /*

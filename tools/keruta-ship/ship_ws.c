@@ -538,7 +538,7 @@ tick_cb(lws_sorted_usec_list_t *sul)
 		lws_cancel_service(w->ctx);
 		return;
 	}
-	ship_ack_save(s, 0);
+	ship_spool_retry(s);
 	if (w->paused && !ship_spool_full(s) && w->in != NULL) {
 		lws_rx_flow_control(w->in, 1);
 		w->paused = 0;
