@@ -7,12 +7,13 @@
 #include <sys/types.h>
 
 #include "kr_buf.h"
+#include "kr_id.h"
 #include "kr_lr.h"
 
 enum ship_proto { SHIP_WS, SHIP_REST, SHIP_API };
 
-/* Task and run ids: [A-Za-z0-9._-], at most this long. */
-#define SHIP_ID_MAX 128
+/* Task and run ids: kr_id's rule, at most this long. */
+#define SHIP_ID_MAX KR_ID_MAX
 
 struct ship_opts {
 	enum ship_proto proto;

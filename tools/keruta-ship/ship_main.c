@@ -411,17 +411,9 @@ main(int argc, char *argv[])
 	if (o.task_id == NULL && (v = getenv("KERUTA_TASK_ID")) != NULL &&
 	    *v != '\0')
 		o.task_id = v;
-	if (o.task_id != NULL) {
-		const char *p;
-
-		for (p = o.task_id; *p; p++)
-			if (!strchr("abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
-				break;
-		if (*p != '\0' || p == o.task_id || p - o.task_id > SHIP_ID_MAX)
-			kr_die(KR_EX_USAGE, "bad task id '%s' (letters, digits, "
-			    "'.', '_', '-')", o.task_id);
-	}
+	if (o.task_id != NULL && !kr_id_valid(o.task_id, strlen(o.task_id)))
+		kr_die(KR_EX_USAGE, "bad task id '%s' (%s)", o.task_id,
+		    KR_ID_RULE);
 	if (token != NULL)
 		o.token = xstrdup(token);
 	else if (token_file != NULL)

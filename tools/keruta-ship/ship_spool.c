@@ -39,22 +39,6 @@
 static struct kr_ratelimit rl_bad = KR_RATELIMIT_INIT(5, 10);
 static struct kr_ratelimit rl_rej = KR_RATELIMIT_INIT(10, 5);
 
-static int
-valid_id(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > SHIP_ID_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
 
 static int
 pos_lt(unsigned long long sa, off_t oa, unsigned long long sb, off_t ob)
@@ -502,10 +486,10 @@ take_record(struct ship *s, cJSON *r, const char *span, size_t n)
 
 	if (task == NULL) {
 		task = kr_rec_get_str(r, "taskId");
-		if (task != NULL && valid_id(task, strlen(task)))
+		if (task != NULL && kr_id_valid(task, strlen(task)))
 			memcpy(s->last_task, task, strlen(task) + 1);
 	}
-	if (task == NULL || !valid_id(task, strlen(task))) {
+	if (task == NULL || !kr_id_valid(task, strlen(task))) {
 		if ((text = cJSON_PrintUnformatted(r)) == NULL)
 			kr_die(KR_EX_TEMP, "out of memory");
 		reject_text(s, text, strlen(text));
@@ -521,7 +505,7 @@ take_record(struct ship *s, cJSON *r, const char *span, size_t n)
 	}
 	run = kr_rec_get_str(r, "runId");
 	seq = cJSON_GetObjectItemCaseSensitive(r, "seq");
-	if (run != NULL && valid_id(run, strlen(run)) && cJSON_IsNumber(seq) &&
+	if (run != NULL && kr_id_valid(run, strlen(run)) && cJSON_IsNumber(seq) &&
 	    seq->valuedouble >= 1 && seq->valuedouble <= SHIP_SEQ_MAX &&
 	    seq->valuedouble == (double)(unsigned long long)seq->valuedouble) {
 		if (span != NULL) {
@@ -659,10 +643,10 @@ take_quick(struct ship *s, const char *line, size_t n)
 	for (i = 0; i < k; i++) {
 		r = &s->scan.r[i];
 		if (task == NULL && (!r->has_task || r->task_odd ||
-		    !valid_id(r->task, r->tasklen)))
+		    !kr_id_valid(r->task, r->tasklen)))
 			return 0;
 		if (r->has_run != r->has_seq || (r->has_run &&
-		    (!valid_id(r->run, r->runlen) || r->seq < 1 ||
+		    (!kr_id_valid(r->run, r->runlen) || r->seq < 1 ||
 		    (double)r->seq > SHIP_SEQ_MAX)))
 			return 0;
 	}
