@@ -1020,62 +1020,19 @@ add_run(struct ship_frame *f, const char *id, size_t n,
 	f->runs[f->nruns++].max = seq;
 }
 
-/* Makes the wire body of a frame from its raw records. */
+/*
+ * Reads the spool from the cursor into rbuf: up to frame_bytes, more
+ * when one line is longer.
+ */
 static void
-frame_body(struct ship *s, struct ship_frame *f)
+frame_read(struct ship *s, off_t size)
 {
-	size_t pre = s->o->body_pre, n = f->raw.len;
-	char *p, *q;
-
-	if (s->o->proto == SHIP_API) {
-		struct kr_buf b = KR_BUF_INIT(8 * (size_t)KR_REC_MAX);
-
-		if (ship_api_body(&b, f->raw.s, n - 1) == -1)
-			kr_die(KR_EX_BUG, "a spooled record does not parse");
-		f->body = b.s;
-		f->len = b.len;
-		return;
-	}
-	if ((f->body = malloc(pre + n + 2)) == NULL)
-		kr_die(KR_EX_TEMP, "out of memory");
-	p = f->body + pre;
-	if (s->o->proto == SHIP_REST) {
-		memcpy(p, f->raw.s, n);
-		f->len = n;
-		return;
-	}
-	p[0] = '[';
-	memcpy(p + 1, f->raw.s, n);
-	/* Every line ends in '\n': the last one becomes the ']'. */
-	for (q = p + 1; (q = memchr(q, '\n', (size_t)(p + n + 1 - q))) !=
-	    NULL; q++)
-		*q = ',';
-	p[n] = ']';
-	f->len = n + 1;
-}
-
-struct ship_frame *
-ship_frame_next(struct ship *s)
-{
-	struct ship_frame *f;
-	size_t maxrec = s->o->frame_recs;
-	off_t size, at;
+	off_t at = s->coff;
 	ssize_t r;
-	char *p, *e, *nl;
 
-	if (s->nframes >= s->o->window_frames ||
-	    s->wbytes >= s->o->window_bytes)
-		return NULL;
-again:
-	if (!cursor_avail(s, &size))
-		return NULL;
-	if (pos_lt(s->cseg, s->coff, s->sseg, s->send))
-		maxrec = 1;
 	if (open_rseg(s, s->cseg) == -1)
 		spool_die(s, "open a segment");
-	/* Read up to frame_bytes; more when one line is longer. */
 	s->rbuf.len = 0;
-	at = s->coff;
 	for (;;) {
 		size_t want = s->o->frame_bytes;
 
@@ -1092,13 +1049,17 @@ again:
 		if (memchr(s->rbuf.s, '\n', s->rbuf.len) != NULL)
 			break;
 	}
-	if ((f = calloc(1, sizeof *f)) == NULL)
-		kr_die(KR_EX_TEMP, "out of memory");
-	kr_buf_init(&f->raw, KR_REC_MAX + s->o->frame_bytes);
-	f->seg = s->cseg;
-	f->start = s->coff;
-	p = s->rbuf.s;
-	e = s->rbuf.s + s->rbuf.len;
+}
+
+/*
+ * Takes the spool lines in rbuf into f, while they are of one task and
+ * fit: where the lines taken end.
+ */
+static const char *
+frame_fill(struct ship *s, struct ship_frame *f, size_t maxrec)
+{
+	char *p = s->rbuf.s, *e = s->rbuf.s + s->rbuf.len, *nl;
+
 	while (p < e && (nl = memchr(p, '\n', (size_t)(e - p))) != NULL) {
 		char *t1, *t2, *t3;
 		unsigned long long seq;
@@ -1134,7 +1095,32 @@ again:
 		f->nrec++;
 		p = nl + 1;
 	}
-	if (p == s->rbuf.s) {
+	return p;
+}
+
+struct ship_frame *
+ship_frame_next(struct ship *s)
+{
+	struct ship_frame *f;
+	size_t maxrec;
+	off_t size;
+	const char *p;
+
+	if (s->nframes >= s->o->window_frames ||
+	    s->wbytes >= s->o->window_bytes)
+		return NULL;
+again:
+	if (!cursor_avail(s, &size))
+		return NULL;
+	maxrec = pos_lt(s->cseg, s->coff, s->sseg, s->send) ? 1 :
+	    s->o->frame_recs;
+	frame_read(s, size);
+	if ((f = calloc(1, sizeof *f)) == NULL)
+		kr_die(KR_EX_TEMP, "out of memory");
+	kr_buf_init(&f->raw, KR_REC_MAX + s->o->frame_bytes);
+	f->seg = s->cseg;
+	f->start = s->coff;
+	if ((p = frame_fill(s, f, maxrec)) == s->rbuf.s) {
 		/* A line without its end: wait for the writer. */
 		frame_free(f);
 		return NULL;
@@ -1156,7 +1142,7 @@ again:
 		pop_done(s);
 		goto again;
 	}
-	frame_body(s, f);
+	ship_form_body(s->o->form, s->o->body_pre, f);
 	f->wb = f->raw.len + f->len;
 	s->wbytes += f->wb;
 	return f;
