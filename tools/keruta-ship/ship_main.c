@@ -162,8 +162,10 @@ read_token(const char *path)
 	while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' ||
 	    t[n - 1] == ' ' || t[n - 1] == '\t'))
 		t[--n] = '\0';
-	if (n == 0)
+	if (n == 0) {
+		free(t);
 		kr_die(KR_EX_USAGE, "token file '%s' is empty", path);
+	}
 	return t;
 }
 
@@ -307,6 +309,7 @@ parse_more(struct ship_opts *o, int ch)
 			kr_die(KR_EX_USAGE, "bad retry count '%s'", optarg);
 		break;
 	case 's':
+		free(o->spool);		/* the last one given counts */
 		o->spool = xstrdup(optarg);
 		break;
 	case OPT_SPOOL_MAX:
@@ -518,7 +521,8 @@ opts_free(struct ship_opts *o)
 int
 main(int argc, char *argv[])
 {
-	struct ship_opts o = SHIP_OPTS_INIT;
+	/* Static: what it holds stays reachable when a check exits. */
+	static struct ship_opts o = SHIP_OPTS_INIT;
 	struct ship s;
 	struct kr_cfg *cfg;
 	char err[512];
