@@ -49,7 +49,7 @@ refused "bad url 'ftp://h': not ws://, wss://, http:// or https://" \
     -u ftp://h
 refused "bad url 'ws://***@h:0/?token=***': a bad port" \
     -u 'ws://u:hunter2@h:0/?token=S3CR3T'
-refused "bad task id 'a/b' (letters, digits, '.', '_', '-')" -t a/b
+refused "bad task id 'a/b' (1 to 128 letters, digits or '-_.:@+=~')" -t a/b
 refused "the token holds a space, a control or a non-ASCII character" \
     -T 'two words'
 refused "the API key holds a space, a control or a non-ASCII character" \

@@ -2,20 +2,50 @@
 #ifndef SHIP_H
 #define SHIP_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #include "kr_buf.h"
+#include "kr_id.h"
 #include "kr_lr.h"
 
-enum ship_proto { SHIP_WS, SHIP_REST, SHIP_API };
+/* What a frame's body is on the wire (ship_form.c). */
+enum ship_form { SHIP_FORM_ARRAY, SHIP_FORM_NDJSON, SHIP_FORM_API };
 
-/* Task and run ids: [A-Za-z0-9._-], at most this long. */
-#define SHIP_ID_MAX 128
+struct ship;
 
+/*
+ * A transport: one protocol, as -p names it. run() delivers what the
+ * spool gives until it is finished, delivery is given up (s->dead) or
+ * the drain timeout has passed; it calls into the spool and ship_pace.c
+ * only, never into main.
+ */
+struct ship_transport {
+	const char *name;
+	int ws;				/* ws:// URLs; else http:// */
+	enum ship_form form;
+	size_t frame_recs;		/* records per frame at most */
+	size_t window_frames;		/* frames in flight */
+	size_t body_pre;		/* headroom before a frame body */
+	void (*run)(struct ship *s);
+};
+
+extern const struct ship_transport ship_ws, ship_rest, ship_api;
+
+/* Task and run ids: kr_id's rule, at most this long. */
+#define SHIP_ID_MAX KR_ID_MAX
+
+/* Every option, as given and then as settled (ship_main.c). */
 struct ship_opts {
-	enum ship_proto proto;
+	/* as given */
+	const char *config, *proto_name, *token_arg, *token_file;
+	const char *api_key_arg, *summary;
+	long long summary_fd, drain_arg, timeout_arg, reconnect_arg;
+	long long retry_arg;
+	int check, verbose, quiet;
+	/* as settled */
+	const struct ship_transport *t;
+	enum ship_form form;
 	const char *url;	/* base URL, without the task part */
 	const char *task_id;	/* NULL: from each record */
 	char *token;		/* Bearer token, wiped at exit */
@@ -36,6 +66,9 @@ struct ship_opts {
 	size_t window_bytes;
 	size_t body_pre;	/* headroom before a frame body (LWS_PRE) */
 };
+#define SHIP_OPTS_INIT { .summary_fd = -1, .drain_arg = -1, \
+	.timeout_arg = -1, .reconnect_arg = -1, .retry_arg = -1, \
+	.spool_max = 1u << 30 }
 
 /* What a frame holds of one run: its highest seq. */
 struct ship_frun {
@@ -106,6 +139,7 @@ struct ship {
 	unsigned long long sseg;	/* one record a frame until (sseg, send) */
 	off_t send;
 	int ack_dirty;
+	int disk_full;			/* s->out waits for room on disk */
 	long long ack_saved_ns;
 	struct kr_buf out;		/* spool lines not yet written */
 	struct kr_buf rbuf;		/* frame reading */
@@ -128,9 +162,7 @@ struct ship {
 	long long drain_at;		/* deadline after EOF, ns; 0: none */
 };
 
-extern volatile sig_atomic_t ship_signalled;
-
-/* ship_spool.c */
+/* ship_spool.c: the bottom layer; calls ship_scan.c and ship_form.c. */
 void ship_spool_open(struct ship *s);
 void ship_spool_close(struct ship *s);
 /*
@@ -140,7 +172,14 @@ void ship_spool_close(struct ship *s);
 int ship_ingest(struct ship *s);
 /* Stops reading: what is buffered is spooled, s->eof set. */
 void ship_ingest_end(struct ship *s);
+/* 1 when stdin must wait: the spool is at its limit, or the disk full. */
 int ship_spool_full(const struct ship *s);
+/*
+ * Now and then: saves the acked position, and writes what waits for room
+ * on a full disk; gives up (s->dead) when the spool holds nothing whose
+ * ack could make room.
+ */
+void ship_spool_retry(struct ship *s);
 /* The next frame to send, put in the window; NULL when none or full. */
 struct ship_frame *ship_frame_next(struct ship *s);
 /* The first frame of the window not yet sent, or NULL. */
@@ -166,7 +205,7 @@ void ship_ack_save(struct ship *s, int now);
 /* 1 when stdin is done and nothing is left to deliver. */
 int ship_finished(const struct ship *s);
 
-/* ship_scan.c */
+/* ship_scan.c: beneath the spool. */
 /*
  * Checks a line (trimmed) that should be a record or a JSON array of
  * records, and finds their spans and taskId, runId and seq: the number
@@ -181,14 +220,18 @@ int ship_scan_line(const char *line, size_t n, struct ship_scan *sc);
  */
 int ship_json_strict(const char *line, size_t n);
 
-/* ship_main.c */
-long long ship_backoff_ms(const struct ship_opts *o, int n);
-void ship_check_signals(struct ship *s);
-
-/* ship_rest.c, ship_ws.c: the loops; they return when finished. */
-void ship_rest_run(struct ship *s);
-void ship_ws_run(struct ship *s);
+/* ship_form.c: beneath the spool. */
 /* The keruta API form of one record; -1 if it is not a JSON object. */
 int ship_api_body(struct kr_buf *out, const char *json, size_t n);
+/* Makes f->body (pre bytes free in front) and f->len from f->raw. */
+void ship_form_body(enum ship_form form, size_t pre, struct ship_frame *f);
+
+/* ship_pace.c: beneath the transports, beside the spool. */
+/* Handlers for SIGTERM, SIGINT, SIGHUP; SIGPIPE and SIGXFSZ ignored. */
+void ship_signals_init(void);
+/* A first signal ends the input; a second gives up (s->dead). */
+void ship_check_signals(struct ship *s);
+/* The wait before try n + 1, with jitter, capped by --reconnect-interval. */
+long long ship_backoff_ms(const struct ship_opts *o, int n);
 
 #endif

@@ -8,6 +8,17 @@
  * nothing to stdout. Exits 0 when every record was acked, 1 when only
  * records the server refused for good are left out, 111 when records are
  * left in the spool, 100 on bad usage.
+ *
+ * How keruta-ship is built: layers, each calling only those below it.
+ *   ship_main.c   options, YAML and environment into one struct ship_opts;
+ *                 picks a transport, runs it, reports the counts, exits.
+ *   ship_ws.c     the transports, one struct ship_transport each (ws;
+ *   ship_rest.c   rest and keruta-api): a loop over stdin and the network.
+ *   ship_pace.c   what transports share: the backoff delay, signals.
+ *   ship_spool.c  the spool: stdin into segments, frames out of them,
+ *                 acks in, rewind after a loss, replay at start.
+ *   ship_scan.c   a line's quick check; ship_form.c a frame's wire form.
+ * ship.h declares each file's calls; lib/ is beneath them all.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,12 +52,12 @@
 #define WS_URL "ws://localhost:8080/ws/tasks"
 #define API_URL "http://localhost:8080/api/v1"
 
-volatile sig_atomic_t ship_signalled;
-
 enum {
 	OPT_CACERT = 256, OPT_CHECK, OPT_RECONNECT, OPT_RETRY, OPT_SPOOL_MAX,
 	OPT_SUMMARY, OPT_SUMMARY_FD, OPT_TIMEOUT, OPT_TOKEN_FILE
 };
+
+static void parse_more(struct ship_opts *, int);
 
 static const struct option longopts[] = {
 	{ "api-key", required_argument, NULL, 'a' },
@@ -108,45 +119,6 @@ help(void)
 	exit(0);
 }
 
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	ship_signalled++;
-}
-
-void
-ship_check_signals(struct ship *s)
-{
-	static int seen;
-
-	if (ship_signalled == seen)
-		return;
-	seen = ship_signalled;
-	if (seen == 1 && !s->eof) {
-		kr_info("signalled: reading no more, delivering what is spooled");
-		ship_ingest_end(s);
-	} else if (seen > 1) {
-		/* A second signal: give up waiting. */
-		s->dead = 1;
-	}
-}
-
-long long
-ship_backoff_ms(const struct ship_opts *o, int n)
-{
-	long long d = 100;
-	uint32_t r;
-
-	while (n-- > 0 && d < o->reconnect_ms)
-		d *= 2;
-	if (d > o->reconnect_ms)
-		d = o->reconnect_ms;
-	/* Full jitter in the upper half: [d/2, d]. */
-	r = randombytes_uniform((uint32_t)(d / 2 + 1));
-	return d / 2 + (long long)r;
-}
-
 static long long
 get_duration(const struct kr_cfg *c, const char *key, const char *env,
     const char *def, const char *what)
@@ -190,8 +162,10 @@ read_token(const char *path)
 	while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' ||
 	    t[n - 1] == ' ' || t[n - 1] == '\t'))
 		t[--n] = '\0';
-	if (n == 0)
+	if (n == 0) {
+		free(t);
 		kr_die(KR_EX_USAGE, "token file '%s' is empty", path);
+	}
 	return t;
 }
 
@@ -279,273 +253,311 @@ write_summary(const struct ship *s, int fd, int complete)
 	kr_buf_free(&b);
 }
 
-int
-main(int argc, char *argv[])
+static void
+parse_args(struct ship_opts *o, int argc, char *argv[])
 {
-	struct ship_opts o;
-	struct ship s;
-	struct kr_cfg *cfg;
-	const char *config = NULL, *url = NULL, *proto = NULL, *v;
-	const char *token = NULL, *token_file = NULL, *api_key = NULL;
-	const char *summary = NULL, *why;
-	struct kr_url ku;
-	struct kr_buf shown = KR_BUF_INIT(1 << 16);
-	long long drain = -1, timeout = -1, reconnect = -1, ll;
-	long long retry = -1, summary_fd = -1;
-	size_t spool_max = 1u << 30;
-	char err[512];
-	int ch, verbose = 0, quiet = 0, rc, complete, check = 0;
-	struct sigaction sa;
+	int ch;
 
-	kr_diag_init("keruta-ship");
-	memset(&o, 0, sizeof o);
-	memset(&s, 0, sizeof s);
 	while ((ch = getopt_long(argc, argv, "a:c:d:hkp:qs:T:t:u:Vv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
-			api_key = optarg;
+			o->api_key_arg = optarg;
 			break;
 		case OPT_CACERT:
-			o.cacert = optarg;
+			o->cacert = optarg;
 			break;
 		case OPT_CHECK:
-			check = 1;
+			o->check = 1;
 			break;
 		case 'c':
-			config = optarg;
+			o->config = optarg;
 			break;
 		case 'd':
-			drain = flag_duration(optarg, "drain timeout");
+			o->drain_arg = flag_duration(optarg, "drain timeout");
 			break;
 		case 'h':
 			help();
 			break;
 		case 'k':
-			o.insecure = 1;
+			o->insecure = 1;
 			break;
 		case 'p':
-			proto = optarg;
+			o->proto_name = optarg;
 			break;
 		case 'q':
-			quiet = 1;
-			break;
-		case OPT_RECONNECT:
-			reconnect = flag_duration(optarg, "reconnect interval");
-			break;
-		case OPT_RETRY:
-			if (kr_parse_ll(optarg, 0, 1000, &retry) == -1)
-				kr_die(KR_EX_USAGE, "bad retry count '%s'",
-				    optarg);
-			break;
-		case 's':
-			o.spool = xstrdup(optarg);
-			break;
-		case OPT_SPOOL_MAX:
-			if (kr_parse_size(optarg, 1u << 20, (size_t)1 << 46,
-			    &spool_max) == -1)
-				kr_die(KR_EX_USAGE, "bad spool size '%s'",
-				    optarg);
-			break;
-		case OPT_SUMMARY:
-			summary = optarg;
-			break;
-		case OPT_SUMMARY_FD:
-			if (kr_parse_ll(optarg, 0, 1 << 20, &summary_fd) == -1)
-				kr_die(KR_EX_USAGE, "bad file descriptor '%s'",
-				    optarg);
-			break;
-		case 'T':
-			token = optarg;
-			break;
-		case 't':
-			o.task_id = optarg;
-			break;
-		case OPT_TIMEOUT:
-			timeout = flag_duration(optarg, "timeout");
-			break;
-		case OPT_TOKEN_FILE:
-			token_file = optarg;
-			break;
-		case 'u':
-			url = optarg;
-			break;
-		case 'V':
-			printf("keruta-ship %s\n", KR_VERSION);
-			return 0;
-		case 'v':
-			verbose++;
+			o->quiet = 1;
 			break;
 		default:
-			kr_usage(USAGE);
+			parse_more(o, ch);
 		}
 	}
 	if (optind != argc)
 		kr_usage(USAGE);
-	kr_diag_set_verbosity(quiet ? KR_V_QUIET : verbose);
-	if ((cfg = kr_cfg_load(config, err, sizeof err)) == NULL)
-		kr_die(KR_EX_USAGE, "%s", err);
+}
 
-	if (proto == NULL || strcmp(proto, "ws") == 0)
-		o.proto = SHIP_WS;
-	else if (strcmp(proto, "rest") == 0)
-		o.proto = SHIP_REST;
-	else if (strcmp(proto, "keruta-api") == 0)
-		o.proto = SHIP_API;
-	else
-		kr_die(KR_EX_USAGE, "unknown protocol '%s' (ws, rest, "
-		    "keruta-api)", proto);
-	if (url == NULL)
-		url = o.proto == SHIP_WS ?
-		    kr_cfg_get(cfg, "websocket.url", "KERUTA_WEBSOCKET_URL",
-		    WS_URL) : kr_cfg_get(cfg, "api.url", "KERUTA_API_URL",
-		    API_URL);
-	o.url = url;
-	if (kr_url_mask(&shown, url) == -1)
-		kr_die(KR_EX_USAGE, "url too long");
-	if (kr_url_parse(url, &ku, &why) == -1)
-		kr_die(KR_EX_USAGE, "bad url '%s': %s", shown.s, why);
-	if (ku.ws != (o.proto == SHIP_WS))
-		kr_die(KR_EX_USAGE, "url '%s' does not suit protocol %s",
-		    shown.s, proto ? proto : "ws");
-	if (o.task_id == NULL && (v = getenv("KERUTA_TASK_ID")) != NULL &&
-	    *v != '\0')
-		o.task_id = v;
-	if (o.task_id != NULL) {
-		const char *p;
-
-		for (p = o.task_id; *p; p++)
-			if (!strchr("abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
-				break;
-		if (*p != '\0' || p == o.task_id || p - o.task_id > SHIP_ID_MAX)
-			kr_die(KR_EX_USAGE, "bad task id '%s' (letters, digits, "
-			    "'.', '_', '-')", o.task_id);
+/* The options after -q, in getopt's order: parse_args is one screen. */
+static void
+parse_more(struct ship_opts *o, int ch)
+{
+	switch (ch) {
+	case OPT_RECONNECT:
+		o->reconnect_arg = flag_duration(optarg, "reconnect interval");
+		break;
+	case OPT_RETRY:
+		if (kr_parse_ll(optarg, 0, 1000, &o->retry_arg) == -1)
+			kr_die(KR_EX_USAGE, "bad retry count '%s'", optarg);
+		break;
+	case 's':
+		free(o->spool);		/* the last one given counts */
+		o->spool = xstrdup(optarg);
+		break;
+	case OPT_SPOOL_MAX:
+		if (kr_parse_size(optarg, 1u << 20, (size_t)1 << 46,
+		    &o->spool_max) == -1)
+			kr_die(KR_EX_USAGE, "bad spool size '%s'", optarg);
+		break;
+	case OPT_SUMMARY:
+		o->summary = optarg;
+		break;
+	case OPT_SUMMARY_FD:
+		if (kr_parse_ll(optarg, 0, 1 << 20, &o->summary_fd) == -1)
+			kr_die(KR_EX_USAGE, "bad file descriptor '%s'", optarg);
+		break;
+	case 'T':
+		o->token_arg = optarg;
+		break;
+	case 't':
+		o->task_id = optarg;
+		break;
+	case OPT_TIMEOUT:
+		o->timeout_arg = flag_duration(optarg, "timeout");
+		break;
+	case OPT_TOKEN_FILE:
+		o->token_file = optarg;
+		break;
+	case 'u':
+		o->url = optarg;
+		break;
+	case 'V':
+		printf("keruta-ship %s\n", KR_VERSION);
+		exit(0);
+	case 'v':
+		o->verbose++;
+		break;
+	default:
+		kr_usage(USAGE);
 	}
-	if (token != NULL)
-		o.token = xstrdup(token);
-	else if (token_file != NULL)
-		o.token = read_token(token_file);
+}
+
+/* The transport -p names, and a URL that suits it. */
+static void
+settle_transport(struct ship_opts *o, const struct kr_cfg *cfg)
+{
+	static const struct ship_transport *const ts[] = { &ship_ws,
+	    &ship_rest, &ship_api };
+	struct kr_buf shown = KR_BUF_INIT(1 << 16);
+	const char *name = o->proto_name ? o->proto_name : "ws", *why;
+	struct kr_url ku;
+	size_t i;
+
+	for (i = 0; i < sizeof ts / sizeof ts[0]; i++)
+		if (strcmp(name, ts[i]->name) == 0)
+			o->t = ts[i];
+	if (o->t == NULL)
+		kr_die(KR_EX_USAGE, "unknown protocol '%s' (ws, rest, "
+		    "keruta-api)", name);
+	if (o->url == NULL)
+		o->url = o->t->ws ? kr_cfg_get(cfg, "websocket.url",
+		    "KERUTA_WEBSOCKET_URL", WS_URL) : kr_cfg_get(cfg, "api.url",
+		    "KERUTA_API_URL", API_URL);
+	if (kr_url_mask(&shown, o->url) == -1)
+		kr_die(KR_EX_USAGE, "url too long");
+	if (kr_url_parse(o->url, &ku, &why) == -1)
+		kr_die(KR_EX_USAGE, "bad url '%s': %s", shown.s, why);
+	if (ku.ws != o->t->ws)
+		kr_die(KR_EX_USAGE, "url '%s' does not suit protocol %s",
+		    shown.s, name);
+	kr_buf_free(&shown);
+	o->form = o->t->form;
+	o->frame_recs = o->t->frame_recs;
+	o->window_frames = o->t->window_frames;
+	o->body_pre = o->t->body_pre;
+	o->frame_bytes = 512u << 10;
+	o->window_bytes = 2u << 20;
+	o->seg_max = 16u << 20;
+}
+
+/* The task, the token and the API key. */
+static void
+settle_credentials(struct ship_opts *o, const struct kr_cfg *cfg)
+{
+	const char *v;
+
+	if (o->task_id == NULL && (v = getenv("KERUTA_TASK_ID")) != NULL &&
+	    *v != '\0')
+		o->task_id = v;
+	if (o->task_id != NULL && !kr_id_valid(o->task_id,
+	    strlen(o->task_id)))
+		kr_die(KR_EX_USAGE, "bad task id '%s' (%s)", o->task_id,
+		    KR_ID_RULE);
+	if (o->token_arg != NULL)
+		o->token = xstrdup(o->token_arg);
+	else if (o->token_file != NULL)
+		o->token = read_token(o->token_file);
 	else if ((v = kr_cfg_get(cfg, "api.token", "KERUTA_AUTH_TOKEN",
 	    NULL)) != NULL || (v = getenv("KERUTA_API_TOKEN")) != NULL)
-		o.token = *v ? xstrdup(v) : NULL;
-	if (api_key == NULL)
-		api_key = kr_cfg_get(cfg, "api.key", "KERUTA_API_KEY", NULL);
-	if (api_key != NULL && *api_key != '\0')
-		o.api_key = xstrdup(api_key);
-	if (o.token)
-		check_header_value(o.token, "token");
-	if (o.api_key)
-		check_header_value(o.api_key, "API key");
-	o.drain_ms = drain >= 0 ? drain : 30000;
-	o.timeout_ms = timeout >= 0 ? timeout : get_duration(cfg,
-	    o.proto == SHIP_WS ? "websocket.timeout" : "api.timeout", NULL,
-	    "10s", "timeout");
-	if (o.timeout_ms < 100)
-		o.timeout_ms = 100;
-	o.reconnect_ms = reconnect >= 0 ? reconnect : get_duration(cfg,
-	    "websocket.reconnectInterval", NULL, "5s", "reconnect interval");
-	if (o.reconnect_ms < 100)
-		o.reconnect_ms = 100;
-	if (retry < 0) {
+		o->token = *v ? xstrdup(v) : NULL;
+	v = o->api_key_arg;
+	if (v == NULL)
+		v = kr_cfg_get(cfg, "api.key", "KERUTA_API_KEY", NULL);
+	if (v != NULL && *v != '\0')
+		o->api_key = xstrdup(v);
+	if (o->token)
+		check_header_value(o->token, "token");
+	if (o->api_key)
+		check_header_value(o->api_key, "API key");
+	if (o->cacert != NULL && access(o->cacert, R_OK) == -1)
+		kr_diesys(KR_EX_USAGE, "unable to read CA file '%s'",
+		    o->cacert);
+}
+
+/* Timeouts and retries: flags, else the YAML file, else defaults. */
+static void
+settle_timing(struct ship_opts *o, const struct kr_cfg *cfg)
+{
+	const char *v;
+
+	o->drain_ms = o->drain_arg >= 0 ? o->drain_arg : 30000;
+	o->timeout_ms = o->timeout_arg >= 0 ? o->timeout_arg :
+	    get_duration(cfg, o->t->ws ? "websocket.timeout" : "api.timeout",
+	    NULL, "10s", "timeout");
+	if (o->timeout_ms < 100)
+		o->timeout_ms = 100;
+	o->reconnect_ms = o->reconnect_arg >= 0 ? o->reconnect_arg :
+	    get_duration(cfg, "websocket.reconnectInterval", NULL, "5s",
+	    "reconnect interval");
+	if (o->reconnect_ms < 100)
+		o->reconnect_ms = 100;
+	if (o->retry_arg < 0) {
 		v = kr_cfg_get(cfg, "api.retryCount", NULL, "3");
-		if (kr_parse_ll(v, 0, 1000, &retry) == -1)
+		if (kr_parse_ll(v, 0, 1000, &o->retry_arg) == -1)
 			kr_die(KR_EX_USAGE, "bad api.retryCount '%s'", v);
 	}
-	o.retry_count = (int)retry;
-	o.spool_max = spool_max;
-	o.seg_max = 16u << 20;
-	o.frame_recs = o.proto == SHIP_API ? 1 : 1000;
-	o.frame_bytes = 512u << 10;
-	o.window_frames = o.proto == SHIP_WS ? 32 : 1;
-	o.window_bytes = 2u << 20;
-	if (o.spool == NULL) {
-		const char *tmp = getenv("TMPDIR");
-		char p[4096];
+	o->retry_count = (int)o->retry_arg;
+}
 
-		snprintf(p, sizeof p, "%s/keruta-ship-%ld",
-		    tmp && *tmp ? tmp : "/tmp", (long)getuid());
-		if (!check && mkdir(p, 0700) == -1 && errno != EEXIST)
-			kr_diesys(KR_EX_TEMP, "unable to create '%s'", p);
-		ll = snprintf(p + strlen(p), sizeof p - strlen(p), "/%s",
-		    o.task_id ? o.task_id : "all");
-		(void)ll;
-		o.spool = xstrdup(p);
-		o.spool_default = 1;
-		if (check) {
-			*strrchr(p, '/') = '\0';
-			check_spool(o.spool, p);
-		}
-	} else if (check) {
-		check_spool(o.spool, NULL);
+/* The spool directory: given, or one per task under $TMPDIR. */
+static void
+settle_spool(struct ship_opts *o)
+{
+	const char *tmp = getenv("TMPDIR");
+	char p[4096];
+
+	if (o->spool != NULL) {
+		if (o->check)
+			check_spool(o->spool, NULL);
+		return;
 	}
-	if (o.cacert != NULL && access(o.cacert, R_OK) == -1)
-		kr_diesys(KR_EX_USAGE, "unable to read CA file '%s'", o.cacert);
-	if (summary_fd >= 0 && fcntl((int)summary_fd, F_GETFD) == -1)
-		kr_die(KR_EX_USAGE, "--summary-fd %lld is not open", summary_fd);
-	if (check) {
-		/* Nothing connects, nothing reads stdin. */
-		wipe_free(o.token);
-		wipe_free(o.api_key);
-		free(o.spool);
-		kr_buf_free(&shown);
-		kr_cfg_free(cfg);
-		return 0;
+	snprintf(p, sizeof p, "%s/keruta-ship-%ld",
+	    tmp && *tmp ? tmp : "/tmp", (long)getuid());
+	if (!o->check && mkdir(p, 0700) == -1 && errno != EEXIST)
+		kr_diesys(KR_EX_TEMP, "unable to create '%s'", p);
+	snprintf(p + strlen(p), sizeof p - strlen(p), "/%s",
+	    o->task_id ? o->task_id : "all");
+	o->spool = xstrdup(p);
+	o->spool_default = 1;
+	if (o->check) {
+		*strrchr(p, '/') = '\0';
+		check_spool(o->spool, p);
 	}
-	kr_buf_free(&shown);
-	if (o.insecure)
-		kr_warn("--insecure: the server's certificate is NOT verified; "
-		    "anyone on the path can read and change the records");
+}
 
-	kr_ignore_sigpipe();
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGTERM, &sa, NULL);
-	(void)sigaction(SIGINT, &sa, NULL);
-	(void)sigaction(SIGHUP, &sa, NULL);
-	kr_crypto_init();
+/* The exit status, said on stderr, and the summary where asked for. */
+static int
+report(const struct ship *s)
+{
+	const struct ship_opts *o = s->o;
+	int rc, fd, complete = s->n_pending == 0 && s->n_rejected == 0;
 
-	s.o = &o;
-	ship_spool_open(&s);
-	if (o.proto == SHIP_WS)
-		ship_ws_run(&s);
-	else
-		ship_rest_run(&s);
-
-	complete = s.n_pending == 0 && s.n_rejected == 0;
-	if (s.n_pending > 0) {
+	if (s->n_pending > 0) {
 		rc = KR_EX_TEMP;
 		kr_warn("%llu records read, %llu acked, %llu rejected; %llu "
-		    "left in spool '%s'", s.n_read, s.n_acked, s.n_rejected,
-		    s.n_pending, o.spool);
-	} else if (s.n_rejected > 0) {
+		    "left in spool '%s'", s->n_read, s->n_acked, s->n_rejected,
+		    s->n_pending, o->spool);
+	} else if (s->n_rejected > 0) {
 		rc = KR_EX_FAIL;
 		kr_warn("%llu records read, %llu acked, %llu rejected by the "
-		    "server, kept in '%s/rejected.ndjson'", s.n_read,
-		    s.n_acked, s.n_rejected, o.spool);
+		    "server, kept in '%s/rejected.ndjson'", s->n_read,
+		    s->n_acked, s->n_rejected, o->spool);
 	} else {
 		rc = KR_EX_OK;
 		kr_info("%llu records read, %llu acked, 0 spooled, "
-		    "0 rejected", s.n_read, s.n_acked);
+		    "0 rejected", s->n_read, s->n_acked);
 	}
-	if (summary_fd >= 0)
-		write_summary(&s, (int)summary_fd, complete);
-	if (summary != NULL) {
-		int fd = open(summary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	if (o->summary_fd >= 0)
+		write_summary(s, (int)o->summary_fd, complete);
+	if (o->summary != NULL) {
+		fd = open(o->summary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 		    0644);
-
 		if (fd == -1) {
-			kr_warnsys("unable to write summary '%s'", summary);
+			kr_warnsys("unable to write summary '%s'", o->summary);
 		} else {
-			write_summary(&s, fd, complete);
+			write_summary(s, fd, complete);
 			close(fd);
 		}
 	}
+	return rc;
+}
+
+static void
+opts_free(struct ship_opts *o)
+{
+	wipe_free(o->token);
+	wipe_free(o->api_key);
+	free(o->spool);
+}
+
+int
+main(int argc, char *argv[])
+{
+	/* Static: what it holds stays reachable when a check exits. */
+	static struct ship_opts o = SHIP_OPTS_INIT;
+	struct ship s;
+	struct kr_cfg *cfg;
+	char err[512];
+	int rc;
+
+	kr_diag_init("keruta-ship");
+	parse_args(&o, argc, argv);
+	kr_diag_set_verbosity(o.quiet ? KR_V_QUIET : o.verbose);
+	if ((cfg = kr_cfg_load(o.config, err, sizeof err)) == NULL)
+		kr_die(KR_EX_USAGE, "%s", err);
+	settle_transport(&o, cfg);
+	settle_credentials(&o, cfg);
+	settle_timing(&o, cfg);
+	settle_spool(&o);
+	if (o.summary_fd >= 0 && fcntl((int)o.summary_fd, F_GETFD) == -1)
+		kr_die(KR_EX_USAGE, "--summary-fd %lld is not open",
+		    o.summary_fd);
+	if (o.check) {
+		/* Nothing connects, nothing reads stdin. */
+		opts_free(&o);
+		kr_cfg_free(cfg);
+		return 0;
+	}
+	if (o.insecure)
+		kr_warn("--insecure: the server's certificate is NOT verified; "
+		    "anyone on the path can read and change the records");
+	ship_signals_init();
+	kr_crypto_init();
+	memset(&s, 0, sizeof s);
+	s.o = &o;
+	ship_spool_open(&s);
+	o.t->run(&s);
+	rc = report(&s);
 	ship_spool_close(&s);
-	wipe_free(o.token);
-	wipe_free(o.api_key);
-	free(o.spool);
+	opts_free(&o);
 	kr_cfg_free(cfg);
 	return rc;
 }

@@ -34,66 +34,6 @@ struct rest {
 
 static struct kr_ratelimit rl_fail = KR_RATELIMIT_INIT(3, 30);
 
-int
-ship_api_body(struct kr_buf *out, const char *json, size_t n)
-{
-	static const char *const top[] = { "type", "taskId", "level",
-	    "message", "source", "metadata", NULL };
-	cJSON *r, *o, *md, *e, *next, *old;
-	const char *lv, *src, *msg;
-	char *t;
-	size_t i;
-
-	if ((r = kr_rec_parse(json, n)) == NULL)
-		return -1;
-	o = cJSON_CreateObject();
-	md = cJSON_CreateObject();
-	lv = kr_rec_get_str(r, "level");
-	src = kr_rec_get_str(r, "source");
-	msg = kr_rec_get_str(r, "message");
-	if (lv == NULL)
-		lv = "INFO";
-	if (strcmp(lv, "TRACE") == 0 || strcmp(lv, "FATAL") == 0)
-		cJSON_AddStringToObject(md, "level", lv);
-	cJSON_AddStringToObject(o, "level", strcmp(lv, "TRACE") == 0 ?
-	    "DEBUG" : strcmp(lv, "FATAL") == 0 ? "ERROR" : lv);
-	cJSON_AddStringToObject(o, "message", msg ? msg : "");
-	cJSON_AddStringToObject(o, "source", src ? src : "stdout");
-	for (e = r->child; e != NULL; e = next) {
-		next = e->next;
-		for (i = 0; top[i] != NULL; i++)
-			if (strcmp(e->string, top[i]) == 0)
-				break;
-		if (top[i] != NULL ||
-		    cJSON_GetObjectItemCaseSensitive(md, e->string) != NULL)
-			continue;
-		cJSON_AddItemToObject(md, e->string,
-		    cJSON_DetachItemViaPointer(r, e));
-	}
-	old = cJSON_GetObjectItemCaseSensitive(r, "metadata");
-	if (cJSON_IsObject(old)) {
-		for (e = old->child; e != NULL; e = next) {
-			next = e->next;
-			if (cJSON_GetObjectItemCaseSensitive(md, e->string))
-				continue;
-			cJSON_AddItemToObject(md, e->string,
-			    cJSON_DetachItemViaPointer(old, e));
-		}
-	}
-	cJSON_AddItemToObject(o, "metadata", md);
-	t = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	cJSON_Delete(r);
-	if (t == NULL)
-		return -1;
-	if (kr_buf_adds(out, t) == -1) {
-		cJSON_free(t);
-		return -1;
-	}
-	cJSON_free(t);
-	return 0;
-}
-
 static size_t
 discard(char *p, size_t size, size_t n, void *u)
 {
@@ -225,7 +165,7 @@ rest_setup(struct rest *r)
 	    (r->m = curl_multi_init()) == NULL ||
 	    (r->c = curl_easy_init()) == NULL)
 		kr_die(KR_EX_TEMP, "unable to initialise libcurl");
-	r->hdr = add_header(NULL, "Content-Type", o->proto == SHIP_API ?
+	r->hdr = add_header(NULL, "Content-Type", o->form == SHIP_FORM_API ?
 	    "application/json" : "application/x-ndjson");
 	r->hdr = add_header(r->hdr, "Expect", "");
 	if (o->token != NULL) {
@@ -277,8 +217,8 @@ rest_cleanup(struct rest *r)
 	kr_buf_free(&r->shown);
 }
 
-void
-ship_rest_run(struct ship *s)
+static void
+rest_run(struct ship *s)
 {
 	struct rest r;
 	struct curl_waitfd w;
@@ -292,6 +232,7 @@ ship_rest_run(struct ship *s)
 	rest_setup(&r);
 	for (;;) {
 		ship_check_signals(s);
+		ship_spool_retry(s);
 		now = kr_mono_ns();
 		if (s->eof && s->drain_at == 0)
 			s->drain_at = now + s->o->drain_ms * 1000000LL;
@@ -329,3 +270,19 @@ ship_rest_run(struct ship *s)
 	}
 	rest_cleanup(&r);
 }
+
+const struct ship_transport ship_rest = {
+	.name = "rest",
+	.form = SHIP_FORM_NDJSON,
+	.frame_recs = 1000,
+	.window_frames = 1,
+	.run = rest_run,
+};
+
+const struct ship_transport ship_api = {
+	.name = "keruta-api",
+	.form = SHIP_FORM_API,
+	.frame_recs = 1,
+	.window_frames = 1,
+	.run = rest_run,
+};

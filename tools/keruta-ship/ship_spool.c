@@ -39,22 +39,6 @@
 static struct kr_ratelimit rl_bad = KR_RATELIMIT_INIT(5, 10);
 static struct kr_ratelimit rl_rej = KR_RATELIMIT_INIT(10, 5);
 
-static int
-valid_id(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > SHIP_ID_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
 
 static int
 pos_lt(unsigned long long sa, off_t oa, unsigned long long sb, off_t ob)
@@ -259,10 +243,14 @@ ship_spool_open(struct ship *s)
 	s->cseg = s->aseg;
 	s->coff = s->aoff;
 	s->n_resumed = s->n_pending;
+	/* The position's file gets its bytes before the disk can fill. */
+	s->ack_dirty = 1;
+	ship_ack_save(s, 1);
 	if (s->n_pending > 0)
 		kr_info("spool '%s': %llu records left from before", dir,
 		    s->n_pending);
-	kr_buf_init(&s->out, SHIP_OUT_FLUSH + KR_REC_MAX + 4 * SHIP_ID_MAX);
+	/* Room for what stdin still holds when the disk is full. */
+	kr_buf_init(&s->out, SHIP_OUT_FLUSH + 2 * KR_REC_MAX);
 	kr_buf_init(&s->rbuf, KR_REC_MAX + 4 * SHIP_ID_MAX + 64);
 	kr_lr_init(&s->lr, 0, KR_REC_MAX);
 	kr_random_hex(s->ship_run, 8);
@@ -330,13 +318,59 @@ rotate(struct ship *s)
 	open_wseg(s, s->wseg + 1);
 }
 
+/* The disk refused a write for want of room (a full disk, a quota). */
+static int
+no_room(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EFBIG;
+}
+
+/*
+ * The disk is full: the lines stay in s->out, stdin is not read until
+ * acks free room. What part of them went is cut off again, and a new
+ * segment is begun, so that the full one is deleted once acked.
+ */
+static void
+disk_full(struct ship *s)
+{
+	char p[4096];
+	int fd;
+
+	if (ftruncate(s->wfd, s->wsize) == -1)
+		spool_die(s, "truncate a segment");
+	if (!s->disk_full)
+		kr_warn("spool '%s': the disk is full: reading no more input "
+		    "until acknowledgements free room", s->o->spool);
+	s->disk_full = 1;
+	if (s->wsize == 0)
+		return;
+	seg_path(s, s->wseg + 1, p, sizeof p);
+	if ((fd = open(p, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) == -1) {
+		if (!no_room(errno))
+			spool_die(s, "open a segment");
+		return;
+	}
+	close(s->wfd);
+	s->wfd = fd;
+	s->wseg++;
+	s->wsize = 0;
+}
+
 static void
 flush_out(struct ship *s)
 {
 	if (s->out.len == 0)
 		return;
-	if (kr_writeall(s->wfd, s->out.s, s->out.len) == -1)
-		spool_die(s, "write a segment");
+	if (kr_writeall(s->wfd, s->out.s, s->out.len) == -1) {
+		if (!no_room(errno))
+			spool_die(s, "write a segment");
+		disk_full(s);
+		return;
+	}
+	if (s->disk_full)
+		kr_info("spool '%s': room again: reading input", s->o->spool);
+	s->disk_full = 0;
 	s->wsize += (off_t)s->out.len;
 	s->spool_bytes += s->out.len;
 	s->out.len = 0;
@@ -452,10 +486,10 @@ take_record(struct ship *s, cJSON *r, const char *span, size_t n)
 
 	if (task == NULL) {
 		task = kr_rec_get_str(r, "taskId");
-		if (task != NULL && valid_id(task, strlen(task)))
+		if (task != NULL && kr_id_valid(task, strlen(task)))
 			memcpy(s->last_task, task, strlen(task) + 1);
 	}
-	if (task == NULL || !valid_id(task, strlen(task))) {
+	if (task == NULL || !kr_id_valid(task, strlen(task))) {
 		if ((text = cJSON_PrintUnformatted(r)) == NULL)
 			kr_die(KR_EX_TEMP, "out of memory");
 		reject_text(s, text, strlen(text));
@@ -471,7 +505,7 @@ take_record(struct ship *s, cJSON *r, const char *span, size_t n)
 	}
 	run = kr_rec_get_str(r, "runId");
 	seq = cJSON_GetObjectItemCaseSensitive(r, "seq");
-	if (run != NULL && valid_id(run, strlen(run)) && cJSON_IsNumber(seq) &&
+	if (run != NULL && kr_id_valid(run, strlen(run)) && cJSON_IsNumber(seq) &&
 	    seq->valuedouble >= 1 && seq->valuedouble <= SHIP_SEQ_MAX &&
 	    seq->valuedouble == (double)(unsigned long long)seq->valuedouble) {
 		if (span != NULL) {
@@ -609,10 +643,10 @@ take_quick(struct ship *s, const char *line, size_t n)
 	for (i = 0; i < k; i++) {
 		r = &s->scan.r[i];
 		if (task == NULL && (!r->has_task || r->task_odd ||
-		    !valid_id(r->task, r->tasklen)))
+		    !kr_id_valid(r->task, r->tasklen)))
 			return 0;
 		if (r->has_run != r->has_seq || (r->has_run &&
-		    (!valid_id(r->run, r->runlen) || r->seq < 1 ||
+		    (!kr_id_valid(r->run, r->runlen) || r->seq < 1 ||
 		    (double)r->seq > SHIP_SEQ_MAX)))
 			return 0;
 	}
@@ -773,7 +807,24 @@ ship_ingest_end(struct ship *s)
 int
 ship_spool_full(const struct ship *s)
 {
-	return s->spool_bytes >= s->o->spool_max;
+	return s->disk_full || s->spool_bytes >= s->o->spool_max;
+}
+
+void
+ship_spool_retry(struct ship *s)
+{
+	ship_ack_save(s, 0);
+	if (!s->disk_full)
+		return;
+	flush_out(s);
+	if (s->disk_full && s->spool_bytes == 0 && s->aseg == s->wseg &&
+	    s->head == NULL) {
+		/* Nothing of ours on the disk: no ack can make room. */
+		kr_warn("spool '%s': the disk is full and holds nothing of "
+		    "ours to free: giving up", s->o->spool);
+		s->dead = 1;
+		s->eof = 1;
+	}
 }
 
 static unsigned long long
@@ -873,11 +924,28 @@ frame_done(struct ship *s, struct ship_frame *f)
 	s->n_rejected += f->nrej;
 }
 
+/* Deletes segment n, wholly acked. */
+static void
+seg_drop(struct ship *s, unsigned long long n)
+{
+	char p[4096];
+
+	if (s->rfd != -1 && s->rseg == n) {
+		/* Open, its blocks would stay taken. */
+		close(s->rfd);
+		s->rfd = -1;
+	}
+	seg_path(s, n, p, sizeof p);
+	(void)unlink(p);
+}
+
 /* Pops the done frames at the head: the acked position moves on. */
 static void
 pop_done(struct ship *s)
 {
 	struct ship_frame *f;
+	unsigned long long n;
+	off_t size;
 
 	while ((f = s->head) != NULL && f->done) {
 		s->head = f->next;
@@ -887,21 +955,23 @@ pop_done(struct ship *s)
 		s->wbytes -= f->wb;
 		s->n_pending -= f->nrec;
 		s->spool_bytes -= (unsigned long long)(f->end - f->start);
-		if (f->seg != s->aseg) {
-			char p[4096];
-			unsigned long long n;
-
-			for (n = s->aseg; n < f->seg; n++) {
-				seg_path(s, n, p, sizeof p);
-				(void)unlink(p);
-			}
-		}
+		for (n = s->aseg; n < f->seg; n++)
+			seg_drop(s, n);
 		s->aseg = f->seg;
 		s->aoff = f->end;
 		s->ack_dirty = 1;
 		frame_free(f);
 	}
+	/* A segment acked to its end goes now, not with the next frame. */
+	while (s->aseg < s->wseg && (size = seg_size(s, s->aseg)) != -1 &&
+	    s->aoff >= size) {
+		seg_drop(s, s->aseg++);
+		s->aoff = 0;
+		s->ack_dirty = 1;
+	}
 	ship_ack_save(s, 0);
+	if (s->disk_full)
+		flush_out(s);
 }
 
 /*
@@ -950,62 +1020,19 @@ add_run(struct ship_frame *f, const char *id, size_t n,
 	f->runs[f->nruns++].max = seq;
 }
 
-/* Makes the wire body of a frame from its raw records. */
+/*
+ * Reads the spool from the cursor into rbuf: up to frame_bytes, more
+ * when one line is longer.
+ */
 static void
-frame_body(struct ship *s, struct ship_frame *f)
+frame_read(struct ship *s, off_t size)
 {
-	size_t pre = s->o->body_pre, n = f->raw.len;
-	char *p, *q;
-
-	if (s->o->proto == SHIP_API) {
-		struct kr_buf b = KR_BUF_INIT(8 * (size_t)KR_REC_MAX);
-
-		if (ship_api_body(&b, f->raw.s, n - 1) == -1)
-			kr_die(KR_EX_BUG, "a spooled record does not parse");
-		f->body = b.s;
-		f->len = b.len;
-		return;
-	}
-	if ((f->body = malloc(pre + n + 2)) == NULL)
-		kr_die(KR_EX_TEMP, "out of memory");
-	p = f->body + pre;
-	if (s->o->proto == SHIP_REST) {
-		memcpy(p, f->raw.s, n);
-		f->len = n;
-		return;
-	}
-	p[0] = '[';
-	memcpy(p + 1, f->raw.s, n);
-	/* Every line ends in '\n': the last one becomes the ']'. */
-	for (q = p + 1; (q = memchr(q, '\n', (size_t)(p + n + 1 - q))) !=
-	    NULL; q++)
-		*q = ',';
-	p[n] = ']';
-	f->len = n + 1;
-}
-
-struct ship_frame *
-ship_frame_next(struct ship *s)
-{
-	struct ship_frame *f;
-	size_t maxrec = s->o->frame_recs;
-	off_t size, at;
+	off_t at = s->coff;
 	ssize_t r;
-	char *p, *e, *nl;
 
-	if (s->nframes >= s->o->window_frames ||
-	    s->wbytes >= s->o->window_bytes)
-		return NULL;
-again:
-	if (!cursor_avail(s, &size))
-		return NULL;
-	if (pos_lt(s->cseg, s->coff, s->sseg, s->send))
-		maxrec = 1;
 	if (open_rseg(s, s->cseg) == -1)
 		spool_die(s, "open a segment");
-	/* Read up to frame_bytes; more when one line is longer. */
 	s->rbuf.len = 0;
-	at = s->coff;
 	for (;;) {
 		size_t want = s->o->frame_bytes;
 
@@ -1022,13 +1049,17 @@ again:
 		if (memchr(s->rbuf.s, '\n', s->rbuf.len) != NULL)
 			break;
 	}
-	if ((f = calloc(1, sizeof *f)) == NULL)
-		kr_die(KR_EX_TEMP, "out of memory");
-	kr_buf_init(&f->raw, KR_REC_MAX + s->o->frame_bytes);
-	f->seg = s->cseg;
-	f->start = s->coff;
-	p = s->rbuf.s;
-	e = s->rbuf.s + s->rbuf.len;
+}
+
+/*
+ * Takes the spool lines in rbuf into f, while they are of one task and
+ * fit: where the lines taken end.
+ */
+static const char *
+frame_fill(struct ship *s, struct ship_frame *f, size_t maxrec)
+{
+	char *p = s->rbuf.s, *e = s->rbuf.s + s->rbuf.len, *nl;
+
 	while (p < e && (nl = memchr(p, '\n', (size_t)(e - p))) != NULL) {
 		char *t1, *t2, *t3;
 		unsigned long long seq;
@@ -1064,7 +1095,32 @@ again:
 		f->nrec++;
 		p = nl + 1;
 	}
-	if (p == s->rbuf.s) {
+	return p;
+}
+
+struct ship_frame *
+ship_frame_next(struct ship *s)
+{
+	struct ship_frame *f;
+	size_t maxrec;
+	off_t size;
+	const char *p;
+
+	if (s->nframes >= s->o->window_frames ||
+	    s->wbytes >= s->o->window_bytes)
+		return NULL;
+again:
+	if (!cursor_avail(s, &size))
+		return NULL;
+	maxrec = pos_lt(s->cseg, s->coff, s->sseg, s->send) ? 1 :
+	    s->o->frame_recs;
+	frame_read(s, size);
+	if ((f = calloc(1, sizeof *f)) == NULL)
+		kr_die(KR_EX_TEMP, "out of memory");
+	kr_buf_init(&f->raw, KR_REC_MAX + s->o->frame_bytes);
+	f->seg = s->cseg;
+	f->start = s->coff;
+	if ((p = frame_fill(s, f, maxrec)) == s->rbuf.s) {
 		/* A line without its end: wait for the writer. */
 		frame_free(f);
 		return NULL;
@@ -1086,7 +1142,7 @@ again:
 		pop_done(s);
 		goto again;
 	}
-	frame_body(s, f);
+	ship_form_body(s->o->form, s->o->body_pre, f);
 	f->wb = f->raw.len + f->len;
 	s->wbytes += f->wb;
 	return f;

@@ -428,13 +428,51 @@ stdin_read(struct ws *w)
 	kick(w);
 }
 
+/* The token and the API key, in the handshake's headers. */
+static int
+add_headers(struct ws *w, struct lws *wsi, void *in, size_t len)
+{
+	unsigned char **p = in, *end = *p + len;
+	const struct ship_opts *o = w->s->o;
+
+	if (o->token != NULL) {
+		w->hdr.len = 0;
+		if (kr_buf_printf(&w->hdr, "Bearer %s", o->token) == -1 ||
+		    lws_add_http_header_by_token(wsi,
+		    WSI_TOKEN_HTTP_AUTHORIZATION, (unsigned char *)w->hdr.s,
+		    (int)w->hdr.len, p, end))
+			return -1;
+	}
+	if (o->api_key != NULL && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"x-api-key:",
+	    (const unsigned char *)o->api_key, (int)strlen(o->api_key), p, end))
+		return -1;
+	return 0;
+}
+
+/* No connection: a 401, 403, 404 or a TLS failure is permanent. */
+static void
+conn_error(struct ws *w, struct lws *wsi, const void *in)
+{
+	int status = (int)lws_http_client_http_response(wsi);
+	char why[256];
+
+	snprintf(why, sizeof why, "%s",
+	    in ? (const char *)in : "connection failed");
+	if (status >= 400) {
+		snprintf(why, sizeof why, "HTTP status %d", status);
+		lost(w, why, status == 401 || status == 403 || status == 404);
+	} else {
+		lost(w, why, strstr(why, "SSL") != NULL ||
+		    strstr(why, "ssl") != NULL || strstr(why, "cert") != NULL);
+	}
+}
+
 static int
 callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
 	struct ws *w = lws_context_user(lws_get_context(wsi));
-	char why[256];
-	int status;
 
 	switch (reason) {
 	case LWS_CALLBACK_RAW_RX_FILE:
@@ -451,27 +489,10 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		w->in = NULL;
 		kick(w);
 		return 0;
-	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
-		unsigned char **p = in, *end = *p + len;
-		const struct ship_opts *o = w->s->o;
-
-		if (wsi != w->wsi)
-			break;
-		if (o->token != NULL) {
-			w->hdr.len = 0;
-			if (kr_buf_printf(&w->hdr, "Bearer %s", o->token) ==
-			    -1 || lws_add_http_header_by_token(wsi,
-			    WSI_TOKEN_HTTP_AUTHORIZATION,
-			    (unsigned char *)w->hdr.s, (int)w->hdr.len, p, end))
-				return -1;
-		}
-		if (o->api_key != NULL && lws_add_http_header_by_name(wsi,
-		    (const unsigned char *)"x-api-key:",
-		    (const unsigned char *)o->api_key, (int)strlen(o->api_key),
-		    p, end))
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		if (wsi == w->wsi && add_headers(w, wsi, in, len) == -1)
 			return -1;
 		break;
-	}
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		kr_debug("connected to '%s'", w->shown.s);
 		w->rx.len = 0;
@@ -494,20 +515,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		if (wsi != w->wsi && w->wsi != NULL)
-			break;
-		status = (int)lws_http_client_http_response(wsi);
-		snprintf(why, sizeof why, "%s",
-		    in ? (const char *)in : "connection failed");
-		if (status >= 400) {
-			snprintf(why, sizeof why, "HTTP status %d", status);
-			lost(w, why, status == 401 || status == 403 ||
-			    status == 404);
-		} else {
-			lost(w, why, strstr(why, "SSL") != NULL ||
-			    strstr(why, "ssl") != NULL ||
-			    strstr(why, "cert") != NULL);
-		}
+		if (wsi == w->wsi || w->wsi == NULL)
+			conn_error(w, wsi, in);
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		if (wsi != w->wsi)
@@ -538,7 +547,7 @@ tick_cb(lws_sorted_usec_list_t *sul)
 		lws_cancel_service(w->ctx);
 		return;
 	}
-	ship_ack_save(s, 0);
+	ship_spool_retry(s);
 	if (w->paused && !ship_spool_full(s) && w->in != NULL) {
 		lws_rx_flow_control(w->in, 1);
 		w->paused = 0;
@@ -569,8 +578,8 @@ static const lws_retry_bo_t keepalive = {
 	.secs_since_valid_hangup = 15,
 };
 
-void
-ship_ws_run(struct ship *s)
+static void
+ws_run(struct ship *s)
 {
 	struct lws_context_creation_info info;
 	lws_sock_file_fd_type u;
@@ -579,7 +588,6 @@ ship_ws_run(struct ship *s)
 
 	memset(&w, 0, sizeof w);
 	w.s = s;
-	s->o->body_pre = LWS_PRE;
 	lws_set_log_level(kr_diag_verbosity() >= KR_V_DEBUG ?
 	    LLL_ERR | LLL_WARN : 0, NULL);
 	if (kr_url_parse(s->o->url, &w.u, &why) == -1)
@@ -629,3 +637,13 @@ ship_ws_run(struct ship *s)
 		memset(w.hdr.s, 0, w.hdr.cap);
 	kr_buf_free(&w.hdr);
 }
+
+const struct ship_transport ship_ws = {
+	.name = "ws",
+	.ws = 1,
+	.form = SHIP_FORM_ARRAY,
+	.frame_recs = 1000,
+	.window_frames = 32,
+	.body_pre = LWS_PRE,
+	.run = ws_run,
+};
