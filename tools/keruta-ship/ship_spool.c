@@ -810,9 +810,15 @@ ship_spool_full(const struct ship *s)
 	return s->disk_full || s->spool_bytes >= s->o->spool_max;
 }
 
+static void drop_acked(struct ship *s);
+
 void
 ship_spool_retry(struct ship *s)
 {
+	if (s->disk_full) {
+		/* Acked before the full disk began a new segment: free it. */
+		drop_acked(s);
+	}
 	ship_ack_save(s, 0);
 	if (!s->disk_full)
 		return;
@@ -939,13 +945,29 @@ seg_drop(struct ship *s, unsigned long long n)
 	(void)unlink(p);
 }
 
+/*
+ * A segment acked to its end goes now, not with the next frame: the
+ * disk may be waiting for its room.
+ */
+static void
+drop_acked(struct ship *s)
+{
+	off_t size;
+
+	while (s->aseg < s->wseg && (size = seg_size(s, s->aseg)) != -1 &&
+	    s->aoff >= size) {
+		seg_drop(s, s->aseg++);
+		s->aoff = 0;
+		s->ack_dirty = 1;
+	}
+}
+
 /* Pops the done frames at the head: the acked position moves on. */
 static void
 pop_done(struct ship *s)
 {
 	struct ship_frame *f;
 	unsigned long long n;
-	off_t size;
 
 	while ((f = s->head) != NULL && f->done) {
 		s->head = f->next;
@@ -962,13 +984,7 @@ pop_done(struct ship *s)
 		s->ack_dirty = 1;
 		frame_free(f);
 	}
-	/* A segment acked to its end goes now, not with the next frame. */
-	while (s->aseg < s->wseg && (size = seg_size(s, s->aseg)) != -1 &&
-	    s->aoff >= size) {
-		seg_drop(s, s->aseg++);
-		s->aoff = 0;
-		s->ack_dirty = 1;
-	}
+	drop_acked(s);
 	ship_ack_save(s, 0);
 	if (s->disk_full)
 		flush_out(s);
