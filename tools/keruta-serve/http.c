@@ -576,10 +576,8 @@ http_write(struct srv *s, struct lws *wsi, struct conn *c)
  * Writes an ingest reply at once rather than from a writable callback:
  * lws takes the end of a client that half-closed after its request for
  * the end of the connection as soon as it reads it, and drops the reply
- * still waiting for its turn. The transaction ends at once too, before
- * lws reads again: a client that keeps the connection sends its next
- * request as soon as it has the reply, and those bytes must start a new
- * transaction. Closing waits for the next writable callback.
+ * still waiting for its turn. The transaction ends in the next writable
+ * callback.
  */
 static void
 http_send_now(struct srv *s, struct conn *c)
@@ -588,9 +586,8 @@ http_send_now(struct srv *s, struct conn *c)
 
 	if (c->streaming || (r = http_send(s, c->wsi, c)) == 0)
 		return;
-	if (r == 1 && http_done(s, c->wsi, c) == 0)
-		return;
-	c->close_after = 1;
+	if (r == -1)
+		c->close_after = 1;
 	c->complete_due = 1;
 	lws_callback_on_writable(c->wsi);
 }
