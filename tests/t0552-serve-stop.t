@@ -6,8 +6,9 @@
 plan 6
 
 start_serve || exit 1
-# 40000 records of about 250 bytes: an export of 10 MB.
-for part in 0 1; do
+# 20000 records of about 250 bytes: an export of 5 MB, more than the
+# socket buffers hold, so it is still being written when SIGTERM comes.
+for part in 0; do
 	python3 -c "
 import sys
 for i in range(1, 20001):
@@ -18,7 +19,7 @@ for i in range(1, 20001):
 	    -H 'Content-Type: application/x-ndjson' --data-binary @recs$part \
 	    "$SERVE_API/tasks/big/logs"
 done >codes
-is "$(sort -u codes)" 200 "40000 records stored"
+is "$(sort -u codes)" 200 "20000 records stored"
 
 cat >client.py <<'PY'
 import os, socket, sys, time
@@ -79,7 +80,7 @@ case $(sed -n 2p client.out) in
 *) r=1 ;;
 esac
 check $r "a new request on a kept-alive connection: 503 or closed"
-is "$(sed -n 3p client.out)" "export: 40000 records" "the export in progress is finished"
+is "$(sed -n 3p client.out)" "export: 20000 records" "the export in progress is finished"
 _sv_reap "$SERVE_PID" 10
 is "$SERVE_RC" 0 "exit 0"
 grep -q 'stopping' "$SERVE_LOG"
