@@ -15,7 +15,7 @@ keruta-agent execute --task-id 'build 42!' --script job.sh >out 2>err
 is $? 100 "a bad task id: 100"
 test ! -e ran
 check $? "the script did not run"
-is "$(cat err)" "keruta-ship: fatal: bad task id 'build 42!' (letters, digits, '.', '_', '-')
+is "$(cat err)" "keruta-ship: fatal: bad task id 'build 42!' (1 to 128 letters, digits or '-_.:@+=~')
 keruta-agent: fatal: keruta-ship refused the settings; the script was not run" \
     "keruta-ship's reason, then the agent's"
 

@@ -1234,6 +1234,12 @@ handle(struct filter *f, const char *line, size_t len)
 	}
 	remember_ids(f, line, &ri);
 	st = stream_of(f, line, &ri.source);
+	/* The pipeline's own records (a run's exit, its summary) leave after
+	 * what the script's streams hold, as they came. */
+	if (st->keylen == 5 && memcmp(st->key, "agent", 5) == 0)
+		for (i = 0; i <= NSTREAMS; i++)
+			if (&f->st[i] != st && f->st[i].qn > 0)
+				release(f, &f->st[i]);
 	if (!wanted(f, line, &ri)) {
 		f->dropped++;
 		release(f, st);
