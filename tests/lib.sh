@@ -97,3 +97,28 @@ normalise() {
 	    -e 's/"pid":[0-9]+/"pid":0/g' \
 	    -e 's/"durationMs":[0-9]+/"durationMs":0/g' "$@"
 }
+
+# filter_cases FILE: keruta-filter against a case table (input TAB expected,
+# "=" for unchanged; '#' comments), one TAP line per case, with the plan.
+filter_cases() {
+	grep -v -e '^#' -e '^$' "$1" >cases
+	_kr_fc_n=$(wc -l <cases)
+	plan $((_kr_fc_n + 2))
+	cut -f1 cases | jq -Rc '{type:"log",seq:1,source:"stdout",level:"INFO",
+	    message:.}' >in
+	keruta-filter <in >out 2>err
+	check $? "the filter exits 0"
+	is "$(wc -l <out | tr -d ' ')" "$_kr_fc_n" "one record out per record in"
+	jq -r .message out >got
+	_kr_fc_i=0
+	while IFS= read -r _kr_fc_line; do
+		_kr_fc_i=$((_kr_fc_i + 1))
+		_kr_fc_in=${_kr_fc_line%%	*}
+		_kr_fc_want=${_kr_fc_line#*	}
+		[ "$_kr_fc_want" = "=" ] && _kr_fc_want=$_kr_fc_in
+		# '#' would make a TAP directive of the description.
+		is "$(sed -n "${_kr_fc_i}p" got)" "$_kr_fc_want" \
+		    "case $_kr_fc_i: $(printf '%s' "$_kr_fc_in" | tr '#' _ |
+		    cut -c1-60)"
+	done <cases
+}
