@@ -471,7 +471,9 @@ add_event(struct kr_buf *b, const cJSON *meta)
 	const cJSON *it;
 	const char *ev = kr_rec_get_str(meta, "event");
 
-	kr_buf_printf(b, "[%s]", ev);
+	kr_buf_addc(b, '[');
+	add_text(b, ev, strlen(ev), 0);
+	kr_buf_addc(b, ']');
 	cJSON_ArrayForEach(it, meta) {
 		if (it->string == NULL || strcmp(it->string, "event") == 0)
 			continue;
@@ -703,7 +705,8 @@ close_sections(struct kr_buf *b, const cJSON *r, struct view *v, int to,
 		kr_buf_adds(b, "<<< ");
 		add_text(b, sec->title, strlen(sec->title), v->color);
 		if (v->depth == to && end_s >= 0 && sec->mark_s >= 0 &&
-		    end_s >= sec->mark_s) {
+		    end_s >= sec->mark_s &&
+		    end_s - sec->mark_s <= LLONG_MAX / 1000000000LL) {
 			kr_buf_adds(b, " (");
 			add_duration(b, (end_s - sec->mark_s) * 1000000000LL);
 			kr_buf_addc(b, ')');
