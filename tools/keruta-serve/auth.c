@@ -248,6 +248,9 @@ jwt_verify(const unsigned char *key, size_t keylen, const char *tok, size_t n,
 		z->why = "the token has expired";
 		goto out;
 	}
+	/* Kept for connections that outlive the request (a WebSocket). */
+	z->exp = v == NULL ? 0 : v->valuedouble < 1 ? 1 :
+	    v->valuedouble > 9e15 ? (long long)9e15 : (long long)v->valuedouble;
 	v = cJSON_GetObjectItemCaseSensitive(p, "nbf");
 	if (v != NULL && (!cJSON_IsNumber(v) ||
 	    (double)now + LEEWAY_S < v->valuedouble)) {
@@ -373,6 +376,12 @@ auth_check(const struct auth *a, struct lws *wsi, struct authz *z)
 out:
 	sodium_memzero(buf, TOKEN_MAX + 1);
 	free(buf);
+}
+
+long long
+auth_deadline(const struct authz *z)
+{
+	return z->ok && z->exp != 0 ? z->exp + LEEWAY_S : 0;
 }
 
 int

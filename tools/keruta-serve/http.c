@@ -4,12 +4,15 @@
  * written from HTTP_WRITEABLE; long results come from a cursor a chunk at
  * a time, so memory stays bounded whatever the number of rows.
  */
+#define _DEFAULT_SOURCE		/* realpath */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <sodium.h>
 
 #include "kr_diag.h"
 #include "kr_embed.h"
@@ -299,12 +302,18 @@ send_headers(struct lws *wsi, struct conn *c, int status, const char *ctype,
 
 	c->status = status;
 	c->responded = 1;
+	metrics_status(srv_get(wsi), status);
 	if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, len, &p,
 	    end))
 		return -1;
 	if (lws_add_http_header_by_name(wsi,
 	    (const unsigned char *)"cache-control:",
-	    (const unsigned char *)"no-store", 8, &p, end))
+	    (const unsigned char *)(c->cache ? c->cache : "no-store"),
+	    (int)strlen(c->cache ? c->cache : "no-store"), &p, end))
+		return -1;
+	if (c->etag[0] != '\0' && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"etag:", (const unsigned char *)c->etag,
+	    (int)strlen(c->etag), &p, end))
 		return -1;
 	if (extra_name != NULL && lws_add_http_header_by_name(wsi,
 	    (const unsigned char *)extra_name,
@@ -379,8 +388,93 @@ reply_stream(struct srv *s, struct lws *wsi, struct conn *c, int status,
 	return send_headers(wsi, c, status, ctype, c->cur.done, hname, hval);
 }
 
+static const char *
+method_name(int m)
+{
+	static const char *const names[] = { "GET", "POST", "OPTIONS", "PUT",
+		"PATCH", "DELETE", "CONNECT", "HEAD" };
+
+	return m >= 0 && m < 8 ? names[m] : "-";
+}
+
+/*
+ * At -v, one line per request: method, path and query (without a token),
+ * status, bytes of the body and time taken.
+ */
+static void
+access_log(struct lws *wsi, const struct conn *c)
+{
+	char q[512], frag[256];
+	size_t ql = 0;
+	int i, n;
+
+	if (kr_diag_verbosity() < KR_V_INFO)
+		return;
+	q[0] = '\0';
+	for (i = 0; i < 32; i++) {
+		n = lws_hdr_copy_fragment(wsi, frag, sizeof frag,
+		    WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (n < 0)
+			break;
+		if (strncmp(frag, "token=", 6) == 0)
+			snprintf(frag, sizeof frag, "token=-");
+		n = snprintf(q + ql, sizeof q - ql, "%c%s", ql ? '&' : '?',
+		    frag);
+		if (n < 0 || (size_t)n >= sizeof q - ql) {
+			q[ql] = '\0';
+			break;
+		}
+		ql += (size_t)n;
+	}
+	kr_info("%s %s%s %d %zu %.1fms", method_name(c->method), c->path, q,
+	    c->status, c->sent, (double)(kr_mono_ns() - c->t0) / 1e6);
+}
+
+void
+metrics_status(struct srv *s, int status)
+{
+	struct metrics *m = &s->m;
+	int i;
+
+	for (i = 0; i < SRV_NCODES && m->codes[i] != 0; i++)
+		if (m->codes[i] == status)
+			break;
+	if (i == SRV_NCODES)
+		return;
+	m->codes[i] = status;
+	m->by_code[i]++;
+}
+
+/* The metrics that have labels, after those of metrics_write. */
+static void
+metrics_labelled(struct srv *s, struct kr_buf *b)
+{
+	int i;
+
+	kr_buf_printf(b, "# HELP keruta_build_info The version of this "
+	    "server.\n# TYPE keruta_build_info gauge\n"
+	    "keruta_build_info{version=\"%s\"} 1\n", KR_VERSION);
+	kr_buf_adds(b, "# HELP keruta_http_responses_total HTTP replies and "
+	    "refused WebSocket handshakes (101: accepted), by status code.\n"
+	    "# TYPE keruta_http_responses_total counter\n");
+	for (i = 0; i < SRV_NCODES && s->m.codes[i] != 0; i++)
+		kr_buf_printf(b, "keruta_http_responses_total{code=\"%d\"} "
+		    "%llu\n", s->m.codes[i], s->m.by_code[i]);
+	kr_buf_printf(b, "# HELP keruta_records_received_total Records "
+	    "stored, by the protocol they came over.\n"
+	    "# TYPE keruta_records_received_total counter\n"
+	    "keruta_records_received_total{protocol=\"http\"} %llu\n"
+	    "keruta_records_received_total{protocol=\"websocket\"} %llu\n",
+	    s->m.ingested_http, s->m.ingested_ws);
+}
+
+/*
+ * Writes what the reply has ready. 1 when it is all out (the transaction
+ * is then finished by http_done), 0 when more is to come (a writable
+ * callback is asked for), -1 on error.
+ */
 static int
-http_write(struct srv *s, struct lws *wsi, struct conn *c)
+http_send(struct srv *s, struct lws *wsi, struct conn *c)
 {
 	size_t n;
 	int final, k;
@@ -388,9 +482,6 @@ http_write(struct srv *s, struct lws *wsi, struct conn *c)
 	k = 0;
 	if (!c->responded) {
 		switch (c->due) {
-		case DUE_ROUTE:
-			c->due = DUE_NONE;
-			return route(s, wsi, c) ? -1 : 0;
 		case DUE_REPLY:
 		case DUE_FAILED:
 			/* A held reply: its headers, then at once its body. */
@@ -406,6 +497,13 @@ http_write(struct srv *s, struct lws *wsi, struct conn *c)
 		}
 	}
 	for (; k < 16; k++) {
+		if (c->head) {
+			/* The headers said all: Content-Length when known. */
+			c->outoff = c->out.len;
+			c->cur.done = 1;
+			n = 0;
+			goto done;
+		}
 		if (c->outoff == c->out.len && c->streaming && !c->cur.done) {
 			out_reset(c);
 			if (refill(s, c) == -1)
@@ -422,8 +520,11 @@ http_write(struct srv *s, struct lws *wsi, struct conn *c)
 		    final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
 			return -1;
 		c->outoff += n;
+		c->sent += n;
 		if (final) {
+done:
 			metrics_latency(s, kr_mono_ns() - c->t0);
+			access_log(wsi, c);
 			if (c->counted) {
 				s->inflight--;
 				c->counted = 0;
@@ -433,15 +534,38 @@ http_write(struct srv *s, struct lws *wsi, struct conn *c)
 			filter_free(&c->cur.f);
 			c->responded = 0;
 			c->streaming = 0;
-			/* A refused body may still be on its way; after
-			 * SIGTERM, no connection is kept alive. */
-			if (c->status == 411 || c->status == 413 ||
-			    s->stopping || lws_http_transaction_completed(wsi))
-				return -1;
-			return 0;
+			return 1;
 		}
 	}
 	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* Ends a transaction whose reply is out: 0, or -1 to close. */
+static int
+http_done(struct srv *s, struct lws *wsi, struct conn *c)
+{
+	/* A refused body may still be on its way; after SIGTERM, no
+	 * connection is kept alive. */
+	if (c->status == 411 || c->status == 413 || c->close_after ||
+	    s->stopping)
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int
+http_write(struct srv *s, struct lws *wsi, struct conn *c)
+{
+	if (!c->responded && c->due == DUE_ROUTE) {
+		c->due = DUE_NONE;
+		return route(s, wsi, c) ? -1 : 0;
+	}
+	switch (http_send(s, wsi, c)) {
+	case -1:
+		return -1;
+	case 1:
+		return http_done(s, wsi, c);
+	}
 	return 0;
 }
 
@@ -710,6 +834,7 @@ post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 	if (stored > 0)
 		ws_broadcast(s, task, b);
 	s->m.ingested += stored;
+	s->m.ingested_http += stored;
 	s->m.duplicates += dups;
 	s->round_msgs++;
 	s->last_ingest_ns = kr_mono_ns();
@@ -782,6 +907,7 @@ get_metrics(struct srv *s, struct lws *wsi, struct conn *c)
 {
 	out_reset(c);
 	metrics_write(s, &c->out);
+	metrics_labelled(s, &c->out);
 	return reply(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8");
 }
 
@@ -811,6 +937,64 @@ mime(const char *path)
 	return "application/octet-stream";
 }
 
+/*
+ * 1 when path, its symbolic links followed, is a file under dir (also
+ * resolved): a link in the panel's folder may not lead out of it.
+ */
+static int
+inside(const char *dir, const char *path)
+{
+	char *d, *p;
+	size_t n;
+	int r = 0;
+
+	if ((d = realpath(dir, NULL)) == NULL)
+		return 0;
+	if ((p = realpath(path, NULL)) != NULL) {
+		n = strlen(d);
+		r = strncmp(p, d, n) == 0 && (p[n] == '/' ||
+		    (n == 1 && d[0] == '/'));
+	}
+	free(d);
+	free(p);
+	return r;
+}
+
+/*
+ * A panel file from c->out, with an ETag (a hash of its bytes): cached by
+ * the browser, which asks again each time (no-cache) and gets a 304
+ * without the body while the file is the same.
+ */
+static int
+reply_file(struct lws *wsi, struct conn *c, const char *ctype)
+{
+	unsigned char h[8];
+	char inm[256], *p, *t;
+	int i;
+
+	crypto_generichash(h, sizeof h, (const unsigned char *)c->out.s +
+	    c->outoff, c->out.len - c->outoff, NULL, 0);
+	c->etag[0] = '"';
+	for (i = 0; i < 8; i++)
+		snprintf(c->etag + 1 + 2 * i, 3, "%02x", h[i]);
+	c->etag[17] = '"';
+	c->etag[18] = '\0';
+	c->cache = "no-cache";
+	if (lws_hdr_copy(wsi, inm, sizeof inm,
+	    WSI_TOKEN_HTTP_IF_NONE_MATCH) > 0)
+		for (p = strtok_r(inm, ", \t", &t); p != NULL;
+		    p = strtok_r(NULL, ", \t", &t)) {
+			if (strncmp(p, "W/", 2) == 0)
+				p += 2;
+			if (strcmp(p, c->etag) == 0 || strcmp(p, "*") == 0) {
+				/* The file's length, as for HEAD; no body. */
+				c->head = 1;
+				return reply(wsi, c, 304, ctype);
+			}
+		}
+	return reply(wsi, c, 200, ctype);
+}
+
 static int
 get_static(struct srv *s, struct lws *wsi, struct conn *c, const char *path)
 {
@@ -828,19 +1012,19 @@ get_static(struct srv *s, struct lws *wsi, struct conn *c, const char *path)
 		size_t len;
 
 		if (snprintf(full, sizeof full, "%s%s", s->panel_dir, path) >=
-		    (int)sizeof full || stat(full, &sb) == -1 ||
-		    !S_ISREG(sb.st_mode) ||
+		    (int)sizeof full || !inside(s->panel_dir, full) ||
+		    stat(full, &sb) == -1 || !S_ISREG(sb.st_mode) ||
 		    (data = kr_read_file(full, 64u << 20, &len)) == NULL)
 			return reply_error(wsi, c, 404, "NOT_FOUND",
 			    "no such page");
 		kr_buf_add(&c->out, data, len);
 		free(data);
-		return reply(wsi, c, 200, mime(path));
+		return reply_file(wsi, c, mime(path));
 	}
 	for (f = kr_embedded; f->path != NULL; f++)
 		if (strcmp(f->path, path) == 0) {
 			kr_buf_add(&c->out, f->data, f->len);
-			return reply(wsi, c, 200, f->type);
+			return reply_file(wsi, c, f->type);
 		}
 	return reply_error(wsi, c, 404, "NOT_FOUND", "no such page");
 }
@@ -871,6 +1055,11 @@ route(struct srv *s, struct lws *wsi, struct conn *c)
 	 */
 	if (m != LWSHUMETH_POST)
 		srv_sync(s);
+	/* HEAD is GET without the body, wherever GET is served. */
+	if (m == LWSHUMETH_HEAD) {
+		c->head = 1;
+		m = LWSHUMETH_GET;
+	}
 	if (strncmp(p, "/api/v1/", 8) == 0 || strcmp(p, "/api/v1") == 0)
 		p += 7;
 	else if (strcmp(p, "/health") != 0 && strcmp(p, "/metrics") != 0) {
@@ -943,6 +1132,83 @@ route(struct srv *s, struct lws *wsi, struct conn *c)
 	return reply_error(wsi, c, 404, "NOT_FOUND", "no such resource");
 }
 
+/*
+ * The headers that frame a body, checked before anything acts on them
+ * (lws reads a Content-Length with atoll): each Content-Length is plain
+ * digits, all of them agree, and none comes with a Transfer-Encoding. A
+ * proxy in front that read them otherwise would see another request
+ * boundary than ours. 0, or -1 with *why set.
+ */
+static int
+framing_ok(struct lws *wsi, const char **why)
+{
+	char v[64], first[24] = "";
+	const char *p, *e;
+	int i, n;
+
+	for (i = 0; i < 16; i++) {
+		n = lws_hdr_copy_fragment(wsi, v, sizeof v,
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH, i);
+		if (n < 0) {
+			if (lws_hdr_fragment_length(wsi,
+			    WSI_TOKEN_HTTP_CONTENT_LENGTH, i) > 0)
+				goto bad;
+			break;
+		}
+		for (p = v; *p == ' ' || *p == '\t'; p++)
+			;
+		for (e = v + n; e > p && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		if (e == p || e - p > 18 || strspn(p, "0123456789") <
+		    (size_t)(e - p))
+			goto bad;
+		if (i == 0)
+			snprintf(first, sizeof first, "%.*s", (int)(e - p), p);
+		else if (strlen(first) != (size_t)(e - p) ||
+		    memcmp(first, p, (size_t)(e - p)) != 0) {
+			*why = "two Content-Length headers disagree";
+			return -1;
+		}
+	}
+	if (i == 16)
+		goto bad;
+	if (i > 0 && lws_hdr_total_length(wsi,
+	    WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		*why = "Content-Length and Transfer-Encoding together";
+		return -1;
+	}
+	return 0;
+bad:
+	*why = "Content-Length must be a decimal number of bytes";
+	return -1;
+}
+
+/*
+ * A NUL in the path (%00): lws ends the path there, so /api/v1/tasks/%00
+ * would be /api/v1/tasks/. lws keeps the decoded NUL in its copy of the
+ * path: inside the length when more follows it; when it came last, as an
+ * extra NUL after the terminator, where otherwise the request line's
+ * "HTTP/1.1" or the query (two bytes on) begins. 1 if the path held one.
+ */
+static int
+path_has_nul(struct lws *wsi)
+{
+	char *uri, arg[256];
+	int n, k;
+
+	if (lws_http_get_uri_and_method(wsi, &uri, &n) < 0 || uri == NULL ||
+	    n <= 0)
+		return 0;
+	if (memchr(uri, '\0', (size_t)n) != NULL)
+		return 1;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) > 0) {
+		k = lws_hdr_copy_fragment(wsi, arg, sizeof arg,
+		    WSI_TOKEN_HTTP_URI_ARGS, 0);
+		return k > 0 && memcmp(uri + n + 2, arg, (size_t)k) != 0;
+	}
+	return uri[n + 1] == '\0';
+}
+
 static int
 has_body(int m)
 {
@@ -956,6 +1222,7 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 {
 	struct srv *s = srv_get(wsi);
 	struct conn *c = user;
+	const char *why = NULL;
 	char *uri;
 	int ulen;
 
@@ -985,6 +1252,28 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return 0;
 		}
 		auth_check(s->auth, wsi, &c->az);
+		if (framing_ok(wsi, &why) == -1 || path_has_nul(wsi)) {
+			/* The connection closes after the reply: what
+			 * follows cannot be told apart. */
+			c->close_after = 1;
+			if (why != NULL)
+				reply_error(wsi, c, 400, "BAD_CONTENT_LENGTH",
+				    why);
+			else
+				reply_error(wsi, c, 400, "BAD_PATH", "a path "
+				    "may not hold a NUL character (%00)");
+			return 0;
+		}
+		if (c->method == LWSHUMETH_PUT ||
+		    c->method == LWSHUMETH_PATCH) {
+			/* Used nowhere; and lws never completes such a body
+			 * when it is empty. Refused at once, and the
+			 * connection closes. */
+			c->close_after = 1;
+			reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
+			    "PUT and PATCH are not used here");
+			return 0;
+		}
 		if (has_body(c->method)) {
 			if (lws_hdr_total_length(wsi,
 			    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
@@ -1018,6 +1307,10 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return route(s, wsi, c) ? -1 : 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return http_write(s, wsi, c);
+	case LWS_CALLBACK_TIMER:
+		if (c != NULL && c->is_ws)
+			return ws_callback(wsi, reason, user, in, len);
+		return 0;
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (c != NULL)

@@ -1063,14 +1063,22 @@ fmt_jsonarr(struct kr_buf *b, sqlite3_stmt *st, int first, void *arg)
 	return fmt_record(b, st);
 }
 
+/*
+ * One CSV cell. A cell that a spreadsheet would read as a formula (it
+ * begins with =, +, -, @, a tab or a carriage return) gets a leading
+ * single quote, inside quotes, as OWASP's advice on CSV injection has it:
+ * the sheet then shows the text and runs nothing.
+ */
 static int
 csv_field(struct kr_buf *b, const char *s, size_t n)
 {
 	size_t i;
+	int formula = n > 0 && memchr("=+-@\t\r", s[0], 6) != NULL;
 
-	if (strcspn(s, ",\"\r\n") >= n)
+	if (!formula && strcspn(s, ",\"\r\n") >= n)
 		return kr_buf_add(b, s, n);
-	if (kr_buf_addc(b, '"') == -1)
+	if (kr_buf_addc(b, '"') == -1 || (formula &&
+	    kr_buf_addc(b, '\'') == -1))
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (s[i] == '"' && kr_buf_addc(b, '"') == -1)

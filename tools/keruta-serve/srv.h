@@ -211,6 +211,7 @@ struct authz {
 	int status;		/* when !ok: 401 */
 	unsigned scopes;
 	char task[SRV_ID_MAX + 1];	/* restriction; "" for none */
+	long long exp;		/* the token's exp (seconds), 0 for none */
 	const char *why;
 };
 
@@ -227,11 +228,18 @@ void auth_check(const struct auth *a, struct lws *wsi, struct authz *z);
  */
 int auth_allow(const struct auth *a, const struct authz *z, unsigned scope,
     const char *task, const char **why);
+/*
+ * The time (seconds since the epoch) after which the credential of z no
+ * longer holds (its exp, with the leeway), or 0 when it does not expire.
+ */
+long long auth_deadline(const struct authz *z);
 /* Verifies a JWT; exported for tests of the same module. */
 int jwt_verify(const unsigned char *key, size_t keylen, const char *tok,
     size_t n, long long now, struct authz *z);
 
 /* ---- the server (main.c, http.c, ws.c) ---- */
+
+#define SRV_NCODES	24	/* status codes counted apart */
 
 struct metrics {
 	unsigned long long ingested, duplicates, bytes_in, requests;
@@ -240,6 +248,10 @@ struct metrics {
 	unsigned long long lat_bucket[12];
 	double lat_sum;
 	unsigned long long lat_count;
+	/* By label: replies by status code, records by protocol. */
+	int codes[SRV_NCODES];
+	unsigned long long by_code[SRV_NCODES];
+	unsigned long long ingested_http, ingested_ws;
 };
 extern const double srv_lat_bounds[11];
 
@@ -290,6 +302,11 @@ struct conn {
 	char path[512];
 	struct kr_buf body;
 	int body_over, responded, streaming, counted;
+	int close_after;	/* the connection closes after the reply */
+	size_t sent;		/* bytes of the reply's body sent */
+	int head;		/* HEAD: the headers of GET, no body */
+	char etag[20];		/* a panel file's ETag, or "" */
+	const char *cache;	/* Cache-Control; NULL: no-store */
 	struct kr_buf out;
 	size_t outoff;
 	struct cursor cur;
@@ -354,6 +371,8 @@ int srv_sync(struct srv *s);
  */
 int srv_health(struct srv *s, struct kr_buf *out);
 void metrics_latency(struct srv *s, long long ns);
+/* Counts an HTTP reply (or a refused handshake) by its status code. */
+void metrics_status(struct srv *s, int status);
 int metrics_write(struct srv *s, struct kr_buf *out);
 /* Appends one pre..post item per run: its highest seq in the batch. */
 int acks_json(struct kr_buf *out, const struct batch *b, const char *pre,

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kr_diag.h"
 #include "kr_level.h"
@@ -562,7 +563,10 @@ subscribe(struct srv *s, struct conn *c, cJSON *j)
 		    v->valuedouble > 9007199254740991.0)
 			goto bad;
 		after = (long long)v->valuedouble;
-	}
+	} else if (strcmp(c->vc.task, task) == 0)
+		/* Subscribed to this task before on this socket: what it
+		 * was sent then is not sent again. */
+		after = c->vc.last > c->vc.after ? c->vc.last : c->vc.after;
 	if (c->sub == SUB_NONE)
 		s->m.subscribers++;
 	filter_free(&c->vc.f);
@@ -729,6 +733,7 @@ ingest(struct srv *s, struct conn *c, const char *p, size_t n)
 		s->txn_t0 = s->last_ingest_ns;
 	s->txn_rows += stored + dups;
 	s->m.ingested += stored;
+	s->m.ingested_ws += stored;
 	s->m.duplicates += dups;
 	if (bad > 0) {
 		s->m.refused += bad;
@@ -872,6 +877,75 @@ ws_path(struct lws *wsi, char *task, size_t tsz)
 	return 1;
 }
 
+/* The handshake asks for version 13 (RFC 6455), the only one spoken. */
+static int
+version_ok(struct lws *wsi)
+{
+	char v[8];
+
+	return lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_VERSION) == 2 &&
+	    strcmp(v, "13") == 0;
+}
+
+/*
+ * No subprotocol is offered, or "keruta" is among those offered (lws then
+ * names it in its answer). Offered others alone, lws would drop the
+ * connection without a word.
+ */
+static int
+subprotocol_ok(struct lws *wsi)
+{
+	char buf[512], *p, *t;
+	int n = lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL);
+
+	if (n <= 0)
+		return 1;
+	if (n >= (int)sizeof buf || lws_hdr_copy(wsi, buf, sizeof buf,
+	    WSI_TOKEN_PROTOCOL) < 0)
+		return 0;
+	for (p = strtok_r(buf, ", \t", &t); p != NULL;
+	    p = strtok_r(NULL, ", \t", &t))
+		if (strcmp(p, "keruta") == 0)
+			return 1;
+	return 0;
+}
+
+/* Refuses a handshake with status, an optional header and a short text. */
+static void
+refuse(struct lws *wsi, unsigned status, const char *hname, const char *hval,
+    const char *text)
+{
+	unsigned char b[LWS_PRE + 1024], *start = b + LWS_PRE, *p = start,
+	    *end = b + sizeof b - 1;
+	size_t n = strlen(text);
+
+	if (lws_add_http_header_status(wsi, status, &p, end) ||
+	    (hname != NULL && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)hname, (const unsigned char *)hval,
+	    (int)strlen(hval), &p, end)) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+	    (const unsigned char *)"text/plain; charset=utf-8", 25, &p, end) ||
+	    lws_add_http_header_content_length(wsi, n, &p, end) ||
+	    lws_finalize_http_header(wsi, &p, end) || (size_t)(end - p) < n)
+		return;
+	memcpy(p, text, n);
+	p += n;
+	lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS);
+}
+
+/* Closes a connection whose token has expired. 1 if it did. */
+static int
+expired(struct conn *c)
+{
+	long long d = auth_deadline(&c->az);
+
+	if (d == 0 || (long long)time(NULL) <= d)
+		return 0;
+	ws_close(c, "TOKEN_EXPIRED", "the token has expired; reconnect with "
+	    "a new one");
+	return 1;
+}
+
 /*
  * Writes what is ready: queue entries gathered into one buffer, up to
  * WRITE_MAX bytes a write, as long as the socket takes them.
@@ -986,17 +1060,32 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			lws_return_http_status(wsi, 400, NULL);
 			return 1;
 		}
+		if (!version_ok(wsi)) {
+			metrics_status(s, 426);
+			refuse(wsi, 426, "sec-websocket-version:", "13",
+			    "this server speaks WebSocket version 13 only\n");
+			return 1;
+		}
+		if (!subprotocol_ok(wsi)) {
+			metrics_status(s, 400);
+			refuse(wsi, 400, NULL, NULL, "the only subprotocol is "
+			    "keruta: offer it, or none\n");
+			return 1;
+		}
 		if (ws_path(wsi, task, sizeof task) == -1) {
+			metrics_status(s, 404);
 			lws_return_http_status(wsi, 404, NULL);
 			return 1;
 		}
 		auth_check(s->auth, wsi, &z);
 		if ((st = auth_allow(s->auth, &z, SCOPE_READ | SCOPE_WRITE,
 		    task[0] ? task : NULL, &why)) != 0) {
+			metrics_status(s, st);
 			lws_return_http_status(wsi, (unsigned)st, NULL);
 			return 1;
 		}
 		if (s->stopping) {
+			metrics_status(s, 503);
 			lws_return_http_status(wsi, 503, NULL);
 			return 1;
 		}
@@ -1016,9 +1105,20 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			s->ws_list->prev = c;
 		s->ws_list = c;
 		s->m.ws_conns++;
+		metrics_status(s, 101);
+		if (auth_deadline(&c->az) != 0)
+			lws_set_timer_usecs(wsi, LWS_US_PER_SEC);
+		return 0;
+	case LWS_CALLBACK_TIMER:
+		/* A token that expires closes the connection, whether or
+		 * not the client sends anything. */
+		if (c == NULL || !c->is_ws || c->closing)
+			return 0;
+		if (!expired(c))
+			lws_set_timer_usecs(wsi, LWS_US_PER_SEC);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
-		if (c->closing)
+		if (c->closing || expired(c))
 			return 0;
 		if (lws_frame_is_binary(wsi)) {
 			if (lws_is_final_fragment(wsi) &&
