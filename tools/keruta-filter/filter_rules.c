@@ -1303,6 +1303,7 @@ static const struct {
 } key_rules[] = {
     KEY("proxyauthorization", R_AUTH_HEADER),
     KEY("authorization", R_AUTH_HEADER),
+    KEY("cookie", R_AUTH_HEADER),
     KEY("secretaccesskey", R_AWS_SECRET),
     KEY("awssecretkey", R_AWS_SECRET),
     KEY("sharedaccesskey", R_AZURE_STORAGE_KEY),
@@ -1320,6 +1321,10 @@ static const struct {
     KEY("signingkey", R_SECRET),
     KEY("encryptionkey", R_SECRET),
     KEY("masterkey", R_SECRET),
+    KEY("deploykey", R_SECRET),
+    KEY("hmackey", R_SECRET),
+    KEY("authkey", R_SECRET),
+    KEY("auth", R_AUTH),
     KEY("secret", R_SECRET),
     KEY("token", R_TOKEN),
     KEY("credential", R_CREDENTIAL),
@@ -1379,7 +1384,8 @@ placeholder(const char *v, size_t n)
 		if (strlen(words[i]) == n && strncasecmp(v, words[i], n) == 0)
 			return 1;
 	/* $VAR, ${VAR}, $(cat f), <token>, (sensitive value) */
-	if (v[0] == '$' || v[0] == '(' || (v[0] == '<' && v[n - 1] == '>') ||
+	if (v[0] == '$' || (v[0] == '(' && v[n - 1] == ')') ||
+	    (v[0] == '<' && v[n - 1] == '>') ||
 	    (n >= 4 && memcmp(v, "{{", 2) == 0) ||
 	    (n >= 9 && memcmp(v, "[REDACTED", 9) == 0) ||
 	    (n == 2 && v[0] == '%'))
@@ -1450,9 +1456,10 @@ prose_word(const char *p, size_t n)
 /*
  * The value of a key at vs (blanks first), to be masked by rule. Prose:
  * PROSE_LOWER takes a lowercase word with more words after it for text,
- * PROSE_WORD one of prose_word's.
+ * PROSE_WORD one of prose_word's, PROSE_ALPHA any lowercase word (a
+ * setting: auth: basic).
  */
-enum { PROSE_NONE, PROSE_LOWER, PROSE_WORD };
+enum { PROSE_NONE, PROSE_LOWER, PROSE_WORD, PROSE_ALPHA };
 
 static size_t
 value(struct ctx *c, size_t vs, int rule, int prose)
@@ -1485,17 +1492,28 @@ value(struct ctx *c, size_t vs, int rule, int prose)
 		while (ve < n && t[ve] != '\n' && t[ve] != '\r')
 			ve++;
 	} else {
-		while (ve < n && strchr(" \t\r\n&;,\"'<>)]}`", t[ve]) == NULL)
+		while (ve < n && (strchr(" \t\r\n&;,\"'<>)]}`", t[ve]) ==
+		    NULL || (strchr(",)]}", t[ve]) != NULL && ve + 1 < n &&
+		    strchr(" \t\r\n\"'", t[ve + 1]) == NULL)))
 			ve++;
 	}
 	if (rule == R_AUTH_HEADER)
 		return ve > vs ? authz(c, vs, ve) : 0;
 	if (placeholder(t + vs, ve - vs))
 		return 0;
+	if (q == 0 && t[vs] == '(') {
+		/* (sensitive value): words in parentheses, not a password. */
+		for (r = vs; r < n && t[r] != ')' && t[r] != '\n'; r++)
+			;
+		if (r < n && t[r] == ')' && memchr(t + vs, ' ', r - vs) != NULL)
+			return 0;
+	}
 	if (prose == PROSE_LOWER && q == 0 && ve < n && t[ve] == ' ' &&
 	    lower_word(t + vs, ve - vs))
 		return 0;
 	if (prose == PROSE_WORD && q == 0 && prose_word(t + vs, ve - vs))
+		return 0;
+	if (prose == PROSE_ALPHA && lower_word(t + vs, ve - vs))
 		return 0;
 	if (IS(t[vs], C_RUN) &&
 	    (r = dispatch(c, vs, vs + run(c, vs, C_RUN))) != 0)
@@ -1680,20 +1698,37 @@ short_opt(struct ctx *c, size_t s, size_t e)
 	return value(c, i + 1, R_PASSWORD, PROSE_NONE);
 }
 
-/* netrc: machine HOST login USER password VALUE, at "password" s..e. */
+/*
+ * netrc: machine HOST login USER password VALUE, at "password" s..e; or
+ * a line of its own, "password VALUE", as a netrc spread over lines has
+ * it (VALUE one word, and not a lowercase one: "password expired").
+ */
 static size_t
 netrc(struct ctx *c, size_t s, size_t e)
 {
-	size_t b = s;
+	const char *t = c->t;
+	size_t b = s, vs, ve;
 
-	if (e >= c->n || c->t[e] != ' ' || s == 0 || c->t[s - 1] != ' ')
+	if (e >= c->n || t[e] != ' ' || s == 0 || t[s - 1] != ' ')
 		return 0;
-	while (b > 0 && c->t[b - 1] != '\n')
+	while (b > 0 && t[b - 1] != '\n')
 		b--;
-	if (memmem(c->t + b, s - b, "machine ", 8) == NULL &&
-	    memmem(c->t + b, s - b, "login ", 6) == NULL)
+	if (memmem(t + b, s - b, "machine ", 8) != NULL ||
+	    memmem(t + b, s - b, "login ", 6) != NULL)
+		return value(c, e, R_PASSWORD, PROSE_WORD);
+	for (; b < s && (t[b] == ' ' || t[b] == '\t'); b++)
+		;
+	for (vs = e; vs < c->n && t[vs] == ' '; vs++)
+		;
+	for (ve = vs; ve < c->n && t[ve] != ' ' && t[ve] != '\n' &&
+	    t[ve] != '\r'; ve++)
+		;
+	if (b < s || ve == vs || (ve < c->n && t[ve] != '\n' &&
+	    t[ve] != '\r') || lower_word(t + vs, ve - vs) ||
+	    placeholder(t + vs, ve - vs))
 		return 0;
-	return value(c, e, R_PASSWORD, PROSE_WORD);
+	add(c, vs, ve, R_PASSWORD);
+	return ve;
 }
 
 /* aws configure set KEY VALUE, npm config set KEY VALUE, at "set" s..e. */
@@ -1773,7 +1808,12 @@ sep(struct ctx *c, size_t j)
 			return r;
 	} else if (at(c, j + 1, "="))
 		return 0;
+	if (t[j] == ':' && (at(c, j + 1, "=") || at(c, j + 1, ":") ||
+	    (j > 0 && t[j - 1] == ':')))
+		return 0;	/* key := value at the '='; a::path */
 	ke = j;
+	if (t[j] == '=' && ke > 0 && t[ke - 1] == ':')
+		ke--;
 	while (ke > 0 && (t[ke - 1] == ' ' || t[ke - 1] == '\t'))
 		ke--;
 	if (ke > 0 && (t[ke - 1] == '"' || t[ke - 1] == '\'')) {
@@ -1804,13 +1844,22 @@ sep(struct ctx *c, size_t j)
 			return value(c, j + 1, rule, PROSE_NONE);
 		return 0;
 	}
-	/* sig= means a SAS token only next to sv= in the same URL. */
+	/*
+	 * sig= is a SAS token next to sv= in the same URL; alone, a signed
+	 * URL's signature when it is long enough to be one.
+	 */
 	if (rule == R_AZURE_SAS &&
 	    (j < 3 || memmem(t + (j > 512 ? j - 512 : 0), j > 512 ? 512 : j,
-			  "sv=", 3) == NULL))
-		return 0;
+			  "sv=", 3) == NULL)) {
+		for (r = j + 1; r < c->n && strchr(" \t\r\n&;\"'", t[r]) ==
+		    NULL; r++)
+			;
+		if (r - j - 1 < 16)
+			return 0;
+		rule = R_SECRET;
+	}
 	/* "token: parses the header" is prose, "token: 4f2a..." is not. */
-	return value(c, j + 1, rule,
+	return value(c, j + 1, rule, rule == R_AUTH ? PROSE_ALPHA :
 	    rule == R_TOKEN && t[j] == ':' ? PROSE_LOWER : PROSE_NONE);
 }
 
