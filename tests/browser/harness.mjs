@@ -195,6 +195,27 @@ export async function browser() {
 	return ctx;
 }
 
+/*
+ * Runs a test's main(open), open() starting the browser, and ends the TAP
+ * stream however main ends; the browser is closed either way (an open one
+ * would keep node running).
+ */
+export function run(main) {
+	let ctx = null;
+	const open = async () => (ctx = await browser());
+
+	main(open).then(async () => {
+		if (ctx)
+			await ctx.close();
+		done();
+	}, async (e) => {
+		bail(e);
+		done();
+		if (ctx)
+			await ctx.close();
+	});
+}
+
 export async function shot(page, name) {
 	fs.mkdirSync(ARTIFACTS, { recursive: true });
 	await page.screenshot({ path: path.join(ARTIFACTS, `panel-${name}.png`) });

@@ -1,8 +1,8 @@
 // panel-display.test.mjs: carriage returns, timestamps, wrapping, the raw
 // log, themes.  Prints TAP.
 import fs from 'node:fs';
-import { bail, BASE, browser, done, is, isSoon, ok, post, records,
-    shot } from './harness.mjs';
+import { BASE, is, isSoon, ok, post, records,
+    run, shot } from './harness.mjs';
 import { lastState } from '../../tools/keruta-serve/www/logview.js';
 import { fmtSince } from '../../tools/keruta-serve/www/format.js';
 
@@ -25,9 +25,8 @@ function units() {
 	    'time since the start');
 }
 
-let ctx = null;
 
-async function main() {
+async function main(open) {
 	units();
 	await post('disp', [
 		...records('disp', 'r', 1, 1, { source: 'agent',
@@ -51,7 +50,7 @@ async function main() {
 		    message: 'exited', metadata: { event: 'exit', exitCode: 0,
 		    durationMs: 10000 } }),
 	]);
-	ctx = await browser();
+	const ctx = await open();
 	const page = await ctx.newPage();
 	const errors = [];
 	page.on('pageerror', (e) => errors.push('page error: ' + e.message));
@@ -142,12 +141,6 @@ async function main() {
 	await shot(page, 'display-dark');
 
 	is(errors, [], 'no script error');
-	await ctx.close();
 }
 
-main().then(done, async (e) => {
-	bail(e);
-	done();
-	if (ctx)
-		await ctx.close();	/* an open browser would hold node */
-});
+run(main);

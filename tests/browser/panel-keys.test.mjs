@@ -1,7 +1,7 @@
 // panel-keys.test.mjs: the task header, errors and search hits from the
 // keyboard, Tab order and names.  Prints TAP.
-import { bail, BASE, browser, done, is, isSoon, ok, post, records,
-    shot } from './harness.mjs';
+import { BASE, is, isSoon, ok, post, records,
+    run, shot } from './harness.mjs';
 
 const selMsg = (page) => page.$$eval('#rows .row.sel .msg',
     (m) => m.map((e) => e.textContent));
@@ -16,9 +16,8 @@ const exit = (task, run, seq, code, ms) => records(task, run, seq, 1, {
 const err = (task, run, seq, msg) => records(task, run, seq, 1, {
 	source: 'stderr', level: 'ERROR', message: msg });
 
-let ctx = null;
 
-async function main() {
+async function main(open) {
 	await post('keys', [
 		...start('keys', 'run1aaaaaaaa', 1),
 		...records('keys', 'run1aaaaaaaa', 2, 3),
@@ -33,7 +32,7 @@ async function main() {
 		...err('keys', 'run2bbbbbbbb', 5, 'ERROR: three'),
 		...exit('keys', 'run2bbbbbbbb', 6, 0, 1500),
 	]);
-	ctx = await browser();
+	const ctx = await open();
 	const page = await ctx.newPage();
 	const errors = [];
 	page.on('pageerror', (e) => errors.push('page error: ' + e.message));
@@ -128,12 +127,6 @@ async function main() {
 	is(unnamed, [], 'every control has a name for screen readers');
 
 	is(errors, [], 'no script error');
-	await ctx.close();
 }
 
-main().then(done, async (e) => {
-	bail(e);
-	done();
-	if (ctx)
-		await ctx.close();	/* an open browser would hold node */
-});
+run(main);

@@ -1,6 +1,6 @@
 // panel-lines.test.mjs: line numbers and permalinks.  Prints TAP.
-import { bail, BASE, browser, done, is, isSoon, ok, post, records,
-    shot } from './harness.mjs';
+import { BASE, is, isSoon, ok, post, records,
+    run, shot } from './harness.mjs';
 
 // [line number, message] of the rows on screen.
 const numbered = (page) => page.$$eval('#rows .row:not(.loading)',
@@ -19,13 +19,12 @@ const inSight = (page, n) => page.evaluate((k) => {
 }, n);
 const hash = (page) => page.evaluate(() => location.hash);
 
-let ctx = null;
 
-async function main() {
+async function main(open) {
 	await post('lines', records('lines', 'r', 1, 300, (s) => s % 10 ? {
 	    message: `row ${s}` } : { source: 'stderr', level: 'ERROR',
 	    message: `row ${s} failed` }));
-	ctx = await browser();
+	const ctx = await open();
 	const page = await ctx.newPage();
 	const errors = [];
 	page.on('pageerror', (e) => errors.push('page error: ' + e.message));
@@ -105,12 +104,6 @@ async function main() {
 	    'line 999: the task has 300 lines', 'past the end: said so');
 
 	is(errors, [], 'no script error');
-	await ctx.close();
 }
 
-main().then(done, async (e) => {
-	bail(e);
-	done();
-	if (ctx)
-		await ctx.close();	/* an open browser would hold node */
-});
+run(main);

@@ -1,6 +1,6 @@
 // panel-sections.test.mjs: sections of the three marker styles.  Prints TAP.
-import { bail, BASE, browser, done, getJson, is, isSoon, ok, post, records,
-    shot } from './harness.mjs';
+import { BASE, getJson, is, isSoon, ok, post, records,
+    run, shot } from './harness.mjs';
 import { parseMarker } from '../../tools/keruta-serve/www/sections.js';
 
 const E = '\u001b';
@@ -46,14 +46,13 @@ function units() {
 	    null], 'marker: Buildkite, and look-alikes that are not');
 }
 
-let ctx = null;
 
-async function main() {
+async function main(open) {
 	units();
 	await post('secs', records('secs', 'r', 1, MSGS.length, (s) => ({
 	    message: MSGS[s - 1], ...(MSGS[s - 1].startsWith('ERROR') ?
 	    { level: 'ERROR', source: 'stderr' } : {}) })));
-	ctx = await browser();
+	const ctx = await open();
 	const page = await ctx.newPage();
 	const errors = [];
 	page.on('pageerror', (e) => errors.push('page error: ' + e.message));
@@ -130,12 +129,6 @@ async function main() {
 	    'no marker shown as text');
 
 	is(errors, [], 'no script error');
-	await ctx.close();
 }
 
-main().then(done, async (e) => {
-	bail(e);
-	done();
-	if (ctx)
-		await ctx.close();	/* an open browser would hold node */
-});
+run(main);

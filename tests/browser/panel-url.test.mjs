@@ -1,7 +1,7 @@
 // panel-url.test.mjs: filters in the address, and a task that does not
 // exist (yet).  Prints TAP.
-import { bail, BASE, browser, done, is, isSoon, ok, post, records,
-    shot } from './harness.mjs';
+import { BASE, is, isSoon, ok, post, records,
+    run, shot } from './harness.mjs';
 import { parseHash, taskHash } from '../../tools/keruta-serve/www/route.js';
 
 const rowsText = (page) => page.$$eval('#rows .row:not(.loading) .msg',
@@ -32,9 +32,8 @@ function units() {
 	is(parseHash(h), r, 'route: read back unchanged');
 }
 
-let ctx = null;
 
-async function main() {
+async function main(open) {
 	units();
 	await post('urlt', [
 		...records('urlt', 'r', 1, 1, { message: 'plain start' }),
@@ -47,7 +46,7 @@ async function main() {
 		...records('urlt', 'r', 5, 1, { source: 'stderr', level: 'ERROR',
 		    message: 'ERROR: network down' }),
 	]);
-	ctx = await browser();
+	const ctx = await open();
 	const page = await ctx.newPage();
 	const errors = [];
 	page.on('pageerror', (e) => errors.push('page error: ' + e.message));
@@ -125,12 +124,6 @@ async function main() {
 	ok(await page.isHidden('#notice'), 'unknown task: the notice goes');
 
 	is(errors, [], 'no script error');
-	await ctx.close();
 }
 
-main().then(done, async (e) => {
-	bail(e);
-	done();
-	if (ctx)
-		await ctx.close();	/* an open browser would hold node */
-});
+run(main);
