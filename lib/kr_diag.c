@@ -119,6 +119,16 @@ kr_diesys(int ex, const char *fmt, ...)
 }
 
 void
+kr_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit("fatal", 0, fmt, ap);
+	va_end(ap);
+}
+
+void
 kr_warn(const char *fmt, ...)
 {
 	va_list ap;

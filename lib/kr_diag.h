@@ -33,6 +33,8 @@ void kr_warn(const char *fmt, ...) KR_PRINTF(1, 2);
 void kr_warnsys(const char *fmt, ...) KR_PRINTF(1, 2);
 void kr_info(const char *fmt, ...) KR_PRINTF(1, 2);
 void kr_debug(const char *fmt, ...) KR_PRINTF(1, 2);
+/* The "fatal:" line alone, for a caller that exits after more lines. */
+void kr_fatal(const char *fmt, ...) KR_PRINTF(1, 2);
 /* "usage: <usage>" on stderr, exit KR_EX_USAGE. */
 void kr_usage(const char *usage) KR_NORETURN;
 

@@ -27,6 +27,7 @@
 #include "kr_buf.h"
 #include "kr_cfg.h"
 #include "kr_diag.h"
+#include "kr_opt.h"
 #include "kr_io.h"
 #include "kr_json.h"
 #include "kr_lr.h"
@@ -1143,7 +1144,7 @@ main(int argc, char *argv[])
 
 	kr_diag_init("keruta-batch");
 	memset(&o, 0, sizeof o);
-	while ((ch = getopt_long(argc, argv, "B:c:hi:l:m:qr:s:t:Vvw:",
+	while ((ch = kr_getopt(argc, argv, "B:c:hi:l:m:qr:s:t:Vvw:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'B':

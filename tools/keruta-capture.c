@@ -31,6 +31,7 @@
 
 #include "kr_buf.h"
 #include "kr_diag.h"
+#include "kr_opt.h"
 #include "kr_io.h"
 #include "kr_json.h"
 #include "kr_level.h"
@@ -1034,7 +1035,7 @@ parse_opts(int argc, char *argv[], struct opts *o)
 	};
 	int ch, v = KR_V_NORMAL;
 
-	while ((ch = getopt_long(argc, argv, "+hnpqr:t:v", lo, NULL)) != -1) {
+	while ((ch = kr_getopt(argc, argv, "+hnpqr:t:v", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			help();

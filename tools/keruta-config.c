@@ -16,6 +16,7 @@
 
 #include "kr_cfg.h"
 #include "kr_diag.h"
+#include "kr_opt.h"
 #include "kr_level.h"
 #include "kr_parse.h"
 
@@ -261,7 +262,7 @@ main(int argc, char *argv[])
 	size_t j;
 
 	kr_diag_init("keruta-config");
-	while ((ch = getopt_long(argc, argv, "c:hs", longopts, NULL)) != -1) {
+	while ((ch = kr_getopt(argc, argv, "c:hs", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;

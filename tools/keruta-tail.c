@@ -33,6 +33,7 @@
 #include "kr_buf.h"
 #include "kr_cfg.h"
 #include "kr_diag.h"
+#include "kr_opt.h"
 #include "kr_io.h"
 #include "kr_json.h"
 #include "kr_level.h"
@@ -2024,7 +2025,7 @@ main(int argc, char *argv[])
 	o.tail = -1;
 	kr_diag_init("keruta-tail");
 	kr_ignore_sigpipe();
-	while ((ch = getopt_long(argc, argv, "a:c:efg:hjkl:nqs:t:u:v", longopts,
+	while ((ch = kr_getopt(argc, argv, "a:c:efg:hjkl:nqs:t:u:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':

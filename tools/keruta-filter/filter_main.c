@@ -30,6 +30,7 @@
 #include "filter.h"
 #include "kr_cfg.h"
 #include "kr_diag.h"
+#include "kr_opt.h"
 #include "kr_io.h"
 #include "kr_json.h"
 #include "kr_level.h"
@@ -1586,7 +1587,7 @@ main(int argc, char *argv[])
 	f.maxbytes = KR_REC_MAX;
 	f.hold_ms = 1000;
 	f.mask_rule = -1;
-	while ((ch = getopt_long(argc, argv, "c:d:e:f:H:hL:l:nqRr:s:Vv", longopts,
+	while ((ch = kr_getopt(argc, argv, "c:d:e:f:H:hL:l:nqRr:s:Vv", longopts,
 		    NULL)) != -1) {
 		switch (ch) {
 		case 'c':

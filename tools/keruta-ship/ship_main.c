@@ -34,6 +34,7 @@
 
 #include "kr_cfg.h"
 #include "kr_diag.h"
+#include "kr_opt.h"
 #include "kr_io.h"
 #include "kr_json.h"
 #include "kr_parse.h"
@@ -258,7 +259,7 @@ parse_args(struct ship_opts *o, int argc, char *argv[])
 {
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "a:c:d:hkp:qs:T:t:u:Vv", longopts,
+	while ((ch = kr_getopt(argc, argv, "a:c:d:hkp:qs:T:t:u:Vv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
