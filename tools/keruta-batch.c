@@ -678,29 +678,35 @@ object_end(const char *p, const char *e)
 	return e;
 }
 
-/* A line holding a JSON array: its records are batched anew. */
+/*
+ * A line holding a JSON array: its records are batched anew. Anything
+ * else (a value not an object, bytes after the array, white space that
+ * JSON does not allow) makes the whole line one malformed record, so
+ * that nothing of it is lost.
+ */
 static void
 split_batch(struct batcher *b, const char *line, size_t len,
     const char *orig, size_t olen, long long now)
 {
+	struct jscan j = { (const unsigned char *)line,
+		(const unsigned char *)line + len, 0 };
 	const char *p, *e = line + len, *end;
-	const cJSON *el;
-	cJSON *j;
 
-	j = cJSON_ParseWithLength(line, len);
-	if (j == NULL || !cJSON_IsArray(j)) {
-		cJSON_Delete(j);
+	if (!json_nest(&j) || j.p != j.e) {
 		wrap(b, orig, olen, now);
 		return;
 	}
-	cJSON_ArrayForEach(el, j) {
-		if (!cJSON_IsObject(el)) {
-			cJSON_Delete(j);
-			wrap(b, orig, olen, now);
-			return;
-		}
+	/* Valid JSON: only the members' kinds are left to see. */
+	p = skip_ws(line + 1, e);
+	while (p < e && *p == '{') {
+		p = skip_ws(object_end(p, e), e);
+		if (p < e && *p == ',')
+			p = skip_ws(p + 1, e);
 	}
-	cJSON_Delete(j);
+	if (p != e - 1) {
+		wrap(b, orig, olen, now);
+		return;
+	}
 	p = skip_ws(line + 1, e);
 	while (p < e && *p == '{') {
 		end = object_end(p, e);

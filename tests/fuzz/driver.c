@@ -85,11 +85,14 @@ main(int argc, char *argv[])
 	}
 	closedir(d);
 	qsort(v, nv, sizeof *v, cmp);
+	/* A harness that aborts leaves the input it aborted on named. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("1..%zu\n", nv ? nv : 1);
 	if (nv == 0)
 		printf("not ok 1 - corpus %s is empty\n", dir);
 	for (i = 0; i < nv; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, v[i]);
+		printf("# %s\n", v[i]);
 		if (run(path) == -1) {
 			printf("not ok %zu - %s: %s\n", i + 1, v[i],
 			    strerror(errno));

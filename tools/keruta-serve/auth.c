@@ -178,6 +178,17 @@ static int
 b64url(const char *s, size_t n, unsigned char *out, size_t max, size_t *len)
 {
 	const char *end = NULL;
+	size_t i;
+
+	/*
+	 * libsodium takes some bytes outside the alphabet (such as '_' with
+	 * its high bit set) for letters: one signature, many spellings.
+	 */
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' &&
+		    s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '-' || s[i] == '_'))
+			return -1;
 
 	if (sodium_base642bin(out, max, s, n, NULL, len, &end,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != s + n)

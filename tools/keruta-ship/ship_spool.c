@@ -1067,6 +1067,23 @@ frame_read(struct ship *s, off_t size)
 	}
 }
 
+/* A spool line's seq: 1 to 2^53 - 1 in decimal, as emit() writes it. */
+static int
+seq_valid(const char *p, size_t n)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 16 || *p == '0')
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned long long)(p[i] - '0');
+	}
+	return (double)v <= SHIP_SEQ_MAX;
+}
+
 /*
  * Takes the spool lines in rbuf into f, while they are of one task and
  * fit: where the lines taken end.
@@ -1083,8 +1100,12 @@ frame_fill(struct ship *s, struct ship_frame *f, size_t maxrec)
 		t1 = memchr(p, '\t', (size_t)(nl - p));
 		t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
 		t3 = t2 ? memchr(t2 + 1, '\t', (size_t)(nl - t2 - 1)) : NULL;
-		if (t3 == NULL || t1 - p > SHIP_ID_MAX ||
-		    t2 - t1 - 1 > SHIP_ID_MAX) {
+		/* What emit() wrote, or damage: only whole records go. */
+		if (t3 == NULL || !kr_id_valid(p, (size_t)(t1 - p)) ||
+		    !kr_id_valid(t1 + 1, (size_t)(t2 - t1 - 1)) ||
+		    !seq_valid(t2 + 1, (size_t)(t3 - t2 - 1)) ||
+		    t3[1] != '{' || !ship_json_strict(t3 + 1,
+		    (size_t)(nl - t3 - 1))) {
 			/* Not ours: counted as pending, so it must go. */
 			if (f->nrec > 0)
 				break;
@@ -1137,8 +1158,16 @@ again:
 	f->seg = s->cseg;
 	f->start = s->coff;
 	if ((p = frame_fill(s, f, maxrec)) == s->rbuf.s) {
-		/* A line without its end: wait for the writer. */
 		frame_free(f);
+		if (s->cseg < s->wseg) {
+			/* A finished segment ends in a torn line: damage. */
+			kr_warn("spool '%s': skipping a torn line at the end "
+			    "of segment %llu", s->o->spool, s->cseg);
+			s->cseg++;
+			s->coff = 0;
+			goto again;
+		}
+		/* A line without its end: wait for the writer. */
 		return NULL;
 	}
 	f->end = f->start + (off_t)(p - s->rbuf.s);

@@ -1,0 +1,246 @@
+/*
+ * serve-query: keruta-serve's query arguments (level, source, from, to,
+ * after, q, page, size, order) on any query string, split and decoded as
+ * libwebsockets does ('&' between arguments, %XX and '+' decoded, an
+ * argument too long for the buffer ends the list). Each is refused with
+ * a 400 and an error code, or taken within its range: levels a mask of
+ * known levels, at most 16 sources of at most 64 bytes, times that
+ * format and parse back to the same instant, after, page and size within
+ * their bounds, and q an expression FTS5 accepts (no query text is an
+ * SQL error) that matches a message holding all its words (if one has a
+ * letter or digit).
+ *
+ * links: tools/keruta-serve/rec.c tools/keruta-serve/store.c tools/keruta-serve/walbuf.c tools/keruta-serve/auth.c tools/keruta-serve/ws.c
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+#include <sqlite3.h>
+
+#include "kr_embed.h"
+#include "kr_json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *qs;
+static size_t qslen;
+
+/* The idx-th argument of the query, as lws_hdr_copy_fragment gives it. */
+static int
+fragment(char *dst, int len, int idx)
+{
+	const char *p = qs, *e = qs + qslen, *amp;
+	int n = 0, h;
+
+	for (;;) {
+		if (p > e)
+			return -1;
+		if ((amp = memchr(p, '&', (size_t)(e - p))) == NULL)
+			amp = e;
+		if (idx-- == 0)
+			break;
+		p = amp + 1;
+	}
+	for (; p < amp; p++) {
+		char c = *p;
+
+		if (c == '%' && amp - p >= 3 && kr_hexval(p[1]) >= 0 &&
+		    kr_hexval(p[2]) >= 0) {
+			h = kr_hexval(p[1]) * 16 + kr_hexval(p[2]);
+			c = (char)h;
+			p += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (n + 1 >= len)
+			return -1;
+		dst[n++] = c;
+	}
+	dst[n] = '\0';
+	return n;
+}
+
+#define lws_hdr_copy_fragment(wsi, dst, len, h, idx) \
+	((void)(wsi), (void)(h), fragment(dst, len, idx))
+#include "../../tools/keruta-serve/http.c"
+#undef lws_hdr_copy_fragment
+
+/* The server's main loop is not here: the parsers never reach it. */
+const struct kr_embed kr_embedded[] = { { NULL, NULL, NULL, 0 } };
+
+struct srv *
+srv_get(struct lws *wsi)
+{
+	(void)wsi;
+	abort();
+}
+
+int
+srv_sync(struct srv *s)
+{
+	(void)s;
+	abort();
+}
+
+int
+srv_health(struct srv *s, struct kr_buf *out)
+{
+	(void)s;
+	(void)out;
+	abort();
+}
+
+void
+srv_fts_kick(struct srv *s)
+{
+	(void)s;
+	abort();
+}
+
+void
+metrics_latency(struct srv *s, long long ns)
+{
+	(void)s;
+	(void)ns;
+	abort();
+}
+
+int
+metrics_write(struct srv *s, struct kr_buf *out)
+{
+	(void)s;
+	(void)out;
+	abort();
+}
+
+/* An FTS5 table as the store has it, holding one message. */
+static sqlite3 *
+fts_db(void)
+{
+	static sqlite3 *db;
+
+	if (db == NULL && (sqlite3_open(":memory:", &db) != SQLITE_OK ||
+	    sqlite3_exec(db, "CREATE VIRTUAL TABLE m USING fts5(message);",
+	    NULL, NULL, NULL) != SQLITE_OK))
+		abort();
+	return db;
+}
+
+static int
+has_term(const char *q)
+{
+	for (; *q != '\0'; q++)
+		if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		    (*q >= '0' && *q <= '9'))
+			return 1;
+	return 0;
+}
+
+/*
+ * q's expression is valid FTS5, and matches a message made of the
+ * query's own text (every word in it).
+ */
+static void
+check_match(const char *q, const char *expr)
+{
+	sqlite3 *db = fts_db();
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_exec(db, "DELETE FROM m;", NULL, NULL, NULL) != SQLITE_OK)
+		abort();
+	if (sqlite3_prepare_v2(db, "INSERT INTO m VALUES(?)", -1, &st,
+	    NULL) != SQLITE_OK)
+		abort();
+	sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		abort();
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM m WHERE m MATCH ?",
+	    -1, &st, NULL) != SQLITE_OK)
+		abort();
+	sqlite3_bind_text(st, 1, expr, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		abort();	/* an FTS5 syntax error */
+	/*
+	 * A word with a '*' is a prefix: the message holds the whole. Words
+	 * of no letter or digit are no terms: alone, they match nothing.
+	 */
+	if (sqlite3_column_int(st, 0) != 1 && has_term(q))
+		abort();
+	sqlite3_finalize(st);
+}
+
+static void
+check_time(long long ns)
+{
+	struct timespec t;
+	char buf[64];
+	long long back;
+
+	t.tv_sec = ns / 1000000000;
+	t.tv_nsec = ns % 1000000000;
+	if (t.tv_nsec < 0) {
+		t.tv_sec--;
+		t.tv_nsec += 1000000000;
+	}
+	kr_ts_format(&t, buf);
+	if (kr_ts_parse(buf, strlen(buf), &back) == -1 || back != ns)
+		abort();
+}
+
+static void
+refused(const struct srv_err *e)
+{
+	if (e->status != 400 || e->code == NULL || e->msg[0] == '\0')
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct filter f;
+	struct srv_err e;
+	long long after, page, sz;
+	char q[1024];
+	int desc, i;
+
+	qs = (const char *)data;
+	qslen = size;
+	memset(&e, 0, sizeof e);
+	if (filter_args(NULL, &f, &after, &e) == -1) {
+		refused(&e);
+	} else {
+		if ((f.levels & ~((1u << KR_NLEVELS) - 1)) != 0)
+			abort();
+		if (f.nsources < 0 || f.nsources > SRV_NSOURCES)
+			abort();
+		for (i = 0; i < f.nsources; i++)
+			if (f.sources[i][0] == '\0' ||
+			    strlen(f.sources[i]) > SRV_SOURCE_MAX)
+				abort();
+		if (f.has_from)
+			check_time(f.from);
+		if (f.has_to)
+			check_time(f.to);
+		if (after < 0 || after > (1LL << 62))
+			abort();
+		if (f.match != NULL) {
+			if (arg_get(NULL, "q=", q, sizeof q) != 1)
+				abort();
+			check_match(q, f.match);
+		}
+		filter_free(&f);
+	}
+	memset(&e, 0, sizeof e);
+	if (page_args(NULL, &page, &sz, &desc, &e) == -1) {
+		refused(&e);
+	} else if (page < 0 || page > (1LL << 40) || sz < 1 ||
+	    sz > SIZE_MAX_PAGE || (desc != 0 && desc != 1)) {
+		abort();
+	}
+	return 0;
+}

@@ -1,0 +1,126 @@
+/*
+ * ship-scan: keruta-ship's quick look at an input line, against the full
+ * parser. A line the quick look takes is strict JSON, and cJSON reads it
+ * as one record or an array of records, as many as were found; each
+ * span is exactly its record; and the taskId, runId and seq found are
+ * those cJSON reads (absent when it has none).
+ *
+ * links: tools/keruta-ship/ship_scan.c
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "kr_rec.h"
+#include "../../tools/keruta-ship/ship.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The whole of s[0..n) as one JSON value, or NULL. */
+static cJSON *
+parse_all(const char *s, size_t n)
+{
+	const char *end = NULL;
+	cJSON *j;
+
+	if (n == 0 || (j = cJSON_ParseWithLengthOpts(s, n, &end, 0)) == NULL)
+		return NULL;
+	if (end != s + n) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* Structural equality, members in order. */
+static int
+same_json(const cJSON *a, const cJSON *b)
+{
+	if ((a->type & 0xff) != (b->type & 0xff))
+		return 0;
+	if (cJSON_IsNumber(a))
+		return a->valuedouble == b->valuedouble;
+	if (cJSON_IsString(a))
+		return strcmp(a->valuestring, b->valuestring) == 0;
+	if (cJSON_IsArray(a) || cJSON_IsObject(a)) {
+		for (a = a->child, b = b->child; a && b; a = a->next,
+		    b = b->next)
+			if ((a->string != NULL && strcmp(a->string,
+			    b->string) != 0) || !same_json(a, b))
+				return 0;
+		return a == NULL && b == NULL;
+	}
+	return 1;
+}
+
+static void
+same_str(const cJSON *r, const char *key, int has, const char *s, size_t n)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, key);
+
+	if (!has) {
+		if (v != NULL)
+			abort();
+		return;
+	}
+	if (!cJSON_IsString(v) || strlen(v->valuestring) != n ||
+	    memcmp(v->valuestring, s, n) != 0)
+		abort();
+}
+
+static void
+check_record(const struct ship_srec *r, const cJSON *e)
+{
+	const cJSON *seq;
+	cJSON *j;
+
+	if ((j = parse_all(r->p, r->n)) == NULL || !same_json(j, e))
+		abort();
+	cJSON_Delete(j);
+	if (r->empty != (e->child == NULL))
+		abort();
+	if (r->has_task && !r->task_odd)
+		same_str(e, "taskId", 1, r->task, r->tasklen);
+	else if (!r->has_task)
+		same_str(e, "taskId", 0, NULL, 0);
+	same_str(e, "runId", r->has_run, r->run, r->runlen);
+	seq = cJSON_GetObjectItemCaseSensitive(e, "seq");
+	if (r->has_seq ? !cJSON_IsNumber(seq) ||
+	    seq->valuedouble != (double)r->seq : seq != NULL)
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct ship_scan sc;
+	const char *s = (const char *)data;
+	const cJSON *e;
+	cJSON *j;
+	int k;
+	size_t i = 0;
+
+	if ((k = ship_scan_line(s, size, &sc)) < 0)
+		return 0;
+	if (!ship_json_strict(s, size) || (j = parse_all(s, size)) == NULL)
+		abort();
+	if (cJSON_IsObject(j)) {
+		if (k != 1 || s[0] != '{')
+			abort();
+		check_record(&sc.r[0], j);
+	} else if (cJSON_IsArray(j)) {
+		cJSON_ArrayForEach(e, j) {
+			if (!cJSON_IsObject(e) || i >= (size_t)k)
+				abort();
+			check_record(&sc.r[i++], e);
+		}
+		if (i != (size_t)k)
+			abort();
+	} else {
+		abort();
+	}
+	cJSON_Delete(j);
+	return 0;
+}
