@@ -12,6 +12,7 @@
  *
  * links: tools/keruta-serve/rec.c tools/keruta-serve/store.c tools/keruta-serve/walbuf.c tools/keruta-serve/auth.c tools/keruta-serve/ws.c
  */
+#define _DEFAULT_SOURCE		/* realpath, in http.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,7 @@ fragment(char *dst, int len, int idx)
 
 #define lws_hdr_copy_fragment(wsi, dst, len, h, idx) \
 	((void)(wsi), (void)(h), fragment(dst, len, idx))
+#undef _DEFAULT_SOURCE		/* http.c defines it again */
 #include "../../tools/keruta-serve/http.c"
 #undef lws_hdr_copy_fragment
 

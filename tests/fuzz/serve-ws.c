@@ -71,8 +71,16 @@ fake_write(struct lws *wsi, const unsigned char *p, size_t n)
 static int
 fake_uri(struct lws *wsi, char *dst, int len)
 {
-	snprintf(dst, (size_t)len, "%s", peer_of(wsi)->path);
-	return (int)strlen(dst);
+	const char *path = peer_of(wsi)->path;
+	size_t n = strlen(path);
+
+	if (len <= 0)
+		return 0;
+	if (n >= (size_t)len)
+		n = (size_t)len - 1;
+	memcpy(dst, path, n);
+	dst[n] = '\0';
+	return (int)n;
 }
 
 static int
