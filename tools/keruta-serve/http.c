@@ -302,7 +302,7 @@ send_headers(struct lws *wsi, struct conn *c, int status, const char *ctype,
 
 	c->status = status;
 	c->responded = 1;
-	metrics_status(srv_get(wsi), status);
+	metrics_status(&srv_get(wsi)->m, status);
 	if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, len, &p,
 	    end))
 		return -1;
@@ -430,44 +430,6 @@ access_log(struct lws *wsi, const struct conn *c)
 	    c->status, c->sent, (double)(kr_mono_ns() - c->t0) / 1e6);
 }
 
-void
-metrics_status(struct srv *s, int status)
-{
-	struct metrics *m = &s->m;
-	int i;
-
-	for (i = 0; i < SRV_NCODES && m->codes[i] != 0; i++)
-		if (m->codes[i] == status)
-			break;
-	if (i == SRV_NCODES)
-		return;
-	m->codes[i] = status;
-	m->by_code[i]++;
-}
-
-/* The metrics that have labels, after those of metrics_write. */
-static void
-metrics_labelled(struct srv *s, struct kr_buf *b)
-{
-	int i;
-
-	kr_buf_printf(b, "# HELP keruta_build_info The version of this "
-	    "server.\n# TYPE keruta_build_info gauge\n"
-	    "keruta_build_info{version=\"%s\"} 1\n", KR_VERSION);
-	kr_buf_adds(b, "# HELP keruta_http_responses_total HTTP replies and "
-	    "refused WebSocket handshakes (101: accepted), by status code.\n"
-	    "# TYPE keruta_http_responses_total counter\n");
-	for (i = 0; i < SRV_NCODES && s->m.codes[i] != 0; i++)
-		kr_buf_printf(b, "keruta_http_responses_total{code=\"%d\"} "
-		    "%llu\n", s->m.codes[i], s->m.by_code[i]);
-	kr_buf_printf(b, "# HELP keruta_records_received_total Records "
-	    "stored, by the protocol they came over.\n"
-	    "# TYPE keruta_records_received_total counter\n"
-	    "keruta_records_received_total{protocol=\"http\"} %llu\n"
-	    "keruta_records_received_total{protocol=\"websocket\"} %llu\n",
-	    s->m.ingested_http, s->m.ingested_ws);
-}
-
 /*
  * Writes what the reply has ready. 1 when it is all out (the transaction
  * is then finished by http_done), 0 when more is to come (a writable
@@ -523,7 +485,7 @@ http_send(struct srv *s, struct lws *wsi, struct conn *c)
 		c->sent += n;
 		if (final) {
 done:
-			metrics_latency(s, kr_mono_ns() - c->t0);
+			metrics_latency(&s->m, kr_mono_ns() - c->t0);
 			access_log(wsi, c);
 			if (c->counted) {
 				s->inflight--;
@@ -906,8 +868,8 @@ static int
 get_metrics(struct srv *s, struct lws *wsi, struct conn *c)
 {
 	out_reset(c);
-	metrics_write(s, &c->out);
-	metrics_labelled(s, &c->out);
+	metrics_write(&s->m, store_commits(s->store), store_size(s->store),
+	    &c->out);
 	return reply(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8");
 }
 

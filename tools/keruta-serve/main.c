@@ -50,9 +50,6 @@
 #define EXPIRE_ROWS	2000
 #define RETENTION_MAX_MS	(36500LL * 86400000)	/* 100 years */
 
-const double srv_lat_bounds[11] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-	0.1, 0.25, 0.5, 1, 2.5 };
-
 static volatile sig_atomic_t stop_flag;
 
 struct opts {
@@ -125,83 +122,6 @@ static const struct lws_protocols protocols[] = {
 	{ "keruta", callback, sizeof(struct conn), 65536, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
-
-/* ---- metrics ---- */
-
-void
-metrics_latency(struct srv *s, long long ns)
-{
-	double sec = (double)ns / 1e9;
-	int i;
-
-	for (i = 0; i < 11 && sec > srv_lat_bounds[i]; i++)
-		;
-	s->m.lat_bucket[i]++;
-	s->m.lat_sum += sec;
-	s->m.lat_count++;
-}
-
-static void
-counter(struct kr_buf *b, const char *name, const char *type,
-    const char *help_text, unsigned long long v)
-{
-	kr_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name,
-	    help_text, name, type, name, v);
-}
-
-int
-metrics_write(struct srv *s, struct kr_buf *b)
-{
-	unsigned long long cum = 0;
-	int i;
-
-	counter(b, "keruta_records_ingested_total", "counter",
-	    "Records stored.", s->m.ingested);
-	counter(b, "keruta_records_duplicate_total", "counter",
-	    "Records received again and ignored.", s->m.duplicates);
-	counter(b, "keruta_batches_rejected_total", "counter",
-	    "Requests or messages refused as invalid.", s->m.rejected);
-	counter(b, "keruta_records_refused_total", "counter",
-	    "Records refused one by one over WebSocket (INVALID_RECORD).",
-	    s->m.refused);
-	counter(b, "keruta_bytes_received_total", "counter",
-	    "Bytes of record bodies and messages received.", s->m.bytes_in);
-	counter(b, "keruta_http_requests_total", "counter",
-	    "HTTP requests received.", s->m.requests);
-	counter(b, "keruta_ws_messages_total", "counter",
-	    "WebSocket messages received.", s->m.ws_frames);
-	counter(b, "keruta_slow_consumers_total", "counter",
-	    "WebSocket clients dropped for reading too slowly.",
-	    s->m.slow_consumers);
-	counter(b, "keruta_ws_connections", "gauge",
-	    "Open WebSocket connections.", (unsigned long long)s->m.ws_conns);
-	counter(b, "keruta_subscribers", "gauge",
-	    "WebSocket viewers subscribed to a task.",
-	    (unsigned long long)s->m.subscribers);
-	counter(b, "keruta_db_commits_total", "counter",
-	    "Transactions committed (each holds the records of one or more "
-	    "requests or messages).", store_commits(s->store));
-	counter(b, "keruta_db_size_bytes", "gauge",
-	    "Size of the database file.",
-	    (unsigned long long)store_size(s->store));
-	kr_buf_adds(b, "# HELP keruta_http_request_duration_seconds Time "
-	    "from request to the end of the reply.\n"
-	    "# TYPE keruta_http_request_duration_seconds histogram\n");
-	for (i = 0; i < 12; i++) {
-		cum += s->m.lat_bucket[i];
-		if (i < 11)
-			kr_buf_printf(b, "keruta_http_request_duration_seconds"
-			    "_bucket{le=\"%g\"} %llu\n", srv_lat_bounds[i],
-			    cum);
-		else
-			kr_buf_printf(b, "keruta_http_request_duration_seconds"
-			    "_bucket{le=\"+Inf\"} %llu\n", cum);
-	}
-	kr_buf_printf(b, "keruta_http_request_duration_seconds_sum %.6f\n"
-	    "keruta_http_request_duration_seconds_count %llu\n", s->m.lat_sum,
-	    s->m.lat_count);
-	return 0;
-}
 
 int
 srv_sync(struct srv *s)

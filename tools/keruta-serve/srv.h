@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "kr_buf.h"
+#include "metrics.h"
 
 #define SRV_ID_MAX	128	/* taskId and runId, bytes */
 #define SRV_SOURCE_MAX	64
@@ -239,21 +240,6 @@ int jwt_verify(const unsigned char *key, size_t keylen, const char *tok,
 
 /* ---- the server (main.c, http.c, ws.c) ---- */
 
-#define SRV_NCODES	24	/* status codes counted apart */
-
-struct metrics {
-	unsigned long long ingested, duplicates, bytes_in, requests;
-	unsigned long long ws_frames, rejected, refused, slow_consumers;
-	long long ws_conns, subscribers, http_conns;
-	unsigned long long lat_bucket[12];
-	double lat_sum;
-	unsigned long long lat_count;
-	/* By label: replies by status code, records by protocol. */
-	int codes[SRV_NCODES];
-	unsigned long long by_code[SRV_NCODES];
-	unsigned long long ingested_http, ingested_ws;
-};
-extern const double srv_lat_bounds[11];
 
 struct conn;
 
@@ -370,10 +356,6 @@ int srv_sync(struct srv *s);
  * gone; what is wrong with it) into out; returns the HTTP status.
  */
 int srv_health(struct srv *s, struct kr_buf *out);
-void metrics_latency(struct srv *s, long long ns);
-/* Counts an HTTP reply (or a refused handshake) by its status code. */
-void metrics_status(struct srv *s, int status);
-int metrics_write(struct srv *s, struct kr_buf *out);
 /* Appends one pre..post item per run: its highest seq in the batch. */
 int acks_json(struct kr_buf *out, const struct batch *b, const char *pre,
     const char *sep, const char *post);

@@ -1061,31 +1061,31 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return 1;
 		}
 		if (!version_ok(wsi)) {
-			metrics_status(s, 426);
+			metrics_status(&s->m, 426);
 			refuse(wsi, 426, "sec-websocket-version:", "13",
 			    "this server speaks WebSocket version 13 only\n");
 			return 1;
 		}
 		if (!subprotocol_ok(wsi)) {
-			metrics_status(s, 400);
+			metrics_status(&s->m, 400);
 			refuse(wsi, 400, NULL, NULL, "the only subprotocol is "
 			    "keruta: offer it, or none\n");
 			return 1;
 		}
 		if (ws_path(wsi, task, sizeof task) == -1) {
-			metrics_status(s, 404);
+			metrics_status(&s->m, 404);
 			lws_return_http_status(wsi, 404, NULL);
 			return 1;
 		}
 		auth_check(s->auth, wsi, &z);
 		if ((st = auth_allow(s->auth, &z, SCOPE_READ | SCOPE_WRITE,
 		    task[0] ? task : NULL, &why)) != 0) {
-			metrics_status(s, st);
+			metrics_status(&s->m, st);
 			lws_return_http_status(wsi, (unsigned)st, NULL);
 			return 1;
 		}
 		if (s->stopping) {
-			metrics_status(s, 503);
+			metrics_status(&s->m, 503);
 			lws_return_http_status(wsi, 503, NULL);
 			return 1;
 		}
@@ -1105,7 +1105,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			s->ws_list->prev = c;
 		s->ws_list = c;
 		s->m.ws_conns++;
-		metrics_status(s, 101);
+		metrics_status(&s->m, 101);
 		if (auth_deadline(&c->az) != 0)
 			lws_set_timer_usecs(wsi, LWS_US_PER_SEC);
 		return 0;
