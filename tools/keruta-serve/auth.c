@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "kr_diag.h"
+#include "kr_id.h"
 #include "kr_io.h"
 #include "kr_time.h"
 #include "srv.h"
@@ -109,7 +110,7 @@ keys_load(struct auth *a, const char *path)
 			    "logs:read and logs:write, comma-separated", path,
 			    lineno);
 		if (nf == 4) {
-			if (!task_id_ok(f[3], strlen(f[3])))
+			if (!kr_id_valid(f[3], strlen(f[3])))
 				kr_die(KR_EX_USAGE, "API keys '%s' line %d: bad "
 				    "task", path, lineno);
 			snprintf(k->task, sizeof k->task, "%s", f[3]);
@@ -274,7 +275,7 @@ jwt_verify(const unsigned char *key, size_t keylen, const char *tok, size_t n,
 	z->task[0] = '\0';
 	v = cJSON_GetObjectItemCaseSensitive(p, "task");
 	if (v != NULL) {
-		if (!cJSON_IsString(v) || !task_id_ok(v->valuestring,
+		if (!cJSON_IsString(v) || !kr_id_valid(v->valuestring,
 		    strlen(v->valuestring))) {
 			z->why = "the token's task claim is not a taskId";
 			goto out;

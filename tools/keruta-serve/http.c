@@ -16,6 +16,7 @@
 
 #include "kr_diag.h"
 #include "kr_embed.h"
+#include "kr_id.h"
 #include "kr_io.h"
 #include "kr_level.h"
 #include "kr_parse.h"
@@ -107,26 +108,6 @@ conn_free(struct srv *s, struct conn *c)
 		s->inflight--;
 		c->counted = 0;
 	}
-}
-
-int
-task_id_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > SRV_ID_MAX)
-		return 0;
-	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-_.:@+=~", ch) != NULL) ||
-		    ch == '\0')
-			return 0;
-	}
-	return 1;
 }
 
 int
@@ -1050,7 +1031,7 @@ route(struct srv *s, struct lws *wsi, struct conn *c)
 	p += 7;
 	slash = strchr(p, '/');
 	tl = slash ? (size_t)(slash - p) : strlen(p);
-	if (!task_id_ok(p, tl))
+	if (!kr_id_valid(p, tl))
 		return reply_error(wsi, c, slash ? 400 : 404,
 		    slash ? "INVALID_TASK_ID" : "NOT_FOUND",
 		    slash ? "a taskId is 1 to 128 letters, digits or -_.:@+=~" :

@@ -359,8 +359,6 @@ int srv_health(struct srv *s, struct kr_buf *out);
 /* Appends one pre..post item per run: its highest seq in the batch. */
 int acks_json(struct kr_buf *out, const struct batch *b, const char *pre,
     const char *sep, const char *post);
-/* Checks a taskId from a path or a record: 1 if usable. */
-int task_id_ok(const char *s, size_t n);
 /* Parses a query's levels ("WARN" = minimum, "WARN,ERROR" = list). */
 int parse_levels(const char *s, unsigned *mask);
 /* Makes an FTS5 expression from free text (all words must match). */

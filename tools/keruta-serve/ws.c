@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "kr_diag.h"
+#include "kr_id.h"
 #include "kr_level.h"
 #include "kr_time.h"
 #include "srv.h"
@@ -510,7 +511,7 @@ msg_task(struct conn *c, cJSON *j)
 
 	if (c->task[0] != '\0')
 		return c->task;
-	if (cJSON_IsString(t) && task_id_ok(t->valuestring,
+	if (cJSON_IsString(t) && kr_id_valid(t->valuestring,
 	    strlen(t->valuestring)))
 		return t->valuestring;
 	return NULL;
@@ -690,7 +691,7 @@ ingest(struct srv *s, struct conn *c, const char *p, size_t n)
 			const struct row *r = &bt->rows[i];
 
 			if (r->code == NULL && r->task != NULL &&
-			    task_id_ok(r->task, r->tasklen)) {
+			    kr_id_valid(r->task, r->tasklen)) {
 				memcpy(task, r->task, r->tasklen);
 				task[r->tasklen] = '\0';
 			}
@@ -700,7 +701,7 @@ ingest(struct srv *s, struct conn *c, const char *p, size_t n)
 
 			if (r->code != NULL)
 				continue;
-			if (r->task == NULL || !task_id_ok(r->task,
+			if (r->task == NULL || !kr_id_valid(r->task,
 			    r->tasklen)) {
 				r->code = "NO_TASK";
 				r->why = "a record sent to /ws/tasks needs a "
@@ -870,7 +871,7 @@ ws_path(struct lws *wsi, char *task, size_t tsz)
 	n = (int)strlen(p);
 	if (n > 0 && p[n - 1] == '/')
 		n--;
-	if (!task_id_ok(p, (size_t)n) || (size_t)n >= tsz)
+	if (!kr_id_valid(p, (size_t)n) || (size_t)n >= tsz)
 		return -1;
 	memcpy(task, p, (size_t)n);
 	task[n] = '\0';
