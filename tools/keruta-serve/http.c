@@ -98,7 +98,7 @@ body_done(struct srv *s, struct conn *c)
 static void
 conn_free(struct srv *s, struct conn *c)
 {
-	srv_unhold(s, c);
+	commit_unhold(&s->commit, &c->cw);
 	fts_unwait(s, c);
 	body_done(s, c);
 	kr_buf_free(&c->body);
@@ -341,7 +341,7 @@ reply_err(struct lws *wsi, struct conn *c, const struct srv_err *e)
 static int
 refill(struct srv *s, struct conn *c)
 {
-	srv_sync(s);
+	commit_sync(&s->commit);
 	while (!c->cur.done && c->out.len - c->outoff < FILL_MAX)
 		if (store_cursor_step(s->store, &c->cur, c->fmt, NULL,
 		    &c->out) == -1)
@@ -739,6 +739,19 @@ acks_json(struct kr_buf *out, const struct batch *b, const char *pre,
 	return n;
 }
 
+/*
+ * An ingest reply that waited for the commit: sent, or a 503 (!ok). It goes
+ * out from the connection's own writable callback.
+ */
+static void
+http_release(struct waiter *w, int ok)
+{
+	struct conn *c = lws_container_of(w, struct conn, cw);
+
+	c->due = ok ? DUE_REPLY : DUE_FAILED;
+	lws_callback_on_writable(c->wsi);
+}
+
 static int
 post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 {
@@ -779,11 +792,7 @@ post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 	s->m.ingested += stored;
 	s->m.ingested_http += stored;
 	s->m.duplicates += dups;
-	s->round_msgs++;
-	s->last_ingest_ns = kr_mono_ns();
-	if (s->txn_rows == 0)
-		s->txn_t0 = s->last_ingest_ns;
-	s->txn_rows += stored + dups;
+	commit_noted(&s->commit, stored + dups);
 	out_reset(c);
 	c->status = 200;
 	if (single && b->n == 1) {
@@ -805,26 +814,16 @@ post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 		kr_buf_adds(&c->out, "]}");
 	}
 	batch_reset(b);
-	if (!store_in_txn(s->store))
+	if (!commit_pending(&s->commit))
 		return reply_json(wsi, c, c->status);
 	/*
-	 * A reply says stored, so it waits for the commit (maybe_commit):
+	 * A reply says stored, so it waits for the commit (commit_turn):
 	 * requests whose bodies are on their way in share it.
 	 */
-	c->held = 1;
-	c->hnext = s->held;
-	s->held = c;
-	s->http_held++;
+	c->cw.reply = 1;
+	c->cw.release = http_release;
+	commit_hold(&s->commit, &c->cw);
 	return 0;
-}
-
-/* The reply goes out from the connection's own writable callback. */
-void
-http_release(struct srv *s, struct conn *c, int ok)
-{
-	(void)s;
-	c->due = ok ? DUE_REPLY : DUE_FAILED;
-	lws_callback_on_writable(c->wsi);
 }
 
 static int
@@ -997,7 +996,7 @@ route(struct srv *s, struct lws *wsi, struct conn *c)
 	 * might yet be rolled back; ingest joins the open transaction.
 	 */
 	if (m != LWSHUMETH_POST)
-		srv_sync(s);
+		commit_sync(&s->commit);
 	/* HEAD is GET without the body, wherever GET is served. */
 	if (m == LWSHUMETH_HEAD) {
 		c->head = 1;

@@ -44,8 +44,6 @@
 #define FTS_STEP_ROWS	5000
 #define FTS_IDLE_NS	100000000LL	/* no ingest for this long: index */
 #define FTS_LAG_MAX	1000000	/* rows: past this, index anyway */
-#define COMMIT_ROWS	10000	/* rows that make a transaction commit */
-#define COMMIT_NS	2000000	/* and the longest it stays open */
 #define COMMIT_WAIT_US	250	/* quiet for this long: the input is drained */
 #define EXPIRE_ROWS	2000
 #define RETENTION_MAX_MS	(36500LL * 86400000)	/* 100 years */
@@ -123,18 +121,6 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
-int
-srv_sync(struct srv *s)
-{
-	int rc = store_commit(s->store);
-
-	s->txn_rows = 0;
-	if (store_lost(s->store))
-		rc = -1;
-	ws_release(s, rc == 0);
-	return rc;
-}
-
 /* ---- timers ---- */
 
 /*
@@ -150,11 +136,11 @@ fts_timer(lws_sorted_usec_list_t *sul)
 	int more = 1;
 
 	if (s->fts_wait == NULL &&
-	    kr_mono_ns() - s->last_ingest_ns < FTS_IDLE_NS &&
+	    kr_mono_ns() - s->commit.last_ingest_ns < FTS_IDLE_NS &&
 	    store_fts_lag(s->store) < FTS_LAG_MAX)
 		more = 2;	/* busy: later */
 	else {
-		srv_sync(s);
+		commit_sync(&s->commit);
 		more = store_fts_step(s->store, FTS_STEP_ROWS);
 		if (s->fts_wait != NULL &&
 		    store_fts_lag(s->store) <= FTS_WAIT_ROWS)
@@ -201,7 +187,7 @@ retention_timer(lws_sorted_usec_list_t *sul)
 	struct srv *s = lws_container_of(sul, struct srv, sul_retention);
 	long long n;
 
-	srv_sync(s);
+	commit_sync(&s->commit);
 	if (s->expire_n == 0)
 		s->expire_cutoff = kr_wall_ns() - s->retention_ms * 1000000;
 	n = store_expire(s->store, s->expire_cutoff, EXPIRE_ROWS);
@@ -289,27 +275,16 @@ commit_timer(lws_sorted_usec_list_t *sul)
 }
 
 /*
- * Called after each turn of the loop: commits when this turn brought no
- * more records (the input is drained: nothing came for COMMIT_WAIT_US),
- * or, when HTTP replies wait for it, no other request body is on its way
- * in; or when the transaction is big or old enough. Otherwise more is
- * coming: the loop reads on, and a timer makes sure the commit is not
- * put off long.
+ * Called after each turn of the loop: when the transaction was not
+ * committed (more is coming), a timer makes sure the commit is not put
+ * off long.
  */
 static void
 maybe_commit(struct srv *s)
 {
-	if (!store_in_txn(s->store))
-		/* Committed on the way by a delete or the indexer: or not. */
-		ws_release(s, !store_lost(s->store));
-	else if ((s->http_held > 0 ? s->bodies == 0 : s->round_msgs == 0) ||
-	    s->txn_rows >= COMMIT_ROWS ||
-	    kr_mono_ns() - s->txn_t0 >= COMMIT_NS)
-		srv_sync(s);
-	else
+	if (!commit_turn(&s->commit, s->bodies))
 		lws_sul_schedule(s->ctx, 0, &s->sul_commit, commit_timer,
 		    COMMIT_WAIT_US);
-	s->round_msgs = 0;
 }
 
 /* Wakes the loop now and then, so that a signal is seen promptly. */
@@ -645,6 +620,7 @@ main(int argc, char *argv[])
 	if ((ch = store_open(&srv.store, o.db, err, sizeof err)) < 0)
 		kr_die(ch == -2 ? KR_EX_USAGE : KR_EX_TEMP, "database: %s",
 		    err);
+	srv.commit.store = srv.store;
 	if (store_set_sync(srv.store, strcmp(o.sync, "full") == 0) == -1)
 		kr_die(KR_EX_TEMP, "database: unable to set --sync %s", o.sync);
 	batch_init(&srv.batch);

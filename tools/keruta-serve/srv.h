@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "kr_buf.h"
+#include "commit.h"
 #include "metrics.h"
 
 #define SRV_ID_MAX	128	/* taskId and runId, bytes */
@@ -255,8 +256,6 @@ struct srv {
 	long long expire_cutoff;	/* of the retention pass under way */
 	long long expire_n;	/* records it deleted so far */
 	struct conn *ws_list;	/* every open ws connection */
-	struct conn *held;	/* those with messages waiting for a commit */
-	unsigned http_held;	/* of which HTTP replies */
 	unsigned bodies;	/* request bodies on their way in */
 	struct conn *fts_wait;	/* q= requests waiting for the index */
 	struct metrics m;
@@ -265,10 +264,7 @@ struct srv {
 	struct kr_buf chunk;	/* frames being gathered for a queue */
 	lws_sorted_usec_list_t sul_fts, sul_retention, sul_stop, sul_commit;
 	lws_sorted_usec_list_t sul_check;
-	unsigned round_msgs;	/* ingest messages in this turn of the loop */
-	size_t txn_rows;	/* rows in the open transaction */
-	long long txn_t0;	/* when it was opened */
-	long long last_ingest_ns;	/* when records last came */
+	struct commit commit;	/* the open transaction, and who waits */
 	int stopping;
 	long long inflight;	/* HTTP requests not yet answered */
 	long long started_ns;
@@ -313,8 +309,8 @@ struct conn {
 	struct qent *q;		/* a ring of qcap entries */
 	size_t qhead, qlen, qcap, qbytes;
 	size_t qready;		/* messages at the head that may go out */
-	int held;		/* on srv.held (ws: messages; http: the reply) */
-	struct conn *hnext;
+	struct waiter cw;	/* waits for the commit (ws: messages;
+				 * http: the reply) */
 	int sub;		/* 0 none, 1 history, 2 live */
 	int realtime;
 	struct cursor vc;	/* the viewer's cursor */
@@ -334,23 +330,12 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 void ws_broadcast(struct srv *s, const char *task, const struct batch *b);
 /* Asks every ws connection to close (shutdown). */
 void ws_close_all(struct srv *s);
-/* After a commit: lets held messages out (ok), or drops them. */
-void ws_release(struct srv *s, int ok);
-/* Takes c off the list of those waiting for a commit. */
-void srv_unhold(struct srv *s, struct conn *c);
-/* An ingest reply that waited for the commit: sent, or a 503 (!ok). */
-void http_release(struct srv *s, struct conn *c, int ok);
 /* Lets the q= requests that waited for the index go on. */
 void http_fts_release(struct srv *s);
 /* Has the full-text index caught up in steps while requests wait. */
 void srv_fts_kick(struct srv *s);
 /* A q= request waits while the index is more rows behind than this. */
 #define FTS_WAIT_ROWS	20000
-/*
- * Commits what was stored since the last call, then lets out the acks and
- * live records that waited for it. 0, or -1 when the commit failed.
- */
-int srv_sync(struct srv *s);
 /*
  * Writes the /health object (status UP, or DOWN when the database is
  * gone; what is wrong with it) into out; returns the HTTP status.

@@ -120,6 +120,9 @@ q_clear(struct conn *c)
 	c->qready = 0;
 }
 
+static void ws_close(struct conn *c, const char *code, const char *msg);
+static void ws_unheld(struct waiter *w, int ok);
+
 /*
  * Appends m to the queue (taking its reference). While the store has a
  * transaction open, what depends on it (acks, live records) is held back
@@ -152,19 +155,16 @@ q_append(struct srv *s, struct conn *c, struct qmsg *m, size_t off,
 	e->len = len;
 	c->qlen++;
 	c->qbytes += len;
-	if (dep && !c->held && store_in_txn(s->store)) {
-		c->held = 1;
-		c->hnext = s->held;
-		s->held = c;
+	if (dep && !c->cw.held && commit_pending(&s->commit)) {
+		c->cw.release = ws_unheld;
+		commit_hold(&s->commit, &c->cw);
 	}
-	if (!c->held) {
+	if (!c->cw.held) {
 		c->qready = c->qlen;
 		lws_callback_on_writable(c->wsi);
 	}
 	return 0;
 }
-
-static void ws_close(struct conn *c, const char *code, const char *msg);
 
 /*
  * Queues m (taking a reference). -1 when the queue is over its bound (not
@@ -202,52 +202,6 @@ send_text(struct conn *c, const char *s, size_t n)
 	send_dep(c, s, n, 0);
 }
 
-/* Lets out what waited for the commit; or, when it failed, drops it. */
-void
-ws_release(struct srv *s, int ok)
-{
-	struct conn *c;
-
-	while ((c = s->held) != NULL) {
-		s->held = c->hnext;
-		c->hnext = NULL;
-		c->held = 0;
-		if (!c->is_ws) {
-			s->http_held--;
-			http_release(s, c, ok);
-			continue;
-		}
-		if (!ok) {
-			/* Acks and records that were not stored: the client
-			 * starts again from what is. */
-			q_clear(c);
-			ws_close(c, "STORE_FAILED", "the database failed; "
-			    "reconnect and resume");
-		}
-		c->qready = c->qlen;
-		if (c->qlen > 0)
-			lws_callback_on_writable(c->wsi);
-	}
-}
-
-void
-srv_unhold(struct srv *s, struct conn *c)
-{
-	struct conn **pp;
-
-	if (!c->held)
-		return;
-	for (pp = &s->held; *pp != NULL; pp = &(*pp)->hnext)
-		if (*pp == c) {
-			*pp = c->hnext;
-			break;
-		}
-	c->held = 0;
-	c->hnext = NULL;
-	if (!c->is_ws)
-		s->http_held--;
-}
-
 static void
 send_buf(struct conn *c, struct kr_buf *b)
 {
@@ -267,6 +221,24 @@ send_error(struct srv *s, struct conn *c, const char *code, const char *msg,
 	json_str(b, msg, strlen(msg));
 	kr_buf_printf(b, ",\"status\":%d}", status);
 	send_buf(c, b);
+}
+
+/* Lets out what waited for the commit; or, when it failed, drops it. */
+static void
+ws_unheld(struct waiter *w, int ok)
+{
+	struct conn *c = lws_container_of(w, struct conn, cw);
+
+	if (!ok) {
+		/* Acks and records that were not stored: the client starts
+		 * again from what is. */
+		q_clear(c);
+		ws_close(c, "STORE_FAILED", "the database failed; reconnect "
+		    "and resume");
+	}
+	c->qready = c->qlen;
+	if (c->qlen > 0)
+		lws_callback_on_writable(c->wsi);
 }
 
 /* Sends an error, then closes once the queue has drained. */
@@ -424,7 +396,7 @@ history_step(struct srv *s, struct conn *c)
 	struct hist_arg h = { s, c };
 	struct kr_buf *b = &s->tmp;
 
-	srv_sync(s);
+	commit_sync(&s->commit);
 	if (c->vc.tid <= 0)
 		c->vc.tid = store_task(s->store, c->vc.task, 0);
 	while (c->sub == SUB_HISTORY && !c->closing &&
@@ -728,11 +700,7 @@ ingest(struct srv *s, struct conn *c, const char *p, size_t n)
 		goto fail;
 	}
 	bad = bt->nbad;
-	s->round_msgs++;
-	s->last_ingest_ns = kr_mono_ns();
-	if (s->txn_rows == 0)
-		s->txn_t0 = s->last_ingest_ns;
-	s->txn_rows += stored + dups;
+	commit_noted(&s->commit, stored + dups);
 	s->m.ingested += stored;
 	s->m.ingested_ws += stored;
 	s->m.duplicates += dups;
@@ -795,7 +763,7 @@ resume(struct srv *s, struct conn *c, cJSON *j, const char *p, size_t n)
 		    st);
 		return;
 	}
-	srv_sync(s);
+	commit_sync(&s->commit);
 	if ((tid = store_task(s->store, task, 0)) > 0)
 		seq = store_max_seq(s->store, tid, run.s, run.len);
 	b->len = 0;
@@ -1020,7 +988,7 @@ ws_write(struct srv *s, struct conn *c)
 		if (c->sub == SUB_HISTORY && c->qlen < 64)
 			history_step(s, c);
 	}
-	if (c->qready > 0 || (c->sub == SUB_HISTORY && !c->held)) {
+	if (c->qready > 0 || (c->sub == SUB_HISTORY && !c->cw.held)) {
 		lws_callback_on_writable(c->wsi);
 		return 0;
 	}
@@ -1172,7 +1140,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (c->next != NULL)
 			c->next->prev = c->prev;
 		c->next = c->prev = NULL;
-		srv_unhold(s, c);
+		commit_unhold(&s->commit, &c->cw);
 		s->m.ws_conns--;
 		if (c->sub != SUB_NONE)
 			s->m.subscribers--;
