@@ -40,50 +40,34 @@ out_reset(struct conn *c)
 
 static int route(struct srv *s, struct lws *wsi, struct conn *c);
 
+/* A query that waited for the index: routed again. */
+static void
+fts_go(struct waiter *w, int ok)
+{
+	struct conn *c = lws_container_of(w, struct conn, fw);
+
+	(void)ok;
+	c->fts_ready = 1;
+	c->due = DUE_ROUTE;
+	lws_callback_on_writable(c->wsi);
+}
+
 /*
  * A full-text query wants the index up to date, and catching up a long way
  * at once would hold up every other client. When it is far behind, the
  * request waits while the index catches up in steps between the other
- * work (fts_timer), and is then routed again. 1 if it waits.
+ * work (fts.c), and is then routed again. 1 if it waits.
  */
 static int
 fts_defer(struct srv *s, struct conn *c)
 {
-	if (c->cur.f.match == NULL || c->fts_ready ||
-	    store_fts_lag(s->store) <= FTS_WAIT_ROWS)
+	if (c->cur.f.match == NULL || c->fts_ready)
+		return 0;
+	c->fw.release = fts_go;
+	if (!fts_wait(&s->fts, &c->fw))
 		return 0;
 	filter_free(&c->cur.f);		/* parsed again then */
-	c->fnext = s->fts_wait;
-	s->fts_wait = c;
-	srv_fts_kick(s);
 	return 1;
-}
-
-static void
-fts_unwait(struct srv *s, struct conn *c)
-{
-	struct conn **pp;
-
-	for (pp = &s->fts_wait; *pp != NULL; pp = &(*pp)->fnext)
-		if (*pp == c) {
-			*pp = c->fnext;
-			c->fnext = NULL;
-			break;
-		}
-}
-
-void
-http_fts_release(struct srv *s)
-{
-	struct conn *c;
-
-	while ((c = s->fts_wait) != NULL) {
-		s->fts_wait = c->fnext;
-		c->fnext = NULL;
-		c->fts_ready = 1;
-		c->due = DUE_ROUTE;
-		lws_callback_on_writable(c->wsi);
-	}
 }
 
 static void
@@ -99,7 +83,7 @@ static void
 conn_free(struct srv *s, struct conn *c)
 {
 	commit_unhold(&s->commit, &c->cw);
-	fts_unwait(s, c);
+	fts_unwait(&s->fts, &c->fw);
 	body_done(s, c);
 	kr_buf_free(&c->body);
 	kr_buf_free(&c->out);

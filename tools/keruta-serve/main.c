@@ -41,9 +41,6 @@
 	"[--sync full|normal] " \
 	"[--tls-cert file --tls-key file] | --hash-key | --help | --version"
 
-#define FTS_STEP_ROWS	5000
-#define FTS_IDLE_NS	100000000LL	/* no ingest for this long: index */
-#define FTS_LAG_MAX	1000000	/* rows: past this, index anyway */
 #define COMMIT_WAIT_US	250	/* quiet for this long: the input is drained */
 #define EXPIRE_ROWS	2000
 #define RETENTION_MAX_MS	(36500LL * 86400000)	/* 100 years */
@@ -122,41 +119,6 @@ static const struct lws_protocols protocols[] = {
 };
 
 /* ---- timers ---- */
-
-/*
- * Indexing costs about as much as storing, so ingest comes first: while
- * records pour in, the index waits, unless it is FTS_LAG_MAX rows behind,
- * or q= requests wait for it: then it takes a step each turn of the loop
- * until it is FTS_WAIT_ROWS behind, and lets them go on.
- */
-static void
-fts_timer(lws_sorted_usec_list_t *sul)
-{
-	struct srv *s = lws_container_of(sul, struct srv, sul_fts);
-	int more = 1;
-
-	if (s->fts_wait == NULL &&
-	    kr_mono_ns() - s->commit.last_ingest_ns < FTS_IDLE_NS &&
-	    store_fts_lag(s->store) < FTS_LAG_MAX)
-		more = 2;	/* busy: later */
-	else {
-		commit_sync(&s->commit);
-		more = store_fts_step(s->store, FTS_STEP_ROWS);
-		if (s->fts_wait != NULL &&
-		    store_fts_lag(s->store) <= FTS_WAIT_ROWS)
-			http_fts_release(s);
-	}
-	lws_sul_schedule(s->ctx, 0, &s->sul_fts, fts_timer,
-	    s->fts_wait != NULL ? LWS_US_PER_MS :
-	    more == 1 ? 5 * LWS_US_PER_MS : more == 2 ? 50 * LWS_US_PER_MS :
-	    250 * LWS_US_PER_MS);
-}
-
-void
-srv_fts_kick(struct srv *s)
-{
-	lws_sul_schedule(s->ctx, 0, &s->sul_fts, fts_timer, LWS_US_PER_MS);
-}
 
 /* An info message shown at the default verbosity too (not with -q). */
 static void notice(const char *fmt, ...) KR_PRINTF(1, 2);
@@ -667,8 +629,9 @@ main(int argc, char *argv[])
 	lfd = listen_fd(port);
 	notice("listening on %s%s%s:%d%s", strchr(addr, ':') ? "[" : "", addr,
 	    strchr(addr, ':') ? "]" : "", port, o.tls_cert ? " (TLS)" : "");
-	lws_sul_schedule(srv.ctx, 0, &srv.sul_fts, fts_timer,
-	    250 * LWS_US_PER_MS);
+	srv.fts.ctx = srv.ctx;
+	srv.fts.commit = &srv.commit;
+	fts_start(&srv.fts);
 	if (srv.retention_ms > 0)
 		lws_sul_schedule(srv.ctx, 0, &srv.sul_retention,
 		    retention_timer, 100 * LWS_US_PER_MS);
@@ -691,13 +654,13 @@ main(int argc, char *argv[])
 				shutdown(lfd, SHUT_RDWR);
 			ws_close_all(&srv);
 			/* Their queries catch the index up at once. */
-			http_fts_release(&srv);
+			fts_release(&srv.fts);
 		}
 		if (srv.stopping && ((srv.m.ws_conns == 0 &&
 		    srv.inflight == 0) || kr_mono_ns() > deadline))
 			break;
 	}
-	lws_sul_cancel(&srv.sul_fts);
+	fts_stop(&srv.fts);
 	lws_sul_cancel(&srv.sul_retention);
 	lws_sul_cancel(&srv.sul_stop);
 	lws_sul_cancel(&srv.sul_check);

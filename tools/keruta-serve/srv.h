@@ -10,6 +10,7 @@
 
 #include "kr_buf.h"
 #include "commit.h"
+#include "fts.h"
 #include "metrics.h"
 
 #define SRV_ID_MAX	128	/* taskId and runId, bytes */
@@ -257,12 +258,12 @@ struct srv {
 	long long expire_n;	/* records it deleted so far */
 	struct conn *ws_list;	/* every open ws connection */
 	unsigned bodies;	/* request bodies on their way in */
-	struct conn *fts_wait;	/* q= requests waiting for the index */
+	struct fts fts;		/* the full-text index catching up */
 	struct metrics m;
 	struct batch batch;	/* reused by each ingest */
 	struct kr_buf tmp;	/* reused for formatting */
 	struct kr_buf chunk;	/* frames being gathered for a queue */
-	lws_sorted_usec_list_t sul_fts, sul_retention, sul_stop, sul_commit;
+	lws_sorted_usec_list_t sul_retention, sul_stop, sul_commit;
 	lws_sorted_usec_list_t sul_check;
 	struct commit commit;	/* the open transaction, and who waits */
 	int stopping;
@@ -297,7 +298,7 @@ struct conn {
 	int status;
 	int due;		/* DUE_*: what the next writable callback does */
 	int fts_ready;		/* routed again after waiting for the index */
-	struct conn *fnext;	/* on srv.fts_wait */
+	struct waiter fw;	/* waits for the index */
 	int receiving;		/* counted in srv.bodies */
 	long long t0;
 	struct authz az;
@@ -330,12 +331,6 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 void ws_broadcast(struct srv *s, const char *task, const struct batch *b);
 /* Asks every ws connection to close (shutdown). */
 void ws_close_all(struct srv *s);
-/* Lets the q= requests that waited for the index go on. */
-void http_fts_release(struct srv *s);
-/* Has the full-text index caught up in steps while requests wait. */
-void srv_fts_kick(struct srv *s);
-/* A q= request waits while the index is more rows behind than this. */
-#define FTS_WAIT_ROWS	20000
 /*
  * Writes the /health object (status UP, or DOWN when the database is
  * gone; what is wrong with it) into out; returns the HTTP status.
