@@ -94,33 +94,8 @@ conn_free(struct srv *s, struct conn *c)
 	}
 }
 
-int
-parse_levels(const char *s, unsigned *mask)
-{
-	const char *p = s, *e;
-	int lv, n = 0;
-	unsigned m = 0;
-
-	while (*p != '\0') {
-		e = p + strcspn(p, ",");
-		if (e > p) {
-			if ((lv = kr_level_parse(p, (size_t)(e - p))) < 0)
-				return -1;
-			m |= 1u << lv;
-			n++;
-		}
-		p = *e ? e + 1 : e;
-	}
-	if (n == 0)
-		return -1;
-	/* One level is a minimum; several are a list. */
-	if (n == 1)
-		m = ((1u << KR_NLEVELS) - 1) & ~(m - 1);
-	*mask = m;
-	return 0;
-}
-
-char *
+/* Makes an FTS5 expression from free text (all words must match). */
+static char *
 fts_expr(const char *q)
 {
 	struct kr_buf b = KR_BUF_INIT(1 << 20);
@@ -685,44 +660,6 @@ delete_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 	return reply_json(wsi, c, 200);
 }
 
-static int
-same_run(const struct row *a, const struct row *b)
-{
-	return a->run != NULL && b->run != NULL && a->seq != 0 &&
-	    b->seq != 0 && a->runlen == b->runlen &&
-	    memcmp(a->run, b->run, a->runlen) == 0;
-}
-
-/* Appends "acks":[{runId, seq}] for the highest seq of each run. */
-int
-acks_json(struct kr_buf *out, const struct batch *b, const char *pre,
-    const char *sep, const char *post)
-{
-	size_t i, j;
-	int n = 0;
-
-	for (i = 0; i < b->n; i++) {
-		const struct row *r = &b->rows[i];
-		long long max = r->seq;
-
-		if (r->run == NULL || r->seq == 0)
-			continue;
-		for (j = 0; j < i; j++)
-			if (same_run(&b->rows[j], r))
-				break;
-		if (j < i)
-			continue;	/* this run was done already */
-		for (j = i + 1; j < b->n; j++)
-			if (same_run(&b->rows[j], r) && b->rows[j].seq > max)
-				max = b->rows[j].seq;
-		kr_buf_adds(out, n++ ? sep : "");
-		kr_buf_adds(out, pre);
-		json_str(out, r->run, r->runlen);
-		kr_buf_printf(out, ",\"seq\":%lld%s", max, post);
-	}
-	return n;
-}
-
 /*
  * An ingest reply that waited for the commit: sent, or a 503 (!ok). It goes
  * out from the connection's own writable callback.
@@ -824,8 +761,22 @@ get_tasks(struct srv *s, struct lws *wsi, struct conn *c)
 static int
 get_health(struct srv *s, struct lws *wsi, struct conn *c)
 {
+	const char *why;
+	int down;
+
 	out_reset(c);
-	return reply_json(wsi, c, srv_health(s, &c->out));
+	why = store_problem(s->store, &down);
+	kr_buf_printf(&c->out, "{\"status\":\"%s\",\"version\":\"%s\","
+	    "\"uptimeSeconds\":%lld,\"database\":\"%s\"", down ? "DOWN" :
+	    "UP", KR_VERSION, (kr_mono_ns() - s->started_ns) / 1000000000,
+	    why == NULL ? "ok" : down ? "gone" : "failing");
+	if (why != NULL) {
+		kr_buf_adds(&c->out, ",\"message\":");
+		json_str(&c->out, why, strlen(why));
+	}
+	kr_buf_adds(&c->out, "}");
+	/* DOWN when the database is gone. */
+	return reply_json(wsi, c, down ? 503 : 200);
 }
 
 static int

@@ -90,12 +90,6 @@ help(void)
 	    "  -V, --version              the version\n", USAGE);
 }
 
-struct srv *
-srv_get(struct lws *wsi)
-{
-	return lws_context_user(lws_get_context(wsi));
-}
-
 static int
 callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
@@ -208,25 +202,6 @@ check_timer(lws_sorted_usec_list_t *sul)
 	(void)store_check(s->store);
 	lws_sul_schedule(s->ctx, 0, &s->sul_check, check_timer,
 	    LWS_US_PER_SEC);
-}
-
-int
-srv_health(struct srv *s, struct kr_buf *out)
-{
-	const char *why;
-	int down;
-
-	why = store_problem(s->store, &down);
-	kr_buf_printf(out, "{\"status\":\"%s\",\"version\":\"%s\","
-	    "\"uptimeSeconds\":%lld,\"database\":\"%s\"", down ? "DOWN" :
-	    "UP", KR_VERSION, (kr_mono_ns() - s->started_ns) / 1000000000,
-	    why == NULL ? "ok" : down ? "gone" : "failing");
-	if (why != NULL) {
-		kr_buf_adds(out, ",\"message\":");
-		json_str(out, why, strlen(why));
-	}
-	kr_buf_adds(out, "}");
-	return down ? 503 : 200;
 }
 
 /* Only wakes the loop, which then commits. */

@@ -965,6 +965,69 @@ json_obj_str(const char *s, size_t n, const char *key, struct kr_buf *out)
 /* ---- output ---- */
 
 int
+parse_levels(const char *s, unsigned *mask)
+{
+	const char *p = s, *e;
+	int lv, n = 0;
+	unsigned m = 0;
+
+	while (*p != '\0') {
+		e = p + strcspn(p, ",");
+		if (e > p) {
+			if ((lv = kr_level_parse(p, (size_t)(e - p))) < 0)
+				return -1;
+			m |= 1u << lv;
+			n++;
+		}
+		p = *e ? e + 1 : e;
+	}
+	if (n == 0)
+		return -1;
+	/* One level is a minimum; several are a list. */
+	if (n == 1)
+		m = ((1u << KR_NLEVELS) - 1) & ~(m - 1);
+	*mask = m;
+	return 0;
+}
+
+static int
+same_run(const struct row *a, const struct row *b)
+{
+	return a->run != NULL && b->run != NULL && a->seq != 0 &&
+	    b->seq != 0 && a->runlen == b->runlen &&
+	    memcmp(a->run, b->run, a->runlen) == 0;
+}
+
+int
+acks_json(struct kr_buf *out, const struct batch *b, const char *pre,
+    const char *sep, const char *post)
+{
+	size_t i, j;
+	int n = 0;
+
+	for (i = 0; i < b->n; i++) {
+		const struct row *r = &b->rows[i];
+		long long max = r->seq;
+
+		if (r->run == NULL || r->seq == 0)
+			continue;
+		for (j = 0; j < i; j++)
+			if (same_run(&b->rows[j], r))
+				break;
+		if (j < i)
+			continue;	/* this run was done already */
+		for (j = i + 1; j < b->n; j++)
+			if (same_run(&b->rows[j], r) && b->rows[j].seq > max)
+				max = b->rows[j].seq;
+		kr_buf_adds(out, n++ ? sep : "");
+		kr_buf_adds(out, pre);
+		json_str(out, r->run, r->runlen);
+		kr_buf_printf(out, ",\"seq\":%lld%s", max, post);
+	}
+	return n;
+}
+
+int
 json_str(struct kr_buf *b, const char *s, size_t n)
 {
 	if (kr_buf_addc(b, '"') == -1 || kr_json_escape_utf8(b, s, n) == -1)

@@ -204,6 +204,11 @@ int fmt_csv(struct kr_buf *out, sqlite3_stmt *st, int first, void *arg);
 int fmt_txt(struct kr_buf *out, sqlite3_stmt *st, int first, void *arg);
 /* Appends a JSON string (quoted). */
 int json_str(struct kr_buf *b, const char *s, size_t n);
+/* Appends one pre..post item per run: its highest seq in the batch. */
+int acks_json(struct kr_buf *out, const struct batch *b, const char *pre,
+    const char *sep, const char *post);
+/* Parses a query's levels ("WARN" = minimum, "WARN,ERROR" = list). */
+int parse_levels(const char *s, unsigned *mask);
 
 /* ---- auth (auth.c) ---- */
 
@@ -322,7 +327,13 @@ struct conn {
 	struct conn *next, *prev;
 };
 
-struct srv *srv_get(struct lws *wsi);
+/* The server a connection belongs to. */
+static inline struct srv *
+srv_get(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
     void *user, void *in, size_t len);
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -331,17 +342,5 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 void ws_broadcast(struct srv *s, const char *task, const struct batch *b);
 /* Asks every ws connection to close (shutdown). */
 void ws_close_all(struct srv *s);
-/*
- * Writes the /health object (status UP, or DOWN when the database is
- * gone; what is wrong with it) into out; returns the HTTP status.
- */
-int srv_health(struct srv *s, struct kr_buf *out);
-/* Appends one pre..post item per run: its highest seq in the batch. */
-int acks_json(struct kr_buf *out, const struct batch *b, const char *pre,
-    const char *sep, const char *post);
-/* Parses a query's levels ("WARN" = minimum, "WARN,ERROR" = list). */
-int parse_levels(const char *s, unsigned *mask);
-/* Makes an FTS5 expression from free text (all words must match). */
-char *fts_expr(const char *q);
 
 #endif
