@@ -709,7 +709,7 @@ post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 		    "the database failed; retry later");
 	}
 	if (stored > 0)
-		ws_broadcast(s, task, b);
+		feed_broadcast(s, task, b);
 	s->m.ingested += stored;
 	s->m.ingested_http += stored;
 	s->m.duplicates += dups;

@@ -627,7 +627,7 @@ main(int argc, char *argv[])
 			 * what is open finishes. */
 			if (lfd >= 0)
 				shutdown(lfd, SHUT_RDWR);
-			ws_close_all(&srv);
+			feed_close_all(&srv);
 			/* Their queries catch the index up at once. */
 			fts_release(&srv.fts);
 		}

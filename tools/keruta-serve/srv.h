@@ -10,6 +10,7 @@
 
 #include "kr_buf.h"
 #include "commit.h"
+#include "feed.h"
 #include "fts.h"
 #include "metrics.h"
 
@@ -338,9 +339,5 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
     void *user, void *in, size_t len);
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     void *user, void *in, size_t len);
-/* Delivers just-stored rows to live viewers of task. */
-void ws_broadcast(struct srv *s, const char *task, const struct batch *b);
-/* Asks every ws connection to close (shutdown). */
-void ws_close_all(struct srv *s);
 
 #endif
