@@ -21,6 +21,7 @@
 #include "kr_level.h"
 #include "kr_parse.h"
 #include "kr_time.h"
+#include "http.h"
 #include "srv.h"
 
 #define SIZE_DEFAULT	100
@@ -1184,10 +1185,6 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return route(s, wsi, c) ? -1 : 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return http_write(s, wsi, c);
-	case LWS_CALLBACK_TIMER:
-		if (c != NULL && c->is_ws)
-			return ws_callback(wsi, reason, user, in, len);
-		return 0;
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (c != NULL)

@@ -335,9 +335,5 @@ srv_get(struct lws *wsi)
 	return lws_context_user(lws_get_context(wsi));
 }
 
-int http_callback(struct lws *wsi, enum lws_callback_reasons reason,
-    void *user, void *in, size_t len);
-int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
-    void *user, void *in, size_t len);
 
 #endif

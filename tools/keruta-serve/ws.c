@@ -15,6 +15,7 @@
 #include "kr_level.h"
 #include "kr_time.h"
 #include "srv.h"
+#include "ws.h"
 
 static int
 str_list(cJSON *a, struct filter *f)
