@@ -9,13 +9,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include <cJSON.h>
 #include <sodium.h>
 
 #include "kr_diag.h"
 #include "kr_id.h"
 #include "kr_io.h"
 #include "kr_time.h"
-#include "srv.h"
+#include "auth.h"
 
 #define LEEWAY_S	30	/* clock skew allowed on exp and nbf */
 #define TOKEN_MAX	8192
@@ -23,7 +24,7 @@
 struct apikey {
 	unsigned char hash[crypto_hash_sha256_BYTES];
 	unsigned scopes;
-	char task[SRV_ID_MAX + 1];
+	char task[KR_ID_MAX + 1];
 };
 
 struct auth {

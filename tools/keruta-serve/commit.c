@@ -6,7 +6,7 @@
  */
 #include "kr_time.h"
 #include "commit.h"
-#include "srv.h"
+#include "store.h"
 
 #define COMMIT_ROWS	10000	/* rows that make a transaction commit */
 #define COMMIT_NS	2000000	/* and the longest it stays open */

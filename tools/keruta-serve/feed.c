@@ -17,8 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commit.h"
 #include "feed.h"
+#include "rec.h"
 #include "srv.h"
+#include "store.h"
 
 enum { SUB_NONE, SUB_HISTORY, SUB_LIVE };
 
@@ -365,13 +368,13 @@ struct hist_arg {
 
 /* Frames each row of a cursor step into the step's one buffer. */
 static int
-hist_row(struct kr_buf *out, sqlite3_stmt *st, int first, void *arg)
+hist_row(struct kr_buf *out, const struct srec *r, int first, void *arg)
 {
 	struct hist_arg *h = arg;
 
 	(void)first;
 	out->len = 0;
-	if (fmt_record(out, st) == -1)
+	if (fmt_record(out, r) == -1)
 		return -1;
 	return frame_add(&h->s->chunk, out->s, out->len);
 }

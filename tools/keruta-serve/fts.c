@@ -7,7 +7,7 @@
  */
 #include "kr_time.h"
 #include "fts.h"
-#include "srv.h"
+#include "store.h"
 
 #define FTS_STEP_ROWS	5000
 #define FTS_IDLE_NS	100000000LL	/* no ingest for this long: index */

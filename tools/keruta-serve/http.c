@@ -21,8 +21,15 @@
 #include "kr_level.h"
 #include "kr_parse.h"
 #include "kr_time.h"
+#include "auth.h"
+#include "commit.h"
+#include "feed.h"
+#include "fts.h"
 #include "http.h"
+#include "metrics.h"
+#include "rec.h"
 #include "srv.h"
+#include "store.h"
 
 #define SIZE_DEFAULT	100
 #define SIZE_MAX_PAGE	1000

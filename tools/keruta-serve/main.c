@@ -32,9 +32,10 @@
 #include "kr_parse.h"
 #include "kr_rand.h"
 #include "kr_time.h"
+#include "auth.h"
 #include "server.h"
 #include "srv.h"
-#include "walbuf.h"
+#include "store.h"
 
 #define USAGE "keruta-serve [-qv] [-c file] [-d file] [-l addr:port] " \
 	"[--api-keys file] [--jwt-secret-file file] [--max-body size] " \
@@ -392,11 +393,7 @@ main(int argc, char *argv[])
 	int rc;
 
 	kr_diag_init("keruta-serve");
-	/* Before any other use of SQLite: no global lock on each malloc
-	 * for statistics nobody reads. */
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	/* Without it (another default VFS), WAL writes go one by one. */
-	(void)walbuf_register();
+	store_setup();
 	parse_args(argc, argv, &o);
 	kr_diag_set_verbosity(o.quiet ? KR_V_QUIET : o.verbose > 1 ?
 	    KR_V_DEBUG : o.verbose);

@@ -9,7 +9,7 @@
 #include "kr_json.h"
 #include "kr_level.h"
 #include "kr_time.h"
-#include "srv.h"
+#include "rec.h"
 
 #define SEQ_MAX 9007199254740991.0	/* 2^53 - 1: exact in a double */
 
@@ -1035,45 +1035,31 @@ json_str(struct kr_buf *b, const char *s, size_t n)
 	return kr_buf_addc(b, '"');
 }
 
-static int
-col_str(struct kr_buf *b, sqlite3_stmt *st, int col)
-{
-	return json_str(b, (const char *)sqlite3_column_text(st, col),
-	    (size_t)sqlite3_column_bytes(st, col));
-}
-
 int
-fmt_record(struct kr_buf *b, sqlite3_stmt *st)
+fmt_record(struct kr_buf *b, const struct srec *r)
 {
-	int lv = sqlite3_column_int(st, COL_LEVEL);
-
 	if (kr_buf_adds(b, "{\"id\":") == -1 ||
-	    kr_buf_addi64(b, sqlite3_column_int64(st, COL_ID)) == -1 ||
+	    kr_buf_addi64(b, r->id) == -1 ||
 	    kr_buf_adds(b, ",\"type\":\"log\",\"taskId\":") == -1 ||
-	    col_str(b, st, COL_TASK) == -1)
+	    json_str(b, r->task, r->tasklen) == -1)
 		return -1;
-	if (sqlite3_column_type(st, COL_RUN) != SQLITE_NULL &&
-	    (kr_buf_adds(b, ",\"runId\":") == -1 ||
-	    col_str(b, st, COL_RUN) == -1))
+	if (r->run != NULL && (kr_buf_adds(b, ",\"runId\":") == -1 ||
+	    json_str(b, r->run, r->runlen) == -1))
 		return -1;
-	if (sqlite3_column_type(st, COL_SEQ) != SQLITE_NULL &&
-	    (kr_buf_adds(b, ",\"seq\":") == -1 ||
-	    kr_buf_addi64(b, sqlite3_column_int64(st, COL_SEQ)) == -1))
+	if (r->seq != 0 && (kr_buf_adds(b, ",\"seq\":") == -1 ||
+	    kr_buf_addi64(b, r->seq) == -1))
 		return -1;
 	if (kr_buf_adds(b, ",\"timestamp\":") == -1 ||
-	    col_str(b, st, COL_TS) == -1 ||
+	    json_str(b, r->ts, r->tslen) == -1 ||
 	    kr_buf_adds(b, ",\"source\":") == -1 ||
-	    col_str(b, st, COL_SOURCE) == -1 ||
+	    json_str(b, r->source, r->srclen) == -1 ||
 	    kr_buf_adds(b, ",\"level\":\"") == -1 ||
-	    kr_buf_adds(b, kr_level_name(lv)) == -1 ||
+	    kr_buf_adds(b, kr_level_name(r->level)) == -1 ||
 	    kr_buf_adds(b, "\",\"message\":") == -1 ||
-	    col_str(b, st, COL_MSG) == -1)
+	    json_str(b, r->msg, r->msglen) == -1)
 		return -1;
-	if (sqlite3_column_type(st, COL_EXTRA) != SQLITE_NULL &&
-	    sqlite3_column_bytes(st, COL_EXTRA) > 0 &&
-	    (kr_buf_addc(b, ',') == -1 || kr_buf_add(b,
-	    sqlite3_column_text(st, COL_EXTRA),
-	    (size_t)sqlite3_column_bytes(st, COL_EXTRA)) == -1))
+	if (r->extralen > 0 && (kr_buf_addc(b, ',') == -1 ||
+	    kr_buf_add(b, r->extra, r->extralen) == -1))
 		return -1;
 	return kr_buf_addc(b, '}');
 }
@@ -1108,22 +1094,22 @@ fmt_row(struct kr_buf *b, const char *task, const struct row *r)
 }
 
 int
-fmt_ndjson(struct kr_buf *b, sqlite3_stmt *st, int first, void *arg)
+fmt_ndjson(struct kr_buf *b, const struct srec *r, int first, void *arg)
 {
 	(void)first;
 	(void)arg;
-	if (fmt_record(b, st) == -1)
+	if (fmt_record(b, r) == -1)
 		return -1;
 	return kr_buf_addc(b, '\n');
 }
 
 int
-fmt_jsonarr(struct kr_buf *b, sqlite3_stmt *st, int first, void *arg)
+fmt_jsonarr(struct kr_buf *b, const struct srec *r, int first, void *arg)
 {
 	(void)arg;
 	if (!first && kr_buf_addc(b, ',') == -1)
 		return -1;
-	return fmt_record(b, st);
+	return fmt_record(b, r);
 }
 
 /*
@@ -1152,51 +1138,50 @@ csv_field(struct kr_buf *b, const char *s, size_t n)
 	return kr_buf_addc(b, '"');
 }
 
+/* A number cell; 0 is an empty one (no seq). */
 static int
-csv_col(struct kr_buf *b, sqlite3_stmt *st, int col)
+csv_num(struct kr_buf *b, long long v)
 {
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	char n[24];
+
+	if (v == 0)
 		return 0;
-	return csv_field(b, (const char *)sqlite3_column_text(st, col),
-	    (size_t)sqlite3_column_bytes(st, col));
+	snprintf(n, sizeof n, "%lld", v);
+	return csv_field(b, n, strlen(n));
 }
 
 int
-fmt_csv(struct kr_buf *b, sqlite3_stmt *st, int first, void *arg)
+fmt_csv(struct kr_buf *b, const struct srec *r, int first, void *arg)
 {
-	int i;
-	static const int cols[] = { COL_ID, COL_TS, COL_TASK, COL_RUN,
-		COL_SEQ, COL_SOURCE, COL_LEVEL, COL_MSG };
-
 	(void)arg;
 	(void)first;
-	for (i = 0; i < 8; i++) {
-		if (i > 0 && kr_buf_addc(b, ',') == -1)
-			return -1;
-		if (cols[i] == COL_LEVEL) {
-			if (kr_buf_adds(b, kr_level_name(
-			    sqlite3_column_int(st, COL_LEVEL))) == -1)
-				return -1;
-		} else if (csv_col(b, st, cols[i]) == -1)
-			return -1;
-	}
+	if (csv_num(b, r->id) == -1 || kr_buf_addc(b, ',') == -1 ||
+	    csv_field(b, r->ts, r->tslen) == -1 ||
+	    kr_buf_addc(b, ',') == -1 ||
+	    csv_field(b, r->task, r->tasklen) == -1 ||
+	    kr_buf_addc(b, ',') == -1 || (r->run != NULL &&
+	    csv_field(b, r->run, r->runlen) == -1) ||
+	    kr_buf_addc(b, ',') == -1 || csv_num(b, r->seq) == -1 ||
+	    kr_buf_addc(b, ',') == -1 ||
+	    csv_field(b, r->source, r->srclen) == -1 ||
+	    kr_buf_addc(b, ',') == -1 ||
+	    kr_buf_adds(b, kr_level_name(r->level)) == -1 ||
+	    kr_buf_addc(b, ',') == -1 ||
+	    csv_field(b, r->msg, r->msglen) == -1)
+		return -1;
 	return kr_buf_add(b, "\r\n", 2);
 }
 
 int
-fmt_txt(struct kr_buf *b, sqlite3_stmt *st, int first, void *arg)
+fmt_txt(struct kr_buf *b, const struct srec *r, int first, void *arg)
 {
 	(void)first;
 	(void)arg;
-	if (kr_buf_add(b, sqlite3_column_text(st, COL_TS),
-	    (size_t)sqlite3_column_bytes(st, COL_TS)) == -1 ||
-	    kr_buf_printf(b, " %-5s ", kr_level_name(
-	    sqlite3_column_int(st, COL_LEVEL))) == -1 ||
-	    kr_buf_add(b, sqlite3_column_text(st, COL_SOURCE),
-	    (size_t)sqlite3_column_bytes(st, COL_SOURCE)) == -1 ||
+	if (kr_buf_add(b, r->ts, r->tslen) == -1 ||
+	    kr_buf_printf(b, " %-5s ", kr_level_name(r->level)) == -1 ||
+	    kr_buf_add(b, r->source, r->srclen) == -1 ||
 	    kr_buf_addc(b, ' ') == -1 ||
-	    kr_buf_add(b, sqlite3_column_text(st, COL_MSG),
-	    (size_t)sqlite3_column_bytes(st, COL_MSG)) == -1)
+	    kr_buf_add(b, r->msg, r->msglen) == -1)
 		return -1;
 	return kr_buf_addc(b, '\n');
 }

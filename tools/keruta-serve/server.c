@@ -18,8 +18,12 @@
 #include "kr_io.h"
 #include "kr_time.h"
 #include "http.h"
+#include "commit.h"
+#include "feed.h"
+#include "fts.h"
 #include "server.h"
 #include "srv.h"
+#include "store.h"
 #include "ws.h"
 
 #define COMMIT_WAIT_US	250	/* quiet for this long: the input is drained */

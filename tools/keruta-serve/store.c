@@ -26,7 +26,10 @@
 #include "kr_diag.h"
 #include "kr_level.h"
 #include "kr_time.h"
-#include "srv.h"
+#include <sqlite3.h>
+
+#include "store.h"
+#include "walbuf.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS tasks("
@@ -83,6 +86,11 @@ static const char layout3_from2[] =
 #define CKPT_HARD	65536	/* past this, the service thread checkpoints */
 #define NMEMO		16	/* counts remembered (store_count) */
 #define INS_LOG2	7	/* one INSERT stores up to 1 << INS_LOG2 rows */
+#define CHUNK		256	/* rows per cursor step */
+
+/* Columns of a cursor row. */
+enum { COL_ID, COL_TASK, COL_RUN, COL_SEQ, COL_TS, COL_SOURCE, COL_LEVEL,
+	COL_MSG, COL_EXTRA };
 
 enum { ST_IDS, ST_TASK_GET, ST_TASK_NEW, ST_COUNT_ADD, ST_TASK_UPD,
 	ST_META_SET, ST_FIND, ST_MAXSEQ, ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
@@ -636,12 +644,6 @@ store_close(struct store *s)
 	free(s->path);
 	free(s->wal_path);
 	free(s);
-}
-
-sqlite3 *
-store_db(struct store *s)
-{
-	return s->db;
 }
 
 long long
@@ -1285,6 +1287,32 @@ where(struct store *s, struct sql *q, long long tid, const struct filter *f,
 	return zoned;
 }
 
+/* The text of a column (NULL for SQL NULL), with its length. */
+static const char *
+col_text(sqlite3_stmt *st, int col, size_t *len)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+
+	*len = (size_t)sqlite3_column_bytes(st, col);
+	return t;
+}
+
+/* A row of a cursor's statement, as the formats see it. */
+static void
+cursor_row(sqlite3_stmt *st, struct srec *r)
+{
+	r->id = sqlite3_column_int64(st, COL_ID);
+	r->task = col_text(st, COL_TASK, &r->tasklen);
+	r->run = col_text(st, COL_RUN, &r->runlen);
+	r->seq = sqlite3_column_type(st, COL_SEQ) == SQLITE_NULL ? 0 :
+	    sqlite3_column_int64(st, COL_SEQ);
+	r->ts = col_text(st, COL_TS, &r->tslen);
+	r->source = col_text(st, COL_SOURCE, &r->srclen);
+	r->level = sqlite3_column_int(st, COL_LEVEL);
+	r->msg = col_text(st, COL_MSG, &r->msglen);
+	r->extra = col_text(st, COL_EXTRA, &r->extralen);
+}
+
 int
 store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt, void *arg,
     struct kr_buf *out)
@@ -1292,7 +1320,7 @@ store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt, void *arg,
 	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
 	sqlite3_stmt *st;
 	const char *idcol;
-	long long lim = SRV_CHUNK;
+	long long lim = CHUNK;
 	int n = 0, rc, zoned;
 
 	if (c->done)
@@ -1336,11 +1364,14 @@ store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt, void *arg,
 	if (st == NULL)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (fmt(out, st, !c->started && n == 0, arg) == -1) {
+		struct srec r;
+
+		cursor_row(st, &r);
+		if (fmt(out, &r, !c->started && n == 0, arg) == -1) {
 			sqlite3_finalize(st);
 			return -1;
 		}
-		c->last = sqlite3_column_int64(st, COL_ID);
+		c->last = r.id;
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -2020,6 +2051,15 @@ store_size(struct store *s)
 {
 	return scalar(s, "PRAGMA page_count", 0) *
 	    scalar(s, "PRAGMA page_size", 0);
+}
+
+void
+store_setup(void)
+{
+	/* No global lock on each malloc for statistics nobody reads. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/* Without it (another default VFS), WAL writes go one by one. */
+	(void)walbuf_register();
 }
 
 void

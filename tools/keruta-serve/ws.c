@@ -10,11 +10,19 @@
 #include <string.h>
 #include <time.h>
 
+#include <cJSON.h>
+
 #include "kr_diag.h"
 #include "kr_id.h"
 #include "kr_level.h"
 #include "kr_time.h"
+#include "auth.h"
+#include "commit.h"
+#include "feed.h"
+#include "metrics.h"
+#include "rec.h"
 #include "srv.h"
+#include "store.h"
 #include "ws.h"
 
 static int
