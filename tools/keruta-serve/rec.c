@@ -493,123 +493,156 @@ is_null(struct jp *j)
 	return j->p < j->end && *j->p == 'n' && jp_lit(j, "null", NULL) == 0;
 }
 
+/*
+ * Each member of a record has a reader: it reads the value at j->p (or
+ * refuses it, and skips it). 0, or -1 on bad JSON (or no memory).
+ */
 static int
-rec_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
+m_message(struct jp *j, struct recp *rp)
 {
-	struct recp *rp = arg;
-	struct batch *b = rp->b;
-	struct row *r = rp->r;
-	const char *meta = NULL;
 	size_t off, len = 0;
-	double d;
+
+	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+		return -1;
+	if (off == 0) {
+		refuse(rp, 400, "BAD_RECORD", "message must be a string");
+		return jp_value(j, NULL);
+	}
+	if (!rp->has_msg) {
+		rp->r->o_msg = off;
+		rp->r->msglen = len;
+		rp->has_msg = 1;
+	}
+	return 0;
+}
+
+static int
+m_level(struct jp *j, struct recp *rp)
+{
+	size_t off, len = 0;
 	int lv;
 
-	if (is_key(k, "message")) {
-		if ((off = arena_str(j, b, &len)) == (size_t)-1)
-			return -1;
-		if (off == 0) {
-			refuse(rp, 400, "BAD_RECORD", "message must be a string");
-			return jp_value(j, NULL);
-		}
-		if (!rp->has_msg) {
-			r->o_msg = off;
-			r->msglen = len;
-			rp->has_msg = 1;
-		}
+	if (is_null(j))
 		return 0;
+	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+		return -1;
+	if (off == 0 || (lv = kr_level_parse(rp->b->arena.s + off,
+	    len)) < 0) {
+		refuse(rp, 400, "INVALID_LEVEL", "level must be one of "
+		    "TRACE, DEBUG, INFO, WARN, ERROR, FATAL");
+		return off == 0 ? jp_value(j, NULL) : 0;
 	}
-	if (is_key(k, "level")) {
-		if (is_null(j))
-			return 0;
-		if ((off = arena_str(j, b, &len)) == (size_t)-1)
-			return -1;
-		if (off == 0 || (lv = kr_level_parse(b->arena.s + off,
-		    len)) < 0) {
-			refuse(rp, 400, "INVALID_LEVEL", "level must be one of "
-			    "TRACE, DEBUG, INFO, WARN, ERROR, FATAL");
-			return off == 0 ? jp_value(j, NULL) : 0;
-		}
-		r->level = lv;
-		return 0;
-	}
-	if (is_key(k, "source") || is_key(k, "runId")) {
-		int src = k->s[0] == 's';
-		size_t max = src ? SRV_SOURCE_MAX : SRV_ID_MAX;
+	rp->r->level = lv;
+	return 0;
+}
 
-		if (is_null(j))
-			return 0;
-		if ((off = arena_str(j, b, &len)) == (size_t)-1)
-			return -1;
-		if (off == 0 || len == 0 || len > max) {
-			refuse(rp, 400, "BAD_RECORD", "%s must be a string of 1 "
-			    "to %zu bytes", src ? "source" : "runId", max);
-			return off == 0 ? jp_value(j, NULL) : 0;
-		}
-		if (src) {
-			r->o_src = off;
-			r->srclen = len;
-			rp->has_src = 1;
-		} else {
-			r->o_run = off;
-			r->runlen = len;
-		}
+/* source (src) or runId. */
+static int
+m_name(struct jp *j, struct recp *rp, int src)
+{
+	size_t off, len = 0, max = src ? SRV_SOURCE_MAX : SRV_ID_MAX;
+
+	if (is_null(j))
 		return 0;
+	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+		return -1;
+	if (off == 0 || len == 0 || len > max) {
+		refuse(rp, 400, "BAD_RECORD", "%s must be a string of 1 "
+		    "to %zu bytes", src ? "source" : "runId", max);
+		return off == 0 ? jp_value(j, NULL) : 0;
 	}
-	if (is_key(k, "seq")) {
-		if (is_null(j))
-			return 0;
-		if (jp_double(j, &d) == -1) {
-			if (j->p < j->end && (*j->p == '-' || (*j->p >= '0' &&
-			    *j->p <= '9')))
-				return -1;	/* a bad number */
-			refuse(rp, 400, "BAD_RECORD", "seq must be an integer "
-			    "from 1 to 2^53-1");
-			return jp_value(j, NULL);
-		}
-		if (d < 1 || d > SEQ_MAX || floor(d) != d)
-			refuse(rp, 400, "BAD_RECORD", "seq must be an integer "
-			    "from 1 to 2^53-1");
-		else
-			r->seq = (long long)d;
+	if (src) {
+		rp->r->o_src = off;
+		rp->r->srclen = len;
+		rp->has_src = 1;
+	} else {
+		rp->r->o_run = off;
+		rp->r->runlen = len;
+	}
+	return 0;
+}
+
+static int
+m_seq(struct jp *j, struct recp *rp)
+{
+	double d;
+
+	if (is_null(j))
 		return 0;
+	if (jp_double(j, &d) == -1) {
+		if (j->p < j->end && (*j->p == '-' || (*j->p >= '0' &&
+		    *j->p <= '9')))
+			return -1;	/* a bad number */
+		refuse(rp, 400, "BAD_RECORD", "seq must be an integer "
+		    "from 1 to 2^53-1");
+		return jp_value(j, NULL);
 	}
-	if (is_key(k, "timestamp")) {
-		if (is_null(j))
-			return 0;
-		if ((off = arena_str(j, b, &len)) == (size_t)-1)
-			return -1;
-		if (off == 0 || kr_ts_parse(b->arena.s + off, len,
-		    &r->ts) == -1) {
-			refuse(rp, 400, "INVALID_TIMESTAMP", "timestamp must "
-			    "be an RFC 3339 time of the years 1678 to 2261");
-			return off == 0 ? jp_value(j, NULL) : 0;
-		}
-		r->o_ts = off;
-		r->tslen = len;
-		rp->has_ts = 1;
+	if (d < 1 || d > SEQ_MAX || floor(d) != d)
+		refuse(rp, 400, "BAD_RECORD", "seq must be an integer "
+		    "from 1 to 2^53-1");
+	else
+		rp->r->seq = (long long)d;
+	return 0;
+}
+
+static int
+m_timestamp(struct jp *j, struct recp *rp)
+{
+	size_t off, len = 0;
+
+	if (is_null(j))
 		return 0;
+	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+		return -1;
+	if (off == 0 || kr_ts_parse(rp->b->arena.s + off, len,
+	    &rp->r->ts) == -1) {
+		refuse(rp, 400, "INVALID_TIMESTAMP", "timestamp must "
+		    "be an RFC 3339 time of the years 1678 to 2261");
+		return off == 0 ? jp_value(j, NULL) : 0;
 	}
-	if (is_key(k, "type")) {
-		if ((off = arena_str(j, b, &len)) == (size_t)-1)
-			return -1;
-		if (off == 0 || len != 3 || memcmp(b->arena.s + off, "log",
-		    3) != 0) {
-			refuse(rp, 400, "BAD_RECORD", "type must be \"log\"");
-			return off == 0 ? jp_value(j, NULL) : 0;
-		}
-		return 0;
+	rp->r->o_ts = off;
+	rp->r->tslen = len;
+	rp->has_ts = 1;
+	return 0;
+}
+
+static int
+m_type(struct jp *j, struct recp *rp)
+{
+	size_t off, len = 0;
+
+	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+		return -1;
+	if (off == 0 || len != 3 || memcmp(rp->b->arena.s + off, "log",
+	    3) != 0) {
+		refuse(rp, 400, "BAD_RECORD", "type must be \"log\"");
+		return off == 0 ? jp_value(j, NULL) : 0;
 	}
-	if (is_key(k, "taskId")) {
-		if ((off = arena_str(j, b, &len)) == (size_t)-1)
-			return -1;
-		if (off == 0)
-			return jp_value(j, NULL);
-		r->o_task = off;
-		r->tasklen = len;
-		return 0;
-	}
-	if (is_key(k, "id"))
-		return jp_value(j, NULL);	/* the server's own */
+	return 0;
+}
+
+static int
+m_task(struct jp *j, struct recp *rp)
+{
+	size_t off, len = 0;
+
+	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+		return -1;
+	if (off == 0)
+		return jp_value(j, NULL);
+	rp->r->o_task = off;
+	rp->r->tasklen = len;
+	return 0;
+}
+
+/* Any other member is kept as it came, compact; ks is its key's text. */
+static int
+m_other(struct jp *j, struct recp *rp, const struct kr_buf *k,
+    const char *ks)
+{
+	struct batch *b = rp->b;
+	const char *meta = NULL;
+
 	if (is_key(k, "metadata") && j->p < j->end && *j->p != 'n') {
 		if (*j->p != '{') {
 			refuse(rp, 400, "BAD_RECORD",
@@ -619,7 +652,6 @@ rec_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
 		if (rp->meta == NULL)
 			meta = rp->meta = j->p;
 	}
-	/* Any other member is kept as it came, compact. */
 	if (b->xtra.len > 0 && kr_buf_addc(&b->xtra, ',') == -1)
 		goto nomem;
 	{
@@ -637,6 +669,30 @@ rec_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
 nomem:
 	j->nomem = 1;
 	return -1;
+}
+
+static int
+rec_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
+{
+	struct recp *rp = arg;
+
+	if (is_key(k, "message"))
+		return m_message(j, rp);
+	if (is_key(k, "level"))
+		return m_level(j, rp);
+	if (is_key(k, "source") || is_key(k, "runId"))
+		return m_name(j, rp, k->s[0] == 's');
+	if (is_key(k, "seq"))
+		return m_seq(j, rp);
+	if (is_key(k, "timestamp"))
+		return m_timestamp(j, rp);
+	if (is_key(k, "type"))
+		return m_type(j, rp);
+	if (is_key(k, "taskId"))
+		return m_task(j, rp);
+	if (is_key(k, "id"))
+		return jp_value(j, NULL);	/* the server's own */
+	return m_other(j, rp, k, ks);
 }
 
 struct meta_scan {

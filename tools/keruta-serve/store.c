@@ -832,16 +832,133 @@ insert_rows(struct store *s, long long tid, struct batch *b)
 	return dup;
 }
 
+/*
+ * Gives the rows of b that were not refused their ids and inserts them;
+ * the duplicates among them get id 0. The next free id in *next. 0, or -1.
+ */
+static int
+insert_batch(struct store *s, long long tid, struct batch *b,
+    long long *next)
+{
+	long long id = s->next_id;
+	size_t i;
+	int k;
+
+	for (i = 0; i < b->n; i++)
+		b->rows[i].id = b->rows[i].code != NULL ? 0 : id++;
+	if (run(s, ST_SAVE_ROWS) == -1 || (k = insert_rows(s, tid, b)) == -1)
+		return -1;
+	if (k == 1) {
+		/* Duplicates (a replay): so that ids have no holes, the
+		 * others are stored again without them. */
+		if (run(s, ST_ROLLTO_ROWS) == -1)
+			return -1;
+		for (i = 0, id = s->next_id; i < b->n; i++)
+			if (b->rows[i].id != 0)
+				b->rows[i].id = id++;
+		if (insert_rows(s, tid, b) == -1)
+			return -1;
+	}
+	if (run(s, ST_RELEASE_ROWS) == -1)
+		return -1;
+	*next = id;
+	return 0;
+}
+
+/* What the stored rows of a batch add to their task's summaries. */
+struct summary {
+	struct tally t[NTALLY];	/* (level, source) counts */
+	int nt;
+	long long zb, zlo, zhi, zn;	/* the zone being gathered */
+	long long minv, maxv;	/* the earliest and latest timestamps */
+	size_t imin, imax;	/* and their rows */
+	int ev;			/* the last agent event, and its exit code */
+	long long xc;
+	size_t nst;		/* rows stored */
+};
+
+/* Adds stored row i of b to the summaries. 0, or -1. */
+static int
+summary_add(struct store *s, long long tid, struct summary *m,
+    const struct batch *b, size_t i)
+{
+	const struct row *r = &b->rows[i];
+	int k;
+
+	m->nst++;
+	if ((r->id >> ZBITS) != m->zb) {
+		if (m->zb >= 0 && zone_add(s, tid, m->zb, m->zlo, m->zhi,
+		    m->zn) == -1)
+			return -1;
+		m->zb = r->id >> ZBITS;
+		m->zlo = m->zhi = r->ts;
+		m->zn = 0;
+	}
+	m->zn++;
+	if (r->ts < m->zlo)
+		m->zlo = r->ts;
+	else if (r->ts > m->zhi)
+		m->zhi = r->ts;
+	if (m->nst == 1 || r->ts < m->minv) {
+		m->minv = r->ts;
+		m->imin = i;
+	}
+	if (m->nst == 1 || r->ts >= m->maxv) {
+		m->maxv = r->ts;
+		m->imax = i;
+	}
+	if (r->event != 0) {
+		m->ev = r->event;
+		m->xc = r->exit_code;
+	}
+	for (k = 0; k < m->nt; k++)
+		if (m->t[k].level == r->level &&
+		    m->t[k].srclen == r->srclen &&
+		    memcmp(m->t[k].source, r->source, r->srclen) == 0)
+			break;
+	if (k == m->nt) {
+		if (m->nt == NTALLY && tally_flush(s, tid, m->t, &m->nt) == -1)
+			return -1;
+		k = m->nt++;
+		m->t[k].level = r->level;
+		m->t[k].source = r->source;
+		m->t[k].srclen = r->srclen;
+		m->t[k].n = 0;
+	}
+	m->t[k].n++;
+	return 0;
+}
+
+/* Writes the summaries of at least one stored row. 0, or -1. */
+static int
+summary_flush(struct store *s, long long tid, struct summary *m,
+    const struct batch *b)
+{
+	sqlite3_stmt *up = s->st[ST_TASK_UPD];
+
+	if (zone_add(s, tid, m->zb, m->zlo, m->zhi, m->zn) == -1 ||
+	    tally_flush(s, tid, m->t, &m->nt) == -1)
+		return -1;
+	sqlite3_bind_int64(up, 1, m->minv);
+	sqlite3_bind_text(up, 2, b->rows[m->imin].tsstr,
+	    (int)b->rows[m->imin].tslen, SQLITE_STATIC);
+	sqlite3_bind_int64(up, 3, m->maxv);
+	sqlite3_bind_text(up, 4, b->rows[m->imax].tsstr,
+	    (int)b->rows[m->imax].tslen, SQLITE_STATIC);
+	sqlite3_bind_int64(up, 5, kr_wall_ns());
+	sqlite3_bind_int(up, 6, m->ev);
+	sqlite3_bind_int64(up, 7, m->xc);
+	sqlite3_bind_int64(up, 8, tid);
+	return run(s, ST_TASK_UPD);
+}
+
 int
 store_insert(struct store *s, const char *task, struct batch *b,
     size_t *stored, size_t *dups)
 {
-	sqlite3_stmt *up = s->st[ST_TASK_UPD];
-	struct tally t[NTALLY];
-	long long tid, id = s->next_id, minv = 0, maxv = 0, xc = 0;
-	long long zb = -1, zlo = 0, zhi = 0, zn = 0;
-	size_t i, nst = 0, nd = 0, imin = 0, imax = 0;
-	int nt = 0, k, ev = 0;
+	struct summary m;
+	long long tid, next;
+	size_t i, nd = 0;
 
 	*stored = *dups = 0;
 	if (s->gone)
@@ -854,96 +971,24 @@ store_insert(struct store *s, const char *task, struct batch *b,
 	/* A batch that fails takes nothing else of the transaction along. */
 	if (run(s, ST_SAVE) == -1)
 		return -1;
-	if ((tid = store_task(s, task, 1)) <= 0)
+	if ((tid = store_task(s, task, 1)) <= 0 ||
+	    insert_batch(s, tid, b, &next) == -1)
 		goto fail;
-	for (i = 0; i < b->n; i++)
-		b->rows[i].id = b->rows[i].code != NULL ? 0 : id++;
-	if (run(s, ST_SAVE_ROWS) == -1 || (k = insert_rows(s, tid, b)) == -1)
-		goto fail;
-	if (k == 1) {
-		/* Duplicates (a replay): so that ids have no holes, the
-		 * others are stored again without them. */
-		if (run(s, ST_ROLLTO_ROWS) == -1)
-			goto fail;
-		for (i = 0, id = s->next_id; i < b->n; i++)
-			if (b->rows[i].id != 0)
-				b->rows[i].id = id++;
-		if (insert_rows(s, tid, b) == -1)
-			goto fail;
-	}
-	if (run(s, ST_RELEASE_ROWS) == -1)
-		goto fail;
+	memset(&m, 0, sizeof m);
+	m.zb = -1;
 	for (i = 0; i < b->n; i++) {
-		struct row *r = &b->rows[i];
-
-		if (r->code != NULL)
+		if (b->rows[i].code != NULL)
 			continue;	/* refused */
-		if (r->id == 0) {
+		if (b->rows[i].id == 0)
 			nd++;
-			continue;
-		}
-		nst++;
-		if ((r->id >> ZBITS) != zb) {
-			if (zb >= 0 && zone_add(s, tid, zb, zlo, zhi, zn) == -1)
-				goto fail;
-			zb = r->id >> ZBITS;
-			zlo = zhi = r->ts;
-			zn = 0;
-		}
-		zn++;
-		if (r->ts < zlo)
-			zlo = r->ts;
-		else if (r->ts > zhi)
-			zhi = r->ts;
-		if (nst == 1 || r->ts < minv) {
-			minv = r->ts;
-			imin = i;
-		}
-		if (nst == 1 || r->ts >= maxv) {
-			maxv = r->ts;
-			imax = i;
-		}
-		if (r->event != 0) {
-			ev = r->event;
-			xc = r->exit_code;
-		}
-		for (k = 0; k < nt; k++)
-			if (t[k].level == r->level &&
-			    t[k].srclen == r->srclen &&
-			    memcmp(t[k].source, r->source, r->srclen) == 0)
-				break;
-		if (k == nt) {
-			if (nt == NTALLY && tally_flush(s, tid, t, &nt) == -1)
-				goto fail;
-			k = nt++;
-			t[k].level = r->level;
-			t[k].source = r->source;
-			t[k].srclen = r->srclen;
-			t[k].n = 0;
-		}
-		t[k].n++;
-	}
-	if (nst > 0) {
-		if (zone_add(s, tid, zb, zlo, zhi, zn) == -1 ||
-		    tally_flush(s, tid, t, &nt) == -1)
-			goto fail;
-		sqlite3_bind_int64(up, 1, minv);
-		sqlite3_bind_text(up, 2, b->rows[imin].tsstr,
-		    (int)b->rows[imin].tslen, SQLITE_STATIC);
-		sqlite3_bind_int64(up, 3, maxv);
-		sqlite3_bind_text(up, 4, b->rows[imax].tsstr,
-		    (int)b->rows[imax].tslen, SQLITE_STATIC);
-		sqlite3_bind_int64(up, 5, kr_wall_ns());
-		sqlite3_bind_int(up, 6, ev);
-		sqlite3_bind_int64(up, 7, xc);
-		sqlite3_bind_int64(up, 8, tid);
-		if (run(s, ST_TASK_UPD) == -1)
+		else if (summary_add(s, tid, &m, b, i) == -1)
 			goto fail;
 	}
-	if (run(s, ST_RELEASE) == -1)
+	if ((m.nst > 0 && summary_flush(s, tid, &m, b) == -1) ||
+	    run(s, ST_RELEASE) == -1)
 		goto fail;
-	s->next_id = id;
-	*stored = nst;
+	s->next_id = next;
+	*stored = m.nst;
 	*dups = nd;
 	return 0;
 fail:

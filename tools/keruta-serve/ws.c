@@ -478,54 +478,139 @@ expired(struct conn *c)
 	return 1;
 }
 
+/* The checks of a handshake: 0 to go on, else 1 (refused). */
+static int
+confirm_upgrade(struct srv *s, struct lws *wsi, const char *in)
+{
+	char task[SRV_ID_MAX + 1];
+	struct authz z;
+	const char *why;
+	int st;
+
+	if (in == NULL || strcmp(in, "websocket") != 0) {
+		lws_return_http_status(wsi, 400, NULL);
+		return 1;
+	}
+	if (!version_ok(wsi)) {
+		metrics_status(&s->m, 426);
+		refuse(wsi, 426, "sec-websocket-version:", "13",
+		    "this server speaks WebSocket version 13 only\n");
+		return 1;
+	}
+	if (!subprotocol_ok(wsi)) {
+		metrics_status(&s->m, 400);
+		refuse(wsi, 400, NULL, NULL, "the only subprotocol is "
+		    "keruta: offer it, or none\n");
+		return 1;
+	}
+	if (ws_path(wsi, task, sizeof task) == -1) {
+		metrics_status(&s->m, 404);
+		lws_return_http_status(wsi, 404, NULL);
+		return 1;
+	}
+	auth_check(s->auth, wsi, &z);
+	if ((st = auth_allow(s->auth, &z, SCOPE_READ | SCOPE_WRITE,
+	    task[0] ? task : NULL, &why)) != 0) {
+		metrics_status(&s->m, st);
+		lws_return_http_status(wsi, (unsigned)st, NULL);
+		return 1;
+	}
+	if (s->stopping) {
+		metrics_status(&s->m, 503);
+		lws_return_http_status(wsi, 503, NULL);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+established(struct srv *s, struct lws *wsi, struct conn *c)
+{
+	c->wsi = wsi;
+	c->is_ws = 1;
+	kr_buf_init(&c->rx, s->max_body);
+	c->next = s->ws_list;
+	if (s->ws_list != NULL)
+		s->ws_list->prev = c;
+	s->ws_list = c;
+	s->m.ws_conns++;
+	metrics_status(&s->m, 101);
+	if (auth_deadline(&c->az) != 0)
+		lws_set_timer_usecs(wsi, LWS_US_PER_SEC);
+}
+
+/* A fragment of a message; the message once it is whole. */
+static void
+receive(struct srv *s, struct lws *wsi, struct conn *c, const char *in,
+    size_t len)
+{
+	size_t rem;
+
+	if (c->closing || expired(c))
+		return;
+	if (lws_frame_is_binary(wsi)) {
+		if (lws_is_final_fragment(wsi) &&
+		    lws_remaining_packet_payload(wsi) == 0)
+			feed_error(s, c, "BAD_REQUEST", "binary messages are "
+			    "not accepted", 400);
+		return;
+	}
+	/*
+	 * An over-long message is read to its end (so that the error
+	 * reaches a client still sending), unless what it announces is
+	 * absurd: then the connection closes at once.
+	 */
+	rem = lws_remaining_packet_payload(wsi);
+	if (!c->rx_drop && (c->rx.len + len + rem > s->max_body ||
+	    kr_buf_add(&c->rx, in, len) == -1)) {
+		kr_buf_free(&c->rx);
+		c->rx_drop = 1;
+	}
+	if (c->rx_drop && rem > 4 * s->max_body)
+		c->rx_drop = 2;
+	if (c->rx_drop != 2 && (!lws_is_final_fragment(wsi) || rem > 0))
+		return;
+	if (c->rx_drop) {
+		char m[96];
+
+		snprintf(m, sizeof m, "a message may hold at most %zu bytes",
+		    s->max_body);
+		c->rx_drop = 0;
+		feed_close(c, "TOO_LARGE", m);
+		return;
+	}
+	on_message(s, c, c->rx.s ? c->rx.s : "", c->rx.len);
+	c->rx.len = 0;
+	if (c->rx.cap > 1u << 20)
+		kr_buf_free(&c->rx);
+}
+
+static void
+closed(struct srv *s, struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else if (s->ws_list == c)
+		s->ws_list = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+	commit_unhold(&s->commit, &c->cw);
+	s->m.ws_conns--;
+	feed_drop(s, c);
+	kr_buf_free(&c->rx);
+}
+
 int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
 	struct srv *s = srv_get(wsi);
 	struct conn *c = user;
-	char task[SRV_ID_MAX + 1];
-	struct authz z;
-	const char *why;
-	size_t rem;
-	int st;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		if (in == NULL || strcmp(in, "websocket") != 0) {
-			lws_return_http_status(wsi, 400, NULL);
-			return 1;
-		}
-		if (!version_ok(wsi)) {
-			metrics_status(&s->m, 426);
-			refuse(wsi, 426, "sec-websocket-version:", "13",
-			    "this server speaks WebSocket version 13 only\n");
-			return 1;
-		}
-		if (!subprotocol_ok(wsi)) {
-			metrics_status(&s->m, 400);
-			refuse(wsi, 400, NULL, NULL, "the only subprotocol is "
-			    "keruta: offer it, or none\n");
-			return 1;
-		}
-		if (ws_path(wsi, task, sizeof task) == -1) {
-			metrics_status(&s->m, 404);
-			lws_return_http_status(wsi, 404, NULL);
-			return 1;
-		}
-		auth_check(s->auth, wsi, &z);
-		if ((st = auth_allow(s->auth, &z, SCOPE_READ | SCOPE_WRITE,
-		    task[0] ? task : NULL, &why)) != 0) {
-			metrics_status(&s->m, st);
-			lws_return_http_status(wsi, (unsigned)st, NULL);
-			return 1;
-		}
-		if (s->stopping) {
-			metrics_status(&s->m, 503);
-			lws_return_http_status(wsi, 503, NULL);
-			return 1;
-		}
-		return 0;
+		return confirm_upgrade(s, wsi, in);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		memset(c, 0, sizeof *c);
 		if (ws_path(wsi, c->task, sizeof c->task) == -1)
@@ -533,17 +618,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		auth_check(s->auth, wsi, &c->az);
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
-		c->wsi = wsi;
-		c->is_ws = 1;
-		kr_buf_init(&c->rx, s->max_body);
-		c->next = s->ws_list;
-		if (s->ws_list != NULL)
-			s->ws_list->prev = c;
-		s->ws_list = c;
-		s->m.ws_conns++;
-		metrics_status(&s->m, 101);
-		if (auth_deadline(&c->az) != 0)
-			lws_set_timer_usecs(wsi, LWS_US_PER_SEC);
+		established(s, wsi, c);
 		return 0;
 	case LWS_CALLBACK_TIMER:
 		/* A token that expires closes the connection, whether or
@@ -554,63 +629,15 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			lws_set_timer_usecs(wsi, LWS_US_PER_SEC);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
-		if (c->closing || expired(c))
-			return 0;
-		if (lws_frame_is_binary(wsi)) {
-			if (lws_is_final_fragment(wsi) &&
-			    lws_remaining_packet_payload(wsi) == 0)
-				feed_error(s, c, "BAD_REQUEST", "binary "
-				    "messages are not accepted", 400);
-			return 0;
-		}
-		/*
-		 * An over-long message is read to its end (so that the error
-		 * reaches a client still sending), unless what it announces
-		 * is absurd: then the connection closes at once.
-		 */
-		rem = lws_remaining_packet_payload(wsi);
-		if (!c->rx_drop && (c->rx.len + len + rem > s->max_body ||
-		    kr_buf_add(&c->rx, in, len) == -1)) {
-			kr_buf_free(&c->rx);
-			c->rx_drop = 1;
-		}
-		if (c->rx_drop && rem > 4 * s->max_body)
-			c->rx_drop = 2;
-		if (c->rx_drop != 2 && (!lws_is_final_fragment(wsi) ||
-		    rem > 0))
-			return 0;
-		if (c->rx_drop) {
-			char m[96];
-
-			snprintf(m, sizeof m, "a message may hold at most %zu "
-			    "bytes", s->max_body);
-			c->rx_drop = 0;
-			feed_close(c, "TOO_LARGE", m);
-			return 0;
-		}
-		on_message(s, c, c->rx.s ? c->rx.s : "", c->rx.len);
-		c->rx.len = 0;
-		if (c->rx.cap > 1u << 20)
-			kr_buf_free(&c->rx);
+		receive(s, wsi, c, in, len);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return feed_write(s, c);
 	case LWS_CALLBACK_CLOSED:
 		/* Also said of a socket that never became a WebSocket (the
 		 * listening one, when it closes at SIGTERM). */
-		if (c == NULL || !c->is_ws)
-			return 0;
-		if (c->prev != NULL)
-			c->prev->next = c->next;
-		else if (s->ws_list == c)
-			s->ws_list = c->next;
-		if (c->next != NULL)
-			c->next->prev = c->prev;
-		c->next = c->prev = NULL;
-		commit_unhold(&s->commit, &c->cw);
-		s->m.ws_conns--;
-		feed_drop(s, c);
-		kr_buf_free(&c->rx);
+		if (c != NULL && c->is_ws)
+			closed(s, c);
 		return 0;
 	default:
 		break;
