@@ -1101,82 +1101,94 @@ has_body(int m)
 	    m == LWSHUMETH_PATCH;
 }
 
+/*
+ * A request's headers are in: checked, then routed, or answered at once;
+ * a body is awaited (routed at BODY_COMPLETION). 0, or -1 to close.
+ */
+static int
+request(struct srv *s, struct lws *wsi, struct conn *c, const char *in,
+    size_t len)
+{
+	const char *why = NULL;
+	char *uri;
+	int ulen;
+
+	conn_free(s, c);
+	memset(c, 0, sizeof *c);
+	kr_buf_init(&c->out, (size_t)1 << 30);
+	kr_buf_init(&c->body, s->max_body);
+	c->wsi = wsi;
+	c->t0 = kr_mono_ns();
+	c->counted = 1;
+	s->inflight++;
+	s->m.requests++;
+	c->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+	if (len >= sizeof c->path) {
+		c->method = -2;
+		len = 0;
+	}
+	memcpy(c->path, in, len);
+	c->path[len] = '\0';
+	if (s->stopping) {
+		/* Requests after SIGTERM, on connections kept alive:
+		 * refused, and the connection closes. */
+		reply_error(wsi, c, 503, "SHUTTING_DOWN",
+		    "the server is stopping");
+		return 0;
+	}
+	auth_check(s->auth, wsi, &c->az);
+	if (framing_ok(wsi, &why) == -1 || path_has_nul(wsi)) {
+		/* The connection closes after the reply: what
+		 * follows cannot be told apart. */
+		c->close_after = 1;
+		if (why != NULL)
+			reply_error(wsi, c, 400, "BAD_CONTENT_LENGTH",
+			    why);
+		else
+			reply_error(wsi, c, 400, "BAD_PATH", "a path "
+			    "may not hold a NUL character (%00)");
+		return 0;
+	}
+	if (c->method == LWSHUMETH_PUT ||
+	    c->method == LWSHUMETH_PATCH) {
+		/* Used nowhere; and lws never completes such a body
+		 * when it is empty. Refused at once, and the
+		 * connection closes. */
+		c->close_after = 1;
+		reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
+		    "PUT and PATCH are not used here");
+		return 0;
+	}
+	if (has_body(c->method)) {
+		if (lws_hdr_total_length(wsi,
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+			reply_error(wsi, c, 411, "LENGTH_REQUIRED",
+			    "a body needs a Content-Length");
+			return 0;
+		}
+		c->receiving = 1;
+		s->bodies++;
+		return 0;	/* answered at BODY_COMPLETION */
+	}
+	if (c->method == -2)
+		return reply_error(wsi, c, 414, "URI_TOO_LONG",
+		    "the path is too long") ? -1 : 0;
+	if (c->method < 0)
+		return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
+		    "this method is not supported") ? -1 : 0;
+	return route(s, wsi, c) ? -1 : 0;
+}
+
 int
 http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
 	struct srv *s = srv_get(wsi);
 	struct conn *c = user;
-	const char *why = NULL;
-	char *uri;
-	int ulen;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
-		conn_free(s, c);
-		memset(c, 0, sizeof *c);
-		kr_buf_init(&c->out, (size_t)1 << 30);
-		kr_buf_init(&c->body, s->max_body);
-		c->wsi = wsi;
-		c->t0 = kr_mono_ns();
-		c->counted = 1;
-		s->inflight++;
-		s->m.requests++;
-		c->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
-		if (len >= sizeof c->path) {
-			c->method = -2;
-			len = 0;
-		}
-		memcpy(c->path, in, len);
-		c->path[len] = '\0';
-		if (s->stopping) {
-			/* Requests after SIGTERM, on connections kept alive:
-			 * refused, and the connection closes. */
-			reply_error(wsi, c, 503, "SHUTTING_DOWN",
-			    "the server is stopping");
-			return 0;
-		}
-		auth_check(s->auth, wsi, &c->az);
-		if (framing_ok(wsi, &why) == -1 || path_has_nul(wsi)) {
-			/* The connection closes after the reply: what
-			 * follows cannot be told apart. */
-			c->close_after = 1;
-			if (why != NULL)
-				reply_error(wsi, c, 400, "BAD_CONTENT_LENGTH",
-				    why);
-			else
-				reply_error(wsi, c, 400, "BAD_PATH", "a path "
-				    "may not hold a NUL character (%00)");
-			return 0;
-		}
-		if (c->method == LWSHUMETH_PUT ||
-		    c->method == LWSHUMETH_PATCH) {
-			/* Used nowhere; and lws never completes such a body
-			 * when it is empty. Refused at once, and the
-			 * connection closes. */
-			c->close_after = 1;
-			reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
-			    "PUT and PATCH are not used here");
-			return 0;
-		}
-		if (has_body(c->method)) {
-			if (lws_hdr_total_length(wsi,
-			    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
-				reply_error(wsi, c, 411, "LENGTH_REQUIRED",
-				    "a body needs a Content-Length");
-				return 0;
-			}
-			c->receiving = 1;
-			s->bodies++;
-			return 0;	/* answered at BODY_COMPLETION */
-		}
-		if (c->method == -2)
-			return reply_error(wsi, c, 414, "URI_TOO_LONG",
-			    "the path is too long") ? -1 : 0;
-		if (c->method < 0)
-			return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
-			    "this method is not supported") ? -1 : 0;
-		return route(s, wsi, c) ? -1 : 0;
+		return request(s, wsi, c, in, len);
 	case LWS_CALLBACK_HTTP_BODY:
 		if (c->responded || c->body_over)
 			return 0;

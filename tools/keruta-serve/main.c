@@ -9,6 +9,22 @@
  * without auth, or a database that is not one or is damaged; 111 when
  * the database or the socket cannot be opened, or when the database file
  * was removed or replaced while in use.
+ *
+ * How it is built, top down; each part calls only those beneath it:
+ *   main.c      options; opens the store, then server_run
+ *   server.c    the libwebsockets context, its one callback, timers,
+ *               signals, the loop and when to commit
+ *   http.c      REST, /health, /metrics, the panel  |  ws.c  WebSocket
+ *   feed.c      what goes out on a WebSocket: queues, frames, the live
+ *               fan-out and the history before it
+ *   fts.c       the full-text index catching up (q= requests wait on it)
+ *   commit.c    the open transaction; replies and acks wait for its commit
+ *   store.h     the storage interface, with SQLite behind it (store.c)
+ *   auth.c, metrics.c, rec.c (records in and out): the bottom
+ * An HTTP request: callback -> http_callback -> route -> a handler, whose
+ * reply goes out from the writable callback (an ingest's after its commit).
+ * A WebSocket message: ws_callback -> on_message -> ingest (acked through
+ * feed.c once committed), subscribe or resume.
  */
 #include <errno.h>
 #include <getopt.h>

@@ -196,6 +196,42 @@ same_task(const struct row *r, const char *task)
 }
 
 /*
+ * On /ws/tasks, each record names its task: the first usable taskId is
+ * the message's (into task, "" if none), and a record without it or with
+ * another is refused.
+ */
+static void
+records_task(struct batch *bt, char task[SRV_ID_MAX + 1])
+{
+	size_t i;
+
+	for (i = 0; i < bt->n && task[0] == '\0'; i++) {
+		const struct row *r = &bt->rows[i];
+
+		if (r->code == NULL && r->task != NULL &&
+		    kr_id_valid(r->task, r->tasklen)) {
+			memcpy(task, r->task, r->tasklen);
+			task[r->tasklen] = '\0';
+		}
+	}
+	for (i = 0; i < bt->n; i++) {
+		struct row *r = &bt->rows[i];
+
+		if (r->code != NULL)
+			continue;
+		if (r->task == NULL || !kr_id_valid(r->task, r->tasklen)) {
+			r->code = "NO_TASK";
+			r->why = "a record sent to /ws/tasks needs a taskId";
+			bt->nbad++;
+		} else if (!same_task(r, task)) {
+			r->code = "BAD_RECORD";
+			r->why = "another taskId in the same message";
+			bt->nbad++;
+		}
+	}
+}
+
+/*
  * Stores the records of a message. Each invalid record is refused alone
  * (INVALID_RECORD, with its runId and seq) and the ack covers it, so a
  * shipper moves past it; only a message that is not JSON at all, a
@@ -220,35 +256,8 @@ ingest(struct srv *s, struct conn *c, const char *p, size_t n)
 		return;		/* an empty array */
 	if (c->task[0] != '\0')
 		snprintf(task, sizeof task, "%s", c->task);
-	else {
-		/* The first usable taskId is the message's. */
-		for (i = 0; i < bt->n && task[0] == '\0'; i++) {
-			const struct row *r = &bt->rows[i];
-
-			if (r->code == NULL && r->task != NULL &&
-			    kr_id_valid(r->task, r->tasklen)) {
-				memcpy(task, r->task, r->tasklen);
-				task[r->tasklen] = '\0';
-			}
-		}
-		for (i = 0; i < bt->n; i++) {
-			struct row *r = &bt->rows[i];
-
-			if (r->code != NULL)
-				continue;
-			if (r->task == NULL || !kr_id_valid(r->task,
-			    r->tasklen)) {
-				r->code = "NO_TASK";
-				r->why = "a record sent to /ws/tasks needs a "
-				    "taskId";
-				bt->nbad++;
-			} else if (!same_task(r, task)) {
-				r->code = "BAD_RECORD";
-				r->why = "another taskId in the same message";
-				bt->nbad++;
-			}
-		}
-	}
+	else
+		records_task(bt, task);
 	if (task[0] != '\0' && (st = auth_allow(s->auth, &c->az, SCOPE_WRITE,
 	    task, &why)) != 0) {
 		batch_reset(bt);
