@@ -634,14 +634,100 @@ get_count(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 	return reply_json(wsi, c, 200);
 }
 
+/* A task's counts, added up for its stats. */
+struct stats {
+	long long lv[KR_NLEVELS], total, std[3];
+	/* Sources other than the usual three, summed in order. */
+	struct kr_buf other;
+	char last[SRV_SOURCE_MAX + 1];
+	long long ln;
+};
+
+static int
+stats_add(void *arg, int l, const char *src, long long n)
+{
+	static const char *const names[3] = { "stdout", "stderr", "agent" };
+	struct stats *t = arg;
+	int i;
+
+	if (l >= 0 && l < KR_NLEVELS)
+		t->lv[l] += n;
+	t->total += n;
+	for (i = 0; i < 3; i++)
+		if (strcmp(src, names[i]) == 0)
+			break;
+	if (i < 3) {
+		t->std[i] += n;
+		return 0;
+	}
+	if (strcmp(src, t->last) != 0) {
+		if (t->last[0] != '\0')
+			kr_buf_printf(&t->other, ":%lld", t->ln);
+		kr_buf_addc(&t->other, ',');
+		json_str(&t->other, src, strlen(src));
+		snprintf(t->last, sizeof t->last, "%s", src);
+		t->ln = 0;
+	}
+	t->ln += n;
+	return 0;
+}
+
+/* A JSON string, or null for NULL. */
+static void
+str_or_null(struct kr_buf *b, const char *s, size_t n)
+{
+	if (s == NULL)
+		kr_buf_adds(b, "null");
+	else
+		json_str(b, s, n);
+}
+
+/* The time range of the task, from its one entry in the list. */
+static int
+stats_range(void *arg, const struct task_info *t)
+{
+	struct kr_buf *out = arg;
+
+	kr_buf_adds(out, "\"start\":");
+	str_or_null(out, t->first_ts, t->first_len);
+	kr_buf_adds(out, ",\"end\":");
+	str_or_null(out, t->last_ts, t->last_len);
+	return 0;
+}
+
 static int
 get_stats(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 {
+	struct stats t;
+	size_t mark;
+	int i, rc;
+
+	memset(&t, 0, sizeof t);
+	kr_buf_init(&t.other, 1 << 20);
+	rc = store_counts(s->store, store_task(s->store, task, 0), stats_add,
+	    &t);
+	if (rc == 0 && t.last[0] != '\0')
+		kr_buf_printf(&t.other, ":%lld", t.ln);
 	out_reset(c);
-	if (store_stats(s->store, task, store_task(s->store, task, 0),
+	kr_buf_adds(&c->out, "{\"taskId\":");
+	json_str(&c->out, task, strlen(task));
+	kr_buf_printf(&c->out, ",\"totalLogs\":%lld,\"logCounts\":{"
+	    "\"stdout\":%lld,\"stderr\":%lld,\"agent\":%lld%s},"
+	    "\"levelCounts\":{", t.total, t.std[0], t.std[1], t.std[2],
+	    t.other.s ? t.other.s : "");
+	kr_buf_free(&t.other);
+	for (i = 0; i < KR_NLEVELS; i++)
+		kr_buf_printf(&c->out, "%s\"%s\":%lld", i ? "," : "",
+		    kr_level_name(i), t.lv[i]);
+	kr_buf_adds(&c->out, "},\"timeRange\":{");
+	mark = c->out.len;
+	if (rc == -1 || store_tasks(s->store, task, stats_range,
 	    &c->out) == -1)
 		return reply_error(wsi, c, 500, "INTERNAL",
 		    "the database failed");
+	if (c->out.len == mark)
+		kr_buf_adds(&c->out, "\"start\":null,\"end\":null");
+	kr_buf_adds(&c->out, "}}");
 	return reply_json(wsi, c, 200);
 }
 
@@ -755,14 +841,43 @@ post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 	return 0;
 }
 
+/* One task of the list, after a comma unless it is the first. */
+static int
+task_item(void *arg, const struct task_info *t)
+{
+	struct kr_buf *out = arg;
+	char ts[KR_TS_LEN + 1];
+	struct timespec tv = { (time_t)(t->last_activity / 1000000000),
+		(long)(t->last_activity % 1000000000) };
+
+	kr_ts_format(&tv, ts);
+	kr_buf_adds(out, out->s[out->len - 1] == '[' ? "{\"taskId\":" :
+	    ",{\"taskId\":");
+	json_str(out, t->name, t->namelen);
+	kr_buf_printf(out, ",\"count\":%lld,\"errors\":%lld,"
+	    "\"firstTimestamp\":", t->count, t->errors);
+	str_or_null(out, t->first_ts, t->first_len);
+	kr_buf_adds(out, ",\"lastTimestamp\":");
+	str_or_null(out, t->last_ts, t->last_len);
+	kr_buf_printf(out, ",\"lastActivity\":\"%s\",\"status\":", ts);
+	if (t->exited)
+		kr_buf_printf(out, "\"exited\",\"exitCode\":%lld}",
+		    t->exit_code);
+	else
+		kr_buf_adds(out, "\"running\",\"exitCode\":null}");
+	return 0;
+}
+
 static int
 get_tasks(struct srv *s, struct lws *wsi, struct conn *c)
 {
 	out_reset(c);
+	kr_buf_adds(&c->out, "{\"tasks\":[");
 	if (store_tasks(s->store, c->az.task[0] ? c->az.task : NULL,
-	    &c->out) == -1)
+	    task_item, &c->out) == -1)
 		return reply_error(wsi, c, 500, "INTERNAL",
 		    "the database failed");
+	kr_buf_adds(&c->out, "]}");
 	return reply_json(wsi, c, 200);
 }
 

@@ -1961,94 +1961,31 @@ store_expire(struct store *s, long long cutoff, long long max)
 
 /* ---- summaries ---- */
 
-static int
-add_tsstr(struct kr_buf *b, sqlite3_stmt *st, int col)
-{
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
-		return kr_buf_adds(b, "null");
-	return json_str(b, (const char *)sqlite3_column_text(st, col),
-	    (size_t)sqlite3_column_bytes(st, col));
-}
-
 int
-store_stats(struct store *s, const char *task, long long tid,
-    struct kr_buf *out)
+store_counts(struct store *s, long long tid, count_fn fn, void *arg)
 {
 	sqlite3_stmt *st;
-	long long lv[KR_NLEVELS] = { 0 }, total = 0, std[3] = { 0 };
-	static const char *const names[3] = { "stdout", "stderr", "agent" };
-	struct kr_buf other = KR_BUF_INIT(1 << 20);
-	int i;
+	int rc;
 
 	if (sqlite3_prepare_v2(s->db, "SELECT level, source, n FROM counts"
 	    " WHERE tid = ? ORDER BY source", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, tid);
-	{
-		/* Sources other than the usual three, summed in order. */
-		char last[SRV_SOURCE_MAX + 1] = "";
-		long long ln = 0;
-
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			int l = sqlite3_column_int(st, 0);
-			const char *src = (const char *)
-			    sqlite3_column_text(st, 1);
-			long long n = sqlite3_column_int64(st, 2);
-
-			if (l >= 0 && l < KR_NLEVELS)
-				lv[l] += n;
-			total += n;
-			for (i = 0; i < 3; i++)
-				if (strcmp(src, names[i]) == 0)
-					break;
-			if (i < 3) {
-				std[i] += n;
-				continue;
-			}
-			if (strcmp(src, last) != 0) {
-				if (last[0] != '\0')
-					kr_buf_printf(&other, ":%lld", ln);
-				kr_buf_addc(&other, ',');
-				json_str(&other, src, strlen(src));
-				snprintf(last, sizeof last, "%s", src);
-				ln = 0;
-			}
-			ln += n;
-		}
-		if (last[0] != '\0')
-			kr_buf_printf(&other, ":%lld", ln);
-	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(arg, sqlite3_column_int(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    sqlite3_column_int64(st, 2)) == -1)
+			break;
 	sqlite3_finalize(st);
-	kr_buf_adds(out, "{\"taskId\":");
-	json_str(out, task, strlen(task));
-	kr_buf_printf(out, ",\"totalLogs\":%lld,\"logCounts\":{\"stdout\":%lld,"
-	    "\"stderr\":%lld,\"agent\":%lld%s},\"levelCounts\":{", total,
-	    std[0], std[1], std[2], other.s ? other.s : "");
-	for (i = 0; i < KR_NLEVELS; i++)
-		kr_buf_printf(out, "%s\"%s\":%lld", i ? "," : "",
-		    kr_level_name(i), lv[i]);
-	kr_buf_adds(out, "},\"timeRange\":{");
-	kr_buf_free(&other);
-	if (sqlite3_prepare_v2(s->db, "SELECT first_tsstr, last_tsstr FROM"
-	    " tasks WHERE tid = ?", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, tid);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		kr_buf_adds(out, "\"start\":");
-		add_tsstr(out, st, 0);
-		kr_buf_adds(out, ",\"end\":");
-		add_tsstr(out, st, 1);
-	} else
-		kr_buf_adds(out, "\"start\":null,\"end\":null");
-	sqlite3_finalize(st);
-	return kr_buf_adds(out, "}}");
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 int
-store_tasks(struct store *s, const char *only, struct kr_buf *out)
+store_tasks(struct store *s, const char *only, task_fn fn, void *arg)
 {
 	sqlite3_stmt *st;
-	int n = 0, rc;
+	struct task_info t;
+	int rc;
 
 	if (sqlite3_prepare_v2(s->db, "SELECT t.name, t.first_tsstr,"
 	    " t.last_tsstr, t.last_activity, t.exited, t.exit_code,"
@@ -2061,34 +1998,20 @@ store_tasks(struct store *s, const char *only, struct kr_buf *out)
 		return -1;
 	if (only != NULL)
 		sqlite3_bind_text(st, 1, only, -1, SQLITE_STATIC);
-	kr_buf_adds(out, "{\"tasks\":[");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char ts[KR_TS_LEN + 1];
-		long long la = sqlite3_column_int64(st, 3);
-		struct timespec tv = { (time_t)(la / 1000000000),
-			(long)(la % 1000000000) };
-
-		kr_ts_format(&tv, ts);
-		kr_buf_adds(out, n++ ? ",{\"taskId\":" : "{\"taskId\":");
-		json_str(out, (const char *)sqlite3_column_text(st, 0),
-		    (size_t)sqlite3_column_bytes(st, 0));
-		kr_buf_printf(out, ",\"count\":%lld,\"errors\":%lld,"
-		    "\"firstTimestamp\":", sqlite3_column_int64(st, 6),
-		    sqlite3_column_int64(st, 7));
-		add_tsstr(out, st, 1);
-		kr_buf_adds(out, ",\"lastTimestamp\":");
-		add_tsstr(out, st, 2);
-		kr_buf_printf(out, ",\"lastActivity\":\"%s\",\"status\":", ts);
-		if (sqlite3_column_int(st, 4))
-			kr_buf_printf(out, "\"exited\",\"exitCode\":%lld}",
-			    sqlite3_column_int64(st, 5));
-		else
-			kr_buf_adds(out, "\"running\",\"exitCode\":null}");
+		t.name = col_text(st, 0, &t.namelen);
+		t.first_ts = col_text(st, 1, &t.first_len);
+		t.last_ts = col_text(st, 2, &t.last_len);
+		t.last_activity = sqlite3_column_int64(st, 3);
+		t.exited = sqlite3_column_int(st, 4);
+		t.exit_code = sqlite3_column_int64(st, 5);
+		t.count = sqlite3_column_int64(st, 6);
+		t.errors = sqlite3_column_int64(st, 7);
+		if (fn(arg, &t) == -1)
+			break;
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -1;
-	return kr_buf_adds(out, "]}");
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 long long

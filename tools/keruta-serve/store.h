@@ -103,11 +103,32 @@ long long store_count(struct store *s, long long tid, const struct filter *f,
 long long store_delete(struct store *s, long long tid, long long before);
 /* Deletes up to max records older than cutoff; returns how many. */
 long long store_expire(struct store *s, long long cutoff, long long max);
-/* Writes the stats object of a task into out. */
-int store_stats(struct store *s, const char *task, long long tid,
-    struct kr_buf *out);
-/* Writes the tasks array (only task when not NULL). */
-int store_tasks(struct store *s, const char *only, struct kr_buf *out);
+/* One count of a task's records: of a level, from a source. */
+typedef int (*count_fn)(void *arg, int level, const char *source,
+    long long n);
+/*
+ * Calls fn for each count of task tid, in the order of their sources. 0,
+ * or -1 on error.
+ */
+int store_counts(struct store *s, long long tid, count_fn fn, void *arg);
+
+/* A task, with what its records add up to. */
+struct task_info {
+	const char *name;
+	size_t namelen;
+	long long count, errors;	/* records, and those ERROR or FATAL */
+	const char *first_ts, *last_ts;	/* as they came; NULL: none */
+	size_t first_len, last_len;
+	long long last_activity;	/* ns since the epoch */
+	int exited;			/* its agent said it exited */
+	long long exit_code;
+};
+typedef int (*task_fn)(void *arg, const struct task_info *t);
+/*
+ * Calls fn for each task (only the task named only, when not NULL), the
+ * most recently active first. 0, or -1 on error.
+ */
+int store_tasks(struct store *s, const char *only, task_fn fn, void *arg);
 long long store_size(struct store *s);
 void filter_free(struct filter *f);
 
