@@ -206,6 +206,10 @@ b64json(const char *s, size_t n)
 	return j;
 }
 
+/*
+ * Over 80 lines: the token's checks one after another, signature first,
+ * in the order that says which one failed.
+ */
 int
 jwt_verify(const unsigned char *key, size_t keylen, const char *tok, size_t n,
     long long now, struct authz *z)

@@ -430,7 +430,9 @@ history_step(struct srv *s, struct conn *c)
 
 /*
  * Writes what is ready: queue entries gathered into one buffer, up to
- * WRITE_MAX bytes a write, as long as the socket takes them.
+ * WRITE_MAX bytes a write, as long as the socket takes them. Over 80
+ * lines: a big slice written alone and small ones gathered share the
+ * queue's bookkeeping, and the close at the end waits for both.
  */
 int
 feed_write(struct srv *s, struct conn *c)

@@ -1039,7 +1039,8 @@ method_name_ok(int m, int want)
 
 /*
  * Routes a request whose body (if any) is complete. path is the URI
- * path, urldecoded; lws has already resolved "..".
+ * path, urldecoded; lws has already resolved "..". Over 80 lines: it is
+ * the table of paths and methods, read best in one piece.
  */
 static int
 route(struct srv *s, struct lws *wsi, struct conn *c)

@@ -236,7 +236,10 @@ setting(const struct kr_cfg *cfg, const char *flag, const char *key,
 	return flag != NULL ? flag : kr_cfg_get(cfg, key, env, def);
 }
 
-/* Reads the command line into o; exits for --help and --version. */
+/*
+ * Reads the command line into o; exits for --help and --version. Over 80
+ * lines: one case per option.
+ */
 static void
 parse_args(int argc, char *argv[], struct opts *o)
 {

@@ -143,7 +143,8 @@ utf8_put(struct kr_buf *b, long cp)
 /*
  * Reads the string at j->p. With dec, its decoded bytes are appended
  * (\u0000 gives a NUL byte); with raw, its JSON text, control characters
- * escaped. 0, or -1 when it is not a valid string.
+ * escaped. 0, or -1 when it is not a valid string. Over 80 lines: one
+ * case per escape.
  */
 static int
 jp_string(struct jp *j, struct kr_buf *dec, struct kr_buf *raw)
@@ -893,6 +894,7 @@ batch_fix(struct batch *b)
 	}
 }
 
+/* Over 80 lines: a JSON body and an NDJSON one, each with its errors. */
 int
 batch_parse(struct batch *b, const char *s, size_t n, int flags, int *single,
     struct srv_err *e)

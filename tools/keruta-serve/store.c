@@ -509,6 +509,7 @@ quick_check(struct store *s, char *err, size_t elen)
 	return -1;
 }
 
+/* Over 80 lines: the steps of opening in order, each of which may fail. */
 int
 store_open(struct store **sp, const char *path, char *err, size_t elen)
 {
@@ -1245,7 +1246,8 @@ counts_of(struct store *s, long long tid, unsigned mask, long long *in,
  * and to), whose rows come in id order when ordered by (z.blk, l.id).
  * For level filters without INFO, the partial index (tid, level) keeps id
  * order for one level and suits rare levels; for common ones, walking
- * (tid) in id order finds a page sooner.
+ * (tid) in id order finds a page sooner. Over 80 lines: a clause per
+ * filter, in the order the SQL wants them.
  */
 static int
 where(struct store *s, struct sql *q, long long tid, const struct filter *f,
@@ -1783,7 +1785,8 @@ zone_fix(struct store *s, long long tid, long long blk)
 /*
  * Deletes up to max rows of a task older than before (ANY_AGE: any age,
  * and the task's zones are left to the caller). A retention cutoff may be
- * before 1970: it is a time like another, not "any age".
+ * before 1970: it is a time like another, not "any age". Over 80 lines:
+ * the rows, their full-text entries, zones and counts go in one pass.
  */
 static long long
 delete_some(struct store *s, long long tid, long long before, long long max)
