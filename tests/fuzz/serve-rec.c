@@ -11,7 +11,7 @@
 #include <cJSON.h>
 
 #include "kr_buf.h"
-#include "../../tools/keruta-serve/srv.h"
+#include "../../tools/keruta-serve/rec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,12 +9,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include <cJSON.h>
 #include <sodium.h>
 
 #include "kr_diag.h"
+#include "kr_id.h"
 #include "kr_io.h"
 #include "kr_time.h"
-#include "srv.h"
+#include "auth.h"
 
 #define LEEWAY_S	30	/* clock skew allowed on exp and nbf */
 #define TOKEN_MAX	8192
@@ -22,7 +24,7 @@
 struct apikey {
 	unsigned char hash[crypto_hash_sha256_BYTES];
 	unsigned scopes;
-	char task[SRV_ID_MAX + 1];
+	char task[KR_ID_MAX + 1];
 };
 
 struct auth {
@@ -109,7 +111,7 @@ keys_load(struct auth *a, const char *path)
 			    "logs:read and logs:write, comma-separated", path,
 			    lineno);
 		if (nf == 4) {
-			if (!task_id_ok(f[3], strlen(f[3])))
+			if (!kr_id_valid(f[3], strlen(f[3])))
 				kr_die(KR_EX_USAGE, "API keys '%s' line %d: bad "
 				    "task", path, lineno);
 			snprintf(k->task, sizeof k->task, "%s", f[3]);
@@ -215,6 +217,10 @@ b64json(const char *s, size_t n)
 	return j;
 }
 
+/*
+ * Over 80 lines: the token's checks one after another, signature first,
+ * in the order that says which one failed.
+ */
 int
 jwt_verify(const unsigned char *key, size_t keylen, const char *tok, size_t n,
     long long now, struct authz *z)
@@ -285,7 +291,7 @@ jwt_verify(const unsigned char *key, size_t keylen, const char *tok, size_t n,
 	z->task[0] = '\0';
 	v = cJSON_GetObjectItemCaseSensitive(p, "task");
 	if (v != NULL) {
-		if (!cJSON_IsString(v) || !task_id_ok(v->valuestring,
+		if (!cJSON_IsString(v) || !kr_id_valid(v->valuestring,
 		    strlen(v->valuestring))) {
 			z->why = "the token's task claim is not a taskId";
 			goto out;

@@ -16,11 +16,20 @@
 
 #include "kr_diag.h"
 #include "kr_embed.h"
+#include "kr_id.h"
 #include "kr_io.h"
 #include "kr_level.h"
 #include "kr_parse.h"
 #include "kr_time.h"
+#include "auth.h"
+#include "commit.h"
+#include "feed.h"
+#include "fts.h"
+#include "http.h"
+#include "metrics.h"
+#include "rec.h"
 #include "srv.h"
+#include "store.h"
 
 #define SIZE_DEFAULT	100
 #define SIZE_MAX_PAGE	1000
@@ -39,50 +48,34 @@ out_reset(struct conn *c)
 
 static int route(struct srv *s, struct lws *wsi, struct conn *c);
 
+/* A query that waited for the index: routed again. */
+static void
+fts_go(struct waiter *w, int ok)
+{
+	struct conn *c = lws_container_of(w, struct conn, fw);
+
+	(void)ok;
+	c->fts_ready = 1;
+	c->due = DUE_ROUTE;
+	lws_callback_on_writable(c->wsi);
+}
+
 /*
  * A full-text query wants the index up to date, and catching up a long way
  * at once would hold up every other client. When it is far behind, the
  * request waits while the index catches up in steps between the other
- * work (fts_timer), and is then routed again. 1 if it waits.
+ * work (fts.c), and is then routed again. 1 if it waits.
  */
 static int
 fts_defer(struct srv *s, struct conn *c)
 {
-	if (c->cur.f.match == NULL || c->fts_ready ||
-	    store_fts_lag(s->store) <= FTS_WAIT_ROWS)
+	if (c->cur.f.match == NULL || c->fts_ready)
+		return 0;
+	c->fw.release = fts_go;
+	if (!fts_wait(&s->fts, &c->fw))
 		return 0;
 	filter_free(&c->cur.f);		/* parsed again then */
-	c->fnext = s->fts_wait;
-	s->fts_wait = c;
-	srv_fts_kick(s);
 	return 1;
-}
-
-static void
-fts_unwait(struct srv *s, struct conn *c)
-{
-	struct conn **pp;
-
-	for (pp = &s->fts_wait; *pp != NULL; pp = &(*pp)->fnext)
-		if (*pp == c) {
-			*pp = c->fnext;
-			c->fnext = NULL;
-			break;
-		}
-}
-
-void
-http_fts_release(struct srv *s)
-{
-	struct conn *c;
-
-	while ((c = s->fts_wait) != NULL) {
-		s->fts_wait = c->fnext;
-		c->fnext = NULL;
-		c->fts_ready = 1;
-		c->due = DUE_ROUTE;
-		lws_callback_on_writable(c->wsi);
-	}
 }
 
 static void
@@ -97,8 +90,8 @@ body_done(struct srv *s, struct conn *c)
 static void
 conn_free(struct srv *s, struct conn *c)
 {
-	srv_unhold(s, c);
-	fts_unwait(s, c);
+	commit_unhold(&s->commit, &c->cw);
+	fts_unwait(&s->fts, &c->fw);
 	body_done(s, c);
 	kr_buf_free(&c->body);
 	kr_buf_free(&c->out);
@@ -109,53 +102,8 @@ conn_free(struct srv *s, struct conn *c)
 	}
 }
 
-int
-task_id_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > SRV_ID_MAX)
-		return 0;
-	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-_.:@+=~", ch) != NULL) ||
-		    ch == '\0')
-			return 0;
-	}
-	return 1;
-}
-
-int
-parse_levels(const char *s, unsigned *mask)
-{
-	const char *p = s, *e;
-	int lv, n = 0;
-	unsigned m = 0;
-
-	while (*p != '\0') {
-		e = p + strcspn(p, ",");
-		if (e > p) {
-			if ((lv = kr_level_parse(p, (size_t)(e - p))) < 0)
-				return -1;
-			m |= 1u << lv;
-			n++;
-		}
-		p = *e ? e + 1 : e;
-	}
-	if (n == 0)
-		return -1;
-	/* One level is a minimum; several are a list. */
-	if (n == 1)
-		m = ((1u << KR_NLEVELS) - 1) & ~(m - 1);
-	*mask = m;
-	return 0;
-}
-
-char *
+/* Makes an FTS5 expression from free text (all words must match). */
+static char *
 fts_expr(const char *q)
 {
 	struct kr_buf b = KR_BUF_INIT(1 << 20);
@@ -302,7 +250,7 @@ send_headers(struct lws *wsi, struct conn *c, int status, const char *ctype,
 
 	c->status = status;
 	c->responded = 1;
-	metrics_status(srv_get(wsi), status);
+	metrics_status(&srv_get(wsi)->m, status);
 	if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, len, &p,
 	    end))
 		return -1;
@@ -360,7 +308,7 @@ reply_err(struct lws *wsi, struct conn *c, const struct srv_err *e)
 static int
 refill(struct srv *s, struct conn *c)
 {
-	srv_sync(s);
+	commit_sync(&s->commit);
 	while (!c->cur.done && c->out.len - c->outoff < FILL_MAX)
 		if (store_cursor_step(s->store, &c->cur, c->fmt, NULL,
 		    &c->out) == -1)
@@ -430,44 +378,6 @@ access_log(struct lws *wsi, const struct conn *c)
 	    c->status, c->sent, (double)(kr_mono_ns() - c->t0) / 1e6);
 }
 
-void
-metrics_status(struct srv *s, int status)
-{
-	struct metrics *m = &s->m;
-	int i;
-
-	for (i = 0; i < SRV_NCODES && m->codes[i] != 0; i++)
-		if (m->codes[i] == status)
-			break;
-	if (i == SRV_NCODES)
-		return;
-	m->codes[i] = status;
-	m->by_code[i]++;
-}
-
-/* The metrics that have labels, after those of metrics_write. */
-static void
-metrics_labelled(struct srv *s, struct kr_buf *b)
-{
-	int i;
-
-	kr_buf_printf(b, "# HELP keruta_build_info The version of this "
-	    "server.\n# TYPE keruta_build_info gauge\n"
-	    "keruta_build_info{version=\"%s\"} 1\n", KR_VERSION);
-	kr_buf_adds(b, "# HELP keruta_http_responses_total HTTP replies and "
-	    "refused WebSocket handshakes (101: accepted), by status code.\n"
-	    "# TYPE keruta_http_responses_total counter\n");
-	for (i = 0; i < SRV_NCODES && s->m.codes[i] != 0; i++)
-		kr_buf_printf(b, "keruta_http_responses_total{code=\"%d\"} "
-		    "%llu\n", s->m.codes[i], s->m.by_code[i]);
-	kr_buf_printf(b, "# HELP keruta_records_received_total Records "
-	    "stored, by the protocol they came over.\n"
-	    "# TYPE keruta_records_received_total counter\n"
-	    "keruta_records_received_total{protocol=\"http\"} %llu\n"
-	    "keruta_records_received_total{protocol=\"websocket\"} %llu\n",
-	    s->m.ingested_http, s->m.ingested_ws);
-}
-
 /*
  * Writes what the reply has ready. 1 when it is all out (the transaction
  * is then finished by http_done), 0 when more is to come (a writable
@@ -523,7 +433,7 @@ http_send(struct srv *s, struct lws *wsi, struct conn *c)
 		c->sent += n;
 		if (final) {
 done:
-			metrics_latency(s, kr_mono_ns() - c->t0);
+			metrics_latency(&s->m, kr_mono_ns() - c->t0);
 			access_log(wsi, c);
 			if (c->counted) {
 				s->inflight--;
@@ -724,14 +634,100 @@ get_count(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 	return reply_json(wsi, c, 200);
 }
 
+/* A task's counts, added up for its stats. */
+struct stats {
+	long long lv[KR_NLEVELS], total, std[3];
+	/* Sources other than the usual three, summed in order. */
+	struct kr_buf other;
+	char last[SRV_SOURCE_MAX + 1];
+	long long ln;
+};
+
+static int
+stats_add(void *arg, int l, const char *src, long long n)
+{
+	static const char *const names[3] = { "stdout", "stderr", "agent" };
+	struct stats *t = arg;
+	int i;
+
+	if (l >= 0 && l < KR_NLEVELS)
+		t->lv[l] += n;
+	t->total += n;
+	for (i = 0; i < 3; i++)
+		if (strcmp(src, names[i]) == 0)
+			break;
+	if (i < 3) {
+		t->std[i] += n;
+		return 0;
+	}
+	if (strcmp(src, t->last) != 0) {
+		if (t->last[0] != '\0')
+			kr_buf_printf(&t->other, ":%lld", t->ln);
+		kr_buf_addc(&t->other, ',');
+		json_str(&t->other, src, strlen(src));
+		snprintf(t->last, sizeof t->last, "%s", src);
+		t->ln = 0;
+	}
+	t->ln += n;
+	return 0;
+}
+
+/* A JSON string, or null for NULL. */
+static void
+str_or_null(struct kr_buf *b, const char *s, size_t n)
+{
+	if (s == NULL)
+		kr_buf_adds(b, "null");
+	else
+		json_str(b, s, n);
+}
+
+/* The time range of the task, from its one entry in the list. */
+static int
+stats_range(void *arg, const struct task_info *t)
+{
+	struct kr_buf *out = arg;
+
+	kr_buf_adds(out, "\"start\":");
+	str_or_null(out, t->first_ts, t->first_len);
+	kr_buf_adds(out, ",\"end\":");
+	str_or_null(out, t->last_ts, t->last_len);
+	return 0;
+}
+
 static int
 get_stats(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 {
+	struct stats t;
+	size_t mark;
+	int i, rc;
+
+	memset(&t, 0, sizeof t);
+	kr_buf_init(&t.other, 1 << 20);
+	rc = store_counts(s->store, store_task(s->store, task, 0), stats_add,
+	    &t);
+	if (rc == 0 && t.last[0] != '\0')
+		kr_buf_printf(&t.other, ":%lld", t.ln);
 	out_reset(c);
-	if (store_stats(s->store, task, store_task(s->store, task, 0),
+	kr_buf_adds(&c->out, "{\"taskId\":");
+	json_str(&c->out, task, strlen(task));
+	kr_buf_printf(&c->out, ",\"totalLogs\":%lld,\"logCounts\":{"
+	    "\"stdout\":%lld,\"stderr\":%lld,\"agent\":%lld%s},"
+	    "\"levelCounts\":{", t.total, t.std[0], t.std[1], t.std[2],
+	    t.other.s ? t.other.s : "");
+	kr_buf_free(&t.other);
+	for (i = 0; i < KR_NLEVELS; i++)
+		kr_buf_printf(&c->out, "%s\"%s\":%lld", i ? "," : "",
+		    kr_level_name(i), t.lv[i]);
+	kr_buf_adds(&c->out, "},\"timeRange\":{");
+	mark = c->out.len;
+	if (rc == -1 || store_tasks(s->store, task, stats_range,
 	    &c->out) == -1)
 		return reply_error(wsi, c, 500, "INTERNAL",
 		    "the database failed");
+	if (c->out.len == mark)
+		kr_buf_adds(&c->out, "\"start\":null,\"end\":null");
+	kr_buf_adds(&c->out, "}}");
 	return reply_json(wsi, c, 200);
 }
 
@@ -758,42 +754,17 @@ delete_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 	return reply_json(wsi, c, 200);
 }
 
-static int
-same_run(const struct row *a, const struct row *b)
+/*
+ * An ingest reply that waited for the commit: sent, or a 503 (!ok). It goes
+ * out from the connection's own writable callback.
+ */
+static void
+http_release(struct waiter *w, int ok)
 {
-	return a->run != NULL && b->run != NULL && a->seq != 0 &&
-	    b->seq != 0 && a->runlen == b->runlen &&
-	    memcmp(a->run, b->run, a->runlen) == 0;
-}
+	struct conn *c = lws_container_of(w, struct conn, cw);
 
-/* Appends "acks":[{runId, seq}] for the highest seq of each run. */
-int
-acks_json(struct kr_buf *out, const struct batch *b, const char *pre,
-    const char *sep, const char *post)
-{
-	size_t i, j;
-	int n = 0;
-
-	for (i = 0; i < b->n; i++) {
-		const struct row *r = &b->rows[i];
-		long long max = r->seq;
-
-		if (r->run == NULL || r->seq == 0)
-			continue;
-		for (j = 0; j < i; j++)
-			if (same_run(&b->rows[j], r))
-				break;
-		if (j < i)
-			continue;	/* this run was done already */
-		for (j = i + 1; j < b->n; j++)
-			if (same_run(&b->rows[j], r) && b->rows[j].seq > max)
-				max = b->rows[j].seq;
-		kr_buf_adds(out, n++ ? sep : "");
-		kr_buf_adds(out, pre);
-		json_str(out, r->run, r->runlen);
-		kr_buf_printf(out, ",\"seq\":%lld%s", max, post);
-	}
-	return n;
+	c->due = ok ? DUE_REPLY : DUE_FAILED;
+	lws_callback_on_writable(c->wsi);
 }
 
 static int
@@ -832,15 +803,11 @@ post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 		    "the database failed; retry later");
 	}
 	if (stored > 0)
-		ws_broadcast(s, task, b);
+		feed_broadcast(s, task, b);
 	s->m.ingested += stored;
 	s->m.ingested_http += stored;
 	s->m.duplicates += dups;
-	s->round_msgs++;
-	s->last_ingest_ns = kr_mono_ns();
-	if (s->txn_rows == 0)
-		s->txn_t0 = s->last_ingest_ns;
-	s->txn_rows += stored + dups;
+	commit_noted(&s->commit, stored + dups);
 	out_reset(c);
 	c->status = 200;
 	if (single && b->n == 1) {
@@ -862,52 +829,85 @@ post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
 		kr_buf_adds(&c->out, "]}");
 	}
 	batch_reset(b);
-	if (!store_in_txn(s->store))
+	if (!commit_pending(&s->commit))
 		return reply_json(wsi, c, c->status);
 	/*
-	 * A reply says stored, so it waits for the commit (maybe_commit):
+	 * A reply says stored, so it waits for the commit (commit_turn):
 	 * requests whose bodies are on their way in share it.
 	 */
-	c->held = 1;
-	c->hnext = s->held;
-	s->held = c;
-	s->http_held++;
+	c->cw.reply = 1;
+	c->cw.release = http_release;
+	commit_hold(&s->commit, &c->cw);
 	return 0;
 }
 
-/* The reply goes out from the connection's own writable callback. */
-void
-http_release(struct srv *s, struct conn *c, int ok)
+/* One task of the list, after a comma unless it is the first. */
+static int
+task_item(void *arg, const struct task_info *t)
 {
-	(void)s;
-	c->due = ok ? DUE_REPLY : DUE_FAILED;
-	lws_callback_on_writable(c->wsi);
+	struct kr_buf *out = arg;
+	char ts[KR_TS_LEN + 1];
+	struct timespec tv = { (time_t)(t->last_activity / 1000000000),
+		(long)(t->last_activity % 1000000000) };
+
+	kr_ts_format(&tv, ts);
+	kr_buf_adds(out, out->s[out->len - 1] == '[' ? "{\"taskId\":" :
+	    ",{\"taskId\":");
+	json_str(out, t->name, t->namelen);
+	kr_buf_printf(out, ",\"count\":%lld,\"errors\":%lld,"
+	    "\"firstTimestamp\":", t->count, t->errors);
+	str_or_null(out, t->first_ts, t->first_len);
+	kr_buf_adds(out, ",\"lastTimestamp\":");
+	str_or_null(out, t->last_ts, t->last_len);
+	kr_buf_printf(out, ",\"lastActivity\":\"%s\",\"status\":", ts);
+	if (t->exited)
+		kr_buf_printf(out, "\"exited\",\"exitCode\":%lld}",
+		    t->exit_code);
+	else
+		kr_buf_adds(out, "\"running\",\"exitCode\":null}");
+	return 0;
 }
 
 static int
 get_tasks(struct srv *s, struct lws *wsi, struct conn *c)
 {
 	out_reset(c);
+	kr_buf_adds(&c->out, "{\"tasks\":[");
 	if (store_tasks(s->store, c->az.task[0] ? c->az.task : NULL,
-	    &c->out) == -1)
+	    task_item, &c->out) == -1)
 		return reply_error(wsi, c, 500, "INTERNAL",
 		    "the database failed");
+	kr_buf_adds(&c->out, "]}");
 	return reply_json(wsi, c, 200);
 }
 
 static int
 get_health(struct srv *s, struct lws *wsi, struct conn *c)
 {
+	const char *why;
+	int down;
+
 	out_reset(c);
-	return reply_json(wsi, c, srv_health(s, &c->out));
+	why = store_problem(s->store, &down);
+	kr_buf_printf(&c->out, "{\"status\":\"%s\",\"version\":\"%s\","
+	    "\"uptimeSeconds\":%lld,\"database\":\"%s\"", down ? "DOWN" :
+	    "UP", KR_VERSION, (kr_mono_ns() - s->started_ns) / 1000000000,
+	    why == NULL ? "ok" : down ? "gone" : "failing");
+	if (why != NULL) {
+		kr_buf_adds(&c->out, ",\"message\":");
+		json_str(&c->out, why, strlen(why));
+	}
+	kr_buf_adds(&c->out, "}");
+	/* DOWN when the database is gone. */
+	return reply_json(wsi, c, down ? 503 : 200);
 }
 
 static int
 get_metrics(struct srv *s, struct lws *wsi, struct conn *c)
 {
 	out_reset(c);
-	metrics_write(s, &c->out);
-	metrics_labelled(s, &c->out);
+	metrics_write(&s->m, store_commits(s->store), store_size(s->store),
+	    &c->out);
 	return reply(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8");
 }
 
@@ -1039,7 +1039,8 @@ method_name_ok(int m, int want)
 
 /*
  * Routes a request whose body (if any) is complete. path is the URI
- * path, urldecoded; lws has already resolved "..".
+ * path, urldecoded; lws has already resolved "..". Over 80 lines: it is
+ * the table of paths and methods, read best in one piece.
  */
 static int
 route(struct srv *s, struct lws *wsi, struct conn *c)
@@ -1054,7 +1055,7 @@ route(struct srv *s, struct lws *wsi, struct conn *c)
 	 * might yet be rolled back; ingest joins the open transaction.
 	 */
 	if (m != LWSHUMETH_POST)
-		srv_sync(s);
+		commit_sync(&s->commit);
 	/* HEAD is GET without the body, wherever GET is served. */
 	if (m == LWSHUMETH_HEAD) {
 		c->head = 1;
@@ -1088,7 +1089,7 @@ route(struct srv *s, struct lws *wsi, struct conn *c)
 	p += 7;
 	slash = strchr(p, '/');
 	tl = slash ? (size_t)(slash - p) : strlen(p);
-	if (!task_id_ok(p, tl))
+	if (!kr_id_valid(p, tl))
 		return reply_error(wsi, c, slash ? 400 : 404,
 		    slash ? "INVALID_TASK_ID" : "NOT_FOUND",
 		    slash ? "a taskId is 1 to 128 letters, digits or -_.:@+=~" :
@@ -1216,82 +1217,94 @@ has_body(int m)
 	    m == LWSHUMETH_PATCH;
 }
 
+/*
+ * A request's headers are in: checked, then routed, or answered at once;
+ * a body is awaited (routed at BODY_COMPLETION). 0, or -1 to close.
+ */
+static int
+request(struct srv *s, struct lws *wsi, struct conn *c, const char *in,
+    size_t len)
+{
+	const char *why = NULL;
+	char *uri;
+	int ulen;
+
+	conn_free(s, c);
+	memset(c, 0, sizeof *c);
+	kr_buf_init(&c->out, (size_t)1 << 30);
+	kr_buf_init(&c->body, s->max_body);
+	c->wsi = wsi;
+	c->t0 = kr_mono_ns();
+	c->counted = 1;
+	s->inflight++;
+	s->m.requests++;
+	c->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+	if (len >= sizeof c->path) {
+		c->method = -2;
+		len = 0;
+	}
+	memcpy(c->path, in, len);
+	c->path[len] = '\0';
+	if (s->stopping) {
+		/* Requests after SIGTERM, on connections kept alive:
+		 * refused, and the connection closes. */
+		reply_error(wsi, c, 503, "SHUTTING_DOWN",
+		    "the server is stopping");
+		return 0;
+	}
+	auth_check(s->auth, wsi, &c->az);
+	if (framing_ok(wsi, &why) == -1 || path_has_nul(wsi)) {
+		/* The connection closes after the reply: what
+		 * follows cannot be told apart. */
+		c->close_after = 1;
+		if (why != NULL)
+			reply_error(wsi, c, 400, "BAD_CONTENT_LENGTH",
+			    why);
+		else
+			reply_error(wsi, c, 400, "BAD_PATH", "a path "
+			    "may not hold a NUL character (%00)");
+		return 0;
+	}
+	if (c->method == LWSHUMETH_PUT ||
+	    c->method == LWSHUMETH_PATCH) {
+		/* Used nowhere; and lws never completes such a body
+		 * when it is empty. Refused at once, and the
+		 * connection closes. */
+		c->close_after = 1;
+		reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
+		    "PUT and PATCH are not used here");
+		return 0;
+	}
+	if (has_body(c->method)) {
+		if (lws_hdr_total_length(wsi,
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+			reply_error(wsi, c, 411, "LENGTH_REQUIRED",
+			    "a body needs a Content-Length");
+			return 0;
+		}
+		c->receiving = 1;
+		s->bodies++;
+		return 0;	/* answered at BODY_COMPLETION */
+	}
+	if (c->method == -2)
+		return reply_error(wsi, c, 414, "URI_TOO_LONG",
+		    "the path is too long") ? -1 : 0;
+	if (c->method < 0)
+		return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
+		    "this method is not supported") ? -1 : 0;
+	return route(s, wsi, c) ? -1 : 0;
+}
+
 int
 http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
 	struct srv *s = srv_get(wsi);
 	struct conn *c = user;
-	const char *why = NULL;
-	char *uri;
-	int ulen;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
-		conn_free(s, c);
-		memset(c, 0, sizeof *c);
-		kr_buf_init(&c->out, (size_t)1 << 30);
-		kr_buf_init(&c->body, s->max_body);
-		c->wsi = wsi;
-		c->t0 = kr_mono_ns();
-		c->counted = 1;
-		s->inflight++;
-		s->m.requests++;
-		c->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
-		if (len >= sizeof c->path) {
-			c->method = -2;
-			len = 0;
-		}
-		memcpy(c->path, in, len);
-		c->path[len] = '\0';
-		if (s->stopping) {
-			/* Requests after SIGTERM, on connections kept alive:
-			 * refused, and the connection closes. */
-			reply_error(wsi, c, 503, "SHUTTING_DOWN",
-			    "the server is stopping");
-			return 0;
-		}
-		auth_check(s->auth, wsi, &c->az);
-		if (framing_ok(wsi, &why) == -1 || path_has_nul(wsi)) {
-			/* The connection closes after the reply: what
-			 * follows cannot be told apart. */
-			c->close_after = 1;
-			if (why != NULL)
-				reply_error(wsi, c, 400, "BAD_CONTENT_LENGTH",
-				    why);
-			else
-				reply_error(wsi, c, 400, "BAD_PATH", "a path "
-				    "may not hold a NUL character (%00)");
-			return 0;
-		}
-		if (c->method == LWSHUMETH_PUT ||
-		    c->method == LWSHUMETH_PATCH) {
-			/* Used nowhere; and lws never completes such a body
-			 * when it is empty. Refused at once, and the
-			 * connection closes. */
-			c->close_after = 1;
-			reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
-			    "PUT and PATCH are not used here");
-			return 0;
-		}
-		if (has_body(c->method)) {
-			if (lws_hdr_total_length(wsi,
-			    WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
-				reply_error(wsi, c, 411, "LENGTH_REQUIRED",
-				    "a body needs a Content-Length");
-				return 0;
-			}
-			c->receiving = 1;
-			s->bodies++;
-			return 0;	/* answered at BODY_COMPLETION */
-		}
-		if (c->method == -2)
-			return reply_error(wsi, c, 414, "URI_TOO_LONG",
-			    "the path is too long") ? -1 : 0;
-		if (c->method < 0)
-			return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
-			    "this method is not supported") ? -1 : 0;
-		return route(s, wsi, c) ? -1 : 0;
+		return request(s, wsi, c, in, len);
 	case LWS_CALLBACK_HTTP_BODY:
 		if (c->responded || c->body_over)
 			return 0;
@@ -1307,10 +1320,6 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return route(s, wsi, c) ? -1 : 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return http_write(s, wsi, c);
-	case LWS_CALLBACK_TIMER:
-		if (c != NULL && c->is_ws)
-			return ws_callback(wsi, reason, user, in, len);
-		return 0;
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (c != NULL)

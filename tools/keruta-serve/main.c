@@ -9,6 +9,22 @@
  * without auth, or a database that is not one or is damaged; 111 when
  * the database or the socket cannot be opened, or when the database file
  * was removed or replaced while in use.
+ *
+ * How it is built, top down; each part calls only those beneath it:
+ *   main.c      options; opens the store, then server_run
+ *   server.c    the libwebsockets context, its one callback, timers,
+ *               signals, the loop and when to commit
+ *   http.c      REST, /health, /metrics, the panel  |  ws.c  WebSocket
+ *   feed.c      what goes out on a WebSocket: queues, frames, the live
+ *               fan-out and the history before it
+ *   fts.c       the full-text index catching up (q= requests wait on it)
+ *   commit.c    the open transaction; replies and acks wait for its commit
+ *   store.h     the storage interface, with SQLite behind it (store.c)
+ *   auth.c, metrics.c, rec.c (records in and out): the bottom
+ * An HTTP request: callback -> http_callback -> route -> a handler, whose
+ * reply goes out from the writable callback (an ingest's after its commit).
+ * A WebSocket message: ws_callback -> on_message -> ingest (acked through
+ * feed.c once committed), subscribe or resume.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,8 +48,10 @@
 #include "kr_parse.h"
 #include "kr_rand.h"
 #include "kr_time.h"
+#include "auth.h"
+#include "server.h"
 #include "srv.h"
-#include "walbuf.h"
+#include "store.h"
 
 #define USAGE "keruta-serve [-qv] [-c file] [-d file] [-l addr:port] " \
 	"[--api-keys file] [--jwt-secret-file file] [--max-body size] " \
@@ -41,25 +59,14 @@
 	"[--sync full|normal] " \
 	"[--tls-cert file --tls-key file] | --hash-key | --help | --version"
 
-#define FTS_STEP_ROWS	5000
-#define FTS_IDLE_NS	100000000LL	/* no ingest for this long: index */
-#define FTS_LAG_MAX	1000000	/* rows: past this, index anyway */
-#define COMMIT_ROWS	10000	/* rows that make a transaction commit */
-#define COMMIT_NS	2000000	/* and the longest it stays open */
-#define COMMIT_WAIT_US	250	/* quiet for this long: the input is drained */
-#define EXPIRE_ROWS	2000
 #define RETENTION_MAX_MS	(36500LL * 86400000)	/* 100 years */
-
-const double srv_lat_bounds[11] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-	0.1, 0.25, 0.5, 1, 2.5 };
-
-static volatile sig_atomic_t stop_flag;
 
 struct opts {
 	const char *listen, *db, *jwt_file, *keys_file, *retention;
 	const char *tls_cert, *tls_key, *config, *panel_dir, *max_body;
 	const char *queue_max, *sync;
 	int verbose, quiet, hash_key;
+	int retention_flag;	/* --retention was given */
 };
 
 static void
@@ -98,211 +105,6 @@ help(void)
 	    "  -V, --version              the version\n", USAGE);
 }
 
-struct srv *
-srv_get(struct lws *wsi)
-{
-	return lws_context_user(lws_get_context(wsi));
-}
-
-static int
-callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-    void *in, size_t len)
-{
-	switch (reason) {
-	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-	case LWS_CALLBACK_ESTABLISHED:
-	case LWS_CALLBACK_RECEIVE:
-	case LWS_CALLBACK_SERVER_WRITEABLE:
-	case LWS_CALLBACK_CLOSED:
-		return ws_callback(wsi, reason, user, in, len);
-	default:
-		return http_callback(wsi, reason, user, in, len);
-	}
-}
-
-static const struct lws_protocols protocols[] = {
-	{ "keruta", callback, sizeof(struct conn), 65536, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
-
-/* ---- metrics ---- */
-
-void
-metrics_latency(struct srv *s, long long ns)
-{
-	double sec = (double)ns / 1e9;
-	int i;
-
-	for (i = 0; i < 11 && sec > srv_lat_bounds[i]; i++)
-		;
-	s->m.lat_bucket[i]++;
-	s->m.lat_sum += sec;
-	s->m.lat_count++;
-}
-
-static void
-counter(struct kr_buf *b, const char *name, const char *type,
-    const char *help_text, unsigned long long v)
-{
-	kr_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name,
-	    help_text, name, type, name, v);
-}
-
-int
-metrics_write(struct srv *s, struct kr_buf *b)
-{
-	unsigned long long cum = 0;
-	int i;
-
-	counter(b, "keruta_records_ingested_total", "counter",
-	    "Records stored.", s->m.ingested);
-	counter(b, "keruta_records_duplicate_total", "counter",
-	    "Records received again and ignored.", s->m.duplicates);
-	counter(b, "keruta_batches_rejected_total", "counter",
-	    "Requests or messages refused as invalid.", s->m.rejected);
-	counter(b, "keruta_records_refused_total", "counter",
-	    "Records refused one by one over WebSocket (INVALID_RECORD).",
-	    s->m.refused);
-	counter(b, "keruta_bytes_received_total", "counter",
-	    "Bytes of record bodies and messages received.", s->m.bytes_in);
-	counter(b, "keruta_http_requests_total", "counter",
-	    "HTTP requests received.", s->m.requests);
-	counter(b, "keruta_ws_messages_total", "counter",
-	    "WebSocket messages received.", s->m.ws_frames);
-	counter(b, "keruta_slow_consumers_total", "counter",
-	    "WebSocket clients dropped for reading too slowly.",
-	    s->m.slow_consumers);
-	counter(b, "keruta_ws_connections", "gauge",
-	    "Open WebSocket connections.", (unsigned long long)s->m.ws_conns);
-	counter(b, "keruta_subscribers", "gauge",
-	    "WebSocket viewers subscribed to a task.",
-	    (unsigned long long)s->m.subscribers);
-	counter(b, "keruta_db_commits_total", "counter",
-	    "Transactions committed (each holds the records of one or more "
-	    "requests or messages).", store_commits(s->store));
-	counter(b, "keruta_db_size_bytes", "gauge",
-	    "Size of the database file.",
-	    (unsigned long long)store_size(s->store));
-	kr_buf_adds(b, "# HELP keruta_http_request_duration_seconds Time "
-	    "from request to the end of the reply.\n"
-	    "# TYPE keruta_http_request_duration_seconds histogram\n");
-	for (i = 0; i < 12; i++) {
-		cum += s->m.lat_bucket[i];
-		if (i < 11)
-			kr_buf_printf(b, "keruta_http_request_duration_seconds"
-			    "_bucket{le=\"%g\"} %llu\n", srv_lat_bounds[i],
-			    cum);
-		else
-			kr_buf_printf(b, "keruta_http_request_duration_seconds"
-			    "_bucket{le=\"+Inf\"} %llu\n", cum);
-	}
-	kr_buf_printf(b, "keruta_http_request_duration_seconds_sum %.6f\n"
-	    "keruta_http_request_duration_seconds_count %llu\n", s->m.lat_sum,
-	    s->m.lat_count);
-	return 0;
-}
-
-int
-srv_sync(struct srv *s)
-{
-	int rc = store_commit(s->store);
-
-	s->txn_rows = 0;
-	if (store_lost(s->store))
-		rc = -1;
-	ws_release(s, rc == 0);
-	return rc;
-}
-
-/* ---- timers ---- */
-
-/*
- * Indexing costs about as much as storing, so ingest comes first: while
- * records pour in, the index waits, unless it is FTS_LAG_MAX rows behind,
- * or q= requests wait for it: then it takes a step each turn of the loop
- * until it is FTS_WAIT_ROWS behind, and lets them go on.
- */
-static void
-fts_timer(lws_sorted_usec_list_t *sul)
-{
-	struct srv *s = lws_container_of(sul, struct srv, sul_fts);
-	int more = 1;
-
-	if (s->fts_wait == NULL &&
-	    kr_mono_ns() - s->last_ingest_ns < FTS_IDLE_NS &&
-	    store_fts_lag(s->store) < FTS_LAG_MAX)
-		more = 2;	/* busy: later */
-	else {
-		srv_sync(s);
-		more = store_fts_step(s->store, FTS_STEP_ROWS);
-		if (s->fts_wait != NULL &&
-		    store_fts_lag(s->store) <= FTS_WAIT_ROWS)
-			http_fts_release(s);
-	}
-	lws_sul_schedule(s->ctx, 0, &s->sul_fts, fts_timer,
-	    s->fts_wait != NULL ? LWS_US_PER_MS :
-	    more == 1 ? 5 * LWS_US_PER_MS : more == 2 ? 50 * LWS_US_PER_MS :
-	    250 * LWS_US_PER_MS);
-}
-
-void
-srv_fts_kick(struct srv *s)
-{
-	lws_sul_schedule(s->ctx, 0, &s->sul_fts, fts_timer, LWS_US_PER_MS);
-}
-
-/* An info message shown at the default verbosity too (not with -q). */
-static void notice(const char *fmt, ...) KR_PRINTF(1, 2);
-
-static void
-notice(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	int vb = kr_diag_verbosity();
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (vb == KR_V_NORMAL)
-		kr_diag_set_verbosity(KR_V_INFO);
-	kr_info("%s", msg);
-	kr_diag_set_verbosity(vb);
-}
-
-/*
- * A pass deletes EXPIRE_ROWS at a time, 20 ms apart, until fewer are left;
- * once done, it says how many went and older than what, if any did.
- */
-static void
-retention_timer(lws_sorted_usec_list_t *sul)
-{
-	struct srv *s = lws_container_of(sul, struct srv, sul_retention);
-	long long n;
-
-	srv_sync(s);
-	if (s->expire_n == 0)
-		s->expire_cutoff = kr_wall_ns() - s->retention_ms * 1000000;
-	n = store_expire(s->store, s->expire_cutoff, EXPIRE_ROWS);
-	if (n > 0)
-		s->expire_n += n;
-	if (n < EXPIRE_ROWS && s->expire_n > 0) {
-		struct timespec t = { (time_t)(s->expire_cutoff / 1000000000),
-			0 };
-		char ts[KR_TS_LEN + 1];
-
-		kr_ts_format(&t, ts);
-		memcpy(ts + 19, "Z", 2);
-		notice("retention: deleted %lld record%s older than %s "
-		    "(--retention %s)", s->expire_n, s->expire_n == 1 ? "" :
-		    "s", ts, s->retention);
-		s->expire_n = 0;
-	}
-	lws_sul_schedule(s->ctx, 0, &s->sul_retention, retention_timer,
-	    n >= EXPIRE_ROWS ? 20 * LWS_US_PER_MS : LWS_US_PER_SEC);
-}
-
 /*
  * A retention of a bare number would be seconds, as other durations are,
  * which nobody means: a unit is required. "off" keeps everything (so that
@@ -326,128 +128,6 @@ parse_retention(const char *v, long long *ms, const char **why)
 		return -1;
 	}
 	return 0;
-}
-
-/*
- * Sees once a second that the database is still there, so that /health
- * and the log say so at once when it is not, even with no ingest.
- */
-static void
-check_timer(lws_sorted_usec_list_t *sul)
-{
-	struct srv *s = lws_container_of(sul, struct srv, sul_check);
-
-	(void)store_check(s->store);
-	lws_sul_schedule(s->ctx, 0, &s->sul_check, check_timer,
-	    LWS_US_PER_SEC);
-}
-
-int
-srv_health(struct srv *s, struct kr_buf *out)
-{
-	const char *why;
-	int down;
-
-	why = store_problem(s->store, &down);
-	kr_buf_printf(out, "{\"status\":\"%s\",\"version\":\"%s\","
-	    "\"uptimeSeconds\":%lld,\"database\":\"%s\"", down ? "DOWN" :
-	    "UP", KR_VERSION, (kr_mono_ns() - s->started_ns) / 1000000000,
-	    why == NULL ? "ok" : down ? "gone" : "failing");
-	if (why != NULL) {
-		kr_buf_adds(out, ",\"message\":");
-		json_str(out, why, strlen(why));
-	}
-	kr_buf_adds(out, "}");
-	return down ? 503 : 200;
-}
-
-/* Only wakes the loop, which then commits. */
-static void
-commit_timer(lws_sorted_usec_list_t *sul)
-{
-	(void)sul;
-}
-
-/*
- * Called after each turn of the loop: commits when this turn brought no
- * more records (the input is drained: nothing came for COMMIT_WAIT_US),
- * or, when HTTP replies wait for it, no other request body is on its way
- * in; or when the transaction is big or old enough. Otherwise more is
- * coming: the loop reads on, and a timer makes sure the commit is not
- * put off long.
- */
-static void
-maybe_commit(struct srv *s)
-{
-	if (!store_in_txn(s->store))
-		/* Committed on the way by a delete or the indexer: or not. */
-		ws_release(s, !store_lost(s->store));
-	else if ((s->http_held > 0 ? s->bodies == 0 : s->round_msgs == 0) ||
-	    s->txn_rows >= COMMIT_ROWS ||
-	    kr_mono_ns() - s->txn_t0 >= COMMIT_NS)
-		srv_sync(s);
-	else
-		lws_sul_schedule(s->ctx, 0, &s->sul_commit, commit_timer,
-		    COMMIT_WAIT_US);
-	s->round_msgs = 0;
-}
-
-/* Wakes the loop now and then, so that a signal is seen promptly. */
-static void
-stop_timer(lws_sorted_usec_list_t *sul)
-{
-	struct srv *s = lws_container_of(sul, struct srv, sul_stop);
-
-	lws_sul_schedule(s->ctx, 0, &s->sul_stop, stop_timer,
-	    100 * LWS_US_PER_MS);
-}
-
-/*
- * The listening socket lws made for port: found among our descriptors, so
- * that SIGTERM can close it (lws 4.1 has no call for that which works:
- * lws_context_deprecate crashes). -1 if not found.
- */
-static int
-listen_fd(int port)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int fd, on;
-
-	for (fd = 3; fd < 1024; fd++) {
-		sl = sizeof on;
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &sl) == -1 ||
-		    !on)
-			continue;
-		sl = sizeof ss;
-		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
-			continue;
-		if ((ss.ss_family == AF_INET && ntohs(((struct sockaddr_in *)
-		    &ss)->sin_port) == port) || (ss.ss_family == AF_INET6 &&
-		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) == port))
-			return fd;
-	}
-	return -1;
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
-
-static void
-lws_log(int level, const char *line)
-{
-	size_t n = strlen(line);
-
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	if (level & LLL_ERR)
-		kr_warn("lws: %.*s", (int)n, line);
-	else
-		kr_debug("lws: %.*s", (int)n, line);
 }
 
 /* ---- options ---- */
@@ -556,8 +236,12 @@ setting(const struct kr_cfg *cfg, const char *flag, const char *key,
 	return flag != NULL ? flag : kr_cfg_get(cfg, key, env, def);
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * Reads the command line into o; exits for --help and --version. Over 80
+ * lines: one case per option.
+ */
+static void
+parse_args(int argc, char *argv[], struct opts *o)
 {
 	enum { O_API_KEYS = 256, O_JWT, O_RETENTION, O_TLS_CERT, O_TLS_KEY,
 		O_PANEL, O_MAX_BODY, O_QUEUE_MAX, O_HASH_KEY, O_SYNC };
@@ -581,80 +265,62 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o;
-	struct srv srv;
-	struct lws_context_creation_info info;
-	static const lws_retry_bo_t retry = {
-		.secs_since_valid_ping = 30,
-		.secs_since_valid_hangup = 70,
-	};
-	struct kr_cfg *cfg;
-	struct sigaction sa;
-	char err[512], addr[256];
-	const char *why;
-	long long deadline = 0;
-	int ch, port, lfd, rc = KR_EX_OK, retention_flag;
+	int ch;
 
-	kr_diag_init("keruta-serve");
-	/* Before any other use of SQLite: no global lock on each malloc
-	 * for statistics nobody reads. */
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	/* Without it (another default VFS), WAL writes go one by one. */
-	(void)walbuf_register();
-	memset(&o, 0, sizeof o);
+	memset(o, 0, sizeof *o);
 	while ((ch = getopt_long(argc, argv, "c:d:hl:qVv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			o.config = optarg;
+			o->config = optarg;
 			break;
 		case 'd':
-			o.db = optarg;
+			o->db = optarg;
 			break;
 		case 'h':
 			help();
-			return KR_EX_OK;
+			exit(KR_EX_OK);
 		case 'l':
-			o.listen = optarg;
+			o->listen = optarg;
 			break;
 		case 'q':
-			o.quiet = 1;
+			o->quiet = 1;
 			break;
 		case 'V':
 			printf("keruta-serve %s\n", KR_VERSION);
-			return KR_EX_OK;
+			exit(KR_EX_OK);
 		case 'v':
-			o.verbose++;
+			o->verbose++;
 			break;
 		case O_API_KEYS:
-			o.keys_file = optarg;
+			o->keys_file = optarg;
 			break;
 		case O_JWT:
-			o.jwt_file = optarg;
+			o->jwt_file = optarg;
 			break;
 		case O_RETENTION:
-			o.retention = optarg;
+			o->retention = optarg;
 			break;
 		case O_TLS_CERT:
-			o.tls_cert = optarg;
+			o->tls_cert = optarg;
 			break;
 		case O_TLS_KEY:
-			o.tls_key = optarg;
+			o->tls_key = optarg;
 			break;
 		case O_PANEL:
-			o.panel_dir = optarg;
+			o->panel_dir = optarg;
 			break;
 		case O_MAX_BODY:
-			o.max_body = optarg;
+			o->max_body = optarg;
 			break;
 		case O_QUEUE_MAX:
-			o.queue_max = optarg;
+			o->queue_max = optarg;
 			break;
 		case O_HASH_KEY:
-			o.hash_key = 1;
+			o->hash_key = 1;
 			break;
 		case O_SYNC:
-			o.sync = optarg;
+			o->sync = optarg;
 			break;
 		default:
 			kr_usage(USAGE);
@@ -662,6 +328,92 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		kr_usage(USAGE);
+}
+
+/* Fills in what the command line left out: config file, environment. */
+static void
+settle(const struct kr_cfg *cfg, struct opts *o)
+{
+	o->listen = setting(cfg, o->listen, "serve.listen",
+	    "KERUTA_SERVE_LISTEN", "127.0.0.1:8080");
+	o->db = setting(cfg, o->db, "serve.db", "KERUTA_SERVE_DB",
+	    "keruta.db");
+	o->jwt_file = setting(cfg, o->jwt_file, "serve.jwtSecretFile",
+	    "KERUTA_JWT_SECRET_FILE", NULL);
+	o->keys_file = setting(cfg, o->keys_file, "serve.apiKeys",
+	    "KERUTA_API_KEYS_FILE", NULL);
+	o->retention_flag = o->retention != NULL;
+	o->retention = setting(cfg, o->retention, "serve.retention",
+	    "KERUTA_SERVE_RETENTION", NULL);
+	o->tls_cert = setting(cfg, o->tls_cert, "serve.tlsCert", NULL, NULL);
+	o->tls_key = setting(cfg, o->tls_key, "serve.tlsKey", NULL, NULL);
+	o->panel_dir = setting(cfg, o->panel_dir, "serve.panelDir", NULL,
+	    NULL);
+	o->max_body = setting(cfg, o->max_body, "serve.maxBody", NULL, "16M");
+	o->queue_max = setting(cfg, o->queue_max, "serve.queueMax", NULL,
+	    "8M");
+	o->sync = setting(cfg, o->sync, "serve.sync", "KERUTA_SERVE_SYNC",
+	    "full");
+}
+
+/*
+ * Checks the settings and puts them into s and so; dies on a bad one, or
+ * on a public address without auth.
+ */
+static void
+configure(struct opts *o, struct srv *s, struct server_opts *so)
+{
+	static char addr[256];
+	const char *why;
+
+	if (parse_listen(o->listen, addr, sizeof addr, &so->port) == -1)
+		kr_die(KR_EX_USAGE, "bad listen address '%s' (want ADDR:PORT)",
+		    o->listen);
+	if (kr_parse_size(o->max_body, 4u << 20, 1u << 30, &s->max_body) ==
+	    -1)
+		kr_die(KR_EX_USAGE, "bad --max-body '%s' (4M to 1G)",
+		    o->max_body);
+	if (kr_parse_size(o->queue_max, 64u << 10, 1u << 30,
+	    &s->queue_max) == -1)
+		kr_die(KR_EX_USAGE, "bad --queue-max '%s' (64k to 1G)",
+		    o->queue_max);
+	if (o->retention != NULL && parse_retention(o->retention,
+	    &s->retention_ms, &why) == -1)
+		kr_die(KR_EX_USAGE, "bad %s '%s': %s", o->retention_flag ?
+		    "--retention" : getenv("KERUTA_SERVE_RETENTION") ?
+		    "KERUTA_SERVE_RETENTION" : "serve.retention", o->retention,
+		    why);
+	s->retention = o->retention;
+	if (strcmp(o->sync, "full") != 0 && strcmp(o->sync, "normal") != 0)
+		kr_die(KR_EX_USAGE, "bad --sync '%s' (full or normal)",
+		    o->sync);
+	if ((o->tls_cert == NULL) != (o->tls_key == NULL))
+		kr_die(KR_EX_USAGE, "--tls-cert and --tls-key go together");
+	if (o->tls_cert != NULL && (access(o->tls_cert, R_OK) == -1 ||
+	    access(o->tls_key, R_OK) == -1))
+		kr_diesys(KR_EX_USAGE, "unable to read '%s' or '%s'",
+		    o->tls_cert, o->tls_key);
+	s->panel_dir = o->panel_dir;
+	so->addr = addr;
+	so->listen = o->listen;
+	so->tls_cert = o->tls_cert;
+	so->tls_key = o->tls_key;
+	so->verbose = o->verbose;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o;
+	struct srv srv;
+	struct server_opts so;
+	struct kr_cfg *cfg;
+	char err[512];
+	int rc;
+
+	kr_diag_init("keruta-serve");
+	store_setup();
+	parse_args(argc, argv, &o);
 	kr_diag_set_verbosity(o.quiet ? KR_V_QUIET : o.verbose > 1 ?
 	    KR_V_DEBUG : o.verbose);
 	kr_crypto_init();
@@ -669,152 +421,26 @@ main(int argc, char *argv[])
 		hash_key();
 		return KR_EX_OK;
 	}
-
 	if ((cfg = kr_cfg_load(o.config, err, sizeof err)) == NULL)
 		kr_die(KR_EX_USAGE, "%s", err);
 	memset(&srv, 0, sizeof srv);
-	o.listen = setting(cfg, o.listen, "serve.listen", "KERUTA_SERVE_LISTEN",
-	    "127.0.0.1:8080");
-	o.db = setting(cfg, o.db, "serve.db", "KERUTA_SERVE_DB", "keruta.db");
-	o.jwt_file = setting(cfg, o.jwt_file, "serve.jwtSecretFile",
-	    "KERUTA_JWT_SECRET_FILE", NULL);
-	o.keys_file = setting(cfg, o.keys_file, "serve.apiKeys",
-	    "KERUTA_API_KEYS_FILE", NULL);
-	retention_flag = o.retention != NULL;
-	o.retention = setting(cfg, o.retention, "serve.retention",
-	    "KERUTA_SERVE_RETENTION", NULL);
-	o.tls_cert = setting(cfg, o.tls_cert, "serve.tlsCert", NULL, NULL);
-	o.tls_key = setting(cfg, o.tls_key, "serve.tlsKey", NULL, NULL);
-	o.panel_dir = setting(cfg, o.panel_dir, "serve.panelDir", NULL, NULL);
-	o.max_body = setting(cfg, o.max_body, "serve.maxBody", NULL, "16M");
-	o.queue_max = setting(cfg, o.queue_max, "serve.queueMax", NULL, "8M");
-	o.sync = setting(cfg, o.sync, "serve.sync", "KERUTA_SERVE_SYNC", "full");
-
-	if (parse_listen(o.listen, addr, sizeof addr, &port) == -1)
-		kr_die(KR_EX_USAGE, "bad listen address '%s' (want ADDR:PORT)",
-		    o.listen);
-	if (kr_parse_size(o.max_body, 4u << 20, 1u << 30, &srv.max_body) == -1)
-		kr_die(KR_EX_USAGE, "bad --max-body '%s' (4M to 1G)",
-		    o.max_body);
-	if (kr_parse_size(o.queue_max, 64u << 10, 1u << 30,
-	    &srv.queue_max) == -1)
-		kr_die(KR_EX_USAGE, "bad --queue-max '%s' (64k to 1G)",
-		    o.queue_max);
-	if (o.retention != NULL && parse_retention(o.retention,
-	    &srv.retention_ms, &why) == -1)
-		kr_die(KR_EX_USAGE, "bad %s '%s': %s", retention_flag ?
-		    "--retention" : getenv("KERUTA_SERVE_RETENTION") ?
-		    "KERUTA_SERVE_RETENTION" : "serve.retention", o.retention,
-		    why);
-	srv.retention = o.retention;
-	if (strcmp(o.sync, "full") != 0 && strcmp(o.sync, "normal") != 0)
-		kr_die(KR_EX_USAGE, "bad --sync '%s' (full or normal)", o.sync);
-	if ((o.tls_cert == NULL) != (o.tls_key == NULL))
-		kr_die(KR_EX_USAGE, "--tls-cert and --tls-key go together");
-	if (o.tls_cert != NULL && (access(o.tls_cert, R_OK) == -1 ||
-	    access(o.tls_key, R_OK) == -1))
-		kr_diesys(KR_EX_USAGE, "unable to read '%s' or '%s'",
-		    o.tls_cert, o.tls_key);
+	memset(&so, 0, sizeof so);
+	settle(cfg, &o);
+	configure(&o, &srv, &so);
 	srv.auth = auth_load(o.jwt_file, o.keys_file);
-	if (!is_loopback(addr) && !auth_enabled(srv.auth))
+	if (!is_loopback(so.addr) && !auth_enabled(srv.auth))
 		kr_die(KR_EX_USAGE, "refusing to listen on '%s' without "
 		    "authentication: give --jwt-secret-file or --api-keys",
-		    addr);
-	srv.panel_dir = o.panel_dir;
-	check_bind(addr, port);
-	if ((ch = store_open(&srv.store, o.db, err, sizeof err)) < 0)
-		kr_die(ch == -2 ? KR_EX_USAGE : KR_EX_TEMP, "database: %s",
+		    so.addr);
+	check_bind(so.addr, so.port);
+	if ((rc = store_open(&srv.store, o.db, err, sizeof err)) < 0)
+		kr_die(rc == -2 ? KR_EX_USAGE : KR_EX_TEMP, "database: %s",
 		    err);
 	if (store_set_sync(srv.store, strcmp(o.sync, "full") == 0) == -1)
 		kr_die(KR_EX_TEMP, "database: unable to set --sync %s", o.sync);
-	batch_init(&srv.batch);
-	kr_buf_init(&srv.tmp, (size_t)1 << 31);
-	kr_buf_init(&srv.chunk, (size_t)1 << 31);
-	srv.started_ns = kr_mono_ns();
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	kr_ignore_sigpipe();
-	/* A file size limit fails the write, which is answered (a 503),
-	 * instead of killing the server. */
-	signal(SIGXFSZ, SIG_IGN);
-
-	lws_set_log_level(o.verbose > 1 ? LLL_ERR | LLL_WARN | LLL_NOTICE :
-	    LLL_ERR, lws_log);
-	memset(&info, 0, sizeof info);
-	info.port = port;
-	info.iface = strcmp(addr, "0.0.0.0") == 0 ? NULL : addr;
-	info.protocols = protocols;
-	info.vhost_name = "default";
-	info.user = &srv;
-	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
-	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
-	    LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-	if (strchr(addr, ':') == NULL)
-		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-	info.max_http_header_data = 16384;
-	info.pt_serv_buf_size = 262144;
-	info.timeout_secs = 30;
-	info.retry_and_idle_policy = &retry;
-	if (o.tls_cert != NULL) {
-		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-		info.ssl_cert_filepath = o.tls_cert;
-		info.ssl_private_key_filepath = o.tls_key;
-	}
-	if ((srv.ctx = lws_create_context(&info)) == NULL)
-		kr_die(KR_EX_TEMP, "unable to listen on '%s'", o.listen);
-	port = lws_get_vhost_listen_port(lws_get_vhost_by_name(srv.ctx,
-	    "default"));
-	lfd = listen_fd(port);
-	notice("listening on %s%s%s:%d%s", strchr(addr, ':') ? "[" : "", addr,
-	    strchr(addr, ':') ? "]" : "", port, o.tls_cert ? " (TLS)" : "");
-	lws_sul_schedule(srv.ctx, 0, &srv.sul_fts, fts_timer,
-	    250 * LWS_US_PER_MS);
-	if (srv.retention_ms > 0)
-		lws_sul_schedule(srv.ctx, 0, &srv.sul_retention,
-		    retention_timer, 100 * LWS_US_PER_MS);
-	lws_sul_schedule(srv.ctx, 0, &srv.sul_stop, stop_timer,
-	    100 * LWS_US_PER_MS);
-	lws_sul_schedule(srv.ctx, 0, &srv.sul_check, check_timer,
-	    LWS_US_PER_SEC);
-
-	for (;;) {
-		if (lws_service(srv.ctx, 0) < 0)
-			break;
-		maybe_commit(&srv);
-		if (stop_flag && !srv.stopping) {
-			notice("stopping");
-			srv.stopping = 1;
-			deadline = kr_mono_ns() + 5000000000LL;
-			/* No new connection from now on (they are refused);
-			 * what is open finishes. */
-			if (lfd >= 0)
-				shutdown(lfd, SHUT_RDWR);
-			ws_close_all(&srv);
-			/* Their queries catch the index up at once. */
-			http_fts_release(&srv);
-		}
-		if (srv.stopping && ((srv.m.ws_conns == 0 &&
-		    srv.inflight == 0) || kr_mono_ns() > deadline))
-			break;
-	}
-	lws_sul_cancel(&srv.sul_fts);
-	lws_sul_cancel(&srv.sul_retention);
-	lws_sul_cancel(&srv.sul_stop);
-	lws_sul_cancel(&srv.sul_check);
-	lws_sul_cancel(&srv.sul_commit);
-	lws_context_destroy(srv.ctx);
-	store_fts_step(srv.store, 0);
-	if (store_check(srv.store) == -1)
-		rc = KR_EX_TEMP;
+	rc = server_run(&srv, &so);
 	store_close(srv.store);
 	auth_free(srv.auth);
-	batch_free(&srv.batch);
-	kr_buf_free(&srv.tmp);
-	kr_buf_free(&srv.chunk);
 	kr_cfg_free(cfg);
 	return rc;
 }

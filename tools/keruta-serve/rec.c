@@ -9,7 +9,7 @@
 #include "kr_json.h"
 #include "kr_level.h"
 #include "kr_time.h"
-#include "srv.h"
+#include "rec.h"
 
 #define SEQ_MAX 9007199254740991.0	/* 2^53 - 1: exact in a double */
 
@@ -143,7 +143,8 @@ utf8_put(struct kr_buf *b, long cp)
 /*
  * Reads the string at j->p. With dec, its decoded bytes are appended
  * (\u0000 gives a NUL byte); with raw, its JSON text, control characters
- * escaped. 0, or -1 when it is not a valid string.
+ * escaped. 0, or -1 when it is not a valid string. Over 80 lines: one
+ * case per escape.
  */
 static int
 jp_string(struct jp *j, struct kr_buf *dec, struct kr_buf *raw)
@@ -493,123 +494,156 @@ is_null(struct jp *j)
 	return j->p < j->end && *j->p == 'n' && jp_lit(j, "null", NULL) == 0;
 }
 
+/*
+ * Each member of a record has a reader: it reads the value at j->p (or
+ * refuses it, and skips it). 0, or -1 on bad JSON (or no memory).
+ */
 static int
-rec_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
+m_message(struct jp *j, struct recp *rp)
 {
-	struct recp *rp = arg;
-	struct batch *b = rp->b;
-	struct row *r = rp->r;
-	const char *meta = NULL;
 	size_t off, len = 0;
-	double d;
+
+	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+		return -1;
+	if (off == 0) {
+		refuse(rp, 400, "BAD_RECORD", "message must be a string");
+		return jp_value(j, NULL);
+	}
+	if (!rp->has_msg) {
+		rp->r->o_msg = off;
+		rp->r->msglen = len;
+		rp->has_msg = 1;
+	}
+	return 0;
+}
+
+static int
+m_level(struct jp *j, struct recp *rp)
+{
+	size_t off, len = 0;
 	int lv;
 
-	if (is_key(k, "message")) {
-		if ((off = arena_str(j, b, &len)) == (size_t)-1)
-			return -1;
-		if (off == 0) {
-			refuse(rp, 400, "BAD_RECORD", "message must be a string");
-			return jp_value(j, NULL);
-		}
-		if (!rp->has_msg) {
-			r->o_msg = off;
-			r->msglen = len;
-			rp->has_msg = 1;
-		}
+	if (is_null(j))
 		return 0;
+	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+		return -1;
+	if (off == 0 || (lv = kr_level_parse(rp->b->arena.s + off,
+	    len)) < 0) {
+		refuse(rp, 400, "INVALID_LEVEL", "level must be one of "
+		    "TRACE, DEBUG, INFO, WARN, ERROR, FATAL");
+		return off == 0 ? jp_value(j, NULL) : 0;
 	}
-	if (is_key(k, "level")) {
-		if (is_null(j))
-			return 0;
-		if ((off = arena_str(j, b, &len)) == (size_t)-1)
-			return -1;
-		if (off == 0 || (lv = kr_level_parse(b->arena.s + off,
-		    len)) < 0) {
-			refuse(rp, 400, "INVALID_LEVEL", "level must be one of "
-			    "TRACE, DEBUG, INFO, WARN, ERROR, FATAL");
-			return off == 0 ? jp_value(j, NULL) : 0;
-		}
-		r->level = lv;
-		return 0;
-	}
-	if (is_key(k, "source") || is_key(k, "runId")) {
-		int src = k->s[0] == 's';
-		size_t max = src ? SRV_SOURCE_MAX : SRV_ID_MAX;
+	rp->r->level = lv;
+	return 0;
+}
 
-		if (is_null(j))
-			return 0;
-		if ((off = arena_str(j, b, &len)) == (size_t)-1)
-			return -1;
-		if (off == 0 || len == 0 || len > max) {
-			refuse(rp, 400, "BAD_RECORD", "%s must be a string of 1 "
-			    "to %zu bytes", src ? "source" : "runId", max);
-			return off == 0 ? jp_value(j, NULL) : 0;
-		}
-		if (src) {
-			r->o_src = off;
-			r->srclen = len;
-			rp->has_src = 1;
-		} else {
-			r->o_run = off;
-			r->runlen = len;
-		}
+/* source (src) or runId. */
+static int
+m_name(struct jp *j, struct recp *rp, int src)
+{
+	size_t off, len = 0, max = src ? SRV_SOURCE_MAX : SRV_ID_MAX;
+
+	if (is_null(j))
 		return 0;
+	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+		return -1;
+	if (off == 0 || len == 0 || len > max) {
+		refuse(rp, 400, "BAD_RECORD", "%s must be a string of 1 "
+		    "to %zu bytes", src ? "source" : "runId", max);
+		return off == 0 ? jp_value(j, NULL) : 0;
 	}
-	if (is_key(k, "seq")) {
-		if (is_null(j))
-			return 0;
-		if (jp_double(j, &d) == -1) {
-			if (j->p < j->end && (*j->p == '-' || (*j->p >= '0' &&
-			    *j->p <= '9')))
-				return -1;	/* a bad number */
-			refuse(rp, 400, "BAD_RECORD", "seq must be an integer "
-			    "from 1 to 2^53-1");
-			return jp_value(j, NULL);
-		}
-		if (d < 1 || d > SEQ_MAX || floor(d) != d)
-			refuse(rp, 400, "BAD_RECORD", "seq must be an integer "
-			    "from 1 to 2^53-1");
-		else
-			r->seq = (long long)d;
+	if (src) {
+		rp->r->o_src = off;
+		rp->r->srclen = len;
+		rp->has_src = 1;
+	} else {
+		rp->r->o_run = off;
+		rp->r->runlen = len;
+	}
+	return 0;
+}
+
+static int
+m_seq(struct jp *j, struct recp *rp)
+{
+	double d;
+
+	if (is_null(j))
 		return 0;
+	if (jp_double(j, &d) == -1) {
+		if (j->p < j->end && (*j->p == '-' || (*j->p >= '0' &&
+		    *j->p <= '9')))
+			return -1;	/* a bad number */
+		refuse(rp, 400, "BAD_RECORD", "seq must be an integer "
+		    "from 1 to 2^53-1");
+		return jp_value(j, NULL);
 	}
-	if (is_key(k, "timestamp")) {
-		if (is_null(j))
-			return 0;
-		if ((off = arena_str(j, b, &len)) == (size_t)-1)
-			return -1;
-		if (off == 0 || kr_ts_parse(b->arena.s + off, len,
-		    &r->ts) == -1) {
-			refuse(rp, 400, "INVALID_TIMESTAMP", "timestamp must "
-			    "be an RFC 3339 time of the years 1678 to 2261");
-			return off == 0 ? jp_value(j, NULL) : 0;
-		}
-		r->o_ts = off;
-		r->tslen = len;
-		rp->has_ts = 1;
+	if (d < 1 || d > SEQ_MAX || floor(d) != d)
+		refuse(rp, 400, "BAD_RECORD", "seq must be an integer "
+		    "from 1 to 2^53-1");
+	else
+		rp->r->seq = (long long)d;
+	return 0;
+}
+
+static int
+m_timestamp(struct jp *j, struct recp *rp)
+{
+	size_t off, len = 0;
+
+	if (is_null(j))
 		return 0;
+	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+		return -1;
+	if (off == 0 || kr_ts_parse(rp->b->arena.s + off, len,
+	    &rp->r->ts) == -1) {
+		refuse(rp, 400, "INVALID_TIMESTAMP", "timestamp must "
+		    "be an RFC 3339 time of the years 1678 to 2261");
+		return off == 0 ? jp_value(j, NULL) : 0;
 	}
-	if (is_key(k, "type")) {
-		if ((off = arena_str(j, b, &len)) == (size_t)-1)
-			return -1;
-		if (off == 0 || len != 3 || memcmp(b->arena.s + off, "log",
-		    3) != 0) {
-			refuse(rp, 400, "BAD_RECORD", "type must be \"log\"");
-			return off == 0 ? jp_value(j, NULL) : 0;
-		}
-		return 0;
+	rp->r->o_ts = off;
+	rp->r->tslen = len;
+	rp->has_ts = 1;
+	return 0;
+}
+
+static int
+m_type(struct jp *j, struct recp *rp)
+{
+	size_t off, len = 0;
+
+	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+		return -1;
+	if (off == 0 || len != 3 || memcmp(rp->b->arena.s + off, "log",
+	    3) != 0) {
+		refuse(rp, 400, "BAD_RECORD", "type must be \"log\"");
+		return off == 0 ? jp_value(j, NULL) : 0;
 	}
-	if (is_key(k, "taskId")) {
-		if ((off = arena_str(j, b, &len)) == (size_t)-1)
-			return -1;
-		if (off == 0)
-			return jp_value(j, NULL);
-		r->o_task = off;
-		r->tasklen = len;
-		return 0;
-	}
-	if (is_key(k, "id"))
-		return jp_value(j, NULL);	/* the server's own */
+	return 0;
+}
+
+static int
+m_task(struct jp *j, struct recp *rp)
+{
+	size_t off, len = 0;
+
+	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+		return -1;
+	if (off == 0)
+		return jp_value(j, NULL);
+	rp->r->o_task = off;
+	rp->r->tasklen = len;
+	return 0;
+}
+
+/* Any other member is kept as it came, compact; ks is its key's text. */
+static int
+m_other(struct jp *j, struct recp *rp, const struct kr_buf *k,
+    const char *ks)
+{
+	struct batch *b = rp->b;
+	const char *meta = NULL;
+
 	if (is_key(k, "metadata") && j->p < j->end && *j->p != 'n') {
 		if (*j->p != '{') {
 			refuse(rp, 400, "BAD_RECORD",
@@ -619,7 +653,6 @@ rec_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
 		if (rp->meta == NULL)
 			meta = rp->meta = j->p;
 	}
-	/* Any other member is kept as it came, compact. */
 	if (b->xtra.len > 0 && kr_buf_addc(&b->xtra, ',') == -1)
 		goto nomem;
 	{
@@ -637,6 +670,30 @@ rec_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
 nomem:
 	j->nomem = 1;
 	return -1;
+}
+
+static int
+rec_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
+{
+	struct recp *rp = arg;
+
+	if (is_key(k, "message"))
+		return m_message(j, rp);
+	if (is_key(k, "level"))
+		return m_level(j, rp);
+	if (is_key(k, "source") || is_key(k, "runId"))
+		return m_name(j, rp, k->s[0] == 's');
+	if (is_key(k, "seq"))
+		return m_seq(j, rp);
+	if (is_key(k, "timestamp"))
+		return m_timestamp(j, rp);
+	if (is_key(k, "type"))
+		return m_type(j, rp);
+	if (is_key(k, "taskId"))
+		return m_task(j, rp);
+	if (is_key(k, "id"))
+		return jp_value(j, NULL);	/* the server's own */
+	return m_other(j, rp, k, ks);
 }
 
 struct meta_scan {
@@ -837,6 +894,7 @@ batch_fix(struct batch *b)
 	}
 }
 
+/* Over 80 lines: a JSON body and an NDJSON one, each with its errors. */
 int
 batch_parse(struct batch *b, const char *s, size_t n, int flags, int *single,
     struct srv_err *e)
@@ -965,6 +1023,69 @@ json_obj_str(const char *s, size_t n, const char *key, struct kr_buf *out)
 /* ---- output ---- */
 
 int
+parse_levels(const char *s, unsigned *mask)
+{
+	const char *p = s, *e;
+	int lv, n = 0;
+	unsigned m = 0;
+
+	while (*p != '\0') {
+		e = p + strcspn(p, ",");
+		if (e > p) {
+			if ((lv = kr_level_parse(p, (size_t)(e - p))) < 0)
+				return -1;
+			m |= 1u << lv;
+			n++;
+		}
+		p = *e ? e + 1 : e;
+	}
+	if (n == 0)
+		return -1;
+	/* One level is a minimum; several are a list. */
+	if (n == 1)
+		m = ((1u << KR_NLEVELS) - 1) & ~(m - 1);
+	*mask = m;
+	return 0;
+}
+
+static int
+same_run(const struct row *a, const struct row *b)
+{
+	return a->run != NULL && b->run != NULL && a->seq != 0 &&
+	    b->seq != 0 && a->runlen == b->runlen &&
+	    memcmp(a->run, b->run, a->runlen) == 0;
+}
+
+int
+acks_json(struct kr_buf *out, const struct batch *b, const char *pre,
+    const char *sep, const char *post)
+{
+	size_t i, j;
+	int n = 0;
+
+	for (i = 0; i < b->n; i++) {
+		const struct row *r = &b->rows[i];
+		long long max = r->seq;
+
+		if (r->run == NULL || r->seq == 0)
+			continue;
+		for (j = 0; j < i; j++)
+			if (same_run(&b->rows[j], r))
+				break;
+		if (j < i)
+			continue;	/* this run was done already */
+		for (j = i + 1; j < b->n; j++)
+			if (same_run(&b->rows[j], r) && b->rows[j].seq > max)
+				max = b->rows[j].seq;
+		kr_buf_adds(out, n++ ? sep : "");
+		kr_buf_adds(out, pre);
+		json_str(out, r->run, r->runlen);
+		kr_buf_printf(out, ",\"seq\":%lld%s", max, post);
+	}
+	return n;
+}
+
+int
 json_str(struct kr_buf *b, const char *s, size_t n)
 {
 	if (kr_buf_addc(b, '"') == -1 || kr_json_escape_utf8(b, s, n) == -1)
@@ -972,45 +1093,31 @@ json_str(struct kr_buf *b, const char *s, size_t n)
 	return kr_buf_addc(b, '"');
 }
 
-static int
-col_str(struct kr_buf *b, sqlite3_stmt *st, int col)
-{
-	return json_str(b, (const char *)sqlite3_column_text(st, col),
-	    (size_t)sqlite3_column_bytes(st, col));
-}
-
 int
-fmt_record(struct kr_buf *b, sqlite3_stmt *st)
+fmt_record(struct kr_buf *b, const struct srec *r)
 {
-	int lv = sqlite3_column_int(st, COL_LEVEL);
-
 	if (kr_buf_adds(b, "{\"id\":") == -1 ||
-	    kr_buf_addi64(b, sqlite3_column_int64(st, COL_ID)) == -1 ||
+	    kr_buf_addi64(b, r->id) == -1 ||
 	    kr_buf_adds(b, ",\"type\":\"log\",\"taskId\":") == -1 ||
-	    col_str(b, st, COL_TASK) == -1)
+	    json_str(b, r->task, r->tasklen) == -1)
 		return -1;
-	if (sqlite3_column_type(st, COL_RUN) != SQLITE_NULL &&
-	    (kr_buf_adds(b, ",\"runId\":") == -1 ||
-	    col_str(b, st, COL_RUN) == -1))
+	if (r->run != NULL && (kr_buf_adds(b, ",\"runId\":") == -1 ||
+	    json_str(b, r->run, r->runlen) == -1))
 		return -1;
-	if (sqlite3_column_type(st, COL_SEQ) != SQLITE_NULL &&
-	    (kr_buf_adds(b, ",\"seq\":") == -1 ||
-	    kr_buf_addi64(b, sqlite3_column_int64(st, COL_SEQ)) == -1))
+	if (r->seq != 0 && (kr_buf_adds(b, ",\"seq\":") == -1 ||
+	    kr_buf_addi64(b, r->seq) == -1))
 		return -1;
 	if (kr_buf_adds(b, ",\"timestamp\":") == -1 ||
-	    col_str(b, st, COL_TS) == -1 ||
+	    json_str(b, r->ts, r->tslen) == -1 ||
 	    kr_buf_adds(b, ",\"source\":") == -1 ||
-	    col_str(b, st, COL_SOURCE) == -1 ||
+	    json_str(b, r->source, r->srclen) == -1 ||
 	    kr_buf_adds(b, ",\"level\":\"") == -1 ||
-	    kr_buf_adds(b, kr_level_name(lv)) == -1 ||
+	    kr_buf_adds(b, kr_level_name(r->level)) == -1 ||
 	    kr_buf_adds(b, "\",\"message\":") == -1 ||
-	    col_str(b, st, COL_MSG) == -1)
+	    json_str(b, r->msg, r->msglen) == -1)
 		return -1;
-	if (sqlite3_column_type(st, COL_EXTRA) != SQLITE_NULL &&
-	    sqlite3_column_bytes(st, COL_EXTRA) > 0 &&
-	    (kr_buf_addc(b, ',') == -1 || kr_buf_add(b,
-	    sqlite3_column_text(st, COL_EXTRA),
-	    (size_t)sqlite3_column_bytes(st, COL_EXTRA)) == -1))
+	if (r->extralen > 0 && (kr_buf_addc(b, ',') == -1 ||
+	    kr_buf_add(b, r->extra, r->extralen) == -1))
 		return -1;
 	return kr_buf_addc(b, '}');
 }
@@ -1045,22 +1152,22 @@ fmt_row(struct kr_buf *b, const char *task, const struct row *r)
 }
 
 int
-fmt_ndjson(struct kr_buf *b, sqlite3_stmt *st, int first, void *arg)
+fmt_ndjson(struct kr_buf *b, const struct srec *r, int first, void *arg)
 {
 	(void)first;
 	(void)arg;
-	if (fmt_record(b, st) == -1)
+	if (fmt_record(b, r) == -1)
 		return -1;
 	return kr_buf_addc(b, '\n');
 }
 
 int
-fmt_jsonarr(struct kr_buf *b, sqlite3_stmt *st, int first, void *arg)
+fmt_jsonarr(struct kr_buf *b, const struct srec *r, int first, void *arg)
 {
 	(void)arg;
 	if (!first && kr_buf_addc(b, ',') == -1)
 		return -1;
-	return fmt_record(b, st);
+	return fmt_record(b, r);
 }
 
 /*
@@ -1089,51 +1196,50 @@ csv_field(struct kr_buf *b, const char *s, size_t n)
 	return kr_buf_addc(b, '"');
 }
 
+/* A number cell; 0 is an empty one (no seq). */
 static int
-csv_col(struct kr_buf *b, sqlite3_stmt *st, int col)
+csv_num(struct kr_buf *b, long long v)
 {
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	char n[24];
+
+	if (v == 0)
 		return 0;
-	return csv_field(b, (const char *)sqlite3_column_text(st, col),
-	    (size_t)sqlite3_column_bytes(st, col));
+	snprintf(n, sizeof n, "%lld", v);
+	return csv_field(b, n, strlen(n));
 }
 
 int
-fmt_csv(struct kr_buf *b, sqlite3_stmt *st, int first, void *arg)
+fmt_csv(struct kr_buf *b, const struct srec *r, int first, void *arg)
 {
-	int i;
-	static const int cols[] = { COL_ID, COL_TS, COL_TASK, COL_RUN,
-		COL_SEQ, COL_SOURCE, COL_LEVEL, COL_MSG };
-
 	(void)arg;
 	(void)first;
-	for (i = 0; i < 8; i++) {
-		if (i > 0 && kr_buf_addc(b, ',') == -1)
-			return -1;
-		if (cols[i] == COL_LEVEL) {
-			if (kr_buf_adds(b, kr_level_name(
-			    sqlite3_column_int(st, COL_LEVEL))) == -1)
-				return -1;
-		} else if (csv_col(b, st, cols[i]) == -1)
-			return -1;
-	}
+	if (csv_num(b, r->id) == -1 || kr_buf_addc(b, ',') == -1 ||
+	    csv_field(b, r->ts, r->tslen) == -1 ||
+	    kr_buf_addc(b, ',') == -1 ||
+	    csv_field(b, r->task, r->tasklen) == -1 ||
+	    kr_buf_addc(b, ',') == -1 || (r->run != NULL &&
+	    csv_field(b, r->run, r->runlen) == -1) ||
+	    kr_buf_addc(b, ',') == -1 || csv_num(b, r->seq) == -1 ||
+	    kr_buf_addc(b, ',') == -1 ||
+	    csv_field(b, r->source, r->srclen) == -1 ||
+	    kr_buf_addc(b, ',') == -1 ||
+	    kr_buf_adds(b, kr_level_name(r->level)) == -1 ||
+	    kr_buf_addc(b, ',') == -1 ||
+	    csv_field(b, r->msg, r->msglen) == -1)
+		return -1;
 	return kr_buf_add(b, "\r\n", 2);
 }
 
 int
-fmt_txt(struct kr_buf *b, sqlite3_stmt *st, int first, void *arg)
+fmt_txt(struct kr_buf *b, const struct srec *r, int first, void *arg)
 {
 	(void)first;
 	(void)arg;
-	if (kr_buf_add(b, sqlite3_column_text(st, COL_TS),
-	    (size_t)sqlite3_column_bytes(st, COL_TS)) == -1 ||
-	    kr_buf_printf(b, " %-5s ", kr_level_name(
-	    sqlite3_column_int(st, COL_LEVEL))) == -1 ||
-	    kr_buf_add(b, sqlite3_column_text(st, COL_SOURCE),
-	    (size_t)sqlite3_column_bytes(st, COL_SOURCE)) == -1 ||
+	if (kr_buf_add(b, r->ts, r->tslen) == -1 ||
+	    kr_buf_printf(b, " %-5s ", kr_level_name(r->level)) == -1 ||
+	    kr_buf_add(b, r->source, r->srclen) == -1 ||
 	    kr_buf_addc(b, ' ') == -1 ||
-	    kr_buf_add(b, sqlite3_column_text(st, COL_MSG),
-	    (size_t)sqlite3_column_bytes(st, COL_MSG)) == -1)
+	    kr_buf_add(b, r->msg, r->msglen) == -1)
 		return -1;
 	return kr_buf_addc(b, '\n');
 }

@@ -26,7 +26,10 @@
 #include "kr_diag.h"
 #include "kr_level.h"
 #include "kr_time.h"
-#include "srv.h"
+#include <sqlite3.h>
+
+#include "store.h"
+#include "walbuf.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS tasks("
@@ -83,6 +86,11 @@ static const char layout3_from2[] =
 #define CKPT_HARD	65536	/* past this, the service thread checkpoints */
 #define NMEMO		16	/* counts remembered (store_count) */
 #define INS_LOG2	7	/* one INSERT stores up to 1 << INS_LOG2 rows */
+#define CHUNK		256	/* rows per cursor step */
+
+/* Columns of a cursor row. */
+enum { COL_ID, COL_TASK, COL_RUN, COL_SEQ, COL_TS, COL_SOURCE, COL_LEVEL,
+	COL_MSG, COL_EXTRA };
 
 enum { ST_IDS, ST_TASK_GET, ST_TASK_NEW, ST_COUNT_ADD, ST_TASK_UPD,
 	ST_META_SET, ST_FIND, ST_MAXSEQ, ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
@@ -501,6 +509,7 @@ quick_check(struct store *s, char *err, size_t elen)
 	return -1;
 }
 
+/* Over 80 lines: the steps of opening in order, each of which may fail. */
 int
 store_open(struct store **sp, const char *path, char *err, size_t elen)
 {
@@ -636,12 +645,6 @@ store_close(struct store *s)
 	free(s->path);
 	free(s->wal_path);
 	free(s);
-}
-
-sqlite3 *
-store_db(struct store *s)
-{
-	return s->db;
 }
 
 long long
@@ -830,16 +833,133 @@ insert_rows(struct store *s, long long tid, struct batch *b)
 	return dup;
 }
 
+/*
+ * Gives the rows of b that were not refused their ids and inserts them;
+ * the duplicates among them get id 0. The next free id in *next. 0, or -1.
+ */
+static int
+insert_batch(struct store *s, long long tid, struct batch *b,
+    long long *next)
+{
+	long long id = s->next_id;
+	size_t i;
+	int k;
+
+	for (i = 0; i < b->n; i++)
+		b->rows[i].id = b->rows[i].code != NULL ? 0 : id++;
+	if (run(s, ST_SAVE_ROWS) == -1 || (k = insert_rows(s, tid, b)) == -1)
+		return -1;
+	if (k == 1) {
+		/* Duplicates (a replay): so that ids have no holes, the
+		 * others are stored again without them. */
+		if (run(s, ST_ROLLTO_ROWS) == -1)
+			return -1;
+		for (i = 0, id = s->next_id; i < b->n; i++)
+			if (b->rows[i].id != 0)
+				b->rows[i].id = id++;
+		if (insert_rows(s, tid, b) == -1)
+			return -1;
+	}
+	if (run(s, ST_RELEASE_ROWS) == -1)
+		return -1;
+	*next = id;
+	return 0;
+}
+
+/* What the stored rows of a batch add to their task's summaries. */
+struct summary {
+	struct tally t[NTALLY];	/* (level, source) counts */
+	int nt;
+	long long zb, zlo, zhi, zn;	/* the zone being gathered */
+	long long minv, maxv;	/* the earliest and latest timestamps */
+	size_t imin, imax;	/* and their rows */
+	int ev;			/* the last agent event, and its exit code */
+	long long xc;
+	size_t nst;		/* rows stored */
+};
+
+/* Adds stored row i of b to the summaries. 0, or -1. */
+static int
+summary_add(struct store *s, long long tid, struct summary *m,
+    const struct batch *b, size_t i)
+{
+	const struct row *r = &b->rows[i];
+	int k;
+
+	m->nst++;
+	if ((r->id >> ZBITS) != m->zb) {
+		if (m->zb >= 0 && zone_add(s, tid, m->zb, m->zlo, m->zhi,
+		    m->zn) == -1)
+			return -1;
+		m->zb = r->id >> ZBITS;
+		m->zlo = m->zhi = r->ts;
+		m->zn = 0;
+	}
+	m->zn++;
+	if (r->ts < m->zlo)
+		m->zlo = r->ts;
+	else if (r->ts > m->zhi)
+		m->zhi = r->ts;
+	if (m->nst == 1 || r->ts < m->minv) {
+		m->minv = r->ts;
+		m->imin = i;
+	}
+	if (m->nst == 1 || r->ts >= m->maxv) {
+		m->maxv = r->ts;
+		m->imax = i;
+	}
+	if (r->event != 0) {
+		m->ev = r->event;
+		m->xc = r->exit_code;
+	}
+	for (k = 0; k < m->nt; k++)
+		if (m->t[k].level == r->level &&
+		    m->t[k].srclen == r->srclen &&
+		    memcmp(m->t[k].source, r->source, r->srclen) == 0)
+			break;
+	if (k == m->nt) {
+		if (m->nt == NTALLY && tally_flush(s, tid, m->t, &m->nt) == -1)
+			return -1;
+		k = m->nt++;
+		m->t[k].level = r->level;
+		m->t[k].source = r->source;
+		m->t[k].srclen = r->srclen;
+		m->t[k].n = 0;
+	}
+	m->t[k].n++;
+	return 0;
+}
+
+/* Writes the summaries of at least one stored row. 0, or -1. */
+static int
+summary_flush(struct store *s, long long tid, struct summary *m,
+    const struct batch *b)
+{
+	sqlite3_stmt *up = s->st[ST_TASK_UPD];
+
+	if (zone_add(s, tid, m->zb, m->zlo, m->zhi, m->zn) == -1 ||
+	    tally_flush(s, tid, m->t, &m->nt) == -1)
+		return -1;
+	sqlite3_bind_int64(up, 1, m->minv);
+	sqlite3_bind_text(up, 2, b->rows[m->imin].tsstr,
+	    (int)b->rows[m->imin].tslen, SQLITE_STATIC);
+	sqlite3_bind_int64(up, 3, m->maxv);
+	sqlite3_bind_text(up, 4, b->rows[m->imax].tsstr,
+	    (int)b->rows[m->imax].tslen, SQLITE_STATIC);
+	sqlite3_bind_int64(up, 5, kr_wall_ns());
+	sqlite3_bind_int(up, 6, m->ev);
+	sqlite3_bind_int64(up, 7, m->xc);
+	sqlite3_bind_int64(up, 8, tid);
+	return run(s, ST_TASK_UPD);
+}
+
 int
 store_insert(struct store *s, const char *task, struct batch *b,
     size_t *stored, size_t *dups)
 {
-	sqlite3_stmt *up = s->st[ST_TASK_UPD];
-	struct tally t[NTALLY];
-	long long tid, id = s->next_id, minv = 0, maxv = 0, xc = 0;
-	long long zb = -1, zlo = 0, zhi = 0, zn = 0;
-	size_t i, nst = 0, nd = 0, imin = 0, imax = 0;
-	int nt = 0, k, ev = 0;
+	struct summary m;
+	long long tid, next;
+	size_t i, nd = 0;
 
 	*stored = *dups = 0;
 	if (s->gone)
@@ -852,96 +972,24 @@ store_insert(struct store *s, const char *task, struct batch *b,
 	/* A batch that fails takes nothing else of the transaction along. */
 	if (run(s, ST_SAVE) == -1)
 		return -1;
-	if ((tid = store_task(s, task, 1)) <= 0)
+	if ((tid = store_task(s, task, 1)) <= 0 ||
+	    insert_batch(s, tid, b, &next) == -1)
 		goto fail;
-	for (i = 0; i < b->n; i++)
-		b->rows[i].id = b->rows[i].code != NULL ? 0 : id++;
-	if (run(s, ST_SAVE_ROWS) == -1 || (k = insert_rows(s, tid, b)) == -1)
-		goto fail;
-	if (k == 1) {
-		/* Duplicates (a replay): so that ids have no holes, the
-		 * others are stored again without them. */
-		if (run(s, ST_ROLLTO_ROWS) == -1)
-			goto fail;
-		for (i = 0, id = s->next_id; i < b->n; i++)
-			if (b->rows[i].id != 0)
-				b->rows[i].id = id++;
-		if (insert_rows(s, tid, b) == -1)
-			goto fail;
-	}
-	if (run(s, ST_RELEASE_ROWS) == -1)
-		goto fail;
+	memset(&m, 0, sizeof m);
+	m.zb = -1;
 	for (i = 0; i < b->n; i++) {
-		struct row *r = &b->rows[i];
-
-		if (r->code != NULL)
+		if (b->rows[i].code != NULL)
 			continue;	/* refused */
-		if (r->id == 0) {
+		if (b->rows[i].id == 0)
 			nd++;
-			continue;
-		}
-		nst++;
-		if ((r->id >> ZBITS) != zb) {
-			if (zb >= 0 && zone_add(s, tid, zb, zlo, zhi, zn) == -1)
-				goto fail;
-			zb = r->id >> ZBITS;
-			zlo = zhi = r->ts;
-			zn = 0;
-		}
-		zn++;
-		if (r->ts < zlo)
-			zlo = r->ts;
-		else if (r->ts > zhi)
-			zhi = r->ts;
-		if (nst == 1 || r->ts < minv) {
-			minv = r->ts;
-			imin = i;
-		}
-		if (nst == 1 || r->ts >= maxv) {
-			maxv = r->ts;
-			imax = i;
-		}
-		if (r->event != 0) {
-			ev = r->event;
-			xc = r->exit_code;
-		}
-		for (k = 0; k < nt; k++)
-			if (t[k].level == r->level &&
-			    t[k].srclen == r->srclen &&
-			    memcmp(t[k].source, r->source, r->srclen) == 0)
-				break;
-		if (k == nt) {
-			if (nt == NTALLY && tally_flush(s, tid, t, &nt) == -1)
-				goto fail;
-			k = nt++;
-			t[k].level = r->level;
-			t[k].source = r->source;
-			t[k].srclen = r->srclen;
-			t[k].n = 0;
-		}
-		t[k].n++;
-	}
-	if (nst > 0) {
-		if (zone_add(s, tid, zb, zlo, zhi, zn) == -1 ||
-		    tally_flush(s, tid, t, &nt) == -1)
-			goto fail;
-		sqlite3_bind_int64(up, 1, minv);
-		sqlite3_bind_text(up, 2, b->rows[imin].tsstr,
-		    (int)b->rows[imin].tslen, SQLITE_STATIC);
-		sqlite3_bind_int64(up, 3, maxv);
-		sqlite3_bind_text(up, 4, b->rows[imax].tsstr,
-		    (int)b->rows[imax].tslen, SQLITE_STATIC);
-		sqlite3_bind_int64(up, 5, kr_wall_ns());
-		sqlite3_bind_int(up, 6, ev);
-		sqlite3_bind_int64(up, 7, xc);
-		sqlite3_bind_int64(up, 8, tid);
-		if (run(s, ST_TASK_UPD) == -1)
+		else if (summary_add(s, tid, &m, b, i) == -1)
 			goto fail;
 	}
-	if (run(s, ST_RELEASE) == -1)
+	if ((m.nst > 0 && summary_flush(s, tid, &m, b) == -1) ||
+	    run(s, ST_RELEASE) == -1)
 		goto fail;
-	s->next_id = id;
-	*stored = nst;
+	s->next_id = next;
+	*stored = m.nst;
 	*dups = nd;
 	return 0;
 fail:
@@ -1198,7 +1246,8 @@ counts_of(struct store *s, long long tid, unsigned mask, long long *in,
  * and to), whose rows come in id order when ordered by (z.blk, l.id).
  * For level filters without INFO, the partial index (tid, level) keeps id
  * order for one level and suits rare levels; for common ones, walking
- * (tid) in id order finds a page sooner.
+ * (tid) in id order finds a page sooner. Over 80 lines: a clause per
+ * filter, in the order the SQL wants them.
  */
 static int
 where(struct store *s, struct sql *q, long long tid, const struct filter *f,
@@ -1285,6 +1334,32 @@ where(struct store *s, struct sql *q, long long tid, const struct filter *f,
 	return zoned;
 }
 
+/* The text of a column (NULL for SQL NULL), with its length. */
+static const char *
+col_text(sqlite3_stmt *st, int col, size_t *len)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+
+	*len = (size_t)sqlite3_column_bytes(st, col);
+	return t;
+}
+
+/* A row of a cursor's statement, as the formats see it. */
+static void
+cursor_row(sqlite3_stmt *st, struct srec *r)
+{
+	r->id = sqlite3_column_int64(st, COL_ID);
+	r->task = col_text(st, COL_TASK, &r->tasklen);
+	r->run = col_text(st, COL_RUN, &r->runlen);
+	r->seq = sqlite3_column_type(st, COL_SEQ) == SQLITE_NULL ? 0 :
+	    sqlite3_column_int64(st, COL_SEQ);
+	r->ts = col_text(st, COL_TS, &r->tslen);
+	r->source = col_text(st, COL_SOURCE, &r->srclen);
+	r->level = sqlite3_column_int(st, COL_LEVEL);
+	r->msg = col_text(st, COL_MSG, &r->msglen);
+	r->extra = col_text(st, COL_EXTRA, &r->extralen);
+}
+
 int
 store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt, void *arg,
     struct kr_buf *out)
@@ -1292,7 +1367,7 @@ store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt, void *arg,
 	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
 	sqlite3_stmt *st;
 	const char *idcol;
-	long long lim = SRV_CHUNK;
+	long long lim = CHUNK;
 	int n = 0, rc, zoned;
 
 	if (c->done)
@@ -1336,11 +1411,14 @@ store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt, void *arg,
 	if (st == NULL)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (fmt(out, st, !c->started && n == 0, arg) == -1) {
+		struct srec r;
+
+		cursor_row(st, &r);
+		if (fmt(out, &r, !c->started && n == 0, arg) == -1) {
 			sqlite3_finalize(st);
 			return -1;
 		}
-		c->last = sqlite3_column_int64(st, COL_ID);
+		c->last = r.id;
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -1707,7 +1785,8 @@ zone_fix(struct store *s, long long tid, long long blk)
 /*
  * Deletes up to max rows of a task older than before (ANY_AGE: any age,
  * and the task's zones are left to the caller). A retention cutoff may be
- * before 1970: it is a time like another, not "any age".
+ * before 1970: it is a time like another, not "any age". Over 80 lines:
+ * the rows, their full-text entries, zones and counts go in one pass.
  */
 static long long
 delete_some(struct store *s, long long tid, long long before, long long max)
@@ -1885,94 +1964,31 @@ store_expire(struct store *s, long long cutoff, long long max)
 
 /* ---- summaries ---- */
 
-static int
-add_tsstr(struct kr_buf *b, sqlite3_stmt *st, int col)
-{
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
-		return kr_buf_adds(b, "null");
-	return json_str(b, (const char *)sqlite3_column_text(st, col),
-	    (size_t)sqlite3_column_bytes(st, col));
-}
-
 int
-store_stats(struct store *s, const char *task, long long tid,
-    struct kr_buf *out)
+store_counts(struct store *s, long long tid, count_fn fn, void *arg)
 {
 	sqlite3_stmt *st;
-	long long lv[KR_NLEVELS] = { 0 }, total = 0, std[3] = { 0 };
-	static const char *const names[3] = { "stdout", "stderr", "agent" };
-	struct kr_buf other = KR_BUF_INIT(1 << 20);
-	int i;
+	int rc;
 
 	if (sqlite3_prepare_v2(s->db, "SELECT level, source, n FROM counts"
 	    " WHERE tid = ? ORDER BY source", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, tid);
-	{
-		/* Sources other than the usual three, summed in order. */
-		char last[SRV_SOURCE_MAX + 1] = "";
-		long long ln = 0;
-
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			int l = sqlite3_column_int(st, 0);
-			const char *src = (const char *)
-			    sqlite3_column_text(st, 1);
-			long long n = sqlite3_column_int64(st, 2);
-
-			if (l >= 0 && l < KR_NLEVELS)
-				lv[l] += n;
-			total += n;
-			for (i = 0; i < 3; i++)
-				if (strcmp(src, names[i]) == 0)
-					break;
-			if (i < 3) {
-				std[i] += n;
-				continue;
-			}
-			if (strcmp(src, last) != 0) {
-				if (last[0] != '\0')
-					kr_buf_printf(&other, ":%lld", ln);
-				kr_buf_addc(&other, ',');
-				json_str(&other, src, strlen(src));
-				snprintf(last, sizeof last, "%s", src);
-				ln = 0;
-			}
-			ln += n;
-		}
-		if (last[0] != '\0')
-			kr_buf_printf(&other, ":%lld", ln);
-	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(arg, sqlite3_column_int(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    sqlite3_column_int64(st, 2)) == -1)
+			break;
 	sqlite3_finalize(st);
-	kr_buf_adds(out, "{\"taskId\":");
-	json_str(out, task, strlen(task));
-	kr_buf_printf(out, ",\"totalLogs\":%lld,\"logCounts\":{\"stdout\":%lld,"
-	    "\"stderr\":%lld,\"agent\":%lld%s},\"levelCounts\":{", total,
-	    std[0], std[1], std[2], other.s ? other.s : "");
-	for (i = 0; i < KR_NLEVELS; i++)
-		kr_buf_printf(out, "%s\"%s\":%lld", i ? "," : "",
-		    kr_level_name(i), lv[i]);
-	kr_buf_adds(out, "},\"timeRange\":{");
-	kr_buf_free(&other);
-	if (sqlite3_prepare_v2(s->db, "SELECT first_tsstr, last_tsstr FROM"
-	    " tasks WHERE tid = ?", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, tid);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		kr_buf_adds(out, "\"start\":");
-		add_tsstr(out, st, 0);
-		kr_buf_adds(out, ",\"end\":");
-		add_tsstr(out, st, 1);
-	} else
-		kr_buf_adds(out, "\"start\":null,\"end\":null");
-	sqlite3_finalize(st);
-	return kr_buf_adds(out, "}}");
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 int
-store_tasks(struct store *s, const char *only, struct kr_buf *out)
+store_tasks(struct store *s, const char *only, task_fn fn, void *arg)
 {
 	sqlite3_stmt *st;
-	int n = 0, rc;
+	struct task_info t;
+	int rc;
 
 	if (sqlite3_prepare_v2(s->db, "SELECT t.name, t.first_tsstr,"
 	    " t.last_tsstr, t.last_activity, t.exited, t.exit_code,"
@@ -1985,34 +2001,20 @@ store_tasks(struct store *s, const char *only, struct kr_buf *out)
 		return -1;
 	if (only != NULL)
 		sqlite3_bind_text(st, 1, only, -1, SQLITE_STATIC);
-	kr_buf_adds(out, "{\"tasks\":[");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char ts[KR_TS_LEN + 1];
-		long long la = sqlite3_column_int64(st, 3);
-		struct timespec tv = { (time_t)(la / 1000000000),
-			(long)(la % 1000000000) };
-
-		kr_ts_format(&tv, ts);
-		kr_buf_adds(out, n++ ? ",{\"taskId\":" : "{\"taskId\":");
-		json_str(out, (const char *)sqlite3_column_text(st, 0),
-		    (size_t)sqlite3_column_bytes(st, 0));
-		kr_buf_printf(out, ",\"count\":%lld,\"errors\":%lld,"
-		    "\"firstTimestamp\":", sqlite3_column_int64(st, 6),
-		    sqlite3_column_int64(st, 7));
-		add_tsstr(out, st, 1);
-		kr_buf_adds(out, ",\"lastTimestamp\":");
-		add_tsstr(out, st, 2);
-		kr_buf_printf(out, ",\"lastActivity\":\"%s\",\"status\":", ts);
-		if (sqlite3_column_int(st, 4))
-			kr_buf_printf(out, "\"exited\",\"exitCode\":%lld}",
-			    sqlite3_column_int64(st, 5));
-		else
-			kr_buf_adds(out, "\"running\",\"exitCode\":null}");
+		t.name = col_text(st, 0, &t.namelen);
+		t.first_ts = col_text(st, 1, &t.first_len);
+		t.last_ts = col_text(st, 2, &t.last_len);
+		t.last_activity = sqlite3_column_int64(st, 3);
+		t.exited = sqlite3_column_int(st, 4);
+		t.exit_code = sqlite3_column_int64(st, 5);
+		t.count = sqlite3_column_int64(st, 6);
+		t.errors = sqlite3_column_int64(st, 7);
+		if (fn(arg, &t) == -1)
+			break;
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -1;
-	return kr_buf_adds(out, "]}");
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 long long
@@ -2020,6 +2022,15 @@ store_size(struct store *s)
 {
 	return scalar(s, "PRAGMA page_count", 0) *
 	    scalar(s, "PRAGMA page_size", 0);
+}
+
+void
+store_setup(void)
+{
+	/* No global lock on each malloc for statistics nobody reads. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/* Without it (another default VFS), WAL writes go one by one. */
+	(void)walbuf_register();
 }
 
 void

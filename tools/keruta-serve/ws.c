@@ -1,17 +1,8 @@
 /*
- * ws.c: /ws/tasks/{taskId}. Shippers send records (acked once stored);
- * viewers subscribe and get the stored history after their cursor, then
- * live records. The seam has neither gap nor duplicate because one thread
- * does both: history is read from the store until a read comes back
- * short, and only then does the viewer join the live fan-out, which
- * passes on only ids above the last one sent.
- *
- * Every message to a client goes through its bounded queue; a viewer
- * whose queue overflows is told (SLOW_CONSUMER) and closed, so it never
- * holds ingest or other viewers back. It resumes with "after". Live
- * records are framed once for all their viewers, and a viewer's queue is
- * written a burst at a time, so the cost of a viewer is about what the
- * kernel takes to send it the bytes.
+ * ws.c: the WebSocket protocol at /ws/tasks/{taskId}: the handshake and
+ * its checks, then each message in. Shippers send records (acked once
+ * stored) and resume; viewers subscribe with options. What goes out is
+ * the live feed's (feed.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,451 +10,20 @@
 #include <string.h>
 #include <time.h>
 
+#include <cJSON.h>
+
 #include "kr_diag.h"
+#include "kr_id.h"
 #include "kr_level.h"
 #include "kr_time.h"
+#include "auth.h"
+#include "commit.h"
+#include "feed.h"
+#include "metrics.h"
+#include "rec.h"
 #include "srv.h"
-
-enum { SUB_NONE, SUB_HISTORY, SUB_LIVE };
-
-/*
- * What waits to be sent is whole WebSocket frames (server frames are not
- * masked, so the same bytes suit every client): a record is framed once,
- * a batch of live records once for all its viewers, and a queue entry is
- * a slice of such a shared buffer.
- */
-struct qmsg {
-	int ref;
-	size_t len;
-	unsigned char data[];
-};
-
-struct qent {
-	struct qmsg *m;
-	size_t off, len;
-};
-
-#define WRITE_MAX	65536	/* bytes gathered for one write */
-#define WRITE_ALONE	8192	/* a slice this big is written without a copy */
-
-/* Appends a text frame holding p[0..n). */
-static int
-frame_add(struct kr_buf *b, const char *p, size_t n)
-{
-	unsigned char h[10];
-	size_t hl = 2, i;
-
-	h[0] = 0x81;	/* FIN, text */
-	if (n < 126)
-		h[1] = (unsigned char)n;
-	else if (n < 65536) {
-		h[1] = 126;
-		h[2] = (unsigned char)(n >> 8);
-		h[3] = (unsigned char)n;
-		hl = 4;
-	} else {
-		h[1] = 127;
-		for (i = 0; i < 8; i++)
-			h[2 + i] = (unsigned char)((unsigned long long)n >>
-			    (56 - 8 * i));
-		hl = 10;
-	}
-	if (kr_buf_add(b, h, hl) == -1)
-		return -1;
-	return kr_buf_add(b, p, n);
-}
-
-/* A shared buffer holding b's bytes (frames already). */
-static struct qmsg *
-qmsg_take(const struct kr_buf *b)
-{
-	struct qmsg *m = malloc(sizeof *m + b->len);
-
-	if (m == NULL)
-		return NULL;
-	m->ref = 1;
-	m->len = b->len;
-	memcpy(m->data, b->s, b->len);
-	return m;
-}
-
-/* One message, framed. */
-static struct qmsg *
-qmsg_new(const char *s, size_t n)
-{
-	struct kr_buf b = KR_BUF_INIT((size_t)1 << 31);
-	struct qmsg *m = NULL;
-
-	if (frame_add(&b, s, n) == 0)
-		m = qmsg_take(&b);
-	kr_buf_free(&b);
-	return m;
-}
-
-static void
-qmsg_unref(struct qmsg *m)
-{
-	if (m != NULL && --m->ref == 0)
-		free(m);
-}
-
-static void
-q_clear(struct conn *c)
-{
-	while (c->qlen > 0) {
-		qmsg_unref(c->q[c->qhead].m);
-		c->qhead = (c->qhead + 1) % c->qcap;
-		c->qlen--;
-	}
-	c->qbytes = 0;
-	c->qready = 0;
-}
-
-/*
- * Appends m to the queue (taking its reference). While the store has a
- * transaction open, what depends on it (acks, live records) is held back
- * until the commit (ws_release), and so is all that follows it.
- */
-static int
-q_append(struct srv *s, struct conn *c, struct qmsg *m, size_t off,
-    size_t len, int dep)
-{
-	struct qent *e;
-
-	if (c->qlen == c->qcap) {
-		size_t nc = c->qcap ? c->qcap * 2 : 16, i;
-		struct qent *nq = malloc(nc * sizeof *nq);
-
-		if (nq == NULL) {
-			qmsg_unref(m);
-			return -1;
-		}
-		for (i = 0; i < c->qlen; i++)
-			nq[i] = c->q[(c->qhead + i) % c->qcap];
-		free(c->q);
-		c->q = nq;
-		c->qhead = 0;
-		c->qcap = nc;
-	}
-	e = &c->q[(c->qhead + c->qlen) % c->qcap];
-	e->m = m;
-	e->off = off;
-	e->len = len;
-	c->qlen++;
-	c->qbytes += len;
-	if (dep && !c->held && store_in_txn(s->store)) {
-		c->held = 1;
-		c->hnext = s->held;
-		s->held = c;
-	}
-	if (!c->held) {
-		c->qready = c->qlen;
-		lws_callback_on_writable(c->wsi);
-	}
-	return 0;
-}
-
-static void ws_close(struct conn *c, const char *code, const char *msg);
-
-/*
- * Queues m (taking a reference). -1 when the queue is over its bound (not
- * checked for history, which is read only while the queue has room).
- */
-static int
-q_push(struct srv *s, struct conn *c, struct qmsg *m, size_t off, size_t len,
-    int bounded)
-{
-	if (c->closing)
-		return -1;
-	if (bounded && c->qbytes + len > s->queue_max && c->qlen > 0) {
-		s->m.slow_consumers++;
-		ws_close(c, "SLOW_CONSUMER", "the client is reading too "
-		    "slowly; reconnect and resume with after");
-		return -1;
-	}
-	m->ref++;
-	return q_append(s, c, m, off, len, 1);
-}
-
-/* Queues a message; these bypass the bound so errors get out. */
-static void
-send_dep(struct conn *c, const char *s, size_t n, int dep)
-{
-	struct qmsg *m = qmsg_new(s, n);
-
-	if (m != NULL)
-		q_append(srv_get(c->wsi), c, m, 0, m->len, dep);
-}
-
-static void
-send_text(struct conn *c, const char *s, size_t n)
-{
-	send_dep(c, s, n, 0);
-}
-
-/* Lets out what waited for the commit; or, when it failed, drops it. */
-void
-ws_release(struct srv *s, int ok)
-{
-	struct conn *c;
-
-	while ((c = s->held) != NULL) {
-		s->held = c->hnext;
-		c->hnext = NULL;
-		c->held = 0;
-		if (!c->is_ws) {
-			s->http_held--;
-			http_release(s, c, ok);
-			continue;
-		}
-		if (!ok) {
-			/* Acks and records that were not stored: the client
-			 * starts again from what is. */
-			q_clear(c);
-			ws_close(c, "STORE_FAILED", "the database failed; "
-			    "reconnect and resume");
-		}
-		c->qready = c->qlen;
-		if (c->qlen > 0)
-			lws_callback_on_writable(c->wsi);
-	}
-}
-
-void
-srv_unhold(struct srv *s, struct conn *c)
-{
-	struct conn **pp;
-
-	if (!c->held)
-		return;
-	for (pp = &s->held; *pp != NULL; pp = &(*pp)->hnext)
-		if (*pp == c) {
-			*pp = c->hnext;
-			break;
-		}
-	c->held = 0;
-	c->hnext = NULL;
-	if (!c->is_ws)
-		s->http_held--;
-}
-
-static void
-send_buf(struct conn *c, struct kr_buf *b)
-{
-	send_text(c, b->s, b->len);
-	b->len = 0;
-}
-
-static void
-send_error(struct srv *s, struct conn *c, const char *code, const char *msg,
-    int status)
-{
-	struct kr_buf *b = &s->tmp;
-
-	b->len = 0;
-	kr_buf_printf(b, "{\"type\":\"error\",\"code\":\"%s\",\"message\":",
-	    code);
-	json_str(b, msg, strlen(msg));
-	kr_buf_printf(b, ",\"status\":%d}", status);
-	send_buf(c, b);
-}
-
-/* Sends an error, then closes once the queue has drained. */
-static void
-ws_close(struct conn *c, const char *code, const char *msg)
-{
-	struct srv *s = srv_get(c->wsi);
-
-	if (c->closing)
-		return;
-	if (strcmp(code, "SLOW_CONSUMER") == 0)
-		q_clear(c);
-	send_error(s, c, code, msg, 0);
-	c->closing = 1;
-	c->close_msg = code;
-	if (c->sub != SUB_NONE)
-		s->m.subscribers--;
-	c->sub = SUB_NONE;
-}
-
-static int
-row_matches(const struct cursor *v, const struct row *r)
-{
-	int i;
-
-	if (r->id <= v->last || r->id <= v->after)
-		return 0;
-	if (v->f.levels != 0 && !(v->f.levels & (1u << r->level)))
-		return 0;
-	if (v->f.nsources == 0)
-		return 1;
-	for (i = 0; i < v->f.nsources; i++)
-		if (strlen(v->f.sources[i]) == r->srclen &&
-		    memcmp(v->f.sources[i], r->source, r->srclen) == 0)
-			return 1;
-	return 0;
-}
-
-/* True when a viewer takes every record of the batch that is new to it. */
-static int
-takes_all(const struct cursor *v)
-{
-	return v->f.levels == 0 && v->f.nsources == 0;
-}
-
-/*
- * Passes just-stored rows to the live viewers of task. The rows are
- * framed once, into one buffer that every viewer's queue shares: a viewer
- * without filters gets one slice of it, a filtered one a slice per run of
- * the rows it wants. The work per viewer is a few pointers, not a copy.
- */
-void
-ws_broadcast(struct srv *s, const char *task, const struct batch *b)
-{
-	struct kr_buf *fb = &s->chunk;
-	struct qmsg *m = NULL;
-	size_t *offs = NULL, i, start, end;
-	struct conn *c, *next;
-	long long first = 0, last = 0;
-
-	for (c = s->ws_list; c != NULL; c = next) {
-		next = c->next;
-		if (c->sub != SUB_LIVE || c->closing ||
-		    strcmp(c->vc.task, task) != 0)
-			continue;
-		if (m == NULL) {
-			/* offs[i]..offs[i + 1]: row i's frame (none if id 0) */
-			if ((offs = malloc((b->n + 1) * sizeof *offs)) == NULL)
-				return;
-			fb->len = 0;
-			for (i = 0; i < b->n; i++) {
-				const struct row *r = &b->rows[i];
-
-				offs[i] = fb->len;
-				if (r->id == 0)
-					continue;
-				if (first == 0)
-					first = r->id;
-				last = r->id;
-				s->tmp.len = 0;
-				if (fmt_row(&s->tmp, task, r) == -1 ||
-				    frame_add(fb, s->tmp.s, s->tmp.len) == -1)
-					goto out;
-			}
-			offs[b->n] = fb->len;
-			if (fb->len == 0 || (m = qmsg_take(fb)) == NULL)
-				goto out;
-		}
-		if (takes_all(&c->vc) && c->vc.last < first &&
-		    c->vc.after < first) {
-			if (q_push(s, c, m, 0, m->len, 1) == 0)
-				c->vc.last = last;
-			continue;
-		}
-		/* Runs of wanted rows, each one slice. */
-		for (i = 0; i < b->n && !c->closing; i = end) {
-			while (i < b->n && (b->rows[i].id == 0 ||
-			    !row_matches(&c->vc, &b->rows[i])))
-				i++;
-			if (i == b->n)
-				break;
-			start = i;
-			for (end = i + 1; end < b->n && (b->rows[end].id == 0 ||
-			    row_matches(&c->vc, &b->rows[end])); end++)
-				;
-			if (q_push(s, c, m, offs[start], offs[end] -
-			    offs[start], 1) == -1)
-				break;
-			while (end > start && b->rows[end - 1].id == 0)
-				end--;
-			c->vc.last = b->rows[end - 1].id;
-		}
-	}
-out:
-	qmsg_unref(m);
-	free(offs);
-	if (fb->cap > (1u << 20))
-		kr_buf_free(fb);
-}
-
-void
-ws_close_all(struct srv *s)
-{
-	struct conn *c;
-
-	for (c = s->ws_list; c != NULL; c = c->next)
-		if (!c->closing)
-			ws_close(c, "SHUTDOWN", "the server is shutting down");
-}
-
-/* ---- viewers ---- */
-
-struct hist_arg {
-	struct srv *s;
-	struct conn *c;
-};
-
-/* Frames each row of a cursor step into the step's one buffer. */
-static int
-hist_row(struct kr_buf *out, sqlite3_stmt *st, int first, void *arg)
-{
-	struct hist_arg *h = arg;
-
-	(void)first;
-	out->len = 0;
-	if (fmt_record(out, st) == -1)
-		return -1;
-	return frame_add(&h->s->chunk, out->s, out->len);
-}
-
-/* Sends the next slice of history; joins the live feed at its end. */
-static void
-history_step(struct srv *s, struct conn *c)
-{
-	struct hist_arg h = { s, c };
-	struct kr_buf *b = &s->tmp;
-
-	srv_sync(s);
-	if (c->vc.tid <= 0)
-		c->vc.tid = store_task(s->store, c->vc.task, 0);
-	while (c->sub == SUB_HISTORY && !c->closing &&
-	    c->qbytes < s->queue_max / 2 && c->qlen < 1024) {
-		if (c->vc.tid <= 0)
-			c->vc.done = 1;
-		else {
-			struct qmsg *m;
-
-			s->chunk.len = 0;
-			if (store_cursor_step(s->store, &c->vc, hist_row, &h,
-			    b) == -1) {
-				ws_close(c, "INTERNAL", "the database failed");
-				return;
-			}
-			if (s->chunk.len > 0) {
-				if ((m = qmsg_take(&s->chunk)) == NULL) {
-					ws_close(c, "INTERNAL", "out of memory");
-					return;
-				}
-				q_push(s, c, m, 0, m->len, 0);
-				qmsg_unref(m);
-			}
-		}
-		if (!c->vc.done)
-			continue;
-		if (c->vc.last < c->vc.after)
-			c->vc.last = c->vc.after;
-		b->len = 0;
-		kr_buf_printf(b, "{\"type\":\"%s\",\"lastId\":%lld}",
-		    c->realtime ? "live" : "end", c->vc.last);
-		send_buf(c, b);
-		if (c->realtime)
-			c->sub = SUB_LIVE;
-		else {
-			c->sub = SUB_NONE;
-			s->m.subscribers--;
-		}
-	}
-}
+#include "store.h"
+#include "ws.h"
 
 static int
 str_list(cJSON *a, struct filter *f)
@@ -510,7 +70,7 @@ msg_task(struct conn *c, cJSON *j)
 
 	if (c->task[0] != '\0')
 		return c->task;
-	if (cJSON_IsString(t) && task_id_ok(t->valuestring,
+	if (cJSON_IsString(t) && kr_id_valid(t->valuestring,
 	    strlen(t->valuestring)))
 		return t->valuestring;
 	return NULL;
@@ -521,17 +81,16 @@ subscribe(struct srv *s, struct conn *c, cJSON *j)
 {
 	cJSON *o = cJSON_GetObjectItemCaseSensitive(j, "options"), *v;
 	const char *task = msg_task(c, j), *why;
-	struct kr_buf *b = &s->tmp;
 	struct filter f;
-	long long after = 0;
+	long long after = -1;
 	int st, realtime = 1;
 
 	if (task == NULL) {
-		send_error(s, c, "NO_TASK", "subscribe needs a taskId", 400);
+		feed_error(s, c, "NO_TASK", "subscribe needs a taskId", 400);
 		return;
 	}
 	if ((st = auth_allow(s->auth, &c->az, SCOPE_READ, task, &why)) != 0) {
-		send_error(s, c, st == 401 ? "UNAUTHORIZED" : "FORBIDDEN", why,
+		feed_error(s, c, st == 401 ? "UNAUTHORIZED" : "FORBIDDEN", why,
 		    st);
 		return;
 	}
@@ -563,31 +122,11 @@ subscribe(struct srv *s, struct conn *c, cJSON *j)
 		    v->valuedouble > 9007199254740991.0)
 			goto bad;
 		after = (long long)v->valuedouble;
-	} else if (strcmp(c->vc.task, task) == 0)
-		/* Subscribed to this task before on this socket: what it
-		 * was sent then is not sent again. */
-		after = c->vc.last > c->vc.after ? c->vc.last : c->vc.after;
-	if (c->sub == SUB_NONE)
-		s->m.subscribers++;
-	filter_free(&c->vc.f);
-	memset(&c->vc, 0, sizeof c->vc);
-	snprintf(c->vc.task, sizeof c->vc.task, "%s", task);
-	c->vc.f = f;
-	c->vc.after = after;
-	c->vc.remaining = -1;
-	c->vc.tid = store_task(s->store, task, 0);
-	c->realtime = realtime;
-	c->sub = SUB_HISTORY;
-	b->len = 0;
-	kr_buf_adds(b, "{\"type\":\"subscribed\",\"taskId\":");
-	json_str(b, task, strlen(task));
-	kr_buf_printf(b, ",\"after\":%lld,\"realtime\":%s}", after,
-	    realtime ? "true" : "false");
-	send_buf(c, b);
-	history_step(s, c);
+	}
+	feed_subscribe(s, c, task, &f, after, realtime);
 	return;
 bad:
-	send_error(s, c, "BAD_OPTIONS", "options: sources and levels are "
+	feed_error(s, c, "BAD_OPTIONS", "options: sources and levels are "
 	    "arrays of strings, level a string, realtime a boolean, after a "
 	    "record id", 400);
 }
@@ -603,22 +142,19 @@ on_control(struct srv *s, struct conn *c, cJSON *j, const char *p, size_t n)
 	cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
 
 	if (!cJSON_IsString(t))
-		send_error(s, c, "BAD_REQUEST", "type must be a string", 400);
+		feed_error(s, c, "BAD_REQUEST", "type must be a string", 400);
 	else if (strcmp(t->valuestring, "subscribe") == 0)
 		subscribe(s, c, j);
 	else if (strcmp(t->valuestring, "unsubscribe") == 0) {
-		if (c->sub != SUB_NONE)
-			s->m.subscribers--;
-		c->sub = SUB_NONE;
-		send_text(c, "{\"type\":\"unsubscribed\"}", 23);
+		feed_unsubscribe(s, c);
 	} else if (strcmp(t->valuestring, "resume") == 0)
 		resume(s, c, j, p, n);
 	else if (strcmp(t->valuestring, "ping") == 0)
-		send_text(c, "{\"type\":\"pong\"}", 15);
+		feed_send(c, "{\"type\":\"pong\"}", 15, 0);
 	else if (strcmp(t->valuestring, "pong") == 0)
 		;
 	else
-		send_error(s, c, "UNKNOWN_TYPE", "type must be log, subscribe, "
+		feed_error(s, c, "UNKNOWN_TYPE", "type must be log, subscribe, "
 		    "unsubscribe, resume or ping", 400);
 }
 
@@ -648,7 +184,7 @@ send_refusals(struct srv *s, struct conn *c, const struct batch *bt)
 		kr_buf_adds(b, ",\"message\":");
 		json_str(b, r->why, strlen(r->why));
 		kr_buf_adds(b, ",\"status\":400}");
-		send_buf(c, b);
+		feed_buf(c, b);
 	}
 }
 
@@ -657,6 +193,42 @@ same_task(const struct row *r, const char *task)
 {
 	return r->tasklen == strlen(task) &&
 	    memcmp(r->task, task, r->tasklen) == 0;
+}
+
+/*
+ * On /ws/tasks, each record names its task: the first usable taskId is
+ * the message's (into task, "" if none), and a record without it or with
+ * another is refused.
+ */
+static void
+records_task(struct batch *bt, char task[SRV_ID_MAX + 1])
+{
+	size_t i;
+
+	for (i = 0; i < bt->n && task[0] == '\0'; i++) {
+		const struct row *r = &bt->rows[i];
+
+		if (r->code == NULL && r->task != NULL &&
+		    kr_id_valid(r->task, r->tasklen)) {
+			memcpy(task, r->task, r->tasklen);
+			task[r->tasklen] = '\0';
+		}
+	}
+	for (i = 0; i < bt->n; i++) {
+		struct row *r = &bt->rows[i];
+
+		if (r->code != NULL)
+			continue;
+		if (r->task == NULL || !kr_id_valid(r->task, r->tasklen)) {
+			r->code = "NO_TASK";
+			r->why = "a record sent to /ws/tasks needs a taskId";
+			bt->nbad++;
+		} else if (!same_task(r, task)) {
+			r->code = "BAD_RECORD";
+			r->why = "another taskId in the same message";
+			bt->nbad++;
+		}
+	}
 }
 
 /*
@@ -684,39 +256,12 @@ ingest(struct srv *s, struct conn *c, const char *p, size_t n)
 		return;		/* an empty array */
 	if (c->task[0] != '\0')
 		snprintf(task, sizeof task, "%s", c->task);
-	else {
-		/* The first usable taskId is the message's. */
-		for (i = 0; i < bt->n && task[0] == '\0'; i++) {
-			const struct row *r = &bt->rows[i];
-
-			if (r->code == NULL && r->task != NULL &&
-			    task_id_ok(r->task, r->tasklen)) {
-				memcpy(task, r->task, r->tasklen);
-				task[r->tasklen] = '\0';
-			}
-		}
-		for (i = 0; i < bt->n; i++) {
-			struct row *r = &bt->rows[i];
-
-			if (r->code != NULL)
-				continue;
-			if (r->task == NULL || !task_id_ok(r->task,
-			    r->tasklen)) {
-				r->code = "NO_TASK";
-				r->why = "a record sent to /ws/tasks needs a "
-				    "taskId";
-				bt->nbad++;
-			} else if (!same_task(r, task)) {
-				r->code = "BAD_RECORD";
-				r->why = "another taskId in the same message";
-				bt->nbad++;
-			}
-		}
-	}
+	else
+		records_task(bt, task);
 	if (task[0] != '\0' && (st = auth_allow(s->auth, &c->az, SCOPE_WRITE,
 	    task, &why)) != 0) {
 		batch_reset(bt);
-		send_error(s, c, st == 401 ? "UNAUTHORIZED" : "FORBIDDEN", why,
+		feed_error(s, c, st == 401 ? "UNAUTHORIZED" : "FORBIDDEN", why,
 		    st);
 		return;
 	}
@@ -727,11 +272,7 @@ ingest(struct srv *s, struct conn *c, const char *p, size_t n)
 		goto fail;
 	}
 	bad = bt->nbad;
-	s->round_msgs++;
-	s->last_ingest_ns = kr_mono_ns();
-	if (s->txn_rows == 0)
-		s->txn_t0 = s->last_ingest_ns;
-	s->txn_rows += stored + dups;
+	commit_noted(&s->commit, stored + dups);
 	s->m.ingested += stored;
 	s->m.ingested_ws += stored;
 	s->m.duplicates += dups;
@@ -756,17 +297,17 @@ ingest(struct srv *s, struct conn *c, const char *p, size_t n)
 		for (; q < end; q = e2 + 1) {
 			if ((e2 = memchr(q, '\n', (size_t)(end - q))) == NULL)
 				e2 = end;
-			send_dep(c, q, (size_t)(e2 - q), 1);
+			feed_send(c, q, (size_t)(e2 - q), 1);
 		}
 	}
 	if (stored > 0)
-		ws_broadcast(s, task, bt);
+		feed_broadcast(s, task, bt);
 	batch_reset(bt);
 	return;
 fail:
 	batch_reset(bt);
 	s->m.rejected++;
-	send_error(s, c, e.code, e.msg, e.status);
+	feed_error(s, c, e.code, e.msg, e.status);
 }
 
 static void
@@ -779,22 +320,22 @@ resume(struct srv *s, struct conn *c, cJSON *j, const char *p, size_t n)
 	int st;
 
 	if (task == NULL) {
-		send_error(s, c, "NO_TASK", "resume needs a taskId", 400);
+		feed_error(s, c, "NO_TASK", "resume needs a taskId", 400);
 		return;
 	}
 	if (json_obj_str(p, n, "runId", &run) != 1 || run.len == 0 ||
 	    run.len > SRV_ID_MAX) {
 		kr_buf_free(&run);
-		send_error(s, c, "BAD_REQUEST", "resume needs a runId", 400);
+		feed_error(s, c, "BAD_REQUEST", "resume needs a runId", 400);
 		return;
 	}
 	if ((st = auth_allow(s->auth, &c->az, SCOPE_WRITE, task, &why)) != 0) {
 		kr_buf_free(&run);
-		send_error(s, c, st == 401 ? "UNAUTHORIZED" : "FORBIDDEN", why,
+		feed_error(s, c, st == 401 ? "UNAUTHORIZED" : "FORBIDDEN", why,
 		    st);
 		return;
 	}
-	srv_sync(s);
+	commit_sync(&s->commit);
 	if ((tid = store_task(s->store, task, 0)) > 0)
 		seq = store_max_seq(s->store, tid, run.s, run.len);
 	b->len = 0;
@@ -802,7 +343,7 @@ resume(struct srv *s, struct conn *c, cJSON *j, const char *p, size_t n)
 	json_str(b, run.s, run.len);
 	kr_buf_printf(b, ",\"seq\":%lld}", seq);
 	kr_buf_free(&run);
-	send_buf(c, b);
+	feed_buf(c, b);
 }
 
 static void
@@ -825,7 +366,7 @@ on_message(struct srv *s, struct conn *c, const char *p, size_t n)
 	    (rc = json_obj_str(p, n, "type", &type)) == -1) {
 		kr_buf_free(&type);
 		s->m.rejected++;
-		send_error(s, c, "MALFORMED_REQUEST", "a message is a JSON "
+		feed_error(s, c, "MALFORMED_REQUEST", "a message is a JSON "
 		    "object or an array of records", 400);
 		return;
 	}
@@ -839,7 +380,7 @@ on_message(struct srv *s, struct conn *c, const char *p, size_t n)
 	/* A control message, small: the general parser is fine. */
 	if ((j = cJSON_ParseWithLength(p, n)) == NULL) {
 		s->m.rejected++;
-		send_error(s, c, "MALFORMED_REQUEST", "a message is a JSON "
+		feed_error(s, c, "MALFORMED_REQUEST", "a message is a JSON "
 		    "object or an array of records", 400);
 		return;
 	}
@@ -870,7 +411,7 @@ ws_path(struct lws *wsi, char *task, size_t tsz)
 	n = (int)strlen(p);
 	if (n > 0 && p[n - 1] == '/')
 		n--;
-	if (!task_id_ok(p, (size_t)n) || (size_t)n >= tsz)
+	if (!kr_id_valid(p, (size_t)n) || (size_t)n >= tsz)
 		return -1;
 	memcpy(task, p, (size_t)n);
 	task[n] = '\0';
@@ -941,105 +482,132 @@ expired(struct conn *c)
 
 	if (d == 0 || (long long)time(NULL) <= d)
 		return 0;
-	ws_close(c, "TOKEN_EXPIRED", "the token has expired; reconnect with "
+	feed_close(c, "TOKEN_EXPIRED", "the token has expired; reconnect with "
 	    "a new one");
 	return 1;
 }
 
-/*
- * Writes what is ready: queue entries gathered into one buffer, up to
- * WRITE_MAX bytes a write, as long as the socket takes them.
- */
+/* The checks of a handshake: 0 to go on, else 1 (refused). */
 static int
-ws_write(struct srv *s, struct conn *c)
+confirm_upgrade(struct srv *s, struct lws *wsi, const char *in)
 {
-	struct qent *e;
-	size_t n, want;
-	int k;
+	char task[SRV_ID_MAX + 1];
+	struct authz z;
+	const char *why;
+	int st;
 
-	if (c->sub == SUB_HISTORY)
-		history_step(s, c);
-	for (k = 0; c->qready > 0; k++) {
-		if (k > 0 && lws_send_pipe_choked(c->wsi))
-			break;
-		/* How much goes in this write: at least one entry. */
-		/* Small entries are gathered; a big one goes alone. */
-		want = 0;
-		for (n = 0; n < c->qready; n++) {
-			e = &c->q[(c->qhead + n) % c->qcap];
-			if (n > 0 && (want + e->len > WRITE_MAX ||
-			    e->len >= WRITE_ALONE))
-				break;
-			want += e->len;
-			if (e->len >= WRITE_ALONE) {
-				n++;
-				break;
-			}
-		}
-		if (n == 1) {
-			/* One slice: written from the shared buffer itself
-			 * (a raw write adds nothing in front, and lws keeps a
-			 * copy of what the socket does not take). */
-			e = &c->q[c->qhead];
-			if (lws_write(c->wsi, e->m->data + e->off, e->len,
-			    LWS_WRITE_RAW) < (int)e->len)
-				return -1;
-			c->qbytes -= e->len;
-			qmsg_unref(e->m);
-			c->qhead = (c->qhead + 1) % c->qcap;
-			c->qlen--;
-			c->qready--;
-			continue;
-		}
-		if (c->scratch_cap < LWS_PRE + want) {
-			free(c->scratch);
-			c->scratch_cap = LWS_PRE + (want > WRITE_MAX ? want :
-			    WRITE_MAX);
-			if ((c->scratch = malloc(c->scratch_cap)) == NULL) {
-				c->scratch_cap = 0;
-				return -1;
-			}
-		}
-		want = 0;
-		while (n-- > 0) {
-			e = &c->q[c->qhead];
-			memcpy(c->scratch + LWS_PRE + want, e->m->data + e->off,
-			    e->len);
-			want += e->len;
-			c->qbytes -= e->len;
-			qmsg_unref(e->m);
-			c->qhead = (c->qhead + 1) % c->qcap;
-			c->qlen--;
-			c->qready--;
-		}
-		/* Whole frames already: written as they are. */
-		if (lws_write(c->wsi, c->scratch + LWS_PRE, want,
-		    LWS_WRITE_RAW) < (int)want)
-			return -1;
-		if (c->sub == SUB_HISTORY && c->qlen < 64)
-			history_step(s, c);
+	if (in == NULL || strcmp(in, "websocket") != 0) {
+		lws_return_http_status(wsi, 400, NULL);
+		return 1;
 	}
-	if (c->qready > 0 || (c->sub == SUB_HISTORY && !c->held)) {
-		lws_callback_on_writable(c->wsi);
-		return 0;
+	if (!version_ok(wsi)) {
+		metrics_status(&s->m, 426);
+		refuse(wsi, 426, "sec-websocket-version:", "13",
+		    "this server speaks WebSocket version 13 only\n");
+		return 1;
 	}
-	if (c->qlen > 0)
-		return 0;	/* held until the commit */
-	if (c->closing) {
-		const char *why = c->close_msg ? c->close_msg : "closing";
-
-		lws_close_reason(c->wsi, strcmp(why, "SHUTDOWN") == 0 ?
-		    LWS_CLOSE_STATUS_GOINGAWAY : LWS_CLOSE_STATUS_POLICY_VIOLATION,
-		    (unsigned char *)why, strlen(why));
-		return -1;
+	if (!subprotocol_ok(wsi)) {
+		metrics_status(&s->m, 400);
+		refuse(wsi, 400, NULL, NULL, "the only subprotocol is "
+		    "keruta: offer it, or none\n");
+		return 1;
 	}
-	/* A large buffer from a big frame is not kept for ever. */
-	if (c->scratch_cap > LWS_PRE + WRITE_MAX) {
-		free(c->scratch);
-		c->scratch = NULL;
-		c->scratch_cap = 0;
+	if (ws_path(wsi, task, sizeof task) == -1) {
+		metrics_status(&s->m, 404);
+		lws_return_http_status(wsi, 404, NULL);
+		return 1;
+	}
+	auth_check(s->auth, wsi, &z);
+	if ((st = auth_allow(s->auth, &z, SCOPE_READ | SCOPE_WRITE,
+	    task[0] ? task : NULL, &why)) != 0) {
+		metrics_status(&s->m, st);
+		lws_return_http_status(wsi, (unsigned)st, NULL);
+		return 1;
+	}
+	if (s->stopping) {
+		metrics_status(&s->m, 503);
+		lws_return_http_status(wsi, 503, NULL);
+		return 1;
 	}
 	return 0;
+}
+
+static void
+established(struct srv *s, struct lws *wsi, struct conn *c)
+{
+	c->wsi = wsi;
+	c->is_ws = 1;
+	kr_buf_init(&c->rx, s->max_body);
+	c->next = s->ws_list;
+	if (s->ws_list != NULL)
+		s->ws_list->prev = c;
+	s->ws_list = c;
+	s->m.ws_conns++;
+	metrics_status(&s->m, 101);
+	if (auth_deadline(&c->az) != 0)
+		lws_set_timer_usecs(wsi, LWS_US_PER_SEC);
+}
+
+/* A fragment of a message; the message once it is whole. */
+static void
+receive(struct srv *s, struct lws *wsi, struct conn *c, const char *in,
+    size_t len)
+{
+	size_t rem;
+
+	if (c->closing || expired(c))
+		return;
+	if (lws_frame_is_binary(wsi)) {
+		if (lws_is_final_fragment(wsi) &&
+		    lws_remaining_packet_payload(wsi) == 0)
+			feed_error(s, c, "BAD_REQUEST", "binary messages are "
+			    "not accepted", 400);
+		return;
+	}
+	/*
+	 * An over-long message is read to its end (so that the error
+	 * reaches a client still sending), unless what it announces is
+	 * absurd: then the connection closes at once.
+	 */
+	rem = lws_remaining_packet_payload(wsi);
+	if (!c->rx_drop && (c->rx.len + len + rem > s->max_body ||
+	    kr_buf_add(&c->rx, in, len) == -1)) {
+		kr_buf_free(&c->rx);
+		c->rx_drop = 1;
+	}
+	if (c->rx_drop && rem > 4 * s->max_body)
+		c->rx_drop = 2;
+	if (c->rx_drop != 2 && (!lws_is_final_fragment(wsi) || rem > 0))
+		return;
+	if (c->rx_drop) {
+		char m[96];
+
+		snprintf(m, sizeof m, "a message may hold at most %zu bytes",
+		    s->max_body);
+		c->rx_drop = 0;
+		feed_close(c, "TOO_LARGE", m);
+		return;
+	}
+	on_message(s, c, c->rx.s ? c->rx.s : "", c->rx.len);
+	c->rx.len = 0;
+	if (c->rx.cap > 1u << 20)
+		kr_buf_free(&c->rx);
+}
+
+static void
+closed(struct srv *s, struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else if (s->ws_list == c)
+		s->ws_list = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+	commit_unhold(&s->commit, &c->cw);
+	s->m.ws_conns--;
+	feed_drop(s, c);
+	kr_buf_free(&c->rx);
 }
 
 int
@@ -1048,48 +616,10 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 {
 	struct srv *s = srv_get(wsi);
 	struct conn *c = user;
-	char task[SRV_ID_MAX + 1];
-	struct authz z;
-	const char *why;
-	size_t rem;
-	int st;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		if (in == NULL || strcmp(in, "websocket") != 0) {
-			lws_return_http_status(wsi, 400, NULL);
-			return 1;
-		}
-		if (!version_ok(wsi)) {
-			metrics_status(s, 426);
-			refuse(wsi, 426, "sec-websocket-version:", "13",
-			    "this server speaks WebSocket version 13 only\n");
-			return 1;
-		}
-		if (!subprotocol_ok(wsi)) {
-			metrics_status(s, 400);
-			refuse(wsi, 400, NULL, NULL, "the only subprotocol is "
-			    "keruta: offer it, or none\n");
-			return 1;
-		}
-		if (ws_path(wsi, task, sizeof task) == -1) {
-			metrics_status(s, 404);
-			lws_return_http_status(wsi, 404, NULL);
-			return 1;
-		}
-		auth_check(s->auth, wsi, &z);
-		if ((st = auth_allow(s->auth, &z, SCOPE_READ | SCOPE_WRITE,
-		    task[0] ? task : NULL, &why)) != 0) {
-			metrics_status(s, st);
-			lws_return_http_status(wsi, (unsigned)st, NULL);
-			return 1;
-		}
-		if (s->stopping) {
-			metrics_status(s, 503);
-			lws_return_http_status(wsi, 503, NULL);
-			return 1;
-		}
-		return 0;
+		return confirm_upgrade(s, wsi, in);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		memset(c, 0, sizeof *c);
 		if (ws_path(wsi, c->task, sizeof c->task) == -1)
@@ -1097,17 +627,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		auth_check(s->auth, wsi, &c->az);
 		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
-		c->wsi = wsi;
-		c->is_ws = 1;
-		kr_buf_init(&c->rx, s->max_body);
-		c->next = s->ws_list;
-		if (s->ws_list != NULL)
-			s->ws_list->prev = c;
-		s->ws_list = c;
-		s->m.ws_conns++;
-		metrics_status(s, 101);
-		if (auth_deadline(&c->az) != 0)
-			lws_set_timer_usecs(wsi, LWS_US_PER_SEC);
+		established(s, wsi, c);
 		return 0;
 	case LWS_CALLBACK_TIMER:
 		/* A token that expires closes the connection, whether or
@@ -1118,71 +638,15 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			lws_set_timer_usecs(wsi, LWS_US_PER_SEC);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
-		if (c->closing || expired(c))
-			return 0;
-		if (lws_frame_is_binary(wsi)) {
-			if (lws_is_final_fragment(wsi) &&
-			    lws_remaining_packet_payload(wsi) == 0)
-				send_error(s, c, "BAD_REQUEST", "binary "
-				    "messages are not accepted", 400);
-			return 0;
-		}
-		/*
-		 * An over-long message is read to its end (so that the error
-		 * reaches a client still sending), unless what it announces
-		 * is absurd: then the connection closes at once.
-		 */
-		rem = lws_remaining_packet_payload(wsi);
-		if (!c->rx_drop && (c->rx.len + len + rem > s->max_body ||
-		    kr_buf_add(&c->rx, in, len) == -1)) {
-			kr_buf_free(&c->rx);
-			c->rx_drop = 1;
-		}
-		if (c->rx_drop && rem > 4 * s->max_body)
-			c->rx_drop = 2;
-		if (c->rx_drop != 2 && (!lws_is_final_fragment(wsi) ||
-		    rem > 0))
-			return 0;
-		if (c->rx_drop) {
-			char m[96];
-
-			snprintf(m, sizeof m, "a message may hold at most %zu "
-			    "bytes", s->max_body);
-			c->rx_drop = 0;
-			ws_close(c, "TOO_LARGE", m);
-			return 0;
-		}
-		on_message(s, c, c->rx.s ? c->rx.s : "", c->rx.len);
-		c->rx.len = 0;
-		if (c->rx.cap > 1u << 20)
-			kr_buf_free(&c->rx);
+		receive(s, wsi, c, in, len);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return ws_write(s, c);
+		return feed_write(s, c);
 	case LWS_CALLBACK_CLOSED:
 		/* Also said of a socket that never became a WebSocket (the
 		 * listening one, when it closes at SIGTERM). */
-		if (c == NULL || !c->is_ws)
-			return 0;
-		if (c->prev != NULL)
-			c->prev->next = c->next;
-		else if (s->ws_list == c)
-			s->ws_list = c->next;
-		if (c->next != NULL)
-			c->next->prev = c->prev;
-		c->next = c->prev = NULL;
-		srv_unhold(s, c);
-		s->m.ws_conns--;
-		if (c->sub != SUB_NONE)
-			s->m.subscribers--;
-		c->sub = SUB_NONE;
-		q_clear(c);
-		free(c->q);
-		c->q = NULL;
-		free(c->scratch);
-		c->scratch = NULL;
-		kr_buf_free(&c->rx);
-		filter_free(&c->vc.f);
+		if (c != NULL && c->is_ws)
+			closed(s, c);
 		return 0;
 	default:
 		break;

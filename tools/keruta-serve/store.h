@@ -1,0 +1,138 @@
+/*
+ * store.h: the storage interface. Callers see an opaque struct store and
+ * these functions; SQLite is behind them (store.c), and another backend
+ * would be one more file of the same functions.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+
+#include "kr_buf.h"
+#include "rec.h"
+
+#define SRV_NSOURCES	16	/* source= values in one query */
+
+struct store;
+
+struct filter {
+	unsigned levels;	/* bitmask of levels; 0: all */
+	char sources[SRV_NSOURCES][SRV_SOURCE_MAX + 1];
+	int nsources;
+	long long from, to;	/* ns; to is exclusive; 0: unset */
+	int has_from, has_to;
+	char *match;		/* FTS5 expression, malloc'd, or NULL */
+};
+
+struct cursor {
+	char task[SRV_ID_MAX + 1];
+	long long tid;		/* task id in the store; 0: unknown task */
+	struct filter f;
+	long long after;	/* only ids > after */
+	long long last;		/* keyset position: last id seen */
+	long long offset;	/* rows to skip at the start */
+	long long remaining;	/* rows still wanted; -1: all */
+	int desc;
+	int started, done;
+};
+
+/*
+ * Opens (creates) the database at path and checks its pages. 0; or -1
+ * (a system error: a retry may do) or -2 (not a database, or a damaged
+ * one) with err filled in.
+ */
+int store_open(struct store **sp, const char *path, char *err, size_t elen);
+void store_close(struct store *s);
+/* The id of task name, creating it when create; 0 if absent, -1 on error. */
+long long store_task(struct store *s, const char *name, int create);
+/*
+ * Stores a batch (its rows get their ids) in the open transaction, which
+ * it opens if need be. 0, or -1 (nothing of the batch stored; the rest of
+ * the transaction is kept).
+ */
+int store_insert(struct store *s, const char *task, struct batch *b,
+    size_t *stored, size_t *dups);
+/* Commits the open transaction, if any. 0, or -1 (all of it lost). */
+int store_commit(struct store *s);
+/*
+ * full: each commit is on disk (fdatasync of the WAL) before it returns,
+ * so an ack survives a power cut; otherwise only a crash of the process.
+ * 0, or -1.
+ */
+int store_set_sync(struct store *s, int full);
+/*
+ * Sees that the database file and its WAL are still those opened (by
+ * device and inode): once either was removed or replaced, what is
+ * committed would not survive a restart, so it warns once and refuses
+ * every write from then on. 0, or -1 when gone.
+ */
+int store_check(struct store *s);
+/*
+ * NULL when the store is fine; else what is wrong, for /health, with
+ * *down set when it will not get better by itself.
+ */
+const char *store_problem(const struct store *s, int *down);
+/* 1 once if a commit failed since the last call. */
+int store_lost(struct store *s);
+unsigned long long store_commits(const struct store *s);
+int store_in_txn(const struct store *s);
+/* The id of the stored (task, run, seq) record, or 0. */
+long long store_find(struct store *s, long long tid, const char *run,
+    size_t runlen, long long seq);
+/* Highest stored seq of a run, 0 when none. */
+long long store_max_seq(struct store *s, long long tid, const char *run,
+    size_t runlen);
+/* Brings the full-text index up to date, in steps of at most max rows
+ * (0: all). Returns 1 when more remain. */
+int store_fts_step(struct store *s, long long max);
+/* Rows the full-text index is behind. */
+long long store_fts_lag(const struct store *s);
+/*
+ * Runs one step of a cursor: formats up to a few hundred records with fmt
+ * into out (first: the first record of the cursor). Returns the number
+ * of rows, -1 on error; sets c->done.
+ */
+typedef int (*row_fmt)(struct kr_buf *out, const struct srec *r, int first,
+    void *arg);
+int store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt,
+    void *arg, struct kr_buf *out);
+/* The number of records a filter selects. */
+long long store_count(struct store *s, long long tid, const struct filter *f,
+    long long after);
+/* Deletes a task's records with ts < before (0: all). -1 on error. */
+long long store_delete(struct store *s, long long tid, long long before);
+/* Deletes up to max records older than cutoff; returns how many. */
+long long store_expire(struct store *s, long long cutoff, long long max);
+/* One count of a task's records: of a level, from a source. */
+typedef int (*count_fn)(void *arg, int level, const char *source,
+    long long n);
+/*
+ * Calls fn for each count of task tid, in the order of their sources. 0,
+ * or -1 on error.
+ */
+int store_counts(struct store *s, long long tid, count_fn fn, void *arg);
+
+/* A task, with what its records add up to. */
+struct task_info {
+	const char *name;
+	size_t namelen;
+	long long count, errors;	/* records, and those ERROR or FATAL */
+	const char *first_ts, *last_ts;	/* as they came; NULL: none */
+	size_t first_len, last_len;
+	long long last_activity;	/* ns since the epoch */
+	int exited;			/* its agent said it exited */
+	long long exit_code;
+};
+typedef int (*task_fn)(void *arg, const struct task_info *t);
+/*
+ * Calls fn for each task (only the task named only, when not NULL), the
+ * most recently active first. 0, or -1 on error.
+ */
+int store_tasks(struct store *s, const char *only, task_fn fn, void *arg);
+long long store_size(struct store *s);
+void filter_free(struct filter *f);
+
+/* Sets the library up, before anything else: once, at start. */
+void store_setup(void);
+
+#endif
