@@ -3,8 +3,8 @@
 # option, then the usage, and exit status 100.
 . "${0%/*}/lib.sh"
 tools="keruta-capture keruta-filter keruta-batch keruta-ship keruta-tail
-keruta-config"
-plan 32
+keruta-config keruta-serve"
+plan 37
 
 for t in $tools; do
 	$t --bogus </dev/null >out 2>err
@@ -17,7 +17,8 @@ for t in $tools; do
 	is "$?:$(sed -n 1p err)" "100:$t: fatal: option --help takes no value" \
 	    "$t --help=yes"
 done
-for t in keruta-filter keruta-batch keruta-ship keruta-tail keruta-config; do
+for t in keruta-filter keruta-batch keruta-ship keruta-tail keruta-config \
+    keruta-serve; do
 	$t -c </dev/null >out 2>err
 	is "$?:$(sed -n 1p err)" \
 	    "100:$t: fatal: option -c (--config) needs a value" "$t -c"

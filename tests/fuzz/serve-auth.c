@@ -19,16 +19,9 @@
 #include <string.h>
 
 #include "../../tools/keruta-serve/auth.c"
-#include "kr_id.h"
+#include "kr_buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* http.c's rule for a taskId is kr_id's. */
-int
-task_id_ok(const char *s, size_t n)
-{
-	return kr_id_valid(s, n);
-}
 
 static const char secret[] = "fuzz-secret-0123456789abcdef";
 static const char other[] = "fuzz-secret-0123456789abcdeF";

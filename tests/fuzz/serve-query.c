@@ -10,7 +10,7 @@
  * SQL error) that matches a message holding all its words (if one has a
  * letter or digit).
  *
- * links: tools/keruta-serve/rec.c tools/keruta-serve/store.c tools/keruta-serve/walbuf.c tools/keruta-serve/auth.c tools/keruta-serve/ws.c
+ * links: tools/keruta-serve/rec.c tools/keruta-serve/store.c tools/keruta-serve/walbuf.c tools/keruta-serve/auth.c tools/keruta-serve/metrics.c tools/keruta-serve/commit.c tools/keruta-serve/fts.c tools/keruta-serve/feed.c
  */
 #define _DEFAULT_SOURCE		/* realpath, in http.c */
 #include <stdint.h>
@@ -71,51 +71,6 @@ fragment(char *dst, int len, int idx)
 
 /* The server's main loop is not here: the parsers never reach it. */
 const struct kr_embed kr_embedded[] = { { NULL, NULL, NULL, 0 } };
-
-struct srv *
-srv_get(struct lws *wsi)
-{
-	(void)wsi;
-	abort();
-}
-
-int
-srv_sync(struct srv *s)
-{
-	(void)s;
-	abort();
-}
-
-int
-srv_health(struct srv *s, struct kr_buf *out)
-{
-	(void)s;
-	(void)out;
-	abort();
-}
-
-void
-srv_fts_kick(struct srv *s)
-{
-	(void)s;
-	abort();
-}
-
-void
-metrics_latency(struct srv *s, long long ns)
-{
-	(void)s;
-	(void)ns;
-	abort();
-}
-
-int
-metrics_write(struct srv *s, struct kr_buf *out)
-{
-	(void)s;
-	(void)out;
-	abort();
-}
 
 /* An FTS5 table as the store has it, holding one message. */
 static sqlite3 *

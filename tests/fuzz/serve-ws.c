@@ -13,7 +13,7 @@
  * and in id order, only records of its task that are stored, and, when
  * it takes all, every record of its task after its cursor.
  *
- * links: tools/keruta-serve/http.c tools/keruta-serve/rec.c tools/keruta-serve/store.c tools/keruta-serve/walbuf.c tools/keruta-serve/auth.c
+ * links: tools/keruta-serve/rec.c tools/keruta-serve/store.c tools/keruta-serve/walbuf.c tools/keruta-serve/auth.c tools/keruta-serve/metrics.c tools/keruta-serve/commit.c tools/keruta-serve/fts.c
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -30,7 +30,6 @@
 #include "kr_embed.h"
 #include "kr_json.h"
 #include "kr_rec.h"
-#include "../../tools/keruta-serve/walbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -106,6 +105,14 @@ fake_close(struct lws *wsi, int status, const unsigned char *why, size_t n)
 	(void)n;
 }
 
+static char dir[64], db[128];
+
+/* The one server, as srv_get finds it from a connection. */
+struct srv;
+static struct srv *the_srv(void);
+
+#define lws_get_context(w) ((struct lws_context *)(void *)(w))
+#define lws_context_user(ctx) ((void)(ctx), (void *)the_srv())
 #define lws_callback_on_writable(w) fake_writable(w)
 #define lws_write(w, p, n, proto) fake_write(w, p, n)
 #define lws_send_pipe_choked(w) fake_zero(w)
@@ -115,62 +122,37 @@ fake_close(struct lws *wsi, int status, const unsigned char *why, size_t n)
 #define lws_is_final_fragment(w) fake_one(w)
 #define lws_remaining_packet_payload(w) ((size_t)fake_zero(w))
 #define lws_return_http_status(w, st, p) fake_zero(w)
+#include "../../tools/keruta-serve/feed.c"
 #include "../../tools/keruta-serve/ws.c"
 
-/* main.c's part: the one server, its commit; the rest is not reached. */
+/* server.c's part: the one server, its commit; the rest is not reached. */
 static struct srv srv;
 
-const struct kr_embed kr_embedded[] = { { NULL, NULL, NULL, 0 } };
-
-struct srv *
-srv_get(struct lws *wsi)
+static struct srv *
+the_srv(void)
 {
-	(void)wsi;
 	return &srv;
 }
 
-int
+/* The store's file, read on a connection of its own. */
+static sqlite3 *
+store_db(struct store *st)
+{
+	static sqlite3 *ro;
+
+	(void)st;
+	if (ro == NULL && sqlite3_open_v2(db, &ro, SQLITE_OPEN_READONLY,
+	    NULL) != SQLITE_OK)
+		abort();
+	return ro;
+}
+
+static int
 srv_sync(struct srv *s)
 {
-	int rc = store_commit(s->store);
-
-	s->txn_rows = 0;
-	if (store_lost(s->store))
-		rc = -1;
-	ws_release(s, rc == 0);
-	return rc;
+	return commit_sync(&s->commit);
 }
 
-int
-srv_health(struct srv *s, struct kr_buf *out)
-{
-	(void)s;
-	(void)out;
-	abort();
-}
-
-void
-srv_fts_kick(struct srv *s)
-{
-	(void)s;
-}
-
-void
-metrics_latency(struct srv *s, long long ns)
-{
-	(void)s;
-	(void)ns;
-}
-
-int
-metrics_write(struct srv *s, struct kr_buf *out)
-{
-	(void)s;
-	(void)out;
-	abort();
-}
-
-static char dir[64], db[128];
 static struct conn conns[2];
 
 static void
@@ -205,7 +187,7 @@ server_up(void)
 	if (srv.store != NULL)
 		return;
 	kr_diag_set_verbosity(KR_V_QUIET);
-	(void)walbuf_register();
+	store_setup();
 	snprintf(dir, sizeof dir, "%s/keruta-fuzz-XXXXXX", t);
 	if (mkdtemp(dir) == NULL)
 		abort();
@@ -213,6 +195,7 @@ server_up(void)
 	atexit(cleanup);
 	if (store_open(&srv.store, db, err, sizeof err) != 0)
 		abort();
+	srv.commit.store = srv.store;
 	srv.max_body = 1u << 20;
 	srv.queue_max = 1u << 20;
 	batch_init(&srv.batch);

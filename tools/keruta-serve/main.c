@@ -44,6 +44,7 @@
 
 #include "kr_cfg.h"
 #include "kr_diag.h"
+#include "kr_opt.h"
 #include "kr_io.h"
 #include "kr_parse.h"
 #include "kr_rand.h"
@@ -268,7 +269,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 	int ch;
 
 	memset(o, 0, sizeof *o);
-	while ((ch = getopt_long(argc, argv, "c:d:hl:qVv", longopts,
+	while ((ch = kr_getopt(argc, argv, "c:d:hl:qVv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
