@@ -95,6 +95,23 @@ scan_str(struct scan *sc, const char *p, int *esc)
 			if (u >= 0xd800 && u <= 0xdfff && !sc->strict)
 				return NULL;
 			p += 5;
+			/* And when strict, they are the full parser's too: a
+			 * high one, then a low one, or the line is refused. */
+			if (u >= 0xdc00 && u <= 0xdfff)
+				return NULL;
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (e - p < 6 || p[0] != '\\' || p[1] != 'u')
+					return NULL;
+				for (u = 0, i = 2; i <= 5; i++) {
+					if ((h = kr_hexval((unsigned char)p[i]))
+					    < 0)
+						return NULL;
+					u = u << 4 | (unsigned)h;
+				}
+				if (u < 0xdc00 || u > 0xdfff)
+					return NULL;
+				p += 6;
+			}
 			break;
 		default:
 			return NULL;
