@@ -239,6 +239,12 @@ export class LiveFeed {
 		} else if (m && m.type === 'subscribed') {
 			this.retries = 0;
 			this.onState('live');
+		} else if (m && m.type === 'error' && m.code === 'TOKEN_EXPIRED') {
+			// The server closes the feed: the token will not do
+			// again, so the feed ends as a refused handshake does.
+			this.stopped = true;
+			this.onState('denied', new ApiError(401, m.code,
+			    'the token has expired'));
 		} else if (m && m.type === 'error') {
 			this.onState('error', m.message || m.code || 'error');
 		} else if (m && Array.isArray(m.records)) {
