@@ -34,9 +34,19 @@ async function main() {
 	is(await page.textContent('#view-count'), '100,000 lines', 'count');
 	const dom = await page.$$eval('#rows .row', (r) => r.length);
 	ok(dom > 5 && dom < 100, `only visible rows in the DOM (${dom})`);
-	ok(await page.$$eval('#rows .row .msg', (m) => m.some((e) =>
-	    e.getBoundingClientRect().height > 30)),
-	    'long lines wrap');
+	/* Layout settles after the rows are in: ask until it has. */
+	const heights = () => page.$$eval('#rows .row:not(.loading)', (rows) =>
+	    rows.map((r) => {
+		    const m = r.querySelector('.msg');
+		    return `${m.textContent.length}:` +
+			`${Math.round(m.getBoundingClientRect().height)}` +
+			`/${Math.round(m.getBoundingClientRect().width)}`;
+	    }));
+	const wrapped = async () => (await heights()).some((h) =>
+	    Number(h.split(':')[0]) > 200 &&
+	    Number(h.split(':')[1].split('/')[0]) > 30);
+	ok(await until(wrapped, 10000), 'long lines wrap',
+	    'characters:height/width ' + (await heights()).join(' '));
 	await shot(page, 'large-end');
 
 	/* Home: the first lines. */
