@@ -13,6 +13,12 @@
 #                          After $SERVE_STOP_WAIT seconds (10), SIGKILL.
 #   kill9_serve            SIGKILL, wait (a crash, for recovery tests)
 #   serve_ws URL ARGS...   the test WebSocket client (tests/data/serve-ws.py)
+#   http_raw ARGS...       bytes sent raw to the server, the reply's status
+#                          line printed (tests/data/http-raw.py: --file F,
+#                          --text BYTES, --half, --headers N,N)
+#   jwt PAYLOAD [ALG [SECRET]]
+#                          a token signed with the secret in $T/secret
+#                          (tests/data/jwt.py)
 #
 # The server runs with stdin from /dev/null, stdout and stderr to
 # $SERVE_LOG and no other descriptor of the test (a pipe or a fifo it held
@@ -119,4 +125,12 @@ kill9_serve() {
 
 serve_ws() {
 	python3 "$KR_TOP/tests/data/serve-ws.py" "$@"
+}
+
+http_raw() {
+	python3 "$KR_TOP/tests/data/http-raw.py" "$SERVE_PORT" "$@"
+}
+
+jwt() {
+	python3 "$KR_TOP/tests/data/jwt.py" "$T/secret" "$@"
 }

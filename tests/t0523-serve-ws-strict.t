@@ -9,46 +9,12 @@
 plan 12
 
 printf 'the-secret-of-this-test-0123456789\n' >secret
-jwt() {
-	python3 - "$@" <<'PY'
-import base64, hashlib, hmac, json, sys
-def b64(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-key = open("secret").read().strip().encode()
-h = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." + b64(sys.argv[1].encode())
-print(h + "." + b64(hmac.new(key, h.encode(), hashlib.sha256).digest()))
-PY
-}
 # hs HEADERS: a handshake with extra HEADERS (printf escapes); prints the
-# status line and the named headers of the answer, or CLOSED.
-cat >hs.py <<'PY'
-import socket, sys
-extra = sys.argv[2].encode().decode("unicode_escape")
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(("GET /ws/tasks/w HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-           + extra + "\r\n").encode())
-buf = b""
-try:
-    while b"\r\n\r\n" not in buf:
-        d = s.recv(4096)
-        if not d:
-            break
-        buf += d
-except socket.timeout:
-    print("TIMEOUT"); sys.exit(0)
-except OSError:
-    pass
-if not buf:
-    print("CLOSED"); sys.exit(0)
-lines = buf.split(b"\r\n\r\n")[0].decode(errors="replace").split("\r\n")
-out = [lines[0].rstrip()]
-for l in lines[1:]:
-    n = l.split(":")[0].lower()
-    if n in ("sec-websocket-version", "sec-websocket-protocol"):
-        out.append(n + ": " + l.split(":", 1)[1].strip())
-print(" | ".join(out))
-PY
-hs() { python3 hs.py "$SERVE_PORT" "$1"; }
+# status line and the version and subprotocol headers of the answer.
+hs() {
+	http_raw --timeout 5 --headers sec-websocket-version,sec-websocket-protocol \
+	    --text "GET /ws/tasks/w HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n$1\r\n"
+}
 
 start_serve || exit 1
 is "$(hs 'Sec-WebSocket-Version: 8\r\n' | cut -d' ' -f2-)" \

@@ -6,19 +6,6 @@
 plan 35
 
 printf 'the-secret-of-this-test-0123456789\n' >secret
-# jwt PAYLOAD [ALG [SECRET]]: a token signed with HMAC-SHA256 (any ALG
-# name in the header; "none" gives an empty signature).
-jwt() {
-	python3 - "$@" <<'PY'
-import base64, hashlib, hmac, json, sys
-def b64(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-p = sys.argv[1]; alg = sys.argv[2] if len(sys.argv) > 2 else "HS256"
-key = (sys.argv[3] if len(sys.argv) > 3 else open("secret").read().strip()).encode()
-h = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode()) + "." + b64(p.encode())
-sig = "" if alg == "none" else b64(hmac.new(key, h.encode(), hashlib.sha256).digest())
-print(h + "." + sig)
-PY
-}
 now=$(date +%s)
 R=$(jwt "{\"sub\":\"viewer\",\"scope\":\"logs:read\",\"exp\":$((now + 600))}")
 WR=$(jwt "{\"sub\":\"ship\",\"scope\":\"logs:write\",\"exp\":$((now + 600))}")

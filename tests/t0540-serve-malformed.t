@@ -9,28 +9,7 @@ start_serve --max-body 4M || exit 1
 A=$SERVE_API
 # raw FILE: sends FILE's bytes on a new connection; prints the status line
 # of the reply, or CLOSED when the server closed without one, or TIMEOUT.
-cat >raw.py <<'PY'
-import socket, sys
-data = open(sys.argv[2], "rb").read()
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-try:
-    s.sendall(data)
-except OSError:
-    pass
-buf = b""
-try:
-    while b"\r\n" not in buf:
-        d = s.recv(4096)
-        if not d:
-            break
-        buf += d
-except socket.timeout:
-    print("TIMEOUT"); sys.exit(0)
-except OSError:
-    pass
-print(buf.split(b"\r\n")[0].decode(errors="replace") if buf else "CLOSED")
-PY
-raw() { python3 raw.py "$SERVE_PORT" "$1"; }
+raw() { http_raw --file "$1"; }
 post() {
 	curl -s -o body -w '%{http_code}' -H 'Expect:' \
 	    -H 'Content-Type: application/json' --data-binary "@$1" \

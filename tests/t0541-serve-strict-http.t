@@ -13,27 +13,7 @@ plan 19
 # req BYTES [half]: sends BYTES (printf escapes) on a new connection, half-
 # closes it when asked, and prints the status line of the one reply, or
 # CLOSED when the server closed without a reply, or TIMEOUT.
-cat >req.py <<'PY'
-import socket, sys
-data = sys.argv[2].encode().decode("unicode_escape").encode("latin1")
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(data)
-if len(sys.argv) > 3:
-    s.shutdown(socket.SHUT_WR)
-buf = b""
-try:
-    while b"\r\n" not in buf:
-        d = s.recv(4096)
-        if not d:
-            break
-        buf += d
-except socket.timeout:
-    print("TIMEOUT"); sys.exit(0)
-except OSError:
-    pass
-print(buf.split(b"\r\n")[0].decode(errors="replace") if buf else "CLOSED")
-PY
-req() { python3 req.py "$SERVE_PORT" "$@"; }
+req() { http_raw --timeout 5 --text "$1" ${2:+--half}; }
 
 mkdir -p panel outside
 printf '<p>panel</p>\n' >panel/index.html

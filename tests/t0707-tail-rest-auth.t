@@ -10,15 +10,6 @@ gone() { ! _sv_alive "$1"; }
 plan 9
 
 printf 'the-secret-of-this-test-0123456789\n' >secret
-jwt() {
-	python3 - "$@" <<'PY'
-import base64, hashlib, hmac, json, sys
-def b64(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-key = open("secret").read().strip().encode()
-h = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." + b64(sys.argv[1].encode())
-print(h + "." + b64(hmac.new(key, h.encode(), hashlib.sha256).digest()))
-PY
-}
 {
 	echo "reader $(printf 'key-r' | keruta-serve --hash-key) logs:read"
 	echo "writer $(printf 'key-w' | keruta-serve --hash-key) logs:write"
