@@ -4,43 +4,7 @@
 . "${0%/*}/lib.sh"
 plan 46
 
-# The agent takes the programs next to it: the real capture, tail and
-# config; stand-ins for filter, batch and ship that record what they saw.
-mkdir bin
-cp "$KR_BIN/keruta-agent" bin/
-for p in capture tail config; do ln -s "$KR_BIN/keruta-$p" bin/; done
-cat >bin/keruta-filter <<'S'
-#!/bin/sh
-env | grep '^KERUTA_' | sort >"$STUB/filter.env"
-# Failing on the first record: the settings check (no input) passes.
-[ -z "${STUB_FILTER_FAIL:-}" ] || { ! read -r _l || exit 1; exit 0; }
-exec cat
-S
-cat >bin/keruta-batch <<'S'
-#!/bin/sh
-exec cat
-S
-cat >bin/keruta-ship <<'S'
-#!/bin/sh
-# Appends what it reads to $STUB/shipped; --summary file gets the counts.
-# The settings check (--check) passes.
-[ "$1" != --check ] || exit 0
-echo "$*" >>"$STUB/ship.args"
-[ -z "${STUB_SHIP_FAIL:-}" ] || exit 111
-sum=
-while [ $# -gt 0 ]; do
-	[ "$1" = --summary ] && sum=$2
-	shift
-done
-cat >"$STUB/in"
-cat "$STUB/in" >>"$STUB/shipped"
-n=$(grep -c . "$STUB/in")
-[ -z "$sum" ] || printf '{"read":%d,"acked":%d,"spooled":0,"rejected":0,"resumed":0,"complete":true,"spool":"/x"}\n' "$n" "$n" >"$sum"
-S
-chmod +x bin/keruta-filter bin/keruta-batch bin/keruta-ship
-STUB=$T
-export STUB
-A=$T/bin/keruta-agent
+. "$DATA/agent-stubs.sh"
 
 printf 'echo "hello $*"\necho oops >&2\nexit "${CODE:-0}"\n' >s.sh
 "$A" execute --task-id t1 --script s.sh -- a b >out 2>err

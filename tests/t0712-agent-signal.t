@@ -4,28 +4,7 @@
 . "${0%/*}/lib.sh"
 plan 12
 
-mkdir bin
-cp "$KR_BIN/keruta-agent" bin/
-for p in capture tail config; do ln -s "$KR_BIN/keruta-$p" bin/; done
-printf '#!/bin/sh\nexec cat\n' >bin/keruta-filter
-printf '#!/bin/sh\nexec cat\n' >bin/keruta-batch
-cat >bin/keruta-ship <<'S'
-#!/bin/sh
-[ "$1" != --check ] || exit 0
-sum=
-while [ $# -gt 0 ]; do
-	[ "$1" = --summary ] && sum=$2
-	shift
-done
-cat >"$STUB/in"
-cat "$STUB/in" >>"$STUB/shipped"
-n=$(grep -c . "$STUB/in")
-[ -z "$sum" ] || printf '{"read":%d,"acked":%d,"spooled":0,"rejected":0,"resumed":0,"complete":true,"spool":"/x"}\n' "$n" "$n" >"$sum"
-S
-chmod +x bin/keruta-filter bin/keruta-batch bin/keruta-ship
-STUB=$T
-export STUB
-A=$T/bin/keruta-agent
+. "$DATA/agent-stubs.sh"
 
 # A script that stops cleanly on SIGTERM.
 cat >term.sh <<'S'
