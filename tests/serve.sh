@@ -9,6 +9,9 @@
 #                          (ws://127.0.0.1:P/ws/tasks), SERVE_PID, SERVE_DB,
 #                          SERVE_LOG (its stderr). With --tls-cert: https
 #                          and wss. Returns 1 if it did not come up.
+#   start_agent_serve      start_serve, then keruta-agent pointed at it
+#                          (KERUTA_WEBSOCKET_URL) and its spools and
+#                          state kept in the test's directory (TMPDIR)
 #   stop_serve             SIGTERM, wait; its exit status in SERVE_RC.
 #                          After $SERVE_STOP_WAIT seconds (10), SIGKILL.
 #   kill9_serve            SIGKILL, wait (a crash, for recovery tests)
@@ -110,6 +113,14 @@ start_serve() {
 	SERVE_API=$SERVE_URL/api/v1
 	export SERVE_PORT SERVE_URL SERVE_API SERVE_WS SERVE_PID SERVE_DB
 	wait_for 20 curl -fsSk -m 2 "$SERVE_URL/health"
+}
+
+start_agent_serve() {
+	TMPDIR=$T
+	export TMPDIR
+	start_serve || { diag "keruta-serve did not start"; return 1; }
+	KERUTA_WEBSOCKET_URL=$SERVE_WS
+	export KERUTA_WEBSOCKET_URL
 }
 
 stop_serve() {

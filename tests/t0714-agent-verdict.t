@@ -6,11 +6,7 @@
 . "$KR_TOP/tests/serve.sh"
 plan 20
 
-TMPDIR=$T
-export TMPDIR
-start_serve || diag "keruta-serve did not start"
-KERUTA_WEBSOCKET_URL=$SERVE_WS
-export KERUTA_WEBSOCKET_URL
+start_agent_serve
 
 # pidof_stage NAME: the pid the agent recorded for a stage of its pipeline.
 pidof_stage() { cat "$T"/keruta-agent.*/"$1.pid" 2>/dev/null; }

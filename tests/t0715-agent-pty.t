@@ -7,11 +7,7 @@
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 plan 12
 
-TMPDIR=$T
-export TMPDIR
-start_serve || diag "keruta-serve did not start"
-KERUTA_WEBSOCKET_URL=$SERVE_WS
-export KERUTA_WEBSOCKET_URL
+start_agent_serve
 
 # As a user writes it: print, then wait for something, then print again.
 cat >job.py <<'P'

@@ -6,11 +6,7 @@
 . "$KR_TOP/tests/serve.sh"
 plan 13
 
-TMPDIR=$T
-export TMPDIR
-start_serve || diag "keruta-serve did not start"
-KERUTA_WEBSOCKET_URL=$SERVE_WS
-export KERUTA_WEBSOCKET_URL
+start_agent_serve
 
 # Names and values that no built-in rule knows.
 DEPLOY_HANDLE=zq81-mauve-otter

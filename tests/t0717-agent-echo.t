@@ -6,11 +6,7 @@
 . "$KR_TOP/tests/serve.sh"
 plan 12
 
-TMPDIR=$T
-export TMPDIR
-start_serve || diag "keruta-serve did not start"
-KERUTA_WEBSOCKET_URL=$SERVE_WS
-export KERUTA_WEBSOCKET_URL
+start_agent_serve
 
 cat >job.sh <<'S'
 printf '\033[32mPASS\033[0m test_one\n'
