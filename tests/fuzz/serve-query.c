@@ -1,7 +1,7 @@
 /*
  * serve-query: keruta-serve's query arguments (level, source, from, to,
  * after, q, page, size, order) on any query string, split and decoded as
- * libwebsockets does ('&' between arguments, %XX and '+' decoded, an
+ * libwebsockets does for http.c ('&' between arguments, %XX and '+' decoded, an
  * argument too long for the buffer ends the list). Each is refused with
  * a 400 and an error code, or taken within its range: levels a mask of
  * known levels, at most 16 sources of at most 64 bytes, times that
@@ -63,11 +63,25 @@ fragment(char *dst, int len, int idx)
 	return n;
 }
 
-#define lws_hdr_copy_fragment(wsi, dst, len, h, idx) \
-	((void)(wsi), (void)(h), fragment(dst, len, idx))
-#undef _DEFAULT_SOURCE		/* http.c defines it again */
-#include "../../tools/keruta-serve/http.c"
-#undef lws_hdr_copy_fragment
+#undef _DEFAULT_SOURCE		/* api.c defines it again */
+#include "../../tools/keruta-serve/api.c"
+
+/* A request with the query's arguments, read as http.c reads them. */
+static void
+request(struct conn *c)
+{
+	char frag[1024];
+	int i, n;
+
+	memset(c, 0, sizeof *c);
+	kr_buf_init(&c->args, (size_t)64 * sizeof frag);
+	for (i = 0; i < 64; i++) {
+		n = fragment(frag, sizeof frag, i);
+		if (n < 0 || kr_buf_add(&c->args, frag, (size_t)n + 1) == -1)
+			break;
+		c->nargs++;
+	}
+}
 
 /* The server's main loop is not here: the parsers never reach it. */
 const struct kr_embed kr_embedded[] = { { NULL, NULL, NULL, 0 } };
@@ -163,12 +177,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct srv_err e;
 	long long after, page, sz;
 	char q[1024];
+	struct conn c;
 	int desc, i;
 
 	qs = (const char *)data;
 	qslen = size;
+	request(&c);
 	memset(&e, 0, sizeof e);
-	if (filter_args(NULL, &f, &after, &e) == -1) {
+	if (filter_args(&c, &f, &after, &e) == -1) {
 		refused(&e);
 	} else {
 		if ((f.levels & ~((1u << KR_NLEVELS) - 1)) != 0)
@@ -186,18 +202,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (after < 0 || after > (1LL << 62))
 			abort();
 		if (f.match != NULL) {
-			if (arg_get(NULL, "q=", q, sizeof q) != 1)
+			if (arg_get(&c, "q=", q, sizeof q) != 1)
 				abort();
 			check_match(q, f.match);
 		}
 		filter_free(&f);
 	}
 	memset(&e, 0, sizeof e);
-	if (page_args(NULL, &page, &sz, &desc, &e) == -1) {
+	if (page_args(&c, &page, &sz, &desc, &e) == -1) {
 		refused(&e);
 	} else if (page < 0 || page > (1LL << 40) || sz < 1 ||
 	    sz > SIZE_MAX_PAGE || (desc != 0 && desc != 1)) {
 		abort();
 	}
+	kr_buf_free(&c.args);
 	return 0;
 }

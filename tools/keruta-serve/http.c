@@ -1,52 +1,34 @@
 /*
- * http.c: the REST API under /api/v1, /health, /metrics and the panel.
- * Replies are built in c->out (LWS_PRE bytes reserved in front) and
- * written from HTTP_WRITEABLE; long results come from a cursor a chunk at
- * a time, so memory stays bounded whatever the number of rows.
+ * http.c: HTTP on libwebsockets. A request's method, path, arguments and
+ * the headers the API reads are copied into the connection, checked
+ * (framing, NUL in the path, methods), and handed to api.c; the reply it
+ * describes is written from HTTP_WRITEABLE, its body from c->out (LWS_PRE
+ * bytes reserved in front), long results a chunk at a time from a cursor,
+ * so memory stays bounded whatever the number of rows.
  */
-#define _DEFAULT_SOURCE		/* realpath */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#include <sodium.h>
 
 #include "kr_diag.h"
-#include "kr_embed.h"
-#include "kr_id.h"
-#include "kr_io.h"
-#include "kr_level.h"
-#include "kr_parse.h"
 #include "kr_time.h"
+#include "api.h"
 #include "auth.h"
 #include "commit.h"
-#include "feed.h"
 #include "fts.h"
 #include "http.h"
 #include "metrics.h"
-#include "rec.h"
 #include "srv.h"
-#include "store.h"
 
-#define SIZE_DEFAULT	100
-#define SIZE_MAX_PAGE	1000
-#define FILL_MAX	(256 * 1024)	/* bytes formatted per refill */
 #define WRITE_MAX	(64 * 1024)	/* bytes per lws_write */
+#define ARGS_MAX	64		/* query arguments read */
 
-static void
-out_reset(struct conn *c)
-{
-	static const char pre[LWS_PRE];
-
-	c->out.len = 0;
-	kr_buf_add(&c->out, pre, LWS_PRE);
-	c->outoff = LWS_PRE;
-}
-
-static int route(struct srv *s, struct lws *wsi, struct conn *c);
+/* The API's method numbers are lws's. */
+_Static_assert((int)M_GET == LWSHUMETH_GET &&
+    (int)M_POST == LWSHUMETH_POST && (int)M_OPTIONS == LWSHUMETH_OPTIONS &&
+    (int)M_PUT == LWSHUMETH_PUT && (int)M_PATCH == LWSHUMETH_PATCH &&
+    (int)M_DELETE == LWSHUMETH_DELETE && (int)M_CONNECT == LWSHUMETH_CONNECT &&
+    (int)M_HEAD == LWSHUMETH_HEAD,
+    "libwebsockets numbers its HTTP methods otherwise");
 
 /* A query that waited for the index: routed again. */
 static void
@@ -61,21 +43,16 @@ fts_go(struct waiter *w, int ok)
 }
 
 /*
- * A full-text query wants the index up to date, and catching up a long way
- * at once would hold up every other client. When it is far behind, the
- * request waits while the index catches up in steps between the other
- * work (fts.c), and is then routed again. 1 if it waits.
+ * An ingest reply that waited for the commit: sent, or a 503 (!ok). It goes
+ * out from the connection's own writable callback.
  */
-static int
-fts_defer(struct srv *s, struct conn *c)
+static void
+http_release(struct waiter *w, int ok)
 {
-	if (c->cur.f.match == NULL || c->fts_ready)
-		return 0;
-	c->fw.release = fts_go;
-	if (!fts_wait(&s->fts, &c->fw))
-		return 0;
-	filter_free(&c->cur.f);		/* parsed again then */
-	return 1;
+	struct conn *c = lws_container_of(w, struct conn, cw);
+
+	c->due = ok ? DUE_REPLY : DUE_FAILED;
+	lws_callback_on_writable(c->wsi);
 }
 
 static void
@@ -94,6 +71,7 @@ conn_free(struct srv *s, struct conn *c)
 	fts_unwait(&s->fts, &c->fw);
 	body_done(s, c);
 	kr_buf_free(&c->body);
+	kr_buf_free(&c->args);
 	kr_buf_free(&c->out);
 	filter_free(&c->cur.f);
 	if (c->counted) {
@@ -102,170 +80,42 @@ conn_free(struct srv *s, struct conn *c)
 	}
 }
 
-/* Makes an FTS5 expression from free text (all words must match). */
-static char *
-fts_expr(const char *q)
-{
-	struct kr_buf b = KR_BUF_INIT(1 << 20);
-	const char *p = q, *e;
-	int n = 0;
-
-	while (*p != '\0') {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		e = p + strcspn(p, " \t");
-		if (e == p)
-			break;
-		/* Each word is quoted, so no input is an FTS5 syntax error;
-		 * a trailing '*' asks for a prefix. */
-		{
-			int pre = e - p > 1 && e[-1] == '*';
-			const char *w;
-
-			kr_buf_adds(&b, n ? " \"" : "\"");
-			for (w = p; w < e - pre; w++) {
-				if (*w == '"')
-					kr_buf_addc(&b, '"');
-				kr_buf_addc(&b, *w);
-			}
-			kr_buf_adds(&b, pre ? "\"*" : "\"");
-		}
-		n++;
-		p = e;
-	}
-	if (n == 0) {
-		kr_buf_free(&b);
-		return NULL;
-	}
-	return b.s;
-}
-
-/* ---- query arguments ---- */
-
-/* Every value of name (given with its '='), joined by ','. 1 if any. */
-static int
-arg_get(struct lws *wsi, const char *name, char *buf, size_t bufsz)
-{
-	char frag[1024];
-	size_t nl = strlen(name), len = 0;
-	int i, n, found = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < 64; i++) {
-		n = lws_hdr_copy_fragment(wsi, frag, sizeof frag,
-		    WSI_TOKEN_HTTP_URI_ARGS, i);
-		if (n < 0)
-			break;
-		if ((size_t)n < nl || strncmp(frag, name, nl) != 0)
-			continue;
-		if (len + (size_t)n - nl + 2 > bufsz)
-			return -1;
-		if (found)
-			buf[len++] = ',';
-		memcpy(buf + len, frag + nl, (size_t)n - nl);
-		len += (size_t)n - nl;
-		buf[len] = '\0';
-		found = 1;
-	}
-	return found;
-}
-
-/* Reads the filter arguments; 0, or -1 with e set. */
-static int
-filter_args(struct lws *wsi, struct filter *f, long long *after,
-    struct srv_err *e)
-{
-	char v[1024], *p, *t;
-	long long ll;
-	int r;
-
-	memset(f, 0, sizeof *f);
-	*after = 0;
-	if ((r = arg_get(wsi, "level=", v, sizeof v)) != 0 &&
-	    (r < 0 || parse_levels(v, &f->levels) == -1)) {
-		err_set(e, 400, "INVALID_LEVEL", "level must be one of TRACE, "
-		    "DEBUG, INFO, WARN, ERROR, FATAL, or a list of them");
-		return -1;
-	}
-	if ((r = arg_get(wsi, "source=", v, sizeof v)) != 0) {
-		if (r < 0)
-			goto badsrc;
-		for (p = strtok_r(v, ",", &t); p != NULL;
-		    p = strtok_r(NULL, ",", &t)) {
-			if (f->nsources == SRV_NSOURCES ||
-			    strlen(p) > SRV_SOURCE_MAX)
-				goto badsrc;
-			snprintf(f->sources[f->nsources++], SRV_SOURCE_MAX + 1,
-			    "%s", p);
-		}
-	}
-	if ((r = arg_get(wsi, "from=", v, sizeof v)) != 0) {
-		if (r < 0 || kr_ts_parse(v, strlen(v), &f->from) == -1)
-			goto badts;
-		f->has_from = 1;
-	}
-	if ((r = arg_get(wsi, "to=", v, sizeof v)) != 0) {
-		if (r < 0 || kr_ts_parse(v, strlen(v), &f->to) == -1)
-			goto badts;
-		f->has_to = 1;
-	}
-	if ((r = arg_get(wsi, "after=", v, sizeof v)) != 0) {
-		if (r < 0 || kr_parse_ll(v, 0, (1LL << 62), &ll) == -1) {
-			err_set(e, 400, "BAD_PARAMETER",
-			    "after must be a record id (an integer >= 0)");
-			return -1;
-		}
-		*after = ll;
-	}
-	if ((r = arg_get(wsi, "q=", v, sizeof v)) != 0) {
-		if (r < 0) {
-			err_set(e, 400, "BAD_PARAMETER", "q is too long");
-			return -1;
-		}
-		f->match = fts_expr(v);
-	}
-	return 0;
-badsrc:
-	err_set(e, 400, "BAD_PARAMETER", "source must be a list of at most "
-	    "%d names of at most %d bytes", SRV_NSOURCES, SRV_SOURCE_MAX);
-	return -1;
-badts:
-	err_set(e, 400, "INVALID_TIMESTAMP", "from and to must be RFC 3339 "
-	    "times of the years 1678 to 2261, such as 2026-11-28T10:15:03Z");
-	return -1;
-}
-
 /* ---- responses ---- */
 
-/* Sends the status line and headers; the body follows from c->out. */
+/*
+ * Sends the status line and headers of the reply the API described (when
+ * it did); the body follows from c->out. 0, or -1 to close.
+ */
 static int
-send_headers(struct lws *wsi, struct conn *c, int status, const char *ctype,
-    int known_length, const char *extra_name, const char *extra_val)
+send_headers(struct lws *wsi, struct conn *c)
 {
 	unsigned char hb[LWS_PRE + 2048], *start = hb + LWS_PRE, *p = start,
 	    *end = hb + sizeof hb - 1;
-	lws_filepos_t len = known_length ?
+	lws_filepos_t len = c->rp.known ?
 	    (lws_filepos_t)(c->out.len - c->outoff) :
 	    LWS_ILLEGAL_HTTP_CONTENT_LEN;
+	const char *cache = c->cache ? c->cache : "no-store";
 
-	c->status = status;
+	if (!c->rp.ready)
+		return 0;
+	c->rp.ready = 0;
 	c->responded = 1;
-	metrics_status(&srv_get(wsi)->m, status);
-	if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, len, &p,
-	    end))
+	metrics_status(&srv_get(wsi)->m, c->status);
+	if (lws_add_http_common_headers(wsi, (unsigned)c->status, c->rp.ctype,
+	    len, &p, end))
 		return -1;
 	if (lws_add_http_header_by_name(wsi,
 	    (const unsigned char *)"cache-control:",
-	    (const unsigned char *)(c->cache ? c->cache : "no-store"),
-	    (int)strlen(c->cache ? c->cache : "no-store"), &p, end))
+	    (const unsigned char *)cache, (int)strlen(cache), &p, end))
 		return -1;
 	if (c->etag[0] != '\0' && lws_add_http_header_by_name(wsi,
 	    (const unsigned char *)"etag:", (const unsigned char *)c->etag,
 	    (int)strlen(c->etag), &p, end))
 		return -1;
-	if (extra_name != NULL && lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)extra_name,
-	    (const unsigned char *)extra_val, (int)strlen(extra_val), &p, end))
+	if (c->rp.hname != NULL && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)c->rp.hname,
+	    (const unsigned char *)c->rp.hval, (int)strlen(c->rp.hval), &p,
+	    end))
 		return -1;
 	if (lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
@@ -273,67 +123,21 @@ send_headers(struct lws *wsi, struct conn *c, int status, const char *ctype,
 	return 0;
 }
 
+/* The API's answer to the request in c, its headers sent. */
 static int
-reply(struct lws *wsi, struct conn *c, int status, const char *ctype)
+route(struct srv *s, struct lws *wsi, struct conn *c)
 {
-	return send_headers(wsi, c, status, ctype, 1, NULL, NULL);
+	api_route(s, c);
+	return send_headers(wsi, c);
 }
 
-static int
-reply_json(struct lws *wsi, struct conn *c, int status)
-{
-	return reply(wsi, c, status, "application/json");
-}
-
+/* An error reply, at once. */
 static int
 reply_error(struct lws *wsi, struct conn *c, int status, const char *code,
     const char *msg)
 {
-	out_reset(c);
-	kr_buf_adds(&c->out, "{\"error\":{\"code\":\"");
-	kr_buf_adds(&c->out, code);
-	kr_buf_adds(&c->out, "\",\"message\":");
-	json_str(&c->out, msg, strlen(msg));
-	kr_buf_printf(&c->out, ",\"status\":%d}}", status);
-	return reply_json(wsi, c, status);
-}
-
-static int
-reply_err(struct lws *wsi, struct conn *c, const struct srv_err *e)
-{
-	return reply_error(wsi, c, e->status, e->code, e->msg);
-}
-
-/* Fills c->out from the cursor; appends the epilogue when done. */
-static int
-refill(struct srv *s, struct conn *c)
-{
-	commit_sync(&s->commit);
-	while (!c->cur.done && c->out.len - c->outoff < FILL_MAX)
-		if (store_cursor_step(s->store, &c->cur, c->fmt, NULL,
-		    &c->out) == -1)
-			return -1;
-	if (c->cur.done && c->epilogue[0] != '\0') {
-		kr_buf_adds(&c->out, c->epilogue);
-		c->epilogue[0] = '\0';
-	}
-	return 0;
-}
-
-/*
- * Starts a streamed reply: when everything fits in the first fill, it goes
- * out with a Content-Length; otherwise without, and the connection closes
- * at the end.
- */
-static int
-reply_stream(struct srv *s, struct lws *wsi, struct conn *c, int status,
-    const char *ctype, const char *hname, const char *hval)
-{
-	c->streaming = 1;
-	if (refill(s, c) == -1)
-		return reply_error(wsi, c, 500, "INTERNAL",
-		    "the database failed");
-	return send_headers(wsi, c, status, ctype, c->cur.done, hname, hval);
+	api_error(c, status, code, msg);
+	return send_headers(wsi, c);
 }
 
 static const char *
@@ -350,24 +154,19 @@ method_name(int m)
  * status, bytes of the body and time taken.
  */
 static void
-access_log(struct lws *wsi, const struct conn *c)
+access_log(const struct conn *c)
 {
-	char q[512], frag[256];
+	char q[512];
+	const char *frag = c->args.s;
 	size_t ql = 0;
 	int i, n;
 
 	if (kr_diag_verbosity() < KR_V_INFO)
 		return;
 	q[0] = '\0';
-	for (i = 0; i < 32; i++) {
-		n = lws_hdr_copy_fragment(wsi, frag, sizeof frag,
-		    WSI_TOKEN_HTTP_URI_ARGS, i);
-		if (n < 0)
-			break;
-		if (strncmp(frag, "token=", 6) == 0)
-			snprintf(frag, sizeof frag, "token=-");
+	for (i = 0; i < c->nargs; i++, frag += strlen(frag) + 1) {
 		n = snprintf(q + ql, sizeof q - ql, "%c%s", ql ? '&' : '?',
-		    frag);
+		    strncmp(frag, "token=", 6) == 0 ? "token=-" : frag);
 		if (n < 0 || (size_t)n >= sizeof q - ql) {
 			q[ql] = '\0';
 			break;
@@ -395,9 +194,12 @@ http_send(struct srv *s, struct lws *wsi, struct conn *c)
 		case DUE_REPLY:
 		case DUE_FAILED:
 			/* A held reply: its headers, then at once its body. */
-			if ((c->due == DUE_FAILED ? reply_error(wsi, c, 503,
-			    "STORE_FAILED", "the database failed; retry later") :
-			    reply_json(wsi, c, c->status)) != 0)
+			if (c->due == DUE_FAILED)
+				api_error(c, 503, "STORE_FAILED",
+				    "the database failed; retry later");
+			else
+				c->rp.ready = 1;
+			if (send_headers(wsi, c) != 0)
 				return -1;
 			c->due = DUE_NONE;
 			k = 1;
@@ -415,8 +217,7 @@ http_send(struct srv *s, struct lws *wsi, struct conn *c)
 			goto done;
 		}
 		if (c->outoff == c->out.len && c->streaming && !c->cur.done) {
-			out_reset(c);
-			if (refill(s, c) == -1)
+			if (api_refill(s, c) == -1)
 				return -1;
 		}
 		n = c->out.len - c->outoff;
@@ -434,13 +235,14 @@ http_send(struct srv *s, struct lws *wsi, struct conn *c)
 		if (final) {
 done:
 			metrics_latency(&s->m, kr_mono_ns() - c->t0);
-			access_log(wsi, c);
+			access_log(c);
 			if (c->counted) {
 				s->inflight--;
 				c->counted = 0;
 			}
 			kr_buf_free(&c->out);
 			kr_buf_free(&c->body);
+			kr_buf_free(&c->args);
 			filter_free(&c->cur.f);
 			c->responded = 0;
 			c->streaming = 0;
@@ -477,660 +279,6 @@ http_write(struct srv *s, struct lws *wsi, struct conn *c)
 		return http_done(s, wsi, c);
 	}
 	return 0;
-}
-
-/* ---- handlers ---- */
-
-static int
-need(struct srv *s, struct lws *wsi, struct conn *c, unsigned scope,
-    const char *task)
-{
-	const char *why;
-	int st;
-
-	if ((st = auth_allow(s->auth, &c->az, scope, task, &why)) == 0)
-		return 0;
-	reply_error(wsi, c, st, st == 401 ? "UNAUTHORIZED" : "FORBIDDEN",
-	    why);
-	return -1;
-}
-
-static int
-page_args(struct lws *wsi, long long *page, long long *size, int *desc,
-    struct srv_err *e)
-{
-	char v[64];
-	int r;
-
-	*page = 0;
-	*size = SIZE_DEFAULT;
-	*desc = 0;
-	if ((r = arg_get(wsi, "page=", v, sizeof v)) != 0 &&
-	    (r < 0 || kr_parse_ll(v, 0, 1LL << 40, page) == -1)) {
-		err_set(e, 400, "BAD_PARAMETER", "page must be an integer >= 0");
-		return -1;
-	}
-	if ((r = arg_get(wsi, "size=", v, sizeof v)) != 0 &&
-	    (r < 0 || kr_parse_ll(v, 1, SIZE_MAX_PAGE, size) == -1)) {
-		err_set(e, 400, "BAD_PARAMETER", "size must be from 1 to %d",
-		    SIZE_MAX_PAGE);
-		return -1;
-	}
-	if ((r = arg_get(wsi, "order=", v, sizeof v)) != 0) {
-		if (r > 0 && strcmp(v, "desc") == 0)
-			*desc = 1;
-		else if (r < 0 || strcmp(v, "asc") != 0) {
-			err_set(e, 400, "BAD_PARAMETER",
-			    "order must be asc or desc");
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void
-cursor_init(struct conn *c, const char *task, long long tid)
-{
-	snprintf(c->cur.task, sizeof c->cur.task, "%s", task);
-	c->cur.tid = tid;
-	c->cur.remaining = -1;
-}
-
-static int
-get_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
-{
-	struct srv_err e;
-	long long tid, page, size, total, after;
-	int desc;
-
-	if (filter_args(wsi, &c->cur.f, &after, &e) == -1 ||
-	    page_args(wsi, &page, &size, &desc, &e) == -1)
-		return reply_err(wsi, c, &e);
-	if (fts_defer(s, c))
-		return 0;
-	tid = store_task(s->store, task, 0);
-	cursor_init(c, task, tid);
-	c->cur.after = after;
-	c->cur.desc = desc;
-	c->cur.offset = page * size;
-	c->cur.remaining = size;
-	total = store_count(s->store, tid, &c->cur.f, after);
-	if (total < 0)
-		return reply_error(wsi, c, 500, "INTERNAL",
-		    "the database failed");
-	if (c->cur.offset >= total)
-		c->cur.done = 1;
-	out_reset(c);
-	kr_buf_adds(&c->out, "{\"content\":[");
-	c->fmt = fmt_jsonarr;
-	snprintf(c->epilogue, sizeof c->epilogue, "],\"totalElements\":%lld,"
-	    "\"totalPages\":%lld,\"size\":%lld,\"number\":%lld}", total,
-	    (total + size - 1) / size, size, page);
-	return reply_stream(s, wsi, c, 200, "application/json", NULL, NULL);
-}
-
-static int
-get_export(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
-{
-	static const struct {
-		const char *name, *type, *pro, *epi;
-		row_fmt fmt;
-	} fmts[] = {
-		{ "ndjson", "application/x-ndjson", "", "", fmt_ndjson },
-		{ "json", "application/json", "[", "]\n", fmt_jsonarr },
-		{ "csv", "text/csv; charset=utf-8", "", "", fmt_csv },
-		{ "txt", "text/plain; charset=utf-8", "", "", fmt_txt },
-	};
-	struct srv_err e;
-	char v[32], disp[SRV_ID_MAX + 64];
-	long long after;
-	int i = 0, r;
-
-	if ((r = arg_get(wsi, "format=", v, sizeof v)) != 0) {
-		for (i = 0; i < 4 && r > 0; i++)
-			if (strcmp(v, fmts[i].name) == 0)
-				break;
-		if (r < 0 || i == 4)
-			return reply_error(wsi, c, 400, "BAD_PARAMETER",
-			    "format must be ndjson, json, csv or txt");
-	}
-	if (filter_args(wsi, &c->cur.f, &after, &e) == -1)
-		return reply_err(wsi, c, &e);
-	if (fts_defer(s, c))
-		return 0;
-	cursor_init(c, task, store_task(s->store, task, 0));
-	c->cur.after = after;
-	out_reset(c);
-	kr_buf_adds(&c->out, fmts[i].pro);
-	c->fmt = fmts[i].fmt;
-	snprintf(c->epilogue, sizeof c->epilogue, "%s", fmts[i].epi);
-	/* csv without rows still gets its header line. */
-	if (fmts[i].fmt == fmt_csv)
-		kr_buf_adds(&c->out, "id,timestamp,taskId,runId,seq,source,"
-		    "level,message\r\n");
-	snprintf(disp, sizeof disp, "attachment; filename=\"%s.%s\"", task,
-	    fmts[i].name);
-	return reply_stream(s, wsi, c, 200, fmts[i].type,
-	    "content-disposition:", disp);
-}
-
-static int
-get_count(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
-{
-	struct srv_err e;
-	long long after, n;
-
-	if (filter_args(wsi, &c->cur.f, &after, &e) == -1)
-		return reply_err(wsi, c, &e);
-	if (fts_defer(s, c))
-		return 0;
-	n = store_count(s->store, store_task(s->store, task, 0), &c->cur.f,
-	    after);
-	if (n < 0)
-		return reply_error(wsi, c, 500, "INTERNAL",
-		    "the database failed");
-	out_reset(c);
-	kr_buf_printf(&c->out, "{\"count\":%lld}", n);
-	return reply_json(wsi, c, 200);
-}
-
-/* A task's counts, added up for its stats. */
-struct stats {
-	long long lv[KR_NLEVELS], total, std[3];
-	/* Sources other than the usual three, summed in order. */
-	struct kr_buf other;
-	char last[SRV_SOURCE_MAX + 1];
-	long long ln;
-};
-
-static int
-stats_add(void *arg, int l, const char *src, long long n)
-{
-	static const char *const names[3] = { "stdout", "stderr", "agent" };
-	struct stats *t = arg;
-	int i;
-
-	if (l >= 0 && l < KR_NLEVELS)
-		t->lv[l] += n;
-	t->total += n;
-	for (i = 0; i < 3; i++)
-		if (strcmp(src, names[i]) == 0)
-			break;
-	if (i < 3) {
-		t->std[i] += n;
-		return 0;
-	}
-	if (strcmp(src, t->last) != 0) {
-		if (t->last[0] != '\0')
-			kr_buf_printf(&t->other, ":%lld", t->ln);
-		kr_buf_addc(&t->other, ',');
-		json_str(&t->other, src, strlen(src));
-		snprintf(t->last, sizeof t->last, "%s", src);
-		t->ln = 0;
-	}
-	t->ln += n;
-	return 0;
-}
-
-/* A JSON string, or null for NULL. */
-static void
-str_or_null(struct kr_buf *b, const char *s, size_t n)
-{
-	if (s == NULL)
-		kr_buf_adds(b, "null");
-	else
-		json_str(b, s, n);
-}
-
-/* The time range of the task, from its one entry in the list. */
-static int
-stats_range(void *arg, const struct task_info *t)
-{
-	struct kr_buf *out = arg;
-
-	kr_buf_adds(out, "\"start\":");
-	str_or_null(out, t->first_ts, t->first_len);
-	kr_buf_adds(out, ",\"end\":");
-	str_or_null(out, t->last_ts, t->last_len);
-	return 0;
-}
-
-static int
-get_stats(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
-{
-	struct stats t;
-	size_t mark;
-	int i, rc;
-
-	memset(&t, 0, sizeof t);
-	kr_buf_init(&t.other, 1 << 20);
-	rc = store_counts(s->store, store_task(s->store, task, 0), stats_add,
-	    &t);
-	if (rc == 0 && t.last[0] != '\0')
-		kr_buf_printf(&t.other, ":%lld", t.ln);
-	out_reset(c);
-	kr_buf_adds(&c->out, "{\"taskId\":");
-	json_str(&c->out, task, strlen(task));
-	kr_buf_printf(&c->out, ",\"totalLogs\":%lld,\"logCounts\":{"
-	    "\"stdout\":%lld,\"stderr\":%lld,\"agent\":%lld%s},"
-	    "\"levelCounts\":{", t.total, t.std[0], t.std[1], t.std[2],
-	    t.other.s ? t.other.s : "");
-	kr_buf_free(&t.other);
-	for (i = 0; i < KR_NLEVELS; i++)
-		kr_buf_printf(&c->out, "%s\"%s\":%lld", i ? "," : "",
-		    kr_level_name(i), t.lv[i]);
-	kr_buf_adds(&c->out, "},\"timeRange\":{");
-	mark = c->out.len;
-	if (rc == -1 || store_tasks(s->store, task, stats_range,
-	    &c->out) == -1)
-		return reply_error(wsi, c, 500, "INTERNAL",
-		    "the database failed");
-	if (c->out.len == mark)
-		kr_buf_adds(&c->out, "\"start\":null,\"end\":null");
-	kr_buf_adds(&c->out, "}}");
-	return reply_json(wsi, c, 200);
-}
-
-static int
-delete_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
-{
-	char v[64];
-	long long before = 0, n;
-	int r;
-
-	if ((r = arg_get(wsi, "before=", v, sizeof v)) != 0 &&
-	    (r < 0 || kr_ts_parse(v, strlen(v), &before) == -1 ||
-	    before <= 0))
-		return reply_error(wsi, c, 400, "INVALID_TIMESTAMP",
-		    "before must be an RFC 3339 time of the years 1678 to "
-		    "2261");
-	n = store_delete(s->store, store_task(s->store, task, 0), before);
-	if (n < 0)
-		return reply_error(wsi, c, 500, "INTERNAL",
-		    "the database failed");
-	out_reset(c);
-	kr_buf_printf(&c->out, "{\"deletedCount\":%lld,\"message\":\"deleted "
-	    "%lld record%s\"}", n, n, n == 1 ? "" : "s");
-	return reply_json(wsi, c, 200);
-}
-
-/*
- * An ingest reply that waited for the commit: sent, or a 503 (!ok). It goes
- * out from the connection's own writable callback.
- */
-static void
-http_release(struct waiter *w, int ok)
-{
-	struct conn *c = lws_container_of(w, struct conn, cw);
-
-	c->due = ok ? DUE_REPLY : DUE_FAILED;
-	lws_callback_on_writable(c->wsi);
-}
-
-static int
-post_logs(struct srv *s, struct lws *wsi, struct conn *c, const char *task)
-{
-	struct batch *b = &s->batch;
-	struct srv_err e;
-	char ct[128] = "";
-	size_t stored, dups;
-	int single, ndjson;
-
-	if (c->body_over) {
-		char m[96];
-
-		snprintf(m, sizeof m, "the body is over the limit of %zu bytes",
-		    s->max_body);
-		return reply_error(wsi, c, 413, "TOO_LARGE", m);
-	}
-	if (c->body.len == 0)
-		return reply_error(wsi, c, 400, "MALFORMED_REQUEST",
-		    "the body is empty");
-	if (lws_hdr_copy(wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
-		ct[0] = '\0';
-	ndjson = strncmp(ct, "application/x-ndjson", 20) == 0 ||
-	    strncmp(ct, "application/ndjson", 18) == 0 ||
-	    strncmp(ct, "application/jsonl", 17) == 0;
-	s->m.bytes_in += c->body.len;
-	if (batch_parse(b, c->body.s, c->body.len, ndjson ? BP_NDJSON : 0,
-	    &single, &e) == -1) {
-		s->m.rejected++;
-		return reply_err(wsi, c, &e);
-	}
-	if (store_insert(s->store, task, b, &stored, &dups) == -1) {
-		batch_reset(b);
-		return reply_error(wsi, c, 503, "STORE_FAILED",
-		    "the database failed; retry later");
-	}
-	if (stored > 0)
-		feed_broadcast(s, task, b);
-	s->m.ingested += stored;
-	s->m.ingested_http += stored;
-	s->m.duplicates += dups;
-	commit_noted(&s->commit, stored + dups);
-	out_reset(c);
-	c->status = 200;
-	if (single && b->n == 1) {
-		struct row *r = &b->rows[0];
-
-		c->status = 201;
-		if (r->id == 0) {
-			/* A duplicate: answer with the record stored before. */
-			r->id = store_find(s->store, store_task(s->store, task,
-			    0), r->run, r->runlen, r->seq);
-			c->status = 200;
-		}
-		fmt_row(&c->out, task, r);
-	} else {
-		kr_buf_printf(&c->out,
-		    "{\"stored\":%zu,\"duplicates\":%zu,\"acks\":[",
-		    stored, dups);
-		acks_json(&c->out, b, "{\"runId\":", ",", "}");
-		kr_buf_adds(&c->out, "]}");
-	}
-	batch_reset(b);
-	if (!commit_pending(&s->commit))
-		return reply_json(wsi, c, c->status);
-	/*
-	 * A reply says stored, so it waits for the commit (commit_turn):
-	 * requests whose bodies are on their way in share it.
-	 */
-	c->cw.reply = 1;
-	c->cw.release = http_release;
-	commit_hold(&s->commit, &c->cw);
-	return 0;
-}
-
-/* One task of the list, after a comma unless it is the first. */
-static int
-task_item(void *arg, const struct task_info *t)
-{
-	struct kr_buf *out = arg;
-	char ts[KR_TS_LEN + 1];
-	struct timespec tv = { (time_t)(t->last_activity / 1000000000),
-		(long)(t->last_activity % 1000000000) };
-
-	kr_ts_format(&tv, ts);
-	kr_buf_adds(out, out->s[out->len - 1] == '[' ? "{\"taskId\":" :
-	    ",{\"taskId\":");
-	json_str(out, t->name, t->namelen);
-	kr_buf_printf(out, ",\"count\":%lld,\"errors\":%lld,"
-	    "\"firstTimestamp\":", t->count, t->errors);
-	str_or_null(out, t->first_ts, t->first_len);
-	kr_buf_adds(out, ",\"lastTimestamp\":");
-	str_or_null(out, t->last_ts, t->last_len);
-	kr_buf_printf(out, ",\"lastActivity\":\"%s\",\"status\":", ts);
-	if (t->exited)
-		kr_buf_printf(out, "\"exited\",\"exitCode\":%lld}",
-		    t->exit_code);
-	else
-		kr_buf_adds(out, "\"running\",\"exitCode\":null}");
-	return 0;
-}
-
-static int
-get_tasks(struct srv *s, struct lws *wsi, struct conn *c)
-{
-	out_reset(c);
-	kr_buf_adds(&c->out, "{\"tasks\":[");
-	if (store_tasks(s->store, c->az.task[0] ? c->az.task : NULL,
-	    task_item, &c->out) == -1)
-		return reply_error(wsi, c, 500, "INTERNAL",
-		    "the database failed");
-	kr_buf_adds(&c->out, "]}");
-	return reply_json(wsi, c, 200);
-}
-
-static int
-get_health(struct srv *s, struct lws *wsi, struct conn *c)
-{
-	const char *why;
-	int down;
-
-	out_reset(c);
-	why = store_problem(s->store, &down);
-	kr_buf_printf(&c->out, "{\"status\":\"%s\",\"version\":\"%s\","
-	    "\"uptimeSeconds\":%lld,\"database\":\"%s\"", down ? "DOWN" :
-	    "UP", KR_VERSION, (kr_mono_ns() - s->started_ns) / 1000000000,
-	    why == NULL ? "ok" : down ? "gone" : "failing");
-	if (why != NULL) {
-		kr_buf_adds(&c->out, ",\"message\":");
-		json_str(&c->out, why, strlen(why));
-	}
-	kr_buf_adds(&c->out, "}");
-	/* DOWN when the database is gone. */
-	return reply_json(wsi, c, down ? 503 : 200);
-}
-
-static int
-get_metrics(struct srv *s, struct lws *wsi, struct conn *c)
-{
-	out_reset(c);
-	metrics_write(&s->m, store_commits(s->store), store_size(s->store),
-	    &c->out);
-	return reply(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8");
-}
-
-/* ---- the panel ---- */
-
-static const char *
-mime(const char *path)
-{
-	static const struct {
-		const char *ext, *type;
-	} t[] = {
-		{ ".html", "text/html; charset=utf-8" },
-		{ ".css", "text/css; charset=utf-8" },
-		{ ".js", "text/javascript; charset=utf-8" },
-		{ ".mjs", "text/javascript; charset=utf-8" },
-		{ ".json", "application/json" }, { ".svg", "image/svg+xml" },
-		{ ".png", "image/png" }, { ".ico", "image/x-icon" },
-		{ ".txt", "text/plain; charset=utf-8" },
-	};
-	size_t i, n = strlen(path), k;
-
-	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
-		k = strlen(t[i].ext);
-		if (n >= k && strcmp(path + n - k, t[i].ext) == 0)
-			return t[i].type;
-	}
-	return "application/octet-stream";
-}
-
-/*
- * 1 when path, its symbolic links followed, is a file under dir (also
- * resolved): a link in the panel's folder may not lead out of it.
- */
-static int
-inside(const char *dir, const char *path)
-{
-	char *d, *p;
-	size_t n;
-	int r = 0;
-
-	if ((d = realpath(dir, NULL)) == NULL)
-		return 0;
-	if ((p = realpath(path, NULL)) != NULL) {
-		n = strlen(d);
-		r = strncmp(p, d, n) == 0 && (p[n] == '/' ||
-		    (n == 1 && d[0] == '/'));
-	}
-	free(d);
-	free(p);
-	return r;
-}
-
-/*
- * A panel file from c->out, with an ETag (a hash of its bytes): cached by
- * the browser, which asks again each time (no-cache) and gets a 304
- * without the body while the file is the same.
- */
-static int
-reply_file(struct lws *wsi, struct conn *c, const char *ctype)
-{
-	unsigned char h[8];
-	char inm[256], *p, *t;
-	int i;
-
-	crypto_generichash(h, sizeof h, (const unsigned char *)c->out.s +
-	    c->outoff, c->out.len - c->outoff, NULL, 0);
-	c->etag[0] = '"';
-	for (i = 0; i < 8; i++)
-		snprintf(c->etag + 1 + 2 * i, 3, "%02x", h[i]);
-	c->etag[17] = '"';
-	c->etag[18] = '\0';
-	c->cache = "no-cache";
-	if (lws_hdr_copy(wsi, inm, sizeof inm,
-	    WSI_TOKEN_HTTP_IF_NONE_MATCH) > 0)
-		for (p = strtok_r(inm, ", \t", &t); p != NULL;
-		    p = strtok_r(NULL, ", \t", &t)) {
-			if (strncmp(p, "W/", 2) == 0)
-				p += 2;
-			if (strcmp(p, c->etag) == 0 || strcmp(p, "*") == 0) {
-				/* The file's length, as for HEAD; no body. */
-				c->head = 1;
-				return reply(wsi, c, 304, ctype);
-			}
-		}
-	return reply(wsi, c, 200, ctype);
-}
-
-static int
-get_static(struct srv *s, struct lws *wsi, struct conn *c, const char *path)
-{
-	const struct kr_embed *f;
-
-	if (strcmp(path, "/") == 0)
-		path = "/index.html";
-	if (strstr(path, "/.") != NULL || strstr(path, "//") != NULL)
-		return reply_error(wsi, c, 404, "NOT_FOUND", "no such page");
-	out_reset(c);
-	if (s->panel_dir != NULL) {
-		char full[4096];
-		struct stat sb;
-		char *data;
-		size_t len;
-
-		if (snprintf(full, sizeof full, "%s%s", s->panel_dir, path) >=
-		    (int)sizeof full || !inside(s->panel_dir, full) ||
-		    stat(full, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-		    (data = kr_read_file(full, 64u << 20, &len)) == NULL)
-			return reply_error(wsi, c, 404, "NOT_FOUND",
-			    "no such page");
-		kr_buf_add(&c->out, data, len);
-		free(data);
-		return reply_file(wsi, c, mime(path));
-	}
-	for (f = kr_embedded; f->path != NULL; f++)
-		if (strcmp(f->path, path) == 0) {
-			kr_buf_add(&c->out, f->data, f->len);
-			return reply_file(wsi, c, f->type);
-		}
-	return reply_error(wsi, c, 404, "NOT_FOUND", "no such page");
-}
-
-/* ---- routing ---- */
-
-static int
-method_name_ok(int m, int want)
-{
-	return m == want;
-}
-
-/*
- * Routes a request whose body (if any) is complete. path is the URI
- * path, urldecoded; lws has already resolved "..". Over 80 lines: it is
- * the table of paths and methods, read best in one piece.
- */
-static int
-route(struct srv *s, struct lws *wsi, struct conn *c)
-{
-	char task[SRV_ID_MAX + 1];
-	const char *p = c->path, *rest, *slash;
-	int m = c->method;
-	size_t tl;
-
-	/*
-	 * Every request sees what was acked before it, and nothing that
-	 * might yet be rolled back; ingest joins the open transaction.
-	 */
-	if (m != LWSHUMETH_POST)
-		commit_sync(&s->commit);
-	/* HEAD is GET without the body, wherever GET is served. */
-	if (m == LWSHUMETH_HEAD) {
-		c->head = 1;
-		m = LWSHUMETH_GET;
-	}
-	if (strncmp(p, "/api/v1/", 8) == 0 || strcmp(p, "/api/v1") == 0)
-		p += 7;
-	else if (strcmp(p, "/health") != 0 && strcmp(p, "/metrics") != 0) {
-		if (m != LWSHUMETH_GET)
-			return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
-			    "only GET is allowed here");
-		return get_static(s, wsi, c, p);
-	}
-	if (strcmp(p, "/health") == 0 || strcmp(p, "/metrics") == 0) {
-		if (!method_name_ok(m, LWSHUMETH_GET))
-			return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
-			    "only GET is allowed here");
-		return p[1] == 'h' ? get_health(s, wsi, c) :
-		    get_metrics(s, wsi, c);
-	}
-	if (strcmp(p, "/tasks") == 0 || strcmp(p, "/tasks/") == 0) {
-		if (m != LWSHUMETH_GET)
-			return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
-			    "only GET is allowed here");
-		if (need(s, wsi, c, SCOPE_READ, NULL) == -1)
-			return 0;
-		return get_tasks(s, wsi, c);
-	}
-	if (strncmp(p, "/tasks/", 7) != 0)
-		return reply_error(wsi, c, 404, "NOT_FOUND", "no such resource");
-	p += 7;
-	slash = strchr(p, '/');
-	tl = slash ? (size_t)(slash - p) : strlen(p);
-	if (!kr_id_valid(p, tl))
-		return reply_error(wsi, c, slash ? 400 : 404,
-		    slash ? "INVALID_TASK_ID" : "NOT_FOUND",
-		    slash ? "a taskId is 1 to 128 letters, digits or -_.:@+=~" :
-		    "no such resource");
-	memcpy(task, p, tl);
-	task[tl] = '\0';
-	rest = p + tl;
-	if (strcmp(rest, "/logs") == 0 || strcmp(rest, "/logs/") == 0) {
-		if (m == LWSHUMETH_GET) {
-			if (need(s, wsi, c, SCOPE_READ, task) == -1)
-				return 0;
-			return get_logs(s, wsi, c, task);
-		}
-		if (m == LWSHUMETH_POST) {
-			if (need(s, wsi, c, SCOPE_WRITE, task) == -1)
-				return 0;
-			return post_logs(s, wsi, c, task);
-		}
-		if (m == LWSHUMETH_DELETE) {
-			if (need(s, wsi, c, SCOPE_WRITE, task) == -1)
-				return 0;
-			return delete_logs(s, wsi, c, task);
-		}
-		return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
-		    "use GET, POST or DELETE here");
-	}
-	if (strcmp(rest, "/logs/stats") == 0 ||
-	    strcmp(rest, "/logs/count") == 0 ||
-	    strcmp(rest, "/logs/export") == 0) {
-		if (m != LWSHUMETH_GET)
-			return reply_error(wsi, c, 405, "METHOD_NOT_ALLOWED",
-			    "only GET is allowed here");
-		if (need(s, wsi, c, SCOPE_READ, task) == -1)
-			return 0;
-		if (rest[6] == 's')
-			return get_stats(s, wsi, c, task);
-		if (rest[6] == 'c')
-			return get_count(s, wsi, c, task);
-		return get_export(s, wsi, c, task);
-	}
-	return reply_error(wsi, c, 404, "NOT_FOUND", "no such resource");
 }
 
 /*
@@ -1218,6 +366,33 @@ has_body(int m)
 }
 
 /*
+ * What the API reads of a request, copied from lws: the query's arguments
+ * (decoded; one too long for 1 KiB ends the list, as lws gives it), the
+ * Content-Type and If-None-Match headers.
+ */
+static void
+read_request(struct lws *wsi, struct conn *c)
+{
+	char frag[1024];
+	int i, n;
+
+	kr_buf_init(&c->args, (size_t)ARGS_MAX * sizeof frag);
+	for (i = 0; i < ARGS_MAX; i++) {
+		n = lws_hdr_copy_fragment(wsi, frag, sizeof frag,
+		    WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (n < 0 || kr_buf_add(&c->args, frag, (size_t)n + 1) == -1)
+			break;
+		c->nargs++;
+	}
+	if (lws_hdr_copy(wsi, c->ctype, sizeof c->ctype,
+	    WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
+		c->ctype[0] = '\0';
+	if (lws_hdr_copy(wsi, c->inm, sizeof c->inm,
+	    WSI_TOKEN_HTTP_IF_NONE_MATCH) < 0)
+		c->inm[0] = '\0';
+}
+
+/*
  * A request's headers are in: checked, then routed, or answered at once;
  * a body is awaited (routed at BODY_COMPLETION). 0, or -1 to close.
  */
@@ -1245,6 +420,9 @@ request(struct srv *s, struct lws *wsi, struct conn *c, const char *in,
 	}
 	memcpy(c->path, in, len);
 	c->path[len] = '\0';
+	c->fw.release = fts_go;
+	c->cw.release = http_release;
+	read_request(wsi, c);
 	if (s->stopping) {
 		/* Requests after SIGTERM, on connections kept alive:
 		 * refused, and the connection closes. */

@@ -14,15 +14,19 @@
  *   main.c      options; opens the store, then server_run
  *   server.c    the libwebsockets context, its one callback, timers,
  *               signals, the loop and when to commit
- *   http.c      REST, /health, /metrics, the panel  |  ws.c  WebSocket
+ *   http.c      HTTP on lws: requests read, replies written  |  ws.c
+ *               WebSocket
+ *   api.c       REST, /health, /metrics, the panel: a parsed request in,
+ *               a reply described; no socket (tests/unit/serve-api.c)
  *   feed.c      what goes out on a WebSocket: queues, frames, the live
  *               fan-out and the history before it
  *   fts.c       the full-text index catching up (q= requests wait on it)
  *   commit.c    the open transaction; replies and acks wait for its commit
  *   store.h     the storage interface, with SQLite behind it (store.c)
  *   auth.c, metrics.c, rec.c (records in and out): the bottom
- * An HTTP request: callback -> http_callback -> route -> a handler, whose
- * reply goes out from the writable callback (an ingest's after its commit).
+ * An HTTP request: callback -> http_callback -> request (read into the
+ * connection) -> api_route -> a handler, whose reply goes out from the
+ * writable callback (an ingest's after its commit).
  * A WebSocket message: ws_callback -> on_message -> ingest (acked through
  * feed.c once committed), subscribe or resume.
  */

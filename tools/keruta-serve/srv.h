@@ -45,6 +45,19 @@ struct srv {
 	long long started_ns;
 };
 
+/* HTTP methods, numbered as libwebsockets numbers them (http.c checks). */
+enum { M_GET, M_POST, M_OPTIONS, M_PUT, M_PATCH, M_DELETE, M_CONNECT,
+	M_HEAD };
+
+/* A reply as the API describes it, for http.c to send. */
+struct reply {
+	int ready;		/* described: its headers are due */
+	const char *ctype;
+	int known;		/* Content-Length known: all of it in out */
+	const char *hname;	/* one more header ("name:"), or NULL */
+	char hval[200];
+};
+
 /* What a writable callback owes a request that waited. */
 enum { DUE_NONE, DUE_REPLY, DUE_FAILED, DUE_ROUTE };
 
@@ -54,10 +67,17 @@ struct qent;
 struct conn {
 	struct lws *wsi;
 	int is_ws;
-	/* http */
-	int method;
+	/* http: the request, parsed */
+	int method;		/* M_*; -1 another, -2 its path too long */
 	char path[512];
+	struct kr_buf args;	/* the query's arguments, decoded, each
+				 * ended by a NUL; nargs of them */
+	int nargs;
+	char ctype[128];	/* Content-Type, or "" */
+	char inm[256];		/* If-None-Match, or "" */
 	struct kr_buf body;
+	/* http: the reply */
+	struct reply rp;
 	int body_over, responded, streaming, counted;
 	int close_after;	/* the connection closes after the reply */
 	size_t sent;		/* bytes of the reply's body sent */
