@@ -17,6 +17,7 @@
 
 #include "filter.h"
 #include "kr_diag.h"
+#include "kr_forms.h"
 #include "kr_io.h"
 #include "kr_json.h"
 
@@ -132,119 +133,29 @@ lit_add(struct litset *ls, const char *s, size_t n, int rule)
 	return 0;
 }
 
-/*
- * The base64 characters that depend on v alone when v starts at byte
- * offset a (0, 1, 2) of a longer blob, standard and URL-safe alphabets.
- */
-static int
-add_base64(struct litset *ls, const char *v, size_t n, int rule)
-{
-	struct kr_buf b = KR_BUF_INIT((size_t)1 << 30),
-		      in = KR_BUF_INIT((size_t)1 << 30);
-	size_t a, lo, hi, i;
-	int rc = 0;
+struct lit_to {
+	struct litset *ls;
+	int rule;
+};
 
-	for (a = 0; a < 3 && rc == 0; a++) {
-		in.len = b.len = 0;
-		if (kr_buf_add(&in, "\0\0", a) == -1 ||
-		    kr_buf_add(&in, v, n) == -1 ||
-		    kr_buf_add(&in, "\0\0", 2) == -1 ||
-		    kr_base64_add(&b, in.s, in.len) == -1) {
-			rc = -1;
-			break;
-		}
-		lo = (8 * a + 5) / 6;
-		hi = (8 * a + 8 * n) / 6;
-		if (hi <= lo)
-			continue;
-		if (lit_add(ls, b.s + lo, hi - lo, rule) == -1)
-			rc = -1;
-		for (i = lo; i < hi; i++)
-			if (b.s[i] == '+')
-				b.s[i] = '-';
-			else if (b.s[i] == '/')
-				b.s[i] = '_';
-		if (rc == 0 && lit_add(ls, b.s + lo, hi - lo, rule) == -1)
-			rc = -1;
-	}
-	if (in.s != NULL)
-		sodium_memzero(in.s, in.cap);
-	if (b.s != NULL)
-		sodium_memzero(b.s, b.cap);
-	kr_buf_free(&in);
-	kr_buf_free(&b);
-	return rc;
+static int
+lit_form(void *arg, const char *s, size_t n)
+{
+	struct lit_to *t = arg;
+
+	return lit_add(t->ls, s, n, t->rule);
 }
 
 int
 redactor_add_value(struct redactor *r, const char *v, size_t n, int rule)
 {
-	static const char hexu[] = "0123456789ABCDEF",
-			  hexl[] = "0123456789abcdef";
-	struct kr_buf b = KR_BUF_INIT((size_t)1 << 30);
-	struct litset *ls = &r->lits;
-	size_t i;
-	int rc = -1, pass;
+	struct lit_to t = { &r->lits, rule };
 
 	if (n < VALUE_MIN) {
 		errno = EINVAL;
 		return -2;
 	}
-	if (lit_add(ls, v, n, rule) == -1 || add_base64(ls, v, n, rule) == -1)
-		goto out;
-	/* URL-encoding, with upper- and lowercase hex, '+' for space. */
-	for (pass = 0; pass < 3; pass++) {
-		b.len = 0;
-		for (i = 0; i < n; i++) {
-			unsigned char ch = (unsigned char)v[i];
-
-			if (isalnum(ch) || strchr("-._~", ch) != NULL)
-				kr_buf_addc(&b, (char)ch);
-			else if (ch == ' ' && pass == 2)
-				kr_buf_addc(&b, '+');
-			else {
-				const char *h = pass == 1 ? hexl : hexu;
-
-				kr_buf_addc(&b, '%');
-				kr_buf_addc(&b, h[ch >> 4]);
-				kr_buf_addc(&b, h[ch & 15]);
-			}
-		}
-		if (b.s == NULL || lit_add(ls, b.s, b.len, rule) == -1)
-			goto out;
-	}
-	for (pass = 0; pass < 2; pass++) {
-		const char *h = pass ? hexu : hexl;
-
-		b.len = 0;
-		for (i = 0; i < n; i++) {
-			kr_buf_addc(&b, h[(unsigned char)v[i] >> 4]);
-			kr_buf_addc(&b, h[(unsigned char)v[i] & 15]);
-		}
-		if (b.s == NULL || lit_add(ls, b.s, b.len, rule) == -1)
-			goto out;
-	}
-	/* JSON-escaped, with and without "\/". */
-	b.len = 0;
-	if (kr_json_escape_utf8(&b, v, n) == -1 ||
-	    lit_add(ls, b.s, b.len, rule) == -1)
-		goto out;
-	if (memchr(v, '/', n) != NULL) {
-		b.len = 0;
-		for (i = 0; i < n; i++) {
-			if (v[i] == '/')
-				kr_buf_addc(&b, '\\');
-			kr_json_escape_utf8(&b, v + i, 1);
-		}
-		if (b.s == NULL || lit_add(ls, b.s, b.len, rule) == -1)
-			goto out;
-	}
-	rc = 0;
-out:
-	if (b.s != NULL)
-		sodium_memzero(b.s, b.cap);
-	kr_buf_free(&b);
-	return rc;
+	return kr_forms(v, n, lit_form, &t) == 0 ? 0 : -1;
 }
 
 /*
