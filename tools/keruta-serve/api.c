@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cJSON.h>
 #include <sodium.h>
 
 #include "kr_diag.h"
@@ -30,6 +31,7 @@
 #include "fts.h"
 #include "metrics.h"
 #include "rec.h"
+#include "redact.h"
 #include "srv.h"
 #include "store.h"
 
@@ -697,6 +699,118 @@ get_metrics(struct srv *s, struct conn *c)
 	return reply(c, 200, "text/plain; version=0.0.4; charset=utf-8");
 }
 
+/* ---- redactions ---- */
+
+/*
+ * {"values":[...]} or {"pattern":"..."}, with "task" or "taskPrefix" (or
+ * neither: every task): a redaction, started.
+ */
+static int
+post_redaction(struct srv *s, struct conn *c)
+{
+	const char *vals[REDACT_VALUES], *pattern = NULL, *why = NULL;
+	size_t lens[REDACT_VALUES], n = 0;
+	struct scope sc = { SC_ALL, "" };
+	struct srv_err e;
+	cJSON *j, *v, *t, *tp;
+	long long id;
+
+	j = c->body_over || c->body.len == 0 ? NULL :
+	    cJSON_ParseWithLength(c->body.s, c->body.len);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return api_error(c, 400, "MALFORMED_REQUEST", "the body must "
+		    "be a JSON object with values or pattern");
+	}
+	v = cJSON_GetObjectItemCaseSensitive(j, "values");
+	t = cJSON_GetObjectItemCaseSensitive(j, "task");
+	tp = cJSON_GetObjectItemCaseSensitive(j, "taskPrefix");
+	if (cJSON_IsArray(v)) {
+		cJSON *e2;
+
+		cJSON_ArrayForEach(e2, v) {
+			size_t l = cJSON_IsString(e2) ?
+			    strlen(e2->valuestring) : 0;
+
+			if (n == REDACT_VALUES || l < REDACT_VALUE_MIN ||
+			    l > REDACT_VALUE_MAX) {
+				why = "values must be 1 to 64 strings of 4 to "
+				    "4096 bytes";
+				break;
+			}
+			vals[n] = e2->valuestring;
+			lens[n++] = l;
+		}
+	}
+	if (why == NULL && (v = cJSON_GetObjectItemCaseSensitive(j,
+	    "pattern")) != NULL) {
+		if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
+			why = "pattern must be a POSIX extended regular "
+			    "expression";
+		else
+			pattern = v->valuestring;
+	}
+	if (why == NULL && (n == 0) == (pattern == NULL))
+		why = "give values or pattern, one of the two";
+	if (why == NULL && t != NULL && tp != NULL)
+		why = "give task or taskPrefix, not both";
+	if (why == NULL && (t != NULL || tp != NULL)) {
+		cJSON *x = t != NULL ? t : tp;
+
+		if (!cJSON_IsString(x) || !kr_id_valid(x->valuestring,
+		    strlen(x->valuestring)))
+			why = "task and taskPrefix are 1 to 128 letters, "
+			    "digits or -_.:@+=~";
+		else {
+			sc.kind = t != NULL ? SC_TASK : SC_PREFIX;
+			snprintf(sc.name, sizeof sc.name, "%s",
+			    x->valuestring);
+		}
+	}
+	if (why != NULL) {
+		cJSON_Delete(j);
+		return api_error(c, 400, "BAD_PARAMETER", why);
+	}
+	id = redact_start(&s->redact, &sc, vals, lens, n, pattern,
+	    c->az.who[0] ? c->az.who : "anonymous", &e);
+	cJSON_Delete(j);
+	sodium_memzero(c->body.s, c->body.len);
+	if (id == -1)
+		return reply_err(c, &e);
+	out_reset(c);
+	kr_buf_printf(&c->out, "{\"id\":%lld,\"state\":\"running\"}", id);
+	return reply_json(c, 202);
+}
+
+/* /api/v1/redactions[/id]: rest is what follows "/redactions". */
+static int
+redactions(struct srv *s, struct conn *c, const char *rest, int m)
+{
+	long long id = 0;
+	int r;
+
+	if (need(s, c, SCOPE_ADMIN, NULL) == -1)
+		return 0;
+	if (strcmp(rest, "") == 0 || strcmp(rest, "/") == 0) {
+		if (m == M_POST)
+			return post_redaction(s, c);
+		if (m != M_GET)
+			return api_error(c, 405, "METHOD_NOT_ALLOWED",
+			    "use GET or POST here");
+	} else if (kr_parse_ll(rest + 1, 1, 1LL << 62, &id) == -1) {
+		return api_error(c, 404, "NOT_FOUND", "no such redaction");
+	} else if (m != M_GET) {
+		return api_error(c, 405, "METHOD_NOT_ALLOWED",
+		    "only GET is allowed here");
+	}
+	out_reset(c);
+	if ((r = redact_json(&s->redact, id, &c->out)) == -1)
+		return api_error(c, 500, "INTERNAL", "the database failed");
+	if (r == 0)
+		return api_error(c, 404, "NOT_FOUND", "no such redaction");
+	return reply_json(c, 200);
+}
+
 /* ---- the panel ---- */
 
 static const char *
@@ -869,6 +983,9 @@ api_route(struct srv *s, struct conn *c)
 			return 0;
 		return get_tasks(s, c);
 	}
+	if (strncmp(p, "/redactions", 11) == 0 && (p[11] == '\0' ||
+	    p[11] == '/'))
+		return redactions(s, c, p + 11, m);
 	if (strncmp(p, "/tasks/", 7) != 0)
 		return api_error(c, 404, "NOT_FOUND", "no such resource");
 	p += 7;

@@ -22,6 +22,7 @@
 #define TOKEN_MAX	8192
 
 struct apikey {
+	char name[65];
 	unsigned char hash[crypto_hash_sha256_BYTES];
 	unsigned scopes;
 	char task[KR_ID_MAX + 1];
@@ -48,6 +49,8 @@ scopes_parse(const char *s, size_t n, unsigned *out)
 			p++;
 		if (p - w == 10 && strncmp(w, "logs:write", 10) == 0)
 			m |= SCOPE_WRITE;
+		else if (p - w == 10 && strncmp(w, "logs:admin", 10) == 0)
+			m |= SCOPE_ADMIN;
 		else if (p - w == 9 && strncmp(w, "logs:read", 9) == 0)
 			m |= SCOPE_READ;
 		else if (p > w && out == NULL)
@@ -96,6 +99,7 @@ keys_load(struct auth *a, const char *path)
 		}
 		k = &a->keys[a->nkeys];
 		memset(k, 0, sizeof *k);
+		snprintf(k->name, sizeof k->name, "%s", f[0]);
 		if (strncmp(f[1], "sha256:", 7) == 0)
 			f[1] += 7;
 		if (strlen(f[1]) != 64 || sodium_hex2bin(k->hash,
@@ -108,8 +112,8 @@ keys_load(struct auth *a, const char *path)
 		    scopes_parse(f[2], strlen(f[2]), &k->scopes) == -1 ||
 		    k->scopes == 0)
 			kr_die(KR_EX_USAGE, "API keys '%s' line %d: scopes are "
-			    "logs:read and logs:write, comma-separated", path,
-			    lineno);
+			    "logs:read, logs:write and logs:admin, "
+			    "comma-separated", path, lineno);
 		if (nf == 4) {
 			if (!kr_id_valid(f[3], strlen(f[3])))
 				kr_die(KR_EX_USAGE, "API keys '%s' line %d: bad "
@@ -288,6 +292,9 @@ jwt_verify(const unsigned char *key, size_t keylen, const char *tok, size_t n,
 			    strlen(e->valuestring), &m) == 0)
 				z->scopes |= m;
 	}
+	v = cJSON_GetObjectItemCaseSensitive(p, "sub");
+	if (cJSON_IsString(v))
+		snprintf(z->who, sizeof z->who, "%s", v->valuestring);
 	z->task[0] = '\0';
 	v = cJSON_GetObjectItemCaseSensitive(p, "task");
 	if (v != NULL) {
@@ -325,6 +332,7 @@ key_check(const struct auth *a, const char *tok, size_t n, struct authz *z)
 	}
 	z->ok = 1;
 	z->scopes = a->keys[hit].scopes;
+	snprintf(z->who, sizeof z->who, "%s", a->keys[hit].name);
 	snprintf(z->task, sizeof z->task, "%s", a->keys[hit].task);
 }
 
@@ -360,7 +368,7 @@ auth_check(const struct auth *a, struct lws *wsi, struct authz *z)
 	memset(z, 0, sizeof *z);
 	if (!auth_enabled(a)) {
 		z->ok = 1;
-		z->scopes = SCOPE_READ | SCOPE_WRITE;
+		z->scopes = SCOPE_READ | SCOPE_WRITE | SCOPE_ADMIN;
 		return;
 	}
 	z->status = 401;
@@ -413,6 +421,7 @@ auth_allow(const struct auth *a, const struct authz *z, unsigned scope,
 	}
 	if ((z->scopes & scope) == 0) {
 		*why = scope == SCOPE_WRITE ? "the token lacks scope logs:write"
+		    : scope == SCOPE_ADMIN ? "the token lacks scope logs:admin"
 		    : "the token lacks scope logs:read";
 		return 403;
 	}

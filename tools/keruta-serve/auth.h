@@ -11,7 +11,7 @@
 
 #include "kr_id.h"
 
-enum { SCOPE_READ = 1, SCOPE_WRITE = 2 };
+enum { SCOPE_READ = 1, SCOPE_WRITE = 2, SCOPE_ADMIN = 4 };
 
 struct authz {
 	int ok;			/* a credential was given and is valid */
@@ -19,6 +19,7 @@ struct authz {
 	unsigned scopes;
 	char task[KR_ID_MAX + 1];	/* restriction; "" for none */
 	long long exp;		/* the token's exp (seconds), 0 for none */
+	char who[65];		/* the token's sub, the key's name, or "" */
 	const char *why;
 };
 

@@ -213,6 +213,31 @@ feed_error(struct srv *s, struct conn *c, const char *code, const char *msg,
 	feed_buf(c, b);
 }
 
+void
+feed_redacted(struct srv *s, long long tid, long long rid,
+    const long long *ids, size_t n)
+{
+	struct kr_buf *b = &s->tmp;
+	struct conn *c;
+	size_t i;
+
+	b->len = 0;
+	for (c = s->ws_list; c != NULL; c = c->next) {
+		if (c->sub == SUB_NONE || c->closing || (c->vc.tid != 0 ?
+		    c->vc.tid : store_task(s->store, c->vc.task, 0)) != tid)
+			continue;
+		if (b->len == 0) {
+			kr_buf_printf(b, "{\"type\":\"redacted\",\"redaction\":"
+			    "%lld,\"ids\":[", rid);
+			for (i = 0; i < n; i++)
+				kr_buf_printf(b, "%s%lld", i ? "," : "", ids[i]);
+			kr_buf_adds(b, "]}");
+		}
+		feed_send(c, b->s, b->len, 0);
+	}
+	b->len = 0;
+}
+
 /* Lets out what waited for the commit; or, when it failed, drops it. */
 static void
 feed_unheld(struct waiter *w, int ok)

@@ -32,6 +32,12 @@ void feed_close_all(struct srv *s);
 /* Delivers just-stored rows of task to its live viewers. */
 void feed_broadcast(struct srv *s, const char *task, const struct batch *b);
 /*
+ * Tells the viewers of task tid (subscribed, history or live) that
+ * records changed: {"type":"redacted","redaction":rid,"ids":[...]}.
+ */
+void feed_redacted(struct srv *s, long long tid, long long rid,
+    const long long *ids, size_t n);
+/*
  * Subscribes c to task: f (taken over), the records after id after (-1:
  * after those sent before on this socket for the same task, else all),
  * then live ones when realtime.

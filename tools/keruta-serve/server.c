@@ -264,6 +264,8 @@ timers_start(struct srv *s)
 	s->fts.ctx = s->ctx;
 	s->fts.commit = &s->commit;
 	fts_start(&s->fts);
+	s->redact.ctx = s->ctx;
+	s->redact.srv = s;
 	if (s->retention_ms > 0)
 		lws_sul_schedule(s->ctx, 0, &s->sul_retention,
 		    retention_timer, 100 * LWS_US_PER_MS);
@@ -277,6 +279,7 @@ static void
 timers_stop(struct srv *s)
 {
 	fts_stop(&s->fts);
+	redact_stop(&s->redact);
 	lws_sul_cancel(&s->sul_retention);
 	lws_sul_cancel(&s->sul_stop);
 	lws_sul_cancel(&s->sul_check);

@@ -15,6 +15,7 @@
 #include "fts.h"
 #include "metrics.h"
 #include "rec.h"
+#include "redact.h"
 #include "store.h"
 
 struct conn;
@@ -33,6 +34,7 @@ struct srv {
 	struct conn *ws_list;	/* every open ws connection */
 	unsigned bodies;	/* request bodies on their way in */
 	struct fts fts;		/* the full-text index catching up */
+	struct redact redact;	/* values scrubbed after the fact */
 	struct metrics m;
 	struct batch batch;	/* reused by each ingest */
 	struct kr_buf tmp;	/* reused for formatting */

@@ -26,6 +26,7 @@
 #include "kr_diag.h"
 #include "kr_level.h"
 #include "kr_time.h"
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -49,7 +50,13 @@ static const char schema[] =
     "CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5(message,"
     " content='logs', content_rowid='id');"
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);"
-    "INSERT OR IGNORE INTO meta VALUES('next_id', 1), ('fts_mark', 0);";
+    "INSERT OR IGNORE INTO meta VALUES('next_id', 1), ('fts_mark', 0);"
+    "CREATE TABLE IF NOT EXISTS redactions(id INTEGER PRIMARY KEY,"
+    " created TEXT NOT NULL, who TEXT NOT NULL, scope TEXT NOT NULL,"
+    " state TEXT NOT NULL, scanned INTEGER NOT NULL DEFAULT 0,"
+    " changed INTEGER NOT NULL DEFAULT 0, finished TEXT);"
+    /* Values are never kept: a redaction cut short stays so. */
+    "UPDATE redactions SET state = 'interrupted' WHERE state = 'running';";
 
 /*
  * Layout 3, from layout 1 (which had (tid, level) and (tid, ts) whole) or
@@ -184,7 +191,11 @@ struct store {
 	int ck_started, ck_run, ck_want;
 	int ck_busy, ck_done;	/* running; frames it copied (under ck_mu) */
 	int ck_err;		/* and how its last failure failed */
+	int purge;		/* PURGE_*: getting replaced text out */
 };
+
+/* What store_purge_step does next. */
+enum { PURGE_NONE, PURGE_MERGE, PURGE_CHECKPOINT };
 
 static void db_warn(struct store *s, const char *what);
 
@@ -2038,4 +2049,260 @@ filter_free(struct filter *f)
 {
 	free(f->match);
 	f->match = NULL;
+}
+
+/* ---- scrubbing ---- */
+
+long long
+store_last_id(const struct store *s)
+{
+	return s->next_id - 1;
+}
+
+/* Replaces a record's message and extra members; the index follows. */
+static int
+rewrite_row(struct store *s, sqlite3_stmt *up, long long id,
+    sqlite3_value *old, const struct kr_buf *nmsg,
+    const struct kr_buf *nextra)
+{
+	sqlite3_stmt *fi = s->st[ST_FTS_DEL];
+
+	if (id <= s->fts_mark) {
+		sqlite3_bind_int64(fi, 1, id);
+		sqlite3_bind_value(fi, 2, old);
+		if (run(s, ST_FTS_DEL) == -1)
+			return -1;
+	}
+	sqlite3_bind_text(up, 1, nmsg->s ? nmsg->s : "", (int)nmsg->len,
+	    SQLITE_STATIC);
+	if (nextra->len > 0)
+		sqlite3_bind_text(up, 2, nextra->s, (int)nextra->len,
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(up, 2);
+	sqlite3_bind_int64(up, 3, id);
+	if (sqlite3_step(up) != SQLITE_DONE)
+		return -1;
+	sqlite3_reset(up);
+	if (id <= s->fts_mark) {
+		char sql[100];
+
+		snprintf(sql, sizeof sql, "INSERT INTO logs_fts(rowid, message)"
+		    " SELECT id, message FROM logs WHERE id = %lld", id);
+		if (exec(s, sql) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+long long
+store_rewrite(struct store *s, const struct scope *sc, long long *from,
+    long long upto, long long max, rewrite_fn fn, void *arg,
+    long long *changed, rewritten_fn done, void *darg)
+{
+	static const char *const where[] = {
+		[SC_ALL] = "",
+		[SC_TASK] = " AND tid = (SELECT tid FROM tasks WHERE name = ?4)",
+		[SC_PREFIX] = " AND tid IN (SELECT tid FROM tasks"
+		    " WHERE substr(name, 1, length(?4)) = ?4)",
+	};
+	struct kr_buf nmsg = KR_BUF_INIT((size_t)1 << 30),
+		      nextra = KR_BUF_INIT((size_t)1 << 30);
+	sqlite3_stmt *st = NULL, *up = NULL;
+	char sql[300];
+	long long n = 0, k = 0, id;
+	int rc;
+
+	if (s->in_txn && store_commit(s) == -1)
+		return -1;
+	snprintf(sql, sizeof sql, "SELECT id, tid, message, extra FROM logs"
+	    " WHERE id > ?1 AND id <= ?2%s ORDER BY id LIMIT ?3",
+	    where[sc->kind]);
+	if (exec(s, "PRAGMA secure_delete=ON") == -1 ||
+	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "UPDATE logs SET message = ?1,"
+	    " extra = ?2 WHERE id = ?3", -1, &up, NULL) != SQLITE_OK ||
+	    run(s, ST_BEGIN) == -1)
+		goto fail;
+	sqlite3_bind_int64(st, 1, *from);
+	sqlite3_bind_int64(st, 2, upto);
+	sqlite3_bind_int64(st, 3, max);
+	if (sc->kind != SC_ALL)
+		sqlite3_bind_text(st, 4, sc->name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *x = (const char *)sqlite3_column_text(st, 3);
+
+		id = sqlite3_column_int64(st, 0);
+		nmsg.len = nextra.len = 0;
+		n++;
+		*from = id;
+		rc = fn(arg, (const char *)sqlite3_column_text(st, 2),
+		    (size_t)sqlite3_column_bytes(st, 2), x,
+		    x ? (size_t)sqlite3_column_bytes(st, 3) : 0, &nmsg,
+		    &nextra);
+		if (rc == -1 || (rc == 1 && rewrite_row(s, up, id,
+		    sqlite3_column_value(st, 2), &nmsg, &nextra) == -1))
+			goto fail;
+		if (rc == 1) {
+			k++;
+			done(darg, id, sqlite3_column_int64(st, 1));
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	/* Every row up to upto was looked at when fewer came than asked. */
+	if (n < max)
+		*from = upto;
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	st = up = NULL;
+	if (run(s, ST_COMMIT) == -1)
+		goto fail;
+	if (k > 0) {
+		memo_forget(s);
+		s->purge = PURGE_MERGE;
+	}
+	*changed += k;
+	goto out;
+fail:
+	db_warn(s, "redaction: ");
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	rollback(s);
+	n = -1;
+out:
+	if (nmsg.s != NULL)
+		sodium_memzero(nmsg.s, nmsg.cap);
+	if (nextra.s != NULL)
+		sodium_memzero(nextra.s, nextra.cap);
+	kr_buf_free(&nmsg);
+	kr_buf_free(&nextra);
+	return n;
+}
+
+/*
+ * The full-text index keeps a replaced entry until the segment holding it
+ * is merged with the one that says it was deleted: merging a little at a
+ * time (FTS5's 'merge' with a negative count merges across levels, as
+ * 'optimize' does, but in steps) ends with one segment, which holds
+ * nothing of the old text. Then the WAL, which still holds the pages as
+ * they were, is checkpointed and truncated.
+ */
+int
+store_purge_step(struct store *s)
+{
+	int before, rc;
+
+	switch (s->purge) {
+	case PURGE_MERGE:
+		if (s->in_txn && store_commit(s) == -1)
+			return -1;
+		before = sqlite3_total_changes(s->db);
+		if (exec(s, "INSERT INTO logs_fts(logs_fts, rank)"
+		    " VALUES('merge', -64)") == -1)
+			return -1;
+		if (sqlite3_total_changes(s->db) - before >= 2)
+			return 1;
+		s->purge = PURGE_CHECKPOINT;
+		return 1;
+	case PURGE_CHECKPOINT:
+		if (s->in_txn && store_commit(s) == -1)
+			return -1;
+		rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
+		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		if (rc == SQLITE_BUSY)
+			return 1;	/* the checkpointer is at it: again */
+		if (rc != SQLITE_OK) {
+			db_warn(s, "checkpoint: ");
+			return -1;
+		}
+		exec(s, "PRAGMA secure_delete=OFF");
+		s->purge = PURGE_NONE;
+		return 0;
+	}
+	return 0;
+}
+
+long long
+store_redaction_new(struct store *s, const char *who, const char *scope_json)
+{
+	sqlite3_stmt *st;
+	struct timespec now;
+	char ts[KR_TS_LEN + 1];
+	long long id = -1;
+
+	if (s->in_txn && store_commit(s) == -1)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	kr_ts_format(&now, ts);
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO redactions(created, who,"
+	    " scope, state) VALUES(?, ?, ?, 'running')", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, scope_json, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		id = sqlite3_last_insert_rowid(s->db);
+	else
+		db_warn(s, "redaction: ");
+	sqlite3_finalize(st);
+	return id;
+}
+
+int
+store_redaction_set(struct store *s, long long id, const char *state,
+    long long scanned, long long changed)
+{
+	sqlite3_stmt *st;
+	struct timespec now;
+	char ts[KR_TS_LEN + 1];
+	int rc;
+
+	if (s->in_txn && store_commit(s) == -1)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	kr_ts_format(&now, ts);
+	if (sqlite3_prepare_v2(s->db, "UPDATE redactions SET state = ?1,"
+	    " scanned = ?2, changed = ?3, finished = CASE ?1 WHEN 'running'"
+	    " THEN NULL ELSE ?4 END WHERE id = ?5", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, scanned);
+	sqlite3_bind_int64(st, 3, changed);
+	sqlite3_bind_text(st, 4, ts, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, id);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_redactions(struct store *s, long long id, redaction_fn fn, void *arg)
+{
+	struct redaction_info r;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id, created, who, scope, state,"
+	    " scanned, changed, finished FROM redactions"
+	    " WHERE ?1 = 0 OR id = ?1 ORDER BY id DESC", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(st, 0);
+		r.created = (const char *)sqlite3_column_text(st, 1);
+		r.who = (const char *)sqlite3_column_text(st, 2);
+		r.scope = (const char *)sqlite3_column_text(st, 3);
+		r.state = (const char *)sqlite3_column_text(st, 4);
+		r.scanned = sqlite3_column_int64(st, 5);
+		r.changed = sqlite3_column_int64(st, 6);
+		r.finished = (const char *)sqlite3_column_text(st, 7);
+		if (fn(arg, &r) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }

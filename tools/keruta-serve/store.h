@@ -132,6 +132,61 @@ int store_tasks(struct store *s, const char *only, task_fn fn, void *arg);
 long long store_size(struct store *s);
 void filter_free(struct filter *f);
 
+/* ---- a value found after the fact, scrubbed from what is stored ---- */
+
+/* Which tasks a rewrite covers: all, one, or those whose name begins so. */
+enum { SC_ALL, SC_TASK, SC_PREFIX };
+struct scope {
+	int kind;
+	char name[SRV_ID_MAX + 1];
+};
+/*
+ * A record's text, rewritten: 1 with the new message and the new extra
+ * members (JSON text, as stored) in nmsg and nextra, 0 when it stays, -1
+ * on error.
+ */
+typedef int (*rewrite_fn)(void *arg, const char *msg, size_t msglen,
+    const char *extra, size_t extralen, struct kr_buf *nmsg,
+    struct kr_buf *nextra);
+/* A record rewritten: its id and its task's store id. */
+typedef void (*rewritten_fn)(void *arg, long long id, long long tid);
+/*
+ * Offers fn the records of sc with ids in (*from, upto], up to max of
+ * them, in one transaction; the full-text index follows what changed,
+ * and what is overwritten is overwritten with zeros in the file (SQLite's
+ * secure_delete). Advances *from; adds the rows changed to *changed and
+ * tells done of each. The rows looked at, or -1 (nothing changed).
+ */
+long long store_rewrite(struct store *s, const struct scope *sc,
+    long long *from, long long upto, long long max, rewrite_fn fn,
+    void *arg, long long *changed, rewritten_fn done, void *darg);
+/* The highest record id handed out. */
+long long store_last_id(const struct store *s);
+/*
+ * After rewrites, one bounded step of getting the old text out of the
+ * files: the full-text index merged until no segment holds a replaced
+ * entry, then the WAL checkpointed and truncated. 1 while more is to
+ * do, 0 when done, -1 on error.
+ */
+int store_purge_step(struct store *s);
+
+/* A redaction, as kept for the audit (never the values). */
+struct redaction_info {
+	long long id;
+	const char *created, *who, *scope, *state, *finished;
+	long long scanned, changed;
+};
+typedef int (*redaction_fn)(void *arg, const struct redaction_info *r);
+/* A new audit entry, state "running": its id, or -1. */
+long long store_redaction_new(struct store *s, const char *who,
+    const char *scope_json);
+/* Its progress and state ("running", "done", "failed", "interrupted"). */
+int store_redaction_set(struct store *s, long long id, const char *state,
+    long long scanned, long long changed);
+/* Calls fn for redaction id (0: every one, newest first). 0, or -1. */
+int store_redactions(struct store *s, long long id, redaction_fn fn,
+    void *arg);
+
 /* Sets the library up, before anything else: once, at start. */
 void store_setup(void);
 
