@@ -99,12 +99,14 @@ export function downloadUrl(path, params) {
 // and records at or below it are dropped, so the stream has neither gaps
 // nor duplicates across server restarts.
 export class LiveFeed {
-	constructor({ taskId, sources, levels, after, onRecords, onState }) {
+	constructor({ taskId, sources, levels, after, onRecords, onState,
+	    onRedacted }) {
 		this.taskId = taskId;
 		this.sources = sources;
 		this.levels = levels;
 		this.after = after;
 		this.onRecords = onRecords;
+		this.onRedacted = onRedacted;
 		this.onState = onState || (() => {});
 		this.ws = null;
 		this.stopped = false;
@@ -245,6 +247,11 @@ export class LiveFeed {
 			this.stopped = true;
 			this.onState('denied', new ApiError(401, m.code,
 			    'the token has expired'));
+		} else if (m && m.type === 'redacted' && Array.isArray(m.ids)) {
+			// Records scrubbed on the server: shown again as they
+			// now are.
+			if (this.onRedacted)
+				this.onRedacted(m.ids);
 		} else if (m && m.type === 'error') {
 			this.onState('error', m.message || m.code || 'error');
 		} else if (m && Array.isArray(m.records)) {

@@ -728,6 +728,7 @@ async function loadView() {
 					unseen(state.unseen + keep.length);
 			}
 		},
+		onRedacted: (ids) => view.redacted(ids),
 		onState: setConn,
 	}).start();
 }

@@ -125,6 +125,16 @@ export class LogView {
 		this.schedule();
 	}
 
+	// Records the server changed (a redaction): the pages holding them
+	// are fetched again, and show them as they now are.
+	redacted(ids) {
+		const set = new Set(ids);
+		for (const [n, p] of [...this.pages])
+			if (p.recs.some((r) => r && set.has(r.id)))
+				this.pages.delete(n);
+		this.schedule();
+	}
+
 	setFollow(on) {
 		if (this.follow === on)
 			return;

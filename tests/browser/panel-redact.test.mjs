@@ -1,0 +1,46 @@
+// panel-redact.test.mjs: a value scrubbed on the server (POST
+// /api/v1/redactions) leaves an open panel too: the lines on screen show
+// the replacement, and no record the panel keeps holds the value.
+import { BASE, is, isSoon, ok, post, records, run, shot } from './harness.mjs';
+
+const S = 'tok3nleaked99x';
+
+const msgs = (page) => page.$$eval('#rows .row:not(.loading) .msg',
+    (els) => els.map((e) => e.textContent));
+// Every message the panel holds in its record cache.
+const cached = (page) => page.evaluate(() =>
+    [...window.kerutaPanel.view.pages.values()].flatMap((p) =>
+    p.recs.filter((r) => r).map((r) => r.message)));
+
+async function main(open) {
+	await post('rd', records('rd', 'r', 1, 400, (s) => ({
+	    message: s === 10 || s === 395 ? `line ${s} key=${S}` :
+	    `line ${s}` })));
+	const ctx = await open();
+	const page = await ctx.newPage();
+	const errors = [];
+	page.on('pageerror', (e) => errors.push('page error: ' + e.message));
+
+	await page.goto(BASE + '/#/tasks/rd');
+	await isSoon(async () => (await msgs(page)).includes(`line 395 key=${S}`),
+	    true, 'before: the value is on screen');
+	const r = await fetch(BASE + '/api/v1/redactions', { method: 'POST',
+	    body: JSON.stringify({ values: [S], task: 'rd' }) });
+	is(r.status, 202, 'a redaction is started');
+	await isSoon(async () => (await msgs(page)).includes(
+	    'line 395 key=[REDACTED:retro]'), true,
+	    'the line on screen shows the replacement');
+	ok(!(await msgs(page)).some((m) => m.includes(S)),
+	    'no line on screen holds the value');
+	ok(!(await cached(page)).some((m) => m && m.includes(S)),
+	    'no record the panel keeps holds it');
+	await shot(page, 'redacted');
+	await page.focus('#log');
+	await page.keyboard.press('Home');
+	await isSoon(async () => (await msgs(page)).slice(9, 10),
+	    ['line 10 key=[REDACTED:retro]'], 'an earlier line, fetched again: '
+	    + 'scrubbed too');
+	is(errors, [], 'no script error');
+}
+
+run(main);
