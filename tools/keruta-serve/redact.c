@@ -45,6 +45,7 @@ struct rjob {
 	regex_t re;
 	int has_re;
 	long long from, upto, scanned, changed;
+	int chased;		/* the second pass, over what came meanwhile */
 	struct hit *hits;	/* records changed by this step */
 	size_t nhits, chits;
 	struct kr_buf tmp;	/* text being scrubbed */
@@ -357,10 +358,12 @@ step(lws_sorted_usec_list_t *sul)
 		j->scanned += n;
 		tell(s, j);
 		if (j->from >= j->upto) {
-			/* Records stored meanwhile are looked at too. */
-			if (store_last_id(s->store) > j->upto)
+			/* Records stored during the pass are looked at too,
+			 * in one more pass: ingest never keeps it going. */
+			if (!j->chased && store_last_id(s->store) > j->upto) {
 				j->upto = store_last_id(s->store);
-			else
+				j->chased = 1;
+			} else
 				job_end(r, "done");
 		}
 	}
