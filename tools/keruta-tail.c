@@ -1357,6 +1357,8 @@ maybe_finish(struct tail *t, int history_done)
 		    EXIT_GRACE_US);
 }
 
+static void redacted(struct tail *t, const cJSON *j);
+
 static void
 got_message(struct tail *t, const char *s, size_t n)
 {
@@ -1417,6 +1419,8 @@ got_message(struct tail *t, const char *s, size_t n)
 		t->subscribed = 2;
 		lws_sul_cancel(&t->sul_idle);
 		maybe_finish(t, 1);
+	} else if (strcmp(type, "redacted") == 0) {
+		redacted(t, j);
 	} else if (strcmp(type, "error") == 0) {
 		const char *msg = kr_rec_get_str(j, "message");
 		const char *code = kr_rec_get_str(j, "code");
@@ -1812,6 +1816,66 @@ rec_id(const cJSON *r)
 }
 
 /* The history; 0, or the status to exit with. */
+/*
+ * Records the server changed (a redaction) that may have been shown: one
+ * line says so, then they are shown again as they now are (read back
+ * through the REST API); with --json, as records of the same ids.
+ */
+static void
+redacted(struct tail *t, const cJSON *j)
+{
+	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(j, "ids"), *e,
+	    *content, *it;
+	long long lo = -1, hi = -1, id, rid = kr_rec_get_int(j, "redaction", 0);
+	cJSON *reply = NULL;
+	char q[96];
+	CURL *c;
+
+	cJSON_ArrayForEach(e, ids)
+		if (cJSON_IsNumber(e)) {
+			id = (long long)e->valuedouble;
+			lo = lo < 0 || id < lo ? id : lo;
+			hi = id > hi ? id : hi;
+		}
+	if (lo < 1 || (t->have_cursor && t->by_id && lo > t->cursor))
+		return;		/* none of them shown yet */
+	if (!t->o->json) {
+		kr_buf_printf(&t->out, "-- redaction %lld on the server changed "
+		    "%d record%s shown; as they now are:\n", rid,
+		    cJSON_GetArraySize(ids), cJSON_GetArraySize(ids) == 1 ?
+		    "" : "s");
+	}
+	if ((c = curl_easy_init()) == NULL)
+		return;
+	/* A step's ids: at most a few hundred, close together. */
+	snprintf(q, sizeof q, "after=%lld&size=%lld&order=asc", lo - 1,
+	    hi - lo + 1 > 1000 ? 1000 : hi - lo + 1);
+	if (rest_get(t, c, q, &reply) == 0) {
+		content = cJSON_GetObjectItemCaseSensitive(reply, "content");
+		cJSON_ArrayForEach(it, content) {
+			id = kr_rec_get_int(it, "id", -1);
+			cJSON_ArrayForEach(e, ids)
+				if (cJSON_IsNumber(e) &&
+				    (long long)e->valuedouble == id)
+					break;
+			if (e == NULL || !wanted(t->o, it, 0))
+				continue;
+			if (t->o->json) {
+				char *txt = cJSON_PrintUnformatted(it);
+
+				if (txt != NULL) {
+					kr_buf_adds(&t->out, txt);
+					kr_buf_addc(&t->out, '\n');
+				}
+				cJSON_free(txt);
+			} else
+				format_record(&t->out, it, &t->view);
+		}
+	}
+	cJSON_Delete(reply);
+	curl_easy_cleanup(c);
+}
+
 static int
 rest_history(struct tail *t)
 {
