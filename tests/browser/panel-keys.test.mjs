@@ -100,7 +100,8 @@ async function main(open) {
 	/* Every control by Tab, each with a name. */
 	const controls = ['level', 'q', 'first-error', 'follow', 'stamps',
 	    'wrap', 'stats-btn', 'raw-btn', 'export-ndjson', 'export-csv',
-	    'export-txt', 'delete-btn', 'runs', 'utc', 'token', 'token-save',
+	    'export-txt', 'redact-btn', 'delete-btn', 'runs', 'utc', 'token',
+	    'token-save',
 	    'task-filter', 'log'];
 	await page.focus('#top h1 a');
 	const seen = new Set();

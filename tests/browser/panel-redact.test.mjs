@@ -1,6 +1,7 @@
 // panel-redact.test.mjs: a value scrubbed on the server (POST
 // /api/v1/redactions) leaves an open panel too: the lines on screen show
-// the replacement, and no record the panel keeps holds the value.
+// the replacement, and no record the panel keeps holds the value. From the
+// panel: text selected in the log, Redact…, confirmed.
 import { BASE, is, isSoon, ok, post, records, run, shot } from './harness.mjs';
 
 const S = 'tok3nleaked99x';
@@ -15,7 +16,7 @@ const cached = (page) => page.evaluate(() =>
 async function main(open) {
 	await post('rd', records('rd', 'r', 1, 400, (s) => ({
 	    message: s === 10 || s === 395 ? `line ${s} key=${S}` :
-	    `line ${s}` })));
+	    s === 398 ? 'line 398 pass=s3cond-l3ak' : `line ${s}` })));
 	const ctx = await open();
 	const page = await ctx.newPage();
 	const errors = [];
@@ -40,6 +41,37 @@ async function main(open) {
 	await isSoon(async () => (await msgs(page)).slice(9, 10),
 	    ['line 10 key=[REDACTED:retro]'], 'an earlier line, fetched again: '
 	    + 'scrubbed too');
+
+	/* From the panel: select the value in line 398, Redact…, confirm. */
+	await page.keyboard.press('End');
+	await isSoon(async () => (await msgs(page)).includes(
+	    'line 398 pass=s3cond-l3ak'), true, 'another value on screen');
+	await page.evaluate(() => {
+		const m = [...document.querySelectorAll('#rows .row .msg')]
+		    .find((e) => e.textContent.startsWith('line 398'));
+		const t = m.firstChild.nodeType === 3 ? m.firstChild :
+		    m.querySelector('span').firstChild;
+		const r = document.createRange();
+		const at = t.textContent.indexOf('s3cond');
+		r.setStart(t, at);
+		r.setEnd(t, at + 'S3cond-l3ak'.length);
+		getSelection().removeAllRanges();
+		getSelection().addRange(r);
+	});
+	await page.click('#redact-btn');
+	await isSoon(() => page.textContent('#confirm-text'),
+	    'Scrub “s3cond-l3ak” from every stored line of task “rd”: each ' +
+	    'occurrence, also base64-, URL- or JSON-encoded, becomes ' +
+	    '[REDACTED:retro]. This cannot be undone.', 'the dialog names the value');
+	is(await page.textContent('#confirm-ok'), 'Redact', 'and its button says Redact');
+	await page.click('#confirm-ok');
+	await isSoon(async () => (await msgs(page)).includes(
+	    'line 398 pass=[REDACTED:retro]'), true,
+	    'confirmed: the line shows the replacement');
+	await isSoon(() => page.textContent('#banner'),
+	    'redaction 2 done: 1 records scrubbed', 'a banner says so');
+	const got = await fetch(BASE + '/api/v1/redactions/2').then((x) => x.json());
+	is([got.scope, got.changed], [{ task: 'rd' }, 1], 'of this task only');
 	is(errors, [], 'no script error');
 }
 

@@ -46,8 +46,10 @@ export function taskPath(taskId) {
 
 const TIMEOUT_MS = 15000;
 
-export async function api(path, { method = 'GET', params } = {}) {
+export async function api(path, { method = 'GET', params, body: send } = {}) {
 	const headers = { Accept: 'application/json' };
+	if (send !== undefined)
+		headers['Content-Type'] = 'application/json';
 	const t = getToken();
 	if (t)
 		headers.Authorization = 'Bearer ' + t;
@@ -57,6 +59,7 @@ export async function api(path, { method = 'GET', params } = {}) {
 	let r, text;
 	try {
 		r = await fetch(BASE + path + query(params), { method, headers,
+		    body: send === undefined ? undefined : JSON.stringify(send),
 		    signal: ac.signal, cache: 'no-store' });
 		text = await r.text();
 	} catch (e) {

@@ -771,17 +771,12 @@ function toggleStats(open = !state.statsOpen) {
 
 async function deleteLogs() {
 	const id = state.taskId;
-	const dlg = $('confirm');
 	const t = state.tasks.get(id);
 	const n = t ? t.count : undefined;
-	$('confirm-text').textContent = `Delete every log record of task ` +
+	if (!await ask(`Delete every log record of task ` +
 	    `“${id}”${typeof n === 'number' ? ` (${fmtCount(n)})` : ''}, ` +
-	    'whatever the filters show? This cannot be undone.';
-	dlg.returnValue = '';
-	dlg.showModal();
-	await new Promise((res) => dlg.addEventListener('close', res,
-	    { once: true }));
-	if (dlg.returnValue !== 'ok' || id !== state.taskId)
+	    'whatever the filters show? This cannot be undone.', 'Delete',
+	    false) || id !== state.taskId)
 		return;
 	try {
 		const r = await api(taskPath(id) + '/logs', { method: 'DELETE' });
@@ -793,6 +788,57 @@ async function deleteLogs() {
 	refreshTasks();
 	if (state.statsOpen)
 		loadStats();
+}
+
+// Asks the dialog; true when confirmed with ok (its button says so).
+async function ask(text, ok, every) {
+	const dlg = $('confirm');
+	$('confirm-text').textContent = text;
+	$('confirm-ok').textContent = ok;
+	$('confirm-every').hidden = !every;
+	$('every-task').checked = false;
+	dlg.returnValue = '';
+	dlg.showModal();
+	await new Promise((res) => dlg.addEventListener('close', res,
+	    { once: true }));
+	return dlg.returnValue === 'ok';
+}
+
+// The text selected in the log: a leaked value, scrubbed on the server
+// from every record stored (of this task, or of every task); the lines
+// on screen follow through the live feed's redacted event.
+async function redactSelection() {
+	const id = state.taskId;
+	const sel = window.getSelection();
+	const value = sel && sel.rangeCount && $('log').contains(
+	    sel.getRangeAt(0).commonAncestorContainer) ?
+	    sel.toString().trim() : '';
+	if ([...value].length < 4 || value.includes('\n')) {
+		banner('redact: select the leaked text in the log first (4 ' +
+		    'characters at least, on one line)');
+		return;
+	}
+	if (!await ask(`Scrub “${value}” from every stored line of task ` +
+	    `“${id}”: each occurrence, also base64-, URL- or JSON-encoded, ` +
+	    'becomes [REDACTED:retro]. This cannot be undone.', 'Redact', true))
+		return;
+	const body = { values: [value] };
+	if (!$('every-task').checked)
+		body.task = id;
+	try {
+		const r = await api('/redactions', { method: 'POST', body });
+		banner(`redaction ${r.id}: running…`, 'info');
+		let st = r;
+		while (st.state === 'running') {
+			await new Promise((res) => setTimeout(res, 500));
+			st = await api('/redactions/' + r.id);
+		}
+		banner(`redaction ${r.id} ${st.state}: ` +
+		    `${fmtCount(st.changed)} records scrubbed`,
+		    st.state === 'done' ? 'info' : 'error');
+	} catch (e) {
+		banner('redact: ' + explain(e));
+	}
 }
 
 function openTask(id) {
@@ -931,6 +977,7 @@ function init() {
 	$('unseen').addEventListener('click', () => view.setFollow(true));
 	$('stats-btn').addEventListener('click', () => toggleStats());
 	$('delete-btn').addEventListener('click', deleteLogs);
+	$('redact-btn').addEventListener('click', redactSelection);
 	$('task-filter').addEventListener('input', () => renderTasks(state.list));
 	document.addEventListener('keydown', (e) => {
 		const t = e.target;
