@@ -699,6 +699,61 @@ get_metrics(struct srv *s, struct conn *c)
 	return reply(c, 200, "text/plain; version=0.0.4; charset=utf-8");
 }
 
+/*
+ * GET /api/v1/logs: lines of every task the caller may read (of those
+ * whose id begins with task=), newest first, a page of size at a time;
+ * before= the last id of a page gives the next.
+ */
+static int
+get_search(struct srv *s, struct conn *c)
+{
+	struct srv_err e;
+	char v[SRV_ID_MAX + 2], task[SRV_ID_MAX + 1] = "";
+	long long after, before = 0, size = SIZE_DEFAULT, n, last;
+	int r, prefix = 1;
+
+	if (filter_args(c, &c->cur.f, &after, &e) == -1)
+		return reply_err(c, &e);
+	if ((r = arg_get(c, "task=", v, sizeof v)) != 0) {
+		if (r < 0 || !kr_id_valid(v, strlen(v)))
+			return api_error(c, 400, "BAD_PARAMETER", "task must be "
+			    "the beginning of a taskId");
+		snprintf(task, sizeof task, "%s", v);
+	}
+	if ((r = arg_get(c, "before=", v, sizeof v)) != 0 &&
+	    (r < 0 || kr_parse_ll(v, 1, 1LL << 62, &before) == -1))
+		return api_error(c, 400, "BAD_PARAMETER", "before must be a "
+		    "record id (an integer > 0)");
+	if ((r = arg_get(c, "size=", v, sizeof v)) != 0 &&
+	    (r < 0 || kr_parse_ll(v, 1, SIZE_MAX_PAGE, &size) == -1))
+		return api_error(c, 400, "BAD_PARAMETER",
+		    "size must be from 1 to 1000");
+	/* A token for one task searches that task alone. */
+	if (c->az.task[0] != '\0') {
+		if (task[0] != '\0' && strncmp(c->az.task, task,
+		    strlen(task)) != 0)
+			return api_error(c, 403, "FORBIDDEN", "the token is "
+			    "restricted to another task");
+		snprintf(task, sizeof task, "%s", c->az.task);
+		prefix = 0;
+	}
+	if (fts_defer(s, c))
+		return 0;
+	out_reset(c);
+	kr_buf_adds(&c->out, "{\"content\":[");
+	n = store_search(s->store, task, prefix, &c->cur.f, after, before, size,
+	    fmt_jsonarr, NULL, &c->out, &last);
+	filter_free(&c->cur.f);
+	if (n < 0)
+		return api_error(c, 500, "INTERNAL", "the database failed");
+	kr_buf_printf(&c->out, "],\"size\":%lld,\"next\":", size);
+	if (n == size)
+		kr_buf_printf(&c->out, "%lld}", last);
+	else
+		kr_buf_adds(&c->out, "null}");
+	return reply_json(c, 200);
+}
+
 /* ---- redactions ---- */
 
 /*
@@ -982,6 +1037,14 @@ api_route(struct srv *s, struct conn *c)
 		if (need(s, c, SCOPE_READ, NULL) == -1)
 			return 0;
 		return get_tasks(s, c);
+	}
+	if (strcmp(p, "/logs") == 0 || strcmp(p, "/logs/") == 0) {
+		if (m != M_GET)
+			return api_error(c, 405, "METHOD_NOT_ALLOWED",
+			    "only GET is allowed here");
+		if (need(s, c, SCOPE_READ, NULL) == -1)
+			return 0;
+		return get_search(s, c);
 	}
 	if (strncmp(p, "/redactions", 11) == 0 && (p[11] == '\0' ||
 	    p[11] == '/'))

@@ -1252,19 +1252,59 @@ counts_of(struct store *s, long long tid, unsigned mask, long long *in,
 	sqlite3_finalize(st);
 }
 
+/* The conditions of f (and ids after after) on the rows l, as SQL. */
+static void
+filter_clauses(struct sql *q, const struct filter *f, long long after)
+{
+	int i;
+
+	if (f->levels != 0 && f->levels != (1u << KR_NLEVELS) - 1) {
+		int first = 1;
+
+		kr_buf_adds(&q->b, " AND l.level IN (");
+		for (i = 0; i < KR_NLEVELS; i++)
+			if (f->levels & (1u << i)) {
+				kr_buf_printf(&q->b, "%s%d", first ? "" : ",",
+				    i);
+				first = 0;
+			}
+		kr_buf_adds(&q->b, ")");
+	}
+	if (f->nsources > 0) {
+		kr_buf_adds(&q->b, " AND l.source IN (");
+		for (i = 0; i < f->nsources; i++) {
+			if (i > 0)
+				kr_buf_adds(&q->b, ",");
+			bind_s(q, f->sources[i]);
+		}
+		kr_buf_adds(&q->b, ")");
+	}
+	if (f->has_from) {
+		kr_buf_adds(&q->b, " AND l.ts >= ");
+		bind_i(q, f->from);
+	}
+	if (f->has_to) {
+		kr_buf_adds(&q->b, " AND l.ts < ");
+		bind_i(q, f->to);
+	}
+	if (after > 0) {
+		kr_buf_adds(&q->b, " AND l.id > ");
+		bind_i(q, after);
+	}
+}
+
 /*
  * The FROM and WHERE of a query; 1 when it reads through zones (for from
  * and to), whose rows come in id order when ordered by (z.blk, l.id).
  * For level filters without INFO, the partial index (tid, level) keeps id
  * order for one level and suits rare levels; for common ones, walking
- * (tid) in id order finds a page sooner. Over 80 lines: a clause per
- * filter, in the order the SQL wants them.
+ * (tid) in id order finds a page sooner.
  */
 static int
 where(struct store *s, struct sql *q, long long tid, const struct filter *f,
     long long after)
 {
-	int i, zoned = 0;
+	int zoned = 0;
 
 	if (f->match != NULL) {
 		kr_buf_adds(&q->b, " FROM logs_fts f CROSS JOIN logs l"
@@ -1309,39 +1349,7 @@ where(struct store *s, struct sql *q, long long tid, const struct filter *f,
 		kr_buf_adds(&q->b, " l.tid = ");
 	}
 	bind_i(q, tid);
-	if (f->levels != 0 && f->levels != (1u << KR_NLEVELS) - 1) {
-		int first = 1;
-
-		kr_buf_adds(&q->b, " AND l.level IN (");
-		for (i = 0; i < KR_NLEVELS; i++)
-			if (f->levels & (1u << i)) {
-				kr_buf_printf(&q->b, "%s%d", first ? "" : ",",
-				    i);
-				first = 0;
-			}
-		kr_buf_adds(&q->b, ")");
-	}
-	if (f->nsources > 0) {
-		kr_buf_adds(&q->b, " AND l.source IN (");
-		for (i = 0; i < f->nsources; i++) {
-			if (i > 0)
-				kr_buf_adds(&q->b, ",");
-			bind_s(q, f->sources[i]);
-		}
-		kr_buf_adds(&q->b, ")");
-	}
-	if (f->has_from) {
-		kr_buf_adds(&q->b, " AND l.ts >= ");
-		bind_i(q, f->from);
-	}
-	if (f->has_to) {
-		kr_buf_adds(&q->b, " AND l.ts < ");
-		bind_i(q, f->to);
-	}
-	if (after > 0) {
-		kr_buf_adds(&q->b, " AND l.id > ");
-		bind_i(q, after);
-	}
+	filter_clauses(q, f, after);
 	return zoned;
 }
 
@@ -1442,6 +1450,68 @@ store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt, void *arg,
 	if (n < lim || c->remaining == 0)
 		c->done = 1;
 	return n;
+}
+
+long long
+store_search(struct store *s, const char *task, int prefix,
+    const struct filter *f, long long after, long long before,
+    long long size, row_fmt fmt, void *arg, struct kr_buf *out,
+    long long *last)
+{
+	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
+	const char *idcol = f->match != NULL ? "f.rowid" : "l.id";
+	sqlite3_stmt *st;
+	long long n = 0;
+	int rc;
+
+	if (f->match != NULL)
+		store_fts_step(s, 0);
+	kr_buf_adds(&q.b, "SELECT l.id, (SELECT name FROM tasks t"
+	    " WHERE t.tid = l.tid), l.run, l.seq, l.tsstr, l.source, l.level,"
+	    " l.message, l.extra");
+	if (f->match != NULL) {
+		kr_buf_adds(&q.b, " FROM logs_fts f CROSS JOIN logs l"
+		    " ON l.id = f.rowid WHERE logs_fts MATCH ");
+		bind_s(&q, f->match);
+	} else
+		kr_buf_adds(&q.b, " FROM logs l WHERE 1");
+	filter_clauses(&q, f, after);
+	if (before > 0) {
+		kr_buf_printf(&q.b, " AND %s < ", idcol);
+		bind_i(&q, before);
+	}
+	if (task != NULL && task[0] != '\0') {
+		if (prefix) {
+			kr_buf_adds(&q.b, " AND l.tid IN (SELECT tid FROM tasks"
+			    " WHERE substr(name, 1, length(");
+			bind_s(&q, task);
+			kr_buf_adds(&q.b, ")) = ");
+		} else
+			kr_buf_adds(&q.b, " AND l.tid IN (SELECT tid FROM tasks"
+			    " WHERE name = ");
+		bind_s(&q, task);
+		kr_buf_adds(&q.b, ")");
+	}
+	kr_buf_printf(&q.b, " ORDER BY %s DESC LIMIT ", idcol);
+	bind_i(&q, size);
+	st = sql_prepare(s, &q);
+	kr_buf_free(&q.b);
+	if (st == NULL)
+		return -1;
+	*last = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct srec r;
+
+		cursor_row(st, &r);
+		if (fmt(out, &r, n == 0, arg) == -1) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+		*last = r.id;
+		n++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? n : -1;
 }
 
 /* A zone wholly within the range, as SQL ("1" when unbounded). */

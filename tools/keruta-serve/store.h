@@ -96,6 +96,17 @@ typedef int (*row_fmt)(struct kr_buf *out, const struct srec *r, int first,
     void *arg);
 int store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt,
     void *arg, struct kr_buf *out);
+/*
+ * Records of every task (of task only, or of the tasks whose name begins
+ * with task when prefix), newest first: those f selects with ids between
+ * after and before (0: no bound), up to size of them, each formatted
+ * with fmt into out. The number of rows, or -1; *last is the id of the
+ * last (oldest) one.
+ */
+long long store_search(struct store *s, const char *task, int prefix,
+    const struct filter *f, long long after, long long before,
+    long long size, row_fmt fmt, void *arg, struct kr_buf *out,
+    long long *last);
 /* The number of records a filter selects. */
 long long store_count(struct store *s, long long tid, const struct filter *f,
     long long after);
