@@ -101,8 +101,7 @@ async function main(open) {
 	const controls = ['level', 'q', 'first-error', 'follow', 'stamps',
 	    'wrap', 'stats-btn', 'raw-btn', 'export-ndjson', 'export-csv',
 	    'export-txt', 'redact-btn', 'delete-btn', 'runs', 'utc', 'token',
-	    'token-save',
-	    'task-filter', 'log'];
+	    'token-save', 'all-q', 'task-filter', 'task-state', 'log'];
 	await page.focus('#top h1 a');
 	const seen = new Set();
 	for (let k = 0; k < 120; k++) {
@@ -119,7 +118,7 @@ async function main(open) {
 	const unnamed = await page.evaluate(() => [...document.querySelectorAll(
 	    '#top a, #top input, #top button, #view-head select, #toolbar a, ' +
 	    '#toolbar input, #toolbar select, #toolbar button, #log, ' +
-	    '#task-filter')].filter((e) => {
+	    '#task-filter, #task-state, #all-q')].filter((e) => {
 		const name = e.getAttribute('aria-label') ||
 		    (e.labels && e.labels[0] && e.labels[0].textContent.trim()) ||
 		    e.textContent.trim();

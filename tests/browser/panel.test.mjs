@@ -55,9 +55,9 @@ async function main() {
 	    [...tr.children].map((td) => td.textContent)));
 	const a = list.find((r) => r[0] === 'alpha') || [];
 	const b = list.find((r) => r[0] === 'beta') || [];
-	is([a[1], a[3], a[4]], ['16', 'exited 3', '1'],
+	is([a[1], a[3], a[5]], ['16', 'exited 3', '1'],
 	    'task list: alpha has 16 records, exited 3, 1 error');
-	is([b[1], b[3], b[4]], ['3', 'running', '0'],
+	is([b[1], b[3], b[5]], ['3', 'running', '0'],
 	    'task list: beta has 3 records, running, no error');
 	ok(/ago|^\d{4}-/.test(a[2] || ''), 'task list: last activity shown',
 	    a[2]);

@@ -105,11 +105,21 @@ function statusClass(t) {
 /* GET /tasks: lastActivity is when the server last stored a record. */
 const lastOf = (t) => t.lastActivity ?? t.lastTimestamp;
 
+// running, succeeded (exited 0) or failed (exited otherwise).
+function stateOf(t) {
+	if (typeof t.exitCode === 'number')
+		return t.exitCode === 0 ? 'succeeded' : 'failed';
+	return t.status === 'exited' ? 'failed' : 'running';
+}
+
 function renderTasks(list) {
 	const now = Date.now();
 	const want = $('task-filter').value.trim().toLowerCase();
+	const st = $('task-state').value;
 	if (want)
 		list = list.filter((t) => t.taskId.toLowerCase().includes(want));
+	if (st)
+		list = list.filter((t) => stateOf(t) === st);
 	const body = $('task-rows');
 	const frag = document.createDocumentFragment();
 	for (const t of list) {
@@ -123,6 +133,8 @@ function renderTasks(list) {
 		    fmtAgo(lastOf(t), now)),
 		    el('td', { class: 'status ' + statusClass(t) },
 		    statusText(t)),
+		    el('td', { class: 'num took' }, fmtDuration(
+		    Date.parse(t.lastTimestamp) - Date.parse(t.firstTimestamp))),
 		    el('td', { class: 'num errors' + (t.errors ? ' bad' : '') },
 		    fmtCount(t.errors ?? 0)));
 		frag.append(tr);
@@ -159,6 +171,63 @@ async function refreshTasks() {
 		banner('task list: ' + explain(e));
 	} finally {
 		state.listBusy = false;
+	}
+}
+
+/* ---- search across tasks ---- */
+
+// GET /logs?q=: the hits of every task, newest first, a page at a time.
+async function searchAll(more) {
+	const q = $('all-q').value.trim();
+	const list = $('hit-list');
+	if (!q) {
+		$('hits').hidden = true;
+		return;
+	}
+	if (!more) {
+		state.hitsNext = null;
+		list.replaceChildren();
+	}
+	const params = { q, size: 50 };
+	if (more && state.hitsNext)
+		params.before = state.hitsNext;
+	let b;
+	try {
+		b = await api('/logs', { params });
+	} catch (e) {
+		banner('search: ' + explain(e));
+		return;
+	}
+	const recs = Array.isArray(b && b.content) ? b.content : [];
+	for (const r of recs)
+		list.append(el('li', null, el('a', { href: '#', 'data-task':
+		    r.taskId, 'data-id': r.id }, el('span', { class: 'task' },
+		    r.taskId), el('span', { class: 'when' }, fmtTime(r.timestamp)),
+		    el('span', { class: 'text' }, String(r.message ?? '')))));
+	state.hitsNext = b && typeof b.next === 'number' ? b.next : null;
+	$('hits-more').hidden = state.hitsNext === null;
+	const n = list.children.length;
+	$('hits-head').textContent = n ? `${fmtCount(n)}${state.hitsNext ?
+	    '+' : ''} lines match “${q}” in every task, newest first` :
+	    `no line matches “${q}”`;
+	$('hits').hidden = false;
+}
+
+// A hit opens its task at its line: the records up to it, counted.
+async function openHit(e) {
+	const a = e.target.closest('a[data-id]');
+	if (!a)
+		return;
+	e.preventDefault();
+	const task = a.dataset.task, id = Number(a.dataset.id);
+	try {
+		const all = await api(taskPath(task) + '/logs/count');
+		const after = await api(taskPath(task) + '/logs/count',
+		    { params: { after: id } });
+		const n = all.count - after.count;
+		location.hash = taskHash({ taskId: task, lines: [n, n] });
+	} catch (err) {
+		banner('search: ' + explain(err));
 	}
 }
 
@@ -979,6 +1048,17 @@ function init() {
 	$('delete-btn').addEventListener('click', deleteLogs);
 	$('redact-btn').addEventListener('click', redactSelection);
 	$('task-filter').addEventListener('input', () => renderTasks(state.list));
+	$('task-state').addEventListener('change', () =>
+	    renderTasks(state.list));
+	$('all-search').addEventListener('submit', (e) => {
+		e.preventDefault();
+		searchAll(false);
+	});
+	$('hits-more').addEventListener('click', () => searchAll(true));
+	$('hits-close').addEventListener('click', () => {
+		$('hits').hidden = true;
+	});
+	$('hit-list').addEventListener('click', openHit);
 	document.addEventListener('keydown', (e) => {
 		const t = e.target;
 		if (e.key === '/' && !e.ctrlKey && !e.metaKey && !e.altKey &&
