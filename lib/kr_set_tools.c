@@ -97,7 +97,7 @@ static const struct kr_set batch[] = {
 	{ 'm', "max-bytes", "size", NULL, NULL, "1M", KR_K_SIZE, 0,
 	    "bytes per batch line at most" },
 	{ KR_O_RATE, "rate", "rate", NULL, NULL, "0", KR_K_INT, 0,
-	    "records per second at most, burst rate (0: no limit)" },
+	    "records per second at most, burst rate; 0: no limit" },
 	E_TASK("taskId for malformed lines and gaps"),
 	{ 'w', "when-full", "block|drop", NULL, NULL, "block", KR_K_STR, 0,
 	    "block: stop reading; drop: drop and report gaps" },
