@@ -68,8 +68,9 @@ build(const struct kr_tool *t)
 		if (e->name == NULL)
 			continue;
 		if (e->id < 256) {
+			/* An optional value is given to the long name only. */
 			gs.shorts[s++] = (char)e->id;
-			if (e->arg != NULL)
+			if (e->arg != NULL && !(e->flags & KR_SET_OPTIONAL))
 				gs.shorts[s++] = ':';
 		}
 		gs.lo[l].name = e->name;
@@ -113,6 +114,13 @@ kr_set_getopt(int argc, char *argv[], const struct kr_tool *t)
 	}
 }
 
+/* Whether the letter of e takes a value. */
+static int
+takes_value(const struct kr_set *e)
+{
+	return e->arg != NULL && !(e->flags & KR_SET_OPTIONAL);
+}
+
 /* Appends printf-style text to usage_buf. */
 static void KR_PRINTF(1, 2)
 add(const char *fmt, ...)
@@ -138,11 +146,11 @@ kr_set_usage_line(const struct kr_tool *t)
 	snprintf(usage_buf, sizeof usage_buf, "%s", t->name);
 	add(" [-");
 	for (i = 0; i < n; i++)
-		if (e[i]->id < 256 && e[i]->arg == NULL)
+		if (e[i]->id < 256 && !takes_value(e[i]))
 			add("%c", e[i]->id);
 	add("]");
 	for (i = 0; i < n; i++)
-		if (e[i]->id < 256 && e[i]->arg != NULL)
+		if (e[i]->id < 256 && takes_value(e[i]))
 			add(" [-%c %s]", e[i]->id, e[i]->arg);
 	for (i = 0; i < n; i++) {
 		if (e[i]->id < 256)
