@@ -21,6 +21,7 @@ static struct {
 } gs;
 
 static char usage_buf[1024];
+void (*kr_set_more_help)(void);
 static const struct kr_tool *usage_of;
 
 /* Letters first, in the order of the alphabet (A before a); then names. */
@@ -213,6 +214,8 @@ kr_set_help(const struct kr_tool *t)
 	n = sorted(t, e);
 	for (i = 0; i < n; i++)
 		help_line(e[i]);
+	if (kr_set_more_help != NULL)
+		kr_set_more_help();
 }
 
 const struct kr_set *

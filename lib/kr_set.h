@@ -7,6 +7,7 @@
 #ifndef KR_SET_H
 #define KR_SET_H
 
+#include <getopt.h>	/* optarg, optind */
 #include <stddef.h>
 
 #include "kr_cfg.h"
@@ -87,15 +88,20 @@ int kr_set_getopt(int argc, char *argv[], const struct kr_tool *t);
 void kr_set_usage(const struct kr_tool *t) __attribute__((noreturn));
 /* The usage line, without "usage: ", built once from the table. */
 const char *kr_set_usage_line(const struct kr_tool *t);
-/* --help on stdout: usage, the about text, one line per option. */
+/*
+ * --help on stdout: usage, the about text, one line per option, then what
+ * kr_set_more_help prints when the tool has set it.
+ */
 void kr_set_help(const struct kr_tool *t);
+extern void (*kr_set_more_help)(void);
 /* The entry of id, or NULL. */
 const struct kr_set *kr_set_find(const struct kr_tool *t, int id);
 /*
  * The value of the setting id: flag when not NULL, else its environment
  * variable when set and not empty, else its YAML key, else its default.
- * *from, when from is not NULL, names where it came from: "--name", the
- * variable, the key, or NULL for the default.
+ * *from, when from is not NULL, says where it came from: the entry's long
+ * name, its variable or its key (the table's own strings, so a pointer
+ * comparison tells which), or NULL for the default.
  */
 const char *kr_set_value(const struct kr_tool *t, const struct kr_cfg *c,
     int id, const char *flag, const char **from);

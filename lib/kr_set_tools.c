@@ -82,12 +82,12 @@ static const struct kr_set filter[] = {
 };
 
 static const struct kr_set batch[] = {
-	{ 'b', "batch-size", "records", "KERUTA_LOG_BATCH_SIZE",
-	    "logStreaming.batchSize", "10", KR_K_INT, 0,
-	    "records per batch at most" },
 	{ 'B', "buffer-size", "records", "KERUTA_LOG_BUFFER_SIZE",
 	    "logStreaming.bufferSize", "1000", KR_K_INT, 0,
 	    "records held at most" },
+	{ 'b', "batch-size", "records", "KERUTA_LOG_BATCH_SIZE",
+	    "logStreaming.batchSize", "10", KR_K_INT, 0,
+	    "records per batch at most" },
 	E_CONFIG, E_HELP, E_QUIET, E_VERBOSE, E_VERSION,
 	{ 'i', "flush-interval", "duration", "KERUTA_LOG_FLUSH_INTERVAL",
 	    "logStreaming.flushInterval", "1s", KR_K_DURATION, 0,
