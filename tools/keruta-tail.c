@@ -1927,7 +1927,7 @@ struct tail_args {
 	const char *level, *color, *token, *url;
 };
 
-/* The command line into o and a. Over 80 lines: one case per option. */
+/* The command line into o and a: one case per option. */
 static void
 parse_args(int argc, char *argv[], struct tail_opts *o, struct tail_args *a)
 {

@@ -182,7 +182,7 @@ write_summary(const struct ship *s, int fd, int complete)
 	kr_buf_free(&b);
 }
 
-/* The command line into o. Over 80 lines: one case per option. */
+/* The command line into o: one case per option. */
 static void
 parse_args(struct ship_opts *o, int argc, char *argv[])
 {
