@@ -1142,11 +1142,11 @@ settle(const struct batch_args *a, struct batch_opts *o)
 int
 main(int argc, char *argv[])
 {
-	struct batch_args a;
+	/* Static: the configuration stays reachable when a setting is bad. */
+	static struct batch_args a;
 	struct batch_opts o;
 
 	kr_diag_init("keruta-batch");
-	memset(&a, 0, sizeof a);
 	memset(&o, 0, sizeof o);
 	parse_args(argc, argv, &a);
 	settle(&a, &o);

@@ -320,7 +320,8 @@ main(int argc, char *argv[])
 	struct opts o;
 	struct srv srv;
 	struct server_opts so;
-	struct kr_cfg *cfg;
+	/* Static: reachable still when a bad setting exits. */
+	static struct kr_cfg *cfg;
 	char err[512];
 	int rc;
 
