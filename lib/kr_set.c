@@ -230,6 +230,17 @@ kr_set_find(const struct kr_tool *t, int id)
 }
 
 const char *
+kr_set_key(const struct kr_tool *t, const struct kr_cfg *c, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->set[i].key != NULL && strcmp(t->set[i].key, key) == 0)
+			return kr_cfg_get(c, key, t->set[i].env, t->set[i].def);
+	kr_die(KR_EX_BUG, "%s has no setting '%s'", t->name, key);
+}
+
+const char *
 kr_set_value(const struct kr_tool *t, const struct kr_cfg *c, int id,
     const char *flag, const char **from)
 {

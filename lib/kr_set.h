@@ -97,6 +97,13 @@ extern void (*kr_set_more_help)(void);
 /* The entry of id, or NULL. */
 const struct kr_set *kr_set_find(const struct kr_tool *t, int id);
 /*
+ * The value of the setting of YAML key key: its environment variable when
+ * set and not empty, else the file's value, else the table's default; a
+ * key the table does not have is a bug (exit KR_EX_BUG).
+ */
+const char *kr_set_key(const struct kr_tool *t, const struct kr_cfg *c,
+    const char *key);
+/*
  * The value of the setting id: flag when not NULL, else its environment
  * variable when set and not empty, else its YAML key, else its default.
  * *from, when from is not NULL, says where it came from: the entry's long

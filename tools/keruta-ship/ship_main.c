@@ -45,14 +45,11 @@
 
 #define TOOL (&kr_tool_ship)
 
-#define WS_URL "ws://localhost:8080/ws/tasks"
-#define API_URL "http://localhost:8080/api/v1"
 
 static long long
-get_duration(const struct kr_cfg *c, const char *key, const char *env,
-    const char *def, const char *what)
+get_duration(const struct kr_cfg *c, const char *key, const char *what)
 {
-	const char *v = kr_cfg_get(c, key, env, def);
+	const char *v = kr_set_key(TOOL, c, key);
 	long long ms;
 
 	if (kr_parse_duration_ms(v, &ms) == -1)
@@ -278,9 +275,8 @@ settle_transport(struct ship_opts *o, const struct kr_cfg *cfg)
 		kr_die(KR_EX_USAGE, "unknown protocol '%s' (ws, rest, "
 		    "keruta-api)", name);
 	if (o->url == NULL)
-		o->url = o->t->ws ? kr_cfg_get(cfg, "websocket.url",
-		    "KERUTA_WEBSOCKET_URL", WS_URL) : kr_cfg_get(cfg, "api.url",
-		    "KERUTA_API_URL", API_URL);
+		o->url = kr_set_key(TOOL, cfg, o->t->ws ? "websocket.url" :
+		    "api.url");
 	if (kr_url_mask(&shown, o->url) == -1)
 		kr_die(KR_EX_USAGE, "url too long");
 	if (kr_url_parse(o->url, &ku, &why) == -1)
@@ -341,16 +337,16 @@ settle_timing(struct ship_opts *o, const struct kr_cfg *cfg)
 	o->drain_ms = o->drain_arg >= 0 ? o->drain_arg : 30000;
 	o->timeout_ms = o->timeout_arg >= 0 ? o->timeout_arg :
 	    get_duration(cfg, o->t->ws ? "websocket.timeout" : "api.timeout",
-	    NULL, "10s", "timeout");
+	    "timeout");
 	if (o->timeout_ms < 100)
 		o->timeout_ms = 100;
 	o->reconnect_ms = o->reconnect_arg >= 0 ? o->reconnect_arg :
-	    get_duration(cfg, "websocket.reconnectInterval", NULL, "5s",
+	    get_duration(cfg, "websocket.reconnectInterval",
 	    "reconnect interval");
 	if (o->reconnect_ms < 100)
 		o->reconnect_ms = 100;
 	if (o->retry_arg < 0) {
-		v = kr_cfg_get(cfg, "api.retryCount", NULL, "3");
+		v = kr_set_key(TOOL, cfg, "api.retryCount");
 		if (kr_parse_ll(v, 0, 1000, &o->retry_arg) == -1)
 			kr_die(KR_EX_USAGE, "bad api.retryCount '%s'", v);
 	}
