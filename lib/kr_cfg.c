@@ -1,5 +1,6 @@
 /* kr_cfg: defaults < YAML file < KERUTA_* environment < flags. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "kr_cfg.h"
 
 #define KR_CFG_DEPTH 8
+#define KR_CFG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 struct kr_cfg_kv {
 	char *key, *val;
@@ -76,17 +78,145 @@ cfg_append(struct kr_cfg *c, const char *key, const char *val, size_t vlen)
 	return r;
 }
 
+/* The state of one file's parse: per nesting level, the key path so far,
+ * and whether the next scalar in a mapping is a key. */
+struct cfg_parse {
+	struct kr_cfg *c;
+	const char *path;
+	char *err;
+	size_t errlen;
+	char keys[KR_CFG_DEPTH][256];
+	int expect_key[KR_CFG_DEPTH], in_seq[KR_CFG_DEPTH];
+	int depth;
+};
+
+/* Says what is wrong at the event's line; -1. */
+static int KR_CFG_PRINTF(3, 4)
+cfg_fail(struct cfg_parse *p, const yaml_event_t *ev, const char *fmt, ...)
+{
+	char what[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "'%s' line %lu: %s", p->path,
+	    (unsigned long)ev->start_mark.line + 1, what);
+	return -1;
+}
+
+static int
+cfg_mapping_start(struct cfg_parse *p, const yaml_event_t *ev)
+{
+	int d = p->depth + 1;
+
+	if (d >= KR_CFG_DEPTH)
+		return cfg_fail(p, ev, "nested too deeply");
+	if (d > 0) {
+		if (p->in_seq[d - 1])
+			return cfg_fail(p, ev, "mappings in sequences are not "
+			    "settings");
+		/* The parent key becomes this prefix. */
+		memcpy(p->keys[d], p->keys[d - 1], sizeof p->keys[d]);
+		p->expect_key[d - 1] = 1;
+	} else
+		p->keys[0][0] = '\0';
+	p->depth = d;
+	p->expect_key[d] = 1;
+	p->in_seq[d] = 0;
+	return 0;
+}
+
+static int
+cfg_scalar(struct cfg_parse *p, const yaml_event_t *ev)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	size_t vlen = ev->data.scalar.length, keep;
+	int d = p->depth;
+	char *base = d > 0 ? p->keys[d] : p->keys[0];
+
+	if (d < 0) {
+		snprintf(p->err, p->errlen, "'%s': expected a mapping of "
+		    "settings", p->path);
+		return -1;
+	}
+	p->c->line = (unsigned long)ev->start_mark.line + 1;
+	if (p->in_seq[d])	/* keys[d] ends in ".key" being filled */
+		return cfg_append(p->c, base, v, vlen);
+	if (!p->expect_key[d]) {
+		p->expect_key[d] = 1;
+		return cfg_set(p->c, base, v, vlen);
+	}
+	/* Drop the previous sibling key. */
+	keep = d == 0 ? 0 : strlen(p->keys[d - 1]);
+	if (snprintf(base + keep, sizeof p->keys[0] - keep, "%s%.*s",
+	    keep ? "." : "", (int)vlen, v) >= (int)(sizeof p->keys[0] - keep))
+		return cfg_fail(p, ev, "key too long");
+	p->expect_key[d] = 0;
+	return 0;
+}
+
+/* One event of the parse: 0 to go on, 1 at the end, -1 on an error. */
+static int
+cfg_event(struct cfg_parse *p, const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_MAPPING_START_EVENT:
+		return cfg_mapping_start(p, ev);
+	case YAML_MAPPING_END_EVENT:
+		p->depth--;
+		return 0;
+	case YAML_SEQUENCE_START_EVENT:
+		if (p->depth < 0 || p->in_seq[p->depth])
+			return cfg_fail(p, ev, "expected a mapping of settings");
+		p->in_seq[p->depth] = 1;
+		return 0;
+	case YAML_SEQUENCE_END_EVENT:
+		p->in_seq[p->depth] = 0;
+		p->expect_key[p->depth] = 1;
+		return 0;
+	case YAML_SCALAR_EVENT:
+		return cfg_scalar(p, ev);
+	case YAML_ALIAS_EVENT:
+		return cfg_fail(p, ev, "aliases are not supported");
+	case YAML_STREAM_END_EVENT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Parses the open file f into p->c: 0, or -1 with p->err said. */
+static int
+cfg_parse_file(struct cfg_parse *p, FILE *f)
+{
+	yaml_parser_t yp;
+	yaml_event_t ev;
+	int r = 0;
+
+	yaml_parser_initialize(&yp);
+	yaml_parser_set_input_file(&yp, f);
+	while (r == 0) {
+		if (!yaml_parser_parse(&yp, &ev)) {
+			snprintf(p->err, p->errlen, "'%s' line %lu: %s",
+			    p->path, (unsigned long)yp.problem_mark.line + 1,
+			    yp.problem ? yp.problem : "malformed YAML");
+			r = -1;
+			break;
+		}
+		r = cfg_event(p, &ev);
+		if (r == -1 && p->err[0] == '\0')
+			snprintf(p->err, p->errlen, "out of memory");
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&yp);
+	return r == -1 ? -1 : 0;
+}
+
 struct kr_cfg *
 kr_cfg_load(const char *path, char *err, size_t errlen)
 {
-	/* Per nesting level: the key path so far, and whether the next
-	 * scalar in a mapping is a key. */
-	char keys[KR_CFG_DEPTH][256];
-	int expect_key[KR_CFG_DEPTH], in_seq[KR_CFG_DEPTH];
-	struct kr_cfg *c;
-	yaml_parser_t p;
-	yaml_event_t ev;
-	int depth = -1, done = 0, ok = 1;
+	struct cfg_parse p;
 	FILE *f;
 
 	if (path == NULL && (path = getenv("KERUTA_CONFIG")) != NULL &&
@@ -96,136 +226,31 @@ kr_cfg_load(const char *path, char *err, size_t errlen)
 	 * flag could leave allocated. */
 	if (path == NULL)
 		return &cfg_empty;
-	if ((c = calloc(1, sizeof *c)) == NULL) {
+	memset(&p, 0, sizeof p);
+	p.path = path;
+	p.err = err;
+	p.errlen = errlen;
+	p.depth = -1;
+	err[0] = '\0';
+	if ((p.c = calloc(1, sizeof *p.c)) == NULL ||
+	    (p.c->path = strdup(path)) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if ((c->path = strdup(path)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		kr_cfg_free(c);
+		kr_cfg_free(p.c);
 		return NULL;
 	}
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "unable to open '%s': %s", path,
 		    strerror(errno));
-		kr_cfg_free(c);
+		kr_cfg_free(p.c);
 		return NULL;
 	}
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_file(&p, f);
-	keys[0][0] = '\0';
-	while (!done && ok) {
-		if (!yaml_parser_parse(&p, &ev)) {
-			snprintf(err, errlen, "'%s' line %lu: %s", path,
-			    (unsigned long)p.problem_mark.line + 1,
-			    p.problem ? p.problem : "malformed YAML");
-			ok = 0;
-			break;
-		}
-		switch (ev.type) {
-		case YAML_MAPPING_START_EVENT:
-			if (depth + 1 >= KR_CFG_DEPTH) {
-				snprintf(err, errlen, "'%s' line %lu: nested too"
-				    " deeply", path,
-				    (unsigned long)ev.start_mark.line + 1);
-				ok = 0;
-				break;
-			}
-			depth++;
-			if (depth > 0) {
-				if (in_seq[depth - 1]) {
-					snprintf(err, errlen, "'%s' line %lu: "
-					    "mappings in sequences are not "
-					    "settings", path, (unsigned long)
-					    ev.start_mark.line + 1);
-					ok = 0;
-					break;
-				}
-				/* The parent key becomes this prefix. */
-				memcpy(keys[depth], keys[depth - 1],
-				    sizeof keys[depth]);
-				expect_key[depth - 1] = 1;
-			} else
-				keys[0][0] = '\0';
-			expect_key[depth] = 1;
-			in_seq[depth] = 0;
-			break;
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-			if (depth < 0 || in_seq[depth]) {
-				snprintf(err, errlen, "'%s' line %lu: expected "
-				    "a mapping of settings", path,
-				    (unsigned long)ev.start_mark.line + 1);
-				ok = 0;
-				break;
-			}
-			in_seq[depth] = 1;
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-			in_seq[depth] = 0;
-			expect_key[depth] = 1;
-			break;
-		case YAML_SCALAR_EVENT: {
-			const char *v = (const char *)ev.data.scalar.value;
-			size_t vlen = ev.data.scalar.length;
-			char *base = depth > 0 ? keys[depth] : keys[0];
-
-			if (depth < 0) {
-				snprintf(err, errlen, "'%s': expected a "
-				    "mapping of settings", path);
-				ok = 0;
-				break;
-			}
-			c->line = (unsigned long)ev.start_mark.line + 1;
-			if (in_seq[depth]) {
-				/* keys[depth] ends in ".key" being filled */
-				if (cfg_append(c, base, v, vlen) == -1)
-					ok = 0;
-			} else if (expect_key[depth]) {
-				size_t keep;
-
-				/* Drop the previous sibling key. */
-				keep = depth == 0 ? 0 : strlen(keys[depth - 1]);
-				if (snprintf(base + keep, sizeof keys[0] - keep,
-				    "%s%.*s", keep ? "." : "", (int)vlen, v) >=
-				    (int)(sizeof keys[0] - keep)) {
-					snprintf(err, errlen, "'%s' line %lu: "
-					    "key too long", path, (unsigned long)
-					    ev.start_mark.line + 1);
-					ok = 0;
-					break;
-				}
-				expect_key[depth] = 0;
-			} else {
-				if (cfg_set(c, base, v, vlen) == -1)
-					ok = 0;
-				expect_key[depth] = 1;
-			}
-			break;
-		}
-		case YAML_ALIAS_EVENT:
-			snprintf(err, errlen, "'%s' line %lu: aliases are not "
-			    "supported", path,
-			    (unsigned long)ev.start_mark.line + 1);
-			ok = 0;
-			break;
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
+	if (cfg_parse_file(&p, f) == -1) {
+		fclose(f);
+		kr_cfg_free(p.c);
+		return NULL;
 	}
-	yaml_parser_delete(&p);
 	fclose(f);
-	if (!ok) {
-		kr_cfg_free(c);
-		return NULL;
-	}
-	return c;
+	return p.c;
 }
 
 void

@@ -5,7 +5,7 @@
 plan 2
 
 grep -rhoE '"(serve|logStreaming|websocket|api)\.[A-Za-z]+"' \
-    "$KR_TOP/tools" | tr -d '"' | sort -u >keys
+    "$KR_TOP/tools" "$KR_TOP/lib" | tr -d '"' | sort -u >keys
 test "$(wc -l <keys)" -gt 20
 check $? "the tools read $(wc -l <keys) keys"
 awk -F. '{ if ($1 != last) print $1 ":"; last = $1; print "  " $2 ": x" }' \

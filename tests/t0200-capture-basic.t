@@ -40,7 +40,7 @@ check $? "--help prints the usage first"
 missing=
 for o in --help --version --no-stdin --pty --quiet --run-id --task-id \
     --verbose --idle-flush --kill-after --max-line --stderr-level \
-    --stdout-level --timeout -h -n -p -q -r -t -v; do
+    --stdout-level --timeout -h -q -r -t -V -v; do
 	grep -q -- "$o\\b" out || missing="$missing $o"
 done
 is "$missing" "" "--help lists every option"

@@ -53,11 +53,11 @@ check $? "-v: the count for the variable"
 printf '%s\n' '{"message":"id deploy-4242-zz and alpha-value-1"}' >in2
 DEPLOY_ID=deploy-4242-zz keruta-filter <in2 >out
 is "$(jq -r .message out)" "id deploy-4242-zz and alpha-value-1" \
-    "no -e: a variable without a secret name is left"
-DEPLOY_ID=deploy-4242-zz keruta-filter -e DEPLOY_ID \
-    -f "$DATA/filter-values.mask" <in2 >out
+    "no --mask-env: a variable without a secret name is left"
+DEPLOY_ID=deploy-4242-zz keruta-filter --mask-env DEPLOY_ID \
+    --mask-file "$DATA/filter-values.mask" <in2 >out
 is "$(jq -r .message out)" \
-    "id [REDACTED:env:DEPLOY_ID] and [REDACTED:mask-file]" "-e and -f"
+    "id [REDACTED:env:DEPLOY_ID] and [REDACTED:mask-file]" "--mask-env and --mask-file"
 printf '%s\n' '{"message":"key=k3y-v4lue-99"}' >in3
 (unset GITHUB_TOKEN; GH_APP_PRIVATE_KEY=k3y-v4lue-99 keruta-filter \
     <in3 >out)
@@ -67,18 +67,18 @@ is "$(jq -r .message out)" "key=[REDACTED:env:GH_APP_PRIVATE_KEY]" \
 is "$(jq -r .message out)" "key=[REDACTED:env:my_api_key]" \
     "names are compared without case"
 
-keruta-filter -e NOT_SET_ANYWHERE <in2 >out 2>err
-is $? 0 "-e of an unset variable: a warning"
+keruta-filter --mask-env NOT_SET_ANYWHERE <in2 >out 2>err
+is $? 0 "--mask-env of an unset variable: a warning"
 is "$(cat err)" "keruta-filter: warning: --mask-env 'NOT_SET_ANYWHERE': not set" \
     "... that says so"
-SHORT=abc keruta-filter -e SHORT <in2 >out 2>err
-is $? 100 "-e of a value under 4 bytes exits 100"
+SHORT=abc keruta-filter --mask-env SHORT <in2 >out 2>err
+is $? 100 "--mask-env of a value under 4 bytes exits 100"
 ! grep -q abc err
 check $? "... without quoting it"
 printf 'good-value\nxyz\n' >short.txt
-keruta-filter -f short.txt <in2 >out 2>err
-is $? 100 "-f with a line under 4 bytes exits 100"
+keruta-filter --mask-file short.txt <in2 >out 2>err
+is $? 100 "--mask-file with a line under 4 bytes exits 100"
 is "$(cat err)" "keruta-filter: fatal: short.txt:2: value shorter than 4 bytes" \
     "... with the line number"
-keruta-filter -f missing.txt <in2 >out 2>err
-is $? 100 "-f of a missing file exits 100"
+keruta-filter --mask-file missing.txt <in2 >out 2>err
+is $? 100 "--mask-file of a missing file exits 100"

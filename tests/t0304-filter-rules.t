@@ -32,25 +32,25 @@ is "$(sed -n 5p out | jq -c '.message | explode | .[3]')" 0 \
     "the NUL byte of the message is kept"
 is "$(cat err)" "" "no diagnostics"
 
-keruta-filter -r "$DATA/filter-rules.txt" -n <in >out
+keruta-filter --rules "$DATA/filter-rules.txt" --no-redact <in >out
 cmp -s in out
-check $? "-r with -n: nothing masked"
+check $? "--rules with --no-redact: nothing masked"
 
 printf 'good  abc\nbroken  a(b\n' >bad.txt
-keruta-filter -r bad.txt </dev/null >out 2>err
+keruta-filter --rules bad.txt </dev/null >out 2>err
 is $? 100 "a bad pattern exits 100"
 grep -q "^keruta-filter: fatal: bad.txt:2: bad pattern for 'broken': " err
 check $? "... naming the file, line and rule"
 printf 'bad/name  abc\n' >bad.txt
-keruta-filter -r bad.txt </dev/null >out 2>err
+keruta-filter --rules bad.txt </dev/null >out 2>err
 is $? 100 "a bad rule name exits 100"
 printf 'lonely\n' >bad.txt
-keruta-filter -r bad.txt </dev/null >out 2>err
+keruta-filter --rules bad.txt </dev/null >out 2>err
 is $? 100 "a rule without a pattern exits 100"
 is "$(cat err)" "keruta-filter: fatal: bad.txt:1: expected a rule name ([A-Za-z0-9_.:-], at most 64) and a pattern" \
     "... and says what is expected"
-keruta-filter -r missing.txt </dev/null >out 2>err
+keruta-filter --rules missing.txt </dev/null >out 2>err
 is $? 100 "a missing rules file exits 100"
 printf '# only comments\n\n' >empty.txt
-printf '%s\n' '{"message":"x"}' | keruta-filter -r empty.txt >out
+printf '%s\n' '{"message":"x"}' | keruta-filter --rules empty.txt >out
 is "$(cat out)" '{"message":"x"}' "a rules file of comments is fine"

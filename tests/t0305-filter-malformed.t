@@ -95,7 +95,7 @@ is "$(jq -r '.message | (.[0:28] + "..." + .[-22:])' out)" \
 { printf '%s\n' '{"seq":1,"taskId":"t9","runId":"r9","message":"a"}'
   head -c 3000 big; echo
   printf '%s\n' '{"seq":3,"message":"b"}'; } >over
-keruta-filter -L 1k <over >out 2>err
+keruta-filter -m 1k <over >out 2>err
 is "$(jq -c 'select(.source == "agent") | [.taskId, .runId, .level, .metadata]' out)" \
     '["t9","r9","WARN",{"event":"gap","count":1,"reason":"size"}]' \
     "a line over --max-bytes: a gap record"

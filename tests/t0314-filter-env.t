@@ -27,13 +27,13 @@ printf 'Pa55-w0rd-from-a-file\n' >sec/password
 printf 'production\n' >sec/sa/namespace
 printf 'Pa55-w0rd-from-a-file\n' >sec/..2026_11_28/password
 printf '%s\n' '{"message":"login db-user-name with Pa55-w0rd-from-a-file in production"}' >in
-keruta-filter -d sec <in >out
+keruta-filter --secret-dir sec <in >out
 is "$(jq -r .message out)" \
     "login [REDACTED:secret-file:username] with [REDACTED:secret-file:password] in production" \
     "-d: the files of a secret directory are masked as values"
 keruta-filter --secret-dir sec <in >out
 grep -q Pa55 out
 check $((! $?)) "--secret-dir, the long form"
-keruta-filter -d nonexistent <in >out 2>err
+keruta-filter --secret-dir nonexistent <in >out 2>err
 is "$?:$(cat err)" "100:keruta-filter: fatal: unable to read 'nonexistent': No such file or directory" \
     "-d: a directory that is not there is a usage error"

@@ -34,6 +34,6 @@ diff_golden want got "later records are masked, in their encodings"
 is "$(sed -n 5p out | jq -c .metadata)" '{"v":"[REDACTED:add-mask]"}' \
     "... in every member"
 is "$(tail -n 1 out | jq -c .metadata.counts)" '{"add-mask":6}' "counted"
-keruta-filter -n <in >out
+keruta-filter --no-redact <in >out
 is "$(sed -n 3p out | jq -r .message)" "using run-secret-4711 now" \
     "-n: no mask is added"

@@ -27,7 +27,7 @@ done
 is "$missing" "" "--help lists every long option"
 is "$(keruta-batch --version)" "keruta-batch 0.1.0" "--version"
 
-keruta-batch -s 0 </dev/null >out 2>err
+keruta-batch -b 0 </dev/null >out 2>err
 is "$?:$(cat err)" "100:keruta-batch: fatal: invalid --batch-size '0'" \
     "a batch size of 0 is refused"
 keruta-batch --when-full sometimes </dev/null >out 2>err
@@ -58,7 +58,7 @@ is "$?:$(sizes out | tr '\n' ' ')" "0:10 10 5 " "default batches of 10"
 echo >>got
 diff_golden want got "records go out verbatim and in order"
 
-keruta-batch -s 7 <in >out
+keruta-batch -b 7 <in >out
 is "$(sizes out | tr '\n' ' ')" "7 7 7 4 " "--batch-size 7"
 keruta-batch --batch-size 25 <in >out
 is "$(sizes out | tr '\n' ' ')" "25 " "--batch-size 25 takes all"
@@ -66,7 +66,7 @@ is "$(sizes out | tr '\n' ' ')" "25 " "--batch-size 25 takes all"
 # Records of exactly 200 bytes: 5 fit in 1024 bytes ("[" + 5*200 + 4 + "]\n").
 recs 10 32 137 >in
 is "$(awk '{ print length($0) }' in | sort -u)" 200 "test records are 200 bytes"
-keruta-batch -s 100 -m 1k <in >out
+keruta-batch -b 100 -m 1k <in >out
 is "$(sizes out | tr '\n' ' ')" "5 5 5 5 3 " "--max-bytes 1k bounds batches"
 is "$(awk 'length($0) + 1 > 1024' out | wc -l)" 0 "no batch line past 1024 bytes"
 
@@ -78,7 +78,7 @@ KERUTA_CONFIG=c.yaml keruta-batch <in >out
 is "$(sizes out | head -n 1)" 3 "KERUTA_CONFIG names the file"
 KERUTA_LOG_BATCH_SIZE=4 keruta-batch -c c.yaml <in >out
 is "$(sizes out | head -n 1)" 4 "the environment beats the file"
-KERUTA_LOG_BATCH_SIZE=4 keruta-batch -c c.yaml -s 2 <in >out
+KERUTA_LOG_BATCH_SIZE=4 keruta-batch -c c.yaml -b 2 <in >out
 is "$(sizes out | head -n 1)" 2 "a flag beats the environment"
 
 # Input batches are batched anew.

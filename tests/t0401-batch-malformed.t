@@ -24,7 +24,7 @@ plan 17
 	printf '[]\n'
 	printf 'no newline at the end'
 } >in
-keruta-batch -s 100 -t task7 <in >out 2>err
+keruta-batch -b 100 -t task7 <in >out 2>err
 is "$?" 0 "exit 0"
 normalise out | sed -e 's/^\[//' -e 's/\]$//' -e 's/},{"/}\n{"/g' >got
 diff_golden "$DATA/batch-malformed.out" got "malformed lines become records"
@@ -53,7 +53,7 @@ cat >in <<'L'
 L
 awk 'BEGIN { s = ""; for (i = 0; i < 300; i++) s = s "{\"a\":"; s = s "1"
 	for (i = 0; i < 300; i++) s = s "}"; print s }' >>in
-keruta-batch -s 100 <in >out 2>err
+keruta-batch -b 100 <in >out 2>err
 sed -e 's/^\[//' -e 's/\]$//' -e 's/},{"/}\n{"/g' out |
     grep -c '"malformed":true' >n
 is "$(cat n)" 13 "12 broken objects and a 300-deep one are wrapped"
@@ -71,7 +71,7 @@ diff_golden want got "valid objects pass verbatim"
 	head -c 10485760 /dev/zero | tr '\0' 'b'
 	printf '"}\n{"runId":"r9","seq":4}\n'
 } >big
-keruta-batch -s 100 -t task7 <big >out 2>err
+keruta-batch -b 100 -t task7 <big >out 2>err
 is "$?" 0 "huge lines: exit 0"
 normalise out >got
 cat >want <<'W'

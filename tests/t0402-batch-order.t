@@ -15,7 +15,7 @@ sed -e 's/^\[//' -e 's/\]$//' out | tr ',' '\n' | grep -c '^{"type"' >n
 is "$(cat n)" 100000 "every record starts where it should"
 
 # Through a pipe, in bigger batches, with a small buffer.
-cat in | keruta-batch -s 1000 -B 1500 | cat >out
+cat in | keruta-batch -b 1000 -B 1500 | cat >out
 python3 "$DATA/batch-check.py" out >res
 set -- $(cat res)
 is "$2:$4:${10}:${14}:${16}" "100000:0:1000:ok:ok" \

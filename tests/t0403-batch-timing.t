@@ -22,11 +22,11 @@ awk -v m="$1" 'BEGIN { exit !(m >= 350 && m < 5000) }'
 check $? "--linger 400ms holds a lone record about 400 ms ($1 ms)"
 
 # --flush-interval: under a long linger, the interval still bounds the wait.
-trickle 3 0.05 keruta-batch -i 300ms -l 10s
+trickle 3 0.05 keruta-batch -i 300ms --linger 10s
 set -- $(head -n 1 res)
 awk -v m="$1" 'BEGIN { exit !(m >= 250 && m < 5000) }'
 check $? "--flush-interval 300ms bounds the wait ($1 ms)"
-KERUTA_LOG_FLUSH_INTERVAL=300ms trickle 3 0.05 keruta-batch -l 10s
+KERUTA_LOG_FLUSH_INTERVAL=300ms trickle 3 0.05 keruta-batch --linger 10s
 set -- $(head -n 1 res)
 awk -v m="$1" 'BEGIN { exit !(m >= 250 && m < 5000) }'
 check $? "KERUTA_LOG_FLUSH_INTERVAL ($1 ms)"
@@ -47,7 +47,7 @@ check $? "--rate 50: 100 records take a second or more ($ms ms)"
 
 # --rate with drop: kept + reported = input, the gap says "rate".
 python3 "$DATA/batch-gen.py" 100 >in
-keruta-batch -r 10 -B 20 -w drop -s 5 <in >out
+keruta-batch --rate 10 -B 20 -w drop -b 5 <in >out
 is "$?" 0 "--rate with drop: exit 0"
 is "$(python3 "$DATA/batch-check.py" out | sed 's/ batches [0-9]*//;s/ longest [0-9]*//')" \
     "kept 30 dropped 70 gaps 1 largest 5 order ok cover ok" \
@@ -61,7 +61,7 @@ is "$(cat got)" '"taskId":"t1","runId":"r1","timestamp"' \
     "the gap record carries the task and run of what it reports"
 
 # A rate over a trickle does not slow it.
-trickle 5 0.1 keruta-batch -r 1000 -i 10s
+trickle 5 0.1 keruta-batch --rate 1000 -i 10s
 set -- $(head -n 1 res)
 awk -v m="$3" 'BEGIN { exit !(m < 1000) }'
 check $? "--rate 1000 lets a trickle through at once ($3 ms)"

@@ -102,7 +102,7 @@ check $? "it says how many records were not delivered: $(cat err)"
 # SIGTERM: what was read, a last line without newline too, goes out.
 mkfifo i
 exec 3<>i
-keruta-batch -i 10s -l 10s <i >out 2>err &
+keruta-batch -i 10s --linger 10s <i >out 2>err &
 pid=$!
 bg_pid $pid
 printf '{"seq":1}\n{"seq":2}\n{"seq":3}' >&3

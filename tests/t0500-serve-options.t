@@ -18,7 +18,7 @@ keruta-serve --bogus 2>err
 is $? 100 "unknown option: 100"
 keruta-serve extra 2>err
 is $? 100 "an operand: 100"
-keruta-serve -l 0.0.0.0:0 -d "$T/x.db" 2>err
+keruta-serve -L 0.0.0.0:0 -d "$T/x.db" 2>err
 is $? 100 "public address without auth: 100"
 grep -q "refusing to listen on '0.0.0.0' without authentication" err
 check $? "says why it refuses"
@@ -26,9 +26,9 @@ test ! -e "$T/x.db"
 check $? "refused before creating the database"
 echo 'a-secret-of-enough-length' >secret
 # A public address that cannot be bound: past the auth check, bind fails.
-keruta-serve -l 192.0.2.1:0 --jwt-secret-file secret -d "$T/y.db" 2>err
+keruta-serve -L 192.0.2.1:0 --jwt-secret-file secret -d "$T/y.db" 2>err
 is $? 111 "public address with auth: not refused (the bind fails: 111)"
-keruta-serve -l nonsense -d "$T/x.db" 2>err
+keruta-serve -L nonsense -d "$T/x.db" 2>err
 is $? 100 "bad --listen: 100"
 keruta-serve --max-body 1k 2>err
 is $? 100 "--max-body under 4M: 100"
@@ -38,7 +38,7 @@ keruta-serve --retention soon 2>err
 is $? 100 "bad --retention: 100"
 keruta-serve --tls-cert x.pem 2>err
 is $? 100 "--tls-cert without --tls-key: 100"
-keruta-serve -l 127.0.0.1:0 -d /nonexistent/dir/k.db 2>err
+keruta-serve -L 127.0.0.1:0 -d /nonexistent/dir/k.db 2>err
 is $? 111 "database that cannot be opened: 111"
 
 is "$(printf 'k3y' | keruta-serve --hash-key)" \
@@ -55,7 +55,7 @@ check $? "--config: db from YAML"
 kill $p
 wait $p
 is $? 0 "SIGTERM: exit 0"
-KERUTA_SERVE_DB=$T/env.db keruta-serve -q -l 127.0.0.1:0 2>q.err &
+KERUTA_SERVE_DB=$T/env.db keruta-serve -q -L 127.0.0.1:0 2>q.err &
 p=$!
 wait_for 20 test -s "$T/env.db"
 check $? "KERUTA_SERVE_DB"
@@ -63,7 +63,7 @@ sleep 0.2
 kill $p
 wait $p
 is "$(cat q.err)" "" "-q: nothing on stderr"
-keruta-serve -v -l 127.0.0.1:0 -d "$T/v.db" 2>v.err &
+keruta-serve -v -L 127.0.0.1:0 -d "$T/v.db" 2>v.err &
 p=$!
 wait_for 20 grep -q 'listening' v.err
 kill $p

@@ -79,10 +79,10 @@ stop_serve
 
 # Bad auth files stop it at start.
 echo 'reader nothex logs:read' >badkeys
-keruta-serve -l 127.0.0.1:0 -d "$T/x.db" --api-keys badkeys 2>err
+keruta-serve -L 127.0.0.1:0 -d "$T/x.db" --api-keys badkeys 2>err
 is $? 100 "a bad key hash: 100"
 echo 'short' >short
-keruta-serve -l 127.0.0.1:0 -d "$T/x.db" --jwt-secret-file short 2>err
+keruta-serve -L 127.0.0.1:0 -d "$T/x.db" --jwt-secret-file short 2>err
 is $? 100 "a JWT secret under 16 bytes: 100"
-keruta-serve -l 127.0.0.1:0 -d "$T/x.db" --api-keys nowhere 2>err
+keruta-serve -L 127.0.0.1:0 -d "$T/x.db" --api-keys nowhere 2>err
 is $? 100 "a missing keys file: 100"

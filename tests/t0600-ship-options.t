@@ -23,7 +23,7 @@ keruta-ship --summary-fd 9 </dev/null 2>err
 is $? 100 "--summary-fd of a closed descriptor exits 100"
 keruta-ship --token-file "$T/none" </dev/null 2>err
 is $? 100 "a missing --token-file exits 100"
-keruta-ship -d soon </dev/null 2>err
+keruta-ship --drain-timeout soon </dev/null 2>err
 is $? 100 "a bad --drain-timeout exits 100"
 
 # --config: websocket.url and api.url from YAML; flags win over it.
@@ -38,13 +38,13 @@ api:
   url: http://127.0.0.1:$PORT/api/v1
   retryCount: 2
 YAML
-gen 1 3 | keruta-ship -c cfg.yaml -s sp 2>err
+gen 1 3 | keruta-ship -c cfg.yaml -S sp 2>err
 is "$? $(stored_seqs | tr '\n' ' ')" "0 1 2 3 " "--config gives the WebSocket url"
-gen 4 6 | keruta-ship -p rest -c cfg.yaml -s sp --timeout 2s 2>err
+gen 4 6 | keruta-ship -p rest -c cfg.yaml -S sp --timeout 2s 2>err
 is "$? $(stored_seqs | tr '\n' ' ')" "0 1 2 3 4 5 6 " "and the API url, with --timeout"
-gen 7 7 | KERUTA_CONFIG=cfg.yaml keruta-ship -s sp -v 2>err
+gen 7 7 | KERUTA_CONFIG=cfg.yaml keruta-ship -S sp -v 2>err
 is "$? $(cat err)" "0 keruta-ship: info: 1 records read, 1 acked, 0 spooled, 0 rejected" "KERUTA_CONFIG; -v prints the summary line"
-printf 'nope\n' | keruta-ship -c cfg.yaml -t t1 -s sp -q 2>err
+printf 'nope\n' | keruta-ship -c cfg.yaml -t t1 -S sp -q 2>err
 is "$? $(wc -c <err | tr -d ' ')" "0 0" "-q: no warning for a line that is not JSON"
 printf 'websocket: [\n' >bad.yaml
 keruta-ship -c bad.yaml </dev/null 2>err
@@ -54,7 +54,7 @@ stop_peer
 # --spool-max: with the server down, reading stops when the spool is full.
 PORT=$(free_port)
 mkfifo fifo
-keruta-ship -u "ws://127.0.0.1:$PORT/ws/tasks" -s spm --spool-max 1M \
+keruta-ship -u "ws://127.0.0.1:$PORT/ws/tasks" -S spm --spool-max 1M \
     --reconnect-interval 200ms <fifo 2>err &
 ship=$!
 bg_pid $ship

@@ -14,7 +14,7 @@ for proto in ws rest; do
 	fi
 	rm -rf sp store
 	start=$(date +%s)
-	gen 1 100 | keruta-ship -p $proto -u "$URL" -s sp -d 1s \
+	gen 1 100 | keruta-ship -p $proto -u "$URL" -S sp --drain-timeout 1s \
 	    --reconnect-interval 200ms --summary sum 2>err
 	is $? 111 "$proto: server never up: exit 111"
 	end=$(date +%s)
@@ -24,7 +24,7 @@ for proto in ws rest; do
 	is "$(tail -n 1 err)" "keruta-ship: warning: 100 records read, 0 acked, 0 rejected; 100 left in spool '$T/sp'" "$proto: and the last line of stderr"
 
 	start_peer --port "$PORT"
-	keruta-ship -p $proto -u "$URL" -s sp --summary sum </dev/null 2>err
+	keruta-ship -p $proto -u "$URL" -S sp --summary sum </dev/null 2>err
 	is $? 0 "$proto: the spool left behind is delivered later"
 	is "$(jq -c '[.read, .acked, .resumed, .complete]' sum)" "[0,100,100,true]" "$proto: summary of the resumed run"
 	is "$(stored_seqs | tr '\n' ' ')" "$(seq 1 100 | tr '\n' ' ')" "$proto: all 100 stored once"
@@ -41,7 +41,7 @@ for proto in ws rest; do
 		URL=http://127.0.0.1:$PORT/api/v1
 	fi
 	mkfifo fifo
-	keruta-ship -p $proto -u "$URL" -s sp$proto --reconnect-interval 300ms \
+	keruta-ship -p $proto -u "$URL" -S sp$proto --reconnect-interval 300ms \
 	    <fifo 2>err &
 	ship=$!
 	bg_pid $ship

@@ -9,7 +9,7 @@ plan 12
 start_peer --no-ack
 URL=ws://127.0.0.1:$PORT/ws/tasks
 gen 1 500 >in.ndjson
-keruta-ship -u "$URL" -s sp <in.ndjson 2>err &
+keruta-ship -u "$URL" -S sp <in.ndjson 2>err &
 ship=$!
 bg_pid $ship
 wait_for 20 sh -c '[ "$(wc -l <store)" -ge 500 ]'
@@ -21,7 +21,7 @@ check $? "the killed keruta-ship left its spool"
 stop_peer
 start_peer --port "$PORT"
 : >peer.log
-keruta-ship -u "$URL" -s sp --summary sum </dev/null 2>err
+keruta-ship -u "$URL" -S sp --summary sum </dev/null 2>err
 is $? 0 "run again on the spool: exit 0"
 is "$(jq -c '[.read, .acked, .resumed]' sum)" "[0,500,500]" "500 resumed and acked"
 is "$(grep -c '^frame' peer.log)" 0 "resume: nothing stored is sent again"
@@ -33,18 +33,18 @@ check $? "the spool is emptied"
 stop_peer
 rm -rf sp store
 mkfifo fifo
-keruta-ship -u "$URL" -s sp --reconnect-interval 200ms <fifo 2>err &
+keruta-ship -u "$URL" -S sp --reconnect-interval 200ms <fifo 2>err &
 ship=$!
 bg_pid $ship
 gen 1 300 >fifo
 wait_for 20 sh -c '[ "$(cat sp/seg.* 2>/dev/null | wc -l)" -ge 300 ]'
 check $? "300 records spooled while the server is down"
-keruta-ship -u "$URL" -s sp </dev/null 2>err2
+keruta-ship -u "$URL" -S sp </dev/null 2>err2
 is "$? $(cat err2)" "111 keruta-ship: fatal: spool '$T/sp' is in use by another keruta-ship" "a second keruta-ship on the same spool is refused"
 kill -9 $ship
 wait $ship 2>/dev/null
 start_peer --port "$PORT"
-gen 301 400 | keruta-ship -u "$URL" -s sp --summary sum 2>err
+gen 301 400 | keruta-ship -u "$URL" -S sp --summary sum 2>err
 is $? 0 "run again with more input: exit 0"
 is "$(jq -c '[.read, .acked, .resumed]' sum)" "[100,400,300]" "the old 300 and the new 100 acked"
 stored_seqs >got

@@ -13,7 +13,7 @@ cat >in.ndjson <<'IN'
 {"type":"log","taskId":"t1","runId":"r1","seq":3,"timestamp":"2026-11-28T10:15:03.000000003Z","source":"agent","level":"INFO","message":"exit","metadata":{"event":"exit","exitCode":0}}
 {"type":"log","taskId":"t1","runId":"r1","seq":4,"timestamp":"2026-11-28T10:15:03.000000004Z","source":"stdout","level":"FATAL","message":"gone","continued":true,"custom":"x"}
 IN
-keruta-ship -p keruta-api -u "$URL" -s sp --summary sum <in.ndjson 2>err
+keruta-ship -p keruta-api -u "$URL" -S sp --summary sum <in.ndjson 2>err
 is $? 0 "all accepted: exit 0"
 is "$(jq -c '[.read, .acked]' sum)" "[4,4]" "4 records acked by 201"
 is "$(grep -c '^POST /api/v1/tasks/t1/logs .* type=application/json ' peer.log)" 4 "one POST a record, as JSON"
@@ -34,6 +34,6 @@ gen 1 3 r2 | jq -c '.seq |= if . == 2 then 99 else . end' >in2
 stop_peer
 start_peer --mode api --reject-seq 99 --store "$T/store2"
 URL=http://127.0.0.1:$PORT/api/v1
-keruta-ship -p keruta-api -u "$URL" -s sp2 <in2 2>err
+keruta-ship -p keruta-api -u "$URL" -S sp2 <in2 2>err
 is $? 1 "a refused record: exit 1"
 is "$(jq -c '[.runId, .seq]' sp2/rejected.ndjson)" '["r2",99]' "kept in rejected.ndjson as it came"

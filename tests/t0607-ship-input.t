@@ -18,7 +18,7 @@ URL=ws://127.0.0.1:$PORT/ws/tasks
 	printf '{"taskId":"t1","runId":"r1","seq":4,"message":"tab\there"}\n'
 	printf 'last line without newline'
 } >in.ndjson
-keruta-ship -u "$URL" -s sp --summary sum <in.ndjson 2>err
+keruta-ship -u "$URL" -S sp --summary sum <in.ndjson 2>err
 is $? 0 "bad lines delivered as records: exit 0"
 is "$(jq -c '[.read, .acked]' sum)" "[11,11]" "11 records from 10 lines (blank ones skipped)"
 is "$(stored_seqs | tr '\n' ' ')" "1 2 3 4 " "the good records keep runId and seq"
@@ -40,12 +40,12 @@ awk 'BEGIN { s = "x"; while (length(s) < 10485760) s = s s;
     printf "{\"taskId\":\"t1\",\"runId\":\"big\",\"seq\":1,\"message\":\"%s\"}\n", substr(s, 1, 10485760);
     printf "%s\n", s s;
     printf "{\"taskId\":\"t1\",\"runId\":\"big\",\"seq\":2,\"message\":\"after\"}\n" }' >big.ndjson
-keruta-ship -u "$URL" -s sp <big.ndjson 2>err
+keruta-ship -u "$URL" -S sp <big.ndjson 2>err
 is $? 0 "huge lines: exit 0"
 is "$(jq -r 'select(.runId == "big") | "\(.seq) \(.message | length)"' store | tr '\n' ' ')" "1 10485760 2 5 " "a 10 MB record arrives whole"
 is "$(jq -r 'select(.runId != "big") | .metadata.reason' store)" "size" "a gap record for the 32 MB line"
 
 # No --task-id and no taskId: nowhere to send; set aside, exit 1.
 printf '{"runId":"r9","seq":1,"message":"whose?"}\n' |
-    keruta-ship -u "$URL" -s sp2 2>err
+    keruta-ship -u "$URL" -S sp2 2>err
 is "$? $(jq -r .message sp2/rejected.ndjson)" "1 whose?" "a record without a task is set aside, exit 1"

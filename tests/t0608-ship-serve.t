@@ -13,16 +13,16 @@ count() {
 }
 
 start_serve || exit 1
-gen 1 20000 r1 ta | keruta-ship -u "$SERVE_WS" -s sp 2>err
+gen 1 20000 r1 ta | keruta-ship -u "$SERVE_WS" -S sp 2>err
 is $? 0 "ws: 20000 records acked"
 is "$(count ta)" 20000 "ws: 20000 stored"
-gen 1 20000 r2 tb | keruta-ship -p rest -u "$SERVE_API" -s sp 2>err
+gen 1 20000 r2 tb | keruta-ship -p rest -u "$SERVE_API" -S sp 2>err
 is $? 0 "rest: 20000 records acked"
 is "$(count tb)" 20000 "rest: 20000 stored"
-gen 1 20000 r1 ta | keruta-ship -u "$SERVE_WS" -s sp 2>err
+gen 1 20000 r1 ta | keruta-ship -u "$SERVE_WS" -S sp 2>err
 is "$? $(count ta)" "0 20000" "a replay stores nothing twice"
 printf '{"type":"log","taskId":"tc","runId":"r3","seq":1,"level":"TRACE","message":"m","source":"stdout"}\n' |
-    keruta-ship -p keruta-api -u "$SERVE_API" -s sp 2>err
+    keruta-ship -p keruta-api -u "$SERVE_API" -S sp 2>err
 is "$? $(count tc)" "0 1" "the keruta API form is accepted"
 
 # kill -9 of the server mid-stream, restart on the same port.
@@ -31,7 +31,7 @@ for proto in ws rest; do
 	task=k$proto
 	rm -f fifo go go2
 	mkfifo fifo
-	keruta-ship -p $proto -u "$url" -s sp$proto \
+	keruta-ship -p $proto -u "$url" -S sp$proto \
 	    --reconnect-interval 300ms <fifo 2>err &
 	ship=$!
 	bg_pid $ship
@@ -61,7 +61,7 @@ port=$SERVE_PORT
 stop_serve
 rm -f fifo
 mkfifo fifo
-keruta-ship -u "$SERVE_WS" -s spk --reconnect-interval 200ms <fifo 2>err &
+keruta-ship -u "$SERVE_WS" -S spk --reconnect-interval 200ms <fifo 2>err &
 ship=$!
 bg_pid $ship
 gen 1 3000 r9 kd >fifo
@@ -69,7 +69,7 @@ wait_for 20 sh -c '[ "$(cat spk/seg.* 2>/dev/null | wc -l)" -ge 3000 ]'
 kill -9 $ship
 wait $ship 2>/dev/null
 start_serve --listen "127.0.0.1:$port" || exit 1
-gen 3001 4000 r9 kd | keruta-ship -u "$SERVE_WS" -s spk --summary sum 2>err
+gen 3001 4000 r9 kd | keruta-ship -u "$SERVE_WS" -S spk --summary sum 2>err
 is $? 0 "killed keruta-ship run again: exit 0"
 is "$(jq -c '[.read, .acked, .resumed]' sum)" "[1000,4000,3000]" "the spooled 3000 and the new 1000"
 is "$(count kd)" 4000 "all 4000 stored"

@@ -39,7 +39,7 @@ printf '%s\n%s\n' "$bad4" "$bad7" >want.rej
 for proto in ws rest; do
 	if [ $proto = ws ]; then url=$SERVE_WS; else url=$SERVE_API; fi
 	task=a$proto
-	keruta-ship -p $proto -u "$url" -t $task -s sp$proto -d 10s \
+	keruta-ship -p $proto -u "$url" -t $task -S sp$proto --drain-timeout 10s \
 	    --summary sum$proto <batch.ndjson 2>err$proto
 	is $? 1 "$proto: records refused for good: exit 1"
 	is "$(count $task)" 8 "$proto: the 8 valid records are stored"
@@ -74,7 +74,7 @@ awk 'BEGIN {
 		    (i % 1000 == 1) ? "[" : "", i, lv, i, (i % 1000 == 0) ? "]\n" : ","
 	}
 }' >big.ndjson
-keruta-ship -u "$SERVE_WS" -t b -s spb --summary sumb <big.ndjson 2>errb
+keruta-ship -u "$SERVE_WS" -t b -S spb --summary sumb <big.ndjson 2>errb
 is $? 1 "several frames: exit 1"
 is "$(count b)" 2996 "the other 2996 are stored"
 is "$(jq -c '[.read, .acked, .spooled, .rejected, .complete]' sumb)" \
@@ -90,7 +90,7 @@ awk 'BEGIN {
 		    (i > 1 ? "," : ""), i, (i % 2 ? "BAD" : "INFO")
 	printf "]\n"
 }' >many.ndjson
-keruta-ship -u "$SERVE_WS" -t c -s spc --summary sumc <many.ndjson 2>errc
+keruta-ship -u "$SERVE_WS" -t c -S spc --summary sumc <many.ndjson 2>errc
 is "$? $(count c) $(wc -l <spc/rejected.ndjson | tr -d ' ')" "1 100 100" \
     "100 refused of 200: all set aside, exit 1"
 is "$(jq -c '[.acked, .rejected]' sumc)" "[100,100]" "and counted"
@@ -101,7 +101,7 @@ check $? "the warnings are rate-limited ($n)"
 # A refused record in one run does not hold back a clean one.
 { rec 1; echo; gen 1 5 r4 d; } >mixed.ndjson
 printf '%s\n' "$bad4" >>mixed.ndjson
-keruta-ship -u "$SERVE_WS" -t d -s spd --summary sumd <mixed.ndjson 2>errd
+keruta-ship -u "$SERVE_WS" -t d -S spd --summary sumd <mixed.ndjson 2>errd
 is "$? $(count d) $(jq -c '[.acked, .rejected]' sumd)" "1 6 [6,1]" \
     "records one a line: the refused one alone is set aside"
 stop_serve

@@ -11,7 +11,7 @@ command -v keruta-serve >/dev/null || skip_all "keruta-serve is not built"
 plan 8
 
 port=$(free_port)
-keruta-ship -u "ws://127.0.0.1:$port/ws/tasks" -s sp -d 0 -t t1 \
+keruta-ship -u "ws://127.0.0.1:$port/ws/tasks" -S sp --drain-timeout 0 -t t1 \
     <"$DATA/ship-parse.in" 2>err
 is $? 111 "no server: every record left in the spool"
 run=$(sed -n 's/.*"message":"no ids","runId":"\([0-9a-f]*\)".*/\1/p' sp/seg.1)
@@ -22,7 +22,7 @@ diff_golden "$DATA/ship-parse.out" got "each record spooled as it will be sent"
 is "$(grep -c "is not a JSON record" err)" 5 "lines sent as text are warned about (rate-limited)"
 
 start_serve || exit 1
-keruta-ship -u "$SERVE_WS" -s sp --summary sum </dev/null 2>err
+keruta-ship -u "$SERVE_WS" -S sp --summary sum </dev/null 2>err
 is "$? $(jq -c '[.read, .acked, .rejected, .spooled]' sum)" "1 [0,20,7,0]" \
     "delivered: 20 stored, 7 refused by the server (no message), none left"
 is "$(curl -fsS "$SERVE_API/tasks/t1/logs/count" | jq .count)" 20 "20 stored"
@@ -31,7 +31,7 @@ is "$(jq -r .message sp/rejected.ndjson | sort -u)" null \
 
 # A frame shorter than 126 bytes (the shortest frame header).
 printf '{"taskId":"t2","runId":"s","seq":1,"message":"m"}\n' |
-    keruta-ship -u "$SERVE_WS" -s sp2 2>err
+    keruta-ship -u "$SERVE_WS" -S sp2 2>err
 is "$? $(curl -fsS "$SERVE_API/tasks/t2/logs/count" | jq .count)" "0 1" \
     "a small frame is delivered"
 stop_serve

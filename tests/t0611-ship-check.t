@@ -9,7 +9,7 @@ plan 25
 refused() {
 	_want=$1
 	shift
-	keruta-ship --check -s "$T/sp" "$@" </dev/null >out 2>err
+	keruta-ship --check -S "$T/sp" "$@" </dev/null >out 2>err
 	is "$? $(cat out)$(cat err)" "100 keruta-ship: fatal: $_want" \
 	    "refused: $*"
 }
@@ -23,14 +23,14 @@ is "$(cat got)" "rc=0
 a record that must stay unread" "fine: exit 0, stdin left unread"
 is "$(cat out err)" "" "fine: nothing printed"
 is "$(ls -A tmp)" "" "fine: the default spool was made and removed again"
-(sleep 5; echo late) | keruta-ship --check -t t1 -s sp \
+(sleep 5; echo late) | keruta-ship --check -t t1 -S sp \
     -u "http://127.0.0.1:$PORT/api/v1" -p rest >out 2>err &
 pid=$!
 bg_pid $pid
 wait_for 3 sh -c "! kill -0 $pid"
 check $? "--check does not wait for the end of stdin"
 mkdir sp2
-keruta-ship --check -s sp2 -p keruta-api -u "https://127.0.0.1:$PORT" \
+keruta-ship --check -S sp2 -p keruta-api -u "https://127.0.0.1:$PORT" \
     -T tok -a key </dev/null 2>err
 is "$? $(cat err) $(ls -A sp2)" "0  " "an existing spool is left as it was"
 is "$(cat "$T/peer.log" 2>/dev/null)" "" "nothing connected to the server"
@@ -59,8 +59,8 @@ refused "unable to read token file '$T/none': No such file or directory" \
     --token-file "$T/none"
 refused "unable to read CA file '$T/none': No such file or directory" \
     --cacert "$T/none"
-refused "unable to create spool 'input/sp': Not a directory" -s input/sp
-refused "unable to write in spool 'input': Not a directory" -s input
+refused "unable to create spool 'input/sp': Not a directory" -S input/sp
+refused "unable to write in spool 'input': Not a directory" -S input
 TMPDIR=$T/input keruta-ship --check </dev/null 2>err
 is "$? $(cat err)" "100 keruta-ship: fatal: unable to create \
 '$T/input/keruta-ship-$(id -u)': Not a directory" "refused: a default spool \

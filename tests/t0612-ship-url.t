@@ -11,7 +11,7 @@ ships() {
 	_u=$1
 	shift
 	rm -f "$T/peer.log"
-	gen 1 1 | keruta-ship -u "$_u" -s sp "$@" 2>err
+	gen 1 1 | keruta-ship -u "$_u" -S sp "$@" 2>err
 	echo "$? $(sed -n '1s/ auth=.*//p' "$T/peer.log")"
 }
 
@@ -42,7 +42,7 @@ stop_peer
 
 # Nothing listening: the warning names the endpoint tried.
 PORT=$(free_port)
-gen 1 1 | keruta-ship -u "ws://127.0.0.1:$PORT" -s sp2 -d 300ms \
+gen 1 1 | keruta-ship -u "ws://127.0.0.1:$PORT" -S sp2 --drain-timeout 300ms \
     --reconnect-interval 100ms 2>err
 is "$? $(sed -n '1s/; trying again.*//p' err)" "111 keruta-ship: warning: \
 unable to deliver to 'ws://127.0.0.1:$PORT/ws/tasks/t1': Unable to connect" \

@@ -18,8 +18,8 @@ ship() {
 	_u=$2
 	shift 2
 	rm -rf sp
-	gen 1 1 | keruta-ship -vv -p "$_p" -u "$_u" -s sp -T hDr7ok -a k3yV4l \
-	    -d 1s --reconnect-interval 100ms --retry-count 0 "$@" 2>err
+	gen 1 1 | keruta-ship -vv -p "$_p" -u "$_u" -S sp -T hDr7ok -a k3yV4l \
+	    --drain-timeout 1s --reconnect-interval 100ms --retry-count 0 "$@" 2>err
 }
 
 # noleak WHAT SHOWN: no secret in err, and the URL shows as SHOWN.
@@ -78,8 +78,8 @@ for p in ws rest; do
 	start_peer
 	rm -rf sp fifo
 	mkfifo fifo
-	keruta-ship -vv -p $p -u "$(url $p 127.0.0.1:$PORT)" -s sp -T hDr7ok \
-	    -d 1s --reconnect-interval 100ms --timeout 500ms <fifo 2>err &
+	keruta-ship -vv -p $p -u "$(url $p 127.0.0.1:$PORT)" -S sp -T hDr7ok \
+	    --drain-timeout 1s --reconnect-interval 100ms --timeout 500ms <fifo 2>err &
 	pid=$!
 	bg_pid $pid
 	exec 3>fifo

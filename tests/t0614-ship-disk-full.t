@@ -27,7 +27,7 @@ start_serve || exit 1
 for p in ws rest; do
 	case $p in ws) u=$SERVE_WS ;; *) u=$SERVE_API ;; esac
 	gen 1 30000 r1 "full$p" | in_tmpfs keruta-ship -p $p -u "$u" \
-	    -s "$T/small/sp" --summary "$T/sum$p" 2>err
+	    -S "$T/small/sp" --summary "$T/sum$p" 2>err
 	is "$? $(count "full$p")" "0 30000" "$p: all 30000 records stored"
 	is "$(jq -c '[.read, .acked, .spooled, .complete]' "sum$p")" \
 	    "[30000,30000,0,true]" "$p: and the summary says so"
@@ -39,7 +39,7 @@ stop_serve
 # The server down too: the writer is held back until it comes.
 PORT=$(free_port)
 mkfifo fifo
-in_tmpfs keruta-ship -u "ws://127.0.0.1:$PORT" -s "$T/small/sp" \
+in_tmpfs keruta-ship -u "ws://127.0.0.1:$PORT" -S "$T/small/sp" \
     --reconnect-interval 200ms --summary "$T/sumdown" <fifo 2>err &
 ship=$!
 bg_pid $ship

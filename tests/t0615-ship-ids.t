@@ -18,10 +18,10 @@ start_serve || exit 1
 all='Az09-_.:@+=~x'
 for p in ws rest keruta-api; do
 	case $p in ws) u=$SERVE_WS ;; *) u=$SERVE_API ;; esac
-	gen 1 3 "r$p" | keruta-ship -p $p -u "$u" -s sp --task-id build:42 \
+	gen 1 3 "r$p" | keruta-ship -p $p -u "$u" -S sp --task-id build:42 \
 	    2>err
 	is "$? $(cat err)" "0 " "$p: --task-id build:42 ships"
-	gen 1 2 "r$p" "$all" | keruta-ship -p $p -u "$u" -s sp 2>err
+	gen 1 2 "r$p" "$all" | keruta-ship -p $p -u "$u" -S sp 2>err
 	is "$? $(cat err)" "0 " "$p: a record's taskId of every class ships"
 done
 is "$(count build:42)" 9 "build:42: every record stored"

@@ -132,7 +132,7 @@ rec() {	# rec ID RUN SEQ SOURCE LEVEL MESSAGE [METADATA]
 	rec 4 r1 4 agent INFO exited '{"event":"exit","exitCode":7}'
 } >a.script
 mock a
-keruta-tail -u "$url" -t s3cret --exit-code t1 >out 2>err
+keruta-tail -u "$url" -T s3cret --exit-code t1 >out 2>err
 is $? 7 "--exit-code: exits with the script's status"
 cat >want <<'W'
 2026-11-28T10:00:01.500Z stdout INFO  one
@@ -278,18 +278,18 @@ is "$(sed -n 4p k.log)" '{"type":"subscribe","taskId":"t1","options":{"realtime"
 # Refusals and errors.
 echo 'refuse 401' >g.script
 mock g
-keruta-tail -u "$url" -t bad t1 >out 2>err
+keruta-tail -u "$url" -T bad t1 >out 2>err
 is $? 1 "401: exit 1, no retry"
 is "$(cat err)" "keruta-tail: warning: the server refused the token: HTTP 401" \
     "says the token was refused"
 is "$(grep -c GET g.log)" 1 "one attempt only"
 mock g
 keruta-tail -u "$url" t1 >out 2>err
-is "$(cat err)" "keruta-tail: warning: the server wants a token: HTTP 401 (give -t or KERUTA_AUTH_TOKEN)" \
+is "$(cat err)" "keruta-tail: warning: the server wants a token: HTTP 401 (give -T or KERUTA_AUTH_TOKEN)" \
     "401 without a token: says one is wanted"
 echo 'refuse 403' >g.script
 mock g
-keruta-tail -u "$url" -t ro t1 >out 2>err
+keruta-tail -u "$url" -T ro t1 >out 2>err
 is "$(cat err)" "keruta-tail: warning: the token may not read task 't1': HTTP 403" \
     "403: says the token may not read the task"
 

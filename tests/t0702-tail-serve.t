@@ -7,7 +7,7 @@ plan 12
 
 port=$(free_port)
 serve() {
-	keruta-serve -l "127.0.0.1:$port" -d "$T/k.db" 2>>serve.log &
+	keruta-serve -L "127.0.0.1:$port" -d "$T/k.db" 2>>serve.log &
 	spid=$!
 	bg_pid $spid
 	wait_for 10 curl -sf "http://127.0.0.1:$port/health"

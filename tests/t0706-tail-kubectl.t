@@ -190,7 +190,7 @@ keruta-tail -u "ws://127.0.0.1:$port" --tail 1 -e late >out 2>err &
 tp=$!
 bg_pid $tp
 wait_for 10 grep -q retrying err
-keruta-serve -l "127.0.0.1:$port" -d "$T/late.db" 2>late.log &
+keruta-serve -L "127.0.0.1:$port" -d "$T/late.db" 2>late.log &
 bg_pid $!
 wait_for 10 curl -sf "http://127.0.0.1:$port/health"
 printf '%s\n' \

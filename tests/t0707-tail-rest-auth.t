@@ -27,10 +27,10 @@ want="2026-11-28T10:00:03.000Z stdout INFO  line 3"
 
 KERUTA_API_KEY=key-r keruta-tail -u "$u" -n --tail 1 a >out 2>err
 is "$? $(cat out)$(cat err)" "0 $want" "an API key from KERUTA_API_KEY"
-keruta-tail -u "$u" -n --tail 1 -t "$(jwt '{"scope":"logs:read"}')" a >out 2>err
+keruta-tail -u "$u" -n --tail 1 -T "$(jwt '{"scope":"logs:read"}')" a >out 2>err
 is "$? $(cat out)$(cat err)" "0 $want" "a bearer token from -t"
 keruta-tail -u "$u" -n --tail 1 a >out 2>err
-is "$? $(cat out)$(cat err)" "1 keruta-tail: warning: the server wants a token: HTTP 401 (give -t or KERUTA_AUTH_TOKEN)" \
+is "$? $(cat out)$(cat err)" "1 keruta-tail: warning: the server wants a token: HTTP 401 (give -T or KERUTA_AUTH_TOKEN)" \
     "no credential: exit 1, and what is wanted"
 KERUTA_API_KEY=wrong keruta-tail -u "$u" -n --grep line a >out 2>err
 is "$? $(cat out)$(cat err)" "1 keruta-tail: warning: the server refused the token: HTTP 401" \

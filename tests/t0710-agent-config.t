@@ -19,14 +19,14 @@ check $? "no file: exit 0"
 grep -E '^(logStreaming|api)' all >got
 cat >want <<'W'
 logStreaming.enabled=true
-logStreaming.bufferSize=1000
-logStreaming.batchSize=10
-logStreaming.flushInterval=1s
 logStreaming.level=INFO
 logStreaming.pty=true
 logStreaming.ackTimeout=30s
 logStreaming.maskEnv=
 logStreaming.maskFile=
+logStreaming.bufferSize=1000
+logStreaming.batchSize=10
+logStreaming.flushInterval=1s
 api.url=http://localhost:8080/api/v1
 api.timeout=10s
 api.retryCount=3
@@ -60,7 +60,7 @@ is "$(cat warn)" "keruta-config: warning: unknown key 'custom.list' in 'c.yaml' 
 printf "logStreaming_enabled='false'\nwebsocket_url='ws://example:1/ws/tasks'\n" >want
 diff_golden want got "--shell assignments"
 printf "api:\n  url: \"it's\"\n" >q.yaml
-(eval "$(keruta-config -c q.yaml -s api.url)"; printf '%s' "$api_url") >got
+(eval "$(keruta-config -c q.yaml --shell api.url)"; printf '%s' "$api_url") >got
 is "$(cat got)" "it's" "--shell quotes for eval"
 
 KERUTA_LOG_STREAMING_ENABLED=maybe keruta-config logStreaming.enabled 2>err

@@ -10,7 +10,7 @@ plan 23
 # Each run's spool and state files stay in the test directory.
 TMPDIR=$T
 export TMPDIR
-keruta-serve -l 127.0.0.1:0 -d "$T/k.db" 2>serve.log &
+keruta-serve -L 127.0.0.1:0 -d "$T/k.db" 2>serve.log &
 bg_pid $!
 wait_for 10 grep -q 'listening on' serve.log || diag "keruta-serve did not start"
 addr=$(sed -n 's/.*listening on \([0-9.]*:[0-9]*\).*/\1/p' serve.log)

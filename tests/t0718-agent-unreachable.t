@@ -32,7 +32,7 @@ is "$(tail -n 1 err)" "keruta-agent: task away: 4 records shipped, 0 acknowledge
     "the last line: incomplete, and why"
 
 # The server comes back: the command delivers the run.
-keruta-serve -l "127.0.0.1:$port" -d "$T/k.db" 2>serve.log &
+keruta-serve -L "127.0.0.1:$port" -d "$T/k.db" 2>serve.log &
 bg_pid $!
 wait_for 10 grep -q 'listening on' serve.log || diag "keruta-serve did not start"
 cmd=$(sed 's/.*deliver them later with: //' later)

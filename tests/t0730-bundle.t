@@ -264,11 +264,11 @@ cp -al "$T/unpacked/keruta" "$T/a:b/keruta"
 is "$? $(cat colon.err)" "127 keruta-config: fatal: the bundle's directory '$T/a:b/keruta' holds a ':' or ';': move it" \
     "a directory with a ':' is refused with a message"
 
-# keruta-capture -p (a terminal for the script) works in the root.
+# keruta-capture --pty (a terminal for the script) works in the root.
 printf '#!/bin/sh\n[ -t 1 ] && echo terminal\n' >"$T/root/tty.sh"
 chmod 0755 "$T/root/tty.sh"
 if [ -c "$T/root/dev/pts/ptmx" ]; then
-	"$chroot" "$T/root" /keruta/bin/keruta-capture -p -- /tty.sh \
+	"$chroot" "$T/root" /keruta/bin/keruta-capture --pty -- /tty.sh \
 	    </dev/null 2>pty.err | jq -r 'select(.source == "stdout") | .message' >pty.out
 	is "$(cat pty.out)" terminal "in the root, the script can have a terminal"
 else

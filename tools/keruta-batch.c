@@ -27,17 +27,15 @@
 #include "kr_buf.h"
 #include "kr_cfg.h"
 #include "kr_diag.h"
-#include "kr_opt.h"
 #include "kr_io.h"
 #include "kr_json.h"
 #include "kr_lr.h"
 #include "kr_parse.h"
 #include "kr_rec.h"
+#include "kr_set.h"
 #include "kr_time.h"
 
-#define USAGE "keruta-batch [-hqVv] [-B records] [-c file] [-i duration] " \
-	"[-l duration] [-m size] [-r rate] [-s records] [-t task-id] " \
-	"[-w block|drop]"
+#define TOOL (&kr_tool_batch)
 
 /* Batches are formed while less than this much output waits for stdout. */
 #define OUT_HIGH (64u << 10)
@@ -107,87 +105,56 @@ struct batcher {
 static volatile sig_atomic_t got_signal;
 static int sig_wfd = -1;
 
-static const struct option longopts[] = {
-	{ "buffer-size", required_argument, NULL, 'B' },
-	{ "config", required_argument, NULL, 'c' },
-	{ "flush-interval", required_argument, NULL, 'i' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "linger", required_argument, NULL, 'l' },
-	{ "max-bytes", required_argument, NULL, 'm' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "rate", required_argument, NULL, 'r' },
-	{ "batch-size", required_argument, NULL, 's' },
-	{ "task-id", required_argument, NULL, 't' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "when-full", required_argument, NULL, 'w' },
-	{ NULL, 0, NULL, 0 }
+/* The flags of the command line, by option id; NULL: not given. */
+struct batch_args {
+	const char *flag[KR_O_KEY];
+	struct kr_cfg *cfg;
 };
 
-static void
-help(void)
-{
-	static const char text[] =
-	    "usage: " USAGE "\n"
-	    "Group keruta(7) records from stdin into JSON arrays, one per "
-	    "line, on stdout.\n"
-	    "\n"
-	    "  -s, --batch-size N       records per batch at most (10; "
-	    "KERUTA_LOG_BATCH_SIZE)\n"
-	    "  -B, --buffer-size N      records held at most (1000; "
-	    "KERUTA_LOG_BUFFER_SIZE)\n"
-	    "  -c, --config FILE        YAML configuration (KERUTA_CONFIG)\n"
-	    "  -i, --flush-interval D   the longest a record waits (1s; "
-	    "KERUTA_LOG_FLUSH_INTERVAL)\n"
-	    "  -l, --linger D           input pause after which held "
-	    "records leave (5ms)\n"
-	    "  -m, --max-bytes SIZE     bytes per batch line at most (1M)\n"
-	    "  -r, --rate N             records per second at most, burst N "
-	    "(0: no limit)\n"
-	    "  -t, --task-id ID         taskId for malformed lines and gaps "
-	    "(KERUTA_TASK_ID)\n"
-	    "  -w, --when-full MODE     block: stop reading; drop: drop and "
-	    "report gaps (block)\n"
-	    "  -q, --quiet              fatal messages only\n"
-	    "  -v, --verbose            more messages (-vv: debug)\n"
-	    "  -h, --help               this help\n"
-	    "  -V, --version            the version\n";
-
-	if (kr_writeall(1, text, sizeof text - 1) == -1)
-		exit(KR_EX_TEMP);
-	exit(KR_EX_OK);
-}
-
-/* A setting: from its flag, else env, YAML key, default (kr_cfg). */
-struct setting {
-	const char *flag;	/* the flag's argument, NULL when not given */
-	const char *name, *key, *env, *def;
-};
-
+/* The value of the setting id: flag, environment, YAML file, default. */
 static const char *
-setting_get(const struct kr_cfg *c, const struct setting *st)
+setting_get(const struct batch_args *a, int id)
 {
-	const char *v;
-
-	if (st->flag != NULL)
-		return st->flag;
-	if ((v = kr_cfg_get(c, st->key, st->env, NULL)) == NULL)
-		return st->def;
-	return v;
+	return kr_set_value(TOOL, a->cfg, id, a->flag[id], NULL);
 }
 
 /* Names where the rejected value came from. */
 static void KR_NORETURN
-setting_bad(const struct setting *st, const char *v)
+setting_bad(const struct batch_args *a, int id)
 {
-	const char *e = st->env != NULL ? getenv(st->env) : NULL;
+	const struct kr_set *e = kr_set_find(TOOL, id);
+	const char *from, *v = kr_set_value(TOOL, a->cfg, id, a->flag[id],
+	    &from);
 
-	if (st->flag != NULL)
-		kr_die(KR_EX_USAGE, "invalid --%s '%s'", st->name, v);
-	if (e != NULL && *e != '\0')
-		kr_die(KR_EX_USAGE, "invalid %s '%s'", st->env, v);
-	kr_die(KR_EX_USAGE, "invalid %s '%s' in the configuration", st->key,
+	if (a->flag[id] != NULL)
+		kr_die(KR_EX_USAGE, "invalid --%s '%s'", e->name, v);
+	if (e->env != NULL && from == e->env)
+		kr_die(KR_EX_USAGE, "invalid %s '%s'", e->env, v);
+	kr_die(KR_EX_USAGE, "invalid %s '%s' in the configuration", e->key,
 	    v);
+}
+
+/* A number of the setting id, from lo to hi. */
+static long long
+setting_ll(const struct batch_args *a, int id, long long lo, long long hi)
+{
+	long long n;
+
+	if (kr_parse_ll(setting_get(a, id), lo, hi, &n) == -1)
+		setting_bad(a, id);
+	return n;
+}
+
+/* A duration of the setting id, up to a day. */
+static long long
+setting_ms(const struct batch_args *a, int id)
+{
+	long long ms;
+
+	if (kr_parse_duration_ms(setting_get(a, id), &ms) == -1 ||
+	    ms > 86400000LL)
+		setting_bad(a, id);
+	return ms;
 }
 
 static void
@@ -1128,117 +1095,61 @@ run(const struct batch_opts *o)
 	return rc;
 }
 
+/* The options into a; exits on bad usage. */
+static void
+parse_args(int argc, char *argv[], struct batch_args *a)
+{
+	const char *config = NULL;
+	char err[512];
+	int ch;
+
+	while ((ch = kr_set_getopt(argc, argv, TOOL)) != -1) {
+		if (ch == 'c')
+			config = optarg;
+		else if (ch >= 0 && ch < KR_O_KEY)
+			a->flag[ch] = optarg;
+	}
+	if (optind != argc)
+		kr_set_usage(TOOL);
+	if ((a->cfg = kr_cfg_load(config, err, sizeof err)) == NULL)
+		kr_die(KR_EX_USAGE, "%s", err);
+}
+
+/* The settings, checked, into o. */
+static void
+settle(const struct batch_args *a, struct batch_opts *o)
+{
+	const char *v;
+
+	o->batch_size = (size_t)setting_ll(a, 'b', 1, 1000000);
+	o->buffer_size = (size_t)setting_ll(a, 'B', 1, 10000000);
+	o->flush_ms = setting_ms(a, 'i');
+	o->linger_ms = setting_ms(a, KR_O_LINGER);
+	if (kr_parse_size(setting_get(a, 'm'), 1024, KR_REC_MAX,
+	    &o->max_bytes) == -1)
+		setting_bad(a, 'm');
+	o->buffer_bytes = BUFFER_BYTES > 2 * o->max_bytes ? BUFFER_BYTES :
+	    2 * o->max_bytes;
+	o->rate = (double)setting_ll(a, KR_O_RATE, 0, 1000000000);
+	v = setting_get(a, 'w');
+	if (strcmp(v, "drop") == 0)
+		o->drop = 1;
+	else if (strcmp(v, "block") != 0)
+		setting_bad(a, 'w');
+	o->task_id = setting_get(a, 't');
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct setting batch = { NULL, "batch-size", "logStreaming.batchSize",
-	    "KERUTA_LOG_BATCH_SIZE", "10" };
-	struct setting buffer = { NULL, "buffer-size",
-	    "logStreaming.bufferSize", "KERUTA_LOG_BUFFER_SIZE", "1000" };
-	struct setting flush = { NULL, "flush-interval",
-	    "logStreaming.flushInterval", "KERUTA_LOG_FLUSH_INTERVAL", "1s" };
-	struct setting linger = { NULL, "linger", NULL, NULL, "5ms" };
-	struct setting maxb = { NULL, "max-bytes", NULL, NULL, "1M" };
-	struct setting rate = { NULL, "rate", NULL, NULL, "0" };
-	struct setting full = { NULL, "when-full", NULL, NULL, "block" };
+	/* Static: the configuration stays reachable when a setting is bad. */
+	static struct batch_args a;
 	struct batch_opts o;
-	const char *config = NULL, *v;
-	struct kr_cfg *cfg;
-	char err[512];
-	long long n;
-	int ch, verbosity = KR_V_NORMAL, rc;
 
 	kr_diag_init("keruta-batch");
 	memset(&o, 0, sizeof o);
-	while ((ch = kr_getopt(argc, argv, "B:c:hi:l:m:qr:s:t:Vvw:",
-	    longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'B':
-			buffer.flag = optarg;
-			break;
-		case 'c':
-			config = optarg;
-			break;
-		case 'h':
-			help();
-			break;
-		case 'i':
-			flush.flag = optarg;
-			break;
-		case 'l':
-			linger.flag = optarg;
-			break;
-		case 'm':
-			maxb.flag = optarg;
-			break;
-		case 'q':
-			verbosity = KR_V_QUIET;
-			break;
-		case 'r':
-			rate.flag = optarg;
-			break;
-		case 's':
-			batch.flag = optarg;
-			break;
-		case 't':
-			o.task_id = optarg;
-			break;
-		case 'V':
-			if (kr_writeall(1, "keruta-batch " KR_VERSION "\n",
-			    sizeof "keruta-batch " KR_VERSION "\n" - 1) == -1)
-				return KR_EX_TEMP;
-			return KR_EX_OK;
-		case 'v':
-			if (verbosity < KR_V_DEBUG)
-				verbosity = verbosity < 0 ? 1 : verbosity + 1;
-			break;
-		case 'w':
-			full.flag = optarg;
-			break;
-		default:
-			kr_usage(USAGE);
-		}
-	}
-	if (optind != argc)
-		kr_usage(USAGE);
-	kr_diag_set_verbosity(verbosity);
-
-	if ((cfg = kr_cfg_load(config, err, sizeof err)) == NULL)
-		kr_die(KR_EX_USAGE, "%s", err);
-	v = setting_get(cfg, &batch);
-	if (kr_parse_ll(v, 1, 1000000, &n) == -1)
-		setting_bad(&batch, v);
-	o.batch_size = (size_t)n;
-	v = setting_get(cfg, &buffer);
-	if (kr_parse_ll(v, 1, 10000000, &n) == -1)
-		setting_bad(&buffer, v);
-	o.buffer_size = (size_t)n;
-	v = setting_get(cfg, &flush);
-	if (kr_parse_duration_ms(v, &o.flush_ms) == -1 ||
-	    o.flush_ms > 86400000LL)
-		setting_bad(&flush, v);
-	v = setting_get(cfg, &linger);
-	if (kr_parse_duration_ms(v, &o.linger_ms) == -1 ||
-	    o.linger_ms > 86400000LL)
-		setting_bad(&linger, v);
-	v = setting_get(cfg, &maxb);
-	if (kr_parse_size(v, 1024, KR_REC_MAX, &o.max_bytes) == -1)
-		setting_bad(&maxb, v);
-	o.buffer_bytes = BUFFER_BYTES > 2 * o.max_bytes ? BUFFER_BYTES :
-	    2 * o.max_bytes;
-	v = setting_get(cfg, &rate);
-	if (kr_parse_ll(v, 0, 1000000000, &n) == -1)
-		setting_bad(&rate, v);
-	o.rate = (double)n;
-	v = setting_get(cfg, &full);
-	if (strcmp(v, "drop") == 0)
-		o.drop = 1;
-	else if (strcmp(v, "block") != 0)
-		setting_bad(&full, v);
-	if (o.task_id == NULL && (o.task_id = getenv("KERUTA_TASK_ID")) !=
-	    NULL && *o.task_id == '\0')
-		o.task_id = NULL;
-	kr_cfg_free(cfg);
-	rc = run(&o);
-	return rc;
+	parse_args(argc, argv, &a);
+	settle(&a, &o);
+	kr_cfg_free(a.cfg);
+	return run(&o);
 }

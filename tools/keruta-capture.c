@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,19 +30,14 @@
 
 #include "kr_buf.h"
 #include "kr_diag.h"
-#include "kr_opt.h"
 #include "kr_io.h"
 #include "kr_json.h"
 #include "kr_level.h"
 #include "kr_parse.h"
 #include "kr_rand.h"
 #include "kr_rec.h"
+#include "kr_set.h"
 #include "kr_time.h"
-
-#define USAGE "keruta-capture [-hnpqv] [-r id] [-t id] " \
-	"[--exit-file file] [--idle-flush duration] [--kill-after duration] [--max-line size] " \
-	"[--stderr-level level] [--stdout-level level] [--timeout duration] " \
-	"[--] command [arg ...]"
 
 #define CHUNK		(32u << 10)	/* one read(2) */
 #define OUT_SOFT	(32u << 10)	/* try to write out past this */
@@ -121,39 +115,6 @@ static const struct {
 };
 
 static const int caught[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
-
-static void
-help(void)
-{
-	printf("usage: %s\n\n"
-	    "Runs command and writes one record per line of its output.\n\n"
-	    "  -h, --help               print this help and exit\n"
-	    "      --version            print the version and exit\n"
-	    "  -n, --no-stdin           command reads /dev/null, not stdin\n"
-	    "  -p, --pty                command's stdout is a pseudo-terminal\n"
-	    "  -q, --quiet              print fatal diagnostics only\n"
-	    "  -r, --run-id id          run id (default: 16 random hex digits)\n"
-	    "  -t, --task-id id         task id (default: $KERUTA_TASK_ID)\n"
-	    "  -v, --verbose            more diagnostics (twice: debug)\n"
-	    "      --exit-file file     write the exit status to file once the "
-	    "exit\n"
-	    "                           record is written\n"
-	    "      --idle-flush duration\n"
-	    "                           write a line without newline after "
-	    "this pause\n"
-	    "                           (default 100ms; 0: only at the end)\n"
-	    "      --kill-after duration\n"
-	    "                           SIGKILL this long after a TERM or INT "
-	    "was sent\n"
-	    "                           (default 10s; 0: never)\n"
-	    "      --max-line size      split longer lines (default 64KiB)\n"
-	    "      --stderr-level level default level on stderr "
-	    "(default ERROR)\n"
-	    "      --stdout-level level default level on stdout "
-	    "(default INFO)\n"
-	    "      --timeout duration   send TERM to the command after this "
-	    "long\n", USAGE);
-}
 
 static void
 on_signal(int sig)
@@ -991,12 +952,14 @@ run_loop(struct cap *c)
 	}
 }
 
+#define TOOL (&kr_tool_capture)
+
 static void
 parse_level(const char *s, int *l)
 {
 	if ((*l = kr_level_parse(s, strlen(s))) < 0) {
 		kr_warn("unknown level '%s'", s);
-		kr_usage(USAGE);
+		kr_set_usage(TOOL);
 	}
 }
 
@@ -1005,97 +968,70 @@ parse_duration(const char *s, long long *ms)
 {
 	if (kr_parse_duration_ms(s, ms) == -1 || *ms < 0) {
 		kr_warn("bad duration '%s'", s);
-		kr_usage(USAGE);
+		kr_set_usage(TOOL);
 	}
 }
 
-enum { OPT_VERSION = 256, OPT_EXITFILE, OPT_IDLE, OPT_KILL, OPT_MAXLINE, OPT_ERRLEVEL,
-	OPT_OUTLEVEL, OPT_TIMEOUT };
+/* An id of the command line or the environment, checked. */
+static void
+check_id(const char *id, const char *what)
+{
+	if (id != NULL && !valid_id(id)) {
+		kr_warn("bad %s: printable UTF-8 of 1 to 256 bytes", what);
+		kr_set_usage(TOOL);
+	}
+}
 
 static void
 parse_opts(int argc, char *argv[], struct opts *o)
 {
-	static const struct option lo[] = {
-		{ "exit-file", required_argument, NULL, OPT_EXITFILE },
-		{ "help", no_argument, NULL, 'h' },
-		{ "idle-flush", required_argument, NULL, OPT_IDLE },
-		{ "kill-after", required_argument, NULL, OPT_KILL },
-		{ "max-line", required_argument, NULL, OPT_MAXLINE },
-		{ "no-stdin", no_argument, NULL, 'n' },
-		{ "pty", no_argument, NULL, 'p' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "run-id", required_argument, NULL, 'r' },
-		{ "stderr-level", required_argument, NULL, OPT_ERRLEVEL },
-		{ "stdout-level", required_argument, NULL, OPT_OUTLEVEL },
-		{ "task-id", required_argument, NULL, 't' },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch, v = KR_V_NORMAL;
+	int ch;
 
-	while ((ch = kr_getopt(argc, argv, "+hnpqr:t:v", lo, NULL)) != -1) {
+	while ((ch = kr_set_getopt(argc, argv, TOOL)) != -1) {
 		switch (ch) {
-		case 'h':
-			help();
-			exit(KR_EX_OK);
-		case 'n':
-			o->no_stdin = 1;
-			break;
-		case 'p':
-			o->pty = 1;
-			break;
-		case 'q':
-			v = KR_V_QUIET;
-			break;
-		case 'r':
-			o->run_id = optarg;
-			break;
-		case 't':
-			o->task_id = optarg;
-			break;
-		case 'v':
-			if (v < KR_V_DEBUG)
-				v = v < KR_V_NORMAL ? KR_V_INFO : v + 1;
-			break;
-		case OPT_VERSION:
-			printf("keruta-capture %s\n", KR_VERSION);
-			exit(KR_EX_OK);
-		case OPT_EXITFILE:
+		case KR_O_EXIT_FILE:
 			o->exit_file = optarg;
 			break;
-		case OPT_IDLE:
+		case KR_O_IDLE_FLUSH:
 			parse_duration(optarg, &o->idle_ms);
 			break;
-		case OPT_KILL:
+		case KR_O_KILL_AFTER:
 			parse_duration(optarg, &o->kill_after_ms);
 			break;
-		case OPT_MAXLINE:
+		case KR_O_MAX_LINE:
 			if (kr_parse_size(optarg, 16, MAX_LINE_MAX,
 			    &o->max_line) == -1) {
 				kr_warn("bad --max-line '%s' (16 to 2MiB)",
 				    optarg);
-				kr_usage(USAGE);
+				kr_set_usage(TOOL);
 			}
 			break;
-		case OPT_ERRLEVEL:
+		case KR_O_NO_STDIN:
+			o->no_stdin = 1;
+			break;
+		case KR_O_PTY:
+			o->pty = 1;
+			break;
+		case 'r':
+			o->run_id = optarg;
+			break;
+		case KR_O_STDERR_LEVEL:
 			parse_level(optarg, &o->err_level);
 			break;
-		case OPT_OUTLEVEL:
+		case KR_O_STDOUT_LEVEL:
 			parse_level(optarg, &o->out_level);
 			break;
-		case OPT_TIMEOUT:
+		case 't':
+			o->task_id = optarg;
+			break;
+		case KR_O_TIMEOUT:
 			parse_duration(optarg, &o->timeout_ms);
 			break;
-		default:
-			kr_usage(USAGE);
 		}
 	}
-	kr_diag_set_verbosity(v);
 	if (optind >= argc) {
 		kr_warn("no command given");
-		kr_usage(USAGE);
+		kr_set_usage(TOOL);
 	}
 	o->argv = argv + optind;
 	if (o->task_id == NULL) {
@@ -1103,14 +1039,8 @@ parse_opts(int argc, char *argv[], struct opts *o)
 		if (o->task_id != NULL && *o->task_id == '\0')
 			o->task_id = NULL;
 	}
-	if (o->task_id != NULL && !valid_id(o->task_id)) {
-		kr_warn("bad task id: printable UTF-8 of 1 to 256 bytes");
-		kr_usage(USAGE);
-	}
-	if (o->run_id != NULL && !valid_id(o->run_id)) {
-		kr_warn("bad run id: printable UTF-8 of 1 to 256 bytes");
-		kr_usage(USAGE);
-	}
+	check_id(o->task_id, "task id");
+	check_id(o->run_id, "run id");
 }
 
 /*
@@ -1147,22 +1077,74 @@ src_init(struct src *s, const char *name, int level, size_t max_line)
 	kr_buf_init(&s->pend, max_line + CHUNK);
 }
 
+/* The state of a run before the command starts; stdout non-blocking. */
+static void
+cap_init(struct cap *c, const struct opts *o)
+{
+	struct stat st;
+
+	memset(c, 0, sizeof *c);
+	c->o = o;
+	c->out_fl = -1;
+	src_init(&c->src[0], "stdout", o->out_level, o->max_line);
+	src_init(&c->src[1], "stderr", o->err_level, o->max_line);
+	kr_buf_init(&c->out, 64u << 20);
+	if (kr_buf_reserve(&c->out, OUT_SOFT + 4096) == -1)
+		kr_diesys(KR_EX_TEMP, "unable to allocate");
+	if ((c->chunk = malloc(CHUNK)) == NULL)
+		kr_diesys(KR_EX_TEMP, "unable to allocate");
+	/* A pipe to the next stage: never block on it, keep reading. */
+	if (fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) ||
+	    S_ISSOCK(st.st_mode)) && (c->out_fl = fcntl(1, F_GETFL)) != -1 &&
+	    fcntl(1, F_SETFL, c->out_fl | O_NONBLOCK) == -1)
+		c->out_fl = -1;
+}
+
+/*
+ * After the run (or a command that could not start, e): the last lines,
+ * the exit record, the exit file; everything freed. The exit code.
+ */
+static int
+cap_finish(struct cap *c, int e)
+{
+	const struct opts *o = c->o;
+	int code, i;
+
+	for (i = 0; i < 2; i++)
+		src_close(c, &c->src[i]);
+	if (!c->reaped) {
+		/* Output still open: wait for the command itself. */
+		while (waitpid(c->pid, &c->status, 0) == -1 && errno == EINTR)
+			;
+		c->t_exit = mono_ns();
+	}
+	if (c->tty_fg)
+		give_tty(getpgrp());
+	code = emit_exit(c, e);
+	flush_out(c, 1);
+	if (o->exit_file != NULL && !c->out_dead)
+		write_exit_file(o->exit_file, code);
+	if (c->out_fl != -1)
+		(void)fcntl(1, F_SETFL, c->out_fl);
+	for (i = 0; i < 2; i++)
+		kr_buf_free(&c->src[i].pend);
+	kr_buf_free(&c->out);
+	free(c->chunk);
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	return code;
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct opts o;
+	struct opts o = { .out_level = KR_INFO, .err_level = KR_ERROR,
+	    .idle_ms = 100, .kill_after_ms = 10000, .max_line = 64u << 10 };
 	struct cap c;
 	char run_id[17];
-	struct stat st;
-	int e, code, i;
+	int e, code, st;
 
 	kr_diag_init("keruta-capture");
-	memset(&o, 0, sizeof o);
-	o.out_level = KR_INFO;
-	o.err_level = KR_ERROR;
-	o.idle_ms = 100;
-	o.kill_after_ms = 10000;
-	o.max_line = 64u << 10;
 	parse_opts(argc, argv, &o);
 	if (o.run_id == NULL) {
 		kr_random_hex(run_id, 8);
@@ -1174,57 +1156,18 @@ main(int argc, char *argv[])
 	if (o.exit_file != NULL && unlink(o.exit_file) == -1 &&
 	    errno != ENOENT)
 		kr_diesys(KR_EX_USAGE, "unable to remove '%s'", o.exit_file);
-
-	memset(&c, 0, sizeof c);
-	c.o = &o;
-	c.out_fl = -1;
-	src_init(&c.src[0], "stdout", o.out_level, o.max_line);
-	src_init(&c.src[1], "stderr", o.err_level, o.max_line);
-	kr_buf_init(&c.out, 64u << 20);
-	if (kr_buf_reserve(&c.out, OUT_SOFT + 4096) == -1)
-		kr_diesys(KR_EX_TEMP, "unable to allocate");
-	if ((c.chunk = malloc(CHUNK)) == NULL)
-		kr_diesys(KR_EX_TEMP, "unable to allocate");
-	/* A pipe to the next stage: never block on it, keep reading. */
-	if (fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) ||
-	    S_ISSOCK(st.st_mode)) && (c.out_fl = fcntl(1, F_GETFL)) != -1 &&
-	    fcntl(1, F_SETFL, c.out_fl | O_NONBLOCK) == -1)
-		c.out_fl = -1;
-
+	cap_init(&c, &o);
 	e = spawn(&c);
 	emit_start(&c);
 	if (e == 0) {
 		run_loop(&c);
 	} else {
-		int st2;
-
-		while (waitpid(c.pid, &st2, 0) == -1 && errno == EINTR)
+		while (waitpid(c.pid, &st, 0) == -1 && errno == EINTR)
 			;
 		c.reaped = 1;
 		c.t_exit = mono_ns();
 	}
-	for (i = 0; i < 2; i++)
-		src_close(&c, &c.src[i]);
-	if (!c.reaped) {
-		/* Output still open: wait for the command itself. */
-		while (waitpid(c.pid, &c.status, 0) == -1 && errno == EINTR)
-			;
-		c.t_exit = mono_ns();
-	}
-	if (c.tty_fg)
-		give_tty(getpgrp());
-	code = emit_exit(&c, e);
-	flush_out(&c, 1);
-	if (o.exit_file != NULL && !c.out_dead)
-		write_exit_file(o.exit_file, code);
-	if (c.out_fl != -1)
-		(void)fcntl(1, F_SETFL, c.out_fl);
-	for (i = 0; i < 2; i++)
-		kr_buf_free(&c.src[i].pend);
-	kr_buf_free(&c.out);
-	free(c.chunk);
-	close(sig_pipe[0]);
-	close(sig_pipe[1]);
+	code = cap_finish(&c, e);
 	if (e == ENOENT)
 		kr_die(code, "'%s': command not found", o.argv[0]);
 	if (e != 0) {

@@ -9,92 +9,99 @@
  * not of its setting's kind.
  */
 #include <ctype.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kr_cfg.h"
 #include "kr_diag.h"
-#include "kr_opt.h"
 #include "kr_level.h"
 #include "kr_parse.h"
+#include "kr_set.h"
 
-#define USAGE "keruta-config [-hs] [-c file] [key ...]"
+#define TOOL (&kr_tool_config)
+#define SETTINGS_MAX 128
 
-enum kind { K_STR, K_BOOL, K_INT, K_DURATION, K_LEVEL, K_SECRET };
+/* The settings of the file, each key once, and how many are listed. */
+static const struct kr_set *settings[SETTINGS_MAX];
+static size_t nsettings, nlisted;
 
-struct setting {
-	const char *key, *env, *def;
-	enum kind kind;
-};
-
-static const struct setting settings[] = {
-	{ "logStreaming.enabled", "KERUTA_LOG_STREAMING_ENABLED", "true",
-	    K_BOOL },
-	{ "logStreaming.bufferSize", "KERUTA_LOG_BUFFER_SIZE", "1000", K_INT },
-	{ "logStreaming.batchSize", "KERUTA_LOG_BATCH_SIZE", "10", K_INT },
-	{ "logStreaming.flushInterval", "KERUTA_LOG_FLUSH_INTERVAL", "1s",
-	    K_DURATION },
-	{ "logStreaming.level", "KERUTA_LOG_LEVEL", "INFO", K_LEVEL },
-	{ "logStreaming.pty", "KERUTA_LOG_PTY", "true", K_BOOL },
-	{ "logStreaming.ackTimeout", "KERUTA_LOG_ACK_TIMEOUT", "30s",
-	    K_DURATION },
-	{ "logStreaming.maskEnv", "KERUTA_LOG_MASK_ENV", NULL, K_STR },
-	{ "logStreaming.maskFile", "KERUTA_LOG_MASK_FILE", NULL, K_STR },
-	/* keruta-ship's defaults: what a run uses when nothing is set. */
-	{ "websocket.url", "KERUTA_WEBSOCKET_URL",
-	    "ws://localhost:8080/ws/tasks", K_STR },
-	{ "websocket.timeout", NULL, "10s", K_DURATION },
-	{ "websocket.reconnectInterval", NULL, "5s", K_DURATION },
-	{ "api.url", "KERUTA_API_URL", "http://localhost:8080/api/v1", K_STR },
-	{ "api.timeout", NULL, "10s", K_DURATION },
-	{ "api.retryCount", NULL, "3", K_INT },
-	{ "api.token", "KERUTA_AUTH_TOKEN", NULL, K_SECRET },
-	{ "api.key", "KERUTA_API_KEY", NULL, K_SECRET },
-};
-#define NSETTINGS (sizeof settings / sizeof settings[0])
-
-/* Keys other tools read (keruta-serve(8)); not listed, but not misspelt. */
-static const char *const other_keys[] = {
-	"serve.apiKeys", "serve.db", "serve.jwtSecretFile", "serve.listen",
-	"serve.maxBody", "serve.panelDir", "serve.queueMax", "serve.retention",
-	"serve.sync",
-	"serve.tlsCert", "serve.tlsKey",
-};
-#define NOTHER (sizeof other_keys / sizeof other_keys[0])
-
-static const struct option longopts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "shell", no_argument, NULL, 's' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
+/* The programs whose settings are listed: the pipeline keruta-agent runs. */
+static const struct kr_tool *const listed[] = {
+	&kr_tool_agent, &kr_tool_capture, &kr_tool_filter, &kr_tool_batch,
+	&kr_tool_ship,
 };
 
 static void
-help(void)
+add_setting(const struct kr_set *e)
 {
-	printf("usage: %s\n\n"
-	    "Print the resolved keruta settings: flags aside, the environment\n"
-	    "beats the YAML file, which beats the defaults.\n\n"
-	    "  -c, --config file   YAML configuration (default "
-	    "$KERUTA_CONFIG)\n"
-	    "  -h, --help          print this help and exit\n"
-	    "  -s, --shell         print keys as shell assignments "
-	    "(logStreaming_enabled='true')\n"
-	    "      --version       print the version and exit\n\n"
-	    "Settings:\n", USAGE);
-	for (size_t i = 0; i < NSETTINGS; i++)
-		printf("  %-28s %-30s %s\n", settings[i].key,
-		    settings[i].env ? settings[i].env : "-",
-		    settings[i].def ? settings[i].def : "");
-	exit(KR_EX_OK);
+	size_t i;
+
+	for (i = 0; i < nsettings; i++)
+		if (strcmp(settings[i]->key, e->key) == 0)
+			return;
+	if (nsettings == SETTINGS_MAX)
+		kr_die(KR_EX_BUG, "more than %d settings", SETTINGS_MAX);
+	settings[nsettings++] = e;
+}
+
+/* The part of a key before its dot. */
+static int
+same_section(const char *a, const char *b)
+{
+	size_t n = strcspn(a, ".");
+
+	return n == strcspn(b, ".") && strncmp(a, b, n) == 0;
+}
+
+/*
+ * The settings with a YAML key, from the tables of the programs: those of
+ * the pipeline first (listed), section by section in the order each
+ * section first appears; then those that only other programs read (known,
+ * not listed).
+ */
+static void
+gather(void)
+{
+	const struct kr_set *all[SETTINGS_MAX];
+	size_t t, i, j, k, n = 0;
+
+	for (t = 0; t < sizeof listed / sizeof listed[0]; t++)
+		for (i = 0; i < listed[t]->n && n < SETTINGS_MAX; i++)
+			if (listed[t]->set[i].key != NULL)
+				all[n++] = &listed[t]->set[i];
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < i && !same_section(all[k]->key, all[i]->key);
+		    k++)
+			;
+		if (k < i)
+			continue;	/* its section is in already */
+		for (j = i; j < n; j++)
+			if (same_section(all[j]->key, all[i]->key))
+				add_setting(all[j]);
+	}
+	nlisted = nsettings;
+	for (t = 0; kr_tools[t] != NULL; t++)
+		for (i = 0; i < kr_tools[t]->n; i++)
+			if (kr_tools[t]->set[i].key != NULL)
+				add_setting(&kr_tools[t]->set[i]);
+}
+
+static void
+more_help(void)
+{
+	size_t i;
+
+	printf("\nSettings:\n");
+	for (i = 0; i < nlisted; i++)
+		printf("  %-28s %-30s %s\n", settings[i]->key,
+		    settings[i]->env ? settings[i]->env : "-",
+		    settings[i]->def ? settings[i]->def : "");
 }
 
 /* The value of a setting, checked against its kind. */
 static const char *
-resolve(const struct kr_cfg *c, const struct setting *s)
+resolve(const struct kr_cfg *c, const struct kr_set *s)
 {
 	const char *v, *from;
 	long long ll;
@@ -115,22 +122,22 @@ resolve(const struct kr_cfg *c, const struct setting *s)
 	if (v == NULL)
 		return NULL;
 	switch (s->kind) {
-	case K_BOOL:
+	case KR_K_BOOL:
 		if (kr_parse_bool(v, &b) == -1)
 			kr_die(KR_EX_USAGE, "bad %s '%s' from %s: true or "
 			    "false", s->key, v, from);
 		return b ? "true" : "false";
-	case K_INT:
+	case KR_K_INT:
 		if (kr_parse_ll(v, 0, 1000000000, &ll) == -1)
 			kr_die(KR_EX_USAGE, "bad %s '%s' from %s: a number",
 			    s->key, v, from);
 		break;
-	case K_DURATION:
+	case KR_K_DURATION:
 		if (kr_parse_duration_ms(v, &ll) == -1)
 			kr_die(KR_EX_USAGE, "bad %s '%s' from %s: a duration "
 			    "like 250ms, 1s, 5m", s->key, v, from);
 		break;
-	case K_LEVEL:
+	case KR_K_LEVEL:
 		if ((b = kr_level_parse(v, strlen(v))) < 0)
 			kr_die(KR_EX_USAGE, "bad %s '%s' from %s: a level",
 			    s->key, v, from);
@@ -173,11 +180,8 @@ known(const char *k)
 {
 	size_t i;
 
-	for (i = 0; i < NSETTINGS; i++)
-		if (strcmp(settings[i].key, k) == 0)
-			return 1;
-	for (i = 0; i < NOTHER; i++)
-		if (strcmp(other_keys[i], k) == 0)
+	for (i = 0; i < nsettings; i++)
+		if (strcmp(settings[i]->key, k) == 0)
 			return 1;
 	return 0;
 }
@@ -205,9 +209,8 @@ warn_unknown(const struct kr_cfg *c, char **asked, int nasked)
 			continue;
 		best = NULL;
 		bd = 3;
-		for (j = 0; j < NSETTINGS + NOTHER; j++) {
-			const char *cand = j < NSETTINGS ? settings[j].key :
-			    other_keys[j - NSETTINGS];
+		for (j = 0; j < nsettings; j++) {
+			const char *cand = settings[j]->key;
 
 			if ((d = distance(k, cand)) < bd) {
 				bd = d;
@@ -252,68 +255,68 @@ print_setting(const char *key, const char *v, int shell, int named)
 		printf("%s=%s\n", key, v ? v : "");
 }
 
+/* The setting of key, or NULL. */
+static const struct kr_set *
+find(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < nsettings; i++)
+		if (strcmp(settings[i]->key, key) == 0)
+			return settings[i];
+	return NULL;
+}
+
+/* Every listed setting; secrets as "(set)", or left out for the shell. */
+static void
+print_all(const struct kr_cfg *c, int shell)
+{
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < nlisted; i++) {
+		if (settings[i]->kind == KR_K_SECRET && shell)
+			continue;
+		v = resolve(c, settings[i]);
+		if (settings[i]->kind == KR_K_SECRET && v != NULL)
+			v = "(set)";
+		print_setting(settings[i]->key, v, shell, 0);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
-	const char *path = NULL;
+	const struct kr_set *e;
+	const char *path = NULL, *v;
 	struct kr_cfg *c;
 	char err[512];
 	int ch, shell = 0, i;
-	size_t j;
 
 	kr_diag_init("keruta-config");
-	while ((ch = kr_getopt(argc, argv, "c:hs", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
+	gather();
+	kr_set_more_help = more_help;
+	while ((ch = kr_set_getopt(argc, argv, TOOL)) != -1) {
+		if (ch == 'c')
 			path = optarg;
-			break;
-		case 'h':
-			help();
-			break;
-		case 's':
+		else if (ch == KR_O_SHELL)
 			shell = 1;
-			break;
-		case 'V':
-			printf("keruta-config " KR_VERSION "\n");
-			return KR_EX_OK;
-		default:
-			kr_usage(USAGE);
-		}
 	}
 	argc -= optind;
 	argv += optind;
-	for (i = 0; i < argc; i++) {
-		const char *k = argv[i];
-
-		if (*k == '\0' || strspn(k, "abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(k))
-			kr_die(KR_EX_USAGE, "bad key '%s'", k);
-	}
+	for (i = 0; i < argc; i++)
+		if (*argv[i] == '\0' || strspn(argv[i], "abcdefghijklmnopqrstu"
+		    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+		    strlen(argv[i]))
+			kr_die(KR_EX_USAGE, "bad key '%s'", argv[i]);
 	if ((c = kr_cfg_load(path, err, sizeof err)) == NULL)
 		kr_die(KR_EX_USAGE, "%s", err);
 	warn_unknown(c, argv, argc);
-	if (argc == 0) {
-		for (j = 0; j < NSETTINGS; j++) {
-			const char *v = resolve(c, &settings[j]);
-
-			if (settings[j].kind == K_SECRET && v != NULL &&
-			    !shell)
-				v = "(set)";
-			if (settings[j].kind == K_SECRET && shell)
-				continue;
-			print_setting(settings[j].key, v, shell, 0);
-		}
-	}
+	if (argc == 0)
+		print_all(c, shell);
 	for (i = 0; i < argc; i++) {
-		const char *v = NULL;
-
-		for (j = 0; j < NSETTINGS; j++)
-			if (strcmp(settings[j].key, argv[i]) == 0)
-				break;
-		if (j < NSETTINGS)
-			v = resolve(c, &settings[j]);
-		else
-			v = kr_cfg_yaml(c, argv[i]);
+		v = (e = find(argv[i])) != NULL ? resolve(c, e) :
+		    kr_cfg_yaml(c, argv[i]);
 		print_setting(argv[i], v, shell, 1);
 	}
 	kr_cfg_free(c);

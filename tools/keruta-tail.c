@@ -33,23 +33,16 @@
 #include "kr_buf.h"
 #include "kr_cfg.h"
 #include "kr_diag.h"
-#include "kr_opt.h"
 #include "kr_io.h"
 #include "kr_json.h"
 #include "kr_level.h"
 #include "kr_lr.h"
 #include "kr_parse.h"
 #include "kr_rec.h"
+#include "kr_set.h"
 #include "kr_time.h"
 
-#define USAGE "keruta-tail [-efhjknqv] [-a seq] [-c file] [-g words] " \
-	"[-l level] [-s source] [-t token]\n" \
-	"    [-u url] [--cacert file] [--color when] [--since time] " \
-	"[--since-time time]\n" \
-	"    [--tail n] [--timestamps[=false]] " \
-	"[--stdin [--tee] [--last file]] [task-id]"
-
-#define DEFAULT_URL "ws://127.0.0.1:8080"
+#define TOOL (&kr_tool_tail)
 #define SRC_STDOUT 1u
 #define SRC_STDERR 2u
 #define SRC_AGENT 4u
@@ -190,85 +183,6 @@ restore_on_exit(int fd)
 static const char *level_color[KR_NLEVELS] = {
 	"\033[2m", "\033[2m", "\033[32m", "\033[33m", "\033[31m", "\033[1;31m"
 };
-
-static const struct option longopts[] = {
-	{ "after", required_argument, NULL, 'a' },
-	{ "cacert", required_argument, NULL, 'A' },
-	{ "config", required_argument, NULL, 'c' },
-	{ "color", required_argument, NULL, 'C' },
-	{ "exit-code", no_argument, NULL, 'e' },
-	{ "follow", optional_argument, NULL, 'f' },
-	{ "grep", required_argument, NULL, 'g' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "insecure", no_argument, NULL, 'k' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "last", required_argument, NULL, 'L' },
-	{ "level", required_argument, NULL, 'l' },
-	{ "no-follow", no_argument, NULL, 'n' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "since", required_argument, NULL, 'D' },
-	{ "since-time", required_argument, NULL, 'I' },
-	{ "source", required_argument, NULL, 's' },
-	{ "stdin", no_argument, NULL, 'S' },
-	{ "tail", required_argument, NULL, 'N' },
-	{ "tee", no_argument, NULL, 'T' },
-	{ "timestamps", optional_argument, NULL, 'M' },
-	{ "token", required_argument, NULL, 't' },
-	{ "url", required_argument, NULL, 'u' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
-};
-
-static void
-help(void)
-{
-	printf("usage: %s\n\n"
-	    "Print a task's log from keruta-serve, then follow it live.\n\n"
-	    "  -a, --after seq       start after this record cursor\n"
-	    "      --cacert file     trust the CA certificates in file (wss)\n"
-	    "  -c, --config file     YAML configuration (default "
-	    "$KERUTA_CONFIG)\n"
-	    "      --color when      colour by level: auto, always, never\n"
-	    "  -e, --exit-code       exit with the script's exit status\n"
-	    "  -f, --follow[=false]  follow the live log (the default); "
-	    "false: -n\n"
-	    "  -g, --grep words      only lines holding every word (the "
-	    "server's search;\n"
-	    "                        word* for a prefix)\n"
-	    "  -h, --help            print this help and exit\n"
-	    "  -k, --insecure        do not verify the server's certificate\n"
-	    "  -j, --json            print the records as NDJSON\n"
-	    "      --last file       with --stdin: at the end, write "
-	    "\"seq runId\" of the\n"
-	    "                        last record to file\n"
-	    "  -l, --level level     show this level and above\n"
-	    "  -n, --no-follow       print the history and exit\n"
-	    "  -q, --quiet           print fatal errors only\n"
-	    "      --since time      from this long ago (10m, 2h) or this "
-	    "RFC 3339 time\n"
-	    "      --since-time time from this RFC 3339 time\n"
-	    "  -s, --source source   show only stdout, stderr or agent "
-	    "(repeatable)\n"
-	    "      --stdin           format records read from standard input\n"
-	    "      --tail n          the last n lines of the history "
-	    "(-1: all)\n"
-	    "      --timestamps[=false]\n"
-	    "                        show the time of each line (the "
-	    "default)\n"
-	    "      --tee             with --stdin: pass the records on to "
-	    "standard\n"
-	    "                        output, print the lines on standard "
-	    "error\n"
-	    "  -t, --token token     bearer token (default "
-	    "$KERUTA_AUTH_TOKEN)\n"
-	    "  -u, --url url         WebSocket base URL (default "
-	    "$KERUTA_WEBSOCKET_URL,\n"
-	    "                        else " DEFAULT_URL ")\n"
-	    "  -v, --verbose         more messages (-vv: debug)\n"
-	    "      --version         print the version and exit\n", USAGE);
-	exit(KR_EX_OK);
-}
 
 static unsigned
 source_bit(const char *s)
@@ -1514,7 +1428,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (code == 401 || code == 403) {
 			if (t->o->token == NULL && t->o->apikey == NULL)
 				kr_warn("the server wants a token: HTTP %d "
-				    "(give -t or KERUTA_AUTH_TOKEN)", code);
+				    "(give -T or KERUTA_AUTH_TOKEN)", code);
 			else if (code == 401)
 				kr_warn("the server refused the token: HTTP "
 				    "401");
@@ -1771,7 +1685,7 @@ rest_get(struct tail *t, CURL *c, const char *query, cJSON **reply)
 	} else if (code == 401 || code == 403) {
 		if (t->o->token == NULL && t->o->apikey == NULL)
 			kr_warn("the server wants a token: HTTP %ld "
-			    "(give -t or KERUTA_AUTH_TOKEN)", code);
+			    "(give -T or KERUTA_AUTH_TOKEN)", code);
 		else if (code == 401)
 			kr_warn("the server refused the token: HTTP 401");
 		else
@@ -2072,175 +1986,192 @@ run_ws(struct tail_opts *o)
 	return t.status;
 }
 
-int
-main(int argc, char *argv[])
-{
-	struct tail_opts o;
-	const char *color = "auto", *level = NULL, *url = NULL, *tok = NULL;
-	struct kr_cfg *cfg;
-	char err[512];
-	int ch, v = 0, l, lv;
+/* What the configuration may supply: left for the settle_ functions. */
+struct tail_args {
+	const char *level, *color, *token, *url;
+};
 
-	memset(&o, 0, sizeof o);
-	o.after = -1;
-	o.follow = 1;
-	o.timestamps = 1;
-	o.since_ns = -1;
-	o.tail = -1;
-	kr_diag_init("keruta-tail");
-	kr_ignore_sigpipe();
-	while ((ch = kr_getopt(argc, argv, "a:c:efg:hjkl:nqs:t:u:v", longopts,
-	    NULL)) != -1) {
+/* The command line into o and a: one case per option. */
+static void
+parse_args(int argc, char *argv[], struct tail_opts *o, struct tail_args *a)
+{
+	int ch;
+
+	while ((ch = kr_set_getopt(argc, argv, TOOL)) != -1) {
 		switch (ch) {
-		case 'a':
-			if (kr_parse_ll(optarg, 0, LLONG_MAX, &o.after) == -1)
+		case KR_O_AFTER:
+			if (kr_parse_ll(optarg, 0, LLONG_MAX, &o->after) == -1)
 				kr_die(KR_EX_USAGE, "bad cursor '%s'", optarg);
 			break;
-		case 'A':
-			o.cacert = optarg;
+		case KR_O_CACERT:
+			o->cacert = optarg;
 			break;
 		case 'c':
-			o.config = optarg;
-			break;
-		case 'C':
-			color = optarg;
+			o->config = optarg;
 			break;
 		case 'e':
-			o.exit_code = 1;
+			o->exit_code = 1;
 			break;
 		case 'f':
-			o.follow = parse_bool("follow", optarg);
+			o->follow = parse_bool("follow", optarg);
 			break;
 		case 'g':
-			o.grep = optarg;
+			o->grep = optarg;
 			break;
-		case 'D':
-			o.since_ns = parse_since(optarg, 1);
+		case KR_O_SINCE:
+			o->since_ns = parse_since(optarg, 1);
 			break;
-		case 'I':
-			o.since_ns = parse_since(optarg, 0);
+		case KR_O_SINCE_TIME:
+			o->since_ns = parse_since(optarg, 0);
 			break;
-		case 'N':
-			if (kr_parse_ll(optarg, -1, LLONG_MAX, &o.tail) == -1)
+		case KR_O_TAIL:
+			if (kr_parse_ll(optarg, -1, LLONG_MAX, &o->tail) == -1)
 				kr_die(KR_EX_USAGE, "bad --tail '%s': a number "
 				    "of lines, -1 for all", optarg);
 			break;
-		case 'h':
-			help();
-			break;
 		case 'j':
-			o.json = 1;
+			o->json = 1;
 			break;
 		case 'k':
-			o.insecure = 1;
+			o->insecure = 1;
 			break;
-		case 'L':
-			o.last = optarg;
-			break;
-		case 'l':
-			level = optarg;
+		case KR_O_LAST:
+			o->last = optarg;
 			break;
 		case 'n':
-			o.follow = 0;
-			break;
-		case 'q':
-			v = KR_V_QUIET;
+			o->follow = 0;
 			break;
 		case 's':
-			if (parse_sources(optarg, &o.sources) == -1)
+			if (parse_sources(optarg, &o->sources) == -1)
 				kr_die(KR_EX_USAGE, "bad source '%s': "
 				    "stdout, stderr or agent", optarg);
 			break;
-		case 'S':
-			o.from_stdin = 1;
+		case KR_O_STDIN:
+			o->from_stdin = 1;
+			break;
+		case KR_O_TEE:
+			o->tee = 1;
+			break;
+		case KR_O_TIMESTAMPS:
+			o->timestamps = parse_bool("timestamps", optarg);
+			break;
+		case 'l':
+			a->level = optarg;
+			break;
+		case KR_O_COLOR:
+			a->color = optarg;
 			break;
 		case 'T':
-			o.tee = 1;
-			break;
-		case 'M':
-			o.timestamps = parse_bool("timestamps", optarg);
-			break;
-		case 't':
-			tok = optarg;
+			a->token = optarg;
 			break;
 		case 'u':
-			url = optarg;
+			a->url = optarg;
 			break;
-		case 'v':
-			if (v >= 0)
-				v++;
-			break;
-		case 'V':
-			printf("keruta-tail " KR_VERSION "\n");
-			return KR_EX_OK;
-		default:
-			kr_usage(USAGE);
 		}
 	}
+}
+
+/* The operands and the combinations of options. */
+static void
+check_args(int argc, char *argv[], struct tail_opts *o)
+{
 	argc -= optind;
 	argv += optind;
-	kr_diag_set_verbosity(v);
-	if ((o.tee || o.last) && !o.from_stdin)
+	if ((o->tee || o->last) && !o->from_stdin)
 		kr_die(KR_EX_USAGE, "--tee and --last need --stdin");
-	if (o.tail >= 0 && o.from_stdin)
+	if (o->tail >= 0 && o->from_stdin)
 		kr_die(KR_EX_USAGE, "--tail needs a server, not --stdin");
-	if (o.grep != NULL && strspn(o.grep, " \t") == strlen(o.grep))
+	if (o->grep != NULL && strspn(o->grep, " \t") == strlen(o->grep))
 		kr_die(KR_EX_USAGE, "--grep needs a word");
-	if (o.from_stdin ? argc > 1 : argc != 1)
-		kr_usage(USAGE);
-	o.task = argc == 1 ? argv[0] : NULL;
-	if (o.task != NULL && *o.task == '\0')
+	if (o->from_stdin ? argc > 1 : argc != 1)
+		kr_set_usage(TOOL);
+	o->task = argc == 1 ? argv[0] : NULL;
+	if (o->task != NULL && *o->task == '\0')
 		kr_die(KR_EX_USAGE, "empty task id");
-	if (o.sources == 0)
-		o.sources = SRC_ALL;
-	if ((cfg = kr_cfg_load(o.config, err, sizeof err)) == NULL)
-		kr_die(KR_EX_USAGE, "%s", err);
-	if (level == NULL)
-		level = kr_cfg_get(cfg, "logStreaming.level", NULL, NULL);
-	if (level == NULL)
-		o.levels = (1u << KR_NLEVELS) - 1;
-	else {
-		if ((lv = kr_level_parse(level, strlen(level))) < 0) {
-			kr_cfg_free(cfg);
-			kr_die(KR_EX_USAGE, "bad level '%s'", level);
-		}
-		for (l = lv; l < KR_NLEVELS; l++)
-			o.levels |= 1u << l;
-	}
-	if (strcmp(color, "always") == 0)
-		o.color = 1;
-	else if (strcmp(color, "never") == 0)
-		o.color = 0;
-	else if (strcmp(color, "auto") == 0) {
-		const char *nc = getenv("NO_COLOR");
+	if (o->sources == 0)
+		o->sources = SRC_ALL;
+}
 
-		o.color = isatty(o.tee ? 2 : 1) && (nc == NULL || *nc == '\0');
-	} else {
-		kr_cfg_free(cfg);
+/* The levels shown, from -l or the YAML file: all when neither. */
+static void
+settle_levels(struct tail_opts *o, const struct kr_cfg *cfg,
+    const char *level)
+{
+	int l, lv;
+
+	level = kr_set_value(TOOL, cfg, 'l', level, NULL);
+	if (level == NULL) {
+		o->levels = (1u << KR_NLEVELS) - 1;
+		return;
+	}
+	if ((lv = kr_level_parse(level, strlen(level))) < 0)
+		kr_die(KR_EX_USAGE, "bad level '%s'", level);
+	for (l = lv; l < KR_NLEVELS; l++)
+		o->levels |= 1u << l;
+}
+
+static void
+settle_color(struct tail_opts *o, const char *color)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (color == NULL || strcmp(color, "auto") == 0)
+		o->color = isatty(o->tee ? 2 : 1) && (nc == NULL ||
+		    *nc == '\0');
+	else if (strcmp(color, "always") == 0)
+		o->color = 1;
+	else if (strcmp(color, "never") == 0)
+		o->color = 0;
+	else
 		kr_die(KR_EX_USAGE, "bad --color '%s': auto, always or never",
 		    color);
-	}
-	if (o.json)
-		o.color = 0;
-	if (o.color)
-		restore_on_exit(o.tee ? 2 : 1);
+	if (o->json)
+		o->color = 0;
+	if (o->color)
+		restore_on_exit(o->tee ? 2 : 1);
+}
+
+/* The server's URL, the token and the API key. */
+static void
+settle_server(struct tail_opts *o, const struct kr_cfg *cfg,
+    const char *url, const char *tok)
+{
+	o->url = kr_set_value(TOOL, cfg, 'u', url, NULL);
+	if (tok == NULL)
+		tok = kr_cfg_get(cfg, "api.token", "KERUTA_AUTH_TOKEN",
+		    getenv("KERUTA_API_TOKEN"));
+	o->token = tok != NULL && *tok != '\0' ? tok : NULL;
+	o->apikey = getenv("KERUTA_API_KEY");
+	if (o->apikey != NULL && *o->apikey == '\0')
+		o->apikey = NULL;
+}
+
+int
+main(int argc, char *argv[])
+{
+	/* Static: the URL and token may point into the configuration. */
+	static struct tail_opts o = { .after = -1, .follow = 1,
+	    .timestamps = 1, .since_ns = -1, .tail = -1 };
+	/* Static: reachable still when a bad setting exits. */
+	static struct kr_cfg *cfg;
+	struct tail_args a = { NULL, NULL, NULL, NULL };
+	char err[512];
+	int status;
+
+	kr_diag_init("keruta-tail");
+	kr_ignore_sigpipe();
+	parse_args(argc, argv, &o, &a);
+	check_args(argc, argv, &o);
+	if ((cfg = kr_cfg_load(o.config, err, sizeof err)) == NULL)
+		kr_die(KR_EX_USAGE, "%s", err);
+	settle_levels(&o, cfg, a.level);
+	settle_color(&o, a.color);
 	if (o.from_stdin) {
 		kr_cfg_free(cfg);
 		return run_stdin(&o);
 	}
-	o.url = url ? url : kr_cfg_get(cfg, "websocket.url",
-	    "KERUTA_WEBSOCKET_URL", DEFAULT_URL);
-	if (tok == NULL)
-		tok = kr_cfg_get(cfg, "api.token", "KERUTA_AUTH_TOKEN",
-		    getenv("KERUTA_API_TOKEN"));
-	o.token = tok != NULL && *tok != '\0' ? tok : NULL;
-	o.apikey = getenv("KERUTA_API_KEY");
-	if (o.apikey != NULL && *o.apikey == '\0')
-		o.apikey = NULL;
-	{
-		int status = run_ws(&o);
-
-		kr_cfg_free(cfg);
-		return status;
-	}
+	settle_server(&o, cfg, a.url, a.token);
+	status = run_ws(&o);
+	kr_cfg_free(cfg);
+	return status;
 }

@@ -15,7 +15,6 @@
  * every record included).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,20 +29,17 @@
 #include "filter.h"
 #include "kr_cfg.h"
 #include "kr_diag.h"
-#include "kr_opt.h"
 #include "kr_io.h"
 #include "kr_json.h"
 #include "kr_level.h"
 #include "kr_lr.h"
 #include "kr_parse.h"
 #include "kr_rec.h"
+#include "kr_set.h"
 #include "kr_time.h"
 
-#define USAGE                                                                  \
-	"keruta-filter [-hnqRVv] [-c file] [-d dir] [-e name] [-f file] "      \
-	"[-H duration] [-L maxbytes] [-l level] [-r rulesfile] [-s sources]"
-
-#define OPT_LIST_RULES 256
+#define TOOL (&kr_tool_filter)
+#define NMASKS 64
 
 /* The tail of a continued record kept to find secrets split across
  * records: longer than any token format. */
@@ -1476,41 +1472,164 @@ run_filter(struct filter *f)
 
 /* ---- options ---- */
 
+/* What the command line asks for, before it is checked. */
+struct filter_args {
+	const char *config, *level, *rules;
+	const char *envs[NMASKS], *files[NMASKS], *dirs[NMASKS];
+	size_t nenvs, nfiles, ndirs;
+	char *srclist;
+};
+
+/* Adds v to the list of a repeatable option. */
 static void
-help(void)
+add_arg(const char **list, size_t *n, const char *v, const char *name)
 {
-	printf(
-	    "usage: %s\n"
-	    "Redacts secrets in keruta records and filters them by level and "
-	    "source.\n\n"
-	    "  -c, --config file      YAML configuration (also KERUTA_CONFIG)\n"
-	    "  -d, --secret-dir dir   mask each file under dir as a value "
-	    "(also\n"
-	    "                         /var/run/secrets when present)\n"
-	    "  -e, --mask-env name    mask the value of environment variable "
-	    "name\n"
-	    "  -f, --mask-file file   mask each line of file as a value\n"
-	    "  -H, --hold duration    how long a partial record waits for the "
-	    "rest of its\n"
-	    "                         line (default 1s, 0: not at all)\n"
-	    "  -h, --help             print this help and exit\n"
-	    "  -L, --max-bytes size   longest record accepted (default 16M)\n"
-	    "  -l, --level level      drop records below level (not source "
-	    "agent)\n"
-	    "      --list-rules       print each built-in rule and a made-up "
-	    "example, and exit\n"
-	    "  -n, --no-redact        do not redact, only filter\n"
-	    "  -q, --quiet            only fatal messages\n"
-	    "  -R, --report           at the end, an agent record of the "
-	    "counts per rule\n"
-	    "  -r, --rules file       more rules: lines of \"name regex\" "
-	    "(POSIX ERE)\n"
-	    "  -s, --source list      keep only these sources "
-	    "(stdout,stderr,agent)\n"
-	    "  -V, --version          print the version and exit\n"
-	    "  -v, --verbose          counts per rule at the end; twice: "
-	    "debug\n",
-	    USAGE);
+	if (*n == NMASKS)
+		kr_die(KR_EX_USAGE, "too many --%s", name);
+	list[(*n)++] = v;
+}
+
+static void
+parse_args(int argc, char *argv[], struct filter *f, struct filter_args *a)
+{
+	int ch;
+
+	while ((ch = kr_set_getopt(argc, argv, TOOL)) != -1) {
+		switch (ch) {
+		case 'c':
+			a->config = optarg;
+			break;
+		case 'H':
+			if (kr_parse_duration_ms(optarg, &f->hold_ms) == -1 ||
+			    f->hold_ms > 60000)
+				kr_die(KR_EX_USAGE, "bad --hold '%s' (0 to 60s)",
+				    optarg);
+			break;
+		case 'l':
+			a->level = optarg;
+			break;
+		case KR_O_LIST_RULES:
+			rules_list(stdout);
+			exit(KR_EX_OK);
+		case KR_O_MASK_ENV:
+			add_arg(a->envs, &a->nenvs, optarg, "mask-env");
+			break;
+		case KR_O_MASK_FILE:
+			add_arg(a->files, &a->nfiles, optarg, "mask-file");
+			break;
+		case 'm':
+			if (kr_parse_size(optarg, 256, KR_REC_MAX,
+			    &f->maxbytes) == -1)
+				kr_die(KR_EX_USAGE, "bad --max-bytes '%s' "
+				    "(256 to 16M)", optarg);
+			break;
+		case KR_O_NO_REDACT:
+			f->redact = 0;
+			break;
+		case 'R':
+			f->report = 1;
+			break;
+		case KR_O_RULES:
+			a->rules = optarg;
+			break;
+		case KR_O_SECRET_DIR:
+			add_arg(a->dirs, &a->ndirs, optarg, "secret-dir");
+			break;
+		case 's':
+			a->srclist = optarg;
+			break;
+		}
+	}
+	if (optind != argc)
+		kr_set_usage(TOOL);
+}
+
+/* The level (flag, environment, YAML) and the sources to keep. */
+static void
+settle_filters(struct filter *f, struct filter_args *a)
+{
+	struct kr_cfg *cfg;
+	const char *level;
+	char err[512], *tok, *save;
+	int l;
+
+	if ((cfg = kr_cfg_load(a->config, err, sizeof err)) == NULL)
+		kr_die(KR_EX_USAGE, "%s", err);
+	level = kr_set_value(TOOL, cfg, 'l', a->level, NULL);
+	if (level != NULL && *level != '\0') {
+		if ((l = kr_level_parse(level, strlen(level))) == -1)
+			kr_die(KR_EX_USAGE, "unknown level '%s'", level);
+		f->minlevel = l;
+	}
+	kr_cfg_free(cfg);
+	for (tok = a->srclist ? strtok_r(a->srclist, ",", &save) : NULL;
+	    tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		if (f->nsources == NSOURCES)
+			kr_die(KR_EX_USAGE, "too many sources in --source");
+		f->sources[f->nsources++] = tok;
+	}
+	if (a->srclist != NULL && f->nsources == 0)
+		kr_die(KR_EX_USAGE, "empty --source list");
+}
+
+/* The values to mask: the environment's, the flags', the secret files. */
+static void
+load_masks(struct redactor *r, const struct filter_args *a)
+{
+	size_t i, j, lineno;
+	int rc;
+
+	i = redactor_add_env(r);
+	kr_debug("masking the values of %zu environment variables", i);
+	for (i = 0; i < a->nenvs; i++) {
+		rc = redactor_add_env_name(r, a->envs[i]);
+		if (rc == -1)
+			kr_warn("--mask-env '%s': not set", a->envs[i]);
+		else if (rc == -2)
+			kr_die(KR_EX_USAGE, "--mask-env '%s': value shorter "
+			    "than 4 bytes", a->envs[i]);
+	}
+	for (i = 0; i < a->nfiles; i++) {
+		rc = redactor_add_file(r, a->files[i], &lineno);
+		if (rc == -1)
+			kr_diesys(KR_EX_USAGE, "unable to read '%s'",
+			    a->files[i]);
+		if (rc == -2)
+			kr_die(KR_EX_USAGE, "%s:%zu: value shorter than 4 bytes",
+			    a->files[i], lineno);
+	}
+	for (i = 0; i < a->ndirs; i++)
+		if (redactor_add_dir(r, a->dirs[i], &j) == -1)
+			kr_diesys(KR_EX_USAGE, "unable to read '%s'",
+			    a->dirs[i]);
+	if (redactor_add_dir(r, "/var/run/secrets", &j) == 0)
+		kr_debug("masking %zu files of /var/run/secrets", j);
+}
+
+/* The buffers of a run: each bounded, none allocated yet. */
+static void
+buffers_init(struct filter *f)
+{
+	size_t i, j;
+
+	kr_buf_init(&f->out, (size_t)KR_REC_MAX * 8);
+	kr_buf_init(&f->text, KR_REC_MAX + 16);
+	kr_buf_init(&f->join, KR_REC_MAX + TAIL_MAX + 16);
+	kr_buf_init(&f->tmp, (size_t)KR_REC_MAX * 8);
+	kr_buf_init(&f->b64, KR_REC_MAX + 16);
+	kr_buf_init(&f->task, 65536);
+	kr_buf_init(&f->run, 65536);
+	kr_buf_init(&f->meta, (size_t)KR_REC_MAX * 8);
+	kr_buf_init(&f->mkey, KR_REC_MAX + 16);
+	kr_buf_init(&f->mtext, KR_REC_MAX + 16);
+	kr_buf_init(&f->words, KR_REC_MAX + 16);
+	for (i = 0; i <= NSTREAMS; i++) {
+		kr_buf_init(&f->st[i].ctx, TAIL_MAX * 2);
+		for (j = 0; j < HOLD_MAX; j++) {
+			kr_buf_init(&f->st[i].q[j].line, KR_REC_MAX + 16);
+			kr_buf_init(&f->st[i].q[j].text, KR_REC_MAX + 16);
+		}
+	}
 }
 
 static void
@@ -1555,196 +1674,35 @@ free_filter(struct filter *f)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"secret-dir", required_argument, NULL, 'd'},
-	    {"mask-env", required_argument, NULL, 'e'},
-	    {"mask-file", required_argument, NULL, 'f'},
-	    {"hold", required_argument, NULL, 'H'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"max-bytes", required_argument, NULL, 'L'},
-	    {"level", required_argument, NULL, 'l'},
-	    {"list-rules", no_argument, NULL, OPT_LIST_RULES},
-	    {"no-redact", no_argument, NULL, 'n'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"report", no_argument, NULL, 'R'},
-	    {"rules", required_argument, NULL, 'r'},
-	    {"source", required_argument, NULL, 's'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {NULL, 0, NULL, 0},
-	};
 	static struct filter f;
-	const char *config = NULL, *level = NULL, *rules = NULL;
-	const char *envs[64], *files[64], *dirs[64];
-	size_t nenvs = 0, nfiles = 0, ndirs = 0, i, j, lineno;
-	char *srclist = NULL, *tok, *save, err[512];
-	struct kr_cfg *cfg;
-	int ch, verbose = 0, quiet = 0, rc;
+	static struct filter_args a;
+	struct sigaction sa;
+	char err[512];
+	int rc;
 
 	kr_diag_init("keruta-filter");
 	f.redact = 1;
 	f.maxbytes = KR_REC_MAX;
 	f.hold_ms = 1000;
 	f.mask_rule = -1;
-	while ((ch = kr_getopt(argc, argv, "c:d:e:f:H:hL:l:nqRr:s:Vv", longopts,
-		    NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'd':
-			if (ndirs == sizeof dirs / sizeof dirs[0])
-				kr_die(KR_EX_USAGE, "too many --secret-dir");
-			dirs[ndirs++] = optarg;
-			break;
-		case 'e':
-			if (nenvs == sizeof envs / sizeof envs[0])
-				kr_die(KR_EX_USAGE, "too many --mask-env");
-			envs[nenvs++] = optarg;
-			break;
-		case 'f':
-			if (nfiles == sizeof files / sizeof files[0])
-				kr_die(KR_EX_USAGE, "too many --mask-file");
-			files[nfiles++] = optarg;
-			break;
-		case 'H':
-			if (kr_parse_duration_ms(optarg, &f.hold_ms) == -1 ||
-			    f.hold_ms > 60000)
-				kr_die(KR_EX_USAGE,
-				    "bad --hold '%s' (0 to 60s)", optarg);
-			break;
-		case 'h':
-			help();
-			return KR_EX_OK;
-		case 'L':
-			if (kr_parse_size(
-				optarg, 256, KR_REC_MAX, &f.maxbytes) == -1)
-				kr_die(KR_EX_USAGE,
-				    "bad --max-bytes '%s' "
-				    "(256 to 16M)",
-				    optarg);
-			break;
-		case 'l':
-			level = optarg;
-			break;
-		case OPT_LIST_RULES:
-			rules_list(stdout);
-			return KR_EX_OK;
-		case 'n':
-			f.redact = 0;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'R':
-			f.report = 1;
-			break;
-		case 'r':
-			rules = optarg;
-			break;
-		case 's':
-			srclist = optarg;
-			break;
-		case 'V':
-			printf("keruta-filter %s\n", KR_VERSION);
-			return KR_EX_OK;
-		case 'v':
-			verbose++;
-			break;
-		default:
-			kr_usage(USAGE);
-		}
-	}
-	if (optind != argc)
-		kr_usage(USAGE);
-	kr_diag_set_verbosity(quiet	    ? KR_V_QUIET
-			      : verbose > 1 ? KR_V_DEBUG
-					    : verbose);
-	if ((cfg = kr_cfg_load(config, err, sizeof err)) == NULL)
-		kr_die(KR_EX_USAGE, "%s", err);
-	if (level == NULL)
-		level = kr_cfg_get(
-		    cfg, "logStreaming.level", "KERUTA_LOG_LEVEL", NULL);
-	if (level != NULL && *level != '\0') {
-		if ((rc = kr_level_parse(level, strlen(level))) == -1)
-			kr_die(KR_EX_USAGE, "unknown level '%s'", level);
-		f.minlevel = rc;
-	}
-	for (tok = srclist ? strtok_r(srclist, ",", &save) : NULL; tok != NULL;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (f.nsources == NSOURCES)
-			kr_die(KR_EX_USAGE, "too many sources in --source");
-		f.sources[f.nsources++] = tok;
-	}
-	if (srclist != NULL && f.nsources == 0)
-		kr_die(KR_EX_USAGE, "empty --source list");
+	parse_args(argc, argv, &f, &a);
+	settle_filters(&f, &a);
 	if (sodium_init() < 0)
 		kr_die(KR_EX_TEMP, "unable to initialise libsodium");
 	redactor_init(&f.r);
 	if (f.redact) {
-		i = redactor_add_env(&f.r);
-		kr_debug("masking the values of %zu environment variables", i);
-		for (i = 0; i < nenvs; i++) {
-			rc = redactor_add_env_name(&f.r, envs[i]);
-			if (rc == -1)
-				kr_warn("--mask-env '%s': not set", envs[i]);
-			else if (rc == -2)
-				kr_die(KR_EX_USAGE,
-				    "--mask-env '%s': value "
-				    "shorter than 4 bytes",
-				    envs[i]);
-		}
-		for (i = 0; i < nfiles; i++) {
-			rc = redactor_add_file(&f.r, files[i], &lineno);
-			if (rc == -1)
-				kr_diesys(KR_EX_USAGE, "unable to read '%s'",
-				    files[i]);
-			if (rc == -2)
-				kr_die(KR_EX_USAGE,
-				    "%s:%zu: value shorter than "
-				    "4 bytes",
-				    files[i], lineno);
-		}
-		for (i = 0; i < ndirs; i++)
-			if (redactor_add_dir(&f.r, dirs[i], &j) == -1)
-				kr_diesys(KR_EX_USAGE, "unable to read '%s'",
-				    dirs[i]);
-		if (redactor_add_dir(&f.r, "/var/run/secrets", &j) == 0)
-			kr_debug("masking %zu files of /var/run/secrets", j);
-		if (rules != NULL &&
-		    redactor_load_rules(&f.r, rules, err, sizeof err) == -1)
+		load_masks(&f.r, &a);
+		if (a.rules != NULL && redactor_load_rules(&f.r, a.rules, err,
+		    sizeof err) == -1)
 			kr_die(KR_EX_USAGE, "%s", err);
 	}
-	kr_cfg_free(cfg);
 	kr_ignore_sigpipe();
-	{
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_stop;
-		sigemptyset(&sa.sa_mask);
-		(void)sigaction(SIGTERM, &sa, NULL);
-		(void)sigaction(SIGINT, &sa, NULL);
-	}
-	kr_buf_init(&f.out, (size_t)KR_REC_MAX * 8);
-	kr_buf_init(&f.text, KR_REC_MAX + 16);
-	kr_buf_init(&f.join, KR_REC_MAX + TAIL_MAX + 16);
-	kr_buf_init(&f.tmp, (size_t)KR_REC_MAX * 8);
-	kr_buf_init(&f.b64, KR_REC_MAX + 16);
-	kr_buf_init(&f.task, 65536);
-	kr_buf_init(&f.run, 65536);
-	kr_buf_init(&f.meta, (size_t)KR_REC_MAX * 8);
-	kr_buf_init(&f.mkey, KR_REC_MAX + 16);
-	kr_buf_init(&f.mtext, KR_REC_MAX + 16);
-	kr_buf_init(&f.words, KR_REC_MAX + 16);
-	for (i = 0; i <= NSTREAMS; i++) {
-		kr_buf_init(&f.st[i].ctx, TAIL_MAX * 2);
-		for (j = 0; j < HOLD_MAX; j++) {
-			kr_buf_init(&f.st[i].q[j].line, KR_REC_MAX + 16);
-			kr_buf_init(&f.st[i].q[j].text, KR_REC_MAX + 16);
-		}
-	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	buffers_init(&f);
 	f.rl = (struct kr_ratelimit)KR_RATELIMIT_INIT(10, 10);
 	rc = run_filter(&f);
 	free_filter(&f);

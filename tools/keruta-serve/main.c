@@ -48,21 +48,17 @@
 
 #include "kr_cfg.h"
 #include "kr_diag.h"
-#include "kr_opt.h"
 #include "kr_io.h"
 #include "kr_parse.h"
 #include "kr_rand.h"
+#include "kr_set.h"
 #include "kr_time.h"
 #include "auth.h"
 #include "server.h"
 #include "srv.h"
 #include "store.h"
 
-#define USAGE "keruta-serve [-qv] [-c file] [-d file] [-l addr:port] " \
-	"[--api-keys file] [--jwt-secret-file file] [--max-body size] " \
-	"[--panel-dir dir] [--queue-max size] [--retention duration] " \
-	"[--sync full|normal] " \
-	"[--tls-cert file --tls-key file] | --hash-key | --help | --version"
+#define TOOL (&kr_tool_serve)
 
 #define RETENTION_MAX_MS	(36500LL * 86400000)	/* 100 years */
 
@@ -70,45 +66,9 @@ struct opts {
 	const char *listen, *db, *jwt_file, *keys_file, *retention;
 	const char *tls_cert, *tls_key, *config, *panel_dir, *max_body;
 	const char *queue_max, *sync;
-	int verbose, quiet, hash_key;
+	int hash_key;
 	int retention_flag;	/* --retention was given */
 };
-
-static void
-help(void)
-{
-	printf("usage: %s\n\n"
-	    "  -l, --listen ADDR:PORT     address to serve on "
-	    "(127.0.0.1:8080; port 0: any)\n"
-	    "  -d, --db FILE              SQLite database (./keruta.db)\n"
-	    "  -c, --config FILE          YAML configuration\n"
-	    "      --jwt-secret-file FILE accept JWTs (HS256) signed with "
-	    "this secret\n"
-	    "      --api-keys FILE        accept the API keys listed "
-	    "(hashed) in FILE\n"
-	    "      --hash-key             print the hash of the key read "
-	    "from stdin, for --api-keys\n"
-	    "      --retention DURATION   delete records older than this "
-	    "(30d, 12h: a unit is\n"
-	    "                             required; off)\n"
-	    "      --sync full|normal     full: an ack survives a power cut "
-	    "(default);\n"
-	    "                             normal: only a crash of the server\n"
-	    "      --tls-cert FILE        serve HTTPS/WSS with this "
-	    "certificate (PEM)\n"
-	    "      --tls-key FILE         and this private key (PEM)\n"
-	    "      --panel-dir DIR        serve the panel from DIR instead "
-	    "of the built-in copy\n"
-	    "      --max-body SIZE        largest request body or WebSocket "
-	    "message (16M)\n"
-	    "      --queue-max SIZE       bytes queued for one WebSocket "
-	    "client before it is\n"
-	    "                             dropped as too slow (8M)\n"
-	    "  -q, --quiet                only fatal messages\n"
-	    "  -v, --verbose              more messages (twice: debug)\n"
-	    "  -h, --help                 this help\n"
-	    "  -V, --version              the version\n", USAGE);
-}
 
 /*
  * A retention of a bare number would be seconds, as other durations are,
@@ -234,47 +194,14 @@ hash_key(void)
 	printf("%s\n", hex);
 }
 
-static const char *
-setting(const struct kr_cfg *cfg, const char *flag, const char *key,
-    const char *env, const char *def)
-{
-	return flag != NULL ? flag : kr_cfg_get(cfg, key, env, def);
-}
-
-/*
- * Reads the command line into o; exits for --help and --version. Over 80
- * lines: one case per option.
- */
+/* Reads the command line into o; exits for --help and --version. */
 static void
 parse_args(int argc, char *argv[], struct opts *o)
 {
-	enum { O_API_KEYS = 256, O_JWT, O_RETENTION, O_TLS_CERT, O_TLS_KEY,
-		O_PANEL, O_MAX_BODY, O_QUEUE_MAX, O_HASH_KEY, O_SYNC };
-	static const struct option longopts[] = {
-		{ "api-keys", required_argument, NULL, O_API_KEYS },
-		{ "config", required_argument, NULL, 'c' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "hash-key", no_argument, NULL, O_HASH_KEY },
-		{ "help", no_argument, NULL, 'h' },
-		{ "jwt-secret-file", required_argument, NULL, O_JWT },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "max-body", required_argument, NULL, O_MAX_BODY },
-		{ "panel-dir", required_argument, NULL, O_PANEL },
-		{ "queue-max", required_argument, NULL, O_QUEUE_MAX },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "retention", required_argument, NULL, O_RETENTION },
-		{ "sync", required_argument, NULL, O_SYNC },
-		{ "tls-cert", required_argument, NULL, O_TLS_CERT },
-		{ "tls-key", required_argument, NULL, O_TLS_KEY },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int ch;
 
 	memset(o, 0, sizeof *o);
-	while ((ch = kr_getopt(argc, argv, "c:d:hl:qVv", longopts,
-	    NULL)) != -1) {
+	while ((ch = kr_set_getopt(argc, argv, TOOL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->config = optarg;
@@ -282,83 +209,68 @@ parse_args(int argc, char *argv[], struct opts *o)
 		case 'd':
 			o->db = optarg;
 			break;
-		case 'h':
-			help();
-			exit(KR_EX_OK);
-		case 'l':
+		case 'L':
 			o->listen = optarg;
 			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'V':
-			printf("keruta-serve %s\n", KR_VERSION);
-			exit(KR_EX_OK);
-		case 'v':
-			o->verbose++;
-			break;
-		case O_API_KEYS:
+		case KR_O_API_KEYS:
 			o->keys_file = optarg;
 			break;
-		case O_JWT:
-			o->jwt_file = optarg;
-			break;
-		case O_RETENTION:
-			o->retention = optarg;
-			break;
-		case O_TLS_CERT:
-			o->tls_cert = optarg;
-			break;
-		case O_TLS_KEY:
-			o->tls_key = optarg;
-			break;
-		case O_PANEL:
-			o->panel_dir = optarg;
-			break;
-		case O_MAX_BODY:
-			o->max_body = optarg;
-			break;
-		case O_QUEUE_MAX:
-			o->queue_max = optarg;
-			break;
-		case O_HASH_KEY:
+		case KR_O_HASH_KEY:
 			o->hash_key = 1;
 			break;
-		case O_SYNC:
+		case KR_O_JWT_SECRET_FILE:
+			o->jwt_file = optarg;
+			break;
+		case KR_O_MAX_BODY:
+			o->max_body = optarg;
+			break;
+		case KR_O_PANEL_DIR:
+			o->panel_dir = optarg;
+			break;
+		case KR_O_QUEUE_MAX:
+			o->queue_max = optarg;
+			break;
+		case KR_O_RETENTION:
+			o->retention = optarg;
+			break;
+		case KR_O_SYNC:
 			o->sync = optarg;
 			break;
-		default:
-			kr_usage(USAGE);
+		case KR_O_TLS_CERT:
+			o->tls_cert = optarg;
+			break;
+		case KR_O_TLS_KEY:
+			o->tls_key = optarg;
+			break;
 		}
 	}
 	if (optind != argc)
-		kr_usage(USAGE);
+		kr_set_usage(TOOL);
+}
+
+/* A setting: its flag, else the environment, the file, the default. */
+static const char *
+setting(const struct kr_cfg *cfg, int id, const char *flag)
+{
+	return kr_set_value(TOOL, cfg, id, flag, NULL);
 }
 
 /* Fills in what the command line left out: config file, environment. */
 static void
 settle(const struct kr_cfg *cfg, struct opts *o)
 {
-	o->listen = setting(cfg, o->listen, "serve.listen",
-	    "KERUTA_SERVE_LISTEN", "127.0.0.1:8080");
-	o->db = setting(cfg, o->db, "serve.db", "KERUTA_SERVE_DB",
-	    "keruta.db");
-	o->jwt_file = setting(cfg, o->jwt_file, "serve.jwtSecretFile",
-	    "KERUTA_JWT_SECRET_FILE", NULL);
-	o->keys_file = setting(cfg, o->keys_file, "serve.apiKeys",
-	    "KERUTA_API_KEYS_FILE", NULL);
+	o->listen = setting(cfg, 'L', o->listen);
+	o->db = setting(cfg, 'd', o->db);
+	o->jwt_file = setting(cfg, KR_O_JWT_SECRET_FILE, o->jwt_file);
+	o->keys_file = setting(cfg, KR_O_API_KEYS, o->keys_file);
 	o->retention_flag = o->retention != NULL;
-	o->retention = setting(cfg, o->retention, "serve.retention",
-	    "KERUTA_SERVE_RETENTION", NULL);
-	o->tls_cert = setting(cfg, o->tls_cert, "serve.tlsCert", NULL, NULL);
-	o->tls_key = setting(cfg, o->tls_key, "serve.tlsKey", NULL, NULL);
-	o->panel_dir = setting(cfg, o->panel_dir, "serve.panelDir", NULL,
-	    NULL);
-	o->max_body = setting(cfg, o->max_body, "serve.maxBody", NULL, "16M");
-	o->queue_max = setting(cfg, o->queue_max, "serve.queueMax", NULL,
-	    "8M");
-	o->sync = setting(cfg, o->sync, "serve.sync", "KERUTA_SERVE_SYNC",
-	    "full");
+	o->retention = setting(cfg, KR_O_RETENTION, o->retention);
+	o->tls_cert = setting(cfg, KR_O_TLS_CERT, o->tls_cert);
+	o->tls_key = setting(cfg, KR_O_TLS_KEY, o->tls_key);
+	o->panel_dir = setting(cfg, KR_O_PANEL_DIR, o->panel_dir);
+	o->max_body = setting(cfg, KR_O_MAX_BODY, o->max_body);
+	o->queue_max = setting(cfg, KR_O_QUEUE_MAX, o->queue_max);
+	o->sync = setting(cfg, KR_O_SYNC, o->sync);
 }
 
 /*
@@ -403,7 +315,7 @@ configure(struct opts *o, struct srv *s, struct server_opts *so)
 	so->listen = o->listen;
 	so->tls_cert = o->tls_cert;
 	so->tls_key = o->tls_key;
-	so->verbose = o->verbose;
+	so->verbose = kr_diag_verbosity();
 }
 
 int
@@ -412,15 +324,14 @@ main(int argc, char *argv[])
 	struct opts o;
 	struct srv srv;
 	struct server_opts so;
-	struct kr_cfg *cfg;
+	/* Static: reachable still when a bad setting exits. */
+	static struct kr_cfg *cfg;
 	char err[512];
 	int rc;
 
 	kr_diag_init("keruta-serve");
 	store_setup();
 	parse_args(argc, argv, &o);
-	kr_diag_set_verbosity(o.quiet ? KR_V_QUIET : o.verbose > 1 ?
-	    KR_V_DEBUG : o.verbose);
 	kr_crypto_init();
 	if (o.hash_key) {
 		hash_key();

@@ -34,97 +34,22 @@
 
 #include "kr_cfg.h"
 #include "kr_diag.h"
-#include "kr_opt.h"
 #include "kr_io.h"
 #include "kr_json.h"
 #include "kr_parse.h"
 #include "kr_rand.h"
+#include "kr_set.h"
 #include "kr_time.h"
 #include "kr_url.h"
 #include "ship.h"
 
-#define USAGE "keruta-ship [-hkqVv] [-a key] [-c config] [-d duration] " \
-	"[-p ws|rest|keruta-api] [-s dir] [-t task] [-T token] [-u url] " \
-	"[--cacert file] [--check] [--reconnect-interval duration] " \
-	"[--retry-count n] " \
-	"[--spool-max size] [--summary file] [--summary-fd n] " \
-	"[--timeout duration] [--token-file file]"
+#define TOOL (&kr_tool_ship)
 
-#define WS_URL "ws://localhost:8080/ws/tasks"
-#define API_URL "http://localhost:8080/api/v1"
-
-enum {
-	OPT_CACERT = 256, OPT_CHECK, OPT_RECONNECT, OPT_RETRY, OPT_SPOOL_MAX,
-	OPT_SUMMARY, OPT_SUMMARY_FD, OPT_TIMEOUT, OPT_TOKEN_FILE
-};
-
-static void parse_more(struct ship_opts *, int);
-
-static const struct option longopts[] = {
-	{ "api-key", required_argument, NULL, 'a' },
-	{ "cacert", required_argument, NULL, OPT_CACERT },
-	{ "check", no_argument, NULL, OPT_CHECK },
-	{ "config", required_argument, NULL, 'c' },
-	{ "drain-timeout", required_argument, NULL, 'd' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "insecure", no_argument, NULL, 'k' },
-	{ "protocol", required_argument, NULL, 'p' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "reconnect-interval", required_argument, NULL, OPT_RECONNECT },
-	{ "retry-count", required_argument, NULL, OPT_RETRY },
-	{ "spool", required_argument, NULL, 's' },
-	{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
-	{ "summary", required_argument, NULL, OPT_SUMMARY },
-	{ "summary-fd", required_argument, NULL, OPT_SUMMARY_FD },
-	{ "task-id", required_argument, NULL, 't' },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "token", required_argument, NULL, 'T' },
-	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
-	{ "url", required_argument, NULL, 'u' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
-};
-
-static void
-help(void)
-{
-	printf("usage: %s\n\n"
-"Deliver records (or batches of records) read on stdin to the keruta server.\n"
-"\n"
-"  -a, --api-key key            send X-API-Key: key (KERUTA_API_KEY)\n"
-"      --cacert file            trust the CA certificates in file\n"
-"      --check                  check the settings, then exit: 0 when a run\n"
-"                               would take them, 100 and why otherwise\n"
-"  -c, --config file            YAML configuration (KERUTA_CONFIG)\n"
-"  -d, --drain-timeout duration wait this long for acks at EOF (30s)\n"
-"  -h, --help                   print this help and exit\n"
-"  -k, --insecure               do not verify the server's certificate\n"
-"  -p, --protocol proto         ws (default), rest or keruta-api\n"
-"  -q, --quiet                  print fatal errors only\n"
-"      --reconnect-interval duration\n"
-"                               longest wait between tries (5s)\n"
-"      --retry-count n          tries after a permanent-looking error (3)\n"
-"  -s, --spool dir              spool directory (under $TMPDIR per task)\n"
-"      --spool-max size         stop reading stdin past this much (1G)\n"
-"      --summary file           write the final counts as JSON to file\n"
-"      --summary-fd n           write the final counts as JSON to fd n\n"
-"  -t, --task-id id             the task (KERUTA_TASK_ID; else each record's)\n"
-"      --timeout duration       one request, or ack silence on ws (10s)\n"
-"  -T, --token token            send Authorization: Bearer token\n"
-"      --token-file file        read the token from file\n"
-"  -u, --url url                server base URL (KERUTA_WEBSOCKET_URL,\n"
-"                               KERUTA_API_URL)\n"
-"  -V, --version                print the version and exit\n"
-"  -v, --verbose                more messages (-vv: debug)\n", USAGE);
-	exit(0);
-}
 
 static long long
-get_duration(const struct kr_cfg *c, const char *key, const char *env,
-    const char *def, const char *what)
+get_duration(const struct kr_cfg *c, const char *key, const char *what)
 {
-	const char *v = kr_cfg_get(c, key, env, def);
+	const char *v = kr_set_key(TOOL, c, key);
 	long long ms;
 
 	if (kr_parse_duration_ms(v, &ms) == -1)
@@ -254,31 +179,28 @@ write_summary(const struct ship *s, int fd, int complete)
 	kr_buf_free(&b);
 }
 
+/* The command line into o: one case per option. */
 static void
 parse_args(struct ship_opts *o, int argc, char *argv[])
 {
 	int ch;
 
-	while ((ch = kr_getopt(argc, argv, "a:c:d:hkp:qs:T:t:u:Vv", longopts,
-	    NULL)) != -1) {
+	while ((ch = kr_set_getopt(argc, argv, TOOL)) != -1) {
 		switch (ch) {
 		case 'a':
 			o->api_key_arg = optarg;
 			break;
-		case OPT_CACERT:
+		case KR_O_CACERT:
 			o->cacert = optarg;
 			break;
-		case OPT_CHECK:
+		case KR_O_CHECK:
 			o->check = 1;
 			break;
 		case 'c':
 			o->config = optarg;
 			break;
-		case 'd':
+		case KR_O_DRAIN_TIMEOUT:
 			o->drain_arg = flag_duration(optarg, "drain timeout");
-			break;
-		case 'h':
-			help();
 			break;
 		case 'k':
 			o->insecure = 1;
@@ -286,69 +208,53 @@ parse_args(struct ship_opts *o, int argc, char *argv[])
 		case 'p':
 			o->proto_name = optarg;
 			break;
-		case 'q':
-			o->quiet = 1;
+		case KR_O_RECONNECT_INTERVAL:
+			o->reconnect_arg = flag_duration(optarg,
+			    "reconnect interval");
 			break;
-		default:
-			parse_more(o, ch);
+		case KR_O_RETRY_COUNT:
+			if (kr_parse_ll(optarg, 0, 1000, &o->retry_arg) == -1)
+				kr_die(KR_EX_USAGE, "bad retry count '%s'",
+				    optarg);
+			break;
+		case 'S':
+			free(o->spool);		/* the last one given counts */
+			o->spool = xstrdup(optarg);
+			break;
+		case KR_O_SPOOL_MAX:
+			if (kr_parse_size(optarg, 1u << 20, (size_t)1 << 46,
+			    &o->spool_max) == -1)
+				kr_die(KR_EX_USAGE, "bad spool size '%s'",
+				    optarg);
+			break;
+		case KR_O_SUMMARY:
+			o->summary = optarg;
+			break;
+		case KR_O_SUMMARY_FD:
+			if (kr_parse_ll(optarg, 0, 1 << 20, &o->summary_fd) ==
+			    -1)
+				kr_die(KR_EX_USAGE, "bad file descriptor '%s'",
+				    optarg);
+			break;
+		case 'T':
+			o->token_arg = optarg;
+			break;
+		case 't':
+			o->task_id = optarg;
+			break;
+		case KR_O_TIMEOUT:
+			o->timeout_arg = flag_duration(optarg, "timeout");
+			break;
+		case KR_O_TOKEN_FILE:
+			o->token_file = optarg;
+			break;
+		case 'u':
+			o->url = optarg;
+			break;
 		}
 	}
 	if (optind != argc)
-		kr_usage(USAGE);
-}
-
-/* The options after -q, in getopt's order: parse_args is one screen. */
-static void
-parse_more(struct ship_opts *o, int ch)
-{
-	switch (ch) {
-	case OPT_RECONNECT:
-		o->reconnect_arg = flag_duration(optarg, "reconnect interval");
-		break;
-	case OPT_RETRY:
-		if (kr_parse_ll(optarg, 0, 1000, &o->retry_arg) == -1)
-			kr_die(KR_EX_USAGE, "bad retry count '%s'", optarg);
-		break;
-	case 's':
-		free(o->spool);		/* the last one given counts */
-		o->spool = xstrdup(optarg);
-		break;
-	case OPT_SPOOL_MAX:
-		if (kr_parse_size(optarg, 1u << 20, (size_t)1 << 46,
-		    &o->spool_max) == -1)
-			kr_die(KR_EX_USAGE, "bad spool size '%s'", optarg);
-		break;
-	case OPT_SUMMARY:
-		o->summary = optarg;
-		break;
-	case OPT_SUMMARY_FD:
-		if (kr_parse_ll(optarg, 0, 1 << 20, &o->summary_fd) == -1)
-			kr_die(KR_EX_USAGE, "bad file descriptor '%s'", optarg);
-		break;
-	case 'T':
-		o->token_arg = optarg;
-		break;
-	case 't':
-		o->task_id = optarg;
-		break;
-	case OPT_TIMEOUT:
-		o->timeout_arg = flag_duration(optarg, "timeout");
-		break;
-	case OPT_TOKEN_FILE:
-		o->token_file = optarg;
-		break;
-	case 'u':
-		o->url = optarg;
-		break;
-	case 'V':
-		printf("keruta-ship %s\n", KR_VERSION);
-		exit(0);
-	case 'v':
-		o->verbose++;
-		break;
-	default:
-		kr_usage(USAGE);
-	}
+		kr_set_usage(TOOL);
 }
 
 /* The transport -p names, and a URL that suits it. */
@@ -369,9 +275,8 @@ settle_transport(struct ship_opts *o, const struct kr_cfg *cfg)
 		kr_die(KR_EX_USAGE, "unknown protocol '%s' (ws, rest, "
 		    "keruta-api)", name);
 	if (o->url == NULL)
-		o->url = o->t->ws ? kr_cfg_get(cfg, "websocket.url",
-		    "KERUTA_WEBSOCKET_URL", WS_URL) : kr_cfg_get(cfg, "api.url",
-		    "KERUTA_API_URL", API_URL);
+		o->url = kr_set_key(TOOL, cfg, o->t->ws ? "websocket.url" :
+		    "api.url");
 	if (kr_url_mask(&shown, o->url) == -1)
 		kr_die(KR_EX_USAGE, "url too long");
 	if (kr_url_parse(o->url, &ku, &why) == -1)
@@ -432,16 +337,16 @@ settle_timing(struct ship_opts *o, const struct kr_cfg *cfg)
 	o->drain_ms = o->drain_arg >= 0 ? o->drain_arg : 30000;
 	o->timeout_ms = o->timeout_arg >= 0 ? o->timeout_arg :
 	    get_duration(cfg, o->t->ws ? "websocket.timeout" : "api.timeout",
-	    NULL, "10s", "timeout");
+	    "timeout");
 	if (o->timeout_ms < 100)
 		o->timeout_ms = 100;
 	o->reconnect_ms = o->reconnect_arg >= 0 ? o->reconnect_arg :
-	    get_duration(cfg, "websocket.reconnectInterval", NULL, "5s",
+	    get_duration(cfg, "websocket.reconnectInterval",
 	    "reconnect interval");
 	if (o->reconnect_ms < 100)
 		o->reconnect_ms = 100;
 	if (o->retry_arg < 0) {
-		v = kr_cfg_get(cfg, "api.retryCount", NULL, "3");
+		v = kr_set_key(TOOL, cfg, "api.retryCount");
 		if (kr_parse_ll(v, 0, 1000, &o->retry_arg) == -1)
 			kr_die(KR_EX_USAGE, "bad api.retryCount '%s'", v);
 	}
@@ -531,7 +436,6 @@ main(int argc, char *argv[])
 
 	kr_diag_init("keruta-ship");
 	parse_args(&o, argc, argv);
-	kr_diag_set_verbosity(o.quiet ? KR_V_QUIET : o.verbose);
 	if ((cfg = kr_cfg_load(o.config, err, sizeof err)) == NULL)
 		kr_die(KR_EX_USAGE, "%s", err);
 	settle_transport(&o, cfg);
