@@ -7,7 +7,10 @@
  * so memory stays bounded whatever the number of rows.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include "kr_diag.h"
 #include "kr_time.h"
@@ -21,6 +24,7 @@
 
 #define WRITE_MAX	(64 * 1024)	/* bytes per lws_write */
 #define ARGS_MAX	64		/* query arguments read */
+#define GZIP_MIN	1024		/* smaller bodies go as they are */
 
 /* The API's method numbers are lws's. */
 _Static_assert((int)M_GET == LWSHUMETH_GET &&
@@ -29,6 +33,77 @@ _Static_assert((int)M_GET == LWSHUMETH_GET &&
     (int)M_DELETE == LWSHUMETH_DELETE && (int)M_CONNECT == LWSHUMETH_CONNECT &&
     (int)M_HEAD == LWSHUMETH_HEAD,
     "libwebsockets numbers its HTTP methods otherwise");
+
+/* ---- gzip ---- */
+
+static void
+gz_end(struct conn *c)
+{
+	if (c->gz != NULL) {
+		deflateEnd(c->gz);
+		free(c->gz);
+		c->gz = NULL;
+	}
+}
+
+/*
+ * Whether the body goes gzipped: the client takes it, it is text, it is
+ * not a panel file (whose ETag names its bytes as they are), there is a
+ * body, and enough of it (or more to come). Starts the compressor then.
+ */
+static int
+gz_start(struct conn *c)
+{
+	const char *t = c->rp.ctype ? c->rp.ctype : "";
+
+	if (!c->gz_ok || c->head || c->etag[0] != '\0' || (c->rp.known &&
+	    c->out.len - c->outoff < GZIP_MIN) || !(strncmp(t, "text/", 5) ==
+	    0 || strncmp(t, "application/json", 16) == 0 ||
+	    strncmp(t, "application/x-ndjson", 20) == 0))
+		return 0;
+	if ((c->gz = calloc(1, sizeof *c->gz)) == NULL)
+		return 0;
+	/* 15 + 16: a gzip header and trailer; level 1: the network is
+	 * rarely slower than level 6 would make the server. */
+	if (deflateInit2(c->gz, 1, Z_DEFLATED, 15 + 16, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(c->gz);
+		c->gz = NULL;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The body bytes in c->out not yet sent, replaced by their compressed
+ * form; with final, the end of the gzip stream after them. 0, or -1.
+ */
+static int
+gz_pump(struct conn *c, int final)
+{
+	static const char pre[LWS_PRE];
+	struct kr_buf z = KR_BUF_INIT((size_t)1 << 30);
+	int rc;
+
+	if (kr_buf_add(&z, pre, LWS_PRE) == -1)
+		return -1;
+	c->gz->next_in = (unsigned char *)c->out.s + c->outoff;
+	c->gz->avail_in = (unsigned)(c->out.len - c->outoff);
+	do {
+		if (kr_buf_reserve(&z, 64 * 1024) == -1) {
+			kr_buf_free(&z);
+			return -1;
+		}
+		c->gz->next_out = (unsigned char *)z.s + z.len;
+		c->gz->avail_out = (unsigned)(z.cap - 1 - z.len);
+		rc = deflate(c->gz, final ? Z_FINISH : Z_NO_FLUSH);
+		z.len = z.cap - 1 - c->gz->avail_out;
+	} while (c->gz->avail_out == 0 || (final && rc == Z_OK));
+	kr_buf_free(&c->out);
+	c->out = z;
+	c->outoff = LWS_PRE;
+	return rc == Z_STREAM_ERROR ? -1 : 0;
+}
 
 /* A query that waited for the index: routed again. */
 static void
@@ -74,6 +149,7 @@ conn_free(struct srv *s, struct conn *c)
 	kr_buf_free(&c->args);
 	kr_buf_free(&c->out);
 	filter_free(&c->cur.f);
+	gz_end(c);
 	if (c->counted) {
 		s->inflight--;
 		c->counted = 0;
@@ -100,6 +176,10 @@ send_headers(struct lws *wsi, struct conn *c)
 		return 0;
 	c->rp.ready = 0;
 	c->responded = 1;
+	if (gz_start(c) && gz_pump(c, !c->streaming || c->cur.done) == -1)
+		return -1;
+	if (c->rp.known)
+		len = (lws_filepos_t)(c->out.len - c->outoff);
 	metrics_status(&srv_get(wsi)->m, c->status);
 	if (lws_add_http_common_headers(wsi, (unsigned)c->status, c->rp.ctype,
 	    len, &p, end))
@@ -111,6 +191,12 @@ send_headers(struct lws *wsi, struct conn *c)
 	if (c->etag[0] != '\0' && lws_add_http_header_by_name(wsi,
 	    (const unsigned char *)"etag:", (const unsigned char *)c->etag,
 	    (int)strlen(c->etag), &p, end))
+		return -1;
+	if (c->gz != NULL && (lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"content-encoding:",
+	    (const unsigned char *)"gzip", 4, &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
+	    (const unsigned char *)"Accept-Encoding", 15, &p, end)))
 		return -1;
 	if (c->rp.hname != NULL && lws_add_http_header_by_name(wsi,
 	    (const unsigned char *)c->rp.hname,
@@ -217,8 +303,11 @@ http_send(struct srv *s, struct lws *wsi, struct conn *c)
 			goto done;
 		}
 		if (c->outoff == c->out.len && c->streaming && !c->cur.done) {
-			if (api_refill(s, c) == -1)
+			if (api_refill(s, c) == -1 || (c->gz != NULL &&
+			    gz_pump(c, c->cur.done) == -1))
 				return -1;
+			if (c->outoff == c->out.len && !c->cur.done)
+				continue;	/* all held by the compressor */
 		}
 		n = c->out.len - c->outoff;
 		if (n > WRITE_MAX)
@@ -244,6 +333,7 @@ done:
 			kr_buf_free(&c->body);
 			kr_buf_free(&c->args);
 			filter_free(&c->cur.f);
+			gz_end(c);
 			c->responded = 0;
 			c->streaming = 0;
 			return 1;
@@ -365,6 +455,24 @@ has_body(int m)
 	    m == LWSHUMETH_PATCH;
 }
 
+/* Accept-Encoding names gzip (or *), without q=0. */
+static int
+accepts_gzip(struct lws *wsi)
+{
+	char v[256], *p, *t, *q;
+
+	if (lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_HTTP_ACCEPT_ENCODING) <= 0)
+		return 0;
+	for (p = strtok_r(v, ",", &t); p != NULL; p = strtok_r(NULL, ",", &t)) {
+		p += strspn(p, " \t");
+		if (strncmp(p, "gzip", 4) != 0 && strncmp(p, "*", 1) != 0)
+			continue;
+		q = strstr(p, "q=");
+		return q == NULL || strtod(q + 2, NULL) > 0;
+	}
+	return 0;
+}
+
 /*
  * What the API reads of a request, copied from lws: the query's arguments
  * (decoded; one too long for 1 KiB ends the list, as lws gives it), the
@@ -390,6 +498,7 @@ read_request(struct lws *wsi, struct conn *c)
 	if (lws_hdr_copy(wsi, c->inm, sizeof c->inm,
 	    WSI_TOKEN_HTTP_IF_NONE_MATCH) < 0)
 		c->inm[0] = '\0';
+	c->gz_ok = accepts_gzip(wsi);
 }
 
 /*

@@ -77,9 +77,11 @@ struct conn {
 	int nargs;
 	char ctype[128];	/* Content-Type, or "" */
 	char inm[256];		/* If-None-Match, or "" */
+	int gz_ok;		/* Accept-Encoding takes gzip */
 	struct kr_buf body;
 	/* http: the reply */
 	struct reply rp;
+	struct z_stream_s *gz;	/* its body gzipped (http.c), or NULL */
 	int body_over, responded, streaming, counted;
 	int close_after;	/* the connection closes after the reply */
 	size_t sent;		/* bytes of the reply's body sent */
