@@ -588,8 +588,10 @@ post_logs(struct srv *s, struct conn *c, const char *task)
 		return api_error(c, 503, "STORE_FAILED",
 		    "the database failed; retry later");
 	}
-	if (stored > 0)
+	if (stored > 0) {
+		metrics_batch(&s->m.age_stored, b, kr_wall_ns());
 		feed_broadcast(s, task, b);
+	}
 	s->m.ingested += stored;
 	s->m.ingested_http += stored;
 	s->m.duplicates += dups;

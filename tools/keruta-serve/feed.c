@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kr_time.h"
 #include "commit.h"
 #include "feed.h"
 #include "rec.h"
@@ -341,6 +342,7 @@ feed_broadcast(struct srv *s, const char *task, const struct batch *b)
 			offs[b->n] = fb->len;
 			if (fb->len == 0 || (m = qmsg_take(fb)) == NULL)
 				goto out;
+			metrics_batch(&s->m.age_sent, b, kr_wall_ns());
 		}
 		if (takes_all(&c->vc) && c->vc.last < first &&
 		    c->vc.after < first) {

@@ -297,6 +297,7 @@ server_run(struct srv *s, const struct server_opts *o)
 	kr_buf_init(&s->tmp, (size_t)1 << 31);
 	kr_buf_init(&s->chunk, (size_t)1 << 31);
 	s->started_ns = kr_mono_ns();
+	s->m.started_s = kr_wall_ns() / 1000000000;
 	signals();
 	s->ctx = context(s, o);
 	port = lws_get_vhost_listen_port(lws_get_vhost_by_name(s->ctx,

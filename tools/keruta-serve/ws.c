@@ -300,8 +300,10 @@ ingest(struct srv *s, struct conn *c, const char *p, size_t n)
 			feed_send(c, q, (size_t)(e2 - q), 1);
 		}
 	}
-	if (stored > 0)
+	if (stored > 0) {
+		metrics_batch(&s->m.age_stored, bt, kr_wall_ns());
 		feed_broadcast(s, task, bt);
+	}
 	batch_reset(bt);
 	return;
 fail:
