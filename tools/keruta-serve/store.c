@@ -2165,6 +2165,23 @@ rewrite_row(struct store *s, sqlite3_stmt *up, long long id,
 	return 0;
 }
 
+/* The row st is on, offered to fn, and rewritten when fn changed it. */
+static int
+offer_row(struct store *s, sqlite3_stmt *st, sqlite3_stmt *up,
+    rewrite_fn fn, void *arg, struct kr_buf *nmsg, struct kr_buf *nextra)
+{
+	const char *x = (const char *)sqlite3_column_text(st, 3);
+	int rc;
+
+	rc = fn(arg, (const char *)sqlite3_column_text(st, 2),
+	    (size_t)sqlite3_column_bytes(st, 2), x,
+	    x ? (size_t)sqlite3_column_bytes(st, 3) : 0, nmsg, nextra);
+	if (rc == 1 && rewrite_row(s, up, sqlite3_column_int64(st, 0),
+	    sqlite3_column_value(st, 2), nmsg, nextra) == -1)
+		return -1;
+	return rc;
+}
+
 long long
 store_rewrite(struct store *s, const struct scope *sc, long long *from,
     long long upto, long long max, rewrite_fn fn, void *arg,
@@ -2180,7 +2197,7 @@ store_rewrite(struct store *s, const struct scope *sc, long long *from,
 		      nextra = KR_BUF_INIT((size_t)1 << 30);
 	sqlite3_stmt *st = NULL, *up = NULL;
 	char sql[300];
-	long long n = 0, k = 0, id;
+	long long n = 0, k = 0;
 	int rc;
 
 	if (s->in_txn && store_commit(s) == -1)
@@ -2200,22 +2217,14 @@ store_rewrite(struct store *s, const struct scope *sc, long long *from,
 	if (sc->kind != SC_ALL)
 		sqlite3_bind_text(st, 4, sc->name, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *x = (const char *)sqlite3_column_text(st, 3);
-
-		id = sqlite3_column_int64(st, 0);
-		nmsg.len = nextra.len = 0;
 		n++;
-		*from = id;
-		rc = fn(arg, (const char *)sqlite3_column_text(st, 2),
-		    (size_t)sqlite3_column_bytes(st, 2), x,
-		    x ? (size_t)sqlite3_column_bytes(st, 3) : 0, &nmsg,
-		    &nextra);
-		if (rc == -1 || (rc == 1 && rewrite_row(s, up, id,
-		    sqlite3_column_value(st, 2), &nmsg, &nextra) == -1))
+		*from = sqlite3_column_int64(st, 0);
+		nmsg.len = nextra.len = 0;
+		if ((rc = offer_row(s, st, up, fn, arg, &nmsg, &nextra)) == -1)
 			goto fail;
 		if (rc == 1) {
 			k++;
-			done(darg, id, sqlite3_column_int64(st, 1));
+			done(darg, *from, sqlite3_column_int64(st, 1));
 		}
 	}
 	if (rc != SQLITE_DONE)
