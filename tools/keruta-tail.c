@@ -1360,36 +1360,120 @@ out:
 	}
 }
 
+/* The server refused the credentials (or their absence): says why. */
+static void
+refused(const struct tail *t, long code)
+{
+	if (t->o->token == NULL && t->o->apikey == NULL)
+		kr_warn("the server wants a token: HTTP %ld (give -T or "
+		    "KERUTA_AUTH_TOKEN)", code);
+	else if (code == 401)
+		kr_warn("the server refused the token: HTTP 401");
+	else
+		kr_warn("the token may not read task '%s': HTTP 403",
+		    t->o->task);
+}
+
+/* The handshake's credentials: a bearer token, an API key. */
+static int
+handshake_headers(struct lws *wsi, const struct tail *t, void *in,
+    size_t len)
+{
+	unsigned char **p = in, *end = *p + len;
+	char hdr[8192];
+
+	if (t->o->token != NULL) {
+		int n = snprintf(hdr, sizeof hdr, "Bearer %s", t->o->token);
+
+		if (n < 0 || (size_t)n >= sizeof hdr ||
+		    lws_add_http_header_by_token(wsi,
+		    WSI_TOKEN_HTTP_AUTHORIZATION, (unsigned char *)hdr, n, p,
+		    end))
+			return -1;
+	}
+	if (t->o->apikey != NULL && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"x-api-key:",
+	    (const unsigned char *)t->o->apikey, (int)strlen(t->o->apikey),
+	    p, end))
+		return -1;
+	return 0;
+}
+
+/* A fragment of a message; a whole one is handled. -1 to close. */
+static int
+received(struct lws *wsi, struct tail *t, const void *in, size_t len)
+{
+	if (kr_buf_add(&t->frame, in, len) == -1) {
+		kr_warn("message from the server over %zu bytes: dropped",
+		    t->frame.max);
+		t->frame.len = 0;
+		t->frame.max = 0;	/* skip to the end of it */
+	}
+	if (!lws_is_final_fragment(wsi))
+		return 0;
+	if (t->frame.max != 0)
+		got_message(t, t->frame.s, t->frame.len);
+	t->frame.len = 0;
+	t->frame.max = KR_REC_MAX + 4096;
+	return t->done ? -1 : 0;
+}
+
+/* The connection failed: refused for good, or tried again. */
+static void
+connect_failed(struct lws *wsi, struct tail *t, const char *why)
+{
+	int code = lws_http_client_http_response(wsi);
+
+	if (code == 401 || code == 403) {
+		refused(t, code);
+		stop(t, KR_EX_FAIL);
+		return;
+	}
+	if (code == 404 || code == 400) {
+		kr_warn("the server has no such endpoint '%s': HTTP %d",
+		    t->path, code);
+		stop(t, KR_EX_FAIL);
+		return;
+	}
+	t->fails++;
+	if (t->o->follow && !t->warned_down) {
+		kr_warn("unable to connect to '%s://%s:%d': %s; retrying",
+		    t->proto, t->host, t->port, why ? why : "error");
+		t->warned_down = 1;
+	} else
+		kr_debug("connection failed: %s", why ? why : "error");
+	schedule_retry(t);
+}
+
+/* The connection closed: the history's end, or lost. */
+static void
+closed(struct tail *t)
+{
+	if (t->done)
+		return;
+	if (!t->o->follow && t->subscribed) {
+		/* The server ended the history by closing. */
+		stop(t, KR_EX_OK);
+		return;
+	}
+	if (!t->warned_down) {
+		kr_warn("connection to the server lost; reconnecting");
+		t->warned_down = 1;
+	}
+	t->fails++;
+	schedule_retry(t);
+}
+
 static int
 callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
 	struct tail *t = lws_context_user(lws_get_context(wsi));
-	int code;
 
 	(void)user;
 	switch (reason) {
-	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
-		unsigned char **p = in, *end = *p + len;
-		char hdr[8192];
-
-		if (t->o->token != NULL) {
-			int n = snprintf(hdr, sizeof hdr, "Bearer %s",
-			    t->o->token);
-
-			if (n < 0 || (size_t)n >= sizeof hdr ||
-			    lws_add_http_header_by_token(wsi,
-			    WSI_TOKEN_HTTP_AUTHORIZATION, (unsigned char *)hdr,
-			    n, p, end))
-				return -1;
-		}
-		if (t->o->apikey != NULL && lws_add_http_header_by_name(wsi,
-		    (const unsigned char *)"x-api-key:",
-		    (const unsigned char *)t->o->apikey,
-		    (int)strlen(t->o->apikey), p, end))
-			return -1;
-		break;
-	}
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		return handshake_headers(wsi, t, in, len);
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		kr_debug("connected");
 		build_subscribe(t);
@@ -1408,67 +1492,12 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			    NOFOLLOW_IDLE_US);
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
-		if (kr_buf_add(&t->frame, in, len) == -1) {
-			kr_warn("message from the server over %zu bytes: "
-			    "dropped", t->frame.max);
-			t->frame.len = 0;
-			t->frame.max = 0;	/* skip to the end of it */
-		}
-		if (!lws_is_final_fragment(wsi))
-			break;
-		if (t->frame.max != 0)
-			got_message(t, t->frame.s, t->frame.len);
-		t->frame.len = 0;
-		t->frame.max = KR_REC_MAX + 4096;
-		if (t->done)
-			return -1;
-		break;
+		return received(wsi, t, in, len);
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		code = lws_http_client_http_response(wsi);
-		if (code == 401 || code == 403) {
-			if (t->o->token == NULL && t->o->apikey == NULL)
-				kr_warn("the server wants a token: HTTP %d "
-				    "(give -T or KERUTA_AUTH_TOKEN)", code);
-			else if (code == 401)
-				kr_warn("the server refused the token: HTTP "
-				    "401");
-			else
-				kr_warn("the token may not read task '%s': "
-				    "HTTP 403", t->o->task);
-			stop(t, KR_EX_FAIL);
-			break;
-		}
-		if (code == 404 || code == 400) {
-			kr_warn("the server has no such endpoint '%s': HTTP %d",
-			    t->path, code);
-			stop(t, KR_EX_FAIL);
-			break;
-		}
-		t->fails++;
-		if (t->o->follow && !t->warned_down) {
-			kr_warn("unable to connect to '%s://%s:%d': %s; "
-			    "retrying", t->proto, t->host, t->port,
-			    in ? (char *)in : "error");
-			t->warned_down = 1;
-		} else
-			kr_debug("connection failed: %s",
-			    in ? (char *)in : "error");
-		schedule_retry(t);
+		connect_failed(wsi, t, in);
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
-		if (t->done)
-			break;
-		if (!t->o->follow && t->subscribed) {
-			/* The server ended the history by closing. */
-			stop(t, KR_EX_OK);
-			break;
-		}
-		if (!t->warned_down) {
-			kr_warn("connection to the server lost; reconnecting");
-			t->warned_down = 1;
-		}
-		t->fails++;
-		schedule_retry(t);
+		closed(t);
 		break;
 	case LWS_CALLBACK_WSI_DESTROY:
 		if (t->wsi == wsi)
@@ -1683,14 +1712,7 @@ rest_get(struct tail *t, CURL *c, const char *query, cJSON **reply)
 		t->rest_down = 1;
 		ret = KR_EX_TEMP;
 	} else if (code == 401 || code == 403) {
-		if (t->o->token == NULL && t->o->apikey == NULL)
-			kr_warn("the server wants a token: HTTP %ld "
-			    "(give -T or KERUTA_AUTH_TOKEN)", code);
-		else if (code == 401)
-			kr_warn("the server refused the token: HTTP 401");
-		else
-			kr_warn("the token may not read task '%s': HTTP 403",
-			    t->o->task);
+		refused(t, code);
 		ret = KR_EX_FAIL;
 	} else if (code != 200) {
 		cJSON *e = cJSON_ParseWithLength(body.s ? body.s : "",
