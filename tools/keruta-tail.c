@@ -1812,57 +1812,116 @@ redacted(struct tail *t, const cJSON *j)
 	curl_easy_cleanup(c);
 }
 
+/* Where the task ends now (*top), and whether it has ended. */
+static int
+history_top(struct tail *t, CURL *c, long long *top)
+{
+	const cJSON *content;
+	cJSON *reply = NULL;
+	int r, i;
+
+	*top = 0;
+	if ((r = rest_get(t, c, "order=desc&size=10", &reply)) != 0)
+		return r;
+	content = cJSON_GetObjectItemCaseSensitive(reply, "content");
+	if (cJSON_GetArraySize(content) > 0 &&
+	    (*top = rec_id(cJSON_GetArrayItem(content, 0))) < 0)
+		*top = 0;
+	for (i = cJSON_GetArraySize(content) - 1; i >= 0; i--)
+		track_state(t, cJSON_GetArrayItem(content, i));
+	cJSON_Delete(reply);
+	return 0;
+}
+
+/* --tail N: the Nth last record shown starts the history (*after). */
+static int
+history_tail(struct tail *t, CURL *c, long long *after)
+{
+	const struct tail_opts *o = t->o;
+	struct kr_buf q = KR_BUF_INIT(1 << 20);
+	long long sz = o->tail < 1000 ? o->tail : 1000, id;
+	const cJSON *content, *it;
+	cJSON *reply = NULL;
+	int r;
+
+	kr_buf_printf(&q, "order=desc&size=%lld&page=%lld&after=%lld", sz,
+	    (o->tail - 1) / sz, *after);
+	rest_filters(&q, o);
+	if ((r = rest_get(t, c, q.s, &reply)) == 0) {
+		content = cJSON_GetObjectItemCaseSensitive(reply, "content");
+		it = cJSON_GetArrayItem(content, (int)((o->tail - 1) % sz));
+		if (it != NULL && (id = rec_id(it)) > *after)
+			*after = id - 1;
+	}
+	cJSON_Delete(reply);
+	kr_buf_free(&q);
+	return r;
+}
+
+/*
+ * One page of the history after *after, shown; *after moves on and *n
+ * says how many came. 1 when a record would not fit (ask for fewer), 0,
+ * or an exit status (-1: the reader went away).
+ */
+static int
+history_page(struct tail *t, CURL *c, size_t size, long long *after,
+    long long *n)
+{
+	struct kr_buf q = KR_BUF_INIT(1 << 20);
+	const cJSON *content, *it;
+	cJSON *reply = NULL;
+	long long id;
+	int r;
+
+	kr_buf_printf(&q, "order=asc&size=%zu&after=%lld", size, *after);
+	rest_filters(&q, t->o);
+	r = rest_get(t, c, q.s, &reply);
+	kr_buf_free(&q);
+	if (r != 0)
+		return r;
+	content = cJSON_GetObjectItemCaseSensitive(reply, "content");
+	*n = 0;
+	cJSON_ArrayForEach(it, content) {
+		char *txt = cJSON_PrintUnformatted(it);
+
+		if (txt != NULL)
+			got_record(t, it, txt, strlen(txt), 0);
+		cJSON_free(txt);
+		if ((id = rec_id(it)) > *after)
+			*after = id;
+		(*n)++;
+	}
+	cJSON_Delete(reply);
+	if (out_flush(&t->out, 1) == -1) {
+		if (errno == EPIPE)
+			return -1;
+		kr_warnsys("unable to write to standard output");
+		return KR_EX_TEMP;
+	}
+	return 0;
+}
+
 static int
 rest_history(struct tail *t)
 {
 	const struct tail_opts *o = t->o;
-	struct kr_buf q = KR_BUF_INIT(1 << 20);
-	CURL *c;
-	cJSON *reply = NULL;
-	const cJSON *content, *it;
-	long long after = o->after >= 0 ? o->after : 0, top = 0, n, id;
+	long long after = o->after >= 0 ? o->after : 0, top, from, n;
 	size_t size = REST_PAGE;
-	int r, i;
+	CURL *c;
+	int r;
 
 	if ((c = curl_easy_init()) == NULL)
 		kr_die(KR_EX_TEMP, "unable to start libcurl");
-	/* Where the task ends now, and whether it has ended. */
-	if ((r = rest_get(t, c, "order=desc&size=10", &reply)) != 0)
+	if ((r = history_top(t, c, &top)) != 0)
 		goto out;
-	content = cJSON_GetObjectItemCaseSensitive(reply, "content");
-	if (cJSON_GetArraySize(content) > 0 &&
-	    (top = rec_id(cJSON_GetArrayItem(content, 0))) < 0)
-		top = 0;
-	for (i = cJSON_GetArraySize(content) - 1; i >= 0; i--)
-		track_state(t, cJSON_GetArrayItem(content, i));
-	cJSON_Delete(reply);
-	reply = NULL;
-	/* --tail N: the Nth last record shown starts the history. */
 	if (o->tail == 0)
 		after = top > after ? top : after;
-	else if (o->tail > 0) {
-		long long sz = o->tail < 1000 ? o->tail : 1000;
-
-		q.len = 0;
-		kr_buf_printf(&q, "order=desc&size=%lld&page=%lld&after=%lld",
-		    sz, (o->tail - 1) / sz, after);
-		rest_filters(&q, o);
-		if ((r = rest_get(t, c, q.s, &reply)) != 0)
-			goto out;
-		content = cJSON_GetObjectItemCaseSensitive(reply, "content");
-		it = cJSON_GetArrayItem(content, (int)((o->tail - 1) % sz));
-		if (it != NULL && (id = rec_id(it)) > after)
-			after = id - 1;
-		cJSON_Delete(reply);
-		reply = NULL;
-	}
+	else if (o->tail > 0 && (r = history_tail(t, c, &after)) != 0)
+		goto out;
 	for (;;) {
-		long long from = after;
-
-		q.len = 0;
-		kr_buf_printf(&q, "order=asc&size=%zu&after=%lld", size, after);
-		rest_filters(&q, o);
-		if ((r = rest_get(t, c, q.s, &reply)) == 1 && size > 1) {
+		from = after;
+		if ((r = history_page(t, c, size, &after, &n)) == 1 &&
+		    size > 1) {
 			size /= 2;
 			continue;
 		}
@@ -1873,27 +1932,6 @@ rest_history(struct tail *t)
 		}
 		if (r != 0)
 			goto out;
-		content = cJSON_GetObjectItemCaseSensitive(reply, "content");
-		n = 0;
-		cJSON_ArrayForEach(it, content) {
-			char *txt = cJSON_PrintUnformatted(it);
-
-			if (txt != NULL)
-				got_record(t, it, txt, strlen(txt), 0);
-			cJSON_free(txt);
-			if ((id = rec_id(it)) > after)
-				after = id;
-			n++;
-		}
-		cJSON_Delete(reply);
-		reply = NULL;
-		if (out_flush(&t->out, 1) == -1) {
-			r = errno == EPIPE ? -1 : KR_EX_TEMP;
-			if (r != -1)
-				kr_warnsys("unable to write to standard "
-				    "output");
-			goto out;
-		}
 		if ((size_t)n < size)
 			break;
 		if (after == from) {	/* the same page would come again */
@@ -1911,8 +1949,6 @@ rest_history(struct tail *t)
 	t->sub_after = top > o->after ? top : o->after;
 	r = 0;
 out:
-	cJSON_Delete(reply);
-	kr_buf_free(&q);
 	curl_easy_cleanup(c);
 	return r;
 }
