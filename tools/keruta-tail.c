@@ -1273,6 +1273,40 @@ maybe_finish(struct tail *t, int history_done)
 
 static void redacted(struct tail *t, const cJSON *j);
 
+/*
+ * The stored history has been sent ("live": live records follow). lastId
+ * is where a new subscription resumes.
+ */
+static void
+history_sent(struct tail *t, const cJSON *j)
+{
+	long long last = kr_rec_get_int(j, "lastId", -1);
+
+	if (last >= 0 && (!t->have_cursor || !t->by_id ||
+	    last > t->cursor)) {
+		t->cursor = last;
+		t->have_cursor = 1;
+		t->by_id = 1;
+	}
+	t->subscribed = 2;
+	lws_sul_cancel(&t->sul_idle);
+	maybe_finish(t, 1);
+}
+
+static void
+server_error(struct tail *t, const cJSON *j)
+{
+	const char *msg = kr_rec_get_str(j, "message");
+	const char *code = kr_rec_get_str(j, "code");
+
+	kr_warn("server error%s%s%s%s", code ? " '" : "", code ? code : "",
+	    code ? "'" : "", msg ? ": see the message below" : "");
+	if (msg != NULL)
+		kr_warn("server says: %s", msg);
+	if (!t->subscribed)
+		stop(t, KR_EX_FAIL);
+}
+
 static void
 got_message(struct tail *t, const char *s, size_t n)
 {
@@ -1318,34 +1352,11 @@ got_message(struct tail *t, const char *s, size_t n)
 		t->warned_down = 0;
 		kr_debug("subscribed to task '%s'", t->o->task);
 	} else if (strcmp(type, "live") == 0 || strcmp(type, "end") == 0) {
-		/*
-		 * The stored history has been sent ("live": live records
-		 * follow). lastId is where a new subscription resumes.
-		 */
-		long long last = kr_rec_get_int(j, "lastId", -1);
-
-		if (last >= 0 && (!t->have_cursor || !t->by_id ||
-		    last > t->cursor)) {
-			t->cursor = last;
-			t->have_cursor = 1;
-			t->by_id = 1;
-		}
-		t->subscribed = 2;
-		lws_sul_cancel(&t->sul_idle);
-		maybe_finish(t, 1);
+		history_sent(t, j);
 	} else if (strcmp(type, "redacted") == 0) {
 		redacted(t, j);
 	} else if (strcmp(type, "error") == 0) {
-		const char *msg = kr_rec_get_str(j, "message");
-		const char *code = kr_rec_get_str(j, "code");
-
-		kr_warn("server error%s%s%s%s", code ? " '" : "",
-		    code ? code : "", code ? "'" : "",
-		    msg ? ": see the message below" : "");
-		if (msg != NULL)
-			kr_warn("server says: %s", msg);
-		if (!t->subscribed)
-			stop(t, KR_EX_FAIL);
+		server_error(t, j);
 	} else
 		kr_debug("ignored a '%s' message", type);
 out:
@@ -1651,6 +1662,40 @@ rest_filters(struct kr_buf *q, const struct tail_opts *o)
 	}
 }
 
+/* c set for a GET of url into body, with the credentials; its headers. */
+static struct curl_slist *
+rest_setup(const struct tail *t, CURL *c, const char *url, struct kr_buf *hdr,
+    struct kr_buf *body)
+{
+	struct curl_slist *h = NULL;
+
+	h = curl_slist_append(h, "Accept: application/json");
+	if (t->o->token != NULL) {
+		kr_buf_printf(hdr, "Authorization: Bearer %s", t->o->token);
+		h = curl_slist_append(h, hdr->s);
+		hdr->len = 0;
+	}
+	if (t->o->apikey != NULL) {
+		kr_buf_printf(hdr, "X-API-Key: %s", t->o->apikey);
+		h = curl_slist_append(h, hdr->s);
+	}
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, rest_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+	if (t->o->cacert != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, t->o->cacert);
+	if (t->o->insecure) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	return h;
+}
+
 /*
  * GET .../logs?query into *reply. 0; 1 when the page was over the limit
  * (ask for a smaller one); or an exit status, after saying why.
@@ -1672,30 +1717,7 @@ rest_get(struct tail *t, CURL *c, const char *query, cJSON **reply)
 	    t->host, strchr(t->host, ':') ? "]" : "", t->port, t->base);
 	add_path_segment(&url, t->o->task);
 	kr_buf_printf(&url, "/logs?%s", query);
-	h = curl_slist_append(h, "Accept: application/json");
-	if (t->o->token != NULL) {
-		kr_buf_printf(&hdr, "Authorization: Bearer %s", t->o->token);
-		h = curl_slist_append(h, hdr.s);
-		hdr.len = 0;
-	}
-	if (t->o->apikey != NULL) {
-		kr_buf_printf(&hdr, "X-API-Key: %s", t->o->apikey);
-		h = curl_slist_append(h, hdr.s);
-	}
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url.s);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, rest_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
-	if (t->o->cacert != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, t->o->cacert);
-	if (t->o->insecure) {
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
+	h = rest_setup(t, c, url.s, &hdr, &body);
 	kr_debug("GET '%s'", url.s);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
