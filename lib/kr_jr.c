@@ -58,7 +58,7 @@ kr_jr_init(struct kr_jr *j, const char *s, size_t n, int flags)
 }
 
 static void
-ws(struct kr_jr *j)
+ws_run(struct kr_jr *j)
 {
 	const char *p = j->p, *e = j->end;
 
@@ -70,6 +70,14 @@ ws(struct kr_jr *j)
 		    *p == '\r'))
 			p++;
 	j->p = p;
+}
+
+/* Skips white space; most often there is none. */
+static inline void
+ws(struct kr_jr *j)
+{
+	if (j->p < j->end && (unsigned char)*j->p <= ' ')
+		ws_run(j);
 }
 
 enum kr_jr_type
@@ -266,12 +274,11 @@ digits(const char *p, const char *e)
 	return p;
 }
 
-int
-kr_jr_number(struct kr_jr *j, const char **s, size_t *n)
+static int
+number(struct kr_jr *j, const char **s, size_t *n)
 {
 	const char *p, *e = j->end, *d;
 
-	ws(j);
 	p = *s = j->p;
 	if (p < e && *p == '-')
 		p++;
@@ -304,6 +311,13 @@ kr_jr_number(struct kr_jr *j, const char **s, size_t *n)
 		j->nummax = *n;
 	j->p = p;
 	return 0;
+}
+
+int
+kr_jr_number(struct kr_jr *j, const char **s, size_t *n)
+{
+	ws(j);
+	return number(j, s, n);
 }
 
 enum kr_jr_type
@@ -399,41 +413,89 @@ kr_jr_elem(struct kr_jr *j, int *n)
 	return 1;
 }
 
-int
-kr_jr_skip(struct kr_jr *j)
+static int skip_value(struct kr_jr *j);
+
+/* The object or array at j->p, read and checked. */
+static int
+skip_container(struct kr_jr *j, char close)
+{
+	struct kr_jr_str k;
+
+	if (++j->depth > j->maxdepth)
+		return fail(j, KR_JR_EDEPTH, j->p);
+	j->p++;
+	ws(j);
+	if (j->p < j->end && *j->p == close) {
+		j->p++;
+		j->depth--;
+		return 0;
+	}
+	for (;;) {
+		if (close == '}') {
+			if (j->p >= j->end)
+				return fail(j, KR_JR_EEND, j->p);
+			if (*j->p != '"')
+				return fail(j, KR_JR_ESYNTAX, j->p);
+			if (string(j, &k, 0) == -1)
+				return -1;
+			ws(j);
+			if (j->p >= j->end)
+				return fail(j, KR_JR_EEND, j->p);
+			if (*j->p != ':')
+				return fail(j, KR_JR_ESYNTAX, j->p);
+			j->p++;
+		}
+		if (skip_value(j) == -1)
+			return -1;
+		ws(j);
+		if (j->p >= j->end)
+			return fail(j, KR_JR_EEND, j->p);
+		if (*j->p == ',') {
+			j->p++;
+			ws(j);
+			continue;
+		}
+		if (*j->p != close)
+			return fail(j, KR_JR_ESYNTAX, j->p);
+		j->p++;
+		j->depth--;
+		return 0;
+	}
+}
+
+static int
+skip_value(struct kr_jr *j)
 {
 	struct kr_jr_str s;
 	const char *np;
 	size_t nn;
-	int n = 0, r;
 
-	switch (kr_jr_peek(j)) {
-	case KR_JR_STRING:
+	ws(j);
+	if (j->p >= j->end)
+		return fail(j, KR_JR_EEND, j->p);
+	switch (*j->p) {
+	case '"':
 		return string(j, &s, 0);
-	case KR_JR_NUMBER:
-		return kr_jr_number(j, &np, &nn);
-	case KR_JR_TRUE:
-	case KR_JR_FALSE:
-	case KR_JR_NULL:
+	case '{':
+		return skip_container(j, '}');
+	case '[':
+		return skip_container(j, ']');
+	case 't':
+	case 'f':
+	case 'n':
 		return kr_jr_literal(j) == KR_JR_NONE ? -1 : 0;
-	case KR_JR_OBJECT:
-		if (kr_jr_enter(j) == -1)
-			return -1;
-		while ((r = kr_jr_member(j, &n, &s)) == 1)
-			if (kr_jr_skip(j) == -1)
-				return -1;
-		return r;
-	case KR_JR_ARRAY:
-		if (kr_jr_enter(j) == -1)
-			return -1;
-		while ((r = kr_jr_elem(j, &n)) == 1)
-			if (kr_jr_skip(j) == -1)
-				return -1;
-		return r;
+	case '-': case '0': case '1': case '2': case '3': case '4': case '5':
+	case '6': case '7': case '8': case '9':
+		return number(j, &np, &nn);
 	default:
-		return fail(j, j->p < j->end ? KR_JR_ESYNTAX : KR_JR_EEND,
-		    j->p);
+		return fail(j, KR_JR_ESYNTAX, j->p);
 	}
+}
+
+int
+kr_jr_skip(struct kr_jr *j)
+{
+	return skip_value(j);
 }
 
 /* Appends the checked JSON text s[0..n) without its white space. */
