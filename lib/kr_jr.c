@@ -200,8 +200,7 @@ stops(uint64_t x, uint64_t hi)
 
 /*
  * The string at j->p ('"'): j->p ends past it. A lone surrogate is an
- * error unless lone. 0, or -1 with j->err set. Over 80 lines: one case
- * per class of byte, the fast run first.
+ * error unless lone. 0, or -1 with j->err set.
  */
 static int
 string(struct kr_jr *j, struct kr_jr_str *str, int lone)
@@ -213,11 +212,16 @@ string(struct kr_jr *j, struct kr_jr_str *str, int lone)
 
 	str->s = p;
 	for (;;) {
-		/* Plain text 8 bytes at a time. */
+		/* Plain text 8 bytes at a time; the lowest byte flagged is
+		 * always one to stop at (a false one only comes above). */
 		while (e - p >= 8) {
 			memcpy(&x, p, 8);
-			if (stops(x, hi))
+			if ((x = stops(x, hi)) != 0) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				p += __builtin_ctzll(x) >> 3;
+#endif
 				break;
+			}
 			p += 8;
 		}
 		while (p < e && str_class[(unsigned char)*p] == 0)
@@ -505,8 +509,19 @@ compact(struct kr_buf *out, const char *s, size_t n)
 	static const char hex[] = "0123456789abcdef";
 	const char *p = s, *e = s + n, *run;
 	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
+	uint64_t x, m = 0;
 	int str = 0;
 
+	/* Most values have no byte <= ' ' at all: copied whole. */
+	for (; e - p >= 8 && m == 0; p += 8) {
+		memcpy(&x, p, 8);
+		m = (x - ONES * 0x21) & ~x & HIGHS;
+	}
+	for (; p < e && m == 0; p++)
+		m = (unsigned char)*p <= ' ';
+	if (m == 0)
+		return kr_buf_add(out, s, n);
+	p = s;
 	while (p < e) {
 		run = p;
 		while (p < e && (unsigned char)*p > ' ' && *p != '"' &&
@@ -553,6 +568,12 @@ kr_jr_copy(struct kr_jr *j, struct kr_buf *out)
 	if (compact(out, s, (size_t)(j->p - s)) == -1)
 		return fail(j, KR_JR_ENOMEM, s);
 	return 0;
+}
+
+int
+kr_jr_str_json(struct kr_buf *out, const struct kr_jr_str *str)
+{
+	return compact(out, str->s - 1, str->n + 2);
 }
 
 int

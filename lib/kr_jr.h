@@ -10,6 +10,7 @@
 #define KR_JR_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "kr_buf.h"
 
@@ -109,8 +110,23 @@ int kr_jr_valid(const char *s, size_t n, int flags);
  * surrogate becomes U+FFFD. 0, or -1 with errno from kr_buf.
  */
 int kr_jr_decode(struct kr_buf *out, const struct kr_jr_str *str);
+/*
+ * Appends a string read by kr_jr_string as JSON text, quotes included,
+ * escapes as they came, raw control bytes escaped. 0, or -1 with errno.
+ */
+int kr_jr_str_json(struct kr_buf *out, const struct kr_jr_str *str);
 /* Whether the string read is name, escapes decoded. */
 int kr_jr_eq(const struct kr_jr_str *str, const char *name);
+/* The same for a name of n bytes, quick for one without escapes. */
+static inline int
+kr_jr_eqn(const struct kr_jr_str *str, const char *name, size_t n)
+{
+	if (str->esc & KR_JR_ESC)
+		return kr_jr_eq(str, name);
+	return str->n == n && memcmp(str->s, name, n) == 0;
+}
+/* For a string literal name. */
+#define KR_JR_IS(str, name) kr_jr_eqn((str), (name), sizeof (name) - 1)
 /* A number's text as a double (it came through kr_jr_number). */
 double kr_jr_double(const char *s, size_t n);
 /* What an error is, in a few words ("invalid UTF-8"). */
