@@ -214,9 +214,12 @@ int ship_finished(const struct ship *s);
  */
 int ship_scan_line(const char *line, size_t n, struct ship_scan *sc);
 /*
- * 1 when a line without control bytes is JSON as RFC 8259 has it. The
- * full parser is more lenient (numbers like 01 or 1., a byte order mark
- * in front), and the server is not: such a line is sent as text.
+ * 1 when a line is a record, or a batch of them, as keruta(7) has it:
+ * JSON as RFC 8259 has it, in UTF-8, with only spaces as white space,
+ * nested at most KR_JR_DEPTH deep (a batch's array aside). The full
+ * parser is more lenient (numbers like 01 or 1., a byte order mark in
+ * front, deeper nesting), and the server is not: such a line is sent as
+ * text.
  */
 int ship_json_strict(const char *line, size_t n);
 
