@@ -521,6 +521,38 @@ redact_rest(struct filter *f, const char *line, size_t n)
 
 /* ---- rendering a record ---- */
 
+enum { BYTES_KEEP, BYTES_DROP, BYTES_MASKED };
+
+/*
+ * What becomes of a record's "bytes": kept as they are, dropped (the
+ * message was masked, or they are not base64), or masked on their own
+ * (f->b64 and f->bsp then hold them and their spans).
+ */
+static int
+bytes_fate(struct filter *f, const char *line, const struct recinfo *ri,
+    const struct spans *sp, struct pem_state pem)
+{
+	if (!ri->bytes.present)
+		return BYTES_KEEP;
+	if (sp->n > 0 || !ri->bytes.str)
+		return BYTES_DROP;
+	/* The original bytes: redacted on their own. */
+	f->b64.len = 0;
+	f->bsp.n = 0;
+	if (kr_base64_decode(&f->b64, line + ri->bytes.vs + 1,
+		ri->bytes.ve - ri->bytes.vs - 2) == -1)
+		return BYTES_DROP;
+	rules_scan(f->b64.s, f->b64.len, 0, &pem, 0, &f->bsp);
+	redactor_scan_extra(&f->r, f->b64.s, f->b64.len, 0, &f->bsp);
+	spans_merge(&f->bsp);
+	count_spans(f, &f->bsp, f->b64.len, 0);
+	return f->bsp.n > 0 ? BYTES_MASKED : BYTES_KEEP;
+}
+
+static void write_edits(struct filter *f, const char *line, size_t len,
+    const struct recinfo *ri, const char *text, size_t tn,
+    const struct spans *sp);
+
 /*
  * Writes the record `line` with its message text[0..tn) masked by sp,
  * its "bytes" re-derived or dropped, the strings of its metadata masked.
@@ -530,34 +562,14 @@ static void
 emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
     const char *text, size_t tn, const struct spans *sp, struct pem_state pem)
 {
-	struct edit *ed, x;
-	size_t ned, i, j, p;
-	int drop_bytes = 0, new_bytes = 0, fix, meta = 0;
+	int bytes, drop_bytes, new_bytes, fix, meta = 0;
 
 	f->records++;
 	f->ned = 0;
 	f->meta.len = 0;
-	if (ri->bytes.present) {
-		if (sp->n > 0 || !ri->bytes.str)
-			drop_bytes = 1;
-		else {
-			/* The original bytes: redacted on their own. */
-			f->b64.len = 0;
-			f->bsp.n = 0;
-			if (kr_base64_decode(&f->b64, line + ri->bytes.vs + 1,
-				ri->bytes.ve - ri->bytes.vs - 2) == -1)
-				drop_bytes = 1;
-			else {
-				rules_scan(
-				    f->b64.s, f->b64.len, 0, &pem, 0, &f->bsp);
-				redactor_scan_extra(
-				    &f->r, f->b64.s, f->b64.len, 0, &f->bsp);
-				spans_merge(&f->bsp);
-				new_bytes = f->bsp.n > 0;
-				count_spans(f, &f->bsp, f->b64.len, 0);
-			}
-		}
-	}
+	bytes = bytes_fate(f, line, ri, sp, pem);
+	drop_bytes = bytes == BYTES_DROP;
+	new_bytes = bytes == BYTES_MASKED;
 	if (ri->rest) {
 		redact_rest(f, line, len);
 		meta = f->ned > 0;
@@ -586,8 +598,18 @@ emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
 			    ED_CUT, 0, 0);
 	} else if (new_bytes)
 		add_edit(f, ri->bytes.vs + 1, ri->bytes.ve - 1, ED_BYTES, 0, 0);
-	ed = f->ed;
-	ned = f->ned;
+	write_edits(f, line, len, ri, text, tn, sp);
+}
+
+/* Writes the record `line` with f->ed's edits made. */
+static void
+write_edits(struct filter *f, const char *line, size_t len,
+    const struct recinfo *ri, const char *text, size_t tn,
+    const struct spans *sp)
+{
+	struct edit *ed = f->ed, x;
+	size_t ned = f->ned, i, j, p;
+
 	/* In the order they come in the line; they never overlap. */
 	for (i = 1; i < ned; i++)
 		for (j = i; j > 0 && ed[j].s < ed[j - 1].s; j--) {
@@ -916,15 +938,113 @@ add_mask(struct filter *f, const char *t, size_t n)
 	return vn;
 }
 
+/*
+ * The text of the record's message to redact: the decoded string, or the
+ * JSON text of a message that is not one. 0 when there is no message.
+ */
+static int
+msg_text(struct filter *f, const char *line, const struct recinfo *ri,
+    const char **text, size_t *tn)
+{
+	if (!ri->msg.present)
+		return 0;
+	if (ri->msg.str && ri->msg.esc) {
+		f->text.len = 0;
+		if (json_decode(&f->text, line + ri->msg.vs + 1,
+			ri->msg.ve - ri->msg.vs - 2) == -1)
+			oom();
+		*text = f->text.s;
+		*tn = f->text.len;
+	} else if (ri->msg.str) {
+		*text = line + ri->msg.vs + 1;
+		*tn = ri->msg.ve - ri->msg.vs - 2;
+	} else {
+		/* Not a string, against keruta(7): its JSON text is looked
+		 * at, and replaced by a string if it holds a secret. */
+		*text = line + ri->msg.vs;
+		*tn = ri->msg.ve - ri->msg.vs;
+	}
+	return 1;
+}
+
+/*
+ * Redacts a record's message text[0..tn), joined to the end of what it
+ * continues, then holds the record or writes it.
+ */
+static void
+redact(struct filter *f, struct stream *st, const char *line, size_t len,
+    const struct recinfo *ri, const char *text, size_t tn)
+{
+	struct pem_state before;
+	const char *t = text;
+	size_t from = 0, n = tn, i, w0 = 0, cl = 0, mask;
+	int more = ri->continued || ri->partial;
+
+	mask = add_mask(f, text, tn);
+	if (st->qn > 0 || st->ctx.len > 0) {
+		/* Join the end of what this record continues. */
+		from = held_context(f, st, &w0, &cl);
+		if (kr_buf_add(&f->join, text, tn) == -1)
+			oom();
+		t = f->join.s;
+		n = from + tn;
+	}
+	f->sp.n = 0;
+	before = st->pem;
+	if (st->linehold) {
+		/* A new line: the rules look at it alone, the values across
+		 * the line break. */
+		rules_scan(t + from, n - from, 0, &st->pem, more, &f->sp);
+		for (i = 0; i < f->sp.n; i++) {
+			f->sp.v[i].start += from;
+			f->sp.v[i].end += from;
+		}
+	} else
+		rules_scan(t, n, from, &st->pem, more, &f->sp);
+	redactor_scan_extra(&f->r, t, n, from, &f->sp);
+	if (mask > 0)
+		spans_add(&f->sp, from + ADD_MASK_LEN, from + ADD_MASK_LEN + mask,
+		    f->mask_rule, 1);
+	spans_merge(&f->sp);
+	count_spans(f, &f->sp, n, more);
+	if (st->qn > 0)
+		mask_held(f, st, from, w0, cl);
+	if (!more && f->hold_ms > 0 &&
+	    redactor_tail_prefix(&f->r, text, tn) > 0) {
+		/* A value that may go on in the next line. */
+		hold(f, st, line, len, ri, text, tn, from);
+		st->linehold = 1;
+		if (st->due == 0)
+			st->due = kr_mono_ns() + f->hold_ms * 1000000LL;
+		return;
+	}
+	if (more) {
+		hold(f, st, line, len, ri, text, tn, from);
+		st->linehold = 0;
+		if (ri->partial && (f->hold_ms == 0 || !may_go_on(text, tn)))
+			release_partial(f, st);
+		else if (ri->partial && st->due == 0)
+			st->due = kr_mono_ns() + f->hold_ms * 1000000LL;
+		return;
+	}
+	release(f, st);
+	if (from > 0)
+		for (i = 0; i < f->sp.n; i++) {
+			f->sp.v[i].start = f->sp.v[i].start > from
+					       ? f->sp.v[i].start - from
+					       : 0;
+			f->sp.v[i].end -= from;
+		}
+	emit(f, line, len, ri, text, tn, &f->sp, before);
+}
+
 static void
 handle(struct filter *f, const char *line, size_t len)
 {
 	struct recinfo ri;
 	struct stream *st;
-	struct pem_state before;
-	const char *text = "", *t;
-	size_t tn = 0, from = 0, n, i, w0 = 0, cl = 0, mask;
-	int more;
+	const char *text = "";
+	size_t tn = 0, i;
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
@@ -960,89 +1080,14 @@ handle(struct filter *f, const char *line, size_t len)
 		f->records++;
 		return;
 	}
-	if (ri.msg.present && ri.msg.str) {
-		if (ri.msg.esc) {
-			f->text.len = 0;
-			if (json_decode(&f->text, line + ri.msg.vs + 1,
-				ri.msg.ve - ri.msg.vs - 2) == -1)
-				oom();
-			text = f->text.s;
-			tn = f->text.len;
-		} else {
-			text = line + ri.msg.vs + 1;
-			tn = ri.msg.ve - ri.msg.vs - 2;
-		}
-	} else if (ri.msg.present) {
-		/* Not a string, against keruta(7): its JSON text is looked
-		 * at, and replaced by a string if it holds a secret. */
-		text = line + ri.msg.vs;
-		tn = ri.msg.ve - ri.msg.vs;
-	} else {
+	if (!msg_text(f, line, &ri, &text, &tn)) {
 		/* No message to redact; what it continues goes out alone. */
 		release(f, st);
 		emit(f, line, len, &ri, "", 0, &(struct spans){NULL, 0, 0},
 		    st->pem);
 		return;
 	}
-	more = ri.continued || ri.partial;
-	mask = add_mask(f, text, tn);
-	n = tn;
-	t = text;
-	if (st->qn > 0 || st->ctx.len > 0) {
-		/* Join the end of what this record continues. */
-		from = held_context(f, st, &w0, &cl);
-		if (kr_buf_add(&f->join, text, tn) == -1)
-			oom();
-		t = f->join.s;
-		n = from + tn;
-	}
-	f->sp.n = 0;
-	before = st->pem;
-	if (st->linehold) {
-		/* A new line: the rules look at it alone, the values across
-		 * the line break. */
-		rules_scan(t + from, n - from, 0, &st->pem, more, &f->sp);
-		for (i = 0; i < f->sp.n; i++) {
-			f->sp.v[i].start += from;
-			f->sp.v[i].end += from;
-		}
-	} else
-		rules_scan(t, n, from, &st->pem, more, &f->sp);
-	redactor_scan_extra(&f->r, t, n, from, &f->sp);
-	if (mask > 0)
-		spans_add(&f->sp, from + ADD_MASK_LEN, from + ADD_MASK_LEN + mask,
-		    f->mask_rule, 1);
-	spans_merge(&f->sp);
-	count_spans(f, &f->sp, n, more);
-	if (st->qn > 0)
-		mask_held(f, st, from, w0, cl);
-	if (!more && f->hold_ms > 0 &&
-	    redactor_tail_prefix(&f->r, text, tn) > 0) {
-		/* A value that may go on in the next line. */
-		hold(f, st, line, len, &ri, text, tn, from);
-		st->linehold = 1;
-		if (st->due == 0)
-			st->due = kr_mono_ns() + f->hold_ms * 1000000LL;
-		return;
-	}
-	if (more) {
-		hold(f, st, line, len, &ri, text, tn, from);
-		st->linehold = 0;
-		if (ri.partial && (f->hold_ms == 0 || !may_go_on(text, tn)))
-			release_partial(f, st);
-		else if (ri.partial && st->due == 0)
-			st->due = kr_mono_ns() + f->hold_ms * 1000000LL;
-		return;
-	}
-	release(f, st);
-	if (from > 0)
-		for (i = 0; i < f->sp.n; i++) {
-			f->sp.v[i].start = f->sp.v[i].start > from
-					       ? f->sp.v[i].start - from
-					       : 0;
-			f->sp.v[i].end -= from;
-		}
-	emit(f, line, len, &ri, text, tn, &f->sp, before);
+	redact(f, st, line, len, &ri, text, tn);
 }
 
 static void
