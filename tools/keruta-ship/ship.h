@@ -222,6 +222,13 @@ int ship_scan_line(const char *line, size_t n, struct ship_scan *sc);
  * text.
  */
 int ship_json_strict(const char *line, size_t n);
+/*
+ * The spans of the elements of the array that a line passed by
+ * ship_json_strict is: their count, at most max; max + 1 when there are
+ * more, or when one is neither an object nor an array.
+ */
+size_t ship_split_array(const char *line, size_t n, const char **sp,
+    size_t *sl, size_t max);
 
 /* ship_form.c: beneath the spool. */
 /* The keruta API form of one record; -1 if it is not a JSON object. */

@@ -175,3 +175,28 @@ ship_json_strict(const char *line, size_t n)
 {
 	return kr_jr_valid(line, n, KR_JR_SPACES | KR_JR_BATCH) == 0;
 }
+
+size_t
+ship_split_array(const char *line, size_t n, const char **sp, size_t *sl,
+    size_t max)
+{
+	struct kr_jr j;
+	enum kr_jr_type t;
+	size_t k = 0;
+	int m = 0;
+
+	kr_jr_init(&j, line, n, KR_JR_SPACES | KR_JR_BATCH);
+	if (kr_jr_enter(&j) == -1)
+		return 0;
+	while (kr_jr_elem(&j, &m) == 1) {
+		t = kr_jr_peek(&j);
+		if ((t != KR_JR_OBJECT && t != KR_JR_ARRAY) || k == max)
+			return max + 1;
+		sp[k] = j.p;
+		if (kr_jr_skip(&j) == -1)
+			return max + 1;
+		sl[k] = (size_t)(j.p - sp[k]);
+		k++;
+	}
+	return k;
+}
