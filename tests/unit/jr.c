@@ -210,6 +210,14 @@ members(void)
 	kr_jr_init(&j, s, strlen(s), 0);
 	ok(kr_jr_copy(&j, &b) == 0, "copy an array");
 	is(b.s, "[1,\" x \",{\"a\":[]}]", "white space out, not in strings");
+	b.len = 0;
+	kr_jr_init(&j, "{\"k\tx\\\"\":1}", 10, KR_JR_CTRL);
+	ok(kr_jr_enter(&j) == 0 && (n = 0) == 0 &&
+	    kr_jr_member(&j, &n, &key) == 1 && kr_jr_str_json(&b, &key) == 0,
+	    "a key read");
+	is(b.s, "\"k\\u0009x\\\"\"", "and written back as JSON");
+	ok(KR_JR_IS(&key, "k\tx\"") && !KR_JR_IS(&key, "k\tx"),
+	    "KR_JR_IS decodes an escaped key");
 	kr_buf_free(&b);
 }
 
