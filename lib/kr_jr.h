@@ -25,7 +25,7 @@ enum kr_jr_err {
 	KR_JR_ECTRL,		/* a raw control byte in a string */
 	KR_JR_EESCAPE,		/* a bad escape */
 	KR_JR_ESURROGATE,	/* a \u surrogate not in a pair */
-	KR_JR_ENUMBER,		/* a number JSON does not write (01, 1., -) */
+	KR_JR_ENUMBER,		/* a number JSON does not write (01, -) */
 	KR_JR_EDEPTH,		/* nested deeper than allowed */
 	KR_JR_ETRAIL,		/* something after the value */
 	KR_JR_ENOMEM		/* an output buffer is full */
@@ -43,7 +43,7 @@ enum kr_jr_type {
 };
 
 enum {
-	KR_JR_CTRL = 1,		/* raw control bytes taken inside strings */
+	KR_JR_CTRL = 1,		/* raw control bytes taken in strings */
 	KR_JR_UTF8_OK = 2,	/* the text is known to be valid UTF-8 */
 	KR_JR_BATCH = 4,	/* an outermost array adds no depth */
 	KR_JR_SPACES = 8	/* only ' ' is white space */

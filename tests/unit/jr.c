@@ -174,7 +174,8 @@ flags(void)
 static void
 members(void)
 {
-	const char *s = "{ \"k\\u0065y\" : \"v\" , \"n\":-12.5e1,\"o\":{\"x\":[1]}"
+	const char *s = "{ \"k\\u0065y\" : \"v\" , \"n\":-12.5e1,"
+	    "\"o\":{\"x\":[1]}"
 	    ",\"t\":true}";
 	struct kr_buf b = KR_BUF_INIT(1 << 10);
 	struct kr_jr_str key, str;

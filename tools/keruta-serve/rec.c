@@ -352,7 +352,8 @@ meta_scan(struct batch *b, struct row *r, const char *s, const char *e)
 			if (kr_jr_string(&j, &v, 0) == -1 ||
 			    kr_jr_decode(&b->key, &v) == -1)
 				return;
-			if (b->key.len == 5 && memcmp(b->key.s, "start", 5) == 0)
+			if (b->key.len == 5 &&
+			    memcmp(b->key.s, "start", 5) == 0)
 				event = EV_START;
 			else if (b->key.len == 4 &&
 			    memcmp(b->key.s, "exit", 4) == 0)
