@@ -28,6 +28,7 @@
 #include "kr_cfg.h"
 #include "kr_diag.h"
 #include "kr_io.h"
+#include "kr_jr.h"
 #include "kr_json.h"
 #include "kr_lr.h"
 #include "kr_parse.h"
@@ -233,77 +234,71 @@ q_push(struct batcher *b, const char *rec, size_t len, long long t)
 	b->qn++;
 }
 
-/* Finds "key": in a raw record; returns what follows, or NULL. */
-static const char *
-find_key(const char *s, size_t n, const char *key, size_t klen)
+/* What a dropped record says of itself, for its gap record. */
+struct rec_ids {
+	char task[ID_MAX + 1], run[ID_MAX + 1];	/* "": none */
+	unsigned long long seq;			/* 0: none */
+};
+
+/* A plain string (no escape) of at most ID_MAX bytes into out, or "". */
+static void
+id_value(struct kr_jr *j, char *out)
 {
-	const char *p = s, *e = s + n;
+	struct kr_jr_str v;
 
-	while ((p = memchr(p, '"', (size_t)(e - p))) != NULL) {
-		const char *q;
-
-		if ((size_t)(e - p) < klen + 2)
-			return NULL;
-		if (memcmp(p + 1, key, klen) != 0 || p[klen + 1] != '"') {
-			p++;
-			continue;
-		}
-		q = p + klen + 2;
-		while (q < e && (*q == ' ' || *q == '\t'))
-			q++;
-		if (q < e && *q == ':') {
-			q++;
-			while (q < e && (*q == ' ' || *q == '\t'))
-				q++;
-			return q;
-		}
-		p++;
+	if (kr_jr_peek(j) != KR_JR_STRING) {
+		(void)kr_jr_skip(j);
+		return;
 	}
-	return NULL;
-}
-
-static unsigned long long
-raw_seq(const char *s, size_t n)
-{
-	const char *p = find_key(s, n, "seq", 3), *e = s + n;
-	unsigned long long v = 0;
-
-	if (p == NULL || p >= e || *p < '0' || *p > '9')
-		return 0;
-	while (p < e && *p >= '0' && *p <= '9' && v < ULLONG_MAX / 10)
-		v = v * 10 + (unsigned long long)(*p++ - '0');
-	return v;
+	if (kr_jr_string(j, &v, 0) == -1 || v.esc || v.n > ID_MAX)
+		return;
+	memcpy(out, v.s, v.n);
+	out[v.n] = '\0';
 }
 
 /*
- * Copies the plain string value of key into out (ID_MAX + 1 bytes).
- * 0 when found, -1 when absent, escaped or too long.
+ * The taskId, runId and seq of the record rec[0..n), the first of each,
+ * from its members up to its end or to where it stops being JSON (rec
+ * may be the head of a line cut short).
  */
-static int
-raw_str(const char *s, size_t n, const char *key, char *out)
+static void
+rec_ids(const char *rec, size_t n, struct rec_ids *id)
 {
-	const char *p = find_key(s, n, key, strlen(key)), *e = s + n, *q;
+	struct kr_jr j;
+	struct kr_jr_str k;
+	const char *v;
+	size_t vn, i;
+	int m = 0;
 
-	if (p == NULL || p >= e || *p != '"')
-		return -1;
-	p++;
-	for (q = p; q < e && *q != '"' && *q != '\\'; q++)
-		if (q - p >= ID_MAX)
-			return -1;
-	if (q >= e || *q != '"')
-		return -1;
-	memcpy(out, p, (size_t)(q - p));
-	out[q - p] = '\0';
-	return 0;
+	id->task[0] = id->run[0] = '\0';
+	id->seq = 0;
+	kr_jr_init(&j, rec, n, 0);
+	if (kr_jr_enter(&j) == -1)
+		return;
+	while (kr_jr_member(&j, &m, &k) == 1) {
+		if (kr_jr_eq(&k, "taskId") && id->task[0] == '\0') {
+			id_value(&j, id->task);
+		} else if (kr_jr_eq(&k, "runId") && id->run[0] == '\0') {
+			id_value(&j, id->run);
+		} else if (kr_jr_eq(&k, "seq") && id->seq == 0 &&
+		    kr_jr_peek(&j) == KR_JR_NUMBER) {
+			if (kr_jr_number(&j, &v, &vn) == -1)
+				return;
+			/* The whole part of a number >= 0. */
+			for (i = 0; i < vn && v[i] >= '0' && v[i] <= '9' &&
+			    id->seq < ULLONG_MAX / 10; i++)
+				id->seq = id->seq * 10 +
+				    (unsigned long long)(v[i] - '0');
+		} else if (kr_jr_skip(&j) == -1) {
+			return;
+		}
+	}
 }
 
 static void
-gap_field(char *have, int *mixed, int first, const char *rec, size_t len,
-    const char *key)
+gap_field(char *have, int *mixed, int first, const char *v)
 {
-	char v[ID_MAX + 1];
-
-	if (*mixed || rec == NULL || raw_str(rec, len, key, v) == -1)
+	if (*mixed || *v == '\0')
 		return;
 	if (first || *have == '\0')
 		memcpy(have, v, strlen(v) + 1);
@@ -317,7 +312,12 @@ gap_add(struct batcher *b, const char *rec, size_t len, const char *reason)
 {
 	struct gap *g = &b->gap;
 	int first = g->count == 0;
-	unsigned long long seq = rec != NULL ? raw_seq(rec, len) : 0;
+	struct rec_ids id = { "", "", 0 };
+	unsigned long long seq;
+
+	if (rec != NULL)
+		rec_ids(rec, len, &id);
+	seq = id.seq;
 
 	if (first) {
 		memset(g, 0, sizeof *g);
@@ -325,8 +325,8 @@ gap_add(struct batcher *b, const char *rec, size_t len, const char *reason)
 	}
 	g->count++;
 	b->dropped++;
-	gap_field(g->task, &g->mixed_task, first, rec, len, "taskId");
-	gap_field(g->run, &g->mixed_run, first, rec, len, "runId");
+	gap_field(g->task, &g->mixed_task, first, id.task);
+	gap_field(g->run, &g->mixed_run, first, id.run);
 	if (seq != 0 && !g->mixed_seq) {
 		if (g->from == 0)
 			g->from = g->to = seq;
@@ -394,203 +394,14 @@ admit(struct batcher *b, const char *rec, size_t len, long long now)
 	q_push(b, rec, len, now);
 }
 
-/* A JSON checker: it reads, it builds nothing. */
-struct jscan {
-	const unsigned char *p, *e;
-	int depth;
-};
-
-#define JSON_DEPTH 256
-
-static int json_value(struct jscan *);
-
-static void
-json_ws(struct jscan *j)
-{
-	while (j->p < j->e && (*j->p == ' ' || *j->p == '\t' ||
-	    *j->p == '\n' || *j->p == '\r'))
-		j->p++;
-}
-
-static int
-json_string(struct jscan *j)
-{
-	int k;
-
-	j->p++;
-	for (;;) {
-		/* 8 bytes at a time while none is '"', '\\' or a control. */
-		while (j->e - j->p >= 8) {
-			uint64_t x, q, bs;
-
-			memcpy(&x, j->p, 8);
-			q = x ^ 0x2222222222222222ULL;
-			bs = x ^ 0x5c5c5c5c5c5c5c5cULL;
-			if ((((q - 0x0101010101010101ULL) & ~q) |
-			    ((bs - 0x0101010101010101ULL) & ~bs) |
-			    ((x - 0x2020202020202020ULL) & ~x)) &
-			    0x8080808080808080ULL)
-				break;
-			j->p += 8;
-		}
-		while (j->p < j->e && *j->p >= 0x20 && *j->p != '"' &&
-		    *j->p != '\\')
-			j->p++;
-		if (j->p >= j->e || *j->p < 0x20)
-			return 0;
-		if (*j->p++ == '"')
-			return 1;
-		if (j->p >= j->e)
-			return 0;
-		switch (*j->p++) {
-		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
-		case 'r': case 't':
-			break;
-		case 'u':
-			for (k = 0; k < 4; k++, j->p++)
-				if (j->p >= j->e || !((*j->p >= '0' &&
-				    *j->p <= '9') || ((*j->p | 0x20) >= 'a' &&
-				    (*j->p | 0x20) <= 'f')))
-					return 0;
-			break;
-		default:
-			return 0;
-		}
-	}
-}
-
-static int
-json_digits(struct jscan *j)
-{
-	const unsigned char *s = j->p;
-
-	while (j->p < j->e && *j->p >= '0' && *j->p <= '9')
-		j->p++;
-	return j->p > s;
-}
-
-static int
-json_number(struct jscan *j)
-{
-	if (*j->p == '-')
-		j->p++;
-	if (j->p < j->e && *j->p == '0')
-		j->p++;
-	else if (!json_digits(j))
-		return 0;
-	if (j->p < j->e && *j->p == '.') {
-		j->p++;
-		if (!json_digits(j))
-			return 0;
-	}
-	if (j->p < j->e && (*j->p | 0x20) == 'e') {
-		j->p++;
-		if (j->p < j->e && (*j->p == '+' || *j->p == '-'))
-			j->p++;
-		if (!json_digits(j))
-			return 0;
-	}
-	return 1;
-}
-
-static int
-json_word(struct jscan *j, const char *w, size_t n)
-{
-	if ((size_t)(j->e - j->p) < n || memcmp(j->p, w, n) != 0)
-		return 0;
-	j->p += n;
-	return 1;
-}
-
-/* An object or an array, from its opening bracket. */
-static int
-json_nest(struct jscan *j)
-{
-	int obj = *j->p == '{', r = 0;
-	unsigned char close = obj ? '}' : ']';
-
-	if (++j->depth > JSON_DEPTH)
-		return 0;
-	j->p++;
-	json_ws(j);
-	if (j->p < j->e && *j->p == close) {
-		j->p++;
-		j->depth--;
-		return 1;
-	}
-	for (;;) {
-		if (obj) {
-			if (j->p >= j->e || *j->p != '"' || !json_string(j))
-				break;
-			json_ws(j);
-			if (j->p >= j->e || *j->p++ != ':')
-				break;
-		}
-		if (!json_value(j))
-			break;
-		json_ws(j);
-		if (j->p >= j->e)
-			break;
-		if (*j->p == close) {
-			j->p++;
-			r = 1;
-			break;
-		}
-		if (*j->p++ != ',')
-			break;
-		json_ws(j);
-	}
-	j->depth--;
-	return r;
-}
-
-static int
-json_value(struct jscan *j)
-{
-	json_ws(j);
-	if (j->p >= j->e)
-		return 0;
-	switch (*j->p) {
-	case '{':
-	case '[':
-		return json_nest(j);
-	case '"':
-		return json_string(j);
-	case 't':
-		return json_word(j, "true", 4);
-	case 'f':
-		return json_word(j, "false", 5);
-	case 'n':
-		return json_word(j, "null", 4);
-	default:
-		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
-			return json_number(j);
-		return 0;
-	}
-}
-
 /*
- * Whether s[0..n), from '{' to '}', is one JSON object in valid UTF-8,
- * nested at most JSON_DEPTH deep: a record that can go on verbatim.
+ * Whether s[0..n) is one JSON object as keruta(7) has a record: a record
+ * that can go on verbatim.
  */
 static int
 json_object(const char *s, size_t n)
 {
-	struct jscan j = { (const unsigned char *)s,
-		(const unsigned char *)s + n, 0 };
-	size_t i;
-
-	if (!json_nest(&j) || j.p != j.e)
-		return 0;
-	/* Mostly ASCII: 8 bytes at a time until a high bit shows. */
-	for (i = 0; i + 8 <= n; i += 8) {
-		uint64_t x;
-
-		memcpy(&x, s + i, 8);
-		if (x & 0x8080808080808080ULL)
-			return kr_utf8_valid(s + i, n - i) == n - i;
-	}
-	return kr_utf8_valid(s + i, n - i) == n - i;
+	return n > 0 && *s == '{' && kr_jr_valid(s, n, 0) == 0;
 }
 
 /* A line that is not a record: carried as a malformed one. */
@@ -613,77 +424,47 @@ wrap(struct batcher *b, const char *line, size_t len, long long now)
 	admit(b, b->scratch.s, b->scratch.len - 1, now);
 }
 
-static const char *
-skip_ws(const char *p, const char *e)
-{
-	while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-		p++;
-	return p;
-}
-
-/* The end of the JSON object starting at p (valid JSON assumed). */
-static const char *
-object_end(const char *p, const char *e)
-{
-	int depth = 0, in_str = 0;
-
-	for (; p < e; p++) {
-		if (in_str) {
-			if (*p == '\\')
-				p++;
-			else if (*p == '"')
-				in_str = 0;
-			continue;
-		}
-		if (*p == '"')
-			in_str = 1;
-		else if (*p == '{' || *p == '[')
-			depth++;
-		else if ((*p == '}' || *p == ']') && --depth == 0)
-			return p + 1;
-	}
-	return e;
-}
-
 /*
  * A line holding a JSON array: its records are batched anew. Anything
  * else (a value not an object, bytes after the array, white space that
  * JSON does not allow) makes the whole line one malformed record, so
- * that nothing of it is lost.
+ * that nothing of it is lost; a record of the array that is not UTF-8
+ * is wrapped alone.
  */
 static void
 split_batch(struct batcher *b, const char *line, size_t len,
     const char *orig, size_t olen, long long now)
 {
-	struct jscan j = { (const unsigned char *)line,
-		(const unsigned char *)line + len, 0 };
-	const char *p, *e = line + len, *end;
+	const int fl = KR_JR_BATCH | KR_JR_UTF8_OK;
+	struct kr_jr j;
+	const char *p;
+	int n = 0, r;
 
-	if (!json_nest(&j) || j.p != j.e) {
+	kr_jr_init(&j, line, len, fl);
+	if (kr_jr_enter(&j) == -1)
+		r = -1;
+	else
+		while ((r = kr_jr_elem(&j, &n)) == 1)
+			if (kr_jr_peek(&j) != KR_JR_OBJECT ||
+			    kr_jr_skip(&j) == -1) {
+				r = -1;
+				break;
+			}
+	if (r == -1 || kr_jr_end(&j) == -1) {
 		wrap(b, orig, olen, now);
 		return;
 	}
-	/* Valid JSON: only the members' kinds are left to see. */
-	p = skip_ws(line + 1, e);
-	while (p < e && *p == '{') {
-		p = skip_ws(object_end(p, e), e);
-		if (p < e && *p == ',')
-			p = skip_ws(p + 1, e);
-	}
-	if (p != e - 1) {
-		wrap(b, orig, olen, now);
-		return;
-	}
-	p = skip_ws(line + 1, e);
-	while (p < e && *p == '{') {
-		end = object_end(p, e);
-		if (json_object(p, (size_t)(end - p)))
-			admit(b, p, (size_t)(end - p), now);
+	/* Valid JSON of objects: each goes on, or is wrapped, alone. */
+	kr_jr_init(&j, line, len, fl);
+	(void)kr_jr_enter(&j);
+	n = 0;
+	while (kr_jr_elem(&j, &n) == 1) {
+		p = j.p;
+		(void)kr_jr_skip(&j);
+		if (kr_utf8_valid(p, (size_t)(j.p - p)) == (size_t)(j.p - p))
+			admit(b, p, (size_t)(j.p - p), now);
 		else
-			wrap(b, p, (size_t)(end - p), now);
-		p = skip_ws(end, e);
-		if (p < e && *p == ',')
-			p = skip_ws(p + 1, e);
+			wrap(b, p, (size_t)(j.p - p), now);
 	}
 }
 
@@ -702,7 +483,7 @@ take_line(struct batcher *b, const char *line, size_t len, long long now)
 		e--;
 	if (s == e)
 		wrap(b, line, len, now);
-	else if (*s == '{' && e[-1] == '}' && json_object(s, (size_t)(e - s)))
+	else if (e[-1] == '}' && json_object(s, (size_t)(e - s)))
 		admit(b, s, (size_t)(e - s), now);
 	else if (*s == '[' && e[-1] == ']')
 		split_batch(b, s, (size_t)(e - s), line, len, now);
@@ -911,7 +692,8 @@ static enum kr_lr_kind
 next_line(struct batcher *b, const char **line, size_t *len)
 {
 	struct kr_lr *lr = &b->lr;
-	const char *p, *q;
+	struct kr_jr j;
+	const char *p;
 	size_t avail;
 
 	if (lr->b.s != NULL && lr->skipped == 0) {
@@ -919,8 +701,8 @@ next_line(struct batcher *b, const char **line, size_t *len)
 		p = lr->b.s + lr->off;
 		if (avail > lr->max && memchr(p, '\n', lr->max + 1) == NULL) {
 			b->headlen = 0;
-			q = skip_ws(p, p + avail);
-			if (q < p + avail && *q == '{') {
+			kr_jr_init(&j, p, avail, 0);
+			if (kr_jr_peek(&j) == KR_JR_OBJECT) {
 				b->headlen = sizeof b->head;
 				memcpy(b->head, p, b->headlen);
 			}

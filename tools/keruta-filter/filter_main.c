@@ -30,6 +30,7 @@
 #include "kr_cfg.h"
 #include "kr_diag.h"
 #include "kr_io.h"
+#include "kr_jr.h"
 #include "kr_json.h"
 #include "kr_level.h"
 #include "kr_lr.h"
@@ -111,290 +112,47 @@ struct filter {
 	struct kr_ratelimit rl;
 };
 
-/* ---- JSON: validate a record in one pass and find its fields ---- */
+/* ---- JSON: a record read with lib's kr_jr, its fields noted ---- */
 
-static size_t
-skip_ws(const char *s, size_t i, size_t n)
-{
-	while (i < n &&
-	       (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-		i++;
-	return i;
-}
-
-static unsigned
-hex4(const char *s)
-{
-	return (unsigned)(kr_hexval(s[0]) << 12 | kr_hexval(s[1]) << 8 |
-			  kr_hexval(s[2]) << 4 | kr_hexval(s[3]));
-}
-
-/*
- * A string at s[*i] == '"'; *i ends past the closing quote. *esc gets 1
- * when it has escapes, 3 when one is a lone UTF-16 surrogate (which
- * strict readers refuse).
- */
-static int
-scan_string(const char *s, size_t *i, size_t n, int *esc)
-{
-	size_t p = *i + 1;
-	unsigned char c;
-	unsigned u;
-
-	*esc = 0;
-	for (;;) {
-		while (p < n && (c = (unsigned char)s[p]) != '"' && c != '\\' &&
-		       c >= 0x20)
-			p++;
-		if (p >= n || (unsigned char)s[p] < 0x20)
-			return -1;
-		if (s[p] == '"')
-			break;
-		*esc |= 1;
-		if (p + 1 >= n)
-			return -1;
-		switch (s[p + 1]) {
-		case '"':
-		case '\\':
-		case '/':
-		case 'b':
-		case 'f':
-		case 'n':
-		case 'r':
-		case 't':
-			p += 2;
-			break;
-		case 'u':
-			if (p + 5 >= n || kr_hexval(s[p + 2]) < 0 ||
-			    kr_hexval(s[p + 3]) < 0 || kr_hexval(s[p + 4]) < 0 ||
-			    kr_hexval(s[p + 5]) < 0)
-				return -1;
-			u = hex4(s + p + 2);
-			p += 6;
-			if (u >= 0xdc00 && u < 0xe000)
-				*esc = 3;
-			else if (u >= 0xd800 && u < 0xdc00) {
-				if (p + 5 < n && s[p] == '\\' &&
-				    s[p + 1] == 'u' && kr_hexval(s[p + 2]) >= 0 &&
-				    kr_hexval(s[p + 3]) >= 0 &&
-				    kr_hexval(s[p + 4]) >= 0 &&
-				    kr_hexval(s[p + 5]) >= 0 &&
-				    hex4(s + p + 2) >= 0xdc00 &&
-				    hex4(s + p + 2) < 0xe000)
-					p += 6;
-				else
-					*esc = 3;
-			}
-			break;
-		default:
-			return -1;
-		}
-	}
-	*i = p + 1;
-	return 0;
-}
-
-static int
-scan_number(const char *s, size_t *i, size_t n)
-{
-	size_t p = *i, d;
-
-	if (p < n && s[p] == '-')
-		p++;
-	if (p < n && s[p] == '0')
-		p++;
-	else {
-		for (d = p; p < n && s[p] >= '0' && s[p] <= '9'; p++)
-			;
-		if (p == d)
-			return -1;
-	}
-	if (p < n && s[p] == '.') {
-		for (d = ++p; p < n && s[p] >= '0' && s[p] <= '9'; p++)
-			;
-		if (p == d)
-			return -1;
-	}
-	if (p < n && (s[p] == 'e' || s[p] == 'E')) {
-		p++;
-		if (p < n && (s[p] == '+' || s[p] == '-'))
-			p++;
-		for (d = p; p < n && s[p] >= '0' && s[p] <= '9'; p++)
-			;
-		if (p == d)
-			return -1;
-	}
-	*i = p;
-	return 0;
-}
-
-static int scan_value(const char *, size_t *, size_t, int);
-
-static int
-scan_container(const char *s, size_t *i, size_t n, int depth)
-{
-	char close = s[*i] == '{' ? '}' : ']';
-	size_t p = skip_ws(s, *i + 1, n);
-	int esc;
-
-	if (depth > 64)
-		return -1;
-	if (p < n && s[p] == close) {
-		*i = p + 1;
-		return 0;
-	}
-	for (;;) {
-		if (close == '}') {
-			if (p >= n || s[p] != '"' ||
-			    scan_string(s, &p, n, &esc) == -1 || esc == 3)
-				return -1;
-			p = skip_ws(s, p, n);
-			if (p >= n || s[p] != ':')
-				return -1;
-			p = skip_ws(s, p + 1, n);
-		}
-		if (scan_value(s, &p, n, depth + 1) == -1)
-			return -1;
-		p = skip_ws(s, p, n);
-		if (p < n && s[p] == ',') {
-			p = skip_ws(s, p + 1, n);
-			continue;
-		}
-		if (p < n && s[p] == close) {
-			*i = p + 1;
-			return 0;
-		}
-		return -1;
-	}
-}
-
-static int
-scan_value(const char *s, size_t *i, size_t n, int depth)
-{
-	size_t p = *i;
-	int esc;
-
-	if (p >= n)
-		return -1;
-	switch (s[p]) {
-	case '"':
-		return scan_string(s, i, n, &esc) == -1 || esc == 3 ? -1 : 0;
-	case '{':
-	case '[':
-		return scan_container(s, i, n, depth);
-	case 't':
-		if (n - p >= 4 && memcmp(s + p, "true", 4) == 0)
-			return *i += 4, 0;
-		return -1;
-	case 'f':
-		if (n - p >= 5 && memcmp(s + p, "false", 5) == 0)
-			return *i += 5, 0;
-		return -1;
-	case 'n':
-		if (n - p >= 4 && memcmp(s + p, "null", 4) == 0)
-			return *i += 4, 0;
-		return -1;
-	default:
-		return scan_number(s, i, n);
-	}
-}
+/* The line is checked as UTF-8 before it is read. */
+#define RD_FLAGS KR_JR_UTF8_OK
 
 /* Appends the decoded content of a JSON string (without its quotes). */
 static int
 json_decode(struct kr_buf *b, const char *s, size_t n)
 {
-	size_t i = 0, run;
-	unsigned u, lo;
-	char enc[4];
+	struct kr_jr_str str = {s, n, KR_JR_ESC};
 
-	if (kr_buf_reserve(b, n) == -1)
-		return -1;
-	while (i < n) {
-		for (run = i; i < n && s[i] != '\\'; i++)
-			;
-		if (i > run && kr_buf_add(b, s + run, i - run) == -1)
-			return -1;
-		if (i >= n)
-			break;
-		switch (s[i + 1]) {
-		case 'b':
-			kr_buf_addc(b, '\b');
-			i += 2;
-			continue;
-		case 'f':
-			kr_buf_addc(b, '\f');
-			i += 2;
-			continue;
-		case 'n':
-			kr_buf_addc(b, '\n');
-			i += 2;
-			continue;
-		case 'r':
-			kr_buf_addc(b, '\r');
-			i += 2;
-			continue;
-		case 't':
-			kr_buf_addc(b, '\t');
-			i += 2;
-			continue;
-		case 'u':
-			break;
-		default:
-			kr_buf_addc(b, s[i + 1]);
-			i += 2;
-			continue;
-		}
-		u = (unsigned)(kr_hexval(s[i + 2]) << 12 | kr_hexval(s[i + 3]) << 8 |
-			       kr_hexval(s[i + 4]) << 4 | kr_hexval(s[i + 5]));
-		i += 6;
-		if (u >= 0xd800 && u < 0xdc00 && i + 5 < n && s[i] == '\\' &&
-		    s[i + 1] == 'u') {
-			lo = (unsigned)(kr_hexval(s[i + 2]) << 12 |
-					kr_hexval(s[i + 3]) << 8 |
-					kr_hexval(s[i + 4]) << 4 |
-					kr_hexval(s[i + 5]));
-			if (lo >= 0xdc00 && lo < 0xe000) {
-				u = 0x10000 + ((u - 0xd800) << 10) +
-				    (lo - 0xdc00);
-				i += 6;
-			}
-		}
-		if (u >= 0xd800 && u < 0xe000)
-			u = 0xfffd; /* a lone surrogate */
-		if (u < 0x80) {
-			enc[0] = (char)u;
-			kr_buf_add(b, enc, 1);
-		} else if (u < 0x800) {
-			enc[0] = (char)(0xc0 | u >> 6);
-			enc[1] = (char)(0x80 | (u & 0x3f));
-			kr_buf_add(b, enc, 2);
-		} else if (u < 0x10000) {
-			enc[0] = (char)(0xe0 | u >> 12);
-			enc[1] = (char)(0x80 | ((u >> 6) & 0x3f));
-			enc[2] = (char)(0x80 | (u & 0x3f));
-			kr_buf_add(b, enc, 3);
-		} else {
-			enc[0] = (char)(0xf0 | u >> 18);
-			enc[1] = (char)(0x80 | ((u >> 12) & 0x3f));
-			enc[2] = (char)(0x80 | ((u >> 6) & 0x3f));
-			enc[3] = (char)(0x80 | (u & 0x3f));
-			kr_buf_add(b, enc, 4);
-		}
-	}
-	return 0;
+	return kr_jr_decode(b, &str);
 }
 
-/* Does the key s[ks..ke) (quotes included) name `name`? */
+/* The fields of a record that matter: the first 7 have a struct field. */
+static const char *const rec_names[] = {"message", "bytes", "metadata",
+    "source", "level", "taskId", "runId", "continued", "partial", "type",
+    "seq", "timestamp", "lineNumber"};
+static const size_t rec_lens[] = {7, 5, 8, 6, 5, 6, 5, 9, 7, 4, 3, 9, 10};
+#define NNAMES (sizeof rec_names / sizeof rec_names[0])
+
+/*
+ * The value of field x at j->p, read: where it is, and whether it is a
+ * string with escapes; a lone surrogate is taken in the message only.
+ */
 static int
-key_is(const char *s, size_t ks, size_t ke, int esc, const char *name, size_t l,
-    struct kr_buf *tmp)
+scan_field(struct kr_jr *j, const char *s, struct field *x, int msg)
 {
-	if (!esc)
-		return ke - ks - 2 == l && memcmp(s + ks + 1, name, l) == 0;
-	tmp->len = 0;
-	if (json_decode(tmp, s + ks + 1, ke - ks - 2) == -1)
-		kr_die(KR_EX_TEMP, "out of memory");
-	return tmp->len == l && memcmp(tmp->s, name, l) == 0;
+	struct kr_jr_str v;
+
+	x->present = 1;
+	x->vs = (size_t)(j->p - s);
+	x->str = j->p < j->end && *j->p == '"';
+	if (x->str) {
+		if (kr_jr_string(j, &v, msg) == -1)
+			return -1;
+		x->esc = v.esc;
+	} else if (kr_jr_skip(j) == -1)
+		return -1;
+	x->ve = (size_t)(j->p - s);
+	return 0;
 }
 
 /*
@@ -403,79 +161,50 @@ key_is(const char *s, size_t ks, size_t ke, int esc, const char *name, size_t l,
  * rewritten comes twice (readers disagree on which one counts).
  */
 static int
-scan_record(struct filter *f, const char *s, size_t n, struct recinfo *ri)
+scan_record(const char *s, size_t n, struct recinfo *ri)
 {
-	static const char *const names[] = {"message", "bytes", "metadata",
-	    "source", "level", "taskId", "runId", "continued", "partial",
-	    "type", "seq", "timestamp", "lineNumber"};
-	static const size_t lens[] = {7, 5, 8, 6, 5, 6, 5, 9, 7, 4, 3, 9, 10};
 	struct field *fl[] = {&ri->msg, &ri->bytes, &ri->meta, &ri->source,
 	    &ri->level, &ri->task, &ri->run, NULL, NULL, NULL, NULL, NULL,
 	    NULL};
-	size_t p, ks, ke, ms, k;
-	int esc;
+	struct kr_jr j;
+	struct kr_jr_str key;
+	size_t k, ms;
+	int m = 0, rc;
 
 	memset(ri, 0, sizeof *ri);
-	p = skip_ws(s, 0, n);
-	if (p >= n || s[p] != '{')
+	kr_jr_init(&j, s, n, RD_FLAGS);
+	if (kr_jr_peek(&j) != KR_JR_OBJECT || kr_jr_enter(&j) == -1)
 		return -1;
-	p = skip_ws(s, p + 1, n);
-	if (p < n && s[p] == '}')
-		return skip_ws(s, p + 1, n) == n ? 0 : -1;
-	for (ms = p;;) {
-		if (p >= n || s[p] != '"')
-			return -1;
-		ks = p;
-		if (scan_string(s, &p, n, &esc) == -1 || esc == 3)
-			return -1;
-		ke = p;
-		for (k = 0; k < sizeof names / sizeof names[0]; k++)
-			if (key_is(s, ks, ke, esc, names[k], lens[k], &f->tmp))
+	(void)kr_jr_peek(&j);
+	/* A member starts at its key, or just after the ',' before it. */
+	ms = (size_t)(j.p - s);
+	while ((rc = kr_jr_member(&j, &m, &key)) == 1) {
+		for (k = 0; k < NNAMES; k++)
+			if (kr_jr_eqn(&key, rec_names[k], rec_lens[k]))
 				break;
-		p = skip_ws(s, p, n);
-		if (p >= n || s[p] != ':')
-			return -1;
-		p = skip_ws(s, p + 1, n);
-		if (k == 2 || k == sizeof names / sizeof names[0])
+		(void)kr_jr_peek(&j);
+		if (k == 2 || k == NNAMES)
 			ri->rest = 1;
-		if (k < sizeof names / sizeof names[0] && fl[k] != NULL) {
-			struct field *x = fl[k];
-
-			if (x->present && k < 3)
+		if (k < NNAMES && fl[k] != NULL) {
+			if (fl[k]->present && k < 3)
 				return -1;
-			x->present = 1;
-			x->ms = ms;
-			x->vs = p;
-			x->str = p < n && s[p] == '"';
-			if (x->str) {
-				if (scan_string(s, &p, n, &x->esc) == -1 ||
-				    (x->esc == 3 && k != 0))
-					return -1;
-			} else if (scan_value(s, &p, n, 1) == -1)
+			fl[k]->ms = ms;
+			if (scan_field(&j, s, fl[k], k == 0) == -1)
 				return -1;
-			x->ve = p;
 		} else {
-			if (k == 7)
-				ri->continued =
-				    n - p >= 4 && memcmp(s + p, "true", 4) == 0;
-			if (k == 8)
-				ri->partial =
-				    n - p >= 4 && memcmp(s + p, "true", 4) == 0;
-			if (scan_value(s, &p, n, 1) == -1)
+			if (k == 7 || k == 8)
+				(k == 7 ? &ri->continued : &ri->partial)[0] =
+				    j.end - j.p >= 4 &&
+				    memcmp(j.p, "true", 4) == 0;
+			if (kr_jr_skip(&j) == -1)
 				return -1;
 		}
-		p = skip_ws(s, p, n);
+		(void)kr_jr_peek(&j);
 		if (k < 7)
-			fl[k]->me = p;
-		if (p < n && s[p] == ',') {
-			ms = p + 1;
-			p = skip_ws(s, p + 1, n);
-			continue;
-		}
-		if (p < n && s[p] == '}')
-			return skip_ws(s, p + 1, n) == n ? 0 : -1;
-		return -1;
+			fl[k]->me = (size_t)(j.p - s);
+		ms = (size_t)(j.p - s) + 1;
 	}
+	return rc == -1 ? -1 : kr_jr_end(&j);
 }
 
 /* ---- rendering ---- */
@@ -559,23 +288,23 @@ struct meta_walk {
 };
 
 /*
- * The string line[vs..ve) (with its quotes) inside metadata, the value
- * of the member whose key is line[ks..ke) when ke > ks: masked into
- * f->meta when it holds a secret.
+ * The string v inside metadata, the value of the member whose key is key
+ * (NULL: none): masked into f->meta when it holds a secret.
  */
 static void
-meta_string(struct filter *f, struct meta_walk *w, size_t vs, size_t ve,
-    int esc, size_t ks, size_t ke, int kesc)
+meta_string(struct filter *f, struct meta_walk *w, const struct kr_jr_str *v,
+    const struct kr_jr_str *key)
 {
-	const char *t = w->line + vs + 1, *k = w->line + ks + 1;
-	size_t tn = ve - vs - 2, kn = ke > ks ? ke - ks - 2 : 0;
+	const char *t = v->s, *k = key != NULL ? key->s : NULL;
+	size_t tn = v->n, kn = key != NULL ? key->n : 0;
+	size_t vs = (size_t)(v->s - w->line), ve = vs + v->n;
 	struct pem_state pem = {PEM_NONE, 0};
 
 	if (tn == 0)
 		return;
-	if (esc) {
+	if (v->esc) {
 		f->mtext.len = 0;
-		if (json_decode(&f->mtext, t, tn) == -1)
+		if (kr_jr_decode(&f->mtext, v) == -1)
 			oom();
 		t = f->mtext.s;
 		tn = f->mtext.len;
@@ -583,9 +312,9 @@ meta_string(struct filter *f, struct meta_walk *w, size_t vs, size_t ve,
 	f->msp.n = 0;
 	rules_scan(t, tn, 0, &pem, 0, &f->msp);
 	if (kn > 0) {
-		if (kesc) {
+		if (key->esc) {
 			f->mkey.len = 0;
-			if (json_decode(&f->mkey, k, kn) == -1)
+			if (kr_jr_decode(&f->mkey, key) == -1)
 				oom();
 			k = f->mkey.s;
 			kn = f->mkey.len;
@@ -598,10 +327,10 @@ meta_string(struct filter *f, struct meta_walk *w, size_t vs, size_t ve,
 	spans_merge(&f->msp);
 	count_spans(f, &f->msp, tn, 0);
 	w->changed = 1;
-	if (kr_buf_add(&f->meta, w->line + w->last, vs + 1 - w->last) == -1)
+	if (kr_buf_add(&f->meta, w->line + w->last, vs - w->last) == -1)
 		oom();
 	add_masked(f, &f->meta, t, tn, &f->msp, 1);
-	w->last = ve - 1;
+	w->last = ve;
 }
 
 /*
@@ -611,22 +340,23 @@ meta_string(struct filter *f, struct meta_walk *w, size_t vs, size_t ve,
  * array; *i then ends past it.
  */
 static int
-meta_words(struct filter *f, struct meta_walk *w, size_t *i)
+meta_words(struct filter *f, struct meta_walk *w, struct kr_jr *rd)
 {
-	const char *s = w->line;
 	struct pem_state pem = {PEM_NONE, 0};
-	size_t n = w->n, p = skip_ws(s, *i + 1, n), q, nw = 0, k, a, b, j;
-	size_t vs;
-	int esc;
+	struct kr_jr c = *rd;
+	struct kr_jr_str wd;
+	size_t nw = 0, k, a, b, j, vs;
+	int n = 0, r;
 
-	for (q = p; q < n && s[q] == '"'; nw++) {
-		if (scan_string(s, &q, n, &esc) == -1)
+	if (kr_jr_enter(&c) == -1)
+		return 0;
+	while ((r = kr_jr_elem(&c, &n)) == 1) {
+		if (kr_jr_peek(&c) != KR_JR_STRING ||
+		    kr_jr_string(&c, &wd, 0) == -1)
 			return 0;
-		q = skip_ws(s, q, n);
-		if (q < n && s[q] == ',')
-			q = skip_ws(s, q + 1, n);
+		nw++;
 	}
-	if (q >= n || s[q] != ']' || nw < 2)
+	if (r != 0 || nw < 2)
 		return 0;
 	if (3 * nw + 1 > f->wcap) {
 		size_t *v = realloc(f->wpos, (3 * nw + 1) * sizeof *v);
@@ -637,21 +367,19 @@ meta_words(struct filter *f, struct meta_walk *w, size_t *i)
 		f->wcap = 3 * nw + 1;
 	}
 	f->words.len = 0;
-	for (q = p, k = 0; k < nw; k++) {
-		vs = q;
-		(void)scan_string(s, &q, n, &esc);
+	(void)kr_jr_enter(rd);
+	n = 0;
+	for (k = 0; k < nw && kr_jr_elem(rd, &n) == 1; k++) {
+		(void)kr_jr_string(rd, &wd, 0);
 		if ((k > 0 && kr_buf_addc(&f->words, ' ') == -1) ||
-		    (esc ? json_decode(&f->words, s + vs + 1, q - vs - 2)
-			 : kr_buf_add(&f->words, s + vs + 1, q - vs - 2)) == -1)
+		    kr_jr_decode(&f->words, &wd) == -1)
 			oom();
+		vs = (size_t)(wd.s - 1 - w->line);
 		f->wpos[3 * k] = f->words.len;
 		f->wpos[3 * k + 1] = vs;
-		f->wpos[3 * k + 2] = q;
-		q = skip_ws(s, q, n);
-		if (q < n && s[q] == ',')
-			q = skip_ws(s, q + 1, n);
+		f->wpos[3 * k + 2] = vs + wd.n + 2;
 	}
-	*i = q + 1;
+	(void)kr_jr_elem(rd, &n);	/* past the ']' */
 	/* wpos[3k] is where word k ends; it starts after the one before. */
 	f->wsp.n = 0;
 	rules_scan(f->words.s, f->words.len, 0, &pem, 0, &f->wsp);
@@ -686,59 +414,38 @@ meta_words(struct filter *f, struct meta_walk *w, size_t *i)
 }
 
 /*
- * The JSON value at line[*i..), already validated by scan_record (so
- * nested at most 64 deep); *i ends past it. Keys are left alone.
+ * The JSON value at rd->p, already validated by scan_record, read; key
+ * is its member's key (NULL: none). Keys are left alone.
  */
 static void
-meta_value(struct filter *f, struct meta_walk *w, size_t *i, size_t ks,
-    size_t ke, int kesc)
+meta_value(struct filter *f, struct meta_walk *w, struct kr_jr *rd,
+    const struct kr_jr_str *key)
 {
-	const char *s = w->line;
-	size_t n = w->n, p = *i, vs, k0, k1;
-	int esc, kesc1;
-	char close;
+	struct kr_jr_str v, k;
+	int n = 0;
 
-	if (p >= n)
+	switch (kr_jr_peek(rd)) {
+	case KR_JR_STRING:
+		if (kr_jr_string(rd, &v, 0) == 0)
+			meta_string(f, w, &v, key);
 		return;
-	if (s[p] == '"') {
-		vs = p;
-		if (scan_string(s, &p, n, &esc) == 0)
-			meta_string(f, w, vs, p, esc, ks, ke, kesc);
-		*i = p;
+	case KR_JR_OBJECT:
+		if (kr_jr_enter(rd) == 0)
+			while (kr_jr_member(rd, &n, &k) == 1 &&
+			    rd->err == KR_JR_OK)
+				meta_value(f, w, rd, &k);
 		return;
+	case KR_JR_ARRAY:
+		if (meta_words(f, w, rd))
+			return;
+		if (kr_jr_enter(rd) == 0)
+			while (kr_jr_elem(rd, &n) == 1 && rd->err == KR_JR_OK)
+				meta_value(f, w, rd, NULL);
+		return;
+	default:
+		/* A number, true, false or null. */
+		(void)kr_jr_skip(rd);
 	}
-	if (s[p] != '{' && s[p] != '[') {
-		/* A number, true, false or null: to the next delimiter. */
-		while (p < n && s[p] != ',' && s[p] != '}' && s[p] != ']' &&
-		       s[p] != ' ' && s[p] != '\t' && s[p] != '\n' &&
-		       s[p] != '\r')
-			p++;
-		*i = p;
-		return;
-	}
-	if (s[p] == '[' && meta_words(f, w, i))
-		return;
-	close = s[p] == '{' ? '}' : ']';
-	p = skip_ws(s, p + 1, n);
-	while (p < n && s[p] != close) {
-		k0 = k1 = 0;
-		kesc1 = 0;
-		if (close == '}') {
-			k0 = p;
-			if (scan_string(s, &p, n, &kesc1) == -1)
-				return;
-			k1 = p;
-			p = skip_ws(s, skip_ws(s, p, n) + 1, n); /* ':' */
-		}
-		vs = p;
-		meta_value(f, w, &p, k0, k1, kesc1);
-		if (p == vs)
-			return; /* cannot happen on a valid value */
-		p = skip_ws(s, p, n);
-		if (p < n && s[p] == ',')
-			p = skip_ws(s, p + 1, n);
-	}
-	*i = p + 1;
 }
 
 static void
@@ -772,43 +479,75 @@ redact_rest(struct filter *f, const char *line, size_t n)
 	static const char *const skip[] = {"message", "bytes", "type",
 	    "taskId", "runId", "seq", "timestamp", "source", "level",
 	    "lineNumber", "continued", "partial", NULL};
+	static const size_t skiplen[] = {7, 5, 4, 6, 5, 3, 9, 6, 5, 10, 9, 7};
 	struct meta_walk w;
-	size_t p = skip_ws(line, 0, n) + 1, ks, ke, vs, k, bs;
-	int kesc;
+	struct kr_jr j;
+	struct kr_jr_str key;
+	size_t vs, ve, k, bs;
+	int m = 0;
 
-	p = skip_ws(line, p, n);
-	while (p < n && line[p] == '"') {
-		ks = p;
-		if (scan_string(line, &p, n, &kesc) == -1)
-			return;
-		ke = p;
+	kr_jr_init(&j, line, n, RD_FLAGS);
+	if (kr_jr_enter(&j) == -1)
+		return;
+	while (kr_jr_member(&j, &m, &key) == 1) {
 		for (k = 0; skip[k] != NULL; k++)
-			if (key_is(line, ks, ke, kesc, skip[k], strlen(skip[k]),
-				&f->tmp))
+			if (kr_jr_eqn(&key, skip[k], skiplen[k]))
 				break;
-		p = skip_ws(line, skip_ws(line, p, n) + 1, n); /* ':' */
-		vs = p;
 		if (skip[k] != NULL) {
-			if (scan_value(line, &p, n, 1) == -1)
+			if (kr_jr_skip(&j) == -1)
 				return;
-		} else {
-			w = (struct meta_walk){line, n, vs, 0};
-			bs = f->meta.len;
-			meta_value(f, &w, &p, ks, ke, kesc);
-			if (w.changed) {
-				if (kr_buf_add(&f->meta, line + w.last,
-					p - w.last) == -1)
-					oom();
-				add_edit(f, vs, p, ED_META, bs, f->meta.len);
-			}
+			continue;
 		}
-		p = skip_ws(line, p, n);
-		if (p < n && line[p] == ',')
-			p = skip_ws(line, p + 1, n);
+		(void)kr_jr_peek(&j);
+		vs = (size_t)(j.p - line);
+		w = (struct meta_walk){line, n, vs, 0};
+		bs = f->meta.len;
+		meta_value(f, &w, &j, &key);
+		if (j.err != KR_JR_OK)
+			return;
+		ve = (size_t)(j.p - line);
+		if (w.changed) {
+			if (kr_buf_add(&f->meta, line + w.last, ve - w.last) ==
+			    -1)
+				oom();
+			add_edit(f, vs, ve, ED_META, bs, f->meta.len);
+		}
 	}
 }
 
 /* ---- rendering a record ---- */
+
+enum { BYTES_KEEP, BYTES_DROP, BYTES_MASKED };
+
+/*
+ * What becomes of a record's "bytes": kept as they are, dropped (the
+ * message was masked, or they are not base64), or masked on their own
+ * (f->b64 and f->bsp then hold them and their spans).
+ */
+static int
+bytes_fate(struct filter *f, const char *line, const struct recinfo *ri,
+    const struct spans *sp, struct pem_state pem)
+{
+	if (!ri->bytes.present)
+		return BYTES_KEEP;
+	if (sp->n > 0 || !ri->bytes.str)
+		return BYTES_DROP;
+	/* The original bytes: redacted on their own. */
+	f->b64.len = 0;
+	f->bsp.n = 0;
+	if (kr_base64_decode(&f->b64, line + ri->bytes.vs + 1,
+		ri->bytes.ve - ri->bytes.vs - 2) == -1)
+		return BYTES_DROP;
+	rules_scan(f->b64.s, f->b64.len, 0, &pem, 0, &f->bsp);
+	redactor_scan_extra(&f->r, f->b64.s, f->b64.len, 0, &f->bsp);
+	spans_merge(&f->bsp);
+	count_spans(f, &f->bsp, f->b64.len, 0);
+	return f->bsp.n > 0 ? BYTES_MASKED : BYTES_KEEP;
+}
+
+static void write_edits(struct filter *f, const char *line, size_t len,
+    const struct recinfo *ri, const char *text, size_t tn,
+    const struct spans *sp);
 
 /*
  * Writes the record `line` with its message text[0..tn) masked by sp,
@@ -819,34 +558,14 @@ static void
 emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
     const char *text, size_t tn, const struct spans *sp, struct pem_state pem)
 {
-	struct edit *ed, x;
-	size_t ned, i, j, p;
-	int drop_bytes = 0, new_bytes = 0, fix, meta = 0;
+	int bytes, drop_bytes, new_bytes, fix, meta = 0;
 
 	f->records++;
 	f->ned = 0;
 	f->meta.len = 0;
-	if (ri->bytes.present) {
-		if (sp->n > 0 || !ri->bytes.str)
-			drop_bytes = 1;
-		else {
-			/* The original bytes: redacted on their own. */
-			f->b64.len = 0;
-			f->bsp.n = 0;
-			if (kr_base64_decode(&f->b64, line + ri->bytes.vs + 1,
-				ri->bytes.ve - ri->bytes.vs - 2) == -1)
-				drop_bytes = 1;
-			else {
-				rules_scan(
-				    f->b64.s, f->b64.len, 0, &pem, 0, &f->bsp);
-				redactor_scan_extra(
-				    &f->r, f->b64.s, f->b64.len, 0, &f->bsp);
-				spans_merge(&f->bsp);
-				new_bytes = f->bsp.n > 0;
-				count_spans(f, &f->bsp, f->b64.len, 0);
-			}
-		}
-	}
+	bytes = bytes_fate(f, line, ri, sp, pem);
+	drop_bytes = bytes == BYTES_DROP;
+	new_bytes = bytes == BYTES_MASKED;
 	if (ri->rest) {
 		redact_rest(f, line, len);
 		meta = f->ned > 0;
@@ -875,8 +594,18 @@ emit(struct filter *f, const char *line, size_t len, const struct recinfo *ri,
 			    ED_CUT, 0, 0);
 	} else if (new_bytes)
 		add_edit(f, ri->bytes.vs + 1, ri->bytes.ve - 1, ED_BYTES, 0, 0);
-	ed = f->ed;
-	ned = f->ned;
+	write_edits(f, line, len, ri, text, tn, sp);
+}
+
+/* Writes the record `line` with f->ed's edits made. */
+static void
+write_edits(struct filter *f, const char *line, size_t len,
+    const struct recinfo *ri, const char *text, size_t tn,
+    const struct spans *sp)
+{
+	struct edit *ed = f->ed, x;
+	size_t ned = f->ned, i, j, p;
+
 	/* In the order they come in the line; they never overlap. */
 	for (i = 1; i < ned; i++)
 		for (j = i; j > 0 && ed[j].s < ed[j - 1].s; j--) {
@@ -1205,78 +934,49 @@ add_mask(struct filter *f, const char *t, size_t n)
 	return vn;
 }
 
-static void
-handle(struct filter *f, const char *line, size_t len)
+/*
+ * The text of the record's message to redact: the decoded string, or the
+ * JSON text of a message that is not one. 0 when there is no message.
+ */
+static int
+msg_text(struct filter *f, const char *line, const struct recinfo *ri,
+    const char **text, size_t *tn)
 {
-	struct recinfo ri;
-	struct stream *st;
-	struct pem_state before;
-	const char *text = "", *t;
-	size_t tn = 0, from = 0, n, i, w0 = 0, cl = 0, mask;
-	int more;
-
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	if (len == 0)
-		return;
-	if (!ascii(line, len) && kr_utf8_valid(line, len) != len) {
-		malformed(f, line, len, "invalid UTF-8");
-		return;
-	}
-	if (scan_record(f, line, len, &ri) == -1) {
-		malformed(f, line, len,
-		    memchr(line, '\0', len) != NULL ? "NUL byte in a record"
-						    : "not a JSON object");
-		return;
-	}
-	remember_ids(f, line, &ri);
-	st = stream_of(f, line, &ri.source);
-	/* The pipeline's own records (a run's exit, its summary) leave after
-	 * what the script's streams hold, as they came. */
-	if (st->keylen == 5 && memcmp(st->key, "agent", 5) == 0)
-		for (i = 0; i <= NSTREAMS; i++)
-			if (&f->st[i] != st && f->st[i].qn > 0)
-				release(f, &f->st[i]);
-	if (!wanted(f, line, &ri)) {
-		f->dropped++;
-		release(f, st);
-		return;
-	}
-	if (!f->redact) {
-		if (kr_buf_add(&f->out, line, len) == -1 ||
-		    kr_buf_addc(&f->out, '\n') == -1)
+	if (!ri->msg.present)
+		return 0;
+	if (ri->msg.str && ri->msg.esc) {
+		f->text.len = 0;
+		if (json_decode(&f->text, line + ri->msg.vs + 1,
+			ri->msg.ve - ri->msg.vs - 2) == -1)
 			oom();
-		f->records++;
-		return;
-	}
-	if (ri.msg.present && ri.msg.str) {
-		if (ri.msg.esc) {
-			f->text.len = 0;
-			if (json_decode(&f->text, line + ri.msg.vs + 1,
-				ri.msg.ve - ri.msg.vs - 2) == -1)
-				oom();
-			text = f->text.s;
-			tn = f->text.len;
-		} else {
-			text = line + ri.msg.vs + 1;
-			tn = ri.msg.ve - ri.msg.vs - 2;
-		}
-	} else if (ri.msg.present) {
+		*text = f->text.s;
+		*tn = f->text.len;
+	} else if (ri->msg.str) {
+		*text = line + ri->msg.vs + 1;
+		*tn = ri->msg.ve - ri->msg.vs - 2;
+	} else {
 		/* Not a string, against keruta(7): its JSON text is looked
 		 * at, and replaced by a string if it holds a secret. */
-		text = line + ri.msg.vs;
-		tn = ri.msg.ve - ri.msg.vs;
-	} else {
-		/* No message to redact; what it continues goes out alone. */
-		release(f, st);
-		emit(f, line, len, &ri, "", 0, &(struct spans){NULL, 0, 0},
-		    st->pem);
-		return;
+		*text = line + ri->msg.vs;
+		*tn = ri->msg.ve - ri->msg.vs;
 	}
-	more = ri.continued || ri.partial;
+	return 1;
+}
+
+/*
+ * Redacts a record's message text[0..tn), joined to the end of what it
+ * continues, then holds the record or writes it.
+ */
+static void
+redact(struct filter *f, struct stream *st, const char *line, size_t len,
+    const struct recinfo *ri, const char *text, size_t tn)
+{
+	struct pem_state before;
+	const char *t = text;
+	size_t from = 0, n = tn, i, w0 = 0, cl = 0, mask;
+	int more = ri->continued || ri->partial;
+
 	mask = add_mask(f, text, tn);
-	n = tn;
-	t = text;
 	if (st->qn > 0 || st->ctx.len > 0) {
 		/* Join the end of what this record continues. */
 		from = held_context(f, st, &w0, &cl);
@@ -1308,18 +1008,18 @@ handle(struct filter *f, const char *line, size_t len)
 	if (!more && f->hold_ms > 0 &&
 	    redactor_tail_prefix(&f->r, text, tn) > 0) {
 		/* A value that may go on in the next line. */
-		hold(f, st, line, len, &ri, text, tn, from);
+		hold(f, st, line, len, ri, text, tn, from);
 		st->linehold = 1;
 		if (st->due == 0)
 			st->due = kr_mono_ns() + f->hold_ms * 1000000LL;
 		return;
 	}
 	if (more) {
-		hold(f, st, line, len, &ri, text, tn, from);
+		hold(f, st, line, len, ri, text, tn, from);
 		st->linehold = 0;
-		if (ri.partial && (f->hold_ms == 0 || !may_go_on(text, tn)))
+		if (ri->partial && (f->hold_ms == 0 || !may_go_on(text, tn)))
 			release_partial(f, st);
-		else if (ri.partial && st->due == 0)
+		else if (ri->partial && st->due == 0)
 			st->due = kr_mono_ns() + f->hold_ms * 1000000LL;
 		return;
 	}
@@ -1331,7 +1031,59 @@ handle(struct filter *f, const char *line, size_t len)
 					       : 0;
 			f->sp.v[i].end -= from;
 		}
-	emit(f, line, len, &ri, text, tn, &f->sp, before);
+	emit(f, line, len, ri, text, tn, &f->sp, before);
+}
+
+static void
+handle(struct filter *f, const char *line, size_t len)
+{
+	struct recinfo ri;
+	struct stream *st;
+	const char *text = "";
+	size_t tn = 0, i;
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len == 0)
+		return;
+	if (!ascii(line, len) && kr_utf8_valid(line, len) != len) {
+		malformed(f, line, len, "invalid UTF-8");
+		return;
+	}
+	if (scan_record(line, len, &ri) == -1) {
+		malformed(f, line, len,
+		    memchr(line, '\0', len) != NULL ? "NUL byte in a record"
+						    : "not a JSON object");
+		return;
+	}
+	remember_ids(f, line, &ri);
+	st = stream_of(f, line, &ri.source);
+	/* The pipeline's own records (a run's exit, its summary) leave after
+	 * what the script's streams hold, as they came. */
+	if (st->keylen == 5 && memcmp(st->key, "agent", 5) == 0)
+		for (i = 0; i <= NSTREAMS; i++)
+			if (&f->st[i] != st && f->st[i].qn > 0)
+				release(f, &f->st[i]);
+	if (!wanted(f, line, &ri)) {
+		f->dropped++;
+		release(f, st);
+		return;
+	}
+	if (!f->redact) {
+		if (kr_buf_add(&f->out, line, len) == -1 ||
+		    kr_buf_addc(&f->out, '\n') == -1)
+			oom();
+		f->records++;
+		return;
+	}
+	if (!msg_text(f, line, &ri, &text, &tn)) {
+		/* No message to redact; what it continues goes out alone. */
+		release(f, st);
+		emit(f, line, len, &ri, "", 0, &(struct spans){NULL, 0, 0},
+		    st->pem);
+		return;
+	}
+	redact(f, st, line, len, &ri, text, tn);
 }
 
 static void

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kr_jr.h"
 #include "kr_json.h"
 #include "kr_level.h"
 #include "kr_time.h"
@@ -56,387 +57,13 @@ batch_free(struct batch *b)
 	kr_buf_free(&b->xtra);
 }
 
-/* ---- a JSON reader that keeps string lengths ---- */
-
-#define JP_DEPTH 512
-
-struct jp {
-	const char *p, *end;
-	int depth;
-	int nomem;
-};
-
-static void
-jp_ws(struct jp *j)
-{
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
-	    *j->p == '\n' || *j->p == '\r'))
-		j->p++;
-}
-
-/* The 4 hex digits at p (at least 4 bytes before end), or -1. */
-static long
-hex4(const char *p, const char *end)
-{
-	long v = 0;
-	int i, d;
-
-	if (end - p < 4)
-		return -1;
-	for (i = 0; i < 4; i++) {
-		if ((d = kr_hexval((unsigned char)p[i])) < 0)
-			return -1;
-		v = v * 16 + d;
-	}
-	return v;
-}
+/* ---- records, read with lib's kr_jr ---- */
 
 /*
- * The code point of the \u escape at p (p[0] == '\\', p[1] == 'u'), a
- * surrogate pair taken whole; *len gets the bytes it spans. -1 when bad.
+ * A body is UTF-8 (checked first) without raw NUL bytes; other control
+ * bytes in its strings are taken, and kept escaped.
  */
-static long
-uescape(const char *p, const char *end, size_t *len)
-{
-	long hi = hex4(p + 2, end), lo;
-
-	if (hi < 0 || (hi >= 0xdc00 && hi <= 0xdfff))
-		return -1;
-	*len = 6;
-	if (hi < 0xd800 || hi > 0xdbff)
-		return hi;
-	if (end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
-	    (lo = hex4(p + 8, end)) < 0xdc00 || lo > 0xdfff)
-		return -1;
-	*len = 12;
-	return 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
-}
-
-static int
-utf8_put(struct kr_buf *b, long cp)
-{
-	char u[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return kr_buf_add(b, u, n);
-}
-
-/*
- * Reads the string at j->p. With dec, its decoded bytes are appended
- * (\u0000 gives a NUL byte); with raw, its JSON text, control characters
- * escaped. 0, or -1 when it is not a valid string. Over 80 lines: one
- * case per escape.
- */
-static int
-jp_string(struct jp *j, struct kr_buf *dec, struct kr_buf *raw)
-{
-	const char *p, *run, *end = j->end;
-	char two[2] = { '\\', 0 };
-	long cp;
-	size_t el;
-	int c;
-
-	if (j->p >= end || *j->p != '"')
-		return -1;
-	p = j->p + 1;
-	if (raw != NULL && kr_buf_addc(raw, '"') == -1)
-		goto nomem;
-	for (;;) {
-		run = p;
-		while (p < end && *p != '"' && *p != '\\' &&
-		    (unsigned char)*p >= 0x20)
-			p++;
-		if (p > run && ((dec != NULL && kr_buf_add(dec, run,
-		    (size_t)(p - run)) == -1) || (raw != NULL &&
-		    kr_buf_add(raw, run, (size_t)(p - run)) == -1)))
-			goto nomem;
-		if (p >= end || *p == '\0')
-			return -1;
-		if (*p == '"')
-			break;
-		if ((unsigned char)*p < 0x20) {
-			/* Not JSON, but taken: kept escaped. */
-			if (dec != NULL && kr_buf_addc(dec, *p) == -1)
-				goto nomem;
-			if (raw != NULL && kr_buf_printf(raw, "\\u%04x",
-			    (unsigned char)*p) == -1)
-				goto nomem;
-			p++;
-			continue;
-		}
-		if (end - p < 2)
-			return -1;
-		c = (unsigned char)p[1];
-		el = 2;
-		switch (c) {
-		case '"': case '\\': case '/':
-			cp = c;
-			break;
-		case 'b':
-			cp = '\b';
-			break;
-		case 'f':
-			cp = '\f';
-			break;
-		case 'n':
-			cp = '\n';
-			break;
-		case 'r':
-			cp = '\r';
-			break;
-		case 't':
-			cp = '\t';
-			break;
-		case 'u':
-			if ((cp = uescape(p, end, &el)) < 0)
-				return -1;
-			break;
-		default:
-			return -1;
-		}
-		if (dec != NULL && utf8_put(dec, cp) == -1)
-			goto nomem;
-		if (raw != NULL) {
-			two[1] = (char)c;
-			if (kr_buf_add(raw, c == 'u' ? p : two, el) == -1)
-				goto nomem;
-		}
-		p += el;
-	}
-	if (raw != NULL && kr_buf_addc(raw, '"') == -1)
-		goto nomem;
-	j->p = p + 1;
-	return 0;
-nomem:
-	j->nomem = 1;
-	return -1;
-}
-
-static int
-jp_lit(struct jp *j, const char *w, struct kr_buf *raw)
-{
-	size_t n = strlen(w);
-
-	if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0)
-		return -1;
-	if (raw != NULL && kr_buf_add(raw, w, n) == -1) {
-		j->nomem = 1;
-		return -1;
-	}
-	j->p += n;
-	return 0;
-}
-
-static int
-digits(struct jp *j)
-{
-	const char *s = j->p;
-
-	while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-		j->p++;
-	return j->p > s ? 0 : -1;
-}
-
-static int
-jp_number(struct jp *j, struct kr_buf *raw)
-{
-	const char *s = j->p;
-
-	if (j->p < j->end && *j->p == '-')
-		j->p++;
-	if (j->p < j->end && *j->p == '0')
-		j->p++;
-	else if (digits(j) == -1)
-		return -1;
-	if (j->p < j->end && *j->p == '.') {
-		j->p++;
-		if (digits(j) == -1)
-			return -1;
-	}
-	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
-		j->p++;
-		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
-			j->p++;
-		if (digits(j) == -1)
-			return -1;
-	}
-	if (raw != NULL && kr_buf_add(raw, s, (size_t)(j->p - s)) == -1) {
-		j->nomem = 1;
-		return -1;
-	}
-	return 0;
-}
-
-/* Reads any value; with raw, appends it as compact JSON text. */
-static int
-jp_value(struct jp *j, struct kr_buf *raw)
-{
-	char close;
-	int n = 0;
-
-	jp_ws(j);
-	if (j->p >= j->end)
-		return -1;
-	switch (*j->p) {
-	case '"':
-		return jp_string(j, NULL, raw);
-	case 't':
-		return jp_lit(j, "true", raw);
-	case 'f':
-		return jp_lit(j, "false", raw);
-	case 'n':
-		return jp_lit(j, "null", raw);
-	case '{':
-	case '[':
-		break;
-	default:
-		return jp_number(j, raw);
-	}
-	close = *j->p == '{' ? '}' : ']';
-	if (++j->depth > JP_DEPTH)
-		return -1;
-	if (raw != NULL && kr_buf_addc(raw, *j->p) == -1)
-		goto nomem;
-	j->p++;
-	jp_ws(j);
-	if (j->p < j->end && *j->p == close)
-		goto done;
-	for (;;) {
-		if (n++ > 0 && raw != NULL && kr_buf_addc(raw, ',') == -1)
-			goto nomem;
-		if (close == '}') {
-			jp_ws(j);
-			if (jp_string(j, NULL, raw) == -1)
-				return -1;
-			jp_ws(j);
-			if (j->p >= j->end || *j->p != ':')
-				return -1;
-			j->p++;
-			if (raw != NULL && kr_buf_addc(raw, ':') == -1)
-				goto nomem;
-		}
-		if (jp_value(j, raw) == -1)
-			return -1;
-		jp_ws(j);
-		if (j->p < j->end && *j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (j->p < j->end && *j->p == close)
-			break;
-		return -1;
-	}
-done:
-	if (raw != NULL && kr_buf_addc(raw, close) == -1)
-		goto nomem;
-	j->p++;
-	j->depth--;
-	return 0;
-nomem:
-	j->nomem = 1;
-	return -1;
-}
-
-/* A number member as a double; -1 when the value is not a number. */
-static int
-jp_double(struct jp *j, double *v)
-{
-	const char *s;
-	char buf[400];
-
-	jp_ws(j);
-	s = j->p;
-	if (j->p >= j->end || !(*j->p == '-' || (*j->p >= '0' &&
-	    *j->p <= '9')))
-		return -1;
-	if (jp_number(j, NULL) == -1 || (size_t)(j->p - s) >= sizeof buf)
-		return -1;
-	memcpy(buf, s, (size_t)(j->p - s));
-	buf[j->p - s] = '\0';
-	*v = strtod(buf, NULL);
-	return 0;
-}
-
-static int
-is_key(const struct kr_buf *k, const char *name)
-{
-	size_t n = strlen(name);
-
-	return k->len == n && memcmp(k->s, name, n) == 0;
-}
-
-/*
- * Walks the members of the object at j->p: for each one, calls fn with
- * the decoded key in key, j->p at the value; fn must read the value.
- * 0, or -1 on bad JSON (or when fn fails).
- */
-typedef int (*member_fn)(struct jp *j, const struct kr_buf *key,
-    const char *kstart, void *arg);
-
-static int
-jp_object(struct jp *j, struct kr_buf *key, member_fn fn, void *arg)
-{
-	const char *ks;
-
-	jp_ws(j);
-	if (j->p >= j->end || *j->p != '{')
-		return -1;
-	if (++j->depth > JP_DEPTH)
-		return -1;
-	j->p++;
-	jp_ws(j);
-	if (j->p < j->end && *j->p == '}') {
-		j->p++;
-		j->depth--;
-		return 0;
-	}
-	for (;;) {
-		jp_ws(j);
-		ks = j->p;
-		key->len = 0;
-		if (jp_string(j, key, NULL) == -1)
-			return -1;
-		jp_ws(j);
-		if (j->p >= j->end || *j->p != ':')
-			return -1;
-		j->p++;
-		jp_ws(j);
-		if (fn(j, key, ks, arg) == -1)
-			return -1;
-		jp_ws(j);
-		if (j->p < j->end && *j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (j->p < j->end && *j->p == '}')
-			break;
-		return -1;
-	}
-	j->p++;
-	j->depth--;
-	return 0;
-}
-
-/* ---- records ---- */
+#define RD_FLAGS (KR_JR_CTRL | KR_JR_UTF8_OK | KR_JR_BATCH)
 
 struct recp {
 	struct batch *b;
@@ -444,6 +71,7 @@ struct recp {
 	size_t idx;
 	struct srv_err *e;
 	int bad;		/* a field was refused; e says why */
+	int nomem;
 	int has_msg, has_src, has_ts;
 	const char *meta, *meta_end;	/* the metadata object's text */
 };
@@ -469,29 +97,37 @@ refuse(struct recp *rp, int status, const char *code, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Decodes a string value into the arena: its offset, or 0 if not one. */
+/*
+ * Decodes a string value into the arena: its offset; 0 when the value is
+ * not a string (it is left unread), (size_t)-1 on bad JSON or no memory.
+ */
 static size_t
-arena_str(struct jp *j, struct batch *b, size_t *len)
+arena_str(struct kr_jr *j, struct recp *rp, size_t *len)
 {
-	size_t off = b->arena.len;
+	struct kr_buf *a = &rp->b->arena;
+	struct kr_jr_str s;
+	size_t off = a->len;
 
-	if (j->p >= j->end || *j->p != '"')
+	if (kr_jr_peek(j) != KR_JR_STRING)
 		return 0;
-	if (jp_string(j, &b->arena, NULL) == -1)
+	if (kr_jr_string(j, &s, 0) == -1)
 		return (size_t)-1;
-	*len = b->arena.len - off;
 	/* Each string is followed by a NUL, for the C functions. */
-	if (kr_buf_addc(&b->arena, '\0') == -1) {
-		j->nomem = 1;
+	if (kr_jr_decode(a, &s) == -1 || kr_buf_addc(a, '\0') == -1) {
+		rp->nomem = 1;
 		return (size_t)-1;
 	}
+	*len = a->len - off - 1;
 	return off;
 }
 
+/* 1 when the value is null (read), 0 when not, -1 on bad JSON. */
 static int
-is_null(struct jp *j)
+is_null(struct kr_jr *j)
 {
-	return j->p < j->end && *j->p == 'n' && jp_lit(j, "null", NULL) == 0;
+	if (kr_jr_peek(j) != KR_JR_NULL)
+		return 0;
+	return kr_jr_literal(j) == KR_JR_NULL ? 1 : -1;
 }
 
 /*
@@ -499,15 +135,15 @@ is_null(struct jp *j)
  * refuses it, and skips it). 0, or -1 on bad JSON (or no memory).
  */
 static int
-m_message(struct jp *j, struct recp *rp)
+m_message(struct kr_jr *j, struct recp *rp)
 {
 	size_t off, len = 0;
 
-	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+	if ((off = arena_str(j, rp, &len)) == (size_t)-1)
 		return -1;
 	if (off == 0) {
 		refuse(rp, 400, "BAD_RECORD", "message must be a string");
-		return jp_value(j, NULL);
+		return kr_jr_skip(j);
 	}
 	if (!rp->has_msg) {
 		rp->r->o_msg = off;
@@ -518,20 +154,20 @@ m_message(struct jp *j, struct recp *rp)
 }
 
 static int
-m_level(struct jp *j, struct recp *rp)
+m_level(struct kr_jr *j, struct recp *rp)
 {
 	size_t off, len = 0;
 	int lv;
 
-	if (is_null(j))
-		return 0;
-	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+	if ((lv = is_null(j)) != 0)
+		return lv == 1 ? 0 : -1;
+	if ((off = arena_str(j, rp, &len)) == (size_t)-1)
 		return -1;
 	if (off == 0 || (lv = kr_level_parse(rp->b->arena.s + off,
 	    len)) < 0) {
 		refuse(rp, 400, "INVALID_LEVEL", "level must be one of "
 		    "TRACE, DEBUG, INFO, WARN, ERROR, FATAL");
-		return off == 0 ? jp_value(j, NULL) : 0;
+		return off == 0 ? kr_jr_skip(j) : 0;
 	}
 	rp->r->level = lv;
 	return 0;
@@ -539,18 +175,19 @@ m_level(struct jp *j, struct recp *rp)
 
 /* source (src) or runId. */
 static int
-m_name(struct jp *j, struct recp *rp, int src)
+m_name(struct kr_jr *j, struct recp *rp, int src)
 {
 	size_t off, len = 0, max = src ? SRV_SOURCE_MAX : SRV_ID_MAX;
+	int nl;
 
-	if (is_null(j))
-		return 0;
-	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+	if ((nl = is_null(j)) != 0)
+		return nl == 1 ? 0 : -1;
+	if ((off = arena_str(j, rp, &len)) == (size_t)-1)
 		return -1;
 	if (off == 0 || len == 0 || len > max) {
 		refuse(rp, 400, "BAD_RECORD", "%s must be a string of 1 "
 		    "to %zu bytes", src ? "source" : "runId", max);
-		return off == 0 ? jp_value(j, NULL) : 0;
+		return off == 0 ? kr_jr_skip(j) : 0;
 	}
 	if (src) {
 		rp->r->o_src = off;
@@ -564,20 +201,23 @@ m_name(struct jp *j, struct recp *rp, int src)
 }
 
 static int
-m_seq(struct jp *j, struct recp *rp)
+m_seq(struct kr_jr *j, struct recp *rp)
 {
+	const char *s;
+	size_t n;
 	double d;
+	int nl;
 
-	if (is_null(j))
-		return 0;
-	if (jp_double(j, &d) == -1) {
-		if (j->p < j->end && (*j->p == '-' || (*j->p >= '0' &&
-		    *j->p <= '9')))
-			return -1;	/* a bad number */
+	if ((nl = is_null(j)) != 0)
+		return nl == 1 ? 0 : -1;
+	if (kr_jr_peek(j) != KR_JR_NUMBER) {
 		refuse(rp, 400, "BAD_RECORD", "seq must be an integer "
 		    "from 1 to 2^53-1");
-		return jp_value(j, NULL);
+		return kr_jr_skip(j);
 	}
+	if (kr_jr_number(j, &s, &n) == -1)
+		return -1;
+	d = kr_jr_double(s, n);
 	if (d < 1 || d > SEQ_MAX || floor(d) != d)
 		refuse(rp, 400, "BAD_RECORD", "seq must be an integer "
 		    "from 1 to 2^53-1");
@@ -587,19 +227,20 @@ m_seq(struct jp *j, struct recp *rp)
 }
 
 static int
-m_timestamp(struct jp *j, struct recp *rp)
+m_timestamp(struct kr_jr *j, struct recp *rp)
 {
 	size_t off, len = 0;
+	int nl;
 
-	if (is_null(j))
-		return 0;
-	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+	if ((nl = is_null(j)) != 0)
+		return nl == 1 ? 0 : -1;
+	if ((off = arena_str(j, rp, &len)) == (size_t)-1)
 		return -1;
 	if (off == 0 || kr_ts_parse(rp->b->arena.s + off, len,
 	    &rp->r->ts) == -1) {
 		refuse(rp, 400, "INVALID_TIMESTAMP", "timestamp must "
 		    "be an RFC 3339 time of the years 1678 to 2261");
-		return off == 0 ? jp_value(j, NULL) : 0;
+		return off == 0 ? kr_jr_skip(j) : 0;
 	}
 	rp->r->o_ts = off;
 	rp->r->tslen = len;
@@ -608,125 +249,128 @@ m_timestamp(struct jp *j, struct recp *rp)
 }
 
 static int
-m_type(struct jp *j, struct recp *rp)
+m_type(struct kr_jr *j, struct recp *rp)
 {
 	size_t off, len = 0;
 
-	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+	if ((off = arena_str(j, rp, &len)) == (size_t)-1)
 		return -1;
 	if (off == 0 || len != 3 || memcmp(rp->b->arena.s + off, "log",
 	    3) != 0) {
 		refuse(rp, 400, "BAD_RECORD", "type must be \"log\"");
-		return off == 0 ? jp_value(j, NULL) : 0;
+		return off == 0 ? kr_jr_skip(j) : 0;
 	}
 	return 0;
 }
 
 static int
-m_task(struct jp *j, struct recp *rp)
+m_task(struct kr_jr *j, struct recp *rp)
 {
 	size_t off, len = 0;
 
-	if ((off = arena_str(j, rp->b, &len)) == (size_t)-1)
+	if ((off = arena_str(j, rp, &len)) == (size_t)-1)
 		return -1;
 	if (off == 0)
-		return jp_value(j, NULL);
+		return kr_jr_skip(j);
 	rp->r->o_task = off;
 	rp->r->tasklen = len;
 	return 0;
 }
 
-/* Any other member is kept as it came, compact; ks is its key's text. */
+/* Any other member is kept as it came, compact. */
 static int
-m_other(struct jp *j, struct recp *rp, const struct kr_buf *k,
-    const char *ks)
+m_other(struct kr_jr *j, struct recp *rp, const struct kr_jr_str *k)
 {
-	struct batch *b = rp->b;
+	struct kr_buf *x = &rp->b->xtra;
+	enum kr_jr_type t = kr_jr_peek(j);
 	const char *meta = NULL;
 
-	if (is_key(k, "metadata") && j->p < j->end && *j->p != 'n') {
-		if (*j->p != '{') {
+	if (KR_JR_IS(k, "metadata") && t != KR_JR_NULL && t != KR_JR_NONE) {
+		if (t != KR_JR_OBJECT) {
 			refuse(rp, 400, "BAD_RECORD",
 			    "metadata must be an object");
-			return jp_value(j, NULL);
+			return kr_jr_skip(j);
 		}
 		if (rp->meta == NULL)
 			meta = rp->meta = j->p;
 	}
-	if (b->xtra.len > 0 && kr_buf_addc(&b->xtra, ',') == -1)
-		goto nomem;
-	{
-		struct jp kj = { ks, j->end, 0, 0 };
-
-		if (jp_string(&kj, NULL, &b->xtra) == -1 ||
-		    kr_buf_addc(&b->xtra, ':') == -1)
-			goto nomem;
-	}
-	if (jp_value(j, &b->xtra) == -1)
+	if ((x->len > 0 && kr_buf_addc(x, ',') == -1) ||
+	    kr_jr_str_json(x, k) == -1 || kr_buf_addc(x, ':') == -1) {
+		rp->nomem = 1;
 		return -1;
+	}
+	if (kr_jr_copy(j, x) == -1) {
+		rp->nomem = j->err == KR_JR_ENOMEM;
+		return -1;
+	}
 	if (meta != NULL)
 		rp->meta_end = j->p;
 	return 0;
-nomem:
-	j->nomem = 1;
-	return -1;
 }
 
 static int
-rec_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
+rec_member(struct kr_jr *j, const struct kr_jr_str *k, struct recp *rp)
 {
-	struct recp *rp = arg;
-
-	if (is_key(k, "message"))
+	if (KR_JR_IS(k, "message"))
 		return m_message(j, rp);
-	if (is_key(k, "level"))
+	if (KR_JR_IS(k, "level"))
 		return m_level(j, rp);
-	if (is_key(k, "source") || is_key(k, "runId"))
-		return m_name(j, rp, k->s[0] == 's');
-	if (is_key(k, "seq"))
+	if (KR_JR_IS(k, "source"))
+		return m_name(j, rp, 1);
+	if (KR_JR_IS(k, "runId"))
+		return m_name(j, rp, 0);
+	if (KR_JR_IS(k, "seq"))
 		return m_seq(j, rp);
-	if (is_key(k, "timestamp"))
+	if (KR_JR_IS(k, "timestamp"))
 		return m_timestamp(j, rp);
-	if (is_key(k, "type"))
+	if (KR_JR_IS(k, "type"))
 		return m_type(j, rp);
-	if (is_key(k, "taskId"))
+	if (KR_JR_IS(k, "taskId"))
 		return m_task(j, rp);
-	if (is_key(k, "id"))
-		return jp_value(j, NULL);	/* the server's own */
-	return m_other(j, rp, k, ks);
+	if (KR_JR_IS(k, "id"))
+		return kr_jr_skip(j);	/* the server's own */
+	return m_other(j, rp, k);
 }
 
-struct meta_scan {
-	int event;
-	long long exit_code;
-	struct kr_buf *val;
-};
-
-static int
-meta_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
+/* An agent record's metadata: its event, and the exit code of an exit. */
+static void
+meta_scan(struct batch *b, struct row *r, const char *s, const char *e)
 {
-	struct meta_scan *m = arg;
-	double d;
+	struct kr_jr j;
+	struct kr_jr_str k, v;
+	const char *num;
+	size_t numlen;
+	long long code = -1;
+	int n = 0, rc, event = 0;
 
-	(void)ks;
-	if (is_key(k, "event") && j->p < j->end && *j->p == '"') {
-		m->val->len = 0;
-		if (jp_string(j, m->val, NULL) == -1)
-			return -1;
-		if (m->val->len == 5 && memcmp(m->val->s, "start", 5) == 0)
-			m->event = EV_START;
-		else if (m->val->len == 4 && memcmp(m->val->s, "exit", 4) == 0)
-			m->event = EV_EXIT;
-		return 0;
+	kr_jr_init(&j, s, (size_t)(e - s), RD_FLAGS);
+	if (kr_jr_enter(&j) == -1)
+		return;
+	while ((rc = kr_jr_member(&j, &n, &k)) == 1) {
+		if (KR_JR_IS(&k, "event") && kr_jr_peek(&j) == KR_JR_STRING) {
+			b->key.len = 0;
+			if (kr_jr_string(&j, &v, 0) == -1 ||
+			    kr_jr_decode(&b->key, &v) == -1)
+				return;
+			if (b->key.len == 5 &&
+			    memcmp(b->key.s, "start", 5) == 0)
+				event = EV_START;
+			else if (b->key.len == 4 &&
+			    memcmp(b->key.s, "exit", 4) == 0)
+				event = EV_EXIT;
+		} else if (KR_JR_IS(&k, "exitCode") &&
+		    kr_jr_peek(&j) == KR_JR_NUMBER) {
+			if (kr_jr_number(&j, &num, &numlen) == -1)
+				return;
+			code = (long long)kr_jr_double(num, numlen);
+		} else if (kr_jr_skip(&j) == -1) {
+			return;
+		}
 	}
-	if (is_key(k, "exitCode") && j->p < j->end && (*j->p == '-' ||
-	    (*j->p >= '0' && *j->p <= '9'))) {
-		if (jp_double(j, &d) == -1)
-			return -1;
-		m->exit_code = (long long)d;
-		return 0;
+	if (rc == 0) {
+		r->event = event;
+		r->exit_code = event == EV_EXIT ? code : 0;
 	}
-	return jp_value(j, NULL);
 }
 
 static struct row *
@@ -759,18 +403,61 @@ arena_add(struct batch *b, const char *s, size_t n, size_t *off)
 	return 0;
 }
 
+/* Reads the members of the record at j->p: 0, or -1 on bad JSON. */
+static int
+rec_members(struct kr_jr *j, struct recp *rp)
+{
+	struct kr_jr_str k;
+	int n = 0, rc;
+
+	if (kr_jr_peek(j) != KR_JR_OBJECT && j->p < j->end) {
+		if (kr_jr_skip(j) == -1)
+			return -1;
+		refuse(rp, 400, "BAD_RECORD", "not a JSON object");
+		return 0;
+	}
+	if (kr_jr_enter(j) == -1)
+		return -1;
+	while ((rc = kr_jr_member(j, &n, &k)) == 1)
+		if (rec_member(j, &k, rp) == -1)
+			return -1;
+	return rc;
+}
+
+/* What a record lacks: its source and its time. */
+static void
+rec_defaults(struct batch *b, struct row *r, struct recp *rp)
+{
+	char ts[KR_TS_LEN + 1];
+
+	if (!rp->has_src) {
+		if (arena_add(b, "task", 4, &r->o_src) == -1)
+			rp->nomem = 1;
+		r->srclen = 4;
+	}
+	if (!rp->has_ts) {
+		kr_ts_now(ts);
+		kr_ts_parse(ts, KR_TS_LEN, &r->ts);
+		if (arena_add(b, ts, KR_TS_LEN, &r->o_ts) == -1)
+			rp->nomem = 1;
+		r->tslen = KR_TS_LEN;
+	}
+}
+
 /*
  * Reads the record at j->p into a new row. 0 when it is valid, 1 when it
- * was read but refused (e says why), -1 on bad JSON (or no memory).
+ * was read but refused (e says why), -1 on bad JSON (or no memory, then
+ * *nomem is set).
  */
 static int
-rec_parse(struct batch *b, struct jp *j, size_t idx, struct srv_err *e)
+rec_parse(struct batch *b, struct kr_jr *j, size_t idx, struct srv_err *e,
+    int *nomem)
 {
 	struct recp rp;
 	struct row *r;
 
 	if ((r = row_new(b)) == NULL) {
-		j->nomem = 1;
+		*nomem = 1;
 		return -1;
 	}
 	memset(&rp, 0, sizeof rp);
@@ -779,100 +466,64 @@ rec_parse(struct batch *b, struct jp *j, size_t idx, struct srv_err *e)
 	rp.idx = idx;
 	rp.e = e;
 	b->xtra.len = 0;
-	jp_ws(j);
-	if (j->p < j->end && *j->p != '{') {
-		if (jp_value(j, NULL) == -1)
-			return -1;
-		refuse(&rp, 400, "BAD_RECORD", "not a JSON object");
-	} else if (jp_object(j, &b->key, rec_member, &rp) == -1)
+	if (rec_members(j, &rp) == -1) {
+		*nomem = rp.nomem;
 		return -1;
+	}
 	if (!rp.has_msg)
 		refuse(&rp, 400, "BAD_RECORD", "message is missing");
-	if (!rp.has_src) {
-		if (arena_add(b, "task", 4, &r->o_src) == -1)
-			j->nomem = 1;
-		r->srclen = 4;
-	}
-	if (!rp.has_ts) {
-		char ts[KR_TS_LEN + 1];
-
-		kr_ts_now(ts);
-		kr_ts_parse(ts, KR_TS_LEN, &r->ts);
-		if (arena_add(b, ts, KR_TS_LEN, &r->o_ts) == -1)
-			j->nomem = 1;
-		r->tslen = KR_TS_LEN;
-	}
+	rec_defaults(b, r, &rp);
 	if (rp.meta != NULL && rp.meta_end != NULL && r->srclen == 5 &&
-	    memcmp(b->arena.s + r->o_src, "agent", 5) == 0) {
-		struct meta_scan m = { 0, -1, &b->key };
-		struct jp mj = { rp.meta, rp.meta_end, 0, 0 };
-		struct kr_buf k2 = KR_BUF_INIT(1 << 20);
-
-		if (jp_object(&mj, &k2, meta_member, &m) == 0) {
-			r->event = m.event;
-			r->exit_code = m.event == EV_EXIT ? m.exit_code : 0;
-		}
-		kr_buf_free(&k2);
-	}
+	    memcmp(b->arena.s + r->o_src, "agent", 5) == 0)
+		meta_scan(b, r, rp.meta, rp.meta_end);
 	if (b->xtra.len > 0) {
 		if (arena_add(b, b->xtra.s, b->xtra.len, &r->o_extra) == -1)
-			j->nomem = 1;
+			rp.nomem = 1;
 		r->extralen = b->xtra.len;
 	}
-	if (j->nomem)
-		return -1;
-	b->n++;
-	if (rp.bad) {
-		r->code = e->code;
-		if (arena_add(b, e->msg, strlen(e->msg), &r->o_why) == -1) {
-			j->nomem = 1;
+	if (!rp.bad || rp.nomem) {
+		*nomem = rp.nomem;
+		if (rp.nomem)
 			return -1;
-		}
-		b->nbad++;
-		return 1;
-	}
-	return 0;
-}
-
-/* Reads a record or an array of records. */
-static int
-top_value(struct batch *b, struct jp *j, size_t *idx, int flags,
-    struct srv_err *e)
-{
-	int rc;
-
-	jp_ws(j);
-	if (j->p >= j->end)
-		return -1;
-	if (*j->p == '{') {
-		rc = rec_parse(b, j, (*idx)++, e);
-		return rc == 1 && !(flags & BP_EACH) ? 1 : rc < 0 ? -1 : 0;
-	}
-	if (*j->p != '[')
-		return -2;
-	j->p++;
-	jp_ws(j);
-	if (j->p < j->end && *j->p == ']') {
-		j->p++;
+		b->n++;
 		return 0;
 	}
-	for (;;) {
-		rc = rec_parse(b, j, (*idx)++, e);
+	b->n++;
+	r->code = e->code;
+	if (arena_add(b, e->msg, strlen(e->msg), &r->o_why) == -1) {
+		*nomem = 1;
+		return -1;
+	}
+	b->nbad++;
+	return 1;
+}
+
+/* Reads a record or an array of records; -2 when it is neither. */
+static int
+top_value(struct batch *b, struct kr_jr *j, size_t *idx, int flags,
+    struct srv_err *e, int *nomem)
+{
+	int rc, n = 0, r;
+
+	switch (kr_jr_peek(j)) {
+	case KR_JR_OBJECT:
+		rc = rec_parse(b, j, (*idx)++, e, nomem);
+		return rc == 1 && !(flags & BP_EACH) ? 1 : rc < 0 ? -1 : 0;
+	case KR_JR_ARRAY:
+		break;
+	default:
+		return j->p < j->end ? -2 : -1;
+	}
+	if (kr_jr_enter(j) == -1)
+		return -1;
+	while ((r = kr_jr_elem(j, &n)) == 1) {
+		rc = rec_parse(b, j, (*idx)++, e, nomem);
 		if (rc == -1)
 			return -1;
 		if (rc == 1 && !(flags & BP_EACH))
 			return 1;
-		jp_ws(j);
-		if (j->p < j->end && *j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (j->p < j->end && *j->p == ']')
-			break;
-		return -1;
 	}
-	j->p++;
-	return 0;
+	return r;
 }
 
 static void
@@ -894,16 +545,73 @@ batch_fix(struct batch *b)
 	}
 }
 
-/* Over 80 lines: a JSON body and an NDJSON one, each with its errors. */
-int
-batch_parse(struct batch *b, const char *s, size_t n, int flags, int *single,
+/* A body of one JSON value: a record or an array of records. */
+static int
+body_json(struct batch *b, const char *s, size_t n, int flags, int *single,
+    struct srv_err *e)
+{
+	struct kr_jr j, v;
+	size_t idx = 0;
+	int rc, nomem = 0;
+
+	kr_jr_init(&j, s, n, RD_FLAGS);
+	*single = kr_jr_peek(&j) == KR_JR_OBJECT;
+	rc = top_value(b, &j, &idx, flags, e, &nomem);
+	if (rc == 0 && kr_jr_end(&j) == -1)
+		rc = -1;
+	if (rc == -2) {
+		v = j;
+		if (kr_jr_skip(&v) == 0 && kr_jr_end(&v) == 0) {
+			err_set(e, 400, "MALFORMED_REQUEST", "the body must "
+			    "be a JSON object or array");
+			return -1;
+		}
+		rc = -1;
+	}
+	if (rc == -1 && nomem)
+		err_set(e, 413, "TOO_LARGE", "the body is too large");
+	else if (rc == -1)
+		err_set(e, 400, "MALFORMED_REQUEST",
+		    "the body is not valid JSON");
+	return rc == 0 ? 0 : -1;
+}
+
+/* An NDJSON body: a record or an array of records a line. */
+static int
+body_ndjson(struct batch *b, const char *s, size_t n, int flags,
     struct srv_err *e)
 {
 	const char *p, *nl, *end = s + n;
 	size_t idx = 0, line = 0;
-	struct jp j;
-	int rc;
+	struct kr_jr j;
+	int rc, nomem;
 
+	for (p = s; p < end; p = nl + 1) {
+		line++;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		kr_jr_init(&j, p, (size_t)(nl - p), RD_FLAGS);
+		if (kr_jr_peek(&j) == KR_JR_NONE && j.p == nl)
+			continue;
+		nomem = 0;
+		rc = top_value(b, &j, &idx, flags, e, &nomem);
+		if (rc == 0 && kr_jr_end(&j) == -1)
+			rc = -1;
+		if (rc == -1 && nomem)
+			err_set(e, 413, "TOO_LARGE", "the body is too large");
+		else if (rc < 0)
+			err_set(e, 400, "MALFORMED_REQUEST",
+			    "line %zu is not a JSON object or array", line);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+batch_parse(struct batch *b, const char *s, size_t n, int flags, int *single,
+    struct srv_err *e)
+{
 	*single = 0;
 	batch_reset(b);
 	if (!(flags & BP_UTF8_OK) && kr_utf8_valid(s, n) != n) {
@@ -915,109 +623,44 @@ batch_parse(struct batch *b, const char *s, size_t n, int flags, int *single,
 		    "JSON (a NUL character is written \\u0000)");
 		return -1;
 	}
-	if (!(flags & BP_NDJSON)) {
-		j.p = s;
-		j.end = end;
-		j.depth = 0;
-		j.nomem = 0;
-		jp_ws(&j);
-		*single = j.p < end && *j.p == '{';
-		rc = top_value(b, &j, &idx, flags, e);
-		if (rc == 0) {
-			jp_ws(&j);
-			if (j.p != end)
-				rc = -1;
-		}
-		if (rc == -2) {
-			struct jp v = j;
-
-			if (jp_value(&v, NULL) == 0) {
-				jp_ws(&v);
-				if (v.p == end) {
-					err_set(e, 400, "MALFORMED_REQUEST",
-					    "the body must be a JSON object "
-					    "or array");
-					goto fail;
-				}
-			}
-			rc = -1;
-		}
-		if (rc == -1 && j.nomem)
-			err_set(e, 413, "TOO_LARGE", "the body is too large");
-		else if (rc == -1)
-			err_set(e, 400, "MALFORMED_REQUEST",
-			    "the body is not valid JSON");
-		if (rc != 0)
-			goto fail;
-		batch_fix(b);
-		return 0;
-	}
-	for (p = s; p < end; p = nl + 1) {
-		line++;
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		j.p = p;
-		j.end = nl;
-		j.depth = 0;
-		j.nomem = 0;
-		jp_ws(&j);
-		if (j.p == nl)
-			continue;
-		rc = top_value(b, &j, &idx, flags, e);
-		if (rc == 0) {
-			jp_ws(&j);
-			if (j.p != nl)
-				rc = -1;
-		}
-		if (rc == -1 && j.nomem)
-			err_set(e, 413, "TOO_LARGE", "the body is too large");
-		else if (rc < 0)
-			err_set(e, 400, "MALFORMED_REQUEST",
-			    "line %zu is not a JSON object or array", line);
-		if (rc != 0)
-			goto fail;
+	if ((flags & BP_NDJSON ? body_ndjson(b, s, n, flags, e) :
+	    body_json(b, s, n, flags, single, e)) == -1) {
+		batch_reset(b);
+		return -1;
 	}
 	batch_fix(b);
 	return 0;
-fail:
-	batch_reset(b);
-	return -1;
-}
-
-static int
-find_member(struct jp *j, const struct kr_buf *k, const char *ks, void *arg)
-{
-	struct { const char *key; struct kr_buf *out; int found; } *f = arg;
-
-	(void)ks;
-	if (f->found != 0 || !is_key(k, f->key))
-		return jp_value(j, NULL);
-	if (j->p < j->end && *j->p == '"') {
-		f->found = 1;
-		f->out->len = 0;
-		return jp_string(j, f->out, NULL);
-	}
-	f->found = 2;
-	return jp_value(j, NULL);
 }
 
 int
 json_obj_str(const char *s, size_t n, const char *key, struct kr_buf *out)
 {
-	struct { const char *key; struct kr_buf *out; int found; } f =
-	    { key, out, 0 };
-	struct kr_buf k = KR_BUF_INIT(1 << 20);
-	struct jp j = { s, s + n, 0, 0 };
-	int rc;
+	struct kr_jr j;
+	struct kr_jr_str k, v;
+	int m = 0, rc, found = 0;
 
-	rc = jp_object(&j, &k, find_member, &f);
-	kr_buf_free(&k);
-	if (rc == -1)
+	kr_jr_init(&j, s, n, KR_JR_CTRL | KR_JR_UTF8_OK);
+	if (kr_jr_enter(&j) == -1)
 		return -1;
-	jp_ws(&j);
-	if (j.p != j.end)
+	while ((rc = kr_jr_member(&j, &m, &k)) == 1) {
+		if (found != 0 || !kr_jr_eq(&k, key)) {
+			if (kr_jr_skip(&j) == -1)
+				return -1;
+		} else if (kr_jr_peek(&j) == KR_JR_STRING) {
+			found = 1;
+			out->len = 0;
+			if (kr_jr_string(&j, &v, 0) == -1 ||
+			    kr_jr_decode(out, &v) == -1)
+				return -1;
+		} else {
+			found = 2;
+			if (kr_jr_skip(&j) == -1)
+				return -1;
+		}
+	}
+	if (rc == -1 || kr_jr_end(&j) == -1)
 		return -1;
-	return f.found;
+	return found;
 }
 
 /* ---- output ---- */

@@ -214,11 +214,21 @@ int ship_finished(const struct ship *s);
  */
 int ship_scan_line(const char *line, size_t n, struct ship_scan *sc);
 /*
- * 1 when a line without control bytes is JSON as RFC 8259 has it. The
- * full parser is more lenient (numbers like 01 or 1., a byte order mark
- * in front), and the server is not: such a line is sent as text.
+ * 1 when a line is a record, or a batch of them, as keruta(7) has it:
+ * JSON as RFC 8259 has it, in UTF-8, with only spaces as white space,
+ * nested at most KR_JR_DEPTH deep (a batch's array aside). The full
+ * parser is more lenient (numbers like 01 or 1., a byte order mark in
+ * front, deeper nesting), and the server is not: such a line is sent as
+ * text.
  */
 int ship_json_strict(const char *line, size_t n);
+/*
+ * The spans of the elements of the array that a line passed by
+ * ship_json_strict is: their count, at most max; max + 1 when there are
+ * more, or when one is neither an object nor an array.
+ */
+size_t ship_split_array(const char *line, size_t n, const char **sp,
+    size_t *sl, size_t max);
 
 /* ship_form.c: beneath the spool. */
 /* The keruta API form of one record; -1 if it is not a JSON object. */

@@ -578,52 +578,6 @@ take_wrapped(struct ship *s, const char *line, size_t n)
 }
 
 /*
- * The spans of the elements of a JSON array text (already parsed by
- * cJSON, so well formed): their count, at most max.
- */
-static size_t
-split_array(const char *p, size_t n, const char **sp, size_t *sl, size_t max)
-{
-	size_t i = 0, k = 0, start = 0;
-	int depth = 0, str = 0, esc = 0;
-
-	while (i < n && p[i] != '[')
-		i++;
-	for (i++; i < n; i++) {
-		char c = p[i];
-
-		if (str) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"')
-				str = 0;
-			continue;
-		}
-		if (c == '"') {
-			str = 1;
-		} else if (c == '{' || c == '[') {
-			if (depth++ == 0)
-				start = i;
-		} else if (c == '}' || c == ']') {
-			if (depth == 0)
-				break;
-			if (--depth == 0) {
-				if (k == max)
-					return max + 1;
-				sp[k] = p + start;
-				sl[k++] = i + 1 - start;
-			}
-		} else if (depth == 0 && c != ',' && c != ' ' && c != '\t' &&
-		    c != '\r' && c != '\n') {
-			return max + 1;		/* a scalar element */
-		}
-	}
-	return k;
-}
-
-/*
  * The common line, seen by ship_scan_line: records whose runId and seq
  * can be used as they are, or that have neither. 1 when it was taken,
  * 0 when the full parser must decide (nothing was done then).
@@ -711,7 +665,7 @@ take_line(struct ship *s, const char *line, size_t n)
 		if (plain && cnt > 64 && ((sp = malloc(cnt * sizeof *sp)) ==
 		    NULL || (sl = malloc(cnt * sizeof *sl)) == NULL))
 			kr_die(KR_EX_TEMP, "out of memory");
-		k = plain ? split_array(line, n, sp, sl, cnt) : 0;
+		k = plain ? ship_split_array(line, n, sp, sl, cnt) : 0;
 		if (k != cnt)
 			plain = 0;
 		i = 0;

@@ -1,0 +1,248 @@
+/* Unit tests: kr_jr, the record reader every tool reads records with. */
+#include <stdio.h>
+#include <string.h>
+
+#include "kr_jr.h"
+#include "tap.h"
+
+/* The verdict on s, with flags: "ok", or the error and its offset. */
+static const char *
+verdict(const char *s, size_t n, int flags)
+{
+	static char v[64];
+	struct kr_jr j;
+
+	kr_jr_init(&j, s, n, flags);
+	if (kr_jr_skip(&j) == 0 && kr_jr_end(&j) == 0)
+		return "ok";
+	snprintf(v, sizeof v, "%s at %td", kr_jr_strerror(j.err),
+	    j.errp - s);
+	return v;
+}
+
+/* s with its control bytes shown as \xNN, for a test's name. */
+static const char *
+shown(const char *s)
+{
+	static char b[256];
+	size_t i, k = 0;
+
+	for (i = 0; s[i] != '\0' && k + 5 < sizeof b; i++)
+		if ((unsigned char)s[i] < 0x20)
+			k += (size_t)snprintf(b + k, sizeof b - k, "\\x%02x",
+			    (unsigned char)s[i]);
+		else
+			b[k++] = s[i];
+	b[k] = '\0';
+	return b;
+}
+
+static const char *
+v(const char *s)
+{
+	return verdict(s, strlen(s), 0);
+}
+
+/* The decoded value of the one string s holds. */
+static const char *
+decoded(const char *s)
+{
+	static struct kr_buf b = KR_BUF_INIT(1 << 10);
+	struct kr_jr_str str;
+	struct kr_jr j;
+
+	kr_jr_init(&j, s, strlen(s), 0);
+	b.len = 0;
+	if (kr_jr_string(&j, &str, 1) == -1 || kr_jr_decode(&b, &str) == -1 ||
+	    kr_buf_addc(&b, '\0') == -1)
+		return "(error)";
+	return b.s;
+}
+
+static void
+valid_inputs(void)
+{
+	static const char *const good[] = { "{}", "[]", "0", "-0", "1.5e-3",
+	    "-12.0E+7", "true", "false", "null", "\"\"", " \t\r\n{ } ",
+	    "{\"a\":[1,{\"b\":null}],\"c\":\"\\u00e9\\n\\\"\\/\"}",
+	    "\"\\ud83d\\ude00\"", "\"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"",
+	    "[\"\\u0000\"]", "1e999", NULL };
+	size_t i;
+
+	for (i = 0; good[i] != NULL; i++)
+		is(v(good[i]), "ok", "valid: %s", shown(good[i]));
+}
+
+static void
+invalid_inputs(void)
+{
+	static const char *const bad[][2] = {
+		{ "", "cut short at 0" },
+		{ "{", "cut short at 1" },
+		{ "{\"a\"", "cut short at 4" },
+		{ "{\"a\":1,}", "not JSON at 7" },
+		{ "[1,]", "not JSON at 3" },
+		{ "[,1]", "not JSON at 1" },
+		{ "{a:1}", "not JSON at 1" },
+		{ "{\"a\" 1}", "not JSON at 5" },
+		{ "[1 2]", "not JSON at 3" },
+		{ "tru", "cut short at 0" },
+		{ "nul1", "not JSON at 0" },
+		{ "{} x", "bytes after the value at 3" },
+		{ "{}{}", "bytes after the value at 2" },
+		{ "01", "a bad number at 0" },
+		{ "1.", "a bad number at 0" },
+		{ "-", "a bad number at 0" },
+		{ "-a", "a bad number at 0" },
+		{ ".5", "not JSON at 0" },
+		{ "+1", "not JSON at 0" },
+		{ "1e", "a bad number at 0" },
+		{ "1e+", "a bad number at 0" },
+		{ "[1.2.3]", "a bad number at 1" },
+		{ "\"a\tb\"", "a control byte in a string at 2" },
+		{ "\"a\nb\"", "a control byte in a string at 2" },
+		{ "\"\\x\"", "a bad escape at 1" },
+		{ "\"\\u12\"", "a bad escape at 1" },
+		{ "\"\\u12", "cut short at 1" },
+		{ "\"\\ud800\"", "a lone UTF-16 surrogate at 1" },
+		{ "\"\\udc00\"", "a lone UTF-16 surrogate at 1" },
+		{ "\"\\ud800\\u0041\"", "a lone UTF-16 surrogate at 1" },
+		{ "{\"\\ud800\":1}", "a lone UTF-16 surrogate at 2" },
+		{ "\"\xff\"", "invalid UTF-8 at 1" },
+		{ "\"\xc3\"", "invalid UTF-8 at 1" },
+		{ "\"\xc0\xaf\"", "invalid UTF-8 at 1" },
+		{ "\"\xed\xa0\x80\"", "invalid UTF-8 at 1" },
+		{ "\"\xf4\x90\x80\x80\"", "invalid UTF-8 at 1" },
+		{ "\"abcdefghijkl\xff\"", "invalid UTF-8 at 13" },
+		{ "\xc3\xa9", "not JSON at 0" },
+		{ "\xef\xbb\xbf{}", "not JSON at 0" },
+		{ "{\"a\":1}\v", "bytes after the value at 7" },
+		{ "\"abc", "cut short at 4" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		is(v(bad[i][0]), bad[i][1], "invalid: %s", shown(bad[i][0]));
+	is(verdict("\"a\0b\"", 5, 0), "a control byte in a string at 2",
+	    "a raw NUL in a string");
+	is(verdict("{}\0", 3, 0), "bytes after the value at 2",
+	    "a NUL after the value");
+}
+
+static void
+depth(void)
+{
+	char s[2 * KR_JR_DEPTH + 8];
+	size_t i;
+
+	for (i = 0; i < KR_JR_DEPTH; i++) {
+		s[i] = '[';
+		s[KR_JR_DEPTH + i] = ']';
+	}
+	is(verdict(s, 2 * KR_JR_DEPTH, 0), "ok", "%d deep", KR_JR_DEPTH);
+	for (i = 0; i <= KR_JR_DEPTH; i++) {
+		s[i] = '[';
+		s[KR_JR_DEPTH + 1 + i] = ']';
+	}
+	is(verdict(s, 2 * KR_JR_DEPTH + 2, 0),
+	    "nested too deep at 256", "%d deep", KR_JR_DEPTH + 1);
+	is(verdict(s, 2 * KR_JR_DEPTH + 2, KR_JR_BATCH), "ok",
+	    "a batch's array adds no depth");
+	/* {"":[[...]]}: the object and 256 arrays. */
+	memcpy(s, "{\"\":", 4);
+	for (i = 0; i < KR_JR_DEPTH; i++) {
+		s[4 + i] = '[';
+		s[4 + KR_JR_DEPTH + i] = ']';
+	}
+	s[4 + 2 * KR_JR_DEPTH] = '}';
+	is(verdict(s, 2 * KR_JR_DEPTH + 5, KR_JR_BATCH),
+	    "nested too deep at 259", "an object is no batch");
+}
+
+static void
+flags(void)
+{
+	is(verdict("\"a\tb\"", 5, KR_JR_CTRL), "ok",
+	    "KR_JR_CTRL takes a raw tab in a string");
+	is(verdict("[1,\t2]", 6, KR_JR_SPACES), "not JSON at 3",
+	    "KR_JR_SPACES: a tab is no white space");
+	is(verdict("[1, 2]", 6, KR_JR_SPACES), "ok", "but a space is");
+	is(verdict("\"\xff\"", 3, KR_JR_UTF8_OK), "ok",
+	    "KR_JR_UTF8_OK leaves UTF-8 to the caller");
+}
+
+static void
+members(void)
+{
+	const char *s = "{ \"k\\u0065y\" : \"v\" , \"n\":-12.5e1,"
+	    "\"o\":{\"x\":[1]}"
+	    ",\"t\":true}";
+	struct kr_buf b = KR_BUF_INIT(1 << 10);
+	struct kr_jr_str key, str;
+	struct kr_jr j;
+	const char *np = NULL;
+	size_t nn = 0;
+	int n = 0;
+
+	kr_jr_init(&j, s, strlen(s), 0);
+	ok(kr_jr_enter(&j) == 0, "enter the object");
+	ok(kr_jr_member(&j, &n, &key) == 1 && kr_jr_eq(&key, "key") &&
+	    key.esc == KR_JR_ESC && !kr_jr_eq(&key, "ke") &&
+	    !kr_jr_eq(&key, "keys"), "an escaped key compares decoded");
+	ok(kr_jr_peek(&j) == KR_JR_STRING && kr_jr_string(&j, &str, 0) == 0 &&
+	    str.n == 1 && str.s[0] == 'v' && str.esc == 0, "a plain string");
+	ok(kr_jr_member(&j, &n, &key) == 1 && kr_jr_eq(&key, "n") &&
+	    kr_jr_number(&j, &np, &nn) == 0 && nn == 7 &&
+	    kr_jr_double(np, nn) == -125.0, "a number, its text and value");
+	ok(kr_jr_member(&j, &n, &key) == 1 && kr_jr_eq(&key, "o") &&
+	    kr_jr_copy(&j, &b) == 0, "a nested value copied");
+	is(b.s, "{\"x\":[1]}", "compact");
+	ok(kr_jr_member(&j, &n, &key) == 1 && kr_jr_literal(&j) == KR_JR_TRUE,
+	    "a literal");
+	ok(kr_jr_member(&j, &n, &key) == 0 && kr_jr_end(&j) == 0 &&
+	    j.depth == 0, "the end of the object, and of the text");
+	ok(j.nummax == 7, "the longest number is noted");
+	b.len = 0;
+	kr_jr_init(&j, "\"a\tb\\n\"", 7, KR_JR_CTRL);
+	ok(kr_jr_copy(&j, &b) == 0, "copy a raw tab");
+	is(b.s, "\"a\\u0009b\\n\"", "escaped in the copy, escapes kept");
+	b.len = 0;
+	s = "[ 1 , \" x \" ,{ \"a\" : [ ] } ]";
+	kr_jr_init(&j, s, strlen(s), 0);
+	ok(kr_jr_copy(&j, &b) == 0, "copy an array");
+	is(b.s, "[1,\" x \",{\"a\":[]}]", "white space out, not in strings");
+	b.len = 0;
+	kr_jr_init(&j, "{\"k\tx\\\"\":1}", 10, KR_JR_CTRL);
+	ok(kr_jr_enter(&j) == 0 && (n = 0) == 0 &&
+	    kr_jr_member(&j, &n, &key) == 1 && kr_jr_str_json(&b, &key) == 0,
+	    "a key read");
+	is(b.s, "\"k\\u0009x\\\"\"", "and written back as JSON");
+	ok(KR_JR_IS(&key, "k\tx\"") && !KR_JR_IS(&key, "k\tx"),
+	    "KR_JR_IS decodes an escaped key");
+	kr_buf_free(&b);
+}
+
+static void
+decoding(void)
+{
+	is(decoded("\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\""),
+	    "a\"b\\c/d\b\f\n\r\t", "the short escapes");
+	is(decoded("\"\\u0041\\u00e9\\u20ac\\ud83d\\ude00\""),
+	    "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\\u escapes, a pair");
+	is(decoded("\"x\\ud800y\\udc00z\""), "x\xef\xbf\xbdy\xef\xbf\xbdz",
+	    "lone surrogates taken on request become U+FFFD");
+	is(decoded("\"plain\""), "plain", "a string with no escape");
+}
+
+int
+main(void)
+{
+	valid_inputs();
+	invalid_inputs();
+	depth();
+	flags();
+	members();
+	decoding();
+	is(kr_jr_strerror(KR_JR_EDEPTH), "nested too deep", "an error named");
+	return done_testing();
+}
