@@ -3,7 +3,7 @@
 # or a closed connection, nothing is stored, and the server stays healthy.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 27
+plan 28
 
 start_serve --max-body 4M || exit 1
 A=$SERVE_API
@@ -45,13 +45,19 @@ is "$(curl -s "$A/tasks/m/logs?size=1" | jq '.content[0].message | length')" 300
     "and given back whole"
 
 # Paths.
-for p in '/api/v1/tasks/../../../etc/passwd' '/api/v1/tasks/%2e%2e/logs' \
+for p in '/api/v1/tasks/../../../etc/passwd' \
     '/api/v1/tasks/..%2f..%2fetc/logs' '/../../etc/passwd' '/%2e%2e/%2e%2e/etc/passwd' \
     '/api/v1/tasks/a%00b/logs' '/api/v1/tasks//logs' '/index.html/../../x'; do
 	curl -s -o body -w '%{http_code}\n' --path-as-is "$SERVE_URL$p"
 done >codes
 is "$(grep -Evc '^(40[04]|000)$' codes)" 0 \
     "path traversal attempts: 400, 404 or dropped"
+# ".." is resolved before routing: tasks/%2e%2e/logs is /api/v1/logs, the
+# search across tasks, and never a task named "..".
+curl -s --path-as-is "$SERVE_URL/api/v1/tasks/%2e%2e/logs?size=1" |
+    jq -c 'keys' >got
+is "$(cat got)" '["content","next","size"]' \
+    "tasks/%2e%2e/logs: resolved to /api/v1/logs, inside the API"
 ! grep -q 'root:' body
 check $? "no file from outside"
 
