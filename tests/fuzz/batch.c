@@ -15,6 +15,7 @@
 int batch_main(int argc, char *argv[]);
 #define main batch_main
 #include "../../tools/keruta-batch.c"
+#include "same-json.h"
 #undef main
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,27 +31,6 @@ drain(struct batcher *b, struct kr_buf *got)
 	b->out.len = b->ooff = 0;
 	b->obhead = b->obn = 0;
 	b->orecs = 0;
-}
-
-/* Structural equality, members in order (cJSON_Compare folds duplicates). */
-static int
-same_json(const cJSON *a, const cJSON *b)
-{
-	if ((a->type & 0xff) != (b->type & 0xff))
-		return 0;
-	if (cJSON_IsNumber(a))
-		return a->valuedouble == b->valuedouble;
-	if (cJSON_IsString(a))
-		return strcmp(a->valuestring, b->valuestring) == 0;
-	if (cJSON_IsArray(a) || cJSON_IsObject(a)) {
-		for (a = a->child, b = b->child; a && b; a = a->next,
-		    b = b->next)
-			if ((a->string != NULL && strcmp(a->string,
-			    b->string) != 0) || !same_json(a, b))
-				return 0;
-		return a == NULL && b == NULL;
-	}
-	return 1;
 }
 
 /* The whole of s[0..n) as one JSON value, or NULL. */

@@ -19,6 +19,7 @@
 #include "kr_buf.h"
 #include "kr_json.h"
 #include "kr_jr.h"
+#include "same-json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,27 +37,6 @@ same_str(const struct kr_jr_str *str, const char *cs)
 	if (dec.len < n || memcmp(dec.s, cs, n) != 0 ||
 	    (dec.len > n && dec.s[n] != '\0'))
 		abort();
-}
-
-/* Structural equality, members in order (cJSON_Compare folds duplicates). */
-static int
-same_json(const cJSON *a, const cJSON *b)
-{
-	if ((a->type & 0xff) != (b->type & 0xff))
-		return 0;
-	if (cJSON_IsNumber(a))
-		return a->valuedouble == b->valuedouble;
-	if (cJSON_IsString(a))
-		return strcmp(a->valuestring, b->valuestring) == 0;
-	if (cJSON_IsArray(a) || cJSON_IsObject(a)) {
-		for (a = a->child, b = b->child; a && b; a = a->next,
-		    b = b->next)
-			if ((a->string != NULL && strcmp(a->string,
-			    b->string) != 0) || !same_json(a, b))
-				return 0;
-		return a == NULL && b == NULL;
-	}
-	return 1;
 }
 
 /* Reads the value at j->p along with cJSON's reading of it. */

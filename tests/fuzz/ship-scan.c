@@ -15,6 +15,7 @@
 
 #include "kr_rec.h"
 #include "../../tools/keruta-ship/ship.h"
+#include "same-json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,27 +33,6 @@ parse_all(const char *s, size_t n)
 		return NULL;
 	}
 	return j;
-}
-
-/* Structural equality, members in order. */
-static int
-same_json(const cJSON *a, const cJSON *b)
-{
-	if ((a->type & 0xff) != (b->type & 0xff))
-		return 0;
-	if (cJSON_IsNumber(a))
-		return a->valuedouble == b->valuedouble;
-	if (cJSON_IsString(a))
-		return strcmp(a->valuestring, b->valuestring) == 0;
-	if (cJSON_IsArray(a) || cJSON_IsObject(a)) {
-		for (a = a->child, b = b->child; a && b; a = a->next,
-		    b = b->next)
-			if ((a->string != NULL && strcmp(a->string,
-			    b->string) != 0) || !same_json(a, b))
-				return 0;
-		return a == NULL && b == NULL;
-	}
-	return 1;
 }
 
 static void

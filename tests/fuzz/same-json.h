@@ -1,0 +1,32 @@
+/*
+ * same-json.h: for the fuzz harnesses, two cJSON trees structurally
+ * equal, members in order (cJSON_Compare folds duplicate keys).
+ */
+#ifndef SAME_JSON_H
+#define SAME_JSON_H
+
+#include <string.h>
+
+#include <cJSON.h>
+
+static int
+same_json(const cJSON *a, const cJSON *b)
+{
+	if ((a->type & 0xff) != (b->type & 0xff))
+		return 0;
+	if (cJSON_IsNumber(a))
+		return a->valuedouble == b->valuedouble;
+	if (cJSON_IsString(a))
+		return strcmp(a->valuestring, b->valuestring) == 0;
+	if (cJSON_IsArray(a) || cJSON_IsObject(a)) {
+		for (a = a->child, b = b->child; a && b; a = a->next,
+		    b = b->next)
+			if ((a->string != NULL && strcmp(a->string,
+			    b->string) != 0) || !same_json(a, b))
+				return 0;
+		return a == NULL && b == NULL;
+	}
+	return 1;
+}
+
+#endif
