@@ -4,7 +4,7 @@
 # descriptors, start time).
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 9
+plan 10
 
 start_serve || exit 1
 A=$SERVE_API
@@ -31,6 +31,15 @@ wait $vp
 is "$(metric keruta_record_age_sent_seconds_count) $(metric 'keruta_record_age_sent_seconds_bucket{le="1"}')" \
     "1 1" "a fresh record sent on to a viewer: counted, under a second"
 is "$(metric keruta_record_age_stored_seconds_count)" 2 "and stored: 2 in all"
+
+# The ends of the range of times: ages past any bucket, and below 0.
+for ts in 1678-01-01T00:00:00Z 2261-12-31T23:59:59.999999999Z; do
+	printf '{"runId":"e","seq":%d,"timestamp":"%s","message":"end"}' \
+	    "${ts%%-*}" "$ts" | curl -s -o /dev/null -w '%{http_code} ' \
+	    -d @- "$A/tasks/m/logs"
+done >codes
+is "$(cat codes)$(metric keruta_record_age_stored_seconds_count) $(metric 'keruta_record_age_stored_seconds_bucket{le="0.001"}') $(metric 'keruta_record_age_stored_seconds_bucket{le="600"}')" \
+    "201 201 4 1 3" "records of 1678 and 2261: past the last bucket, and as 0"
 
 cpu=$(metric process_cpu_seconds_total)
 awk -v c="$cpu" 'BEGIN { exit !(c > 0 && c < 60) }'

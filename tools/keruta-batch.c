@@ -503,6 +503,51 @@ refill_tokens(struct batcher *b, long long now)
 }
 
 /*
+ * The first k held records (body bytes, their newlines counted) out as
+ * one batch, a JSON array on a line; the queue moves on.
+ */
+static void
+emit_batch(struct batcher *b, size_t k, size_t body)
+{
+	if (b->obn == b->obcap) {
+		size_t cap = b->obcap ? b->obcap * 2 : 64, n;
+		struct oent *nb;
+
+		if ((nb = malloc(cap * sizeof *nb)) == NULL)
+			nomem();
+		for (n = 0; n < b->obn; n++)
+			nb[n] = b->ob[(b->obhead + n) % b->obcap];
+		free(b->ob);
+		b->ob = nb;
+		b->obcap = cap;
+		b->obhead = 0;
+	}
+	if (kr_buf_reserve(&b->out, body + 2) == -1)
+		nomem();
+	b->out.s[b->out.len] = '[';
+	memcpy(b->out.s + b->out.len + 1, b->qb.s + b->qoff, body);
+	b->out.len += body + 1;
+	b->out.s[b->out.len - 1] = ']';
+	b->out.s[b->out.len++] = '\n';
+	b->out.s[b->out.len] = '\0';
+	b->ob[(b->obhead + b->obn) % b->obcap].end = b->obase + b->out.len;
+	b->ob[(b->obhead + b->obn) % b->obcap].n = k;
+	b->obn++;
+	b->orecs += k;
+	b->qoff += body;
+	b->qbytes -= body - k;
+	b->qhead = (b->qhead + k) % b->qcap;
+	b->qn -= k;
+	if (b->qn == 0) {
+		b->qb.len = b->qoff = 0;
+		b->qhead = 0;
+	} else if (b->qoff >= (1u << 20) && b->qoff >= b->qb.len / 2) {
+		kr_buf_consume(&b->qb, b->qoff);
+		b->qoff = 0;
+	}
+}
+
+/*
  * Moves batches from the queue to the output buffer while they are due.
  * Returns the time at which the next one falls due (LLONG_MAX: none).
  */
@@ -559,43 +604,7 @@ form_batches(struct batcher *b, long long now)
 			b->tokens -= (double)k;
 		}
 		b->rate_held = 0;
-		if (b->obn == b->obcap) {
-			size_t cap = b->obcap ? b->obcap * 2 : 64, n;
-			struct oent *nb;
-
-			if ((nb = malloc(cap * sizeof *nb)) == NULL)
-				nomem();
-			for (n = 0; n < b->obn; n++)
-				nb[n] = b->ob[(b->obhead + n) % b->obcap];
-			free(b->ob);
-			b->ob = nb;
-			b->obcap = cap;
-			b->obhead = 0;
-		}
-		if (kr_buf_reserve(&b->out, body + 2) == -1)
-			nomem();
-		b->out.s[b->out.len] = '[';
-		memcpy(b->out.s + b->out.len + 1, b->qb.s + b->qoff, body);
-		b->out.len += body + 1;
-		b->out.s[b->out.len - 1] = ']';
-		b->out.s[b->out.len++] = '\n';
-		b->out.s[b->out.len] = '\0';
-		b->ob[(b->obhead + b->obn) % b->obcap].end = b->obase +
-		    b->out.len;
-		b->ob[(b->obhead + b->obn) % b->obcap].n = k;
-		b->obn++;
-		b->orecs += k;
-		b->qoff += body;
-		b->qbytes -= body - k;
-		b->qhead = (b->qhead + k) % b->qcap;
-		b->qn -= k;
-		if (b->qn == 0) {
-			b->qb.len = b->qoff = 0;
-			b->qhead = 0;
-		} else if (b->qoff >= (1u << 20) && b->qoff >= b->qb.len / 2) {
-			kr_buf_consume(&b->qb, b->qoff);
-			b->qoff = 0;
-		}
+		emit_batch(b, k, body);
 	}
 	if (b->gap.count > 0 && has_room(b))
 		gap_flush(b, now);
@@ -750,32 +759,30 @@ take_input(struct batcher *b, long long now)
 	}
 }
 
-static int
-run(const struct batch_opts *o)
+/* The batcher's buffers and clock, and the signals it answers. */
+static void
+batcher_init(struct batcher *b, const struct batch_opts *o)
 {
-	struct batcher b;
 	struct sigaction sa;
-	int rc = KR_EX_OK, signals = 0;
-	long long stop_t = 0, stop_dl = LLONG_MAX;
 
-	memset(&b, 0, sizeof b);
-	b.o = o;
-	kr_lr_init(&b.lr, 0, o->max_bytes);
-	kr_buf_init(&b.qb, SIZE_MAX / 4);
-	kr_buf_init(&b.out, SIZE_MAX / 4);
-	kr_buf_init(&b.scratch, o->max_bytes + 4096);
-	kr_buf_init(&b.gapbuf, 4096 + (o->task_id != NULL ?
+	memset(b, 0, sizeof *b);
+	b->o = o;
+	kr_lr_init(&b->lr, 0, o->max_bytes);
+	kr_buf_init(&b->qb, SIZE_MAX / 4);
+	kr_buf_init(&b->out, SIZE_MAX / 4);
+	kr_buf_init(&b->scratch, o->max_bytes + 4096);
+	kr_buf_init(&b->gapbuf, 4096 + (o->task_id != NULL ?
 	    6 * strlen(o->task_id) : 0));
-	b.warn_rl = (struct kr_ratelimit)KR_RATELIMIT_INIT(10, 10);
-	b.tokens = o->rate;
-	b.tok_t = b.last_in = kr_mono_ns();
-	if (pipe(b.sigfd) == -1)
+	b->warn_rl = (struct kr_ratelimit)KR_RATELIMIT_INIT(10, 10);
+	b->tokens = o->rate;
+	b->tok_t = b->last_in = kr_mono_ns();
+	if (pipe(b->sigfd) == -1)
 		kr_diesys(KR_EX_TEMP, "unable to create a pipe");
-	kr_set_nonblock(b.sigfd[0], 1);
-	kr_set_nonblock(b.sigfd[1], 1);
-	kr_set_cloexec(b.sigfd[0]);
-	kr_set_cloexec(b.sigfd[1]);
-	sig_wfd = b.sigfd[1];
+	kr_set_nonblock(b->sigfd[0], 1);
+	kr_set_nonblock(b->sigfd[1], 1);
+	kr_set_cloexec(b->sigfd[0]);
+	kr_set_cloexec(b->sigfd[1]);
+	sig_wfd = b->sigfd[1];
 	kr_ignore_sigpipe();
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -784,11 +791,75 @@ run(const struct batch_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	if (kr_set_nonblock(1, 1) == -1)
 		kr_diesys(KR_EX_TEMP, "unable to set stdout non-blocking");
+}
 
+/*
+ * Waits until due (LLONG_MAX: for ever) for stdin (when want_in), room
+ * on stdout (when something waits to go) or a signal; reads what came.
+ * KR_EX_OK, or KR_EX_TEMP when stdin failed.
+ */
+static int
+wait_io(struct batcher *b, int want_in, long long due, long long now)
+{
+	struct pollfd pfd[3];
+	int nfd = 0, timeout, in_i = -1, out_i = -1;
+
+	pfd[nfd].fd = b->sigfd[0];
+	pfd[nfd++].events = POLLIN;
+	if (want_in && !b->in_done && !b->lr.eof) {
+		in_i = nfd;
+		pfd[nfd].fd = 0;
+		pfd[nfd++].events = POLLIN;
+	}
+	if (b->ooff < b->out.len) {
+		out_i = nfd;
+		pfd[nfd].fd = 1;
+		pfd[nfd++].events = POLLOUT;
+	}
+	if (due == LLONG_MAX)
+		timeout = -1;
+	else if (due <= now)
+		timeout = 0;
+	else
+		timeout = (int)((due - now + 999999) / 1000000);
+	if (poll(pfd, (nfds_t)nfd, timeout) == -1) {
+		if (errno == EINTR)
+			return KR_EX_OK;
+		fail(b, errno, "poll");
+	}
+	if (pfd[0].revents) {
+		char sink[64];
+
+		while (kr_read(b->sigfd[0], sink, sizeof sink) > 0)
+			continue;
+	}
+	if (out_i >= 0 && pfd[out_i].revents)
+		b->out_blocked = 0;
+	if (in_i >= 0 && pfd[in_i].revents) {
+		ssize_t r = kr_lr_fill(&b->lr);
+
+		if (r > 0) {
+			b->last_in = kr_mono_ns();
+		} else if (r == -1 && errno != EAGAIN) {
+			kr_warnsys("unable to read stdin");
+			b->lr.eof = 1;
+			return KR_EX_TEMP;
+		}
+	}
+	return KR_EX_OK;
+}
+
+static int
+run(const struct batch_opts *o)
+{
+	struct batcher b;
+	int rc = KR_EX_OK, signals = 0;
+	long long stop_t = 0, stop_dl = LLONG_MAX;
+
+	batcher_init(&b, o);
 	for (;;) {
-		struct pollfd pfd[3];
 		long long now = kr_mono_ns(), due;
-		int want_in, nfd = 0, timeout, in_i = -1, out_i = -1, progress;
+		int want_in, progress;
 
 		if (got_signal) {
 			got_signal = 0;
@@ -822,51 +893,10 @@ run(const struct batch_opts *o)
 		if (b.in_done && b.qn == 0 && b.out.len == 0 &&
 		    b.gap.count == 0)
 			break;
-
-		pfd[nfd].fd = b.sigfd[0];
-		pfd[nfd++].events = POLLIN;
-		if (want_in && !b.in_done && !b.lr.eof) {
-			in_i = nfd;
-			pfd[nfd].fd = 0;
-			pfd[nfd++].events = POLLIN;
-		}
-		if (b.ooff < b.out.len) {
-			out_i = nfd;
-			pfd[nfd].fd = 1;
-			pfd[nfd++].events = POLLOUT;
-		}
 		if (stop_t != 0 && !b.lr.eof && stop_dl < due)
 			due = stop_dl;
-		if (due == LLONG_MAX)
-			timeout = -1;
-		else if (due <= now)
-			timeout = 0;
-		else
-			timeout = (int)((due - now + 999999) / 1000000);
-		if (poll(pfd, (nfds_t)nfd, timeout) == -1) {
-			if (errno == EINTR)
-				continue;
-			fail(&b, errno, "poll");
-		}
-		if (pfd[0].revents) {
-			char sink[64];
-
-			while (kr_read(b.sigfd[0], sink, sizeof sink) > 0)
-				continue;
-		}
-		if (out_i >= 0 && pfd[out_i].revents)
-			b.out_blocked = 0;
-		if (in_i >= 0 && pfd[in_i].revents) {
-			ssize_t r = kr_lr_fill(&b.lr);
-
-			if (r > 0) {
-				b.last_in = kr_mono_ns();
-			} else if (r == -1 && errno != EAGAIN) {
-				kr_warnsys("unable to read stdin");
-				b.lr.eof = 1;
-				rc = KR_EX_TEMP;
-			}
-		}
+		if (wait_io(&b, want_in, due, now) != KR_EX_OK)
+			rc = KR_EX_TEMP;
 	}
 	if (b.malformed > 0)
 		kr_info("%llu malformed lines forwarded", b.malformed);

@@ -868,12 +868,42 @@ min_timeout(long long now, long long at, int cur)
 	return cur == -1 || ms < cur ? (int)ms : cur;
 }
 
+/*
+ * After the command exited, its output is read until it closes, or is
+ * quiet for a while, or for a while at most: 1 when that is over. Sets
+ * *drain_at to when it will be (0 while the command runs).
+ */
+static int
+drained(struct cap *c, long long now, long long *drain_at)
+{
+	long long last = c->t_exit, quiet_at;
+	int i;
+
+	*drain_at = 0;
+	if (!c->reaped)
+		return 0;
+	if (c->src[0].fd == -1 && c->src[1].fd == -1)
+		return 1;
+	for (i = 0; i < 2; i++)
+		if (c->src[i].last_ns > last)
+			last = c->src[i].last_ns;
+	quiet_at = last + DRAIN_QUIET_NS;
+	*drain_at = c->t_exit + DRAIN_MAX_NS;
+	if (quiet_at < *drain_at)
+		*drain_at = quiet_at;
+	if (now < *drain_at)
+		return 0;
+	kr_info("output still open after the command exited; not waiting "
+	    "for it");
+	return 1;
+}
+
 static void
 run_loop(struct cap *c)
 {
 	const struct opts *o = c->o;
 	struct pollfd p[4];
-	long long now, idle_at, drain_at, quiet_at;
+	long long now, idle_at, drain_at;
 	nfds_t np;
 	int tmo, i, ix[2];
 
@@ -889,25 +919,8 @@ run_loop(struct cap *c)
 				flush_partial(c, s);
 		}
 		timers(c);
-		drain_at = 0;
-		if (c->reaped) {
-			long long last = c->t_exit;
-
-			if (c->src[0].fd == -1 && c->src[1].fd == -1)
-				break;
-			for (i = 0; i < 2; i++)
-				if (c->src[i].last_ns > last)
-					last = c->src[i].last_ns;
-			quiet_at = last + DRAIN_QUIET_NS;
-			drain_at = c->t_exit + DRAIN_MAX_NS;
-			if (quiet_at < drain_at)
-				drain_at = quiet_at;
-			if (now >= drain_at) {
-				kr_info("output still open after the command "
-				    "exited; not waiting for it");
-				break;
-			}
-		}
+		if (drained(c, now, &drain_at))
+			break;
 		flush_out(c, 0);
 
 		np = 0;

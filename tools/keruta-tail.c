@@ -929,6 +929,47 @@ write_last(const char *path, long long seq, const char *run)
 	return 0;
 }
 
+/* What --stdin keeps of the records read: the exit code, the last seq. */
+struct stdin_state {
+	int code;
+	long long seq;
+	char run[256];
+};
+
+/* One line of --stdin: a record shown, or a line that is not one. */
+static void
+stdin_line(const struct tail_opts *o, struct view *v, struct kr_buf *view,
+    const char *line, size_t len, struct stdin_state *st)
+{
+	cJSON *r = kr_rec_parse(line, len);
+
+	if (r == NULL) {
+		if (!o->json) {
+			if (v->cont != 0)
+				kr_buf_addc(view, '\n');
+			v->cont = 0;
+			add_text(view, line, len, 0);
+			kr_buf_addc(view, '\n');
+		}
+		return;
+	}
+	if (wanted(o, r, 1)) {
+		if (o->json) {
+			kr_buf_add(view, line, len);
+			kr_buf_addc(view, '\n');
+		} else
+			format_record(view, r, v);
+	}
+	is_exit_record(r, &st->code);
+	if (kr_rec_get_int(r, "seq", -1) > 0) {
+		const char *rid = kr_rec_get_str(r, "runId");
+
+		st->seq = kr_rec_get_int(r, "seq", -1);
+		snprintf(st->run, sizeof st->run, "%s", rid ? rid : "-");
+	}
+	cJSON_Delete(r);
+}
+
 /*
  * --stdin: records in, lines out (to stderr with --tee, the records then
  * going on to stdout unchanged).
@@ -942,10 +983,8 @@ run_stdin(struct tail_opts *o)
 	const char *line;
 	size_t len;
 	int view_fd = o->tee ? 2 : 1, pass_ok = 1, status = KR_EX_OK;
-	int code = -1;
+	struct stdin_state st = { -1, -1, "" };
 	struct view v;
-	long long seq = -1;
-	char run[256] = "";
 	enum kr_lr_kind k;
 
 	view_init(&v, o);
@@ -991,36 +1030,7 @@ run_stdin(struct tail_opts *o)
 			kr_buf_add(&pass, line, len);
 			kr_buf_addc(&pass, '\n');
 		}
-		{
-			cJSON *r = kr_rec_parse(line, len);
-
-			if (r == NULL) {
-				if (!o->json) {
-					if (v.cont != 0)
-						kr_buf_addc(&view, '\n');
-					v.cont = 0;
-					add_text(&view, line, len, 0);
-					kr_buf_addc(&view, '\n');
-				}
-				continue;
-			}
-			if (wanted(o, r, 1)) {
-				if (o->json) {
-					kr_buf_add(&view, line, len);
-					kr_buf_addc(&view, '\n');
-				} else
-					format_record(&view, r, &v);
-			}
-			is_exit_record(r, &code);
-			if (kr_rec_get_int(r, "seq", -1) > 0) {
-				const char *rid = kr_rec_get_str(r, "runId");
-
-				seq = kr_rec_get_int(r, "seq", -1);
-				snprintf(run, sizeof run, "%s",
-				    rid ? rid : "-");
-			}
-			cJSON_Delete(r);
-		}
+		stdin_line(o, &v, &view, line, len, &st);
 	}
 	if (pass_ok && out_flush(&pass, 1) == -1)
 		status = KR_EX_TEMP;
@@ -1028,13 +1038,14 @@ run_stdin(struct tail_opts *o)
 		kr_buf_addc(&view, '\n');
 	if (view_fd >= 0)
 		out_flush(&view, view_fd);
-	if (o->last != NULL && seq > 0 && write_last(o->last, seq, run) == -1)
+	if (o->last != NULL && st.seq > 0 &&
+	    write_last(o->last, st.seq, st.run) == -1)
 		status = KR_EX_TEMP;
 	kr_lr_free(&lr);
 	kr_buf_free(&view);
 	kr_buf_free(&pass);
-	if (status == KR_EX_OK && o->exit_code && code >= 0)
-		status = code;
+	if (status == KR_EX_OK && o->exit_code && st.code >= 0)
+		status = st.code;
 	return status;
 }
 

@@ -28,10 +28,12 @@ metrics_latency(struct metrics *m, long long ns)
 }
 
 void
-metrics_age(struct ages *a, long long ns)
+metrics_age(struct ages *a, double sec)
 {
-	double sec = ns > 0 ? (double)ns / 1e9 : 0;
 	int i;
+
+	if (!(sec > 0))
+		sec = 0;
 
 	for (i = 0; i < METRICS_NAGE - 1 && sec > age_bounds[i]; i++)
 		;
@@ -46,8 +48,9 @@ metrics_batch(struct ages *a, const struct batch *b, long long now)
 	size_t i;
 
 	for (i = 0; i < b->n; i++)
-		if (b->rows[i].id != 0)
-			metrics_age(a, now - b->rows[i].ts);
+		if (b->rows[i].id != 0)	/* in double: 1678 to 2261 overflow */
+			metrics_age(a, ((double)now - (double)b->rows[i].ts) /
+			    1e9);
 }
 
 void

@@ -33,8 +33,8 @@ struct metrics {
 
 /* Counts the time an HTTP request took, from request to reply. */
 void metrics_latency(struct metrics *m, long long ns);
-/* Counts a record ns old (clock skew that makes it younger than 0: 0). */
-void metrics_age(struct ages *a, long long ns);
+/* Counts a record sec seconds old (clock skew below 0 counts as 0). */
+void metrics_age(struct ages *a, double sec);
 struct batch;
 /* Counts the age of each row of b that was stored (an id), now ns. */
 void metrics_batch(struct ages *a, const struct batch *b, long long now);
