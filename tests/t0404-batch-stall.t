@@ -10,15 +10,23 @@ size=$(wc -c <in | tr -d ' ')
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 pos() { awk '/^pos:/ { print $2 }' "/proc/$1/fdinfo/0"; }
 
+# stalled INPUT [ARG]: keruta-batch -B 1000 [ARG] on INPUT, writing to a
+# reader that takes nothing for 2 s, then everything (in out); sets pid
+# (keruta-batch's) and reader.
+stalled() {
+	rm -f pid o
+	mkfifo o
+	sh -c "echo \$\$ >pid; exec keruta-batch -B 1000 ${2:-} <$1 >o 2>err" &
+	bg_pid $!
+	{ sleep 2; cat; } <o >out &
+	reader=$!
+	bg_pid $reader
+	wait_for 5 test -s pid
+	pid=$(cat pid)
+}
+
 # block: a reader that takes nothing for 2 s, then everything.
-mkfifo o
-sh -c 'echo $$ >pid; exec keruta-batch -B 1000 <in >o 2>err' &
-bg_pid $!
-{ sleep 2; cat; } <o >out &
-reader=$!
-bg_pid $reader
-wait_for 5 test -s pid
-pid=$(cat pid)
+stalled in
 sleep 1
 rss1=$(rss "$pid") pos1=$(pos "$pid")
 sleep 0.6
@@ -44,15 +52,7 @@ is "$(python3 "$DATA/batch-check.py" out | sed 's/ batches [0-9]*//;s/ longest [
 is "$(cat err)" "" "no diagnostics"
 
 # drop: stdin is read at full speed, drops are reported in place.
-rm -f pid o
-mkfifo o
-sh -c 'echo $$ >pid; exec keruta-batch -B 1000 -w drop <in >o 2>err' &
-bg_pid $!
-{ sleep 2; cat; } <o >out &
-reader=$!
-bg_pid $reader
-wait_for 5 test -s pid
-pid=$(cat pid)
+stalled in '-w drop'
 wait_for 5 sh -c "[ \"\$(awk '/^pos:/ { print \$2 }' /proc/$pid/fdinfo/0)\" = $size ]"
 check $? "stalled with drop: stdin is read to the end"
 if [ -n "${KR_SANITIZE:-}" ]; then
@@ -75,15 +75,7 @@ python3 -c 'import sys
 pad = "y" * 50000
 for i in range(1, 1001):
     sys.stdout.write("{\"seq\":%d,\"m\":\"%s\"}\n" % (i, pad))' >big
-rm -f pid o
-mkfifo o
-sh -c 'echo $$ >pid; exec keruta-batch -B 1000 <big >o 2>err' &
-bg_pid $!
-{ sleep 2; cat; } <o >out &
-reader=$!
-bg_pid $reader
-wait_for 5 test -s pid
-pid=$(cat pid)
+stalled big
 sleep 1.2
 pos1=$(pos "$pid")
 awk -v p="$pos1" 'BEGIN { exit !(p < 18 * 1048576) }'
