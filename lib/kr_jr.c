@@ -107,33 +107,6 @@ kr_jr_peek(struct kr_jr *j)
 	}
 }
 
-/* Length of the valid UTF-8 character at p (c >= 0x80), or 0. */
-static size_t
-utf8_len(const unsigned char *p, const unsigned char *e)
-{
-	unsigned c = p[0];
-
-	if (c < 0xc2)
-		return 0;
-	if (c < 0xe0)
-		return e - p >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c < 0xf0) {
-		if (e - p < 3 || (p[1] & 0xc0) != 0x80 ||
-		    (p[2] & 0xc0) != 0x80 || (c == 0xe0 && p[1] < 0xa0) ||
-		    (c == 0xed && p[1] >= 0xa0))
-			return 0;
-		return 3;
-	}
-	if (c < 0xf5) {
-		if (e - p < 4 || (p[1] & 0xc0) != 0x80 ||
-		    (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80 ||
-		    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 /* The 4 hex digits at p (at least 4 bytes before e), or -1. */
 static long
 hex4(const char *p, const char *e)
@@ -250,7 +223,7 @@ string(struct kr_jr *j, struct kr_jr_str *str, int lone)
 				p++;
 				break;
 			}
-			if ((k = utf8_len((const unsigned char *)p,
+			if ((k = kr_utf8_char((const unsigned char *)p,
 			    (const unsigned char *)e)) == 0)
 				return fail(j, KR_JR_EUTF8, p);
 			p += k;

@@ -49,9 +49,8 @@ kr_json_escape(struct kr_buf *b, const char *s, size_t n)
 	return 0;
 }
 
-/* Length of the valid UTF-8 character at p, or 0 if it is not one. */
-static size_t
-utf8_char(const unsigned char *p, const unsigned char *e)
+size_t
+kr_utf8_char(const unsigned char *p, const unsigned char *e)
 {
 	unsigned c = p[0];
 
@@ -107,7 +106,7 @@ kr_utf8_valid(const char *s, size_t n)
 			}
 			continue;
 		}
-		if ((k = utf8_char(p, e)) == 0)
+		if ((k = kr_utf8_char(p, e)) == 0)
 			break;
 		p += k;
 	}

@@ -20,6 +20,11 @@ long kr_json_escape_utf8(struct kr_buf *b, const char *s, size_t n);
 /* Length of the longest valid UTF-8 prefix of s[0..n). */
 size_t kr_utf8_valid(const char *s, size_t n);
 /*
+ * Length of the valid UTF-8 character at p (before e), or 0 when it is
+ * not one (overlong, a surrogate, past U+10FFFF, cut short).
+ */
+size_t kr_utf8_char(const unsigned char *p, const unsigned char *e);
+/*
  * Length of a cut point <= n that does not split a UTF-8 sequence, for
  * splitting long lines; n itself when s[n] starts a character.
  */

@@ -33,25 +33,6 @@ drain(struct batcher *b, struct kr_buf *got)
 	b->orecs = 0;
 }
 
-/* The whole of s[0..n) as one JSON value, or NULL. */
-static cJSON *
-parse_all(const char *s, size_t n)
-{
-	const char *end = NULL;
-	cJSON *j;
-
-	if (n == 0 || (j = cJSON_ParseWithLengthOpts(s, n, &end, 0)) == NULL)
-		return NULL;
-	while (end < s + n && (*end == ' ' || *end == '\t' || *end == '\r' ||
-	    *end == '\n'))
-		end++;
-	if (end != s + n) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
-}
-
 /* The exact bytes a wrapped record carries, into d; -1 if not a wrap. */
 static int
 wrapped_text(const cJSON *r, struct kr_buf *d)
@@ -212,7 +193,7 @@ expect_line(struct outs *o, size_t k, const char *s, size_t n, size_t max,
 			ends[ne++] = o->k;
 		return ne;
 	}
-	j = parse_all(s, n);
+	j = parse_all(s, n, 1);
 	if (cJSON_IsArray(j))
 		cJSON_ArrayForEach(e, j)
 			all_obj &= cJSON_IsObject(e);
@@ -250,7 +231,7 @@ check(const uint8_t *in, size_t n, struct kr_buf *got,
 		lines = realloc(lines, (nlines + 1) * sizeof *lines);
 		if (lines == NULL)
 			abort();
-		lines[nlines] = parse_all(s, (size_t)(nl - s));
+		lines[nlines] = parse_all(s, (size_t)(nl - s), 1);
 		if (!cJSON_IsArray(lines[nlines]))
 			abort();
 		k = 0;

@@ -1,6 +1,7 @@
 /*
- * same-json.h: for the fuzz harnesses, two cJSON trees structurally
- * equal, members in order (cJSON_Compare folds duplicate keys).
+ * same-json.h: for the fuzz harnesses that hold a reader to cJSON: a whole
+ * text as one value, and two trees structurally equal, members in order
+ * (cJSON_Compare folds duplicate keys).
  */
 #ifndef SAME_JSON_H
 #define SAME_JSON_H
@@ -9,7 +10,29 @@
 
 #include <cJSON.h>
 
-static int
+/*
+ * The whole of s[0..n) as one JSON value (white space after it allowed
+ * when ws), or NULL.
+ */
+static __attribute__((unused)) cJSON *
+parse_all(const char *s, size_t n, int ws)
+{
+	const char *end = NULL;
+	cJSON *j;
+
+	if (n == 0 || (j = cJSON_ParseWithLengthOpts(s, n, &end, 0)) == NULL)
+		return NULL;
+	while (ws && end < s + n && (*end == ' ' || *end == '\t' ||
+	    *end == '\r' || *end == '\n'))
+		end++;
+	if (end != s + n) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+static __attribute__((unused)) int
 same_json(const cJSON *a, const cJSON *b)
 {
 	if ((a->type & 0xff) != (b->type & 0xff))

@@ -19,22 +19,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The whole of s[0..n) as one JSON value, or NULL. */
-static cJSON *
-parse_all(const char *s, size_t n)
-{
-	const char *end = NULL;
-	cJSON *j;
-
-	if (n == 0 || (j = cJSON_ParseWithLengthOpts(s, n, &end, 0)) == NULL)
-		return NULL;
-	if (end != s + n) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
-}
-
 static void
 same_str(const cJSON *r, const char *key, int has, const char *s, size_t n)
 {
@@ -56,7 +40,7 @@ check_record(const struct ship_srec *r, const cJSON *e)
 	const cJSON *seq;
 	cJSON *j;
 
-	if ((j = parse_all(r->p, r->n)) == NULL || !same_json(j, e))
+	if ((j = parse_all(r->p, r->n, 0)) == NULL || !same_json(j, e))
 		abort();
 	cJSON_Delete(j);
 	if (r->empty != (e->child == NULL))
@@ -84,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if ((k = ship_scan_line(s, size, &sc)) < 0)
 		return 0;
-	if (!ship_json_strict(s, size) || (j = parse_all(s, size)) == NULL)
+	if (!ship_json_strict(s, size) || (j = parse_all(s, size, 0)) == NULL)
 		abort();
 	if (cJSON_IsObject(j)) {
 		if (k != 1 || s[0] != '{')

@@ -99,7 +99,7 @@ find(struct rjob *j, const char *t, size_t n, size_t *at, size_t *end)
 	if (j->has_re) {
 		regmatch_t m;
 
-		/* The text is NUL-terminated; a NUL inside ends it here. */
+		/* REG_STARTEND: the range given bounds the text. */
 		m.rm_so = (regoff_t)*at;
 		m.rm_eo = (regoff_t)n;
 		if (*at >= n || regexec(&j->re, t, 1, &m, REG_STARTEND |
@@ -247,7 +247,6 @@ rewrite(void *arg, const char *msg, size_t msglen, const char *extra,
 
 	changed = scrub(j, msg ? msg : "", msglen, nmsg);
 	if (extra != NULL) {
-		at = 0;
 		if (find(j, extra, extralen, &at, &end))
 			r = scrub_extra(j, extra, extralen, nextra);
 		else
