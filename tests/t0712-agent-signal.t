@@ -36,6 +36,9 @@ trap '' TERM
 echo ready
 sleep 15
 S
+# out still says "ready" from the run before: emptied first, so that the
+# signal waits for this run's script.
+: >out
 "$A" execute --task-id t1 --script stubborn.sh --drain-timeout 1s >out \
     2>err &
 pid=$!
@@ -55,6 +58,7 @@ grep -q 'did not drain in 1s' err
 check $? "says the drain timed out"
 
 # SIGHUP is handled the same way.
+: >out
 "$A" execute --task-id t1 --script term.sh >out 2>err &
 pid=$!
 bg_pid $pid
