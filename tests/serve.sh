@@ -23,14 +23,31 @@
 #                          a token signed with the secret in $T/secret
 #                          (tests/data/jwt.py)
 #
+# With KR_STORE=pg, $SERVE_DB is a fresh database of its own in the
+# PostgreSQL at $KR_PG (a base URI, postgresql://USER@HOST:PORT), or in a
+# cluster started for the test (tests/pg-cluster) when KR_PG is not set.
+#
 # The server runs with stdin from /dev/null, stdout and stderr to
 # $SERVE_LOG and no other descriptor of the test (a pipe or a fifo it held
 # would keep a reader waiting for its end). Every wait is bounded, at the
 # test's exit too.
+if [ "${KR_STORE-}" = pg ] && [ -z "${SERVE_DB-}" ]; then
+	if [ -z "${KR_PG-}" ]; then
+		KR_PG=$("$KR_TOP/tests/pg-cluster" start "$T/pg") || exit 1
+		_sv_pg=$T/pg
+	fi
+	_sv_name=t_$(printf '%s' "${T##*/}" | tr -c 'a-zA-Z0-9' _ |
+	    tr 'A-Z' 'a-z')
+	psql -qX "$KR_PG/postgres" -c "CREATE DATABASE $_sv_name" >/dev/null ||
+	    exit 1
+	SERVE_DB=$KR_PG/$_sv_name
+	export KR_PG
+fi
 : "${SERVE_DB:=$T/serve.db}"
 SERVE_LOG=$T/serve.log
 SERVE_PID=
 _sv_pids=
+_sv_pg=
 
 # _sv_exec CMD ARGS...: exec CMD with every descriptor above 2 closed.
 _sv_exec() {
@@ -76,7 +93,8 @@ _sv_cleanup() {
 		_sv_reap "$_sv_p" "${SERVE_STOP_WAIT:-10}"
 	done
 }
-trap '_sv_cleanup; _kr_cleanup' EXIT
+trap '_sv_cleanup; [ -z "${_sv_pg-}" ] ||
+    "$KR_TOP/tests/pg-cluster" stop "$_sv_pg"; _kr_cleanup' EXIT
 
 start_serve() {
 	: >>"$SERVE_LOG"

@@ -10,7 +10,7 @@
  * SQL error) that matches a message holding all its words (if one has a
  * letter or digit).
  *
- * links: tools/keruta-serve/rec.c tools/keruta-serve/store.c tools/keruta-serve/walbuf.c tools/keruta-serve/auth.c tools/keruta-serve/metrics.c tools/keruta-serve/commit.c tools/keruta-serve/fts.c tools/keruta-serve/feed.c tools/keruta-serve/redact.c
+ * links: tools/keruta-serve/rec.c tools/keruta-serve/store.c tools/keruta-serve/store_sq.c tools/keruta-serve/store_pg.c tools/keruta-serve/walbuf.c tools/keruta-serve/auth.c tools/keruta-serve/metrics.c tools/keruta-serve/commit.c tools/keruta-serve/fts.c tools/keruta-serve/feed.c tools/keruta-serve/redact.c
  */
 #define _DEFAULT_SOURCE		/* realpath, in http.c */
 #include <stdint.h>

@@ -682,13 +682,14 @@ get_health(struct srv *s, struct conn *c)
 	kr_buf_printf(&c->out, "{\"status\":\"%s\",\"version\":\"%s\","
 	    "\"uptimeSeconds\":%lld,\"database\":\"%s\"", down ? "DOWN" :
 	    "UP", KR_VERSION, (kr_mono_ns() - s->started_ns) / 1000000000,
-	    why == NULL ? "ok" : down ? "gone" : "failing");
+	    why == NULL ? "ok" : down == 1 ? "gone" : down == 2 ?
+	    "unreachable" : "failing");
 	if (why != NULL) {
 		kr_buf_adds(&c->out, ",\"message\":");
 		json_str(&c->out, why, strlen(why));
 	}
 	kr_buf_adds(&c->out, "}");
-	/* DOWN when the database is gone. */
+	/* DOWN when the database is gone, or out of reach for now. */
 	return reply_json(c, down ? 503 : 200);
 }
 

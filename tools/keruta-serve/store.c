@@ -1,2117 +1,69 @@
 /*
- * store.c: the SQLite store. One connection, used only from the service
- * thread, plus one in a thread of its own that only checkpoints the WAL,
- * so that copying pages back to the database never holds up ingest. Ids
- * are assigned here (monotonic, never reused). Ingest goes into a
- * transaction that stays open across batches until store_commit: the
- * server commits once per turn of its loop, so that a busy server writes
- * thousands of rows per commit and an idle one commits each batch at once.
- *
- * Each row costs one entry in each index, so there are few: (tid, id) for
- * listing, (tid, run, seq) for dedupe, and (tid, level) for the levels
- * other than INFO, the common one. Time ranges use zones instead of an
- * index: for each task and each block of 1024 ids, the lowest and highest
- * timestamp in it; a range query reads only the blocks it overlaps. The
- * full-text index follows the table in batches (store_fts_step) rather
- * than by a per-row trigger, which would cost ingest ten times its speed.
+ * store.c: which store a server keeps its records in. A file name means
+ * SQLite (store_sq.c), the embedded default; a PostgreSQL connection
+ * string (a postgres:// or postgresql:// URI, or "key=value ..." as libpq
+ * reads it) means PostgreSQL (store_pg.c), which several servers share.
+ * Each function here hands the call to the one or the other.
  */
-#include <errno.h>
-#include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#include "kr_diag.h"
-#include "kr_level.h"
-#include "kr_time.h"
-#include <sodium.h>
-#include <sqlite3.h>
 
 #include "store.h"
-#include "walbuf.h"
-
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS tasks("
-    " tid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-    " first_ts INTEGER, last_ts INTEGER, first_tsstr TEXT, last_tsstr TEXT,"
-    " last_activity INTEGER, exited INTEGER NOT NULL DEFAULT 0,"
-    " exit_code INTEGER);"
-    "CREATE TABLE IF NOT EXISTS counts(tid INTEGER NOT NULL,"
-    " level INTEGER NOT NULL, source TEXT NOT NULL, n INTEGER NOT NULL,"
-    " PRIMARY KEY(tid, level, source)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS logs(id INTEGER PRIMARY KEY,"
-    " tid INTEGER NOT NULL, run TEXT, seq INTEGER, ts INTEGER NOT NULL,"
-    " tsstr TEXT NOT NULL, level INTEGER NOT NULL, source TEXT NOT NULL,"
-    " message TEXT NOT NULL, extra TEXT);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS logs_key ON logs(tid, run, seq);"
-    "CREATE INDEX IF NOT EXISTS logs_tid ON logs(tid);"
-    "CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5(message,"
-    " content='logs', content_rowid='id');"
-    "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);"
-    "INSERT OR IGNORE INTO meta VALUES('next_id', 1), ('fts_mark', 0);"
-    "CREATE TABLE IF NOT EXISTS redactions(id INTEGER PRIMARY KEY,"
-    " created TEXT NOT NULL, who TEXT NOT NULL, scope TEXT NOT NULL,"
-    " state TEXT NOT NULL, scanned INTEGER NOT NULL DEFAULT 0,"
-    " changed INTEGER NOT NULL DEFAULT 0, finished TEXT);"
-    /* Values are never kept: a redaction cut short stays so. */
-    "UPDATE redactions SET state = 'interrupted' WHERE state = 'running';";
-
-/*
- * Layout 3, from layout 1 (which had (tid, level) and (tid, ts) whole) or
- * from layout 2 (whose zones had no row counts).
- */
-static const char layout3_from1[] =
-    "BEGIN;"
-    "DROP INDEX IF EXISTS logs_level;"
-    "DROP INDEX IF EXISTS logs_ts;"
-    "CREATE INDEX IF NOT EXISTS logs_lvl ON logs(tid, level)"
-    " WHERE level <> 2;"
-    "CREATE TABLE IF NOT EXISTS zones(tid INTEGER NOT NULL,"
-    " blk INTEGER NOT NULL, min_ts INTEGER, max_ts INTEGER, n INTEGER,"
-    " PRIMARY KEY(tid, blk)) WITHOUT ROWID;"
-    "DELETE FROM zones;"
-    "INSERT INTO zones SELECT tid, id >> 10, min(ts), max(ts), count(*)"
-    " FROM logs GROUP BY tid, id >> 10;"
-    "INSERT OR REPLACE INTO meta VALUES('layout', 3);"
-    "COMMIT;";
-static const char layout3_from2[] =
-    "BEGIN;"
-    "ALTER TABLE zones ADD COLUMN n INTEGER;"
-    "UPDATE zones SET n = (SELECT count(*) FROM logs WHERE"
-    " id >= (zones.blk << 10) AND id < ((zones.blk + 1) << 10)"
-    " AND tid = zones.tid);"
-    "INSERT OR REPLACE INTO meta VALUES('layout', 3);"
-    "COMMIT;";
-
-#define ZBITS		10	/* a zone is 1 << ZBITS ids */
-#define ZJOIN		" FROM zones z CROSS JOIN logs l ON l.id >= (z.blk << 10)" \
-			" AND l.id < ((z.blk + 1) << 10)"
-#define CKPT_PAGES	4096	/* WAL pages that wake the checkpointer */
-#define CKPT_TAIL	512	/* what the service thread copies to finish one */
-#define CKPT_HARD	65536	/* past this, the service thread checkpoints */
-#define NMEMO		16	/* counts remembered (store_count) */
-#define INS_LOG2	7	/* one INSERT stores up to 1 << INS_LOG2 rows */
-#define CHUNK		256	/* rows per cursor step */
-
-/* Columns of a cursor row. */
-enum { COL_ID, COL_TASK, COL_RUN, COL_SEQ, COL_TS, COL_SOURCE, COL_LEVEL,
-	COL_MSG, COL_EXTRA };
-
-enum { ST_IDS, ST_TASK_GET, ST_TASK_NEW, ST_COUNT_ADD, ST_TASK_UPD,
-	ST_META_SET, ST_FIND, ST_MAXSEQ, ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-	ST_FTS_DEL, ST_LOG_DEL, ST_ZONE_ADD, ST_ZONE_FIX, ST_ZONE_DROP,
-	ST_SAVE, ST_RELEASE, ST_ROLLTO, ST_SAVE_ROWS, ST_RELEASE_ROWS,
-	ST_ROLLTO_ROWS, ST_NST };
-
-static const char *const stmt_sql[ST_NST] = {
-	[ST_IDS] = "SELECT id FROM logs WHERE id BETWEEN ? AND ? ORDER BY id",
-	[ST_TASK_GET] = "SELECT tid FROM tasks WHERE name = ?",
-	[ST_TASK_NEW] = "INSERT INTO tasks(name) VALUES(?)",
-	[ST_COUNT_ADD] = "INSERT INTO counts(tid, level, source, n)"
-	    " VALUES(?,?,?,?) ON CONFLICT(tid, level, source)"
-	    " DO UPDATE SET n = n + excluded.n",
-	[ST_TASK_UPD] = "UPDATE tasks SET"
-	    " first_tsstr = CASE WHEN first_ts IS NULL OR ?1 < first_ts"
-	    "  THEN ?2 ELSE first_tsstr END,"
-	    " first_ts = CASE WHEN first_ts IS NULL OR ?1 < first_ts"
-	    "  THEN ?1 ELSE first_ts END,"
-	    " last_tsstr = CASE WHEN last_ts IS NULL OR ?3 >= last_ts"
-	    "  THEN ?4 ELSE last_tsstr END,"
-	    " last_ts = CASE WHEN last_ts IS NULL OR ?3 >= last_ts"
-	    "  THEN ?3 ELSE last_ts END,"
-	    " last_activity = ?5,"
-	    " exited = CASE ?6 WHEN 1 THEN 0 WHEN 2 THEN 1 ELSE exited END,"
-	    " exit_code = CASE ?6 WHEN 1 THEN NULL WHEN 2 THEN ?7"
-	    "  ELSE exit_code END"
-	    " WHERE tid = ?8",
-	[ST_META_SET] = "UPDATE meta SET v = ? WHERE k = ?",
-	[ST_FIND] = "SELECT id FROM logs WHERE tid = ? AND run = ? AND seq = ?",
-	[ST_MAXSEQ] = "SELECT max(seq) FROM logs WHERE tid = ? AND run = ?",
-	[ST_BEGIN] = "BEGIN",
-	[ST_COMMIT] = "COMMIT",
-	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_FTS_DEL] = "INSERT INTO logs_fts(logs_fts, rowid, message)"
-	    " VALUES('delete', ?, ?)",
-	[ST_LOG_DEL] = "DELETE FROM logs WHERE id = ?",
-	[ST_ZONE_ADD] = "INSERT INTO zones(tid, blk, min_ts, max_ts, n)"
-	    " VALUES(?1,?2,?3,?4,?5) ON CONFLICT(tid, blk) DO UPDATE SET"
-	    " min_ts = min(min_ts, excluded.min_ts),"
-	    " max_ts = max(max_ts, excluded.max_ts), n = n + excluded.n",
-	[ST_ZONE_FIX] = "UPDATE zones SET"
-	    " min_ts = (SELECT min(ts) FROM logs WHERE id >= (?2 << 10)"
-	    "  AND id < ((?2 + 1) << 10) AND tid = ?1),"
-	    " max_ts = (SELECT max(ts) FROM logs WHERE id >= (?2 << 10)"
-	    "  AND id < ((?2 + 1) << 10) AND tid = ?1),"
-	    " n = (SELECT count(*) FROM logs WHERE id >= (?2 << 10)"
-	    "  AND id < ((?2 + 1) << 10) AND tid = ?1)"
-	    " WHERE tid = ?1 AND blk = ?2",
-	[ST_ZONE_DROP] = "DELETE FROM zones WHERE tid = ?1 AND blk = ?2"
-	    " AND min_ts IS NULL",
-	[ST_SAVE] = "SAVEPOINT batch",
-	[ST_RELEASE] = "RELEASE batch",
-	[ST_ROLLTO] = "ROLLBACK TO batch",
-	[ST_SAVE_ROWS] = "SAVEPOINT rows",
-	[ST_RELEASE_ROWS] = "RELEASE rows",
-	[ST_ROLLTO_ROWS] = "ROLLBACK TO rows",
-};
+#include "store_pg.h"
+#include "store_sq.h"
 
 struct store {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST_NST];
-	sqlite3_stmt *ins[INS_LOG2 + 1];	/* of 1, 2, 4 ... rows */
-	long long next_id;
-	long long fts_mark;
-	int in_txn;		/* a transaction is open (store_commit) */
-	int lost;		/* a commit failed */
-	int failing;		/* the last write failed (a full disk) */
-	char *path, *wal_path;
-	/* The files opened, as their paths named them then. */
-	dev_t dev, wal_dev;
-	ino_t ino, wal_ino;
-	int gone;		/* they are not there any more */
-	int bad;		/* the check at start found damage */
-	unsigned long long commits;
-	int wal_pages;		/* WAL size after the last commit */
-	int ck_at;		/* WAL size when the checkpointer was last woken */
-	/* Counts that took reading the rows, for the next pages. */
-	struct memo {
-		char *key;	/* the task and filter, as text; NULL: free */
-		long long upto;	/* counted among the ids up to this one */
-		long long n;
-		unsigned long long used;
-	} memo[NMEMO];
-	unsigned long long memo_clock;
-	/* The checkpointer: its own connection and thread. */
-	sqlite3 *ck_db;
-	pthread_t ck_thread;
-	pthread_mutex_t ck_mu;
-	pthread_cond_t ck_cv;
-	int ck_started, ck_run, ck_want;
-	int ck_busy, ck_done;	/* running; frames it copied (under ck_mu) */
-	int ck_err;		/* and how its last failure failed */
-	int purge;		/* PURGE_*: getting replaced text out */
+	struct sq *sq;
+	struct pg *pg;		/* or this one */
 };
 
-/* What store_purge_step does next. */
-enum { PURGE_NONE, PURGE_MERGE, PURGE_CHECKPOINT };
-
-static void db_warn(struct store *s, const char *what);
-
-/* Runs in the service thread after each commit. */
-static int
-wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
-{
-	struct store *s = arg;
-
-	(void)db;
-	(void)name;
-	s->wal_pages = pages;
-	/*
-	 * A checkpoint that ran while commits went on leaves the WAL long:
-	 * waking the checkpointer again at each commit would copy and sync
-	 * the database for every batch. Once more per CKPT_PAGES is enough.
-	 */
-	if (pages < s->ck_at) {
-		s->ck_at = 0;		/* the WAL started over */
-		if (s->ck_started) {
-			pthread_mutex_lock(&s->ck_mu);
-			s->ck_done = 0;
-			pthread_mutex_unlock(&s->ck_mu);
-		}
-	}
-	if (pages >= s->ck_at + CKPT_PAGES && s->ck_started) {
-		s->ck_at = pages;
-		pthread_mutex_lock(&s->ck_mu);
-		s->ck_want = 1;
-		pthread_cond_signal(&s->ck_cv);
-		pthread_mutex_unlock(&s->ck_mu);
-	}
-	return SQLITE_OK;
-}
-
-static void *
-ck_main(void *arg)
-{
-	struct store *s = arg;
-	int done, rc;
-
-	pthread_mutex_lock(&s->ck_mu);
-	for (;;) {
-		while (s->ck_run && !s->ck_want)
-			pthread_cond_wait(&s->ck_cv, &s->ck_mu);
-		if (!s->ck_run)
-			break;
-		s->ck_want = 0;
-		s->ck_busy = 1;
-		pthread_mutex_unlock(&s->ck_mu);
-		/* PASSIVE: never waits for the writer, never blocks it. */
-		rc = sqlite3_wal_checkpoint_v2(s->ck_db, NULL,
-		    SQLITE_CHECKPOINT_PASSIVE, NULL, &done);
-		if (rc != SQLITE_OK)
-			done = 0;
-		pthread_mutex_lock(&s->ck_mu);
-		s->ck_busy = 0;
-		s->ck_done = done;
-		if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
-			s->ck_err = rc;
-	}
-	pthread_mutex_unlock(&s->ck_mu);
-	return NULL;
-}
-
-/*
- * The checkpointer copies while commits go on, so it never catches up
- * all the way, and only a checkpoint that did lets the WAL start over.
- * Between two transactions, the service thread finishes the job when
- * little is left (or when the WAL is past CKPT_HARD): the next
- * transaction then writes the WAL from its start again.
- */
-static void
-ck_finish(struct store *s)
-{
-	int busy = 0, done = 0, err = 0, rc;
-
-	if (s->ck_started) {
-		pthread_mutex_lock(&s->ck_mu);
-		busy = s->ck_busy;
-		done = s->ck_done;
-		err = s->ck_err;
-		s->ck_err = 0;
-		pthread_mutex_unlock(&s->ck_mu);
-	}
-	/* The database file cannot take the WAL's pages back (a full disk,
-	 * an I/O error): the WAL grows until writes fail too. */
-	if (err != 0)
-		kr_warn("database: checkpoint: %s", sqlite3_errstr(err));
-	if (s->wal_pages < CKPT_HARD &&
-	    (busy || s->wal_pages - done > CKPT_TAIL))
-		return;
-	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-	    NULL, NULL);
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
-		db_warn(s, "checkpoint: ");
-	s->wal_pages = 0;
-	s->ck_at = 0;
-	if (s->ck_started) {
-		pthread_mutex_lock(&s->ck_mu);
-		s->ck_done = 0;
-		pthread_mutex_unlock(&s->ck_mu);
-	}
-}
-
-static int
-ck_start(struct store *s, const char *path)
-{
-	if (sqlite3_open_v2(path, &s->ck_db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_busy_timeout(s->ck_db, 5000);
-	sqlite3_exec(s->ck_db, "PRAGMA synchronous=NORMAL;"
-	    "PRAGMA wal_autocheckpoint=0;", NULL, NULL, NULL);
-	if (pthread_mutex_init(&s->ck_mu, NULL) != 0)
-		return -1;
-	if (pthread_cond_init(&s->ck_cv, NULL) != 0) {
-		pthread_mutex_destroy(&s->ck_mu);
-		return -1;
-	}
-	s->ck_run = 1;
-	if (pthread_create(&s->ck_thread, NULL, ck_main, s) != 0) {
-		pthread_cond_destroy(&s->ck_cv);
-		pthread_mutex_destroy(&s->ck_mu);
-		return -1;
-	}
-	s->ck_started = 1;
-	return 0;
-}
-
-static void
-ck_stop(struct store *s)
-{
-	if (s->ck_started) {
-		pthread_mutex_lock(&s->ck_mu);
-		s->ck_run = 0;
-		pthread_cond_signal(&s->ck_cv);
-		pthread_mutex_unlock(&s->ck_mu);
-		pthread_join(s->ck_thread, NULL);
-		pthread_cond_destroy(&s->ck_cv);
-		pthread_mutex_destroy(&s->ck_mu);
-		s->ck_started = 0;
-	}
-	if (s->ck_db != NULL)
-		sqlite3_close(s->ck_db);
-	s->ck_db = NULL;
-}
-
-static int
-exec(struct store *s, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		kr_warn("database: %s", msg ? msg : "error");
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
-static long long
-scalar(struct store *s, const char *sql, long long def)
-{
-	sqlite3_stmt *st;
-	long long v = def;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return def;
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-/*
- * A database that fails (a full disk) fails every request: the first few
- * failures are told, then one every 10 seconds with how many were not.
- */
-static void
-db_warn(struct store *s, const char *what)
-{
-	static struct kr_ratelimit rl = KR_RATELIMIT_INIT(5, 10);
-	unsigned long n = rl.suppressed;
-
-	if (!kr_ratelimit_ok(&rl))
-		return;
-	rl.suppressed = 0;
-	if (n > 0)
-		kr_warn("database: %s%s (and %lu more failures since)", what,
-		    sqlite3_errmsg(s->db), n);
-	else
-		kr_warn("database: %s%s", what, sqlite3_errmsg(s->db));
-}
-
-/* Runs a one-shot prepared statement to its end; resets it. */
-static int
-run(struct store *s, int k)
-{
-	int rc = sqlite3_step(s->st[k]);
-
-	sqlite3_reset(s->st[k]);
-	sqlite3_clear_bindings(s->st[k]);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		db_warn(s, "");
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Ends the open transaction, if an error has not ended it already (SQLite
- * rolls back by itself after some, a full disk among them).
- */
-static void
-rollback(struct store *s)
-{
-	if (!sqlite3_get_autocommit(s->db))
-		run(s, ST_ROLLBACK);
-}
-
-/* The device and inode of the file at path. 0, or -1 (errno set). */
-static int
-file_id(const char *path, dev_t *dev, ino_t *ino)
-{
-	struct stat st;
-
-	if (stat(path, &st) == -1)
-		return -1;
-	*dev = st.st_dev;
-	*ino = st.st_ino;
-	return 0;
-}
-
-/* The file at path is not the one that was opened (or is not there). */
-static int
-moved(const char *path, dev_t dev, ino_t ino)
-{
-	dev_t d;
-	ino_t i;
-
-	return file_id(path, &d, &i) == -1 ? errno == ENOENT ||
-	    errno == ENOTDIR : d != dev || i != ino;
-}
-
 int
-store_check(struct store *s)
+store_is_pg(const char *db)
 {
-	if (s->gone)
-		return -1;
-	if (s->wal_ino == 0)	/* no WAL yet when opened */
-		(void)file_id(s->wal_path, &s->wal_dev, &s->wal_ino);
-	if (moved(s->path, s->dev, s->ino) || (s->wal_ino != 0 &&
-	    moved(s->wal_path, s->wal_dev, s->wal_ino))) {
-		s->gone = 1;
-		kr_warn("database: '%s' or its WAL was removed or replaced "
-		    "while in use: writes are refused from now on (503); "
-		    "restart the server", s->path);
-		return -1;
-	}
-	return 0;
+	size_t n = strspn(db, "abcdefghijklmnopqrstuvwxyz_");
+
+	return strncmp(db, "postgres://", 11) == 0 ||
+	    strncmp(db, "postgresql://", 13) == 0 ||
+	    (n > 0 && db[n + strspn(db + n, " ")] == '=');
 }
 
-const char *
-store_problem(const struct store *s, int *down)
-{
-	*down = s->gone;
-	if (s->gone)
-		return "the database file was removed or replaced while in "
-		    "use: writes are refused; restart the server";
-	if (s->failing)
-		return "the last write to the database failed (a full disk?): "
-		    "writes are refused until one succeeds";
-	return NULL;
-}
-
-/* The last error says the file is not a database, or a damaged one. */
-static int
-bad_file(struct store *s)
-{
-	int e = s->db != NULL ? sqlite3_errcode(s->db) : SQLITE_OK;
-
-	return s->bad || e == SQLITE_NOTADB || e == SQLITE_CORRUPT;
-}
-
-/*
- * SQLite's quick check of every page (not of what the indexes hold):
- * damage found now, at start, rather than by queries that fail or stop
- * short later. It reads the whole file. 0, or -1 with err set.
- */
-static int
-quick_check(struct store *s, char *err, size_t elen)
-{
-	sqlite3_stmt *st;
-	const char *msg = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st,
-	    NULL) != SQLITE_OK) {
-		snprintf(err, elen, "unable to use '%s': %s", s->path,
-		    sqlite3_errmsg(s->db));
-		return -1;
-	}
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		msg = (const char *)sqlite3_column_text(st, 0);
-		if (msg != NULL && strcmp(msg, "ok") == 0) {
-			sqlite3_finalize(st);
-			return 0;
-		}
-		if (msg != NULL && strncmp(msg, "*** in database main ***\n",
-		    25) == 0)
-			msg += 25;
-	}
-	if (msg == NULL)
-		msg = sqlite3_errmsg(s->db);
-	snprintf(err, elen, "'%s' is damaged (%.*s): restore it from a "
-	    "backup, or move it away to start with an empty one", s->path,
-	    (int)strcspn(msg, "\n"), msg);
-	s->bad = rc == SQLITE_ROW || bad_file(s);
-	sqlite3_finalize(st);
-	return -1;
-}
-
-/* Over 80 lines: the steps of opening in order, each of which may fail. */
 int
 store_open(struct store **sp, const char *path, char *err, size_t elen)
 {
 	struct store *s;
-	long long layout;
-	int i, rc;
+	int rc;
 
-	if ((s = calloc(1, sizeof *s)) == NULL ||
-	    (s->path = strdup(path)) == NULL ||
-	    (s->wal_path = malloc(strlen(path) + 5)) == NULL) {
-		if (s != NULL) {
-			free(s->path);
-			free(s);
-		}
+	if ((s = calloc(1, sizeof *s)) == NULL) {
 		snprintf(err, elen, "out of memory");
 		return -1;
 	}
-	snprintf(s->wal_path, strlen(path) + 5, "%s-wal", path);
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, elen, "unable to open '%s': %s", path,
-		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
-		goto fail;
+	rc = store_is_pg(path) ? pg_open(&s->pg, path, err, elen) :
+	    sq_open(&s->sq, path, err, elen);
+	if (rc != 0) {
+		free(s);
+		return rc;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
-	if (scalar(s, "PRAGMA journal_mode=WAL", 0) == 0 &&
-	    sqlite3_errcode(s->db) != SQLITE_OK) {
-		snprintf(err, elen, "unable to use '%s': %s", path,
-		    sqlite3_errmsg(s->db));
-		goto fail;
-	}
-	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;"
-	    "PRAGMA temp_store=MEMORY;PRAGMA cache_size=-65536;"
-	    "PRAGMA journal_size_limit=67108864;PRAGMA mmap_size=268435456;",
-	    NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, elen, "unable to use '%s': %s", path,
-		    sqlite3_errmsg(s->db));
-		goto fail;
-	}
-	if (quick_check(s, err, elen) == -1)
-		goto fail;
-	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    ((layout = scalar(s, "SELECT v FROM meta WHERE k = 'layout'",
-	    1)) < 3 && sqlite3_exec(s->db, layout < 2 ? layout3_from1 :
-	    layout3_from2, NULL, NULL, NULL) != SQLITE_OK)) {
-		snprintf(err, elen, "unable to use '%s': %s", path,
-		    sqlite3_errmsg(s->db));
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		goto fail;
-	}
-	/* Which tasks have rows in a block (fts_count); added in place. */
-	if (sqlite3_exec(s->db, "CREATE INDEX IF NOT EXISTS zones_blk"
-	    " ON zones(blk, tid)", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, elen, "unable to use '%s': %s", path,
-		    sqlite3_errmsg(s->db));
-		goto fail;
-	}
-	/* Checkpoints are the checkpointer's (this replaces the automatic
-	 * ones), or this thread's to finish one (ck_finish). */
-	sqlite3_wal_hook(s->db, wal_hook, s);
-	if (ck_start(s, path) == -1) {
-		snprintf(err, elen, "unable to start the checkpointer");
-		goto fail;
-	}
-	for (i = 0; i < ST_NST; i++)
-		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
-			snprintf(err, elen, "unable to prepare a statement: %s",
-			    sqlite3_errmsg(s->db));
-			goto fail;
-		}
-	if (file_id(s->path, &s->dev, &s->ino) == -1) {
-		snprintf(err, elen, "unable to use '%s': %s", path,
-		    strerror(errno));
-		goto fail;
-	}
-	(void)file_id(s->wal_path, &s->wal_dev, &s->wal_ino);
-	s->next_id = scalar(s, "SELECT v FROM meta WHERE k = 'next_id'", 1);
-	if (scalar(s, "SELECT max(id) FROM logs", 0) >= s->next_id)
-		s->next_id = scalar(s, "SELECT max(id) FROM logs", 0) + 1;
-	s->fts_mark = scalar(s, "SELECT v FROM meta WHERE k = 'fts_mark'", 0);
 	*sp = s;
 	return 0;
-fail:
-	rc = bad_file(s) ? -2 : -1;
-	store_close(s);
-	return rc;
-}
-
-/* Drops every remembered count: rows were deleted. */
-static void
-memo_forget(struct store *s)
-{
-	int i;
-
-	for (i = 0; i < NMEMO; i++) {
-		free(s->memo[i].key);
-		s->memo[i].key = NULL;
-	}
 }
 
 void
 store_close(struct store *s)
 {
-	int i;
-
 	if (s == NULL)
 		return;
-	if (s->in_txn)
-		store_commit(s);
-	ck_stop(s);
-	memo_forget(s);
-	for (i = 0; i < ST_NST; i++)
-		sqlite3_finalize(s->st[i]);
-	for (i = 0; i <= INS_LOG2; i++)
-		sqlite3_finalize(s->ins[i]);
-	if (s->db != NULL) {
-		int keep = 1;
-
-		/* Whatever is at the path now is not ours to remove. */
-		if (s->gone)
-			sqlite3_file_control(s->db, "main",
-			    SQLITE_FCNTL_PERSIST_WAL, &keep);
-		else
-			sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)",
-			    NULL, NULL, NULL);
-		if (sqlite3_close(s->db) != SQLITE_OK)
-			kr_warn("database: close: %s", sqlite3_errmsg(s->db));
-	}
-	if (s->gone)
-		kr_warn("database: '%s' was removed or replaced while in use: "
-		    "what it held is lost with it", s->path);
-	free(s->path);
-	free(s->wal_path);
+	if (s->pg != NULL)
+		pg_close(s->pg);
+	else
+		sq_close(s->sq);
 	free(s);
-}
-
-long long
-store_task(struct store *s, const char *name, int create)
-{
-	sqlite3_stmt *st = s->st[ST_TASK_GET];
-	long long tid = 0;
-	int rc;
-
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		tid = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return -1;
-	if (tid != 0 || !create)
-		return tid;
-	sqlite3_bind_text(s->st[ST_TASK_NEW], 1, name, -1, SQLITE_STATIC);
-	if (run(s, ST_TASK_NEW) == -1)
-		return -1;
-	return sqlite3_last_insert_rowid(s->db);
-}
-
-/* Per-batch tallies of (level, source), flushed into counts. */
-struct tally {
-	int level;
-	const char *source;
-	size_t srclen;
-	long long n;
-};
-
-static int
-count_add(struct store *s, long long tid, int level, const char *source,
-    size_t srclen, long long n)
-{
-	sqlite3_stmt *st = s->st[ST_COUNT_ADD];
-
-	sqlite3_bind_int64(st, 1, tid);
-	sqlite3_bind_int(st, 2, level);
-	sqlite3_bind_text(st, 3, source, (int)srclen, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, n);
-	return run(s, ST_COUNT_ADD);
-}
-
-static int
-tally_flush(struct store *s, long long tid, struct tally *t, int *nt)
-{
-	int i;
-
-	for (i = 0; i < *nt; i++)
-		if (count_add(s, tid, t[i].level, t[i].source, t[i].srclen,
-		    t[i].n) == -1)
-			return -1;
-	*nt = 0;
-	return 0;
-}
-
-#define NTALLY 32
-
-static int
-zone_add(struct store *s, long long tid, long long blk, long long lo,
-    long long hi, long long n)
-{
-	sqlite3_stmt *st = s->st[ST_ZONE_ADD];
-
-	sqlite3_bind_int64(st, 1, tid);
-	sqlite3_bind_int64(st, 2, blk);
-	sqlite3_bind_int64(st, 3, lo);
-	sqlite3_bind_int64(st, 4, hi);
-	sqlite3_bind_int64(st, 5, n);
-	return run(s, ST_ZONE_ADD);
-}
-
-/* The INSERT of 1 << k rows, prepared the first time it is needed. */
-static sqlite3_stmt *
-ins_stmt(struct store *s, int k)
-{
-	struct kr_buf b = KR_BUF_INIT(1 << 16);
-	int i;
-
-	if (s->ins[k] != NULL)
-		return s->ins[k];
-	kr_buf_adds(&b, "INSERT OR IGNORE INTO logs(id, tid, run, seq, ts,"
-	    " tsstr, level, source, message, extra) VALUES");
-	for (i = 0; i < 1 << k; i++)
-		kr_buf_adds(&b, i ? ",(?,?,?,?,?,?,?,?,?,?)" :
-		    "(?,?,?,?,?,?,?,?,?,?)");
-	if (b.s == NULL || sqlite3_prepare_v3(s->db, b.s, (int)b.len,
-	    SQLITE_PREPARE_PERSISTENT, &s->ins[k], NULL) != SQLITE_OK)
-		s->ins[k] = NULL;
-	kr_buf_free(&b);
-	return s->ins[k];
-}
-
-static void
-bind_row(sqlite3_stmt *st, int o, long long tid, const struct row *r)
-{
-	sqlite3_bind_int64(st, o + 1, r->id);
-	sqlite3_bind_int64(st, o + 2, tid);
-	/* Lengths are given: strings may hold NUL characters. */
-	if (r->run != NULL)
-		sqlite3_bind_text(st, o + 3, r->run, (int)r->runlen,
-		    SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, o + 3);
-	if (r->seq != 0)
-		sqlite3_bind_int64(st, o + 4, r->seq);
-	else
-		sqlite3_bind_null(st, o + 4);
-	sqlite3_bind_int64(st, o + 5, r->ts);
-	sqlite3_bind_text(st, o + 6, r->tsstr, (int)r->tslen, SQLITE_STATIC);
-	sqlite3_bind_int(st, o + 7, r->level);
-	sqlite3_bind_text(st, o + 8, r->source, (int)r->srclen, SQLITE_STATIC);
-	sqlite3_bind_text(st, o + 9, r->msg, (int)r->msglen, SQLITE_STATIC);
-	if (r->extralen > 0)
-		sqlite3_bind_text(st, o + 10, r->extra, (int)r->extralen,
-		    SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, o + 10);
-}
-
-/*
- * Inserts the rows of b that have an id, many to a statement: a statement
- * per row costs twice as much. A duplicate of (tid, run, seq) is ignored
- * and its r->id set to 0. 1 if there were duplicates, 0 if not, -1 on
- * failure.
- */
-static int
-insert_rows(struct store *s, long long tid, struct batch *b)
-{
-	sqlite3_stmt *st, *ids = s->st[ST_IDS];
-	size_t i = 0, j, m, left = 0;
-	long long lo, hi, got;
-	int k, rc, dup = 0;
-
-	for (j = 0; j < b->n; j++)
-		left += b->rows[j].id != 0;
-	while (left > 0) {
-		for (k = INS_LOG2; (size_t)1 << k > left; k--)
-			;
-		if ((st = ins_stmt(s, k)) == NULL) {
-			db_warn(s, "insert: ");
-			return -1;
-		}
-		/* The next 1 << k rows not refused: in b->rows[i .. j). */
-		for (m = 0, j = i, lo = hi = 0; m < (size_t)1 << k; j++) {
-			if (b->rows[j].id == 0)
-				continue;
-			if (m == 0)
-				lo = b->rows[j].id;
-			hi = b->rows[j].id;
-			bind_row(st, (int)(10 * m++), tid, &b->rows[j]);
-		}
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			db_warn(s, "insert: ");
-			return -1;
-		}
-		left -= m;
-		if ((size_t)sqlite3_changes(s->db) < m) {
-			/* Some were duplicates: the ids stored say which. */
-			dup = 1;
-			sqlite3_bind_int64(ids, 1, lo);
-			sqlite3_bind_int64(ids, 2, hi);
-			got = sqlite3_step(ids) == SQLITE_ROW ?
-			    sqlite3_column_int64(ids, 0) : -1;
-			for (; i < j; i++) {
-				struct row *r = &b->rows[i];
-
-				if (r->id == 0)
-					continue;
-				if (r->id != got) {
-					r->id = 0;
-					continue;
-				}
-				got = sqlite3_step(ids) == SQLITE_ROW ?
-				    sqlite3_column_int64(ids, 0) : -1;
-			}
-			sqlite3_reset(ids);
-		}
-		i = j;
-	}
-	return dup;
-}
-
-/*
- * Gives the rows of b that were not refused their ids and inserts them;
- * the duplicates among them get id 0. The next free id in *next. 0, or -1.
- */
-static int
-insert_batch(struct store *s, long long tid, struct batch *b,
-    long long *next)
-{
-	long long id = s->next_id;
-	size_t i;
-	int k;
-
-	for (i = 0; i < b->n; i++)
-		b->rows[i].id = b->rows[i].code != NULL ? 0 : id++;
-	if (run(s, ST_SAVE_ROWS) == -1 || (k = insert_rows(s, tid, b)) == -1)
-		return -1;
-	if (k == 1) {
-		/* Duplicates (a replay): so that ids have no holes, the
-		 * others are stored again without them. */
-		if (run(s, ST_ROLLTO_ROWS) == -1)
-			return -1;
-		for (i = 0, id = s->next_id; i < b->n; i++)
-			if (b->rows[i].id != 0)
-				b->rows[i].id = id++;
-		if (insert_rows(s, tid, b) == -1)
-			return -1;
-	}
-	if (run(s, ST_RELEASE_ROWS) == -1)
-		return -1;
-	*next = id;
-	return 0;
-}
-
-/* What the stored rows of a batch add to their task's summaries. */
-struct summary {
-	struct tally t[NTALLY];	/* (level, source) counts */
-	int nt;
-	long long zb, zlo, zhi, zn;	/* the zone being gathered */
-	long long minv, maxv;	/* the earliest and latest timestamps */
-	size_t imin, imax;	/* and their rows */
-	int ev;			/* the last agent event, and its exit code */
-	long long xc;
-	size_t nst;		/* rows stored */
-};
-
-/* Adds stored row i of b to the summaries. 0, or -1. */
-static int
-summary_add(struct store *s, long long tid, struct summary *m,
-    const struct batch *b, size_t i)
-{
-	const struct row *r = &b->rows[i];
-	int k;
-
-	m->nst++;
-	if ((r->id >> ZBITS) != m->zb) {
-		if (m->zb >= 0 && zone_add(s, tid, m->zb, m->zlo, m->zhi,
-		    m->zn) == -1)
-			return -1;
-		m->zb = r->id >> ZBITS;
-		m->zlo = m->zhi = r->ts;
-		m->zn = 0;
-	}
-	m->zn++;
-	if (r->ts < m->zlo)
-		m->zlo = r->ts;
-	else if (r->ts > m->zhi)
-		m->zhi = r->ts;
-	if (m->nst == 1 || r->ts < m->minv) {
-		m->minv = r->ts;
-		m->imin = i;
-	}
-	if (m->nst == 1 || r->ts >= m->maxv) {
-		m->maxv = r->ts;
-		m->imax = i;
-	}
-	if (r->event != 0) {
-		m->ev = r->event;
-		m->xc = r->exit_code;
-	}
-	for (k = 0; k < m->nt; k++)
-		if (m->t[k].level == r->level &&
-		    m->t[k].srclen == r->srclen &&
-		    memcmp(m->t[k].source, r->source, r->srclen) == 0)
-			break;
-	if (k == m->nt) {
-		if (m->nt == NTALLY && tally_flush(s, tid, m->t, &m->nt) == -1)
-			return -1;
-		k = m->nt++;
-		m->t[k].level = r->level;
-		m->t[k].source = r->source;
-		m->t[k].srclen = r->srclen;
-		m->t[k].n = 0;
-	}
-	m->t[k].n++;
-	return 0;
-}
-
-/* Writes the summaries of at least one stored row. 0, or -1. */
-static int
-summary_flush(struct store *s, long long tid, struct summary *m,
-    const struct batch *b)
-{
-	sqlite3_stmt *up = s->st[ST_TASK_UPD];
-
-	if (zone_add(s, tid, m->zb, m->zlo, m->zhi, m->zn) == -1 ||
-	    tally_flush(s, tid, m->t, &m->nt) == -1)
-		return -1;
-	sqlite3_bind_int64(up, 1, m->minv);
-	sqlite3_bind_text(up, 2, b->rows[m->imin].tsstr,
-	    (int)b->rows[m->imin].tslen, SQLITE_STATIC);
-	sqlite3_bind_int64(up, 3, m->maxv);
-	sqlite3_bind_text(up, 4, b->rows[m->imax].tsstr,
-	    (int)b->rows[m->imax].tslen, SQLITE_STATIC);
-	sqlite3_bind_int64(up, 5, kr_wall_ns());
-	sqlite3_bind_int(up, 6, m->ev);
-	sqlite3_bind_int64(up, 7, m->xc);
-	sqlite3_bind_int64(up, 8, tid);
-	return run(s, ST_TASK_UPD);
-}
-
-int
-store_insert(struct store *s, const char *task, struct batch *b,
-    size_t *stored, size_t *dups)
-{
-	struct summary m;
-	long long tid, next;
-	size_t i, nd = 0;
-
-	*stored = *dups = 0;
-	if (s->gone)
-		return -1;
-	if (!s->in_txn) {
-		if (run(s, ST_BEGIN) == -1)
-			return -1;
-		s->in_txn = 1;
-	}
-	/* A batch that fails takes nothing else of the transaction along. */
-	if (run(s, ST_SAVE) == -1)
-		return -1;
-	if ((tid = store_task(s, task, 1)) <= 0 ||
-	    insert_batch(s, tid, b, &next) == -1)
-		goto fail;
-	memset(&m, 0, sizeof m);
-	m.zb = -1;
-	for (i = 0; i < b->n; i++) {
-		if (b->rows[i].code != NULL)
-			continue;	/* refused */
-		if (b->rows[i].id == 0)
-			nd++;
-		else if (summary_add(s, tid, &m, b, i) == -1)
-			goto fail;
-	}
-	if ((m.nst > 0 && summary_flush(s, tid, &m, b) == -1) ||
-	    run(s, ST_RELEASE) == -1)
-		goto fail;
-	s->next_id = next;
-	*stored = m.nst;
-	*dups = nd;
-	return 0;
-fail:
-	if (sqlite3_get_autocommit(s->db)) {
-		/* The error (a full disk) took the transaction with it, and
-		 * the batches stored in it before: they are lost. */
-		s->in_txn = 0;
-		s->lost = 1;
-		s->failing = 1;
-	} else {
-		run(s, ST_ROLLTO);
-		run(s, ST_RELEASE);
-	}
-	for (i = 0; i < b->n; i++)
-		b->rows[i].id = 0;
-	return -1;
-}
-
-unsigned long long
-store_commits(const struct store *s)
-{
-	return s->commits;
-}
-
-int
-store_set_sync(struct store *s, int full)
-{
-	return sqlite3_exec(s->db, full ? "PRAGMA synchronous=FULL" :
-	    "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-}
-
-int
-store_lost(struct store *s)
-{
-	int l = s->lost;
-
-	s->lost = 0;
-	return l;
-}
-
-int
-store_in_txn(const struct store *s)
-{
-	return s->in_txn;
-}
-
-static int
-meta_set(struct store *s, const char *k, long long v)
-{
-	sqlite3_stmt *st = s->st[ST_META_SET];
-
-	sqlite3_bind_int64(st, 1, v);
-	sqlite3_bind_text(st, 2, k, -1, SQLITE_STATIC);
-	return run(s, ST_META_SET);
-}
-
-int
-store_commit(struct store *s)
-{
-	if (!s->in_txn)
-		return 0;
-	s->in_txn = 0;
-	/* Not acked into a file that is gone: it would not survive. */
-	if (store_check(s) == -1 || run(s, ST_COMMIT) == -1) {
-		/* The ids handed out are not handed out again. */
-		rollback(s);
-		s->lost = 1;
-		s->failing = !s->gone;
-		return -1;
-	}
-	s->failing = 0;
-	s->commits++;
-	if (s->wal_pages >= CKPT_PAGES)
-		ck_finish(s);
-	return 0;
-}
-
-long long
-store_find(struct store *s, long long tid, const char *run_id, size_t runlen,
-    long long seq)
-{
-	sqlite3_stmt *st = s->st[ST_FIND];
-	long long id = 0;
-
-	sqlite3_bind_int64(st, 1, tid);
-	sqlite3_bind_text(st, 2, run_id, (int)runlen, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, seq);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return id;
-}
-
-long long
-store_max_seq(struct store *s, long long tid, const char *run_id,
-    size_t runlen)
-{
-	sqlite3_stmt *st = s->st[ST_MAXSEQ];
-	long long v = 0;
-
-	sqlite3_bind_int64(st, 1, tid);
-	sqlite3_bind_text(st, 2, run_id, (int)runlen, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return v;
-}
-
-long long
-store_fts_lag(const struct store *s)
-{
-	return s->next_id - 1 - s->fts_mark;
-}
-
-int
-store_fts_step(struct store *s, long long max)
-{
-	long long upto, top;
-	char sql[200];
-	int more = 0;
-
-	if (s->in_txn && store_commit(s) == -1)
-		return 0;
-	top = s->next_id - 1;
-	if (top <= s->fts_mark)
-		return 0;
-	upto = top;
-	if (max > 0 && top - s->fts_mark > max) {
-		upto = s->fts_mark + max;
-		more = 1;
-	}
-	if (run(s, ST_BEGIN) == -1)
-		return 0;
-	snprintf(sql, sizeof sql, "INSERT INTO logs_fts(rowid, message)"
-	    " SELECT id, message FROM logs WHERE id > %lld AND id <= %lld",
-	    s->fts_mark, upto);
-	if (exec(s, sql) == -1)
-		goto fail;
-	if (meta_set(s, "fts_mark", upto) == -1 || run(s, ST_COMMIT) == -1)
-		goto fail;
-	s->fts_mark = upto;
-	return more;
-fail:
-	rollback(s);
-	return 0;
-}
-
-/* ---- queries ---- */
-
-struct bind {
-	int text;
-	long long i;
-	const char *s;
-};
-
-struct sql {
-	struct kr_buf b;
-	struct bind v[SRV_NSOURCES + 16];
-	int n;
-};
-
-static void
-bind_i(struct sql *q, long long v)
-{
-	q->v[q->n].text = 0;
-	q->v[q->n++].i = v;
-	kr_buf_adds(&q->b, "?");
-}
-
-static void
-bind_s(struct sql *q, const char *v)
-{
-	q->v[q->n].text = 1;
-	q->v[q->n++].s = v;
-	kr_buf_adds(&q->b, "?");
-}
-
-static sqlite3_stmt *
-sql_prepare(struct store *s, struct sql *q)
-{
-	sqlite3_stmt *st;
-	int i;
-
-	if (q->b.s == NULL)
-		return NULL;
-	if (sqlite3_prepare_v2(s->db, q->b.s, (int)q->b.len, &st, NULL) !=
-	    SQLITE_OK) {
-		kr_warn("database: query: %s", sqlite3_errmsg(s->db));
-		return NULL;
-	}
-	for (i = 0; i < q->n; i++) {
-		if (q->v[i].text)
-			sqlite3_bind_text(st, i + 1, q->v[i].s, -1,
-			    SQLITE_STATIC);
-		else
-			sqlite3_bind_int64(st, i + 1, q->v[i].i);
-	}
-	return st;
-}
-
-/* Runs q, which selects one integer, and frees it. The integer, or -1. */
-static long long
-sql_scalar(struct store *s, struct sql *q)
-{
-	sqlite3_stmt *st = sql_prepare(s, q);
-	long long n = -1;
-
-	kr_buf_free(&q->b);
-	if (st == NULL)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
-
-static int
-level_count(unsigned mask)
-{
-	int n = 0;
-
-	for (; mask; mask >>= 1)
-		n += mask & 1;
-	return n;
-}
-
-/* Rows of a task with levels in mask, and all its rows, from counts. */
-static void
-counts_of(struct store *s, long long tid, unsigned mask, long long *in,
-    long long *all)
-{
-	sqlite3_stmt *st;
-
-	*in = *all = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT level, sum(n) FROM counts"
-	    " WHERE tid = ? GROUP BY level", -1, &st, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_int64(st, 1, tid);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int lv = sqlite3_column_int(st, 0);
-		long long n = sqlite3_column_int64(st, 1);
-
-		*all += n;
-		if (lv >= 0 && lv < 32 && (mask & (1u << lv)))
-			*in += n;
-	}
-	sqlite3_finalize(st);
-}
-
-/* The conditions of f (and ids after after) on the rows l, as SQL. */
-static void
-filter_clauses(struct sql *q, const struct filter *f, long long after)
-{
-	int i;
-
-	if (f->levels != 0 && f->levels != (1u << KR_NLEVELS) - 1) {
-		int first = 1;
-
-		kr_buf_adds(&q->b, " AND l.level IN (");
-		for (i = 0; i < KR_NLEVELS; i++)
-			if (f->levels & (1u << i)) {
-				kr_buf_printf(&q->b, "%s%d", first ? "" : ",",
-				    i);
-				first = 0;
-			}
-		kr_buf_adds(&q->b, ")");
-	}
-	if (f->nsources > 0) {
-		kr_buf_adds(&q->b, " AND l.source IN (");
-		for (i = 0; i < f->nsources; i++) {
-			if (i > 0)
-				kr_buf_adds(&q->b, ",");
-			bind_s(q, f->sources[i]);
-		}
-		kr_buf_adds(&q->b, ")");
-	}
-	if (f->has_from) {
-		kr_buf_adds(&q->b, " AND l.ts >= ");
-		bind_i(q, f->from);
-	}
-	if (f->has_to) {
-		kr_buf_adds(&q->b, " AND l.ts < ");
-		bind_i(q, f->to);
-	}
-	if (after > 0) {
-		kr_buf_adds(&q->b, " AND l.id > ");
-		bind_i(q, after);
-	}
-}
-
-/*
- * The FROM and WHERE of a query; 1 when it reads through zones (for from
- * and to), whose rows come in id order when ordered by (z.blk, l.id).
- * For level filters without INFO, the partial index (tid, level) keeps id
- * order for one level and suits rare levels; for common ones, walking
- * (tid) in id order finds a page sooner.
- */
-static int
-where(struct store *s, struct sql *q, long long tid, const struct filter *f,
-    long long after)
-{
-	int zoned = 0;
-
-	if (f->match != NULL) {
-		kr_buf_adds(&q->b, " FROM logs_fts f CROSS JOIN logs l"
-		    " ON l.id = f.rowid WHERE logs_fts MATCH ");
-		bind_s(q, f->match);
-		kr_buf_adds(&q->b, " AND l.tid = ");
-	} else if (f->has_from || f->has_to) {
-		zoned = 1;
-		kr_buf_adds(&q->b, ZJOIN " WHERE z.tid = ");
-		bind_i(q, tid);
-		if (f->has_from) {
-			kr_buf_adds(&q->b, " AND z.max_ts >= ");
-			bind_i(q, f->from);
-		}
-		if (f->has_to) {
-			kr_buf_adds(&q->b, " AND z.min_ts < ");
-			bind_i(q, f->to);
-		}
-		if (after > 0) {
-			kr_buf_adds(&q->b, " AND z.blk >= ");
-			bind_i(q, after >> ZBITS);
-		}
-		kr_buf_adds(&q->b, " AND l.tid = ");
-	} else {
-		const char *idx = "logs_tid";
-
-		if (f->levels != 0 && !(f->levels & (1u << KR_INFO))) {
-			long long in, all;
-
-			if (level_count(f->levels) == 1)
-				idx = "logs_lvl";
-			else {
-				counts_of(s, tid, f->levels, &in, &all);
-				if (in * 100 < all)
-					idx = "logs_lvl";
-			}
-		}
-		kr_buf_printf(&q->b, " FROM logs l INDEXED BY %s WHERE", idx);
-		/* The partial index is only usable with its own condition. */
-		if (strcmp(idx, "logs_lvl") == 0)
-			kr_buf_adds(&q->b, " l.level <> 2 AND");
-		kr_buf_adds(&q->b, " l.tid = ");
-	}
-	bind_i(q, tid);
-	filter_clauses(q, f, after);
-	return zoned;
-}
-
-/* The text of a column (NULL for SQL NULL), with its length. */
-static const char *
-col_text(sqlite3_stmt *st, int col, size_t *len)
-{
-	const char *t = (const char *)sqlite3_column_text(st, col);
-
-	*len = (size_t)sqlite3_column_bytes(st, col);
-	return t;
-}
-
-/* A row of a cursor's statement, as the formats see it. */
-static void
-cursor_row(sqlite3_stmt *st, struct srec *r)
-{
-	r->id = sqlite3_column_int64(st, COL_ID);
-	r->task = col_text(st, COL_TASK, &r->tasklen);
-	r->run = col_text(st, COL_RUN, &r->runlen);
-	r->seq = sqlite3_column_type(st, COL_SEQ) == SQLITE_NULL ? 0 :
-	    sqlite3_column_int64(st, COL_SEQ);
-	r->ts = col_text(st, COL_TS, &r->tslen);
-	r->source = col_text(st, COL_SOURCE, &r->srclen);
-	r->level = sqlite3_column_int(st, COL_LEVEL);
-	r->msg = col_text(st, COL_MSG, &r->msglen);
-	r->extra = col_text(st, COL_EXTRA, &r->extralen);
-}
-
-int
-store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt, void *arg,
-    struct kr_buf *out)
-{
-	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
-	sqlite3_stmt *st;
-	const char *idcol;
-	long long lim = CHUNK;
-	int n = 0, rc, zoned;
-
-	if (c->done)
-		return 0;
-	if (c->tid <= 0 || c->remaining == 0) {
-		c->done = 1;
-		return 0;
-	}
-	if (c->f.match != NULL)
-		store_fts_step(s, 0);
-	idcol = c->f.match != NULL ? "f.rowid" : "l.id";
-	if (c->remaining > 0 && c->remaining < lim)
-		lim = c->remaining;
-	kr_buf_adds(&q.b, "SELECT l.id, ");
-	bind_s(&q, c->task);
-	kr_buf_adds(&q.b, ", l.run, l.seq, l.tsstr, l.source, l.level,"
-	    " l.message, l.extra");
-	zoned = where(s, &q, c->tid, &c->f, c->after);
-	if (c->started) {
-		if (zoned) {
-			kr_buf_printf(&q.b, " AND z.blk %s ", c->desc ? "<=" :
-			    ">=");
-			bind_i(&q, c->last >> ZBITS);
-		}
-		kr_buf_printf(&q.b, " AND %s %s ", idcol, c->desc ? "<" : ">");
-		bind_i(&q, c->last);
-	}
-	if (zoned)
-		kr_buf_printf(&q.b, " ORDER BY z.blk %s, l.id %s LIMIT ",
-		    c->desc ? "DESC" : "ASC", c->desc ? "DESC" : "ASC");
-	else
-		kr_buf_printf(&q.b, " ORDER BY %s %s LIMIT ", idcol,
-		    c->desc ? "DESC" : "ASC");
-	bind_i(&q, lim);
-	if (!c->started && c->offset > 0) {
-		kr_buf_adds(&q.b, " OFFSET ");
-		bind_i(&q, c->offset);
-	}
-	st = sql_prepare(s, &q);
-	kr_buf_free(&q.b);
-	if (st == NULL)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct srec r;
-
-		cursor_row(st, &r);
-		if (fmt(out, &r, !c->started && n == 0, arg) == -1) {
-			sqlite3_finalize(st);
-			return -1;
-		}
-		c->last = r.id;
-		n++;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -1;
-	if (n > 0)
-		c->started = 1;
-	if (c->remaining > 0)
-		c->remaining -= n;
-	if (n < lim || c->remaining == 0)
-		c->done = 1;
-	return n;
-}
-
-long long
-store_search(struct store *s, const char *task, int prefix,
-    const struct filter *f, long long after, long long before,
-    long long size, row_fmt fmt, void *arg, struct kr_buf *out,
-    long long *last)
-{
-	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
-	const char *idcol = f->match != NULL ? "f.rowid" : "l.id";
-	sqlite3_stmt *st;
-	long long n = 0;
-	int rc;
-
-	if (f->match != NULL)
-		store_fts_step(s, 0);
-	kr_buf_adds(&q.b, "SELECT l.id, (SELECT name FROM tasks t"
-	    " WHERE t.tid = l.tid), l.run, l.seq, l.tsstr, l.source, l.level,"
-	    " l.message, l.extra");
-	if (f->match != NULL) {
-		kr_buf_adds(&q.b, " FROM logs_fts f CROSS JOIN logs l"
-		    " ON l.id = f.rowid WHERE logs_fts MATCH ");
-		bind_s(&q, f->match);
-	} else
-		kr_buf_adds(&q.b, " FROM logs l WHERE 1");
-	filter_clauses(&q, f, after);
-	if (before > 0) {
-		kr_buf_printf(&q.b, " AND %s < ", idcol);
-		bind_i(&q, before);
-	}
-	if (task != NULL && task[0] != '\0') {
-		if (prefix) {
-			kr_buf_adds(&q.b, " AND l.tid IN (SELECT tid FROM tasks"
-			    " WHERE substr(name, 1, length(");
-			bind_s(&q, task);
-			kr_buf_adds(&q.b, ")) = ");
-		} else
-			kr_buf_adds(&q.b, " AND l.tid IN (SELECT tid FROM tasks"
-			    " WHERE name = ");
-		bind_s(&q, task);
-		kr_buf_adds(&q.b, ")");
-	}
-	kr_buf_printf(&q.b, " ORDER BY %s DESC LIMIT ", idcol);
-	bind_i(&q, size);
-	st = sql_prepare(s, &q);
-	kr_buf_free(&q.b);
-	if (st == NULL)
-		return -1;
-	*last = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct srec r;
-
-		cursor_row(st, &r);
-		if (fmt(out, &r, n == 0, arg) == -1) {
-			sqlite3_finalize(st);
-			return -1;
-		}
-		*last = r.id;
-		n++;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? n : -1;
-}
-
-/* A zone wholly within the range, as SQL ("1" when unbounded). */
-static void
-zone_inside(struct sql *q, const struct filter *f)
-{
-	kr_buf_adds(&q->b, "(1");
-	if (f->has_from) {
-		kr_buf_adds(&q->b, " AND z.min_ts >= ");
-		bind_i(q, f->from);
-	}
-	if (f->has_to) {
-		kr_buf_adds(&q->b, " AND z.max_ts < ");
-		bind_i(q, f->to);
-	}
-	kr_buf_adds(&q->b, ")");
-}
-
-/*
- * The records of a task in a time range, with no other filter: the zones
- * wholly within it count without reading a row; only the rows of the
- * zones across its ends are read.
- */
-static long long
-zone_count(struct store *s, long long tid, const struct filter *f)
-{
-	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
-
-	kr_buf_adds(&q.b, "SELECT (SELECT coalesce(sum(z.n), 0) FROM zones z"
-	    " WHERE z.tid = ");
-	bind_i(&q, tid);
-	kr_buf_adds(&q.b, " AND ");
-	zone_inside(&q, f);
-	kr_buf_adds(&q.b, ") + (SELECT count(*)");
-	where(s, &q, tid, f, 0);
-	kr_buf_adds(&q.b, " AND NOT ");
-	zone_inside(&q, f);
-	kr_buf_adds(&q.b, ")");
-	return sql_scalar(s, &q);
-}
-
-/* Finalizes st[0 .. n); returns v, telling the error when it is -1. */
-static long long
-stmts_done(struct store *s, sqlite3_stmt **st, int n, long long v)
-{
-	if (v < 0)
-		kr_warn("database: query: %s", sqlite3_errmsg(s->db));
-	while (n-- > 0)
-		sqlite3_finalize(st[n]);
-	return v;
-}
-
-static long long
-range_count(sqlite3_stmt *st, long long lo, long long hi)
-{
-	long long n = -1;
-
-	sqlite3_bind_int64(st, 2, lo);
-	sqlite3_bind_int64(st, 3, hi);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
-}
-
-/*
- * The rows of a task above after that match a full-text query, with no
- * other filter. The task's zones give its blocks of ids: in runs of its
- * blocks that no other task shares, the index counts its matches by rowid
- * range alone, without reading a row; elsewhere each match is read for
- * its task. A query that matches millions costs a third as much, and a
- * rare word's count needs no row at all.
- */
-static long long
-fts_count(struct store *s, long long tid, const char *match, long long after)
-{
-	static const char *const sql[3] = {
-		"SELECT z.blk, EXISTS(SELECT 1 FROM zones o WHERE o.blk = z.blk"
-		" AND o.tid <> z.tid) FROM zones z WHERE z.tid = ?1 AND"
-		" z.blk >= ?2 ORDER BY z.blk",
-		"SELECT count(*) FROM logs_fts WHERE logs_fts MATCH ?1 AND"
-		" rowid BETWEEN ?2 AND ?3",
-		"SELECT count(*) FROM logs_fts f CROSS JOIN logs l"
-		" ON l.id = f.rowid WHERE logs_fts MATCH ?1 AND"
-		" f.rowid BETWEEN ?2 AND ?3 AND l.tid = ?4",
-	};
-	sqlite3_stmt *st[3] = { NULL, NULL, NULL };
-	long long n = 0, k, blk, first = -1, last = -1;
-	int i, shared, run_shared = 0, rc;
-
-	for (i = 0; i < 3; i++)
-		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st[i], NULL) !=
-		    SQLITE_OK)
-			goto fail;
-	sqlite3_bind_int64(st[0], 1, tid);
-	sqlite3_bind_int64(st[0], 2, after >> ZBITS);
-	sqlite3_bind_text(st[1], 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st[2], 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st[2], 4, tid);
-	for (;;) {
-		rc = sqlite3_step(st[0]);
-		if (rc == SQLITE_ROW) {
-			blk = sqlite3_column_int64(st[0], 0);
-			shared = sqlite3_column_int(st[0], 1);
-			if (first >= 0 && blk == last + 1 &&
-			    shared == run_shared) {
-				last = blk;
-				continue;
-			}
-		} else if (rc != SQLITE_DONE)
-			goto fail;
-		/* A run of blocks ends: count it. */
-		if (first >= 0) {
-			long long lo = first << ZBITS;
-
-			if (lo <= after)
-				lo = after + 1;
-			if ((k = range_count(st[run_shared ? 2 : 1], lo,
-			    ((last + 1) << ZBITS) - 1)) < 0)
-				goto fail;
-			n += k;
-		}
-		if (rc == SQLITE_DONE)
-			break;
-		first = last = blk;
-		run_shared = shared;
-	}
-	return stmts_done(s, st, 3, n);
-fail:
-	return stmts_done(s, st, 3, -1);
-}
-
-/*
- * The rows of a task above after at levels in mask (INFO not among them)
- * that match a full-text query: the matches' ids and the ids of the task's
- * rows at each level (from the partial index, without reading a row) both
- * come in order, and are merged. A rare level and a common word, or the
- * reverse, cost one pass over each, and no row read per match.
- */
-static long long
-fts_level_count(struct store *s, long long tid, const char *match,
-    unsigned mask, long long after)
-{
-	/* st[0]: the matches; st[1 .. nl]: the ids at each level. */
-	sqlite3_stmt *st[KR_NLEVELS + 1];
-	long long n = 0, fid, lid[KR_NLEVELS + 1], low;
-	int i, k, nl = 0, rc;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT rowid FROM logs_fts WHERE"
-	    " logs_fts MATCH ?1 AND rowid > ?2 ORDER BY rowid", -1, &st[0],
-	    NULL) != SQLITE_OK)
-		return stmts_done(s, st, 0, -1);
-	sqlite3_bind_text(st[0], 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st[0], 2, after);
-	for (i = 0; i < KR_NLEVELS; i++) {
-		if (!(mask & (1u << i)))
-			continue;
-		if (sqlite3_prepare_v2(s->db, "SELECT id FROM logs INDEXED BY"
-		    " logs_lvl WHERE tid = ?1 AND level = ?2 AND id > ?3"
-		    " AND level <> 2 ORDER BY id", -1, &st[nl + 1], NULL) !=
-		    SQLITE_OK)
-			return stmts_done(s, st, nl + 1, -1);
-		nl++;
-		sqlite3_bind_int64(st[nl], 1, tid);
-		sqlite3_bind_int(st[nl], 2, i);
-		sqlite3_bind_int64(st[nl], 3, after);
-	}
-	/* lid[k]: level k's next id, or -1 when it has no more. */
-	for (k = 1; k <= nl; k++)
-		lid[k] = sqlite3_step(st[k]) == SQLITE_ROW ?
-		    sqlite3_column_int64(st[k], 0) : -1;
-	while ((rc = sqlite3_step(st[0])) == SQLITE_ROW) {
-		fid = sqlite3_column_int64(st[0], 0);
-		low = -1;
-		for (k = 1; k <= nl; k++) {
-			while (lid[k] >= 0 && lid[k] < fid)
-				lid[k] = sqlite3_step(st[k]) == SQLITE_ROW ?
-				    sqlite3_column_int64(st[k], 0) : -1;
-			if (lid[k] == fid)
-				n++;
-			if (lid[k] >= 0 && (low < 0 || lid[k] < low))
-				low = lid[k];
-		}
-		if (low < 0)
-			break;		/* no row of these levels is left */
-	}
-	return stmts_done(s, st, nl + 1,
-	    rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -1);
-}
-
-/*
- * Counts the rows that match by reading them (a full-text query that
- * matches millions takes a while). The count is remembered: the next page
- * of the same query counts only the rows that came since. Rows are only
- * added above the highest id, except by deletion, which forgets them all.
- */
-static long long
-count_rows(struct store *s, long long tid, const struct filter *f,
-    long long after)
-{
-	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
-	struct kr_buf key = KR_BUF_INIT(1 << 16);
-	struct memo *m = NULL;
-	long long top, n;
-	int i, text;
-
-	if (f->match != NULL)
-		store_fts_step(s, 0);
-	top = s->next_id - 1;
-	kr_buf_printf(&key, "%lld %lld %x %d %lld %d %lld %d", tid, after,
-	    f->levels, f->has_from, f->from, f->has_to, f->to, f->nsources);
-	for (i = 0; i < f->nsources; i++)
-		kr_buf_printf(&key, " %zu:%s", strlen(f->sources[i]),
-		    f->sources[i]);
-	kr_buf_printf(&key, " %s", f->match ? f->match : "");
-	if (key.s == NULL) {
-		kr_buf_free(&key);
-		return -1;
-	}
-	for (i = 0; i < NMEMO; i++)
-		if (s->memo[i].key != NULL &&
-		    strcmp(s->memo[i].key, key.s) == 0) {
-			m = &s->memo[i];
-			break;
-		}
-	if (m != NULL && m->upto >= top) {
-		m->used = ++s->memo_clock;
-		kr_buf_free(&key);
-		return m->n;
-	}
-	if (m != NULL && m->upto > after)
-		after = m->upto;
-	/* A full-text query with no filter but levels: */
-	text = f->match != NULL && f->nsources == 0 && !f->has_from &&
-	    !f->has_to;
-	if (text && (f->levels == 0 || f->levels == (1u << KR_NLEVELS) - 1))
-		n = fts_count(s, tid, f->match, after);
-	else if (text && !(f->levels & (1u << KR_INFO)))
-		n = fts_level_count(s, tid, f->match, f->levels, after);
-	else {
-		kr_buf_adds(&q.b, "SELECT count(*)");
-		where(s, &q, tid, f, after);
-		n = sql_scalar(s, &q);
-	}
-	if (n < 0) {
-		kr_buf_free(&key);
-		return -1;
-	}
-	if (m == NULL) {
-		/* The least recently used one goes. */
-		m = &s->memo[0];
-		for (i = 1; i < NMEMO; i++)
-			if (s->memo[i].used < m->used)
-				m = &s->memo[i];
-		free(m->key);
-		m->key = key.s;
-		m->n = 0;
-		key.s = NULL;
-	}
-	m->n += n;
-	m->upto = top;
-	m->used = ++s->memo_clock;
-	kr_buf_free(&key);
-	return m->n;
-}
-
-long long
-store_count(struct store *s, long long tid, const struct filter *f,
-    long long after)
-{
-	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
-
-	if (tid <= 0)
-		return 0;
-	if (f->match == NULL && (f->has_from || f->has_to) && after <= 0 &&
-	    (f->levels == 0 || f->levels == (1u << KR_NLEVELS) - 1) &&
-	    f->nsources == 0)
-		return zone_count(s, tid, f);
-	if (f->match == NULL && !f->has_from && !f->has_to && after <= 0) {
-		/* The counts table answers without touching the logs. */
-		int i;
-
-		kr_buf_adds(&q.b, "SELECT coalesce(sum(n), 0) FROM counts"
-		    " WHERE tid = ");
-		bind_i(&q, tid);
-		if (f->levels != 0) {
-			kr_buf_adds(&q.b, " AND level IN (-1");
-			for (i = 0; i < KR_NLEVELS; i++)
-				if (f->levels & (1u << i))
-					kr_buf_printf(&q.b, ",%d", i);
-			kr_buf_adds(&q.b, ")");
-		}
-		if (f->nsources > 0) {
-			kr_buf_adds(&q.b, " AND source IN (");
-			for (i = 0; i < f->nsources; i++) {
-				if (i > 0)
-					kr_buf_adds(&q.b, ",");
-				bind_s(&q, f->sources[i]);
-			}
-			kr_buf_adds(&q.b, ")");
-		}
-	} else
-		return count_rows(s, tid, f, after);
-	return sql_scalar(s, &q);
-}
-
-/* ---- deletion ---- */
-
-/* Sets first/last times of a task again, or drops it when empty. */
-static int
-task_refresh(struct store *s, long long tid)
-{
-	char sql[1600];
-
-	snprintf(sql, sizeof sql,
-	    "DELETE FROM counts WHERE tid = %lld AND n <= 0;"
-	    "UPDATE tasks SET"
-	    " first_ts = (SELECT min(min_ts) FROM zones WHERE tid = %lld),"
-	    " last_ts = (SELECT max(max_ts) FROM zones WHERE tid = %lld)"
-	    " WHERE tid = %lld;"
-	    "UPDATE tasks SET"
-	    " first_tsstr = (SELECT l.tsstr" ZJOIN " WHERE z.tid = %lld"
-	    "  AND z.min_ts = first_ts AND l.tid = %lld AND l.ts = first_ts"
-	    "  LIMIT 1),"
-	    " last_tsstr = (SELECT l.tsstr" ZJOIN " WHERE z.tid = %lld"
-	    "  AND z.max_ts = last_ts AND l.tid = %lld AND l.ts = last_ts"
-	    "  LIMIT 1)"
-	    " WHERE tid = %lld;"
-	    "DELETE FROM tasks WHERE tid = %lld AND first_ts IS NULL;",
-	    tid, tid, tid, tid, tid, tid, tid, tid, tid, tid);
-	return exec(s, sql);
-}
-
-/* Sets a zone's times again after deletions, or drops it when empty. */
-static int
-zone_fix(struct store *s, long long tid, long long blk)
-{
-	int k;
-
-	for (k = ST_ZONE_FIX; k <= ST_ZONE_DROP; k++) {
-		sqlite3_bind_int64(s->st[k], 1, tid);
-		sqlite3_bind_int64(s->st[k], 2, blk);
-		if (run(s, k) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* A time before every other: "before" it means of any age. */
-#define ANY_AGE		LLONG_MIN
-
-/*
- * Deletes up to max rows of a task older than before (ANY_AGE: any age,
- * and the task's zones are left to the caller). A retention cutoff may be
- * before 1970: it is a time like another, not "any age". Over 80 lines:
- * the rows, their full-text entries, zones and counts go in one pass.
- */
-static long long
-delete_some(struct store *s, long long tid, long long before, long long max)
-{
-	sqlite3_stmt *st;
-	struct tally t[NTALLY];
-	char *srcs[NTALLY];
-	long long *blks = NULL;
-	size_t nb = 0, cb = 0, b;
-	int nt = 0, k, rc;
-	long long n = 0, id;
-	const char *sql = before != ANY_AGE ?
-	    "SELECT l.id, l.level, l.source, l.message" ZJOIN
-	    " WHERE z.tid = ?1 AND z.min_ts < ?2 AND l.tid = ?1"
-	    " AND l.ts < ?2 LIMIT ?3" :
-	    "SELECT id, level, source, message FROM logs INDEXED BY logs_tid"
-	    " WHERE tid = ?1 LIMIT ?3";
-
-	/*
-	 * Ids are never handed out again: the next one is max(id) + 1 on
-	 * opening, unless rows at the end go, so it is saved before they do.
-	 */
-	memo_forget(s);
-	if (meta_set(s, "next_id", s->next_id) == -1 ||
-	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, tid);
-	if (before != ANY_AGE)
-		sqlite3_bind_int64(st, 2, before);
-	sqlite3_bind_int64(st, 3, max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int lv = sqlite3_column_int(st, 1);
-		const char *src = (const char *)sqlite3_column_text(st, 2);
-		size_t sl = (size_t)sqlite3_column_bytes(st, 2);
-
-		id = sqlite3_column_int64(st, 0);
-		if (id <= s->fts_mark) {
-			sqlite3_bind_int64(s->st[ST_FTS_DEL], 1, id);
-			sqlite3_bind_value(s->st[ST_FTS_DEL], 2,
-			    sqlite3_column_value(st, 3));
-			if (run(s, ST_FTS_DEL) == -1)
-				goto fail;
-		}
-		sqlite3_bind_int64(s->st[ST_LOG_DEL], 1, id);
-		if (run(s, ST_LOG_DEL) == -1)
-			goto fail;
-		if (before != ANY_AGE && (nb == 0 ||
-		    blks[nb - 1] != id >> ZBITS)) {
-			if (nb == cb) {
-				size_t nc = cb ? cb * 2 : 64;
-				long long *nbk = realloc(blks, nc * sizeof *nbk);
-
-				if (nbk == NULL)
-					goto fail;
-				blks = nbk;
-				cb = nc;
-			}
-			blks[nb++] = id >> ZBITS;
-		}
-		for (k = 0; k < nt; k++)
-			if (t[k].level == lv && t[k].srclen == sl &&
-			    memcmp(t[k].source, src, sl) == 0)
-				break;
-		if (k == nt) {
-			if (nt == NTALLY) {
-				for (k = 0; k < nt; k++) {
-					if (count_add(s, tid, t[k].level,
-					    t[k].source, t[k].srclen,
-					    -t[k].n) == -1)
-						goto fail;
-					free(srcs[k]);
-				}
-				nt = 0;
-			}
-			if ((srcs[nt] = malloc(sl + 1)) == NULL)
-				goto fail;
-			k = nt++;
-			memcpy(srcs[k], src ? src : "", sl);
-			srcs[k][sl] = '\0';
-			t[k].level = lv;
-			t[k].source = srcs[k];
-			t[k].srclen = sl;
-			t[k].n = 0;
-		}
-		t[k].n++;
-		n++;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (rc != SQLITE_DONE)
-		goto fail;
-	for (k = 0; k < nt; k++)
-		if (count_add(s, tid, t[k].level, t[k].source, t[k].srclen,
-		    -t[k].n) == -1)
-			goto fail;
-	/* Zones come in order, but a block may show up again. */
-	for (b = 0; b < nb; b++)
-		if (zone_fix(s, tid, blks[b]) == -1)
-			goto fail;
-	for (k = 0; k < nt; k++)
-		free(srcs[k]);
-	free(blks);
-	return n;
-fail:
-	kr_warn("database: delete: %s", sqlite3_errmsg(s->db));
-	sqlite3_finalize(st);
-	for (k = 0; k < nt; k++)
-		free(srcs[k]);
-	free(blks);
-	return -1;
-}
-
-long long
-store_delete(struct store *s, long long tid, long long before)
-{
-	char sql[100];
-	long long n, total = 0;
-
-	if (tid <= 0)
-		return 0;
-	if (before == 0)
-		before = ANY_AGE;
-	if (s->in_txn && store_commit(s) == -1)
-		return -1;
-	do {
-		if (run(s, ST_BEGIN) == -1)
-			return -1;
-		if ((n = delete_some(s, tid, before, 10000)) == -1)
-			goto fail;
-		if (before == ANY_AGE && n < 10000) {
-			snprintf(sql, sizeof sql,
-			    "DELETE FROM zones WHERE tid = %lld", tid);
-			if (exec(s, sql) == -1)
-				goto fail;
-		}
-		if (task_refresh(s, tid) == -1 || run(s, ST_COMMIT) == -1)
-			goto fail;
-		total += n;
-	} while (n == 10000);
-	return total;
-fail:
-	rollback(s);
-	return -1;
-}
-
-long long
-store_expire(struct store *s, long long cutoff, long long max)
-{
-	sqlite3_stmt *st;
-	long long tids[64], n, total = 0;
-	int nt = 0, i;
-
-	if (s->in_txn && store_commit(s) == -1)
-		return -1;
-	if (sqlite3_prepare_v2(s->db, "SELECT tid FROM tasks WHERE first_ts < ?"
-	    " LIMIT 64", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, cutoff);
-	while (sqlite3_step(st) == SQLITE_ROW && nt < 64)
-		tids[nt++] = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	for (i = 0; i < nt && total < max; i++) {
-		if (run(s, ST_BEGIN) == -1)
-			return -1;
-		if ((n = delete_some(s, tids[i], cutoff, max - total)) == -1 ||
-		    task_refresh(s, tids[i]) == -1 ||
-		    run(s, ST_COMMIT) == -1) {
-			rollback(s);
-			return -1;
-		}
-		total += n;
-	}
-	return total;
-}
-
-/* ---- summaries ---- */
-
-int
-store_counts(struct store *s, long long tid, count_fn fn, void *arg)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT level, source, n FROM counts"
-	    " WHERE tid = ? ORDER BY source", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, tid);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (fn(arg, sqlite3_column_int(st, 0),
-		    (const char *)sqlite3_column_text(st, 1),
-		    sqlite3_column_int64(st, 2)) == -1)
-			break;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
-int
-store_tasks(struct store *s, const char *only, task_fn fn, void *arg)
-{
-	sqlite3_stmt *st;
-	struct task_info t;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT t.name, t.first_tsstr,"
-	    " t.last_tsstr, t.last_activity, t.exited, t.exit_code,"
-	    " (SELECT coalesce(sum(n), 0) FROM counts c WHERE c.tid = t.tid),"
-	    " (SELECT coalesce(sum(n), 0) FROM counts c WHERE c.tid = t.tid"
-	    "  AND c.level >= 4)"
-	    " FROM tasks t WHERE ?1 IS NULL OR t.name = ?1"
-	    " ORDER BY t.last_activity DESC, t.name", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	if (only != NULL)
-		sqlite3_bind_text(st, 1, only, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		t.name = col_text(st, 0, &t.namelen);
-		t.first_ts = col_text(st, 1, &t.first_len);
-		t.last_ts = col_text(st, 2, &t.last_len);
-		t.last_activity = sqlite3_column_int64(st, 3);
-		t.exited = sqlite3_column_int(st, 4);
-		t.exit_code = sqlite3_column_int64(st, 5);
-		t.count = sqlite3_column_int64(st, 6);
-		t.errors = sqlite3_column_int64(st, 7);
-		if (fn(arg, &t) == -1)
-			break;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
-long long
-store_size(struct store *s)
-{
-	return scalar(s, "PRAGMA page_count", 0) *
-	    scalar(s, "PRAGMA page_size", 0);
 }
 
 void
 store_setup(void)
 {
-	/* No global lock on each malloc for statistics nobody reads. */
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	/* Without it (another default VFS), WAL writes go one by one. */
-	(void)walbuf_register();
+	sq_setup();
 }
 
 void
@@ -2121,267 +73,201 @@ filter_free(struct filter *f)
 	f->match = NULL;
 }
 
-/* ---- scrubbing ---- */
+long long
+store_task(struct store *s, const char *name, int create)
+{
+	return s->pg != NULL ? pg_task(s->pg, name, create) :
+	    sq_task(s->sq, name, create);
+}
+
+int
+store_insert(struct store *s, const char *task, struct batch *b,
+    size_t *stored, size_t *dups)
+{
+	return s->pg != NULL ? pg_insert(s->pg, task, b, stored, dups) :
+	    sq_insert(s->sq, task, b, stored, dups);
+}
+
+int
+store_commit(struct store *s)
+{
+	return s->pg != NULL ? pg_commit(s->pg) : sq_commit(s->sq);
+}
+
+int
+store_set_sync(struct store *s, int full)
+{
+	return s->pg != NULL ? pg_set_sync(s->pg, full) :
+	    sq_set_sync(s->sq, full);
+}
+
+int
+store_check(struct store *s)
+{
+	return s->pg != NULL ? pg_check(s->pg) : sq_check(s->sq);
+}
+
+const char *
+store_problem(const struct store *s, int *down)
+{
+	return s->pg != NULL ? pg_problem(s->pg, down) :
+	    sq_problem(s->sq, down);
+}
+
+int
+store_lost(struct store *s)
+{
+	return s->pg != NULL ? pg_lost(s->pg) : sq_lost(s->sq);
+}
+
+unsigned long long
+store_commits(const struct store *s)
+{
+	return s->pg != NULL ? pg_commits(s->pg) : sq_commits(s->sq);
+}
+
+int
+store_in_txn(const struct store *s)
+{
+	return s->pg != NULL ? pg_in_txn(s->pg) : sq_in_txn(s->sq);
+}
+
+long long
+store_find(struct store *s, long long tid, const char *run,
+    size_t runlen, long long seq)
+{
+	return s->pg != NULL ? pg_find(s->pg, tid, run, runlen, seq) :
+	    sq_find(s->sq, tid, run, runlen, seq);
+}
+
+long long
+store_max_seq(struct store *s, long long tid, const char *run,
+    size_t runlen)
+{
+	return s->pg != NULL ? pg_max_seq(s->pg, tid, run, runlen) :
+	    sq_max_seq(s->sq, tid, run, runlen);
+}
+
+int
+store_fts_step(struct store *s, long long max)
+{
+	return s->pg != NULL ? pg_fts_step(s->pg, max) :
+	    sq_fts_step(s->sq, max);
+}
+
+long long
+store_fts_lag(const struct store *s)
+{
+	return s->pg != NULL ? pg_fts_lag(s->pg) : sq_fts_lag(s->sq);
+}
+
+int
+store_cursor_step(struct store *s, struct cursor *c, row_fmt fmt,
+    void *arg, struct kr_buf *out)
+{
+	return s->pg != NULL ? pg_cursor_step(s->pg, c, fmt, arg, out) :
+	    sq_cursor_step(s->sq, c, fmt, arg, out);
+}
+
+long long
+store_search(struct store *s, const char *task, int prefix,
+    const struct filter *f, long long after, long long before,
+    long long size, row_fmt fmt, void *arg, struct kr_buf *out,
+    long long *last)
+{
+	if (s->pg != NULL)
+		return pg_search(s->pg, task, prefix, f, after, before, size,
+		    fmt, arg, out, last);
+	return sq_search(s->sq, task, prefix, f, after, before, size, fmt,
+	    arg, out, last);
+}
+
+long long
+store_count(struct store *s, long long tid, const struct filter *f,
+    long long after)
+{
+	return s->pg != NULL ? pg_count(s->pg, tid, f, after) :
+	    sq_count(s->sq, tid, f, after);
+}
+
+long long
+store_delete(struct store *s, long long tid, long long before)
+{
+	return s->pg != NULL ? pg_delete(s->pg, tid, before) :
+	    sq_delete(s->sq, tid, before);
+}
+
+long long
+store_expire(struct store *s, long long cutoff, long long max)
+{
+	return s->pg != NULL ? pg_expire(s->pg, cutoff, max) :
+	    sq_expire(s->sq, cutoff, max);
+}
+
+int
+store_counts(struct store *s, long long tid, count_fn fn, void *arg)
+{
+	return s->pg != NULL ? pg_counts(s->pg, tid, fn, arg) :
+	    sq_counts(s->sq, tid, fn, arg);
+}
+
+int
+store_tasks(struct store *s, const char *only, task_fn fn, void *arg)
+{
+	return s->pg != NULL ? pg_tasks(s->pg, only, fn, arg) :
+	    sq_tasks(s->sq, only, fn, arg);
+}
+
+long long
+store_size(struct store *s)
+{
+	return s->pg != NULL ? pg_size(s->pg) : sq_size(s->sq);
+}
+
+long long
+store_rewrite(struct store *s, const struct scope *sc,
+    long long *from, long long upto, long long max, rewrite_fn fn,
+    void *arg, long long *changed, rewritten_fn done, void *darg)
+{
+	if (s->pg != NULL)
+		return pg_rewrite(s->pg, sc, from, upto, max, fn, arg, changed,
+		    done, darg);
+	return sq_rewrite(s->sq, sc, from, upto, max, fn, arg, changed, done,
+	    darg);
+}
 
 long long
 store_last_id(const struct store *s)
 {
-	return s->next_id - 1;
+	return s->pg != NULL ? pg_last_id(s->pg) : sq_last_id(s->sq);
 }
 
-/* Replaces a record's message and extra members; the index follows. */
-static int
-rewrite_row(struct store *s, sqlite3_stmt *up, long long id,
-    sqlite3_value *old, const struct kr_buf *nmsg,
-    const struct kr_buf *nextra)
-{
-	sqlite3_stmt *fi = s->st[ST_FTS_DEL];
-
-	if (id <= s->fts_mark) {
-		sqlite3_bind_int64(fi, 1, id);
-		sqlite3_bind_value(fi, 2, old);
-		if (run(s, ST_FTS_DEL) == -1)
-			return -1;
-	}
-	sqlite3_bind_text(up, 1, nmsg->s ? nmsg->s : "", (int)nmsg->len,
-	    SQLITE_STATIC);
-	if (nextra->len > 0)
-		sqlite3_bind_text(up, 2, nextra->s, (int)nextra->len,
-		    SQLITE_STATIC);
-	else
-		sqlite3_bind_null(up, 2);
-	sqlite3_bind_int64(up, 3, id);
-	if (sqlite3_step(up) != SQLITE_DONE)
-		return -1;
-	sqlite3_reset(up);
-	if (id <= s->fts_mark) {
-		char sql[100];
-
-		snprintf(sql, sizeof sql, "INSERT INTO logs_fts(rowid, message)"
-		    " SELECT id, message FROM logs WHERE id = %lld", id);
-		if (exec(s, sql) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* The row st is on, offered to fn, and rewritten when fn changed it. */
-static int
-offer_row(struct store *s, sqlite3_stmt *st, sqlite3_stmt *up,
-    rewrite_fn fn, void *arg, struct kr_buf *nmsg, struct kr_buf *nextra)
-{
-	const char *x = (const char *)sqlite3_column_text(st, 3);
-	int rc;
-
-	rc = fn(arg, (const char *)sqlite3_column_text(st, 2),
-	    (size_t)sqlite3_column_bytes(st, 2), x,
-	    x ? (size_t)sqlite3_column_bytes(st, 3) : 0, nmsg, nextra);
-	if (rc == 1 && rewrite_row(s, up, sqlite3_column_int64(st, 0),
-	    sqlite3_column_value(st, 2), nmsg, nextra) == -1)
-		return -1;
-	return rc;
-}
-
-long long
-store_rewrite(struct store *s, const struct scope *sc, long long *from,
-    long long upto, long long max, rewrite_fn fn, void *arg,
-    long long *changed, rewritten_fn done, void *darg)
-{
-	static const char *const where[] = {
-		[SC_ALL] = "",
-		[SC_TASK] = " AND tid = (SELECT tid FROM tasks WHERE name = ?4)",
-		[SC_PREFIX] = " AND tid IN (SELECT tid FROM tasks"
-		    " WHERE substr(name, 1, length(?4)) = ?4)",
-	};
-	struct kr_buf nmsg = KR_BUF_INIT((size_t)1 << 30),
-		      nextra = KR_BUF_INIT((size_t)1 << 30);
-	sqlite3_stmt *st = NULL, *up = NULL;
-	char sql[300];
-	long long n = 0, k = 0;
-	int rc;
-
-	if (s->in_txn && store_commit(s) == -1)
-		return -1;
-	snprintf(sql, sizeof sql, "SELECT id, tid, message, extra FROM logs"
-	    " WHERE id > ?1 AND id <= ?2%s ORDER BY id LIMIT ?3",
-	    where[sc->kind]);
-	if (exec(s, "PRAGMA secure_delete=ON") == -1 ||
-	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "UPDATE logs SET message = ?1,"
-	    " extra = ?2 WHERE id = ?3", -1, &up, NULL) != SQLITE_OK ||
-	    run(s, ST_BEGIN) == -1)
-		goto fail;
-	sqlite3_bind_int64(st, 1, *from);
-	sqlite3_bind_int64(st, 2, upto);
-	sqlite3_bind_int64(st, 3, max);
-	if (sc->kind != SC_ALL)
-		sqlite3_bind_text(st, 4, sc->name, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		n++;
-		*from = sqlite3_column_int64(st, 0);
-		nmsg.len = nextra.len = 0;
-		if ((rc = offer_row(s, st, up, fn, arg, &nmsg, &nextra)) == -1)
-			goto fail;
-		if (rc == 1) {
-			k++;
-			done(darg, *from, sqlite3_column_int64(st, 1));
-		}
-	}
-	if (rc != SQLITE_DONE)
-		goto fail;
-	/* Every row up to upto was looked at when fewer came than asked. */
-	if (n < max)
-		*from = upto;
-	sqlite3_finalize(st);
-	sqlite3_finalize(up);
-	st = up = NULL;
-	if (run(s, ST_COMMIT) == -1)
-		goto fail;
-	if (k > 0) {
-		memo_forget(s);
-		s->purge = PURGE_MERGE;
-	}
-	*changed += k;
-	goto out;
-fail:
-	db_warn(s, "redaction: ");
-	sqlite3_finalize(st);
-	sqlite3_finalize(up);
-	rollback(s);
-	n = -1;
-out:
-	if (nmsg.s != NULL)
-		sodium_memzero(nmsg.s, nmsg.cap);
-	if (nextra.s != NULL)
-		sodium_memzero(nextra.s, nextra.cap);
-	kr_buf_free(&nmsg);
-	kr_buf_free(&nextra);
-	return n;
-}
-
-/*
- * The full-text index keeps a replaced entry until the segment holding it
- * is merged with the one that says it was deleted: merging a little at a
- * time (FTS5's 'merge' with a negative count merges across levels, as
- * 'optimize' does, but in steps) ends with one segment, which holds
- * nothing of the old text. Then the WAL, which still holds the pages as
- * they were, is checkpointed and truncated.
- */
 int
 store_purge_step(struct store *s)
 {
-	int before, rc;
-
-	switch (s->purge) {
-	case PURGE_MERGE:
-		if (s->in_txn && store_commit(s) == -1)
-			return -1;
-		before = sqlite3_total_changes(s->db);
-		if (exec(s, "INSERT INTO logs_fts(logs_fts, rank)"
-		    " VALUES('merge', -64)") == -1)
-			return -1;
-		if (sqlite3_total_changes(s->db) - before >= 2)
-			return 1;
-		s->purge = PURGE_CHECKPOINT;
-		return 1;
-	case PURGE_CHECKPOINT:
-		if (s->in_txn && store_commit(s) == -1)
-			return -1;
-		rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
-		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-		if (rc == SQLITE_BUSY)
-			return 1;	/* the checkpointer is at it: again */
-		if (rc != SQLITE_OK) {
-			db_warn(s, "checkpoint: ");
-			return -1;
-		}
-		exec(s, "PRAGMA secure_delete=OFF");
-		s->purge = PURGE_NONE;
-		return 0;
-	}
-	return 0;
+	return s->pg != NULL ? pg_purge_step(s->pg) : sq_purge_step(s->sq);
 }
 
 long long
-store_redaction_new(struct store *s, const char *who, const char *scope_json)
+store_redaction_new(struct store *s, const char *who,
+    const char *scope_json)
 {
-	sqlite3_stmt *st;
-	struct timespec now;
-	char ts[KR_TS_LEN + 1];
-	long long id = -1;
-
-	if (s->in_txn && store_commit(s) == -1)
-		return -1;
-	clock_gettime(CLOCK_REALTIME, &now);
-	kr_ts_format(&now, ts);
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO redactions(created, who,"
-	    " scope, state) VALUES(?, ?, ?, 'running')", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, ts, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, scope_json, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		id = sqlite3_last_insert_rowid(s->db);
-	else
-		db_warn(s, "redaction: ");
-	sqlite3_finalize(st);
-	return id;
+	return s->pg != NULL ? pg_redaction_new(s->pg, who, scope_json) :
+	    sq_redaction_new(s->sq, who, scope_json);
 }
 
 int
 store_redaction_set(struct store *s, long long id, const char *state,
     long long scanned, long long changed)
 {
-	sqlite3_stmt *st;
-	struct timespec now;
-	char ts[KR_TS_LEN + 1];
-	int rc;
-
-	if (s->in_txn && store_commit(s) == -1)
-		return -1;
-	clock_gettime(CLOCK_REALTIME, &now);
-	kr_ts_format(&now, ts);
-	if (sqlite3_prepare_v2(s->db, "UPDATE redactions SET state = ?1,"
-	    " scanned = ?2, changed = ?3, finished = CASE ?1 WHEN 'running'"
-	    " THEN NULL ELSE ?4 END WHERE id = ?5", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, scanned);
-	sqlite3_bind_int64(st, 3, changed);
-	sqlite3_bind_text(st, 4, ts, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, id);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
-	return rc;
+	return s->pg != NULL ? pg_redaction_set(s->pg, id, state, scanned, changed) :
+	    sq_redaction_set(s->sq, id, state, scanned, changed);
 }
 
 int
-store_redactions(struct store *s, long long id, redaction_fn fn, void *arg)
+store_redactions(struct store *s, long long id, redaction_fn fn,
+    void *arg)
 {
-	struct redaction_info r;
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT id, created, who, scope, state,"
-	    " scanned, changed, finished FROM redactions"
-	    " WHERE ?1 = 0 OR id = ?1 ORDER BY id DESC", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r.id = sqlite3_column_int64(st, 0);
-		r.created = (const char *)sqlite3_column_text(st, 1);
-		r.who = (const char *)sqlite3_column_text(st, 2);
-		r.scope = (const char *)sqlite3_column_text(st, 3);
-		r.state = (const char *)sqlite3_column_text(st, 4);
-		r.scanned = sqlite3_column_int64(st, 5);
-		r.changed = sqlite3_column_int64(st, 6);
-		r.finished = (const char *)sqlite3_column_text(st, 7);
-		if (fn(arg, &r) != 0)
-			break;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return s->pg != NULL ? pg_redactions(s->pg, id, fn, arg) :
+	    sq_redactions(s->sq, id, fn, arg);
 }

@@ -1,7 +1,7 @@
 /*
  * store.h: the storage interface. Callers see an opaque struct store and
- * these functions; SQLite is behind them (store.c), and another backend
- * would be one more file of the same functions.
+ * these functions; behind them, SQLite (store_sq.c) or PostgreSQL
+ * (store_pg.c), as store.c chooses by the name of the database.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -21,7 +21,10 @@ struct filter {
 	int nsources;
 	long long from, to;	/* ns; to is exclusive; 0: unset */
 	int has_from, has_to;
-	char *match;		/* FTS5 expression, malloc'd, or NULL */
+	/* The words of q=, each in double quotes (a quote in it doubled), a
+	 * prefix followed by *: FTS5's syntax, which store_pg.c reads too.
+	 * malloc'd, or NULL. */
+	char *match;
 };
 
 struct cursor {
@@ -69,7 +72,8 @@ int store_set_sync(struct store *s, int full);
 int store_check(struct store *s);
 /*
  * NULL when the store is fine; else what is wrong, for /health, with
- * *down set when it will not get better by itself.
+ * *down 1 when it will not get better by itself, 2 when the database is
+ * out of reach for now (the server tries again each second), else 0.
  */
 const char *store_problem(const struct store *s, int *down);
 /* 1 once if a commit failed since the last call. */
@@ -200,5 +204,7 @@ int store_redactions(struct store *s, long long id, redaction_fn fn,
 
 /* Sets the library up, before anything else: once, at start. */
 void store_setup(void);
+/* 1 when db names a PostgreSQL database rather than a file. */
+int store_is_pg(const char *db);
 
 #endif

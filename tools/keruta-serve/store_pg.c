@@ -1,0 +1,1727 @@
+/*
+ * store_pg.c: the PostgreSQL store, which several servers share. One
+ * connection, used only from the service thread, in libpq's blocking
+ * mode: a batch costs a few round trips to a server that is usually near.
+ *
+ * What one server could take for granted, several must arrange:
+ * - Ids come from one sequence, handed out at INSERT but seen at COMMIT,
+ *   so that two writers of a task could make id 101 visible before 100
+ *   and a reader past 101 would never see 100. The writers of a task are
+ *   serialized by a lock held until COMMIT (a transaction-scoped advisory
+ *   lock on its name), and its ids are taken under it: a task's ids
+ *   become visible in their order, and a cursor over one task never
+ *   skips. The same lock makes the check for duplicates exact.
+ * - A transaction that would wait for a task's lock while holding
+ *   others is committed first, so that two servers never wait for each
+ *   other (no deadlock).
+ * - The schema is applied once, whoever starts first: versioned steps in
+ *   one transaction, under an advisory lock.
+ * The full-text index (tsvector with the 'simple' configuration, GIN) is
+ * filled after the fact, as in the SQLite store; a query reads the rows
+ * not indexed yet by computing their vectors on the spot, so that its
+ * answer does not depend on how far the index got.
+ *
+ * Text in PostgreSQL is UTF-8 without NUL: a value that holds a NUL, is
+ * not UTF-8 or begins with U+E000 is stored escaped (see esc_put), and
+ * read back as it came.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "kr_buf.h"
+#include "kr_diag.h"
+#include "kr_json.h"
+#include "kr_level.h"
+#include "kr_time.h"
+#include "store.h"
+#include "store_pg.h"
+
+#define LOCK_SCHEMA	1802662144	/* advisory lock keys: the schema, */
+#define LOCK_TASK	1802662145	/* and a task's writers (its name) */
+#define NLOCKED		64	/* tasks remembered as locked, per txn */
+#define CHUNK		256	/* rows per cursor step */
+#define DEL_ROWS	10000	/* rows deleted per transaction */
+#define FTS_ROWS	10000	/* rows indexed per statement */
+#define NPARAMS		128
+#define RECONNECT_NS	1000000000LL
+#define MARK		"\xee\x80\x80"	/* U+E000: an escaped value */
+
+static const char *const migrations[] = {
+	/* 1 */
+	"CREATE TABLE tasks(tid bigserial PRIMARY KEY, name text NOT NULL"
+	" UNIQUE, first_ts bigint, last_ts bigint, first_tsstr text,"
+	" last_tsstr text, last_activity bigint,"
+	" exited integer NOT NULL DEFAULT 0, exit_code bigint);"
+	"CREATE TABLE counts(tid bigint NOT NULL, level integer NOT NULL,"
+	" source text NOT NULL, n bigint NOT NULL,"
+	" PRIMARY KEY(tid, level, source));"
+	"CREATE SEQUENCE log_ids;"
+	"CREATE TABLE logs(id bigint PRIMARY KEY, tid bigint NOT NULL,"
+	" run text, seq bigint, ts bigint NOT NULL, tsstr text NOT NULL,"
+	" level integer NOT NULL, source text NOT NULL, message text NOT NULL,"
+	" extra text, tsv tsvector);"
+	"CREATE UNIQUE INDEX logs_key ON logs(tid, run, seq);"
+	"CREATE INDEX logs_tid ON logs(tid, id);"
+	"CREATE INDEX logs_lvl ON logs(tid, level, id) WHERE level <> 2;"
+	"CREATE INDEX logs_ts ON logs(tid, ts);"
+	"CREATE INDEX logs_fts ON logs USING gin(tsv);"
+	"CREATE INDEX logs_unindexed ON logs(id) WHERE tsv IS NULL;"
+	"CREATE TABLE redactions(id bigserial PRIMARY KEY,"
+	" created text NOT NULL, who text NOT NULL, scope text NOT NULL,"
+	" state text NOT NULL, scanned bigint NOT NULL DEFAULT 0,"
+	" changed bigint NOT NULL DEFAULT 0, finished text,"
+	" owner integer NOT NULL DEFAULT 0);",
+};
+#define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+
+struct pg {
+	PGconn *db;
+	char *conninfo;
+	int in_txn;		/* a transaction is open (pg_commit) */
+	int lost;		/* a commit failed */
+	int failing;		/* the last write failed */
+	int down;		/* the connection is lost */
+	int purge;		/* rewritten rows: VACUUM them away */
+	long long retry_at;	/* when to try connecting again */
+	unsigned long long commits;
+	long long fts_lag;	/* rows stored here and not indexed yet */
+	/* Tasks locked by the open transaction. */
+	struct locked {
+		long long tid;
+		char name[SRV_ID_MAX + 1];
+	} lk[NLOCKED];
+	int nlk;
+	struct kr_buf copy;	/* a batch as COPY reads it */
+	struct kr_buf dec;	/* a row's values as they came */
+};
+
+/* ---- text in and out ---- */
+
+static int
+needs_esc(const char *s, size_t n)
+{
+	return (n >= 3 && memcmp(s, MARK, 3) == 0) || memchr(s, 0, n) != NULL ||
+	    kr_utf8_valid(s, n) != n;
+}
+
+/*
+ * Appends s[0..n) as text PostgreSQL takes: as it is, or escaped: MARK,
+ * then each valid character as it is, except NUL and U+E000..U+E0FF, and
+ * each other byte b as the character U+E000 + b.
+ */
+static int
+esc_put(struct kr_buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	size_t k;
+
+	if (!needs_esc(s, n))
+		return kr_buf_add(b, s, n);
+	if (kr_buf_adds(b, MARK) == -1)
+		return -1;
+	while (p < e) {
+		k = *p != 0 ? kr_utf8_char(p, e) : 0;
+		if (k > 0 && !(p[0] == 0xee && (p[1] & 0xfc) == 0x80)) {
+			if (kr_buf_add(b, p, k) == -1)
+				return -1;
+			p += k;
+			continue;
+		}
+		for (k = k ? k : 1; k > 0; k--, p++) {
+			char u[3] = { (char)0xee, (char)(0x80 | (*p >> 6)),
+				(char)(0x80 | (*p & 0x3f)) };
+
+			if (kr_buf_add(b, u, 3) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Appends the value s[0..n) read from the database, as it came. */
+static int
+esc_get(struct kr_buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+
+	if (n < 3 || memcmp(s, MARK, 3) != 0)
+		return kr_buf_add(b, s, n);
+	for (p += 3; p < e; p++) {
+		if (e - p >= 3 && p[0] == 0xee && (p[1] & 0xfc) == 0x80) {
+			if (kr_buf_addc(b, (char)(((p[1] & 3) << 6) |
+			    (p[2] & 0x3f))) == -1)
+				return -1;
+			p += 2;
+		} else if (kr_buf_addc(b, (char)*p) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Appends a value as a COPY field (text format); NULL for s NULL. */
+static int
+copy_field(struct kr_buf *b, struct kr_buf *tmp, const char *s, size_t n)
+{
+	size_t i, from = 0;
+
+	if (s == NULL)
+		return kr_buf_adds(b, "\\N");
+	tmp->len = 0;
+	if (esc_put(tmp, s, n) == -1)
+		return -1;
+	for (i = 0; i < tmp->len; i++) {
+		const char *r;
+
+		switch (tmp->s[i]) {
+		case '\\': r = "\\\\"; break;
+		case '\n': r = "\\n"; break;
+		case '\r': r = "\\r"; break;
+		case '\t': r = "\\t"; break;
+		default: continue;
+		}
+		if (kr_buf_add(b, tmp->s + from, i - from) == -1 ||
+		    kr_buf_adds(b, r) == -1)
+			return -1;
+		from = i + 1;
+	}
+	return kr_buf_add(b, tmp->s + from, tmp->len - from);
+}
+
+/* ---- statements ---- */
+
+/* A statement with its parameters, in text. */
+struct q {
+	struct kr_buf sql, vals;
+	size_t off[NPARAMS];
+	int n, bad;
+};
+
+static void
+q_init(struct q *q)
+{
+	kr_buf_init(&q->sql, (size_t)1 << 20);
+	kr_buf_init(&q->vals, (size_t)1 << 30);
+	q->n = q->bad = 0;
+}
+
+static void
+q_free(struct q *q)
+{
+	kr_buf_free(&q->sql);
+	kr_buf_free(&q->vals);
+}
+
+static void
+q_adds(struct q *q, const char *s)
+{
+	if (kr_buf_adds(&q->sql, s) == -1)
+		q->bad = 1;
+}
+
+/* A parameter: $n in the text, the value escaped if need be. */
+static void
+q_val(struct q *q, const char *s, size_t n)
+{
+	if (q->n == NPARAMS || kr_buf_printf(&q->sql, "$%d", q->n + 1) == -1) {
+		q->bad = 1;
+		return;
+	}
+	q->off[q->n++] = q->vals.len;
+	if (esc_put(&q->vals, s, n) == -1 || kr_buf_addc(&q->vals, 0) == -1)
+		q->bad = 1;
+}
+
+static void
+q_s(struct q *q, const char *s)
+{
+	q_val(q, s, strlen(s));
+}
+
+static void
+q_i(struct q *q, long long v)
+{
+	char t[24];
+
+	snprintf(t, sizeof t, "%lld", v);
+	q_val(q, t, strlen(t));
+}
+
+/* The first line of what the server or libpq said. */
+static const char *
+first_line(const char *m, char *buf, size_t n)
+{
+	snprintf(buf, n, "%.*s", (int)strcspn(m, "\n"), m);
+	return buf;
+}
+
+/*
+ * Says what failed; a lost connection is marked down, and the open
+ * transaction, if any, is gone with what it held.
+ */
+static void
+db_fail(struct pg *p, const char *what, const PGresult *r)
+{
+	const char *m = r != NULL ? PQresultErrorMessage(r) : "";
+	char buf[300];
+
+	if (m[0] == '\0')
+		m = PQerrorMessage(p->db);
+	kr_warn("database: %s: %s", what, first_line(m, buf, sizeof buf));
+	if (PQstatus(p->db) != CONNECTION_OK && !p->down) {
+		p->down = 1;
+		p->retry_at = kr_mono_ns() + RECONNECT_NS;
+		kr_warn("database: the connection is lost: writes are refused "
+		    "until it is back");
+	}
+	if (p->in_txn) {
+		if (PQstatus(p->db) == CONNECTION_OK)
+			PQclear(PQexec(p->db, "ROLLBACK"));
+		p->in_txn = 0;
+		p->nlk = 0;
+		p->lost = 1;
+	}
+	p->failing = 1;
+}
+
+/* The result of a statement that succeeded, or NULL (said). */
+static PGresult *
+ok(struct pg *p, PGresult *r, const char *what)
+{
+	ExecStatusType st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
+	    st == PGRES_COPY_IN)
+		return r;
+	db_fail(p, what, r);
+	PQclear(r);
+	return NULL;
+}
+
+/* Runs q and frees it: its result, or NULL. */
+static PGresult *
+q_run(struct pg *p, struct q *q, const char *what)
+{
+	const char *v[NPARAMS];
+	PGresult *r = NULL;
+	int i;
+
+	if (!q->bad && q->sql.s != NULL) {
+		for (i = 0; i < q->n; i++)
+			v[i] = q->vals.s + q->off[i];
+		r = ok(p, PQexecParams(p->db, q->sql.s, q->n, NULL, v, NULL,
+		    NULL, 0), what);
+	} else
+		kr_warn("database: %s: out of memory", what);
+	q_free(q);
+	return r;
+}
+
+/* Runs q, frees it, and forgets its result: 0, or -1 (said). */
+static int
+q_do(struct pg *p, struct q *q, const char *what)
+{
+	PGresult *r = q_run(p, q, what);
+
+	PQclear(r);
+	return r != NULL ? 0 : -1;
+}
+
+/* Runs sql, without parameters: 0, or -1 (said). */
+static int
+cmd(struct pg *p, const char *sql, const char *what)
+{
+	PGresult *r = ok(p, PQexec(p->db, sql), what);
+
+	PQclear(r);
+	return r != NULL ? 0 : -1;
+}
+
+/* The integer in the first column of the first row of r, or def. */
+static long long
+int_of(PGresult *r, long long def)
+{
+	long long v = def;
+
+	if (r != NULL && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+/* ---- opening ---- */
+
+static void
+quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/* Connects (again): 0, or -1 with err filled in. */
+static int
+connect_db(struct pg *p, char *err, size_t elen)
+{
+	/* Later keywords win: what the string says overrides these. */
+	const char *const kw[] = { "connect_timeout", "application_name",
+		"dbname", NULL };
+	const char *const val[] = { "5", "keruta-serve", p->conninfo, NULL };
+	char buf[300];
+
+	PQfinish(p->db);
+	p->db = PQconnectdbParams(kw, val, 1);
+	if (p->db == NULL || PQstatus(p->db) != CONNECTION_OK) {
+		snprintf(err, elen, "unable to connect to PostgreSQL: %s",
+		    p->db == NULL ? "out of memory" :
+		    first_line(PQerrorMessage(p->db), buf, sizeof buf));
+		return -1;
+	}
+	PQsetNoticeProcessor(p->db, quiet, NULL);
+	if (PQsetClientEncoding(p->db, "UTF8") != 0 ||
+	    cmd(p, "SET lock_timeout = '10s'", "settings") == -1) {
+		snprintf(err, elen, "unable to use PostgreSQL: %s",
+		    first_line(PQerrorMessage(p->db), buf, sizeof buf));
+		return -1;
+	}
+	p->down = 0;
+	return 0;
+}
+
+/* Brings the schema up to this version, once whoever comes first. */
+static int
+migrate(struct pg *p, char *err, size_t elen)
+{
+	PGresult *r;
+	long long v;
+	char buf[300];
+	int i;
+
+	if (cmd(p, "BEGIN", "schema") == -1 ||
+	    cmd(p, "SELECT pg_advisory_xact_lock(1802662144)", "schema") == -1 ||
+	    cmd(p, "CREATE TABLE IF NOT EXISTS keruta_schema("
+	    "version integer NOT NULL)", "schema") == -1)
+		goto fail;
+	r = ok(p, PQexec(p->db, "SELECT max(version) FROM keruta_schema"),
+	    "schema");
+	if (r == NULL)
+		goto fail;
+	v = int_of(r, 0);
+	if (v > NMIGRATIONS) {
+		PQclear(PQexec(p->db, "ROLLBACK"));
+		snprintf(err, elen, "the database's schema (version %lld) is "
+		    "newer than this keruta-serve's (%d)", v, NMIGRATIONS);
+		return -1;
+	}
+	for (i = (int)v; i < NMIGRATIONS; i++)
+		if (cmd(p, migrations[i], "schema") == -1)
+			goto fail;
+	snprintf(buf, sizeof buf, "DELETE FROM keruta_schema;"
+	    "INSERT INTO keruta_schema VALUES(%d)", NMIGRATIONS);
+	if (cmd(p, buf, "schema") == -1 || cmd(p, "COMMIT", "schema") == -1)
+		goto fail;
+	/* A redaction whose server is gone was cut short. */
+	if (cmd(p, "UPDATE redactions SET state = 'interrupted'"
+	    " WHERE state = 'running' AND owner NOT IN"
+	    " (SELECT pid FROM pg_stat_activity)", "schema") == -1)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, elen, "unable to set the schema up: %s",
+	    first_line(PQerrorMessage(p->db), buf, sizeof buf));
+	PQclear(PQexec(p->db, "ROLLBACK"));
+	return -1;
+}
+
+int
+pg_open(struct pg **pp, const char *conninfo, char *err, size_t elen)
+{
+	struct pg *p;
+
+	if ((p = calloc(1, sizeof *p)) == NULL ||
+	    (p->conninfo = strdup(conninfo)) == NULL) {
+		free(p);
+		snprintf(err, elen, "out of memory");
+		return -1;
+	}
+	kr_buf_init(&p->copy, (size_t)1 << 30);
+	kr_buf_init(&p->dec, (size_t)1 << 30);
+	if (connect_db(p, err, elen) == -1 || migrate(p, err, elen) == -1) {
+		pg_close(p);
+		return -1;
+	}
+	*pp = p;
+	return 0;
+}
+
+void
+pg_close(struct pg *p)
+{
+	if (p == NULL)
+		return;
+	if (p->in_txn)
+		pg_commit(p);
+	PQfinish(p->db);
+	kr_buf_free(&p->copy);
+	kr_buf_free(&p->dec);
+	free(p->conninfo);
+	free(p);
+}
+
+int
+pg_check(struct pg *p)
+{
+	char err[300];
+	long long now;
+
+	if (!p->down && PQstatus(p->db) == CONNECTION_OK)
+		return 0;
+	if (!p->down) {
+		p->down = 1;
+		p->in_txn = 0;
+		p->nlk = 0;
+	}
+	if ((now = kr_mono_ns()) < p->retry_at)
+		return -1;
+	p->retry_at = now + RECONNECT_NS;
+	if (connect_db(p, err, sizeof err) == -1) {
+		p->down = 1;
+		return -1;
+	}
+	p->failing = 0;
+	kr_warn("database: connected again");
+	return 0;
+}
+
+const char *
+pg_problem(const struct pg *p, int *down)
+{
+	*down = p->down ? 2 : 0;
+	if (p->down)
+		return "the database is out of reach: writes are refused "
+		    "until it is back";
+	if (p->failing)
+		return "the last write to the database failed: writes are "
+		    "refused until one succeeds";
+	return NULL;
+}
+
+int
+pg_set_sync(struct pg *p, int full)
+{
+	/* A COMMIT is durable in PostgreSQL (synchronous_commit): acks
+	 * survive a crash of either server, whatever full says. */
+	(void)p;
+	(void)full;
+	return 0;
+}
+
+int
+pg_lost(struct pg *p)
+{
+	int l = p->lost;
+
+	p->lost = 0;
+	return l;
+}
+
+unsigned long long
+pg_commits(const struct pg *p)
+{
+	return p->commits;
+}
+
+int
+pg_in_txn(const struct pg *p)
+{
+	return p->in_txn;
+}
+
+int
+pg_commit(struct pg *p)
+{
+	PGresult *r;
+	int good;
+
+	if (!p->in_txn)
+		return 0;
+	p->in_txn = 0;
+	p->nlk = 0;
+	r = PQexec(p->db, "COMMIT");
+	/* An aborted transaction "commits" as a ROLLBACK. */
+	good = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK &&
+	    strcmp(PQcmdStatus(r), "COMMIT") == 0;
+	if (!good) {
+		db_fail(p, "commit", r);
+		PQclear(r);
+		p->lost = 1;
+		return -1;
+	}
+	PQclear(r);
+	p->failing = 0;
+	p->commits++;
+	return 0;
+}
+
+/* ---- ingest ---- */
+
+long long
+pg_task(struct pg *p, const char *name, int create)
+{
+	struct q q;
+	long long tid;
+
+	q_init(&q);
+	q_adds(&q, "SELECT tid FROM tasks WHERE name = ");
+	q_s(&q, name);
+	if ((tid = int_of(q_run(p, &q, "task"), 0)) != 0 || !create)
+		return tid;
+	q_init(&q);
+	q_adds(&q, "INSERT INTO tasks(name) VALUES(");
+	q_s(&q, name);
+	q_adds(&q, ") ON CONFLICT(name) DO NOTHING RETURNING tid");
+	if ((tid = int_of(q_run(p, &q, "task"), 0)) != 0)
+		return tid;
+	q_init(&q);
+	q_adds(&q, "SELECT tid FROM tasks WHERE name = ");
+	q_s(&q, name);
+	tid = int_of(q_run(p, &q, "task"), -1);
+	return tid == 0 ? -1 : tid;
+}
+
+/* Takes a task's lock (blocking when wait), held until COMMIT. 1 if
+ * taken, 0 if not, -1 on error. */
+static int
+task_lock(struct pg *p, const char *name, int wait)
+{
+	struct q q;
+
+	q_init(&q);
+	q_adds(&q, wait ? "SELECT 1, pg_advisory_xact_lock(1802662145,"
+	    " hashtext(" : "SELECT pg_try_advisory_xact_lock(1802662145,"
+	    " hashtext(");
+	q_s(&q, name);
+	q_adds(&q, "))::integer");
+	return (int)int_of(q_run(p, &q, "lock"), -1);
+}
+
+/*
+ * The id of task name, with its lock held by the open transaction. When
+ * another server holds it, what this transaction holds is committed first:
+ * a wait while holding locks could wait forever.
+ */
+static long long
+task_locked(struct pg *p, const char *name)
+{
+	long long tid;
+	int i, k;
+
+	for (i = 0; i < p->nlk; i++)
+		if (strcmp(p->lk[i].name, name) == 0)
+			return p->lk[i].tid;
+	if ((k = task_lock(p, name, 0)) == -1)
+		return -1;
+	if (k == 0) {
+		if (pg_commit(p) == -1 || cmd(p, "BEGIN", "begin") == -1)
+			return -1;
+		p->in_txn = 1;
+		if (task_lock(p, name, 1) != 1)
+			return -1;
+	}
+	if ((tid = pg_task(p, name, 1)) <= 0)
+		return -1;
+	if (p->nlk < NLOCKED) {
+		p->lk[p->nlk].tid = tid;
+		snprintf(p->lk[p->nlk].name, sizeof p->lk[0].name, "%s", name);
+		p->nlk++;
+	}
+	return tid;
+}
+
+static const struct batch *sort_b;
+
+/* Rows by (run, seq); rows without either first. */
+static int
+by_key(const void *x, const void *y)
+{
+	const struct row *a = &sort_b->rows[*(const size_t *)x],
+			 *b = &sort_b->rows[*(const size_t *)y];
+	size_t n = a->runlen < b->runlen ? a->runlen : b->runlen;
+	int c;
+
+	if ((a->run == NULL) != (b->run == NULL))
+		return a->run == NULL ? -1 : 1;
+	if (a->run != NULL && ((c = memcmp(a->run, b->run, n)) != 0 ||
+	    (c = (a->runlen > b->runlen) - (a->runlen < b->runlen)) != 0))
+		return c;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return (*(const size_t *)x > *(const size_t *)y) -
+	    (*(const size_t *)x < *(const size_t *)y);
+}
+
+static int
+same_run(const struct row *a, const struct row *b)
+{
+	return a->runlen == b->runlen && memcmp(a->run, b->run, a->runlen) == 0;
+}
+
+/*
+ * Marks the rows of b to store (id 1) and the duplicates (id 0): of a
+ * row stored before, or of one before it in b. The number to store, or -1.
+ */
+static long long
+mark_rows(struct pg *p, long long tid, struct batch *b, size_t *dups)
+{
+	size_t *ix, i, j, k;
+	long long n = 0;
+
+	*dups = 0;
+	if ((ix = malloc((b->n + 1) * sizeof *ix)) == NULL)
+		return -1;
+	for (i = k = 0; i < b->n; i++) {
+		b->rows[i].id = b->rows[i].code == NULL;
+		if (b->rows[i].id && b->rows[i].run != NULL &&
+		    b->rows[i].seq != 0)
+			ix[k++] = i;
+	}
+	sort_b = b;
+	qsort(ix, k, sizeof *ix, by_key);
+	for (i = 0; i < k; i = j) {
+		const struct row *r = &b->rows[ix[i]];
+		PGresult *res;
+		struct q q;
+		int t;
+
+		for (j = i + 1; j < k && same_run(r, &b->rows[ix[j]]); j++)
+			if (b->rows[ix[j]].seq == b->rows[ix[j - 1]].seq)
+				b->rows[ix[j]].id = 0;
+		q_init(&q);
+		q_adds(&q, "SELECT seq FROM logs WHERE tid = ");
+		q_i(&q, tid);
+		q_adds(&q, " AND run = ");
+		q_val(&q, r->run, r->runlen);
+		q_adds(&q, " AND seq BETWEEN ");
+		q_i(&q, r->seq);
+		q_adds(&q, " AND ");
+		q_i(&q, b->rows[ix[j - 1]].seq);
+		if ((res = q_run(p, &q, "insert")) == NULL) {
+			free(ix);
+			return -1;
+		}
+		for (t = 0; t < PQntuples(res); t++) {
+			long long s = strtoll(PQgetvalue(res, t, 0), NULL, 10);
+			size_t m;
+
+			for (m = i; m < j; m++)
+				if (b->rows[ix[m]].seq == s)
+					b->rows[ix[m]].id = 0;
+		}
+		PQclear(res);
+	}
+	free(ix);
+	for (i = 0; i < b->n; i++) {
+		if (b->rows[i].code != NULL)
+			continue;
+		if (b->rows[i].id)
+			n++;
+		else
+			(*dups)++;
+	}
+	return n;
+}
+
+/* Gives the rows to store their ids, in order. 0, or -1. */
+static int
+take_ids(struct pg *p, struct batch *b, long long n)
+{
+	PGresult *r;
+	struct q q;
+	size_t i;
+	int t = 0;
+
+	q_init(&q);
+	q_adds(&q, "SELECT nextval('log_ids') AS id FROM generate_series(1, ");
+	q_i(&q, n);
+	q_adds(&q, ") ORDER BY id");
+	if ((r = q_run(p, &q, "insert")) == NULL)
+		return -1;
+	if (PQntuples(r) != n) {
+		PQclear(r);
+		return -1;
+	}
+	for (i = 0; i < b->n; i++)
+		if (b->rows[i].id != 0 && b->rows[i].code == NULL)
+			b->rows[i].id = strtoll(PQgetvalue(r, t++, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+/* The rows with an id, through COPY. 0, or -1. */
+static int
+copy_rows(struct pg *p, long long tid, const struct batch *b)
+{
+	struct kr_buf *c = &p->copy;
+	struct kr_buf tmp = KR_BUF_INIT((size_t)1 << 30);
+	PGresult *r;
+	size_t i;
+	int bad = 0;
+
+	c->len = 0;
+	for (i = 0; i < b->n && !bad; i++) {
+		const struct row *w = &b->rows[i];
+
+		if (w->id == 0 || w->code != NULL)
+			continue;
+		bad = kr_buf_printf(c, "%lld\t%lld\t", w->id, tid) == -1 ||
+		    copy_field(c, &tmp, w->run, w->runlen) == -1 ||
+		    (w->seq != 0 ? kr_buf_printf(c, "\t%lld\t", w->seq) :
+		    kr_buf_adds(c, "\t\\N\t")) == -1 ||
+		    kr_buf_printf(c, "%lld\t", w->ts) == -1 ||
+		    copy_field(c, &tmp, w->tsstr, w->tslen) == -1 ||
+		    kr_buf_printf(c, "\t%d\t", w->level) == -1 ||
+		    copy_field(c, &tmp, w->source, w->srclen) == -1 ||
+		    kr_buf_addc(c, '\t') == -1 ||
+		    copy_field(c, &tmp, w->msg, w->msglen) == -1 ||
+		    kr_buf_addc(c, '\t') == -1 ||
+		    copy_field(c, &tmp, w->extralen ? w->extra : NULL,
+		    w->extralen) == -1 || kr_buf_addc(c, '\n') == -1;
+	}
+	kr_buf_free(&tmp);
+	if (bad) {
+		kr_warn("database: insert: out of memory");
+		return -1;
+	}
+	if ((r = ok(p, PQexec(p->db, "COPY logs(id, tid, run, seq, ts, tsstr,"
+	    " level, source, message, extra) FROM STDIN"), "insert")) == NULL)
+		return -1;
+	PQclear(r);
+	if (PQputCopyData(p->db, c->s, (int)c->len) != 1 ||
+	    PQputCopyEnd(p->db, NULL) != 1) {
+		db_fail(p, "insert", NULL);
+		return -1;
+	}
+	r = ok(p, PQgetResult(p->db), "insert");
+	bad = r == NULL;
+	PQclear(r);
+	while ((r = PQgetResult(p->db)) != NULL)
+		PQclear(r);
+	if (c->cap > ((size_t)1 << 22))
+		kr_buf_free(c);
+	return bad ? -1 : 0;
+}
+
+/* A count of (level, source) among the rows of a batch. */
+struct tally {
+	int level;
+	const char *src;
+	size_t len;
+	long long n;
+};
+
+/* The INSERT that adds n counts of task tid. */
+static void
+counts_add(struct q *q, long long tid, const struct tally *t, size_t n)
+{
+	size_t k;
+
+	q_adds(q, "INSERT INTO counts(tid, level, source, n) VALUES");
+	for (k = 0; k < n; k++) {
+		kr_buf_printf(&q->sql, "%s(%lld,%d,", k ? "," : "", tid,
+		    t[k].level);
+		q_val(q, t[k].src, t[k].len);
+		kr_buf_printf(&q->sql, ",%lld)", t[k].n);
+	}
+	q_adds(q, " ON CONFLICT(tid, level, source) DO UPDATE"
+	    " SET n = counts.n + excluded.n");
+}
+
+#define TALLY_STMT	48	/* counts per statement */
+
+/*
+ * What the stored rows of b add to their task: counts per (level,
+ * source), first and last times, the agent's last event. Usually one
+ * statement. 0, or -1.
+ */
+static int
+summarize(struct pg *p, long long tid, const struct batch *b)
+{
+	const struct row *lo = NULL, *hi = NULL;
+	struct tally *t;
+	size_t i, k, nt = 0;
+	long long xc = 0;
+	struct q q;
+	PGresult *r;
+	int ev = 0;
+
+	if ((t = malloc(b->n * sizeof *t)) == NULL)
+		return -1;
+	for (i = 0; i < b->n; i++) {
+		const struct row *w = &b->rows[i];
+
+		if (w->id == 0 || w->code != NULL)
+			continue;
+		if (lo == NULL || w->ts < lo->ts)
+			lo = w;
+		if (hi == NULL || w->ts >= hi->ts)
+			hi = w;
+		if (w->event != 0) {
+			ev = w->event;
+			xc = w->exit_code;
+		}
+		for (k = 0; k < nt; k++)
+			if (t[k].level == w->level && t[k].len == w->srclen &&
+			    memcmp(t[k].src, w->source, w->srclen) == 0)
+				break;
+		if (k == nt) {
+			t[nt].level = w->level;
+			t[nt].src = w->source;
+			t[nt].len = w->srclen;
+			t[nt++].n = 0;
+		}
+		t[k].n++;
+	}
+	for (k = 0; nt - k > TALLY_STMT; k += TALLY_STMT) {
+		q_init(&q);
+		counts_add(&q, tid, t + k, TALLY_STMT);
+		if ((r = q_run(p, &q, "insert")) == NULL) {
+			free(t);
+			return -1;
+		}
+		PQclear(r);
+	}
+	q_init(&q);
+	q_adds(&q, "WITH c AS (");
+	counts_add(&q, tid, t + k, nt - k);
+	free(t);
+	q_adds(&q, " RETURNING 1) UPDATE tasks SET"
+	    " first_tsstr = CASE WHEN first_ts IS NULL OR ");
+	q_i(&q, lo->ts);
+	q_adds(&q, " < first_ts THEN ");
+	q_val(&q, lo->tsstr, lo->tslen);
+	q_adds(&q, " ELSE first_tsstr END, first_ts = least(first_ts, ");
+	q_i(&q, lo->ts);
+	q_adds(&q, "), last_tsstr = CASE WHEN last_ts IS NULL OR ");
+	q_i(&q, hi->ts);
+	q_adds(&q, " >= last_ts THEN ");
+	q_val(&q, hi->tsstr, hi->tslen);
+	q_adds(&q, " ELSE last_tsstr END, last_ts = greatest(last_ts, ");
+	q_i(&q, hi->ts);
+	kr_buf_printf(&q.sql, "), last_activity = %lld, exited = CASE %d"
+	    " WHEN 1 THEN 0 WHEN 2 THEN 1 ELSE exited END, exit_code ="
+	    " CASE %d WHEN 1 THEN NULL WHEN 2 THEN %lld ELSE exit_code END"
+	    " WHERE tid = %lld", kr_wall_ns(), ev, ev, xc, tid);
+	if ((r = q_run(p, &q, "insert")) == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+int
+pg_insert(struct pg *p, const char *task, struct batch *b, size_t *stored,
+    size_t *dups)
+{
+	long long tid, n;
+	size_t i;
+
+	*stored = *dups = 0;
+	for (i = 0; i < b->n; i++)
+		b->rows[i].id = 0;
+	if (pg_check(p) == -1)
+		return -1;
+	if (!p->in_txn) {
+		if (cmd(p, "BEGIN", "begin") == -1)
+			return -1;
+		p->in_txn = 1;
+		p->nlk = 0;
+	}
+	if ((tid = task_locked(p, task)) <= 0 ||
+	    (n = mark_rows(p, tid, b, dups)) == -1)
+		goto fail;
+	if (n > 0 && (take_ids(p, b, n) == -1 || copy_rows(p, tid, b) == -1 ||
+	    summarize(p, tid, b) == -1))
+		goto fail;
+	*stored = (size_t)n;
+	p->fts_lag += n;
+	return 0;
+fail:
+	/* What the transaction held is lost with it (the waiters are told,
+	 * pg_lost). */
+	if (p->in_txn) {
+		PQclear(PQexec(p->db, "ROLLBACK"));
+		p->in_txn = 0;
+		p->nlk = 0;
+		p->lost = 1;
+	}
+	p->failing = 1;
+	for (i = 0; i < b->n; i++)
+		b->rows[i].id = 0;
+	*dups = 0;
+	return -1;
+}
+
+long long
+pg_find(struct pg *p, long long tid, const char *run, size_t runlen,
+    long long seq)
+{
+	struct q q;
+
+	q_init(&q);
+	q_adds(&q, "SELECT id FROM logs WHERE tid = ");
+	q_i(&q, tid);
+	q_adds(&q, " AND run = ");
+	q_val(&q, run, runlen);
+	q_adds(&q, " AND seq = ");
+	q_i(&q, seq);
+	return int_of(q_run(p, &q, "find"), 0);
+}
+
+long long
+pg_max_seq(struct pg *p, long long tid, const char *run, size_t runlen)
+{
+	struct q q;
+
+	q_init(&q);
+	q_adds(&q, "SELECT max(seq) FROM logs WHERE tid = ");
+	q_i(&q, tid);
+	q_adds(&q, " AND run = ");
+	q_val(&q, run, runlen);
+	return int_of(q_run(p, &q, "find"), 0);
+}
+
+/* ---- the full-text index ---- */
+
+long long
+pg_fts_lag(const struct pg *p)
+{
+	return p->fts_lag;
+}
+
+int
+pg_fts_step(struct pg *p, long long max)
+{
+	long long n, step = max > 0 && max < FTS_ROWS ? max : FTS_ROWS;
+	char sql[300];
+	PGresult *r;
+
+	if (p->in_txn && pg_commit(p) == -1)
+		return 0;
+	do {
+		snprintf(sql, sizeof sql, "UPDATE logs SET tsv ="
+		    " to_tsvector('simple', message) WHERE id IN (SELECT id"
+		    " FROM logs WHERE tsv IS NULL ORDER BY id LIMIT %lld"
+		    " FOR UPDATE SKIP LOCKED)", step);
+		if ((r = ok(p, PQexec(p->db, sql), "index")) == NULL)
+			return 0;
+		n = strtoll(PQcmdTuples(r), NULL, 10);
+		PQclear(r);
+		p->fts_lag = n < p->fts_lag ? p->fts_lag - n : 0;
+	} while (max == 0 && n == step);
+	if (n < step)
+		p->fts_lag = 0;
+	return n == step;
+}
+
+/* ---- queries ---- */
+
+/*
+ * The words of f->match (see store.h) as a tsquery: each word a phrase
+ * of what the parser makes of it, a prefix one's last lexeme with :*.
+ */
+static void
+tsquery(struct q *q, const char *m)
+{
+	struct kr_buf w = KR_BUF_INIT(1 << 20),	/* the word, quoted */
+		      t = KR_BUF_INIT(1 << 20);	/* and as it is */
+	const char *p = m;
+	int n = 0;
+
+	while (*p == '"') {
+		w.len = t.len = 0;
+		kr_buf_addc(&w, '\'');
+		for (p++; *p != '\0' && !(p[0] == '"' && p[1] != '"'); p++) {
+			if (*p == '"')
+				p++;
+			if (*p == '\'' || *p == '\\')
+				kr_buf_addc(&w, *p);
+			kr_buf_addc(&w, *p);
+			kr_buf_addc(&t, *p);
+		}
+		if (*p == '"')
+			p++;
+		q_adds(q, n++ ? " && " : "(");
+		if (*p == '*') {
+			p++;
+			kr_buf_adds(&w, "':*");
+			q_adds(q, "to_tsquery('simple', ");
+			q_val(q, w.s, w.len);
+		} else {
+			q_adds(q, "phraseto_tsquery('simple', ");
+			q_val(q, t.s ? t.s : "", t.len);
+		}
+		q_adds(q, ")");
+		while (*p == ' ')
+			p++;
+	}
+	q_adds(q, n ? ")" : "NULL::tsquery");
+	kr_buf_free(&w);
+	kr_buf_free(&t);
+}
+
+/* The conditions of f (and ids after after) on the rows l, as SQL. */
+static void
+clauses(struct q *q, const struct filter *f, long long after)
+{
+	int i, first = 1;
+
+	if (f->levels != 0 && f->levels != (1u << KR_NLEVELS) - 1) {
+		q_adds(q, " AND l.level IN (");
+		for (i = 0; i < KR_NLEVELS; i++)
+			if (f->levels & (1u << i)) {
+				kr_buf_printf(&q->sql, "%s%d", first ? "" : ",",
+				    i);
+				first = 0;
+			}
+		q_adds(q, ")");
+	}
+	if (f->nsources > 0) {
+		q_adds(q, " AND l.source IN (");
+		for (i = 0; i < f->nsources; i++) {
+			q_adds(q, i ? "," : "");
+			q_s(q, f->sources[i]);
+		}
+		q_adds(q, ")");
+	}
+	if (f->has_from) {
+		q_adds(q, " AND l.ts >= ");
+		q_i(q, f->from);
+	}
+	if (f->has_to) {
+		q_adds(q, " AND l.ts < ");
+		q_i(q, f->to);
+	}
+	if (after > 0) {
+		q_adds(q, " AND l.id > ");
+		q_i(q, after);
+	}
+	if (f->match != NULL) {
+		/* Rows not indexed yet are matched on the spot. */
+		q_adds(q, " AND (l.tsv @@ ");
+		tsquery(q, f->match);
+		q_adds(q, " OR (l.tsv IS NULL AND to_tsvector('simple',"
+		    " l.message) @@ ");
+		tsquery(q, f->match);
+		q_adds(q, "))");
+	}
+}
+
+/* Columns of a row of a query, as rows() reads them. */
+#define ROW_COLS " l.id, l.run, l.seq, l.tsstr, l.source, l.level," \
+		 " l.message, l.extra"
+
+/*
+ * Formats the rows of r with fmt (the task's name: task, or column 8),
+ * the first as first when first. The number, or -1; *last the last id.
+ */
+static long long
+rows(struct pg *p, PGresult *r, const char *task, int first, row_fmt fmt,
+    void *arg, struct kr_buf *out, long long *last)
+{
+	static const int col[] = { 1, 3, 4, 6, 7, 8 };
+	const char *v[6];
+	size_t len[6], need;
+	long long i;
+	int k;
+
+	for (i = 0; i < PQntuples(r); i++) {
+		struct srec s;
+
+		/* Decoded into one buffer, sized first: it stays put. */
+		for (need = 1, k = 0; k < 6; k++)
+			need += (size_t)PQgetlength(r, (int)i, col[k]) + 1;
+		p->dec.len = 0;
+		if (kr_buf_reserve(&p->dec, need) == -1)
+			return -1;
+		for (k = 0; k < 6; k++) {
+			size_t at = p->dec.len;
+
+			v[k] = NULL;
+			len[k] = 0;
+			if (col[k] == 8 && task != NULL)
+				continue;
+			if (col[k] >= PQnfields(r) ||
+			    PQgetisnull(r, (int)i, col[k]))
+				continue;
+			esc_get(&p->dec, PQgetvalue(r, (int)i, col[k]),
+			    (size_t)PQgetlength(r, (int)i, col[k]));
+			v[k] = p->dec.s + at;
+			len[k] = p->dec.len - at;
+		}
+		memset(&s, 0, sizeof s);
+		s.id = strtoll(PQgetvalue(r, (int)i, 0), NULL, 10);
+		s.run = v[0];
+		s.runlen = len[0];
+		s.seq = PQgetisnull(r, (int)i, 2) ? 0 :
+		    strtoll(PQgetvalue(r, (int)i, 2), NULL, 10);
+		s.ts = v[1];
+		s.tslen = len[1];
+		s.source = v[2];
+		s.srclen = len[2];
+		s.level = atoi(PQgetvalue(r, (int)i, 5));
+		s.msg = v[3] != NULL ? v[3] : "";
+		s.msglen = len[3];
+		s.extra = v[4];
+		s.extralen = len[4];
+		s.task = task != NULL ? task : v[5];
+		s.tasklen = task != NULL ? strlen(task) : len[5];
+		if (fmt(out, &s, first && i == 0, arg) == -1)
+			return -1;
+		*last = s.id;
+	}
+	return i;
+}
+
+int
+pg_cursor_step(struct pg *p, struct cursor *c, row_fmt fmt, void *arg,
+    struct kr_buf *out)
+{
+	long long lim = CHUNK, n;
+	PGresult *r;
+	struct q q;
+
+	if (c->done)
+		return 0;
+	if (c->tid <= 0 || c->remaining == 0) {
+		c->done = 1;
+		return 0;
+	}
+	if (c->remaining > 0 && c->remaining < lim)
+		lim = c->remaining;
+	q_init(&q);
+	q_adds(&q, "SELECT" ROW_COLS " FROM logs l WHERE l.tid = ");
+	q_i(&q, c->tid);
+	clauses(&q, &c->f, c->after);
+	if (c->started) {
+		q_adds(&q, c->desc ? " AND l.id < " : " AND l.id > ");
+		q_i(&q, c->last);
+	}
+	kr_buf_printf(&q.sql, " ORDER BY l.id %s LIMIT %lld",
+	    c->desc ? "DESC" : "ASC", lim);
+	if (!c->started && c->offset > 0)
+		kr_buf_printf(&q.sql, " OFFSET %lld", c->offset);
+	if ((r = q_run(p, &q, "query")) == NULL)
+		return -1;
+	n = rows(p, r, c->task, !c->started, fmt, arg, out, &c->last);
+	PQclear(r);
+	if (n < 0)
+		return -1;
+	if (n > 0)
+		c->started = 1;
+	if (c->remaining > 0)
+		c->remaining -= n;
+	if (n < lim || c->remaining == 0)
+		c->done = 1;
+	return (int)n;
+}
+
+long long
+pg_search(struct pg *p, const char *task, int prefix, const struct filter *f,
+    long long after, long long before, long long size, row_fmt fmt,
+    void *arg, struct kr_buf *out, long long *last)
+{
+	PGresult *r;
+	struct q q;
+	long long n;
+
+	q_init(&q);
+	q_adds(&q, "SELECT" ROW_COLS ", t.name FROM logs l JOIN tasks t"
+	    " ON t.tid = l.tid WHERE true");
+	clauses(&q, f, after);
+	if (before > 0) {
+		q_adds(&q, " AND l.id < ");
+		q_i(&q, before);
+	}
+	if (task != NULL && task[0] != '\0') {
+		q_adds(&q, prefix ? " AND left(t.name, length(" :
+		    " AND t.name = ");
+		if (prefix) {
+			q_s(&q, task);
+			q_adds(&q, ")) = ");
+		}
+		q_s(&q, task);
+	}
+	kr_buf_printf(&q.sql, " ORDER BY l.id DESC LIMIT %lld", size);
+	if ((r = q_run(p, &q, "query")) == NULL)
+		return -1;
+	*last = 0;
+	n = rows(p, r, NULL, 1, fmt, arg, out, last);
+	PQclear(r);
+	return n;
+}
+
+long long
+pg_count(struct pg *p, long long tid, const struct filter *f, long long after)
+{
+	struct q q;
+	int i;
+
+	if (tid <= 0)
+		return 0;
+	q_init(&q);
+	if (f->match == NULL && !f->has_from && !f->has_to && after <= 0) {
+		/* The counts answer without touching the logs. */
+		q_adds(&q, "SELECT coalesce(sum(n), 0) FROM counts l"
+		    " WHERE tid = ");
+		q_i(&q, tid);
+		if (f->levels != 0) {
+			q_adds(&q, " AND level IN (-1");
+			for (i = 0; i < KR_NLEVELS; i++)
+				if (f->levels & (1u << i))
+					kr_buf_printf(&q.sql, ",%d", i);
+			q_adds(&q, ")");
+		}
+		if (f->nsources > 0) {
+			q_adds(&q, " AND source IN (");
+			for (i = 0; i < f->nsources; i++) {
+				q_adds(&q, i ? "," : "");
+				q_s(&q, f->sources[i]);
+			}
+			q_adds(&q, ")");
+		}
+	} else {
+		q_adds(&q, "SELECT count(*) FROM logs l WHERE l.tid = ");
+		q_i(&q, tid);
+		clauses(&q, f, after);
+	}
+	return int_of(q_run(p, &q, "count"), -1);
+}
+
+/* ---- deletion ---- */
+
+/* A time before every other: "before" it means of any age. */
+#define ANY_AGE		LLONG_MIN
+
+/* Runs sql with the task id as its one parameter: 0, or -1. */
+static int
+on_task(struct pg *p, const char *sql, long long tid)
+{
+	struct q q;
+
+	q_init(&q);
+	q_adds(&q, sql);
+	q_i(&q, tid);
+	return q_do(p, &q, "delete");
+}
+
+/*
+ * Deletes up to max rows of task tid older than before (ANY_AGE: any),
+ * with
+ * what they add up to, and the task once empty; in the transaction open,
+ * with the task's lock. The rows deleted, or -1.
+ */
+static long long
+delete_some(struct pg *p, long long tid, long long before, long long max)
+{
+	struct q q;
+	long long n;
+
+	q_init(&q);
+	q_adds(&q, "SELECT pg_advisory_xact_lock(1802662145, hashtext(name))"
+	    " FROM tasks WHERE tid = ");
+	q_i(&q, tid);
+	if (q_do(p, &q, "delete") == -1)
+		return -1;
+	q_init(&q);
+	q_adds(&q, "WITH d AS (DELETE FROM logs WHERE id IN (SELECT id"
+	    " FROM logs WHERE tid = ");
+	q_i(&q, tid);
+	if (before != ANY_AGE) {
+		q_adds(&q, " AND ts < ");
+		q_i(&q, before);
+	}
+	kr_buf_printf(&q.sql, " LIMIT %lld) RETURNING level, source),"
+	    " g AS (SELECT level, source, count(*) AS n FROM d"
+	    " GROUP BY level, source), u AS (UPDATE counts c"
+	    " SET n = c.n - g.n FROM g WHERE c.tid = %lld"
+	    " AND c.level = g.level AND c.source = g.source RETURNING 1)"
+	    " SELECT coalesce(sum(n), 0) FROM g", max, tid);
+	if ((n = int_of(q_run(p, &q, "delete"), -1)) == -1)
+		return -1;
+	if (on_task(p, "DELETE FROM counts WHERE n <= 0 AND tid = ",
+	    tid) == -1 ||
+	    on_task(p, "UPDATE tasks t SET first_ts = x.lo, last_ts = x.hi,"
+	    " first_tsstr = (SELECT tsstr FROM logs WHERE tid = t.tid"
+	    "  AND ts = x.lo LIMIT 1),"
+	    " last_tsstr = (SELECT tsstr FROM logs WHERE tid = t.tid"
+	    "  AND ts = x.hi LIMIT 1)"
+	    " FROM (SELECT min(ts) AS lo, max(ts) AS hi FROM logs"
+	    "  WHERE tid = $1) x WHERE t.tid = ", tid) == -1 ||
+	    on_task(p, "DELETE FROM tasks WHERE first_ts IS NULL"
+	    " AND tid = ", tid) == -1)
+		return -1;
+	return n;
+}
+
+long long
+pg_delete(struct pg *p, long long tid, long long before)
+{
+	long long n, total = 0;
+
+	if (tid <= 0)
+		return 0;
+	if (before == 0)
+		before = ANY_AGE;
+	if (p->in_txn && pg_commit(p) == -1)
+		return -1;
+	do {
+		if (cmd(p, "BEGIN", "delete") == -1)
+			return -1;
+		p->in_txn = 1;
+		if ((n = delete_some(p, tid, before, DEL_ROWS)) == -1 ||
+		    pg_commit(p) == -1) {
+			if (p->in_txn)
+				db_fail(p, "delete", NULL);
+			return -1;
+		}
+		total += n;
+	} while (n == DEL_ROWS);
+	return total;
+}
+
+long long
+pg_expire(struct pg *p, long long cutoff, long long max)
+{
+	long long tids[64], n, total = 0;
+	PGresult *r;
+	struct q q;
+	int nt, i;
+
+	if (p->in_txn && pg_commit(p) == -1)
+		return -1;
+	q_init(&q);
+	q_adds(&q, "SELECT tid FROM tasks WHERE first_ts < ");
+	q_i(&q, cutoff);
+	q_adds(&q, " LIMIT 64");
+	if ((r = q_run(p, &q, "retention")) == NULL)
+		return -1;
+	for (nt = 0; nt < PQntuples(r) && nt < 64; nt++)
+		tids[nt] = strtoll(PQgetvalue(r, nt, 0), NULL, 10);
+	PQclear(r);
+	for (i = 0; i < nt && total < max; i++) {
+		if (cmd(p, "BEGIN", "retention") == -1)
+			return -1;
+		p->in_txn = 1;
+		if ((n = delete_some(p, tids[i], cutoff, max - total)) == -1 ||
+		    pg_commit(p) == -1) {
+			if (p->in_txn)
+				db_fail(p, "retention", NULL);
+			return -1;
+		}
+		total += n;
+	}
+	return total;
+}
+
+/* ---- summaries ---- */
+
+int
+pg_counts(struct pg *p, long long tid, count_fn fn, void *arg)
+{
+	PGresult *r;
+	struct q q;
+	int i;
+
+	q_init(&q);
+	q_adds(&q, "SELECT level, source, n FROM counts WHERE tid = ");
+	q_i(&q, tid);
+	q_adds(&q, " ORDER BY source COLLATE \"C\", level");
+	if ((r = q_run(p, &q, "counts")) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(r); i++) {
+		p->dec.len = 0;
+		if (esc_get(&p->dec, PQgetvalue(r, i, 1),
+		    (size_t)PQgetlength(r, i, 1)) == -1 ||
+		    kr_buf_addc(&p->dec, 0) == -1)
+			break;
+		if (fn(arg, atoi(PQgetvalue(r, i, 0)), p->dec.s,
+		    strtoll(PQgetvalue(r, i, 2), NULL, 10)) == -1)
+			break;
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+pg_tasks(struct pg *p, const char *only, task_fn fn, void *arg)
+{
+	struct task_info t;
+	PGresult *r;
+	struct q q;
+	int i;
+
+	q_init(&q);
+	q_adds(&q, "SELECT t.name, t.first_tsstr, t.last_tsstr,"
+	    " t.last_activity, t.exited, t.exit_code,"
+	    " (SELECT coalesce(sum(n), 0) FROM counts c WHERE c.tid = t.tid),"
+	    " (SELECT coalesce(sum(n), 0) FROM counts c WHERE c.tid = t.tid"
+	    "  AND c.level >= 4) FROM tasks t");
+	if (only != NULL) {
+		q_adds(&q, " WHERE t.name = ");
+		q_s(&q, only);
+	}
+	q_adds(&q, " ORDER BY t.last_activity DESC NULLS LAST,"
+	    " t.name COLLATE \"C\"");
+	if ((r = q_run(p, &q, "tasks")) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(r); i++) {
+		memset(&t, 0, sizeof t);
+		t.name = PQgetvalue(r, i, 0);
+		t.namelen = (size_t)PQgetlength(r, i, 0);
+		if (!PQgetisnull(r, i, 1)) {
+			t.first_ts = PQgetvalue(r, i, 1);
+			t.first_len = (size_t)PQgetlength(r, i, 1);
+		}
+		if (!PQgetisnull(r, i, 2)) {
+			t.last_ts = PQgetvalue(r, i, 2);
+			t.last_len = (size_t)PQgetlength(r, i, 2);
+		}
+		t.last_activity = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+		t.exited = atoi(PQgetvalue(r, i, 4));
+		t.exit_code = strtoll(PQgetvalue(r, i, 5), NULL, 10);
+		t.count = strtoll(PQgetvalue(r, i, 6), NULL, 10);
+		t.errors = strtoll(PQgetvalue(r, i, 7), NULL, 10);
+		if (fn(arg, &t) == -1)
+			break;
+	}
+	PQclear(r);
+	return 0;
+}
+
+long long
+pg_size(struct pg *p)
+{
+	return int_of(ok(p, PQexec(p->db,
+	    "SELECT pg_database_size(current_database())"), "size"), 0);
+}
+
+/* ---- scrubbing ---- */
+
+long long
+pg_last_id(const struct pg *p)
+{
+	return int_of(PQexec(p->db, "SELECT CASE WHEN is_called THEN"
+	    " last_value ELSE 0 END FROM log_ids"), 0);
+}
+
+/* Offers row i of r to fn; rewrites it when fn changed it. 1, 0, -1. */
+static int
+offer_row(struct pg *p, PGresult *r, int i, rewrite_fn fn, void *arg,
+    struct kr_buf *nmsg, struct kr_buf *nextra)
+{
+	size_t at;
+	struct q q;
+	int rc;
+
+	p->dec.len = 0;
+	if (esc_get(&p->dec, PQgetvalue(r, i, 2),
+	    (size_t)PQgetlength(r, i, 2)) == -1)
+		return -1;
+	at = p->dec.len;
+	if (!PQgetisnull(r, i, 3) && esc_get(&p->dec, PQgetvalue(r, i, 3),
+	    (size_t)PQgetlength(r, i, 3)) == -1)
+		return -1;
+	rc = fn(arg, p->dec.s ? p->dec.s : "", at,
+	    PQgetisnull(r, i, 3) ? NULL : p->dec.s + at, p->dec.len - at,
+	    nmsg, nextra);
+	if (rc != 1)
+		return rc;
+	q_init(&q);
+	q_adds(&q, "UPDATE logs SET tsv = NULL, message = ");
+	q_val(&q, nmsg->s ? nmsg->s : "", nmsg->len);
+	q_adds(&q, ", extra = ");
+	if (nextra->len > 0)
+		q_val(&q, nextra->s, nextra->len);
+	else
+		q_adds(&q, "NULL");
+	q_adds(&q, " WHERE id = ");
+	q_val(&q, PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
+	return q_do(p, &q, "redaction") == 0 ? 1 : -1;
+}
+
+long long
+pg_rewrite(struct pg *p, const struct scope *sc, long long *from,
+    long long upto, long long max, rewrite_fn fn, void *arg,
+    long long *changed, rewritten_fn done, void *darg)
+{
+	struct kr_buf nmsg = KR_BUF_INIT((size_t)1 << 30),
+		      nextra = KR_BUF_INIT((size_t)1 << 30);
+	PGresult *r;
+	struct q q;
+	long long n = 0, k = 0;
+	int i, rc;
+
+	if (p->in_txn && pg_commit(p) == -1)
+		return -1;
+	if (cmd(p, "BEGIN", "redaction") == -1)
+		return -1;
+	p->in_txn = 1;
+	q_init(&q);
+	q_adds(&q, "SELECT id, tid, message, extra FROM logs WHERE id > ");
+	q_i(&q, *from);
+	q_adds(&q, " AND id <= ");
+	q_i(&q, upto);
+	if (sc->kind == SC_TASK) {
+		q_adds(&q, " AND tid = (SELECT tid FROM tasks WHERE name = ");
+		q_s(&q, sc->name);
+		q_adds(&q, ")");
+	} else if (sc->kind == SC_PREFIX) {
+		q_adds(&q, " AND tid IN (SELECT tid FROM tasks"
+		    " WHERE left(name, length(");
+		q_s(&q, sc->name);
+		q_adds(&q, ")) = ");
+		q_s(&q, sc->name);
+		q_adds(&q, ")");
+	}
+	kr_buf_printf(&q.sql, " ORDER BY id LIMIT %lld FOR UPDATE", max);
+	if ((r = q_run(p, &q, "redaction")) == NULL)
+		goto out;
+	for (i = 0; i < PQntuples(r); i++, n++) {
+		*from = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		nmsg.len = nextra.len = 0;
+		if ((rc = offer_row(p, r, i, fn, arg, &nmsg, &nextra)) == -1) {
+			PQclear(r);
+			n = -1;
+			goto out;
+		}
+		if (rc == 1) {
+			k++;
+			done(darg, *from, strtoll(PQgetvalue(r, i, 1), NULL,
+			    10));
+		}
+	}
+	PQclear(r);
+	/* Every row up to upto was looked at when fewer came than asked. */
+	if (n < max)
+		*from = upto;
+	if (pg_commit(p) == -1) {
+		n = -1;
+		goto out;
+	}
+	if (k > 0)
+		p->purge = 1;
+	*changed += k;
+out:
+	if (n == -1 && p->in_txn)
+		db_fail(p, "redaction", NULL);
+	if (nmsg.s != NULL)
+		memset(nmsg.s, 0, nmsg.cap);
+	if (nextra.s != NULL)
+		memset(nextra.s, 0, nextra.cap);
+	kr_buf_free(&nmsg);
+	kr_buf_free(&nextra);
+	return r == NULL ? -1 : n;
+}
+
+/*
+ * The old text of rewritten rows stays in their dead versions until
+ * VACUUM takes them away (their space is then reused, not zeroed).
+ */
+int
+pg_purge_step(struct pg *p)
+{
+	if (!p->purge)
+		return 0;
+	if (p->in_txn && pg_commit(p) == -1)
+		return -1;
+	if (cmd(p, "VACUUM logs", "vacuum") == -1)
+		return -1;
+	p->purge = 0;
+	return 0;
+}
+
+long long
+pg_redaction_new(struct pg *p, const char *who, const char *scope_json)
+{
+	struct timespec now;
+	char ts[KR_TS_LEN + 1];
+	struct q q;
+
+	if (p->in_txn && pg_commit(p) == -1)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	kr_ts_format(&now, ts);
+	q_init(&q);
+	q_adds(&q, "INSERT INTO redactions(created, who, scope, state, owner)"
+	    " VALUES(");
+	q_s(&q, ts);
+	q_adds(&q, ", ");
+	q_s(&q, who);
+	q_adds(&q, ", ");
+	q_s(&q, scope_json);
+	q_adds(&q, ", 'running', pg_backend_pid()) RETURNING id");
+	return int_of(q_run(p, &q, "redaction"), -1);
+}
+
+int
+pg_redaction_set(struct pg *p, long long id, const char *state,
+    long long scanned, long long changed)
+{
+	struct timespec now;
+	char ts[KR_TS_LEN + 1];
+	struct q q;
+
+	if (p->in_txn && pg_commit(p) == -1)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	kr_ts_format(&now, ts);
+	q_init(&q);
+	q_adds(&q, "UPDATE redactions SET state = ");
+	q_s(&q, state);
+	q_adds(&q, ", scanned = ");
+	q_i(&q, scanned);
+	q_adds(&q, ", changed = ");
+	q_i(&q, changed);
+	q_adds(&q, ", finished = CASE $1 WHEN 'running' THEN NULL ELSE ");
+	q_s(&q, ts);
+	q_adds(&q, " END WHERE id = ");
+	q_i(&q, id);
+	return q_do(p, &q, "redaction");
+}
+
+int
+pg_redactions(struct pg *p, long long id, redaction_fn fn, void *arg)
+{
+	struct redaction_info ri;
+	PGresult *r;
+	struct q q;
+	int i;
+
+	q_init(&q);
+	q_adds(&q, "SELECT id, created, who, scope, state, scanned, changed,"
+	    " finished FROM redactions");
+	if (id != 0) {
+		q_adds(&q, " WHERE id = ");
+		q_i(&q, id);
+	}
+	q_adds(&q, " ORDER BY id DESC");
+	if ((r = q_run(p, &q, "redaction")) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(r); i++) {
+		ri.id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		ri.created = PQgetvalue(r, i, 1);
+		ri.who = PQgetvalue(r, i, 2);
+		ri.scope = PQgetvalue(r, i, 3);
+		ri.state = PQgetvalue(r, i, 4);
+		ri.scanned = strtoll(PQgetvalue(r, i, 5), NULL, 10);
+		ri.changed = strtoll(PQgetvalue(r, i, 6), NULL, 10);
+		ri.finished = PQgetisnull(r, i, 7) ? NULL :
+		    PQgetvalue(r, i, 7);
+		if (fn(arg, &ri) != 0)
+			break;
+	}
+	PQclear(r);
+	return 0;
+}
