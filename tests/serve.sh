@@ -19,6 +19,11 @@
 #   http_raw ARGS...       bytes sent raw to the server, the reply's status
 #                          line printed (tests/data/http-raw.py: --file F,
 #                          --text BYTES, --half, --headers N,N)
+#   sqlite_only WHY        the whole test is of the SQLite store: on
+#                          PostgreSQL (KR_STORE=pg), a SKIP saying WHY
+#   db_sound               "ok" when the database holds together: SQLite's
+#                          integrity check, or on PostgreSQL no key twice
+#                          and the counts equal to the rows
 #   jwt PAYLOAD [ALG [SECRET]]
 #                          a token signed with the secret in $T/secret
 #                          (tests/data/jwt.py)
@@ -31,10 +36,12 @@
 # $SERVE_LOG and no other descriptor of the test (a pipe or a fifo it held
 # would keep a reader waiting for its end). Every wait is bounded, at the
 # test's exit too.
+_sv_pg=
 if [ "${KR_STORE-}" = pg ] && [ -z "${SERVE_DB-}" ]; then
 	if [ -z "${KR_PG-}" ]; then
-		KR_PG=$("$KR_TOP/tests/pg-cluster" start "$T/pg") || exit 1
-		_sv_pg=$T/pg
+		# Not in $T, which only this user may enter.
+		_sv_pg=$(mktemp -d "${TMPDIR:-/tmp}/keruta-pg.XXXXXX")
+		KR_PG=$("$KR_TOP/tests/pg-cluster" start "$_sv_pg") || exit 1
 	fi
 	_sv_name=t_$(printf '%s' "${T##*/}" | tr -c 'a-zA-Z0-9' _ |
 	    tr 'A-Z' 'a-z')
@@ -47,7 +54,6 @@ fi
 SERVE_LOG=$T/serve.log
 SERVE_PID=
 _sv_pids=
-_sv_pg=
 
 # _sv_exec CMD ARGS...: exec CMD with every descriptor above 2 closed.
 _sv_exec() {
@@ -150,6 +156,22 @@ kill9_serve() {
 	kill -KILL "$SERVE_PID" 2>/dev/null
 	kill -CONT "$SERVE_PID" 2>/dev/null
 	_sv_reap "$SERVE_PID" 5
+}
+
+sqlite_only() {
+	[ "${KR_STORE-}" != pg ] || skip_all "of the SQLite store: $*"
+}
+
+db_sound() {
+	if [ "${KR_STORE-}" != pg ]; then
+		sqlite3 "$SERVE_DB" 'PRAGMA integrity_check'
+		return
+	fi
+	psql -qXAt "$SERVE_DB" -c "SELECT CASE WHEN
+	    (SELECT count(*) FROM (SELECT 1 FROM logs GROUP BY tid, run, seq
+	     HAVING count(*) > 1 AND run IS NOT NULL) d) = 0 AND
+	    (SELECT count(*) FROM logs) =
+	    (SELECT coalesce(sum(n), 0) FROM counts) THEN 'ok' ELSE 'bad' END"
 }
 
 serve_ws() {

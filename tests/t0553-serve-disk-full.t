@@ -5,6 +5,7 @@
 # limit raised), ingest resumes by itself.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
+sqlite_only "a full disk under the database file (PostgreSQL out of reach: t0580)"
 plan 16
 
 # The soft limit only, so that it can be raised again while it runs.

@@ -53,7 +53,7 @@ for round in 1 2; do
 	is "$(awk -v l="$last" '$1 <= l' seqs | wc -l | tr -d ' ')" "$last" \
 	    "round $round: all $last acked records are there"
 	stop_serve
-	is "$(sqlite3 "$SERVE_DB" 'PRAGMA integrity_check')" ok \
+	is "$(db_sound)" ok \
 	    "round $round: the database is sound"
 	# The next round starts after the last ack: what was stored but
 	# not acked comes again, and is a duplicate.

@@ -9,6 +9,7 @@
 # --sync normal trades this for speed.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
+sqlite_only "the WAL and its VFS under a power cut"
 plan 7
 
 mkdir db

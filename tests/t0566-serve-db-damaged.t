@@ -4,6 +4,7 @@
 # listens, rather than queries that fail or stop short later.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
+sqlite_only "a damaged database file found at start"
 plan 9
 
 start_serve || exit 1

@@ -70,6 +70,19 @@ static const char *const migrations[] = {
 	"CREATE INDEX logs_lvl ON logs(tid, level, id) WHERE level <> 2;"
 	"CREATE INDEX logs_ts ON logs(tid, ts);"
 	"CREATE INDEX logs_fts ON logs USING gin(tsv);"
+	/* Words as SQLite's unicode61 sees them: what is not a letter or a
+	 * digit separates (the parser alone keeps a.b.c, a@b.c, x-y whole). */
+	"CREATE FUNCTION keruta_words(t text) RETURNS text LANGUAGE sql"
+	" IMMUTABLE PARALLEL SAFE AS $$SELECT regexp_replace(t,"
+	" '[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f"
+	"\\u00a0-\\u00bf\\u2000-\\u206f\\u3000-\\u303f"
+	"\\ufff0-\\uffff]+', ' ', 'g')$$;"
+	/* A prefix query of words: the last one a prefix. */
+	"CREATE FUNCTION keruta_prefix(t text) RETURNS tsquery LANGUAGE sql"
+	" IMMUTABLE PARALLEL SAFE AS $$SELECT to_tsquery('simple',"
+	" array_to_string(array(SELECT quote_literal(w) FROM"
+	" regexp_split_to_table(btrim(keruta_words(t)), ' +') w"
+	" WHERE w <> ''), ' <-> ') || ':*')$$;"
 	"CREATE INDEX logs_unindexed ON logs(id) WHERE tsv IS NULL;"
 	"CREATE TABLE redactions(id bigserial PRIMARY KEY,"
 	" created text NOT NULL, who text NOT NULL, scope text NOT NULL,"
@@ -1010,8 +1023,8 @@ pg_fts_step(struct pg *p, long long max)
 	if (p->in_txn && pg_commit(p) == -1)
 		return 0;
 	do {
-		snprintf(sql, sizeof sql, "UPDATE logs SET tsv ="
-		    " to_tsvector('simple', message) WHERE id IN (SELECT id"
+		snprintf(sql, sizeof sql, "UPDATE logs SET tsv = to_tsvector("
+		    "'simple', keruta_words(message)) WHERE id IN (SELECT id"
 		    " FROM logs WHERE tsv IS NULL ORDER BY id LIMIT %lld"
 		    " FOR UPDATE SKIP LOCKED)", step);
 		if ((r = ok(p, PQexec(p->db, sql), "index")) == NULL)
@@ -1029,46 +1042,37 @@ pg_fts_step(struct pg *p, long long max)
 
 /*
  * The words of f->match (see store.h) as a tsquery: each word a phrase
- * of what the parser makes of it, a prefix one's last lexeme with :*.
+ * of its parts (keruta_words), a prefix one's last part a prefix.
  */
 static void
 tsquery(struct q *q, const char *m)
 {
-	struct kr_buf w = KR_BUF_INIT(1 << 20),	/* the word, quoted */
-		      t = KR_BUF_INIT(1 << 20);	/* and as it is */
+	struct kr_buf w = KR_BUF_INIT(1 << 20);
 	const char *p = m;
 	int n = 0;
 
 	while (*p == '"') {
-		w.len = t.len = 0;
-		kr_buf_addc(&w, '\'');
+		w.len = 0;
+		kr_buf_addc(&w, 0);
 		for (p++; *p != '\0' && !(p[0] == '"' && p[1] != '"'); p++) {
 			if (*p == '"')
 				p++;
-			if (*p == '\'' || *p == '\\')
-				kr_buf_addc(&w, *p);
 			kr_buf_addc(&w, *p);
-			kr_buf_addc(&t, *p);
 		}
 		if (*p == '"')
 			p++;
 		q_adds(q, n++ ? " && " : "(");
-		if (*p == '*') {
+		q_adds(q, *p == '*' ? "keruta_prefix(" :
+		    "phraseto_tsquery('simple', keruta_words(");
+		q_val(q, w.s + 1, w.len - 1);
+		q_adds(q, *p == '*' ? ")" : "))");
+		if (*p == '*')
 			p++;
-			kr_buf_adds(&w, "':*");
-			q_adds(q, "to_tsquery('simple', ");
-			q_val(q, w.s, w.len);
-		} else {
-			q_adds(q, "phraseto_tsquery('simple', ");
-			q_val(q, t.s ? t.s : "", t.len);
-		}
-		q_adds(q, ")");
 		while (*p == ' ')
 			p++;
 	}
 	q_adds(q, n ? ")" : "NULL::tsquery");
 	kr_buf_free(&w);
-	kr_buf_free(&t);
 }
 
 /* The conditions of f (and ids after after) on the rows l, as SQL. */
@@ -1112,7 +1116,7 @@ clauses(struct q *q, const struct filter *f, long long after)
 		q_adds(q, " AND (l.tsv @@ ");
 		tsquery(q, f->match);
 		q_adds(q, " OR (l.tsv IS NULL AND to_tsvector('simple',"
-		    " l.message) @@ ");
+		    " keruta_words(l.message)) @@ ");
 		tsquery(q, f->match);
 		q_adds(q, "))");
 	}
