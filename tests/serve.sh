@@ -19,6 +19,10 @@
 #   http_raw ARGS...       bytes sent raw to the server, the reply's status
 #                          line printed (tests/data/http-raw.py: --file F,
 #                          --text BYTES, --half, --headers N,N)
+#   pg_own                 a PostgreSQL cluster of the test's own: PG_DIR
+#                          (tests/pg-cluster kill|restart "$PG_DIR"),
+#                          KR_PG its base URI; stopped at exit
+#   pg_db NAME             a new database in $KR_PG: its URI
 #   sqlite_only WHY        the whole test is of the SQLite store: on
 #                          PostgreSQL (KR_STORE=pg), a SKIP saying WHY
 #   db_sound               "ok" when the database holds together: SQLite's
@@ -37,18 +41,24 @@
 # would keep a reader waiting for its end). Every wait is bounded, at the
 # test's exit too.
 _sv_pg=
-if [ "${KR_STORE-}" = pg ] && [ -z "${SERVE_DB-}" ]; then
-	if [ -z "${KR_PG-}" ]; then
-		# Not in $T, which only this user may enter.
-		_sv_pg=$(mktemp -d "${TMPDIR:-/tmp}/keruta-pg.XXXXXX")
-		KR_PG=$("$KR_TOP/tests/pg-cluster" start "$_sv_pg") || exit 1
-	fi
-	_sv_name=t_$(printf '%s' "${T##*/}" | tr -c 'a-zA-Z0-9' _ |
-	    tr 'A-Z' 'a-z')
-	psql -qX "$KR_PG/postgres" -c "CREATE DATABASE $_sv_name" >/dev/null ||
-	    exit 1
-	SERVE_DB=$KR_PG/$_sv_name
+# pg_own: a PostgreSQL cluster of the test's own (PG_DIR, for
+# tests/pg-cluster kill and restart; KR_PG its base URI), stopped at exit.
+# Not in $T, which only this user may enter.
+pg_own() {
+	_sv_pg=$(mktemp -d "${TMPDIR:-/tmp}/keruta-pg.XXXXXX")
+	PG_DIR=$_sv_pg
+	KR_PG=$("$KR_TOP/tests/pg-cluster" start "$_sv_pg") || exit 1
 	export KR_PG
+}
+# pg_db NAME: a new database in $KR_PG; its URI.
+pg_db() {
+	psql -qX "$KR_PG/postgres" -c "CREATE DATABASE $1" >/dev/null || exit 1
+	echo "$KR_PG/$1"
+}
+if [ "${KR_STORE-}" = pg ] && [ -z "${SERVE_DB-}" ]; then
+	[ -n "${KR_PG-}" ] || pg_own
+	SERVE_DB=$(pg_db "t_$(printf '%s' "${T##*/}" | tr -c 'a-zA-Z0-9' _ |
+	    tr 'A-Z' 'a-z')") || exit 1
 fi
 : "${SERVE_DB:=$T/serve.db}"
 SERVE_LOG=$T/serve.log
