@@ -45,6 +45,7 @@ struct qent {
 
 #define WRITE_MAX	65536	/* bytes gathered for one write */
 #define WRITE_ALONE	8192	/* a slice this big is written without a copy */
+#define SLOW_NS		1000000000LL	/* behind this long, the socket full: slow */
 
 /* Appends a text frame holding p[0..n). */
 static int
@@ -315,6 +316,9 @@ feed_broadcast(struct srv *s, const char *task, const struct batch *b)
 	struct conn *c, *next;
 	long long first = 0, last = 0;
 
+	/* Several servers: every live record comes through the store. */
+	if (store_shared(s->store))
+		return;
 	for (c = s->ws_list; c != NULL; c = next) {
 		next = c->next;
 		if (c->sub != SUB_LIVE || c->closing ||
@@ -374,6 +378,63 @@ out:
 	free(offs);
 	if (fb->cap > (1u << 20))
 		kr_buf_free(fb);
+}
+
+/*
+ * Task tid has new records up to id top (tid 0: any task may have): its
+ * live viewers read them from the store, after the last they were sent,
+ * as history is read. Ids of one task become visible in their order, so
+ * nothing is skipped and nothing sent twice.
+ */
+static void
+changed(void *arg, long long tid, long long top)
+{
+	struct srv *s = arg;
+	struct conn *c;
+
+	for (c = s->ws_list; c != NULL; c = c->next) {
+		if (c->sub != SUB_LIVE || c->closing)
+			continue;
+		if (c->vc.tid <= 0 && (tid == 0 ||
+		    (c->vc.tid = store_task(s->store, c->vc.task, 0)) <= 0))
+			continue;
+		if ((tid != 0 && (c->vc.tid != tid || c->vc.last >= top)))
+			continue;
+		if (c->vc.last < c->vc.after)
+			c->vc.last = c->vc.after;
+		c->vc.started = 1;
+		c->vc.done = 0;
+		c->catchup = 1;
+		c->behind_ns = kr_mono_ns();
+		c->sub = SUB_HISTORY;
+		lws_callback_on_writable(c->wsi);
+	}
+}
+
+void
+feed_changes(struct srv *s)
+{
+	if (store_shared(s->store))
+		(void)store_changes(s->store, changed, s);
+}
+
+void
+feed_slow(struct srv *s)
+{
+	long long now = kr_mono_ns();
+	struct conn *c;
+
+	/* Behind for a while, the socket full: as slow as a viewer whose
+	 * queue overflows. */
+	for (c = s->ws_list; c != NULL; c = c->next)
+		if (c->catchup && !c->closing && c->sub == SUB_HISTORY &&
+		    now - c->behind_ns > SLOW_NS &&
+		    lws_send_pipe_choked(c->wsi)) {
+			s->m.slow_consumers++;
+			feed_close(c, "SLOW_CONSUMER", "the client is reading "
+			    "too slowly; reconnect and resume with after");
+			lws_callback_on_writable(c->wsi);
+		}
 }
 
 void
@@ -442,6 +503,12 @@ history_step(struct srv *s, struct conn *c)
 			continue;
 		if (c->vc.last < c->vc.after)
 			c->vc.last = c->vc.after;
+		if (c->catchup) {
+			/* Back to live, without a word: it never left. */
+			c->catchup = 0;
+			c->sub = SUB_LIVE;
+			break;
+		}
 		b->len = 0;
 		kr_buf_printf(b, "{\"type\":\"%s\",\"lastId\":%lld}",
 		    c->realtime ? "live" : "end", c->vc.last);

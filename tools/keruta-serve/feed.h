@@ -32,6 +32,16 @@ void feed_close_all(struct srv *s);
 /* Delivers just-stored rows of task to its live viewers. */
 void feed_broadcast(struct srv *s, const char *task, const struct batch *b);
 /*
+ * When servers share the store: lets the live viewers of each task with
+ * new records, of this server or another, read them from the store.
+ */
+void feed_changes(struct srv *s);
+/*
+ * Closes (SLOW_CONSUMER) the live viewers that have been reading what
+ * the store has new for a while, with their socket full.
+ */
+void feed_slow(struct srv *s);
+/*
  * Tells the viewers of task tid (subscribed, history or live) that
  * records changed: {"type":"redacted","redaction":rid,"ids":[...]}.
  */

@@ -29,6 +29,7 @@
 #define COMMIT_WAIT_US	250	/* quiet for this long: the input is drained */
 #define EXPIRE_ROWS	2000
 #define STOP_NS		5000000000LL	/* what is open gets this long */
+#define CHANGES_US	5000	/* how often to look for other servers' commits */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -124,6 +125,22 @@ check_timer(lws_sorted_usec_list_t *sul)
 	(void)store_check(s->store);
 	lws_sul_schedule(s->ctx, 0, &s->sul_check, check_timer,
 	    LWS_US_PER_SEC);
+}
+
+/*
+ * With a shared store, looks for what other servers committed every few
+ * milliseconds (LISTEN/NOTIFY), for the live viewers here.
+ */
+static void
+changes_timer(lws_sorted_usec_list_t *sul)
+{
+	struct srv *s = lws_container_of(sul, struct srv, sul_changes);
+
+	feed_changes(s);
+	if (++s->changes_ticks % 20 == 0)
+		feed_slow(s);
+	lws_sul_schedule(s->ctx, 0, &s->sul_changes, changes_timer,
+	    CHANGES_US);
 }
 
 /* Only wakes the loop, which then commits. */
@@ -273,6 +290,9 @@ timers_start(struct srv *s)
 	    100 * LWS_US_PER_MS);
 	lws_sul_schedule(s->ctx, 0, &s->sul_check, check_timer,
 	    LWS_US_PER_SEC);
+	if (store_shared(s->store))
+		lws_sul_schedule(s->ctx, 0, &s->sul_changes, changes_timer,
+		    CHANGES_US);
 }
 
 static void
@@ -284,6 +304,7 @@ timers_stop(struct srv *s)
 	lws_sul_cancel(&s->sul_stop);
 	lws_sul_cancel(&s->sul_check);
 	lws_sul_cancel(&s->sul_commit);
+	lws_sul_cancel(&s->sul_changes);
 }
 
 int
@@ -311,6 +332,7 @@ server_run(struct srv *s, const struct server_opts *o)
 		if (lws_service(s->ctx, 0) < 0)
 			break;
 		maybe_commit(s);
+		feed_changes(s);
 		if (stop_flag && !s->stopping) {
 			notice("stopping");
 			s->stopping = 1;

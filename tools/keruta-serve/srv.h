@@ -40,7 +40,8 @@ struct srv {
 	struct kr_buf tmp;	/* reused for formatting */
 	struct kr_buf chunk;	/* frames being gathered for a queue */
 	lws_sorted_usec_list_t sul_retention, sul_stop, sul_commit;
-	lws_sorted_usec_list_t sul_check;
+	lws_sorted_usec_list_t sul_check, sul_changes;
+	unsigned changes_ticks;
 	struct commit commit;	/* the open transaction, and who waits */
 	int stopping;
 	long long inflight;	/* HTTP requests not yet answered */
@@ -111,6 +112,8 @@ struct conn {
 	struct waiter cw;	/* waits for the commit (ws: messages;
 				 * http: the reply) */
 	int sub;		/* 0 none, 1 history, 2 live */
+	int catchup;		/* live, reading what the store has new */
+	long long behind_ns;	/* since when */
 	int realtime;
 	struct cursor vc;	/* the viewer's cursor */
 	int closing;

@@ -66,6 +66,18 @@ store_setup(void)
 	sq_setup();
 }
 
+int
+store_shared(const struct store *s)
+{
+	return s->pg != NULL;
+}
+
+int
+store_changes(struct store *s, change_fn fn, void *arg)
+{
+	return s->pg != NULL ? pg_changes(s->pg, fn, arg) : 0;
+}
+
 void
 filter_free(struct filter *f)
 {

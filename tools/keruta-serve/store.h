@@ -202,6 +202,21 @@ int store_redaction_set(struct store *s, long long id, const char *state,
 int store_redactions(struct store *s, long long id, redaction_fn fn,
     void *arg);
 
+/*
+ * Several servers share the store (PostgreSQL): live records reach the
+ * viewers through store_changes, for the records of every server, not
+ * from this server's ingest straight away.
+ */
+int store_shared(const struct store *s);
+/* Task tid has new records up to id top; (0, 0): any task may have. */
+typedef void (*change_fn)(void *arg, long long tid, long long top);
+/*
+ * Calls fn for each task with new records since the last call, this
+ * server's committed ones and those other servers told of. The number
+ * of calls.
+ */
+int store_changes(struct store *s, change_fn fn, void *arg);
+
 /* Sets the library up, before anything else: once, at start. */
 void store_setup(void);
 /* 1 when db names a PostgreSQL database rather than a file. */

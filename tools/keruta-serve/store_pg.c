@@ -50,6 +50,7 @@
 #define NPARAMS		128
 #define RECONNECT_NS	1000000000LL
 #define MARK		"\xee\x80\x80"	/* U+E000: an escaped value */
+#define NCHANGES	256	/* changes kept until pg_changes */
 
 static const char *const migrations[] = {
 	/* 1 */
@@ -103,15 +104,26 @@ struct pg {
 	long long retry_at;	/* when to try connecting again */
 	unsigned long long commits;
 	long long fts_lag;	/* rows stored here and not indexed yet */
-	/* Tasks locked by the open transaction. */
+	/* Tasks locked by the open transaction, and their last ids. */
 	struct locked {
-		long long tid;
+		long long tid, top;
 		char name[SRV_ID_MAX + 1];
 	} lk[NLOCKED];
 	int nlk;
+	int lk_over;		/* more than NLOCKED tasks in it */
+	/* What changed: tasks and their last ids, told by pg_changes. */
+	struct change {
+		long long tid, top;
+	} ch[NCHANGES];
+	int nch;
+	int ch_all;		/* too many, or some missed: every task */
+	PGconn *ear;		/* LISTENs for the commits of other servers */
+	long long ear_at;	/* when to try connecting it again */
 	struct kr_buf copy;	/* a batch as COPY reads it */
 	struct kr_buf dec;	/* a row's values as they came */
 };
+
+static int ear_connect(struct pg *p);
 
 /* ---- text in and out ---- */
 
@@ -466,6 +478,8 @@ pg_open(struct pg **pp, const char *conninfo, char *err, size_t elen)
 		pg_close(p);
 		return -1;
 	}
+	(void)ear_connect(p);
+	p->ch_all = 0;
 	*pp = p;
 	return 0;
 }
@@ -478,6 +492,7 @@ pg_close(struct pg *p)
 	if (p->in_txn)
 		pg_commit(p);
 	PQfinish(p->db);
+	PQfinish(p->ear);
 	kr_buf_free(&p->copy);
 	kr_buf_free(&p->dec);
 	free(p->conninfo);
@@ -553,30 +568,137 @@ pg_in_txn(const struct pg *p)
 	return p->in_txn;
 }
 
+/* Task tid changed up to id top (0, 0: any task may have). */
+static void
+change_add(struct pg *p, long long tid, long long top)
+{
+	int i;
+
+	if (tid == 0) {
+		p->ch_all = 1;
+		return;
+	}
+	for (i = 0; i < p->nch; i++)
+		if (p->ch[i].tid == tid) {
+			if (top > p->ch[i].top)
+				p->ch[i].top = top;
+			return;
+		}
+	if (p->nch == NCHANGES) {
+		p->ch_all = 1;
+		return;
+	}
+	p->ch[p->nch].tid = tid;
+	p->ch[p->nch++].top = top;
+}
+
+/*
+ * Commits, telling the other servers (LISTEN keruta_logs) which tasks
+ * have new records and up to which id: NOTIFY is delivered at COMMIT, in
+ * the same round trip.
+ */
 int
 pg_commit(struct pg *p)
 {
+	struct kr_buf sql = KR_BUF_INIT(1 << 20);
 	PGresult *r;
-	int good;
+	int good, k, n = 0;
 
 	if (!p->in_txn)
 		return 0;
 	p->in_txn = 0;
-	p->nlk = 0;
-	r = PQexec(p->db, "COMMIT");
+	for (k = 0; k < p->nlk; k++)
+		if (p->lk[k].top > 0)
+			kr_buf_printf(&sql, "%s pg_notify('keruta_logs',"
+			    " '%lld %lld')", n++ ? "," : "SELECT",
+			    p->lk[k].tid, p->lk[k].top);
+	if (p->lk_over)
+		kr_buf_printf(&sql, "%s pg_notify('keruta_logs', '0 0')",
+		    n++ ? "," : "SELECT");
+	kr_buf_adds(&sql, n ? "; COMMIT" : "COMMIT");
+	r = PQexec(p->db, sql.s != NULL ? sql.s : "COMMIT");
+	kr_buf_free(&sql);
 	/* An aborted transaction "commits" as a ROLLBACK. */
 	good = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK &&
 	    strcmp(PQcmdStatus(r), "COMMIT") == 0;
 	if (!good) {
+		p->nlk = p->lk_over = 0;
 		db_fail(p, "commit", r);
 		PQclear(r);
 		p->lost = 1;
 		return -1;
 	}
 	PQclear(r);
+	for (k = 0; k < p->nlk; k++)
+		if (p->lk[k].top > 0)
+			change_add(p, p->lk[k].tid, p->lk[k].top);
+	if (p->lk_over)
+		change_add(p, 0, 0);
+	p->nlk = p->lk_over = 0;
 	p->failing = 0;
 	p->commits++;
 	return 0;
+}
+
+/* Connects the listener (again), at most once a second. 0, or -1. */
+static int
+ear_connect(struct pg *p)
+{
+	const char *const kw[] = { "connect_timeout", "application_name",
+		"dbname", NULL };
+	const char *const val[] = { "5", "keruta-serve", p->conninfo, NULL };
+	PGresult *r;
+	long long now = kr_mono_ns();
+
+	if (now < p->ear_at)
+		return -1;
+	p->ear_at = now + RECONNECT_NS;
+	PQfinish(p->ear);
+	p->ear = PQconnectdbParams(kw, val, 1);
+	if (p->ear == NULL || PQstatus(p->ear) != CONNECTION_OK)
+		return -1;
+	r = PQexec(p->ear, "LISTEN keruta_logs");
+	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		PQclear(r);
+		PQfinish(p->ear);
+		p->ear = NULL;
+		return -1;
+	}
+	PQclear(r);
+	PQsetnonblocking(p->ear, 1);
+	/* What was told while it was not listening is not known. */
+	change_add(p, 0, 0);
+	return 0;
+}
+
+int
+pg_changes(struct pg *p, change_fn fn, void *arg)
+{
+	PGnotify *n;
+	long long tid, top;
+	int i, told = 0;
+
+	if (p->ear == NULL || PQstatus(p->ear) != CONNECTION_OK)
+		(void)ear_connect(p);
+	if (p->ear != NULL && PQconsumeInput(p->ear) == 0) {
+		PQfinish(p->ear);
+		p->ear = NULL;
+	} else if (p->ear != NULL)
+		while ((n = PQnotifies(p->ear)) != NULL) {
+			if (n->be_pid != PQbackendPID(p->db) &&
+			    sscanf(n->extra, "%lld %lld", &tid, &top) == 2)
+				change_add(p, tid, top);
+			PQfreemem(n);
+		}
+	if (p->ch_all) {
+		fn(arg, 0, 0);
+		told = 1;
+	} else
+		for (i = 0; i < p->nch; i++, told++)
+			fn(arg, p->ch[i].tid, p->ch[i].top);
+	p->nch = 0;
+	p->ch_all = 0;
+	return told;
 }
 
 /* ---- ingest ---- */
@@ -613,11 +735,11 @@ task_lock(struct pg *p, const char *name, int wait)
 	struct q q;
 
 	q_init(&q);
-	q_adds(&q, wait ? "SELECT 1, pg_advisory_xact_lock(1802662145,"
+	q_adds(&q, wait ? "SELECT 1 FROM pg_advisory_xact_lock(1802662145,"
 	    " hashtext(" : "SELECT pg_try_advisory_xact_lock(1802662145,"
 	    " hashtext(");
 	q_s(&q, name);
-	q_adds(&q, "))::integer");
+	q_adds(&q, wait ? "))" : "))::integer");
 	return (int)int_of(q_run(p, &q, "lock"), -1);
 }
 
@@ -648,6 +770,7 @@ task_locked(struct pg *p, const char *name)
 		return -1;
 	if (p->nlk < NLOCKED) {
 		p->lk[p->nlk].tid = tid;
+		p->lk[p->nlk].top = 0;
 		snprintf(p->lk[p->nlk].name, sizeof p->lk[0].name, "%s", name);
 		p->nlk++;
 	}
@@ -933,6 +1056,26 @@ summarize(struct pg *p, long long tid, const struct batch *b)
 	return 0;
 }
 
+/* The last id stored of task tid in the open transaction: b's last. */
+static void
+note_top(struct pg *p, long long tid, const struct batch *b)
+{
+	long long top = 0;
+	size_t i;
+	int k;
+
+	for (i = 0; i < b->n; i++)
+		if (b->rows[i].code == NULL && b->rows[i].id > top)
+			top = b->rows[i].id;
+	for (k = 0; k < p->nlk; k++)
+		if (p->lk[k].tid == tid) {
+			if (top > p->lk[k].top)
+				p->lk[k].top = top;
+			return;
+		}
+	p->lk_over = 1;
+}
+
 int
 pg_insert(struct pg *p, const char *task, struct batch *b, size_t *stored,
     size_t *dups)
@@ -949,7 +1092,7 @@ pg_insert(struct pg *p, const char *task, struct batch *b, size_t *stored,
 		if (cmd(p, "BEGIN", "begin") == -1)
 			return -1;
 		p->in_txn = 1;
-		p->nlk = 0;
+		p->nlk = p->lk_over = 0;
 	}
 	if ((tid = task_locked(p, task)) <= 0 ||
 	    (n = mark_rows(p, tid, b, dups)) == -1)
@@ -957,6 +1100,8 @@ pg_insert(struct pg *p, const char *task, struct batch *b, size_t *stored,
 	if (n > 0 && (take_ids(p, b, n) == -1 || copy_rows(p, tid, b) == -1 ||
 	    summarize(p, tid, b) == -1))
 		goto fail;
+	if (n > 0)
+		note_top(p, tid, b);
 	*stored = (size_t)n;
 	p->fts_lag += n;
 	return 0;
