@@ -20,6 +20,7 @@
 #include "kr_time.h"
 #include "commit.h"
 #include "feed.h"
+#include "metrics.h"
 #include "rec.h"
 #include "srv.h"
 #include "store.h"
@@ -459,8 +460,13 @@ static int
 hist_row(struct kr_buf *out, const struct srec *r, int first, void *arg)
 {
 	struct hist_arg *h = arg;
+	long long ts;
 
 	(void)first;
+	/* Live records read from a shared store: their age when sent. */
+	if (h->c->catchup && kr_ts_parse(r->ts, r->tslen, &ts) == 0)
+		metrics_age(&h->s->m.age_sent, ((double)kr_wall_ns() -
+		    (double)ts) / 1e9);
 	out->len = 0;
 	if (fmt_record(out, r) == -1)
 		return -1;

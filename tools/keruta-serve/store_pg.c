@@ -69,7 +69,11 @@ static const char *const migrations[] = {
 	"CREATE UNIQUE INDEX logs_key ON logs(tid, run, seq);"
 	"CREATE INDEX logs_tid ON logs(tid, id);"
 	"CREATE INDEX logs_lvl ON logs(tid, level, id) WHERE level <> 2;"
-	"CREATE INDEX logs_ts ON logs(tid, ts);"
+	/* Times, as the SQLite store's zones: the lowest and highest of
+	 * each run of 32 pages, which arrive in about time order; almost
+	 * free to keep, where a b-tree costs a quarter of ingest. */
+	"CREATE INDEX logs_ts ON logs USING brin(ts) WITH"
+	" (pages_per_range = 32);"
 	"CREATE INDEX logs_fts ON logs USING gin(tsv);"
 	/* Words as SQLite's unicode61 sees them: what is not a letter or a
 	 * digit separates (the parser alone keeps a.b.c, a@b.c, x-y whole). */
