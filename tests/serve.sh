@@ -173,7 +173,7 @@ sqlite_only() {
 }
 
 db_sound() {
-	if [ "${KR_STORE-}" != pg ]; then
+	if ! expr "$SERVE_DB" : 'postgres' >/dev/null; then
 		sqlite3 "$SERVE_DB" 'PRAGMA integrity_check'
 		return
 	fi

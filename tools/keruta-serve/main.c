@@ -65,7 +65,8 @@
 struct opts {
 	const char *listen, *db, *jwt_file, *keys_file, *retention;
 	const char *tls_cert, *tls_key, *config, *panel_dir, *max_body;
-	const char *queue_max, *sync;
+	const char *queue_max, *sync, *partition;
+	long long part_ms;
 	int hash_key;
 	int retention_flag;	/* --retention was given */
 };
@@ -227,6 +228,9 @@ parse_args(int argc, char *argv[], struct opts *o)
 		case KR_O_PANEL_DIR:
 			o->panel_dir = optarg;
 			break;
+		case KR_O_PARTITION:
+			o->partition = optarg;
+			break;
 		case KR_O_QUEUE_MAX:
 			o->queue_max = optarg;
 			break;
@@ -271,6 +275,7 @@ settle(const struct kr_cfg *cfg, struct opts *o)
 	o->max_body = setting(cfg, KR_O_MAX_BODY, o->max_body);
 	o->queue_max = setting(cfg, KR_O_QUEUE_MAX, o->queue_max);
 	o->sync = setting(cfg, KR_O_SYNC, o->sync);
+	o->partition = setting(cfg, KR_O_PARTITION, o->partition);
 }
 
 /*
@@ -290,6 +295,10 @@ configure(struct opts *o, struct srv *s, struct server_opts *so)
 	    -1)
 		kr_die(KR_EX_USAGE, "bad --max-body '%s' (4M to 1G)",
 		    o->max_body);
+	if (kr_parse_duration_ms(o->partition, &o->part_ms) == -1 ||
+	    o->part_ms < 1000 || o->part_ms > 366LL * 86400 * 1000)
+		kr_die(KR_EX_USAGE, "bad --partition '%s' (1s to 366d)",
+		    o->partition);
 	if (kr_parse_size(o->queue_max, 64u << 10, 1u << 30,
 	    &s->queue_max) == -1)
 		kr_die(KR_EX_USAGE, "bad --queue-max '%s' (64k to 1G)",
@@ -354,6 +363,8 @@ main(int argc, char *argv[])
 		    err);
 	if (store_set_sync(srv.store, strcmp(o.sync, "full") == 0) == -1)
 		kr_die(KR_EX_TEMP, "database: unable to set --sync %s", o.sync);
+	if (store_partition(srv.store, o.part_ms * 1000000) == -1)
+		kr_die(KR_EX_TEMP, "database: unable to make a partition");
 	rc = server_run(&srv, &so);
 	store_close(srv.store);
 	auth_free(srv.auth);

@@ -78,6 +78,12 @@ store_changes(struct store *s, change_fn fn, void *arg)
 	return s->pg != NULL ? pg_changes(s->pg, fn, arg) : 0;
 }
 
+int
+store_partition(struct store *s, long long span_ns)
+{
+	return s->pg != NULL ? pg_partition(s->pg, span_ns) : 0;
+}
+
 void
 filter_free(struct filter *f)
 {

@@ -217,6 +217,13 @@ typedef void (*change_fn)(void *arg, long long tid, long long top);
  */
 int store_changes(struct store *s, change_fn fn, void *arg);
 
+/*
+ * On PostgreSQL, the records are partitioned by the time they came: a
+ * partition spans span_ns (a day unless told), and retention drops whole
+ * partitions. Nothing on SQLite. 0, or -1.
+ */
+int store_partition(struct store *s, long long span_ns);
+
 /* Sets the library up, before anything else: once, at start. */
 void store_setup(void);
 /* 1 when db names a PostgreSQL database rather than a file. */

@@ -51,6 +51,12 @@
 #define RECONNECT_NS	1000000000LL
 #define MARK		"\xee\x80\x80"	/* U+E000: an escaped value */
 #define NCHANGES	256	/* changes kept until pg_changes */
+#define LOCK_PART	1802662146	/* advisory lock: the partitions */
+#define DAY_NS		86400000000000LL
+#define PART_BITS	40	/* ids a partition may take: 1 << PART_BITS */
+/* A partition is full once the next has been in use this long (or its
+ * span, when shorter): what took its ids before has committed. */
+#define PART_SETTLE_NS	60000000000LL
 
 static const char *const migrations[] = {
 	/* 1 */
@@ -65,8 +71,14 @@ static const char *const migrations[] = {
 	"CREATE TABLE logs(id bigint PRIMARY KEY, tid bigint NOT NULL,"
 	" run text, seq bigint, ts bigint NOT NULL, tsstr text NOT NULL,"
 	" level integer NOT NULL, source text NOT NULL, message text NOT NULL,"
-	" extra text, tsv tsvector);"
-	"CREATE UNIQUE INDEX logs_key ON logs(tid, run, seq);"
+	" extra text, tsv tsvector) PARTITION BY RANGE (id);"
+	/* Not UNIQUE: a partitioned table's unique keys must hold the
+	 * partition key; the writers of a task check under its lock. */
+	"CREATE INDEX logs_key ON logs(tid, run, seq);"
+	/* The partitions, one per span of ingest time (--partition), each
+	 * 1 << PART_BITS ids; max_ts once it is full. */
+	"CREATE TABLE parts(lo bigint PRIMARY KEY, start_ns bigint NOT NULL,"
+	" max_ts bigint, detached boolean NOT NULL DEFAULT false);"
 	"CREATE INDEX logs_tid ON logs(tid, id);"
 	"CREATE INDEX logs_lvl ON logs(tid, level, id) WHERE level <> 2;"
 	/* Times, as the SQLite store's zones: the lowest and highest of
@@ -125,9 +137,13 @@ struct pg {
 	long long ear_at;	/* when to try connecting it again */
 	struct kr_buf copy;	/* a batch as COPY reads it */
 	struct kr_buf dec;	/* a row's values as they came */
+	long long part_ns;	/* the span of ingest time of a partition */
+	long long part_start;	/* when the newest one began (0: unknown) */
+	long long part_at;	/* when to try again after a failure */
 };
 
 static int ear_connect(struct pg *p);
+static int part_roll(struct pg *p);
 
 /* ---- text in and out ---- */
 
@@ -482,6 +498,12 @@ pg_open(struct pg **pp, const char *conninfo, char *err, size_t elen)
 		pg_close(p);
 		return -1;
 	}
+	p->part_ns = DAY_NS;
+	if (part_roll(p) == -1) {
+		snprintf(err, elen, "unable to make the records' partition");
+		pg_close(p);
+		return -1;
+	}
 	(void)ear_connect(p);
 	p->ch_all = 0;
 	*pp = p;
@@ -509,8 +531,10 @@ pg_check(struct pg *p)
 	char err[300];
 	long long now;
 
-	if (!p->down && PQstatus(p->db) == CONNECTION_OK)
-		return 0;
+	if (!p->down && PQstatus(p->db) == CONNECTION_OK) {
+		(void)part_roll(p);
+		return p->down ? -1 : 0;
+	}
 	if (!p->down) {
 		p->down = 1;
 		p->in_txn = 0;
@@ -1544,6 +1568,173 @@ pg_delete(struct pg *p, long long tid, long long before)
 	return total;
 }
 
+/* ---- partitions ---- */
+
+/*
+ * Starts a new partition when the newest is older than its span (or when
+ * there is none), and moves the ids on to it. It is made apart and then
+ * attached, which holds up neither ingest nor queries; the servers take
+ * turns (an advisory lock) and the first one does it. 0, or -1.
+ */
+static int
+part_roll(struct pg *p)
+{
+	long long now = kr_wall_ns(), lo = 0, start = 0, n;
+	char sql[800];
+	PGresult *r;
+
+	if (p->part_start != 0 && now < p->part_start + p->part_ns)
+		return 0;
+	if (kr_mono_ns() < p->part_at || (p->in_txn && pg_commit(p) == -1))
+		return -1;
+	p->part_at = kr_mono_ns() + RECONNECT_NS;
+	if (cmd(p, "BEGIN", "partition") == -1)
+		return -1;
+	p->in_txn = 1;
+	if (cmd(p, "SET LOCAL lock_timeout = '2s'", "partition") == -1 ||
+	    cmd(p, "SELECT pg_advisory_xact_lock(1802662146)",
+	    "partition") == -1 ||
+	    (r = ok(p, PQexec(p->db, "SELECT lo, start_ns FROM parts"
+	    " WHERE NOT detached ORDER BY lo DESC LIMIT 1"),
+	    "partition")) == NULL)
+		goto fail;
+	if ((n = PQntuples(r)) > 0) {
+		lo = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		start = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	}
+	PQclear(r);
+	if (n == 0 || now >= start + p->part_ns) {
+		lo = n == 0 ? 0 : lo + (1LL << PART_BITS);
+		start = now;
+		snprintf(sql, sizeof sql, "CREATE TABLE logs_%lld"
+		    " (LIKE logs INCLUDING DEFAULTS);"
+		    "ALTER TABLE logs ATTACH PARTITION logs_%lld"
+		    " FOR VALUES FROM (%lld) TO (%lld);"
+		    "INSERT INTO parts(lo, start_ns) VALUES(%lld, %lld)",
+		    lo >> PART_BITS, lo >> PART_BITS, lo,
+		    lo + (1LL << PART_BITS), lo, start);
+		if (cmd(p, sql, "partition") == -1)
+			goto fail;
+	}
+	if (pg_commit(p) == -1)
+		return -1;
+	/* The ids move on once it is there (setval is not transactional). */
+	snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(1802662146);"
+	    "SELECT setval('log_ids', %lld, false) FROM log_ids"
+	    " WHERE last_value < %lld", lo > 0 ? lo : 1, lo);
+	if (cmd(p, sql, "partition") == -1)
+		return -1;
+	p->part_start = start;
+	p->part_at = 0;
+	return 0;
+fail:
+	if (p->in_txn)
+		db_fail(p, "partition", NULL);
+	return -1;
+}
+
+int
+pg_partition(struct pg *p, long long span_ns)
+{
+	p->part_ns = span_ns;
+	p->part_start = 0;
+	p->part_at = 0;
+	return part_roll(p);
+}
+
+/*
+ * Drops the oldest partition when every record in it is older than
+ * cutoff, with what its records added to their tasks: no DELETE of each
+ * row. Detached first (CONCURRENTLY: ingest and queries go on), then
+ * dropped; one cut short in between is finished next time. The records
+ * it held, 0 when none goes, or -1.
+ */
+static long long
+part_drop(struct pg *p, long long cutoff)
+{
+	long long lo, max_ts, n, name;
+	char sql[1600], tail[200];
+	PGresult *r;
+	int detached;
+
+	if (p->in_txn && pg_commit(p) == -1)
+		return -1;
+	/* The oldest, once the next one has been in use for a while. */
+	snprintf(sql, sizeof sql, "SELECT lo, max_ts, detached FROM parts p"
+	    " WHERE EXISTS (SELECT 1 FROM parts q WHERE q.lo > p.lo"
+	    " AND q.start_ns < %lld) ORDER BY lo LIMIT 1", kr_wall_ns() -
+	    (p->part_ns < PART_SETTLE_NS ? p->part_ns : PART_SETTLE_NS));
+	if ((r = ok(p, PQexec(p->db, sql), "retention")) == NULL)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 0;
+	}
+	lo = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	max_ts = PQgetisnull(r, 0, 1) ? LLONG_MIN :
+	    strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	detached = PQgetvalue(r, 0, 2)[0] == 't';
+	PQclear(r);
+	name = lo >> PART_BITS;
+	if (max_ts == LLONG_MIN) {
+		snprintf(sql, sizeof sql, "UPDATE parts SET max_ts = (SELECT"
+		    " coalesce(max(ts), %lld) FROM logs_%lld) WHERE lo = %lld"
+		    " RETURNING max_ts", LLONG_MIN, name, lo);
+		max_ts = int_of(ok(p, PQexec(p->db, sql), "retention"),
+		    LLONG_MAX);
+	}
+	if (max_ts >= cutoff)
+		return 0;
+	if (!detached) {
+		snprintf(sql, sizeof sql, "ALTER TABLE logs DETACH PARTITION"
+		    " logs_%lld CONCURRENTLY", name);
+		if (cmd(p, sql, "retention") == -1)
+			return -1;
+		snprintf(sql, sizeof sql, "UPDATE parts SET detached = true"
+		    " WHERE lo = %lld", lo);
+		if (cmd(p, sql, "retention") == -1)
+			return -1;
+	}
+	if (cmd(p, "BEGIN", "retention") == -1)
+		return -1;
+	p->in_txn = 1;
+	snprintf(tail, sizeof tail, "SELECT count(*) FROM logs_%lld", name);
+	if ((n = int_of(ok(p, PQexec(p->db, tail), "retention"), -1)) == -1)
+		goto fail;
+	/* Its tasks' writers wait (their locks, in one order) while what
+	 * the records added up to goes, and the tasks left empty. */
+	snprintf(sql, sizeof sql,
+	    "SELECT pg_advisory_xact_lock(1802662146);"
+	    "SELECT pg_advisory_xact_lock(1802662145, hashtext(name))"
+	    " FROM tasks WHERE tid IN (SELECT DISTINCT tid FROM logs_%lld)"
+	    " ORDER BY name;"
+	    "UPDATE counts c SET n = c.n - g.n FROM (SELECT tid, level,"
+	    " source, count(*) AS n FROM logs_%lld GROUP BY 1, 2, 3) g"
+	    " WHERE c.tid = g.tid AND c.level = g.level"
+	    " AND c.source = g.source;"
+	    "DELETE FROM counts WHERE n <= 0;"
+	    "UPDATE tasks t SET first_ts = x.lo, last_ts = x.hi,"
+	    " first_tsstr = (SELECT tsstr FROM logs WHERE tid = t.tid"
+	    "  AND ts = x.lo LIMIT 1),"
+	    " last_tsstr = (SELECT tsstr FROM logs WHERE tid = t.tid"
+	    "  AND ts = x.hi LIMIT 1)"
+	    " FROM (SELECT d.tid, min(l.ts) AS lo, max(l.ts) AS hi"
+	    "  FROM (SELECT DISTINCT tid FROM logs_%lld) d"
+	    "  LEFT JOIN logs l ON l.tid = d.tid GROUP BY d.tid) x"
+	    " WHERE t.tid = x.tid;"
+	    "DELETE FROM tasks WHERE first_ts IS NULL;"
+	    "DROP TABLE logs_%lld;"
+	    "DELETE FROM parts WHERE lo = %lld",
+	    name, name, name, name, lo);
+	if (cmd(p, sql, "retention") == -1 || pg_commit(p) == -1)
+		goto fail;
+	return n;
+fail:
+	if (p->in_txn)
+		db_fail(p, "retention", NULL);
+	return -1;
+}
+
 long long
 pg_expire(struct pg *p, long long cutoff, long long max)
 {
@@ -1552,8 +1743,8 @@ pg_expire(struct pg *p, long long cutoff, long long max)
 	struct q q;
 	int nt, i;
 
-	if (p->in_txn && pg_commit(p) == -1)
-		return -1;
+	if ((n = part_drop(p, cutoff)) != 0)
+		return n;
 	q_init(&q);
 	q_adds(&q, "SELECT tid FROM tasks WHERE first_ts < ");
 	q_i(&q, cutoff);

@@ -52,5 +52,6 @@ int pg_redaction_set(struct pg *s, long long id, const char *state,
 int pg_redactions(struct pg *s, long long id, redaction_fn fn,
     void *arg);
 int pg_changes(struct pg *s, change_fn fn, void *arg);
+int pg_partition(struct pg *s, long long span_ns);
 
 #endif
