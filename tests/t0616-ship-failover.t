@@ -7,7 +7,7 @@
 . "${0%/*}/lib.sh"
 . "$DATA/ship-lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 32
+plan 36
 
 count() {
 	curl -fsS "$SERVE_API/tasks/$1/logs/count" | jq -r .count
@@ -111,6 +111,25 @@ is "$? $(tail -n 1 errx)" "111 keruta-ship: warning: 1 records read, 0 acked, \
 is "$(sed -n '1s/ in [0-9]* ms$//p' errx)" "keruta-ship: warning: unable to \
 deliver to 'ws://127.0.0.1:$dead/ws/tasks/t1': Unable to connect; moving to \
 'ws://127.0.0.1:$dead2'" "only dead servers: the first failure is said"
+
+# A server that answers 503, one that stores but never acks: the next.
+start_peer --store "$T/store503" --fail 1000:503
+p503=$PORT
+start_peer --store "$T/storeok"
+gen 1 300 | keruta-ship -p rest -S spr -u "http://127.0.0.1:$p503,http://127.0.0.1:$PORT" 2>err
+is "$? $(jq -r .seq storeok | sort -n | uniq | wc -l | tr -d ' ')" "0 300" \
+    "rest: a server answering 503: the next has all"
+grep -q "^keruta-ship: warning: unable to deliver to 'http://127.0.0.1:$p503/api/v1/tasks/t1/logs': HTTP status 503; moving to 'http://127.0.0.1:$PORT' in [0-9]* ms\$" err
+check $? "rest: the 503 said, and the server moved to"
+start_peer --store "$T/storenoack" --no-ack
+pna=$PORT
+start_peer --store "$T/storeok2"
+gen 1 300 | keruta-ship -S spn --timeout 500ms \
+    -u "ws://127.0.0.1:$pna,ws://127.0.0.1:$PORT" 2>err
+is "$? $(jq -r .seq storeok2 | sort -n | uniq | wc -l | tr -d ' ')" "0 300" \
+    "ws: a server that never acks: the next has all"
+grep -q "^keruta-ship: warning: unable to deliver to 'ws://127.0.0.1:$pna/ws/tasks/t1': .*; moving to 'ws://127.0.0.1:$PORT' in [0-9]* ms\$" err
+check $? "ws: no ack within --timeout: moved on"
 
 # A list with an empty element: bad usage, one line.
 for l in "ws://a,,ws://b" ",ws://a" "ws://a," " , "; do
