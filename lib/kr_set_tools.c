@@ -187,8 +187,9 @@ static const struct kr_set tail[] = {
 	{ KR_O_TIMESTAMPS, "timestamps", "bool", NULL, NULL, "true",
 	    KR_K_BOOL, KR_SET_OPTIONAL, "show the time of each line" },
 	E_TOKEN("bearer token; KERUTA_API_TOKEN too"),
-	{ 'u', "url", "url", "KERUTA_WEBSOCKET_URL", "websocket.url",
-	    "ws://127.0.0.1:8080", KR_K_STR, 0, "WebSocket base URL" },
+	{ 'u', "url", "url,...", "KERUTA_WEBSOCKET_URL", "websocket.url",
+	    "ws://127.0.0.1:8080", KR_K_STR, 0,
+	    "WebSocket base URLs, tried in turn" },
 	E_VERBOSE, E_VERSION,
 };
 
