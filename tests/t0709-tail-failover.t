@@ -7,7 +7,7 @@
 . "${0%/*}/lib.sh"
 . "$DATA/ship-lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 19
+plan 26
 
 exitrec() {	# exitrec SEQ TASK
 	printf '{"type":"log","taskId":"%s","runId":"r1","seq":%d,"timestamp":"2026-11-28T10:15:04Z","source":"agent","level":"INFO","message":"exited","metadata":{"event":"exit","exitCode":0}}\n' "$2" "$1"
@@ -80,6 +80,76 @@ is "$(sed "s/failed: [^;]*;/failed: X;/" err)" "keruta-tail: warning: server \
 'ws://127.0.0.1:$dead' failed: X; moving to '$b'" "one line for that too"
 KERUTA_WEBSOCKET_URL="ws://127.0.0.1:$dead,$b" keruta-tail -n tf >out 2>err
 is "$? $(wc -l <out | tr -d ' ')" "0 4001" "KERUTA_WEBSOCKET_URL takes a list"
+
+# A server that answers 503, to the WebSocket and to REST alike; one that
+# drops the connection in the middle of the history (its first records
+# are B's, ids and all).
+cat >mock.py <<'PY'
+import base64, hashlib, os, socket, sys
+portfile, sendfile = sys.argv[1], sys.argv[2]
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(4)
+with open(portfile + ".tmp", "w") as f:
+    f.write("%d\n" % srv.getsockname()[1])
+os.rename(portfile + ".tmp", portfile)
+def frame(d):
+    d = d.encode()
+    n = len(d)
+    h = bytes([129, n]) if n < 126 else bytes([129, 126]) + n.to_bytes(2, "big")
+    return h + d
+while True:
+    c, _ = srv.accept()
+    req = b""
+    while b"\r\n\r\n" not in req:
+        req += c.recv(4096)
+    key = [h.split(":", 1)[1].strip() for h in req.decode().split("\r\n")
+           if h.lower().startswith("sec-websocket-key:")]
+    if not key or not os.path.exists(sendfile):
+        c.sendall(b"HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\n"
+                  b"Connection: close\r\n\r\n")
+        c.close()
+        continue
+    acc = base64.b64encode(hashlib.sha1((key[0] +
+        "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+    c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"
+               % acc).encode())
+    c.recv(4096)
+    c.sendall(frame('{"type":"subscribed","taskId":"tf"}'))
+    for line in open(sendfile):
+        c.sendall(frame(line.strip()))
+    os.unlink(sendfile)
+    c.close()
+PY
+# mock NAME [SENDFILE]: the mock on an ephemeral port; its URL in $url.
+mock() {
+	rm -f "$1.port"
+	python3 mock.py "$1.port" "${2:-/nonexistent}" &
+	bg_pid $!
+	wait_for 10 test -s "$1.port" || diag "the mock did not start"
+	url="ws://127.0.0.1:$(cat "$1.port")"
+}
+mock m503
+keruta-tail -n -u "$url,$b" --json tf >out 2>err
+jq -r .seq out >got
+diff_golden want got "a server answering 503: the next, every record once"
+is "$(cat err)" "keruta-tail: warning: server '$url' failed: HTTP 503; \
+moving to '$b'" "the 503 said, and where it went"
+keruta-tail -n --tail 3 -u "$url,$b" --json tf >out 2>err
+is "$? $(jq -r .seq out | tr '\n' ' ')" "0 3999 4000 4001 " \
+    "the REST history: 503, then the next"
+is "$(cat err)" "keruta-tail: warning: server '$url' failed: HTTP 503; \
+moving to '$b'" "the 503 said, and where it went"
+curl -fsS "$SERVE_API/tasks/tf/logs?order=asc&size=1000" |
+    jq -c '.content[]' >first
+is "$(wc -l <first | tr -d ' ')" 1000 "the first 1000 records, from B"
+mock mdrop "$T/first"
+keruta-tail -n -u "$url,$b" --json tf >out 2>err
+jq -r .seq out >got
+diff_golden want got "a connection lost in the history: every record once"
+is "$(cat err)" "keruta-tail: warning: server '$url' failed: connection \
+lost; moving to '$b'" "the loss said, and where it went"
 stop_serve
 
 # Only dead servers: the diagnostic and the exit status of one.

@@ -1512,8 +1512,12 @@ closed(struct tail *t)
 {
 	if (t->done)
 		return;
-	if (!t->o->follow && t->subscribed) {
-		/* The server ended the history by closing. */
+	if (!t->o->follow && t->subscribed && t->o->nurls < 2) {
+		/*
+		 * The server ended the history by closing. With several,
+		 * keruta-serve's "end" does: a close before it is a loss, and
+		 * the next one goes on after the last record printed.
+		 */
 		stop(t, KR_EX_OK);
 		return;
 	}
