@@ -117,7 +117,7 @@ struct tail {
 	long long sub_after;	/* the first subscription's cursor, or -1 */
 	int rest_down;		/* the REST API could not be reached */
 	int rest_5xx;		/* it answered 5xx */
-	int rest_more;		/* another server is tried after a failure */
+	int rest_more;		/* another server follows a failure */
 	char rest_why[256];	/* why, unsaid when another is tried */
 	int port, tls;
 	struct kr_buf frame;	/* the WebSocket message being reassembled */
@@ -2035,6 +2035,41 @@ out:
 	return r;
 }
 
+/*
+ * The REST history before the WebSocket: following, a server not up yet
+ * is waited for, as the WebSocket waits; with several, each is tried in
+ * turn, and without following each once. 0, or the status to exit with
+ * (-1: the reader went away).
+ */
+static int
+history_first(struct tail *t)
+{
+	const struct tail_opts *o = t->o;
+	long long ms = 100;
+	size_t tries;
+	int r;
+
+	for (tries = 1;; tries++) {
+		struct timespec ts = { ms / 1000, ms % 1000 * 1000000 };
+
+		t->rest_down = t->rest_5xx = 0;
+		t->rest_more = o->nurls > 1 && (o->follow || tries < o->nurls);
+		r = rest_history(t);
+		if (r == KR_EX_TEMP && t->rest_more &&
+		    (t->rest_down || t->rest_5xx)) {
+			move_on(t, t->rest_why);
+			if (tries % o->nurls != 0)
+				continue;
+		} else if (r != KR_EX_TEMP || !t->rest_down || !o->follow)
+			break;
+		nanosleep(&ts, NULL);
+		ms = ms < 1500 ? ms * 2 : 3000;
+	}
+	t->rest_more = 0;
+	t->warned_down = 0;
+	return r;
+}
+
 static void
 lws_log(int level, const char *line)
 {
@@ -2065,40 +2100,13 @@ run_ws(struct tail_opts *o)
 		t.by_id = 1;
 	}
 	t.sub_after = -1;
+	/* Each server is checked; the first is used. */
 	for (i = o->nurls; i-- > 0;) {
-		parse_url(&t, o->urls[i]);	/* each is checked: first used */
+		parse_url(&t, o->urls[i]);
 		t.tls_any |= t.tls;
 	}
 	if (o->since_ns >= 0 || o->tail >= 0 || o->grep != NULL) {
-		long long ms = 100;
-		size_t tries;
-		int r;
-
-		/*
-		 * Following, a server not up yet is waited for, as below; with
-		 * several, each is tried in turn, and without following each
-		 * once.
-		 */
-		for (tries = 1;; tries++) {
-			struct timespec ts = { ms / 1000, ms % 1000 * 1000000 };
-
-			t.rest_down = t.rest_5xx = 0;
-			t.rest_more = o->nurls > 1 && (o->follow ||
-			    tries < o->nurls);
-			r = rest_history(&t);
-			if (r == KR_EX_TEMP && t.rest_more &&
-			    (t.rest_down || t.rest_5xx)) {
-				move_on(&t, t.rest_why);
-				if (tries % o->nurls != 0)
-					continue;
-			} else if (r != KR_EX_TEMP || !t.rest_down ||
-			    !o->follow)
-				break;
-			nanosleep(&ts, NULL);
-			ms = ms < 1500 ? ms * 2 : 3000;
-		}
-		t.rest_more = 0;
-		t.warned_down = 0;
+		int r = history_first(&t);
 
 		if (r != 0 || !o->follow) {
 			if (t.view.cont != 0)

@@ -294,8 +294,8 @@ settle_urls(struct ship_opts *o, const char *list)
 		if (kr_url_parse(u, &ku, &why) == -1)
 			kr_die(KR_EX_USAGE, "bad url '%s': %s", shown.s, why);
 		if (ku.ws != o->t->ws)
-			kr_die(KR_EX_USAGE, "url '%s' does not suit protocol %s",
-			    shown.s, o->t->name);
+			kr_die(KR_EX_USAGE, "url '%s' does not suit "
+			    "protocol %s", shown.s, o->t->name);
 		o->tls_any |= ku.tls;
 	}
 	kr_buf_free(&all);
