@@ -7,7 +7,7 @@
 . "${0%/*}/lib.sh"
 . "$DATA/ship-lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 26
+plan 27
 
 exitrec() {	# exitrec SEQ TASK
 	printf '{"type":"log","taskId":"%s","runId":"r1","seq":%d,"timestamp":"2026-11-28T10:15:04Z","source":"agent","level":"INFO","message":"exited","metadata":{"event":"exit","exitCode":0}}\n' "$2" "$1"
@@ -162,6 +162,10 @@ keruta-tail -n --tail 3 -u "ws://127.0.0.1:$dead,ws://127.0.0.1:$dead2" tf \
 is "$? $(tail -n 1 err)" "111 keruta-tail: warning: unable to reach \
 'http://127.0.0.1:$dead2': Couldn't connect to server" \
     "only dead servers, the REST history: 111, the last one named"
+
+keruta-tail -n -u "ws://127.0.0.1:$dead,ftp://x,ftp://y" tf >out 2>err
+is "$? $(cat err)" "100 keruta-tail: fatal: bad URL 'ftp://x': not ws, wss, \
+http or https" "each server is checked, in order, before any is tried"
 
 # A list with an empty element: bad usage, one line.
 for l in "ws://a,,ws://b" ",ws://a" "ws://a, "; do

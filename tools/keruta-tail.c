@@ -2100,11 +2100,12 @@ run_ws(struct tail_opts *o)
 		t.by_id = 1;
 	}
 	t.sub_after = -1;
-	/* Each server is checked; the first is used. */
-	for (i = o->nurls; i-- > 0;) {
+	/* Each server is checked, in order; the first is used. */
+	for (i = 0; i < o->nurls; i++) {
 		parse_url(&t, o->urls[i]);
 		t.tls_any |= t.tls;
 	}
+	parse_url(&t, o->urls[0]);
 	if (o->since_ns >= 0 || o->tail >= 0 || o->grep != NULL) {
 		int r = history_first(&t);
 
