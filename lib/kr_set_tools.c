@@ -107,7 +107,7 @@ static const struct kr_set ship[] = {
 	/* keruta-config lists these in this order. */
 	{ KR_O_KEY, NULL, NULL, "KERUTA_WEBSOCKET_URL", "websocket.url",
 	    "ws://localhost:8080/ws/tasks", KR_K_STR, 0,
-	    "where -p ws delivers" },
+	    "where -p ws delivers; url,url: the next when one fails" },
 	{ KR_O_KEY, NULL, NULL, NULL, "websocket.timeout", "10s",
 	    KR_K_DURATION, 0, "--timeout of -p ws" },
 	{ KR_O_RECONNECT_INTERVAL, "reconnect-interval", "duration", NULL,
@@ -115,7 +115,7 @@ static const struct kr_set ship[] = {
 	    "longest wait between tries" },
 	{ KR_O_KEY, NULL, NULL, "KERUTA_API_URL", "api.url",
 	    "http://localhost:8080/api/v1", KR_K_STR, 0,
-	    "where -p rest and -p keruta-api deliver" },
+	    "where -p rest and -p keruta-api deliver; a list too" },
 	{ KR_O_KEY, NULL, NULL, NULL, "api.timeout", "10s", KR_K_DURATION, 0,
 	    "--timeout of -p rest and -p keruta-api" },
 	{ KR_O_RETRY_COUNT, "retry-count", "n", NULL, "api.retryCount", "3",
@@ -146,8 +146,8 @@ static const struct kr_set ship[] = {
 	    KR_K_DURATION, 0, "one request, or ack silence on ws" },
 	{ KR_O_TOKEN_FILE, "token-file", "file", NULL, NULL, NULL, KR_K_FILE,
 	    0, "read the token from file" },
-	{ 'u', "url", "url", NULL, NULL, NULL, KR_K_STR, 0,
-	    "server base URL (see websocket.url, api.url)" },
+	{ 'u', "url", "url,...", NULL, NULL, NULL, KR_K_STR, 0,
+	    "servers, tried in turn (see websocket.url, api.url)" },
 	E_VERBOSE, E_VERSION,
 };
 
@@ -187,8 +187,9 @@ static const struct kr_set tail[] = {
 	{ KR_O_TIMESTAMPS, "timestamps", "bool", NULL, NULL, "true",
 	    KR_K_BOOL, KR_SET_OPTIONAL, "show the time of each line" },
 	E_TOKEN("bearer token; KERUTA_API_TOKEN too"),
-	{ 'u', "url", "url", "KERUTA_WEBSOCKET_URL", "websocket.url",
-	    "ws://127.0.0.1:8080", KR_K_STR, 0, "WebSocket base URL" },
+	{ 'u', "url", "url,...", "KERUTA_WEBSOCKET_URL", "websocket.url",
+	    "ws://127.0.0.1:8080", KR_K_STR, 0,
+	    "WebSocket base URLs, tried in turn" },
 	E_VERBOSE, E_VERSION,
 };
 

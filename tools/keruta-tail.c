@@ -92,6 +92,8 @@ struct marker {
 
 struct tail_opts {
 	const char *url, *token, *apikey, *task, *config, *last, *cacert;
+	char **urls;		/* the servers of url, tried in turn */
+	size_t nurls;
 	int insecure;
 	unsigned levels;	/* bit (1 << level) for each level shown */
 	unsigned sources;
@@ -110,8 +112,13 @@ struct tail {
 	lws_sorted_usec_list_t sul_retry, sul_idle, sul_exit;
 	char host[256], path[1024], proto[16];
 	char base[1024];	/* the URL's path before /ws/tasks, for REST */
+	size_t url_at;		/* the server in use: o->urls[url_at] */
+	int tls_any;		/* one of them is wss or https */
 	long long sub_after;	/* the first subscription's cursor, or -1 */
 	int rest_down;		/* the REST API could not be reached */
+	int rest_5xx;		/* it answered 5xx */
+	int rest_more;		/* another server follows a failure */
+	char rest_why[256];	/* why, unsaid when another is tried */
 	int port, tls;
 	struct kr_buf frame;	/* the WebSocket message being reassembled */
 	struct kr_buf out;	/* formatted lines not yet written */
@@ -1061,8 +1068,32 @@ stop(struct tail *t, int status)
 	lws_cancel_service(t->ctx);
 }
 
+static void parse_url(struct tail *t, const char *url);
+
+/*
+ * The server in use failed (why): with a list, the next one, round-robin;
+ * one warning says which, the first time the servers fail in a row (-v:
+ * every time).
+ */
 static void
-schedule_retry(struct tail *t)
+move_on(struct tail *t, const char *why)
+{
+	char was[sizeof t->host + 32];
+
+	if (t->o->nurls < 2)
+		return;
+	snprintf(was, sizeof was, "%s://%s:%d", t->proto, t->host, t->port);
+	t->url_at = (t->url_at + 1) % t->o->nurls;
+	parse_url(t, t->o->urls[t->url_at]);
+	if (!t->warned_down || kr_diag_verbosity() >= KR_V_INFO)
+		kr_warn("server '%s' failed: %s; moving to '%s://%s:%d'", was,
+		    why, t->proto, t->host, t->port);
+	t->warned_down = 1;
+}
+
+/* Connects again after a failure (why), to the next server if any. */
+static void
+schedule_retry(struct tail *t, const char *why)
 {
 	static const unsigned backoff_ms[] = { 100, 250, 500, 1000, 2000,
 	    3000 };
@@ -1072,12 +1103,13 @@ schedule_retry(struct tail *t)
 	t->wsi = NULL;
 	if (t->done)
 		return;
-	if (!t->o->follow && t->fails >= NOFOLLOW_TRIES) {
+	if (!t->o->follow && t->fails >= NOFOLLOW_TRIES * (int)t->o->nurls) {
 		kr_warn("unable to reach '%s://%s:%d'", t->proto, t->host,
 		    t->port);
 		stop(t, KR_EX_TEMP);
 		return;
 	}
+	move_on(t, why);
 	lws_sul_schedule(t->ctx, 0, &t->sul_retry, connect_now,
 	    (lws_usec_t)backoff_ms[i < n ? i : n - 1] * LWS_US_PER_MS);
 }
@@ -1110,7 +1142,7 @@ connect_now(lws_sorted_usec_list_t *sul)
 	    t->path);
 	if (lws_client_connect_via_info(&i) == NULL && t->wsi == NULL) {
 		t->fails++;
-		schedule_retry(t);
+		schedule_retry(t, "unable to connect");
 	}
 }
 
@@ -1445,6 +1477,7 @@ static void
 connect_failed(struct lws *wsi, struct tail *t, const char *why)
 {
 	int code = lws_http_client_http_response(wsi);
+	char reason[256];
 
 	if (code == 401 || code == 403) {
 		refused(t, code);
@@ -1458,13 +1491,19 @@ connect_failed(struct lws *wsi, struct tail *t, const char *why)
 		return;
 	}
 	t->fails++;
-	if (t->o->follow && !t->warned_down) {
+	if (code >= 500)
+		snprintf(reason, sizeof reason, "HTTP %d", code);
+	else
+		snprintf(reason, sizeof reason, "%s", why ? why : "error");
+	if (t->o->nurls > 1)
+		;	/* moving on says it */
+	else if (t->o->follow && !t->warned_down) {
 		kr_warn("unable to connect to '%s://%s:%d': %s; retrying",
 		    t->proto, t->host, t->port, why ? why : "error");
 		t->warned_down = 1;
 	} else
 		kr_debug("connection failed: %s", why ? why : "error");
-	schedule_retry(t);
+	schedule_retry(t, reason);
 }
 
 /* The connection closed: the history's end, or lost. */
@@ -1473,17 +1512,21 @@ closed(struct tail *t)
 {
 	if (t->done)
 		return;
-	if (!t->o->follow && t->subscribed) {
-		/* The server ended the history by closing. */
+	if (!t->o->follow && t->subscribed && t->o->nurls < 2) {
+		/*
+		 * The server ended the history by closing. With several,
+		 * keruta-serve's "end" does: a close before it is a loss, and
+		 * the next one goes on after the last record printed.
+		 */
 		stop(t, KR_EX_OK);
 		return;
 	}
-	if (!t->warned_down) {
+	if (t->o->nurls < 2 && !t->warned_down) {
 		kr_warn("connection to the server lost; reconnecting");
 		t->warned_down = 1;
 	}
 	t->fails++;
-	schedule_retry(t);
+	schedule_retry(t, "connection lost");
 }
 
 static int
@@ -1736,12 +1779,15 @@ rest_get(struct tail *t, CURL *c, const char *query, cJSON **reply)
 		ret = 1;
 	else if (rc != CURLE_OK) {
 		/* Following, it is tried again: said once. */
-		if (!t->warned_down)
+		snprintf(t->rest_why, sizeof t->rest_why, "%s",
+		    curl_easy_strerror(rc));
+		if (!t->rest_more && (!t->warned_down || !t->o->follow))
 			kr_warn("unable to reach '%s://%s:%d': %s%s",
 			    t->tls ? "https" : "http", t->host, t->port,
 			    curl_easy_strerror(rc),
 			    t->o->follow ? "; retrying" : "");
-		t->warned_down = t->o->follow;
+		if (!t->rest_more)
+			t->warned_down = t->o->follow;
 		t->rest_down = 1;
 		ret = KR_EX_TEMP;
 	} else if (code == 401 || code == 403) {
@@ -1753,9 +1799,12 @@ rest_get(struct tail *t, CURL *c, const char *query, cJSON **reply)
 		const cJSON *err = cJSON_GetObjectItemCaseSensitive(e, "error");
 		const char *ec = kr_rec_get_str(err, "code");
 
-		kr_warn("the server answered HTTP %ld%s%s%s to '%s%s'", code,
-		    ec ? " '" : "", ec ? ec : "", ec ? "'" : "",
-		    t->base, "/api/v1/tasks/.../logs");
+		snprintf(t->rest_why, sizeof t->rest_why, "HTTP %ld", code);
+		t->rest_5xx = code >= 500;
+		if (!t->rest_5xx || !t->rest_more)
+			kr_warn("the server answered HTTP %ld%s%s%s to '%s%s'",
+			    code, ec ? " '" : "", ec ? ec : "", ec ? "'" : "",
+			    t->base, "/api/v1/tasks/.../logs");
 		cJSON_Delete(e);
 		ret = code >= 500 ? KR_EX_TEMP : KR_EX_FAIL;
 	} else if ((*reply = cJSON_ParseWithLength(body.s ? body.s : "",
@@ -1986,6 +2035,41 @@ out:
 	return r;
 }
 
+/*
+ * The REST history before the WebSocket: following, a server not up yet
+ * is waited for, as the WebSocket waits; with several, each is tried in
+ * turn, and without following each once. 0, or the status to exit with
+ * (-1: the reader went away).
+ */
+static int
+history_first(struct tail *t)
+{
+	const struct tail_opts *o = t->o;
+	long long ms = 100;
+	size_t tries;
+	int r;
+
+	for (tries = 1;; tries++) {
+		struct timespec ts = { ms / 1000, ms % 1000 * 1000000 };
+
+		t->rest_down = t->rest_5xx = 0;
+		t->rest_more = o->nurls > 1 && (o->follow || tries < o->nurls);
+		r = rest_history(t);
+		if (r == KR_EX_TEMP && t->rest_more &&
+		    (t->rest_down || t->rest_5xx)) {
+			move_on(t, t->rest_why);
+			if (tries % o->nurls != 0)
+				continue;
+		} else if (r != KR_EX_TEMP || !t->rest_down || !o->follow)
+			break;
+		nanosleep(&ts, NULL);
+		ms = ms < 1500 ? ms * 2 : 3000;
+	}
+	t->rest_more = 0;
+	t->warned_down = 0;
+	return r;
+}
+
 static void
 lws_log(int level, const char *line)
 {
@@ -2002,6 +2086,7 @@ run_ws(struct tail_opts *o)
 {
 	struct lws_context_creation_info info;
 	struct tail t;
+	size_t i;
 
 	memset(&t, 0, sizeof t);
 	t.o = o;
@@ -2015,23 +2100,14 @@ run_ws(struct tail_opts *o)
 		t.by_id = 1;
 	}
 	t.sub_after = -1;
-	parse_url(&t, o->url);
+	/* Each server is checked, in order; the first is used. */
+	for (i = 0; i < o->nurls; i++) {
+		parse_url(&t, o->urls[i]);
+		t.tls_any |= t.tls;
+	}
+	parse_url(&t, o->urls[0]);
 	if (o->since_ns >= 0 || o->tail >= 0 || o->grep != NULL) {
-		long long ms = 100;
-		int r;
-
-		/* Following, a server not up yet is waited for, as below. */
-		for (;;) {
-			struct timespec ts = { ms / 1000, ms % 1000 * 1000000 };
-
-			t.rest_down = 0;
-			r = rest_history(&t);
-			if (r != KR_EX_TEMP || !t.rest_down || !o->follow)
-				break;
-			nanosleep(&ts, NULL);
-			ms = ms < 1500 ? ms * 2 : 3000;
-		}
-		t.warned_down = 0;
+		int r = history_first(&t);
 
 		if (r != 0 || !o->follow) {
 			if (t.view.cont != 0)
@@ -2053,7 +2129,7 @@ run_ws(struct tail_opts *o)
 	info.retry_and_idle_policy = &keepalive;
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
-	if (t.tls) {
+	if (t.tls_any) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.client_ssl_ca_filepath = o->cacert;
 	}
@@ -2222,12 +2298,42 @@ settle_color(struct tail_opts *o, const char *color)
 		restore_on_exit(o->tee ? 2 : 1);
 }
 
-/* The server's URL, the token and the API key. */
+/*
+ * The servers of o->url, "url[,url...]": blanks around an element are
+ * dropped; an empty element is bad usage.
+ */
+static void
+split_urls(struct tail_opts *o)
+{
+	const char *p, *e, *k;
+	size_t n;
+
+	for (n = 1, p = o->url; (p = strchr(p, ',')) != NULL; p++)
+		n++;
+	if ((o->urls = calloc(n, sizeof *o->urls)) == NULL)
+		kr_diesys(KR_EX_TEMP, "unable to allocate");
+	for (p = o->url; o->nurls < n; p = e + 1) {
+		if ((e = strchr(p, ',')) == NULL)
+			e = p + strlen(p);
+		for (k = e; k > p && (k[-1] == ' ' || k[-1] == '\t'); k--)
+			;
+		p += strspn(p, " \t");
+		if (p >= k)
+			kr_die(KR_EX_USAGE, "bad URL list '%s': element %zu is "
+			    "empty", o->url, o->nurls + 1);
+		if ((o->urls[o->nurls++] = strndup(p, (size_t)(k - p))) ==
+		    NULL)
+			kr_diesys(KR_EX_TEMP, "unable to allocate");
+	}
+}
+
+/* The servers' URLs, the token and the API key. */
 static void
 settle_server(struct tail_opts *o, const struct kr_cfg *cfg,
     const char *url, const char *tok)
 {
 	o->url = kr_set_value(TOOL, cfg, 'u', url, NULL);
+	split_urls(o);
 	if (tok == NULL)
 		tok = kr_cfg_get(cfg, "api.token", "KERUTA_AUTH_TOKEN",
 		    getenv("KERUTA_API_TOKEN"));
@@ -2263,6 +2369,9 @@ main(int argc, char *argv[])
 	}
 	settle_server(&o, cfg, a.url, a.token);
 	status = run_ws(&o);
+	while (o.nurls > 0)
+		free(o.urls[--o.nurls]);
+	free(o.urls);
 	kr_cfg_free(cfg);
 	return status;
 }

@@ -46,7 +46,10 @@ struct ship_opts {
 	/* as settled */
 	const struct ship_transport *t;
 	enum ship_form form;
-	const char *url;	/* base URL, without the task part */
+	const char *url;	/* the server in use: base URL, no task part */
+	char **urls;		/* every server given, tried in turn */
+	size_t nurls, url_at;	/* how many; which is o->url */
+	int tls_any;		/* one of them is wss or https */
 	const char *task_id;	/* NULL: from each record */
 	char *token;		/* Bearer token, wiped at exit */
 	char *api_key;		/* X-API-Key, wiped at exit */
@@ -243,5 +246,12 @@ void ship_signals_init(void);
 void ship_check_signals(struct ship *s);
 /* The wait before try n + 1, with jitter, capped by --reconnect-interval. */
 long long ship_backoff_ms(const struct ship_opts *o, int n);
+/*
+ * Delivery to the server in use (shown: its endpoint, masked) failed for
+ * why, and is tried again in ms: the next server of the list, round-robin,
+ * becomes o->url. When say is set, one warning says so.
+ */
+void ship_failed(struct ship_opts *o, const char *shown, const char *why,
+    long long ms, int say);
 
 #endif

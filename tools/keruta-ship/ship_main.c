@@ -257,15 +257,59 @@ parse_args(struct ship_opts *o, int argc, char *argv[])
 		kr_set_usage(TOOL);
 }
 
-/* The transport -p names, and a URL that suits it. */
+/*
+ * The servers of a list "url[,url...]", each one checked as the protocol
+ * wants it: blanks around an element are dropped, an empty element is bad
+ * usage. A comma inside a URL is written %2C.
+ */
+static void
+settle_urls(struct ship_opts *o, const char *list)
+{
+	struct kr_buf all = KR_BUF_INIT(1 << 16), shown = KR_BUF_INIT(1 << 16);
+	struct kr_url ku;
+	const char *p, *e, *k, *u, *why;
+	size_t n;
+
+	if (kr_url_mask(&all, list) == -1)
+		kr_die(KR_EX_USAGE, "url too long");
+	for (n = 1, p = list; (p = strchr(p, ',')) != NULL; p++)
+		n++;
+	if ((o->urls = calloc(n, sizeof *o->urls)) == NULL)
+		kr_die(KR_EX_TEMP, "out of memory");
+	for (p = list; o->nurls < n; p = e + 1) {
+		if ((e = strchr(p, ',')) == NULL)
+			e = p + strlen(p);
+		for (k = e; k > p && (k[-1] == ' ' || k[-1] == '\t'); k--)
+			;
+		p += strspn(p, " \t");
+		if (p >= k)
+			kr_die(KR_EX_USAGE, "bad url list '%s': element %zu is "
+			    "empty", all.s, o->nurls + 1);
+		if ((o->urls[o->nurls] = strndup(p, (size_t)(k - p))) == NULL)
+			kr_die(KR_EX_TEMP, "out of memory");
+		u = o->urls[o->nurls++];
+		shown.len = 0;
+		if (kr_url_mask(&shown, u) == -1)
+			kr_die(KR_EX_USAGE, "url too long");
+		if (kr_url_parse(u, &ku, &why) == -1)
+			kr_die(KR_EX_USAGE, "bad url '%s': %s", shown.s, why);
+		if (ku.ws != o->t->ws)
+			kr_die(KR_EX_USAGE, "url '%s' does not suit "
+			    "protocol %s", shown.s, o->t->name);
+		o->tls_any |= ku.tls;
+	}
+	kr_buf_free(&all);
+	kr_buf_free(&shown);
+	o->url = o->urls[0];
+}
+
+/* The transport -p names, and servers that suit it. */
 static void
 settle_transport(struct ship_opts *o, const struct kr_cfg *cfg)
 {
 	static const struct ship_transport *const ts[] = { &ship_ws,
 	    &ship_rest, &ship_api };
-	struct kr_buf shown = KR_BUF_INIT(1 << 16);
-	const char *name = o->proto_name ? o->proto_name : "ws", *why;
-	struct kr_url ku;
+	const char *name = o->proto_name ? o->proto_name : "ws";
 	size_t i;
 
 	for (i = 0; i < sizeof ts / sizeof ts[0]; i++)
@@ -274,17 +318,8 @@ settle_transport(struct ship_opts *o, const struct kr_cfg *cfg)
 	if (o->t == NULL)
 		kr_die(KR_EX_USAGE, "unknown protocol '%s' (ws, rest, "
 		    "keruta-api)", name);
-	if (o->url == NULL)
-		o->url = kr_set_key(TOOL, cfg, o->t->ws ? "websocket.url" :
-		    "api.url");
-	if (kr_url_mask(&shown, o->url) == -1)
-		kr_die(KR_EX_USAGE, "url too long");
-	if (kr_url_parse(o->url, &ku, &why) == -1)
-		kr_die(KR_EX_USAGE, "bad url '%s': %s", shown.s, why);
-	if (ku.ws != o->t->ws)
-		kr_die(KR_EX_USAGE, "url '%s' does not suit protocol %s",
-		    shown.s, name);
-	kr_buf_free(&shown);
+	settle_urls(o, o->url != NULL ? o->url : kr_set_key(TOOL, cfg,
+	    o->t->ws ? "websocket.url" : "api.url"));
 	o->form = o->t->form;
 	o->frame_recs = o->t->frame_recs;
 	o->window_frames = o->t->window_frames;
@@ -419,9 +454,15 @@ report(const struct ship *s)
 static void
 opts_free(struct ship_opts *o)
 {
+	size_t i;
+
 	wipe_free(o->token);
 	wipe_free(o->api_key);
 	free(o->spool);
+	/* A URL may hold a token (?token=). */
+	for (i = 0; i < o->nurls; i++)
+		wipe_free(o->urls[i]);
+	free(o->urls);
 }
 
 int

@@ -1,14 +1,17 @@
 /*
  * ship_pace.c: what the transports share about time and stopping: the
- * delay before trying again, and the signals that end the input.
+ * delay before trying again, the server tried next, and the signals that
+ * end the input.
  */
 #include <signal.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "kr_buf.h"
 #include "kr_diag.h"
 #include "kr_io.h"
+#include "kr_url.h"
 #include "ship.h"
 
 static volatile sig_atomic_t signalled;
@@ -67,4 +70,24 @@ ship_backoff_ms(const struct ship_opts *o, int n)
 	/* Full jitter in the upper half: [d/2, d]. */
 	r = randombytes_uniform((uint32_t)(d / 2 + 1));
 	return d / 2 + (long long)r;
+}
+
+void
+ship_failed(struct ship_opts *o, const char *shown, const char *why,
+    long long ms, int say)
+{
+	struct kr_buf next = KR_BUF_INIT(1 << 16);
+
+	if (o->nurls < 2) {
+		if (say)
+			kr_warn("unable to deliver to '%s': %s; trying again "
+			    "in %lld ms", shown, why, ms);
+		return;
+	}
+	o->url_at = (o->url_at + 1) % o->nurls;
+	o->url = o->urls[o->url_at];
+	if (say && kr_url_mask(&next, o->url) == 0)
+		kr_warn("unable to deliver to '%s': %s; moving to '%s' in "
+		    "%lld ms", shown, why, next.s, ms);
+	kr_buf_free(&next);
 }

@@ -78,10 +78,9 @@ retry_later(struct rest *r, const char *why, int permanent)
 		return;
 	}
 	ms = ship_backoff_ms(s->o, r->fails++);
-	if (!r->warned || kr_diag_verbosity() >= KR_V_INFO)
-		if (kr_ratelimit_ok(&rl_fail))
-			kr_warn("unable to deliver to '%s': %s; trying again "
-			    "in %lld ms", r->shown.s, why, ms);
+	ship_failed(s->o, r->shown.s, why, ms,
+	    (!r->warned || kr_diag_verbosity() >= KR_V_INFO) &&
+	    kr_ratelimit_ok(&rl_fail));
 	r->warned = 1;
 	r->retry_at = kr_mono_ns() + ms * 1000000LL;
 	ship_rewind(s);

@@ -86,10 +86,9 @@ lost(struct ws *w, const char *why, int permanent)
 		return;
 	}
 	ms = ship_backoff_ms(s->o, w->fails++);
-	if ((!w->warned || kr_diag_verbosity() >= KR_V_INFO) &&
-	    kr_ratelimit_ok(&rl_fail))
-		kr_warn("unable to deliver to '%s': %s; trying again in "
-		    "%lld ms", w->shown.s, why, ms);
+	ship_failed(s->o, w->shown.s, why, ms,
+	    (!w->warned || kr_diag_verbosity() >= KR_V_INFO) &&
+	    kr_ratelimit_ok(&rl_fail));
 	w->warned = 1;
 	schedule_connect(w, ms);
 }
@@ -503,6 +502,9 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			break;
 		return writeable(w);
 	case LWS_CALLBACK_CLIENT_RECEIVE:
+		/* Acks count only from the connection that stored. */
+		if (wsi != w->wsi)
+			break;
 		if (w->rx.len + len > WS_RX_MAX) {
 			w->rx.len = WS_RX_MAX + 1;	/* skip it whole */
 		} else if (kr_buf_add(&w->rx, in, len) == -1) {
@@ -584,14 +586,11 @@ ws_run(struct ship *s)
 	struct lws_context_creation_info info;
 	lws_sock_file_fd_type u;
 	struct ws w;
-	const char *why;
 
 	memset(&w, 0, sizeof w);
 	w.s = s;
 	lws_set_log_level(kr_diag_verbosity() >= KR_V_DEBUG ?
 	    LLL_ERR | LLL_WARN : 0, NULL);
-	if (kr_url_parse(s->o->url, &w.u, &why) == -1)
-		kr_die(KR_EX_USAGE, "bad url: %s", why);
 	kr_buf_init(&w.tmp, 64u << 20);
 	kr_buf_init(&w.rx, WS_RX_MAX + 1);
 	kr_buf_init(&w.hdr, 1u << 20);
@@ -602,7 +601,8 @@ ws_run(struct ship *s)
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
 	/* The system CA store is loaded only when needed: it takes a while. */
-	info.options = w.u.tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
+	info.options = s->o->tls_any ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT :
+	    0;
 	info.client_ssl_ca_filepath = s->o->cacert;
 	info.user = &w;
 	info.pt_serv_buf_size = 32768;
