@@ -47,13 +47,16 @@
 #define CHUNK		256	/* rows per cursor step */
 #define DEL_ROWS	10000	/* rows deleted per transaction */
 #define FTS_ROWS	10000	/* rows indexed per statement */
-#define NPARAMS		128
+#define NPARAMS		2100	/* q= of 1024 bytes: 1024 words at most, twice */
 #define RECONNECT_NS	1000000000LL
 #define MARK		"\xee\x80\x80"	/* U+E000: an escaped value */
 #define NCHANGES	256	/* changes kept until pg_changes */
 #define LOCK_PART	1802662146	/* advisory lock: the partitions */
 #define DAY_NS		86400000000000LL
-#define PART_BITS	40	/* ids a partition may take: 1 << PART_BITS */
+/* Ids a partition may take: 1 << PART_BITS (4 billion), so that ids stay
+ * below 2^53, whole in a JavaScript number, for 2 million partitions; a
+ * partition three quarters used is followed by the next at once. */
+#define PART_BITS	32
 /* A partition is full once the next has been in use this long (or its
  * span, when shorter): what took its ids before has committed. */
 #define PART_SETTLE_NS	60000000000LL
@@ -142,6 +145,8 @@ struct pg {
 	long long part_ns;	/* the span of ingest time of a partition */
 	long long part_start;	/* when the newest one began (0: unknown) */
 	long long part_at;	/* when to try again after a failure */
+	long long part_lo;	/* its first id */
+	long long top_id;	/* the highest id taken here */
 };
 
 static int ear_connect(struct pg *p);
@@ -363,7 +368,8 @@ q_run(struct pg *p, struct q *q, const char *what)
 		r = ok(p, PQexecParams(p->db, q->sql.s, q->n, NULL, v, NULL,
 		    NULL, 0), what);
 	} else
-		kr_warn("database: %s: out of memory", what);
+		kr_warn("database: %s: %s", what, q->n == NPARAMS ?
+		    "too many parameters" : "out of memory");
 	q_free(q);
 	return r;
 }
@@ -922,6 +928,7 @@ take_ids(struct pg *p, struct batch *b, long long n)
 	for (i = 0; i < b->n; i++)
 		if (b->rows[i].id != 0 && b->rows[i].code == NULL)
 			b->rows[i].id = strtoll(PQgetvalue(r, t++, 0), NULL, 10);
+	p->top_id = strtoll(PQgetvalue(r, t - 1, 0), NULL, 10);
 	PQclear(r);
 	return 0;
 }
@@ -1585,7 +1592,8 @@ part_roll(struct pg *p)
 	char sql[800];
 	PGresult *r;
 
-	if (p->part_start != 0 && now < p->part_start + p->part_ns)
+	if (p->part_start != 0 && now < p->part_start + p->part_ns &&
+	    p->top_id < p->part_lo + (3LL << (PART_BITS - 2)))
 		return 0;
 	if (kr_mono_ns() < p->part_at || (p->in_txn && pg_commit(p) == -1))
 		return -1;
@@ -1605,7 +1613,8 @@ part_roll(struct pg *p)
 		start = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
 	}
 	PQclear(r);
-	if (n == 0 || now >= start + p->part_ns) {
+	if (n == 0 || now >= start + p->part_ns ||
+	    p->top_id >= lo + (3LL << (PART_BITS - 2))) {
 		lo = n == 0 ? 0 : lo + (1LL << PART_BITS);
 		start = now;
 		snprintf(sql, sizeof sql, "CREATE TABLE logs_%lld"
@@ -1627,6 +1636,7 @@ part_roll(struct pg *p)
 	if (cmd(p, sql, "partition") == -1)
 		return -1;
 	p->part_start = start;
+	p->part_lo = lo;
 	p->part_at = 0;
 	return 0;
 fail:
