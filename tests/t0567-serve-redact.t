@@ -118,9 +118,10 @@ if [ "${KR_STORE-}" != pg ]; then
 	is "$n" 2 "the database files hold the value twice: other-b1's record and its index term"
 else
 	# PostgreSQL: the old versions are vacuumed away (their space is
-	# reused, not zeroed: keruta-serve(8) says so).
+	# reused, not zeroed: keruta-serve(8) says so), in the partitions.
 	wait_for 10 sh -c "[ \"\$(psql -qXAt '$SERVE_DB' -c \"SELECT
-	    vacuum_count FROM pg_stat_user_tables WHERE relname = 'logs'\")\" \
+	    coalesce(sum(vacuum_count), 0) FROM pg_stat_user_tables WHERE
+	    relname LIKE 'logs_%'\")\" \
 	    -gt 0 ]"
 	check $? "the old versions of the rows are vacuumed"
 	is "$(psql -qXAt "$SERVE_DB" -c "SELECT count(*) FROM logs WHERE

@@ -19,16 +19,6 @@ seqs() {
 	    jq -r .seq | sort -n
 }
 
-# A writer that takes a while: 20,000 records, 500 every 50 ms.
-slowgen() {
-	_i=1
-	while [ $_i -le 20000 ]; do
-		gen $_i $((_i + 499)) r1 "$1"
-		_i=$((_i + 500))
-		sleep 0.05
-	done
-}
-
 seq 1 20000 >want20k
 for proto in ws rest; do
 	start_serve || exit 1

@@ -18,20 +18,10 @@ A_WS=$SERVE_WS A_API=$SERVE_API
 
 count() { curl -fsS "$B_API/tasks/ha/logs/count" | jq -r .count; }
 
-# 20,000 records, 500 every 50 ms.
-slowgen() {
-	_i=1
-	while [ $_i -le 20000 ]; do
-		gen $_i $((_i + 499)) r1 ha
-		_i=$((_i + 500))
-		sleep 0.05
-	done
-}
-
 keruta-tail -u "$A_WS,$B_WS" -j ha >tail.out 2>tail.err &
 tp=$!
 bg_pid $tp
-slowgen | keruta-ship -u "$A_WS,$B_WS" -S sp --reconnect-interval 300ms \
+slowgen ha | keruta-ship -u "$A_WS,$B_WS" -S sp --reconnect-interval 300ms \
     --summary sum 2>ship.err &
 ship=$!
 bg_pid $ship

@@ -32,6 +32,17 @@ gen() {
 	}'
 }
 
+# slowgen TASK: a writer that takes a while: records 1..20000 of run r1,
+# 500 every 50 ms.
+slowgen() {
+	_sg=1
+	while [ $_sg -le 20000 ]; do
+		gen $_sg $((_sg + 499)) r1 "$1"
+		_sg=$((_sg + 500))
+		sleep 0.05
+	done
+}
+
 # stored_seqs [RUN]: the seqs stored for a run, one a line, sorted.
 stored_seqs() {
 	jq -r --arg run "${1:-r1}" 'select(.runId == $run) | .seq' \
