@@ -5,7 +5,7 @@
 # again by itself, and every acked record is there, once.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 11
+plan 13
 
 pg_own
 SERVE_DB=$(pg_db outage) || exit 1
@@ -84,3 +84,12 @@ is "$(awk -v l="$last" '$1 <= l' seqs | wc -l | tr -d ' ')" "$last" \
     "every acked record is there"
 stop_serve
 is "$SERVE_RC" 0 "the server stops cleanly"
+
+# A database out of reach at start: a retry may do (111), in one line,
+# and the password in the string is never printed.
+dead=$(free_port)
+keruta-serve -L 127.0.0.1:0 -d "postgresql://keruta:s3cr3tpw@127.0.0.1:$dead/x" \
+    2>start.err
+is "$? $(wc -l <start.err | tr -d ' ')" "111 1" "a database out of reach at start: exit 111, one line"
+is "$(cat start.err)" "keruta-serve: fatal: database: unable to connect to PostgreSQL: connection to server at \"127.0.0.1\", port $dead failed: Connection refused" \
+    "it says which server, and not the password"
