@@ -75,7 +75,8 @@ health() {
 	echo " $(jq -r '.status + " " + .database' health.out 2>/dev/null)"
 }
 is "$(health)" "200 UP ok" "keruta-serve starts with them on PostgreSQL; ready"
-is "$(psql -qXAt "$KERUTA_SERVE_DB" -c 'SELECT max(version) > 0 FROM keruta_schema')" \
+is "$(psql -qXAt "$KERUTA_SERVE_DB" -c \
+    'SELECT max(version) > 0 FROM keruta_schema')" \
     t "it set the schema up in the database of the Secret"
 
 "$KR_TOP/tests/pg-cluster" kill "$PG_DIR"

@@ -24,8 +24,8 @@ grep -q '== the demo script exited with status 3' out
 check $? "the demo exits 3, and the agent kept it"
 grep -q 'log complete' out err
 check $? "every record was acknowledged by server 1"
-is "$(psql -qXAt "postgresql://keruta@$pg/keruta" -c \
-    "SELECT count(*) > 0 FROM logs l JOIN tasks t ON t.tid = l.tid WHERE t.name = 'demo'")" \
+is "$(psql -qXAt "postgresql://keruta@$pg/keruta" -c "SELECT count(*) > 0
+    FROM logs l JOIN tasks t ON t.tid = l.tid WHERE t.name = 'demo'")" \
     t "the records are in PostgreSQL"
 
 keruta-tail -u "ws://$b" --exit-code demo >tailed 2>tail.err
@@ -46,7 +46,8 @@ $follow >live 2>live.err &
 tp=$!
 bg_pid $tp
 sleep 1
-ship=$(sed -n 's/^    \(KERUTA_WEBSOCKET_URL=ws:.* --task-id live .*\)$/\1/p' out)
+ship=$(sed -n \
+    's/^    \(KERUTA_WEBSOCKET_URL=ws:.* --task-id live .*\)$/\1/p' out)
 (TMPDIR=$T/run; export TMPDIR; eval "$ship") >ship.out 2>&1
 wait_for 20 grep -q 'ended with exit code 3' live.err
 grep -q 'stdout INFO  demo: building the example project' live &&
