@@ -544,7 +544,9 @@ pg_check(struct pg *p)
 		return p->down ? -1 : 0;
 	}
 	if (!p->down) {
+		/* What the open transaction held is lost with it. */
 		p->down = 1;
+		p->lost |= p->in_txn;
 		p->in_txn = 0;
 		p->nlk = 0;
 	}
