@@ -53,6 +53,9 @@
 #define NCHANGES	256	/* changes kept until pg_changes */
 #define LOCK_PART	1802662146	/* advisory lock: the partitions */
 #define DAY_NS		86400000000000LL
+#define ZBITS		10	/* a zone is 1 << ZBITS ids */
+#define ZJOIN		" FROM zones z JOIN logs l ON l.tid = z.tid" \
+			" AND l.id >= z.blk * 1024 AND l.id < (z.blk + 1) * 1024"
 /* Ids a partition may take: 1 << PART_BITS (4 billion), so that ids stay
  * below 2^53, whole in a JavaScript number, for 2 million partitions; a
  * partition three quarters used is followed by the next at once. */
@@ -80,6 +83,13 @@ static const char *const migrations[] = {
 	"CREATE INDEX logs_key ON logs(tid, run, seq);"
 	/* The partitions, one per span of ingest time (--partition), each
 	 * 1 << PART_BITS ids; max_ts once it is full. */
+	/* As in the SQLite store: for each task and block of 1024 ids, the
+	 * lowest and highest time in it and its records, so that a time
+	 * range reads only the blocks it overlaps, in id order. */
+	"CREATE TABLE zones(tid bigint NOT NULL, blk bigint NOT NULL,"
+	" min_ts bigint, max_ts bigint, n bigint NOT NULL,"
+	" PRIMARY KEY(tid, blk));"
+	"CREATE INDEX zones_blk ON zones(blk);"
 	"CREATE TABLE parts(lo bigint PRIMARY KEY, start_ns bigint NOT NULL,"
 	" max_ts bigint, detached boolean NOT NULL DEFAULT false);"
 	"CREATE INDEX logs_tid ON logs(tid, id);"
@@ -1016,6 +1026,44 @@ counts_add(struct q *q, long long tid, const struct tally *t, size_t n)
 
 #define TALLY_STMT	48	/* counts per statement */
 
+/* The zones of the stored rows of b (their ids rise): one statement. */
+static int
+zones_add(struct pg *p, long long tid, const struct batch *b)
+{
+	long long blk = -1, lo = 0, hi = 0, n = 0;
+	struct q q;
+	size_t i;
+	int nz = 0;
+
+	q_init(&q);
+	q_adds(&q, "INSERT INTO zones(tid, blk, min_ts, max_ts, n) VALUES");
+	for (i = 0; i <= b->n; i++) {
+		const struct row *r = i < b->n ? &b->rows[i] : NULL;
+
+		if (r != NULL && (r->id == 0 || r->code != NULL))
+			continue;
+		if (r != NULL && r->id >> ZBITS == blk) {
+			lo = r->ts < lo ? r->ts : lo;
+			hi = r->ts > hi ? r->ts : hi;
+			n++;
+			continue;
+		}
+		if (blk >= 0)
+			kr_buf_printf(&q.sql, "%s(%lld,%lld,%lld,%lld,%lld)",
+			    nz++ ? "," : "", tid, blk, lo, hi, n);
+		if (r != NULL) {
+			blk = r->id >> ZBITS;
+			lo = hi = r->ts;
+			n = 1;
+		}
+	}
+	q_adds(&q, " ON CONFLICT(tid, blk) DO UPDATE SET"
+	    " min_ts = least(zones.min_ts, excluded.min_ts),"
+	    " max_ts = greatest(zones.max_ts, excluded.max_ts),"
+	    " n = zones.n + excluded.n");
+	return q_do(p, &q, "insert");
+}
+
 /*
  * What the stored rows of b add to their task: counts per (level,
  * source), first and last times, the agent's last event. Usually one
@@ -1058,6 +1106,10 @@ summarize(struct pg *p, long long tid, const struct batch *b)
 			t[nt++].n = 0;
 		}
 		t[k].n++;
+	}
+	if (zones_add(p, tid, b) == -1) {
+		free(t);
+		return -1;
 	}
 	for (k = 0; nt - k > TALLY_STMT; k += TALLY_STMT) {
 		q_init(&q);
@@ -1306,6 +1358,47 @@ clauses(struct q *q, const struct filter *f, long long after)
 	}
 }
 
+/* The zones z that may hold records of f's time range, as SQL. */
+static void
+zone_range(struct q *q, const struct filter *f)
+{
+	if (f->has_from) {
+		q_adds(q, " AND z.max_ts >= ");
+		q_i(q, f->from);
+	}
+	if (f->has_to) {
+		q_adds(q, " AND z.min_ts < ");
+		q_i(q, f->to);
+	}
+}
+
+/*
+ * The FROM and WHERE of a query of task tid's records l; 1 when it reads
+ * through the zones z (a time range without q=), whose rows come in id
+ * order when ordered by (z.blk, l.id).
+ */
+static int
+from_where(struct q *q, long long tid, const struct filter *f,
+    long long after)
+{
+	int zoned = f->match == NULL && (f->has_from || f->has_to);
+
+	if (zoned) {
+		q_adds(q, ZJOIN " WHERE z.tid = ");
+		q_i(q, tid);
+		zone_range(q, f);
+		if (after > 0) {
+			q_adds(q, " AND z.blk >= ");
+			q_i(q, after >> ZBITS);
+		}
+	} else {
+		q_adds(q, " FROM logs l WHERE l.tid = ");
+		q_i(q, tid);
+	}
+	clauses(q, f, after);
+	return zoned;
+}
+
 /* Columns of a row of a query, as rows() reads them. */
 #define ROW_COLS " l.id, l.run, l.seq, l.tsstr, l.source, l.level," \
 		 " l.message, l.extra"
@@ -1379,6 +1472,7 @@ pg_cursor_step(struct pg *p, struct cursor *c, row_fmt fmt, void *arg,
 	long long lim = CHUNK, n;
 	PGresult *r;
 	struct q q;
+	int zoned;
 
 	if (c->done)
 		return 0;
@@ -1389,14 +1483,19 @@ pg_cursor_step(struct pg *p, struct cursor *c, row_fmt fmt, void *arg,
 	if (c->remaining > 0 && c->remaining < lim)
 		lim = c->remaining;
 	q_init(&q);
-	q_adds(&q, "SELECT" ROW_COLS " FROM logs l WHERE l.tid = ");
-	q_i(&q, c->tid);
-	clauses(&q, &c->f, c->after);
+	q_adds(&q, "SELECT" ROW_COLS);
+	zoned = from_where(&q, c->tid, &c->f, c->after);
 	if (c->started) {
+		if (zoned) {
+			q_adds(&q, c->desc ? " AND z.blk <= " :
+			    " AND z.blk >= ");
+			q_i(&q, c->last >> ZBITS);
+		}
 		q_adds(&q, c->desc ? " AND l.id < " : " AND l.id > ");
 		q_i(&q, c->last);
 	}
-	kr_buf_printf(&q.sql, " ORDER BY l.id %s LIMIT %lld",
+	kr_buf_printf(&q.sql, " ORDER BY %sl.id %s LIMIT %lld", zoned ?
+	    (c->desc ? "z.blk DESC, " : "z.blk, ") : "",
 	    c->desc ? "DESC" : "ASC", lim);
 	if (!c->started && c->offset > 0)
 		kr_buf_printf(&q.sql, " OFFSET %lld", c->offset);
@@ -1479,15 +1578,86 @@ pg_count(struct pg *p, long long tid, const struct filter *f, long long after)
 			}
 			q_adds(&q, ")");
 		}
-	} else {
-		q_adds(&q, "SELECT count(*) FROM logs l WHERE l.tid = ");
+	} else if (f->match == NULL && after <= 0 && f->nsources == 0 &&
+	    (f->levels == 0 || f->levels == (1u << KR_NLEVELS) - 1)) {
+		/* A time range alone: the zones wholly inside it by their
+		 * counts, the others by their records. */
+		q_adds(&q, "SELECT coalesce(sum(CASE WHEN true");
+		if (f->has_from) {
+			q_adds(&q, " AND z.min_ts >= ");
+			q_i(&q, f->from);
+		}
+		if (f->has_to) {
+			q_adds(&q, " AND z.max_ts < ");
+			q_i(&q, f->to);
+		}
+		q_adds(&q, " THEN z.n ELSE (SELECT count(*) FROM logs l"
+		    " WHERE l.tid = z.tid AND l.id >= z.blk * 1024"
+		    " AND l.id < (z.blk + 1) * 1024");
+		clauses(&q, f, 0);
+		q_adds(&q, ") END), 0) FROM zones z WHERE z.tid = ");
 		q_i(&q, tid);
-		clauses(&q, f, after);
+		zone_range(&q, f);
+	} else {
+		q_adds(&q, "SELECT count(*)");
+		from_where(&q, tid, f, after);
 	}
 	return int_of(q_run(p, &q, "count"), -1);
 }
 
 /* ---- deletion ---- */
+
+static int on_task(struct pg *p, const char *sql, long long tid);
+
+/*
+ * Sets the zones of task tid in the blocks listed (an array, as SQL
+ * writes it) again after deletions, or drops those left empty. The list
+ * fills its buffer: one that did not fit (bufsz) sets all the task's.
+ */
+static int
+zones_fix(struct pg *p, long long tid, const char *blks, size_t bufsz)
+{
+	struct q q;
+
+	q_init(&q);
+	q_adds(&q, "UPDATE zones z SET min_ts = x.lo, max_ts = x.hi, n = x.n"
+	    " FROM (SELECT b.blk, min(l.ts) AS lo, max(l.ts) AS hi,"
+	    " count(l.id) AS n FROM zones b LEFT JOIN logs l"
+	    " ON l.tid = b.tid AND l.id >= b.blk * 1024"
+	    " AND l.id < (b.blk + 1) * 1024 WHERE b.tid = ");
+	q_i(&q, tid);
+	if (strlen(blks) + 1 < bufsz) {
+		q_adds(&q, " AND b.blk = ANY(");
+		q_s(&q, blks);
+		q_adds(&q, "::bigint[])");
+	}
+	q_adds(&q, " GROUP BY b.blk) x WHERE z.tid = ");
+	q_i(&q, tid);
+	q_adds(&q, " AND z.blk = x.blk");
+	if (q_do(p, &q, "delete") == -1)
+		return -1;
+	return on_task(p, "DELETE FROM zones WHERE n = 0 AND tid = ", tid);
+}
+
+/*
+ * Sets the first and last times of a task again from its zones, or drops
+ * it when it has no records left.
+ */
+static int
+task_refresh(struct pg *p, long long tid)
+{
+	return on_task(p, "DELETE FROM counts WHERE n <= 0 AND tid = ",
+	    tid) == -1 ||
+	    on_task(p, "UPDATE tasks t SET first_ts = x.lo, last_ts = x.hi,"
+	    " first_tsstr = (SELECT l.tsstr" ZJOIN " WHERE z.tid = t.tid"
+	    "  AND z.min_ts = x.lo AND l.ts = x.lo LIMIT 1),"
+	    " last_tsstr = (SELECT l.tsstr" ZJOIN " WHERE z.tid = t.tid"
+	    "  AND z.max_ts = x.hi AND l.ts = x.hi LIMIT 1)"
+	    " FROM (SELECT min(min_ts) AS lo, max(max_ts) AS hi FROM zones"
+	    "  WHERE tid = $1) x WHERE t.tid = ", tid) == -1 ||
+	    on_task(p, "DELETE FROM tasks WHERE first_ts IS NULL"
+	    " AND tid = ", tid) == -1 ? -1 : 0;
+}
 
 /* A time before every other: "before" it means of any age. */
 #define ANY_AGE		LLONG_MIN
@@ -1514,7 +1684,9 @@ static long long
 delete_some(struct pg *p, long long tid, long long before, long long max)
 {
 	struct q q;
+	PGresult *r;
 	long long n;
+	char blks[1 << 16];
 
 	q_init(&q);
 	q_adds(&q, "SELECT pg_advisory_xact_lock(1802662145, hashtext(name))"
@@ -1523,32 +1695,33 @@ delete_some(struct pg *p, long long tid, long long before, long long max)
 	if (q_do(p, &q, "delete") == -1)
 		return -1;
 	q_init(&q);
-	q_adds(&q, "WITH d AS (DELETE FROM logs WHERE id IN (SELECT id"
-	    " FROM logs WHERE tid = ");
-	q_i(&q, tid);
+	q_adds(&q, "WITH d AS (DELETE FROM logs WHERE id IN (SELECT l.id");
 	if (before != ANY_AGE) {
-		q_adds(&q, " AND ts < ");
+		q_adds(&q, ZJOIN " WHERE z.tid = ");
+		q_i(&q, tid);
+		q_adds(&q, " AND z.min_ts < ");
 		q_i(&q, before);
+		q_adds(&q, " AND l.ts < ");
+		q_i(&q, before);
+	} else {
+		q_adds(&q, " FROM logs l WHERE l.tid = ");
+		q_i(&q, tid);
 	}
-	kr_buf_printf(&q.sql, " LIMIT %lld) RETURNING level, source),"
+	kr_buf_printf(&q.sql, " LIMIT %lld) RETURNING id, level, source),"
 	    " g AS (SELECT level, source, count(*) AS n FROM d"
 	    " GROUP BY level, source), u AS (UPDATE counts c"
 	    " SET n = c.n - g.n FROM g WHERE c.tid = %lld"
 	    " AND c.level = g.level AND c.source = g.source RETURNING 1)"
-	    " SELECT coalesce(sum(n), 0) FROM g", max, tid);
-	if ((n = int_of(q_run(p, &q, "delete"), -1)) == -1)
+	    " SELECT (SELECT coalesce(sum(n), 0) FROM g),"
+	    " (SELECT array_agg(DISTINCT id >> %d) FROM d)", max, tid, ZBITS);
+	if ((r = q_run(p, &q, "delete")) == NULL)
 		return -1;
-	if (on_task(p, "DELETE FROM counts WHERE n <= 0 AND tid = ",
-	    tid) == -1 ||
-	    on_task(p, "UPDATE tasks t SET first_ts = x.lo, last_ts = x.hi,"
-	    " first_tsstr = (SELECT tsstr FROM logs WHERE tid = t.tid"
-	    "  AND ts = x.lo LIMIT 1),"
-	    " last_tsstr = (SELECT tsstr FROM logs WHERE tid = t.tid"
-	    "  AND ts = x.hi LIMIT 1)"
-	    " FROM (SELECT min(ts) AS lo, max(ts) AS hi FROM logs"
-	    "  WHERE tid = $1) x WHERE t.tid = ", tid) == -1 ||
-	    on_task(p, "DELETE FROM tasks WHERE first_ts IS NULL"
-	    " AND tid = ", tid) == -1)
+	n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	snprintf(blks, sizeof blks, "%s", PQgetisnull(r, 0, 1) ? "{}" :
+	    PQgetvalue(r, 0, 1));
+	PQclear(r);
+	if ((n > 0 && zones_fix(p, tid, blks, sizeof blks) == -1) ||
+	    task_refresh(p, tid) == -1)
 		return -1;
 	return n;
 }
@@ -1667,7 +1840,7 @@ static long long
 part_drop(struct pg *p, long long cutoff)
 {
 	long long lo, max_ts, n, name;
-	char sql[1600], tail[200];
+	char sql[2400], tail[200];
 	PGresult *r;
 	int detached;
 
@@ -1727,19 +1900,21 @@ part_drop(struct pg *p, long long cutoff)
 	    " WHERE c.tid = g.tid AND c.level = g.level"
 	    " AND c.source = g.source;"
 	    "DELETE FROM counts WHERE n <= 0;"
+	    "DELETE FROM zones WHERE blk >= %lld AND blk < %lld;"
 	    "UPDATE tasks t SET first_ts = x.lo, last_ts = x.hi,"
-	    " first_tsstr = (SELECT tsstr FROM logs WHERE tid = t.tid"
-	    "  AND ts = x.lo LIMIT 1),"
-	    " last_tsstr = (SELECT tsstr FROM logs WHERE tid = t.tid"
-	    "  AND ts = x.hi LIMIT 1)"
-	    " FROM (SELECT d.tid, min(l.ts) AS lo, max(l.ts) AS hi"
+	    " first_tsstr = (SELECT l.tsstr" ZJOIN " WHERE z.tid = t.tid"
+	    "  AND z.min_ts = x.lo AND l.ts = x.lo LIMIT 1),"
+	    " last_tsstr = (SELECT l.tsstr" ZJOIN " WHERE z.tid = t.tid"
+	    "  AND z.max_ts = x.hi AND l.ts = x.hi LIMIT 1)"
+	    " FROM (SELECT d.tid, min(z.min_ts) AS lo, max(z.max_ts) AS hi"
 	    "  FROM (SELECT DISTINCT tid FROM logs_%lld) d"
-	    "  LEFT JOIN logs l ON l.tid = d.tid GROUP BY d.tid) x"
+	    "  LEFT JOIN zones z ON z.tid = d.tid GROUP BY d.tid) x"
 	    " WHERE t.tid = x.tid;"
 	    "DELETE FROM tasks WHERE first_ts IS NULL;"
 	    "DROP TABLE logs_%lld;"
 	    "DELETE FROM parts WHERE lo = %lld",
-	    name, name, name, name, lo);
+	    name, name, lo >> ZBITS, (lo + (1LL << PART_BITS)) >> ZBITS,
+	    name, name, lo);
 	if (cmd(p, sql, "retention") == -1 || pg_commit(p) == -1)
 		goto fail;
 	return n;
