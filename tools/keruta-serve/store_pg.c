@@ -1026,17 +1026,16 @@ counts_add(struct q *q, long long tid, const struct tally *t, size_t n)
 
 #define TALLY_STMT	48	/* counts per statement */
 
-/* The zones of the stored rows of b (their ids rise): one statement. */
-static int
-zones_add(struct pg *p, long long tid, const struct batch *b)
+/* Appends the INSERT of the zones of the stored rows of b (their ids
+ * rise) to q. */
+static void
+zones_add(struct q *q, long long tid, const struct batch *b)
 {
 	long long blk = -1, lo = 0, hi = 0, n = 0;
-	struct q q;
 	size_t i;
 	int nz = 0;
 
-	q_init(&q);
-	q_adds(&q, "INSERT INTO zones(tid, blk, min_ts, max_ts, n) VALUES");
+	q_adds(q, "INSERT INTO zones(tid, blk, min_ts, max_ts, n) VALUES");
 	for (i = 0; i <= b->n; i++) {
 		const struct row *r = i < b->n ? &b->rows[i] : NULL;
 
@@ -1049,7 +1048,7 @@ zones_add(struct pg *p, long long tid, const struct batch *b)
 			continue;
 		}
 		if (blk >= 0)
-			kr_buf_printf(&q.sql, "%s(%lld,%lld,%lld,%lld,%lld)",
+			kr_buf_printf(&q->sql, "%s(%lld,%lld,%lld,%lld,%lld)",
 			    nz++ ? "," : "", tid, blk, lo, hi, n);
 		if (r != NULL) {
 			blk = r->id >> ZBITS;
@@ -1057,17 +1056,16 @@ zones_add(struct pg *p, long long tid, const struct batch *b)
 			n = 1;
 		}
 	}
-	q_adds(&q, " ON CONFLICT(tid, blk) DO UPDATE SET"
+	q_adds(q, " ON CONFLICT(tid, blk) DO UPDATE SET"
 	    " min_ts = least(zones.min_ts, excluded.min_ts),"
 	    " max_ts = greatest(zones.max_ts, excluded.max_ts),"
 	    " n = zones.n + excluded.n");
-	return q_do(p, &q, "insert");
 }
 
 /*
  * What the stored rows of b add to their task: counts per (level,
- * source), first and last times, the agent's last event. Usually one
- * statement. 0, or -1.
+ * source), their zones, first and last times, the agent's last event.
+ * Usually one statement. 0, or -1.
  */
 static int
 summarize(struct pg *p, long long tid, const struct batch *b)
@@ -1107,10 +1105,6 @@ summarize(struct pg *p, long long tid, const struct batch *b)
 		}
 		t[k].n++;
 	}
-	if (zones_add(p, tid, b) == -1) {
-		free(t);
-		return -1;
-	}
 	for (k = 0; nt - k > TALLY_STMT; k += TALLY_STMT) {
 		q_init(&q);
 		counts_add(&q, tid, t + k, TALLY_STMT);
@@ -1121,7 +1115,9 @@ summarize(struct pg *p, long long tid, const struct batch *b)
 		PQclear(r);
 	}
 	q_init(&q);
-	q_adds(&q, "WITH c AS (");
+	q_adds(&q, "WITH z AS (");
+	zones_add(&q, tid, b);
+	q_adds(&q, " RETURNING 1), c AS (");
 	counts_add(&q, tid, t + k, nt - k);
 	free(t);
 	q_adds(&q, " RETURNING 1) UPDATE tasks SET"
