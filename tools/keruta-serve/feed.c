@@ -12,6 +12,12 @@
  * records are framed once for all their viewers, and a viewer's queue is
  * written a burst at a time, so the cost of a viewer is about what the
  * kernel takes to send it the bytes.
+ *
+ * When several servers share the store (PostgreSQL), live records do not
+ * come from this server's ingest: each commit, here or on another server,
+ * says which tasks have new records (store_changes), and their live
+ * viewers read them from the store as history is read ("catch-up"),
+ * after the last id sent; a task's ids become visible in order there.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -649,6 +655,7 @@ feed_subscribe(struct srv *s, struct conn *c, const char *task,
 	c->vc.tid = store_task(s->store, task, 0);
 	c->realtime = realtime;
 	c->sub = SUB_HISTORY;
+	c->catchup = 0;		/* a history of its own, told when it ends */
 	b->len = 0;
 	kr_buf_adds(b, "{\"type\":\"subscribed\",\"taskId\":");
 	json_str(b, task, strlen(task));
@@ -664,6 +671,7 @@ feed_unsubscribe(struct srv *s, struct conn *c)
 	if (c->sub != SUB_NONE)
 		s->m.subscribers--;
 	c->sub = SUB_NONE;
+	c->catchup = 0;
 	feed_send(c, "{\"type\":\"unsubscribed\"}", 23, 0);
 }
 
