@@ -105,10 +105,12 @@ async function main() {
 	    'denied', 15000), 'the token expired: the feed is denied',
 	    await page.textContent('#conn'));
 	/* Whichever asked first, the feed or the task list's refresh
-	 * (every 2 s), the banner says why. */
-	const why = await page.textContent('#banner');
-	ok(/^(live feed|task list): unauthorized: the token has expired; enter an access token$/
-	    .test(why), 'and the banner says why', why);
+	 * (every 2 s), the banner says why; a refresh that failed while the
+	 * server was down may say so last, until the next one. */
+	const expired = /^(live feed|task list): unauthorized: the token has expired; enter an access token$/;
+	ok(await until(async () => expired.test(await page.textContent(
+	    '#banner')), 5000), 'and the banner says why',
+	    await page.textContent('#banner'));
 	await sleep(2000);
 	is(await page.textContent('#conn'), 'denied', 'it does not retry');
 	await shot(page, 'auth-expired');
