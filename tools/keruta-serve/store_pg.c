@@ -425,18 +425,26 @@ quiet(void *arg, const char *msg)
 	(void)msg;
 }
 
-/* Connects (again): 0, or -1 with err filled in. */
-static int
-connect_db(struct pg *p, char *err, size_t elen)
+/* A new connection to the database (check its status). */
+static PGconn *
+pg_connect(const struct pg *p)
 {
 	/* Later keywords win: what the string says overrides these. */
 	const char *const kw[] = { "connect_timeout", "application_name",
 		"dbname", NULL };
 	const char *const val[] = { "5", "keruta-serve", p->conninfo, NULL };
+
+	return PQconnectdbParams(kw, val, 1);
+}
+
+/* Connects (again): 0, or -1 with err filled in. */
+static int
+connect_db(struct pg *p, char *err, size_t elen)
+{
 	char buf[300];
 
 	PQfinish(p->db);
-	p->db = PQconnectdbParams(kw, val, 1);
+	p->db = pg_connect(p);
 	if (p->db == NULL || PQstatus(p->db) != CONNECTION_OK) {
 		snprintf(err, elen, "unable to connect to PostgreSQL: %s",
 		    p->db == NULL ? "out of memory" :
@@ -692,9 +700,6 @@ pg_commit(struct pg *p)
 static int
 ear_connect(struct pg *p)
 {
-	const char *const kw[] = { "connect_timeout", "application_name",
-		"dbname", NULL };
-	const char *const val[] = { "5", "keruta-serve", p->conninfo, NULL };
 	PGresult *r;
 	long long now = kr_mono_ns();
 
@@ -702,7 +707,7 @@ ear_connect(struct pg *p)
 		return -1;
 	p->ear_at = now + RECONNECT_NS;
 	PQfinish(p->ear);
-	p->ear = PQconnectdbParams(kw, val, 1);
+	p->ear = pg_connect(p);
 	if (p->ear == NULL || PQstatus(p->ear) != CONNECTION_OK)
 		return -1;
 	r = PQexec(p->ear, "LISTEN keruta_logs");
