@@ -77,7 +77,7 @@ wait $cp
 is "$(sed -n 1p client.out)" "new connection: refused" "a new connection is refused"
 case $(sed -n 2p client.out) in
 *" 503"*|*closed) r=0 ;;
-*) r=1 ;;
+*) r=1; diag "$(sed -n 2p client.out)" ;;
 esac
 check $r "a new request on a kept-alive connection: 503 or closed"
 is "$(sed -n 3p client.out)" "export: 20000 records" "the export in progress is finished"
