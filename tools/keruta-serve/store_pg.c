@@ -120,7 +120,41 @@ static const char *const migrations[] = {
 	" created text NOT NULL, who text NOT NULL, scope text NOT NULL,"
 	" state text NOT NULL, scanned bigint NOT NULL DEFAULT 0,"
 	" changed bigint NOT NULL DEFAULT 0, finished text,"
-	" owner integer NOT NULL DEFAULT 0);",
+	" owner integer NOT NULL DEFAULT 0);"
+	/* What the rows of task t with ids lo to hi add to it: counts per
+	 * (level, source), zones, first and last times; ev the agent's last
+	 * event among them (1 start, 2 exit with code xc). Run once per task
+	 * at COMMIT, on the rows just written, still in memory. */
+	"CREATE FUNCTION keruta_summarize(t bigint, lo bigint, hi bigint,"
+	" ev integer, xc bigint, now bigint) RETURNS void"
+	" LANGUAGE plpgsql AS $$BEGIN"
+	" WITH k AS MATERIALIZED (SELECT l.id >> 10 AS blk, l.ts, l.tsstr,"
+	"  l.level, l.source, l.id FROM logs l"
+	"  WHERE l.tid = t AND l.id BETWEEN lo AND hi),"
+	" z AS (INSERT INTO zones(tid, blk, min_ts, max_ts, n) SELECT t, k.blk,"
+	"  min(k.ts), max(k.ts), count(*) FROM k GROUP BY k.blk"
+	"  ON CONFLICT(tid, blk) DO UPDATE SET"
+	"  min_ts = least(zones.min_ts, excluded.min_ts),"
+	"  max_ts = greatest(zones.max_ts, excluded.max_ts),"
+	"  n = zones.n + excluded.n RETURNING 1),"
+	" c AS (INSERT INTO counts(tid, level, source, n) SELECT t, k.level,"
+	"  k.source, count(*) FROM k GROUP BY k.level, k.source"
+	"  ON CONFLICT(tid, level, source) DO UPDATE"
+	"  SET n = counts.n + excluded.n RETURNING 1)"
+	" UPDATE tasks SET"
+	"  first_tsstr = CASE WHEN first_ts IS NULL OR f.ts < first_ts"
+	"   THEN f.tsstr ELSE first_tsstr END,"
+	"  first_ts = least(first_ts, f.ts),"
+	"  last_tsstr = CASE WHEN last_ts IS NULL OR e.ts >= last_ts"
+	"   THEN e.tsstr ELSE last_tsstr END,"
+	"  last_ts = greatest(last_ts, e.ts), last_activity = now,"
+	"  exited = CASE ev WHEN 1 THEN 0 WHEN 2 THEN 1 ELSE exited END,"
+	"  exit_code = CASE ev WHEN 1 THEN NULL WHEN 2 THEN xc"
+	"   ELSE exit_code END"
+	"  FROM (SELECT k.ts, k.tsstr FROM k ORDER BY k.ts, k.id LIMIT 1) f,"
+	"  (SELECT k.ts, k.tsstr FROM k ORDER BY k.ts DESC, k.id DESC"
+	"  LIMIT 1) e WHERE tasks.tid = t;"
+	" END$$;",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
@@ -138,6 +172,16 @@ struct pg {
 	/* Tasks locked by the open transaction, and their last ids. */
 	struct locked {
 		long long tid, top;
+		/* Its rows stored in the transaction, summarized at COMMIT
+		 * (keruta_summarize): their ids, the agent's last event. */
+		long long lo, hi, xc;
+		int ev;
+		/* Rows of it still in copy: of run prun (pmixed: of more
+		 * than one, or a long one), seqs up to phi. */
+		int pend, pmixed;
+		long long phi;
+		char prun[64];
+		size_t prunlen;
 		char name[SRV_ID_MAX + 1];
 	} lk[NLOCKED];
 	int nlk;
@@ -150,7 +194,9 @@ struct pg {
 	int ch_all;		/* too many, or some missed: every task */
 	PGconn *ear;		/* LISTENs for the commits of other servers */
 	long long ear_at;	/* when to try connecting it again */
-	struct kr_buf copy;	/* a batch as COPY reads it */
+	struct kr_buf copy;	/* rows stored, as COPY reads them, until
+				 * COMMIT or a check that must see them */
+	int prepared;		/* ST_INGEST is, on this connection */
 	struct kr_buf dec;	/* a row's values as they came */
 	long long part_ns;	/* the span of ingest time of a partition */
 	long long part_start;	/* when the newest one began (0: unknown) */
@@ -160,6 +206,10 @@ struct pg {
 };
 
 static int ear_connect(struct pg *p);
+static int pend_flush(struct pg *p);
+static int lk_run_is(const struct locked *k, const struct row *r);
+static void summary_sql(struct kr_buf *sql, const struct locked *k,
+    int first);
 static int part_roll(struct pg *p);
 
 /* ---- text in and out ---- */
@@ -345,6 +395,7 @@ db_fail(struct pg *p, const char *what, const PGresult *r)
 			PQclear(PQexec(p->db, "ROLLBACK"));
 		p->in_txn = 0;
 		p->nlk = 0;
+		p->copy.len = 0;
 		p->lost = 1;
 	}
 	p->failing = 1;
@@ -459,6 +510,7 @@ connect_db(struct pg *p, char *err, size_t elen)
 		return -1;
 	}
 	p->down = 0;
+	p->prepared = 0;
 	return 0;
 }
 
@@ -567,6 +619,7 @@ pg_check(struct pg *p)
 		p->lost |= p->in_txn;
 		p->in_txn = 0;
 		p->nlk = 0;
+		p->copy.len = 0;
 	}
 	if ((now = kr_mono_ns()) < p->retry_at)
 		return -1;
@@ -662,7 +715,14 @@ pg_commit(struct pg *p)
 
 	if (!p->in_txn)
 		return 0;
+	good = pend_flush(p) == 0;
 	p->in_txn = 0;
+	for (k = 0; k < p->nlk; k++)
+		if (p->lk[k].lo > 0)
+			summary_sql(&sql, &p->lk[k], n++ == 0);
+	if (n > 0)
+		kr_buf_adds(&sql, "; ");
+	n = 0;
 	for (k = 0; k < p->nlk; k++)
 		if (p->lk[k].top > 0)
 			kr_buf_printf(&sql, "%s pg_notify('keruta_logs',"
@@ -672,15 +732,20 @@ pg_commit(struct pg *p)
 		kr_buf_printf(&sql, "%s pg_notify('keruta_logs', '0 0')",
 		    n++ ? "," : "SELECT");
 	kr_buf_adds(&sql, n ? "; COMMIT" : "COMMIT");
-	r = PQexec(p->db, sql.s != NULL ? sql.s : "COMMIT");
+	r = good ? PQexec(p->db, sql.s != NULL ? sql.s : "COMMIT") : NULL;
 	kr_buf_free(&sql);
 	/* An aborted transaction "commits" as a ROLLBACK. */
 	good = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK &&
 	    strcmp(PQcmdStatus(r), "COMMIT") == 0;
 	if (!good) {
 		p->nlk = p->lk_over = 0;
-		db_fail(p, "commit", r);
+		if (r != NULL)
+			db_fail(p, "commit", r);
 		PQclear(r);
+		/* A statement before COMMIT that failed left it open. */
+		if (PQstatus(p->db) == CONNECTION_OK &&
+		    PQtransactionStatus(p->db) != PQTRANS_IDLE)
+			PQclear(PQexec(p->db, "ROLLBACK"));
 		p->lost = 1;
 		return -1;
 	}
@@ -822,8 +887,8 @@ task_locked(struct pg *p, const char *name)
 	if ((tid = pg_task(p, name, 1)) <= 0)
 		return -1;
 	if (p->nlk < NLOCKED) {
+		memset(&p->lk[p->nlk], 0, sizeof p->lk[0]);
 		p->lk[p->nlk].tid = tid;
-		p->lk[p->nlk].top = 0;
 		snprintf(p->lk[p->nlk].name, sizeof p->lk[0].name, "%s", name);
 		p->nlk++;
 	}
@@ -858,71 +923,6 @@ same_run(const struct row *a, const struct row *b)
 	return a->runlen == b->runlen && memcmp(a->run, b->run, a->runlen) == 0;
 }
 
-/*
- * Marks the rows of b to store (id 1) and the duplicates (id 0): of a
- * row stored before, or of one before it in b. The number to store, or -1.
- */
-static long long
-mark_rows(struct pg *p, long long tid, struct batch *b, size_t *dups)
-{
-	size_t *ix, i, j, k;
-	long long n = 0;
-
-	*dups = 0;
-	if ((ix = malloc((b->n + 1) * sizeof *ix)) == NULL)
-		return -1;
-	for (i = k = 0; i < b->n; i++) {
-		b->rows[i].id = b->rows[i].code == NULL;
-		if (b->rows[i].id && b->rows[i].run != NULL &&
-		    b->rows[i].seq != 0)
-			ix[k++] = i;
-	}
-	sort_b = b;
-	qsort(ix, k, sizeof *ix, by_key);
-	for (i = 0; i < k; i = j) {
-		const struct row *r = &b->rows[ix[i]];
-		PGresult *res;
-		struct q q;
-		int t;
-
-		for (j = i + 1; j < k && same_run(r, &b->rows[ix[j]]); j++)
-			if (b->rows[ix[j]].seq == b->rows[ix[j - 1]].seq)
-				b->rows[ix[j]].id = 0;
-		q_init(&q);
-		q_adds(&q, "SELECT seq FROM logs WHERE tid = ");
-		q_i(&q, tid);
-		q_adds(&q, " AND run = ");
-		q_val(&q, r->run, r->runlen);
-		q_adds(&q, " AND seq BETWEEN ");
-		q_i(&q, r->seq);
-		q_adds(&q, " AND ");
-		q_i(&q, b->rows[ix[j - 1]].seq);
-		if ((res = q_run(p, &q, "insert")) == NULL) {
-			free(ix);
-			return -1;
-		}
-		for (t = 0; t < PQntuples(res); t++) {
-			long long s = strtoll(PQgetvalue(res, t, 0), NULL, 10);
-			size_t m;
-
-			for (m = i; m < j; m++)
-				if (b->rows[ix[m]].seq == s)
-					b->rows[ix[m]].id = 0;
-		}
-		PQclear(res);
-	}
-	free(ix);
-	for (i = 0; i < b->n; i++) {
-		if (b->rows[i].code != NULL)
-			continue;
-		if (b->rows[i].id)
-			n++;
-		else
-			(*dups)++;
-	}
-	return n;
-}
-
 /* Gives the rows to store their ids, in order. 0, or -1. */
 static int
 take_ids(struct pg *p, struct batch *b, long long n)
@@ -950,17 +950,198 @@ take_ids(struct pg *p, struct batch *b, long long n)
 	return 0;
 }
 
-/* The rows with an id, through COPY. 0, or -1. */
+/* The next number of an array's text ("{1,2}"): 1, or 0 at its end. */
 static int
-copy_rows(struct pg *p, long long tid, const struct batch *b)
+arr_next(const char **s, long long *v)
+{
+	char *e;
+
+	while (**s == '{' || **s == ',')
+		(*s)++;
+	if (**s < '0' || **s > '9')
+		return 0;
+	*v = strtoll(*s, &e, 10);
+	*s = e;
+	return 1;
+}
+
+/* The statement of a batch whose rows to check have one run ($2): of
+ * their seqs ($6, from $3 to $4), those stored before, and the ids of
+ * the rest of the $5 rows, in order. */
+#define ST_INGEST	"keruta_ingest"
+#define SQL_INGEST	"WITH d AS MATERIALIZED (SELECT seq FROM logs" \
+			" WHERE tid = $1 AND run = $2 AND seq BETWEEN $3 AND $4" \
+			" AND seq = ANY($6::bigint[])) SELECT ARRAY(SELECT seq" \
+			" FROM d), ARRAY(SELECT nextval('log_ids') AS id FROM" \
+			" generate_series(1, $5::bigint - (SELECT count(*) FROM" \
+			" d)) ORDER BY id)"
+
+/* The seqs of the rows ix[i..j) (of one run) stored before, as id 0. */
+static int
+mark_stored(struct pg *p, long long tid, struct batch *b, const size_t *ix,
+    size_t i, size_t j)
+{
+	const struct row *r = &b->rows[ix[i]];
+	PGresult *res;
+	struct q q;
+	int t;
+
+	q_init(&q);
+	q_adds(&q, "SELECT seq FROM logs WHERE tid = ");
+	q_i(&q, tid);
+	q_adds(&q, " AND run = ");
+	q_val(&q, r->run, r->runlen);
+	q_adds(&q, " AND seq BETWEEN ");
+	q_i(&q, r->seq);
+	q_adds(&q, " AND ");
+	q_i(&q, b->rows[ix[j - 1]].seq);
+	if ((res = q_run(p, &q, "insert")) == NULL)
+		return -1;
+	for (t = 0; t < PQntuples(res); t++) {
+		long long s = strtoll(PQgetvalue(res, t, 0), NULL, 10);
+		size_t m;
+
+		for (m = i; m < j; m++)
+			if (b->rows[ix[m]].seq == s)
+				b->rows[ix[m]].id = 0;
+	}
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * The duplicates of b as id 0 (of a row stored before, or of one before
+ * it in b), and its other rows their ids, in order: in one round trip
+ * when the rows to check have one run (the usual batch). The number to
+ * store, or -1. A duplicate found in that round trip leaves a gap in the
+ * ids, as a rolled back transaction does.
+ */
+static long long
+mark_ids(struct pg *p, long long tid, struct locked *lk, struct batch *b,
+    size_t *dups)
+{
+	size_t *ix, i, j, k, runs = 0;
+	long long n = 0, want = 0;
+	PGresult *r;
+	const char *a = "";
+
+	*dups = 0;
+	if ((ix = malloc((b->n + 1) * sizeof *ix)) == NULL)
+		return -1;
+	for (i = k = 0; i < b->n; i++) {
+		b->rows[i].id = b->rows[i].code == NULL;
+		if (b->rows[i].id && b->rows[i].run != NULL &&
+		    b->rows[i].seq != 0)
+			ix[k++] = i;
+	}
+	sort_b = b;
+	qsort(ix, k, sizeof *ix, by_key);
+	for (i = 0; i < k; i = j, runs++)
+		for (j = i + 1; j < k && same_run(&b->rows[ix[i]],
+		    &b->rows[ix[j]]); j++)
+			if (b->rows[ix[j]].seq == b->rows[ix[j - 1]].seq)
+				b->rows[ix[j]].id = 0;
+	/* Rows of the task still in p->copy are read by the check. */
+	if (k > 0 && lk != NULL && lk->pend && (runs > 1 || lk->pmixed ||
+	    !lk_run_is(lk, &b->rows[ix[0]]) ||
+	    b->rows[ix[0]].seq <= lk->phi) && pend_flush(p) == -1)
+		goto fail;
+	for (i = 0; i < b->n; i++)
+		want += b->rows[i].id != 0 && b->rows[i].code == NULL;
+	if (runs <= 1 && want > 0) {
+		char t[24], lo[24], hi[24], w[24];
+		const char *v[6] = { t, NULL, lo, hi, w, NULL };
+		const struct row *f = k > 0 ? &b->rows[ix[0]] : NULL;
+		size_t off;
+
+		if (!p->prepared) {
+			r = ok(p, PQprepare(p->db, ST_INGEST, SQL_INGEST, 6,
+			    NULL), "insert");
+			if (r == NULL)
+				goto fail;
+			PQclear(r);
+			p->prepared = 1;
+		}
+		snprintf(t, sizeof t, "%lld", tid);
+		snprintf(lo, sizeof lo, "%lld", f != NULL ? f->seq : 0);
+		snprintf(hi, sizeof hi, "%lld", f != NULL ?
+		    b->rows[ix[k - 1]].seq : 0);
+		snprintf(w, sizeof w, "%lld", want);
+		p->dec.len = 0;
+		if (f != NULL) {
+			if (esc_put(&p->dec, f->run, f->runlen) == -1 ||
+			    kr_buf_addc(&p->dec, 0) == -1)
+				goto fail;
+			off = p->dec.len;
+			for (i = 0; i < k; i++)
+				if (b->rows[ix[i]].id != 0 &&
+				    kr_buf_printf(&p->dec, "%c%lld", off ==
+				    p->dec.len ? '{' : ',',
+				    b->rows[ix[i]].seq) == -1)
+					goto fail;
+			if (kr_buf_adds(&p->dec, "}") == -1 ||
+			    kr_buf_addc(&p->dec, 0) == -1)
+				goto fail;
+			v[1] = p->dec.s;
+			v[5] = p->dec.s + off;
+		}
+		if ((r = ok(p, PQexecPrepared(p->db, ST_INGEST, 6, v, NULL,
+		    NULL, 0), "insert")) == NULL)
+			goto fail;
+		for (a = PQgetvalue(r, 0, 0); arr_next(&a, &n); )
+			for (i = 0; i < k; i++)
+				if (b->rows[ix[i]].seq == n)
+					b->rows[ix[i]].id = 0;
+		a = PQgetvalue(r, 0, 1);
+	} else {
+		for (i = 0; i < k; i = j) {
+			for (j = i + 1; j < k && same_run(&b->rows[ix[i]],
+			    &b->rows[ix[j]]); j++)
+				;
+			if (mark_stored(p, tid, b, ix, i, j) == -1)
+				goto fail;
+		}
+		r = NULL;
+	}
+	free(ix);
+	for (i = n = 0; i < b->n; i++) {
+		if (b->rows[i].code != NULL)
+			continue;
+		if (b->rows[i].id)
+			n++;
+		else
+			(*dups)++;
+	}
+	if (r == NULL && n > 0)
+		return take_ids(p, b, n) == -1 ? -1 : n;
+	for (i = 0; i < b->n; i++) {
+		long long id;
+
+		if (b->rows[i].id == 0 || b->rows[i].code != NULL)
+			continue;
+		if (!arr_next(&a, &id)) {
+			PQclear(r);
+			kr_warn("database: insert: fewer ids than rows");
+			return -1;
+		}
+		b->rows[i].id = p->top_id = id;
+	}
+	PQclear(r);
+	return n;
+fail:
+	free(ix);
+	return -1;
+}
+
+/* Adds the rows of b with an id to those COPY will write. 0, or -1. */
+static int
+copy_add(struct pg *p, long long tid, const struct batch *b)
 {
 	struct kr_buf *c = &p->copy;
 	struct kr_buf tmp = KR_BUF_INIT((size_t)1 << 30);
-	PGresult *r;
 	size_t i;
 	int bad = 0;
 
-	c->len = 0;
 	for (i = 0; i < b->n && !bad; i++) {
 		const struct row *w = &b->rows[i];
 
@@ -985,12 +1166,37 @@ copy_rows(struct pg *p, long long tid, const struct batch *b)
 		kr_warn("database: insert: out of memory");
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Writes the rows waiting in p->copy, with one COPY: rows of a
+ * transaction go together, which costs PostgreSQL less than a COPY each.
+ * 0, or -1.
+ */
+static int
+pend_flush(struct pg *p)
+{
+	struct kr_buf *c = &p->copy;
+	PGresult *r;
+	int k, bad;
+
+	if (c->len == 0)
+		return 0;
+	for (k = 0; k < p->nlk; k++)
+		p->lk[k].pend = p->lk[k].pmixed = 0;
 	if ((r = ok(p, PQexec(p->db, "COPY logs(id, tid, run, seq, ts, tsstr,"
-	    " level, source, message, extra) FROM STDIN"), "insert")) == NULL)
+	    " level, source, message, extra) FROM STDIN"), "insert")) == NULL) {
+		c->len = 0;
 		return -1;
+	}
 	PQclear(r);
-	if (PQputCopyData(p->db, c->s, (int)c->len) != 1 ||
-	    PQputCopyEnd(p->db, NULL) != 1) {
+	bad = PQputCopyData(p->db, c->s, (int)c->len) != 1 ||
+	    PQputCopyEnd(p->db, NULL) != 1;
+	c->len = 0;
+	if (c->cap > ((size_t)1 << 24))
+		kr_buf_free(c);
+	if (bad) {
 		db_fail(p, "insert", NULL);
 		return -1;
 	}
@@ -999,181 +1205,85 @@ copy_rows(struct pg *p, long long tid, const struct batch *b)
 	PQclear(r);
 	while ((r = PQgetResult(p->db)) != NULL)
 		PQclear(r);
-	if (c->cap > ((size_t)1 << 22))
-		kr_buf_free(c);
 	return bad ? -1 : 0;
 }
 
-/* A count of (level, source) among the rows of a batch. */
-struct tally {
-	int level;
-	const char *src;
-	size_t len;
-	long long n;
-};
-
-/* The INSERT that adds n counts of task tid. */
+/* Appends the summary of task k's rows (keruta_summarize) to sql. */
 static void
-counts_add(struct q *q, long long tid, const struct tally *t, size_t n)
+summary_sql(struct kr_buf *sql, const struct locked *k, int first)
 {
-	size_t k;
-
-	q_adds(q, "INSERT INTO counts(tid, level, source, n) VALUES");
-	for (k = 0; k < n; k++) {
-		kr_buf_printf(&q->sql, "%s(%lld,%d,", k ? "," : "", tid,
-		    t[k].level);
-		q_val(q, t[k].src, t[k].len);
-		kr_buf_printf(&q->sql, ",%lld)", t[k].n);
-	}
-	q_adds(q, " ON CONFLICT(tid, level, source) DO UPDATE"
-	    " SET n = counts.n + excluded.n");
+	kr_buf_printf(sql, "%s keruta_summarize(%lld, %lld, %lld, %d, %lld,"
+	    " %lld)", first ? "SELECT" : ",", k->tid, k->lo, k->hi, k->ev,
+	    k->xc, kr_wall_ns());
 }
 
-#define TALLY_STMT	48	/* counts per statement */
-
-/* Appends the INSERT of the zones of the stored rows of b (their ids
- * rise) to q. */
-static void
-zones_add(struct q *q, long long tid, const struct batch *b)
+/* Whether row r's run is the one of k's rows waiting in p->copy. */
+static int
+lk_run_is(const struct locked *k, const struct row *r)
 {
-	long long blk = -1, lo = 0, hi = 0, n = 0;
-	size_t i;
-	int nz = 0;
-
-	q_adds(q, "INSERT INTO zones(tid, blk, min_ts, max_ts, n) VALUES");
-	for (i = 0; i <= b->n; i++) {
-		const struct row *r = i < b->n ? &b->rows[i] : NULL;
-
-		if (r != NULL && (r->id == 0 || r->code != NULL))
-			continue;
-		if (r != NULL && r->id >> ZBITS == blk) {
-			lo = r->ts < lo ? r->ts : lo;
-			hi = r->ts > hi ? r->ts : hi;
-			n++;
-			continue;
-		}
-		if (blk >= 0)
-			kr_buf_printf(&q->sql, "%s(%lld,%lld,%lld,%lld,%lld)",
-			    nz++ ? "," : "", tid, blk, lo, hi, n);
-		if (r != NULL) {
-			blk = r->id >> ZBITS;
-			lo = hi = r->ts;
-			n = 1;
-		}
-	}
-	q_adds(q, " ON CONFLICT(tid, blk) DO UPDATE SET"
-	    " min_ts = least(zones.min_ts, excluded.min_ts),"
-	    " max_ts = greatest(zones.max_ts, excluded.max_ts),"
-	    " n = zones.n + excluded.n");
+	return !k->pmixed && r->runlen == k->prunlen &&
+	    memcmp(r->run, k->prun, r->runlen) == 0;
 }
 
 /*
- * What the stored rows of b add to their task: counts per (level,
- * source), their zones, first and last times, the agent's last event.
- * Usually one statement. 0, or -1.
+ * Notes in k what the rows of b stored add: their ids and last event to
+ * summarize, and the run and seqs of those waiting in p->copy.
  */
-static int
-summarize(struct pg *p, long long tid, const struct batch *b)
+static void
+lk_note(struct locked *k, const struct batch *b)
 {
-	const struct row *lo = NULL, *hi = NULL;
-	struct tally *t;
-	size_t i, k, nt = 0;
-	long long xc = 0;
-	struct q q;
-	PGresult *r;
-	int ev = 0;
+	size_t i;
 
-	if ((t = malloc(b->n * sizeof *t)) == NULL)
-		return -1;
 	for (i = 0; i < b->n; i++) {
 		const struct row *w = &b->rows[i];
 
 		if (w->id == 0 || w->code != NULL)
 			continue;
-		if (lo == NULL || w->ts < lo->ts)
-			lo = w;
-		if (hi == NULL || w->ts >= hi->ts)
-			hi = w;
+		if (k->lo == 0)
+			k->lo = w->id;
+		k->hi = w->id;
 		if (w->event != 0) {
-			ev = w->event;
-			xc = w->exit_code;
+			k->ev = w->event;
+			k->xc = w->exit_code;
 		}
-		for (k = 0; k < nt; k++)
-			if (t[k].level == w->level && t[k].len == w->srclen &&
-			    memcmp(t[k].src, w->source, w->srclen) == 0)
-				break;
-		if (k == nt) {
-			t[nt].level = w->level;
-			t[nt].src = w->source;
-			t[nt].len = w->srclen;
-			t[nt++].n = 0;
-		}
-		t[k].n++;
+		if (w->run == NULL || w->seq == 0)
+			continue;
+		if (!k->pend) {
+			k->pend = 1;
+			k->pmixed = w->runlen > sizeof k->prun;
+			if (!k->pmixed)
+				memcpy(k->prun, w->run, w->runlen);
+			k->prunlen = w->runlen;
+			k->phi = w->seq;
+		} else if (!lk_run_is(k, w))
+			k->pmixed = 1;
+		else if (w->seq > k->phi)
+			k->phi = w->seq;
 	}
-	for (k = 0; nt - k > TALLY_STMT; k += TALLY_STMT) {
-		q_init(&q);
-		counts_add(&q, tid, t + k, TALLY_STMT);
-		if ((r = q_run(p, &q, "insert")) == NULL) {
-			free(t);
-			return -1;
-		}
-		PQclear(r);
-	}
-	q_init(&q);
-	q_adds(&q, "WITH z AS (");
-	zones_add(&q, tid, b);
-	q_adds(&q, " RETURNING 1), c AS (");
-	counts_add(&q, tid, t + k, nt - k);
-	free(t);
-	q_adds(&q, " RETURNING 1) UPDATE tasks SET"
-	    " first_tsstr = CASE WHEN first_ts IS NULL OR ");
-	q_i(&q, lo->ts);
-	q_adds(&q, " < first_ts THEN ");
-	q_val(&q, lo->tsstr, lo->tslen);
-	q_adds(&q, " ELSE first_tsstr END, first_ts = least(first_ts, ");
-	q_i(&q, lo->ts);
-	q_adds(&q, "), last_tsstr = CASE WHEN last_ts IS NULL OR ");
-	q_i(&q, hi->ts);
-	q_adds(&q, " >= last_ts THEN ");
-	q_val(&q, hi->tsstr, hi->tslen);
-	q_adds(&q, " ELSE last_tsstr END, last_ts = greatest(last_ts, ");
-	q_i(&q, hi->ts);
-	kr_buf_printf(&q.sql, "), last_activity = %lld, exited = CASE %d"
-	    " WHEN 1 THEN 0 WHEN 2 THEN 1 ELSE exited END, exit_code ="
-	    " CASE %d WHEN 1 THEN NULL WHEN 2 THEN %lld ELSE exit_code END"
-	    " WHERE tid = %lld", kr_wall_ns(), ev, ev, xc, tid);
-	if ((r = q_run(p, &q, "insert")) == NULL)
-		return -1;
-	PQclear(r);
-	return 0;
 }
 
-/* The last id stored of task tid in the open transaction: b's last. */
-static void
-note_top(struct pg *p, long long tid, const struct batch *b)
+/* What the open transaction holds of task tid, or NULL (more than
+ * NLOCKED tasks). */
+static struct locked *
+lk_of(struct pg *p, long long tid)
 {
-	long long top = 0;
-	size_t i;
 	int k;
 
-	for (i = 0; i < b->n; i++)
-		if (b->rows[i].code == NULL && b->rows[i].id > top)
-			top = b->rows[i].id;
 	for (k = 0; k < p->nlk; k++)
-		if (p->lk[k].tid == tid) {
-			if (top > p->lk[k].top)
-				p->lk[k].top = top;
-			return;
-		}
-	p->lk_over = 1;
+		if (p->lk[k].tid == tid)
+			return &p->lk[k];
+	return NULL;
 }
 
 int
 pg_insert(struct pg *p, const char *task, struct batch *b, size_t *stored,
     size_t *dups)
 {
+	struct locked *k, one;
+	struct kr_buf sql = KR_BUF_INIT(1 << 10);
 	long long tid, n;
 	size_t i;
+	int bad;
 
 	*stored = *dups = 0;
 	for (i = 0; i < b->n; i++)
@@ -1186,14 +1296,28 @@ pg_insert(struct pg *p, const char *task, struct batch *b, size_t *stored,
 		p->in_txn = 1;
 		p->nlk = p->lk_over = 0;
 	}
-	if ((tid = task_locked(p, task)) <= 0 ||
-	    (n = mark_rows(p, tid, b, dups)) == -1)
+	if ((tid = task_locked(p, task)) <= 0)
 		goto fail;
-	if (n > 0 && (take_ids(p, b, n) == -1 || copy_rows(p, tid, b) == -1 ||
-	    summarize(p, tid, b) == -1))
+	k = lk_of(p, tid);
+	if ((n = mark_ids(p, tid, k, b, dups)) == -1 ||
+	    (n > 0 && copy_add(p, tid, b) == -1))
 		goto fail;
-	if (n > 0)
-		note_top(p, tid, b);
+	if (n > 0 && k != NULL) {
+		lk_note(k, b);
+		k->top = k->hi;
+	} else if (n > 0) {
+		/* Of a task beyond NLOCKED: written and summarized now. */
+		memset(&one, 0, sizeof one);
+		one.tid = tid;
+		lk_note(&one, b);
+		summary_sql(&sql, &one, 1);
+		bad = sql.s == NULL || pend_flush(p) == -1 ||
+		    cmd(p, sql.s, "insert") == -1;
+		kr_buf_free(&sql);
+		if (bad)
+			goto fail;
+		p->lk_over = 1;
+	}
 	*stored = (size_t)n;
 	p->fts_lag += n;
 	return 0;
@@ -1206,6 +1330,7 @@ fail:
 		p->nlk = 0;
 		p->lost = 1;
 	}
+	p->copy.len = 0;
 	p->failing = 1;
 	for (i = 0; i < b->n; i++)
 		b->rows[i].id = 0;
@@ -1219,6 +1344,8 @@ pg_find(struct pg *p, long long tid, const char *run, size_t runlen,
 {
 	struct q q;
 
+	if (pend_flush(p) == -1)
+		return 0;
 	q_init(&q);
 	q_adds(&q, "SELECT id FROM logs WHERE tid = ");
 	q_i(&q, tid);
@@ -1234,6 +1361,8 @@ pg_max_seq(struct pg *p, long long tid, const char *run, size_t runlen)
 {
 	struct q q;
 
+	if (pend_flush(p) == -1)
+		return 0;
 	q_init(&q);
 	q_adds(&q, "SELECT max(seq) FROM logs WHERE tid = ");
 	q_i(&q, tid);
