@@ -1,10 +1,11 @@
 #!/bin/sh
 # keruta-serve: batches that mix new records with duplicates of stored ones
 # and of each other store each record once, in the order sent, with ids
-# that leave no hole.
+# that leave no hole; so do WebSocket batches sent at once, which a server
+# stores in one transaction, duplicates of each other among them.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 8
+plan 11
 
 start_serve || exit 1
 A=$SERVE_API
@@ -37,4 +38,30 @@ is "$(jq -s -c '[.[].id] == ([range(1; 453)])' all)" true \
     "ids 1 to 452, without a hole"
 is "$(curl -s -H 'Expect:' -d '{"message":"next"}' "$A/tasks/d/logs" | jq .id)" 453 \
     "the next id is 453"
+
+# wrecs RUN FIRST LAST: a WebSocket batch of RUN's seqs FIRST to LAST.
+wrecs() {
+	seq "$2" "$3" | jq -c -s --arg r "$1" \
+	    'map({runId: $r, seq: ., message: "\($r) \(.)"})'
+}
+{
+	wrecs a 1 50
+	wrecs a 1 50
+	wrecs a 40 80
+	wrecs b 1 20
+	wrecs a 81 90 | jq -c ". + $(wrecs b 15 30)"
+	echo '[{"message":"x"},{"message":"y"},{"message":"x"}]'
+} >frames
+serve_ws "$SERVE_WS/w" --send frames --stop-count 7 >acks
+is "$(jq -s -c 'map([.runId, .seq])' acks)" \
+    '[["a",50],["a",50],["a",80],["b",20],["a",90],["b",30],[null,null]]' \
+    "six batches sent at once: each acked, each run"
+curl -s "$A/tasks/w/logs/export?format=ndjson" >w
+is "$(jq -s -c 'map([.runId, .seq])' w)" \
+    "$(jq -n -c '[range(1; 81) | ["a", .]] + [range(1; 21) | ["b", .]] +
+    [range(81; 91) | ["a", .]] + [range(21; 31) | ["b", .]] +
+    [[null, null], [null, null], [null, null]]')" \
+    "each record of theirs once, in the order sent"
+is "$(jq -s -c '(map(.id) | . == [range(.[0]; .[0] + 123)])' w)" true \
+    "their ids without a hole"
 stop_serve
