@@ -2,10 +2,11 @@
 # keruta-serve: several servers on one PostgreSQL. Started at once, they
 # apply the schema once; a viewer on one server sees, live, the records
 # shipped to another; two servers writing one task at once while a
-# viewer follows it: the viewer sees every record once, in id order.
+# viewer follows it: the viewer sees every record once, in id order; a
+# count remembered by one server stays exact as another adds and deletes.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 9
+plan 12
 
 pg_own
 SERVE_DB=$(pg_db two) || exit 1
@@ -71,3 +72,27 @@ is "$(curl -s "$B_API/tasks/x/logs/count")" '{"count":4100}' \
     "B counts what A and B stored"
 is "$(curl -s "$A_API/tasks/x/logs?size=1&order=desc" | jq -c '.totalElements')" \
     4100 "and so does A"
+
+# ---- a count A remembers, while B adds and deletes ----
+# ypost API TIME FIRST LAST: records FIRST..LAST of task y saying "w n",
+# at TIME.
+ypost() {
+	seq "$3" "$4" | jq -c --arg t "$2" \
+	    '{runId: "y", seq: ., timestamp: $t, message: "w \(.)"}' |
+	    curl -s -o /dev/null -w '%{http_code} ' -H 'Expect:' \
+	    -H 'Content-Type: application/x-ndjson' --data-binary @- \
+	    "$1/tasks/y/logs"
+}
+acount() {
+	curl -s "$A_API/tasks/y/logs?q=w&size=1" | jq .totalElements
+}
+ypost "$A_API" 2020-01-01T00:00:00Z 1 50 >codes
+ypost "$A_API" 2026-01-01T00:00:00Z 51 100 >>codes
+first=$(acount)
+ypost "$B_API" 2026-01-01T00:00:00Z 101 110 >>codes
+more=$(acount)
+is "$(cat codes)" "200 200 200 " "records of task y stored on A and B"
+is "$first $more" "100 110" "A counts q=w, then 10 more that B stored"
+curl -s -o /dev/null -X DELETE \
+    "$B_API/tasks/y/logs?before=2021-01-01T00:00:00Z"
+is "$(acount)" 60 "and 50 fewer once B deleted them"

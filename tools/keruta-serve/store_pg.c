@@ -54,6 +54,8 @@
 #define LOCK_PART	1802662146	/* advisory lock: the partitions */
 #define DAY_NS		86400000000000LL
 #define ZBITS		10	/* a zone is 1 << ZBITS ids */
+#define NMEMO		16	/* counts remembered (pg_count) */
+#define GEN_BUMP	"UPDATE keruta_gen SET gen = gen + 1"
 #define ZJOIN		" FROM zones z JOIN logs l ON l.tid = z.tid" \
 			" AND l.id >= z.blk * 1024 AND l.id < (z.blk + 1) * 1024"
 /* Ids a partition may take: 1 << PART_BITS (4 billion), so that ids stay
@@ -116,6 +118,10 @@ static const char *const migrations[] = {
 	" regexp_split_to_table(btrim(keruta_words(t)), ' +') w"
 	" WHERE w <> ''), ' <-> ') || ':*')$$;"
 	"CREATE INDEX logs_unindexed ON logs(id) WHERE tsv IS NULL;"
+	/* Bumped by whatever takes rows away or changes them: counts
+	 * remembered before (pg_count) are then counted again. */
+	"CREATE TABLE keruta_gen(gen bigint NOT NULL);"
+	"INSERT INTO keruta_gen VALUES(0);"
 	"CREATE TABLE redactions(id bigserial PRIMARY KEY,"
 	" created text NOT NULL, who text NOT NULL, scope text NOT NULL,"
 	" state text NOT NULL, scanned bigint NOT NULL DEFAULT 0,"
@@ -203,6 +209,15 @@ struct pg {
 	long long part_at;	/* when to try again after a failure */
 	long long part_lo;	/* its first id */
 	long long top_id;	/* the highest id taken here */
+	/* Counts that took reading the rows, for the next pages: a task's
+	 * rows come in id order (its writers take turns), so the next
+	 * counts those above upto, unless keruta_gen moved. */
+	struct memo {
+		char *key;	/* the task and filter, as text; NULL: free */
+		long long upto, n, gen;
+		unsigned long long used;
+	} memo[NMEMO];
+	unsigned long long memo_clock;
 };
 
 static int ear_connect(struct pg *p);
@@ -594,6 +609,8 @@ pg_open(struct pg **pp, const char *conninfo, char *err, size_t elen)
 void
 pg_close(struct pg *p)
 {
+	int i;
+
 	if (p == NULL)
 		return;
 	if (p->in_txn)
@@ -602,6 +619,8 @@ pg_close(struct pg *p)
 	PQfinish(p->ear);
 	kr_buf_free(&p->copy);
 	kr_buf_free(&p->dec);
+	for (i = 0; i < NMEMO; i++)
+		free(p->memo[i].key);
 	free(p->conninfo);
 	free(p);
 }
@@ -1682,6 +1701,88 @@ pg_search(struct pg *p, const char *task, int prefix, const struct filter *f,
 	return n;
 }
 
+/* The remembered count of key, or a free one (the least recently
+ * used), with key NULL. */
+static struct memo *
+memo_of(struct pg *p, const char *key)
+{
+	struct memo *m;
+	int i;
+
+	for (i = 0; i < NMEMO; i++)
+		if (p->memo[i].key != NULL && strcmp(p->memo[i].key, key) == 0)
+			return &p->memo[i];
+	m = &p->memo[0];
+	for (i = 1; i < NMEMO; i++)
+		if (p->memo[i].used < m->used)
+			m = &p->memo[i];
+	free(m->key);
+	m->key = NULL;
+	return m;
+}
+
+/*
+ * Counts the rows of task tid that match by reading them: those above
+ * the count remembered of the same query, when nothing was taken away or
+ * changed since (keruta_gen), else all. The gen, the task's highest id
+ * and the count come from one snapshot.
+ */
+static long long
+count_rows(struct pg *p, long long tid, const struct filter *f,
+    long long after)
+{
+	struct kr_buf key = KR_BUF_INIT(1 << 16);
+	struct memo *m;
+	long long from, gen, top, n;
+	PGresult *r;
+	struct q q;
+	int i;
+
+	kr_buf_printf(&key, "%lld %lld %x %d %lld %d %lld %d", tid, after,
+	    f->levels, f->has_from, f->from, f->has_to, f->to, f->nsources);
+	for (i = 0; i < f->nsources; i++)
+		kr_buf_printf(&key, " %zu:%s", strlen(f->sources[i]),
+		    f->sources[i]);
+	kr_buf_printf(&key, " %s", f->match ? f->match : "");
+	if (key.s == NULL)
+		return -1;
+	m = memo_of(p, key.s);
+	for (;;) {
+		from = m->key != NULL && m->upto > after ? m->upto : after;
+		q_init(&q);
+		q_adds(&q, "SELECT (SELECT gen FROM keruta_gen),"
+		    " (SELECT max(id) FROM logs WHERE tid = ");
+		q_i(&q, tid);
+		q_adds(&q, "), count(*)");
+		from_where(&q, tid, f, from);
+		if ((r = q_run(p, &q, "count")) == NULL) {
+			kr_buf_free(&key);
+			return -1;
+		}
+		gen = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		top = PQgetisnull(r, 0, 1) ? from :
+		    strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+		n = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		PQclear(r);
+		if (m->key == NULL || gen == m->gen)
+			break;
+		/* Rows were taken away or changed: all again. */
+		free(m->key);
+		m->key = NULL;
+	}
+	if (m->key == NULL) {
+		m->key = key.s;
+		key.s = NULL;
+		m->n = 0;
+	}
+	m->n += n;
+	m->upto = top > from ? top : from;
+	m->gen = gen;
+	m->used = ++p->memo_clock;
+	kr_buf_free(&key);
+	return m->n;
+}
+
 long long
 pg_count(struct pg *p, long long tid, const struct filter *f, long long after)
 {
@@ -1736,8 +1837,8 @@ pg_count(struct pg *p, long long tid, const struct filter *f, long long after)
 		q_i(&q, tid);
 		zone_range(&q, f);
 	} else {
-		q_adds(&q, "SELECT count(*)");
-		from_where(&q, tid, f, after);
+		q_free(&q);
+		return count_rows(p, tid, f, after);
 	}
 	return int_of(q_run(p, &q, "count"), -1);
 }
@@ -1857,8 +1958,8 @@ delete_some(struct pg *p, long long tid, long long before, long long max)
 	snprintf(blks, sizeof blks, "%s", PQgetisnull(r, 0, 1) ? "{}" :
 	    PQgetvalue(r, 0, 1));
 	PQclear(r);
-	if ((n > 0 && zones_fix(p, tid, blks, sizeof blks) == -1) ||
-	    task_refresh(p, tid) == -1)
+	if ((n > 0 && (zones_fix(p, tid, blks, sizeof blks) == -1 ||
+	    cmd(p, GEN_BUMP, "delete") == -1)) || task_refresh(p, tid) == -1)
 		return -1;
 	return n;
 }
@@ -2048,6 +2149,7 @@ part_drop(struct pg *p, long long cutoff)
 	    "  LEFT JOIN zones z ON z.tid = d.tid GROUP BY d.tid) x"
 	    " WHERE t.tid = x.tid;"
 	    "DELETE FROM tasks WHERE first_ts IS NULL;"
+	    GEN_BUMP ";"
 	    "DROP TABLE logs_%lld;"
 	    "DELETE FROM parts WHERE lo = %lld",
 	    name, name, lo >> ZBITS, (lo + (1LL << PART_BITS)) >> ZBITS,
@@ -2276,7 +2378,8 @@ pg_rewrite(struct pg *p, const struct scope *sc, long long *from,
 	/* Every row up to upto was looked at when fewer came than asked. */
 	if (n < max)
 		*from = upto;
-	if (pg_commit(p) == -1) {
+	if ((k > 0 && cmd(p, GEN_BUMP, "redaction") == -1) ||
+	    pg_commit(p) == -1) {
 		n = -1;
 		goto out;
 	}
