@@ -199,6 +199,10 @@ struct pg {
 	int nch;
 	int ch_all;		/* too many, or some missed: every task */
 	PGconn *ear;		/* LISTENs for the commits of other servers */
+	PGconn *fx;		/* indexes in the background (pg_fts_step) */
+	long long fx_at;	/* when to try connecting it again */
+	int fx_busy;		/* a step is under way on it */
+	long long fx_busy_n;	/* of this many rows at most */
 	long long ear_at;	/* when to try connecting it again */
 	struct kr_buf copy;	/* rows stored, as COPY reads them, until
 				 * COMMIT or a check that must see them */
@@ -617,6 +621,7 @@ pg_close(struct pg *p)
 		pg_commit(p);
 	PQfinish(p->db);
 	PQfinish(p->ear);
+	PQfinish(p->fx);
 	kr_buf_free(&p->copy);
 	kr_buf_free(&p->dec);
 	for (i = 0; i < NMEMO; i++)
@@ -1401,6 +1406,57 @@ pg_fts_lag(const struct pg *p)
 	return p->fts_lag;
 }
 
+/* The statement of a step of at most n rows. */
+static void
+fts_sql(char *sql, size_t len, long long n)
+{
+	snprintf(sql, len, "UPDATE logs SET tsv = to_tsvector('simple',"
+	    " keruta_words(message)) WHERE id IN (SELECT id FROM logs"
+	    " WHERE tsv IS NULL ORDER BY id LIMIT %lld FOR UPDATE SKIP LOCKED)",
+	    n);
+}
+
+/* Forgets the indexing connection, to try again in a second. */
+static void
+fx_drop(struct pg *p)
+{
+	PQfinish(p->fx);
+	p->fx = NULL;
+	p->fx_busy = 0;
+	p->fx_at = kr_mono_ns() + RECONNECT_NS;
+}
+
+/* The rows the step under way indexed, when it is over: -1 while it
+ * is not (or block: waits for it), or -2 when it failed. */
+static long long
+fx_done(struct pg *p, int block)
+{
+	PGresult *r;
+	long long n = -2;
+
+	if (!block) {
+		if (PQflush(p->fx) == -1 || !PQconsumeInput(p->fx))
+			return -2;
+		if (PQisBusy(p->fx))
+			return -1;
+	}
+	while ((r = PQgetResult(p->fx)) != NULL) {
+		if (PQresultStatus(r) == PGRES_COMMAND_OK)
+			n = strtoll(PQcmdTuples(r), NULL, 10);
+		else
+			kr_warn("database: index: %s", PQresultErrorMessage(r));
+		PQclear(r);
+	}
+	p->fx_busy = 0;
+	return n;
+}
+
+/*
+ * A step of the full-text index, on a connection of its own, so that
+ * the loop goes on while PostgreSQL indexes: the step is sent, and a
+ * later call takes its result. 1 while there is more to do. With max 0,
+ * the whole lag at once (at exit), on the writing connection.
+ */
 int
 pg_fts_step(struct pg *p, long long max)
 {
@@ -1408,22 +1464,55 @@ pg_fts_step(struct pg *p, long long max)
 	char sql[300];
 	PGresult *r;
 
-	if (p->in_txn && pg_commit(p) == -1)
-		return 0;
-	do {
-		snprintf(sql, sizeof sql, "UPDATE logs SET tsv = to_tsvector("
-		    "'simple', keruta_words(message)) WHERE id IN (SELECT id"
-		    " FROM logs WHERE tsv IS NULL ORDER BY id LIMIT %lld"
-		    " FOR UPDATE SKIP LOCKED)", step);
-		if ((r = ok(p, PQexec(p->db, sql), "index")) == NULL)
+	if (max == 0) {
+		if (p->fx != NULL && p->fx_busy)
+			(void)fx_done(p, 1);
+		if (p->in_txn && pg_commit(p) == -1)
 			return 0;
-		n = strtoll(PQcmdTuples(r), NULL, 10);
-		PQclear(r);
-		p->fts_lag = n < p->fts_lag ? p->fts_lag - n : 0;
-	} while (max == 0 && n == step);
-	if (n < step)
+		do {
+			fts_sql(sql, sizeof sql, step);
+			if ((r = ok(p, PQexec(p->db, sql), "index")) == NULL)
+				return 0;
+			n = strtoll(PQcmdTuples(r), NULL, 10);
+			PQclear(r);
+		} while (n == step);
 		p->fts_lag = 0;
-	return n == step;
+		return 0;
+	}
+	if (p->fx == NULL) {
+		if (kr_mono_ns() < p->fx_at)
+			return 0;
+		p->fx = pg_connect(p);
+		if (p->fx == NULL || PQstatus(p->fx) != CONNECTION_OK ||
+		    PQsetClientEncoding(p->fx, "UTF8") != 0 ||
+		    (r = PQexec(p->fx, "SET jit = off"),
+		    PQclear(r), PQsetnonblocking(p->fx, 1)) != 0) {
+			fx_drop(p);
+			return 0;
+		}
+	}
+	if (p->fx_busy) {
+		if ((n = fx_done(p, 0)) == -1)
+			return 1;
+		if (n == -2) {
+			fx_drop(p);
+			return 0;
+		}
+		p->fts_lag = n < p->fts_lag ? p->fts_lag - n : 0;
+		if (n < p->fx_busy_n) {
+			p->fts_lag = 0;
+			return 0;
+		}
+		return 1;
+	}
+	fts_sql(sql, sizeof sql, step);
+	if (!PQsendQuery(p->fx, sql) || PQflush(p->fx) == -1) {
+		fx_drop(p);
+		return 0;
+	}
+	p->fx_busy = 1;
+	p->fx_busy_n = step;
+	return 1;
 }
 
 /* ---- queries ---- */
