@@ -1454,8 +1454,9 @@ fx_done(struct pg *p, int block)
 /*
  * A step of the full-text index, on a connection of its own, so that
  * the loop goes on while PostgreSQL indexes: the step is sent, and a
- * later call takes its result. 1 while there is more to do. With max 0,
- * the whole lag at once (at exit), on the writing connection.
+ * later call takes its result. 1 while there is more to do. With max 0
+ * (at exit), the step under way ends, and the rest is left to the
+ * servers that go on: a stop does not wait for the index.
  */
 int
 pg_fts_step(struct pg *p, long long max)
@@ -1467,16 +1468,6 @@ pg_fts_step(struct pg *p, long long max)
 	if (max == 0) {
 		if (p->fx != NULL && p->fx_busy)
 			(void)fx_done(p, 1);
-		if (p->in_txn && pg_commit(p) == -1)
-			return 0;
-		do {
-			fts_sql(sql, sizeof sql, step);
-			if ((r = ok(p, PQexec(p->db, sql), "index")) == NULL)
-				return 0;
-			n = strtoll(PQcmdTuples(r), NULL, 10);
-			PQclear(r);
-		} while (n == step);
-		p->fts_lag = 0;
 		return 0;
 	}
 	if (p->fx == NULL) {
