@@ -1040,8 +1040,7 @@ mark_stored(struct pg *p, long long tid, struct batch *b, const size_t *ix,
  * The duplicates of b as id 0 (of a row stored before, or of one before
  * it in b), and its other rows their ids, in order: in one round trip
  * when the rows to check have one run (the usual batch). The number to
- * store, or -1. A duplicate found in that round trip leaves a gap in the
- * ids, as a rolled back transaction does.
+ * store, or -1.
  */
 static long long
 mark_ids(struct pg *p, long long tid, struct locked *lk, struct batch *b,
@@ -1433,6 +1432,7 @@ fx_done(struct pg *p, int block)
 {
 	PGresult *r;
 	long long n = -2;
+	char buf[300];
 
 	if (!block) {
 		if (PQflush(p->fx) == -1 || !PQconsumeInput(p->fx))
@@ -1444,7 +1444,8 @@ fx_done(struct pg *p, int block)
 		if (PQresultStatus(r) == PGRES_COMMAND_OK)
 			n = strtoll(PQcmdTuples(r), NULL, 10);
 		else
-			kr_warn("database: index: %s", PQresultErrorMessage(r));
+			kr_warn("database: index: %s", first_line(
+			    PQresultErrorMessage(r), buf, sizeof buf));
 		PQclear(r);
 	}
 	p->fx_busy = 0;
