@@ -55,6 +55,7 @@
 #define DAY_NS		86400000000000LL
 #define ZBITS		10	/* a zone is 1 << ZBITS ids */
 #define NMEMO		16	/* counts remembered (pg_count) */
+#define PEND_MAX	(8 << 20) /* bytes of rows waiting for COPY, at most */
 #define GEN_BUMP	"UPDATE keruta_gen SET gen = gen + 1"
 #define ZJOIN		" FROM zones z JOIN logs l ON l.tid = z.tid" \
 			" AND l.id >= z.blk * 1024 AND l.id < (z.blk + 1) * 1024"
@@ -1326,7 +1327,8 @@ pg_insert(struct pg *p, const char *task, struct batch *b, size_t *stored,
 		goto fail;
 	k = lk_of(p, tid);
 	if ((n = mark_ids(p, tid, k, b, dups)) == -1 ||
-	    (n > 0 && copy_add(p, tid, b) == -1))
+	    (n > 0 && copy_add(p, tid, b) == -1) ||
+	    (p->copy.len > PEND_MAX && pend_flush(p) == -1))
 		goto fail;
 	if (n > 0 && k != NULL) {
 		lk_note(k, b);
