@@ -5,7 +5,7 @@
 # stores in one transaction, duplicates of each other among them.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 11
+plan 13
 
 start_serve || exit 1
 A=$SERVE_API
@@ -64,4 +64,17 @@ is "$(jq -s -c 'map([.runId, .seq])' w)" \
     "each record of theirs once, in the order sent"
 is "$(jq -s -c '(map(.id) | . == [range(.[0]; .[0] + 123)])' w)" true \
     "their ids without a hole"
+
+# A body of 10 MB, twice: stored once (on PostgreSQL, written before the
+# transaction ends: more than 8 MB waits for COPY).
+python3 -c '
+for i in range(1, 40001):
+    print("{\"runId\":\"big\",\"seq\":%d,\"message\":\"%s %d\"}" % (i, "z" * 220, i))
+' >big
+for i in 1 2; do
+	curl -s -H 'Expect:' -H 'Content-Type: application/x-ndjson' \
+	    --data-binary @big "$A/tasks/big/logs" | jq -c '[.stored, .duplicates]'
+done >bigr
+is "$(tr '\n' ' ' <bigr)" "[40000,0] [0,40000] " "10 MB twice: stored once"
+is "$(curl -s "$A/tasks/big/logs/count")" '{"count":40000}' "and counted once"
 stop_serve
