@@ -1,5 +1,6 @@
 /* kr_url: server URLs, checked, joined to a task, masked for messages. */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -243,4 +244,35 @@ kr_url_mask(struct kr_buf *out, const char *url)
 	}
 	/* A fragment is never sent; what it holds is not shown either. */
 	return *end == '#' ? kr_buf_adds(out, "#***") : 0;
+}
+
+char **
+kr_url_split(const char *list, size_t *n)
+{
+	const char *p, *e, *k;
+	char **v;
+	size_t i, m;
+
+	for (m = 1, p = list; (p = strchr(p, ',')) != NULL; p++)
+		m++;
+	if ((v = calloc(m, sizeof *v)) == NULL) {
+		*n = 0;
+		return NULL;
+	}
+	for (i = 0, p = list; i < m; i++, p = e + 1) {
+		if ((e = strchr(p, ',')) == NULL)
+			e = p + strlen(p);
+		for (k = e; k > p && (k[-1] == ' ' || k[-1] == '\t'); k--)
+			;
+		p += strspn(p, " \t");
+		if (p >= k || (v[i] = strndup(p, (size_t)(k - p))) == NULL) {
+			*n = p >= k ? i + 1 : 0;
+			while (i > 0)
+				free(v[--i]);
+			free(v);
+			return NULL;
+		}
+	}
+	*n = m;
+	return v;
 }

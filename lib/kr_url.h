@@ -57,4 +57,12 @@ int kr_url_task(struct kr_buf *out, const char *url, enum kr_url_kind kind,
  */
 int kr_url_mask(struct kr_buf *out, const char *url);
 
+/*
+ * The elements of a list "url[,url...]" (a comma inside a URL is written
+ * %2C), blanks around each dropped, as a malloc'd array of n malloc'd
+ * strings. NULL with *n the number (from 1) of an empty element, or 0
+ * when out of memory.
+ */
+char **kr_url_split(const char *list, size_t *n);
+
 #endif

@@ -41,6 +41,7 @@
 #include "kr_rec.h"
 #include "kr_set.h"
 #include "kr_time.h"
+#include "kr_url.h"
 
 #define TOOL (&kr_tool_tail)
 #define SRC_STDOUT 1u
@@ -2305,26 +2306,12 @@ settle_color(struct tail_opts *o, const char *color)
 static void
 split_urls(struct tail_opts *o)
 {
-	const char *p, *e, *k;
-	size_t n;
-
-	for (n = 1, p = o->url; (p = strchr(p, ',')) != NULL; p++)
-		n++;
-	if ((o->urls = calloc(n, sizeof *o->urls)) == NULL)
+	if ((o->urls = kr_url_split(o->url, &o->nurls)) != NULL)
+		return;
+	if (o->nurls == 0)
 		kr_diesys(KR_EX_TEMP, "unable to allocate");
-	for (p = o->url; o->nurls < n; p = e + 1) {
-		if ((e = strchr(p, ',')) == NULL)
-			e = p + strlen(p);
-		for (k = e; k > p && (k[-1] == ' ' || k[-1] == '\t'); k--)
-			;
-		p += strspn(p, " \t");
-		if (p >= k)
-			kr_die(KR_EX_USAGE, "bad URL list '%s': element %zu is "
-			    "empty", o->url, o->nurls + 1);
-		if ((o->urls[o->nurls++] = strndup(p, (size_t)(k - p))) ==
-		    NULL)
-			kr_diesys(KR_EX_TEMP, "unable to allocate");
-	}
+	kr_die(KR_EX_USAGE, "bad URL list '%s': element %zu is empty", o->url,
+	    o->nurls);
 }
 
 /* The servers' URLs, the token and the API key. */

@@ -1,5 +1,6 @@
-/* Unit tests: kr_url (parse, the task's endpoint, masking). */
+/* Unit tests: kr_url (parse, the task's endpoint, masking, lists). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kr_url.h"
@@ -25,6 +26,26 @@ mask(const char *url)
 	if (kr_url_mask(&b, url) == -1)
 		return "(full)";
 	return b.s ? b.s : "";
+}
+
+/* The elements of list joined by '|', or "empty N". */
+static const char *
+split(const char *list)
+{
+	char **v;
+	size_t i, n;
+
+	b.len = 0;
+	if ((v = kr_url_split(list, &n)) == NULL) {
+		kr_buf_printf(&b, "empty %zu", n);
+		return b.s;
+	}
+	for (i = 0; i < n; i++) {
+		kr_buf_printf(&b, "%s%s", i ? "|" : "", v[i]);
+		free(v[i]);
+	}
+	free(v);
+	return b.s;
 }
 
 static const char *
@@ -115,6 +136,13 @@ main(void)
 	    "http://***@h/?password=***#***", "both, and a fragment");
 	is(mask("h:1/@x"), "h:1/@x", "an '@' in the path is not a userinfo");
 	is(mask("u:p@h"), "***@h", "no scheme");
+
+	is(split("ws://a"), "ws://a", "a list of one");
+	is(split(" ws://a ,\tws://b/x%2Cy\t"), "ws://a|ws://b/x%2Cy",
+	    "blanks around elements dropped");
+	is(split("ws://a,, ws://b"), "empty 2", "an empty element");
+	is(split("ws://a, "), "empty 2", "a blank last element");
+	is(split(""), "empty 1", "an empty list");
 	kr_buf_free(&b);
 	return done_testing();
 }

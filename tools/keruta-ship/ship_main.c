@@ -267,27 +267,19 @@ settle_urls(struct ship_opts *o, const char *list)
 {
 	struct kr_buf all = KR_BUF_INIT(1 << 16), shown = KR_BUF_INIT(1 << 16);
 	struct kr_url ku;
-	const char *p, *e, *k, *u, *why;
-	size_t n;
+	const char *u, *why;
+	size_t i;
 
 	if (kr_url_mask(&all, list) == -1)
 		kr_die(KR_EX_USAGE, "url too long");
-	for (n = 1, p = list; (p = strchr(p, ',')) != NULL; p++)
-		n++;
-	if ((o->urls = calloc(n, sizeof *o->urls)) == NULL)
-		kr_die(KR_EX_TEMP, "out of memory");
-	for (p = list; o->nurls < n; p = e + 1) {
-		if ((e = strchr(p, ',')) == NULL)
-			e = p + strlen(p);
-		for (k = e; k > p && (k[-1] == ' ' || k[-1] == '\t'); k--)
-			;
-		p += strspn(p, " \t");
-		if (p >= k)
-			kr_die(KR_EX_USAGE, "bad url list '%s': element %zu is "
-			    "empty", all.s, o->nurls + 1);
-		if ((o->urls[o->nurls] = strndup(p, (size_t)(k - p))) == NULL)
+	if ((o->urls = kr_url_split(list, &o->nurls)) == NULL) {
+		if (o->nurls == 0)
 			kr_die(KR_EX_TEMP, "out of memory");
-		u = o->urls[o->nurls++];
+		kr_die(KR_EX_USAGE, "bad url list '%s': element %zu is "
+		    "empty", all.s, o->nurls);
+	}
+	for (i = 0; i < o->nurls; i++) {
+		u = o->urls[i];
 		shown.len = 0;
 		if (kr_url_mask(&shown, u) == -1)
 			kr_die(KR_EX_USAGE, "url too long");
