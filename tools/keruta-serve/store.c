@@ -91,6 +91,55 @@ filter_free(struct filter *f)
 	f->match = NULL;
 }
 
+struct memo *
+memo_get(struct memos *ms, long long tid, const struct filter *f,
+    long long after)
+{
+	struct kr_buf key = KR_BUF_INIT(1 << 16);
+	struct memo *m;
+	int i;
+
+	kr_buf_printf(&key, "%lld %lld %x %d %lld %d %lld %d", tid, after,
+	    f->levels, f->has_from, f->from, f->has_to, f->to, f->nsources);
+	for (i = 0; i < f->nsources; i++)
+		kr_buf_printf(&key, " %zu:%s", strlen(f->sources[i]),
+		    f->sources[i]);
+	kr_buf_printf(&key, " %s", f->match ? f->match : "");
+	if (key.s == NULL) {
+		kr_buf_free(&key);
+		return NULL;
+	}
+	for (i = 0; i < NMEMO; i++)
+		if (ms->m[i].key != NULL && strcmp(ms->m[i].key, key.s) == 0)
+			break;
+	if (i < NMEMO) {
+		m = &ms->m[i];
+		kr_buf_free(&key);
+	} else {
+		m = &ms->m[0];
+		for (i = 1; i < NMEMO; i++)
+			if (ms->m[i].used < m->used)
+				m = &ms->m[i];
+		free(m->key);
+		m->key = key.s;
+		m->upto = m->n = 0;
+		m->gen = -1;
+	}
+	m->used = ++ms->clock;
+	return m;
+}
+
+void
+memo_forget(struct memos *ms)
+{
+	int i;
+
+	for (i = 0; i < NMEMO; i++) {
+		free(ms->m[i].key);
+		ms->m[i].key = NULL;
+	}
+}
+
 long long
 store_task(struct store *s, const char *name, int create)
 {

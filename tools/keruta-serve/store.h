@@ -27,6 +27,25 @@ struct filter {
 	char *match;
 };
 
+/*
+ * Counts that took reading the rows, remembered for the next pages of the
+ * same query: rows are added to a task above its highest id, so the next
+ * count reads those above upto only. Each store says when one no longer
+ * holds (deletions, and on PostgreSQL, gen).
+ */
+#define NMEMO		16
+struct memo {
+	char *key;		/* the task and query, as text; NULL: free */
+	long long upto;		/* counted among the ids up to this one */
+	long long n;
+	long long gen;		/* what the store tells changes by; -1: new */
+	unsigned long long used;
+};
+struct memos {
+	struct memo m[NMEMO];
+	unsigned long long clock;
+};
+
 struct cursor {
 	char task[SRV_ID_MAX + 1];
 	long long tid;		/* task id in the store; 0: unknown task */
@@ -146,6 +165,14 @@ typedef int (*task_fn)(void *arg, const struct task_info *t);
 int store_tasks(struct store *s, const char *only, task_fn fn, void *arg);
 long long store_size(struct store *s);
 void filter_free(struct filter *f);
+
+/* The count remembered of task tid's rows that match f above after; a
+ * new one, counting nothing yet, when there is none (the least recently
+ * used goes). NULL when out of memory. */
+struct memo *memo_get(struct memos *ms, long long tid, const struct filter *f,
+    long long after);
+/* Forgets every count. */
+void memo_forget(struct memos *ms);
 
 /* ---- a value found after the fact, scrubbed from what is stored ---- */
 

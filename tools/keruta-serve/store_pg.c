@@ -54,7 +54,6 @@
 #define LOCK_PART	1802662146	/* advisory lock: the partitions */
 #define DAY_NS		86400000000000LL
 #define ZBITS		10	/* a zone is 1 << ZBITS ids */
-#define NMEMO		16	/* counts remembered (pg_count) */
 #define PEND_MAX	(8 << 20) /* bytes of rows waiting for COPY, at most */
 #define GEN_BUMP	"UPDATE keruta_gen SET gen = gen + 1"
 #define ZJOIN		" FROM zones z JOIN logs l ON l.tid = z.tid" \
@@ -214,15 +213,9 @@ struct pg {
 	long long part_at;	/* when to try again after a failure */
 	long long part_lo;	/* its first id */
 	long long top_id;	/* the highest id taken here */
-	/* Counts that took reading the rows, for the next pages: a task's
-	 * rows come in id order (its writers take turns), so the next
-	 * counts those above upto, unless keruta_gen moved. */
-	struct memo {
-		char *key;	/* the task and filter, as text; NULL: free */
-		long long upto, n, gen;
-		unsigned long long used;
-	} memo[NMEMO];
-	unsigned long long memo_clock;
+	/* Counts that took reading the rows: a task's rows come in id order
+	 * (its writers take turns); gen is keruta_gen's when counted. */
+	struct memos memos;
 };
 
 static int ear_connect(struct pg *p);
@@ -614,8 +607,6 @@ pg_open(struct pg **pp, const char *conninfo, char *err, size_t elen)
 void
 pg_close(struct pg *p)
 {
-	int i;
-
 	if (p == NULL)
 		return;
 	if (p->in_txn)
@@ -625,8 +616,7 @@ pg_close(struct pg *p)
 	PQfinish(p->fx);
 	kr_buf_free(&p->copy);
 	kr_buf_free(&p->dec);
-	for (i = 0; i < NMEMO; i++)
-		free(p->memo[i].key);
+	memo_forget(&p->memos);
 	free(p->conninfo);
 	free(p);
 }
@@ -1784,26 +1774,6 @@ pg_search(struct pg *p, const char *task, int prefix, const struct filter *f,
 	return n;
 }
 
-/* The remembered count of key, or a free one (the least recently
- * used), with key NULL. */
-static struct memo *
-memo_of(struct pg *p, const char *key)
-{
-	struct memo *m;
-	int i;
-
-	for (i = 0; i < NMEMO; i++)
-		if (p->memo[i].key != NULL && strcmp(p->memo[i].key, key) == 0)
-			return &p->memo[i];
-	m = &p->memo[0];
-	for (i = 1; i < NMEMO; i++)
-		if (p->memo[i].used < m->used)
-			m = &p->memo[i];
-	free(m->key);
-	m->key = NULL;
-	return m;
-}
-
 /*
  * Counts the rows of task tid that match by reading them: those above
  * the count remembered of the same query, when nothing was taken away or
@@ -1814,55 +1784,37 @@ static long long
 count_rows(struct pg *p, long long tid, const struct filter *f,
     long long after)
 {
-	struct kr_buf key = KR_BUF_INIT(1 << 16);
 	struct memo *m;
 	long long from, gen, top, n;
 	PGresult *r;
 	struct q q;
-	int i;
 
-	kr_buf_printf(&key, "%lld %lld %x %d %lld %d %lld %d", tid, after,
-	    f->levels, f->has_from, f->from, f->has_to, f->to, f->nsources);
-	for (i = 0; i < f->nsources; i++)
-		kr_buf_printf(&key, " %zu:%s", strlen(f->sources[i]),
-		    f->sources[i]);
-	kr_buf_printf(&key, " %s", f->match ? f->match : "");
-	if (key.s == NULL)
+	if ((m = memo_get(&p->memos, tid, f, after)) == NULL)
 		return -1;
-	m = memo_of(p, key.s);
 	for (;;) {
-		from = m->key != NULL && m->upto > after ? m->upto : after;
+		from = m->upto > after ? m->upto : after;
 		q_init(&q);
 		q_adds(&q, "SELECT (SELECT gen FROM keruta_gen),"
 		    " (SELECT max(id) FROM logs WHERE tid = ");
 		q_i(&q, tid);
 		q_adds(&q, "), count(*)");
 		from_where(&q, tid, f, from);
-		if ((r = q_run(p, &q, "count")) == NULL) {
-			kr_buf_free(&key);
+		if ((r = q_run(p, &q, "count")) == NULL)
 			return -1;
-		}
 		gen = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 		top = PQgetisnull(r, 0, 1) ? from :
 		    strtoll(PQgetvalue(r, 0, 1), NULL, 10);
 		n = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
 		PQclear(r);
-		if (m->key == NULL || gen == m->gen)
+		if (m->gen == -1 || gen == m->gen)
 			break;
 		/* Rows were taken away or changed: all again. */
-		free(m->key);
-		m->key = NULL;
-	}
-	if (m->key == NULL) {
-		m->key = key.s;
-		key.s = NULL;
-		m->n = 0;
+		m->upto = m->n = 0;
+		m->gen = -1;
 	}
 	m->n += n;
 	m->upto = top > from ? top : from;
 	m->gen = gen;
-	m->used = ++p->memo_clock;
-	kr_buf_free(&key);
 	return m->n;
 }
 

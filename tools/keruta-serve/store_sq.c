@@ -92,7 +92,6 @@ static const char layout3_from2[] =
 #define CKPT_PAGES	4096	/* WAL pages that wake the checkpointer */
 #define CKPT_TAIL	512	/* what the service thread copies to finish one */
 #define CKPT_HARD	65536	/* past this, the service thread checkpoints */
-#define NMEMO		16	/* counts remembered (sq_count) */
 #define INS_LOG2	7	/* one INSERT stores up to 1 << INS_LOG2 rows */
 #define CHUNK		256	/* rows per cursor step */
 
@@ -176,14 +175,7 @@ struct sq {
 	unsigned long long commits;
 	int wal_pages;		/* WAL size after the last commit */
 	int ck_at;		/* WAL size when the checkpointer was last woken */
-	/* Counts that took reading the rows, for the next pages. */
-	struct memo {
-		char *key;	/* the task and filter, as text; NULL: free */
-		long long upto;	/* counted among the ids up to this one */
-		long long n;
-		unsigned long long used;
-	} memo[NMEMO];
-	unsigned long long memo_clock;
+	struct memos memos;	/* counts that took reading the rows */
 	/* The checkpointer: its own connection and thread. */
 	sqlite3 *ck_db;
 	pthread_t ck_thread;
@@ -611,18 +603,6 @@ fail:
 	return rc;
 }
 
-/* Drops every remembered count: rows were deleted. */
-static void
-memo_forget(struct sq *s)
-{
-	int i;
-
-	for (i = 0; i < NMEMO; i++) {
-		free(s->memo[i].key);
-		s->memo[i].key = NULL;
-	}
-}
-
 void
 sq_close(struct sq *s)
 {
@@ -633,7 +613,7 @@ sq_close(struct sq *s)
 	if (s->in_txn)
 		sq_commit(s);
 	ck_stop(s);
-	memo_forget(s);
+	memo_forget(&s->memos);
 	for (i = 0; i < ST_NST; i++)
 		sqlite3_finalize(s->st[i]);
 	for (i = 0; i <= INS_LOG2; i++)
@@ -1714,36 +1694,18 @@ count_rows(struct sq *s, long long tid, const struct filter *f,
     long long after)
 {
 	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
-	struct kr_buf key = KR_BUF_INIT(1 << 16);
-	struct memo *m = NULL;
+	struct memo *m;
 	long long top, n;
-	int i, text;
+	int text;
 
 	if (f->match != NULL)
 		sq_fts_step(s, 0);
 	top = s->next_id - 1;
-	kr_buf_printf(&key, "%lld %lld %x %d %lld %d %lld %d", tid, after,
-	    f->levels, f->has_from, f->from, f->has_to, f->to, f->nsources);
-	for (i = 0; i < f->nsources; i++)
-		kr_buf_printf(&key, " %zu:%s", strlen(f->sources[i]),
-		    f->sources[i]);
-	kr_buf_printf(&key, " %s", f->match ? f->match : "");
-	if (key.s == NULL) {
-		kr_buf_free(&key);
+	if ((m = memo_get(&s->memos, tid, f, after)) == NULL)
 		return -1;
-	}
-	for (i = 0; i < NMEMO; i++)
-		if (s->memo[i].key != NULL &&
-		    strcmp(s->memo[i].key, key.s) == 0) {
-			m = &s->memo[i];
-			break;
-		}
-	if (m != NULL && m->upto >= top) {
-		m->used = ++s->memo_clock;
-		kr_buf_free(&key);
+	if (m->upto >= top)
 		return m->n;
-	}
-	if (m != NULL && m->upto > after)
+	if (m->upto > after)
 		after = m->upto;
 	/* A full-text query with no filter but levels: */
 	text = f->match != NULL && f->nsources == 0 && !f->has_from &&
@@ -1757,25 +1719,10 @@ count_rows(struct sq *s, long long tid, const struct filter *f,
 		where(s, &q, tid, f, after);
 		n = sql_scalar(s, &q);
 	}
-	if (n < 0) {
-		kr_buf_free(&key);
+	if (n < 0)
 		return -1;
-	}
-	if (m == NULL) {
-		/* The least recently used one goes. */
-		m = &s->memo[0];
-		for (i = 1; i < NMEMO; i++)
-			if (s->memo[i].used < m->used)
-				m = &s->memo[i];
-		free(m->key);
-		m->key = key.s;
-		m->n = 0;
-		key.s = NULL;
-	}
 	m->n += n;
 	m->upto = top;
-	m->used = ++s->memo_clock;
-	kr_buf_free(&key);
 	return m->n;
 }
 
@@ -1891,7 +1838,7 @@ delete_some(struct sq *s, long long tid, long long before, long long max)
 	 * Ids are never handed out again: the next one is max(id) + 1 on
 	 * opening, unless rows at the end go, so it is saved before they do.
 	 */
-	memo_forget(s);
+	memo_forget(&s->memos);
 	if (meta_set(s, "next_id", s->next_id) == -1 ||
 	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
@@ -2232,7 +2179,7 @@ sq_rewrite(struct sq *s, const struct scope *sc, long long *from,
 	if (run(s, ST_COMMIT) == -1)
 		goto fail;
 	if (k > 0) {
-		memo_forget(s);
+		memo_forget(&s->memos);
 		s->purge = PURGE_MERGE;
 	}
 	*changed += k;
