@@ -4,7 +4,7 @@
 # an older database is brought up to date; what is acked survives kill -9.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 18
+plan 20
 
 # 3000 records of task a, 1500 of task b in between, over 4500 seconds
 # with timestamps that jump back and forth; a few WARN and ERROR.
@@ -130,3 +130,36 @@ curl -s -H 'Expect:' -d '{"message":"new","timestamp":"2026-11-28T10:00:03Z"}' \
     "$SERVE_API/tasks/old/logs" >/dev/null
 is "$(curl -s "$SERVE_API/tasks/old/logs/count?to=2026-11-28T10:00:03Z")" '{"count":3}' \
     "and with a record added"
+stop_serve
+
+# A database of layout 3 gets the lighter full-text index, built again
+# from the first row, and finds what the old one held.
+SERVE_DB=$T/l3.db
+sqlite3 "$SERVE_DB" <<'SQL'
+CREATE TABLE tasks(tid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, first_ts INTEGER, last_ts INTEGER, first_tsstr TEXT, last_tsstr TEXT, last_activity INTEGER, exited INTEGER NOT NULL DEFAULT 0, exit_code INTEGER);
+CREATE TABLE counts(tid INTEGER NOT NULL, level INTEGER NOT NULL, source TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(tid, level, source)) WITHOUT ROWID;
+CREATE TABLE logs(id INTEGER PRIMARY KEY, tid INTEGER NOT NULL, run TEXT, seq INTEGER, ts INTEGER NOT NULL, tsstr TEXT NOT NULL, level INTEGER NOT NULL, source TEXT NOT NULL, message TEXT NOT NULL, extra TEXT);
+CREATE UNIQUE INDEX logs_key ON logs(tid, run, seq);
+CREATE INDEX logs_tid ON logs(tid);
+CREATE VIRTUAL TABLE logs_fts USING fts5(message, content='logs', content_rowid='id');
+CREATE TABLE meta(k TEXT PRIMARY KEY, v INTEGER);
+CREATE INDEX logs_lvl ON logs(tid, level) WHERE level <> 2;
+CREATE TABLE zones(tid INTEGER NOT NULL, blk INTEGER NOT NULL, min_ts INTEGER, max_ts INTEGER, n INTEGER, PRIMARY KEY(tid, blk)) WITHOUT ROWID;
+INSERT INTO meta VALUES('next_id', 4), ('fts_mark', 3), ('layout', 3);
+INSERT INTO tasks VALUES(1, 'l3', 1795860000000000000, 1795860002000000000, '2026-11-28T10:00:00Z', '2026-11-28T10:00:02Z', 0, 0, NULL);
+INSERT INTO logs VALUES(1, 1, 'o', 1, 1795860000000000000, '2026-11-28T10:00:00Z', 2, 'stdout', 'alpha one', NULL);
+INSERT INTO logs VALUES(2, 1, 'o', 2, 1795860001000000000, '2026-11-28T10:00:01Z', 2, 'stdout', 'beta two', NULL);
+INSERT INTO logs VALUES(3, 1, 'o', 3, 1795860002000000000, '2026-11-28T10:00:02Z', 2, 'stdout', 'alpha three', NULL);
+INSERT INTO logs_fts(rowid, message) SELECT id, message FROM logs;
+INSERT INTO counts VALUES(1, 2, 'stdout', 3);
+INSERT INTO zones VALUES(1, 0, 1795860000000000000, 1795860002000000000, 3);
+SQL
+start_serve || exit 1
+is "$(curl -s "$SERVE_API/tasks/l3/logs?q=alpha" | jq -c '[.totalElements, [.content[].seq]]')" \
+    '[2,[1,3]]' "layout 3: q= finds what the old index held"
+wait_for 10 sh -c "sqlite3 '$SERVE_DB' \"SELECT v FROM meta WHERE k = 'fts_mark'\" | grep -qx 3"
+is "$(sqlite3 "$SERVE_DB" "SELECT v FROM meta WHERE k = 'layout';
+SELECT sql LIKE '%columnsize=0%' FROM sqlite_master WHERE name = 'logs_fts';
+SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'alpha OR beta'" | tr '\n' ' ')" \
+    "4 1 3 " "layout 3: the new index, built again from the first row"
+stop_serve
