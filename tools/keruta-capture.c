@@ -75,6 +75,7 @@ struct cap {
 	struct src src[2];
 	struct kr_buf out;
 	size_t out_off;
+	size_t out_retry;		/* pending bytes that make emit write */
 	int out_fl;			/* stdout's flags, -1: left alone */
 	int out_dead;			/* EPIPE: the reader went away */
 	unsigned long long seq;
@@ -345,8 +346,14 @@ flush_out(struct cap *c, int wait)
 				{ sig_pipe[0], POLLIN, 0 } };
 
 			if (!wait) {
-				kr_buf_consume(&c->out, c->out_off);
-				c->out_off = 0;
+				/* Moved to the front only once the written
+				 * part is the larger, not at each try. */
+				if (c->out_off > c->out.len / 2) {
+					kr_buf_consume(&c->out, c->out_off);
+					c->out_off = 0;
+				}
+				c->out_retry = c->out.len - c->out_off +
+				    OUT_SOFT;
 				return;
 			}
 			if (poll(p, 2, 100) > 0 && (p[1].revents & POLLIN))
@@ -364,6 +371,7 @@ flush_out(struct cap *c, int wait)
 		break;
 	}
 	c->out.len = c->out_off = 0;
+	c->out_retry = OUT_SOFT;
 }
 
 static void
@@ -405,8 +413,9 @@ emit(struct cap *c, struct src *s, const char *ts, const char *p, size_t n,
 	    kr_rec_bool(&c->out, "continued", 1) == -1) ||
 	    kr_rec_close(&c->out) == -1)
 		rec_fail();
-	/* Small writes keep memory low; the reader's pace sets ours. */
-	if (c->out.len - c->out_off > OUT_SOFT)
+	/* Small writes keep memory low; the reader's pace sets ours. A
+	 * full pipe is tried again only OUT_SOFT bytes later. */
+	if (c->out.len - c->out_off > c->out_retry)
 		flush_out(c, c->out.len - c->out_off > OUT_HIGH);
 }
 
@@ -1099,6 +1108,7 @@ cap_init(struct cap *c, const struct opts *o)
 	memset(c, 0, sizeof *c);
 	c->o = o;
 	c->out_fl = -1;
+	c->out_retry = OUT_SOFT;
 	src_init(&c->src[0], "stdout", o->out_level, o->max_line);
 	src_init(&c->src[1], "stderr", o->err_level, o->max_line);
 	kr_buf_init(&c->out, 64u << 20);
