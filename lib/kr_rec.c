@@ -162,8 +162,10 @@ kr_rec_get_int(const cJSON *r, const char *k, long long def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, k);
 
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)
-	    v->valuedouble)
+	/* In range before the cast: past it, the cast is undefined. */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= -0x1p63 &&
+	    v->valuedouble < 0x1p63) ||
+	    v->valuedouble != (double)(long long)v->valuedouble)
 		return def;
 	return (long long)v->valuedouble;
 }
