@@ -172,6 +172,8 @@ static const struct kr_set tail[] = {
 	{ 'n', "no-follow", NULL, NULL, NULL, NULL, KR_K_FLAG, 0,
 	    "print the history and exit" },
 	E_QUIET,
+	{ KR_O_RAW, "raw", NULL, NULL, NULL, NULL, KR_K_FLAG, 0,
+	    "with --stdin: the lines as the script wrote them" },
 	{ KR_O_SINCE, "since", "time", NULL, NULL, NULL, KR_K_STR, 0,
 	    "from this long ago (10m, 2h) or this RFC 3339 time" },
 	{ KR_O_SINCE_TIME, "since-time", "time", NULL, NULL, NULL, KR_K_STR, 0,

@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-tail --stdin: formatting records, colours, filters, --tee, --last.
 . "${0%/*}/lib.sh"
-plan 26
+plan 32
 
 cat >in.ndjson <<'R'
 {"type":"log","taskId":"t","runId":"r1","seq":1,"timestamp":"2026-11-28T10:15:03.123456789Z","source":"agent","level":"INFO","message":"started: sh s.sh","metadata":{"event":"start","pid":9}}
@@ -94,3 +94,31 @@ is $? 100 "--tee without --stdin: usage error"
 keruta-tail --stdin --color=rainbow </dev/null 2>err
 is $? 100 "bad --color: usage error"
 is "$(keruta-tail --version)" "keruta-tail 0.1.0" "--version"
+
+# --raw: the lines as the script wrote them, controls intact; partial and
+# continued records joined, another source closing the line; the agent's
+# own lines marked; a line that is not a record as it is.
+cat >raw.ndjson <<'R'
+{"type":"log","runId":"r1","seq":1,"source":"stdout","level":"INFO","message":"a\u001b[31mred\u001b[0m \"q\" \\ \ud83d\ude00"}
+{"runId":"r1","seq":2,"source":"stdout","level":"INFO","message":"part ","partial":true}
+{"runId":"r1","seq":3,"source":"stdout","level":"INFO","message":"end"}
+{"runId":"r1","seq":4,"source":"stderr","level":"WARN","message":"open","continued":true}
+{"runId":"r1","seq":5,"source":"agent","level":"INFO","message":"hello"}
+not a record
+{"runId":"r2","seq":6,"source":"stdout","level":"ERROR","message":"tab\there\r","metadata":{"a":[1,{"b":null}]}}
+{"runId":"r2","seq":7,"source":"stderr","level":"INFO","message":"left open","partial":true}
+R
+printf 'a\033[31mred\033[0m "q" \\ \360\237\230\200\npart end\nopen\nkeruta-agent: hello\nnot a record\ntab\there\r\nleft open\n' >want
+keruta-tail --stdin --tee --raw --last rlast <raw.ndjson >passed 2>got
+diff_golden want got "--raw: each line as written, split lines whole"
+diff_golden raw.ndjson passed "--raw --tee passes the records on unchanged"
+is "$(cat rlast)" "7 r2" "--raw --last: seq and runId of the last record"
+keruta-tail --stdin --raw -s stderr <raw.ndjson >got
+printf 'open\nnot a record\nleft open\n' >want
+diff_golden want got "--raw with a filter: the lines it lets through, and what is no record"
+keruta-tail --raw x </dev/null 2>err
+is "$? $(cat err)" "100 keruta-tail: fatal: --tee, --last and --raw need --stdin" \
+    "--raw without --stdin: usage error"
+keruta-tail --stdin --raw --json </dev/null 2>err
+is "$? $(cat err)" "100 keruta-tail: fatal: --raw and --json are two ways to print: one at a time" \
+    "--raw with --json: usage error"

@@ -85,7 +85,7 @@ curl -s "$SERVE_API/tasks/echo-killed/logs?source=stdout&q=1499" >end.json
 grep -q '"message":"line 1499"' end.json
 check $? "to the last line"
 case $(tail -n 1 err) in
-*"; log incomplete: the echo (awk) was killed by SIGKILL") r=0 ;;
+*"; log incomplete: keruta-tail was killed by SIGKILL") r=0 ;;
 *) r=1 ;;
 esac
 check $r "the last line names the echo ($(tail -n 1 err))"

@@ -34,6 +34,7 @@
 #include "kr_cfg.h"
 #include "kr_diag.h"
 #include "kr_io.h"
+#include "kr_jr.h"
 #include "kr_json.h"
 #include "kr_level.h"
 #include "kr_lr.h"
@@ -100,6 +101,7 @@ struct tail_opts {
 	unsigned sources;
 	long long after;
 	int follow, json, exit_code, color, from_stdin, tee;
+	int raw;		/* --raw: the lines as the script wrote them */
 	int timestamps;
 	long long since_ns;	/* --since: records from this time, or -1 */
 	long long tail;		/* --tail: the last N lines, or -1: all */
@@ -979,6 +981,123 @@ stdin_line(const struct tail_opts *o, struct view *v, struct kr_buf *view,
 }
 
 /*
+ * --raw: the line of a record as the script wrote it, its message alone
+ * (control and escape sequences intact), a line cut into partial or
+ * continued records made whole again; keruta's own records (source
+ * agent) marked with "keruta-agent: ". The record is read with kr_jr, not
+ * built as a tree: this is the echo of every line keruta-agent runs, and
+ * it costs a fifth of the formatted view.
+ */
+struct raw_rec {
+	struct kr_jr_str src, msg, run;
+	int has_src, has_msg, has_run, open;
+	long long seq;
+};
+
+/* The members --raw needs: 0, or -1 when line is not a record. */
+static int
+raw_read(const char *line, size_t len, struct raw_rec *r)
+{
+	struct kr_jr j;
+	struct kr_jr_str k;
+	const char *num;
+	size_t nn;
+	int m = 0, rc;
+
+	memset(r, 0, sizeof *r);
+	kr_jr_init(&j, line, len, 0);
+	if (kr_jr_peek(&j) != KR_JR_OBJECT || kr_jr_enter(&j) == -1)
+		return -1;
+	while ((rc = kr_jr_member(&j, &m, &k)) == 1) {
+		enum kr_jr_type t = kr_jr_peek(&j);
+
+		/* The first of a name counts, as in the formatted view. */
+		if (t == KR_JR_STRING && !r->has_src &&
+		    KR_JR_IS(&k, "source")) {
+			rc = kr_jr_string(&j, &r->src, 1);
+			r->has_src = 1;
+		} else if (t == KR_JR_STRING && !r->has_msg &&
+		    KR_JR_IS(&k, "message")) {
+			rc = kr_jr_string(&j, &r->msg, 1);
+			r->has_msg = 1;
+		} else if (t == KR_JR_STRING && !r->has_run &&
+		    KR_JR_IS(&k, "runId")) {
+			rc = kr_jr_string(&j, &r->run, 1);
+			r->has_run = 1;
+		} else if (t == KR_JR_NUMBER && r->seq == 0 &&
+		    KR_JR_IS(&k, "seq")) {
+			if ((rc = kr_jr_number(&j, &num, &nn)) == 0 &&
+			    nn < 17 && memchr(num, '.', nn) == NULL &&
+			    memchr(num, 'e', nn) == NULL &&
+			    memchr(num, 'E', nn) == NULL)
+				r->seq = (long long)kr_jr_double(num, nn);
+		} else if (t == KR_JR_TRUE && (KR_JR_IS(&k, "partial") ||
+		    KR_JR_IS(&k, "continued"))) {
+			rc = kr_jr_skip(&j);
+			r->open = 1;
+		} else
+			rc = kr_jr_skip(&j);
+		if (rc == -1)
+			return -1;
+	}
+	return rc == 0 && kr_jr_end(&j) == 0 ? 0 : -1;
+}
+
+static void
+raw_line(const struct tail_opts *o, struct view *v, struct kr_buf *view,
+    const char *line, size_t len, struct stdin_state *st)
+{
+	struct raw_rec r;
+	char src[16] = "";
+	unsigned sb;
+
+	if (raw_read(line, len, &r) == -1) {
+		/* Not a record: the line as it came. */
+		if (v->cont != 0)
+			kr_buf_addc(view, '\n');
+		v->cont = 0;
+		kr_buf_add(view, line, len);
+		kr_buf_addc(view, '\n');
+		return;
+	}
+	if (r.seq > 0) {
+		st->seq = r.seq;
+		snprintf(st->run, sizeof st->run, "%.*s",
+		    r.has_run && !r.run.esc ? (int)r.run.n : 1,
+		    r.has_run && !r.run.esc ? r.run.s : "-");
+	}
+	/* A filter or --exit-code reads the record whole, as the view does. */
+	if (o->sources != SRC_ALL || o->levels != (1u << KR_NLEVELS) - 1 ||
+	    o->grep != NULL || o->since_ns >= 0 || o->exit_code) {
+		cJSON *c = kr_rec_parse(line, len);
+		int want = c != NULL && wanted(o, c, 1);
+
+		if (c != NULL)
+			is_exit_record(c, &st->code);
+		cJSON_Delete(c);
+		if (!want)
+			return;
+	}
+	if (r.has_src && !r.src.esc && r.src.n < sizeof src)
+		memcpy(src, r.src.s, r.src.n);
+	sb = source_bit(r.has_src ? src : NULL);
+	if (v->cont != 0 && v->cont != sb) {
+		kr_buf_addc(view, '\n');
+		v->cont = 0;
+	}
+	if (sb == SRC_AGENT)
+		kr_buf_adds(view, "keruta-agent: ");
+	if (r.has_msg)
+		(void)kr_jr_decode(view, &r.msg);
+	if (r.open && sb != SRC_AGENT)
+		v->cont = sb;
+	else {
+		v->cont = 0;
+		kr_buf_addc(view, '\n');
+	}
+}
+
+/*
  * --stdin: records in, lines out (to stderr with --tee, the records then
  * going on to stdout unchanged).
  */
@@ -1038,7 +1157,10 @@ run_stdin(struct tail_opts *o)
 			kr_buf_add(&pass, line, len);
 			kr_buf_addc(&pass, '\n');
 		}
-		stdin_line(o, &v, &view, line, len, &st);
+		if (o->raw)
+			raw_line(o, &v, &view, line, len, &st);
+		else
+			stdin_line(o, &v, &view, line, len, &st);
 	}
 	if (pass_ok && out_flush(&pass, 1) == -1)
 		status = KR_EX_TEMP;
@@ -2220,6 +2342,9 @@ parse_args(int argc, char *argv[], struct tail_opts *o, struct tail_args *a)
 		case KR_O_TEE:
 			o->tee = 1;
 			break;
+		case KR_O_RAW:
+			o->raw = 1;
+			break;
 		case KR_O_TIMESTAMPS:
 			o->timestamps = parse_bool("timestamps", optarg);
 			break;
@@ -2245,8 +2370,11 @@ check_args(int argc, char *argv[], struct tail_opts *o)
 {
 	argc -= optind;
 	argv += optind;
-	if ((o->tee || o->last) && !o->from_stdin)
-		kr_die(KR_EX_USAGE, "--tee and --last need --stdin");
+	if ((o->tee || o->last || o->raw) && !o->from_stdin)
+		kr_die(KR_EX_USAGE, "--tee, --last and --raw need --stdin");
+	if (o->raw && o->json)
+		kr_die(KR_EX_USAGE, "--raw and --json are two ways to print: "
+		    "one at a time");
 	if (o->tail >= 0 && o->from_stdin)
 		kr_die(KR_EX_USAGE, "--tail needs a server, not --stdin");
 	if (o->grep != NULL && strspn(o->grep, " \t") == strlen(o->grep))

@@ -4,6 +4,8 @@
  * only escape sequences out are colours (SGR), and only when asked.
  * Lines that are JSON objects are taken as records, any other line becomes
  * the message of one; the first byte sets colour and timestamps.
+ * --raw on the same records: the line of a whole stdout record is its
+ * message as the full parser decodes it, byte for byte.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,6 +52,31 @@ screen_safe(const struct kr_buf *b, int color)
 	}
 }
 
+static void
+raw_same(const struct tail_opts *o, const cJSON *r, const char *line,
+    size_t len)
+{
+	struct view v;
+	struct kr_buf out = KR_BUF_INIT(1u << 26);
+	struct stdin_state st = { -1, -1, "" };
+	const char *msg = kr_rec_get_str(r, "message");
+	const char *src = kr_rec_get_str(r, "source");
+	cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "partial");
+	cJSON *c = cJSON_GetObjectItemCaseSensitive(r, "continued");
+
+	view_init(&v, o);
+	raw_line(o, &v, &out, line, len, &st);
+	/* cJSON ends a string at an escaped NUL, kr_jr keeps it; cJSON
+	 * takes text after the object, kr_jr does not (keruta(7)). */
+	if (msg != NULL && src != NULL && strcmp(src, "stdout") == 0 &&
+	    kr_jr_valid(line, len, 0) == 0 &&
+	    !cJSON_IsTrue(p) && !cJSON_IsTrue(c) &&
+	    (out.len != strlen(msg) + 1 || memcmp(out.s, msg, out.len - 1)) &&
+	    memchr(out.s, '\0', out.len) == NULL)
+		abort();
+	kr_buf_free(&out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -62,6 +89,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	memset(&o, 0, sizeof o);
+	o.sources = SRC_ALL;
+	o.levels = (1u << KR_NLEVELS) - 1;
+	o.since_ns = -1;
 	o.color = data[0] & 1;
 	o.timestamps = (data[0] >> 1) & 1;
 	view_init(&v, &o);
@@ -80,6 +110,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r == NULL)
 			abort();
 		format_record(&b, r, &v);
+		raw_same(&o, r, rec.len > 0 ? rec.s : s,
+		    rec.len > 0 ? rec.len - 1 : (size_t)(nl - s));
+		rec.len = 0;
 		cJSON_Delete(r);
 	}
 	screen_safe(&b, o.color);
