@@ -18,6 +18,9 @@ is lost with the power. Then sqlite3 opens the rebuilt database:
 PRAGMA integrity_check must say ok, and every record acknowledged before the
 cut must be there. Prints one line a failing cut, then a summary line:
 "cuts N ok K acked-checked M"; exits 1 when any cut failed.
+
+The rebuild (read_journal, synced_at, lose_unsynced, pick_cuts) is imported by
+powerloss-spool.py, which does the same for keruta-ship's spool.
 """
 import argparse
 import os
@@ -78,7 +81,10 @@ def torn(op, rng):
     return parts
 
 
-def state_at(ops, cut, rng):
+def synced_at(ops, cut):
+    """The files after ops[0..cut], as far as fsyncs made them durable:
+    (durable, pending), pending holding each file's writes and
+    truncations after its last fsync, in order."""
     durable = {}
     pending = {}
     for op in ops[:cut + 1]:
@@ -99,7 +105,12 @@ def state_at(ops, cut, rng):
                 durable[new] = durable.pop(p)
             if p in pending:
                 pending[new] = pending.pop(p)
-    # What was not synced: kept, lost or torn, and reordered.
+    return durable, pending
+
+
+def lose_unsynced(durable, pending, rng):
+    """What was not synced, onto durable: kept, lost or torn, and
+    reordered."""
     for p, lst in pending.items():
         chosen = []
         for op in lst:
@@ -113,6 +124,24 @@ def state_at(ops, cut, rng):
             if p in durable or op[0] == 'W':
                 apply(durable, op)
     return durable
+
+
+def state_at(ops, cut, rng):
+    """The files as a power cut right after ops[cut] leaves them."""
+    durable, pending = synced_at(ops, cut)
+    return lose_unsynced(durable, pending, rng)
+
+
+def pick_cuts(ops, n, rng):
+    """n cut points, sorted: half right after an fsync, half anywhere."""
+    syncs = [i for i, op in enumerate(ops) if op[0] == 'S']
+    cuts = []
+    for k in range(n):
+        if k % 2 == 0:
+            cuts.append(rng.choice(syncs))
+        else:
+            cuts.append(rng.randrange(len(ops)))
+    return sorted(cuts)
 
 
 def main():
@@ -136,16 +165,11 @@ def main():
         print('powerloss: nothing to cut: %d ops, %d syncs, %d acks'
               % (len(ops), len(syncs), len(acks)))
         return 1
-    cuts = []
-    for k in range(a.cuts):
-        if k % 2 == 0:
-            cuts.append(rng.choice(syncs))
-        else:
-            cuts.append(rng.randrange(len(ops)))
+    cuts = pick_cuts(ops, a.cuts, rng)
     failed = 0
     checked = 0
     dbdir = os.path.dirname(a.db)
-    for c in sorted(cuts):
+    for c in cuts:
         # The power went after op c: op c+1 never happened.
         limit = ops[c + 1][1] if c + 1 < len(ops) else 1 << 63
         want = [x for x in acks if x[0] < limit]

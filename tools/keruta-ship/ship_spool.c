@@ -265,6 +265,35 @@ remove_file(struct ship *s, const char *name)
 	(void)unlink(p);
 }
 
+/*
+ * Syncs every segment that holds records left, not only the one being
+ * written: a full disk begins a new segment without a sync. -1 when one
+ * could not be synced.
+ */
+static int
+sync_segments(struct ship *s)
+{
+	unsigned long long n;
+	char p[4096];
+	int fd, e = 0;
+
+	for (n = s->aseg; n < s->wseg; n++) {
+		seg_path(s, n, p, sizeof p);
+		if ((fd = open(p, O_RDONLY | O_CLOEXEC)) == -1) {
+			if (errno != ENOENT)
+				e = errno;
+			continue;
+		}
+		if (fsync(fd) == -1)
+			e = errno;
+		close(fd);
+	}
+	if (fsync(s->wfd) == -1)
+		e = errno;
+	errno = e;
+	return e != 0 ? -1 : 0;
+}
+
 void
 ship_spool_close(struct ship *s)
 {
@@ -292,7 +321,7 @@ ship_spool_close(struct ship *s)
 			(void)rmdir(s->o->spool);
 	} else {
 		ship_ack_save(s, 1);
-		if (fsync(s->wfd) == -1 || fsync(s->ackfd) == -1)
+		if (sync_segments(s) == -1 || fsync(s->ackfd) == -1)
 			kr_warnsys("unable to sync spool '%s'", s->o->spool);
 	}
 	if (s->rfd != -1)
@@ -1292,6 +1321,13 @@ ship_frame_reject(struct ship *s, struct ship_frame *f, int status)
 	pop_done(s);
 }
 
+/*
+ * Back to the acked position: every frame is read again from the spool.
+ * A frame done behind one still in flight (a damaged line skipped, a
+ * frame the server had stored already, an ack out of order) is not
+ * popped yet: it is read again too, and counted again then, so what it
+ * counted is taken back.
+ */
 void
 ship_rewind(struct ship *s)
 {
@@ -1299,8 +1335,10 @@ ship_rewind(struct ship *s)
 
 	while ((f = s->head) != NULL) {
 		s->head = f->next;
-		if (f->done)
-			kr_die(KR_EX_BUG, "a done frame was not popped");
+		if (f->done && f->raw.len > 0) {
+			s->n_acked -= f->nrec - f->nrej;
+			s->n_rejected -= f->nrej;
+		}
 		frame_free(f);
 	}
 	s->tail = NULL;
