@@ -137,6 +137,9 @@ struct ship {
 	int lockfd, wfd, rfd, rejfd, ackfd;
 	unsigned long long wseg, rseg;	/* segment written; open in rfd */
 	off_t wsize;
+	/* From (tseg, toff) on, the lines this run wrote, checked then. */
+	unsigned long long tseg;
+	off_t toff;
 	unsigned long long aseg, cseg;	/* acked up to; next frame from */
 	off_t aoff, coff;
 	unsigned long long sseg;	/* one record a frame until (sseg, send) */

@@ -237,6 +237,8 @@ ship_spool_open(struct ship *s)
 	}
 	open_wseg(s, hi > s->aseg ? hi : s->aseg);
 	trim_tail(s);
+	s->tseg = s->wseg;
+	s->toff = s->wsize;
 	if (s->aseg == s->wseg && s->aoff > s->wsize)
 		s->aoff = s->wsize;
 	count_pending(s);
@@ -1075,6 +1077,11 @@ static const char *
 frame_fill(struct ship *s, struct ship_frame *f, size_t maxrec)
 {
 	char *p = s->rbuf.s, *e = s->rbuf.s + s->rbuf.len, *nl;
+	/* Lines this run wrote were checked as they came in; a spool
+	 * left by an earlier run may hold damage anywhere. */
+	int old = s->cseg < s->tseg;
+	off_t mine = s->cseg == s->tseg && s->toff > s->coff ?
+	    s->toff - s->coff : 0;	/* where this run's lines begin */
 
 	while (p < e && (nl = memchr(p, '\n', (size_t)(e - p))) != NULL) {
 		char *t1, *t2, *t3;
@@ -1087,8 +1094,8 @@ frame_fill(struct ship *s, struct ship_frame *f, size_t maxrec)
 		if (t3 == NULL || !kr_id_valid(p, (size_t)(t1 - p)) ||
 		    !kr_id_valid(t1 + 1, (size_t)(t2 - t1 - 1)) ||
 		    !seq_valid(t2 + 1, (size_t)(t3 - t2 - 1)) ||
-		    t3[1] != '{' || !ship_json_strict(t3 + 1,
-		    (size_t)(nl - t3 - 1))) {
+		    t3[1] != '{' || ((old || p - s->rbuf.s < mine) &&
+		    !ship_json_strict(t3 + 1, (size_t)(nl - t3 - 1)))) {
 			/* Not ours: counted as pending, so it must go. */
 			if (f->nrec > 0)
 				break;
