@@ -8,8 +8,9 @@ Each RUN is JOURNAL:SUMMARY, one a keruta-ship run on the spool DIR (the
 path keruta-ship opened), in the order they ran: JOURNAL what
 tests/preload/fslog.c wrote during the run, SUMMARY its --summary file
 or "-" when its count is not to be checked (the run's acknowledged
-records are then the lines its spool held at its exit). The journals, one after the other, are the ops cut into; an op's number
-counts across them.
+records are then the lines its spool held at its exit). The journals,
+one after the other, are the ops cut into; an op's number counts across
+them.
 
 "cuts" checks that each run's summary counts the spool lines it left
 (exits 2 otherwise: the test itself is wrong then) and prints N cut
