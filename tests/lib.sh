@@ -54,7 +54,8 @@ is() {
 		check 0 "$3"
 	else
 		check 1 "$3"
-		printf '#          got: %s\n#     expected: %s\n' "$1" "$2"
+		# On stderr, which prove shows without -v: a CI log has it.
+		printf '#          got: %s\n#     expected: %s\n' "$1" "$2" >&2
 	fi
 }
 
@@ -64,7 +65,7 @@ diff_golden() {
 		check 0 "$3"
 	else
 		check 1 "$3"
-		sed 's/^/# /' "$T/.diff" | head -n 40
+		sed 's/^/# /' "$T/.diff" | head -n 40 >&2
 	fi
 }
 

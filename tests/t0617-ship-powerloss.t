@@ -98,6 +98,9 @@ stored() {
 	done | jq -r '"\(.taskId) \(.runId) \(.seq)"' | sort
 }
 
+# The replays wait long for acks and for the drain: on a loaded machine
+# a slow ack must not make keruta-ship send a frame again (the server
+# would count it twice) or give up with records left.
 # replay_cuts SPOOL TASKS RUNS POINTS: each cut of the file POINTS
 # rebuilt, replayed and checked; a line in failed for each failure, the
 # rebuild's line in report. The rebuilds are one process for all the
@@ -124,6 +127,7 @@ replay_cuts() {
 		echo "$line" >>report
 		dup0=$(metric keruta_records_duplicate_total)
 		keruta-ship -u "$SERVE_WS" -S c/spool --summary c/sum \
+		    --timeout 60s --drain-timeout 120s \
 		    </dev/null 2>c/err
 		rc=$?
 		# shellcheck disable=SC2086
@@ -159,14 +163,15 @@ replay_cuts "$SPOOL" "pl pl2" "$RUNS" points
 is "$k" "$CUTS" "every cut replayed"
 is "$(wc -l <failed | tr -d ' ')" 0 \
     "after every cut: exit 0, each whole record delivered once, none acknowledged lost"
-head -n 10 failed | sed 's/^/# /'
+head -n 10 failed | sed "s/^/# /" >&2
 grep -q ', [1-9][0-9]* acked$' report
 check $? "some cuts came after records were acknowledged"
 
 # The uncut spool replays whole.
 rm -rf c
 cp -r "$SPOOL" c
-keruta-ship -u "$SERVE_WS" -S c --summary c.sum </dev/null 2>c.err
+keruta-ship -u "$SERVE_WS" -S c --summary c.sum --timeout 60s \
+    --drain-timeout 120s </dev/null 2>c.err
 is "$? $(jq -c '[.read, .acked, .resumed, .complete]' c.sum)" \
     "0 [0,2940,2940,true]" "the spool as left replays whole: exit 0"
 stored pl pl2 >got
@@ -215,7 +220,7 @@ if in_tmpfs true 2>/dev/null; then
 	is "$(wc -l <points.d | tr -d ' ') $(wc -l <failed | tr -d ' ')" \
 	    "$DCUTS 0" \
 	    "a full disk, then a cut: every record its spool held at exit delivered"
-	head -n 10 failed | sed 's/^/# /'
+	head -n 10 failed | sed "s/^/# /" >&2
 	cat failed >>failed.all
 else
 	check 0 "# SKIP no mount namespace with a tmpfs here (unshare -rm)"
