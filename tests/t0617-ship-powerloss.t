@@ -19,7 +19,10 @@
 # records whose spool line is whole in the rebuilt segments, each once
 # (so a torn or lost tail costs no record before the damage, nor after
 # it), among them every record acknowledged and every one whose line was
-# synced before the cut; nothing is received twice. Then the same after
+# synced before the cut; nothing is received twice but what the rebuilt
+# segments hold twice (a write a full disk cut short, then truncated away
+# and written to the next segment, can survive a cut that loses its
+# truncation), and keruta-ship's summary counts every whole line. Then the same after
 # a run that met a full disk (POWERLOSS_CUTS / 4 cuts, at least 4).
 # `make soak` runs it with 1,000 cuts.
 . "${0%/*}/lib.sh"
@@ -144,9 +147,9 @@ replay_cuts() {
 		[ -z "$(comm -23 c/synced c/got)" ] ||
 		    why="$why $(comm -23 c/synced c/got | wc -l) synced missing;"
 		[ -z "$(uniq -d c/got)" ] || why="$why stored twice;"
-		[ "$dup0" = "$dup1" ] ||
-		    why="$why $((dup1 - dup0)) records received twice;"
-		[ "$(jq -r .acked c/sum 2>/dev/null)" = "$(wc -l <c/want | tr -d ' ')" ] ||
+		[ "$((dup1 - dup0))" -le "$(wc -l <c/again)" ] ||
+		    why="$why $((dup1 - dup0)) records received twice, $(wc -l <c/again | tr -d ' ') whole twice in the spool;"
+		[ "$(jq -r .acked c/sum 2>/dev/null)" = "$(cat c/want c/again | wc -l | tr -d ' ')" ] ||
 		    why="$why summary $(cat c/sum 2>/dev/null);"
 		[ "$(echo c/spool/seg.*)" = "c/spool/seg.*" ] ||
 		    why="$why segments left;"

@@ -27,6 +27,11 @@ first, and writes, one record a line as "taskId runId seq", sorted:
               bytes those last written there, a truncation since or
               not): the records a replay of OUT/spool must deliver, each
               once
+  OUT/again   a record for each time it is whole in the segments beyond
+              the first: a write a full disk cut short, truncated away
+              and written again to the next segment, can survive the cut
+              with its truncation lost; a replay may send such a record
+              twice (the server keeps it once)
   OUT/synced  the spool lines whose bytes were all synced before the cut
   OUT/acked   the records acknowledged before the cut: those spooled, as
               its summary said, by the last run that ended before it (its
@@ -171,11 +176,17 @@ def rebuild(ops, runs, spool, cut, rng, out, acked_at):
             acked_at[done[-1]] = spooled(
                 kernel_at(*powerloss.synced_at(ops, done[-1])), spool)
         acked = acked_at[done[-1]]
-    write_ids(os.path.join(out, 'want'), want)
+    write_ids(os.path.join(out, 'want'), set(want))
+    seen, again = set(), []
+    for x in want:
+        if x in seen:
+            again.append(x)
+        seen.add(x)
+    write_ids(os.path.join(out, 'again'), again)
     write_ids(os.path.join(out, 'synced'), synced)
     write_ids(os.path.join(out, 'acked'), acked)
     return '%d held, %d whole, %d synced, %d acked' % (
-        len(spooled(kernel, spool)), len(want), len(synced), len(acked))
+        len(spooled(kernel, spool)), len(seen), len(synced), len(acked))
 
 
 def main():
