@@ -3,12 +3,12 @@
 # plain digits, two that disagree, or one beside Transfer-Encoding is a
 # 400 and the connection closes, so nothing in front of the server can
 # read a different request boundary. A client that half-closes after its
-# request: a GET is answered, a POST's records are stored (its reply, which
-# waits for the commit, is lost: keruta-serve(8), BUGS). A NUL in a path and a panel file reached
+# request is answered: a GET at once, a POST when its records are
+# committed. A NUL in a path and a panel file reached
 # through a symbolic link out of --panel-dir are refused.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 19
+plan 26
 
 # req BYTES [half]: sends BYTES (printf escapes) on a new connection, half-
 # closes it when asked, and prints the status line of the one reply, or
@@ -60,10 +60,12 @@ is "$(req "${pre}Content-Length: 15\r\n\r\n$B")" "HTTP/1.1 201 " \
 is "$(req "${pre}Content-Length: 15\r\nContent-Length: 15\r\n\r\n$B")" "HTTP/1.1 201 " \
     "the same Content-Length twice: stored"
 
-# A client that sends its request and half-closes: stored all the same.
+# A client that sends its request and half-closes: stored, and answered
+# once the commit is done.
 for i in 1 2 3 4 5 6 7 8 9 10; do
-	req "${pre}Content-Length: 15\r\n\r\n$B" half >/dev/null
-done
+	req "${pre}Content-Length: 15\r\n\r\n$B" half
+done | sort | uniq -c | sed 's/^ *//' >got
+is "$(cat got)" "10 HTTP/1.1 201 " "a POST followed by a half-close: answered"
 is "$(curl -s "$A/tasks/cl/logs/count")" '{"count":12}' "and 10 records more"
 is "$(req "GET /health HTTP/1.1\r\nHost: x\r\n\r\n" half)" "HTTP/1.1 200 OK" \
     "a GET followed by a half-close: answered"
@@ -85,3 +87,43 @@ check $? "nothing from outside"
 is "$(curl -s "$SERVE_URL/")" '<p>panel</p>' "the panel itself is still served"
 is "$(curl -s "$A/tasks/cl/logs/count?level=INFO&size=1&q=x")" '{"count":12}' \
     "a query after a plain path is no NUL"
+
+# A header whose name is a proper prefix of one libwebsockets knows: its
+# lexer took the colon for part of the name, and the rest of the request
+# with it. keruta-serve mends the name before the library reads it.
+for h in X-A Acc Ho X X-Forwarded Content-Lengt Sec-WebSocket-Ke; do
+	printf '%s: %s\n' "$h" \
+	    "$(req "GET /health HTTP/1.1\r\nHost: x\r\n$h: v\r\n\r\n")"
+done >got
+cat >want <<'EOF2'
+X-A: HTTP/1.1 200 OK
+Acc: HTTP/1.1 200 OK
+Ho: HTTP/1.1 200 OK
+X: HTTP/1.1 200 OK
+X-Forwarded: HTTP/1.1 200 OK
+Content-Lengt: HTTP/1.1 200 OK
+Sec-WebSocket-Ke: HTTP/1.1 200 OK
+EOF2
+diff_golden want got "a header named by a prefix of a known one: answered"
+is "$(http_raw --timeout 5 --bytewise \
+    --text "GET /health HTTP/1.1\r\nHost: x\r\nAcc: v\r\n\r\n")" \
+    "HTTP/1.1 200 OK" "the same, sent a byte at a time"
+pf="POST /api/v1/tasks/pf/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+is "$(req "${pf}X-A: v\r\nContent-Length: 15\r\n\r\n$B")" "HTTP/1.1 201 " \
+    "the header after it is read as sent: a POST's Content-Length"
+is "$(curl -s -o /dev/null -o /dev/null -w '%{http_code} %{num_connects} ' \
+    -H 'Acc: v' \
+    "$SERVE_URL/health" "$SERVE_URL/health")" "200 1 200 0 " \
+    "and on a connection kept alive, every request"
+is "$(curl -s "$A/tasks/pf/logs" | jq -c '[.content[].message]')" '["x"]' \
+    "the POST's record stored"
+stop_serve
+
+# The library alone, as it reads today: when this fails, libwebsockets
+# reads such names itself, and the mending (lexfix.c) can go.
+KERUTA_SERVE_LEXFIX=0
+export KERUTA_SERVE_LEXFIX
+start_serve || exit 1
+unset KERUTA_SERVE_LEXFIX
+is "$(http_raw --timeout 2 --text "GET /health HTTP/1.1\r\nHost: x\r\nX-A: v\r\n\r\n")" \
+    TIMEOUT "KERUTA_SERVE_LEXFIX=0: libwebsockets 4.1 alone never answers"

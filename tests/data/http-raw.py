@@ -1,5 +1,5 @@
 # http-raw.py PORT [--file F | --text BYTES] [--half] [--headers N,N]
-#     [--timeout SECONDS]
+#     [--timeout SECONDS] [--bytewise]
 #
 # Sends bytes on a new connection to 127.0.0.1:PORT (the bytes of file F,
 # or BYTES with backslash escapes such as \r\n and \x00), half-closes the
@@ -7,13 +7,16 @@
 # reply as it came, CLOSED when the server closed without one, or TIMEOUT
 # (after 10 seconds). With --headers, the named headers of the reply follow
 # the status line (its trailing blanks cut), each as " | name: value", in
-# the order they came.
+# the order they came. --bytewise sends the bytes one at a time, each in a
+# segment of its own.
 import socket
 import sys
+import time
 
 args = sys.argv[1:]
 port = int(args.pop(0))
 data, half, names, timeout = b"", False, [], 10
+bytewise = False
 while args:
     a = args.pop(0)
     if a == "--file":
@@ -26,12 +29,20 @@ while args:
         names = args.pop(0).lower().split(",")
     elif a == "--timeout":
         timeout = float(args.pop(0))
+    elif a == "--bytewise":
+        bytewise = True
     else:
         sys.exit("http-raw.py: fatal: unknown argument " + a)
 
 s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
 try:
-    s.sendall(data)
+    if bytewise:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(len(data)):
+            s.sendall(data[i:i + 1])
+            time.sleep(0.002)
+    else:
+        s.sendall(data)
     if half:
         s.shutdown(socket.SHUT_WR)
 except OSError:

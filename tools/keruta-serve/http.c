@@ -105,6 +105,8 @@ gz_pump(struct conn *c, int final)
 	return rc == Z_STREAM_ERROR ? -1 : 0;
 }
 
+static void held_out(struct conn *c);
+
 /* A query that waited for the index: routed again. */
 static void
 fts_go(struct waiter *w, int ok)
@@ -114,7 +116,10 @@ fts_go(struct waiter *w, int ok)
 	(void)ok;
 	c->fts_ready = 1;
 	c->due = DUE_ROUTE;
-	lws_callback_on_writable(c->wsi);
+	if (c->rx_held)
+		held_out(c);
+	else
+		lws_callback_on_writable(c->wsi);
 }
 
 /*
@@ -127,7 +132,10 @@ http_release(struct waiter *w, int ok)
 	struct conn *c = lws_container_of(w, struct conn, cw);
 
 	c->due = ok ? DUE_REPLY : DUE_FAILED;
-	lws_callback_on_writable(c->wsi);
+	if (c->rx_held)
+		held_out(c);
+	else
+		lws_callback_on_writable(c->wsi);
 }
 
 static void
@@ -372,6 +380,38 @@ http_write(struct srv *s, struct lws *wsi, struct conn *c)
 }
 
 /*
+ * A reply that waited with the connection's reads paused (rx_held): lws
+ * serves no writable callback to such a connection, so reads resume (they
+ * are done from the loop, after this) and what is ready goes out from
+ * here; the rest of a reply larger than the socket takes goes from the
+ * writable callback. c is freed once the transaction is done.
+ */
+static void
+held_out(struct conn *c)
+{
+	struct lws *wsi = c->wsi;
+	struct srv *s = srv_get(wsi);
+
+	c->rx_held = 0;
+	lws_rx_flow_control(wsi, 1);
+	if (c->due == DUE_ROUTE) {
+		c->due = DUE_NONE;
+		if (route(s, wsi, c))
+			goto kill;
+	}
+	switch (http_send(s, wsi, c)) {
+	case -1:
+		goto kill;
+	case 0:
+		return;
+	}
+	if (http_done(s, wsi, c) == 0)
+		return;
+kill:
+	lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
+/*
  * The headers that frame a body, checked before anything acts on them
  * (lws reads a Content-Length with atoll): each Content-Length is plain
  * digits, all of them agree, and none comes with a Transfer-Encoding. A
@@ -604,7 +644,16 @@ http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		body_done(s, c);
 		if (c->responded)
 			return 0;
-		return route(s, wsi, c) ? -1 : 0;
+		if (route(s, wsi, c))
+			return -1;
+		if (!c->responded && !c->rx_held) {
+			/* The reply waits (for the commit): lws would
+			 * close at the client's half-close before it is
+			 * out, so nothing more is read until it is. */
+			c->rx_held = 1;
+			lws_rx_flow_control(wsi, 0);
+		}
+		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return http_write(s, wsi, c);
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:

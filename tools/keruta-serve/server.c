@@ -21,6 +21,7 @@
 #include "commit.h"
 #include "feed.h"
 #include "fts.h"
+#include "lexfix.h"
 #include "server.h"
 #include "srv.h"
 #include "store.h"
@@ -41,6 +42,9 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	struct conn *c = user;
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		lexfix_watch((int)(lws_intptr_t)in);
+		return 0;
 	case LWS_CALLBACK_TIMER:
 		/* Only a WebSocket sets one: its token's expiry. */
 		return c != NULL && c->is_ws ? ws_callback(wsi, reason, user,
@@ -250,6 +254,7 @@ context(struct srv *s, const struct server_opts *o)
 
 	lws_set_log_level(o->verbose > 1 ? LLL_ERR | LLL_WARN | LLL_NOTICE :
 	    LLL_ERR, lws_log);
+	lexfix_init();
 	memset(&info, 0, sizeof info);
 	info.port = o->port;
 	info.iface = strcmp(o->addr, "0.0.0.0") == 0 ? NULL : o->addr;

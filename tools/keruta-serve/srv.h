@@ -99,6 +99,7 @@ struct conn {
 	int fts_ready;		/* routed again after waiting for the index */
 	struct waiter fw;	/* waits for the index */
 	int receiving;		/* counted in srv.bodies */
+	int rx_held;		/* reads paused until the reply is out */
 	long long t0;
 	struct authz az;
 	/* ws */
