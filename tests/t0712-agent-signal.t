@@ -2,7 +2,7 @@
 # keruta-agent and SIGTERM: the script gets it, the pipeline drains, the
 # script's status stands; a script that will not stop is bounded.
 . "${0%/*}/lib.sh"
-plan 12
+plan 14
 
 . "$DATA/agent-stubs.sh"
 
@@ -68,3 +68,22 @@ wait $pid
 is $? 5 "SIGHUP: passed on as SIGTERM"
 "$A" execute --task-id t1 --script term.sh --drain-timeout 2x >out 2>err
 is $? 100 "bad --drain-timeout: 100"
+
+# SIGTERM after the pipeline is done, while the summary record is being
+# sent: the verdict still comes, at once, with the script's status.
+printf 'echo one\nexit 3\n' >three.sh
+STUB_SHIP_HANG_SUMMARY=1 "$A" execute --task-id t1 --script three.sh \
+    --drain-timeout 30s >out 2>err &
+pid=$!
+bg_pid $pid
+wait_for 20 test -e summary-sending
+kill -TERM $pid
+t0=$(date +%s)
+wait $pid
+st=$?
+t1=$(date +%s)
+is "$st $(grep -c 'records shipped.*; log complete$' err)" "3 1" \
+    "SIGTERM while the summary record is sent: the verdict and the status"
+grep -q 'the summary record was not delivered' err &&
+    [ $((t1 - t0)) -lt 10 ]
+check $? "at once ($((t1 - t0)) s), saying the record was not delivered"

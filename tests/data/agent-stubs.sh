@@ -9,7 +9,9 @@
 #   keruta-batch   passes records on
 #   keruta-ship    keeps its arguments in ship.args and its input in
 #                  shipped; writes --summary as if all were acknowledged;
-#                  with STUB_SHIP_FAIL set, exits 111
+#                  with STUB_SHIP_FAIL set, exits 111; with
+#                  STUB_SHIP_HANG_SUMMARY set, given the agent's summary
+#                  record, creates summary-sending and hangs
 # and sets A to the agent.
 mkdir bin
 cp "$KR_BIN/keruta-agent" bin/
@@ -35,6 +37,11 @@ while [ $# -gt 0 ]; do
 done
 cat >"$STUB/in"
 cat "$STUB/in" >>"$STUB/shipped"
+if [ -n "${STUB_SHIP_HANG_SUMMARY:-}" ] &&
+    grep -q '"event":"summary"' "$STUB/in"; then
+	: >"$STUB/summary-sending"
+	exec sleep 60
+fi
 n=$(grep -c . "$STUB/in")
 [ -z "$sum" ] || printf '{"read":%d,"acked":%d,"spooled":0,"rejected":0,"resumed":0,"complete":true,"spool":"/x"}\n' "$n" "$n" >"$sum"
 S
