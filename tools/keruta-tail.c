@@ -920,6 +920,14 @@ wanted(const struct tail_opts *o, const cJSON *r, int local)
 	return 1;
 }
 
+/* Whether any option lets records through or not (wanted() then says). */
+static int
+filtering(const struct tail_opts *o)
+{
+	return o->sources != SRC_ALL || o->levels != (1u << KR_NLEVELS) - 1 ||
+	    o->grep != NULL || o->since_ns >= 0;
+}
+
 /* --last: "seq runId" of the last record, for a record to follow it. */
 static int
 write_last(const char *path, long long seq, const char *run)
@@ -1067,8 +1075,7 @@ raw_line(const struct tail_opts *o, struct view *v, struct kr_buf *view,
 		    r.has_run && !r.run.esc ? r.run.s : "-");
 	}
 	/* A filter or --exit-code reads the record whole, as the view does. */
-	if (o->sources != SRC_ALL || o->levels != (1u << KR_NLEVELS) - 1 ||
-	    o->grep != NULL || o->since_ns >= 0 || o->exit_code) {
+	if (filtering(o) || o->exit_code) {
 		cJSON *c = kr_rec_parse(line, len);
 		int want = c != NULL && wanted(o, c, 1);
 
