@@ -102,14 +102,20 @@ is "$(tail -qn 1 acks1 acks2 acks3 | jq -c .seq | tr '\n' ' ')" "2000 2000 2000 
     "and each got its last ack"
 stop_serve
 
-# A database of the first layout is brought up to date.
-SERVE_DB=$T/old.db
-sqlite3 "$SERVE_DB" <<'SQL'
+# The tables every layout up to 4 had, as the first made them.
+first_tables() {
+	cat <<'SQL'
 CREATE TABLE tasks(tid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, first_ts INTEGER, last_ts INTEGER, first_tsstr TEXT, last_tsstr TEXT, last_activity INTEGER, exited INTEGER NOT NULL DEFAULT 0, exit_code INTEGER);
 CREATE TABLE counts(tid INTEGER NOT NULL, level INTEGER NOT NULL, source TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(tid, level, source)) WITHOUT ROWID;
 CREATE TABLE logs(id INTEGER PRIMARY KEY, tid INTEGER NOT NULL, run TEXT, seq INTEGER, ts INTEGER NOT NULL, tsstr TEXT NOT NULL, level INTEGER NOT NULL, source TEXT NOT NULL, message TEXT NOT NULL, extra TEXT);
 CREATE UNIQUE INDEX logs_key ON logs(tid, run, seq);
 CREATE INDEX logs_tid ON logs(tid);
+SQL
+}
+
+# A database of the first layout is brought up to date.
+SERVE_DB=$T/old.db
+{ first_tables; cat <<'SQL'; } | sqlite3 "$SERVE_DB"
 CREATE INDEX logs_level ON logs(tid, level);
 CREATE INDEX logs_ts ON logs(tid, ts);
 CREATE VIRTUAL TABLE logs_fts USING fts5(message, content='logs', content_rowid='id');
@@ -135,12 +141,7 @@ stop_serve
 # A database of layout 3 gets the lighter full-text index, built again
 # from the first row, and finds what the old one held.
 SERVE_DB=$T/l3.db
-sqlite3 "$SERVE_DB" <<'SQL'
-CREATE TABLE tasks(tid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, first_ts INTEGER, last_ts INTEGER, first_tsstr TEXT, last_tsstr TEXT, last_activity INTEGER, exited INTEGER NOT NULL DEFAULT 0, exit_code INTEGER);
-CREATE TABLE counts(tid INTEGER NOT NULL, level INTEGER NOT NULL, source TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(tid, level, source)) WITHOUT ROWID;
-CREATE TABLE logs(id INTEGER PRIMARY KEY, tid INTEGER NOT NULL, run TEXT, seq INTEGER, ts INTEGER NOT NULL, tsstr TEXT NOT NULL, level INTEGER NOT NULL, source TEXT NOT NULL, message TEXT NOT NULL, extra TEXT);
-CREATE UNIQUE INDEX logs_key ON logs(tid, run, seq);
-CREATE INDEX logs_tid ON logs(tid);
+{ first_tables; cat <<'SQL'; } | sqlite3 "$SERVE_DB"
 CREATE VIRTUAL TABLE logs_fts USING fts5(message, content='logs', content_rowid='id');
 CREATE TABLE meta(k TEXT PRIMARY KEY, v INTEGER);
 CREATE INDEX logs_lvl ON logs(tid, level) WHERE level <> 2;
