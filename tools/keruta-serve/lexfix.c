@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -54,6 +55,7 @@ struct lexfix {
 static char **names;
 static size_t nnames;
 static int off;		/* KERUTA_SERVE_LEXFIX=0: the library reads alone */
+static pthread_t owner;	/* the service thread: only its reads are mended */
 
 void
 lexfix_init(void)
@@ -62,6 +64,7 @@ lexfix_init(void)
 	int i;
 
 	off = e != NULL && strcmp(e, "0") == 0;
+	owner = pthread_self();
 	if (names != NULL)
 		return;
 	if ((names = calloc(WSI_TOKEN_COUNT, sizeof *names)) == NULL)
@@ -368,14 +371,18 @@ lexfix_watch(int fd)
 	fds[fd].ino = st.st_ino;
 }
 
-/* The connection on fd, if it is one watched and still in HTTP. */
+/*
+ * The connection on fd, if it is one watched and still in HTTP. The table
+ * is the service thread's; a read on another thread is not looked at.
+ */
 static struct lexfix *
 watched(int fd)
 {
 	struct watched *w;
 	struct stat st;
 
-	if (fd < 0 || (size_t)fd >= nfds || fds[fd].lf == NULL)
+	if (names == NULL || !pthread_equal(pthread_self(), owner) ||
+	    fd < 0 || (size_t)fd >= nfds || fds[fd].lf == NULL)
 		return NULL;
 	w = &fds[fd];
 	if (lexfix_done(w->lf) || fstat(fd, &st) == -1 ||
