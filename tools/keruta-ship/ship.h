@@ -106,6 +106,11 @@ struct ship_frame {
 	struct ship_rej *rej;	/* refused records, set aside once done */
 	size_t nrej;
 	int sent, done;
+	/* One record whose seq is not above one read before in its run (a
+	 * damaged spool written again after a full disk, input out of
+	 * order): a run's acks, which say "all up to N", say nothing of
+	 * it. It is sent, whatever the acks, and done by its own ack. */
+	int unordered;
 };
 
 /* What the quick look at a line found of one record (ship_scan.c). */
@@ -129,6 +134,8 @@ struct ship_scan {
 struct ship_run {
 	char id[SHIP_ID_MAX + 1];
 	unsigned long long acked;
+	unsigned long long read;	/* the highest seq read from the spool
+					 * since the last rewind */
 };
 
 struct ship {

@@ -1069,9 +1069,13 @@ seq_valid(const char *p, size_t n)
 	return (double)v <= SHIP_SEQ_MAX;
 }
 
+static struct ship_run *run_get(struct ship *s, const char *run,
+    size_t runlen);
+
 /*
  * Takes the spool lines in rbuf into f, while they are of one task and
- * fit: where the lines taken end.
+ * fit, and in order (a line whose seq is not above those read before of
+ * its run goes alone): where the lines taken end.
  */
 static const char *
 frame_fill(struct ship *s, struct ship_frame *f, size_t maxrec)
@@ -1086,6 +1090,7 @@ frame_fill(struct ship *s, struct ship_frame *f, size_t maxrec)
 	while (p < e && (nl = memchr(p, '\n', (size_t)(e - p))) != NULL) {
 		char *t1, *t2, *t3;
 		unsigned long long seq;
+		struct ship_run *r;
 
 		t1 = memchr(p, '\t', (size_t)(nl - p));
 		t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
@@ -1111,16 +1116,26 @@ frame_fill(struct ship *s, struct ship_frame *f, size_t maxrec)
 		if (f->nrec >= maxrec || (f->nrec > 0 && f->raw.len +
 		    (size_t)(nl - t3) > s->o->frame_bytes))
 			break;
+		seq = strtoull(t2 + 1, NULL, 10);
+		r = run_get(s, t1 + 1, (size_t)(t2 - t1 - 1));
+		if (r != NULL && seq <= r->read) {
+			/* Out of order: alone in a frame of its own. */
+			if (f->nrec > 0)
+				break;
+			f->unordered = 1;
+		} else if (r != NULL)
+			r->read = seq;
 		if (f->nrec == 0) {
 			memcpy(f->task, p, (size_t)(t1 - p));
 			f->task[t1 - p] = '\0';
 		}
-		seq = strtoull(t2 + 1, NULL, 10);
 		add_run(f, t1 + 1, (size_t)(t2 - t1 - 1), seq);
 		if (kr_buf_add(&f->raw, t3 + 1, (size_t)(nl - t3)) == -1)
 			kr_die(KR_EX_TEMP, "out of memory");
 		f->nrec++;
 		p = nl + 1;
+		if (f->unordered)
+			break;
 	}
 	return p;
 }
@@ -1169,7 +1184,8 @@ again:
 		s->head = f;
 	s->tail = f;
 	s->nframes++;
-	if (f->raw.len == 0 || (f->nruns > 0 && frame_acked(s, f))) {
+	if (f->raw.len == 0 || (f->nruns > 0 && !f->unordered &&
+	    frame_acked(s, f))) {
 		/* Damaged, or known to be stored already (resume). */
 		f->done = 1;
 		if (f->raw.len > 0)
@@ -1194,46 +1210,61 @@ ship_frame_unsent(struct ship *s)
 	return NULL;
 }
 
+/* The run of that id, made when new; NULL when the id cannot be one. */
+static struct ship_run *
+run_get(struct ship *s, const char *run, size_t runlen)
+{
+	size_t i;
+
+	if (runlen == 0 || runlen > SHIP_ID_MAX)
+		return NULL;
+	for (i = s->nruns; i-- > 0;)
+		if (strlen(s->runs[i].id) == runlen &&
+		    memcmp(s->runs[i].id, run, runlen) == 0)
+			return &s->runs[i];
+	if (s->nruns == SHIP_RUNS_MAX) {
+		/* Forget the oldest half: at worst, resends. */
+		memmove(s->runs, s->runs + SHIP_RUNS_MAX / 2,
+		    SHIP_RUNS_MAX / 2 * sizeof *s->runs);
+		s->nruns = SHIP_RUNS_MAX / 2;
+	}
+	if (s->nruns == 0 || (s->nruns & (s->nruns - 1)) == 0) {
+		size_t cap = s->nruns ? s->nruns * 2 : 4;
+		struct ship_run *nr = realloc(s->runs, cap * sizeof *nr);
+
+		if (nr == NULL)
+			kr_die(KR_EX_TEMP, "out of memory");
+		s->runs = nr;
+	}
+	i = s->nruns++;
+	memcpy(s->runs[i].id, run, runlen);
+	s->runs[i].id[runlen] = '\0';
+	s->runs[i].acked = 0;
+	s->runs[i].read = 0;
+	return &s->runs[i];
+}
+
 void
 ship_ack(struct ship *s, const char *run, size_t runlen,
     unsigned long long seq)
 {
 	struct ship_frame *f;
-	size_t i;
+	struct ship_run *r;
 
-	if (runlen == 0 || runlen > SHIP_ID_MAX)
+	if ((r = run_get(s, run, runlen)) == NULL)
 		return;
-	for (i = s->nruns; i-- > 0;)
-		if (strlen(s->runs[i].id) == runlen &&
-		    memcmp(s->runs[i].id, run, runlen) == 0)
-			break;
-	if (i == (size_t)-1) {
-		if (s->nruns == SHIP_RUNS_MAX) {
-			/* Forget the oldest half: at worst, resends. */
-			memmove(s->runs, s->runs + SHIP_RUNS_MAX / 2,
-			    SHIP_RUNS_MAX / 2 * sizeof *s->runs);
-			s->nruns = SHIP_RUNS_MAX / 2;
-		}
-		if (s->nruns == 0 || (s->nruns & (s->nruns - 1)) == 0) {
-			size_t cap = s->nruns ? s->nruns * 2 : 4;
-			struct ship_run *nr = realloc(s->runs,
-			    cap * sizeof *nr);
-
-			if (nr == NULL)
-				kr_die(KR_EX_TEMP, "out of memory");
-			s->runs = nr;
-		}
-		i = s->nruns++;
-		memcpy(s->runs[i].id, run, runlen);
-		s->runs[i].id[runlen] = '\0';
-		s->runs[i].acked = 0;
-	}
-	if (seq <= s->runs[i].acked)
-		return;
-	s->runs[i].acked = seq;
+	/* A record sent out of order: done by its own ack (the server acks
+	 * the highest seq of each run in a frame). */
 	for (f = s->head; f != NULL; f = f->next)
-		if (!f->done && frame_acked(s, f))
+		if (f->unordered && f->sent && !f->done &&
+		    f->runs[0].max == seq && strcmp(f->runs[0].id, r->id) == 0)
 			frame_done(s, f);
+	if (seq > r->acked) {
+		r->acked = seq;
+		for (f = s->head; f != NULL; f = f->next)
+			if (!f->done && !f->unordered && frame_acked(s, f))
+				frame_done(s, f);
+	}
 	pop_done(s);
 }
 
@@ -1339,6 +1370,7 @@ void
 ship_rewind(struct ship *s)
 {
 	struct ship_frame *f;
+	size_t i;
 
 	while ((f = s->head) != NULL) {
 		s->head = f->next;
@@ -1353,6 +1385,9 @@ ship_rewind(struct ship *s)
 	s->wbytes = 0;
 	s->cseg = s->aseg;
 	s->coff = s->aoff;
+	/* Read again from there, in the order the spool has. */
+	for (i = 0; i < s->nruns; i++)
+		s->runs[i].read = 0;
 }
 
 void
