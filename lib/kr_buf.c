@@ -49,7 +49,7 @@ kr_buf_reserve(struct kr_buf *b, size_t n)
 }
 
 int
-kr_buf_add(struct kr_buf *b, const void *p, size_t n)
+kr_buf_add_grow(struct kr_buf *b, const void *p, size_t n)
 {
 	if (kr_buf_reserve(b, n) == -1)
 		return -1;
@@ -58,23 +58,6 @@ kr_buf_add(struct kr_buf *b, const void *p, size_t n)
 	b->len += n;
 	b->s[b->len] = '\0';
 	return 0;
-}
-
-int
-kr_buf_adds(struct kr_buf *b, const char *s)
-{
-	return kr_buf_add(b, s, strlen(s));
-}
-
-int
-kr_buf_addc(struct kr_buf *b, char c)
-{
-	if (b->len + 1 < b->cap) {
-		b->s[b->len++] = c;
-		b->s[b->len] = '\0';
-		return 0;
-	}
-	return kr_buf_add(b, &c, 1);
 }
 
 int

@@ -111,6 +111,41 @@ main(void)
 	    kr_hexval('F') == 15, "kr_hexval of digits");
 	ok(kr_hexval('g') == -1 && kr_hexval(-17) == -1 && kr_hexval('/') == -1,
 	    "kr_hexval of non-digits");
+	{
+		/* Plain text is copied 8 bytes at a time: each byte to
+		 * escape at every offset of a long line, the rest kept. */
+		static const char specials[] = "\"\\\n\x01\x1f";
+		static const char *const want[] = {"\\\"", "\\\\", "\\n",
+		    "\\u0001", "\\u001f"};
+		char line[40], expect[64];
+		size_t at, k, wrong = 0;
+
+		for (k = 0; k < 5; k++)
+			for (at = 0; at < sizeof line; at++) {
+				memset(line, 'a', sizeof line);
+				line[at] = specials[k];
+				snprintf(expect, sizeof expect, "%.*s%s%.*s",
+				    (int)at, line, want[k],
+				    (int)(sizeof line - at - 1), line + at + 1);
+				if (strcmp(esc(line, sizeof line), expect) != 0 &&
+				    wrong++ == 0)
+					printf("# offset %zu: %s\n", at,
+					    esc(line, sizeof line));
+			}
+		ok(wrong == 0, "a byte to escape is found at any offset");
+		memset(line, 0x7e, sizeof line);
+		line[9] = (char)0x80;
+		line[20] = (char)0xff;
+		ok(memcmp(esc(line, sizeof line), line, sizeof line) == 0,
+		    "bytes from 0x20 up but '\"' and '\\' are copied as they are");
+	}
+	b.len = 0;
+	b.max = 8;
+	ok(kr_buf_add(&b, "1234567", 7) == 0 && kr_buf_add(&b, "8", 1) == 0 &&
+	    b.len == 8 && strcmp(b.s, "12345678") == 0 &&
+	    kr_buf_add(&b, "", 0) == 0 && kr_buf_adds(&b, "9") == -1 &&
+	    b.len == 8, "an append that fits in place stops at max too");
+	kr_buf_free(&b);
 	memset(big, 'x', sizeof big);
 	big[299] = '"';
 	ok(strlen(esc(big, sizeof big)) == 301, "long input escaped whole");
