@@ -2,6 +2,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "kr_json.h"
 #include "kr_jr.h"
@@ -185,6 +188,25 @@ string(struct kr_jr *j, struct kr_jr_str *str, int lone)
 
 	str->s = p;
 	for (;;) {
+#ifdef __SSE2__
+		/* Plain text 16 bytes at a time (every x86-64 has SSE2). */
+		while (e - p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			__m128i c = _mm_set1_epi8(0x1f);
+			unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+			    _mm_cmpeq_epi8(_mm_max_epu8(v, c), c)));
+
+			if (hi != 0)
+				m |= (unsigned)_mm_movemask_epi8(v);
+			if (m != 0) {
+				p += __builtin_ctz(m);
+				goto stop;
+			}
+			p += 16;
+		}
+#endif
 		/* Plain text 8 bytes at a time; the lowest byte flagged is
 		 * always one to stop at (a false one only comes above). */
 		while (e - p >= 8) {
@@ -201,6 +223,9 @@ string(struct kr_jr *j, struct kr_jr_str *str, int lone)
 			p++;
 		if (p >= e)
 			return fail(j, KR_JR_EEND, e);
+#ifdef __SSE2__
+stop:
+#endif
 		switch (str_class[(unsigned char)*p]) {
 		case 1:
 			str->n = (size_t)(p - str->s);

@@ -244,5 +244,44 @@ main(void)
 	members();
 	decoding();
 	is(kr_jr_strerror(KR_JR_EDEPTH), "nested too deep", "an error named");
+	{
+		/* Plain text is read 16 and 8 bytes at a time: what ends or
+		 * breaks a string, at every offset of a long one. */
+		char s[64], want[64];
+		size_t at, bad = 0;
+
+		for (at = 1; at < 50; at++) {
+			memset(s, 'a', sizeof s);
+			s[0] = '"';
+			s[sizeof s - 1] = '"';
+			s[at] = '"';	/* ends it: text after it */
+			snprintf(want, sizeof want, "%s at %zu",
+			    kr_jr_strerror(KR_JR_ETRAIL), at + 1);
+			bad += strcmp(verdict(s, sizeof s, 0), want) != 0;
+			s[at] = '\x01';
+			snprintf(want, sizeof want, "%s at %zu",
+			    kr_jr_strerror(KR_JR_ECTRL), at);
+			bad += strcmp(verdict(s, sizeof s, 0), want) != 0;
+			s[at] = '\xff';
+			snprintf(want, sizeof want, "%s at %zu",
+			    kr_jr_strerror(KR_JR_EUTF8), at);
+			bad += strcmp(verdict(s, sizeof s, 0), want) != 0;
+			bad += strcmp(verdict(s, sizeof s, KR_JR_UTF8_OK),
+			    "ok") != 0;
+			s[at] = '\\';
+			s[at + 1] = 'n';
+			bad += strcmp(verdict(s, sizeof s, 0), "ok") != 0;
+			s[at + 1] = 'q';
+			snprintf(want, sizeof want, "%s at %zu",
+			    kr_jr_strerror(KR_JR_EESCAPE), at);
+			bad += strcmp(verdict(s, sizeof s, 0), want) != 0;
+			if (bad != 0) {
+				printf("# offset %zu\n", at);
+				break;
+			}
+		}
+		ok(bad == 0, "a quote, control byte, bad byte or escape is "
+		    "found at any offset of a long string");
+	}
 	return done_testing();
 }
