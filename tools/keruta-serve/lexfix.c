@@ -52,7 +52,7 @@ struct lexfix {
 };
 
 /* The library's names, lower case, with their ':' or ' '. */
-static char **names;
+static const char **names;	/* the library's own strings */
 static size_t nnames;
 static int off;		/* KERUTA_SERVE_LEXFIX=0: the library reads alone */
 static pthread_t owner;	/* the service thread: only its reads are mended */
@@ -73,9 +73,8 @@ lexfix_init(void)
 		const char *t = (const char *)lws_token_to_string(
 		    (enum lws_token_indexes)i);
 
-		if (t != NULL && *t != '\0' &&
-		    (names[nnames] = strdup(t)) != NULL)
-			nnames++;
+		if (t != NULL && *t != '\0')
+			names[nnames++] = t;
 	}
 }
 
