@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-tail --stdin: formatting records, colours, filters, --tee, --last.
 . "${0%/*}/lib.sh"
-plan 32
+plan 33
 
 cat >in.ndjson <<'R'
 {"type":"log","taskId":"t","runId":"r1","seq":1,"timestamp":"2026-11-28T10:15:03.123456789Z","source":"agent","level":"INFO","message":"started: sh s.sh","metadata":{"event":"start","pid":9}}
@@ -113,6 +113,16 @@ keruta-tail --stdin --tee --raw --last rlast <raw.ndjson >passed 2>got
 diff_golden want got "--raw: each line as written, split lines whole"
 diff_golden raw.ndjson passed "--raw --tee passes the records on unchanged"
 is "$(cat rlast)" "7 r2" "--raw --last: seq and runId of the last record"
+# A seq that is no whole number from 1 to 10^16 - 1 is not one to follow.
+for q in 1.5 -3 1e3 12345678901234567 0; do
+	printf '{"runId":"r3","seq":%s,"source":"stdout","message":"m"}\n' "$q"
+done >oddseq.ndjson
+cat raw.ndjson oddseq.ndjson |
+    keruta-tail --stdin --tee --raw --last rlast >/dev/null 2>&1
+printf '{"runId":"r4","seq":9999999999999999,"message":"m"}\n' |
+    keruta-tail --stdin --tee --raw --last blast >/dev/null 2>&1
+is "$(cat rlast) / $(cat blast)" "7 r2 / 9999999999999999 r4" \
+    "--raw --last: only a whole seq, up to 16 digits, is followed"
 keruta-tail --stdin --raw -s stderr <raw.ndjson >got
 printf 'open\nnot a record\nleft open\n' >want
 diff_golden want got "--raw with a filter: the lines it lets through, and what is no record"

@@ -1034,11 +1034,18 @@ raw_read(const char *line, size_t len, struct raw_rec *r)
 			r->has_run = 1;
 		} else if (t == KR_JR_NUMBER && r->seq == 0 &&
 		    KR_JR_IS(&k, "seq")) {
+			/* A whole number below 10^16, read as digits (what
+			 * strtod took was a tenth of --raw). */
 			if ((rc = kr_jr_number(&j, &num, &nn)) == 0 &&
-			    nn < 17 && memchr(num, '.', nn) == NULL &&
-			    memchr(num, 'e', nn) == NULL &&
-			    memchr(num, 'E', nn) == NULL)
-				r->seq = (long long)kr_jr_double(num, nn);
+			    nn < 17) {
+				size_t i;
+
+				for (i = 0; i < nn && num[i] >= '0' &&
+				    num[i] <= '9'; i++)
+					r->seq = r->seq * 10 + (num[i] - '0');
+				if (i < nn)
+					r->seq = 0;	/* -1, 1.5, 1e3 */
+			}
 		} else if (t == KR_JR_TRUE && (KR_JR_IS(&k, "partial") ||
 		    KR_JR_IS(&k, "continued"))) {
 			rc = kr_jr_skip(&j);
@@ -1069,10 +1076,14 @@ raw_line(const struct tail_opts *o, struct view *v, struct kr_buf *view,
 		return;
 	}
 	if (r.seq > 0) {
+		int plain = r.has_run && !r.run.esc;
+		size_t n = plain ? r.run.n : 1;
+
+		if (n >= sizeof st->run)
+			n = sizeof st->run - 1;
 		st->seq = r.seq;
-		snprintf(st->run, sizeof st->run, "%.*s",
-		    r.has_run && !r.run.esc ? (int)r.run.n : 1,
-		    r.has_run && !r.run.esc ? r.run.s : "-");
+		memcpy(st->run, plain ? r.run.s : "-", n);
+		st->run[n] = '\0';
 	}
 	/* A filter or --exit-code reads the record whole, as the view does. */
 	if (filtering(o) || o->exit_code) {
