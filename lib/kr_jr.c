@@ -168,10 +168,7 @@ escape(struct kr_jr *j, const char *p, int *esc)
 static uint64_t
 stops(uint64_t x, uint64_t hi)
 {
-	uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
-
-	return (((q - ONES) & ~q) | ((b - ONES) & ~b) |
-	    ((x - ONES * 0x20) & ~x) | (x & hi)) & HIGHS;
+	return kr_json_stops(x) | (x & hi);
 }
 
 /*

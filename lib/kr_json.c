@@ -7,9 +7,6 @@
 
 #include "kr_json.h"
 
-#define ONES	0x0101010101010101ULL
-#define HIGHS	0x8080808080808080ULL
-
 /* 0: copy as is; 'u': \u00XX; other: the letter after '\\'. */
 static const char esc[256] = {
 	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r',
@@ -33,13 +30,10 @@ kr_json_escape(struct kr_buf *b, const char *s, size_t n)
 		/* Plain text 8 bytes at a time: a word with no '"', '\\' or
 		 * control byte in it is copied whole. */
 		while (e - p >= 8) {
-			uint64_t x, q, k;
+			uint64_t x;
 
 			memcpy(&x, p, 8);
-			q = x ^ (ONES * '"');
-			k = x ^ (ONES * '\\');
-			if ((((q - ONES) & ~q) | ((k - ONES) & ~k) |
-			    ((x - ONES * 0x20) & ~x)) & HIGHS)
+			if (kr_json_stops(x) != 0)
 				break;
 			p += 8;
 		}

@@ -3,8 +3,24 @@
 #define KR_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kr_buf.h"
+
+/*
+ * The bytes of the word x (8 bytes of text) that a JSON string's plain
+ * run stops at, '"', '\\' and control bytes, flagged in their high bit.
+ * The lowest byte flagged is always one (a false one only comes above).
+ */
+static inline uint64_t
+kr_json_stops(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+	return (((q - ones) & ~q) | ((b - ones) & ~b) |
+	    ((x - ones * 0x20) & ~x)) & (ones * 0x80);
+}
 
 /*
  * Appends s[0..n) to b as the inside of a JSON string: '"', '\\' and
