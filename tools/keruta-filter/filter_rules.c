@@ -1339,10 +1339,19 @@ static const struct {
 static int
 key_rule(const char *k, size_t kl, const char *raw, size_t rawlen)
 {
+	/* The last letters of the suffixes, of "pass" and of "sig": a key
+	 * that ends otherwise (most do) is none of them. */
+	static unsigned char last[256];
 	size_t i, l;
 	int rule = -1;
 
-	if (kl == 0)
+	if (last['s'] == 0) {
+		for (i = 0; i < sizeof key_rules / sizeof key_rules[0]; i++)
+			last[(unsigned char)key_rules[i].suffix[
+			    key_rules[i].len - 1]] = 1;
+		last['s'] = last['g'] = 1;
+	}
+	if (kl == 0 || !last[(unsigned char)k[kl - 1]])
 		return -1;
 	for (i = 0; i < sizeof key_rules / sizeof key_rules[0]; i++) {
 		l = key_rules[i].len;
