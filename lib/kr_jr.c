@@ -188,9 +188,11 @@ string(struct kr_jr *j, struct kr_jr_str *str, int lone)
 #ifdef __SSE2__
 		/* Plain text 16 bytes at a time (every x86-64 has SSE2). */
 		while (e - p >= 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-			__m128i c = _mm_set1_epi8(0x1f);
-			unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			__m128i v, c = _mm_set1_epi8(0x1f);
+			unsigned m;
+
+			v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
 			    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
 			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
 			    _mm_cmpeq_epi8(_mm_max_epu8(v, c), c)));

@@ -127,8 +127,8 @@ main(void)
 				snprintf(expect, sizeof expect, "%.*s%s%.*s",
 				    (int)at, line, want[k],
 				    (int)(sizeof line - at - 1), line + at + 1);
-				if (strcmp(esc(line, sizeof line), expect) != 0 &&
-				    wrong++ == 0)
+				if (strcmp(esc(line, sizeof line),
+				    expect) != 0 && wrong++ == 0)
 					printf("# offset %zu: %s\n", at,
 					    esc(line, sizeof line));
 			}
@@ -137,7 +137,8 @@ main(void)
 		line[9] = (char)0x80;
 		line[20] = (char)0xff;
 		ok(memcmp(esc(line, sizeof line), line, sizeof line) == 0,
-		    "bytes from 0x20 up but '\"' and '\\' are copied as they are");
+		    "bytes from 0x20 up but '\"' and '\\' are copied as "
+		    "they are");
 	}
 	b.len = 0;
 	b.max = 8;
