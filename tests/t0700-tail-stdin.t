@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-tail --stdin: formatting records, colours, filters, --tee, --last.
 . "${0%/*}/lib.sh"
-plan 33
+plan 34
 
 cat >in.ndjson <<'R'
 {"type":"log","taskId":"t","runId":"r1","seq":1,"timestamp":"2026-11-28T10:15:03.123456789Z","source":"agent","level":"INFO","message":"started: sh s.sh","metadata":{"event":"start","pid":9}}
@@ -123,6 +123,12 @@ printf '{"runId":"r4","seq":9999999999999999,"message":"m"}\n' |
     keruta-tail --stdin --tee --raw --last blast >/dev/null 2>&1
 is "$(cat rlast) / $(cat blast)" "7 r2 / 9999999999999999 r4" \
     "--raw --last: only a whole seq, up to 16 digits, is followed"
+# A name given twice: the first counts, as in the formatted view.
+printf '%s\n' '{"source":"stdout","continued":false,"message":"a","continued":true}' \
+    '{"source":"stdout","partial":"x","message":"b","partial":true}' |
+    keruta-tail --stdin --raw >got
+printf 'a\nb\n' >want
+diff_golden want got "--raw: of partial or continued given twice, the first counts"
 keruta-tail --stdin --raw -s stderr <raw.ndjson >got
 printf 'open\nnot a record\nleft open\n' >want
 diff_golden want got "--raw with a filter: the lines it lets through, and what is no record"

@@ -999,6 +999,7 @@ stdin_line(const struct tail_opts *o, struct view *v, struct kr_buf *view,
 struct raw_rec {
 	struct kr_jr_str src, msg, run;
 	int has_src, has_msg, has_run, open;
+	int has_partial, has_cont;
 	long long seq;
 };
 
@@ -1046,10 +1047,14 @@ raw_read(const char *line, size_t len, struct raw_rec *r)
 				if (i < nn)
 					r->seq = 0;	/* -1, 1.5, 1e3 */
 			}
-		} else if (t == KR_JR_TRUE && (KR_JR_IS(&k, "partial") ||
-		    KR_JR_IS(&k, "continued"))) {
+		} else if (!r->has_partial && KR_JR_IS(&k, "partial")) {
+			r->has_partial = 1;
+			r->open |= t == KR_JR_TRUE;
 			rc = kr_jr_skip(&j);
-			r->open = 1;
+		} else if (!r->has_cont && KR_JR_IS(&k, "continued")) {
+			r->has_cont = 1;
+			r->open |= t == KR_JR_TRUE;
+			rc = kr_jr_skip(&j);
 		} else
 			rc = kr_jr_skip(&j);
 		if (rc == -1)
