@@ -9,7 +9,12 @@
 #include "store.h"
 
 #define COMMIT_ROWS	10000	/* rows that make a transaction commit */
-#define COMMIT_NS	2000000	/* and the longest it stays open */
+/* The longest it stays open: COMMIT_NS, or, when commits are slow (on
+ * PostgreSQL, a few round trips and the summaries), four times the last
+ * one, so that committing takes a fifth of the time at most; never more
+ * than COMMIT_NS_MAX. */
+#define COMMIT_NS	2000000
+#define COMMIT_NS_MAX	20000000
 
 void
 commit_hold(struct commit *cm, struct waiter *w)
@@ -74,7 +79,12 @@ release(struct commit *cm, int ok)
 int
 commit_sync(struct commit *cm)
 {
+	long long t0 = kr_mono_ns();
+	int open = store_in_txn(cm->store);
 	int rc = store_commit(cm->store);
+
+	if (open)
+		cm->commit_ns = kr_mono_ns() - t0;
 
 	cm->txn_rows = 0;
 	if (store_lost(cm->store))
@@ -93,14 +103,18 @@ commit_sync(struct commit *cm)
 int
 commit_turn(struct commit *cm, unsigned bodies)
 {
+	long long most = 4 * cm->commit_ns;
 	int done = 1;
+
+	most = most < COMMIT_NS ? COMMIT_NS : most > COMMIT_NS_MAX ?
+	    COMMIT_NS_MAX : most;
 
 	if (!store_in_txn(cm->store))
 		/* Committed on the way by a delete or the indexer: or not. */
 		release(cm, !store_lost(cm->store));
 	else if ((cm->replies > 0 ? bodies == 0 : cm->round_msgs == 0) ||
 	    cm->txn_rows >= COMMIT_ROWS ||
-	    kr_mono_ns() - cm->txn_t0 >= COMMIT_NS)
+	    kr_mono_ns() - cm->txn_t0 >= most)
 		commit_sync(cm);
 	else
 		done = 0;

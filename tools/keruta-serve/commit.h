@@ -27,6 +27,7 @@ struct commit {
 	unsigned round_msgs;	/* ingest messages in this turn of the loop */
 	size_t txn_rows;	/* rows in the open transaction */
 	long long txn_t0;	/* when it was opened */
+	long long commit_ns;	/* how long the last commit took */
 	long long last_ingest_ns;	/* when records last came */
 };
 
