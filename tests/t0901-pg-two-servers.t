@@ -3,10 +3,12 @@
 # apply the schema once; a viewer on one server sees, live, the records
 # shipped to another; two servers writing one task at once while a
 # viewer follows it: the viewer sees every record once, in id order; a
-# count remembered by one server stays exact as another adds and deletes.
+# count remembered by one server stays exact as another adds and deletes;
+# what a server knows of a run it wrote is not trusted once another
+# server wrote the same run.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 12
+plan 14
 
 pg_own
 SERVE_DB=$(pg_db two) || exit 1
@@ -22,7 +24,7 @@ wait_for 20 sh -c 'grep -l "listening on" s1.log s2.log s3.log | wc -l |
     grep -qx 3'
 check $? "three servers started at once on a new database all start"
 is "$(psql -qXAt "$SERVE_DB" -c 'SELECT count(*), max(version) FROM keruta_schema')" \
-    "1|1" "the schema was applied once"
+    "1|2" "the schema was applied once"
 kill $p1 $p2 $p3
 wait $p1 $p2 $p3 2>/dev/null
 
@@ -96,3 +98,22 @@ is "$first $more" "100 110" "A counts q=w, then 10 more that B stored"
 curl -s -o /dev/null -X DELETE \
     "$B_API/tasks/y/logs?before=2021-01-01T00:00:00Z"
 is "$(acount)" 60 "and 50 fewer once B deleted them"
+
+# ---- one run written by A, then by B, then sent again to A ----
+# A wrote seqs 1-100 of run k, and needs no look at the database for
+# the seqs above 100 that follow, as long as nobody else wrote the task.
+# B wrote 101-200: A must see that, and store only 201-249 of 150-249.
+zpost() {
+	seq "$2" "$3" | jq -c '{runId: "k", seq: ., message: "k \(.)"}' |
+	    curl -s -o /dev/null -w '%{http_code} ' -H 'Expect:' \
+	    -H 'Content-Type: application/x-ndjson' --data-binary @- \
+	    "$1/tasks/z/logs"
+}
+zpost "$A_API" 1 100 >codes
+zpost "$B_API" 101 200 >>codes
+zpost "$A_API" 150 249 >>codes
+zpost "$A_API" 250 260 >>codes
+is "$(cat codes)" "200 200 200 200 " "records of run k stored on A, B, A"
+is "$(curl -s "$A_API/tasks/z/logs?size=1000" |
+    jq -r '[.content[].seq] | sort | "\(length) \(unique | length) \(.[0]) \(.[-1])"')" \
+    "260 260 1 260" "each seq once: A read what B stored"

@@ -51,10 +51,11 @@
 #define RECONNECT_NS	1000000000LL
 #define MARK		"\xee\x80\x80"	/* U+E000: an escaped value */
 #define NCHANGES	256	/* changes kept until pg_changes */
+#define NKNOWN		256	/* tasks whose last run is remembered */
+#define STREAM_BYTES	8192	/* rows sent to the COPY once this many */
 #define LOCK_PART	1802662146	/* advisory lock: the partitions */
 #define DAY_NS		86400000000000LL
 #define ZBITS		10	/* a zone is 1 << ZBITS ids */
-#define PEND_MAX	(8 << 20) /* bytes of rows waiting for COPY, at most */
 #define GEN_BUMP	"UPDATE keruta_gen SET gen = gen + 1"
 #define ZJOIN		" FROM zones z JOIN logs l ON l.tid = z.tid" \
 			" AND l.id >= z.blk * 1024 AND l.id < (z.blk + 1) * 1024"
@@ -161,8 +162,17 @@ static const char *const migrations[] = {
 	"  (SELECT k.ts, k.tsstr FROM k ORDER BY k.ts DESC, k.id DESC"
 	"  LIMIT 1) e WHERE tasks.tid = t;"
 	" END$$;",
+	/* 2: a task's count of writes, one more at each COMMIT that stored
+	 * some of its records (see struct known). */
+	"ALTER TABLE tasks ADD COLUMN wgen bigint NOT NULL DEFAULT 0;",
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
+
+/* A run's name, as far as it is kept. */
+struct known_run {
+	char run[64];
+	size_t runlen;		/* sizeof run + 1: too long to keep */
+};
 
 struct pg {
 	PGconn *db;
@@ -182,14 +192,23 @@ struct pg {
 		 * (keruta_summarize): their ids, the agent's last event. */
 		long long lo, hi, xc;
 		int ev;
-		/* Rows of it still in copy: of run prun (pmixed: of more
-		 * than one, or a long one), seqs up to phi. */
-		int pend, pmixed;
-		long long phi;
-		char prun[64];
-		size_t prunlen;
+		/* What is stored of it, as far as known: every seq of run
+		 * run is kmax or less (kvalid), so that a batch of that run
+		 * above kmax needs no check for duplicates. wgen: the
+		 * task's count of writes (tasks.wgen) when locked. */
+		long long wgen, kmax;
+		int kvalid;
+		struct known_run kr;
 		char name[SRV_ID_MAX + 1];
 	} lk[NLOCKED];
+	/* The same, kept from one transaction to the next: valid while
+	 * nobody else wrote the task (its wgen is still the one our own
+	 * last commit left). */
+	struct known {
+		long long tid, wgen, kmax;
+		struct known_run kr;
+	} kn[NKNOWN];
+	int nkn, kn_next;
 	int nlk;
 	int lk_over;		/* more than NLOCKED tasks in it */
 	/* What changed: tasks and their last ids, told by pg_changes. */
@@ -205,8 +224,17 @@ struct pg {
 	long long fx_busy_n;	/* of this many rows at most */
 	long long ear_at;	/* when to try connecting it again */
 	struct kr_buf copy;	/* rows stored, as COPY reads them, until
-				 * COMMIT or a check that must see them */
-	int prepared;		/* ST_INGEST is, on this connection */
+				 * sent (copy_send) */
+	int copying;		/* a COPY is open on db: rows stream in
+				 * while more are parsed, until a statement
+				 * ends it (copy_end) */
+	int prepared;		/* ST_CHECK is, on this connection */
+	/* Ids taken after the locks of the transaction, in order, for its
+	 * rows. A task locked later makes them void (task_locked). */
+	long long *pool;
+	size_t pool_n, pool_i, pool_cap;
+	PGconn *idc;		/* takes ids while a COPY is open */
+	long long idc_at;	/* when to try connecting it again */
 	struct kr_buf dec;	/* a row's values as they came */
 	long long part_ns;	/* the span of ingest time of a partition */
 	long long part_start;	/* when the newest one began (0: unknown) */
@@ -219,10 +247,11 @@ struct pg {
 };
 
 static int ear_connect(struct pg *p);
-static int pend_flush(struct pg *p);
-static int lk_run_is(const struct locked *k, const struct row *r);
+static int copy_end(struct pg *p);
+static void known_put(struct pg *p, const struct locked *k);
 static void summary_sql(struct kr_buf *sql, const struct locked *k,
     int first);
+static void wgen_sql(struct kr_buf *sql, long long tid, int first);
 static int part_roll(struct pg *p);
 
 /* ---- text in and out ---- */
@@ -384,6 +413,35 @@ first_line(const char *m, char *buf, size_t n)
 	return buf;
 }
 
+/* Forgets the open transaction and what it held. */
+static void
+txn_forget(struct pg *p)
+{
+	p->in_txn = 0;
+	p->nlk = p->lk_over = 0;
+	p->copy.len = 0;
+	p->pool_i = p->pool_n = 0;
+}
+
+/* Rolls the open transaction back, ending its COPY first if need be. */
+static void
+rollback(struct pg *p)
+{
+	PGresult *r;
+
+	if (p->copying) {
+		p->copying = 0;
+		if (PQputCopyEnd(p->db, "abandoned") == 1)
+			while ((r = PQgetResult(p->db)) != NULL)
+				PQclear(r);
+	}
+	if (p->in_txn && PQstatus(p->db) == CONNECTION_OK)
+		PQclear(PQexec(p->db, "ROLLBACK"));
+	txn_forget(p);
+	/* What was known of tasks may have been of rows now gone. */
+	p->nkn = 0;
+}
+
 /*
  * Says what failed; a lost connection is marked down, and the open
  * transaction, if any, is gone with what it held.
@@ -404,11 +462,7 @@ db_fail(struct pg *p, const char *what, const PGresult *r)
 		    "until it is back");
 	}
 	if (p->in_txn) {
-		if (PQstatus(p->db) == CONNECTION_OK)
-			PQclear(PQexec(p->db, "ROLLBACK"));
-		p->in_txn = 0;
-		p->nlk = 0;
-		p->copy.len = 0;
+		rollback(p);
 		p->lost = 1;
 	}
 	p->failing = 1;
@@ -428,6 +482,84 @@ ok(struct pg *p, PGresult *r, const char *what)
 	return NULL;
 }
 
+/* ---- rows streamed in (COPY) ---- */
+
+/* Whether rows are on their way in (in p->copy or sent to the COPY):
+ * a statement that must see them ends the COPY first (copy_end). */
+static int
+pending(const struct pg *p)
+{
+	return p->copying || p->copy.len > 0;
+}
+
+/* Sends the rows waiting in p->copy to a COPY, started if need be:
+ * PostgreSQL writes them while more are parsed. 0, or -1. */
+static int
+copy_send(struct pg *p)
+{
+	struct kr_buf *c = &p->copy;
+	PGresult *r;
+	int bad;
+
+	if (c->len == 0)
+		return 0;
+	if (!p->copying) {
+		r = ok(p, PQexec(p->db, "COPY logs(id, tid, run, seq, ts,"
+		    " tsstr, level, source, message, extra) FROM STDIN"),
+		    "insert");
+		if (r == NULL) {
+			c->len = 0;
+			return -1;
+		}
+		PQclear(r);
+		p->copying = 1;
+	}
+	bad = PQputCopyData(p->db, c->s, (int)c->len) != 1 ||
+	    PQflush(p->db) != 0;
+	c->len = 0;
+	if (c->cap > ((size_t)1 << 24))
+		kr_buf_free(c);
+	if (bad) {
+		db_fail(p, "insert", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Ends the COPY, once what waits is sent: a statement may follow, and
+ * sees the rows. 0, or -1. */
+static int
+copy_end(struct pg *p)
+{
+	PGresult *r;
+	int bad;
+
+	if (copy_send(p) == -1)
+		return -1;
+	if (!p->copying)
+		return 0;
+	p->copying = 0;
+	if (PQputCopyEnd(p->db, NULL) != 1) {
+		db_fail(p, "insert", NULL);
+		return -1;
+	}
+	r = ok(p, PQgetResult(p->db), "insert");
+	bad = r == NULL;
+	PQclear(r);
+	while ((r = PQgetResult(p->db)) != NULL)
+		PQclear(r);
+	return bad ? -1 : 0;
+}
+
+/* PQexec on db, once the COPY under way, if any, is over. */
+static PGresult *
+exec(struct pg *p, const char *sql)
+{
+	if (pending(p) && copy_end(p) == -1)
+		return NULL;
+	return PQexec(p->db, sql);
+}
+
 /* Runs q and frees it: its result, or NULL. */
 static PGresult *
 q_run(struct pg *p, struct q *q, const char *what)
@@ -436,7 +568,9 @@ q_run(struct pg *p, struct q *q, const char *what)
 	PGresult *r = NULL;
 	int i;
 
-	if (!q->bad && q->sql.s != NULL) {
+	if (pending(p) && copy_end(p) == -1)
+		q->bad = 1;
+	else if (!q->bad && q->sql.s != NULL) {
 		for (i = 0; i < q->n; i++)
 			v[i] = q->vals.s + q->off[i];
 		r = ok(p, PQexecParams(p->db, q->sql.s, q->n, NULL, v, NULL,
@@ -462,7 +596,7 @@ q_do(struct pg *p, struct q *q, const char *what)
 static int
 cmd(struct pg *p, const char *sql, const char *what)
 {
-	PGresult *r = ok(p, PQexec(p->db, sql), what);
+	PGresult *r = ok(p, exec(p, sql), what);
 
 	PQclear(r);
 	return r != NULL ? 0 : -1;
@@ -614,6 +748,8 @@ pg_close(struct pg *p)
 	PQfinish(p->db);
 	PQfinish(p->ear);
 	PQfinish(p->fx);
+	PQfinish(p->idc);
+	free(p->pool);
 	kr_buf_free(&p->copy);
 	kr_buf_free(&p->dec);
 	memo_forget(&p->memos);
@@ -635,9 +771,9 @@ pg_check(struct pg *p)
 		/* What the open transaction held is lost with it. */
 		p->down = 1;
 		p->lost |= p->in_txn;
-		p->in_txn = 0;
-		p->nlk = 0;
-		p->copy.len = 0;
+		txn_forget(p);
+		p->copying = 0;
+		p->nkn = 0;
 	}
 	if ((now = kr_mono_ns()) < p->retry_at)
 		return -1;
@@ -733,13 +869,16 @@ pg_commit(struct pg *p)
 
 	if (!p->in_txn)
 		return 0;
-	good = pend_flush(p) == 0;
+	good = copy_end(p) == 0;
 	p->in_txn = 0;
 	for (k = 0; k < p->nlk; k++)
 		if (p->lk[k].lo > 0)
 			summary_sql(&sql, &p->lk[k], n++ == 0);
+	for (k = n = 0; k < p->nlk; k++)
+		if (p->lk[k].lo > 0)
+			wgen_sql(&sql, p->lk[k].tid, n++ == 0);
 	if (n > 0)
-		kr_buf_adds(&sql, "; ");
+		kr_buf_adds(&sql, "); ");
 	n = 0;
 	for (k = 0; k < p->nlk; k++)
 		if (p->lk[k].top > 0)
@@ -756,7 +895,8 @@ pg_commit(struct pg *p)
 	good = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK &&
 	    strcmp(PQcmdStatus(r), "COMMIT") == 0;
 	if (!good) {
-		p->nlk = p->lk_over = 0;
+		txn_forget(p);
+		p->nkn = 0;
 		if (r != NULL)
 			db_fail(p, "commit", r);
 		PQclear(r);
@@ -768,12 +908,14 @@ pg_commit(struct pg *p)
 		return -1;
 	}
 	PQclear(r);
-	for (k = 0; k < p->nlk; k++)
+	for (k = 0; k < p->nlk; k++) {
 		if (p->lk[k].top > 0)
 			change_add(p, p->lk[k].tid, p->lk[k].top);
+		known_put(p, &p->lk[k]);
+	}
 	if (p->lk_over)
 		change_add(p, 0, 0);
-	p->nlk = p->lk_over = 0;
+	txn_forget(p);
 	p->failing = 0;
 	p->commits++;
 	return 0;
@@ -879,36 +1021,247 @@ task_lock(struct pg *p, const char *name, int wait)
 	return (int)int_of(q_run(p, &q, "lock"), -1);
 }
 
+/* ---- ids ---- */
+
+/* The next number of an array's text ("{1,2}"): 1, or 0 at its end. */
+static int
+arr_next(const char **s, long long *v)
+{
+	char *e;
+
+	while (**s == '{' || **s == ',')
+		(*s)++;
+	if (**s < '0' || **s > '9')
+		return 0;
+	*v = strtoll(*s, &e, 10);
+	*s = e;
+	return 1;
+}
+
+/* Appends to the pool the ids of the array text a ("{1,2}"). */
+static int
+pool_add(struct pg *p, const char *a)
+{
+	long long v;
+
+	if (p->pool_i > 0) {
+		memmove(p->pool, p->pool + p->pool_i,
+		    (p->pool_n - p->pool_i) * sizeof *p->pool);
+		p->pool_n -= p->pool_i;
+		p->pool_i = 0;
+	}
+	while (arr_next(&a, &v)) {
+		if (p->pool_n == p->pool_cap) {
+			size_t nc = p->pool_cap ? 2 * p->pool_cap : 1024;
+			long long *np = realloc(p->pool, nc * sizeof *np);
+
+			if (np == NULL) {
+				kr_warn("database: insert: out of memory");
+				return -1;
+			}
+			p->pool = np;
+			p->pool_cap = nc;
+		}
+		p->pool[p->pool_n++] = v;
+	}
+	return 0;
+}
+
+/* The statement that takes n ids, in order, as an array. */
+#define ST_IDS		"keruta_ids"
+#define SQL_IDS		"SELECT ARRAY(SELECT nextval('log_ids') AS id" \
+			" FROM generate_series(1, %s::bigint) ORDER BY id)"
+
+static void
+ids_sql(char *sql, size_t len, const char *n)
+{
+	snprintf(sql, len, SQL_IDS, n);
+}
+
+/* Forgets the connection that takes ids, to try again in a second. */
+static void
+idc_drop(struct pg *p)
+{
+	PQfinish(p->idc);
+	p->idc = NULL;
+	p->idc_at = kr_mono_ns() + RECONNECT_NS;
+}
+
+/* Whether the connection that takes ids is there, connected if need
+ * be, with its statement prepared. */
+static int
+idc_ready(struct pg *p)
+{
+	char sql[200];
+	PGresult *r;
+
+	if (p->idc != NULL)
+		return 1;
+	if (kr_mono_ns() < p->idc_at)
+		return 0;
+	p->idc = pg_connect(p);
+	ids_sql(sql, sizeof sql, "$1");
+	if (p->idc == NULL || PQstatus(p->idc) != CONNECTION_OK ||
+	    (r = PQprepare(p->idc, ST_IDS, sql, 1, NULL)) == NULL) {
+		idc_drop(p);
+		return 0;
+	}
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		PQclear(r);
+		idc_drop(p);
+		return 0;
+	}
+	PQclear(r);
+	return 1;
+}
+
+/*
+ * Makes sure n ids wait in the pool, taken after every lock the
+ * transaction holds, so that a task's ids are above those of whoever
+ * wrote it before. While a COPY is open they are taken on a connection
+ * of their own (idc), so that the COPY goes on. 0, or -1.
+ */
+static int
+pool_fill(struct pg *p, size_t n)
+{
+	char sql[200], w[24];
+	const char *v[1] = { w };
+	PGresult *r;
+	int bad;
+
+	if (p->pool_n - p->pool_i >= n)
+		return 0;
+	snprintf(w, sizeof w, "%zu", n - (p->pool_n - p->pool_i));
+	if (pending(p) && idc_ready(p)) {
+		r = PQexecPrepared(p->idc, ST_IDS, 1, v, NULL, NULL, 0);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+			bad = pool_add(p, PQgetvalue(r, 0, 0));
+			PQclear(r);
+			return bad;
+		}
+		/* Lost: the COPY ends, and the ids are taken after it. */
+		PQclear(r);
+		idc_drop(p);
+	}
+	ids_sql(sql, sizeof sql, w);
+	r = ok(p, exec(p, sql), "insert");
+	if (r == NULL)
+		return -1;
+	bad = PQntuples(r) != 1 || pool_add(p, PQgetvalue(r, 0, 0)) == -1;
+	PQclear(r);
+	return bad ? -1 : 0;
+}
+
+/* ---- what is stored of a task's run ---- */
+
+static int
+run_is(const struct known_run *k, const char *run, size_t runlen)
+{
+	return k->runlen == runlen && runlen <= sizeof k->run &&
+	    memcmp(k->run, run, runlen) == 0;
+}
+
+static void
+run_set(struct known_run *k, const char *run, size_t runlen)
+{
+	k->runlen = runlen <= sizeof k->run ? runlen : sizeof k->run + 1;
+	if (runlen <= sizeof k->run)
+		memcpy(k->run, run, runlen);
+}
+
+/* What an earlier transaction knew of k's task, if still true. */
+static void
+known_get(const struct pg *p, struct locked *k)
+{
+	int i;
+
+	for (i = 0; i < p->nkn; i++)
+		if (p->kn[i].tid == k->tid) {
+			if (p->kn[i].wgen == k->wgen) {
+				k->kvalid = 1;
+				k->kmax = p->kn[i].kmax;
+				k->kr = p->kn[i].kr;
+			}
+			return;
+		}
+}
+
+/* Keeps what the transaction just committed knew of k's task: its
+ * summary counted one more write (keruta_summarize) if it wrote. */
+static void
+known_put(struct pg *p, const struct locked *k)
+{
+	struct known *e = NULL;
+	int i;
+
+	for (i = 0; i < p->nkn && e == NULL; i++)
+		if (p->kn[i].tid == k->tid)
+			e = &p->kn[i];
+	if (e == NULL && !k->kvalid)
+		return;
+	if (e == NULL && p->nkn < NKNOWN)
+		e = &p->kn[p->nkn++];
+	else if (e == NULL) {
+		e = &p->kn[p->kn_next];
+		p->kn_next = (p->kn_next + 1) % NKNOWN;
+	}
+	e->tid = k->kvalid ? k->tid : 0;
+	e->wgen = k->wgen + (k->lo > 0);
+	e->kmax = k->kmax;
+	e->kr = k->kr;
+}
+
+/* ---- ingest ---- */
+
 /*
  * The id of task name, with its lock held by the open transaction. When
  * another server holds it, what this transaction holds is committed first:
- * a wait while holding locks could wait forever.
+ * a wait while holding locks could wait forever. Ids are taken under the
+ * new lock, and those taken before it are let go.
  */
 static long long
 task_locked(struct pg *p, const char *name)
 {
-	long long tid;
-	int i, k;
+	long long tid = 0, wgen = 0;
+	struct locked *k;
+	PGresult *r;
+	struct q q;
+	int i, t;
 
 	for (i = 0; i < p->nlk; i++)
 		if (strcmp(p->lk[i].name, name) == 0)
 			return p->lk[i].tid;
-	if ((k = task_lock(p, name, 0)) == -1)
+	if ((t = task_lock(p, name, 0)) == -1)
 		return -1;
-	if (k == 0) {
+	if (t == 0) {
 		if (pg_commit(p) == -1 || cmd(p, "BEGIN", "begin") == -1)
 			return -1;
 		p->in_txn = 1;
 		if (task_lock(p, name, 1) != 1)
 			return -1;
 	}
-	if ((tid = pg_task(p, name, 1)) <= 0)
+	p->pool_i = p->pool_n = 0;
+	q_init(&q);
+	q_adds(&q, "SELECT tid, wgen FROM tasks WHERE name = ");
+	q_s(&q, name);
+	if ((r = q_run(p, &q, "task")) == NULL)
+		return -1;
+	if (PQntuples(r) == 1) {
+		tid = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		wgen = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	}
+	PQclear(r);
+	if (tid == 0)
+		tid = pg_task(p, name, 1);
+	if (tid <= 0)
 		return -1;
 	if (p->nlk < NLOCKED) {
-		memset(&p->lk[p->nlk], 0, sizeof p->lk[0]);
-		p->lk[p->nlk].tid = tid;
-		snprintf(p->lk[p->nlk].name, sizeof p->lk[0].name, "%s", name);
-		p->nlk++;
+		k = &p->lk[p->nlk++];
+		memset(k, 0, sizeof *k);
+		k->tid = tid;
+		k->wgen = wgen;
+		snprintf(k->name, sizeof k->name, "%s", name);
+		known_get(p, k);
 	}
 	return tid;
 }
@@ -941,58 +1294,17 @@ same_run(const struct row *a, const struct row *b)
 	return a->runlen == b->runlen && memcmp(a->run, b->run, a->runlen) == 0;
 }
 
-/* Gives the rows to store their ids, in order. 0, or -1. */
-static int
-take_ids(struct pg *p, struct batch *b, long long n)
-{
-	PGresult *r;
-	struct q q;
-	size_t i;
-	int t = 0;
-
-	q_init(&q);
-	q_adds(&q, "SELECT nextval('log_ids') AS id FROM generate_series(1, ");
-	q_i(&q, n);
-	q_adds(&q, ") ORDER BY id");
-	if ((r = q_run(p, &q, "insert")) == NULL)
-		return -1;
-	if (PQntuples(r) != n) {
-		PQclear(r);
-		return -1;
-	}
-	for (i = 0; i < b->n; i++)
-		if (b->rows[i].id != 0 && b->rows[i].code == NULL)
-			b->rows[i].id = strtoll(PQgetvalue(r, t++, 0), NULL, 10);
-	p->top_id = strtoll(PQgetvalue(r, t - 1, 0), NULL, 10);
-	PQclear(r);
-	return 0;
-}
-
-/* The next number of an array's text ("{1,2}"): 1, or 0 at its end. */
-static int
-arr_next(const char **s, long long *v)
-{
-	char *e;
-
-	while (**s == '{' || **s == ',')
-		(*s)++;
-	if (**s < '0' || **s > '9')
-		return 0;
-	*v = strtoll(*s, &e, 10);
-	*s = e;
-	return 1;
-}
-
-/* The statement of a batch whose rows to check have one run ($2): of
- * their seqs ($6, from $3 to $4), those stored before, and the ids of
- * the rest of the $5 rows, in order. */
-#define ST_INGEST	"keruta_ingest"
-#define SQL_INGEST	"WITH d AS MATERIALIZED (SELECT seq FROM logs" \
+/* The statement that checks the rows of a batch of one run ($2): of
+ * their seqs ($5, from $3 to $4), those stored before; the highest seq
+ * of the run stored; and the ids of the rest of the $6 rows, in order. */
+#define ST_CHECK	"keruta_check"
+#define SQL_CHECK	"WITH d AS MATERIALIZED (SELECT seq FROM logs" \
 			" WHERE tid = $1 AND run = $2 AND seq BETWEEN $3 AND $4" \
-			" AND seq = ANY($6::bigint[])) SELECT ARRAY(SELECT seq" \
-			" FROM d), ARRAY(SELECT nextval('log_ids') AS id FROM" \
-			" generate_series(1, $5::bigint - (SELECT count(*) FROM" \
-			" d)) ORDER BY id)"
+			" AND seq = ANY($5::bigint[])) SELECT ARRAY(SELECT seq" \
+			" FROM d), (SELECT max(seq) FROM logs WHERE tid = $1" \
+			" AND run = $2), ARRAY(SELECT nextval('log_ids') AS id" \
+			" FROM generate_series(1, $6::bigint - (SELECT count(*)" \
+			" FROM d)) ORDER BY id)"
 
 /* The seqs of the rows ix[i..j) (of one run) stored before, as id 0. */
 static int
@@ -1028,19 +1340,82 @@ mark_stored(struct pg *p, long long tid, struct batch *b, const size_t *ix,
 }
 
 /*
+ * Checks the k rows ix (sorted, of one run) against what is stored: those
+ * stored before as id 0, in one round trip, which also takes the ids of
+ * the rest of the want rows of b to store. Of the run, the highest seq
+ * stored (0: none) in *max. 0, or -1.
+ */
+static int
+mark_one_run(struct pg *p, long long tid, struct batch *b, const size_t *ix,
+    size_t k, long long want, long long *max)
+{
+	char t[24], lo[24], hi[24], w[24];
+	const char *v[6] = { t, NULL, lo, hi, NULL, w };
+	const struct row *f = &b->rows[ix[0]];
+	const char *a;
+	long long n;
+	PGresult *r;
+	size_t i, off;
+
+	if (pending(p) && copy_end(p) == -1)
+		return -1;
+	if (!p->prepared) {
+		r = ok(p, PQprepare(p->db, ST_CHECK, SQL_CHECK, 6, NULL),
+		    "insert");
+		if (r == NULL)
+			return -1;
+		PQclear(r);
+		p->prepared = 1;
+	}
+	snprintf(t, sizeof t, "%lld", tid);
+	snprintf(lo, sizeof lo, "%lld", f->seq);
+	snprintf(hi, sizeof hi, "%lld", b->rows[ix[k - 1]].seq);
+	snprintf(w, sizeof w, "%lld", want);
+	p->dec.len = 0;
+	if (esc_put(&p->dec, f->run, f->runlen) == -1 ||
+	    kr_buf_addc(&p->dec, 0) == -1)
+		return -1;
+	off = p->dec.len;
+	for (i = 0; i < k; i++)
+		if (b->rows[ix[i]].id != 0 && kr_buf_printf(&p->dec, "%c%lld",
+		    off == p->dec.len ? '{' : ',', b->rows[ix[i]].seq) == -1)
+			return -1;
+	if (kr_buf_adds(&p->dec, "}") == -1 || kr_buf_addc(&p->dec, 0) == -1)
+		return -1;
+	v[1] = p->dec.s;
+	v[4] = p->dec.s + off;
+	if ((r = ok(p, PQexecPrepared(p->db, ST_CHECK, 6, v, NULL, NULL, 0),
+	    "insert")) == NULL)
+		return -1;
+	p->pool_i = p->pool_n = 0;
+	if (pool_add(p, PQgetvalue(r, 0, 2)) == -1) {
+		PQclear(r);
+		return -1;
+	}
+	for (a = PQgetvalue(r, 0, 0); arr_next(&a, &n); )
+		for (i = 0; i < k; i++)
+			if (b->rows[ix[i]].seq == n)
+				b->rows[ix[i]].id = 0;
+	*max = PQgetisnull(r, 0, 1) ? 0 : strtoll(PQgetvalue(r, 0, 1),
+	    NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+/*
  * The duplicates of b as id 0 (of a row stored before, or of one before
- * it in b), and its other rows their ids, in order: in one round trip
- * when the rows to check have one run (the usual batch). The number to
- * store, or -1.
+ * it in b), and its other rows their ids, in order. The rows of the run
+ * lk knows, all above what is stored of it, need no round trip (a task's
+ * writers take turns: nobody else stores them meanwhile); the others are
+ * checked. The number to store, or -1.
  */
 static long long
 mark_ids(struct pg *p, long long tid, struct locked *lk, struct batch *b,
     size_t *dups)
 {
 	size_t *ix, i, j, k, runs = 0;
-	long long n = 0, want = 0;
-	PGresult *r;
-	const char *a = "";
+	long long n = 0, max = 0;
+	const struct row *f;
 
 	*dups = 0;
 	if ((ix = malloc((b->n + 1) * sizeof *ix)) == NULL)
@@ -1058,59 +1433,25 @@ mark_ids(struct pg *p, long long tid, struct locked *lk, struct batch *b,
 		    &b->rows[ix[j]]); j++)
 			if (b->rows[ix[j]].seq == b->rows[ix[j - 1]].seq)
 				b->rows[ix[j]].id = 0;
-	/* Rows of the task still in p->copy are read by the check. */
-	if (k > 0 && lk != NULL && lk->pend && (runs > 1 || lk->pmixed ||
-	    !lk_run_is(lk, &b->rows[ix[0]]) ||
-	    b->rows[ix[0]].seq <= lk->phi) && pend_flush(p) == -1)
-		goto fail;
-	for (i = 0; i < b->n; i++)
-		want += b->rows[i].id != 0 && b->rows[i].code == NULL;
-	if (runs <= 1 && want > 0) {
-		char t[24], lo[24], hi[24], w[24];
-		const char *v[6] = { t, NULL, lo, hi, w, NULL };
-		const struct row *f = k > 0 ? &b->rows[ix[0]] : NULL;
-		size_t off;
-
-		if (!p->prepared) {
-			r = ok(p, PQprepare(p->db, ST_INGEST, SQL_INGEST, 6,
-			    NULL), "insert");
-			if (r == NULL)
-				goto fail;
-			PQclear(r);
-			p->prepared = 1;
-		}
-		snprintf(t, sizeof t, "%lld", tid);
-		snprintf(lo, sizeof lo, "%lld", f != NULL ? f->seq : 0);
-		snprintf(hi, sizeof hi, "%lld", f != NULL ?
-		    b->rows[ix[k - 1]].seq : 0);
-		snprintf(w, sizeof w, "%lld", want);
-		p->dec.len = 0;
-		if (f != NULL) {
-			if (esc_put(&p->dec, f->run, f->runlen) == -1 ||
-			    kr_buf_addc(&p->dec, 0) == -1)
-				goto fail;
-			off = p->dec.len;
-			for (i = 0; i < k; i++)
-				if (b->rows[ix[i]].id != 0 &&
-				    kr_buf_printf(&p->dec, "%c%lld", off ==
-				    p->dec.len ? '{' : ',',
-				    b->rows[ix[i]].seq) == -1)
-					goto fail;
-			if (kr_buf_adds(&p->dec, "}") == -1 ||
-			    kr_buf_addc(&p->dec, 0) == -1)
-				goto fail;
-			v[1] = p->dec.s;
-			v[5] = p->dec.s + off;
-		}
-		if ((r = ok(p, PQexecPrepared(p->db, ST_INGEST, 6, v, NULL,
-		    NULL, 0), "insert")) == NULL)
+	f = k > 0 ? &b->rows[ix[0]] : NULL;
+	if (f != NULL && lk != NULL && lk->kvalid && runs == 1 &&
+	    run_is(&lk->kr, f->run, f->runlen) && f->seq > lk->kmax)
+		lk->kmax = b->rows[ix[k - 1]].seq;
+	else if (f != NULL && runs == 1) {
+		for (i = 0; i < b->n; i++)
+			n += b->rows[i].id != 0 && b->rows[i].code == NULL;
+		if (mark_one_run(p, tid, b, ix, k, n, &max) == -1)
 			goto fail;
-		for (a = PQgetvalue(r, 0, 0); arr_next(&a, &n); )
-			for (i = 0; i < k; i++)
-				if (b->rows[ix[i]].seq == n)
-					b->rows[ix[i]].id = 0;
-		a = PQgetvalue(r, 0, 1);
-	} else {
+		n = 0;
+		if (lk != NULL) {
+			run_set(&lk->kr, f->run, f->runlen);
+			lk->kvalid = lk->kr.runlen <= sizeof lk->kr.run;
+			lk->kmax = b->rows[ix[k - 1]].seq > max ?
+			    b->rows[ix[k - 1]].seq : max;
+		}
+	} else if (f != NULL) {
+		if (lk != NULL)
+			lk->kvalid = 0;
 		for (i = 0; i < k; i = j) {
 			for (j = i + 1; j < k && same_run(&b->rows[ix[i]],
 			    &b->rows[ix[j]]); j++)
@@ -1118,10 +1459,9 @@ mark_ids(struct pg *p, long long tid, struct locked *lk, struct batch *b,
 			if (mark_stored(p, tid, b, ix, i, j) == -1)
 				goto fail;
 		}
-		r = NULL;
 	}
 	free(ix);
-	for (i = n = 0; i < b->n; i++) {
+	for (i = 0; i < b->n; i++) {
 		if (b->rows[i].code != NULL)
 			continue;
 		if (b->rows[i].id)
@@ -1129,21 +1469,11 @@ mark_ids(struct pg *p, long long tid, struct locked *lk, struct batch *b,
 		else
 			(*dups)++;
 	}
-	if (r == NULL && n > 0)
-		return take_ids(p, b, n) == -1 ? -1 : n;
-	for (i = 0; i < b->n; i++) {
-		long long id;
-
-		if (b->rows[i].id == 0 || b->rows[i].code != NULL)
-			continue;
-		if (!arr_next(&a, &id)) {
-			PQclear(r);
-			kr_warn("database: insert: fewer ids than rows");
-			return -1;
-		}
-		b->rows[i].id = p->top_id = id;
-	}
-	PQclear(r);
+	if (n > 0 && pool_fill(p, (size_t)n) == -1)
+		return -1;
+	for (i = 0; i < b->n; i++)
+		if (b->rows[i].id != 0 && b->rows[i].code == NULL)
+			b->rows[i].id = p->top_id = p->pool[p->pool_i++];
 	return n;
 fail:
 	free(ix);
@@ -1186,45 +1516,6 @@ copy_add(struct pg *p, long long tid, const struct batch *b)
 	return 0;
 }
 
-/*
- * Writes the rows waiting in p->copy, with one COPY: rows of a
- * transaction go together, which costs PostgreSQL less than a COPY each.
- * 0, or -1.
- */
-static int
-pend_flush(struct pg *p)
-{
-	struct kr_buf *c = &p->copy;
-	PGresult *r;
-	int k, bad;
-
-	if (c->len == 0)
-		return 0;
-	for (k = 0; k < p->nlk; k++)
-		p->lk[k].pend = p->lk[k].pmixed = 0;
-	if ((r = ok(p, PQexec(p->db, "COPY logs(id, tid, run, seq, ts, tsstr,"
-	    " level, source, message, extra) FROM STDIN"), "insert")) == NULL) {
-		c->len = 0;
-		return -1;
-	}
-	PQclear(r);
-	bad = PQputCopyData(p->db, c->s, (int)c->len) != 1 ||
-	    PQputCopyEnd(p->db, NULL) != 1;
-	c->len = 0;
-	if (c->cap > ((size_t)1 << 24))
-		kr_buf_free(c);
-	if (bad) {
-		db_fail(p, "insert", NULL);
-		return -1;
-	}
-	r = ok(p, PQgetResult(p->db), "insert");
-	bad = r == NULL;
-	PQclear(r);
-	while ((r = PQgetResult(p->db)) != NULL)
-		PQclear(r);
-	return bad ? -1 : 0;
-}
-
 /* Appends the summary of task k's rows (keruta_summarize) to sql. */
 static void
 summary_sql(struct kr_buf *sql, const struct locked *k, int first)
@@ -1234,18 +1525,16 @@ summary_sql(struct kr_buf *sql, const struct locked *k, int first)
 	    k->xc, kr_wall_ns());
 }
 
-/* Whether row r's run is the one of k's rows waiting in p->copy. */
-static int
-lk_run_is(const struct locked *k, const struct row *r)
+/* Appends to sql one more write of task tid (tasks.wgen). */
+static void
+wgen_sql(struct kr_buf *sql, long long tid, int first)
 {
-	return !k->pmixed && r->runlen == k->prunlen &&
-	    memcmp(r->run, k->prun, r->runlen) == 0;
+	kr_buf_printf(sql, "%s%lld", first ? "; UPDATE tasks SET wgen ="
+	    " wgen + 1 WHERE tid IN (" : ",", tid);
 }
 
-/*
- * Notes in k what the rows of b stored add: their ids and last event to
- * summarize, and the run and seqs of those waiting in p->copy.
- */
+/* Notes in k what the rows of b stored add: their ids and last event,
+ * to summarize. */
 static void
 lk_note(struct locked *k, const struct batch *b)
 {
@@ -1263,19 +1552,6 @@ lk_note(struct locked *k, const struct batch *b)
 			k->ev = w->event;
 			k->xc = w->exit_code;
 		}
-		if (w->run == NULL || w->seq == 0)
-			continue;
-		if (!k->pend) {
-			k->pend = 1;
-			k->pmixed = w->runlen > sizeof k->prun;
-			if (!k->pmixed)
-				memcpy(k->prun, w->run, w->runlen);
-			k->prunlen = w->runlen;
-			k->phi = w->seq;
-		} else if (!lk_run_is(k, w))
-			k->pmixed = 1;
-		else if (w->seq > k->phi)
-			k->phi = w->seq;
 	}
 }
 
@@ -1310,15 +1586,15 @@ pg_insert(struct pg *p, const char *task, struct batch *b, size_t *stored,
 	if (!p->in_txn) {
 		if (cmd(p, "BEGIN", "begin") == -1)
 			return -1;
+		txn_forget(p);
 		p->in_txn = 1;
-		p->nlk = p->lk_over = 0;
 	}
 	if ((tid = task_locked(p, task)) <= 0)
 		goto fail;
 	k = lk_of(p, tid);
 	if ((n = mark_ids(p, tid, k, b, dups)) == -1 ||
 	    (n > 0 && copy_add(p, tid, b) == -1) ||
-	    (p->copy.len > PEND_MAX && pend_flush(p) == -1))
+	    (p->copy.len >= STREAM_BYTES && copy_send(p) == -1))
 		goto fail;
 	if (n > 0 && k != NULL) {
 		lk_note(k, b);
@@ -1329,8 +1605,9 @@ pg_insert(struct pg *p, const char *task, struct batch *b, size_t *stored,
 		one.tid = tid;
 		lk_note(&one, b);
 		summary_sql(&sql, &one, 1);
-		bad = sql.s == NULL || pend_flush(p) == -1 ||
-		    cmd(p, sql.s, "insert") == -1;
+		wgen_sql(&sql, tid, 1);
+		kr_buf_adds(&sql, ")");
+		bad = sql.s == NULL || cmd(p, sql.s, "insert") == -1;
 		kr_buf_free(&sql);
 		if (bad)
 			goto fail;
@@ -1343,9 +1620,7 @@ fail:
 	/* What the transaction held is lost with it (the waiters are told,
 	 * pg_lost). */
 	if (p->in_txn) {
-		PQclear(PQexec(p->db, "ROLLBACK"));
-		p->in_txn = 0;
-		p->nlk = 0;
+		rollback(p);
 		p->lost = 1;
 	}
 	p->copy.len = 0;
@@ -1362,7 +1637,7 @@ pg_find(struct pg *p, long long tid, const char *run, size_t runlen,
 {
 	struct q q;
 
-	if (pend_flush(p) == -1)
+	if (copy_end(p) == -1)
 		return 0;
 	q_init(&q);
 	q_adds(&q, "SELECT id FROM logs WHERE tid = ");
@@ -1379,7 +1654,7 @@ pg_max_seq(struct pg *p, long long tid, const char *run, size_t runlen)
 {
 	struct q q;
 
-	if (pend_flush(p) == -1)
+	if (copy_end(p) == -1)
 		return 0;
 	q_init(&q);
 	q_adds(&q, "SELECT max(seq) FROM logs WHERE tid = ");
@@ -2052,7 +2327,7 @@ part_roll(struct pg *p)
 	if (cmd(p, "SET LOCAL lock_timeout = '2s'", "partition") == -1 ||
 	    cmd(p, "SELECT pg_advisory_xact_lock(1802662146)",
 	    "partition") == -1 ||
-	    (r = ok(p, PQexec(p->db, "SELECT lo, start_ns FROM parts"
+	    (r = ok(p, exec(p, "SELECT lo, start_ns FROM parts"
 	    " WHERE NOT detached ORDER BY lo DESC LIMIT 1"),
 	    "partition")) == NULL)
 		goto fail;
@@ -2124,7 +2399,7 @@ part_drop(struct pg *p, long long cutoff)
 	    " WHERE EXISTS (SELECT 1 FROM parts q WHERE q.lo > p.lo"
 	    " AND q.start_ns < %lld) ORDER BY lo LIMIT 1", kr_wall_ns() -
 	    (p->part_ns < PART_SETTLE_NS ? p->part_ns : PART_SETTLE_NS));
-	if ((r = ok(p, PQexec(p->db, sql), "retention")) == NULL)
+	if ((r = ok(p, exec(p, sql), "retention")) == NULL)
 		return -1;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
@@ -2140,7 +2415,7 @@ part_drop(struct pg *p, long long cutoff)
 		snprintf(sql, sizeof sql, "UPDATE parts SET max_ts = (SELECT"
 		    " coalesce(max(ts), %lld) FROM logs_%lld) WHERE lo = %lld"
 		    " RETURNING max_ts", LLONG_MIN, name, lo);
-		max_ts = int_of(ok(p, PQexec(p->db, sql), "retention"),
+		max_ts = int_of(ok(p, exec(p, sql), "retention"),
 		    LLONG_MAX);
 	}
 	if (max_ts >= cutoff)
@@ -2159,7 +2434,7 @@ part_drop(struct pg *p, long long cutoff)
 		return -1;
 	p->in_txn = 1;
 	snprintf(tail, sizeof tail, "SELECT count(*) FROM logs_%lld", name);
-	if ((n = int_of(ok(p, PQexec(p->db, tail), "retention"), -1)) == -1)
+	if ((n = int_of(ok(p, exec(p, tail), "retention"), -1)) == -1)
 		goto fail;
 	/* Its tasks' writers wait (their locks, in one order) while what
 	 * the records added up to goes, and the tasks left empty. */
@@ -2310,7 +2585,7 @@ pg_tasks(struct pg *p, const char *only, task_fn fn, void *arg)
 long long
 pg_size(struct pg *p)
 {
-	return int_of(ok(p, PQexec(p->db,
+	return int_of(ok(p, exec(p,
 	    "SELECT pg_database_size(current_database())"), "size"), 0);
 }
 
