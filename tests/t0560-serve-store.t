@@ -4,7 +4,7 @@
 # an older database is brought up to date; what is acked survives kill -9.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 20
+plan 22
 
 # 3000 records of task a, 1500 of task b in between, over 4500 seconds
 # with timestamps that jump back and forth; a few WARN and ERROR.
@@ -79,6 +79,40 @@ last=$(jq -r '.timestamp' a.ndjson | sort | tail -n 1)
 is "$(curl -s "$A/tasks/a/logs/stats" | jq -c '[.timeRange.start,.timeRange.end]')" \
     "[\"$first\",\"$last\"]" "stats: the time range of what is left"
 is "$(curl -s "$A/tasks/b/logs/count" | jq .count)" 1500 "the other task is untouched"
+
+# What requests add to a task's counts and times, whatever they hold:
+# thousands of records at times out of order, more sources than a
+# summary holds, a source as long as can be, a source with a NUL.
+python3 - <<'PY'
+import json
+def out(name, recs):
+    with open(name, "w") as f:
+        for r in recs:
+            f.write(json.dumps(r) + "\n")
+out("s1", [{"runId": "s", "seq": i, "source": "stdout", "message": "x",
+            "timestamp": "2026-11-28T01:%02d:%02dZ" % (i * 7 % 60, i % 60)}
+           for i in range(1, 3001)])
+out("s2", [{"runId": "s", "seq": 3001 + i, "source": "src%d" % i,
+            "level": "WARN", "message": "y",
+            "timestamp": "2026-11-28T00:59:%02dZ" % i} for i in range(10)])
+out("s3", [{"runId": "s", "seq": 3011, "source": "l" * 64, "message": "z",
+            "timestamp": "2026-11-28T00:00:01Z"}])
+out("s4", [{"runId": "s", "seq": 3012 + i, "source": "n\u0000ul",
+            "level": "ERROR", "message": "z",
+            "timestamp": "2026-11-28T03:00:0%dZ" % (1 - i)} for i in range(2)])
+PY
+for f in s1 s2 s3 s4; do post s <$f; done | tr '\n' ' ' >got
+is "$(cat got)" "200 200 200 200 " "records with many sources stored"
+curl -s "$A/tasks/s/logs/stats" | jq -r '.totalLogs, (.logCounts |
+    to_entries[] | "\(.key | @json) \(.value)"), .levelCounts.INFO,
+    .levelCounts.WARN, .levelCounts.ERROR, .timeRange.start,
+    .timeRange.end' | LC_ALL=C sort | tr '\n' ' ' >got
+is "$(cat got)" "$(printf '%s\n' 3013 3001 10 2 2026-11-28T00:00:01Z \
+    2026-11-28T03:00:01Z "\"$(printf 'l%.0s' $(seq 64))\" 1" \
+    '"n\u0000ul" 2' '"src0" 1' '"src1" 1' '"src2" 1' '"src3" 1' '"src4" 1' \
+    '"src5" 1' '"src6" 1' '"src7" 1' '"src8" 1' '"src9" 1' '"stdout" 3000' \
+    '"agent" 0' '"stderr" 0' | LC_ALL=C sort | tr '\n' ' ')" \
+    "stats: each source, level and the time range"
 stop_serve
 
 # What was acked is stored, even when the server is killed right after.

@@ -440,12 +440,14 @@ struct stats {
 	long long lv[KR_NLEVELS], total, std[3];
 	/* Sources other than the usual three, summed in order. */
 	struct kr_buf other;
-	char last[SRV_SOURCE_MAX + 1];
+	char last[SRV_SOURCE_MAX];	/* the one being summed */
+	size_t lastlen;
+	int have;
 	long long ln;
 };
 
 static int
-stats_add(void *arg, int l, const char *src, long long n)
+stats_add(void *arg, int l, const char *src, size_t len, long long n)
 {
 	static const char *const names[3] = { "stdout", "stderr", "agent" };
 	struct stats *t = arg;
@@ -455,18 +457,20 @@ stats_add(void *arg, int l, const char *src, long long n)
 		t->lv[l] += n;
 	t->total += n;
 	for (i = 0; i < 3; i++)
-		if (strcmp(src, names[i]) == 0)
+		if (len == strlen(names[i]) && memcmp(src, names[i], len) == 0)
 			break;
 	if (i < 3) {
 		t->std[i] += n;
 		return 0;
 	}
-	if (strcmp(src, t->last) != 0) {
-		if (t->last[0] != '\0')
+	if (!t->have || len != t->lastlen || memcmp(src, t->last, len) != 0) {
+		if (t->have)
 			kr_buf_printf(&t->other, ":%lld", t->ln);
 		kr_buf_addc(&t->other, ',');
-		json_str(&t->other, src, strlen(src));
-		snprintf(t->last, sizeof t->last, "%s", src);
+		json_str(&t->other, src, len);
+		t->lastlen = len < sizeof t->last ? len : sizeof t->last;
+		memcpy(t->last, src, t->lastlen);
+		t->have = 1;
 		t->ln = 0;
 	}
 	t->ln += n;
@@ -507,7 +511,7 @@ get_stats(struct srv *s, struct conn *c, const char *task)
 	kr_buf_init(&t.other, 1 << 20);
 	rc = store_counts(s->store, store_task(s->store, task, 0), stats_add,
 	    &t);
-	if (rc == 0 && t.last[0] != '\0')
+	if (rc == 0 && t.have)
 		kr_buf_printf(&t.other, ":%lld", t.ln);
 	out_reset(c);
 	kr_buf_adds(&c->out, "{\"taskId\":");

@@ -137,9 +137,10 @@ long long store_count(struct store *s, long long tid, const struct filter *f,
 long long store_delete(struct store *s, long long tid, long long before);
 /* Deletes up to max records older than cutoff; returns how many. */
 long long store_expire(struct store *s, long long cutoff, long long max);
-/* One count of a task's records: of a level, from a source. */
+/* One count of a task's records: of a level, from a source (of srclen
+ * bytes, NUL-terminated, a NUL in it possible). */
 typedef int (*count_fn)(void *arg, int level, const char *source,
-    long long n);
+    size_t srclen, long long n);
 /*
  * Calls fn for each count of task tid, in the order of their sources. 0,
  * or -1 on error.

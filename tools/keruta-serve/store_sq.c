@@ -2033,6 +2033,7 @@ sq_counts(struct sq *s, long long tid, count_fn fn, void *arg)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (fn(arg, sqlite3_column_int(st, 0),
 		    (const char *)sqlite3_column_text(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1),
 		    sqlite3_column_int64(st, 2)) == -1)
 			break;
 	sqlite3_finalize(st);
