@@ -168,6 +168,35 @@ static const char *const migrations[] = {
 };
 #define NMIGRATIONS (int)(sizeof migrations / sizeof migrations[0])
 
+#define NZONE		8	/* zones a task's rows of a transaction */
+#define NCOUNT		8	/* span, (level, source) pairs they have, */
+#define SUM_STR		64	/* and the longest source or time text, */
+				/* summed by the server (struct sum) */
+
+/*
+ * What a transaction's rows of a task add to its zones, counts and first
+ * and last times, summed as they are stored, so that the summary written
+ * at COMMIT need not read them back. Rows with more than that to sum are
+ * summed by PostgreSQL (keruta_summarize), from the rows.
+ */
+struct sum {
+	int bad;		/* too much to sum here */
+	int any;		/* a row is summed */
+	int nz, nc;
+	struct {
+		long long blk, min, max, n;
+	} z[NZONE];
+	struct {
+		int level;
+		size_t len;
+		long long n;
+		char src[SUM_STR];
+	} c[NCOUNT];
+	long long first, last;	/* the earliest and latest time */
+	size_t fslen, lslen;
+	char fs[SUM_STR], ls[SUM_STR];	/* their text */
+};
+
 /* A run's name, as far as it is kept. */
 struct known_run {
 	char run[64];
@@ -192,6 +221,7 @@ struct pg {
 		 * (keruta_summarize): their ids, the agent's last event. */
 		long long lo, hi, xc;
 		int ev;
+		struct sum sum;
 		/* What is stored of it, as far as known: every seq of run
 		 * run is kmax or less (kvalid), so that a batch of that run
 		 * above kmax needs no check for duplicates. wgen: the
@@ -251,7 +281,8 @@ static int copy_end(struct pg *p);
 static void known_put(struct pg *p, const struct locked *k);
 static void summary_sql(struct kr_buf *sql, const struct locked *k,
     int first);
-static void wgen_sql(struct kr_buf *sql, long long tid, int first);
+static int sums_sql(struct pg *p, struct kr_buf *sql,
+    const struct locked *k, int n);
 static int part_roll(struct pg *p);
 
 /* ---- text in and out ---- */
@@ -871,15 +902,10 @@ pg_commit(struct pg *p)
 		return 0;
 	good = copy_end(p) == 0;
 	p->in_txn = 0;
-	for (k = 0; k < p->nlk; k++)
-		if (p->lk[k].lo > 0)
-			summary_sql(&sql, &p->lk[k], n++ == 0);
-	for (k = n = 0; k < p->nlk; k++)
-		if (p->lk[k].lo > 0)
-			wgen_sql(&sql, p->lk[k].tid, n++ == 0);
-	if (n > 0)
-		kr_buf_adds(&sql, "); ");
-	n = 0;
+	if (good && sums_sql(p, &sql, p->lk, p->nlk) == -1) {
+		kr_warn("database: commit: out of memory");
+		good = 0;
+	}
 	for (k = 0; k < p->nlk; k++)
 		if (p->lk[k].top > 0)
 			kr_buf_printf(&sql, "%s pg_notify('keruta_logs',"
@@ -1525,16 +1551,158 @@ summary_sql(struct kr_buf *sql, const struct locked *k, int first)
 	    k->xc, kr_wall_ns());
 }
 
-/* Appends to sql one more write of task tid (tasks.wgen). */
-static void
-wgen_sql(struct kr_buf *sql, long long tid, int first)
+/* Appends s[0..n) to sql as a string literal, stored as esc_put keeps
+ * it. 0, or -1. */
+static int
+lit(struct pg *p, struct kr_buf *sql, const char *s, size_t n)
 {
-	kr_buf_printf(sql, "%s%lld", first ? "; UPDATE tasks SET wgen ="
-	    " wgen + 1 WHERE tid IN (" : ",", tid);
+	int err = 0;
+
+	p->dec.len = 0;
+	if (esc_put(&p->dec, s, n) == -1 || kr_buf_addc(sql, '\'') == -1 ||
+	    kr_buf_reserve(sql, 2 * p->dec.len + 2) == -1)
+		return -1;
+	sql->len += PQescapeStringConn(p->db, sql->s + sql->len, p->dec.s,
+	    p->dec.len, &err);
+	return err ? -1 : kr_buf_addc(sql, '\'');
+}
+
+/*
+ * Appends to sql the statements that add to the n tasks k what their rows
+ * stored in the transaction add (zones, counts, first and last times, the
+ * agent's last event, one more write), each ending in "; ". 0, or -1.
+ */
+static int
+sums_sql(struct pg *p, struct kr_buf *sql, const struct locked *k, int n)
+{
+	long long now = kr_wall_ns();
+	int i, j, f, bad = 0;
+
+	for (i = f = 0; i < n; i++)
+		if (k[i].lo > 0 && k[i].sum.bad)
+			summary_sql(sql, &k[i], f++ == 0);
+	for (i = f = 0; i < n; i++)
+		if (k[i].lo > 0 && k[i].sum.bad)
+			kr_buf_printf(sql, "%s%lld", f++ == 0 ? "; UPDATE tasks"
+			    " SET wgen = wgen + 1 WHERE tid IN (" : ",",
+			    k[i].tid);
+	if (f > 0)
+		kr_buf_adds(sql, "); ");
+	for (i = f = 0; i < n; i++)
+		for (j = 0; k[i].lo > 0 && !k[i].sum.bad && j < k[i].sum.nz;
+		    j++)
+			kr_buf_printf(sql, "%s(%lld, %lld, %lld, %lld, %lld)",
+			    f++ ? "," : "INSERT INTO zones(tid, blk, min_ts,"
+			    " max_ts, n) VALUES", k[i].tid, k[i].sum.z[j].blk,
+			    k[i].sum.z[j].min, k[i].sum.z[j].max,
+			    k[i].sum.z[j].n);
+	if (f > 0)
+		kr_buf_adds(sql, " ON CONFLICT(tid, blk) DO UPDATE SET"
+		    " min_ts = least(zones.min_ts, excluded.min_ts),"
+		    " max_ts = greatest(zones.max_ts, excluded.max_ts),"
+		    " n = zones.n + excluded.n; ");
+	for (i = f = 0; i < n; i++)
+		for (j = 0; k[i].lo > 0 && !k[i].sum.bad && j < k[i].sum.nc;
+		    j++) {
+			kr_buf_printf(sql, "%s(%lld, %d, ", f++ ? "," :
+			    "INSERT INTO counts(tid, level, source, n) VALUES",
+			    k[i].tid, k[i].sum.c[j].level);
+			bad |= lit(p, sql, k[i].sum.c[j].src,
+			    k[i].sum.c[j].len);
+			kr_buf_printf(sql, ", %lld)", k[i].sum.c[j].n);
+		}
+	if (f > 0)
+		kr_buf_adds(sql, " ON CONFLICT(tid, level, source) DO UPDATE"
+		    " SET n = counts.n + excluded.n; ");
+	for (i = f = 0; i < n; i++) {
+		const struct sum *m = &k[i].sum;
+
+		if (k[i].lo == 0 || m->bad)
+			continue;
+		kr_buf_printf(sql, "%s(%lld::bigint, %lld::bigint, ", f++ ?
+		    "," : "UPDATE tasks SET first_tsstr = CASE WHEN first_ts"
+		    " IS NULL OR v.f < first_ts THEN v.fs ELSE first_tsstr"
+		    " END, first_ts = least(first_ts, v.f), last_tsstr ="
+		    " CASE WHEN last_ts IS NULL OR v.l >= last_ts THEN v.ls"
+		    " ELSE last_tsstr END, last_ts = greatest(last_ts, v.l),"
+		    " last_activity = v.now, exited = CASE v.ev WHEN 1 THEN 0"
+		    " WHEN 2 THEN 1 ELSE exited END, exit_code = CASE v.ev"
+		    " WHEN 1 THEN NULL WHEN 2 THEN v.xc ELSE exit_code END,"
+		    " wgen = wgen + 1 FROM (VALUES", k[i].tid, m->first);
+		bad |= lit(p, sql, m->fs, m->fslen);
+		kr_buf_printf(sql, "::text, %lld::bigint, ", m->last);
+		bad |= lit(p, sql, m->ls, m->lslen);
+		kr_buf_printf(sql, "::text, %lld::bigint, %d, %lld::bigint)",
+		    now, k[i].ev, k[i].xc);
+	}
+	if (f > 0)
+		kr_buf_adds(sql, ") v(t, f, fs, l, ls, now, ev, xc)"
+		    " WHERE tasks.tid = v.t; ");
+	/* A part that did not fit makes the statement fail, or leaves
+	 * nothing at all. */
+	for (i = 0; i < n && k[i].lo == 0; i++)
+		;
+	return bad || (i < n && sql->s == NULL) ? -1 : 0;
+}
+
+/* Adds row w (stored, its id taken) to sum: bad when it does not fit. */
+static void
+sum_row(struct sum *m, const struct row *w)
+{
+	long long blk = w->id >> ZBITS;
+	int i;
+
+	for (i = m->nz - 1; i >= 0 && m->z[i].blk != blk; i--)
+		;
+	if (i < 0 && m->nz == NZONE) {
+		m->bad = 1;
+		return;
+	}
+	if (i < 0) {
+		i = m->nz++;
+		m->z[i].blk = blk;
+		m->z[i].min = m->z[i].max = w->ts;
+		m->z[i].n = 0;
+	}
+	if (w->ts < m->z[i].min)
+		m->z[i].min = w->ts;
+	if (w->ts > m->z[i].max)
+		m->z[i].max = w->ts;
+	m->z[i].n++;
+	for (i = 0; i < m->nc && (m->c[i].level != w->level ||
+	    m->c[i].len != w->srclen ||
+	    memcmp(m->c[i].src, w->source, w->srclen) != 0); i++)
+		;
+	if (i == m->nc) {
+		if (m->nc == NCOUNT || w->srclen > SUM_STR) {
+			m->bad = 1;
+			return;
+		}
+		m->nc++;
+		m->c[i].level = w->level;
+		m->c[i].len = w->srclen;
+		memcpy(m->c[i].src, w->source, w->srclen);
+		m->c[i].n = 0;
+	}
+	m->c[i].n++;
+	if (w->tslen > SUM_STR) {
+		m->bad = 1;
+		return;
+	}
+	/* The first of the earliest, and the last of the latest. */
+	if (!m->any || w->ts < m->first) {
+		m->first = w->ts;
+		memcpy(m->fs, w->tsstr, m->fslen = w->tslen);
+	}
+	if (!m->any || w->ts >= m->last) {
+		m->last = w->ts;
+		memcpy(m->ls, w->tsstr, m->lslen = w->tslen);
+	}
+	m->any = 1;
 }
 
 /* Notes in k what the rows of b stored add: their ids and last event,
- * to summarize. */
+ * and their sum. */
 static void
 lk_note(struct locked *k, const struct batch *b)
 {
@@ -1552,6 +1720,8 @@ lk_note(struct locked *k, const struct batch *b)
 			k->ev = w->event;
 			k->xc = w->exit_code;
 		}
+		if (!k->sum.bad)
+			sum_row(&k->sum, w);
 	}
 }
 
@@ -1604,10 +1774,7 @@ pg_insert(struct pg *p, const char *task, struct batch *b, size_t *stored,
 		memset(&one, 0, sizeof one);
 		one.tid = tid;
 		lk_note(&one, b);
-		summary_sql(&sql, &one, 1);
-		wgen_sql(&sql, tid, 1);
-		kr_buf_adds(&sql, ")");
-		bad = sql.s == NULL || cmd(p, sql.s, "insert") == -1;
+		bad = sums_sql(p, &sql, &one, 1) == -1 || sql.s == NULL || cmd(p, sql.s, "insert") == -1;
 		kr_buf_free(&sql);
 		if (bad)
 			goto fail;
@@ -2529,7 +2696,8 @@ pg_counts(struct pg *p, long long tid, count_fn fn, void *arg)
 		    kr_buf_addc(&p->dec, 0) == -1)
 			break;
 		if (fn(arg, atoi(PQgetvalue(r, i, 0)), p->dec.s,
-		    strtoll(PQgetvalue(r, i, 2), NULL, 10)) == -1)
+		    p->dec.len - 1, strtoll(PQgetvalue(r, i, 2), NULL,
+		    10)) == -1)
 			break;
 	}
 	PQclear(r);
