@@ -1774,7 +1774,8 @@ pg_insert(struct pg *p, const char *task, struct batch *b, size_t *stored,
 		memset(&one, 0, sizeof one);
 		one.tid = tid;
 		lk_note(&one, b);
-		bad = sums_sql(p, &sql, &one, 1) == -1 || sql.s == NULL || cmd(p, sql.s, "insert") == -1;
+		bad = sums_sql(p, &sql, &one, 1) == -1 || sql.s == NULL ||
+		    cmd(p, sql.s, "insert") == -1;
 		kr_buf_free(&sql);
 		if (bad)
 			goto fail;
