@@ -177,7 +177,12 @@ curl -s "$SERVE_URL/metrics" >m
 grep -q '^keruta_records_ingested_total 3010$' m &&
     grep -q '^keruta_records_duplicate_total 4$' m &&
     grep -q '^keruta_http_request_duration_seconds_bucket{le="+Inf"} [1-9]' m &&
-    grep -q '^keruta_db_size_bytes [1-9]' m
-check $? "/metrics: counters, histogram, db size"
+    grep -q '^keruta_db_size_bytes [1-9]' m &&
+    if [ "${KR_STORE-}" = pg ]; then
+	grep -q '^keruta_db_cache_bytes 0$' m
+    else
+	grep -q '^keruta_db_cache_bytes [1-9][0-9]*$' m
+    fi
+check $? "/metrics: counters, histogram, db size, page cache"
 stop_serve
 is "$SERVE_RC" 0 "stops cleanly"

@@ -702,7 +702,7 @@ get_metrics(struct srv *s, struct conn *c)
 {
 	out_reset(c);
 	metrics_write(&s->m, store_commits(s->store), store_size(s->store),
-	    &c->out);
+	    store_cache(s->store), &c->out);
 	return reply(c, 200, "text/plain; version=0.0.4; charset=utf-8");
 }
 

@@ -219,9 +219,12 @@ labelled(const struct metrics *m, struct kr_buf *b)
 
 int
 metrics_write(const struct metrics *m, unsigned long long commits,
-    long long db_size, struct kr_buf *out)
+    long long db_size, long long db_cache, struct kr_buf *out)
 {
 	counters(m, commits, db_size, out);
+	counter(out, "keruta_db_cache_bytes", "gauge",
+	    "Memory the database's page cache holds in this process (SQLite;"
+	    " 0 on PostgreSQL).", (unsigned long long)db_cache);
 	histograms(m, out);
 	labelled(m, out);
 	process(m, out);

@@ -42,10 +42,10 @@ void metrics_batch(struct ages *a, const struct batch *b, long long now);
 void metrics_status(struct metrics *m, int status);
 /*
  * Appends every metric in the Prometheus text format, with the store's
- * commits and size (which the store counts), and the process's own
- * (process_*: CPU, memory, descriptors). 0.
+ * commits, size and page cache (which the store counts), and the
+ * process's own (process_*: CPU, memory, descriptors). 0.
  */
 int metrics_write(const struct metrics *m, unsigned long long commits,
-    long long db_size, struct kr_buf *out);
+    long long db_size, long long db_cache, struct kr_buf *out);
 
 #endif

@@ -292,6 +292,12 @@ store_size(struct store *s)
 }
 
 long long
+store_cache(struct store *s)
+{
+	return s->pg != NULL ? 0 : sq_cache(s->sq);
+}
+
+long long
 store_rewrite(struct store *s, const struct scope *sc,
     long long *from, long long upto, long long max, rewrite_fn fn,
     void *arg, long long *changed, rewritten_fn done, void *darg)

@@ -165,6 +165,9 @@ typedef int (*task_fn)(void *arg, const struct task_info *t);
  */
 int store_tasks(struct store *s, const char *only, task_fn fn, void *arg);
 long long store_size(struct store *s);
+/* The memory the store's page cache holds in this process (SQLite's; 0
+ * on PostgreSQL, whose cache is its own). */
+long long store_cache(struct store *s);
 void filter_free(struct filter *f);
 
 /* The count remembered of task tid's rows that match f above after; a

@@ -2081,6 +2081,18 @@ sq_size(struct sq *s)
 	    scalar(s, "PRAGMA page_size", 0);
 }
 
+/* The memory SQLite's page cache holds for the database. */
+long long
+sq_cache(struct sq *s)
+{
+	int cur = 0, hi = 0;
+
+	if (sqlite3_db_status(s->db, SQLITE_DBSTATUS_CACHE_USED, &cur, &hi,
+	    0) != SQLITE_OK)
+		return 0;
+	return cur;
+}
+
 void
 sq_setup(void)
 {

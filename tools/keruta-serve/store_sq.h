@@ -40,6 +40,7 @@ long long sq_expire(struct sq *s, long long cutoff, long long max);
 int sq_counts(struct sq *s, long long tid, count_fn fn, void *arg);
 int sq_tasks(struct sq *s, const char *only, task_fn fn, void *arg);
 long long sq_size(struct sq *s);
+long long sq_cache(struct sq *s);
 long long sq_rewrite(struct sq *s, const struct scope *sc,
     long long *from, long long upto, long long max, rewrite_fn fn,
     void *arg, long long *changed, rewritten_fn done, void *darg);
