@@ -2,13 +2,13 @@
 # keruta-serve: options, configuration, refusals, the panel's files.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 27
+plan 33
 
 keruta-serve --help >out 2>err
 is $? 0 "--help exits 0"
 for o in --listen --db --config --jwt-secret-file --api-keys --hash-key \
     --retention --tls-cert --tls-key --panel-dir --max-body --queue-max \
-    --quiet --verbose --help --version; do
+    --cache-size --quiet --verbose --help --version; do
 	grep -q -- "$o" out || echo "missing $o"
 done >missing
 is "$(cat missing)" "" "--help lists every option"
@@ -34,6 +34,12 @@ keruta-serve --max-body 1k 2>err
 is $? 100 "--max-body under 4M: 100"
 keruta-serve --queue-max 1 2>err
 is $? 100 "bad --queue-max: 100"
+keruta-serve --cache-size 512k 2>err
+is $? 100 "--cache-size under 1M: 100"
+is "$(cat err)" "keruta-serve: fatal: bad --cache-size '512k' (1M to 1T)" \
+    "says what --cache-size takes"
+KERUTA_SERVE_CACHE_SIZE=2 keruta-serve 2>err
+is $? 100 "KERUTA_SERVE_CACHE_SIZE is --cache-size: 100"
 keruta-serve --retention soon 2>err
 is $? 100 "bad --retention: 100"
 keruta-serve --tls-cert x.pem 2>err
@@ -83,6 +89,31 @@ is "$(curl -s -o /dev/null -w '%{http_code}' "$SERVE_URL/nope.js")" 404 \
     "--panel-dir: missing file: 404"
 is "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is \
     "$SERVE_URL/../secret")" 404 "no way out of the panel directory"
+stop_serve
+
+# --cache-size bounds SQLite's page cache (on PostgreSQL too, the flag is
+# taken; the file here is SQLite's). 20,000 records of 300 bytes, written
+# in one go: the default cache keeps the pages written, 1M keeps 1M.
+awk 'BEGIN { printf "["; for (i = 1; i <= 20000; i++)
+	printf "%s{\"runId\":\"r\",\"seq\":%d,\"message\":\"%0250d\"}",
+	    (i > 1 ? "," : ""), i, i; print "]" }' >big.json
+cache() { curl -s "$SERVE_URL/metrics" |
+    sed -n 's/^keruta_db_cache_bytes //p'; }
+start_serve --db "$T/cache.db" --cache-size 1M
+curl -s -o /dev/null -H 'Content-Type: application/json' \
+    --data-binary @big.json "$SERVE_URL/api/v1/tasks/c/logs"
+curl -s "$SERVE_URL/api/v1/tasks/c/logs/export?format=ndjson" | wc -l >n
+is "$(cat n)" 20000 "--cache-size 1M: every record stored and read back"
+c=$(cache)
+test "$c" -gt 0 && test "$c" -le $((1280 << 10))
+check $? "--cache-size 1M: the page cache holds at most 1M ($c bytes)"
+stop_serve
+start_serve --db "$T/cache2.db"
+curl -s -o /dev/null -H 'Content-Type: application/json' \
+    --data-binary @big.json "$SERVE_URL/api/v1/tasks/c/logs"
+c=$(cache)
+test "$c" -gt $((4 << 20))
+check $? "the default holds more of the same ($c bytes)"
 stop_serve
 start_serve
 is "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "$SERVE_URL/")" \

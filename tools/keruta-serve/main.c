@@ -65,7 +65,8 @@
 struct opts {
 	const char *listen, *db, *jwt_file, *keys_file, *retention;
 	const char *tls_cert, *tls_key, *config, *panel_dir, *max_body;
-	const char *queue_max, *sync, *partition;
+	const char *queue_max, *sync, *partition, *cache_size;
+	size_t cache;
 	long long part_ms;
 	int hash_key;
 	int retention_flag;	/* --retention was given */
@@ -207,6 +208,9 @@ parse_args(int argc, char *argv[], struct opts *o)
 		case 'c':
 			o->config = optarg;
 			break;
+		case KR_O_CACHE_SIZE:
+			o->cache_size = optarg;
+			break;
 		case 'd':
 			o->db = optarg;
 			break;
@@ -276,6 +280,7 @@ settle(const struct kr_cfg *cfg, struct opts *o)
 	o->queue_max = setting(cfg, KR_O_QUEUE_MAX, o->queue_max);
 	o->sync = setting(cfg, KR_O_SYNC, o->sync);
 	o->partition = setting(cfg, KR_O_PARTITION, o->partition);
+	o->cache_size = setting(cfg, KR_O_CACHE_SIZE, o->cache_size);
 }
 
 /*
@@ -303,6 +308,10 @@ configure(struct opts *o, struct srv *s, struct server_opts *so)
 	    &s->queue_max) == -1)
 		kr_die(KR_EX_USAGE, "bad --queue-max '%s' (64k to 1G)",
 		    o->queue_max);
+	if (kr_parse_size(o->cache_size, 1u << 20, (size_t)1 << 40,
+	    &o->cache) == -1)
+		kr_die(KR_EX_USAGE, "bad --cache-size '%s' (1M to 1T)",
+		    o->cache_size);
 	if (o->retention != NULL && parse_retention(o->retention,
 	    &s->retention_ms, &why) == -1)
 		kr_die(KR_EX_USAGE, "bad %s '%s': %s", o->retention_flag ?
@@ -363,6 +372,9 @@ main(int argc, char *argv[])
 		    err);
 	if (store_set_sync(srv.store, strcmp(o.sync, "full") == 0) == -1)
 		kr_die(KR_EX_TEMP, "database: unable to set --sync %s", o.sync);
+	if (store_set_cache(srv.store, o.cache) == -1)
+		kr_die(KR_EX_TEMP, "database: unable to set --cache-size %s",
+		    o.cache_size);
 	if (store_partition(srv.store, o.part_ms * 1000000) == -1)
 		kr_die(KR_EX_TEMP, "database: unable to make a partition");
 	rc = server_run(&srv, &so);

@@ -169,6 +169,13 @@ store_set_sync(struct store *s, int full)
 }
 
 int
+store_set_cache(struct store *s, size_t bytes)
+{
+	/* PostgreSQL's cache is its own (shared_buffers). */
+	return s->pg != NULL ? 0 : sq_set_cache(s->sq, bytes);
+}
+
+int
 store_check(struct store *s)
 {
 	return s->pg != NULL ? pg_check(s->pg) : sq_check(s->sq);

@@ -82,6 +82,8 @@ int store_commit(struct store *s);
  * 0, or -1.
  */
 int store_set_sync(struct store *s, int full);
+/* At most bytes for SQLite's page cache (PostgreSQL: nothing). 0, or -1. */
+int store_set_cache(struct store *s, size_t bytes);
 /*
  * Sees that the database file and its WAL are still those opened (by
  * device and inode): once either was removed or replaced, what is

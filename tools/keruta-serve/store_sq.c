@@ -1041,6 +1041,17 @@ sq_set_sync(struct sq *s, int full)
 }
 
 int
+sq_set_cache(struct sq *s, size_t bytes)
+{
+	char sql[64];
+
+	/* A negative cache_size is KiB. */
+	snprintf(sql, sizeof sql, "PRAGMA cache_size=-%zu", bytes >> 10);
+	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 :
+	    -1;
+}
+
+int
 sq_lost(struct sq *s)
 {
 	int l = s->lost;

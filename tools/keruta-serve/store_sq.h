@@ -16,6 +16,7 @@ int sq_insert(struct sq *s, const char *task, struct batch *b,
     size_t *stored, size_t *dups);
 int sq_commit(struct sq *s);
 int sq_set_sync(struct sq *s, int full);
+int sq_set_cache(struct sq *s, size_t bytes);
 int sq_check(struct sq *s);
 const char *sq_problem(const struct sq *s, int *down);
 int sq_lost(struct sq *s);
