@@ -571,7 +571,7 @@ sq_open(struct sq **sp, const char *path, char *err, size_t elen)
 		goto fail;
 	}
 	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;"
-	    "PRAGMA temp_store=MEMORY;PRAGMA cache_size=-65536;"
+	    "PRAGMA temp_store=MEMORY;"
 	    "PRAGMA journal_size_limit=67108864;PRAGMA mmap_size=268435456;",
 	    NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, elen, "unable to use '%s': %s", path,
