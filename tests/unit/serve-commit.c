@@ -3,16 +3,44 @@
  * What waits for the commit is let out once, in the order it came, with
  * ok when the commit held and not when it failed; a waiter taken off
  * first is not; and a turn of the loop commits only when it should.
+ * With a store whose syncs come later (--sync full on SQLite), what
+ * waited for a commit waits for its sync too, and goes out when that
+ * sync, not an earlier one, is done.
  */
 #include <string.h>
 
 #include "tap.h"
 #include "../../tools/keruta-serve/commit.c"
 
-/* A store that only says whether a transaction is open. */
+/*
+ * A store that only says whether a transaction is open, and, when async,
+ * numbers its commits and syncs them when told (synced).
+ */
 struct store {
 	int in_txn, fail, lost, commits;
+	int async;
+	unsigned long long gen;
+	long long synced;
 };
+
+unsigned long long
+store_sync_gen(const struct store *s)
+{
+	return s->gen;
+}
+
+long long
+store_synced(struct store *s)
+{
+	return s->synced;
+}
+
+int
+store_sync_now(struct store *s)
+{
+	s->synced = (long long)s->gen;
+	return 0;
+}
 
 int
 store_in_txn(const struct store *s)
@@ -31,6 +59,8 @@ store_commit(struct store *s)
 		return -1;
 	}
 	s->commits++;
+	if (s->async)
+		s->gen++;
 	return 0;
 }
 
@@ -82,9 +112,9 @@ hold(struct commit *cm, struct rec *r, char name, int reply)
 int
 main(void)
 {
-	struct store st = { 0, 0, 0, 0 };
+	struct store st = { 0, 0, 0, 0, 0, 0, 0 };
 	struct commit cm;
-	struct rec a, b, c;
+	struct rec a, b, c, d, e;
 
 	memset(&cm, 0, sizeof cm);
 	cm.store = &st;
@@ -149,5 +179,54 @@ main(void)
 	st.lost = 1;
 	ok(commit_turn(&cm, 0) == 1 && nout == 1 && !oks[0],
 	    "committed on the way but lost: the waiter is told");
+
+	/* Syncs that come later. */
+	st.async = 1;
+	nout = 0;
+	st.in_txn = 1;
+	noted(&cm, 1);
+	hold(&cm, &a, 'a', 1);
+	ok(commit_turn(&cm, 0) == 1 && !st.in_txn && st.gen == 1,
+	    "async: a quiet turn commits");
+	ok(nout == 0 && a.w.held && cm.replies == 0,
+	    "but its waiter waits for the sync, no longer counted a reply");
+	ok(commit_pending(&cm), "none open, the sync to come: waiters wait");
+	hold(&cm, &d, 'd', 0);
+	commit_poll(&cm);
+	ok(nout == 0, "nothing goes before the sync");
+	st.in_txn = 1;
+	noted(&cm, 1);
+	hold(&cm, &e, 'e', 1);
+	ok(commit_turn(&cm, 0) == 0 && st.gen == 1 && st.in_txn,
+	    "while the sync is in flight, the next commit waits for it");
+	cm.txn_t0 = 0;
+	ok(commit_turn(&cm, 0) == 1 && st.gen == 2 && nout == 0,
+	    "unless it is old: a second commit while the first is synced");
+	hold(&cm, &b, 'b', 0);
+	commit_unhold(&cm, &b.w);
+	ok(!b.w.held, "a waiter on a sync can be taken off");
+	st.synced = 1;
+	ok(commit_turn(&cm, 0) == 1, "a turn with the first sync done");
+	is(order, "da", "lets out what waited for it, not for the second");
+	ok(oks[0] && oks[1] && e.w.held, "with ok; the second's waiter waits");
+	st.synced = 2;
+	commit_poll(&cm);
+	is(order, "dae", "and goes when the second sync is done");
+	ok(!commit_pending(&cm) && cm.syncing == NULL, "nothing waits then");
+
+	nout = 0;
+	st.in_txn = 1;
+	hold(&cm, &a, 'a', 0);
+	hold(&cm, &b, 'b', 1);
+	st.in_txn = 0;
+	st.gen++;
+	ok(commit_turn(&cm, 0) == 1 && nout == 0 && a.w.held && b.w.held,
+	    "committed on the way by another: its waiters wait for the sync");
+	hold(&cm, &c, 'c', 0);
+	ok(commit_sync(&cm) == 0 && st.synced == (long long)st.gen,
+	    "commit_sync syncs in place");
+	is(order, "cab", "and lets everything out at once");
+	ok(cm.held == NULL && cm.syncing == NULL && cm.replies == 0,
+	    "nothing waits any more");
 	return done_testing();
 }

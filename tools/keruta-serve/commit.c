@@ -2,8 +2,12 @@
  * commit.c: the open transaction and what waits for it. A reply or an ack
  * is a promise that records are stored, so it waits here until the commit;
  * a busy server commits thousands of rows at once, an idle one each batch
- * at once.
+ * at once. With --sync full on SQLite, the loop does not wait while the
+ * commit goes to disk: its waiters move to the syncing list, and go out
+ * when the store's syncer says it is there (commit_poll), while the next
+ * transaction is already being filled.
  */
+#include "kr_diag.h"
 #include "kr_time.h"
 #include "commit.h"
 #include "store.h"
@@ -16,9 +20,30 @@
 #define COMMIT_NS	2000000
 #define COMMIT_NS_MAX	20000000
 
+/* 1 when the last commit is not yet known to be on disk. */
+static int
+unsynced(const struct commit *cm)
+{
+	return (long long)store_sync_gen(cm->store) !=
+	    store_synced(cm->store);
+}
+
+static void
+sync_wait(struct commit *cm, struct waiter *w, unsigned long long gen)
+{
+	w->held = 1;
+	w->gen = gen;
+	w->next = cm->syncing;
+	cm->syncing = w;
+}
+
 void
 commit_hold(struct commit *cm, struct waiter *w)
 {
+	if (!store_in_txn(cm->store) && unsynced(cm)) {
+		sync_wait(cm, w, store_sync_gen(cm->store));
+		return;
+	}
 	w->held = 1;
 	w->next = cm->held;
 	cm->held = w;
@@ -26,28 +51,37 @@ commit_hold(struct commit *cm, struct waiter *w)
 		cm->replies++;
 }
 
-void
-commit_unhold(struct commit *cm, struct waiter *w)
+/* Takes w off *list; 1 if it was there. */
+static int
+unlink_from(struct waiter **list, struct waiter *w)
 {
 	struct waiter **pp;
 
-	if (!w->held)
-		return;
-	for (pp = &cm->held; *pp != NULL; pp = &(*pp)->next)
+	for (pp = list; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == w) {
 			*pp = w->next;
-			break;
+			return 1;
 		}
+	return 0;
+}
+
+void
+commit_unhold(struct commit *cm, struct waiter *w)
+{
+	if (!w->held)
+		return;
+	if (unlink_from(&cm->held, w) && w->reply)
+		cm->replies--;
+	else
+		(void)unlink_from(&cm->syncing, w);
 	w->held = 0;
 	w->next = NULL;
-	if (w->reply)
-		cm->replies--;
 }
 
 int
 commit_pending(const struct commit *cm)
 {
-	return store_in_txn(cm->store);
+	return store_in_txn(cm->store) || unsynced(cm);
 }
 
 void
@@ -60,12 +94,38 @@ commit_noted(struct commit *cm, size_t n)
 	cm->txn_rows += n;
 }
 
-/* Lets out what waited for the commit: ok, or told that it failed. */
+/*
+ * What was not acked is not lost when keruta-serve stops: the clients
+ * send it again. What was acked, if not on disk, might be: so no more.
+ */
 static void
-release(struct commit *cm, int ok)
+sync_failed(void)
 {
-	struct waiter *w;
+	kr_diesys(KR_EX_TEMP, "database: unable to sync the write-ahead log");
+}
 
+/*
+ * Lets out what waited for a sync up to synced (all of them: -1), then,
+ * unless only_synced, what waited for the commit: ok, or told that it
+ * failed.
+ */
+static void
+release(struct commit *cm, int ok, long long synced, int only_synced)
+{
+	struct waiter *w, **pp;
+
+	for (pp = &cm->syncing; (w = *pp) != NULL;) {
+		if (synced >= 0 && (long long)w->gen > synced) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		w->next = NULL;
+		w->held = 0;
+		w->release(w, 1);
+	}
+	if (only_synced)
+		return;
 	while ((w = cm->held) != NULL) {
 		cm->held = w->next;
 		w->next = NULL;
@@ -76,8 +136,46 @@ release(struct commit *cm, int ok)
 	}
 }
 
-int
-commit_sync(struct commit *cm)
+/*
+ * After a commit that went well and whose sync is still to come, what
+ * waited for it waits for the sync; else it goes out.
+ */
+static void
+committed(struct commit *cm, int ok)
+{
+	unsigned long long gen = store_sync_gen(cm->store);
+	long long synced = store_synced(cm->store);
+	struct waiter *w;
+
+	if (synced < 0)
+		sync_failed();
+	if (!ok || (long long)gen == synced) {
+		release(cm, ok, synced, 0);
+		return;
+	}
+	while ((w = cm->held) != NULL) {
+		cm->held = w->next;
+		if (w->reply)
+			cm->replies--;
+		sync_wait(cm, w, gen);
+	}
+}
+
+void
+commit_poll(struct commit *cm)
+{
+	long long synced;
+
+	if (cm->syncing == NULL)
+		return;
+	if ((synced = store_synced(cm->store)) < 0)
+		sync_failed();
+	release(cm, 1, synced, 1);
+}
+
+/* Commits the open transaction, if any, without waiting for its sync. */
+static int
+commit_now(struct commit *cm)
 {
 	long long t0 = kr_mono_ns();
 	int open = store_in_txn(cm->store);
@@ -85,11 +183,20 @@ commit_sync(struct commit *cm)
 
 	if (open)
 		cm->commit_ns = kr_mono_ns() - t0;
-
 	cm->txn_rows = 0;
 	if (store_lost(cm->store))
 		rc = -1;
-	release(cm, rc == 0);
+	return rc;
+}
+
+int
+commit_sync(struct commit *cm)
+{
+	int rc = commit_now(cm);
+
+	if (store_sync_now(cm->store) == -1)
+		sync_failed();
+	release(cm, rc == 0, -1, 0);
 	return rc;
 }
 
@@ -109,13 +216,19 @@ commit_turn(struct commit *cm, unsigned bodies)
 	most = most < COMMIT_NS ? COMMIT_NS : most > COMMIT_NS_MAX ?
 	    COMMIT_NS_MAX : most;
 
+	commit_poll(cm);
 	if (!store_in_txn(cm->store))
 		/* Committed on the way by a delete or the indexer: or not. */
-		release(cm, !store_lost(cm->store));
+		committed(cm, !store_lost(cm->store));
+	else if (unsynced(cm) && cm->txn_rows < COMMIT_ROWS &&
+	    kr_mono_ns() - cm->txn_t0 < COMMIT_NS_MAX)
+		/* The next commit follows the sync in flight, and shares
+		 * the next one, as when each commit synced itself. */
+		done = 0;
 	else if ((cm->replies > 0 ? bodies == 0 : cm->round_msgs == 0) ||
 	    cm->txn_rows >= COMMIT_ROWS ||
 	    kr_mono_ns() - cm->txn_t0 >= most)
-		commit_sync(cm);
+		committed(cm, commit_now(cm) == 0);
 	else
 		done = 0;
 	cm->round_msgs = 0;

@@ -167,6 +167,13 @@ maybe_commit(struct srv *s)
 		    COMMIT_WAIT_US);
 }
 
+/* The store's syncer is done with a sync: the loop lets its waiters out. */
+static void
+wake(void *ctx)
+{
+	lws_cancel_service(ctx);
+}
+
 /* Wakes the loop now and then, so that a signal is seen promptly. */
 static void
 stop_timer(lws_sorted_usec_list_t *sul)
@@ -326,6 +333,7 @@ server_run(struct srv *s, const struct server_opts *o)
 	s->m.started_s = kr_wall_ns() / 1000000000;
 	signals();
 	s->ctx = context(s, o);
+	store_set_wake(s->store, wake, s->ctx);
 	port = lws_get_vhost_listen_port(lws_get_vhost_by_name(s->ctx,
 	    "default"));
 	lfd = listen_fd(port);
@@ -355,6 +363,8 @@ server_run(struct srv *s, const struct server_opts *o)
 			break;
 	}
 	timers_stop(s);
+	commit_sync(&s->commit);
+	store_set_wake(s->store, NULL, NULL);
 	lws_context_destroy(s->ctx);
 	store_fts_step(s->store, 0);
 	if (store_check(s->store) == -1)

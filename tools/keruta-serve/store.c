@@ -168,6 +168,32 @@ store_set_sync(struct store *s, int full)
 	    sq_set_sync(s->sq, full);
 }
 
+/* PostgreSQL's COMMIT is on disk when it returns: nothing is left. */
+void
+store_set_wake(struct store *s, void (*wake)(void *), void *arg)
+{
+	if (s->pg == NULL)
+		sq_set_wake(s->sq, wake, arg);
+}
+
+unsigned long long
+store_sync_gen(const struct store *s)
+{
+	return s->pg != NULL ? 0 : sq_sync_gen(s->sq);
+}
+
+long long
+store_synced(struct store *s)
+{
+	return s->pg != NULL ? 0 : sq_synced(s->sq);
+}
+
+int
+store_sync_now(struct store *s)
+{
+	return s->pg != NULL ? 0 : sq_sync_now(s->sq);
+}
+
 int
 store_set_cache(struct store *s, size_t bytes)
 {

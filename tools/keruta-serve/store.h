@@ -82,6 +82,18 @@ int store_commit(struct store *s);
  * 0, or -1.
  */
 int store_set_sync(struct store *s, int full);
+/*
+ * With full on SQLite, store_commit leaves the commit's sync to a thread
+ * of its own: the commit is on disk once store_synced reaches the number
+ * store_sync_gen gave right after it. store_synced: -1 (errno) once a
+ * sync failed; store_sync_now syncs in the calling thread (0, or -1).
+ * wake(arg) is called from that thread after each sync. On PostgreSQL,
+ * and with full off, nothing is left: both numbers stay equal.
+ */
+void store_set_wake(struct store *s, void (*wake)(void *), void *arg);
+unsigned long long store_sync_gen(const struct store *s);
+long long store_synced(struct store *s);
+int store_sync_now(struct store *s);
 /* At most bytes for SQLite's page cache (PostgreSQL: nothing). 0, or -1. */
 int store_set_cache(struct store *s, size_t bytes);
 /*

@@ -16,12 +16,14 @@
  * than by a per-row trigger, which would cost ingest ten times its speed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "kr_diag.h"
 #include "kr_level.h"
@@ -209,6 +211,22 @@ struct sq {
 	int ck_started, ck_run, ck_want;
 	int ck_busy, ck_done;	/* running; frames it copied (under ck_mu) */
 	int ck_err;		/* and how its last failure failed */
+	/*
+	 * The syncer (--sync full): the commits of ingest (sq_commit) leave
+	 * the WAL's sync to a thread of its own, which syncs the WAL through
+	 * its own descriptor while the service thread goes on; what waits
+	 * for a commit waits until sq_synced reaches its number (commit.c).
+	 * Every other commit syncs as it returns.
+	 */
+	int sy_fd;		/* the WAL; -1: no syncer */
+	unsigned long long sy_gen;	/* commits whose sync is left to it */
+	pthread_t sy_thread;
+	pthread_mutex_t sy_mu;
+	pthread_cond_t sy_cv;
+	int sy_run, sy_err;		/* under sy_mu */
+	unsigned long long sy_req, sy_done;	/* under sy_mu */
+	void (*sy_wake)(void *);
+	void *sy_arg;
 	int purge;		/* PURGE_*: getting replaced text out */
 };
 
@@ -360,6 +378,97 @@ ck_stop(struct sq *s)
 	if (s->ck_db != NULL)
 		sqlite3_close(s->ck_db);
 	s->ck_db = NULL;
+}
+
+static void *
+sy_main(void *arg)
+{
+	struct sq *s = arg;
+	unsigned long long g;
+	int rc;
+
+	pthread_mutex_lock(&s->sy_mu);
+	for (;;) {
+		while (s->sy_run && s->sy_req == s->sy_done)
+			pthread_cond_wait(&s->sy_cv, &s->sy_mu);
+		if (s->sy_req == s->sy_done || s->sy_err != 0)
+			break;
+		g = s->sy_req;
+		pthread_mutex_unlock(&s->sy_mu);
+		rc = fdatasync(s->sy_fd);
+		pthread_mutex_lock(&s->sy_mu);
+		if (rc == -1)
+			s->sy_err = errno;
+		else if (g > s->sy_done)
+			s->sy_done = g;
+		if (s->sy_wake != NULL)
+			s->sy_wake(s->sy_arg);
+	}
+	pthread_mutex_unlock(&s->sy_mu);
+	return NULL;
+}
+
+/*
+ * Opens the WAL for the syncer and makes its name durable in its
+ * directory (what SQLite does at a WAL's first sync, which the syncer
+ * now makes). -1 when it cannot: commits then sync themselves.
+ */
+static int
+sy_start(struct sq *s)
+{
+	char *dir, *slash;
+	int dfd;
+
+	if ((s->sy_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((dir = strdup(s->wal_path)) != NULL) {
+		slash = strrchr(dir, '/');
+		if (slash == dir)
+			slash[1] = '\0';
+		else if (slash != NULL)
+			*slash = '\0';
+		dfd = open(slash != NULL ? dir : ".", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+		if (dfd != -1) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+		free(dir);
+	}
+	if (pthread_mutex_init(&s->sy_mu, NULL) != 0)
+		goto fail;
+	if (pthread_cond_init(&s->sy_cv, NULL) != 0) {
+		pthread_mutex_destroy(&s->sy_mu);
+		goto fail;
+	}
+	s->sy_run = 1;
+	if (pthread_create(&s->sy_thread, NULL, sy_main, s) != 0) {
+		pthread_cond_destroy(&s->sy_cv);
+		pthread_mutex_destroy(&s->sy_mu);
+		goto fail;
+	}
+	return 0;
+fail:
+	close(s->sy_fd);
+	s->sy_fd = -1;
+	return -1;
+}
+
+/* Lets the syncer finish what it was asked, then ends it. */
+static void
+sy_stop(struct sq *s)
+{
+	if (s->sy_fd == -1)
+		return;
+	pthread_mutex_lock(&s->sy_mu);
+	s->sy_run = 0;
+	pthread_cond_signal(&s->sy_cv);
+	pthread_mutex_unlock(&s->sy_mu);
+	pthread_join(s->sy_thread, NULL);
+	pthread_cond_destroy(&s->sy_cv);
+	pthread_mutex_destroy(&s->sy_mu);
+	close(s->sy_fd);
+	s->sy_fd = -1;
 }
 
 static int
@@ -557,6 +666,7 @@ sq_open(struct sq **sp, const char *path, char *err, size_t elen)
 		return -1;
 	}
 	snprintf(s->wal_path, strlen(path) + 5, "%s-wal", path);
+	s->sy_fd = -1;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, elen, "unable to open '%s': %s", path,
@@ -639,6 +749,7 @@ sq_close(struct sq *s)
 		return;
 	if (s->in_txn)
 		sq_commit(s);
+	sy_stop(s);
 	ck_stop(s);
 	memo_forget(&s->memos);
 	for (i = 0; i < ST_NST; i++)
@@ -1036,8 +1147,72 @@ sq_commits(const struct sq *s)
 int
 sq_set_sync(struct sq *s, int full)
 {
-	return sqlite3_exec(s->db, full ? "PRAGMA synchronous=FULL" :
-	    "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+	if (sqlite3_exec(s->db, full ? "PRAGMA synchronous=FULL" :
+	    "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	if (full && s->sy_fd == -1 && sy_start(s) == -1)
+		kr_warnsys("database: no syncer for '%s': each commit syncs "
+		    "the WAL itself", s->wal_path);
+	if (!full)
+		sy_stop(s);
+	return 0;
+}
+
+void
+sq_set_wake(struct sq *s, void (*wake)(void *), void *arg)
+{
+	if (s->sy_fd != -1)
+		pthread_mutex_lock(&s->sy_mu);
+	s->sy_wake = wake;
+	s->sy_arg = arg;
+	if (s->sy_fd != -1)
+		pthread_mutex_unlock(&s->sy_mu);
+}
+
+unsigned long long
+sq_sync_gen(const struct sq *s)
+{
+	return s->sy_gen;
+}
+
+long long
+sq_synced(struct sq *s)
+{
+	unsigned long long d;
+	int e;
+
+	if (s->sy_fd == -1)
+		return (long long)s->sy_gen;
+	pthread_mutex_lock(&s->sy_mu);
+	d = s->sy_done;
+	e = s->sy_err;
+	pthread_mutex_unlock(&s->sy_mu);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return (long long)d;
+}
+
+int
+sq_sync_now(struct sq *s)
+{
+	unsigned long long g = s->sy_gen;
+	int e = 0;
+
+	if (s->sy_fd == -1 || (long long)g == sq_synced(s))
+		return 0;
+	if (fdatasync(s->sy_fd) == -1)
+		e = errno;
+	pthread_mutex_lock(&s->sy_mu);
+	if (e != 0 && s->sy_err == 0)
+		s->sy_err = e;
+	else if (e == 0 && g > s->sy_done)
+		s->sy_done = g;
+	e = s->sy_err;
+	pthread_mutex_unlock(&s->sy_mu);
+	errno = e;
+	return e != 0 ? -1 : 0;
 }
 
 int
@@ -1079,22 +1254,36 @@ meta_set(struct sq *s, const char *k, long long v)
 int
 sq_commit(struct sq *s)
 {
+	int rc;
+
 	if (!s->in_txn)
 		return 0;
 	s->in_txn = 0;
 	/* Not acked into a file that is gone: it would not survive. */
-	if (sq_check(s) == -1 || run(s, ST_COMMIT) == -1) {
-		/* The ids handed out are not handed out again. */
-		rollback(s);
-		s->lost = 1;
-		s->failing = !s->gone;
-		return -1;
-	}
+	if (sq_check(s) == -1)
+		goto fail;
+	walbuf_defer_sync(s->sy_fd != -1);
+	rc = run(s, ST_COMMIT);
+	walbuf_defer_sync(0);
+	if (rc == -1)
+		goto fail;
 	s->failing = 0;
 	s->commits++;
+	if (s->sy_fd != -1) {
+		pthread_mutex_lock(&s->sy_mu);
+		s->sy_req = ++s->sy_gen;
+		pthread_cond_signal(&s->sy_cv);
+		pthread_mutex_unlock(&s->sy_mu);
+	}
 	if (s->wal_pages >= CKPT_PAGES)
 		ck_finish(s);
 	return 0;
+fail:
+	/* The ids handed out are not handed out again. */
+	rollback(s);
+	s->lost = 1;
+	s->failing = !s->gone;
+	return -1;
 }
 
 long long

@@ -16,6 +16,10 @@ int sq_insert(struct sq *s, const char *task, struct batch *b,
     size_t *stored, size_t *dups);
 int sq_commit(struct sq *s);
 int sq_set_sync(struct sq *s, int full);
+void sq_set_wake(struct sq *s, void (*wake)(void *), void *arg);
+unsigned long long sq_sync_gen(const struct sq *s);
+long long sq_synced(struct sq *s);
+int sq_sync_now(struct sq *s);
 int sq_set_cache(struct sq *s, size_t bytes);
 int sq_check(struct sq *s);
 const char *sq_problem(const struct sq *s, int *down);

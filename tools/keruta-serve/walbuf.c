@@ -157,14 +157,23 @@ w_truncate(sqlite3_file *p, sqlite3_int64 size)
 	    size);
 }
 
+static _Thread_local int defer;
+
+void
+walbuf_defer_sync(int on)
+{
+	defer = on;
+}
+
 static int
 w_sync(sqlite3_file *p, int flags)
 {
 	struct wfile *f = (struct wfile *)p;
 	int rc = flush(f);
 
-	return rc != SQLITE_OK ? rc : f->real->pMethods->xSync(f->real,
-	    flags);
+	if (rc != SQLITE_OK || (f->wal && defer))
+		return rc;
+	return f->real->pMethods->xSync(f->real, flags);
 }
 
 static int

@@ -7,5 +7,11 @@
  * writes then go one by one, as SQLite makes them).
  */
 int walbuf_register(void);
+/*
+ * While on, in the calling thread, a sync of a WAL file only writes what
+ * was gathered: the caller syncs the file itself later (store_sq.c's
+ * syncer), and nothing may count on it being on disk before then.
+ */
+void walbuf_defer_sync(int on);
 
 #endif
