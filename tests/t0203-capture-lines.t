@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-capture: partial lines, long lines, invalid UTF-8, NUL, CR, ANSI.
 . "${0%/*}/lib.sh"
-plan 20
+plan 22
 
 msgs() { jq -c 'select(.source == "stdout") | [.lineNumber, .message,
     .partial, .continued]' "$@"; }
@@ -104,3 +104,14 @@ jq -r 'select(.source == "stdout") | .message' out | cmp -s many -
 check $? "100000 lines come through in order"
 is "$(jq -r 'select(.source == "stdout") | .lineNumber' out | tail -n 1)" \
     100000 "lineNumber counts them"
+
+# A reader that stops reading stops keruta-capture reading too: the
+# command is not quiet then, and a line it has begun is not written as a
+# partial record for the pause; its rest is read when reading goes on.
+awk 'BEGIN { for (i = 1; i <= 100000; i++)
+	printf "line %d of a command that writes fast\n", i }' >fast
+keruta-capture -- cat fast | { sleep 1; cat; } >out
+is "$(jq -s '[length, map(select(.partial or .continued)) | length]' -c out)" \
+    "[100002,0]" "a reader's pause splits no line"
+jq -r 'select(.source == "stdout") | .message' out | cmp -s fast -
+check $? "and every line is whole"

@@ -907,6 +907,15 @@ drained(struct cap *c, long long now, long long *drain_at)
 	return 1;
 }
 
+/* 1 when fd has bytes to read now. */
+static int
+readable(int fd)
+{
+	struct pollfd q = { fd, POLLIN, 0 };
+
+	return poll(&q, 1, 0) == 1 && (q.revents & POLLIN);
+}
+
 static void
 run_loop(struct cap *c)
 {
@@ -923,8 +932,14 @@ run_loop(struct cap *c)
 		for (i = 0; i < 2; i++) {
 			struct src *s = &c->src[i];
 
-			if (s->fd != -1 && s->pend.len > 0 && o->idle_ms > 0 &&
-			    now >= s->last_ns + o->idle_ms * 1000000LL)
+			if (s->fd == -1 || s->pend.len == 0 || o->idle_ms == 0 ||
+			    now < s->last_ns + o->idle_ms * 1000000LL)
+				continue;
+			/* Not read while the reader lagged: what follows may
+			 * be waiting in the pipe, and then it was not quiet. */
+			if (readable(s->fd))
+				s->last_ns = now;
+			else
 				flush_partial(c, s);
 		}
 		timers(c);
