@@ -4,7 +4,7 @@
 # For the spool, a record is acknowledged when a keruta-ship that read it
 # reported it as spooled at its exit (--summary, "spooled") and exited:
 # at exit with records left, the segments and the position are fsync'ed;
-# a full segment is fsync'ed before the next is begun; nothing else is.
+# a full segment is fsync'ed once the next is full; nothing else is.
 #
 # Three keruta-ship runs, one after the other, spool records on one spool
 # (the first over 16 MiB, so that a segment rotates) against a port where
@@ -48,7 +48,7 @@ spool() {
 	    --reconnect-interval 100ms --summary "sum.$1" <"in.$1" 2>"err.$1"
 }
 
-# 1: 2,100 records of 8 KiB, 17 MB: seg.1 fills, is synced, seg.2 begun.
+# 1: 2,100 records of 8 KiB, 17 MB: seg.1 fills, seg.2 is begun.
 awk 'BEGIN {
 	pad = "x"
 	while (length(pad) < 8192)
