@@ -70,9 +70,10 @@ commit_unhold(struct commit *cm, struct waiter *w)
 {
 	if (!w->held)
 		return;
-	if (unlink_from(&cm->held, w) && w->reply)
-		cm->replies--;
-	else
+	if (unlink_from(&cm->held, w)) {
+		if (w->reply)
+			cm->replies--;
+	} else
 		(void)unlink_from(&cm->syncing, w);
 	w->held = 0;
 	w->next = NULL;

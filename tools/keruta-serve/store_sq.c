@@ -1262,6 +1262,11 @@ sq_commit(struct sq *s)
 	/* Not acked into a file that is gone: it would not survive. */
 	if (sq_check(s) == -1)
 		goto fail;
+	/*
+	 * Only the commit's own sync is left to the syncer: no checkpoint
+	 * runs inside COMMIT (wal_hook replaces SQLite's automatic one), and
+	 * one must not, as it syncs the WAL before it copies from it.
+	 */
 	walbuf_defer_sync(s->sy_fd != -1);
 	rc = run(s, ST_COMMIT);
 	walbuf_defer_sync(0);
