@@ -79,18 +79,10 @@ is "$(count kd)" 4000 "all 4000 stored"
 # memory back as it went, and the next took it again in page faults: 26,000
 # more for 50,000 records than for 5,000. Kept (up to 8 MiB: 2,048 pages),
 # ten times the input costs few more.
-big() {
-	awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN {
-		p = "x"
-		while (length(p) < 900)
-			p = p p
-		p = substr(p, 1, 900)
-		for (i = a; i <= b; i++)
-			printf "{\"type\":\"log\",\"taskId\":\"%s\",\"runId\":\"r1\",\"seq\":%d,\"timestamp\":\"2026-11-28T10:15:03.000000001Z\",\"source\":\"stdout\",\"level\":\"INFO\",\"message\":\"%d %s\"}\n", t, i, i, p
-	}'
-}
-big 1 5000 f1 | /usr/bin/time -f %R -o flt1 keruta-ship -u "$SERVE_WS" -S spf1 2>err
-big 1 50000 f2 | /usr/bin/time -f %R -o flt2 keruta-ship -u "$SERVE_WS" -S spf2 2>err
+gen 1 5000 r1 f1 900 |
+    /usr/bin/time -f %R -o flt1 keruta-ship -u "$SERVE_WS" -S spf1 2>err
+gen 1 50000 r1 f2 900 |
+    /usr/bin/time -f %R -o flt2 keruta-ship -u "$SERVE_WS" -S spf2 2>err
 is "$(count f1) $(count f2)" "5000 50000" "records of 1 KiB: all stored"
 f1=$(tail -n 1 flt1)
 f2=$(tail -n 1 flt2)

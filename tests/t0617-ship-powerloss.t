@@ -26,6 +26,7 @@
 # a run that met a full disk (POWERLOSS_CUTS / 4 cuts, at least 4).
 # `make soak` runs it with 1,000 cuts.
 . "${0%/*}/lib.sh"
+. "$DATA/ship-lib.sh"
 . "$KR_TOP/tests/serve.sh"
 plan 10
 
@@ -49,13 +50,7 @@ spool() {
 }
 
 # 1: 2,100 records of 8 KiB, 17 MB: seg.1 fills, seg.2 is begun.
-awk 'BEGIN {
-	pad = "x"
-	while (length(pad) < 8192)
-		pad = pad pad
-	for (i = 1; i <= 2100; i++)
-		printf "{\"type\":\"log\",\"taskId\":\"pl\",\"runId\":\"r1\",\"seq\":%d,\"timestamp\":\"2026-11-28T10:15:03.000000001Z\",\"source\":\"stdout\",\"level\":\"INFO\",\"message\":\"line %d %s\"}\n", i, i, pad
-}' >in.1
+gen 1 2100 r1 pl 8192 >in.1
 # 2: another task, batches (arrays), and lines that are not JSON: those
 # get keruta-ship's own runId and seq.
 awk 'BEGIN {

@@ -5,18 +5,13 @@
 # Its writes and fsyncs are written down (tests/preload/fslog.c) while it
 # spools 41 MB (three segments) against a port where no server listens.
 . "${0%/*}/lib.sh"
+. "$DATA/ship-lib.sh"
 plan 3
 
 mkdir fs
 FS=$(cd fs && pwd -P)
 DEAD=ws://127.0.0.1:$(free_port)/ws/tasks
-awk 'BEGIN {
-	pad = "x"
-	while (length(pad) < 8192)
-		pad = pad pad
-	for (i = 1; i <= 5000; i++)
-		printf "{\"type\":\"log\",\"taskId\":\"sg\",\"runId\":\"r1\",\"seq\":%d,\"timestamp\":\"2026-11-28T10:15:03.000000001Z\",\"source\":\"stdout\",\"level\":\"INFO\",\"message\":\"line %d %s\"}\n", i, i, pad
-}' >in
+gen 1 5000 r1 sg 8192 >in
 KR_FSLOG_DIR=$FS KR_FSLOG=$T/journal LD_PRELOAD=$KR_MOCK/fslog.so \
     ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
     keruta-ship -u "$DEAD" -S "$FS/sp" --drain-timeout 200ms \

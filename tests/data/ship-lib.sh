@@ -24,11 +24,17 @@ stop_peer() {
 	:
 }
 
-# gen FROM TO [RUN] [TASK]: records FROM..TO of run RUN (r1) as NDJSON.
+# gen FROM TO [RUN] [TASK] [PAD]: records FROM..TO of run RUN (r1) as
+# NDJSON; with PAD, each message ends in PAD bytes of x.
 gen() {
-	awk -v a="$1" -v b="$2" -v run="${3:-r1}" -v task="${4:-t1}" 'BEGIN {
+	awk -v a="$1" -v b="$2" -v run="${3:-r1}" -v task="${4:-t1}" \
+	    -v n="${5:-0}" 'BEGIN {
+		pad = "x"
+		while (length(pad) < n)
+			pad = pad pad
+		pad = n > 0 ? " " substr(pad, 1, n) : ""
 		for (i = a; i <= b; i++)
-			printf "{\"type\":\"log\",\"taskId\":\"%s\",\"runId\":\"%s\",\"seq\":%d,\"timestamp\":\"2026-11-28T10:15:03.000000001Z\",\"source\":\"stdout\",\"level\":\"INFO\",\"message\":\"line %d\"}\n", task, run, i, i
+			printf "{\"type\":\"log\",\"taskId\":\"%s\",\"runId\":\"%s\",\"seq\":%d,\"timestamp\":\"2026-11-28T10:15:03.000000001Z\",\"source\":\"stdout\",\"level\":\"INFO\",\"message\":\"line %d%s\"}\n", task, run, i, i, pad
 	}'
 }
 
