@@ -105,13 +105,9 @@ sync_failed(void)
 	kr_diesys(KR_EX_TEMP, "database: unable to sync the write-ahead log");
 }
 
-/*
- * Lets out what waited for a sync up to synced (all of them: -1), then,
- * unless only_synced, what waited for the commit: ok, or told that it
- * failed.
- */
+/* Lets out what waited for a sync up to synced (all of it: -1). */
 static void
-release(struct commit *cm, int ok, long long synced, int only_synced)
+release_synced(struct commit *cm, long long synced)
 {
 	struct waiter *w, **pp;
 
@@ -125,8 +121,14 @@ release(struct commit *cm, int ok, long long synced, int only_synced)
 		w->held = 0;
 		w->release(w, 1);
 	}
-	if (only_synced)
-		return;
+}
+
+/* Lets out what waited for the commit: ok, or told that it failed. */
+static void
+release_held(struct commit *cm, int ok)
+{
+	struct waiter *w;
+
 	while ((w = cm->held) != NULL) {
 		cm->held = w->next;
 		w->next = NULL;
@@ -151,7 +153,8 @@ committed(struct commit *cm, int ok)
 	if (synced < 0)
 		sync_failed();
 	if (!ok || (long long)gen == synced) {
-		release(cm, ok, synced, 0);
+		release_synced(cm, synced);
+		release_held(cm, ok);
 		return;
 	}
 	while ((w = cm->held) != NULL) {
@@ -171,7 +174,7 @@ commit_poll(struct commit *cm)
 		return;
 	if ((synced = store_synced(cm->store)) < 0)
 		sync_failed();
-	release(cm, 1, synced, 1);
+	release_synced(cm, synced);
 }
 
 /* Commits the open transaction, if any, without waiting for its sync. */
@@ -197,7 +200,8 @@ commit_sync(struct commit *cm)
 
 	if (store_sync_now(cm->store) == -1)
 		sync_failed();
-	release(cm, rc == 0, -1, 0);
+	release_synced(cm, -1);
+	release_held(cm, rc == 0);
 	return rc;
 }
 

@@ -219,12 +219,14 @@ struct sq {
 	 * Every other commit syncs as it returns.
 	 */
 	int sy_fd;		/* the WAL; -1: no syncer */
-	unsigned long long sy_gen;	/* commits whose sync is left to it */
+	/* Commits whose sync is left to it: written by the service thread
+	 * only, under sy_mu. */
+	unsigned long long sy_gen;
 	pthread_t sy_thread;
 	pthread_mutex_t sy_mu;
 	pthread_cond_t sy_cv;
 	int sy_run, sy_err;		/* under sy_mu */
-	unsigned long long sy_req, sy_done;	/* under sy_mu */
+	unsigned long long sy_done;	/* under sy_mu */
 	void (*sy_wake)(void *);
 	void *sy_arg;
 	int purge;		/* PURGE_*: getting replaced text out */
@@ -389,11 +391,11 @@ sy_main(void *arg)
 
 	pthread_mutex_lock(&s->sy_mu);
 	for (;;) {
-		while (s->sy_run && s->sy_req == s->sy_done)
+		while (s->sy_run && s->sy_gen == s->sy_done)
 			pthread_cond_wait(&s->sy_cv, &s->sy_mu);
-		if (s->sy_req == s->sy_done || s->sy_err != 0)
+		if (s->sy_gen == s->sy_done || s->sy_err != 0)
 			break;
-		g = s->sy_req;
+		g = s->sy_gen;
 		pthread_mutex_unlock(&s->sy_mu);
 		rc = fdatasync(s->sy_fd);
 		pthread_mutex_lock(&s->sy_mu);
@@ -1276,7 +1278,7 @@ sq_commit(struct sq *s)
 	s->commits++;
 	if (s->sy_fd != -1) {
 		pthread_mutex_lock(&s->sy_mu);
-		s->sy_req = ++s->sy_gen;
+		s->sy_gen++;
 		pthread_cond_signal(&s->sy_cv);
 		pthread_mutex_unlock(&s->sy_mu);
 	}
