@@ -133,6 +133,31 @@ static const char *const rec_names[] = {"message", "bytes", "metadata",
 static const size_t rec_lens[] = {7, 5, 8, 6, 5, 6, 5, 9, 7, 4, 3, 9, 10};
 #define NNAMES (sizeof rec_names / sizeof rec_names[0])
 
+/* Where a key is in rec_names (NNAMES: not there). No two names have
+ * the same length and first letter, so one compare tells. */
+static size_t
+rec_name(const struct kr_jr_str *key)
+{
+	static unsigned char at[16][128];
+	size_t k;
+
+	if (at[7]['m'] == 0)
+		for (k = 0; k < NNAMES; k++)
+			at[rec_lens[k]][(unsigned char)rec_names[k][0]] =
+			    (unsigned char)(k + 1);
+	if (key->esc & KR_JR_ESC) {
+		for (k = 0; k < NNAMES; k++)
+			if (kr_jr_eqn(key, rec_names[k], rec_lens[k]))
+				break;
+		return k;
+	}
+	if (key->n == 0 || key->n >= 16 || (unsigned char)key->s[0] >= 128 ||
+	    (k = at[key->n][(unsigned char)key->s[0]]) == 0 ||
+	    memcmp(key->s, rec_names[k - 1], key->n) != 0)
+		return NNAMES;
+	return k - 1;
+}
+
 /*
  * The value of field x at j->p, read: where it is, and whether it is a
  * string with escapes; a lone surrogate is taken in the message only.
@@ -179,9 +204,7 @@ scan_record(const char *s, size_t n, struct recinfo *ri)
 	/* A member starts at its key, or just after the ',' before it. */
 	ms = (size_t)(j.p - s);
 	while ((rc = kr_jr_member(&j, &m, &key)) == 1) {
-		for (k = 0; k < NNAMES; k++)
-			if (kr_jr_eqn(&key, rec_names[k], rec_lens[k]))
-				break;
+		k = rec_name(&key);
 		(void)kr_jr_peek(&j);
 		if (k == 2 || k == NNAMES)
 			ri->rest = 1;
@@ -892,12 +915,16 @@ malformed(struct filter *f, const char *line, size_t len, const char *why)
 static int
 ascii(const char *s, size_t n)
 {
-	uint64_t w, acc = 0;
+	uint64_t w[4], acc = 0;
 	size_t i = 0;
 
+	for (; i + 32 <= n; i += 32) {
+		memcpy(w, s + i, 32);
+		acc |= w[0] | w[1] | w[2] | w[3];
+	}
 	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		acc |= w;
+		memcpy(w, s + i, 8);
+		acc |= w[0];
 	}
 	for (; i < n; i++)
 		acc |= (unsigned char)s[i];

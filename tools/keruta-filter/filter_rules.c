@@ -9,6 +9,7 @@
  * byte and a switch per long word: no regular expressions.
  */
 #define _GNU_SOURCE /* memmem */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,6 +249,7 @@ const size_t nbuiltin_rules = sizeof builtin_rules / sizeof builtin_rules[0];
 static unsigned char cls[256];
 
 static void vendors_init(void);
+static void keys_init(void);
 
 static void
 cls_init(void)
@@ -257,6 +259,7 @@ cls_init(void)
 	if (cls['a'] != 0)
 		return;
 	vendors_init();
+	keys_init();
 	for (ch = 0; ch < 256; ch++) {
 		int up = ch >= 'A' && ch <= 'Z', lo = ch >= 'a' && ch <= 'z';
 		int dg = ch >= '0' && ch <= '9';
@@ -1335,28 +1338,42 @@ static const struct {
     KEY("credentials", R_CREDENTIAL),
 };
 
+/*
+ * The suffixes ending in each letter, as bits in key_rules' order; and
+ * whether a key ending in it can have a rule (those, "pass" and "sig"):
+ * most keys end otherwise.
+ */
+static uint32_t key_ends[256];
+static unsigned char key_end[256];
+
+static void
+keys_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof key_rules / sizeof key_rules[0]; i++) {
+		key_ends[(unsigned char)key_rules[i].suffix[
+		    key_rules[i].len - 1]] |= 1u << i;
+		key_end[(unsigned char)key_rules[i].suffix[
+		    key_rules[i].len - 1]] = 1;
+	}
+	key_end['s'] = key_end['g'] = 1;
+}
+
 /* The rule for a key (lowercased, without _ - .), or -1. */
 static int
 key_rule(const char *k, size_t kl, const char *raw, size_t rawlen)
 {
-	/* The last letters of the suffixes, of "pass" and of "sig": a key
-	 * that ends otherwise (most do) is none of them. */
-	static unsigned char last[256];
+	uint32_t m;
 	size_t i, l;
 	int rule = -1;
 
-	if (last['s'] == 0) {
-		for (i = 0; i < sizeof key_rules / sizeof key_rules[0]; i++)
-			last[(unsigned char)key_rules[i].suffix[
-			    key_rules[i].len - 1]] = 1;
-		last['s'] = last['g'] = 1;
-	}
-	if (kl == 0 || !last[(unsigned char)k[kl - 1]])
+	if (kl == 0 || !key_end[(unsigned char)k[kl - 1]])
 		return -1;
-	for (i = 0; i < sizeof key_rules / sizeof key_rules[0]; i++) {
+	for (m = key_ends[(unsigned char)k[kl - 1]]; m != 0; m &= m - 1) {
+		i = (size_t)__builtin_ctz(m);
 		l = key_rules[i].len;
-		if (l <= kl && key_rules[i].suffix[l - 1] == k[kl - 1] &&
-		    memcmp(k + kl - l, key_rules[i].suffix, l) == 0) {
+		if (l <= kl && memcmp(k + kl - l, key_rules[i].suffix, l) == 0) {
 			rule = key_rules[i].rule;
 			break;
 		}
@@ -1811,6 +1828,7 @@ sep(struct ctx *c, size_t j)
 {
 	const char *t = c->t;
 	size_t ks, ke, r, kl;
+	unsigned char ch;
 	char key[64];
 	int rule;
 
@@ -1834,10 +1852,21 @@ sep(struct ctx *c, size_t j)
 		if (ke > 0 && t[ke - 1] == '\\')
 			ke--;
 	}
+	/* The key's last letter, folded: most keys end in one that no
+	 * rule's key ends in ("value" and "pwd" do). */
+	for (ks = ke; ks > 0 && ke - ks < sizeof key &&
+	    (t[ks - 1] == '_' || t[ks - 1] == '-' || t[ks - 1] == '.'); ks--)
+		;
+	ch = ks > 0 && ke - ks < sizeof key && IS(t[ks - 1], C_KEY)
+		 ? (unsigned char)(t[ks - 1] | (IS(t[ks - 1], C_UPNUM) &&
+		       t[ks - 1] > '9' ? 0x20 : 0))
+		 : 0;
+	if (!key_end[ch] && t[j] == ':')
+		return 0;
 	ks = ke;
 	while (ks > 0 && ke - ks < sizeof key && IS(t[ks - 1], C_KEY))
 		ks--;
-	kl = key_fold(t + ks, ke - ks, key);
+	kl = key_end[ch] ? key_fold(t + ks, ke - ks, key) : 0;
 	if (t[j] == '=' && kl == 3 && memcmp(key, "pwd", 3) == 0) {
 		/* Pwd= of a connection string; PWD=/home/... is a directory. */
 		for (r = j + 1; r < c->n && t[r] == ' '; r++)
@@ -1928,13 +1957,13 @@ b64_value(const char *p, size_t n)
 static void
 k8s(struct ctx *c)
 {
-	const char *t = c->t;
+	const char *t = c->t, *nl;
 	size_t ls, le, ind, ke, vs;
 	int plain;
 
 	for (ls = 0; ls < c->n; ls = le + 1) {
-		for (le = ls; le < c->n && t[le] != '\n'; le++)
-			;
+		nl = memchr(t + ls, '\n', c->n - ls);
+		le = nl != NULL ? (size_t)(nl - t) : c->n;
 		for (ind = ls; ind < le && t[ind] == ' '; ind++)
 			;
 		if (ind == le)
@@ -1990,21 +2019,27 @@ cred_word(const char *p, size_t n)
 	    W("etag", -1), W("version", -1),
 #undef W
 	};
-	/* The lengths of the words, by first letter: most runs stop here. */
+	/* The lengths of the words, by first letter: most runs stop here;
+	 * and the words, as bits in their order. */
 	static unsigned short lens[256];
+	static uint32_t at[256];
+	uint32_t m;
 	size_t i;
 
 	if (lens['t'] == 0)
-		for (i = 0; i < sizeof words / sizeof words[0]; i++)
+		for (i = 0; i < sizeof words / sizeof words[0]; i++) {
 			lens[(unsigned char)words[i].w[0]] |=
 			    (unsigned short)(1u << words[i].len);
+			at[(unsigned char)words[i].w[0]] |= 1u << i;
+		}
 	if (n < 2 || n > 11 ||
 	    !(lens[(unsigned char)(p[0] | 0x20)] & (1u << n)))
 		return 0;
-	for (i = 0; i < sizeof words / sizeof words[0]; i++)
-		if (words[i].len == n && (p[0] | 0x20) == words[i].w[0] &&
-		    strncasecmp(p, words[i].w, n) == 0)
+	for (m = at[(unsigned char)(p[0] | 0x20)]; m != 0; m &= m - 1) {
+		i = (size_t)__builtin_ctz(m);
+		if (words[i].len == n && strncasecmp(p, words[i].w, n) == 0)
 			return words[i].kind;
+	}
 	return 0;
 }
 
