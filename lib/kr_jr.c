@@ -56,6 +56,7 @@ kr_jr_init(struct kr_jr *j, const char *s, size_t n, int flags)
 	j->nummax = 0;
 	j->err = KR_JR_OK;
 	j->errp = NULL;
+	j->clean0 = j->clean = s;
 	if (flags & KR_JR_BATCH && kr_jr_peek(j) == KR_JR_ARRAY)
 		j->maxdepth++;
 }
@@ -171,12 +172,63 @@ stops(uint64_t x, uint64_t hi)
 	return kr_json_stops(x) | (x & hi);
 }
 
+#ifdef __SSE2__
+#define CLEAN_RUN	1024	/* bytes looked at ahead, at most */
+
 /*
- * The string at j->p ('"'): j->p ends past it. A lone surrogate is an
- * error unless lone. 0, or -1 with j->err set.
+ * Notes how far from p the text is clean (see struct kr_jr): one look
+ * at the bytes ahead serves every string in them, and most records are
+ * clean from end to end.
  */
+static void
+clean_run(struct kr_jr *j, const char *p)
+{
+	const char *e = j->end, *lim = e - p > CLEAN_RUN ? p + CLEAN_RUN : e;
+	__m128i c = _mm_set1_epi8(0x1f), v;
+	unsigned m;
+	int hi = !(j->flags & KR_JR_UTF8_OK);
+
+	j->clean0 = p;
+	for (; lim - p >= 16; p += 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+		    _mm_cmpeq_epi8(_mm_max_epu8(v, c), c)));
+		if (hi)
+			m |= (unsigned)_mm_movemask_epi8(v);
+		if (m != 0) {
+			j->clean = p + __builtin_ctz(m);
+			return;
+		}
+	}
+	while (p < lim && str_class[(unsigned char)*p] != 2 &&
+	    str_class[(unsigned char)*p] != 3 &&
+	    (!hi || str_class[(unsigned char)*p] != 4))
+		p++;
+	j->clean = p;
+}
+
+/* Where the '"' is in the clean text [p, j->clean), or NULL. */
+static const char *
+clean_quote(const struct kr_jr *j, const char *p)
+{
+	const char *e = j->clean;
+	unsigned m;
+
+	for (; e - p >= 16; p += 16) {
+		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		    _mm_loadu_si128((const __m128i *)(const void *)p),
+		    _mm_set1_epi8('"')));
+		if (m != 0)
+			return p + __builtin_ctz(m);
+	}
+	return memchr(p, '"', (size_t)(e - p));
+}
+#endif
+
+/* string() past the clean text: escapes, UTF-8 checked, control bytes. */
 static int
-string(struct kr_jr *j, struct kr_jr_str *str, int lone)
+string_slow(struct kr_jr *j, struct kr_jr_str *str, int lone)
 {
 	const char *p = j->p + 1, *e = j->end;
 	uint64_t hi = j->flags & KR_JR_UTF8_OK ? 0 : HIGHS, x;
@@ -184,6 +236,25 @@ string(struct kr_jr *j, struct kr_jr_str *str, int lone)
 	int esc = 0;
 
 	str->s = p;
+#ifdef __SSE2__
+	/* Clean text first, a look ahead at a time; from the first byte
+	 * that is not clean, as below. */
+	for (;;) {
+		const char *q;
+
+		if (p < j->clean0 || p >= j->clean)
+			clean_run(j, p);
+		if (p >= j->clean)
+			break;
+		if ((q = clean_quote(j, p)) != NULL) {
+			str->n = (size_t)(q - str->s);
+			str->esc = 0;
+			j->p = q + 1;
+			return 0;
+		}
+		p = j->clean;
+	}
+#endif
 	for (;;) {
 #ifdef __SSE2__
 		/* Plain text 16 bytes at a time (every x86-64 has SSE2). */
@@ -254,6 +325,29 @@ stop:
 			break;
 		}
 	}
+}
+
+/*
+ * The string at j->p ('"'): j->p ends past it. A lone surrogate is an
+ * error unless lone. 0, or -1 with j->err set. Most strings lie in text
+ * already known clean and end at the next '"'.
+ */
+static inline int
+string(struct kr_jr *j, struct kr_jr_str *str, int lone)
+{
+#ifdef __SSE2__
+	const char *p = j->p + 1, *q;
+
+	if (p >= j->clean0 && p < j->clean &&
+	    (q = clean_quote(j, p)) != NULL) {
+		str->s = p;
+		str->n = (size_t)(q - p);
+		str->esc = 0;
+		j->p = q + 1;
+		return 0;
+	}
+#endif
+	return string_slow(j, str, lone);
 }
 
 int

@@ -56,6 +56,9 @@ struct kr_jr {
 	size_t nummax;		/* the longest number read, in bytes */
 	enum kr_jr_err err;	/* the first error */
 	const char *errp;	/* and where it is */
+	/* [clean0, clean): no '\\', no control byte, nothing above ASCII
+	 * unless KR_JR_UTF8_OK; a string there ends at its next '"'. */
+	const char *clean0, *clean;
 };
 
 /* A string read: its text between the quotes, undecoded. */

@@ -283,5 +283,49 @@ main(void)
 		ok(bad == 0, "a quote, control byte, bad byte or escape is "
 		    "found at any offset of a long string");
 	}
+	{
+		/* Text known clean (no escape, control or non-ASCII byte)
+		 * is looked at up to 1024 bytes ahead: what breaks a string
+		 * is found wherever it falls, in the first of two strings
+		 * or in the second, before, at or after a look's end. */
+		static char s[3000];
+		char want[64];
+		size_t at, bad = 0, n = sizeof s;
+
+		for (at = 2; at + 2 < n; at++) {
+			if (at >= 702 && at < 706)
+				continue;	/* the "," between them */
+			memset(s, 'a', n);
+			memcpy(s, "[\"", 2);
+			memcpy(s + 702, "\",\"", 3);
+			memcpy(s + n - 2, "\"]", 2);
+			bad += strcmp(verdict(s, n, 0), "ok") != 0;
+			s[at] = '\x01';
+			snprintf(want, sizeof want, "%s at %zu",
+			    kr_jr_strerror(KR_JR_ECTRL), at);
+			bad += strcmp(verdict(s, n, 0), want) != 0;
+			bad += strcmp(verdict(s, n, KR_JR_CTRL), "ok") != 0;
+			s[at] = '\xff';
+			snprintf(want, sizeof want, "%s at %zu",
+			    kr_jr_strerror(KR_JR_EUTF8), at);
+			bad += strcmp(verdict(s, n, 0), want) != 0;
+			bad += strcmp(verdict(s, n, KR_JR_UTF8_OK), "ok") != 0;
+			if (at + 3 < n && at != 701) {
+				s[at] = '\\';
+				s[at + 1] = 'n';
+				bad += strcmp(verdict(s, n, 0), "ok") != 0;
+				s[at + 1] = 'q';
+				snprintf(want, sizeof want, "%s at %zu",
+				    kr_jr_strerror(KR_JR_EESCAPE), at);
+				bad += strcmp(verdict(s, n, 0), want) != 0;
+			}
+			if (bad != 0) {
+				printf("# offset %zu\n", at);
+				break;
+			}
+		}
+		ok(bad == 0, "a control byte, bad byte or escape is found at "
+		    "any offset of two strings of 3,000 bytes");
+	}
 	return done_testing();
 }
