@@ -31,6 +31,21 @@ main(void)
 	ok(!kr_id_valid(max, KR_ID_MAX + 1), "%d are not", KR_ID_MAX + 1);
 	ok(!kr_id_valid("a\0b", 3), "a NUL is not");
 	ok(kr_id_valid("ab\0", 2), "only n bytes are looked at");
+	{
+		/* Every byte, against the rule as it reads. */
+		char id[2] = { 'a', 0 };
+		int c, want, wrong = 0;
+
+		for (c = 1; c < 256; c++) {
+			id[1] = (char)c;
+			want = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') ||
+			    strchr("-_.:@+=~", c) != NULL;
+			wrong += kr_id_valid(id, 2) != want;
+		}
+		ok(wrong == 0, "each of the 255 bytes is taken or not by "
+		    "the rule (%d wrong)", wrong);
+	}
 	is(KR_ID_RULE, "1 to 128 letters, digits or '-_.:@+=~'",
 	    "the rule as messages say it");
 	return done_testing();
