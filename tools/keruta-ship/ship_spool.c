@@ -1021,7 +1021,7 @@ add_run(struct ship_frame *f, const char *id, size_t n,
 	size_t i;
 
 	for (i = 0; i < f->nruns; i++) {
-		if (strlen(f->runs[i].id) == n &&
+		if (f->runs[i].id[n] == '\0' &&
 		    memcmp(f->runs[i].id, id, n) == 0) {
 			if (seq > f->runs[i].max)
 				f->runs[i].max = seq;
@@ -1031,8 +1031,9 @@ add_run(struct ship_frame *f, const char *id, size_t n,
 	f->runs = realloc(f->runs, (f->nruns + 1) * sizeof *f->runs);
 	if (f->runs == NULL)
 		kr_die(KR_EX_TEMP, "out of memory");
+	/* Zeroed past its end: an id is compared without strlen. */
+	memset(f->runs[f->nruns].id, 0, sizeof f->runs[f->nruns].id);
 	memcpy(f->runs[f->nruns].id, id, n);
-	f->runs[f->nruns].id[n] = '\0';
 	f->runs[f->nruns++].max = seq;
 }
 
@@ -1067,8 +1068,9 @@ frame_read(struct ship *s, off_t size)
 	}
 }
 
-/* A spool line's seq: 1 to 2^53 - 1 in decimal, as emit() writes it. */
-static int
+/* A spool line's seq: 1 to 2^53 - 1 in decimal, as emit() writes it;
+ * 0 when it is not one. */
+static unsigned long long
 seq_valid(const char *p, size_t n)
 {
 	unsigned long long v = 0;
@@ -1081,7 +1083,7 @@ seq_valid(const char *p, size_t n)
 			return 0;
 		v = v * 10 + (unsigned long long)(p[i] - '0');
 	}
-	return (double)v <= SHIP_SEQ_MAX;
+	return (double)v <= SHIP_SEQ_MAX ? v : 0;
 }
 
 static struct ship_run *run_get(struct ship *s, const char *run,
@@ -1113,7 +1115,7 @@ frame_fill(struct ship *s, struct ship_frame *f, size_t maxrec)
 		/* What emit() wrote, or damage: only whole records go. */
 		if (t3 == NULL || !kr_id_valid(p, (size_t)(t1 - p)) ||
 		    !kr_id_valid(t1 + 1, (size_t)(t2 - t1 - 1)) ||
-		    !seq_valid(t2 + 1, (size_t)(t3 - t2 - 1)) ||
+		    (seq = seq_valid(t2 + 1, (size_t)(t3 - t2 - 1))) == 0 ||
 		    t3[1] != '{' || ((old || p - s->rbuf.s < mine) &&
 		    !ship_json_strict(t3 + 1, (size_t)(nl - t3 - 1)))) {
 			/* Not ours: counted as pending, so it must go. */
@@ -1125,13 +1127,13 @@ frame_fill(struct ship *s, struct ship_frame *f, size_t maxrec)
 			p = nl + 1;
 			continue;
 		}
-		if (f->nrec > 0 && (strlen(f->task) != (size_t)(t1 - p) ||
+		/* f->task is zeroed past its end (calloc). */
+		if (f->nrec > 0 && (f->task[t1 - p] != '\0' ||
 		    memcmp(f->task, p, (size_t)(t1 - p)) != 0))
 			break;
 		if (f->nrec >= maxrec || (f->nrec > 0 && f->raw.len +
 		    (size_t)(nl - t3) > s->o->frame_bytes))
 			break;
-		seq = strtoull(t2 + 1, NULL, 10);
 		r = run_get(s, t1 + 1, (size_t)(t2 - t1 - 1));
 		if (r != NULL && seq <= r->read) {
 			/* Out of order: alone in a frame of its own. */
@@ -1234,7 +1236,7 @@ run_get(struct ship *s, const char *run, size_t runlen)
 	if (runlen == 0 || runlen > SHIP_ID_MAX)
 		return NULL;
 	for (i = s->nruns; i-- > 0;)
-		if (strlen(s->runs[i].id) == runlen &&
+		if (s->runs[i].id[runlen] == '\0' &&
 		    memcmp(s->runs[i].id, run, runlen) == 0)
 			return &s->runs[i];
 	if (s->nruns == SHIP_RUNS_MAX) {
@@ -1252,8 +1254,9 @@ run_get(struct ship *s, const char *run, size_t runlen)
 		s->runs = nr;
 	}
 	i = s->nruns++;
+	/* Zeroed past its end: an id is compared without strlen. */
+	memset(s->runs[i].id, 0, sizeof s->runs[i].id);
 	memcpy(s->runs[i].id, run, runlen);
-	s->runs[i].id[runlen] = '\0';
 	s->runs[i].acked = 0;
 	s->runs[i].read = 0;
 	return &s->runs[i];
