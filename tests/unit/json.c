@@ -112,7 +112,7 @@ main(void)
 	ok(kr_hexval('g') == -1 && kr_hexval(-17) == -1 && kr_hexval('/') == -1,
 	    "kr_hexval of non-digits");
 	{
-		/* Plain text is copied 8 bytes at a time: each byte to
+		/* Plain text is copied 16 and 8 bytes at a time: each byte to
 		 * escape at every offset of a long line, the rest kept. */
 		static const char specials[] = "\"\\\n\x01\x1f";
 		static const char *const want[] = {"\\\"", "\\\\", "\\n",
