@@ -15,29 +15,56 @@ key(struct kr_buf *b, const char *k)
 }
 
 int
-kr_rec_open(struct kr_buf *b, const struct kr_rec_head *h)
+kr_rec_ids(struct kr_buf *b, const char *task_id, const char *run_id)
 {
-	char ts[KR_TS_LEN + 1];
-
 	if (kr_buf_adds(b, "{\"type\":\"log\"") == -1)
 		return -1;
-	if (h->task_id != NULL &&
-	    kr_rec_str(b, "taskId", h->task_id, strlen(h->task_id)) == -1)
+	if (task_id != NULL &&
+	    kr_rec_str(b, "taskId", task_id, strlen(task_id)) == -1)
 		return -1;
-	if (h->run_id != NULL &&
-	    kr_rec_str(b, "runId", h->run_id, strlen(h->run_id)) == -1)
+	if (run_id != NULL && kr_rec_str(b, "runId", run_id, strlen(run_id)) == -1)
 		return -1;
-	if (h->seq != 0 && (key(b, "seq") == -1 ||
-	    kr_buf_addu64(b, h->seq) == -1))
+	return 0;
+}
+
+int
+kr_rec_src(struct kr_buf *b, const char *source, const char *level)
+{
+	if (kr_rec_str(b, "source", source, strlen(source)) == -1)
 		return -1;
-	if (h->ts == NULL)
-		kr_ts_now(ts);
-	if (kr_rec_str(b, "timestamp", h->ts ? h->ts : ts,
-	    h->ts ? strlen(h->ts) : KR_TS_LEN) == -1)
+	return kr_rec_str(b, "level", level, strlen(level));
+}
+
+/* ,"seq":…,"timestamp":… of a head. */
+static int
+seq_ts(struct kr_buf *b, unsigned long long seq, const char *ts)
+{
+	char now[KR_TS_LEN + 1];
+
+	if (seq != 0 && (key(b, "seq") == -1 || kr_buf_addu64(b, seq) == -1))
 		return -1;
-	if (kr_rec_str(b, "source", h->source, strlen(h->source)) == -1)
+	if (ts == NULL)
+		kr_ts_now(now);
+	return kr_rec_str(b, "timestamp", ts ? ts : now,
+	    ts ? strlen(ts) : KR_TS_LEN);
+}
+
+int
+kr_rec_open_with(struct kr_buf *b, const struct kr_buf *ids,
+    unsigned long long seq, const char *ts, const struct kr_buf *src)
+{
+	if (kr_buf_add(b, ids->s, ids->len) == -1 || seq_ts(b, seq, ts) == -1)
 		return -1;
-	return kr_rec_str(b, "level", h->level, strlen(h->level));
+	return kr_buf_add(b, src->s, src->len);
+}
+
+int
+kr_rec_open(struct kr_buf *b, const struct kr_rec_head *h)
+{
+	if (kr_rec_ids(b, h->task_id, h->run_id) == -1 ||
+	    seq_ts(b, h->seq, h->ts) == -1)
+		return -1;
+	return kr_rec_src(b, h->source, h->level);
 }
 
 int

@@ -29,6 +29,17 @@ struct kr_rec_head {
  * and is ended by kr_rec_close. All return 0, or -1 with errno.
  */
 int kr_rec_open(struct kr_buf *b, const struct kr_rec_head *h);
+/*
+ * The same head in three parts, for a writer of many records whose ids,
+ * source and level repeat: kr_rec_ids appends {"type":"log","taskId":…,
+ * "runId":… (NULL ids left out), kr_rec_src ,"source":…,"level":…, each
+ * once into a buffer of its own; kr_rec_open_with appends them around
+ * ,"seq":…,"timestamp":… as kr_rec_open would.
+ */
+int kr_rec_ids(struct kr_buf *b, const char *task_id, const char *run_id);
+int kr_rec_src(struct kr_buf *b, const char *source, const char *level);
+int kr_rec_open_with(struct kr_buf *b, const struct kr_buf *ids,
+    unsigned long long seq, const char *ts, const struct kr_buf *src);
 /* ,"key":"s" with s escaped (s must be valid UTF-8). */
 int kr_rec_str(struct kr_buf *b, const char *key, const char *s, size_t n);
 /*

@@ -68,6 +68,7 @@ struct src {
 	unsigned long long line;	/* number of the current line */
 	int mid, mid_level;		/* part of the line already written */
 	long long last_ns;		/* last read with data */
+	struct kr_buf head[KR_NLEVELS];	/* ,"source":…,"level":…, by level */
 };
 
 struct cap {
@@ -79,6 +80,7 @@ struct cap {
 	int out_fl;			/* stdout's flags, -1: left alone */
 	int out_dead;			/* EPIPE: the reader went away */
 	unsigned long long seq;
+	struct kr_buf ids;		/* {"type":"log","taskId":…,"runId":… */
 	char *chunk;
 	pid_t pid;
 	int reaped, status, timed_out;
@@ -384,7 +386,6 @@ static void
 emit(struct cap *c, struct src *s, const char *ts, const char *p, size_t n,
     int flags)
 {
-	struct kr_rec_head h;
 	int l;
 
 	c->seq++;
@@ -398,13 +399,13 @@ emit(struct cap *c, struct src *s, const char *ts, const char *p, size_t n,
 		s->mid = 1;
 		s->mid_level = l;
 	}
-	h.task_id = c->o->task_id;
-	h.run_id = c->o->run_id;
-	h.seq = c->seq;
-	h.ts = ts;
-	h.source = s->name;
-	h.level = kr_level_name((enum kr_level)l);
-	if (kr_rec_open(&c->out, &h) == -1 ||
+	/* The parts of the head that repeat are written once. */
+	if ((c->ids.len == 0 &&
+	    kr_rec_ids(&c->ids, c->o->task_id, c->o->run_id) == -1) ||
+	    (s->head[l].len == 0 && kr_rec_src(&s->head[l], s->name,
+	    kr_level_name((enum kr_level)l)) == -1))
+		rec_fail();
+	if (kr_rec_open_with(&c->out, &c->ids, c->seq, ts, &s->head[l]) == -1 ||
 	    kr_rec_text(&c->out, "message", p, n, NULL) == -1 ||
 	    kr_rec_int(&c->out, "lineNumber", (long long)s->line) == -1 ||
 	    ((flags & PIECE_PARTIAL) &&
@@ -1106,12 +1107,16 @@ write_exit_file(const char *path, int code)
 static void
 src_init(struct src *s, const char *name, int level, size_t max_line)
 {
+	int l;
+
 	memset(s, 0, sizeof *s);
 	s->name = name;
 	s->fd = -1;
 	s->level = level;
 	s->line = 1;
 	kr_buf_init(&s->pend, max_line + CHUNK);
+	for (l = 0; l < KR_NLEVELS; l++)
+		kr_buf_init(&s->head[l], 4096);
 }
 
 /* The state of a run before the command starts; stdout non-blocking. */
@@ -1127,6 +1132,7 @@ cap_init(struct cap *c, const struct opts *o)
 	src_init(&c->src[0], "stdout", o->out_level, o->max_line);
 	src_init(&c->src[1], "stderr", o->err_level, o->max_line);
 	kr_buf_init(&c->out, 64u << 20);
+	kr_buf_init(&c->ids, 4096);
 	if (kr_buf_reserve(&c->out, OUT_SOFT + 4096) == -1)
 		kr_diesys(KR_EX_TEMP, "unable to allocate");
 	if ((c->chunk = malloc(CHUNK)) == NULL)
@@ -1146,7 +1152,7 @@ static int
 cap_finish(struct cap *c, int e)
 {
 	const struct opts *o = c->o;
-	int code, i;
+	int code, i, l;
 
 	for (i = 0; i < 2; i++)
 		src_close(c, &c->src[i]);
@@ -1164,8 +1170,12 @@ cap_finish(struct cap *c, int e)
 		write_exit_file(o->exit_file, code);
 	if (c->out_fl != -1)
 		(void)fcntl(1, F_SETFL, c->out_fl);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		kr_buf_free(&c->src[i].pend);
+		for (l = 0; l < KR_NLEVELS; l++)
+			kr_buf_free(&c->src[i].head[l]);
+	}
+	kr_buf_free(&c->ids);
 	kr_buf_free(&c->out);
 	free(c->chunk);
 	close(sig_pipe[0]);
