@@ -2077,22 +2077,12 @@ random_value(const char *p, size_t n, int strict)
 }
 
 /*
- * Generic detection at the run s..e that no rule took: a credential
- * word starts a window of 4 words on its line, 80 bytes at most, where
- * a random-looking value is a secret.
+ * The run s..e in the window a credential word opened (see generic).
+ * Not inlined: its frame (random_value's table) would cost every run.
  */
-static void
-generic(struct ctx *c, size_t s, size_t e, size_t *cred, int *words)
+static __attribute__((noinline)) void
+window(struct ctx *c, size_t s, size_t e, int w, size_t *cred, int *words)
 {
-	int w = cred_word(c->t + s, e - s);
-
-	if (w > 0) {
-		*cred = e;
-		*words = w == 2 ? 16 : 0; /* 16: strict */
-		return;
-	}
-	if (*cred == (size_t)-1)
-		return;
 	if (w < 0 || s - *cred > 80 ||
 	    memchr(c->t + *cred, '\n', s - *cred) != NULL) {
 		*cred = (size_t)-1;
@@ -2102,6 +2092,24 @@ generic(struct ctx *c, size_t s, size_t e, size_t *cred, int *words)
 		add(c, s, e, R_GENERIC);
 	if ((++*words & 15) >= 4)
 		*cred = (size_t)-1;
+}
+
+/*
+ * Generic detection at the run s..e that no rule took: a credential
+ * word starts a window of 4 words on its line, 80 bytes at most, where
+ * a random-looking value is a secret. Most runs are no such word and
+ * come in no window: this part is kept short.
+ */
+static inline void
+generic(struct ctx *c, size_t s, size_t e, size_t *cred, int *words)
+{
+	int w = cred_word(c->t + s, e - s);
+
+	if (w > 0) {
+		*cred = e;
+		*words = w == 2 ? 16 : 0; /* 16: strict */
+	} else if (*cred != (size_t)-1)
+		window(c, s, e, w, cred, words);
 }
 
 void
