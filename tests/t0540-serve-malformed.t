@@ -3,7 +3,7 @@
 # or a closed connection, nothing is stored, and the server stays healthy.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 28
+plan 30
 
 start_serve --max-body 4M || exit 1
 A=$SERVE_API
@@ -101,6 +101,9 @@ case $(ws 810568656c6c6f) in *MALFORMED_REQUEST*|CLOSED*) r=0 ;; *) r=1 ;; esac
 check $r "an unmasked frame: refused"
 is "$(ws 8380000000006869)" "CLOSED 1002" "a reserved opcode: close 1002"
 is "$(ws 8182000000ffc328)" "CLOSED 1007" "bad UTF-8 in a text frame: close 1007"
+# {"message":"<c3> in one fragment, "} in the next: a character cut short.
+is "$(ws 018d000000007b226d657373616765223a22c3808200000000227d)" \
+    "CLOSED 1007" "bad UTF-8 across two fragments: close 1007"
 is "$(ws 8082000000006869)" "CLOSED 1002" "a continuation with nothing to continue: 1002"
 x=$(python3 -c 'print("89fe00c8" + "00000000" + "61" * 200)')
 is "$(ws "$x" | cut -c1-6)" CLOSED "a 200-byte ping: closed"
@@ -114,5 +117,10 @@ is "$(raw health)" "HTTP/1.1 200 OK" "a frame cut short, then silence"
 is "$(curl -s "$A/tasks/m/logs/count")" '{"count":1}' "nothing of the corpus was stored"
 printf '{"message":"still works"}' >good.json
 is "$(post good.json)" 201 "and it still stores records"
+# {"message":"é"} with the é cut between two fragments: one record.
+serve_ws "$W" --raw 018d000000007b226d657373616765223a22c3808300000000a9227d \
+    --timeout 2 >/dev/null
+is "$(curl -s "$A/tasks/m/logs/count?q=%C3%A9")" '{"count":1}' \
+    "a character split between fragments is taken whole"
 stop_serve
 is "$SERVE_RC" 0 "stops cleanly"

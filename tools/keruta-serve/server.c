@@ -268,7 +268,8 @@ context(struct srv *s, const struct server_opts *o)
 	info.protocols = protocols;
 	info.vhost_name = "default";
 	info.user = s;
-	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
+	/* Text messages are checked as UTF-8 in ws.c, not by lws. */
+	info.options =
 	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
 	    LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
 	if (strchr(o->addr, ':') == NULL)

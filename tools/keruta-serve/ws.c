@@ -14,6 +14,7 @@
 
 #include "kr_diag.h"
 #include "kr_id.h"
+#include "kr_json.h"
 #include "kr_level.h"
 #include "kr_time.h"
 #include "auth.h"
@@ -550,21 +551,26 @@ established(struct srv *s, struct lws *wsi, struct conn *c)
 		lws_set_timer_usecs(wsi, LWS_US_PER_SEC);
 }
 
-/* A fragment of a message; the message once it is whole. */
-static void
+/*
+ * A fragment of a message; the message once it is whole. -1 closes the
+ * connection: a text message that is not UTF-8 closes it with 1007 (RFC
+ * 6455, 8.1), checked here once the message is whole, at a few times the
+ * speed of lws's check of each byte (LWS_SERVER_OPTION_VALIDATE_UTF8).
+ */
+static int
 receive(struct srv *s, struct lws *wsi, struct conn *c, const char *in,
     size_t len)
 {
 	size_t rem;
 
 	if (c->closing || expired(c))
-		return;
+		return 0;
 	if (lws_frame_is_binary(wsi)) {
 		if (lws_is_final_fragment(wsi) &&
 		    lws_remaining_packet_payload(wsi) == 0)
 			feed_error(s, c, "BAD_REQUEST", "binary messages are "
 			    "not accepted", 400);
-		return;
+		return 0;
 	}
 	/*
 	 * An over-long message is read to its end (so that the error
@@ -580,7 +586,7 @@ receive(struct srv *s, struct lws *wsi, struct conn *c, const char *in,
 	if (c->rx_drop && rem > 4 * s->max_body)
 		c->rx_drop = 2;
 	if (c->rx_drop != 2 && (!lws_is_final_fragment(wsi) || rem > 0))
-		return;
+		return 0;
 	if (c->rx_drop) {
 		char m[96];
 
@@ -588,12 +594,18 @@ receive(struct srv *s, struct lws *wsi, struct conn *c, const char *in,
 		    s->max_body);
 		c->rx_drop = 0;
 		feed_close(c, "TOO_LARGE", m);
-		return;
+		return 0;
+	}
+	if (kr_utf8_valid(c->rx.s ? c->rx.s : "", c->rx.len) != c->rx.len) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+		    (unsigned char *)"invalid UTF-8", 13);
+		return -1;
 	}
 	on_message(s, c, c->rx.s ? c->rx.s : "", c->rx.len);
 	c->rx.len = 0;
 	if (c->rx.cap > 1u << 20)
 		kr_buf_free(&c->rx);
+	return 0;
 }
 
 static void
@@ -640,8 +652,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			lws_set_timer_usecs(wsi, LWS_US_PER_SEC);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
-		receive(s, wsi, c, in, len);
-		return 0;
+		return receive(s, wsi, c, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return feed_write(s, c);
 	case LWS_CALLBACK_CLOSED:
