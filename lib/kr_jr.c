@@ -798,7 +798,16 @@ kr_jr_double(const char *s, size_t n)
 {
 	char buf[128], *t = buf;
 	double v;
+	size_t i = n > 0 && s[0] == '-';
 
+	/* An integer of up to 15 digits (most are: seqs, codes) is exact
+	 * in a double; strtod only for the rest. */
+	if (n > i && n - i <= 15) {
+		for (v = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			v = v * 10 + (s[i] - '0');
+		if (i == n)
+			return s[0] == '-' ? -v : v;
+	}
 	if (n >= sizeof buf && (t = malloc(n + 1)) == NULL)
 		return 0;
 	memcpy(t, s, n);

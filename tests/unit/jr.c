@@ -1,5 +1,6 @@
 /* Unit tests: kr_jr, the record reader every tool reads records with. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kr_jr.h"
@@ -244,6 +245,27 @@ main(void)
 	members();
 	decoding();
 	is(kr_jr_strerror(KR_JR_EDEPTH), "nested too deep", "an error named");
+	{
+		/* Integers of up to 15 digits are read without strtod: the
+		 * same doubles as strtod gives, for these and the rest. */
+		static const char *const nums[] = { "0", "-0", "7", "-12",
+		    "123456789012345", "-999999999999999", "9007199254740993",
+		    "1234567890123456789", "1.5", "-2.25e3", "1e999", "0.1",
+		    NULL };
+		char sdbuf[64];
+		size_t i, wrong = 0;
+
+		for (i = 0; nums[i] != NULL; i++) {
+			double a = kr_jr_double(nums[i], strlen(nums[i]));
+
+			snprintf(sdbuf, sizeof sdbuf, "%s", nums[i]);
+			if (memcmp(&a, &(double){ strtod(sdbuf, NULL) },
+			    sizeof a) != 0 && wrong++ == 0)
+				printf("# %s: %.17g\n", nums[i], a);
+		}
+		ok(wrong == 0, "kr_jr_double gives strtod's double for "
+		    "integers short and long, fractions and exponents");
+	}
 	{
 		/* Plain text is read 16 and 8 bytes at a time: what ends or
 		 * breaks a string, at every offset of a long one. */
