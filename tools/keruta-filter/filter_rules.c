@@ -1345,6 +1345,8 @@ static const struct {
  */
 static uint32_t key_ends[256];
 static unsigned char key_end[256];
+_Static_assert(sizeof key_rules / sizeof key_rules[0] <= 32,
+    "key_ends holds a bit per suffix");
 
 static void
 keys_init(void)
@@ -2025,6 +2027,9 @@ cred_word(const char *p, size_t n)
 	static uint32_t at[256];
 	uint32_t m;
 	size_t i;
+
+	_Static_assert(sizeof words / sizeof words[0] <= 32,
+	    "at holds a bit per word");
 
 	if (lens['t'] == 0)
 		for (i = 0; i < sizeof words / sizeof words[0]; i++) {
