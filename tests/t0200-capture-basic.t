@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-capture: records, ids, agent events, options and usage errors.
 . "${0%/*}/lib.sh"
-plan 28
+plan 33
 
 keruta-capture -t task1 -r run1 -- sh -c 'echo one; echo two >&2; sleep 0.1;
     echo three; exit 3' >out 2>err
@@ -58,6 +58,23 @@ for args in "--bogus -- true" "" "--max-line 1 -- true" \
 done
 keruta-capture -t "$(printf 'a\tb')" -- true >out 2>err
 is "$?" 100 "a task id with a control character is refused"
+# The one rule for ids (kr_id), as keruta-ship and keruta-serve have it:
+# an id they would refuse is refused here, before the command runs.
+keruta-capture -t "a b" -- touch ran >out 2>err
+is "$? $(head -n 1 err)" "100 keruta-capture: warning: bad task id 'a b' \
+(1 to 128 letters, digits or '-_.:@+=~')" "a task id with a space is refused"
+[ ! -e ran ] && [ ! -s out ]
+check $? "and the command did not run"
+keruta-capture -r "$(printf 'r%.0s' $(seq 129))" -- true >out 2>err
+is "$? $(head -n 1 err)" "100 keruta-capture: warning: bad run id \
+'$(printf 'r%.0s' $(seq 64))...' (1 to 128 letters, digits or '-_.:@+=~')" \
+    "a run id of 129 bytes is refused, shown cut"
+keruta-capture -t "$(printf 'a\nb')" -- true >out 2>err
+is "$? $(wc -l <err) $(head -n 1 err)" "100 2 keruta-capture: warning: bad \
+task id 'a?b' (1 to 128 letters, digits or '-_.:@+=~')" \
+    "a newline in an id: one line, the byte shown as '?'"
+keruta-capture -t "build:42@x" -r "a.b_c-d" -- true >out 2>err
+is "$? $(jq -r .taskId out | sort -u)" "0 build:42@x" "an id with marks is taken"
 
 # -q keeps only fatal diagnostics; -vv adds debug ones.
 keruta-capture -q --timeout 100ms -- sleep 5 >out 2>err

@@ -30,6 +30,7 @@
 
 #include "kr_buf.h"
 #include "kr_diag.h"
+#include "kr_id.h"
 #include "kr_io.h"
 #include "kr_json.h"
 #include "kr_level.h"
@@ -145,20 +146,6 @@ static long long
 mono_ns(void)
 {
 	return kr_mono_ns();
-}
-
-/* An id from a flag or the environment: printable UTF-8, 1 to 256 bytes. */
-static int
-valid_id(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > 256 || kr_utf8_valid(s, n) != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
 }
 
 /*
@@ -1014,10 +1001,21 @@ parse_duration(const char *s, long long *ms)
 static void
 check_id(const char *id, const char *what)
 {
-	if (id != NULL && !valid_id(id)) {
-		kr_warn("bad %s: printable UTF-8 of 1 to 256 bytes", what);
-		kr_set_usage(TOOL);
-	}
+	char shown[72];
+	size_t n, i;
+
+	if (id == NULL || kr_id_valid(id, strlen(id)))
+		return;
+	/* Shown on one line: control bytes as '?', cut after 64 bytes. */
+	n = strlen(id);
+	if (n > 64 && (n = kr_utf8_cut(id, 64)) == 0)
+		n = 64;
+	for (i = 0; i < n; i++)
+		shown[i] = (unsigned char)id[i] < 0x20 || id[i] == 0x7f ? '?' :
+		    id[i];
+	strcpy(shown + n, id[n] != '\0' ? "..." : "");
+	kr_warn("bad %s '%s' (%s)", what, shown, KR_ID_RULE);
+	kr_set_usage(TOOL);
 }
 
 static void
