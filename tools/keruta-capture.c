@@ -1007,9 +1007,8 @@ check_id(const char *id, const char *what)
 	if (id == NULL || kr_id_valid(id, strlen(id)))
 		return;
 	/* Shown on one line: control bytes as '?', cut after 64 bytes. */
-	n = strlen(id);
-	if (n > 64 && (n = kr_utf8_cut(id, 64)) == 0)
-		n = 64;
+	if ((n = strlen(id)) > 64)
+		n = cut_at(id, 64);
 	for (i = 0; i < n; i++)
 		shown[i] = (unsigned char)id[i] < 0x20 || id[i] == 0x7f ? '?' :
 		    id[i];

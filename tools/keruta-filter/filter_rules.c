@@ -1554,6 +1554,13 @@ value(struct ctx *c, size_t vs, int rule, int prose)
 	return ve;
 }
 
+/* A key's byte as key_fold writes it: A-Z lowercased. */
+static unsigned char
+fold(char ch)
+{
+	return (unsigned char)(ch | (IS(ch, C_UPNUM) && ch > '9' ? 0x20 : 0));
+}
+
 /* A key as rules know it: lowercase, without _ - and . (64 bytes at most). */
 static size_t
 key_fold(const char *p, size_t n, char *key)
@@ -1562,8 +1569,7 @@ key_fold(const char *p, size_t n, char *key)
 
 	for (i = 0; i < n && kl < 64; i++)
 		if (p[i] != '_' && p[i] != '-' && p[i] != '.')
-			key[kl++] = (char)(p[i] |
-			    (IS(p[i], C_UPNUM) && p[i] > '9' ? 0x20 : 0));
+			key[kl++] = (char)fold(p[i]);
 	return kl;
 }
 
@@ -1859,10 +1865,8 @@ sep(struct ctx *c, size_t j)
 	for (ks = ke; ks > 0 && ke - ks < sizeof key &&
 	    (t[ks - 1] == '_' || t[ks - 1] == '-' || t[ks - 1] == '.'); ks--)
 		;
-	ch = ks > 0 && ke - ks < sizeof key && IS(t[ks - 1], C_KEY)
-		 ? (unsigned char)(t[ks - 1] | (IS(t[ks - 1], C_UPNUM) &&
-		       t[ks - 1] > '9' ? 0x20 : 0))
-		 : 0;
+	ch = ks > 0 && ke - ks < sizeof key && IS(t[ks - 1], C_KEY) ?
+	    fold(t[ks - 1]) : 0;
 	if (!key_end[ch] && t[j] == ':')
 		return 0;
 	ks = ke;
