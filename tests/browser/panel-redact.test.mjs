@@ -72,6 +72,40 @@ async function main(open) {
 	    'redaction 2 done: 1 records scrubbed', 'a banner says so');
 	const got = await fetch(BASE + '/api/v1/redactions/2').then((x) => x.json());
 	is([got.scope, got.changed], [{ task: 'rd' }, 1], 'of this task only');
+
+	/* A redaction done after the panel fetched the lines but before its
+	 * live feed subscribed: no feed could tell it, yet the screen
+	 * follows. The feed is held until the redaction is done. */
+	await post('rd2', records('rd2', 'r', 1, 50, (s) => ({
+	    message: s === 50 ? `line ${s} key=${S}2` : `line ${s}` })));
+	const page2 = await ctx.newPage();
+	page2.on('pageerror', (e) => errors.push('page error: ' + e.message));
+	let release;
+	const held = new Promise((r) => { release = r; });
+	await page2.routeWebSocket(/\/ws\//, async (ws) => {
+		const early = [];
+		ws.onMessage((m) => early.push(m));
+		await held;
+		const server = ws.connectToServer();
+		ws.onMessage((m) => server.send(m));
+		server.onMessage((m) => ws.send(m));
+		early.forEach((m) => server.send(m));
+	});
+	await page2.goto(BASE + '/#/tasks/rd2');
+	await isSoon(async () => (await msgs(page2)).includes(`line 50 key=${S}2`),
+	    true, 'a second panel shows the value, its feed not yet live');
+	is(await page2.textContent('#conn'), 'connecting', 'its feed waits');
+	const r3 = await fetch(BASE + '/api/v1/redactions', { method: 'POST',
+	    body: JSON.stringify({ values: [S + '2'], task: 'rd2' }) })
+	    .then((x) => x.json());
+	await isSoon(async () => (await fetch(BASE + '/api/v1/redactions/' +
+	    r3.id).then((x) => x.json())).state, 'done',
+	    'the redaction is done before the feed is live');
+	release();
+	await isSoon(() => page2.textContent('#conn'), 'live', 'then it is live');
+	await isSoon(async () => (await msgs(page2)).includes(
+	    'line 50 key=[REDACTED:retro]'), true,
+	    'and the line on screen shows the replacement');
 	is(errors, [], 'no script error');
 }
 

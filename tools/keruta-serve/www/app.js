@@ -798,7 +798,12 @@ async function loadView() {
 			}
 		},
 		onRedacted: (ids) => view.redacted(ids),
-		onState: setConn,
+		onState: (st, detail) => {
+			/* Live from here on: what came before is checked. */
+			if (st === 'live')
+				view.resync();
+			setConn(st, detail);
+		},
 	}).start();
 }
 

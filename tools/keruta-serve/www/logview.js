@@ -135,6 +135,18 @@ export class LogView {
 		this.schedule();
 	}
 
+	// The live feed has (re)subscribed: what was fetched before may have
+	// changed while no feed could say so (a redaction), so every page on
+	// hand is fetched again once on screen, shown as it was until then.
+	resync() {
+		this.sync = (this.sync || 0) + 1;
+		for (const p of this.pages.values()) {
+			p.stale = true;
+			p.fetched = 0;
+		}
+		this.schedule();
+	}
+
 	setFollow(on) {
 		if (this.follow === on)
 			return;
@@ -356,7 +368,7 @@ export class LogView {
 		const p = this.pages.get(n);
 		if (p && p.fetched && Date.now() - p.fetched < REFETCH_MS)
 			return;
-		const gen = this.gen;
+		const gen = this.gen, sync = this.sync;
 		this.pending.add(n);
 		this.loadPage(n, PAGE).then((recs) => {
 			if (gen !== this.gen)
@@ -366,9 +378,12 @@ export class LogView {
 					this.put(n * PAGE + k, r);
 			});
 			const q = this.page(n, true);
-			if (q)
+			if (q && sync !== this.sync) {
+				q.fetched = 0;	/* asked before the feed was live */
+			} else if (q) {
 				q.fetched = Date.now();
-			else
+				q.stale = false;
+			} else
 				this.pages.set(n, { recs: [], fetched: Date.now() });
 		}).catch(() => {
 			if (gen !== this.gen)
@@ -419,6 +434,8 @@ export class LogView {
 		for (let d = lo; d < hi; d++) {
 			const i = this.toRec(d);
 			const r = this.get(i);
+			if (this.page(Math.floor(i / PAGE), false)?.stale)
+				missing.add(Math.floor(i / PAGE));
 			if (r === undefined) {
 				missing.add(Math.floor(i / PAGE));
 				frag.append(el('div', { class: 'row loading' }, '…'));
