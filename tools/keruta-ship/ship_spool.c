@@ -33,6 +33,7 @@
 #include "ship.h"
 
 #define SHIP_OUT_FLUSH	(256u << 10)
+#define SHIP_OUT_PIECE	(64u << 10)	/* on a full disk */
 #define SHIP_ACK_EVERY_NS 200000000LL
 #define SHIP_RUNS_MAX	1024
 #define SHIP_SEQ_MAX	9007199254740991.0	/* 2^53 - 1 */
@@ -403,25 +404,46 @@ disk_full(struct ship *s)
 	s->wsize = 0;
 }
 
+/*
+ * Writes s->out to the spool. On a full disk it goes in pieces of whole
+ * lines, as many as fit: what waits in memory may be more than the disk
+ * will ever have free at once (a pipe's worth, read at its hangup).
+ */
 static void
 flush_out(struct ship *s)
 {
+	size_t done = 0, n;
+
 	if (s->out.len == 0)
 		return;
-	if (kr_writeall(s->wfd, s->out.s, s->out.len) == -1) {
-		if (!no_room(errno))
-			spool_die(s, "write a segment");
-		disk_full(s);
-		return;
+	while (done < s->out.len) {
+		const char *p = s->out.s + done, *nl;
+
+		n = s->out.len - done;
+		if (s->disk_full && n > SHIP_OUT_PIECE) {
+			nl = memrchr(p, '\n', SHIP_OUT_PIECE);
+			if (nl == NULL)		/* one long line: whole */
+				nl = memchr(p + SHIP_OUT_PIECE, '\n',
+				    n - SHIP_OUT_PIECE);
+			n = nl != NULL ? (size_t)(nl + 1 - p) : n;
+		}
+		if (kr_writeall(s->wfd, p, n) == -1) {
+			if (!no_room(errno))
+				spool_die(s, "write a segment");
+			kr_buf_consume(&s->out, done);
+			disk_full(s);
+			return;
+		}
+		s->wsize += (off_t)n;
+		s->spool_bytes += n;
+		done += n;
+		if ((size_t)s->wsize >= s->o->seg_max)
+			rotate(s);
 	}
+	s->out.len = 0;
 	if (s->disk_full)
 		kr_info("spool '%s': room again: reading input", s->o->spool);
 	s->disk_full = 0;
-	s->wsize += (off_t)s->out.len;
-	s->spool_bytes += s->out.len;
-	s->out.len = 0;
-	if ((size_t)s->wsize >= s->o->seg_max)
-		rotate(s);
 }
 
 /* Appends one spool line. */
