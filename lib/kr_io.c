@@ -1,4 +1,5 @@
 /* kr_io: reads and writes that survive EINTR, EAGAIN and short counts. */
+#define _GNU_SOURCE		/* F_GETPIPE_SZ, F_SETPIPE_SZ */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,6 +44,15 @@ kr_writeall(int fd, const void *buf, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+void
+kr_pipe_grow(int fd)
+{
+	int n = fcntl(fd, F_GETPIPE_SZ);
+
+	if (n != -1 && n < KR_PIPE_BYTES)
+		(void)fcntl(fd, F_SETPIPE_SZ, KR_PIPE_BYTES);
 }
 
 int

@@ -14,6 +14,14 @@ ssize_t kr_read(int fd, void *buf, size_t n);
 int kr_writeall(int fd, const void *buf, size_t n);
 int kr_set_nonblock(int fd, int on);
 int kr_set_cloexec(int fd);
+/*
+ * Gives the pipe on fd room for KR_PIPE_BYTES (1 MiB, what Linux lets any
+ * process ask by default) when it has less: the stages then read and write
+ * a pipe in fewer, larger steps. A fd that is not a pipe, or a refusal
+ * (a user over its pipe quota), leaves it as it is.
+ */
+#define KR_PIPE_BYTES	(1 << 20)
+void kr_pipe_grow(int fd);
 /* Ignores SIGPIPE so that EPIPE comes back as an error. */
 void kr_ignore_sigpipe(void);
 /* Reads a whole file of at most max bytes into a NUL-terminated malloc'd

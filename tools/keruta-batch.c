@@ -767,6 +767,7 @@ batcher_init(struct batcher *b, const struct batch_opts *o)
 
 	memset(b, 0, sizeof *b);
 	b->o = o;
+	kr_pipe_grow(0);
 	kr_lr_init(&b->lr, 0, o->max_bytes);
 	kr_buf_init(&b->qb, SIZE_MAX / 4);
 	kr_buf_init(&b->out, SIZE_MAX / 4);

@@ -805,6 +805,8 @@ spawn(struct cap *c)
 		kr_diesys(KR_EX_TEMP, "unable to create a pipe");
 	if (pipe2(errp, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1)
 		kr_diesys(KR_EX_TEMP, "unable to create a pipe");
+	kr_pipe_grow(outp[0]);	/* a pty is left alone */
+	kr_pipe_grow(errp[0]);
 	c->t0 = mono_ns();
 	if ((c->pid = fork()) == -1)
 		kr_diesys(KR_EX_TEMP, "unable to fork");

@@ -1138,6 +1138,7 @@ run_stdin(struct tail_opts *o)
 	enum kr_lr_kind k;
 
 	view_init(&v, o);
+	kr_pipe_grow(0);
 	kr_lr_init(&lr, 0, KR_REC_MAX);
 	for (;;) {
 		k = kr_lr_next(&lr, &line, &len);

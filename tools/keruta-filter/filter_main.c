@@ -1192,6 +1192,7 @@ run_filter(struct filter *f)
 	enum kr_lr_kind k;
 	struct pollfd pfd = {0, POLLIN, 0};
 
+	kr_pipe_grow(0);
 	kr_lr_init(&lr, 0, f->maxbytes);
 	for (;;) {
 		while ((k = kr_lr_next(&lr, &line, &len)) != KR_LR_NONE &&

@@ -256,6 +256,7 @@ ship_spool_open(struct ship *s)
 	/* Room for what stdin still holds when the disk is full. */
 	kr_buf_init(&s->out, SHIP_OUT_FLUSH + 2 * KR_REC_MAX);
 	kr_buf_init(&s->rbuf, KR_REC_MAX + 4 * SHIP_ID_MAX + 64);
+	kr_pipe_grow(0);
 	kr_lr_init(&s->lr, 0, KR_REC_MAX);
 	kr_random_hex(s->ship_run, 8);
 }
