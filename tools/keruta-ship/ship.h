@@ -156,7 +156,14 @@ struct ship {
 	int disk_full;			/* s->out waits for room on disk */
 	long long ack_saved_ns;
 	struct kr_buf out;		/* spool lines not yet written */
-	struct kr_buf rbuf;		/* frame reading */
+	struct kr_buf rbuf;		/* frame reading: a window on */
+	unsigned long long rb_seg;	/* this segment, */
+	off_t rb_off;			/* from this offset */
+	struct kr_buf recent;		/* the last write, whole */
+	unsigned long long recent_seg;	/* where it went */
+	off_t recent_off;
+	const char *rp;			/* what frame_read read: in rbuf */
+	size_t rlen;			/* or in recent */
 	unsigned long long spool_bytes;	/* not yet acked, on disk */
 	/* stdin */
 	struct kr_lr lr;

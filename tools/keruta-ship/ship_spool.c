@@ -255,6 +255,7 @@ ship_spool_open(struct ship *s)
 		    s->n_pending);
 	/* Room for what stdin still holds when the disk is full. */
 	kr_buf_init(&s->out, SHIP_OUT_FLUSH + 2 * KR_REC_MAX);
+	kr_buf_init(&s->recent, SHIP_OUT_FLUSH + 2 * KR_REC_MAX);
 	kr_buf_init(&s->rbuf, KR_REC_MAX + 4 * SHIP_ID_MAX + 64);
 	kr_pipe_grow(0);
 	kr_lr_init(&s->lr, 0, KR_REC_MAX);
@@ -339,6 +340,7 @@ ship_spool_close(struct ship *s)
 	close(s->ackfd);
 	close(s->lockfd);
 	kr_buf_free(&s->out);
+	kr_buf_free(&s->recent);
 	kr_buf_free(&s->rbuf);
 	kr_lr_free(&s->lr);
 	free(s->scan.r);
@@ -413,6 +415,8 @@ disk_full(struct ship *s)
 static void
 flush_out(struct ship *s)
 {
+	unsigned long long seg = 0;
+	off_t off = -1;
 	size_t done = 0, n;
 
 	if (s->out.len == 0)
@@ -432,8 +436,14 @@ flush_out(struct ship *s)
 			if (!no_room(errno))
 				spool_die(s, "write a segment");
 			kr_buf_consume(&s->out, done);
+			s->recent.len = 0;
 			disk_full(s);
 			return;
+		}
+		if (n == s->out.len) {
+			/* Written at once: kept, for frames to read. */
+			seg = s->wseg;
+			off = s->wsize;
 		}
 		s->wsize += (off_t)n;
 		s->spool_bytes += n;
@@ -441,6 +451,15 @@ flush_out(struct ship *s)
 		if ((size_t)s->wsize >= s->o->seg_max)
 			rotate(s);
 	}
+	if (off != -1) {
+		struct kr_buf t = s->recent;
+
+		s->recent = s->out;
+		s->recent_seg = seg;
+		s->recent_off = off;
+		s->out = t;
+	} else
+		s->recent.len = 0;
 	s->out.len = 0;
 	if (s->disk_full)
 		kr_info("spool '%s': room again: reading input", s->o->spool);
@@ -1061,34 +1080,65 @@ add_run(struct ship_frame *f, const char *id, size_t n,
 }
 
 /*
- * Reads the spool from the cursor into rbuf: up to frame_bytes, more
- * when one line is longer.
+ * The spool from the cursor, in s->rp and s->rlen: the last write's bytes,
+ * still in memory, when the cursor is in them (when keruta-ship keeps up,
+ * it reads back nothing); else rbuf, a window on the segment topped up to
+ * frame_bytes from the cursor (more when one line is longer). What a frame
+ * did not take stays in the window for the next one: no byte is read
+ * twice.
  */
 static void
 frame_read(struct ship *s, off_t size)
 {
 	off_t at = s->coff;
+	size_t skip;
 	ssize_t r;
 
+	if (s->cseg == s->recent_seg && at >= s->recent_off &&
+	    at < s->recent_off + (off_t)s->recent.len) {
+		s->rp = s->recent.s + (at - s->recent_off);
+		s->rlen = s->recent.len - (size_t)(at - s->recent_off);
+		if ((off_t)s->rlen > size - at)		/* cannot be */
+			s->rlen = (size_t)(size - at);
+		return;
+	}
 	if (open_rseg(s, s->cseg) == -1)
 		spool_die(s, "open a segment");
-	s->rbuf.len = 0;
+	if (s->rb_seg != s->cseg || at < s->rb_off ||
+	    at > s->rb_off + (off_t)s->rbuf.len) {
+		s->rbuf.len = 0;
+		s->rb_seg = s->cseg;
+		s->rb_off = at;
+	}
+	skip = (size_t)(at - s->rb_off);
 	for (;;) {
-		size_t want = s->o->frame_bytes;
+		size_t have = s->rbuf.len - skip, want = s->o->frame_bytes;
+		off_t end;
 
-		if ((off_t)want > size - at)
-			want = (size_t)(size - at);
+		if (have >= want) {
+			if (memchr(s->rbuf.s + skip, '\n', have) != NULL)
+				break;
+		} else
+			want -= have;
+		end = s->rb_off + (off_t)s->rbuf.len;
+		if ((off_t)want > size - end)
+			want = (size_t)(size - end);
 		if (want == 0)
 			break;
+		if (skip > 0) {
+			/* What the last frame left goes to the front. */
+			kr_buf_consume(&s->rbuf, skip);
+			s->rb_off += (off_t)skip;
+			skip = 0;
+		}
 		if (kr_buf_reserve(&s->rbuf, want) == -1)
 			kr_diesys(KR_EX_BUG, "a spool line is too long");
-		if ((r = pread(s->rfd, s->rbuf.s + s->rbuf.len, want, at)) <= 0)
+		if ((r = pread(s->rfd, s->rbuf.s + s->rbuf.len, want, end)) <= 0)
 			spool_die(s, "read a segment");
 		s->rbuf.len += (size_t)r;
-		at += r;
-		if (memchr(s->rbuf.s, '\n', s->rbuf.len) != NULL)
-			break;
 	}
+	s->rp = s->rbuf.s + skip;
+	s->rlen = s->rbuf.len - skip;
 }
 
 /* A spool line's seq: 1 to 2^53 - 1 in decimal, as emit() writes it;
@@ -1113,14 +1163,14 @@ static struct ship_run *run_get(struct ship *s, const char *run,
     size_t runlen);
 
 /*
- * Takes the spool lines in rbuf into f, while they are of one task and
+ * Takes the spool lines read (s->rp) into f, while they are of one task and
  * fit, and in order (a line whose seq is not above those read before of
  * its run goes alone): where the lines taken end.
  */
 static const char *
 frame_fill(struct ship *s, struct ship_frame *f, size_t maxrec)
 {
-	char *p = s->rbuf.s, *e = s->rbuf.s + s->rbuf.len, *nl;
+	const char *p = s->rp, *e = s->rp + s->rlen, *nl;
 	/* Lines this run wrote were checked as they came in; a spool
 	 * left by an earlier run may hold damage anywhere. */
 	int old = s->cseg < s->tseg;
@@ -1128,7 +1178,7 @@ frame_fill(struct ship *s, struct ship_frame *f, size_t maxrec)
 	    s->toff - s->coff : 0;	/* where this run's lines begin */
 
 	while (p < e && (nl = memchr(p, '\n', (size_t)(e - p))) != NULL) {
-		char *t1, *t2, *t3;
+		const char *t1, *t2, *t3;
 		unsigned long long seq;
 		struct ship_run *r;
 
@@ -1139,7 +1189,7 @@ frame_fill(struct ship *s, struct ship_frame *f, size_t maxrec)
 		if (t3 == NULL || !kr_id_valid(p, (size_t)(t1 - p)) ||
 		    !kr_id_valid(t1 + 1, (size_t)(t2 - t1 - 1)) ||
 		    (seq = seq_valid(t2 + 1, (size_t)(t3 - t2 - 1))) == 0 ||
-		    t3[1] != '{' || ((old || p - s->rbuf.s < mine) &&
+		    t3[1] != '{' || ((old || p - s->rp < mine) &&
 		    !ship_json_strict(t3 + 1, (size_t)(nl - t3 - 1)))) {
 			/* Not ours: counted as pending, so it must go. */
 			if (f->nrec > 0)
@@ -1202,7 +1252,7 @@ again:
 	kr_buf_init(&f->raw, KR_REC_MAX + s->o->frame_bytes);
 	f->seg = s->cseg;
 	f->start = s->coff;
-	if ((p = frame_fill(s, f, maxrec)) == s->rbuf.s) {
+	if ((p = frame_fill(s, f, maxrec)) == s->rp) {
 		frame_free(f);
 		if (s->cseg < s->wseg) {
 			/* A finished segment ends in a torn line: damage. */
@@ -1215,7 +1265,7 @@ again:
 		/* A line without its end: wait for the writer. */
 		return NULL;
 	}
-	f->end = f->start + (off_t)(p - s->rbuf.s);
+	f->end = f->start + (off_t)(p - s->rp);
 	s->cseg = f->seg;
 	s->coff = f->end;
 	if (s->tail)
