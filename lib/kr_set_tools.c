@@ -92,6 +92,8 @@ static const struct kr_set batch[] = {
 	{ 'i', "flush-interval", "duration", "KERUTA_LOG_FLUSH_INTERVAL",
 	    "logStreaming.flushInterval", "1s", KR_K_DURATION, 0,
 	    "the longest a record waits" },
+	{ KR_O_LAST, "last", "file", NULL, NULL, NULL, KR_K_FILE, 0,
+	    "at the end, write \"seq runId\" of the last record to file" },
 	{ KR_O_LINGER, "linger", "duration", NULL, NULL, "5ms", KR_K_DURATION,
 	    0, "input pause after which held records leave" },
 	{ 'm', "max-bytes", "size", NULL, NULL, "1M", KR_K_SIZE, 0,

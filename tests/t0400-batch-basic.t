@@ -1,7 +1,7 @@
 #!/bin/sh
 # keruta-batch: options, configuration, batch size and byte bounds.
 . "${0%/*}/lib.sh"
-plan 33
+plan 41
 
 # recs FROM TO [PAD]: records with seq FROM..TO, message padded to PAD bytes.
 recs() {
@@ -104,6 +104,33 @@ check $? "--task-id names the task of a wrapped line"
 KERUTA_TASK_ID=T8 keruta-batch --quiet <in >out
 grep -q '"taskId":"T8"' out
 check $? "KERUTA_TASK_ID does too"
+
+# --last: "seq runId" of the last record passed on that carried a seq.
+r() { printf '{"taskId":"t","runId":"%s","seq":%s,"message":"m"}\n' "$1" "$2"; }
+{ r r1 1; r r1 2; echo '{"taskId":"t","message":"no seq"}'; echo plain; } |
+    keruta-batch -q --last last >/dev/null
+is "$? $(cat last)" "0 2 r1" "--last: the last record with a seq"
+{ r r1 5; r r2 6; r r2 7.5; r r2 '"8"'; r r2 0; r r2 12345678901234567
+    r r2 -3; r r2 1e3; } | keruta-batch -q --last last >/dev/null
+is "$(cat last)" "6 r2" \
+    "--last: a seq that is not a whole number from 1 to 10^16 - 1 is not one"
+{ r r1 1; r r1 2; r r3 3; } | keruta-batch -q -b 1 --last last >/dev/null
+is "$(cat last)" "3 r3" "--last: over several batches"
+{ r r1 9; r r1 10; echo '{"taskId":"t","message":"after"}'; } |
+    keruta-batch -q -b 100 --last last >/dev/null
+is "$(cat last)" "10 r1" "--last: behind records without one, in one batch"
+echo '{"taskId":"t","seq":4,"message":"m"}' |
+    keruta-batch -q --last last >/dev/null
+is "$(cat last)" "4 -" "--last: no runId is '-'"
+rm -f last
+{ echo '{"taskId":"t","message":"m"}'; echo plain; } |
+    keruta-batch -q --last last >/dev/null
+is "$? $(test -e last && echo written)" "0 " \
+    "--last: nothing written when no record had a seq"
+r r1 1 | keruta-batch --last "$T/no/such/dir/last" >out 2>err
+is "$? $(cat out)" "111 [$(r r1 1)]" \
+    "--last: a file that cannot be written is exit 111, the records out"
+is "$(grep -c "unable to open '$T/no/such/dir/last'" err)" 1 "and said"
 
 # The man page documents every option of --help.
 missing=

@@ -4,7 +4,7 @@
 # line and in the summary record; the script's status stays the exit status.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 20
+plan 22
 
 start_agent_serve
 
@@ -108,3 +108,18 @@ keruta-agent execute --task-id whole --script short.sh --no-echo >out 2>err
 is $? 4 "a whole run: the script's status"
 is "$(tail -n 1 err)" "keruta-agent: task whole: 4 records shipped, 4 acknowledged, 0 spooled; log complete" \
     "a whole run is complete"
+# With --no-echo no keruta-tail runs: keruta-batch tells the last seq, and
+# the summary record follows it.
+is "$(curl -s "$SERVE_API/tasks/whole/logs?order=desc&size=1" |
+    jq -c '.content[0] | [.seq, .source, .metadata.event]')" \
+    '[5,"agent","summary"]' "--no-echo: the summary record follows the last"
+# Nor is keruta-tail needed then.
+mkdir notail
+for p in keruta-agent keruta-capture keruta-filter keruta-batch keruta-ship \
+    keruta-config; do
+	ln -s "$KR_BIN/$p" notail/$p
+done
+PATH=$T/notail:/usr/bin:/bin notail/keruta-agent execute --task-id notail \
+    --script short.sh --no-echo >out 2>err
+is "$? $(tail -n 1 err)" "4 keruta-agent: task notail: 4 records shipped, 4 acknowledged, 0 spooled; log complete" \
+    "--no-echo: no keruta-tail needed"

@@ -55,6 +55,7 @@ struct batch_opts {
 	double rate;		/* records per second; 0: no limit */
 	int drop;		/* --when-full drop */
 	const char *task_id;
+	const char *last;	/* --last: "seq runId" of the last record */
 };
 
 /* A held record: its length in q (without the ',' after it), its arrival. */
@@ -101,6 +102,8 @@ struct batcher {
 	int in_done, rate_held, out_blocked, sigfd[2];
 	unsigned long long lineno, malformed, dropped, oversize;
 	struct kr_ratelimit warn_rl;
+	unsigned long long last_seq;	/* --last: 0, none yet */
+	char last_run[ID_MAX + 1];
 };
 
 static volatile sig_atomic_t got_signal;
@@ -238,6 +241,7 @@ q_push(struct batcher *b, const char *rec, size_t len, long long t)
 struct rec_ids {
 	char task[ID_MAX + 1], run[ID_MAX + 1];	/* "": none */
 	unsigned long long seq;			/* 0: none */
+	int seq_whole;		/* seq was digits alone, 1 to 10^16 - 1 */
 };
 
 /* A plain string (no escape) of at most ID_MAX bytes into out, or "". */
@@ -272,6 +276,7 @@ rec_ids(const char *rec, size_t n, struct rec_ids *id)
 
 	id->task[0] = id->run[0] = '\0';
 	id->seq = 0;
+	id->seq_whole = 0;
 	kr_jr_init(&j, rec, n, 0);
 	if (kr_jr_enter(&j) == -1)
 		return;
@@ -289,6 +294,7 @@ rec_ids(const char *rec, size_t n, struct rec_ids *id)
 			    id->seq < ULLONG_MAX / 10; i++)
 				id->seq = id->seq * 10 +
 				    (unsigned long long)(v[i] - '0');
+			id->seq_whole = i == vn && vn <= 16 && v[0] != '0';
 		} else if (kr_jr_skip(&j) == -1) {
 			return;
 		}
@@ -312,7 +318,7 @@ gap_add(struct batcher *b, const char *rec, size_t len, const char *reason)
 {
 	struct gap *g = &b->gap;
 	int first = g->count == 0;
-	struct rec_ids id = { "", "", 0 };
+	struct rec_ids id = { "", "", 0, 0 };
 	unsigned long long seq;
 
 	if (rec != NULL)
@@ -503,6 +509,31 @@ refill_tokens(struct batcher *b, long long now)
 }
 
 /*
+ * --last: the seq and runId of the last of the first k held records
+ * (body bytes) that has a seq, read backwards from the last: most often
+ * one record is read a batch.
+ */
+static void
+note_last(struct batcher *b, size_t k, size_t body)
+{
+	size_t end = b->qoff + body, i = k;
+	struct rec_ids id;
+
+	while (i-- > 0) {
+		size_t len = b->q[(b->qhead + i) % b->qcap].len;
+
+		end -= len + 1;
+		rec_ids(b->qb.s + end, len, &id);
+		if (id.seq_whole) {
+			b->last_seq = id.seq;
+			memcpy(b->last_run, id.run[0] ? id.run : "-",
+			    sizeof b->last_run);
+			return;
+		}
+	}
+}
+
+/*
  * The first k held records (body bytes, their newlines counted) out as
  * one batch, a JSON array on a line; the queue moves on.
  */
@@ -522,6 +553,8 @@ emit_batch(struct batcher *b, size_t k, size_t body)
 		b->obcap = cap;
 		b->obhead = 0;
 	}
+	if (b->o->last != NULL)
+		note_last(b, k, body);
 	if (kr_buf_reserve(&b->out, body + 2) == -1)
 		nomem();
 	b->out.s[b->out.len] = '[';
@@ -850,6 +883,25 @@ wait_io(struct batcher *b, int want_in, long long due, long long now)
 	return KR_EX_OK;
 }
 
+/* --last: "seq runId" into path. */
+static int
+write_last(const char *path, unsigned long long seq, const char *run)
+{
+	FILE *f;
+	int r;
+
+	if ((f = fopen(path, "w")) == NULL) {
+		kr_warnsys("unable to open '%s'", path);
+		return -1;
+	}
+	r = fprintf(f, "%llu %s\n", seq, run);
+	if (fclose(f) == EOF || r < 0) {
+		kr_warnsys("unable to write '%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 run(const struct batch_opts *o)
 {
@@ -904,6 +956,9 @@ run(const struct batch_opts *o)
 	if (b.dropped > 0)
 		kr_info("%llu records dropped, all reported by gap records",
 		    b.dropped);
+	if (o->last != NULL && b.last_seq > 0 &&
+	    write_last(o->last, b.last_seq, b.last_run) == -1)
+		rc = KR_EX_TEMP;
 	batcher_free(&b);
 	return rc;
 }
@@ -950,6 +1005,7 @@ settle(const struct batch_args *a, struct batch_opts *o)
 	else if (strcmp(v, "block") != 0)
 		setting_bad(a, 'w');
 	o->task_id = setting_get(a, 't');
+	o->last = setting_get(a, KR_O_LAST);
 }
 
 int
