@@ -526,8 +526,8 @@ note_last(struct batcher *b, size_t k, size_t body)
 		rec_ids(b->qb.s + end, len, &id);
 		if (id.seq_whole) {
 			b->last_seq = id.seq;
-			memcpy(b->last_run, id.run[0] ? id.run : "-",
-			    sizeof b->last_run);
+			snprintf(b->last_run, sizeof b->last_run, "%s",
+			    id.run[0] ? id.run : "-");
 			return;
 		}
 	}
