@@ -1,7 +1,9 @@
 /* kr_rec: keruta(7) records, written by hand, read with cJSON. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "kr_diag.h"
 #include "kr_json.h"
 #include "kr_rec.h"
 #include "kr_time.h"
@@ -195,4 +197,22 @@ kr_rec_get_int(const cJSON *r, const char *k, long long def)
 	    v->valuedouble != (double)(long long)v->valuedouble)
 		return def;
 	return (long long)v->valuedouble;
+}
+
+int
+kr_rec_last_write(const char *path, unsigned long long seq, const char *run)
+{
+	FILE *f;
+	int r;
+
+	if ((f = fopen(path, "w")) == NULL) {
+		kr_warnsys("unable to open '%s'", path);
+		return -1;
+	}
+	r = fprintf(f, "%llu %s\n", seq, run);
+	if (fclose(f) == EOF || r < 0) {
+		kr_warnsys("unable to write '%s'", path);
+		return -1;
+	}
+	return 0;
 }

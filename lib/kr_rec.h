@@ -72,6 +72,14 @@ int kr_rec_gap(struct kr_buf *b, const char *task_id, const char *run_id,
     unsigned long long count, const char *reason, unsigned long long from,
     unsigned long long to);
 
+/*
+ * The file of --last (keruta-tail, keruta-batch): "seq runId" and a
+ * newline, so that a record can be added after the last one. 0, or -1
+ * after a warning.
+ */
+int kr_rec_last_write(const char *path, unsigned long long seq,
+    const char *run);
+
 /* The line parsed as a JSON object, or NULL (not JSON, or not an object). */
 cJSON *kr_rec_parse(const char *line, size_t n);
 /* Shorthands on a parsed record: NULL/-1 when absent or of another type. */

@@ -883,25 +883,6 @@ wait_io(struct batcher *b, int want_in, long long due, long long now)
 	return KR_EX_OK;
 }
 
-/* --last: "seq runId" into path. */
-static int
-write_last(const char *path, unsigned long long seq, const char *run)
-{
-	FILE *f;
-	int r;
-
-	if ((f = fopen(path, "w")) == NULL) {
-		kr_warnsys("unable to open '%s'", path);
-		return -1;
-	}
-	r = fprintf(f, "%llu %s\n", seq, run);
-	if (fclose(f) == EOF || r < 0) {
-		kr_warnsys("unable to write '%s'", path);
-		return -1;
-	}
-	return 0;
-}
-
 static int
 run(const struct batch_opts *o)
 {
@@ -957,7 +938,7 @@ run(const struct batch_opts *o)
 		kr_info("%llu records dropped, all reported by gap records",
 		    b.dropped);
 	if (o->last != NULL && b.last_seq > 0 &&
-	    write_last(o->last, b.last_seq, b.last_run) == -1)
+	    kr_rec_last_write(o->last, b.last_seq, b.last_run) == -1)
 		rc = KR_EX_TEMP;
 	batcher_free(&b);
 	return rc;

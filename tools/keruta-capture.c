@@ -1003,19 +1003,15 @@ parse_duration(const char *s, long long *ms)
 static void
 check_id(const char *id, const char *what)
 {
-	char shown[72];
-	size_t n, i;
+	size_t n;
 
 	if (id == NULL || kr_id_valid(id, strlen(id)))
 		return;
-	/* Shown on one line: control bytes as '?', cut after 64 bytes. */
+	/* Cut after 64 bytes (kr_warn shows control bytes as '?'). */
 	if ((n = strlen(id)) > 64)
 		n = cut_at(id, 64);
-	for (i = 0; i < n; i++)
-		shown[i] = (unsigned char)id[i] < 0x20 || id[i] == 0x7f ? '?' :
-		    id[i];
-	strcpy(shown + n, id[n] != '\0' ? "..." : "");
-	kr_warn("bad %s '%s' (%s)", what, shown, KR_ID_RULE);
+	kr_warn("bad %s '%.*s%s' (%s)", what, (int)n, id,
+	    id[n] != '\0' ? "..." : "", KR_ID_RULE);
 	kr_set_usage(TOOL);
 }
 

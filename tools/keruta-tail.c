@@ -928,25 +928,6 @@ filtering(const struct tail_opts *o)
 	    o->grep != NULL || o->since_ns >= 0;
 }
 
-/* --last: "seq runId" of the last record, for a record to follow it. */
-static int
-write_last(const char *path, long long seq, const char *run)
-{
-	FILE *f;
-	int r;
-
-	if ((f = fopen(path, "w")) == NULL) {
-		kr_warnsys("unable to open '%s'", path);
-		return -1;
-	}
-	r = fprintf(f, "%lld %s\n", seq, run);
-	if (fclose(f) == EOF || r < 0) {
-		kr_warnsys("unable to write '%s'", path);
-		return -1;
-	}
-	return 0;
-}
-
 /* What --stdin keeps of the records read: the exit code, the last seq. */
 struct stdin_state {
 	int code;
@@ -1192,8 +1173,8 @@ run_stdin(struct tail_opts *o)
 		kr_buf_addc(&view, '\n');
 	if (view_fd >= 0)
 		out_flush(&view, view_fd);
-	if (o->last != NULL && st.seq > 0 &&
-	    write_last(o->last, st.seq, st.run) == -1)
+	if (o->last != NULL && st.seq > 0 && kr_rec_last_write(o->last,
+	    (unsigned long long)st.seq, st.run) == -1)
 		status = KR_EX_TEMP;
 	kr_lr_free(&lr);
 	kr_buf_free(&view);
