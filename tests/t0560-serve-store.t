@@ -4,7 +4,7 @@
 # an older database is brought up to date; what is acked survives kill -9.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 22
+plan 23
 
 # 3000 records of task a, 1500 of task b in between, over 4500 seconds
 # with timestamps that jump back and forth; a few WARN and ERROR.
@@ -172,29 +172,39 @@ is "$(curl -s "$SERVE_API/tasks/old/logs/count?to=2026-11-28T10:00:03Z")" '{"cou
     "and with a record added"
 stop_serve
 
-# A database of layout 3 gets the lighter full-text index, built again
-# from the first row, and finds what the old one held.
+# A database of layout 3, with its FTS5 index, gets word sets per zone
+# instead: q= finds the same at once, and the zones of whole blocks get
+# their sets in steps.
 SERVE_DB=$T/l3.db
 { first_tables; cat <<'SQL'; } | sqlite3 "$SERVE_DB"
 CREATE VIRTUAL TABLE logs_fts USING fts5(message, content='logs', content_rowid='id');
 CREATE TABLE meta(k TEXT PRIMARY KEY, v INTEGER);
 CREATE INDEX logs_lvl ON logs(tid, level) WHERE level <> 2;
 CREATE TABLE zones(tid INTEGER NOT NULL, blk INTEGER NOT NULL, min_ts INTEGER, max_ts INTEGER, n INTEGER, PRIMARY KEY(tid, blk)) WITHOUT ROWID;
-INSERT INTO meta VALUES('next_id', 4), ('fts_mark', 3), ('layout', 3);
+INSERT INTO meta VALUES('next_id', 1501), ('fts_mark', 1500), ('layout', 3);
 INSERT INTO tasks VALUES(1, 'l3', 1795860000000000000, 1795860002000000000, '2026-11-28T10:00:00Z', '2026-11-28T10:00:02Z', 0, 0, NULL);
-INSERT INTO logs VALUES(1, 1, 'o', 1, 1795860000000000000, '2026-11-28T10:00:00Z', 2, 'stdout', 'alpha one', NULL);
-INSERT INTO logs VALUES(2, 1, 'o', 2, 1795860001000000000, '2026-11-28T10:00:01Z', 2, 'stdout', 'beta two', NULL);
-INSERT INTO logs VALUES(3, 1, 'o', 3, 1795860002000000000, '2026-11-28T10:00:02Z', 2, 'stdout', 'alpha three', NULL);
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1500)
+INSERT INTO logs SELECT i, 1, 'o', i, 1795860000000000000 + i, '2026-11-28T10:00:00Z', 2, 'stdout',
+    CASE WHEN i % 3 = 0 THEN 'Alpha-Beta ' ELSE 'gamma ' END || i, NULL FROM c;
 INSERT INTO logs_fts(rowid, message) SELECT id, message FROM logs;
-INSERT INTO counts VALUES(1, 2, 'stdout', 3);
-INSERT INTO zones VALUES(1, 0, 1795860000000000000, 1795860002000000000, 3);
+INSERT INTO counts VALUES(1, 2, 'stdout', 1500);
+INSERT INTO zones SELECT tid, id >> 10, min(ts), max(ts), count(*) FROM logs GROUP BY 1, 2;
 SQL
 start_serve || exit 1
-is "$(curl -s "$SERVE_API/tasks/l3/logs?q=alpha" | jq -c '[.totalElements, [.content[].seq]]')" \
-    '[2,[1,3]]' "layout 3: q= finds what the old index held"
-wait_for 10 sh -c "sqlite3 '$SERVE_DB' \"SELECT v FROM meta WHERE k = 'fts_mark'\" | grep -qx 3"
+q3() {
+	curl -s "$SERVE_API/tasks/l3/logs?q=$1&size=2&order=desc" |
+	    jq -c '[.totalElements, [.content[].seq]]'
+}
+is "$(q3 alpha) $(q3 alpha-beta) $(q3 gamma)" \
+    '[500,[1500,1497]] [500,[1500,1497]] [1000,[1499,1498]]' \
+    "layout 3: q= finds what the old index held, at once"
+wait_for 10 sh -c "sqlite3 '$SERVE_DB' 'SELECT blk FROM zones WHERE tok IS NOT NULL' | grep -qx 0"
 is "$(sqlite3 "$SERVE_DB" "SELECT v FROM meta WHERE k = 'layout';
-SELECT sql LIKE '%columnsize=0%' FROM sqlite_master WHERE name = 'logs_fts';
-SELECT count(*) FROM logs_fts WHERE logs_fts MATCH 'alpha OR beta'" | tr '\n' ' ')" \
-    "4 1 3 " "layout 3: the new index, built again from the first row"
+SELECT count(*) FROM sqlite_master WHERE name LIKE 'logs_fts%';
+SELECT blk, length(tok) % 10, tok IS NULL FROM zones ORDER BY blk" | tr '\n' ' ')" \
+    "5 0 0|0|0 1||1 " \
+    "layout 3: the FTS5 index gone; the whole block's zone has its set, the last one not yet"
+is "$(q3 alpha) $(q3 1024) $(q3 alpha-beta) $(q3 gamma) $(q3 'gamma+1*')" \
+    '[500,[1500,1497]] [1,[1024]] [500,[1500,1497]] [1000,[1499,1498]] [409,[1499,1498]]' \
+    "and finds the same with it"
 stop_serve

@@ -8,9 +8,10 @@
  * format and parse back to the same instant, after, page and size within
  * their bounds, and q an expression FTS5 accepts (no query text is an
  * SQL error) that matches a message holding all its words (if one has a
- * letter or digit).
+ * letter or digit), and that the SQLite store's own matching (words.c)
+ * matches exactly when FTS5 does.
  *
- * links: tools/keruta-serve/rec.c tools/keruta-serve/store.c tools/keruta-serve/store_sq.c tools/keruta-serve/store_pg.c tools/keruta-serve/walbuf.c tools/keruta-serve/auth.c tools/keruta-serve/metrics.c tools/keruta-serve/commit.c tools/keruta-serve/fts.c tools/keruta-serve/feed.c tools/keruta-serve/redact.c
+ * links: tools/keruta-serve/rec.c tools/keruta-serve/store.c tools/keruta-serve/store_sq.c tools/keruta-serve/words.c tools/keruta-serve/store_pg.c tools/keruta-serve/walbuf.c tools/keruta-serve/auth.c tools/keruta-serve/metrics.c tools/keruta-serve/commit.c tools/keruta-serve/fts.c tools/keruta-serve/feed.c tools/keruta-serve/redact.c
  */
 #define _DEFAULT_SOURCE		/* realpath, in http.c */
 #include <stdint.h>
@@ -22,6 +23,7 @@
 
 #include "kr_embed.h"
 #include "kr_json.h"
+#include "../../tools/keruta-serve/words.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -142,6 +144,19 @@ check_match(const char *q, const char *expr)
 	 */
 	if (sqlite3_column_int(st, 0) != 1 && has_term(q))
 		abort();
+	/* words.c, as FTS5. */
+	{
+		static struct words *w;
+		struct wq *x;
+
+		if (w == NULL && words_open(&w, db, 1) == -1)
+			abort();
+		if ((x = wq_new(w, expr)) == NULL)
+			abort();
+		if (wq_match(x, q, strlen(q)) != sqlite3_column_int(st, 0))
+			abort();
+		wq_free(x);
+	}
 	sqlite3_finalize(st);
 }
 

@@ -13,7 +13,7 @@
  * and in id order, only records of its task that are stored, and, when
  * it takes all, every record of its task after its cursor.
  *
- * links: tools/keruta-serve/rec.c tools/keruta-serve/store.c tools/keruta-serve/store_sq.c tools/keruta-serve/store_pg.c tools/keruta-serve/walbuf.c tools/keruta-serve/auth.c tools/keruta-serve/metrics.c tools/keruta-serve/commit.c tools/keruta-serve/fts.c
+ * links: tools/keruta-serve/rec.c tools/keruta-serve/store.c tools/keruta-serve/store_sq.c tools/keruta-serve/words.c tools/keruta-serve/store_pg.c tools/keruta-serve/walbuf.c tools/keruta-serve/auth.c tools/keruta-serve/metrics.c tools/keruta-serve/commit.c tools/keruta-serve/fts.c
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * arguments, headers, body); the reply is read from what api_route
  * describes: status, type, headers and body, exactly.
  *
- * links: tools/keruta-serve/api.c tools/keruta-serve/rec.c tools/keruta-serve/store.c tools/keruta-serve/store_sq.c tools/keruta-serve/store_pg.c tools/keruta-serve/walbuf.c tools/keruta-serve/auth.c tools/keruta-serve/metrics.c tools/keruta-serve/commit.c tools/keruta-serve/fts.c tools/keruta-serve/feed.c tools/keruta-serve/redact.c
+ * links: tools/keruta-serve/api.c tools/keruta-serve/rec.c tools/keruta-serve/store.c tools/keruta-serve/store_sq.c tools/keruta-serve/words.c tools/keruta-serve/store_pg.c tools/keruta-serve/walbuf.c tools/keruta-serve/auth.c tools/keruta-serve/metrics.c tools/keruta-serve/commit.c tools/keruta-serve/fts.c tools/keruta-serve/feed.c tools/keruta-serve/redact.c
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,9 +1,11 @@
 /*
- * fts.c: the full-text index follows the table in steps. Indexing costs
- * about as much as storing, so ingest comes first: while records pour in,
- * the index waits, unless it is FTS_LAG_MAX rows behind, or q= requests
- * wait for it: then it takes a step each turn of the loop until it is
- * FTS_WAIT_ROWS behind, and lets them go on.
+ * fts.c: the full-text index follows the table in steps (PostgreSQL's
+ * tsvector column; on SQLite, the word sets of the zones that lack one).
+ * Indexing costs about as much as storing, so ingest comes first: while
+ * records pour in, the index waits, unless it is FTS_LAG_MAX rows
+ * behind, or q= requests wait for it: then it takes a step each turn of
+ * the loop until it is FTS_WAIT_ROWS behind, and lets them go on. (On
+ * SQLite q= never waits: a zone without its set has its rows matched.)
  */
 #include "kr_time.h"
 #include "fts.h"

@@ -12,8 +12,12 @@
  * other than INFO, the common one. Time ranges use zones instead of an
  * index: for each task and each block of 1024 ids, the lowest and highest
  * timestamp in it; a range query reads only the blocks it overlaps. The
- * full-text index follows the table in batches (sq_fts_step) rather
- * than by a per-row trigger, which would cost ingest ten times its speed.
+ * words of q= are indexed by zone too (words.h): each zone's set of words
+ * is gathered in memory while its block fills, and written once, when
+ * the next block begins. A query reads the zones whose set holds its
+ * words, and matches their rows. A zone without a set (the block being
+ * filled, or one whose rows changed) has all its rows matched, and gets
+ * its set again in steps when the server is idle (sq_fts_step).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,20 +38,7 @@
 #include "store.h"
 #include "store_sq.h"
 #include "walbuf.h"
-
-/*
- * The full-text index keeps no per-row sizes (columnsize=0: they serve
- * ranking, which keruta never asks for, and cost an insert a row). It
- * gathers 16 MB of terms before it writes a segment, and merges 16
- * segments at a time rather than 4: in steps of a few thousand rows, that
- * halves what indexing costs, for a few more segments to read at a query.
- */
-#define FTS_CREATE \
-    "CREATE VIRTUAL TABLE IF NOT EXISTS logs_fts USING fts5(message," \
-    " content='logs', content_rowid='id', columnsize=0);"
-#define FTS_TUNE \
-    "INSERT INTO logs_fts(logs_fts, rank) VALUES('automerge', 16);" \
-    "INSERT INTO logs_fts(logs_fts, rank) VALUES('hashsize', 16777216);"
+#include "words.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS tasks("
@@ -64,9 +55,8 @@ static const char schema[] =
     " message TEXT NOT NULL, extra TEXT);"
     "CREATE UNIQUE INDEX IF NOT EXISTS logs_key ON logs(tid, run, seq);"
     "CREATE INDEX IF NOT EXISTS logs_tid ON logs(tid);"
-    FTS_CREATE
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);"
-    "INSERT OR IGNORE INTO meta VALUES('next_id', 1), ('fts_mark', 0);"
+    "INSERT OR IGNORE INTO meta VALUES('next_id', 1);"
     "CREATE TABLE IF NOT EXISTS redactions(id INTEGER PRIMARY KEY,"
     " created TEXT NOT NULL, who TEXT NOT NULL, scope TEXT NOT NULL,"
     " state TEXT NOT NULL, scanned INTEGER NOT NULL DEFAULT 0,"
@@ -101,16 +91,17 @@ static const char layout3_from2[] =
     "INSERT OR REPLACE INTO meta VALUES('layout', 3);"
     "COMMIT;";
 /*
- * Layout 4: the full-text index of FTS_CREATE and FTS_TUNE. The old one goes, and the
- * new one follows the table from its first row, in steps, as after a
- * burst (q= finds meanwhile what it has not reached).
+ * Layout 5, from 3 or 4: the words of each zone (zones.tok) replace the
+ * FTS5 index of the messages (logs_fts), which cost six times what the
+ * rest of a record's ingest does. Zones get their sets in steps, as the
+ * server finds time; meanwhile q= matches their rows.
  */
-static const char layout4[] =
+static const char layout5[] =
     "BEGIN;"
-    "DROP TABLE logs_fts;"
-    FTS_CREATE FTS_TUNE
-    "UPDATE meta SET v = 0 WHERE k = 'fts_mark';"
-    "INSERT OR REPLACE INTO meta VALUES('layout', 4);"
+    "DROP TABLE IF EXISTS logs_fts;"
+    "ALTER TABLE zones ADD COLUMN tok BLOB;"
+    "DELETE FROM meta WHERE k = 'fts_mark';"
+    "INSERT OR REPLACE INTO meta VALUES('layout', 5);"
     "COMMIT;";
 
 #define ZBITS		10	/* a zone is 1 << ZBITS ids */
@@ -128,7 +119,7 @@ enum { COL_ID, COL_TASK, COL_RUN, COL_SEQ, COL_TS, COL_SOURCE, COL_LEVEL,
 
 enum { ST_IDS, ST_TASK_GET, ST_TASK_NEW, ST_COUNT_ADD, ST_TASK_UPD,
 	ST_META_SET, ST_FIND, ST_MAXSEQ, ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-	ST_FTS_DEL, ST_LOG_DEL, ST_ZONE_ADD, ST_ZONE_FIX, ST_ZONE_DROP,
+	ST_ZONE_UNTOK, ST_ZONE_TOK, ST_ZONE_ROWS, ST_LOG_DEL, ST_ZONE_ADD, ST_ZONE_FIX, ST_ZONE_DROP,
 	ST_SAVE, ST_RELEASE, ST_ROLLTO, ST_SAVE_ROWS, ST_RELEASE_ROWS,
 	ST_ROLLTO_ROWS, ST_NST };
 
@@ -159,8 +150,11 @@ static const char *const stmt_sql[ST_NST] = {
 	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_FTS_DEL] = "INSERT INTO logs_fts(logs_fts, rowid, message)"
-	    " VALUES('delete', ?, ?)",
+	[ST_ZONE_UNTOK] = "UPDATE zones SET tok = NULL WHERE tid = ?1"
+	    " AND blk = ?2 AND tok IS NOT NULL",
+	[ST_ZONE_TOK] = "UPDATE zones SET tok = ?1 WHERE tid = ?2 AND blk = ?3",
+	[ST_ZONE_ROWS] = "SELECT id, message FROM logs WHERE id >= (?2 << 10)"
+	    " AND id < ((?2 + 1) << 10) AND tid = ?1 ORDER BY id",
 	[ST_LOG_DEL] = "DELETE FROM logs WHERE id = ?",
 	[ST_ZONE_ADD] = "INSERT INTO zones(tid, blk, min_ts, max_ts, n)"
 	    " VALUES(?1,?2,?3,?4,?5) ON CONFLICT(tid, blk) DO UPDATE SET"
@@ -172,7 +166,7 @@ static const char *const stmt_sql[ST_NST] = {
 	    " max_ts = (SELECT max(ts) FROM logs WHERE id >= (?2 << 10)"
 	    "  AND id < ((?2 + 1) << 10) AND tid = ?1),"
 	    " n = (SELECT count(*) FROM logs WHERE id >= (?2 << 10)"
-	    "  AND id < ((?2 + 1) << 10) AND tid = ?1)"
+	    "  AND id < ((?2 + 1) << 10) AND tid = ?1), tok = NULL"
 	    " WHERE tid = ?1 AND blk = ?2",
 	[ST_ZONE_DROP] = "DELETE FROM zones WHERE tid = ?1 AND blk = ?2"
 	    " AND min_ts IS NULL",
@@ -189,7 +183,22 @@ struct sq {
 	sqlite3_stmt *st[ST_NST];
 	sqlite3_stmt *ins[INS_LOG2 + 1];	/* of 1, 2, 4 ... rows */
 	long long next_id;
-	long long fts_mark;
+	/*
+	 * The word sets of the zones of block zo_blk, one per task, filled
+	 * from id zo_first on; written when the next block begins, if they
+	 * saw the block from its first id and nothing spoilt them (a batch
+	 * or commit that failed, rows changed or deleted).
+	 */
+	struct words *words;
+	struct zopen {
+		long long tid;
+		struct wset *set;
+	} *zo;
+	size_t nzo, zocap;
+	struct wset **pool;	/* sets to use again, empty */
+	size_t npool;
+	long long zo_blk, zo_first;
+	int zo_spoilt;
 	int in_txn;		/* a transaction is open (sq_commit) */
 	int lost;		/* a commit failed */
 	int failing;		/* the last write failed (a full disk) */
@@ -233,9 +242,10 @@ struct sq {
 };
 
 /* What sq_purge_step does next. */
-enum { PURGE_NONE, PURGE_MERGE, PURGE_CHECKPOINT };
+enum { PURGE_NONE, PURGE_CHECKPOINT };
 
 static void db_warn(struct sq *s, const char *what);
+static void zones_forget(struct sq *s);
 
 /* Runs in the service thread after each commit. */
 static int
@@ -655,6 +665,8 @@ sq_open(struct sq **sp, const char *path, char *err, size_t elen)
 {
 	struct sq *s;
 	long long layout;
+	uint64_t seed;
+	char sql[300];
 	int i, rc;
 
 	if ((s = calloc(1, sizeof *s)) == NULL ||
@@ -696,20 +708,38 @@ sq_open(struct sq **sp, const char *path, char *err, size_t elen)
 	    ((layout = scalar(s, "SELECT v FROM meta WHERE k = 'layout'",
 	    1)) < 3 && sqlite3_exec(s->db, layout < 2 ? layout3_from1 :
 	    layout3_from2, NULL, NULL, NULL) != SQLITE_OK) ||
-	    (layout < 4 && sqlite3_exec(s->db, layout4, NULL, NULL,
+	    (layout < 5 && sqlite3_exec(s->db, layout5, NULL, NULL,
 	    NULL) != SQLITE_OK)) {
 		snprintf(err, elen, "unable to use '%s': %s", path,
 		    sqlite3_errmsg(s->db));
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		goto fail;
 	}
-	/* Which tasks have rows in a block (fts_count); added in place. */
-	if (sqlite3_exec(s->db, "CREATE INDEX IF NOT EXISTS zones_blk"
-	    " ON zones(blk, tid)", NULL, NULL, NULL) != SQLITE_OK) {
+	/*
+	 * Which tasks have rows in a block (sq_search), and the zones
+	 * without a word set (sq_fts_step); added in place. The key of the
+	 * words' hashes is the database's own.
+	 */
+	randombytes_buf(&seed, sizeof seed);
+	snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS zones_blk"
+	    " ON zones(blk, tid); CREATE INDEX IF NOT EXISTS zones_untok"
+	    " ON zones(blk) WHERE tok IS NULL;"
+	    " INSERT OR IGNORE INTO meta VALUES('word_seed', %lld)",
+	    (long long)(seed >> 1));
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, elen, "unable to use '%s': %s", path,
 		    sqlite3_errmsg(s->db));
 		goto fail;
 	}
+	seed = (uint64_t)scalar(s, "SELECT v FROM meta WHERE k = 'word_seed'",
+	    0);
+	if (words_open(&s->words, s->db, seed) == -1 ||
+	    words_sql(s->words, s->db) == -1) {
+		snprintf(err, elen, "unable to use '%s': no FTS5 tokenizer"
+		    " in this SQLite", path);
+		goto fail;
+	}
+	s->zo_blk = -1;
 	/* Checkpoints are the checkpointer's (this replaces the automatic
 	 * ones), or this thread's to finish one (ck_finish). */
 	sqlite3_wal_hook(s->db, wal_hook, s);
@@ -733,7 +763,6 @@ sq_open(struct sq **sp, const char *path, char *err, size_t elen)
 	s->next_id = scalar(s, "SELECT v FROM meta WHERE k = 'next_id'", 1);
 	if (scalar(s, "SELECT max(id) FROM logs", 0) >= s->next_id)
 		s->next_id = scalar(s, "SELECT max(id) FROM logs", 0) + 1;
-	s->fts_mark = scalar(s, "SELECT v FROM meta WHERE k = 'fts_mark'", 0);
 	*sp = s;
 	return 0;
 fail:
@@ -754,6 +783,11 @@ sq_close(struct sq *s)
 	sy_stop(s);
 	ck_stop(s);
 	memo_forget(&s->memos);
+	zones_forget(s);
+	while (s->npool > 0)
+		wset_free(s->pool[--s->npool]);
+	free(s->pool);
+	free(s->zo);
 	for (i = 0; i < ST_NST; i++)
 		sqlite3_finalize(s->st[i]);
 	for (i = 0; i <= INS_LOG2; i++)
@@ -771,6 +805,7 @@ sq_close(struct sq *s)
 		if (sqlite3_close(s->db) != SQLITE_OK)
 			kr_warn("database: close: %s", sqlite3_errmsg(s->db));
 	}
+	words_close(s->words);
 	if (s->gone)
 		kr_warn("database: '%s' was removed or replaced while in use: "
 		    "what it held is lost with it", s->path);
@@ -850,6 +885,116 @@ zone_add(struct sq *s, long long tid, long long blk, long long lo,
 	sqlite3_bind_int64(st, 4, hi);
 	sqlite3_bind_int64(st, 5, n);
 	return run(s, ST_ZONE_ADD);
+}
+
+/* ---- the zones' words ---- */
+
+/* The open sets go, kept empty in the pool (of their number at most). */
+static void
+zones_forget(struct sq *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nzo; i++) {
+		wset_clear(s->zo[i].set);
+		s->pool[s->npool++] = s->zo[i].set;
+	}
+	s->nzo = 0;
+	s->zo_blk = -1;
+}
+
+/* Writes a zone's set of words (blob, len). 0, or -1. */
+static int
+zone_tok(struct sq *s, long long tid, long long blk, const void *blob,
+    size_t len)
+{
+	sqlite3_stmt *st = s->st[ST_ZONE_TOK];
+
+	sqlite3_bind_blob(st, 1, blob, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, tid);
+	sqlite3_bind_int64(st, 3, blk);
+	return run(s, ST_ZONE_TOK);
+}
+
+/*
+ * The sets of block zo_blk are done: written if they are whole (they saw
+ * its first id, and nothing spoilt them), else left to sq_fts_step. 0, or
+ * -1.
+ */
+static int
+zones_close(struct sq *s)
+{
+	/* Ids start at 1. */
+	int whole = !s->zo_spoilt && (s->zo_first == s->zo_blk << ZBITS ||
+	    s->zo_first == 1);
+	size_t i, len;
+	void *b;
+
+	for (i = 0; whole && i < s->nzo; i++) {
+		if ((b = wset_blob(s->zo[i].set, &len)) == NULL)
+			return -1;
+		if (zone_tok(s, s->zo[i].tid, s->zo_blk, b, len) == -1) {
+			free(b);
+			return -1;
+		}
+		free(b);
+	}
+	zones_forget(s);
+	return 0;
+}
+
+/* Adds the words of stored row r of task tid to its zone's set. */
+static int
+zone_words(struct sq *s, long long tid, const struct row *r)
+{
+	long long blk = r->id >> ZBITS;
+	struct zopen *z = NULL;
+	size_t i;
+
+	if (blk != s->zo_blk) {
+		if (s->zo_blk >= 0 && zones_close(s) == -1)
+			return -1;
+		s->zo_blk = blk;
+		s->zo_first = r->id;
+		s->zo_spoilt = 0;
+	}
+	for (i = s->nzo; i-- > 0;)
+		if (s->zo[i].tid == tid) {
+			z = &s->zo[i];
+			break;
+		}
+	if (z == NULL) {
+		if (s->nzo == s->zocap) {
+			size_t nc = s->zocap ? 2 * s->zocap : 8;
+			struct zopen *n = realloc(s->zo, nc * sizeof *n);
+			struct wset **p = realloc(s->pool, nc * sizeof *p);
+
+			if (n != NULL)
+				s->zo = n;
+			if (p != NULL)
+				s->pool = p;
+			if (n == NULL || p == NULL)
+				return -1;
+			s->zocap = nc;
+		}
+		z = &s->zo[s->nzo];
+		if (s->npool > 0)
+			z->set = s->pool[--s->npool];
+		else if ((z->set = wset_new()) == NULL)
+			return -1;
+		z->tid = tid;
+		s->nzo++;
+	}
+	return wset_add(z->set, s->words, (unsigned)(r->id & ((1 << ZBITS) -
+	    1)), r->msg, r->msglen);
+}
+
+/* Rows of block blk changed: its open sets are no longer right. */
+static void
+zone_changed(struct sq *s, long long blk)
+{
+	if (blk == s->zo_blk)
+		s->zo_spoilt = 1;
 }
 
 /* The INSERT of 1 << k rows, prepared the first time it is needed. */
@@ -1028,6 +1173,8 @@ summary_add(struct sq *s, long long tid, struct summary *m,
 		m->zn = 0;
 	}
 	m->zn++;
+	if (zone_words(s, tid, r) == -1)
+		return -1;
 	if (r->ts < m->zlo)
 		m->zlo = r->ts;
 	else if (r->ts > m->zhi)
@@ -1125,6 +1272,7 @@ sq_insert(struct sq *s, const char *task, struct batch *b,
 	*dups = nd;
 	return 0;
 fail:
+	s->zo_spoilt = 1;
 	if (sqlite3_get_autocommit(s->db)) {
 		/* The error (a full disk) took the transaction with it, and
 		 * the batches stored in it before: they are lost. */
@@ -1287,6 +1435,7 @@ sq_commit(struct sq *s)
 	return 0;
 fail:
 	/* The ids handed out are not handed out again. */
+	s->zo_spoilt = 1;
 	rollback(s);
 	s->lost = 1;
 	s->failing = !s->gone;
@@ -1326,41 +1475,85 @@ sq_max_seq(struct sq *s, long long tid, const char *run_id,
 	return v;
 }
 
+/* q= never waits: a zone without its set has its rows matched. */
 long long
 sq_fts_lag(const struct sq *s)
 {
-	return s->next_id - 1 - s->fts_mark;
+	(void)s;
+	return 0;
 }
 
+/* The set of words of a zone, from its rows. 0, or -1. */
+static int
+zone_build(struct sq *s, long long tid, long long blk)
+{
+	sqlite3_stmt *rows = s->st[ST_ZONE_ROWS];
+	struct wset *z = wset_new();
+	void *b = NULL;
+	size_t len;
+	int rc;
+
+	if (z == NULL)
+		return -1;
+	sqlite3_bind_int64(rows, 1, tid);
+	sqlite3_bind_int64(rows, 2, blk);
+	while ((rc = sqlite3_step(rows)) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(rows, 1);
+
+		if (wset_add(z, s->words, (unsigned)(sqlite3_column_int64(rows,
+		    0) & ((1 << ZBITS) - 1)), m ? m : "",
+		    (size_t)sqlite3_column_bytes(rows, 1)) == -1)
+			break;
+	}
+	sqlite3_reset(rows);
+	if (rc == SQLITE_DONE && (b = wset_blob(z, &len)) != NULL)
+		rc = zone_tok(s, tid, blk, b, len);
+	else
+		rc = -1;
+	free(b);
+	wset_free(z);
+	return rc;
+}
+
+/*
+ * Gives up to max / 1024 zones their sets of words (max 0: all), those of
+ * whole blocks that have none: after a restart, a failure, a redaction or
+ * a deletion, and in a database of an older layout. 1 if there are more.
+ */
 int
 sq_fts_step(struct sq *s, long long max)
 {
-	long long upto, top;
-	char sql[200];
-	int more = 0;
+	sqlite3_stmt *todo = NULL;
+	long long n = 0, lim = max > 0 ? (max >> ZBITS) + 1 : -1;
+	int rc;
 
 	if (s->in_txn && sq_commit(s) == -1)
 		return 0;
-	top = s->next_id - 1;
-	if (top <= s->fts_mark)
-		return 0;
-	upto = top;
-	if (max > 0 && top - s->fts_mark > max) {
-		upto = s->fts_mark + max;
-		more = 1;
+	if (sqlite3_prepare_v2(s->db, "SELECT tid, blk FROM zones INDEXED BY"
+	    " zones_untok WHERE tok IS NULL AND blk < ?1 AND blk <> ?2"
+	    " ORDER BY blk LIMIT ?3", -1, &todo, NULL) != SQLITE_OK ||
+	    run(s, ST_BEGIN) == -1)
+		goto fail;
+	sqlite3_bind_int64(todo, 1, s->next_id >> ZBITS);
+	sqlite3_bind_int64(todo, 2, s->zo_blk);
+	sqlite3_bind_int64(todo, 3, lim);
+	while ((rc = sqlite3_step(todo)) == SQLITE_ROW) {
+		if (zone_build(s, sqlite3_column_int64(todo, 0),
+		    sqlite3_column_int64(todo, 1)) == -1)
+			goto fail;
+		n++;
 	}
-	if (run(s, ST_BEGIN) == -1)
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(todo);
+	if (run(s, ST_COMMIT) == -1) {
+		rollback(s);
 		return 0;
-	snprintf(sql, sizeof sql, "INSERT INTO logs_fts(rowid, message)"
-	    " SELECT id, message FROM logs WHERE id > %lld AND id <= %lld",
-	    s->fts_mark, upto);
-	if (exec(s, sql) == -1)
-		goto fail;
-	if (meta_set(s, "fts_mark", upto) == -1 || run(s, ST_COMMIT) == -1)
-		goto fail;
-	s->fts_mark = upto;
-	return more;
+	}
+	return lim > 0 && n == lim;
 fail:
+	db_warn(s, "word index: ");
+	sqlite3_finalize(todo);
 	rollback(s);
 	return 0;
 }
@@ -1509,8 +1702,10 @@ filter_clauses(struct sql *q, const struct filter *f, long long after)
 }
 
 /*
- * The FROM and WHERE of a query; 1 when it reads through zones (for from
- * and to), whose rows come in id order when ordered by (z.blk, l.id).
+ * The FROM and WHERE of a query; 1 when it reads through zones (for q=,
+ * from and to), whose rows come in id order when ordered by (z.blk, l.id).
+ * With q=, only the zones whose words may match, and of their rows those
+ * that do.
  * For level filters without INFO, the partial index (tid, level) keeps id
  * order for one level and suits rare levels; for common ones, walking
  * (tid) in id order finds a page sooner.
@@ -1521,15 +1716,15 @@ where(struct sq *s, struct sql *q, long long tid, const struct filter *f,
 {
 	int zoned = 0;
 
-	if (f->match != NULL) {
-		kr_buf_adds(&q->b, " FROM logs_fts f CROSS JOIN logs l"
-		    " ON l.id = f.rowid WHERE logs_fts MATCH ");
-		bind_s(q, f->match);
-		kr_buf_adds(&q->b, " AND l.tid = ");
-	} else if (f->has_from || f->has_to) {
+	if (f->match != NULL || f->has_from || f->has_to) {
 		zoned = 1;
 		kr_buf_adds(&q->b, ZJOIN " WHERE z.tid = ");
 		bind_i(q, tid);
+		if (f->match != NULL) {
+			kr_buf_adds(&q->b, " AND kr_zone(z.tok, ");
+			bind_s(q, f->match);
+			kr_buf_adds(&q->b, ")");
+		}
 		if (f->has_from) {
 			kr_buf_adds(&q->b, " AND z.max_ts >= ");
 			bind_i(q, f->from);
@@ -1565,6 +1760,11 @@ where(struct sq *s, struct sql *q, long long tid, const struct filter *f,
 	}
 	bind_i(q, tid);
 	filter_clauses(q, f, after);
+	if (f->match != NULL) {
+		kr_buf_adds(&q->b, " AND kr_match(l.message, ");
+		bind_s(q, f->match);
+		kr_buf_adds(&q->b, ")");
+	}
 	return zoned;
 }
 
@@ -1610,9 +1810,7 @@ sq_cursor_step(struct sq *s, struct cursor *c, row_fmt fmt, void *arg,
 		c->done = 1;
 		return 0;
 	}
-	if (c->f.match != NULL)
-		sq_fts_step(s, 0);
-	idcol = c->f.match != NULL ? "f.rowid" : "l.id";
+	idcol = "l.id";
 	if (c->remaining > 0 && c->remaining < lim)
 		lim = c->remaining;
 	kr_buf_adds(&q.b, "SELECT l.id, ");
@@ -1667,6 +1865,85 @@ sq_cursor_step(struct sq *s, struct cursor *c, row_fmt fmt, void *arg,
 	return n;
 }
 
+/* " AND col IN (the tasks named task, or by that prefix)", if any. */
+static void
+task_clause(struct sql *q, const char *col, const char *task, int prefix)
+{
+	if (task == NULL || task[0] == '\0')
+		return;
+	kr_buf_printf(&q->b, " AND %s IN (SELECT tid FROM tasks WHERE ", col);
+	if (prefix) {
+		kr_buf_adds(&q->b, "substr(name, 1, length(");
+		bind_s(q, task);
+		kr_buf_adds(&q->b, ")) = ");
+	} else
+		kr_buf_adds(&q->b, "name = ");
+	bind_s(q, task);
+	kr_buf_adds(&q->b, ")");
+}
+
+/*
+ * Rows of a search, newest first, up to size in all (*n so far): those of
+ * block blk whose zone's words may match, or of every block when blk is
+ * -1. 0, or -1.
+ */
+static int
+search_rows(struct sq *s, const char *task, int prefix,
+    const struct filter *f, long long after, long long before,
+    long long blk, long long size, row_fmt fmt, void *arg,
+    struct kr_buf *out, long long *n, long long *last)
+{
+	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	kr_buf_adds(&q.b, "SELECT l.id, (SELECT name FROM tasks t"
+	    " WHERE t.tid = l.tid), l.run, l.seq, l.tsstr, l.source, l.level,"
+	    " l.message, l.extra FROM logs l WHERE 1");
+	if (blk >= 0) {
+		kr_buf_adds(&q.b, " AND l.id >= ");
+		bind_i(&q, blk << ZBITS);
+		kr_buf_adds(&q.b, " AND l.id < ");
+		bind_i(&q, (blk + 1) << ZBITS);
+		kr_buf_adds(&q.b, " AND l.tid IN (SELECT tid FROM zones"
+		    " WHERE blk = ");
+		bind_i(&q, blk);
+		kr_buf_adds(&q.b, " AND kr_zone(tok, ");
+		bind_s(&q, f->match);
+		kr_buf_adds(&q.b, "))");
+	}
+	filter_clauses(&q, f, after);
+	if (before > 0) {
+		kr_buf_adds(&q.b, " AND l.id < ");
+		bind_i(&q, before);
+	}
+	task_clause(&q, "l.tid", task, prefix);
+	if (f->match != NULL) {
+		kr_buf_adds(&q.b, " AND kr_match(l.message, ");
+		bind_s(&q, f->match);
+		kr_buf_adds(&q.b, ")");
+	}
+	kr_buf_adds(&q.b, " ORDER BY l.id DESC LIMIT ");
+	bind_i(&q, size - *n);
+	st = sql_prepare(s, &q);
+	kr_buf_free(&q.b);
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct srec r;
+
+		cursor_row(st, &r);
+		if (fmt(out, &r, *n == 0, arg) == -1) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+		*last = r.id;
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 long long
 sq_search(struct sq *s, const char *task, int prefix,
     const struct filter *f, long long after, long long before,
@@ -1674,59 +1951,42 @@ sq_search(struct sq *s, const char *task, int prefix,
     long long *last)
 {
 	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
-	const char *idcol = f->match != NULL ? "f.rowid" : "l.id";
 	sqlite3_stmt *st;
-	long long n = 0;
-	int rc;
+	long long n = 0, blk, prev = -1;
+	int rc = SQLITE_DONE;
 
-	if (f->match != NULL)
-		sq_fts_step(s, 0);
-	kr_buf_adds(&q.b, "SELECT l.id, (SELECT name FROM tasks t"
-	    " WHERE t.tid = l.tid), l.run, l.seq, l.tsstr, l.source, l.level,"
-	    " l.message, l.extra");
-	if (f->match != NULL) {
-		kr_buf_adds(&q.b, " FROM logs_fts f CROSS JOIN logs l"
-		    " ON l.id = f.rowid WHERE logs_fts MATCH ");
-		bind_s(&q, f->match);
-	} else
-		kr_buf_adds(&q.b, " FROM logs l WHERE 1");
-	filter_clauses(&q, f, after);
+	*last = 0;
+	if (f->match == NULL)
+		return search_rows(s, task, prefix, f, after, before, -1, size,
+		    fmt, arg, out, &n, last) == -1 ? -1 : n;
+	/* Block by block, newest first, those whose words may match. */
+	kr_buf_adds(&q.b, "SELECT z.blk FROM zones z INDEXED BY zones_blk"
+	    " WHERE z.blk >= ");
+	bind_i(&q, after > 0 ? after >> ZBITS : 0);
 	if (before > 0) {
-		kr_buf_printf(&q.b, " AND %s < ", idcol);
-		bind_i(&q, before);
+		kr_buf_adds(&q.b, " AND z.blk <= ");
+		bind_i(&q, (before - 1) >> ZBITS);
 	}
-	if (task != NULL && task[0] != '\0') {
-		if (prefix) {
-			kr_buf_adds(&q.b, " AND l.tid IN (SELECT tid FROM tasks"
-			    " WHERE substr(name, 1, length(");
-			bind_s(&q, task);
-			kr_buf_adds(&q.b, ")) = ");
-		} else
-			kr_buf_adds(&q.b, " AND l.tid IN (SELECT tid FROM tasks"
-			    " WHERE name = ");
-		bind_s(&q, task);
-		kr_buf_adds(&q.b, ")");
-	}
-	kr_buf_printf(&q.b, " ORDER BY %s DESC LIMIT ", idcol);
-	bind_i(&q, size);
+	task_clause(&q, "z.tid", task, prefix);
+	kr_buf_adds(&q.b, " AND kr_zone(z.tok, ");
+	bind_s(&q, f->match);
+	kr_buf_adds(&q.b, ") ORDER BY z.blk DESC");
 	st = sql_prepare(s, &q);
 	kr_buf_free(&q.b);
 	if (st == NULL)
 		return -1;
-	*last = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct srec r;
-
-		cursor_row(st, &r);
-		if (fmt(out, &r, n == 0, arg) == -1) {
+	while (n < size && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((blk = sqlite3_column_int64(st, 0)) == prev)
+			continue;
+		prev = blk;
+		if (search_rows(s, task, prefix, f, after, before, blk, size,
+		    fmt, arg, out, &n, last) == -1) {
 			sqlite3_finalize(st);
 			return -1;
 		}
-		*last = r.id;
-		n++;
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? n : -1;
+	return n >= size || rc == SQLITE_DONE ? n : -1;
 }
 
 /* A zone wholly within the range, as SQL ("1" when unbounded). */
@@ -1779,142 +2039,54 @@ stmts_done(struct sq *s, sqlite3_stmt **st, int n, long long v)
 	return v;
 }
 
-static long long
-range_count(sqlite3_stmt *st, long long lo, long long hi)
-{
-	long long n = -1;
-
-	sqlite3_bind_int64(st, 2, lo);
-	sqlite3_bind_int64(st, 3, hi);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
-}
-
 /*
- * The rows of a task above after that match a full-text query, with no
- * other filter. The task's zones give its blocks of ids: in runs of its
- * blocks that no other task shares, the index counts its matches by rowid
- * range alone, without reading a row; elsewhere each match is read for
- * its task. A query that matches millions costs a third as much, and a
- * rare word's count needs no row at all.
+ * The rows of a task above after that hold the one word of hash h (see
+ * wq_single), with no other filter: a zone with its set of words counts
+ * by the set alone, without reading a row. The rows of the others (the
+ * block being filled, a zone whose set is being made again) and of the
+ * zone after falls in are matched.
  */
 static long long
-fts_count(struct sq *s, long long tid, const char *match, long long after)
+word_count(struct sq *s, long long tid, const char *match, uint64_t h,
+    long long after)
 {
-	static const char *const sql[3] = {
-		"SELECT z.blk, EXISTS(SELECT 1 FROM zones o WHERE o.blk = z.blk"
-		" AND o.tid <> z.tid) FROM zones z WHERE z.tid = ?1 AND"
-		" z.blk >= ?2 ORDER BY z.blk",
-		"SELECT count(*) FROM logs_fts WHERE logs_fts MATCH ?1 AND"
-		" rowid BETWEEN ?2 AND ?3",
-		"SELECT count(*) FROM logs_fts f CROSS JOIN logs l"
-		" ON l.id = f.rowid WHERE logs_fts MATCH ?1 AND"
-		" f.rowid BETWEEN ?2 AND ?3 AND l.tid = ?4",
+	static const char *const sql[2] = {
+		"SELECT blk, tok FROM zones WHERE tid = ?1 AND blk >= ?2"
+		" ORDER BY blk",
+		"SELECT count(*) FROM logs WHERE id >= (?2 << 10)"
+		" AND id < ((?2 + 1) << 10) AND id > ?3 AND tid = ?1"
+		" AND kr_match(message, ?4)",
 	};
-	sqlite3_stmt *st[3] = { NULL, NULL, NULL };
-	long long n = 0, k, blk, first = -1, last = -1;
-	int i, shared, run_shared = 0, rc;
+	sqlite3_stmt *st[2] = { NULL, NULL };
+	long long n = 0, blk;
+	int i, rc;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 2; i++)
 		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st[i], NULL) !=
 		    SQLITE_OK)
-			goto fail;
+			return stmts_done(s, st, i, -1);
 	sqlite3_bind_int64(st[0], 1, tid);
 	sqlite3_bind_int64(st[0], 2, after >> ZBITS);
-	sqlite3_bind_text(st[1], 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st[2], 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st[2], 4, tid);
-	for (;;) {
-		rc = sqlite3_step(st[0]);
-		if (rc == SQLITE_ROW) {
-			blk = sqlite3_column_int64(st[0], 0);
-			shared = sqlite3_column_int(st[0], 1);
-			if (first >= 0 && blk == last + 1 &&
-			    shared == run_shared) {
-				last = blk;
-				continue;
-			}
-		} else if (rc != SQLITE_DONE)
-			goto fail;
-		/* A run of blocks ends: count it. */
-		if (first >= 0) {
-			long long lo = first << ZBITS;
-
-			if (lo <= after)
-				lo = after + 1;
-			if ((k = range_count(st[run_shared ? 2 : 1], lo,
-			    ((last + 1) << ZBITS) - 1)) < 0)
-				goto fail;
-			n += k;
-		}
-		if (rc == SQLITE_DONE)
-			break;
-		first = last = blk;
-		run_shared = shared;
-	}
-	return stmts_done(s, st, 3, n);
-fail:
-	return stmts_done(s, st, 3, -1);
-}
-
-/*
- * The rows of a task above after at levels in mask (INFO not among them)
- * that match a full-text query: the matches' ids and the ids of the task's
- * rows at each level (from the partial index, without reading a row) both
- * come in order, and are merged. A rare level and a common word, or the
- * reverse, cost one pass over each, and no row read per match.
- */
-static long long
-fts_level_count(struct sq *s, long long tid, const char *match,
-    unsigned mask, long long after)
-{
-	/* st[0]: the matches; st[1 .. nl]: the ids at each level. */
-	sqlite3_stmt *st[KR_NLEVELS + 1];
-	long long n = 0, fid, lid[KR_NLEVELS + 1], low;
-	int i, k, nl = 0, rc;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT rowid FROM logs_fts WHERE"
-	    " logs_fts MATCH ?1 AND rowid > ?2 ORDER BY rowid", -1, &st[0],
-	    NULL) != SQLITE_OK)
-		return stmts_done(s, st, 0, -1);
-	sqlite3_bind_text(st[0], 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st[0], 2, after);
-	for (i = 0; i < KR_NLEVELS; i++) {
-		if (!(mask & (1u << i)))
-			continue;
-		if (sqlite3_prepare_v2(s->db, "SELECT id FROM logs INDEXED BY"
-		    " logs_lvl WHERE tid = ?1 AND level = ?2 AND id > ?3"
-		    " AND level <> 2 ORDER BY id", -1, &st[nl + 1], NULL) !=
-		    SQLITE_OK)
-			return stmts_done(s, st, nl + 1, -1);
-		nl++;
-		sqlite3_bind_int64(st[nl], 1, tid);
-		sqlite3_bind_int(st[nl], 2, i);
-		sqlite3_bind_int64(st[nl], 3, after);
-	}
-	/* lid[k]: level k's next id, or -1 when it has no more. */
-	for (k = 1; k <= nl; k++)
-		lid[k] = sqlite3_step(st[k]) == SQLITE_ROW ?
-		    sqlite3_column_int64(st[k], 0) : -1;
+	sqlite3_bind_int64(st[1], 1, tid);
+	sqlite3_bind_int64(st[1], 3, after);
+	sqlite3_bind_text(st[1], 4, match, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st[0])) == SQLITE_ROW) {
-		fid = sqlite3_column_int64(st[0], 0);
-		low = -1;
-		for (k = 1; k <= nl; k++) {
-			while (lid[k] >= 0 && lid[k] < fid)
-				lid[k] = sqlite3_step(st[k]) == SQLITE_ROW ?
-				    sqlite3_column_int64(st[k], 0) : -1;
-			if (lid[k] == fid)
-				n++;
-			if (lid[k] >= 0 && (low < 0 || lid[k] < low))
-				low = lid[k];
+		blk = sqlite3_column_int64(st[0], 0);
+		if (sqlite3_column_type(st[0], 1) == SQLITE_BLOB &&
+		    blk << ZBITS > after) {
+			n += wset_blob_rows(sqlite3_column_blob(st[0], 1),
+			    (size_t)sqlite3_column_bytes(st[0], 1), h);
+			continue;
 		}
-		if (low < 0)
-			break;		/* no row of these levels is left */
+		sqlite3_bind_int64(st[1], 2, blk);
+		rc = sqlite3_step(st[1]);
+		if (rc == SQLITE_ROW)
+			n += sqlite3_column_int64(st[1], 0);
+		sqlite3_reset(st[1]);
+		if (rc != SQLITE_ROW)
+			return stmts_done(s, st, 2, -1);
 	}
-	return stmts_done(s, st, nl + 1,
-	    rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -1);
+	return stmts_done(s, st, 2, rc == SQLITE_DONE ? n : -1);
 }
 
 /*
@@ -1929,11 +2101,10 @@ count_rows(struct sq *s, long long tid, const struct filter *f,
 {
 	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
 	struct memo *m;
+	struct wq *w = NULL;
 	long long top, n;
-	int text;
+	uint64_t h;
 
-	if (f->match != NULL)
-		sq_fts_step(s, 0);
 	top = s->next_id - 1;
 	if ((m = memo_get(&s->memos, tid, f, after)) == NULL)
 		return -1;
@@ -1941,18 +2112,18 @@ count_rows(struct sq *s, long long tid, const struct filter *f,
 		return m->n;
 	if (m->upto > after)
 		after = m->upto;
-	/* A full-text query with no filter but levels: */
-	text = f->match != NULL && f->nsources == 0 && !f->has_from &&
-	    !f->has_to;
-	if (text && (f->levels == 0 || f->levels == (1u << KR_NLEVELS) - 1))
-		n = fts_count(s, tid, f->match, after);
-	else if (text && !(f->levels & (1u << KR_INFO)))
-		n = fts_level_count(s, tid, f->match, f->levels, after);
+	/* One word, and no other filter: */
+	if (f->match != NULL && f->nsources == 0 && !f->has_from &&
+	    !f->has_to && (f->levels == 0 ||
+	    f->levels == (1u << KR_NLEVELS) - 1) &&
+	    (w = wq_new(s->words, f->match)) != NULL && wq_single(w, &h))
+		n = word_count(s, tid, f->match, h, after);
 	else {
 		kr_buf_adds(&q.b, "SELECT count(*)");
 		where(s, &q, tid, f, after);
 		n = sql_scalar(s, &q);
 	}
+	wq_free(w);
 	if (n < 0)
 		return -1;
 	m->n += n;
@@ -2086,13 +2257,7 @@ delete_some(struct sq *s, long long tid, long long before, long long max)
 		size_t sl = (size_t)sqlite3_column_bytes(st, 2);
 
 		id = sqlite3_column_int64(st, 0);
-		if (id <= s->fts_mark) {
-			sqlite3_bind_int64(s->st[ST_FTS_DEL], 1, id);
-			sqlite3_bind_value(s->st[ST_FTS_DEL], 2,
-			    sqlite3_column_value(st, 3));
-			if (run(s, ST_FTS_DEL) == -1)
-				goto fail;
-		}
+		zone_changed(s, id >> ZBITS);
 		sqlite3_bind_int64(s->st[ST_LOG_DEL], 1, id);
 		if (run(s, ST_LOG_DEL) == -1)
 			goto fail;
@@ -2317,20 +2482,69 @@ sq_last_id(const struct sq *s)
 	return s->next_id - 1;
 }
 
-/* Replaces a record's message and extra members; the index follows. */
-static int
-rewrite_row(struct sq *s, sqlite3_stmt *up, long long id,
-    sqlite3_value *old, const struct kr_buf *nmsg,
-    const struct kr_buf *nextra)
-{
-	sqlite3_stmt *fi = s->st[ST_FTS_DEL];
+/* Zones, as (tid, blk) pairs. */
+struct zlist {
+	long long *v;
+	size_t n, cap;
+};
 
-	if (id <= s->fts_mark) {
-		sqlite3_bind_int64(fi, 1, id);
-		sqlite3_bind_value(fi, 2, old);
-		if (run(s, ST_FTS_DEL) == -1)
+/* Adds (tid, blk) to l unless it is its last. 0, or -1. */
+static int
+zlist_add(struct zlist *l, long long tid, long long blk)
+{
+	if (l->n > 0 && l->v[l->n - 2] == tid && l->v[l->n - 1] == blk)
+		return 0;
+	if (l->n + 2 > l->cap) {
+		size_t nc = l->cap ? 2 * l->cap : 64;
+		long long *v = realloc(l->v, nc * sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		l->v = v;
+		l->cap = nc;
+	}
+	l->v[l->n++] = tid;
+	l->v[l->n++] = blk;
+	return 0;
+}
+
+/*
+ * The zones of l had rows changed: their sets of words, which held the
+ * old ones, are made again from the rows as they are now, in place
+ * (secure_delete overwrites them), or go when the block is still being
+ * filled. 0, or -1.
+ */
+static int
+zones_redo(struct sq *s, const struct zlist *l)
+{
+	sqlite3_stmt *un = s->st[ST_ZONE_UNTOK];
+	size_t i;
+
+	for (i = 0; i < l->n; i += 2) {
+		long long tid = l->v[i], blk = l->v[i + 1];
+
+		zone_changed(s, blk);
+		if (blk < s->next_id >> ZBITS && blk != s->zo_blk) {
+			if (zone_build(s, tid, blk) == -1)
+				return -1;
+			continue;
+		}
+		sqlite3_bind_int64(un, 1, tid);
+		sqlite3_bind_int64(un, 2, blk);
+		if (run(s, ST_ZONE_UNTOK) == -1)
 			return -1;
 	}
+	return 0;
+}
+
+/* Replaces a record's message and extra members; its zone goes in l. */
+static int
+rewrite_row(sqlite3_stmt *up, long long id, long long tid,
+    const struct kr_buf *nmsg, const struct kr_buf *nextra,
+    struct zlist *l)
+{
+	if (zlist_add(l, tid, id >> ZBITS) == -1)
+		return -1;
 	sqlite3_bind_text(up, 1, nmsg->s ? nmsg->s : "", (int)nmsg->len,
 	    SQLITE_STATIC);
 	if (nextra->len > 0)
@@ -2342,21 +2556,14 @@ rewrite_row(struct sq *s, sqlite3_stmt *up, long long id,
 	if (sqlite3_step(up) != SQLITE_DONE)
 		return -1;
 	sqlite3_reset(up);
-	if (id <= s->fts_mark) {
-		char sql[100];
-
-		snprintf(sql, sizeof sql, "INSERT INTO logs_fts(rowid, message)"
-		    " SELECT id, message FROM logs WHERE id = %lld", id);
-		if (exec(s, sql) == -1)
-			return -1;
-	}
 	return 0;
 }
 
 /* The row st is on, offered to fn, and rewritten when fn changed it. */
 static int
-offer_row(struct sq *s, sqlite3_stmt *st, sqlite3_stmt *up,
-    rewrite_fn fn, void *arg, struct kr_buf *nmsg, struct kr_buf *nextra)
+offer_row(sqlite3_stmt *st, sqlite3_stmt *up,
+    rewrite_fn fn, void *arg, struct kr_buf *nmsg, struct kr_buf *nextra,
+    struct zlist *l)
 {
 	const char *x = (const char *)sqlite3_column_text(st, 3);
 	int rc;
@@ -2364,8 +2571,8 @@ offer_row(struct sq *s, sqlite3_stmt *st, sqlite3_stmt *up,
 	rc = fn(arg, (const char *)sqlite3_column_text(st, 2),
 	    (size_t)sqlite3_column_bytes(st, 2), x,
 	    x ? (size_t)sqlite3_column_bytes(st, 3) : 0, nmsg, nextra);
-	if (rc == 1 && rewrite_row(s, up, sqlite3_column_int64(st, 0),
-	    sqlite3_column_value(st, 2), nmsg, nextra) == -1)
+	if (rc == 1 && rewrite_row(up, sqlite3_column_int64(st, 0),
+	    sqlite3_column_int64(st, 1), nmsg, nextra, l) == -1)
 		return -1;
 	return rc;
 }
@@ -2383,6 +2590,7 @@ sq_rewrite(struct sq *s, const struct scope *sc, long long *from,
 	};
 	struct kr_buf nmsg = KR_BUF_INIT((size_t)1 << 30),
 		      nextra = KR_BUF_INIT((size_t)1 << 30);
+	struct zlist zl = { NULL, 0, 0 };
 	sqlite3_stmt *st = NULL, *up = NULL;
 	char sql[300];
 	long long n = 0, k = 0;
@@ -2408,14 +2616,15 @@ sq_rewrite(struct sq *s, const struct scope *sc, long long *from,
 		n++;
 		*from = sqlite3_column_int64(st, 0);
 		nmsg.len = nextra.len = 0;
-		if ((rc = offer_row(s, st, up, fn, arg, &nmsg, &nextra)) == -1)
+		if ((rc = offer_row(st, up, fn, arg, &nmsg, &nextra,
+		    &zl)) == -1)
 			goto fail;
 		if (rc == 1) {
 			k++;
 			done(darg, *from, sqlite3_column_int64(st, 1));
 		}
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE || zones_redo(s, &zl) == -1)
 		goto fail;
 	/* Every row up to upto was looked at when fewer came than asked. */
 	if (n < max)
@@ -2427,7 +2636,7 @@ sq_rewrite(struct sq *s, const struct scope *sc, long long *from,
 		goto fail;
 	if (k > 0) {
 		memo_forget(&s->memos);
-		s->purge = PURGE_MERGE;
+		s->purge = PURGE_CHECKPOINT;
 	}
 	*changed += k;
 	goto out;
@@ -2444,34 +2653,20 @@ out:
 		sodium_memzero(nextra.s, nextra.cap);
 	kr_buf_free(&nmsg);
 	kr_buf_free(&nextra);
+	free(zl.v);
 	return n;
 }
 
 /*
- * The full-text index keeps a replaced entry until the segment holding it
- * is merged with the one that says it was deleted: merging a little at a
- * time (FTS5's 'merge' with a negative count merges across levels, as
- * 'optimize' does, but in steps) ends with one segment, which holds
- * nothing of the old text. Then the WAL, which still holds the pages as
- * they were, is checkpointed and truncated.
+ * The WAL still holds the pages as they were before a redaction: it is
+ * checkpointed and truncated.
  */
 int
 sq_purge_step(struct sq *s)
 {
-	int before, rc;
+	int rc;
 
 	switch (s->purge) {
-	case PURGE_MERGE:
-		if (s->in_txn && sq_commit(s) == -1)
-			return -1;
-		before = sqlite3_total_changes(s->db);
-		if (exec(s, "INSERT INTO logs_fts(logs_fts, rank)"
-		    " VALUES('merge', -64)") == -1)
-			return -1;
-		if (sqlite3_total_changes(s->db) - before >= 2)
-			return 1;
-		s->purge = PURGE_CHECKPOINT;
-		return 1;
 	case PURGE_CHECKPOINT:
 		if (s->in_txn && sq_commit(s) == -1)
 			return -1;

@@ -1,0 +1,640 @@
+/*
+ * words.c: the words q= looks for, and the SQLite store's index of them
+ * (see words.h). Used from the service thread only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "words.h"
+
+#define WORD_MAX	32768	/* FTS5 cuts a word to this many bytes */
+
+struct words {
+	fts5_tokenizer api;
+	Fts5Tokenizer *tok;	/* unicode61, for text that is not ASCII */
+	uint64_t seed;
+	char *fold;		/* an ASCII word folded */
+	size_t foldcap;
+};
+
+/* One word of a query: its parts, folded, one after the other. */
+struct phrase {
+	size_t off, n;		/* its parts: part[off .. off + n) */
+	int prefix;		/* the last part is a prefix */
+};
+
+struct part {
+	size_t off, len;	/* in the text buffer */
+	uint64_t hash;
+};
+
+struct wq {
+	struct words *w;
+	struct phrase *ph;
+	size_t nph;
+	struct part *pt;
+	size_t npt, ptcap;
+	char *txt;
+	size_t tlen, tcap;
+	/* The words of the message being matched. */
+	struct part *mw;
+	size_t nmw, mwcap;
+	char *mt;
+	size_t mtlen, mtcap;
+	int none;		/* no word has a letter or digit */
+	int oom;
+};
+
+/* ---- splitting ---- */
+
+static const unsigned char word_char[128] = {
+	['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1,
+	['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1,
+};
+
+struct tk_ctx {
+	word_fn fn;
+	void *arg;
+	int rc;
+};
+
+static int
+tk_word(void *ctx, int flags, const char *word, int len, int start, int end)
+{
+	struct tk_ctx *c = ctx;
+
+	(void)flags;
+	(void)start;
+	(void)end;
+	if (len > WORD_MAX)
+		len = WORD_MAX;
+	if ((c->rc = c->fn(c->arg, word, (size_t)len)) != 0)
+		return SQLITE_DONE;
+	return SQLITE_OK;
+}
+
+static int
+ascii(const char *s, size_t n)
+{
+	unsigned char any = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		any |= (unsigned char)s[i];
+	return any < 0x80;
+}
+
+int
+words_each(struct words *w, const char *s, size_t n, word_fn fn, void *arg)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n, *b;
+	int rc;
+
+	if (!ascii(s, n)) {
+		struct tk_ctx c = { fn, arg, 0 };
+
+		if (n > INT32_MAX)
+			n = INT32_MAX;
+		w->api.xTokenize(w->tok, &c, FTS5_TOKENIZE_DOCUMENT, s,
+		    (int)n, tk_word);
+		return c.rc;
+	}
+	while (p < e) {
+		size_t len, i;
+		int upper = 0;
+
+		while (p < e && !word_char[*p])
+			p++;
+		if (p == e)
+			break;
+		for (b = p; p < e && word_char[*p]; p++)
+			upper |= *p <= 'Z' && *p >= 'A';
+		if ((len = (size_t)(p - b)) > WORD_MAX)
+			len = WORD_MAX;
+		if (!upper) {
+			rc = fn(arg, (const char *)b, len);
+		} else {
+			if (len > w->foldcap) {
+				char *f = realloc(w->fold, len);
+
+				if (f == NULL)
+					return -1;
+				w->fold = f;
+				w->foldcap = len;
+			}
+			for (i = 0; i < len; i++)
+				w->fold[i] = (char)(b[i] >= 'A' && b[i] <= 'Z' ?
+				    b[i] + 32 : b[i]);
+			rc = fn(arg, w->fold, len);
+		}
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static uint64_t
+le64(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	    (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
+	    (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+	    (uint64_t)p[7] << 56;
+}
+
+uint64_t
+words_hash(const struct words *w, const char *word, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)word;
+	uint64_t h = w->seed ^ (len * 0x9e3779b97f4a7c15ULL), t;
+	size_t i;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		h = (h ^ le64(p)) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	for (t = 0, i = 0; i < len; i++)
+		t |= (uint64_t)p[i] << (8 * i);
+	h = (h ^ t) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h != 0 ? h : 1;	/* 0 marks an empty slot */
+}
+
+int
+words_open(struct words **wp, sqlite3 *db, uint64_t seed)
+{
+	struct words *w;
+	fts5_api *api = NULL;
+	sqlite3_stmt *st;
+	void *ud;
+
+	*wp = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_pointer(st, 1, &api, "fts5_api_ptr", NULL);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (api == NULL || (w = calloc(1, sizeof *w)) == NULL)
+		return -1;
+	if (api->xFindTokenizer(api, "unicode61", &ud, &w->api) !=
+	    SQLITE_OK || w->api.xCreate(ud, NULL, 0, &w->tok) != SQLITE_OK) {
+		free(w);
+		return -1;
+	}
+	w->seed = seed;
+	*wp = w;
+	return 0;
+}
+
+void
+words_close(struct words *w)
+{
+	if (w == NULL)
+		return;
+	w->api.xDelete(w->tok);
+	free(w->fold);
+	free(w);
+}
+
+/* ---- queries ---- */
+
+static int
+grow(void *pp, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 16;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	if ((p = realloc(*(void **)pp, c * size)) == NULL)
+		return -1;
+	*(void **)pp = p;
+	*cap = c;
+	return 0;
+}
+
+/* Appends a word to the query's parts. */
+static int
+q_part(void *arg, const char *word, size_t len)
+{
+	struct wq *q = arg;
+
+	if (grow(&q->pt, &q->ptcap, q->npt + 1, sizeof *q->pt) == -1 ||
+	    grow(&q->txt, &q->tcap, q->tlen + len, 1) == -1)
+		return -1;
+	q->pt[q->npt].off = q->tlen;
+	q->pt[q->npt].len = len;
+	q->pt[q->npt].hash = words_hash(q->w, word, len);
+	q->npt++;
+	memcpy(q->txt + q->tlen, word, len);
+	q->tlen += len;
+	return 0;
+}
+
+struct wq *
+wq_new(struct words *w, const char *match)
+{
+	struct wq *q = calloc(1, sizeof *q);
+	const char *p = match;
+	char *word = NULL;
+	size_t nword, cap = 0, phcap = 0;
+
+	if (q == NULL)
+		return NULL;
+	q->w = w;
+	while (*p == ' ')
+		p++;
+	while (*p == '"') {
+		struct phrase ph;
+
+		nword = 0;
+		for (p++; *p != '\0' && !(p[0] == '"' && p[1] != '"'); p++) {
+			if (*p == '"')
+				p++;
+			if (grow(&word, &cap, nword + 1, 1) == -1)
+				goto fail;
+			word[nword++] = *p;
+		}
+		if (*p == '"')
+			p++;
+		ph.off = q->npt;
+		ph.prefix = *p == '*';
+		if (ph.prefix)
+			p++;
+		if (words_each(w, word, nword, q_part, q) != 0)
+			goto fail;
+		ph.n = q->npt - ph.off;
+		if (ph.n > 0) {
+			if (grow(&q->ph, &phcap, q->nph + 1, sizeof *q->ph) ==
+			    -1)
+				goto fail;
+			q->ph[q->nph++] = ph;
+		}
+		while (*p == ' ')
+			p++;
+	}
+	free(word);
+	q->none = q->nph == 0;
+	return q;
+fail:
+	free(word);
+	wq_free(q);
+	return NULL;
+}
+
+void
+wq_free(struct wq *q)
+{
+	if (q == NULL)
+		return;
+	free(q->ph);
+	free(q->pt);
+	free(q->txt);
+	free(q->mw);
+	free(q->mt);
+	free(q);
+}
+
+/* Appends a word to the message's words. */
+static int
+m_word(void *arg, const char *word, size_t len)
+{
+	struct wq *q = arg;
+
+	if (grow(&q->mw, &q->mwcap, q->nmw + 1, sizeof *q->mw) == -1 ||
+	    grow(&q->mt, &q->mtcap, q->mtlen + len, 1) == -1)
+		return -1;
+	q->mw[q->nmw].off = q->mtlen;
+	q->mw[q->nmw].len = len;
+	q->nmw++;
+	memcpy(q->mt + q->mtlen, word, len);
+	q->mtlen += len;
+	return 0;
+}
+
+/* Is the query's part k the message's word i (its prefix, if pre)? */
+static int
+same(const struct wq *q, size_t k, size_t i, int pre)
+{
+	const struct part *a = &q->pt[k], *b = &q->mw[i];
+
+	if (pre ? b->len < a->len : b->len != a->len)
+		return 0;
+	return memcmp(q->txt + a->off, q->mt + b->off, a->len) == 0;
+}
+
+int
+wq_match(struct wq *q, const char *msg, size_t len)
+{
+	size_t k, i, j;
+
+	if (q->none)
+		return 0;
+	q->nmw = q->mtlen = 0;
+	if (words_each(q->w, msg, len, m_word, q) != 0) {
+		q->oom = 1;
+		return 0;
+	}
+	for (k = 0; k < q->nph; k++) {
+		const struct phrase *ph = &q->ph[k];
+		int found = 0;
+
+		for (i = 0; !found && i + ph->n <= q->nmw; i++) {
+			for (j = 0; j < ph->n; j++)
+				if (!same(q, ph->off + j, i + j,
+				    ph->prefix && j == ph->n - 1))
+					break;
+			found = j == ph->n;
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+/* Is hash among the n sorted hashes of blob? Its index, or -1. */
+static long
+blob_find(const unsigned char *blob, size_t n, uint64_t hash)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t h = le64(blob + 8 * mid);
+
+		if (h == hash)
+			return (long)mid;
+		if (h < hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+int
+wq_zone(const struct wq *q, const void *blob, size_t len)
+{
+	size_t k, j, n = len / 10;
+
+	if (q->none)
+		return 0;
+	if (len % 10 != 0)
+		return 1;	/* not an index: it rules nothing out */
+	for (k = 0; k < q->nph; k++) {
+		const struct phrase *ph = &q->ph[k];
+
+		for (j = 0; j < ph->n; j++) {
+			if (ph->prefix && j == ph->n - 1)
+				break;
+			if (blob_find(blob, n, q->pt[ph->off + j].hash) < 0)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+int
+wq_single(const struct wq *q, uint64_t *hash)
+{
+	if (q->nph != 1 || q->ph[0].n != 1 || q->ph[0].prefix)
+		return 0;
+	*hash = q->pt[q->ph[0].off].hash;
+	return 1;
+}
+
+long long
+wset_blob_rows(const void *blob, size_t len, uint64_t hash)
+{
+	const unsigned char *b = blob;
+	size_t n = len / 10;
+	long i;
+
+	if (len % 10 != 0 || (i = blob_find(b, n, hash)) < 0)
+		return 0;
+	b += 8 * n + 2 * (size_t)i;
+	return b[0] | b[1] << 8;
+}
+
+/* ---- a zone's set ---- */
+
+struct wslot {
+	uint64_t hash;
+	uint16_t rows;
+	uint16_t last;		/* the last row counted, plus one */
+};
+
+/*
+ * A word's slot is first sought at the top bits of its hash: the table
+ * is then in the order of the hashes, but for the few that went on to
+ * the next free slot, and sorting it (wset_blob) is one short pass.
+ */
+struct wset {
+	struct wslot *t;
+	size_t cap, n;		/* cap a power of two, n < cap / 2 */
+	int shift;		/* 64 - log2(cap) */
+	struct words *w;
+	unsigned row;
+};
+
+struct wset *
+wset_new(void)
+{
+	return calloc(1, sizeof(struct wset));
+}
+
+void
+wset_free(struct wset *z)
+{
+	if (z == NULL)
+		return;
+	free(z->t);
+	free(z);
+}
+
+static int
+wset_grow(struct wset *z)
+{
+	size_t cap = z->cap ? z->cap * 2 : 256, i, j;
+	struct wslot *t = calloc(cap, sizeof *t);
+	int shift = z->cap ? z->shift - 1 : 64 - 8;
+
+	if (t == NULL)
+		return -1;
+	for (i = 0; i < z->cap; i++) {
+		if (z->t[i].hash == 0)
+			continue;
+		for (j = z->t[i].hash >> shift; t[j].hash != 0;
+		    j = (j + 1) & (cap - 1))
+			;
+		t[j] = z->t[i];
+	}
+	free(z->t);
+	z->t = t;
+	z->cap = cap;
+	z->shift = shift;
+	return 0;
+}
+
+static int
+z_word(void *arg, const char *word, size_t len)
+{
+	struct wset *z = arg;
+	uint64_t h = words_hash(z->w, word, len);
+	size_t j;
+
+	if (2 * (z->n + 1) > z->cap && wset_grow(z) == -1)
+		return -1;
+	for (j = h >> z->shift; z->t[j].hash != h;
+	    j = (j + 1) & (z->cap - 1))
+		if (z->t[j].hash == 0) {
+			z->t[j].hash = h;
+			z->n++;
+			break;
+		}
+	if (z->t[j].last != z->row + 1) {
+		z->t[j].last = (uint16_t)(z->row + 1);
+		z->t[j].rows++;
+	}
+	return 0;
+}
+
+int
+wset_add(struct wset *z, struct words *w, unsigned row, const char *msg,
+    size_t len)
+{
+	z->w = w;
+	z->row = row;
+	return words_each(w, msg, len, z_word, z) != 0 ? -1 : 0;
+}
+
+void *
+wset_blob(struct wset *z, size_t *len)
+{
+	unsigned char *b, *c;
+	size_t i, k;
+
+	/* In place: the slots in use first, in the order of their hash
+	 * (an insertion sort: they are nearly so). */
+	for (i = k = 0; i < z->cap; i++) {
+		struct wslot v;
+		size_t j;
+
+		if (z->t[i].hash == 0)
+			continue;
+		v = z->t[i];
+		for (j = k++; j > 0 && z->t[j - 1].hash > v.hash; j--)
+			z->t[j] = z->t[j - 1];
+		z->t[j] = v;
+	}
+	*len = 10 * k;
+	if ((b = malloc(*len ? *len : 1)) == NULL)
+		return NULL;
+	for (i = 0, c = b; i < k; i++, c += 8) {
+		uint64_t h = z->t[i].hash;
+		int s;
+
+		for (s = 0; s < 8; s++)
+			c[s] = (unsigned char)(h >> (8 * s));
+	}
+	for (i = 0; i < k; i++, c += 2) {
+		c[0] = (unsigned char)z->t[i].rows;
+		c[1] = (unsigned char)(z->t[i].rows >> 8);
+	}
+	wset_clear(z);
+	return b;
+}
+
+void
+wset_clear(struct wset *z)
+{
+	if (z->n > 0)
+		memset(z->t, 0, z->cap * sizeof *z->t);
+	z->n = 0;
+}
+
+/* ---- SQL ---- */
+
+/* The query of argument 1, compiled once per statement; NULL if none. */
+static struct wq *
+sql_query(sqlite3_context *ctx, sqlite3_value **argv)
+{
+	struct wq *q = sqlite3_get_auxdata(ctx, 1);
+	const char *m;
+
+	if (q != NULL)
+		return q;
+	if ((m = (const char *)sqlite3_value_text(argv[1])) == NULL)
+		return NULL;
+	if ((q = wq_new(sqlite3_user_data(ctx), m)) == NULL)
+		sqlite3_result_error_nomem(ctx);
+	return q;
+}
+
+/* Keeps q for the next row (SQLite may free it at once). */
+static void
+sql_keep(sqlite3_context *ctx, struct wq *q)
+{
+	if (sqlite3_get_auxdata(ctx, 1) != q)
+		sqlite3_set_auxdata(ctx, 1, q, (void (*)(void *))wq_free);
+}
+
+static void
+sql_match(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct wq *q = sql_query(ctx, argv);
+	const char *t;
+	int r;
+
+	(void)argc;
+	if (q == NULL)
+		return;
+	t = (const char *)sqlite3_value_text(argv[0]);
+	r = t != NULL && wq_match(q, t, (size_t)sqlite3_value_bytes(argv[0]));
+	if (q->oom) {
+		q->oom = 0;
+		sqlite3_result_error_nomem(ctx);
+	} else
+		sqlite3_result_int(ctx, r);
+	sql_keep(ctx, q);
+}
+
+static void
+sql_zone(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct wq *q;
+	const void *b;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) != SQLITE_BLOB) {
+		sqlite3_result_int(ctx, 1);	/* no index: maybe */
+		return;
+	}
+	if ((q = sql_query(ctx, argv)) == NULL)
+		return;
+	b = sqlite3_value_blob(argv[0]);
+	sqlite3_result_int(ctx, wq_zone(q, b,
+	    (size_t)sqlite3_value_bytes(argv[0])));
+	sql_keep(ctx, q);
+}
+
+int
+words_sql(struct words *w, sqlite3 *db)
+{
+	if (sqlite3_create_function(db, "kr_match", 2, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, w, sql_match, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(db, "kr_zone", 2, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, w, sql_zone, NULL, NULL) != SQLITE_OK)
+		return -1;
+	return 0;
+}
