@@ -49,12 +49,21 @@ struct wq {
 
 /* ---- splitting ---- */
 
-static const unsigned char word_char[128] = {
-	['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1,
-	['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1,
+/*
+ * What separates, a letter or digit, a byte not ASCII, a capital: a word
+ * has the bytes whose class is odd, a capital's is folded by adding
+ * (class & 2) << 4.
+ */
+enum { SEP, WCH, HIGH, CAP };
+#define H8	HIGH, HIGH, HIGH, HIGH, HIGH, HIGH, HIGH, HIGH
+#define H64	H8, H8, H8, H8, H8, H8, H8, H8
+static const unsigned char cls[256] = {
+	['0'] = WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH,
+	['A'] = CAP, CAP, CAP, CAP, CAP, CAP, CAP, CAP, CAP, CAP, CAP, CAP,
+	CAP, CAP, CAP, CAP, CAP, CAP, CAP, CAP, CAP, CAP, CAP, CAP, CAP, CAP,
+	['a'] = WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH,
+	WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH, WCH,
+	[0x80] = H64, H64,
 };
 
 struct tk_ctx {
@@ -78,45 +87,31 @@ tk_word(void *ctx, int flags, const char *word, int len, int start, int end)
 	return SQLITE_OK;
 }
 
-static int
-ascii(const char *s, size_t n)
-{
-	unsigned char any = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		any |= (unsigned char)s[i];
-	return any < 0x80;
-}
-
+/*
+ * Words of ASCII are split here. From the first byte that is not ASCII on,
+ * the tokenizer splits the rest, from the start of the word it is in: it
+ * starts each word afresh, so the words are the same as if it had split
+ * the whole.
+ */
 int
 words_each(struct words *w, const char *s, size_t n, word_fn fn, void *arg)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + n, *b;
-	int rc;
+	size_t len, i;
+	int rc, c, any;
 
-	if (!ascii(s, n)) {
-		struct tk_ctx c = { fn, arg, 0 };
-
-		if (n > INT32_MAX)
-			n = INT32_MAX;
-		w->api.xTokenize(w->tok, &c, FTS5_TOKENIZE_DOCUMENT, s,
-		    (int)n, tk_word);
-		return c.rc;
-	}
-	while (p < e) {
-		size_t len, i;
-		int upper = 0;
-
-		while (p < e && !word_char[*p])
+	for (;;) {
+		while (p < e && cls[*p] == SEP)
 			p++;
 		if (p == e)
+			return 0;
+		for (b = p, any = 0; p < e && ((c = cls[*p]) & 1); p++)
+			any |= c;
+		if (p < e && c == HIGH)
 			break;
-		for (b = p; p < e && word_char[*p]; p++)
-			upper |= *p <= 'Z' && *p >= 'A';
 		if ((len = (size_t)(p - b)) > WORD_MAX)
 			len = WORD_MAX;
-		if (!upper) {
+		if (!(any & 2)) {
 			rc = fn(arg, (const char *)b, len);
 		} else {
 			if (len > w->foldcap) {
@@ -128,14 +123,23 @@ words_each(struct words *w, const char *s, size_t n, word_fn fn, void *arg)
 				w->foldcap = len;
 			}
 			for (i = 0; i < len; i++)
-				w->fold[i] = (char)(b[i] >= 'A' && b[i] <= 'Z' ?
-				    b[i] + 32 : b[i]);
+				w->fold[i] = (char)(cls[b[i]] == CAP ? b[i] + 32 :
+				    b[i]);
 			rc = fn(arg, w->fold, len);
 		}
 		if (rc != 0)
 			return rc;
 	}
-	return 0;
+	{
+		struct tk_ctx t = { fn, arg, 0 };
+
+		n = (size_t)(e - b);
+		if (n > INT32_MAX)
+			n = INT32_MAX;
+		w->api.xTokenize(w->tok, &t, FTS5_TOKENIZE_DOCUMENT,
+		    (const char *)b, (int)n, tk_word);
+		return t.rc;
+	}
 }
 
 static uint64_t
@@ -147,24 +151,35 @@ le64(const unsigned char *p)
 	    (uint64_t)p[7] << 56;
 }
 
+/*
+ * A word's hash: FNV-1a from the key, a byte at a time (so that the
+ * words of ASCII are hashed as they are split, see wset_add), then its
+ * length and a final mix.
+ */
+#define FNV_PRIME	0x100000001b3ULL
+
+static uint64_t
+hash_end(uint64_t h, size_t len)
+{
+	h ^= len;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
 uint64_t
 words_hash(const struct words *w, const char *word, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)word;
-	uint64_t h = w->seed ^ (len * 0x9e3779b97f4a7c15ULL), t;
+	uint64_t h = w->seed;
 	size_t i;
 
-	for (; len >= 8; p += 8, len -= 8) {
-		h = (h ^ le64(p)) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	for (t = 0, i = 0; i < len; i++)
-		t |= (uint64_t)p[i] << (8 * i);
-	h = (h ^ t) * 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h != 0 ? h : 1;	/* 0 marks an empty slot */
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * FNV_PRIME;
+	return hash_end(h, len);
 }
 
 int
@@ -432,6 +447,7 @@ struct wslot {
 	uint64_t hash;
 	uint16_t rows;
 	uint16_t last;		/* the last row counted, plus one */
+	uint32_t gen;		/* in use if the set's */
 };
 
 /*
@@ -443,6 +459,7 @@ struct wset {
 	struct wslot *t;
 	size_t cap, n;		/* cap a power of two, n < cap / 2 */
 	int shift;		/* 64 - log2(cap) */
+	uint32_t gen;		/* of the slots in use: emptied by a bump */
 	struct words *w;
 	unsigned row;
 };
@@ -450,7 +467,11 @@ struct wset {
 struct wset *
 wset_new(void)
 {
-	return calloc(1, sizeof(struct wset));
+	struct wset *z = calloc(1, sizeof *z);
+
+	if (z != NULL)
+		z->gen = 1;
+	return z;
 }
 
 void
@@ -472,9 +493,9 @@ wset_grow(struct wset *z)
 	if (t == NULL)
 		return -1;
 	for (i = 0; i < z->cap; i++) {
-		if (z->t[i].hash == 0)
+		if (z->t[i].gen != z->gen)
 			continue;
-		for (j = z->t[i].hash >> shift; t[j].hash != 0;
+		for (j = z->t[i].hash >> shift; t[j].gen == z->gen;
 		    j = (j + 1) & (cap - 1))
 			;
 		t[j] = z->t[i];
@@ -486,19 +507,20 @@ wset_grow(struct wset *z)
 	return 0;
 }
 
+/* Counts the row in the slot of the word of hash h. 0, or -1. */
 static int
-z_word(void *arg, const char *word, size_t len)
+z_hash(struct wset *z, uint64_t h)
 {
-	struct wset *z = arg;
-	uint64_t h = words_hash(z->w, word, len);
 	size_t j;
 
 	if (2 * (z->n + 1) > z->cap && wset_grow(z) == -1)
 		return -1;
-	for (j = h >> z->shift; z->t[j].hash != h;
-	    j = (j + 1) & (z->cap - 1))
-		if (z->t[j].hash == 0) {
+	for (j = h >> z->shift; z->t[j].hash != h ||
+	    z->t[j].gen != z->gen; j = (j + 1) & (z->cap - 1))
+		if (z->t[j].gen != z->gen) {
 			z->t[j].hash = h;
+			z->t[j].rows = z->t[j].last = 0;
+			z->t[j].gen = z->gen;
 			z->n++;
 			break;
 		}
@@ -509,13 +531,41 @@ z_word(void *arg, const char *word, size_t len)
 	return 0;
 }
 
+static int
+z_word(void *arg, const char *word, size_t len)
+{
+	struct wset *z = arg;
+
+	return z_hash(z, words_hash(z->w, word, len));
+}
+
 int
 wset_add(struct wset *z, struct words *w, unsigned row, const char *msg,
     size_t len)
 {
+	const unsigned char *p = (const unsigned char *)msg, *e = p + len, *b;
+	uint64_t h;
+	int c;
+
 	z->w = w;
 	z->row = row;
-	return words_each(w, msg, len, z_word, z) != 0 ? -1 : 0;
+	/* words_each and words_hash in one pass, for words of ASCII. */
+	for (;;) {
+		while (p < e && cls[*p] == SEP)
+			p++;
+		if (p == e)
+			return 0;
+		for (b = p, h = w->seed; p < e && ((c = cls[*p]) & 1); p++)
+			h = (h ^ (unsigned)(*p + ((c & 2) << 4))) * FNV_PRIME;
+		if (p < e && c == HIGH)
+			break;
+		if (p - b > WORD_MAX)
+			break;	/* cut: words_each, from the word on */
+		if (z_hash(z, hash_end(h, (size_t)(p - b))) == -1)
+			return -1;
+	}
+	return words_each(w, (const char *)b, (size_t)(e - b), z_word,
+	    z) != 0 ? -1 : 0;
 }
 
 void *
@@ -530,7 +580,7 @@ wset_blob(struct wset *z, size_t *len)
 		struct wslot v;
 		size_t j;
 
-		if (z->t[i].hash == 0)
+		if (z->t[i].gen != z->gen)
 			continue;
 		v = z->t[i];
 		for (j = k++; j > 0 && z->t[j - 1].hash > v.hash; j--)
@@ -558,8 +608,10 @@ wset_blob(struct wset *z, size_t *len)
 void
 wset_clear(struct wset *z)
 {
-	if (z->n > 0)
+	if (z->n > 0 && ++z->gen == 0) {
 		memset(z->t, 0, z->cap * sizeof *z->t);
+		z->gen = 1;
+	}
 	z->n = 0;
 }
 
