@@ -973,7 +973,7 @@ test_blobs(struct words *w)
 }
 
 /*
- * Queries of one word: wq_single says which they are and gives its hash,
+ * Queries of one word: wq_words says which they are and gives its hash,
  * wset_blob_rows counts the rows of a zone wq_match finds, and wq_zone
  * rules out a zone exactly when no row holds the word.
  */
@@ -1005,15 +1005,15 @@ test_single(struct words *w, sqlite3 *db)
 		if ((wq = wq_new(w, q.s)) == NULL)
 			abort();
 		h = 0;
-		single = wq_single(wq, &h);
+		single = (wq_words(wq, &h, 1) == 1);
 		if (single != (c.n == 1) && bads++ == 0)
-			printf("# wq_single(%s): %d, the word has %d parts\n",
+			printf("# wq_words(%s, 1): %d, the word has %d parts\n",
 			    show(q.s, q.len, '\''), single, c.n);
 		if (single == 1 && c.n == 1) {
 			nsingle++;
 			h2 = words_hash(w, c.last.s, c.last.len);
 			if (h != h2 && badh++ == 0)
-				printf("# wq_single(%s): hash %016llx, "
+				printf("# wq_words(%s, 1): hash %016llx, "
 				    "words_hash(%s) %016llx\n",
 				    show(q.s, q.len, '\''),
 				    (unsigned long long)h,
@@ -1046,24 +1046,24 @@ test_single(struct words *w, sqlite3 *db)
 		qwords(&q, "zzzq", 0);
 		if ((wq = wq_new(w, q.s)) == NULL)
 			abort();
-		if (c.n > 0 && wq_single(wq, &h) != 0 && bads++ == 0)
-			printf("# wq_single(%s) is not 0\n",
+		if (c.n > 0 && wq_words(wq, &h, 1) == 1 && bads++ == 0)
+			printf("# wq_words(%s, 1) is 1\n",
 			    show(q.s, q.len, '\''));
 		wq_free(wq);
 		q.len = 0;
 		qwords(&q, word, 1);
 		if ((wq = wq_new(w, q.s)) == NULL)
 			abort();
-		if (wq_single(wq, &h) != 0 && bads++ == 0)
-			printf("# wq_single(%s) is not 0\n",
+		if (wq_words(wq, &h, 1) == 1 && bads++ == 0)
+			printf("# wq_words(%s, 1) is 1\n",
 			    show(q.s, q.len, '\''));
 		wq_free(wq);
 		free(c.last.s);
 	}
 	free(q.s);
-	ok(bads == 0, "wq_single is 1 for a query of one word of one part, "
-	    "else 0 (%zu words; two words; prefixes)", nw);
-	ok(badh == 0, "wq_single's hash is words_hash of the word folded");
+	ok(bads == 0, "wq_words is 1 for a query of one word of one part, "
+	    "else not (%zu words; two words; prefixes)", nw);
+	ok(badh == 0, "wq_words's hash is words_hash of the word folded");
 	ok(badr == 0 && nsingle > 50 && hits > 40, "wset_blob_rows counts "
 	    "the rows wq_match finds, a word twice in a row once (%d words, "
 	    "%d in the zone, %d zones)", nsingle, hits, NSMALL + 1);
@@ -1077,7 +1077,7 @@ test_single(struct words *w, sqlite3 *db)
 		abort();
 	blob = wset_blob(s, &len);
 	wset_free(s);
-	if ((wq = wq_new(w, "\"hello\"")) == NULL || !wq_single(wq, &h))
+	if ((wq = wq_new(w, "\"hello\"")) == NULL || !(wq_words(wq, &h, 1) == 1))
 		abort();
 	ok(len == 0 && wq_zone(wq, blob, len) == 0 &&
 	    wset_blob_rows(blob, len, h) == 0,

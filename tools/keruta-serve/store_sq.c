@@ -2039,26 +2039,53 @@ stmts_done(struct sq *s, sqlite3_stmt **st, int n, long long v)
 	return v;
 }
 
+#define NWORDS	16	/* words that count by the zones' sets */
+
 /*
- * The rows of a task above after that hold the one word of hash h (see
- * wq_single), with no other filter: a zone with its set of words counts
- * by the set alone, without reading a row. The rows of the others (the
- * block being filled, a zone whose set is being made again) and of the
- * zone after falls in are matched.
+ * How many rows of a zone of n rows hold every word of h[0 .. nh), by its
+ * set (blob, len) alone; -1 when that takes reading them: more than one
+ * word is in some of its rows but not all.
  */
 static long long
-word_count(struct sq *s, long long tid, const char *match, uint64_t h,
-    long long after)
+zone_words_rows(const void *blob, size_t len, long long n,
+    const uint64_t *h, int nh)
+{
+	long long c, some = n;
+	int i, partial = 0;
+
+	for (i = 0; i < nh; i++) {
+		if ((c = wset_blob_rows(blob, len, h[i])) == 0)
+			return 0;
+		if (c < n) {
+			partial++;
+			some = c;
+		}
+	}
+	return partial <= 1 ? some : -1;
+}
+
+/*
+ * The rows of a task above after that hold the words of hashes h[0 ..
+ * nh) (see wq_words), with no other filter. A zone with its set of words
+ * counts by the set alone, without reading a row, when at most one of
+ * the words is in some of its rows but not all (a word in all of them
+ * adds nothing); the rows of the others (and of the zone after falls in,
+ * and those without a set: the block being filled, a zone whose set is
+ * being made again) are matched.
+ */
+static long long
+words_count(struct sq *s, long long tid, const char *match,
+    const uint64_t *h, int nh, long long after)
 {
 	static const char *const sql[2] = {
-		"SELECT blk, tok FROM zones WHERE tid = ?1 AND blk >= ?2"
+		"SELECT blk, tok, n FROM zones WHERE tid = ?1 AND blk >= ?2"
 		" ORDER BY blk",
 		"SELECT count(*) FROM logs WHERE id >= (?2 << 10)"
 		" AND id < ((?2 + 1) << 10) AND id > ?3 AND tid = ?1"
 		" AND kr_match(message, ?4)",
 	};
 	sqlite3_stmt *st[2] = { NULL, NULL };
-	long long n = 0, blk;
+	long long n = 0, blk, k;
 	int i, rc;
 
 	for (i = 0; i < 2; i++)
@@ -2073,9 +2100,11 @@ word_count(struct sq *s, long long tid, const char *match, uint64_t h,
 	while ((rc = sqlite3_step(st[0])) == SQLITE_ROW) {
 		blk = sqlite3_column_int64(st[0], 0);
 		if (sqlite3_column_type(st[0], 1) == SQLITE_BLOB &&
-		    blk << ZBITS > after) {
-			n += wset_blob_rows(sqlite3_column_blob(st[0], 1),
-			    (size_t)sqlite3_column_bytes(st[0], 1), h);
+		    blk << ZBITS > after && (k = zone_words_rows(
+		    sqlite3_column_blob(st[0], 1),
+		    (size_t)sqlite3_column_bytes(st[0], 1),
+		    sqlite3_column_int64(st[0], 2), h, nh)) >= 0) {
+			n += k;
 			continue;
 		}
 		sqlite3_bind_int64(st[1], 2, blk);
@@ -2103,7 +2132,8 @@ count_rows(struct sq *s, long long tid, const struct filter *f,
 	struct memo *m;
 	struct wq *w = NULL;
 	long long top, n;
-	uint64_t h;
+	uint64_t h[NWORDS];
+	int nh = -1;
 
 	top = s->next_id - 1;
 	if ((m = memo_get(&s->memos, tid, f, after)) == NULL)
@@ -2112,12 +2142,13 @@ count_rows(struct sq *s, long long tid, const struct filter *f,
 		return m->n;
 	if (m->upto > after)
 		after = m->upto;
-	/* One word, and no other filter: */
+	/* Words of one part, and no other filter: */
 	if (f->match != NULL && f->nsources == 0 && !f->has_from &&
 	    !f->has_to && (f->levels == 0 ||
 	    f->levels == (1u << KR_NLEVELS) - 1) &&
-	    (w = wq_new(s->words, f->match)) != NULL && wq_single(w, &h))
-		n = word_count(s, tid, f->match, h, after);
+	    (w = wq_new(s->words, f->match)) != NULL &&
+	    (nh = wq_words(w, h, NWORDS)) > 0)
+		n = words_count(s, tid, f->match, h, nh, after);
 	else {
 		kr_buf_adds(&q.b, "SELECT count(*)");
 		where(s, &q, tid, f, after);

@@ -420,12 +420,18 @@ wq_zone(const struct wq *q, const void *blob, size_t len)
 }
 
 int
-wq_single(const struct wq *q, uint64_t *hash)
+wq_words(const struct wq *q, uint64_t *hash, int max)
 {
-	if (q->nph != 1 || q->ph[0].n != 1 || q->ph[0].prefix)
-		return 0;
-	*hash = q->pt[q->ph[0].off].hash;
-	return 1;
+	size_t k;
+
+	if (q->none || q->nph > (size_t)max)
+		return -1;
+	for (k = 0; k < q->nph; k++) {
+		if (q->ph[k].n != 1 || q->ph[k].prefix)
+			return -1;
+		hash[k] = q->pt[q->ph[k].off].hash;
+	}
+	return (int)q->nph;
 }
 
 long long

@@ -60,10 +60,12 @@ int wq_match(struct wq *q, const char *msg, size_t len);
 /* 0 if a zone's index (blob, len) rules out every row; 1 if it may not. */
 int wq_zone(const struct wq *q, const void *blob, size_t len);
 /*
- * 1 if q is one word of one part, not a prefix: then the rows of a zone
- * that match are counted by its index alone (wset_blob_rows).
+ * When every word of q is one word of one part, not a prefix: their
+ * hashes (max at most), and their number; else -1. The rows of a zone
+ * that hold one such word are counted by its index alone
+ * (wset_blob_rows).
  */
-int wq_single(const struct wq *q, uint64_t *hash);
+int wq_words(const struct wq *q, uint64_t *hash, int max);
 
 /* The rows of a zone's index (blob, len) that hold the word of hash. */
 long long wset_blob_rows(const void *blob, size_t len, uint64_t hash);
