@@ -6,7 +6,7 @@
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
 sqlite_only "the word sets are the SQLite store's index"
-plan 9
+plan 10
 
 # A database whose 300,000 records have no word sets yet.
 start_serve || exit 1
@@ -58,5 +58,8 @@ c() { curl -s "$SERVE_API/tasks/big/logs/count?q=$1" | jq .count; }
 # when at most one of them is in some records of a zone but not all.
 is "$(c needle) $(c line+needle) $(c needle+line+LINE) $(c needle+1000) $(c line+7-needle) $(c needle+lin*)" \
     "300 300 300 1 0 300" "and so does /count, for one word or several"
+# Prefixes of 4 bytes or more are looked up by their first 4.
+is "$(c need*) $(c NEEDL*) $(c 2999*) $(c 29990*) $(c 299990*) $(c needles*)" \
+    "300 300 111 11 1 0" "and for prefixes"
 stop_serve
 is "$SERVE_RC" 0 "the server stops cleanly"

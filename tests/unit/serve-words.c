@@ -478,8 +478,10 @@ test_big(struct words *w)
 		    (blob = wset_blob(z, &len)) == NULL)
 			abort();
 		h = words_hash(w, k == 0 ? "word" : "cafe", 4);
-		ok(len == 10 && wset_blob_rows(blob, len, h) == 1,
-		    "its index: one word, in one row (%zu bytes)", len);
+		ok(len == 20 && wset_blob_rows(blob, len, h) == 1 &&
+		    wset_blob_rows(blob, len, words_prefix_hash(w,
+		    k == 0 ? "word" : "cafe")) == 1, "its index: one word "
+		    "and its prefix, each in one row (%zu bytes)", len);
 		free(blob);
 		wset_free(z);
 	}
@@ -816,6 +818,21 @@ struct hrs {
 	struct words *w;
 };
 
+/* And the prefix of 4 bytes of a word that long. */
+static int
+hr_fn_prefix(struct hrs *a, const char *word)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 1024;
+		if ((a->v = realloc(a->v, a->cap * sizeof *a->v)) == NULL)
+			abort();
+	}
+	a->v[a->n].h = words_prefix_hash(a->w, word);
+	a->v[a->n].row = a->row;
+	a->n++;
+	return 0;
+}
+
 static int
 hr_fn(void *arg, const char *word, size_t len)
 {
@@ -829,6 +846,8 @@ hr_fn(void *arg, const char *word, size_t len)
 	a->v[a->n].h = words_hash(a->w, word, len);
 	a->v[a->n].row = a->row;
 	a->n++;
+	if (len >= 4)
+		return hr_fn_prefix(a, word);
 	return 0;
 }
 
@@ -975,7 +994,8 @@ test_blobs(struct words *w)
 /*
  * Queries of one word: wq_words says which they are and gives its hash,
  * wset_blob_rows counts the rows of a zone wq_match finds, and wq_zone
- * rules out a zone exactly when no row holds the word.
+ * rules out a zone exactly when no row holds the word. So for a prefix
+ * of 4 bytes.
  */
 static void
 test_single(struct words *w, sqlite3 *db)
@@ -984,7 +1004,7 @@ test_single(struct words *w, sqlite3 *db)
 	struct count c;
 	size_t i, k, nw = NELEM(vocab) + NELEM(folds) + NELEM(absent);
 	int single = 0, bads = 0, badh = 0, badr = 0, badz = 0, nsingle = 0;
-	int hits = 0, r;
+	int hits = 0, r, pre4, npre = 0, badp = 0;
 	uint64_t h, h2;
 	long long rows, want;
 	struct wq *wq;
@@ -1054,15 +1074,36 @@ test_single(struct words *w, sqlite3 *db)
 		qwords(&q, word, 1);
 		if ((wq = wq_new(w, q.s)) == NULL)
 			abort();
-		if (wq_words(wq, &h, 1) == 1 && bads++ == 0)
-			printf("# wq_words(%s, 1) is 1\n",
-			    show(q.s, q.len, '\''));
+		pre4 = c.n == 1 && c.last.len == 4;
+		if ((wq_words(wq, &h, 1) == 1) != pre4 && bads++ == 0)
+			printf("# wq_words(%s, 1) is %d\n",
+			    show(q.s, q.len, '\''), !pre4);
+		for (k = 0; pre4 && k <= NSMALL; k++) {
+			struct zone *z = &zone[k];
+			int j;
+
+			npre += k == 0;
+			want = 0;
+			for (j = 0; j < z->n; j++)
+				want += wq_match(wq, msg[z->row[j]],
+				    mlen[z->row[j]]) == 1;
+			rows = wset_blob_rows(z->blob, z->len, h);
+			if ((rows != want || wq_zone(wq, z->blob, z->len) !=
+			    (want > 0)) && badp++ == 0)
+				printf("# %s in zone %zu: wset_blob_rows %lld,"
+				    " wq_match %lld\n", show(q.s, q.len, '\''),
+				    k, rows, want);
+		}
 		wq_free(wq);
 		free(c.last.s);
 	}
 	free(q.s);
 	ok(bads == 0, "wq_words is 1 for a query of one word of one part, "
-	    "else not (%zu words; two words; prefixes)", nw);
+	    "or a prefix of 4 bytes, else not (%zu words; two words; "
+	    "prefixes)", nw);
+	ok(badp == 0 && npre >= 5, "a prefix of 4 bytes: wset_blob_rows "
+	    "counts the rows wq_match finds, wq_zone rules out the zones it "
+	    "finds none in (%d prefixes)", npre);
 	ok(badh == 0, "wq_words's hash is words_hash of the word folded");
 	ok(badr == 0 && nsingle > 50 && hits > 40, "wset_blob_rows counts "
 	    "the rows wq_match finds, a word twice in a row once (%d words, "

@@ -28,6 +28,7 @@ struct phrase {
 struct part {
 	size_t off, len;	/* in the text buffer */
 	uint64_t hash;
+	uint64_t phash;		/* of its first PRE_LEN bytes, as a prefix */
 };
 
 struct wq {
@@ -182,6 +183,28 @@ words_hash(const struct words *w, const char *word, size_t len)
 	return hash_end(h, len);
 }
 
+#define PRE_LEN		4
+#define PRE_MARK	0x9e3779b97f4a7c15ULL
+
+/* FNV-1a of the first PRE_LEN bytes, h, made a prefix's hash. */
+static uint64_t
+prefix_end(uint64_t h)
+{
+	return hash_end(h ^ PRE_MARK, PRE_LEN);
+}
+
+uint64_t
+words_prefix_hash(const struct words *w, const char *word)
+{
+	const unsigned char *p = (const unsigned char *)word;
+	uint64_t h = w->seed;
+	int i;
+
+	for (i = 0; i < PRE_LEN; i++)
+		h = (h ^ p[i]) * FNV_PRIME;
+	return prefix_end(h);
+}
+
 int
 words_open(struct words **wp, sqlite3 *db, uint64_t seed)
 {
@@ -250,6 +273,7 @@ q_part(void *arg, const char *word, size_t len)
 	q->pt[q->npt].off = q->tlen;
 	q->pt[q->npt].len = len;
 	q->pt[q->npt].hash = words_hash(q->w, word, len);
+	q->pt[q->npt].phash = len >= PRE_LEN ? words_prefix_hash(q->w, word) : 0;
 	q->npt++;
 	memcpy(q->txt + q->tlen, word, len);
 	q->tlen += len;
@@ -410,9 +434,15 @@ wq_zone(const struct wq *q, const void *blob, size_t len)
 		const struct phrase *ph = &q->ph[k];
 
 		for (j = 0; j < ph->n; j++) {
-			if (ph->prefix && j == ph->n - 1)
+			const struct part *pt = &q->pt[ph->off + j];
+
+			if (ph->prefix && j == ph->n - 1) {
+				if (pt->len >= PRE_LEN &&
+				    blob_find(blob, n, pt->phash) < 0)
+					return 0;
 				break;
-			if (blob_find(blob, n, q->pt[ph->off + j].hash) < 0)
+			}
+			if (blob_find(blob, n, pt->hash) < 0)
 				return 0;
 		}
 	}
@@ -427,9 +457,12 @@ wq_words(const struct wq *q, uint64_t *hash, int max)
 	if (q->none || q->nph > (size_t)max)
 		return -1;
 	for (k = 0; k < q->nph; k++) {
-		if (q->ph[k].n != 1 || q->ph[k].prefix)
+		const struct part *pt = &q->pt[q->ph[k].off];
+
+		if (q->ph[k].n != 1 ||
+		    (q->ph[k].prefix && pt->len != PRE_LEN))
 			return -1;
-		hash[k] = q->pt[q->ph[k].off].hash;
+		hash[k] = q->ph[k].prefix ? pt->phash : pt->hash;
 	}
 	return (int)q->nph;
 }
@@ -542,6 +575,8 @@ z_word(void *arg, const char *word, size_t len)
 {
 	struct wset *z = arg;
 
+	if (len >= PRE_LEN && z_hash(z, words_prefix_hash(z->w, word)) == -1)
+		return -1;
 	return z_hash(z, words_hash(z->w, word, len));
 }
 
@@ -550,7 +585,7 @@ wset_add(struct wset *z, struct words *w, unsigned row, const char *msg,
     size_t len)
 {
 	const unsigned char *p = (const unsigned char *)msg, *e = p + len, *b;
-	uint64_t h;
+	uint64_t h, h4 = 0;
 	int c;
 
 	z->w = w;
@@ -561,12 +596,17 @@ wset_add(struct wset *z, struct words *w, unsigned row, const char *msg,
 			p++;
 		if (p == e)
 			return 0;
-		for (b = p, h = w->seed; p < e && ((c = cls[*p]) & 1); p++)
+		for (b = p, h = w->seed; p < e && ((c = cls[*p]) & 1); p++) {
 			h = (h ^ (unsigned)(*p + ((c & 2) << 4))) * FNV_PRIME;
+			if (p - b == PRE_LEN - 1)
+				h4 = h;
+		}
 		if (p < e && c == HIGH)
 			break;
 		if (p - b > WORD_MAX)
 			break;	/* cut: words_each, from the word on */
+		if (p - b >= PRE_LEN && z_hash(z, prefix_end(h4)) == -1)
+			return -1;
 		if (z_hash(z, hash_end(h, (size_t)(p - b))) == -1)
 			return -1;
 	}

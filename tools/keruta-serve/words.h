@@ -8,8 +8,10 @@
  *
  * The index is one set per zone (a task's rows in a block of 1024 ids):
  * each word's 64-bit hash (keyed by the database's own seed) and the
- * number of rows that hold it. Stored as a blob, hashes in ascending
- * order, then the counts:
+ * number of rows that hold it; and for the words of 4 bytes or more, the
+ * same of their first 4 bytes as a prefix (hashed apart from the word of
+ * those 4 bytes), for queries of a prefix. Stored as a blob, hashes in
+ * ascending order, then the counts:
  *
  *	u64 hash[n] (little-endian), u16 rows[n] (little-endian)
  */
@@ -44,6 +46,11 @@ int words_each(struct words *w, const char *s, size_t n, word_fn fn,
 
 /* The hash of a folded word, under the key of w. */
 uint64_t words_hash(const struct words *w, const char *word, size_t len);
+/*
+ * The hash of the first 4 bytes of a folded word of 4 bytes or more, as
+ * a prefix: apart from the hash of the word of those 4 bytes.
+ */
+uint64_t words_prefix_hash(const struct words *w, const char *word);
 
 /*
  * A query of q= in the store's syntax (store.h: filter.match): words in
@@ -60,9 +67,9 @@ int wq_match(struct wq *q, const char *msg, size_t len);
 /* 0 if a zone's index (blob, len) rules out every row; 1 if it may not. */
 int wq_zone(const struct wq *q, const void *blob, size_t len);
 /*
- * When every word of q is one word of one part, not a prefix: their
- * hashes (max at most), and their number; else -1. The rows of a zone
- * that hold one such word are counted by its index alone
+ * When every word of q is one word of one part, not a prefix, or a prefix
+ * of 4 bytes: their hashes (max at most), and their number; else -1. The
+ * rows of a zone that hold one such word are counted by its index alone
  * (wset_blob_rows).
  */
 int wq_words(const struct wq *q, uint64_t *hash, int max);
