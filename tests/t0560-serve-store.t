@@ -198,10 +198,10 @@ q3() {
 is "$(q3 alpha) $(q3 alpha-beta) $(q3 gamma)" \
     '[500,[1500,1497]] [500,[1500,1497]] [1000,[1499,1498]]' \
     "layout 3: q= finds what the old index held, at once"
-wait_for 10 sh -c "sqlite3 '$SERVE_DB' 'SELECT blk FROM zones WHERE tok IS NOT NULL' | grep -qx 0"
+wait_for 10 sh -c "sqlite3 '$SERVE_DB' 'SELECT blk FROM zwords' | grep -qx 0"
 is "$(sqlite3 "$SERVE_DB" "SELECT v FROM meta WHERE k = 'layout';
 SELECT count(*) FROM sqlite_master WHERE name LIKE 'logs_fts%';
-SELECT blk, length(tok) % 10, tok IS NULL FROM zones ORDER BY blk" | tr '\n' ' ')" \
+SELECT z.blk, length(w.tok) % 10, w.tok IS NULL FROM zones z LEFT JOIN zwords w USING (tid, blk) ORDER BY z.blk" | tr '\n' ' ')" \
     "5 0 0|0|0 1||1 " \
     "layout 3: the FTS5 index gone; the whole block's zone has its set, the last one not yet"
 is "$(q3 alpha) $(q3 1024) $(q3 alpha-beta) $(q3 gamma) $(q3 'gamma+1*')" \

@@ -27,8 +27,8 @@ if expr "$SERVE_DB" : postgres >/dev/null; then
 	    'SELECT count(*) FROM logs WHERE tsv IS NULL' | grep -qx 0"
 	check $? "the index catches up by itself"
 else
-	is "$(sqlite3 "$SERVE_DB" "SELECT count(*), sum(tok IS NULL),
-	    max(blk) FILTER (WHERE tok IS NOT NULL) FROM zones")" "30|1|28" \
+	is "$(sqlite3 "$SERVE_DB" "SELECT count(*), sum(w.tok IS NULL), max(z.blk) FILTER
+	    (WHERE w.tok IS NOT NULL) FROM zones z LEFT JOIN zwords w USING (tid, blk)")" "30|1|28" \
 	    "the index is there at once: the 29 whole blocks have their word sets"
 fi
 is "$(found needle) $(found alpha)" "[1,30001] [30000,30000]" \

@@ -138,8 +138,8 @@ check $? "after a task's records are deleted and others come"
 
 # Steps, when idle: the zones of whole blocks get their sets.
 top=$(sqlite3 "$SERVE_DB" 'SELECT max(blk) FROM zones')
-wait_for 30 sh -c "[ \"\$(sqlite3 '$SERVE_DB' 'SELECT count(*) FROM zones
-    WHERE tok IS NULL AND blk < $top')\" = 0 ]"
+wait_for 30 sh -c "[ \"\$(sqlite3 '$SERVE_DB' 'SELECT count(*) FROM
+    zones z LEFT JOIN zwords w USING (tid, blk) WHERE w.tok IS NULL AND z.blk < $top')\" = 0 ]"
 python3 model.py check
 check $? "with the sets made in steps, the same answers"
 stop_serve

@@ -91,15 +91,18 @@ static const char layout3_from2[] =
     "INSERT OR REPLACE INTO meta VALUES('layout', 3);"
     "COMMIT;";
 /*
- * Layout 5, from 3 or 4: the words of each zone (zones.tok) replace the
- * FTS5 index of the messages (logs_fts), which cost six times what the
- * rest of a record's ingest does. Zones get their sets in steps, as the
- * server finds time; meanwhile q= matches their rows.
+ * Layout 5, from 3 or 4: the words of each zone (zwords.tok, a table of
+ * its own so that zones stay small to read) replace the FTS5 index of the
+ * messages (logs_fts), which cost more than the rest of a record's
+ * ingest. Zones get their sets in steps, as the server finds time;
+ * meanwhile q= matches their rows.
  */
 static const char layout5[] =
     "BEGIN;"
     "DROP TABLE IF EXISTS logs_fts;"
-    "ALTER TABLE zones ADD COLUMN tok BLOB;"
+    "CREATE TABLE IF NOT EXISTS zwords(tid INTEGER NOT NULL,"
+    " blk INTEGER NOT NULL, tok BLOB NOT NULL,"
+    " PRIMARY KEY(tid, blk)) WITHOUT ROWID;"
     "DELETE FROM meta WHERE k = 'fts_mark';"
     "INSERT OR REPLACE INTO meta VALUES('layout', 5);"
     "COMMIT;";
@@ -107,6 +110,9 @@ static const char layout5[] =
 #define ZBITS		10	/* a zone is 1 << ZBITS ids */
 #define ZJOIN		" FROM zones z CROSS JOIN logs l ON l.id >= (z.blk << 10)" \
 			" AND l.id < ((z.blk + 1) << 10)"
+/* The set of words of zone z, or NULL. */
+#define ZTOK		"(SELECT w.tok FROM zwords w WHERE w.tid = z.tid" \
+			" AND w.blk = z.blk)"
 #define CKPT_PAGES	4096	/* WAL pages that wake the checkpointer */
 #define CKPT_TAIL	512	/* what the service thread copies to finish one */
 #define CKPT_HARD	65536	/* past this, the service thread checkpoints */
@@ -150,9 +156,9 @@ static const char *const stmt_sql[ST_NST] = {
 	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_ZONE_UNTOK] = "UPDATE zones SET tok = NULL WHERE tid = ?1"
-	    " AND blk = ?2 AND tok IS NOT NULL",
-	[ST_ZONE_TOK] = "UPDATE zones SET tok = ?1 WHERE tid = ?2 AND blk = ?3",
+	[ST_ZONE_UNTOK] = "DELETE FROM zwords WHERE tid = ?1 AND blk = ?2",
+	[ST_ZONE_TOK] = "INSERT OR REPLACE INTO zwords(tok, tid, blk)"
+	    " VALUES(?1, ?2, ?3)",
 	[ST_ZONE_ROWS] = "SELECT id, message FROM logs WHERE id >= (?2 << 10)"
 	    " AND id < ((?2 + 1) << 10) AND tid = ?1 ORDER BY id",
 	[ST_LOG_DEL] = "DELETE FROM logs WHERE id = ?",
@@ -166,7 +172,7 @@ static const char *const stmt_sql[ST_NST] = {
 	    " max_ts = (SELECT max(ts) FROM logs WHERE id >= (?2 << 10)"
 	    "  AND id < ((?2 + 1) << 10) AND tid = ?1),"
 	    " n = (SELECT count(*) FROM logs WHERE id >= (?2 << 10)"
-	    "  AND id < ((?2 + 1) << 10) AND tid = ?1), tok = NULL"
+	    "  AND id < ((?2 + 1) << 10) AND tid = ?1)"
 	    " WHERE tid = ?1 AND blk = ?2",
 	[ST_ZONE_DROP] = "DELETE FROM zones WHERE tid = ?1 AND blk = ?2"
 	    " AND min_ts IS NULL",
@@ -199,6 +205,7 @@ struct sq {
 	size_t npool;
 	long long zo_blk, zo_first;
 	int zo_spoilt;
+	long long wz_from;	/* no zone below this block lacks its set */
 	int in_txn;		/* a transaction is open (sq_commit) */
 	int lost;		/* a commit failed */
 	int failing;		/* the last write failed (a full disk) */
@@ -716,14 +723,12 @@ sq_open(struct sq **sp, const char *path, char *err, size_t elen)
 		goto fail;
 	}
 	/*
-	 * Which tasks have rows in a block (sq_search), and the zones
-	 * without a word set (sq_fts_step); added in place. The key of the
-	 * words' hashes is the database's own.
+	 * Which tasks have rows in a block (sq_search, sq_fts_step); added
+	 * in place. The key of the words' hashes is the database's own.
 	 */
 	randombytes_buf(&seed, sizeof seed);
 	snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS zones_blk"
-	    " ON zones(blk, tid); CREATE INDEX IF NOT EXISTS zones_untok"
-	    " ON zones(blk) WHERE tok IS NULL;"
+	    " ON zones(blk, tid);"
 	    " INSERT OR IGNORE INTO meta VALUES('word_seed', %lld)",
 	    (long long)(seed >> 1));
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
@@ -930,6 +935,8 @@ zones_close(struct sq *s)
 	size_t i, len;
 	void *b;
 
+	if (!whole && s->zo_blk < s->wz_from)
+		s->wz_from = s->zo_blk;
 	for (i = 0; whole && i < s->nzo; i++) {
 		if ((b = wset_blob(s->zo[i].set, &len)) == NULL)
 			return -1;
@@ -1524,22 +1531,27 @@ int
 sq_fts_step(struct sq *s, long long max)
 {
 	sqlite3_stmt *todo = NULL;
-	long long n = 0, lim = max > 0 ? (max >> ZBITS) + 1 : -1;
+	long long n = 0, lim = max > 0 ? (max >> ZBITS) + 1 : -1, blk = 0;
+	long long top = s->next_id >> ZBITS, from = s->wz_from;
 	int rc;
 
+	if (from >= top)
+		return 0;
 	if (s->in_txn && sq_commit(s) == -1)
 		return 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT tid, blk FROM zones INDEXED BY"
-	    " zones_untok WHERE tok IS NULL AND blk < ?1 AND blk <> ?2"
-	    " ORDER BY blk LIMIT ?3", -1, &todo, NULL) != SQLITE_OK ||
-	    run(s, ST_BEGIN) == -1)
+	if (sqlite3_prepare_v2(s->db, "SELECT z.tid, z.blk FROM zones z"
+	    " INDEXED BY zones_blk WHERE z.blk >= ?1 AND z.blk < ?2"
+	    " AND z.blk <> ?3 AND NOT EXISTS (SELECT 1 FROM zwords w"
+	    " WHERE w.tid = z.tid AND w.blk = z.blk) ORDER BY z.blk LIMIT ?4",
+	    -1, &todo, NULL) != SQLITE_OK || run(s, ST_BEGIN) == -1)
 		goto fail;
-	sqlite3_bind_int64(todo, 1, s->next_id >> ZBITS);
-	sqlite3_bind_int64(todo, 2, s->zo_blk);
-	sqlite3_bind_int64(todo, 3, lim);
+	sqlite3_bind_int64(todo, 1, from);
+	sqlite3_bind_int64(todo, 2, top);
+	sqlite3_bind_int64(todo, 3, s->zo_blk);
+	sqlite3_bind_int64(todo, 4, lim);
 	while ((rc = sqlite3_step(todo)) == SQLITE_ROW) {
-		if (zone_build(s, sqlite3_column_int64(todo, 0),
-		    sqlite3_column_int64(todo, 1)) == -1)
+		blk = sqlite3_column_int64(todo, 1);
+		if (zone_build(s, sqlite3_column_int64(todo, 0), blk) == -1)
 			goto fail;
 		n++;
 	}
@@ -1550,6 +1562,13 @@ sq_fts_step(struct sq *s, long long max)
 		rollback(s);
 		return 0;
 	}
+	/* Below the last one made, none is left; the block still being
+	 * filled was passed over. */
+	if (lim > 0 && n == lim)
+		s->wz_from = blk;
+	else
+		s->wz_from = s->zo_blk >= from && s->zo_blk < top ? s->zo_blk :
+		    top;
 	return lim > 0 && n == lim;
 fail:
 	db_warn(s, "word index: ");
@@ -1721,7 +1740,7 @@ where(struct sq *s, struct sql *q, long long tid, const struct filter *f,
 		kr_buf_adds(&q->b, ZJOIN " WHERE z.tid = ");
 		bind_i(q, tid);
 		if (f->match != NULL) {
-			kr_buf_adds(&q->b, " AND kr_zone(z.tok, ");
+			kr_buf_adds(&q->b, " AND kr_zone(" ZTOK ", ");
 			bind_s(q, f->match);
 			kr_buf_adds(&q->b, ")");
 		}
@@ -1883,32 +1902,29 @@ task_clause(struct sql *q, const char *col, const char *task, int prefix)
 }
 
 /*
- * Rows of a search, newest first, up to size in all (*n so far): those of
- * block blk whose zone's words may match, or of every block when blk is
- * -1. 0, or -1.
+ * The statement of a search's rows, newest first: those of every block
+ * when blk is 0; else those of one block (ids from ?1 below ?2, the block
+ * ?3) whose zone's words may match. The LIMIT is its last parameter.
  */
-static int
-search_rows(struct sq *s, const char *task, int prefix,
-    const struct filter *f, long long after, long long before,
-    long long blk, long long size, row_fmt fmt, void *arg,
-    struct kr_buf *out, long long *n, long long *last)
+static sqlite3_stmt *
+search_stmt(struct sq *s, const char *task, int prefix,
+    const struct filter *f, long long after, long long before, int blk)
 {
 	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
 	sqlite3_stmt *st;
-	int rc;
 
 	kr_buf_adds(&q.b, "SELECT l.id, (SELECT name FROM tasks t"
 	    " WHERE t.tid = l.tid), l.run, l.seq, l.tsstr, l.source, l.level,"
 	    " l.message, l.extra FROM logs l WHERE 1");
-	if (blk >= 0) {
+	if (blk) {
 		kr_buf_adds(&q.b, " AND l.id >= ");
-		bind_i(&q, blk << ZBITS);
+		bind_i(&q, 0);
 		kr_buf_adds(&q.b, " AND l.id < ");
-		bind_i(&q, (blk + 1) << ZBITS);
-		kr_buf_adds(&q.b, " AND l.tid IN (SELECT tid FROM zones"
-		    " WHERE blk = ");
-		bind_i(&q, blk);
-		kr_buf_adds(&q.b, " AND kr_zone(tok, ");
+		bind_i(&q, 0);
+		kr_buf_adds(&q.b, " AND l.tid IN (SELECT z.tid FROM zones z"
+		    " WHERE z.blk = ");
+		bind_i(&q, 0);
+		kr_buf_adds(&q.b, " AND kr_zone(" ZTOK ", ");
 		bind_s(&q, f->match);
 		kr_buf_adds(&q.b, "))");
 	}
@@ -1924,23 +1940,40 @@ search_rows(struct sq *s, const char *task, int prefix,
 		kr_buf_adds(&q.b, ")");
 	}
 	kr_buf_adds(&q.b, " ORDER BY l.id DESC LIMIT ");
-	bind_i(&q, size - *n);
+	bind_i(&q, 0);
 	st = sql_prepare(s, &q);
 	kr_buf_free(&q.b);
-	if (st == NULL)
-		return -1;
+	return st;
+}
+
+/*
+ * Runs st (search_stmt) for block blk (-1: st is of every block), up to
+ * size rows in all (*n so far), and resets it. 0, or -1.
+ */
+static int
+search_rows(sqlite3_stmt *st, long long blk, long long size, row_fmt fmt,
+    void *arg, struct kr_buf *out, long long *n, long long *last)
+{
+	int rc;
+
+	if (blk >= 0) {
+		sqlite3_bind_int64(st, 1, blk << ZBITS);
+		sqlite3_bind_int64(st, 2, (blk + 1) << ZBITS);
+		sqlite3_bind_int64(st, 3, blk);
+	}
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_count(st), size - *n);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct srec r;
 
 		cursor_row(st, &r);
 		if (fmt(out, &r, *n == 0, arg) == -1) {
-			sqlite3_finalize(st);
+			sqlite3_reset(st);
 			return -1;
 		}
 		*last = r.id;
 		(*n)++;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1951,14 +1984,19 @@ sq_search(struct sq *s, const char *task, int prefix,
     long long *last)
 {
 	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
-	sqlite3_stmt *st;
+	sqlite3_stmt *st, *rows;
 	long long n = 0, blk, prev = -1;
 	int rc = SQLITE_DONE;
 
 	*last = 0;
-	if (f->match == NULL)
-		return search_rows(s, task, prefix, f, after, before, -1, size,
-		    fmt, arg, out, &n, last) == -1 ? -1 : n;
+	if ((rows = search_stmt(s, task, prefix, f, after, before,
+	    f->match != NULL)) == NULL)
+		return -1;
+	if (f->match == NULL) {
+		rc = search_rows(rows, -1, size, fmt, arg, out, &n, last);
+		sqlite3_finalize(rows);
+		return rc == -1 ? -1 : n;
+	}
 	/* Block by block, newest first, those whose words may match. */
 	kr_buf_adds(&q.b, "SELECT z.blk FROM zones z INDEXED BY zones_blk"
 	    " WHERE z.blk >= ");
@@ -1967,26 +2005,37 @@ sq_search(struct sq *s, const char *task, int prefix,
 		kr_buf_adds(&q.b, " AND z.blk <= ");
 		bind_i(&q, (before - 1) >> ZBITS);
 	}
+	if (f->has_from) {
+		kr_buf_adds(&q.b, " AND z.max_ts >= ");
+		bind_i(&q, f->from);
+	}
+	if (f->has_to) {
+		kr_buf_adds(&q.b, " AND z.min_ts < ");
+		bind_i(&q, f->to);
+	}
 	task_clause(&q, "z.tid", task, prefix);
-	kr_buf_adds(&q.b, " AND kr_zone(z.tok, ");
+	kr_buf_adds(&q.b, " AND kr_zone(" ZTOK ", ");
 	bind_s(&q, f->match);
 	kr_buf_adds(&q.b, ") ORDER BY z.blk DESC");
 	st = sql_prepare(s, &q);
 	kr_buf_free(&q.b);
-	if (st == NULL)
+	if (st == NULL) {
+		sqlite3_finalize(rows);
 		return -1;
+	}
 	while (n < size && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((blk = sqlite3_column_int64(st, 0)) == prev)
 			continue;
 		prev = blk;
-		if (search_rows(s, task, prefix, f, after, before, blk, size,
-		    fmt, arg, out, &n, last) == -1) {
-			sqlite3_finalize(st);
-			return -1;
+		if (search_rows(rows, blk, size, fmt, arg, out, &n,
+		    last) == -1) {
+			rc = SQLITE_ERROR;
+			break;
 		}
 	}
 	sqlite3_finalize(st);
-	return n >= size || rc == SQLITE_DONE ? n : -1;
+	sqlite3_finalize(rows);
+	return rc == SQLITE_DONE || (rc == SQLITE_ROW && n >= size) ? n : -1;
 }
 
 /* A zone wholly within the range, as SQL ("1" when unbounded). */
@@ -2078,8 +2127,9 @@ words_count(struct sq *s, long long tid, const char *match,
     const uint64_t *h, int nh, long long after)
 {
 	static const char *const sql[2] = {
-		"SELECT blk, tok, n FROM zones WHERE tid = ?1 AND blk >= ?2"
-		" ORDER BY blk",
+		"SELECT z.blk, " ZTOK ", z.n FROM zones z WHERE z.tid = ?1"
+		" AND z.blk >= ?2"
+		" ORDER BY z.blk",
 		"SELECT count(*) FROM logs WHERE id >= (?2 << 10)"
 		" AND id < ((?2 + 1) << 10) AND id > ?3 AND tid = ?1"
 		" AND kr_match(message, ?4)",
@@ -2229,7 +2279,23 @@ task_refresh(struct sq *s, long long tid)
 	return exec(s, sql);
 }
 
-/* Sets a zone's times again after deletions, or drops it when empty. */
+/* The set of words of a zone goes (sq_fts_step makes it again). */
+static int
+zone_untok(struct sq *s, long long tid, long long blk)
+{
+	sqlite3_stmt *un = s->st[ST_ZONE_UNTOK];
+
+	if (blk < s->wz_from)
+		s->wz_from = blk;
+	sqlite3_bind_int64(un, 1, tid);
+	sqlite3_bind_int64(un, 2, blk);
+	return run(s, ST_ZONE_UNTOK);
+}
+
+/*
+ * Sets a zone's times again after deletions, or drops it when empty; its
+ * set of words goes.
+ */
 static int
 zone_fix(struct sq *s, long long tid, long long blk)
 {
@@ -2241,7 +2307,7 @@ zone_fix(struct sq *s, long long tid, long long blk)
 		if (run(s, k) == -1)
 			return -1;
 	}
-	return 0;
+	return zone_untok(s, tid, blk);
 }
 
 /* A time before every other: "before" it means of any age. */
@@ -2361,7 +2427,7 @@ fail:
 long long
 sq_delete(struct sq *s, long long tid, long long before)
 {
-	char sql[100];
+	char sql[160];
 	long long n, total = 0;
 
 	if (tid <= 0)
@@ -2377,7 +2443,8 @@ sq_delete(struct sq *s, long long tid, long long before)
 			goto fail;
 		if (before == ANY_AGE && n < 10000) {
 			snprintf(sql, sizeof sql,
-			    "DELETE FROM zones WHERE tid = %lld", tid);
+			    "DELETE FROM zones WHERE tid = %lld;"
+			    "DELETE FROM zwords WHERE tid = %lld", tid, tid);
 			if (exec(s, sql) == -1)
 				goto fail;
 		}
@@ -2548,7 +2615,6 @@ zlist_add(struct zlist *l, long long tid, long long blk)
 static int
 zones_redo(struct sq *s, const struct zlist *l)
 {
-	sqlite3_stmt *un = s->st[ST_ZONE_UNTOK];
 	size_t i;
 
 	for (i = 0; i < l->n; i += 2) {
@@ -2558,11 +2624,7 @@ zones_redo(struct sq *s, const struct zlist *l)
 		if (blk < s->next_id >> ZBITS && blk != s->zo_blk) {
 			if (zone_build(s, tid, blk) == -1)
 				return -1;
-			continue;
-		}
-		sqlite3_bind_int64(un, 1, tid);
-		sqlite3_bind_int64(un, 2, blk);
-		if (run(s, ST_ZONE_UNTOK) == -1)
+		} else if (zone_untok(s, tid, blk) == -1)
 			return -1;
 	}
 	return 0;
