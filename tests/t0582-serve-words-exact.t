@@ -2,9 +2,10 @@
 # keruta-serve: q= stays exact, pages and counts, whatever the state of the
 # zones' word sets: three tasks whose records interleave within blocks, a
 # server killed in the middle of a block (its sets in memory lost), a
-# task's records deleted and sent again, sets made later in steps. Every
-# answer is checked against a model of the records (words as unicode61
-# splits ASCII: runs of letters and digits, any case).
+# task's records deleted and sent again, sets made later in steps; with
+# level= too (a rare level reads its own index). Every answer is checked
+# against a model of the records (words as unicode61 splits ASCII: runs
+# of letters and digits, any case).
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
 plan 5
@@ -29,8 +30,9 @@ def load():
         return {"seq": {}, "recs": []}
 
 def post(task, recs):
-    body = "".join(json.dumps({"runId": "r", "seq": s, "message": m}) + "\n"
-                   for s, m in recs).encode()
+    body = "".join(json.dumps({"runId": "r", "seq": s, "message": m,
+                               "level": lv}) + "\n"
+                   for s, m, lv in recs).encode()
     req = urllib.request.Request(API + "/tasks/%s/logs" % task, data=body,
         headers={"Content-Type": "application/x-ndjson"})
     got = json.load(urllib.request.urlopen(req))
@@ -49,8 +51,9 @@ def send(n, seed):
             st["seq"][task] = s
             m = "".join(rnd.choice(SEPS) + rnd.choice(VOCAB)
                         for _ in range(rnd.randint(1, 6)))
-            recs.append((s, m))
-            st["recs"].append([task, s, m])
+            lv = rnd.choice(["ERROR"] * 2 + ["WARN"] * 5 + ["INFO"] * 93)
+            recs.append((s, m, lv))
+            st["recs"].append([task, s, m, lv])
         post(task, recs)
         left -= k
     with open("model.json", "w") as f:
@@ -93,25 +96,28 @@ QUERIES = ["alpha", "ALPHA", "omega", "7f3a", "req", "42", "x", "get",
 def check():
     st = load()
     bad = 0
-    for task in "abc":
-        recs = [(s, m) for t, s, m in st["recs"] if t == task]
-        for q in QUERIES:
-            want = [s for s, m in recs if match(q, m)]
-            u = "%s/tasks/%s/logs?q=%s&size=5&order=desc" % (
-                API, task, urllib.parse.quote(q))
-            got = json.load(urllib.request.urlopen(u))
-            seqs = [r["seq"] for r in got["content"]]
-            c = json.load(urllib.request.urlopen(
-                "%s/tasks/%s/logs/count?q=%s" % (API, task,
-                urllib.parse.quote(q))))["count"]
-            exp = sorted(want, reverse=True)[:5]
-            if got["totalElements"] != len(want) or c != len(want) or \
-               seqs != exp:
-                bad += 1
-                if bad <= 3:
-                    print("# %s %r: want %d %s, got %d/%d %s" % (task, q,
-                          len(want), exp, got["totalElements"], c, seqs))
-    print("# %d queries, %d tasks, %d records" % (len(QUERIES), 3,
+    levels = {"": ("INFO", "WARN", "ERROR"), "WARN": ("WARN", "ERROR"),
+              "ERROR": ("ERROR",)}
+    for task, lv, q in ((t, l, q) for t in "abc" for l in levels
+                        for q in QUERIES):
+        recs = [(s, m) for t, s, m, v in st["recs"]
+                if t == task and v in levels[lv]]
+        want = [s for s, m in recs if match(q, m)]
+        arg = "q=" + urllib.parse.quote(q) + ("&level=" + lv if lv else "")
+        u = "%s/tasks/%s/logs?%s&size=5&order=desc" % (API, task, arg)
+        got = json.load(urllib.request.urlopen(u))
+        seqs = [r["seq"] for r in got["content"]]
+        c = json.load(urllib.request.urlopen(
+            "%s/tasks/%s/logs/count?%s" % (API, task, arg)))["count"]
+        exp = sorted(want, reverse=True)[:5]
+        if got["totalElements"] != len(want) or c != len(want) or \
+           seqs != exp:
+            bad += 1
+            if bad <= 3:
+                print("# %s %r level=%s: want %d %s, got %d/%d %s" % (
+                      task, q, lv, len(want), exp, got["totalElements"], c,
+                      seqs))
+    print("# %d queries, 3 levels, 3 tasks, %d records" % (len(QUERIES),
           len(st["recs"])))
     sys.exit(1 if bad else 0)
 

@@ -1724,7 +1724,7 @@ filter_clauses(struct sql *q, const struct filter *f, long long after)
  * The FROM and WHERE of a query; 1 when it reads through zones (for q=,
  * from and to), whose rows come in id order when ordered by (z.blk, l.id).
  * With q=, only the zones whose words may match, and of their rows those
- * that do.
+ * that do; but with a rare level, the level's rows (its index) that do.
  * For level filters without INFO, the partial index (tid, level) keeps id
  * order for one level and suits rare levels; for common ones, walking
  * (tid) in id order finds a page sooner.
@@ -1733,9 +1733,24 @@ static int
 where(struct sq *s, struct sql *q, long long tid, const struct filter *f,
     long long after)
 {
+	const char *idx = "logs_tid";
 	int zoned = 0;
 
-	if (f->match != NULL || f->has_from || f->has_to) {
+	if (f->levels != 0 && !(f->levels & (1u << KR_INFO))) {
+		long long in, all;
+
+		if (level_count(f->levels) == 1 && f->match == NULL)
+			idx = "logs_lvl";
+		else {
+			/* With q=, the level's rows, each read through its
+			 * index, rather than every row of the zones. */
+			counts_of(s, tid, f->levels, &in, &all);
+			if (in * (f->match != NULL ? 5 : 100) < all)
+				idx = "logs_lvl";
+		}
+	}
+	if ((f->match != NULL && strcmp(idx, "logs_lvl") != 0) ||
+	    f->has_from || f->has_to) {
 		zoned = 1;
 		kr_buf_adds(&q->b, ZJOIN " WHERE z.tid = ");
 		bind_i(q, tid);
@@ -1758,19 +1773,6 @@ where(struct sq *s, struct sql *q, long long tid, const struct filter *f,
 		}
 		kr_buf_adds(&q->b, " AND l.tid = ");
 	} else {
-		const char *idx = "logs_tid";
-
-		if (f->levels != 0 && !(f->levels & (1u << KR_INFO))) {
-			long long in, all;
-
-			if (level_count(f->levels) == 1)
-				idx = "logs_lvl";
-			else {
-				counts_of(s, tid, f->levels, &in, &all);
-				if (in * 100 < all)
-					idx = "logs_lvl";
-			}
-		}
 		kr_buf_printf(&q->b, " FROM logs l INDEXED BY %s WHERE", idx);
 		/* The partial index is only usable with its own condition. */
 		if (strcmp(idx, "logs_lvl") == 0)

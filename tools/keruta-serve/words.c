@@ -45,6 +45,7 @@ struct wq {
 	char *mt;
 	size_t mtlen, mtcap;
 	int none;		/* no word has a letter or digit */
+	int ascii;		/* each word is one part, in ASCII */
 	int oom;
 };
 
@@ -286,7 +287,7 @@ wq_new(struct words *w, const char *match)
 	struct wq *q = calloc(1, sizeof *q);
 	const char *p = match;
 	char *word = NULL;
-	size_t nword, cap = 0, phcap = 0;
+	size_t nword, cap = 0, phcap = 0, k;
 
 	if (q == NULL)
 		return NULL;
@@ -324,6 +325,17 @@ wq_new(struct words *w, const char *match)
 	}
 	free(word);
 	q->none = q->nph == 0;
+	q->ascii = 1;
+	for (k = 0; k < q->nph; k++) {
+		const struct part *pt = &q->pt[q->ph[k].off];
+		size_t i;
+
+		if (q->ph[k].n != 1)
+			q->ascii = 0;
+		for (i = 0; i < pt->len; i++)
+			if ((unsigned char)q->txt[pt->off + i] >= 0x80)
+				q->ascii = 0;
+	}
 	return q;
 fail:
 	free(word);
@@ -372,6 +384,44 @@ same(const struct wq *q, size_t k, size_t i, int pre)
 	return memcmp(q->txt + a->off, q->mt + b->off, a->len) == 0;
 }
 
+/* Is there a word at m[i]: a letter or digit not after one? */
+#define WORD_AT(m, i)	((cls[(unsigned char)(m)[i]] & 1) && \
+			    ((i) == 0 || !(cls[(unsigned char)(m)[(i) - 1]] & 1)))
+
+/*
+ * wq_match for words of one part in ASCII, on a message in ASCII: each
+ * is sought as it is, at the start of a word of the message (and at its
+ * end, unless a prefix or cut as FTS5 cuts words), any case; no word of
+ * the message is made.
+ */
+static int
+match_ascii(const struct wq *q, const unsigned char *m, size_t len)
+{
+	size_t k, i, j;
+
+	for (k = 0; k < q->nph; k++) {
+		const struct part *pt = &q->pt[q->ph[k].off];
+		const unsigned char *t = (const unsigned char *)q->txt + pt->off;
+		size_t n = pt->len;
+		int open = q->ph[k].prefix || n == WORD_MAX, found = 0;
+
+		for (i = 0; !found && i + n <= len; i++) {
+			if ((unsigned char)(m[i] + ((cls[m[i]] & 2) << 4)) !=
+			    t[0] || !WORD_AT(m, i))
+				continue;
+			for (j = 1; j < n; j++)
+				if ((unsigned char)(m[i + j] +
+				    ((cls[m[i + j]] & 2) << 4)) != t[j])
+					break;
+			found = j == n && (open || i + n == len ||
+			    !(cls[m[i + n]] & 1));
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
 int
 wq_match(struct wq *q, const char *msg, size_t len)
 {
@@ -379,6 +429,14 @@ wq_match(struct wq *q, const char *msg, size_t len)
 
 	if (q->none)
 		return 0;
+	if (q->ascii) {
+		unsigned char any = 0;
+
+		for (i = 0; i < len; i++)
+			any |= (unsigned char)msg[i];
+		if (any < 0x80)
+			return match_ascii(q, (const unsigned char *)msg, len);
+	}
 	q->nmw = q->mtlen = 0;
 	if (words_each(q->w, msg, len, m_word, q) != 0) {
 		q->oom = 1;
