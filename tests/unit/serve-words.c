@@ -988,6 +988,31 @@ test_blobs(struct words *w)
 	    "wset_clear empties a set: the index of the rows added after it "
 	    "only");
 	free(blob);
+
+	/* A set grown past its room for keeps, then used again. */
+	{
+		struct str big = { 0 };
+		char num[32];
+		int j;
+
+		for (j = 0; j < 50000; j++) {
+			snprintf(num, sizeof num, "w%d ", j);
+			sadds(&big, num);
+		}
+		if (wset_add(s, w, 0, big.s, big.len) != 0 ||
+		    (blob = wset_blob(s, &len)) == NULL)
+			abort();
+		ok(len / 10 > 50000, "a set of %zu entries", len / 10);
+		free(blob);
+		free(big.s);
+		if (zone_add(w, s, &zone[2]) != 0 ||
+		    (blob = wset_blob(s, &len)) == NULL)
+			abort();
+		ok(len == zone[2].len && memcmp(blob, zone[2].blob, len) == 0,
+		    "used again after it gave its room back: the index of "
+		    "the rows added after");
+		free(blob);
+	}
 	wset_free(s);
 }
 

@@ -201,7 +201,7 @@ struct sq {
 		struct wset *set;
 	} *zo;
 	size_t nzo, zocap;
-	struct wset **pool;	/* sets to use again, empty */
+	struct wset **pool;	/* sets to use again, empty (zocap room) */
 	size_t npool;
 	long long zo_blk, zo_first;
 	int zo_spoilt;
@@ -894,15 +894,23 @@ zone_add(struct sq *s, long long tid, long long blk, long long lo,
 
 /* ---- the zones' words ---- */
 
-/* The open sets go, kept empty in the pool (of their number at most). */
+/*
+ * The open sets go, kept empty in the pool for the next block's, at most
+ * POOL_SETS of them: a set keeps the room it grew to.
+ */
+#define POOL_SETS	16
+
 static void
 zones_forget(struct sq *s)
 {
 	size_t i;
 
 	for (i = 0; i < s->nzo; i++) {
-		wset_clear(s->zo[i].set);
-		s->pool[s->npool++] = s->zo[i].set;
+		if (s->npool < POOL_SETS) {
+			wset_clear(s->zo[i].set);
+			s->pool[s->npool++] = s->zo[i].set;
+		} else
+			wset_free(s->zo[i].set);
 	}
 	s->nzo = 0;
 	s->zo_blk = -1;

@@ -709,10 +709,18 @@ wset_blob(struct wset *z, size_t *len)
 	return b;
 }
 
+/* A set that grew past this many slots (a block of huge messages) gives
+ * its room back when emptied. */
+#define WSET_KEEP	65536
+
 void
 wset_clear(struct wset *z)
 {
-	if (z->n > 0 && ++z->gen == 0) {
+	if (z->cap > WSET_KEEP) {
+		free(z->t);
+		z->t = NULL;
+		z->cap = 0;
+	} else if (z->n > 0 && ++z->gen == 0) {
 		memset(z->t, 0, z->cap * sizeof *z->t);
 		z->gen = 1;
 	}
