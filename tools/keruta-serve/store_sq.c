@@ -125,7 +125,8 @@ enum { COL_ID, COL_TASK, COL_RUN, COL_SEQ, COL_TS, COL_SOURCE, COL_LEVEL,
 
 enum { ST_IDS, ST_TASK_GET, ST_TASK_NEW, ST_COUNT_ADD, ST_TASK_UPD,
 	ST_META_SET, ST_FIND, ST_MAXSEQ, ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-	ST_ZONE_UNTOK, ST_ZONE_TOK, ST_ZONE_ROWS, ST_LOG_DEL, ST_ZONE_ADD, ST_ZONE_FIX, ST_ZONE_DROP,
+	ST_ZONE_UNTOK, ST_ZONE_TOK, ST_ZONE_ROWS, ST_LOG_DEL, ST_ZONE_ADD,
+	ST_ZONE_FIX, ST_ZONE_DROP,
 	ST_SAVE, ST_RELEASE, ST_ROLLTO, ST_SAVE_ROWS, ST_RELEASE_ROWS,
 	ST_ROLLTO_ROWS, ST_NST };
 
@@ -1287,7 +1288,9 @@ sq_insert(struct sq *s, const char *task, struct batch *b,
 	*dups = nd;
 	return 0;
 fail:
+	/* The sets written with it may be gone: the builder looks again. */
 	s->zo_spoilt = 1;
+	s->wz_from = 0;
 	if (sqlite3_get_autocommit(s->db)) {
 		/* The error (a full disk) took the transaction with it, and
 		 * the batches stored in it before: they are lost. */
@@ -1451,6 +1454,7 @@ sq_commit(struct sq *s)
 fail:
 	/* The ids handed out are not handed out again. */
 	s->zo_spoilt = 1;
+	s->wz_from = 0;
 	rollback(s);
 	s->lost = 1;
 	s->failing = !s->gone;

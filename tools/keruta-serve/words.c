@@ -125,8 +125,8 @@ words_each(struct words *w, const char *s, size_t n, word_fn fn, void *arg)
 				w->foldcap = len;
 			}
 			for (i = 0; i < len; i++)
-				w->fold[i] = (char)(cls[b[i]] == CAP ? b[i] + 32 :
-				    b[i]);
+				w->fold[i] = (char)(b[i] +
+				    ((cls[b[i]] & 2) << 4));
 			rc = fn(arg, w->fold, len);
 		}
 		if (rc != 0)
@@ -245,21 +245,22 @@ words_close(struct words *w)
 
 /* ---- queries ---- */
 
-static int
-grow(void *pp, size_t *cap, size_t need, size_t size)
+/*
+ * An array p of *cap elements of size bytes, with room for need: p, or
+ * p moved (*cap then its new room); NULL when out of memory.
+ */
+static void *
+grow(void *p, size_t *cap, size_t need, size_t size)
 {
 	size_t c = *cap ? *cap : 16;
-	void *p;
 
 	if (need <= *cap)
-		return 0;
+		return p;
 	while (c < need)
 		c *= 2;
-	if ((p = realloc(*(void **)pp, c * size)) == NULL)
-		return -1;
-	*(void **)pp = p;
-	*cap = c;
-	return 0;
+	if ((p = realloc(p, c * size)) != NULL)
+		*cap = c;
+	return p;
 }
 
 /* Appends a word to the query's parts. */
@@ -267,14 +268,20 @@ static int
 q_part(void *arg, const char *word, size_t len)
 {
 	struct wq *q = arg;
+	struct part *pt;
+	char *t;
 
-	if (grow(&q->pt, &q->ptcap, q->npt + 1, sizeof *q->pt) == -1 ||
-	    grow(&q->txt, &q->tcap, q->tlen + len, 1) == -1)
+	if ((pt = grow(q->pt, &q->ptcap, q->npt + 1, sizeof *pt)) == NULL)
 		return -1;
+	q->pt = pt;
+	if ((t = grow(q->txt, &q->tcap, q->tlen + len, 1)) == NULL)
+		return -1;
+	q->txt = t;
 	q->pt[q->npt].off = q->tlen;
 	q->pt[q->npt].len = len;
 	q->pt[q->npt].hash = words_hash(q->w, word, len);
-	q->pt[q->npt].phash = len >= PRE_LEN ? words_prefix_hash(q->w, word) : 0;
+	q->pt[q->npt].phash = len >= PRE_LEN ?
+	    words_prefix_hash(q->w, word) : 0;
 	q->npt++;
 	memcpy(q->txt + q->tlen, word, len);
 	q->tlen += len;
@@ -286,7 +293,7 @@ wq_new(struct words *w, const char *match)
 {
 	struct wq *q = calloc(1, sizeof *q);
 	const char *p = match;
-	char *word = NULL;
+	char *word = NULL, *t;
 	size_t nword, cap = 0, phcap = 0, k;
 
 	if (q == NULL)
@@ -301,8 +308,9 @@ wq_new(struct words *w, const char *match)
 		for (p++; *p != '\0' && !(p[0] == '"' && p[1] != '"'); p++) {
 			if (*p == '"')
 				p++;
-			if (grow(&word, &cap, nword + 1, 1) == -1)
+			if ((t = grow(word, &cap, nword + 1, 1)) == NULL)
 				goto fail;
+			word = t;
 			word[nword++] = *p;
 		}
 		if (*p == '"')
@@ -315,9 +323,12 @@ wq_new(struct words *w, const char *match)
 			goto fail;
 		ph.n = q->npt - ph.off;
 		if (ph.n > 0) {
-			if (grow(&q->ph, &phcap, q->nph + 1, sizeof *q->ph) ==
-			    -1)
+			struct phrase *np;
+
+			if ((np = grow(q->ph, &phcap, q->nph + 1,
+			    sizeof *np)) == NULL)
 				goto fail;
+			q->ph = np;
 			q->ph[q->nph++] = ph;
 		}
 		while (*p == ' ')
@@ -361,10 +372,15 @@ static int
 m_word(void *arg, const char *word, size_t len)
 {
 	struct wq *q = arg;
+	struct part *mw;
+	char *t;
 
-	if (grow(&q->mw, &q->mwcap, q->nmw + 1, sizeof *q->mw) == -1 ||
-	    grow(&q->mt, &q->mtcap, q->mtlen + len, 1) == -1)
+	if ((mw = grow(q->mw, &q->mwcap, q->nmw + 1, sizeof *mw)) == NULL)
 		return -1;
+	q->mw = mw;
+	if ((t = grow(q->mt, &q->mtcap, q->mtlen + len, 1)) == NULL)
+		return -1;
+	q->mt = t;
 	q->mw[q->nmw].off = q->mtlen;
 	q->mw[q->nmw].len = len;
 	q->nmw++;
@@ -385,8 +401,8 @@ same(const struct wq *q, size_t k, size_t i, int pre)
 }
 
 /* Is there a word at m[i]: a letter or digit not after one? */
-#define WORD_AT(m, i)	((cls[(unsigned char)(m)[i]] & 1) && \
-			    ((i) == 0 || !(cls[(unsigned char)(m)[(i) - 1]] & 1)))
+#define IS_W(c)		(cls[(unsigned char)(c)] & 1)
+#define WORD_AT(m, i)	(IS_W((m)[i]) && ((i) == 0 || !IS_W((m)[(i) - 1])))
 
 /*
  * wq_match for words of one part in ASCII, on a message in ASCII: each
@@ -401,7 +417,8 @@ match_ascii(const struct wq *q, const unsigned char *m, size_t len)
 
 	for (k = 0; k < q->nph; k++) {
 		const struct part *pt = &q->pt[q->ph[k].off];
-		const unsigned char *t = (const unsigned char *)q->txt + pt->off;
+		const unsigned char *t =
+		    (const unsigned char *)q->txt + pt->off;
 		size_t n = pt->len;
 		int open = q->ph[k].prefix || n == WORD_MAX, found = 0;
 
