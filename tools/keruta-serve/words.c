@@ -31,19 +31,20 @@ struct part {
 	uint64_t phash;		/* of its first PRE_LEN bytes, as a prefix */
 };
 
+/* Words, one after the other in a text. */
+struct parts {
+	struct part *v;
+	size_t n, cap;
+	char *txt;
+	size_t len, tcap;
+};
+
 struct wq {
 	struct words *w;
 	struct phrase *ph;
 	size_t nph;
-	struct part *pt;
-	size_t npt, ptcap;
-	char *txt;
-	size_t tlen, tcap;
-	/* The words of the message being matched. */
-	struct part *mw;
-	size_t nmw, mwcap;
-	char *mt;
-	size_t mtlen, mtcap;
+	struct parts q;		/* the query's words */
+	struct parts m;		/* those of the message being matched */
 	int none;		/* no word has a letter or digit */
 	int ascii;		/* each word is one part, in ASCII */
 	int oom;
@@ -263,28 +264,38 @@ grow(void *p, size_t *cap, size_t need, size_t size)
 	return p;
 }
 
-/* Appends a word to the query's parts. */
+/* Appends a word to ps: the part it is, or NULL when out of memory. */
+static struct part *
+parts_add(struct parts *ps, const char *word, size_t len)
+{
+	struct part *v;
+	char *t;
+
+	if ((v = grow(ps->v, &ps->cap, ps->n + 1, sizeof *v)) == NULL)
+		return NULL;
+	ps->v = v;
+	if ((t = grow(ps->txt, &ps->tcap, ps->len + len, 1)) == NULL)
+		return NULL;
+	ps->txt = t;
+	v += ps->n++;
+	v->off = ps->len;
+	v->len = len;
+	memcpy(ps->txt + ps->len, word, len);
+	ps->len += len;
+	return v;
+}
+
+/* Appends a word to the query's, with its hashes. */
 static int
 q_part(void *arg, const char *word, size_t len)
 {
 	struct wq *q = arg;
 	struct part *pt;
-	char *t;
 
-	if ((pt = grow(q->pt, &q->ptcap, q->npt + 1, sizeof *pt)) == NULL)
+	if ((pt = parts_add(&q->q, word, len)) == NULL)
 		return -1;
-	q->pt = pt;
-	if ((t = grow(q->txt, &q->tcap, q->tlen + len, 1)) == NULL)
-		return -1;
-	q->txt = t;
-	q->pt[q->npt].off = q->tlen;
-	q->pt[q->npt].len = len;
-	q->pt[q->npt].hash = words_hash(q->w, word, len);
-	q->pt[q->npt].phash = len >= PRE_LEN ?
-	    words_prefix_hash(q->w, word) : 0;
-	q->npt++;
-	memcpy(q->txt + q->tlen, word, len);
-	q->tlen += len;
+	pt->hash = words_hash(q->w, word, len);
+	pt->phash = len >= PRE_LEN ? words_prefix_hash(q->w, word) : 0;
 	return 0;
 }
 
@@ -315,13 +326,13 @@ wq_new(struct words *w, const char *match)
 		}
 		if (*p == '"')
 			p++;
-		ph.off = q->npt;
+		ph.off = q->q.n;
 		ph.prefix = *p == '*';
 		if (ph.prefix)
 			p++;
 		if (words_each(w, word, nword, q_part, q) != 0)
 			goto fail;
-		ph.n = q->npt - ph.off;
+		ph.n = q->q.n - ph.off;
 		if (ph.n > 0) {
 			struct phrase *np;
 
@@ -338,13 +349,13 @@ wq_new(struct words *w, const char *match)
 	q->none = q->nph == 0;
 	q->ascii = 1;
 	for (k = 0; k < q->nph; k++) {
-		const struct part *pt = &q->pt[q->ph[k].off];
+		const struct part *pt = &q->q.v[q->ph[k].off];
 		size_t i;
 
 		if (q->ph[k].n != 1)
 			q->ascii = 0;
 		for (i = 0; i < pt->len; i++)
-			if ((unsigned char)q->txt[pt->off + i] >= 0x80)
+			if ((unsigned char)q->q.txt[pt->off + i] >= 0x80)
 				q->ascii = 0;
 	}
 	return q;
@@ -360,10 +371,10 @@ wq_free(struct wq *q)
 	if (q == NULL)
 		return;
 	free(q->ph);
-	free(q->pt);
-	free(q->txt);
-	free(q->mw);
-	free(q->mt);
+	free(q->q.v);
+	free(q->q.txt);
+	free(q->m.v);
+	free(q->m.txt);
 	free(q);
 }
 
@@ -372,32 +383,19 @@ static int
 m_word(void *arg, const char *word, size_t len)
 {
 	struct wq *q = arg;
-	struct part *mw;
-	char *t;
 
-	if ((mw = grow(q->mw, &q->mwcap, q->nmw + 1, sizeof *mw)) == NULL)
-		return -1;
-	q->mw = mw;
-	if ((t = grow(q->mt, &q->mtcap, q->mtlen + len, 1)) == NULL)
-		return -1;
-	q->mt = t;
-	q->mw[q->nmw].off = q->mtlen;
-	q->mw[q->nmw].len = len;
-	q->nmw++;
-	memcpy(q->mt + q->mtlen, word, len);
-	q->mtlen += len;
-	return 0;
+	return parts_add(&q->m, word, len) == NULL ? -1 : 0;
 }
 
 /* Is the query's part k the message's word i (its prefix, if pre)? */
 static int
 same(const struct wq *q, size_t k, size_t i, int pre)
 {
-	const struct part *a = &q->pt[k], *b = &q->mw[i];
+	const struct part *a = &q->q.v[k], *b = &q->m.v[i];
 
 	if (pre ? b->len < a->len : b->len != a->len)
 		return 0;
-	return memcmp(q->txt + a->off, q->mt + b->off, a->len) == 0;
+	return memcmp(q->q.txt + a->off, q->m.txt + b->off, a->len) == 0;
 }
 
 /* Is there a word at m[i]: a letter or digit not after one? */
@@ -416,9 +414,9 @@ match_ascii(const struct wq *q, const unsigned char *m, size_t len)
 	size_t k, i, j;
 
 	for (k = 0; k < q->nph; k++) {
-		const struct part *pt = &q->pt[q->ph[k].off];
+		const struct part *pt = &q->q.v[q->ph[k].off];
 		const unsigned char *t =
-		    (const unsigned char *)q->txt + pt->off;
+		    (const unsigned char *)q->q.txt + pt->off;
 		size_t n = pt->len;
 		int open = q->ph[k].prefix || n == WORD_MAX, found = 0;
 
@@ -454,7 +452,7 @@ wq_match(struct wq *q, const char *msg, size_t len)
 		if (any < 0x80)
 			return match_ascii(q, (const unsigned char *)msg, len);
 	}
-	q->nmw = q->mtlen = 0;
+	q->m.n = q->m.len = 0;
 	if (words_each(q->w, msg, len, m_word, q) != 0) {
 		q->oom = 1;
 		return 0;
@@ -463,7 +461,7 @@ wq_match(struct wq *q, const char *msg, size_t len)
 		const struct phrase *ph = &q->ph[k];
 		int found = 0;
 
-		for (i = 0; !found && i + ph->n <= q->nmw; i++) {
+		for (i = 0; !found && i + ph->n <= q->m.n; i++) {
 			for (j = 0; j < ph->n; j++)
 				if (!same(q, ph->off + j, i + j,
 				    ph->prefix && j == ph->n - 1))
@@ -509,7 +507,7 @@ wq_zone(const struct wq *q, const void *blob, size_t len)
 		const struct phrase *ph = &q->ph[k];
 
 		for (j = 0; j < ph->n; j++) {
-			const struct part *pt = &q->pt[ph->off + j];
+			const struct part *pt = &q->q.v[ph->off + j];
 
 			if (ph->prefix && j == ph->n - 1) {
 				if (pt->len >= PRE_LEN &&
@@ -532,7 +530,7 @@ wq_words(const struct wq *q, uint64_t *hash, int max)
 	if (q->none || q->nph > (size_t)max)
 		return -1;
 	for (k = 0; k < q->nph; k++) {
-		const struct part *pt = &q->pt[q->ph[k].off];
+		const struct part *pt = &q->q.v[q->ph[k].off];
 
 		if (q->ph[k].n != 1 ||
 		    (q->ph[k].prefix && pt->len != PRE_LEN))
