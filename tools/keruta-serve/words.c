@@ -46,7 +46,7 @@ struct wq {
 	struct parts q;		/* the query's words */
 	struct parts m;		/* those of the message being matched */
 	int none;		/* no word has a letter or digit */
-	int ascii;		/* each word is one part, in ASCII */
+	int ascii;		/* its words are in ASCII */
 	int oom;
 };
 
@@ -348,16 +348,9 @@ wq_new(struct words *w, const char *match)
 	free(word);
 	q->none = q->nph == 0;
 	q->ascii = 1;
-	for (k = 0; k < q->nph; k++) {
-		const struct part *pt = &q->q.v[q->ph[k].off];
-		size_t i;
-
-		if (q->ph[k].n != 1)
+	for (k = 0; k < q->q.len; k++)
+		if ((unsigned char)q->q.txt[k] >= 0x80)
 			q->ascii = 0;
-		for (i = 0; i < pt->len; i++)
-			if ((unsigned char)q->q.txt[pt->off + i] >= 0x80)
-				q->ascii = 0;
-	}
 	return q;
 fail:
 	free(word);
@@ -403,33 +396,61 @@ same(const struct wq *q, size_t k, size_t i, int pre)
 #define WORD_AT(m, i)	(IS_W((m)[i]) && ((i) == 0 || !IS_W((m)[(i) - 1])))
 
 /*
- * wq_match for words of one part in ASCII, on a message in ASCII: each
- * is sought as it is, at the start of a word of the message (and at its
- * end, unless a prefix or cut as FTS5 cuts words), any case; no word of
- * the message is made.
+ * Is part pt the word of m at i (its start, if open)? The end of what
+ * matched, or 0.
+ */
+static size_t
+word_is(const struct wq *q, const struct part *pt, int open,
+    const unsigned char *m, size_t len, size_t i)
+{
+	const unsigned char *t = (const unsigned char *)q->q.txt + pt->off;
+	size_t n = pt->len, j;
+
+	if (n > len - i)
+		return 0;
+	for (j = 0; j < n; j++)
+		if ((unsigned char)(m[i + j] + ((cls[m[i + j]] & 2) << 4)) !=
+		    t[j])
+			return 0;
+	if (!open && n != WORD_MAX && i + n < len && IS_W(m[i + n]))
+		return 0;
+	return i + n;
+}
+
+/*
+ * wq_match for words in ASCII, on a message in ASCII: each word's parts
+ * are sought as they are, any case, the first at the start of a word of
+ * the message, each next one at the start of the next word; each whole
+ * (but a prefix, or one cut as FTS5 cuts words). No word of the message
+ * is made.
  */
 static int
 match_ascii(const struct wq *q, const unsigned char *m, size_t len)
 {
-	size_t k, i, j;
+	size_t k, i, j, pos, e;
 
 	for (k = 0; k < q->nph; k++) {
-		const struct part *pt = &q->q.v[q->ph[k].off];
-		const unsigned char *t =
-		    (const unsigned char *)q->q.txt + pt->off;
-		size_t n = pt->len;
-		int open = q->ph[k].prefix || n == WORD_MAX, found = 0;
+		const struct phrase *ph = &q->ph[k];
+		const struct part *pt = &q->q.v[ph->off];
+		unsigned char t0 = (unsigned char)q->q.txt[pt->off];
+		int found = 0;
 
-		for (i = 0; !found && i + n <= len; i++) {
+		for (i = 0; !found && i < len; i++) {
 			if ((unsigned char)(m[i] + ((cls[m[i]] & 2) << 4)) !=
-			    t[0] || !WORD_AT(m, i))
+			    t0 || !WORD_AT(m, i))
 				continue;
-			for (j = 1; j < n; j++)
-				if ((unsigned char)(m[i + j] +
-				    ((cls[m[i + j]] & 2) << 4)) != t[j])
+			for (j = 0, pos = i; j < ph->n; j++) {
+				if (j > 0)
+					while (pos < len && !IS_W(m[pos]))
+						pos++;
+				if ((e = word_is(q, &pt[j], ph->prefix &&
+				    j == ph->n - 1, m, len, pos)) == 0)
 					break;
-			found = j == n && (open || i + n == len ||
-			    !(cls[m[i + n]] & 1));
+				/* To the word's end: past what FTS5 cut. */
+				for (pos = e; pos < len && IS_W(m[pos]); pos++)
+					;
+			}
+			found = j == ph->n;
 		}
 		if (!found)
 			return 0;
