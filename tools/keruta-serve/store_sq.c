@@ -2141,9 +2141,9 @@ words_count(struct sq *s, long long tid, const char *match,
     const uint64_t *h, int nh, long long after)
 {
 	static const char *const sql[2] = {
-		"SELECT z.blk, " ZTOK ", z.n FROM zones z WHERE z.tid = ?1"
-		" AND z.blk >= ?2"
-		" ORDER BY z.blk",
+		"SELECT z.blk, w.tok, z.n FROM zones z LEFT JOIN zwords w"
+		" ON w.tid = z.tid AND w.blk = z.blk WHERE z.tid = ?1"
+		" AND z.blk >= ?2 ORDER BY z.blk",
 		"SELECT count(*) FROM logs WHERE id >= (?2 << 10)"
 		" AND id < ((?2 + 1) << 10) AND id > ?3 AND tid = ?1"
 		" AND kr_match(message, ?4)",
