@@ -6,7 +6,7 @@
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
 sqlite_only "the word sets are the SQLite store's index"
-plan 10
+plan 11
 
 # A database whose 300,000 records have no word sets yet.
 start_serve || exit 1
@@ -63,3 +63,13 @@ is "$(c need*) $(c NEEDL*) $(c 2999*) $(c 29990*) $(c 299990*) $(c needles*)" \
     "300 300 111 11 1 0" "and for prefixes"
 stop_serve
 is "$SERVE_RC" 0 "the server stops cleanly"
+
+# A stop gives every zone of a whole block its set, 256 zones to a
+# transaction.
+sqlite3 "$SERVE_DB" 'DELETE FROM zwords'
+start_serve || exit 1
+stop_serve
+is "$(sqlite3 "$SERVE_DB" "SELECT count(*) FROM zwords;
+SELECT count(*) FROM zones z LEFT JOIN zwords w USING (tid, blk)
+WHERE w.tok IS NULL")" "$(printf '%s\n2' $((300000 >> 10)))" \
+    "a stop makes the sets of all whole blocks"

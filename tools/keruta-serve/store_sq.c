@@ -1535,18 +1535,25 @@ zone_build(struct sq *s, long long tid, long long blk)
 }
 
 /*
- * Gives up to max / 1024 zones their sets of words (max 0: all), those of
- * whole blocks that have none: after a restart, a failure, a redaction or
- * a deletion, and in a database of an older layout. 1 if there are more.
+ * Gives up to max / 1024 zones their sets of words, those of whole blocks
+ * that have none: after a restart, a failure, a redaction or a deletion,
+ * and in a database of an older layout. 1 if there are more. Max 0: all,
+ * a transaction for each 256 zones, so that a stop cut short keeps what
+ * was made.
  */
 int
 sq_fts_step(struct sq *s, long long max)
 {
 	sqlite3_stmt *todo = NULL;
-	long long n = 0, lim = max > 0 ? (max >> ZBITS) + 1 : -1, blk = 0;
+	long long n = 0, lim = (max >> ZBITS) + 1, blk = 0;
 	long long top = s->next_id >> ZBITS, from = s->wz_from;
 	int rc;
 
+	if (max <= 0) {
+		while (sq_fts_step(s, 255 << ZBITS) == 1)
+			;
+		return 0;
+	}
 	if (from >= top)
 		return 0;
 	if (s->in_txn && sq_commit(s) == -1)
@@ -1576,12 +1583,12 @@ sq_fts_step(struct sq *s, long long max)
 	}
 	/* Below the last one made, none is left; the block still being
 	 * filled was passed over. */
-	if (lim > 0 && n == lim)
+	if (n == lim)
 		s->wz_from = blk;
 	else
 		s->wz_from = s->zo_blk >= from && s->zo_blk < top ? s->zo_blk :
 		    top;
-	return lim > 0 && n == lim;
+	return n == lim;
 fail:
 	db_warn(s, "word index: ");
 	sqlite3_finalize(todo);
