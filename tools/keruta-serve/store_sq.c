@@ -118,6 +118,7 @@ static const char layout5[] =
 #define CKPT_HARD	65536	/* past this, the service thread checkpoints */
 #define INS_LOG2	7	/* one INSERT stores up to 1 << INS_LOG2 rows */
 #define CHUNK		256	/* rows per cursor step */
+#define POOL_SETS	16	/* emptied word sets kept (zones_forget) */
 
 /* Columns of a cursor row. */
 enum { COL_ID, COL_TASK, COL_RUN, COL_SEQ, COL_TS, COL_SOURCE, COL_LEVEL,
@@ -191,10 +192,10 @@ struct sq {
 	sqlite3_stmt *ins[INS_LOG2 + 1];	/* of 1, 2, 4 ... rows */
 	long long next_id;
 	/*
-	 * The word sets of the zones of block zo_blk, one per task, filled
-	 * from id zo_first on; written when the next block begins, if they
-	 * saw the block from its first id and nothing spoilt them (a batch
-	 * or commit that failed, rows changed or deleted).
+	 * The word sets of the zones of block zo_blk, one per task; written
+	 * when the next block begins, unless spoilt: they did not see the
+	 * block from its first id, or a batch or commit failed, or rows
+	 * changed or went.
 	 */
 	struct words *words;
 	struct zopen {
@@ -202,9 +203,9 @@ struct sq {
 		struct wset *set;
 	} *zo;
 	size_t nzo, zocap;
-	struct wset **pool;	/* sets to use again, empty (zocap room) */
+	struct wset *pool[POOL_SETS];	/* sets to use again, empty */
 	size_t npool;
-	long long zo_blk, zo_first;
+	long long zo_blk;
 	int zo_spoilt;
 	long long wz_from;	/* no zone below this block lacks its set */
 	int in_txn;		/* a transaction is open (sq_commit) */
@@ -792,7 +793,6 @@ sq_close(struct sq *s)
 	zones_forget(s);
 	while (s->npool > 0)
 		wset_free(s->pool[--s->npool]);
-	free(s->pool);
 	free(s->zo);
 	for (i = 0; i < ST_NST; i++)
 		sqlite3_finalize(s->st[i]);
@@ -899,7 +899,6 @@ zone_add(struct sq *s, long long tid, long long blk, long long lo,
  * The open sets go, kept empty in the pool for the next block's, at most
  * POOL_SETS of them: a set keeps the room it grew to.
  */
-#define POOL_SETS	16
 
 static void
 zones_forget(struct sq *s)
@@ -931,22 +930,18 @@ zone_tok(struct sq *s, long long tid, long long blk, const void *blob,
 }
 
 /*
- * The sets of block zo_blk are done: written if they are whole (they saw
- * its first id, and nothing spoilt them), else left to sq_fts_step. 0, or
- * -1.
+ * The sets of block zo_blk are done: written unless spoilt, else left to
+ * sq_fts_step. 0, or -1.
  */
 static int
 zones_close(struct sq *s)
 {
-	/* Ids start at 1. */
-	int whole = !s->zo_spoilt && (s->zo_first == s->zo_blk << ZBITS ||
-	    s->zo_first == 1);
 	size_t i, len;
 	void *b;
 
-	if (!whole && s->zo_blk < s->wz_from)
+	if (s->zo_spoilt && s->zo_blk < s->wz_from)
 		s->wz_from = s->zo_blk;
-	for (i = 0; whole && i < s->nzo; i++) {
+	for (i = 0; !s->zo_spoilt && i < s->nzo; i++) {
 		if ((b = wset_blob(s->zo[i].set, &len)) == NULL)
 			return -1;
 		if (zone_tok(s, s->zo[i].tid, s->zo_blk, b, len) == -1) {
@@ -971,8 +966,8 @@ zone_words(struct sq *s, long long tid, const struct row *r)
 		if (s->zo_blk >= 0 && zones_close(s) == -1)
 			return -1;
 		s->zo_blk = blk;
-		s->zo_first = r->id;
-		s->zo_spoilt = 0;
+		/* A block not seen from its first id (ids start at 1). */
+		s->zo_spoilt = r->id != blk << ZBITS && r->id != 1;
 	}
 	for (i = s->nzo; i-- > 0;)
 		if (s->zo[i].tid == tid) {
@@ -983,14 +978,10 @@ zone_words(struct sq *s, long long tid, const struct row *r)
 		if (s->nzo == s->zocap) {
 			size_t nc = s->zocap ? 2 * s->zocap : 8;
 			struct zopen *n = realloc(s->zo, nc * sizeof *n);
-			struct wset **p = realloc(s->pool, nc * sizeof *p);
 
-			if (n != NULL)
-				s->zo = n;
-			if (p != NULL)
-				s->pool = p;
-			if (n == NULL || p == NULL)
+			if (n == NULL)
 				return -1;
+			s->zo = n;
 			s->zocap = nc;
 		}
 		z = &s->zo[s->nzo];
