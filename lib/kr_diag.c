@@ -166,6 +166,18 @@ kr_info(const char *fmt, ...)
 }
 
 void
+kr_notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < KR_V_NORMAL)
+		return;
+	va_start(ap, fmt);
+	emit("info", 0, fmt, ap);
+	va_end(ap);
+}
+
+void
 kr_debug(const char *fmt, ...)
 {
 	va_list ap;

@@ -32,6 +32,8 @@ void kr_diesys(int ex, const char *fmt, ...) KR_PRINTF(2, 3) KR_NORETURN;
 void kr_warn(const char *fmt, ...) KR_PRINTF(1, 2);
 void kr_warnsys(const char *fmt, ...) KR_PRINTF(1, 2);
 void kr_info(const char *fmt, ...) KR_PRINTF(1, 2);
+/* An info message shown at the default verbosity too (not with -q). */
+void kr_notice(const char *fmt, ...) KR_PRINTF(1, 2);
 void kr_debug(const char *fmt, ...) KR_PRINTF(1, 2);
 /* The "fatal:" line alone, for a caller that exits after more lines. */
 void kr_fatal(const char *fmt, ...) KR_PRINTF(1, 2);

@@ -172,16 +172,21 @@ sqlite_only() {
 	[ "${KR_STORE-}" != pg ] || skip_all "of the SQLite store: $*"
 }
 
+# db_sound: "ok" when the database is sound: no record twice, every
+# record counted (and on SQLite, PRAGMA integrity_check finds nothing).
 db_sound() {
+	_ds="SELECT CASE WHEN
+	    (SELECT count(*) FROM (SELECT 1 FROM logs GROUP BY tid, run, seq
+	     HAVING count(*) > 1 AND run IS NOT NULL AND seq IS NOT NULL) d) = 0
+	    AND (SELECT count(*) FROM logs) =
+	    (SELECT coalesce(sum(n), 0) FROM counts) THEN 'ok' ELSE 'bad' END"
 	if ! expr "$SERVE_DB" : 'postgres' >/dev/null; then
-		sqlite3 "$SERVE_DB" 'PRAGMA integrity_check'
+		_ic=$(sqlite3 "$SERVE_DB" 'PRAGMA integrity_check')
+		[ "$_ic" = ok ] || { echo "$_ic"; return; }
+		sqlite3 "$SERVE_DB" "$_ds"
 		return
 	fi
-	psql -qXAt "$SERVE_DB" -c "SELECT CASE WHEN
-	    (SELECT count(*) FROM (SELECT 1 FROM logs GROUP BY tid, run, seq
-	     HAVING count(*) > 1 AND run IS NOT NULL) d) = 0 AND
-	    (SELECT count(*) FROM logs) =
-	    (SELECT coalesce(sum(n), 0) FROM counts) THEN 'ok' ELSE 'bad' END"
+	psql -qXAt "$SERVE_DB" -c "$_ds"
 }
 
 serve_ws() {

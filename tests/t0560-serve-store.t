@@ -4,7 +4,7 @@
 # an older database is brought up to date; what is acked survives kill -9.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 23
+plan 28
 
 # 3000 records of task a, 1500 of task b in between, over 4500 seconds
 # with timestamps that jump back and forth; a few WARN and ERROR.
@@ -202,9 +202,73 @@ wait_for 10 sh -c "sqlite3 '$SERVE_DB' 'SELECT blk FROM zwords' | grep -qx 0"
 is "$(sqlite3 "$SERVE_DB" "SELECT v FROM meta WHERE k = 'layout';
 SELECT count(*) FROM sqlite_master WHERE name LIKE 'logs_fts%';
 SELECT z.blk, length(w.tok) % 10, w.tok IS NULL FROM zones z LEFT JOIN zwords w USING (tid, blk) ORDER BY z.blk" | tr '\n' ' ')" \
-    "5 0 0|0|0 1||1 " \
+    "6 0 0|0|0 1||1 " \
     "layout 3: the FTS5 index gone; the whole block's zone has its set, the last one not yet"
 is "$(q3 alpha) $(q3 1024) $(q3 alpha-beta) $(q3 gamma) $(q3 'gamma+1*')" \
     '[500,[1500,1497]] [1,[1024]] [500,[1500,1497]] [1000,[1499,1498]] [409,[1499,1498]]' \
     "and finds the same with it"
+stop_serve
+
+# Layout 6: spans of ids and seqs replace the unique index of (task, run,
+# seq). A span ends where the task's next row is not the next id, or not
+# the next seq of the same run; rows without a run or a seq (never
+# duplicates) make spans of their own kind.
+SERVE_DB=$T/l5.db
+{ first_tables; cat <<'SQL'; } | sqlite3 "$SERVE_DB"
+CREATE TABLE meta(k TEXT PRIMARY KEY, v INTEGER);
+CREATE INDEX logs_lvl ON logs(tid, level) WHERE level <> 2;
+CREATE TABLE zones(tid INTEGER NOT NULL, blk INTEGER NOT NULL, min_ts INTEGER, max_ts INTEGER, n INTEGER, PRIMARY KEY(tid, blk)) WITHOUT ROWID;
+CREATE TABLE zwords(tid INTEGER NOT NULL, blk INTEGER NOT NULL, tok BLOB NOT NULL, PRIMARY KEY(tid, blk)) WITHOUT ROWID;
+INSERT INTO meta VALUES('next_id', 12), ('layout', 5);
+INSERT INTO tasks VALUES(1, 's1', 1795860000000000000, 1795860000000000000, '2026-11-28T10:00:00Z', '2026-11-28T10:00:00Z', 0, 0, NULL);
+INSERT INTO tasks VALUES(2, 's2', 1795860000000000000, 1795860000000000000, '2026-11-28T10:00:00Z', '2026-11-28T10:00:00Z', 0, 0, NULL);
+INSERT INTO logs(id, tid, run, seq, ts, tsstr, level, source, message) VALUES
+ (1, 1, 'a', 1, 1795860000000000000, '2026-11-28T10:00:00Z', 2, 'stdout', 'm1'),
+ (2, 1, 'a', 2, 1795860000000000000, '2026-11-28T10:00:00Z', 2, 'stdout', 'm2'),
+ (3, 2, 'b', 1, 1795860000000000000, '2026-11-28T10:00:00Z', 2, 'stdout', 'm3'),
+ (4, 1, 'a', 3, 1795860000000000000, '2026-11-28T10:00:00Z', 2, 'stdout', 'm4'),
+ (5, 1, 'a', 5, 1795860000000000000, '2026-11-28T10:00:00Z', 2, 'stdout', 'm5'),
+ (6, 1, 'c', 6, 1795860000000000000, '2026-11-28T10:00:00Z', 2, 'stdout', 'm6'),
+ (7, 1, NULL, NULL, 1795860000000000000, '2026-11-28T10:00:00Z', 2, 'stdout', 'm7'),
+ (8, 1, 'c', NULL, 1795860000000000000, '2026-11-28T10:00:00Z', 2, 'stdout', 'm8'),
+ (9, 1, NULL, 9, 1795860000000000000, '2026-11-28T10:00:00Z', 2, 'stdout', 'm9'),
+ (10, 1, 'c', 7, 1795860000000000000, '2026-11-28T10:00:00Z', 2, 'stdout', 'm10'),
+ (11, 2, 'b', 2, 1795860000000000000, '2026-11-28T10:00:00Z', 2, 'stdout', 'm11');
+INSERT INTO counts VALUES(1, 2, 'stdout', 9), (2, 2, 'stdout', 2);
+INSERT INTO zones SELECT tid, id >> 10, min(ts), max(ts), count(*) FROM logs GROUP BY 1, 2;
+SQL
+start_serve || exit 1
+is "$(sqlite3 "$SERVE_DB" "SELECT v FROM meta WHERE k = 'layout';
+SELECT count(*) FROM sqlite_master WHERE name = 'logs_key';
+SELECT * FROM spans ORDER BY tid, lo" | tr '\n' ' ')" \
+    "6 0 1|1|2|a|1 1|4|1|a|3 1|5|1|a|5 1|6|1|c|6 1|7|3|| 1|10|1|c|7 2|3|1|b|1 2|11|1|b|2 " \
+    "layout 6: the spans of a database of layout 5, the unique index gone"
+is "$(grep -c 'info: database: making the spans of 11 records (once, for this version)$' "$SERVE_LOG")" 1 \
+    "which the log tells once"
+nd() {
+	for r in "$@"; do
+		echo "$r" | awk -F: '{ printf "{\"message\":\"%s\"", $3
+		    if ($1 != "") printf ",\"runId\":\"%s\"", $1
+		    if ($2 != "") printf ",\"seq\":%s", $2
+		    print "}" }'
+	done
+}
+put() {
+	t=$1
+	shift
+	nd "$@" | curl -s -H 'Expect:' -H 'Content-Type: application/x-ndjson' \
+	    --data-binary @- "$SERVE_API/tasks/$t/logs" |
+	    jq -c '[.stored, .duplicates]'
+}
+is "$(put s1 a:2:x a:4:n4 c:7:x a:3:x c:6:x a:1:x :9:n9 c::n10 a:6:n11 a:6:x a:5:x) $(put s2 b:2:x b:1:x b:3:n12 a:1:n13)" \
+    "[4,7] [2,2]" \
+    "and the duplicates of the records before it are found, the others stored"
+is "$(curl -s "$SERVE_API/tasks/s1/logs?size=100" | jq -r '[.content[] | "\(.runId // "-"):\(.seq // "-"):\(.message)"] | join(" ")') | $(curl -s "$SERVE_API/tasks/s2/logs?size=100" | jq -r '[.content[].message] | join(" ")')" \
+    "a:1:m1 a:2:m2 a:3:m4 a:5:m5 c:6:m6 -:-:m7 c:-:m8 -:9:m9 c:7:m10 a:4:n4 -:9:n9 c:-:n10 a:6:n11 | m3 m11 n12 n13" \
+    "in order, with no hole in their ids"
+for r in a c; do
+	echo "{\"type\":\"resume\",\"runId\":\"$r\"}" |
+	    serve_ws "$SERVE_WS/s1" --send - --stop-count 1 | jq .seq
+done | tr '\n' ' ' >got
+is "$(cat got)" "6 7 " "a resume is acked with the highest seq of the run"
 stop_serve

@@ -66,25 +66,6 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
-/* An info message shown at the default verbosity too (not with -q). */
-static void notice(const char *fmt, ...) KR_PRINTF(1, 2);
-
-static void
-notice(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	int vb = kr_diag_verbosity();
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (vb == KR_V_NORMAL)
-		kr_diag_set_verbosity(KR_V_INFO);
-	kr_info("%s", msg);
-	kr_diag_set_verbosity(vb);
-}
-
 /*
  * A pass deletes EXPIRE_ROWS at a time, 20 ms apart, until fewer are left;
  * once done, it says how many went and older than what, if any did.
@@ -108,7 +89,7 @@ retention_timer(lws_sorted_usec_list_t *sul)
 
 		kr_ts_format(&t, ts);
 		memcpy(ts + 19, "Z", 2);
-		notice("retention: deleted %lld record%s older than %s "
+		kr_notice("retention: deleted %lld record%s older than %s "
 		    "(--retention %s)", s->expire_n, s->expire_n == 1 ? "" :
 		    "s", ts, s->retention);
 		s->expire_n = 0;
@@ -338,7 +319,7 @@ server_run(struct srv *s, const struct server_opts *o)
 	port = lws_get_vhost_listen_port(lws_get_vhost_by_name(s->ctx,
 	    "default"));
 	lfd = listen_fd(port);
-	notice("listening on %s%s%s:%d%s", strchr(o->addr, ':') ? "[" : "",
+	kr_notice("listening on %s%s%s:%d%s", strchr(o->addr, ':') ? "[" : "",
 	    o->addr, strchr(o->addr, ':') ? "]" : "", port,
 	    o->tls_cert ? " (TLS)" : "");
 	timers_start(s);
@@ -348,7 +329,7 @@ server_run(struct srv *s, const struct server_opts *o)
 		maybe_commit(s);
 		feed_changes(s);
 		if (stop_flag && !s->stopping) {
-			notice("stopping");
+			kr_notice("stopping");
 			s->stopping = 1;
 			deadline = kr_mono_ns() + STOP_NS;
 			/* No new connection from now on (they are refused);

@@ -8,8 +8,11 @@
  * thousands of rows per commit and an idle one commits each batch at once.
  *
  * Each row costs one entry in each index, so there are few: (tid, id) for
- * listing, (tid, run, seq) for dedupe, and (tid, level) for the levels
- * other than INFO, the common one. Time ranges use zones instead of an
+ * listing and (tid, level) for the levels other than INFO, the common
+ * one. Duplicates are found by spans instead: a batch's rows of one run
+ * have consecutive ids and seqs, so a span (the first id, the first seq
+ * and how many) stands for all of them, and a row whose seq is above its
+ * run's highest is new without a look. Time ranges use zones instead of an
  * index: for each task and each block of 1024 ids, the lowest and highest
  * timestamp in it; a range query reads only the blocks it overlaps. The
  * words of q= are indexed by zone too (words.h): each zone's set of words
@@ -53,10 +56,15 @@ static const char schema[] =
     " tid INTEGER NOT NULL, run TEXT, seq INTEGER, ts INTEGER NOT NULL,"
     " tsstr TEXT NOT NULL, level INTEGER NOT NULL, source TEXT NOT NULL,"
     " message TEXT NOT NULL, extra TEXT);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS logs_key ON logs(tid, run, seq);"
     "CREATE INDEX IF NOT EXISTS logs_tid ON logs(tid);"
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);"
     "INSERT OR IGNORE INTO meta VALUES('next_id', 1);"
+    /* Layout 6 (spans_make). */
+    "CREATE TABLE IF NOT EXISTS spans(tid INTEGER NOT NULL,"
+    " lo INTEGER NOT NULL, n INTEGER NOT NULL, run TEXT, seq INTEGER,"
+    " PRIMARY KEY(tid, lo)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS spans_run ON spans(tid, run, seq)"
+    " WHERE seq IS NOT NULL;"
     "CREATE TABLE IF NOT EXISTS redactions(id INTEGER PRIMARY KEY,"
     " created TEXT NOT NULL, who TEXT NOT NULL, scope TEXT NOT NULL,"
     " state TEXT NOT NULL, scanned INTEGER NOT NULL DEFAULT 0,"
@@ -124,15 +132,15 @@ static const char layout5[] =
 enum { COL_ID, COL_TASK, COL_RUN, COL_SEQ, COL_TS, COL_SOURCE, COL_LEVEL,
 	COL_MSG, COL_EXTRA };
 
-enum { ST_IDS, ST_TASK_GET, ST_TASK_NEW, ST_COUNT_ADD, ST_TASK_UPD,
+enum { ST_SPAN_PUT, ST_TASK_GET, ST_TASK_NEW, ST_COUNT_ADD, ST_TASK_UPD,
 	ST_META_SET, ST_FIND, ST_MAXSEQ, ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_ZONE_UNTOK, ST_ZONE_TOK, ST_ZONE_ROWS, ST_LOG_DEL, ST_ZONE_ADD,
 	ST_ZONE_FIX, ST_ZONE_DROP,
-	ST_SAVE, ST_RELEASE, ST_ROLLTO, ST_SAVE_ROWS, ST_RELEASE_ROWS,
-	ST_ROLLTO_ROWS, ST_NST };
+	ST_SAVE, ST_RELEASE, ST_ROLLTO, ST_NST };
 
 static const char *const stmt_sql[ST_NST] = {
-	[ST_IDS] = "SELECT id FROM logs WHERE id BETWEEN ? AND ? ORDER BY id",
+	[ST_SPAN_PUT] = "INSERT OR REPLACE INTO spans(tid, lo, n, run, seq)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5)",
 	[ST_TASK_GET] = "SELECT tid FROM tasks WHERE name = ?",
 	[ST_TASK_NEW] = "INSERT INTO tasks(name) VALUES(?)",
 	[ST_COUNT_ADD] = "INSERT INTO counts(tid, level, source, n)"
@@ -153,8 +161,15 @@ static const char *const stmt_sql[ST_NST] = {
 	    "  ELSE exit_code END"
 	    " WHERE tid = ?8",
 	[ST_META_SET] = "UPDATE meta SET v = ? WHERE k = ?",
-	[ST_FIND] = "SELECT id FROM logs WHERE tid = ? AND run = ? AND seq = ?",
-	[ST_MAXSEQ] = "SELECT max(seq) FROM logs WHERE tid = ? AND run = ?",
+	/* Spans of a run do not overlap: only the last to start at or
+	 * before a seq may hold it. */
+	[ST_FIND] = "SELECT lo + (?3 - seq), seq, n FROM (SELECT lo, n, seq FROM spans"
+	    " INDEXED BY spans_run WHERE tid = ?1 AND run = ?2"
+	    " AND seq IS NOT NULL AND seq <= ?3 ORDER BY seq DESC LIMIT 1)"
+	    " WHERE seq + n > ?3",
+	[ST_MAXSEQ] = "SELECT seq + n - 1 FROM spans INDEXED BY spans_run"
+	    " WHERE tid = ?1 AND run = ?2 AND seq IS NOT NULL"
+	    " ORDER BY seq DESC LIMIT 1",
 	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -181,9 +196,6 @@ static const char *const stmt_sql[ST_NST] = {
 	[ST_SAVE] = "SAVEPOINT batch",
 	[ST_RELEASE] = "RELEASE batch",
 	[ST_ROLLTO] = "ROLLBACK TO batch",
-	[ST_SAVE_ROWS] = "SAVEPOINT rows",
-	[ST_RELEASE_ROWS] = "RELEASE rows",
-	[ST_ROLLTO_ROWS] = "ROLLBACK TO rows",
 };
 
 struct sq {
@@ -191,6 +203,18 @@ struct sq {
 	sqlite3_stmt *st[ST_NST];
 	sqlite3_stmt *ins[INS_LOG2 + 1];	/* of 1, 2, 4 ... rows */
 	long long next_id;
+	/*
+	 * The span being gathered, or the last one written (put): the next
+	 * batch goes on with it when it goes on with its ids and seqs. Its
+	 * run is a copy. Forgotten (tid 0) when what was written may have
+	 * gone: a batch or a commit failed, or rows were deleted.
+	 */
+	struct span {
+		long long tid, lo, n, seq;	/* seq 0: no run and seq */
+		char *run;
+		size_t runlen, runcap;
+		int put;
+	} span;
 	/*
 	 * The word sets of the zones of block zo_blk, one per task; written
 	 * when the next block begins, unless spoilt: they did not see the
@@ -255,6 +279,7 @@ enum { PURGE_NONE, PURGE_CHECKPOINT };
 
 static void db_warn(struct sq *s, const char *what);
 static void zones_forget(struct sq *s);
+static int spans_make(struct sq *s);
 
 /* Runs in the service thread after each commit. */
 static int
@@ -770,6 +795,12 @@ sq_open(struct sq **sp, const char *path, char *err, size_t elen)
 	s->next_id = scalar(s, "SELECT v FROM meta WHERE k = 'next_id'", 1);
 	if (scalar(s, "SELECT max(id) FROM logs", 0) >= s->next_id)
 		s->next_id = scalar(s, "SELECT max(id) FROM logs", 0) + 1;
+	if (layout < 6 && spans_make(s) == -1) {
+		snprintf(err, elen, "unable to use '%s': %s", path,
+		    sqlite3_errmsg(s->db));
+		rollback(s);
+		goto fail;
+	}
 	*sp = s;
 	return 0;
 fail:
@@ -791,6 +822,7 @@ sq_close(struct sq *s)
 	ck_stop(s);
 	memo_forget(&s->memos);
 	zones_forget(s);
+	free(s->span.run);
 	while (s->npool > 0)
 		wset_free(s->pool[--s->npool]);
 	free(s->zo);
@@ -1013,7 +1045,7 @@ ins_stmt(struct sq *s, int k)
 
 	if (s->ins[k] != NULL)
 		return s->ins[k];
-	kr_buf_adds(&b, "INSERT OR IGNORE INTO logs(id, tid, run, seq, ts,"
+	kr_buf_adds(&b, "INSERT INTO logs(id, tid, run, seq, ts,"
 	    " tsstr, level, source, message, extra) VALUES");
 	for (i = 0; i < 1 << k; i++)
 		kr_buf_adds(&b, i ? ",(?,?,?,?,?,?,?,?,?,?)" :
@@ -1052,22 +1084,17 @@ bind_row(sqlite3_stmt *st, int o, long long tid, const struct row *r)
 		sqlite3_bind_null(st, o + 10);
 }
 
-/*
- * Inserts the rows of b that have an id, many to a statement: a statement
- * per row costs twice as much. A duplicate of (tid, run, seq) is ignored
- * and its r->id set to 0. 1 if there were duplicates, 0 if not, -1 on
- * failure.
- */
+/* Inserts the rows of b that have an id, many to a statement: a statement
+ * per row costs twice as much. 0, or -1. */
 static int
 insert_rows(struct sq *s, long long tid, struct batch *b)
 {
-	sqlite3_stmt *st, *ids = s->st[ST_IDS];
-	size_t i = 0, j, m, left = 0;
-	long long lo, hi, got;
-	int k, rc, dup = 0;
+	sqlite3_stmt *st;
+	size_t i = 0, m, left = 0;
+	int k, rc;
 
-	for (j = 0; j < b->n; j++)
-		left += b->rows[j].id != 0;
+	for (m = 0; m < b->n; m++)
+		left += b->rows[m].id != 0;
 	while (left > 0) {
 		for (k = INS_LOG2; (size_t)1 << k > left; k--)
 			;
@@ -1075,15 +1102,9 @@ insert_rows(struct sq *s, long long tid, struct batch *b)
 			db_warn(s, "insert: ");
 			return -1;
 		}
-		/* The next 1 << k rows not refused: in b->rows[i .. j). */
-		for (m = 0, j = i, lo = hi = 0; m < (size_t)1 << k; j++) {
-			if (b->rows[j].id == 0)
-				continue;
-			if (m == 0)
-				lo = b->rows[j].id;
-			hi = b->rows[j].id;
-			bind_row(st, (int)(10 * m++), tid, &b->rows[j]);
-		}
+		for (m = 0; m < (size_t)1 << k; i++)
+			if (b->rows[i].id != 0)
+				bind_row(st, (int)(10 * m++), tid, &b->rows[i]);
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
@@ -1091,60 +1112,249 @@ insert_rows(struct sq *s, long long tid, struct batch *b)
 			return -1;
 		}
 		left -= m;
-		if ((size_t)sqlite3_changes(s->db) < m) {
-			/* Some were duplicates: the ids stored say which. */
-			dup = 1;
-			sqlite3_bind_int64(ids, 1, lo);
-			sqlite3_bind_int64(ids, 2, hi);
-			got = sqlite3_step(ids) == SQLITE_ROW ?
-			    sqlite3_column_int64(ids, 0) : -1;
-			for (; i < j; i++) {
-				struct row *r = &b->rows[i];
-
-				if (r->id == 0)
-					continue;
-				if (r->id != got) {
-					r->id = 0;
-					continue;
-				}
-				got = sqlite3_step(ids) == SQLITE_ROW ?
-				    sqlite3_column_int64(ids, 0) : -1;
-			}
-			sqlite3_reset(ids);
-		}
-		i = j;
 	}
-	return dup;
+	return 0;
+}
+
+/* ---- spans: which ids are a task's, and which seqs of a run ---- */
+
+static int span_add(struct sq *, long long, const struct row *);
+static int span_put(struct sq *);
+static void span_forget(struct sq *);
+
+/*
+ * Layout 6, from 5: the spans of the rows there are, made as ingest makes
+ * them, replace the unique index of (tid, run, seq). 0, or -1.
+ */
+static int
+spans_make(struct sq *s)
+{
+	sqlite3_stmt *st = NULL;
+	long long n = scalar(s, "SELECT count(*) FROM logs", 0);
+	int rc;
+
+	if (n > 0)
+		kr_notice("database: making the spans of %lld records"
+		    " (once, for this version)", n);
+	if (exec(s, "BEGIN; DELETE FROM spans") == -1 ||
+	    sqlite3_prepare_v2(s->db, "SELECT tid, id, run, seq FROM logs"
+	    " INDEXED BY logs_tid ORDER BY tid, id", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct row r;
+
+		memset(&r, 0, sizeof r);
+		r.id = sqlite3_column_int64(st, 1);
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL &&
+		    sqlite3_column_type(st, 3) != SQLITE_NULL) {
+			r.run = (const char *)sqlite3_column_text(st, 2);
+			r.runlen = (size_t)sqlite3_column_bytes(st, 2);
+			r.seq = sqlite3_column_int64(st, 3);
+		}
+		if (span_add(s, sqlite3_column_int64(st, 0), &r) == -1)
+			goto fail;
+	}
+	if (rc != SQLITE_DONE || span_put(s) == -1 ||
+	    exec(s, "DROP INDEX IF EXISTS logs_key;"
+	    "INSERT OR REPLACE INTO meta VALUES('layout', 6); COMMIT") == -1)
+		goto fail;
+	sqlite3_finalize(st);
+	span_forget(s);
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	span_forget(s);
+	return -1;
+}
+
+static void
+span_forget(struct sq *s)
+{
+	s->span.tid = 0;
+	s->span.n = 0;
+}
+
+/* Writes the span gathered, unless it is written already. 0, or -1. */
+static int
+span_put(struct sq *s)
+{
+	struct span *c = &s->span;
+	sqlite3_stmt *st = s->st[ST_SPAN_PUT];
+
+	if (c->put || c->n == 0)
+		return 0;
+	sqlite3_bind_int64(st, 1, c->tid);
+	sqlite3_bind_int64(st, 2, c->lo);
+	sqlite3_bind_int64(st, 3, c->n);
+	if (c->seq != 0) {
+		sqlite3_bind_text(st, 4, c->run, (int)c->runlen, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, c->seq);
+	} else {
+		sqlite3_bind_null(st, 4);
+		sqlite3_bind_null(st, 5);
+	}
+	if (run(s, ST_SPAN_PUT) == -1)
+		return -1;
+	c->put = 1;
+	return 0;
+}
+
+/* Whether a row can be a duplicate: NULLs are never equal. */
+static int
+keyed(const struct row *r)
+{
+	return r->run != NULL && r->seq != 0;
+}
+
+/* Stored row r of task tid goes in the span gathered, or starts one. */
+static int
+span_add(struct sq *s, long long tid, const struct row *r)
+{
+	struct span *c = &s->span;
+
+	if (c->tid == tid && c->lo + c->n == r->id &&
+	    (keyed(r) ? c->seq != 0 && c->seq + c->n == r->seq &&
+	    c->runlen == r->runlen && memcmp(c->run, r->run, r->runlen) == 0 :
+	    c->seq == 0)) {
+		c->n++;
+		c->put = 0;
+		return 0;
+	}
+	if (span_put(s) == -1)
+		return -1;
+	if (keyed(r) && r->runlen + 1 > c->runcap) {
+		char *nr = realloc(c->run, r->runlen + 1);
+
+		if (nr == NULL) {
+			span_forget(s);
+			return -1;
+		}
+		c->run = nr;
+		c->runcap = r->runlen + 1;
+	}
+	c->tid = tid;
+	c->lo = r->id;
+	c->n = 1;
+	c->seq = keyed(r) ? r->seq : 0;
+	c->runlen = keyed(r) ? r->runlen : 0;
+	if (keyed(r))
+		memcpy(c->run, r->run, r->runlen);
+	c->put = 0;
+	return 0;
 }
 
 /*
- * Gives the rows of b that were not refused their ids and inserts them;
- * the duplicates among them get id 0. The next free id in *next. 0, or -1.
+ * The id of (run, seq) if stored, else 0; -1 on failure. The seqs of the
+ * span that holds it in [*lo, *hi] (if hi is not NULL).
+ */
+static long long
+span_find(struct sq *s, long long tid, const char *run_id, size_t runlen,
+    long long seq, long long *lo, long long *hi)
+{
+	sqlite3_stmt *st = s->st[ST_FIND];
+	long long id = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, tid);
+	sqlite3_bind_text(st, 2, run_id, (int)runlen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, seq);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		if (hi != NULL) {
+			*lo = sqlite3_column_int64(st, 1);
+			*hi = *lo + sqlite3_column_int64(st, 2) - 1;
+		}
+	} else if (rc != SQLITE_DONE)
+		id = -1;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return id;
+}
+
+/* The highest seq of a run stored, 0 if none; -1 on failure. */
+static long long
+span_max(struct sq *s, long long tid, const char *run_id, size_t runlen)
+{
+	sqlite3_stmt *st = s->st[ST_MAXSEQ];
+	long long v = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, tid);
+	sqlite3_bind_text(st, 2, run_id, (int)runlen, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		v = -1;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return v;
+}
+
+#define NRUNS	8	/* runs of a batch whose highest seq is kept */
+
+/*
+ * Gives ids to the rows of b that are neither refused nor duplicates (id
+ * 0), and inserts them with their spans; the next free id in *next. A
+ * run's seqs come in order, so that a row above its run's highest seq is
+ * new without a look; only one at or below it is sought in the spans,
+ * once those of the batch so far are written. 0, or -1.
  */
 static int
 insert_batch(struct sq *s, long long tid, struct batch *b,
     long long *next)
 {
-	long long id = s->next_id;
-	size_t i;
-	int k;
+	/* A run's highest seq, and the seqs of the span a duplicate was
+	 * last found in (a resend is many in a row). */
+	struct {
+		const char *run;
+		size_t len;
+		long long max, dlo, dhi;
+	} rm[NRUNS];
+	long long id = s->next_id, v;
+	size_t i, nrm = 0, k;
 
-	for (i = 0; i < b->n; i++)
-		b->rows[i].id = b->rows[i].code != NULL ? 0 : id++;
-	if (run(s, ST_SAVE_ROWS) == -1 || (k = insert_rows(s, tid, b)) == -1)
-		return -1;
-	if (k == 1) {
-		/* Duplicates (a replay): so that ids have no holes, the
-		 * others are stored again without them. */
-		if (run(s, ST_ROLLTO_ROWS) == -1)
-			return -1;
-		for (i = 0, id = s->next_id; i < b->n; i++)
-			if (b->rows[i].id != 0)
-				b->rows[i].id = id++;
-		if (insert_rows(s, tid, b) == -1)
+	if (s->span.tid != tid)
+		span_forget(s);
+	for (i = 0; i < b->n; i++) {
+		struct row *r = &b->rows[i];
+
+		r->id = 0;
+		if (r->code != NULL)
+			continue;	/* refused */
+		if (keyed(r)) {
+			for (k = 0; k < nrm && (rm[k].len != r->runlen ||
+			    memcmp(rm[k].run, r->run, r->runlen) != 0); k++)
+				;
+			if (k == nrm) {
+				/* The spans of the batch so far count too. */
+				if (span_put(s) == -1 || (v = span_max(s, tid,
+				    r->run, r->runlen)) == -1)
+					return -1;
+				k = nrm < NRUNS ? nrm++ : NRUNS - 1;
+				rm[k].run = r->run;
+				rm[k].len = r->runlen;
+				rm[k].max = v;
+				rm[k].dlo = 1;
+				rm[k].dhi = 0;
+			}
+			if (r->seq >= rm[k].dlo && r->seq <= rm[k].dhi)
+				continue;	/* a duplicate */
+			if (r->seq <= rm[k].max) {
+				if (span_put(s) == -1 || (v = span_find(s,
+				    tid, r->run, r->runlen, r->seq, &rm[k].dlo,
+				    &rm[k].dhi)) == -1)
+					return -1;
+				if (v != 0)
+					continue;	/* a duplicate */
+			} else
+				rm[k].max = r->seq;
+		}
+		r->id = id++;
+		if (span_add(s, tid, r) == -1)
 			return -1;
 	}
-	if (run(s, ST_RELEASE_ROWS) == -1)
+	if (span_put(s) == -1 || insert_rows(s, tid, b) == -1)
 		return -1;
 	*next = id;
 	return 0;
@@ -1282,6 +1492,7 @@ fail:
 	/* The sets written with it may be gone: the builder looks again. */
 	s->zo_spoilt = 1;
 	s->wz_from = 0;
+	span_forget(s);
 	if (sqlite3_get_autocommit(s->db)) {
 		/* The error (a full disk) took the transaction with it, and
 		 * the batches stored in it before: they are lost. */
@@ -1446,6 +1657,7 @@ fail:
 	/* The ids handed out are not handed out again. */
 	s->zo_spoilt = 1;
 	s->wz_from = 0;
+	span_forget(s);
 	rollback(s);
 	s->lost = 1;
 	s->failing = !s->gone;
@@ -1456,33 +1668,18 @@ long long
 sq_find(struct sq *s, long long tid, const char *run_id, size_t runlen,
     long long seq)
 {
-	sqlite3_stmt *st = s->st[ST_FIND];
-	long long id = 0;
+	long long id = span_find(s, tid, run_id, runlen, seq, NULL, NULL);
 
-	sqlite3_bind_int64(st, 1, tid);
-	sqlite3_bind_text(st, 2, run_id, (int)runlen, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, seq);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return id;
+	return id > 0 ? id : 0;
 }
 
 long long
 sq_max_seq(struct sq *s, long long tid, const char *run_id,
     size_t runlen)
 {
-	sqlite3_stmt *st = s->st[ST_MAXSEQ];
-	long long v = 0;
+	long long v = span_max(s, tid, run_id, runlen);
 
-	sqlite3_bind_int64(st, 1, tid);
-	sqlite3_bind_text(st, 2, run_id, (int)runlen, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return v;
+	return v > 0 ? v : 0;
 }
 
 /* q= never waits: a zone without its set has its rows matched. */
@@ -2286,8 +2483,11 @@ task_refresh(struct sq *s, long long tid)
 	    "  AND z.max_ts = last_ts AND l.tid = %lld AND l.ts = last_ts"
 	    "  LIMIT 1)"
 	    " WHERE tid = %lld;"
-	    "DELETE FROM tasks WHERE tid = %lld AND first_ts IS NULL;",
-	    tid, tid, tid, tid, tid, tid, tid, tid, tid, tid);
+	    "DELETE FROM tasks WHERE tid = %lld AND first_ts IS NULL;"
+	    /* A task's tid may be given again once it is gone. */
+	    "DELETE FROM spans WHERE tid = %lld AND NOT EXISTS"
+	    " (SELECT 1 FROM tasks WHERE tid = %lld);",
+	    tid, tid, tid, tid, tid, tid, tid, tid, tid, tid, tid, tid);
 	return exec(s, sql);
 }
 
@@ -2448,6 +2648,7 @@ sq_delete(struct sq *s, long long tid, long long before)
 		before = ANY_AGE;
 	if (s->in_txn && sq_commit(s) == -1)
 		return -1;
+	span_forget(s);
 	do {
 		if (run(s, ST_BEGIN) == -1)
 			return -1;
@@ -2479,6 +2680,7 @@ sq_expire(struct sq *s, long long cutoff, long long max)
 
 	if (s->in_txn && sq_commit(s) == -1)
 		return -1;
+	span_forget(s);
 	if (sqlite3_prepare_v2(s->db, "SELECT tid FROM tasks WHERE first_ts < ?"
 	    " LIMIT 64", -1, &st, NULL) != SQLITE_OK)
 		return -1;
