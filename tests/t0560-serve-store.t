@@ -239,10 +239,10 @@ INSERT INTO zones SELECT tid, id >> 10, min(ts), max(ts), count(*) FROM logs GRO
 SQL
 start_serve || exit 1
 is "$(sqlite3 "$SERVE_DB" "SELECT v FROM meta WHERE k = 'layout';
-SELECT count(*) FROM sqlite_master WHERE name = 'logs_key';
+SELECT count(*) FROM sqlite_master WHERE name IN ('logs_key', 'logs_tid');
 SELECT * FROM spans ORDER BY tid, lo" | tr '\n' ' ')" \
     "6 0 1|1|2|a|1 1|4|1|a|3 1|5|1|a|5 1|6|1|c|6 1|7|3|| 1|10|1|c|7 2|3|1|b|1 2|11|1|b|2 " \
-    "layout 6: the spans of a database of layout 5, the unique index gone"
+    "layout 6: the spans of a database of layout 5, the indexes of (task, run, seq) and (task) gone"
 is "$(grep -c 'info: database: making the spans of 11 records (once, for this version)$' "$SERVE_LOG")" 1 \
     "which the log tells once"
 nd() {

@@ -19,6 +19,7 @@ SELECT i, 1, 'r', i, 1795860000000000000 + i, '2026-11-28T10:00:00Z', 2,
     'stdout', 'line ' || i || CASE WHEN i % 1000 = 0 THEN ' needle' ELSE '' END
 FROM c;
 INSERT INTO counts VALUES(1, 2, 'stdout', 300000);
+INSERT INTO spans VALUES(1, 1, 300000, 'r', 1);
 INSERT INTO zones(tid, blk, min_ts, max_ts, n)
 SELECT tid, id >> 10, min(ts), max(ts), count(*) FROM logs GROUP BY 1, 2;
 UPDATE tasks SET first_ts = 1795860000000000001, last_ts = 1795860000000300000,

@@ -117,6 +117,22 @@ def check():
                 print("# %s %r level=%s: want %d %s, got %d/%d %s" % (
                       task, q, lv, len(want), exp, got["totalElements"], c,
                       seqs))
+    # Many steps of a cursor, up and down: an export (ascending, 256 rows
+    # a step) and a page of 600 newest first, with q= and without.
+    for task, q in ((t, q) for t in "abc" for q in ("alpha", "x", "")):
+        recs = [(s, m) for t, s, m, v in st["recs"] if t == task]
+        want = sorted(s for s, m in recs if not q or match(q, m))
+        arg = "q=" + q if q else "level=INFO,WARN,ERROR"
+        got = [json.loads(l)["seq"] for l in urllib.request.urlopen(
+            "%s/tasks/%s/logs/export?format=ndjson&%s" % (API, task, arg))
+            .read().decode().splitlines()]
+        down = [r["seq"] for r in json.load(urllib.request.urlopen(
+            "%s/tasks/%s/logs?%s&size=600&order=desc" % (API, task,
+            arg)))["content"]]
+        if got != want or down != want[::-1][:600]:
+            bad += 1
+            print("# %s %r: export %d of %d, newest 600: %s" % (task, q,
+                  len(got), len(want), down == want[::-1][:600]))
     print("# %d queries, 3 levels, 3 tasks, %d records" % (len(QUERIES),
           len(st["recs"])))
     sys.exit(1 if bad else 0)

@@ -7,12 +7,13 @@
  * server commits once per turn of its loop, so that a busy server writes
  * thousands of rows per commit and an idle one commits each batch at once.
  *
- * Each row costs one entry in each index, so there are few: (tid, id) for
- * listing and (tid, level) for the levels other than INFO, the common
- * one. Duplicates are found by spans instead: a batch's rows of one run
- * have consecutive ids and seqs, so a span (the first id, the first seq
- * and how many) stands for all of them, and a row whose seq is above its
- * run's highest is new without a look. Time ranges use zones instead of an
+ * Each row costs one entry in each index, so there is one: (tid, level)
+ * for the levels other than INFO, the common one. A task's rows and their
+ * duplicates are found by spans instead: a batch's rows of one run have
+ * consecutive ids and seqs, so a span (the first id, the first seq and
+ * how many) stands for all of them; a task's rows are its spans' ranges of
+ * ids, and a row whose seq is above its run's highest is new without a
+ * look. Time ranges use zones instead of an
  * index: for each task and each block of 1024 ids, the lowest and highest
  * timestamp in it; a range query reads only the blocks it overlaps. The
  * words of q= are indexed by zone too (words.h): each zone's set of words
@@ -56,7 +57,6 @@ static const char schema[] =
     " tid INTEGER NOT NULL, run TEXT, seq INTEGER, ts INTEGER NOT NULL,"
     " tsstr TEXT NOT NULL, level INTEGER NOT NULL, source TEXT NOT NULL,"
     " message TEXT NOT NULL, extra TEXT);"
-    "CREATE INDEX IF NOT EXISTS logs_tid ON logs(tid);"
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);"
     "INSERT OR IGNORE INTO meta VALUES('next_id', 1);"
     /* Layout 6 (spans_make). */
@@ -118,6 +118,15 @@ static const char layout5[] =
 #define ZBITS		10	/* a zone is 1 << ZBITS ids */
 #define ZJOIN		" FROM zones z CROSS JOIN logs l ON l.id >= (z.blk << 10)" \
 			" AND l.id < ((z.blk + 1) << 10)"
+/* A task's rows, in id order when ordered by (g.lo, l.id). */
+#define SJOIN		" FROM spans g CROSS JOIN logs l ON l.id >= g.lo" \
+			" AND l.id < g.lo + g.n"
+/*
+ * Of the spans of task T those that may hold ids from L on: the span
+ * that holds L, if any, starts at or before it.
+ */
+#define SFROM(T, L)	"g.lo >= coalesce((SELECT max(lo) FROM spans" \
+			" WHERE tid = " T " AND lo <= " L "), 0)"
 /* The set of words of zone z, or NULL. */
 #define ZTOK		"(SELECT w.tok FROM zwords w WHERE w.tid = z.tid" \
 			" AND w.blk = z.blk)"
@@ -1124,7 +1133,7 @@ static void span_forget(struct sq *);
 
 /*
  * Layout 6, from 5: the spans of the rows there are, made as ingest makes
- * them, replace the unique index of (tid, run, seq). 0, or -1.
+ * them, replace the indexes of (tid, run, seq) and (tid). 0, or -1.
  */
 static int
 spans_make(struct sq *s)
@@ -1138,7 +1147,7 @@ spans_make(struct sq *s)
 		    " (once, for this version)", n);
 	if (exec(s, "BEGIN; DELETE FROM spans") == -1 ||
 	    sqlite3_prepare_v2(s->db, "SELECT tid, id, run, seq FROM logs"
-	    " INDEXED BY logs_tid ORDER BY tid, id", -1, &st, NULL) !=
+	    " ORDER BY tid, id", -1, &st, NULL) !=
 	    SQLITE_OK)
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1157,6 +1166,7 @@ spans_make(struct sq *s)
 	}
 	if (rc != SQLITE_DONE || span_put(s) == -1 ||
 	    exec(s, "DROP INDEX IF EXISTS logs_key;"
+	    "DROP INDEX IF EXISTS logs_tid;"
 	    "INSERT OR REPLACE INTO meta VALUES('layout', 6); COMMIT") == -1)
 		goto fail;
 	sqlite3_finalize(st);
@@ -1927,39 +1937,70 @@ filter_clauses(struct sql *q, const struct filter *f, long long after)
 	}
 }
 
+enum { BY_INDEX, BY_ZONES, BY_SPANS };
+
+/* A bound of ids, as SQL: "max(e, ?)" or "min(e, ?)"; e alone if v is
+ * 0. */
+static void
+bound(struct sql *q, const char *fn, const char *e, long long v)
+{
+	if (v == 0) {
+		kr_buf_printf(&q->b, "(%s)", e);
+		return;
+	}
+	kr_buf_printf(&q->b, "%s(%s, ", fn, e);
+	bind_i(q, v);
+	kr_buf_adds(&q->b, ")");
+}
+
 /*
- * The FROM and WHERE of a query; 1 when it reads through zones (for q=,
- * from and to), whose rows come in id order when ordered by (z.blk, l.id).
+ * The FROM and WHERE of a query of task tid's rows of ids above lo and,
+ * unless hi is 0, below hi; and how it reads: BY_ZONES for q=, from and
+ * to, rows in id order when ordered by (z.blk, g.lo, l.id); BY_SPANS,
+ * the task's spans, by (g.lo, l.id); BY_INDEX, the partial index (tid,
+ * level), by l.id, for one level.
  * With q=, only the zones whose words may match, and of their rows those
  * that do; but with a rare level, the level's rows (its index) that do.
- * For level filters without INFO, the partial index (tid, level) keeps id
- * order for one level and suits rare levels; for common ones, walking
- * (tid) in id order finds a page sooner.
+ * For level filters without INFO, the index suits rare levels; for common
+ * ones, walking the spans finds a page sooner.
+ * A zone's rows of the task are read through the task's spans in its
+ * block, so that other tasks' rows in the block are not read. Each id
+ * range has one bound at each end, so that SQLite cannot start a span's
+ * range at a bound of the whole query.
  */
 static int
 where(struct sq *s, struct sql *q, long long tid, const struct filter *f,
-    long long after)
+    long long lo, long long hi)
 {
-	const char *idx = "logs_tid";
-	int zoned = 0;
+	int by = BY_SPANS;
 
 	if (f->levels != 0 && !(f->levels & (1u << KR_INFO))) {
 		long long in, all;
 
 		if (level_count(f->levels) == 1 && f->match == NULL)
-			idx = "logs_lvl";
+			by = BY_INDEX;
 		else {
 			/* With q=, the level's rows, each read through its
 			 * index, rather than every row of the zones. */
 			counts_of(s, tid, f->levels, &in, &all);
 			if (in * (f->match != NULL ? 5 : 100) < all)
-				idx = "logs_lvl";
+				by = BY_INDEX;
 		}
 	}
-	if ((f->match != NULL && strcmp(idx, "logs_lvl") != 0) ||
-	    f->has_from || f->has_to) {
-		zoned = 1;
-		kr_buf_adds(&q->b, ZJOIN " WHERE z.tid = ");
+	if ((f->match != NULL && by != BY_INDEX) || f->has_from ||
+	    f->has_to) {
+		by = BY_ZONES;
+		kr_buf_adds(&q->b, " FROM zones z CROSS JOIN spans g CROSS JOIN"
+		    " logs l ON g.tid = z.tid AND g.lo >= coalesce((SELECT"
+		    " max(lo) FROM spans WHERE tid = z.tid AND lo <= ");
+		bound(q, "max", "z.blk << 10", lo > 0 ? lo + 1 : 0);
+		kr_buf_adds(&q->b, "), 0) AND g.lo < ");
+		bound(q, "min", "(z.blk + 1) << 10", hi);
+		kr_buf_adds(&q->b, " AND l.id >= max(g.lo, ");
+		bound(q, "max", "z.blk << 10", lo > 0 ? lo + 1 : 0);
+		kr_buf_adds(&q->b, ") AND l.id < min(g.lo + g.n, ");
+		bound(q, "min", "(z.blk + 1) << 10", hi);
+		kr_buf_adds(&q->b, ") WHERE z.tid = ");
 		bind_i(q, tid);
 		if (f->match != NULL) {
 			kr_buf_adds(&q->b, " AND kr_zone(" ZTOK ", ");
@@ -1974,26 +2015,56 @@ where(struct sq *s, struct sql *q, long long tid, const struct filter *f,
 			kr_buf_adds(&q->b, " AND z.min_ts < ");
 			bind_i(q, f->to);
 		}
-		if (after > 0) {
+		if (lo > 0) {
 			kr_buf_adds(&q->b, " AND z.blk >= ");
-			bind_i(q, after >> ZBITS);
+			bind_i(q, (lo + 1) >> ZBITS);
 		}
-		kr_buf_adds(&q->b, " AND l.tid = ");
-	} else {
-		kr_buf_printf(&q->b, " FROM logs l INDEXED BY %s WHERE", idx);
+		if (hi > 0) {
+			kr_buf_adds(&q->b, " AND z.blk <= ");
+			bind_i(q, (hi - 1) >> ZBITS);
+		}
+	} else if (by == BY_INDEX) {
 		/* The partial index is only usable with its own condition. */
-		if (strcmp(idx, "logs_lvl") == 0)
-			kr_buf_adds(&q->b, " l.level <> 2 AND");
-		kr_buf_adds(&q->b, " l.tid = ");
+		kr_buf_adds(&q->b, " FROM logs l INDEXED BY logs_lvl WHERE"
+		    " l.level <> 2 AND l.tid = ");
+		bind_i(q, tid);
+		if (lo > 0) {
+			kr_buf_adds(&q->b, " AND l.id > ");
+			bind_i(q, lo);
+		}
+		if (hi > 0) {
+			kr_buf_adds(&q->b, " AND l.id < ");
+			bind_i(q, hi);
+		}
+	} else {
+		/* A span's rows are all the task's. */
+		kr_buf_adds(&q->b, " FROM spans g CROSS JOIN logs l ON l.id >= ");
+		bound(q, "max", "g.lo", lo > 0 ? lo + 1 : 0);
+		kr_buf_adds(&q->b, " AND l.id < ");
+		bound(q, "min", "g.lo + g.n", hi);
+		kr_buf_adds(&q->b, " WHERE g.tid = ");
+		bind_i(q, tid);
+		if (lo > 0) {
+			/* From the span that holds lo + 1. */
+			kr_buf_adds(&q->b, " AND g.lo >= coalesce((SELECT"
+			    " max(lo) FROM spans WHERE tid = ");
+			bind_i(q, tid);
+			kr_buf_adds(&q->b, " AND lo <= ");
+			bind_i(q, lo + 1);
+			kr_buf_adds(&q->b, "), 0)");
+		}
+		if (hi > 0) {
+			kr_buf_adds(&q->b, " AND g.lo < ");
+			bind_i(q, hi);
+		}
 	}
-	bind_i(q, tid);
-	filter_clauses(q, f, after);
+	filter_clauses(q, f, 0);
 	if (f->match != NULL) {
 		kr_buf_adds(&q->b, " AND kr_match(l.message, ");
 		bind_s(q, f->match);
 		kr_buf_adds(&q->b, ")");
 	}
-	return zoned;
+	return by;
 }
 
 /* The text of a column (NULL for SQL NULL), with its length. */
@@ -2028,9 +2099,9 @@ sq_cursor_step(struct sq *s, struct cursor *c, row_fmt fmt, void *arg,
 {
 	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
 	sqlite3_stmt *st;
-	const char *idcol;
-	long long lim = CHUNK;
-	int n = 0, rc, zoned;
+	const char *dir;
+	long long lim = CHUNK, lo = c->after, hi = 0;
+	int n = 0, rc, by;
 
 	if (c->done)
 		return 0;
@@ -2038,29 +2109,26 @@ sq_cursor_step(struct sq *s, struct cursor *c, row_fmt fmt, void *arg,
 		c->done = 1;
 		return 0;
 	}
-	idcol = "l.id";
+	dir = c->desc ? "DESC" : "ASC";
 	if (c->remaining > 0 && c->remaining < lim)
 		lim = c->remaining;
 	kr_buf_adds(&q.b, "SELECT l.id, ");
 	bind_s(&q, c->task);
 	kr_buf_adds(&q.b, ", l.run, l.seq, l.tsstr, l.source, l.level,"
 	    " l.message, l.extra");
-	zoned = where(s, &q, c->tid, &c->f, c->after);
-	if (c->started) {
-		if (zoned) {
-			kr_buf_printf(&q.b, " AND z.blk %s ", c->desc ? "<=" :
-			    ">=");
-			bind_i(&q, c->last >> ZBITS);
-		}
-		kr_buf_printf(&q.b, " AND %s %s ", idcol, c->desc ? "<" : ">");
-		bind_i(&q, c->last);
-	}
-	if (zoned)
-		kr_buf_printf(&q.b, " ORDER BY z.blk %s, l.id %s LIMIT ",
-		    c->desc ? "DESC" : "ASC", c->desc ? "DESC" : "ASC");
+	if (c->started && c->desc)
+		hi = c->last;
+	else if (c->started && c->last > lo)
+		lo = c->last;
+	by = where(s, &q, c->tid, &c->f, lo, hi);
+	if (by == BY_ZONES)
+		kr_buf_printf(&q.b, " ORDER BY z.blk %s, g.lo %s, l.id %s LIMIT ",
+		    dir, dir, dir);
+	else if (by == BY_SPANS)
+		kr_buf_printf(&q.b, " ORDER BY g.lo %s, l.id %s LIMIT ", dir,
+		    dir);
 	else
-		kr_buf_printf(&q.b, " ORDER BY %s %s LIMIT ", idcol,
-		    c->desc ? "DESC" : "ASC");
+		kr_buf_printf(&q.b, " ORDER BY l.id %s LIMIT ", dir);
 	bind_i(&q, lim);
 	if (!c->started && c->offset > 0) {
 		kr_buf_adds(&q.b, " OFFSET ");
@@ -2113,7 +2181,8 @@ task_clause(struct sql *q, const char *col, const char *task, int prefix)
 /*
  * The statement of a search's rows, newest first: those of every block
  * when blk is 0; else those of one block (ids from ?1 below ?2, the block
- * ?3) whose zone's words may match. The LIMIT is its last parameter.
+ * ?3) of the tasks whose zone's words may match. The LIMIT is its last
+ * parameter.
  */
 static sqlite3_stmt *
 search_stmt(struct sq *s, const char *task, int prefix,
@@ -2124,25 +2193,32 @@ search_stmt(struct sq *s, const char *task, int prefix,
 
 	kr_buf_adds(&q.b, "SELECT l.id, (SELECT name FROM tasks t"
 	    " WHERE t.tid = l.tid), l.run, l.seq, l.tsstr, l.source, l.level,"
-	    " l.message, l.extra FROM logs l WHERE 1");
+	    " l.message, l.extra");
 	if (blk) {
-		kr_buf_adds(&q.b, " AND l.id >= ");
-		bind_i(&q, 0);
-		kr_buf_adds(&q.b, " AND l.id < ");
-		bind_i(&q, 0);
-		kr_buf_adds(&q.b, " AND l.tid IN (SELECT z.tid FROM zones z"
-		    " WHERE z.blk = ");
-		bind_i(&q, 0);
-		kr_buf_adds(&q.b, " AND kr_zone(" ZTOK ", ");
-		bind_s(&q, f->match);
-		kr_buf_adds(&q.b, "))");
+		/* ?1, ?2: the ids sought in the block ?3 (search_rows). */
+		kr_buf_adds(&q.b, " FROM zones z CROSS JOIN spans g CROSS JOIN"
+		    " logs l ON g.tid = z.tid AND " SFROM("z.tid", "?1")
+		    " AND g.lo < ?2 AND l.id >= max(g.lo, ?1)"
+		    " AND l.id < min(g.lo + g.n, ?2) WHERE z.blk = ?3");
+		for (; q.n < 3; q.n++) {
+			q.v[q.n].text = 0;
+			q.v[q.n].i = 0;
+		}
+		if (f->match != NULL) {
+			kr_buf_adds(&q.b, " AND kr_zone(" ZTOK ", ");
+			bind_s(&q, f->match);
+			kr_buf_adds(&q.b, ")");
+		}
+		task_clause(&q, "z.tid", task, prefix);
+		filter_clauses(&q, f, 0);
+	} else {
+		kr_buf_adds(&q.b, " FROM logs l WHERE 1");
+		filter_clauses(&q, f, after);
+		if (before > 0) {
+			kr_buf_adds(&q.b, " AND l.id < ");
+			bind_i(&q, before);
+		}
 	}
-	filter_clauses(&q, f, after);
-	if (before > 0) {
-		kr_buf_adds(&q.b, " AND l.id < ");
-		bind_i(&q, before);
-	}
-	task_clause(&q, "l.tid", task, prefix);
 	if (f->match != NULL) {
 		kr_buf_adds(&q.b, " AND kr_match(l.message, ");
 		bind_s(&q, f->match);
@@ -2156,18 +2232,27 @@ search_stmt(struct sq *s, const char *task, int prefix,
 }
 
 /*
- * Runs st (search_stmt) for block blk (-1: st is of every block), up to
- * size rows in all (*n so far), and resets it. 0, or -1.
+ * Runs st (search_stmt) for block blk (-1: st is of every block), its
+ * ids above after and below before (if not 0), up to size rows in all
+ * (*n so far), and resets it. 0, or -1.
  */
 static int
-search_rows(sqlite3_stmt *st, long long blk, long long size, row_fmt fmt,
-    void *arg, struct kr_buf *out, long long *n, long long *last)
+search_rows(sqlite3_stmt *st, long long blk, long long after,
+    long long before, long long size, row_fmt fmt, void *arg,
+    struct kr_buf *out, long long *n, long long *last)
 {
+	long long lo, hi;
 	int rc;
 
 	if (blk >= 0) {
-		sqlite3_bind_int64(st, 1, blk << ZBITS);
-		sqlite3_bind_int64(st, 2, (blk + 1) << ZBITS);
+		lo = blk << ZBITS;
+		hi = (blk + 1) << ZBITS;
+		if (after >= lo)
+			lo = after + 1;
+		if (before > 0 && before < hi)
+			hi = before;
+		sqlite3_bind_int64(st, 1, lo);
+		sqlite3_bind_int64(st, 2, hi);
 		sqlite3_bind_int64(st, 3, blk);
 	}
 	sqlite3_bind_int64(st, sqlite3_bind_parameter_count(st), size - *n);
@@ -2195,18 +2280,22 @@ sq_search(struct sq *s, const char *task, int prefix,
 	struct sql q = { KR_BUF_INIT(1 << 16), { { 0, 0, NULL } }, 0 };
 	sqlite3_stmt *st, *rows;
 	long long n = 0, blk, prev = -1;
-	int rc = SQLITE_DONE;
+	int rc = SQLITE_DONE, bb;
 
 	*last = 0;
-	if ((rows = search_stmt(s, task, prefix, f, after, before,
-	    f->match != NULL)) == NULL)
+	/* Block by block when few blocks may hold what is sought. */
+	bb = f->match != NULL || (task != NULL && task[0] != '\0');
+	if ((rows = search_stmt(s, task, prefix, f, after, before, bb)) ==
+	    NULL)
 		return -1;
-	if (f->match == NULL) {
-		rc = search_rows(rows, -1, size, fmt, arg, out, &n, last);
+	if (!bb) {
+		rc = search_rows(rows, -1, 0, 0, size, fmt, arg, out, &n,
+		    last);
 		sqlite3_finalize(rows);
 		return rc == -1 ? -1 : n;
 	}
-	/* Block by block, newest first, those whose words may match. */
+	/* Block by block, newest first: of the tasks sought, whose words
+	 * may match. */
 	kr_buf_adds(&q.b, "SELECT z.blk FROM zones z INDEXED BY zones_blk"
 	    " WHERE z.blk >= ");
 	bind_i(&q, after > 0 ? after >> ZBITS : 0);
@@ -2223,9 +2312,12 @@ sq_search(struct sq *s, const char *task, int prefix,
 		bind_i(&q, f->to);
 	}
 	task_clause(&q, "z.tid", task, prefix);
-	kr_buf_adds(&q.b, " AND kr_zone(" ZTOK ", ");
-	bind_s(&q, f->match);
-	kr_buf_adds(&q.b, ") ORDER BY z.blk DESC");
+	if (f->match != NULL) {
+		kr_buf_adds(&q.b, " AND kr_zone(" ZTOK ", ");
+		bind_s(&q, f->match);
+		kr_buf_adds(&q.b, ")");
+	}
+	kr_buf_adds(&q.b, " ORDER BY z.blk DESC");
 	st = sql_prepare(s, &q);
 	kr_buf_free(&q.b);
 	if (st == NULL) {
@@ -2236,8 +2328,8 @@ sq_search(struct sq *s, const char *task, int prefix,
 		if ((blk = sqlite3_column_int64(st, 0)) == prev)
 			continue;
 		prev = blk;
-		if (search_rows(rows, blk, size, fmt, arg, out, &n,
-		    last) == -1) {
+		if (search_rows(rows, blk, after, before, size, fmt, arg, out,
+		    &n, last) == -1) {
 			rc = SQLITE_ERROR;
 			break;
 		}
@@ -2279,7 +2371,7 @@ zone_count(struct sq *s, long long tid, const struct filter *f)
 	kr_buf_adds(&q.b, " AND ");
 	zone_inside(&q, f);
 	kr_buf_adds(&q.b, ") + (SELECT count(*)");
-	where(s, &q, tid, f, 0);
+	where(s, &q, tid, f, 0, 0);
 	kr_buf_adds(&q.b, " AND NOT ");
 	zone_inside(&q, f);
 	kr_buf_adds(&q.b, ")");
@@ -2339,9 +2431,11 @@ words_count(struct sq *s, long long tid, const char *match,
 		"SELECT z.blk, w.tok, z.n FROM zones z LEFT JOIN zwords w"
 		" ON w.tid = z.tid AND w.blk = z.blk WHERE z.tid = ?1"
 		" AND z.blk >= ?2 ORDER BY z.blk",
-		"SELECT count(*) FROM logs WHERE id >= (?2 << 10)"
-		" AND id < ((?2 + 1) << 10) AND id > ?3 AND tid = ?1"
-		" AND kr_match(message, ?4)",
+		"SELECT count(*) FROM spans g CROSS JOIN logs l"
+		" ON l.id >= max(g.lo, ?2 << 10, ?3 + 1)"
+		" AND l.id < min(g.lo + g.n, (?2 + 1) << 10) WHERE g.tid = ?1"
+		" AND " SFROM("?1", "max(?2 << 10, ?3 + 1)")
+		" AND g.lo < ((?2 + 1) << 10) AND kr_match(l.message, ?4)",
 	};
 	sqlite3_stmt *st[2] = { NULL, NULL };
 	long long n = 0, blk, k;
@@ -2410,7 +2504,7 @@ count_rows(struct sq *s, long long tid, const struct filter *f,
 		n = words_count(s, tid, f->match, h, nh, after);
 	else {
 		kr_buf_adds(&q.b, "SELECT count(*)");
-		where(s, &q, tid, f, after);
+		where(s, &q, tid, f, after, 0);
 		n = sql_scalar(s, &q);
 	}
 	wq_free(w);
@@ -2545,8 +2639,8 @@ delete_some(struct sq *s, long long tid, long long before, long long max)
 	    "SELECT l.id, l.level, l.source, l.message" ZJOIN
 	    " WHERE z.tid = ?1 AND z.min_ts < ?2 AND l.tid = ?1"
 	    " AND l.ts < ?2 LIMIT ?3" :
-	    "SELECT id, level, source, message FROM logs INDEXED BY logs_tid"
-	    " WHERE tid = ?1 LIMIT ?3";
+	    "SELECT l.id, l.level, l.source, l.message" SJOIN
+	    " WHERE g.tid = ?1 LIMIT ?3";
 
 	/*
 	 * Ids are never handed out again: the next one is max(id) + 1 on
