@@ -8,7 +8,7 @@
 # never the value.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 25
+plan 26
 
 printf 'the-secret-of-this-test-0123456789\n' >secret
 start_serve --jwt-secret-file "$T/secret" || exit 1
@@ -140,5 +140,27 @@ is "$(told)" "[1,2,3,4,5,500,1000,1500,2000,2500,3000]" \
 is "$(grep '"type":"redacted"' viewer | jq -r .redaction | sort -u)" 1 \
     "by the redaction's id"
 kill "$viewer"
+
+# A redaction of one task whose records interleave with another's: its
+# records, each looked at once; the other task's stay.
+S2=swordfish4kq8zz
+for b in 0 1 2 3 4 5 6 7 8 9; do
+	for t in t-x t-y; do
+		i=1
+		while [ $i -le 30 ]; do
+			printf '{"runId":"r","seq":%d,"message":"n %d %s"}\n' \
+			    $((b * 30 + i)) $i "$([ $((i % 10)) -eq 0 ] && echo "$S2")"
+			i=$((i + 1))
+		done >x.ndjson
+		post $t x.ndjson >/dev/null
+	done
+done
+curl -s -o /dev/null -H "Authorization: Bearer $ADMIN" \
+    -d "{\"values\":[\"$S2\"],\"task\":\"t-x\"}" "$A/redactions"
+wait_for 20 sh -c "curl -s -H 'Authorization: Bearer $ADMIN' $A/redactions/2 |
+    grep -q '\"state\":\"done\"'"
+is "$(get "$A/redactions/2" | jq -c '[.scope, .scanned, .changed]') $(get "$A/tasks/t-x/logs/count?q=$S2") $(get "$A/tasks/t-y/logs/count?q=$S2")" \
+    '[{"task":"t-x"},300,30] {"count":0} {"count":30}' \
+    "a task's redaction: its 300 records looked at, 30 changed; the other's kept"
 stop_serve
 is "$SERVE_RC" 0 "the server stops cleanly"

@@ -2985,23 +2985,32 @@ sq_rewrite(struct sq *s, const struct scope *sc, long long *from,
 {
 	static const char *const where[] = {
 		[SC_ALL] = "",
-		[SC_TASK] = " AND tid = (SELECT tid FROM tasks WHERE name = ?4)",
 		[SC_PREFIX] = " AND tid IN (SELECT tid FROM tasks"
 		    " WHERE substr(name, 1, length(?4)) = ?4)",
 	};
+	/* One task's rows: its spans', not all of them. */
+	static const char task_rows[] = "SELECT l.id, l.tid, l.message,"
+	    " l.extra FROM spans g CROSS JOIN logs l ON l.id >= max(g.lo,"
+	    " ?1 + 1) AND l.id < min(g.lo + g.n, ?2 + 1)"
+	    " WHERE g.tid = (SELECT tid FROM tasks WHERE name = ?4)"
+	    " AND " SFROM("(SELECT tid FROM tasks WHERE name = ?4)", "?1 + 1")
+	    " AND g.lo <= ?2 ORDER BY g.lo, l.id LIMIT ?3";
 	struct kr_buf nmsg = KR_BUF_INIT((size_t)1 << 30),
 		      nextra = KR_BUF_INIT((size_t)1 << 30);
 	struct zlist zl = { NULL, 0, 0 };
 	sqlite3_stmt *st = NULL, *up = NULL;
-	char sql[300];
+	char sql[512];
 	long long n = 0, k = 0;
 	int rc;
 
 	if (s->in_txn && sq_commit(s) == -1)
 		return -1;
-	snprintf(sql, sizeof sql, "SELECT id, tid, message, extra FROM logs"
-	    " WHERE id > ?1 AND id <= ?2%s ORDER BY id LIMIT ?3",
-	    where[sc->kind]);
+	if (sc->kind == SC_TASK)
+		snprintf(sql, sizeof sql, "%s", task_rows);
+	else
+		snprintf(sql, sizeof sql, "SELECT id, tid, message, extra"
+		    " FROM logs WHERE id > ?1 AND id <= ?2%s ORDER BY id"
+		    " LIMIT ?3", where[sc->kind]);
 	if (exec(s, "PRAGMA secure_delete=ON") == -1 ||
 	    sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "UPDATE logs SET message = ?1,"
