@@ -640,8 +640,9 @@ wset_grow(struct wset *z)
 	return 0;
 }
 
-/* Counts the row in the slot of the word of hash h. 0, or -1. */
-static int
+/* Counts the row in the slot of the word of hash h. 0, or -1. Inline:
+ * it runs for each word of each record. */
+static inline int
 z_hash(struct wset *z, uint64_t h)
 {
 	size_t j;
