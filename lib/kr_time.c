@@ -8,17 +8,19 @@
 void
 kr_ts_format(const struct timespec *t, char *out)
 {
-	static time_t cached = (time_t)-1;
+	static time_t cached;
+	static int have;	/* (time_t)-1 is a second like another */
 	static char prefix[21];	/* "2026-11-28T10:15:03." */
 	long ns = t->tv_nsec;
 	int i;
 
-	if (t->tv_sec != cached) {
+	if (!have || t->tv_sec != cached) {
 		struct tm tm;
 
 		gmtime_r(&t->tv_sec, &tm);
 		strftime(prefix, sizeof prefix, "%Y-%m-%dT%H:%M:%S.", &tm);
 		cached = t->tv_sec;
+		have = 1;
 	}
 	memcpy(out, prefix, 20);
 	for (i = 28; i >= 20; i--) {

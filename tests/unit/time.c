@@ -10,11 +10,16 @@
 int
 main(void)
 {
-	struct timespec t = { 1795860903, 123456789 };
+	struct timespec t = { -1, 999999999 };
 	char ts[KR_TS_LEN + 1];
 	long long ns, ms;
 	size_t sz;
 
+	/* The first second formatted is cached: -1 is one like another. */
+	kr_ts_format(&t, ts);
+	is(ts, "1969-12-31T23:59:59.999999999Z", "the second before 1970 first");
+	t.tv_sec = 1795860903;
+	t.tv_nsec = 123456789;
 	kr_ts_format(&t, ts);
 	is(ts, "2026-11-28T10:15:03.123456789Z", "RFC 3339 with nanoseconds");
 	t.tv_nsec = 5;

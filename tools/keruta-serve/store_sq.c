@@ -289,6 +289,7 @@ enum { PURGE_NONE, PURGE_CHECKPOINT };
 static void db_warn(struct sq *s, const char *what);
 static void zones_forget(struct sq *s);
 static int spans_make(struct sq *s);
+static void sql_tsstr(sqlite3_context *, int, sqlite3_value **);
 
 /* Runs in the service thread after each commit. */
 static int
@@ -774,6 +775,12 @@ sq_open(struct sq **sp, const char *path, char *err, size_t elen)
 	}
 	seed = (uint64_t)scalar(s, "SELECT v FROM meta WHERE k = 'word_seed'",
 	    0);
+	if (sqlite3_create_function(s->db, "kr_tsstr", 2, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, sql_tsstr, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, elen, "unable to use '%s': %s", path,
+		    sqlite3_errmsg(s->db));
+		goto fail;
+	}
 	if (words_open(&s->words, s->db, seed) == -1 ||
 	    words_sql(s->words, s->db) == -1) {
 		snprintf(err, elen, "unable to use '%s': no FTS5 tokenizer"
@@ -1066,9 +1073,46 @@ ins_stmt(struct sq *s, int k)
 	return s->ins[k];
 }
 
+/* The timestamp ns as kr_ts_format writes it (out: KR_TS_LEN + 1). */
+static void
+ts_canon(long long ns, char *out)
+{
+	struct timespec t;
+
+	t.tv_sec = (time_t)(ns / 1000000000);
+	t.tv_nsec = (long)(ns % 1000000000);
+	if (t.tv_nsec < 0) {
+		t.tv_nsec += 1000000000;
+		t.tv_sec--;
+	}
+	kr_ts_format(&t, out);
+}
+
+/*
+ * kr_tsstr(tsstr, ts): a row's timestamp as it came. An empty tsstr is
+ * one that was ts as kr_ts_format writes it (bind_row), as most are: 30
+ * bytes a row not stored.
+ */
+static void
+sql_tsstr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char b[KR_TS_LEN + 1];
+
+	(void)argc;
+	if (sqlite3_value_bytes(argv[0]) > 0 ||
+	    sqlite3_value_type(argv[1]) != SQLITE_INTEGER) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	ts_canon(sqlite3_value_int64(argv[1]), b);
+	sqlite3_result_text(ctx, b, KR_TS_LEN, SQLITE_TRANSIENT);
+}
+
 static void
 bind_row(sqlite3_stmt *st, int o, long long tid, const struct row *r)
 {
+	char canon[KR_TS_LEN + 1];
+
 	sqlite3_bind_int64(st, o + 1, r->id);
 	sqlite3_bind_int64(st, o + 2, tid);
 	/* Lengths are given: strings may hold NUL characters. */
@@ -1082,7 +1126,12 @@ bind_row(sqlite3_stmt *st, int o, long long tid, const struct row *r)
 	else
 		sqlite3_bind_null(st, o + 4);
 	sqlite3_bind_int64(st, o + 5, r->ts);
-	sqlite3_bind_text(st, o + 6, r->tsstr, (int)r->tslen, SQLITE_STATIC);
+	if (r->tslen == KR_TS_LEN && (ts_canon(r->ts, canon),
+	    memcmp(canon, r->tsstr, KR_TS_LEN) == 0))
+		sqlite3_bind_text(st, o + 6, "", 0, SQLITE_STATIC);
+	else
+		sqlite3_bind_text(st, o + 6, r->tsstr, (int)r->tslen,
+		    SQLITE_STATIC);
 	sqlite3_bind_int(st, o + 7, r->level);
 	sqlite3_bind_text(st, o + 8, r->source, (int)r->srclen, SQLITE_STATIC);
 	sqlite3_bind_text(st, o + 9, r->msg, (int)r->msglen, SQLITE_STATIC);
@@ -2114,7 +2163,8 @@ sq_cursor_step(struct sq *s, struct cursor *c, row_fmt fmt, void *arg,
 		lim = c->remaining;
 	kr_buf_adds(&q.b, "SELECT l.id, ");
 	bind_s(&q, c->task);
-	kr_buf_adds(&q.b, ", l.run, l.seq, l.tsstr, l.source, l.level,"
+	kr_buf_adds(&q.b, ", l.run, l.seq, kr_tsstr(l.tsstr, l.ts), l.source,"
+	    " l.level,"
 	    " l.message, l.extra");
 	if (c->started && c->desc)
 		hi = c->last;
@@ -2192,7 +2242,8 @@ search_stmt(struct sq *s, const char *task, int prefix,
 	sqlite3_stmt *st;
 
 	kr_buf_adds(&q.b, "SELECT l.id, (SELECT name FROM tasks t"
-	    " WHERE t.tid = l.tid), l.run, l.seq, l.tsstr, l.source, l.level,"
+	    " WHERE t.tid = l.tid), l.run, l.seq, kr_tsstr(l.tsstr, l.ts),"
+	    " l.source, l.level,"
 	    " l.message, l.extra");
 	if (blk) {
 		/* ?1, ?2: the ids sought in the block ?3 (search_rows). */
@@ -2561,7 +2612,7 @@ sq_count(struct sq *s, long long tid, const struct filter *f,
 static int
 task_refresh(struct sq *s, long long tid)
 {
-	char sql[1600];
+	char sql[2048];
 
 	snprintf(sql, sizeof sql,
 	    "DELETE FROM counts WHERE tid = %lld AND n <= 0;"
@@ -2570,10 +2621,12 @@ task_refresh(struct sq *s, long long tid)
 	    " last_ts = (SELECT max(max_ts) FROM zones WHERE tid = %lld)"
 	    " WHERE tid = %lld;"
 	    "UPDATE tasks SET"
-	    " first_tsstr = (SELECT l.tsstr" ZJOIN " WHERE z.tid = %lld"
+	    " first_tsstr = (SELECT kr_tsstr(l.tsstr, l.ts)" ZJOIN
+	    "  WHERE z.tid = %lld"
 	    "  AND z.min_ts = first_ts AND l.tid = %lld AND l.ts = first_ts"
 	    "  LIMIT 1),"
-	    " last_tsstr = (SELECT l.tsstr" ZJOIN " WHERE z.tid = %lld"
+	    " last_tsstr = (SELECT kr_tsstr(l.tsstr, l.ts)" ZJOIN
+	    "  WHERE z.tid = %lld"
 	    "  AND z.max_ts = last_ts AND l.tid = %lld AND l.ts = last_ts"
 	    "  LIMIT 1)"
 	    " WHERE tid = %lld;"
