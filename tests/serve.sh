@@ -173,7 +173,9 @@ sqlite_only() {
 }
 
 # db_sound: "ok" when the database is sound: no record twice, every
-# record counted (and on SQLite, PRAGMA integrity_check finds nothing).
+# record counted. On SQLite, PRAGMA integrity_check finds nothing, and the
+# spans (keruta-serve(8), Storage) neither overlap in ids nor, of a run,
+# in seqs, and hold every record.
 db_sound() {
 	_ds="SELECT CASE WHEN
 	    (SELECT count(*) FROM (SELECT 1 FROM logs GROUP BY tid, run, seq
@@ -183,7 +185,16 @@ db_sound() {
 	if ! expr "$SERVE_DB" : 'postgres' >/dev/null; then
 		_ic=$(sqlite3 "$SERVE_DB" 'PRAGMA integrity_check')
 		[ "$_ic" = ok ] || { echo "$_ic"; return; }
-		sqlite3 "$SERVE_DB" "$_ds"
+		sqlite3 "$SERVE_DB" "SELECT CASE WHEN ($_ds) = 'ok' AND
+		    (SELECT count(*) FROM (SELECT lo, n, lead(lo) OVER
+		     (ORDER BY lo) AS nx FROM spans) WHERE nx < lo + n) = 0 AND
+		    (SELECT count(*) FROM (SELECT seq, n, lead(seq) OVER
+		     (PARTITION BY tid, run ORDER BY seq) AS nx FROM spans
+		     WHERE seq IS NOT NULL) WHERE nx < seq + n) = 0 AND
+		    (SELECT count(*) FROM logs l WHERE NOT EXISTS (SELECT 1
+		     FROM spans g WHERE g.tid = l.tid AND g.lo = (SELECT max(lo)
+		     FROM spans WHERE tid = l.tid AND lo <= l.id) AND
+		     g.lo + g.n > l.id)) = 0 THEN 'ok' ELSE 'bad' END"
 		return
 	fi
 	psql -qXAt "$SERVE_DB" -c "$_ds"

@@ -9,7 +9,7 @@
 # against a model.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 5
+plan 6
 
 cat >model.py <<'EOF'
 import json, os, random, sys, urllib.request
@@ -144,4 +144,5 @@ for t in x y z; do
 done >got
 is "$(cat got)" "$(cat want)" "each run's resume is acked with its highest seq"
 is "$(wc -l <want | tr -d ' ')" 9 "nine runs"
+is "$(db_sound)" ok "the database is sound: each record once and counted"
 stop_serve

@@ -183,9 +183,14 @@ def main():
                 f.write(b)
         db = os.path.join(a.work, os.path.basename(a.db))
         sql = ['PRAGMA integrity_check;']
+        # A record's run and seq are its span's (keruta-serve(8), Storage).
         for _, run, lo, hi in want:
-            sql.append("SELECT count(*) = %d FROM logs WHERE run = '%s' AND"
-                       " seq BETWEEN %d AND %d;" % (hi - lo + 1, run, lo, hi))
+            sql.append("SELECT count(*) = %d FROM spans g CROSS JOIN logs l"
+                       " ON l.id >= g.lo + max(0, %d - g.seq)"
+                       " AND l.id < g.lo + min(g.n, %d + 1 - g.seq)"
+                       " WHERE g.run = '%s' AND g.seq <= %d"
+                       " AND g.seq + g.n > %d;"
+                       % (hi - lo + 1, lo, hi, run, hi, lo))
         r = subprocess.run(['sqlite3', '-batch', db], input='\n'.join(sql),
                            capture_output=True, text=True)
         out = r.stdout.split('\n')

@@ -127,6 +127,19 @@ static const char layout5[] =
  */
 #define SFROM(T, L)	"g.lo >= coalesce((SELECT max(lo) FROM spans" \
 			" WHERE tid = " T " AND lo <= " L "), 0)"
+/*
+ * A row's run and seq, where its span g is joined: a row of a span of a
+ * run (with both, so one that could be a duplicate) keeps neither; its
+ * span gives them back. Rows stored before kept theirs.
+ */
+#define GRUN		" CASE WHEN l.run IS NULL AND l.seq IS NULL" \
+			" THEN g.run ELSE l.run END"
+#define GSEQ		" CASE WHEN l.run IS NULL AND l.seq IS NULL" \
+			" THEN g.seq + l.id - g.lo ELSE l.seq END"
+/* The span of row l, for a read that does not go through spans. */
+#define GROW		" CROSS JOIN spans g ON g.tid = l.tid AND g.lo =" \
+			" (SELECT max(lo) FROM spans WHERE tid = l.tid" \
+			" AND lo <= l.id)"
 /* The set of words of zone z, or NULL. */
 #define ZTOK		"(SELECT w.tok FROM zwords w WHERE w.tid = z.tid" \
 			" AND w.blk = z.blk)"
@@ -1073,6 +1086,13 @@ ins_stmt(struct sq *s, int k)
 	return s->ins[k];
 }
 
+/* Whether a row can be a duplicate: NULLs are never equal. */
+static int
+keyed(const struct row *r)
+{
+	return r->run != NULL && r->seq != 0;
+}
+
 /* The timestamp ns as kr_ts_format writes it (out: KR_TS_LEN + 1). */
 static void
 ts_canon(long long ns, char *out)
@@ -1116,12 +1136,14 @@ bind_row(sqlite3_stmt *st, int o, long long tid, const struct row *r)
 	sqlite3_bind_int64(st, o + 1, r->id);
 	sqlite3_bind_int64(st, o + 2, tid);
 	/* Lengths are given: strings may hold NUL characters. */
-	if (r->run != NULL)
+	/* A row that could be a duplicate has its run and seq in its span
+	 * (GRUN, GSEQ). */
+	if (r->run != NULL && !keyed(r))
 		sqlite3_bind_text(st, o + 3, r->run, (int)r->runlen,
 		    SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, o + 3);
-	if (r->seq != 0)
+	if (r->seq != 0 && !keyed(r))
 		sqlite3_bind_int64(st, o + 4, r->seq);
 	else
 		sqlite3_bind_null(st, o + 4);
@@ -1257,13 +1279,6 @@ span_put(struct sq *s)
 		return -1;
 	c->put = 1;
 	return 0;
-}
-
-/* Whether a row can be a duplicate: NULLs are never equal. */
-static int
-keyed(const struct row *r)
-{
-	return r->run != NULL && r->seq != 0;
 }
 
 /* Stored row r of task tid goes in the span gathered, or starts one. */
@@ -2074,8 +2089,8 @@ where(struct sq *s, struct sql *q, long long tid, const struct filter *f,
 		}
 	} else if (by == BY_INDEX) {
 		/* The partial index is only usable with its own condition. */
-		kr_buf_adds(&q->b, " FROM logs l INDEXED BY logs_lvl WHERE"
-		    " l.level <> 2 AND l.tid = ");
+		kr_buf_adds(&q->b, " FROM logs l INDEXED BY logs_lvl" GROW
+		    " WHERE l.level <> 2 AND l.tid = ");
 		bind_i(q, tid);
 		if (lo > 0) {
 			kr_buf_adds(&q->b, " AND l.id > ");
@@ -2163,7 +2178,7 @@ sq_cursor_step(struct sq *s, struct cursor *c, row_fmt fmt, void *arg,
 		lim = c->remaining;
 	kr_buf_adds(&q.b, "SELECT l.id, ");
 	bind_s(&q, c->task);
-	kr_buf_adds(&q.b, ", l.run, l.seq, kr_tsstr(l.tsstr, l.ts), l.source,"
+	kr_buf_adds(&q.b, "," GRUN "," GSEQ ", kr_tsstr(l.tsstr, l.ts), l.source,"
 	    " l.level,"
 	    " l.message, l.extra");
 	if (c->started && c->desc)
@@ -2242,7 +2257,7 @@ search_stmt(struct sq *s, const char *task, int prefix,
 	sqlite3_stmt *st;
 
 	kr_buf_adds(&q.b, "SELECT l.id, (SELECT name FROM tasks t"
-	    " WHERE t.tid = l.tid), l.run, l.seq, kr_tsstr(l.tsstr, l.ts),"
+	    " WHERE t.tid = l.tid)," GRUN "," GSEQ ", kr_tsstr(l.tsstr, l.ts),"
 	    " l.source, l.level,"
 	    " l.message, l.extra");
 	if (blk) {
@@ -2263,7 +2278,7 @@ search_stmt(struct sq *s, const char *task, int prefix,
 		task_clause(&q, "z.tid", task, prefix);
 		filter_clauses(&q, f, 0);
 	} else {
-		kr_buf_adds(&q.b, " FROM logs l WHERE 1");
+		kr_buf_adds(&q.b, " FROM logs l" GROW " WHERE 1");
 		filter_clauses(&q, f, after);
 		if (before > 0) {
 			kr_buf_adds(&q.b, " AND l.id < ");
