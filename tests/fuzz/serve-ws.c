@@ -299,8 +299,12 @@ check_ack(const cJSON *j)
 		abort();
 	if (seq->valuedouble == 0)
 		return;
-	if (sqlite3_prepare_v2(store_db(srv.store), "SELECT max(seq) FROM "
-	    "logs WHERE run = ?", -1, &st, NULL) != SQLITE_OK)
+	/* A run's seqs are its spans' (rows of an older layout kept their
+	 * own). */
+	if (sqlite3_prepare_v2(store_db(srv.store), "SELECT max(m) FROM"
+	    " (SELECT max(seq + n - 1) AS m FROM spans WHERE run = ?1"
+	    " UNION ALL SELECT max(seq) FROM logs WHERE run = ?1)", -1, &st,
+	    NULL) != SQLITE_OK)
 		abort();
 	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW ||
