@@ -17,7 +17,8 @@ main(void)
 
 	/* The first second formatted is cached: -1 is one like another. */
 	kr_ts_format(&t, ts);
-	is(ts, "1969-12-31T23:59:59.999999999Z", "the second before 1970 first");
+	is(ts, "1969-12-31T23:59:59.999999999Z",
+	    "the second before 1970, first");
 	t.tv_sec = 1795860903;
 	t.tv_nsec = 123456789;
 	kr_ts_format(&t, ts);

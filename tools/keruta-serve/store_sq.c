@@ -7,21 +7,22 @@
  * server commits once per turn of its loop, so that a busy server writes
  * thousands of rows per commit and an idle one commits each batch at once.
  *
- * Each row costs one entry in each index, so there is one: (tid, level)
+ * An index costs an entry for each row, so there is one: (tid, level),
  * for the levels other than INFO, the common one. A task's rows and their
  * duplicates are found by spans instead: a batch's rows of one run have
  * consecutive ids and seqs, so a span (the first id, the first seq and
- * how many) stands for all of them; a task's rows are its spans' ranges of
- * ids, and a row whose seq is above its run's highest is new without a
- * look. Time ranges use zones instead of an
- * index: for each task and each block of 1024 ids, the lowest and highest
- * timestamp in it; a range query reads only the blocks it overlaps. The
- * words of q= are indexed by zone too (words.h): each zone's set of words
- * is gathered in memory while its block fills, and written once, when
- * the next block begins. A query reads the zones whose set holds its
- * words, and matches their rows. A zone without a set (the block being
- * filled, or one whose rows changed) has all its rows matched, and gets
- * its set again in steps when the server is idle (sq_fts_step).
+ * how many) stands for all of them, and gives them their run and seq; a
+ * task's rows are its spans' ranges of ids, and a row whose seq is above
+ * its run's highest is new without a look. Time ranges use zones instead
+ * of an index: for each task and each block of 1024 ids, the lowest and
+ * highest timestamp in it; a range query reads only the blocks it
+ * overlaps. The words of q= are indexed by zone too (words.h): each
+ * zone's set of words is gathered in memory while its block fills, and
+ * written once, when the next block begins. A query reads the zones whose
+ * set holds its words, and matches their rows. A zone without a set (the
+ * block being filled, or one whose rows changed) has all its rows
+ * matched, and gets its set again in steps when the server is idle
+ * (sq_fts_step).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -185,8 +186,8 @@ static const char *const stmt_sql[ST_NST] = {
 	[ST_META_SET] = "UPDATE meta SET v = ? WHERE k = ?",
 	/* Spans of a run do not overlap: only the last to start at or
 	 * before a seq may hold it. */
-	[ST_FIND] = "SELECT lo + (?3 - seq), seq, n FROM (SELECT lo, n, seq FROM spans"
-	    " INDEXED BY spans_run WHERE tid = ?1 AND run = ?2"
+	[ST_FIND] = "SELECT lo + (?3 - seq), seq, n FROM"
+	    " (SELECT lo, n, seq FROM spans INDEXED BY spans_run WHERE tid = ?1 AND run = ?2"
 	    " AND seq IS NOT NULL AND seq <= ?3 ORDER BY seq DESC LIMIT 1)"
 	    " WHERE seq + n > ?3",
 	[ST_MAXSEQ] = "SELECT seq + n - 1 FROM spans INDEXED BY spans_run"
@@ -2102,7 +2103,8 @@ where(struct sq *s, struct sql *q, long long tid, const struct filter *f,
 		}
 	} else {
 		/* A span's rows are all the task's. */
-		kr_buf_adds(&q->b, " FROM spans g CROSS JOIN logs l ON l.id >= ");
+		kr_buf_adds(&q->b, " FROM spans g CROSS JOIN logs l"
+		    " ON l.id >= ");
 		bound(q, "max", "g.lo", lo > 0 ? lo + 1 : 0);
 		kr_buf_adds(&q->b, " AND l.id < ");
 		bound(q, "min", "g.lo + g.n", hi);
@@ -2178,8 +2180,8 @@ sq_cursor_step(struct sq *s, struct cursor *c, row_fmt fmt, void *arg,
 		lim = c->remaining;
 	kr_buf_adds(&q.b, "SELECT l.id, ");
 	bind_s(&q, c->task);
-	kr_buf_adds(&q.b, "," GRUN "," GSEQ ", kr_tsstr(l.tsstr, l.ts), l.source,"
-	    " l.level,"
+	kr_buf_adds(&q.b, "," GRUN "," GSEQ ", kr_tsstr(l.tsstr, l.ts),"
+	    " l.source, l.level,"
 	    " l.message, l.extra");
 	if (c->started && c->desc)
 		hi = c->last;
@@ -2187,8 +2189,8 @@ sq_cursor_step(struct sq *s, struct cursor *c, row_fmt fmt, void *arg,
 		lo = c->last;
 	by = where(s, &q, c->tid, &c->f, lo, hi);
 	if (by == BY_ZONES)
-		kr_buf_printf(&q.b, " ORDER BY z.blk %s, g.lo %s, l.id %s LIMIT ",
-		    dir, dir, dir);
+		kr_buf_printf(&q.b, " ORDER BY z.blk %s, g.lo %s, l.id %s"
+		    " LIMIT ", dir, dir, dir);
 	else if (by == BY_SPANS)
 		kr_buf_printf(&q.b, " ORDER BY g.lo %s, l.id %s LIMIT ", dir,
 		    dir);
