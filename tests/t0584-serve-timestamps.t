@@ -7,7 +7,7 @@
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
 # The rows as stored are the SQLite store's: one check fewer on PostgreSQL.
-if expr "${KR_STORE-}" : pg >/dev/null; then plan 5; else plan 6; fi
+if expr "${KR_STORE-}" : pg >/dev/null; then plan 6; else plan 7; fi
 
 start_serve || exit 1
 A=$SERVE_API
@@ -33,6 +33,11 @@ is "$(curl -s "$A/tasks/t/logs/export?format=ndjson" | jq -r .timestamp)" \
     "$(cat ts)" "an export: the same"
 is "$(curl -s "$A/logs?q=m2&task=t" | jq -r '.content[].timestamp')" \
     "2026-12-06T06:14:34.573452948Z" "a search across tasks: the same"
+# A search of every task without q= reads rows in id order, not through
+# spans: each row's span gives its runId and seq (SQLite) all the same.
+is "$(curl -s "$A/logs?size=100" | jq -r '[.content[] | "\(.runId):\(.seq):\(.timestamp)"] | reverse | join(" ")')" \
+    "$(awk '{ printf "%sr:%d:%s", (NR > 1 ? " " : ""), NR, $0 }' ts)" \
+    "and a search of every task, with runId and seq"
 if ! expr "${KR_STORE-}" : pg >/dev/null; then
 	is "$(sqlite3 "$SERVE_DB" "SELECT group_concat(length(tsstr), ' ') FROM logs")" \
 	    "0 0 30 30 30 29 20 35 35 0 0" \
