@@ -84,31 +84,19 @@ ws(struct kr_jr *j)
 		ws_run(j);
 }
 
-enum kr_jr_type
-kr_jr_peek(struct kr_jr *j)
+const unsigned char kr_jr_starts[256] = {
+	['"'] = KR_JR_STRING, ['{'] = KR_JR_OBJECT, ['['] = KR_JR_ARRAY,
+	['t'] = KR_JR_TRUE, ['f'] = KR_JR_FALSE, ['n'] = KR_JR_NULL,
+	['-'] = KR_JR_NUMBER, ['0'] = KR_JR_NUMBER, ['1'] = KR_JR_NUMBER,
+	['2'] = KR_JR_NUMBER, ['3'] = KR_JR_NUMBER, ['4'] = KR_JR_NUMBER,
+	['5'] = KR_JR_NUMBER, ['6'] = KR_JR_NUMBER, ['7'] = KR_JR_NUMBER,
+	['8'] = KR_JR_NUMBER, ['9'] = KR_JR_NUMBER,
+};
+
+void
+kr_jr_ws(struct kr_jr *j)
 {
-	ws(j);
-	if (j->p >= j->end)
-		return KR_JR_NONE;
-	switch (*j->p) {
-	case '"':
-		return KR_JR_STRING;
-	case '{':
-		return KR_JR_OBJECT;
-	case '[':
-		return KR_JR_ARRAY;
-	case 't':
-		return KR_JR_TRUE;
-	case 'f':
-		return KR_JR_FALSE;
-	case 'n':
-		return KR_JR_NULL;
-	case '-': case '0': case '1': case '2': case '3': case '4': case '5':
-	case '6': case '7': case '8': case '9':
-		return KR_JR_NUMBER;
-	default:
-		return KR_JR_NONE;
-	}
+	ws_run(j);
 }
 
 /* The 4 hex digits at p (at least 4 bytes before e), or -1. */

@@ -71,8 +71,21 @@ enum { KR_JR_ESC = 1, KR_JR_LONE = 2 };
 
 /* Reads s[0..n) with the KR_JR_* flags. */
 void kr_jr_init(struct kr_jr *j, const char *s, size_t n, int flags);
-/* Skips white space: the type of the value that starts there. */
-enum kr_jr_type kr_jr_peek(struct kr_jr *j);
+/* The type of value each byte starts (kr_jr_peek). */
+extern const unsigned char kr_jr_starts[256];
+/* Skips white space (kr_jr_peek, when there is some). */
+void kr_jr_ws(struct kr_jr *j);
+/* Skips white space: the type of the value that starts there. Inline:
+ * readers ask it of every value. */
+static inline enum kr_jr_type
+kr_jr_peek(struct kr_jr *j)
+{
+	if (j->p < j->end && (unsigned char)*j->p <= ' ')
+		kr_jr_ws(j);
+	if (j->p >= j->end)
+		return KR_JR_NONE;
+	return (enum kr_jr_type)kr_jr_starts[(unsigned char)*j->p];
+}
 /* Reads a value and checks it. 0, or -1 with j->err set. */
 int kr_jr_skip(struct kr_jr *j);
 /*

@@ -235,9 +235,53 @@ decoding(void)
 	is(decoded("\"plain\""), "plain", "a string with no escape");
 }
 
+/* kr_jr_peek: the type each byte starts, after white space of either
+ * kind (or only ' ' with KR_JR_SPACES); none at the end. */
+static void
+peek(void)
+{
+	int c, bad = 0;
+
+	for (c = 0; c < 256; c++) {
+		char t[4] = { ' ', '\t', (char)c, 0 };
+		enum kr_jr_type want = KR_JR_NONE, got, sp;
+		struct kr_jr j;
+
+		if (c == '"')
+			want = KR_JR_STRING;
+		else if (c == '{')
+			want = KR_JR_OBJECT;
+		else if (c == '[')
+			want = KR_JR_ARRAY;
+		else if (c == 't')
+			want = KR_JR_TRUE;
+		else if (c == 'f')
+			want = KR_JR_FALSE;
+		else if (c == 'n')
+			want = KR_JR_NULL;
+		else if (c == '-' || (c >= '0' && c <= '9'))
+			want = KR_JR_NUMBER;
+		kr_jr_init(&j, t, 3, 0);
+		got = kr_jr_peek(&j);
+		kr_jr_init(&j, t, 3, KR_JR_SPACES);
+		sp = kr_jr_peek(&j);	/* stops at the tab */
+		if (got != want || j.p != t + 1 || sp != KR_JR_NONE)
+			bad++;
+	}
+	ok(bad == 0, "peek: the type of each of the 256 bytes");
+	{
+		struct kr_jr j;
+
+		kr_jr_init(&j, "  \n", 3, 0);
+		ok(kr_jr_peek(&j) == KR_JR_NONE && j.p == j.end,
+		    "peek: white space to the end is none");
+	}
+}
+
 int
 main(void)
 {
+	peek();
 	valid_inputs();
 	invalid_inputs();
 	depth();
