@@ -32,6 +32,20 @@ kr_ts_format(const struct timespec *t, char *out)
 }
 
 void
+kr_ts_format_ns(long long ns, char *out)
+{
+	struct timespec t;
+
+	t.tv_sec = (time_t)(ns / 1000000000);
+	t.tv_nsec = (long)(ns % 1000000000);
+	if (t.tv_nsec < 0) {
+		t.tv_nsec += 1000000000;
+		t.tv_sec--;
+	}
+	kr_ts_format(&t, out);
+}
+
+void
 kr_ts_now(char *out)
 {
 	struct timespec t;

@@ -24,6 +24,8 @@ void kr_ts_now(char *out);
  * clock is). Cached per second: cheap per call.
  */
 void kr_ts_format(const struct timespec *t, char *out);
+/* The same of ns nanoseconds since the epoch (before it too). */
+void kr_ts_format_ns(long long ns, char *out);
 /*
  * Parses RFC 3339 ("2026-11-28T10:15:03Z", fraction up to 9 digits,
  * "+02:00" offsets, 't'/'z'/' ' accepted) into nanoseconds since the epoch.

@@ -1831,11 +1831,7 @@ rest_filters(struct kr_buf *q, const struct tail_opts *o)
 		    (o->sources & SRC_AGENT) ? "," : "",
 		    o->sources & SRC_AGENT ? "agent" : "");
 	if (o->since_ns >= 0) {
-		struct timespec tv;
-
-		tv.tv_sec = (time_t)(o->since_ns / 1000000000);
-		tv.tv_nsec = (long)(o->since_ns % 1000000000);
-		kr_ts_format(&tv, ts);
+		kr_ts_format_ns(o->since_ns, ts);
 		kr_buf_printf(q, "&from=%s", ts);
 	}
 	if (o->grep != NULL) {

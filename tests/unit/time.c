@@ -19,6 +19,10 @@ main(void)
 	kr_ts_format(&t, ts);
 	is(ts, "1969-12-31T23:59:59.999999999Z",
 	    "the second before 1970, first");
+	kr_ts_format_ns(-1, ts);
+	is(ts, "1969-12-31T23:59:59.999999999Z", "nanoseconds before 1970");
+	kr_ts_format_ns(1795860903000000005LL, ts);
+	is(ts, "2026-11-28T10:15:03.000000005Z", "and after");
 	t.tv_sec = 1795860903;
 	t.tv_nsec = 123456789;
 	kr_ts_format(&t, ts);

@@ -641,10 +641,8 @@ task_item(void *arg, const struct task_info *t)
 {
 	struct kr_buf *out = arg;
 	char ts[KR_TS_LEN + 1];
-	struct timespec tv = { (time_t)(t->last_activity / 1000000000),
-		(long)(t->last_activity % 1000000000) };
 
-	kr_ts_format(&tv, ts);
+	kr_ts_format_ns(t->last_activity, ts);
 	kr_buf_adds(out, out->s[out->len - 1] == '[' ? "{\"taskId\":" :
 	    ",{\"taskId\":");
 	json_str(out, t->name, t->namelen);

@@ -1094,21 +1094,6 @@ keyed(const struct row *r)
 	return r->run != NULL && r->seq != 0;
 }
 
-/* The timestamp ns as kr_ts_format writes it (out: KR_TS_LEN + 1). */
-static void
-ts_canon(long long ns, char *out)
-{
-	struct timespec t;
-
-	t.tv_sec = (time_t)(ns / 1000000000);
-	t.tv_nsec = (long)(ns % 1000000000);
-	if (t.tv_nsec < 0) {
-		t.tv_nsec += 1000000000;
-		t.tv_sec--;
-	}
-	kr_ts_format(&t, out);
-}
-
 /*
  * kr_tsstr(tsstr, ts): a row's timestamp as it came. An empty tsstr is
  * one that was ts as kr_ts_format writes it (bind_row), as most are: 30
@@ -1125,7 +1110,7 @@ sql_tsstr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_value(ctx, argv[0]);
 		return;
 	}
-	ts_canon(sqlite3_value_int64(argv[1]), b);
+	kr_ts_format_ns(sqlite3_value_int64(argv[1]), b);
 	sqlite3_result_text(ctx, b, KR_TS_LEN, SQLITE_TRANSIENT);
 }
 
@@ -1149,7 +1134,7 @@ bind_row(sqlite3_stmt *st, int o, long long tid, const struct row *r)
 	else
 		sqlite3_bind_null(st, o + 4);
 	sqlite3_bind_int64(st, o + 5, r->ts);
-	if (r->tslen == KR_TS_LEN && (ts_canon(r->ts, canon),
+	if (r->tslen == KR_TS_LEN && (kr_ts_format_ns(r->ts, canon),
 	    memcmp(canon, r->tsstr, KR_TS_LEN) == 0))
 		sqlite3_bind_text(st, o + 6, "", 0, SQLITE_STATIC);
 	else
@@ -1389,8 +1374,6 @@ insert_batch(struct sq *s, long long tid, struct batch *b,
 	long long id = s->next_id, v;
 	size_t i, nrm = 0, k;
 
-	if (s->span.tid != tid)
-		span_forget(s);
 	for (i = 0; i < b->n; i++) {
 		struct row *r = &b->rows[i];
 
