@@ -4,7 +4,7 @@
 # an older database is brought up to date; what is acked survives kill -9.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 28
+plan 34
 
 # 3000 records of task a, 1500 of task b in between, over 4500 seconds
 # with timestamps that jump back and forth; a few WARN and ERROR.
@@ -202,7 +202,7 @@ wait_for 10 sh -c "sqlite3 '$SERVE_DB' 'SELECT blk FROM zwords' | grep -qx 0"
 is "$(sqlite3 "$SERVE_DB" "SELECT v FROM meta WHERE k = 'layout';
 SELECT count(*) FROM sqlite_master WHERE name LIKE 'logs_fts%';
 SELECT z.blk, length(w.tok) % 10, w.tok IS NULL FROM zones z LEFT JOIN zwords w USING (tid, blk) ORDER BY z.blk" | tr '\n' ' ')" \
-    "6 0 0|0|0 1||1 " \
+    "7 0 0|0|0 1||1 " \
     "layout 3: the FTS5 index gone; the whole block's zone has its set, the last one not yet"
 is "$(q3 alpha) $(q3 1024) $(q3 alpha-beta) $(q3 gamma) $(q3 'gamma+1*')" \
     '[500,[1500,1497]] [1,[1024]] [500,[1500,1497]] [1000,[1499,1498]] [409,[1499,1498]]' \
@@ -241,7 +241,7 @@ start_serve || exit 1
 is "$(sqlite3 "$SERVE_DB" "SELECT v FROM meta WHERE k = 'layout';
 SELECT count(*) FROM sqlite_master WHERE name IN ('logs_key', 'logs_tid');
 SELECT * FROM spans ORDER BY tid, lo" | tr '\n' ' ')" \
-    "6 0 1|1|2|a|1 1|4|1|a|3 1|5|1|a|5 1|6|1|c|6 1|7|3|| 1|10|1|c|7 2|3|1|b|1 2|11|1|b|2 " \
+    "7 0 1|1|2|a|1 1|4|1|a|3 1|5|1|a|5 1|6|1|c|6 1|7|3|| 1|10|1|c|7 2|3|1|b|1 2|11|1|b|2 " \
     "layout 6: the spans of a database of layout 5, the indexes of (task, run, seq) and (task) gone"
 is "$(grep -c 'info: database: making the spans of 11 records (once, for this version)$' "$SERVE_LOG")" 1 \
     "which the log tells once"
@@ -272,3 +272,54 @@ for r in a c; do
 done | tr '\n' ' ' >got
 is "$(cat got)" "6 7 " "a resume is acked with the highest seq of the run"
 stop_serve
+
+# Layout 7: the words' hashes are another function, so the zones' sets of
+# words are made again. A set of layout 6 that rules every word out (the
+# hash 1 alone) would hide every record from q= if it were kept.
+SERVE_DB=$T/l6.db
+{ first_tables | grep -v '^CREATE .*INDEX'; cat <<'SQL'; } | sqlite3 "$SERVE_DB"
+CREATE TABLE meta(k TEXT PRIMARY KEY, v INTEGER);
+CREATE INDEX logs_lvl ON logs(tid, level) WHERE level <> 2;
+CREATE TABLE zones(tid INTEGER NOT NULL, blk INTEGER NOT NULL, min_ts INTEGER, max_ts INTEGER, n INTEGER, PRIMARY KEY(tid, blk)) WITHOUT ROWID;
+CREATE TABLE zwords(tid INTEGER NOT NULL, blk INTEGER NOT NULL, tok BLOB NOT NULL, PRIMARY KEY(tid, blk)) WITHOUT ROWID;
+CREATE TABLE spans(tid INTEGER NOT NULL, lo INTEGER NOT NULL, n INTEGER NOT NULL, run TEXT, seq INTEGER, PRIMARY KEY(tid, lo)) WITHOUT ROWID;
+CREATE INDEX spans_run ON spans(tid, run, seq) WHERE seq IS NOT NULL;
+INSERT INTO meta VALUES('next_id', 1101), ('layout', 6), ('word_seed', 12345);
+INSERT INTO tasks VALUES(1, 'l6', 1795860000000000000, 1795860000000000000, '2026-11-28T10:00:00Z', '2026-11-28T10:00:00Z', 0, 0, NULL);
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1100)
+INSERT INTO logs SELECT i, 1, NULL, NULL, 1795860000000000000, '', 2, 'stdout',
+    CASE WHEN i % 4 = 0 THEN 'Delta-Epsilon ' ELSE 'zeta ' END || i, NULL FROM c;
+INSERT INTO spans VALUES(1, 1, 1100, NULL, NULL);
+INSERT INTO counts VALUES(1, 2, 'stdout', 1100);
+INSERT INTO zones SELECT tid, id >> 10, min(ts), max(ts), count(*) FROM logs GROUP BY 1, 2;
+INSERT INTO zwords VALUES(1, 0, X'01000000000000000100');
+SQL
+start_serve || exit 1
+q6() {
+	curl -s "$SERVE_API/tasks/l6/logs?q=$1&size=2&order=desc" |
+	    jq -c '[.totalElements, [.content[].message]]'
+}
+is "$(q6 delta) $(q6 'epsilon+1*') $(q6 ZETA+1023)" \
+    '[275,["Delta-Epsilon 1100","Delta-Epsilon 1096"]] [53,["Delta-Epsilon 1100","Delta-Epsilon 1096"]] [1,["zeta 1023"]]' \
+    "layout 6: q= finds what its sets of words would hide"
+is "$(grep -c 'info: database: making the word sets of 1 zones again (once, for this version, while idle)$' "$SERVE_LOG")" 1 \
+    "which the log tells once"
+wait_for 10 sh -c "sqlite3 '$SERVE_DB' 'SELECT blk FROM zwords' | grep -qx 0"
+is "$(sqlite3 "$SERVE_DB" "SELECT v FROM meta WHERE k = 'layout';
+SELECT blk, length(tok) > 10, length(tok) % 10 FROM zwords" | tr '\n' ' ')" \
+    "7 0|1|0 " "layout 7: the whole block's zone has its set again"
+is "$(q6 delta) $(q6 'epsilon+1*') $(q6 ZETA+1023)" \
+    '[275,["Delta-Epsilon 1100","Delta-Epsilon 1096"]] [53,["Delta-Epsilon 1100","Delta-Epsilon 1096"]] [1,["zeta 1023"]]' \
+    "and finds the same with it"
+stop_serve
+
+# A database of a later layout is left as it is.
+sqlite3 "$SERVE_DB" "UPDATE meta SET v = 8 WHERE k = 'layout'"
+sqlite3 "$SERVE_DB" .dump >before
+keruta-serve --listen 127.0.0.1:0 --db "$SERVE_DB" </dev/null >out 2>err
+is "$? $(cat err)" \
+    "111 keruta-serve: fatal: database: unable to use '$SERVE_DB': its layout (8) is a later keruta-serve's" \
+    "a database of a later layout: exit 111, and why"
+sqlite3 "$SERVE_DB" .dump >after
+cmp -s before after
+check $? "the database untouched"

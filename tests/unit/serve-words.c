@@ -1359,6 +1359,101 @@ test_fts(struct words *w, sqlite3 *db)
 	free(q.s);
 }
 
+/*
+ * wset_add splits and hashes the words of ASCII on its own path, 64 bytes
+ * at a time: its set of each of many messages must be that of words_each
+ * and words_hash. The messages have words of 1 to 40 bytes in any case
+ * (across the blocks' edges), separators of every kind (NUL too), now and
+ * then a byte not ASCII, and a word longer than FTS5 keeps.
+ */
+static int
+split_same(struct words *w, struct wset *z, const char *m, size_t n)
+{
+	struct hrs a = { 0 };
+	const unsigned char *b;
+	void *blob;
+	size_t len, i, k, nh = 0;
+	int same;
+
+	a.w = w;
+	if (wset_add(z, w, 5, m, n) != 0 ||
+	    (blob = wset_blob(z, &len)) == NULL)
+		abort();
+	words_each(w, m, n, hr_fn, &a);
+	if (a.n > 0)
+		qsort(a.v, a.n, sizeof *a.v, hr_cmp);
+	b = blob;
+	same = len % 10 == 0;
+	for (i = 0; same && i < a.n; i = k, nh++) {
+		for (k = i; k < a.n && a.v[k].h == a.v[i].h; k++)
+			;
+		same = nh < len / 10 && get64(b + 8 * nh) == a.v[i].h &&
+		    get16(b + len / 10 * 8 + 2 * nh) == 1;
+	}
+	same = same && nh == len / 10;
+	free(a.v);
+	free(blob);
+	return same;
+}
+
+static void
+test_split(struct words *w)
+{
+	static const char wch[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static const char sep[] = " \t\n-_.,:;/=?&'\"()[]{}<>@#~|\\`^!*+%$\x7f";
+	static const char *const high[] = { "\xc3\xa9", "\xff", "\xe2\x80\x94",
+	    "\xc3\x89t\xc3\xa9" };
+	struct str m = { 0 };
+	struct wset *z = wset_new();
+	int i, bad = -1, nhigh = 0, nlong = 0;
+	size_t j, len, n;
+
+	if (z == NULL)
+		abort();
+	for (i = 0; i < 4000 && bad < 0; i++) {
+		m.len = 0;
+		n = pick(8) == 0 ? 1 + pick(600) : 1 + pick(120);
+		while (m.len < n) {
+			for (j = 0, len = 1 + pick(pick(4) == 0 ? 40 : 9);
+			    j < len; j++)
+				sadd(&m, &wch[pick(sizeof wch - 1)], 1);
+			for (j = 0, len = 1 + pick(3); j < len; j++)
+				sadd(&m, pick(16) == 0 ? "" :
+				    &sep[pick(sizeof sep - 1)], 1);
+		}
+		if (pick(6) == 0) {
+			const char *h = high[pick(NELEM(high))];
+			size_t at = pick(m.len + 1);
+			struct str t = { 0 };
+
+			sadd(&t, m.s, at);
+			sadds(&t, h);
+			sadd(&t, m.s + at, m.len - at);
+			free(m.s);
+			m = t;
+			nhigh++;
+		}
+		if (i % 500 == 0) {
+			/* A word longer than FTS5 keeps, then more. */
+			for (j = 0; j < 32770; j++)
+				sadd(&m, &wch[j % 37], 1);
+			sadds(&m, " after THE long one");
+			nlong++;
+		}
+		if (!split_same(w, z, m.s, m.len))
+			bad = i;
+	}
+	ok(bad < 0, "wset_add: the set of words_each and words_hash, on "
+	    "%d messages (%d with a byte not ASCII, %d with a word over "
+	    "32768 bytes)%s", i, nhigh, nlong, bad < 0 ? "" : ": not the last");
+	if (bad >= 0)
+		printf("# message: %s\n", show(m.s, m.len < 900 ? m.len : 900,
+		    '"'));
+	free(m.s);
+	wset_free(z);
+}
+
 int
 main(void)
 {
@@ -1377,6 +1472,7 @@ main(void)
 	test_words(w, db);
 	test_big(w);
 	test_long(w);
+	test_split(w);
 	test_hash(w, db);
 	ok(fill(db) == 0, "%d messages in FTS5", NROWS);
 	test_blobs(w);

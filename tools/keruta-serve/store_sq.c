@@ -116,6 +116,7 @@ static const char layout5[] =
     "INSERT OR REPLACE INTO meta VALUES('layout', 5);"
     "COMMIT;";
 
+#define LAYOUT		7	/* this version's */
 #define ZBITS		10	/* a zone is 1 << ZBITS ids */
 #define ZJOIN		" FROM zones z CROSS JOIN logs l ON l.id >= (z.blk << 10)" \
 			" AND l.id < ((z.blk + 1) << 10)"
@@ -303,6 +304,7 @@ enum { PURGE_NONE, PURGE_CHECKPOINT };
 static void db_warn(struct sq *s, const char *what);
 static void zones_forget(struct sq *s);
 static int spans_make(struct sq *s);
+static int words_again(struct sq *s);
 static void sql_tsstr(sqlite3_context *, int, sqlite3_value **);
 
 /* Runs in the service thread after each commit. */
@@ -762,9 +764,15 @@ sq_open(struct sq **sp, const char *path, char *err, size_t elen)
 	}
 	if (quick_check(s, err, elen) == -1)
 		goto fail;
+	/* Before anything is written: a new file has no meta yet. */
+	if ((layout = scalar(s, "SELECT v FROM meta WHERE k = 'layout'",
+	    1)) > LAYOUT) {
+		snprintf(err, elen, "unable to use '%s': its layout (%lld) is"
+		    " a later keruta-serve's", path, layout);
+		goto fail;
+	}
 	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    ((layout = scalar(s, "SELECT v FROM meta WHERE k = 'layout'",
-	    1)) < 3 && sqlite3_exec(s->db, layout < 2 ? layout3_from1 :
+	    (layout < 3 && sqlite3_exec(s->db, layout < 2 ? layout3_from1 :
 	    layout3_from2, NULL, NULL, NULL) != SQLITE_OK) ||
 	    (layout < 5 && sqlite3_exec(s->db, layout5, NULL, NULL,
 	    NULL) != SQLITE_OK)) {
@@ -826,6 +834,12 @@ sq_open(struct sq **sp, const char *path, char *err, size_t elen)
 	if (scalar(s, "SELECT max(id) FROM logs", 0) >= s->next_id)
 		s->next_id = scalar(s, "SELECT max(id) FROM logs", 0) + 1;
 	if (layout < 6 && spans_make(s) == -1) {
+		snprintf(err, elen, "unable to use '%s': %s", path,
+		    sqlite3_errmsg(s->db));
+		rollback(s);
+		goto fail;
+	}
+	if (layout < LAYOUT && words_again(s) == -1) {
 		snprintf(err, elen, "unable to use '%s': %s", path,
 		    sqlite3_errmsg(s->db));
 		rollback(s);
@@ -1233,6 +1247,23 @@ fail:
 	sqlite3_finalize(st);
 	span_forget(s);
 	return -1;
+}
+
+/*
+ * Layout 7: the words' hashes are another function (words.c), so the
+ * zones' sets of words are made again, in steps (sq_fts_step); until a
+ * zone has its set, q= matches its rows.
+ */
+static int
+words_again(struct sq *s)
+{
+	long long n = scalar(s, "SELECT count(*) FROM zwords", 0);
+
+	if (n > 0)
+		kr_notice("database: making the word sets of %lld zones again"
+		    " (once, for this version, while idle)", n);
+	return exec(s, "BEGIN; DELETE FROM zwords;"
+	    "INSERT OR REPLACE INTO meta VALUES('layout', 7); COMMIT");
 }
 
 static void

@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include <sqlite3.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "words.h"
 
@@ -17,6 +20,9 @@ struct words {
 	uint64_t seed;
 	char *fold;		/* an ASCII word folded */
 	size_t foldcap;
+	unsigned char *copy;	/* a message, padded (wset_add) */
+	uint64_t *bits;		/* which of its bytes are in words */
+	size_t room;		/* of copy, in 64-byte blocks */
 };
 
 /* One word of a query: its parts, folded, one after the other. */
@@ -145,7 +151,7 @@ words_each(struct words *w, const char *s, size_t n, word_fn fn, void *arg)
 	}
 }
 
-static uint64_t
+static inline uint64_t
 le64(const unsigned char *p)
 {
 	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
@@ -154,57 +160,80 @@ le64(const unsigned char *p)
 	    (uint64_t)p[7] << 56;
 }
 
-/*
- * A word's hash: FNV-1a from the key, a byte at a time (so that the
- * words of ASCII are hashed as they are split, see wset_add), then its
- * length and a final mix.
- */
-#define FNV_PRIME	0x100000001b3ULL
+/* One store on a little-endian machine: compilers see the pattern. */
+static inline void
+put64(unsigned char *p, uint64_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+	p[4] = (unsigned char)(v >> 32);
+	p[5] = (unsigned char)(v >> 40);
+	p[6] = (unsigned char)(v >> 48);
+	p[7] = (unsigned char)(v >> 56);
+}
 
-static uint64_t
+static inline uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/*
+ * A word's hash: its bytes 8 at a time (little-endian, the last ones
+ * padded with zeros), each mixed into the key by a multiply, then its
+ * length and a final mix. Eight bytes a step, so that wset_add hashes
+ * the words of ASCII straight from the message, folded as they are read.
+ */
+#define MIX_K		0x9fb21c651e98df25ULL
+
+static inline uint64_t
+mix8(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * MIX_K;
+	return h ^ h >> 32;
+}
+
+static inline uint64_t
 hash_end(uint64_t h, size_t len)
 {
-	h ^= len;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	h = (h ^ len) * 0xff51afd7ed558ccdULL;
+	return h ^ h >> 32;
 }
 
 uint64_t
 words_hash(const struct words *w, const char *word, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)word;
+	unsigned char last[8] = { 0 };
 	uint64_t h = w->seed;
 	size_t i;
 
-	for (i = 0; i < len; i++)
-		h = (h ^ p[i]) * FNV_PRIME;
+	for (i = 0; i + 8 <= len; i += 8)
+		h = mix8(h, le64(p + i));
+	if (i < len) {
+		memcpy(last, p + i, len - i);
+		h = mix8(h, le64(last));
+	}
 	return hash_end(h, len);
 }
 
 #define PRE_LEN		4
 #define PRE_MARK	0x9e3779b97f4a7c15ULL
 
-/* FNV-1a of the first PRE_LEN bytes, h, made a prefix's hash. */
-static uint64_t
-prefix_end(uint64_t h)
+/* The hash of v, a word's first PRE_LEN bytes, as a prefix. */
+static inline uint64_t
+prefix_hash(uint64_t seed, uint32_t v)
 {
-	return hash_end(h ^ PRE_MARK, PRE_LEN);
+	return hash_end(mix8(seed ^ PRE_MARK, v), PRE_LEN);
 }
 
 uint64_t
 words_prefix_hash(const struct words *w, const char *word)
 {
-	const unsigned char *p = (const unsigned char *)word;
-	uint64_t h = w->seed;
-	int i;
-
-	for (i = 0; i < PRE_LEN; i++)
-		h = (h ^ p[i]) * FNV_PRIME;
-	return prefix_end(h);
+	return prefix_hash(w->seed, le32((const unsigned char *)word));
 }
 
 int
@@ -241,6 +270,8 @@ words_close(struct words *w)
 		return;
 	w->api.xDelete(w->tok);
 	free(w->fold);
+	free(w->copy);
+	free(w->bits);
 	free(w);
 }
 
@@ -640,28 +671,42 @@ wset_grow(struct wset *z)
 	return 0;
 }
 
-/* Counts the row in the slot of the word of hash h. 0, or -1. Inline:
- * it runs for each word of each record. */
-static inline int
-z_hash(struct wset *z, uint64_t h)
+/*
+ * Counts the row (row1 less one) in the slot of the word of hash h, in a
+ * table t of mask + 1 slots with room for it. 1 if the word is new, else
+ * 0. Inline, with the set's fields passed in registers: it runs for each
+ * word of each record.
+ */
+static inline size_t
+z_count(struct wslot *t, size_t mask, int shift, uint32_t gen,
+    uint16_t row1, uint64_t h)
 {
-	size_t j;
+	size_t j, added = 0;
 
-	if (2 * (z->n + 1) > z->cap && wset_grow(z) == -1)
-		return -1;
-	for (j = h >> z->shift; z->t[j].hash != h ||
-	    z->t[j].gen != z->gen; j = (j + 1) & (z->cap - 1))
-		if (z->t[j].gen != z->gen) {
-			z->t[j].hash = h;
-			z->t[j].rows = z->t[j].last = 0;
-			z->t[j].gen = z->gen;
-			z->n++;
+	for (j = h >> shift; t[j].hash != h || t[j].gen != gen;
+	    j = (j + 1) & mask)
+		if (t[j].gen != gen) {
+			t[j].hash = h;
+			t[j].rows = t[j].last = 0;
+			t[j].gen = gen;
+			added = 1;
 			break;
 		}
-	if (z->t[j].last != z->row + 1) {
-		z->t[j].last = (uint16_t)(z->row + 1);
-		z->t[j].rows++;
+	if (t[j].last != row1) {
+		t[j].last = row1;
+		t[j].rows++;
 	}
+	return added;
+}
+
+/* Counts the row in the slot of the word of hash h. 0, or -1. */
+static int
+z_hash(struct wset *z, uint64_t h)
+{
+	if (2 * (z->n + 1) > z->cap && wset_grow(z) == -1)
+		return -1;
+	z->n += z_count(z->t, z->cap - 1, z->shift, z->gen,
+	    (uint16_t)(z->row + 1), h);
 	return 0;
 }
 
@@ -675,38 +720,161 @@ z_word(void *arg, const char *word, size_t len)
 	return z_hash(z, words_hash(z->w, word, len));
 }
 
+/*
+ * The bits of 64 bytes at p: set for a letter, a digit, or a byte not
+ * ASCII (which stops the words of ASCII, see wset_add); those of the
+ * bytes not ASCII in *high.
+ */
+static inline uint64_t
+bits64(const unsigned char *p, uint64_t *high)
+{
+	uint64_t m = 0, hm = 0;
+	int i;
+
+#ifdef __SSE2__
+	for (i = 0; i < 64; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(p + i));
+		__m128i y = _mm_or_si128(x, _mm_set1_epi8(0x20));
+		__m128i d = _mm_and_si128(_mm_cmpgt_epi8(x,
+		    _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x,
+		    _mm_set1_epi8('9' + 1)));
+		__m128i l = _mm_and_si128(_mm_cmpgt_epi8(y,
+		    _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(y,
+		    _mm_set1_epi8('z' + 1)));
+
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(d,
+		    l)) << i;
+		hm |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << i;
+	}
+#else
+	for (i = 0; i < 64; i++) {
+		m |= (uint64_t)(cls[p[i]] & 1) << i;
+		hm |= (uint64_t)(p[i] >> 7) << i;
+	}
+#endif
+	*high = hm;
+	return m | hm;
+}
+
+/*
+ * msg copied to w->copy, zeros after it (past its last block and 8 bytes
+ * more, for the loads of wset_add); the bits of its blocks in w->bits,
+ * the first byte not ASCII in *high (len if none), the number of words
+ * in *nword. The blocks' number, or 0 when out of memory.
+ */
+static size_t
+split(struct words *w, const char *msg, size_t len, size_t *high,
+    size_t *nword)
+{
+	size_t nw = len / 64 + 1, k;
+	uint64_t hm, m, carry = 0;
+
+	if (nw > w->room) {
+		unsigned char *c = realloc(w->copy, 64 * nw + 8);
+		uint64_t *b;
+
+		if (c == NULL)
+			return 0;
+		w->copy = c;
+		if ((b = realloc(w->bits, nw * sizeof *b)) == NULL)
+			return 0;
+		w->bits = b;
+		w->room = nw;
+	}
+	memcpy(w->copy, msg, len);
+	memset(w->copy + len, 0, 64 * nw + 8 - len);
+	*high = len;
+	*nword = 0;
+	for (k = 0; k < nw; k++) {
+		w->bits[k] = m = bits64(w->copy + 64 * k, &hm);
+		if (hm != 0 && *high == len)
+			*high = 64 * k + (size_t)__builtin_ctzll(hm);
+		/* The words that start in the block. */
+		*nword += (size_t)__builtin_popcountll(m & ~(m << 1 | carry));
+		carry = m >> 63;
+	}
+	return nw;
+}
+
+/* A copy this many blocks long, of a huge message, is not kept. */
+#define COPY_KEEP	1024
+
+#define FOLD8	0x2020202020202020ULL
+
 int
 wset_add(struct wset *z, struct words *w, unsigned row, const char *msg,
     size_t len)
 {
-	const unsigned char *p = (const unsigned char *)msg, *e = p + len, *b;
-	uint64_t h, h4 = 0;
-	int c;
+	const unsigned char *c, *q;
+	const uint64_t *bits;
+	size_t nw, nword, b, e, n, k, high, mask, added = 0;
+	uint64_t x, y, h, seed = w->seed;
+	uint16_t row1 = (uint16_t)(row + 1);
+	struct wslot *t;
+	uint32_t gen;
+	int shift, rc = 0;
 
 	z->w = w;
 	z->row = row;
-	/* words_each and words_hash in one pass, for words of ASCII. */
-	for (;;) {
-		while (p < e && cls[*p] == SEP)
-			p++;
-		if (p == e)
-			return 0;
-		for (b = p, h = w->seed; p < e && ((c = cls[*p]) & 1); p++) {
-			h = (h ^ (unsigned)(*p + ((c & 2) << 4))) * FNV_PRIME;
-			if (p - b == PRE_LEN - 1)
-				h4 = h;
-		}
-		if (p < e && c == HIGH)
+	if ((nw = split(w, msg, len, &high, &nword)) == 0)
+		return -1;
+	/* Room for each word and its prefix, then the table's fields in
+	 * registers. */
+	while (2 * (z->n + 2 * nword) > z->cap)
+		if (wset_grow(z) == -1)
+			return -1;
+	t = z->t;
+	mask = z->cap - 1;
+	shift = z->shift;
+	gen = z->gen;
+	c = w->copy;
+	bits = w->bits;
+	/*
+	 * The words of ASCII, up to the one a byte not ASCII is in (or one
+	 * longer than FTS5 keeps): folded as they are read, a letter or a
+	 * digit has the bit 0x20 once folded. Each word is a run of bits:
+	 * the zeros after the last block's bytes end the last one.
+	 */
+	for (k = 0, x = bits[0];;) {
+		while (x == 0)
+			if (++k == nw)
+				goto done;
+			else
+				x = bits[k];
+		b = 64 * k + (size_t)__builtin_ctzll(x);
+		for (y = ~bits[k] & ~0ULL << (b & 63); y == 0; y = ~bits[++k])
+			;
+		e = 64 * k + (size_t)__builtin_ctzll(y);
+		x = bits[k] & ~0ULL << (e & 63);
+		if (e > high || (n = e - b) > WORD_MAX) {
+			z->n += added;
+			added = 0;
+			rc = words_each(w, (const char *)c + b, len - b,
+			    z_word, z) != 0 ? -1 : 0;
 			break;
-		if (p - b > WORD_MAX)
-			break;	/* cut: words_each, from the word on */
-		if (p - b >= PRE_LEN && z_hash(z, prefix_end(h4)) == -1)
-			return -1;
-		if (z_hash(z, hash_end(h, (size_t)(p - b))) == -1)
-			return -1;
+		}
+		q = c + b;
+		if (n >= PRE_LEN)
+			added += z_count(t, mask, shift, gen, row1,
+			    prefix_hash(seed, le32(q) | 0x20202020u));
+		for (h = seed, k = 0; k + 8 <= n; k += 8)
+			h = mix8(h, le64(q + k) | FOLD8);
+		if (k < n)
+			h = mix8(h, (le64(q + k) | FOLD8) &
+			    (~0ULL >> (64 - 8 * (n - k))));
+		added += z_count(t, mask, shift, gen, row1, hash_end(h, n));
+		k = e >> 6;
 	}
-	return words_each(w, (const char *)b, (size_t)(e - b), z_word,
-	    z) != 0 ? -1 : 0;
+done:
+	z->n += added;
+	if (w->room > COPY_KEEP) {
+		free(w->copy);
+		free(w->bits);
+		w->copy = NULL;
+		w->bits = NULL;
+		w->room = 0;
+	}
+	return rc;
 }
 
 void *
@@ -731,13 +899,8 @@ wset_blob(struct wset *z, size_t *len)
 	*len = 10 * k;
 	if ((b = malloc(*len ? *len : 1)) == NULL)
 		return NULL;
-	for (i = 0, c = b; i < k; i++, c += 8) {
-		uint64_t h = z->t[i].hash;
-		int s;
-
-		for (s = 0; s < 8; s++)
-			c[s] = (unsigned char)(h >> (8 * s));
-	}
+	for (i = 0, c = b; i < k; i++, c += 8)
+		put64(c, z->t[i].hash);
 	for (i = 0; i < k; i++, c += 2) {
 		c[0] = (unsigned char)z->t[i].rows;
 		c[1] = (unsigned char)(z->t[i].rows >> 8);
