@@ -3,7 +3,7 @@
 # retention by age; TLS.
 . "${0%/*}/lib.sh"
 . "$KR_TOP/tests/serve.sh"
-plan 17
+plan 18
 
 start_serve || exit 1
 seq 1 100 | awk '{printf "{\"runId\":\"r\",\"seq\":%d,\"message\":\"m%d\"}\n", $1, $1}' >recs
@@ -43,6 +43,12 @@ kill9_serve
 start_serve
 is "$(curl -s -d '{"message":"after a crash"}' "$SERVE_API/tasks/t1/logs" | jq .id)" 103 \
     "nor after deleting the last ones and a kill -9"
+curl -s -X DELETE "$SERVE_API/tasks/t1/logs" >/dev/null
+printf '{"message":"b%d"}\n' 1 2 3 4 5 |
+    curl -s -H 'Content-Type: application/x-ndjson' --data-binary @- \
+    "$SERVE_API/tasks/t1/logs" >/dev/null
+is "$(curl -s "$SERVE_API/tasks/t1/logs" | jq -c '[.content[].id]')" \
+    "[104,105,106,107,108]" "nor by a batch after a delete of the last ones"
 stop_serve
 
 # Retention: records older than a day go, in the background.

@@ -1133,7 +1133,10 @@ bind_row(sqlite3_stmt *st, int o, long long tid, const struct row *r)
 {
 	char canon[KR_TS_LEN + 1];
 
-	sqlite3_bind_int64(st, o + 1, r->id);
+	if (o == 0)
+		sqlite3_bind_int64(st, o + 1, r->id);
+	else
+		sqlite3_bind_null(st, o + 1);	/* see insert_rows */
 	sqlite3_bind_int64(st, o + 2, tid);
 	/* Lengths are given: strings may hold NUL characters. */
 	/* A row that could be a duplicate has its run and seq in its span
@@ -1171,6 +1174,7 @@ insert_rows(struct sq *s, long long tid, struct batch *b)
 {
 	sqlite3_stmt *st;
 	size_t i = 0, m, left = 0;
+	long long last = 0;
 	int k, rc;
 
 	for (m = 0; m < b->n; m++)
@@ -1182,13 +1186,26 @@ insert_rows(struct sq *s, long long tid, struct batch *b)
 			db_warn(s, "insert: ");
 			return -1;
 		}
+		/*
+		 * The rows after the first get their ids from SQLite: the
+		 * next after the highest, which is the next of the batch's
+		 * (its ids follow one another, above every other). A seek
+		 * for each row's id cost more than the rest of its insert.
+		 */
 		for (m = 0; m < (size_t)1 << k; i++)
-			if (b->rows[i].id != 0)
+			if (b->rows[i].id != 0) {
 				bind_row(st, (int)(10 * m++), tid, &b->rows[i]);
+				last = b->rows[i].id;
+			}
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
 			db_warn(s, "insert: ");
+			return -1;
+		}
+		if (sqlite3_last_insert_rowid(s->db) != last) {
+			kr_warn("database: insert: id %lld, not %lld",
+			    (long long)sqlite3_last_insert_rowid(s->db), last);
 			return -1;
 		}
 		left -= m;
