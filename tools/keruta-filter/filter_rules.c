@@ -250,6 +250,7 @@ static unsigned char cls[256];
 
 static void vendors_init(void);
 static void keys_init(void);
+static void dispatch_init(void);
 
 static void
 cls_init(void)
@@ -260,6 +261,7 @@ cls_init(void)
 		return;
 	vendors_init();
 	keys_init();
+	dispatch_init();
 	for (ch = 0; ch < 256; ch++) {
 		int up = ch >= 'A' && ch <= 'Z', lo = ch >= 'a' && ch <= 'z';
 		int dg = ch >= '0' && ch <= '9';
@@ -877,7 +879,38 @@ b64_colon(const char *p, size_t n)
 	return 0;
 }
 
-static size_t dispatch(struct ctx *, size_t, size_t);
+static size_t dispatch_at(struct ctx *, size_t, size_t);
+/*
+ * The first two bytes of what dispatch_at's switch looks for, in step
+ * with it ('*': any second byte); dispatch_init adds the vendors'. And
+ * the length from which a run may hold a format without a prefix.
+ */
+static const char *const dispatch_pairs[] = {"--", "AB", "AC", "AG", "AI",
+    "AK", "AS", "AT", "BA", "Ba", "BE", "Be", "bA", "ba", "bE", "be", "GO",
+    "GR", "HR", "M*", "N*", "O*", "SG", "SK", "da", "dc", "di", "do", "ey",
+    "gh", "gi", "gl", "hf", "ho", "hv", "ke", "np", "py", "rk", "sh", "sk",
+    "wh", "xa", "xo", "ya", NULL};
+#define DISPATCH_ANY 37
+/* The pairs, a bit each. */
+static unsigned char dispatch_two[65536 / 8];
+
+/*
+ * dispatch_at for the run s..e, when its first two bytes or its length
+ * let it match: most runs are ordinary words, and are passed over here.
+ */
+static inline size_t
+dispatch(struct ctx *c, size_t s, size_t e)
+{
+	unsigned two;
+
+	if (e - s >= 2 && e - s < DISPATCH_ANY) {
+		two = (unsigned)(unsigned char)c->t[s] << 8 |
+		      (unsigned char)c->t[s + 1];
+		if (!(dispatch_two[two >> 3] & (1u << (two & 7))))
+			return 0;
+	}
+	return dispatch_at(c, s, e);
+}
 
 /* Credential characters after a scheme: token68 of RFC 7235. */
 static size_t
@@ -1066,10 +1099,10 @@ pem_resume(struct ctx *c)
 /*
  * A run of token characters s..e: the formats known by their prefix.
  * Over 80 lines: one case per first byte, the table of prefixes read best
- * in one piece.
+ * in one piece. A new prefix's first two bytes go in dispatch_pairs too.
  */
 static size_t
-dispatch(struct ctx *c, size_t s, size_t e)
+dispatch_at(struct ctx *c, size_t s, size_t e)
 {
 	const char *p = c->t + s;
 	size_t rl = e - s, r = 0;
@@ -1221,12 +1254,30 @@ dispatch(struct ctx *c, size_t s, size_t e)
 	/* Formats without a prefix of their own. */
 	if (rl >= 80 && at(c, s + 14, ".atlasv1.") && run(c, s, C_ALNUM) == 14)
 		return tok(c, s, 23, C_URL64, 60, 90, R_TERRAFORM);
-	if (rl >= 37 && rl <= 41 && p[3] >= '0' && p[3] <= '9' && p[4] == 'Q' &&
-	    p[5] == '~') {
+	if (rl >= DISPATCH_ANY && rl <= 41 && p[3] >= '0' && p[3] <= '9' &&
+	    p[4] == 'Q' && p[5] == '~') {
 		add(c, s, e, R_AZURE_CLIENT_SECRET);
 		return e;
 	}
 	return 0;
+}
+
+static void
+dispatch_init(void)
+{
+	size_t k;
+	unsigned ch, two;
+
+	memcpy(dispatch_two, vfirst2, sizeof dispatch_two);
+	for (k = 0; dispatch_pairs[k] != NULL; k++)
+		for (ch = 0; ch < 256; ch++) {
+			if (dispatch_pairs[k][1] != '*' &&
+			    ch != (unsigned char)dispatch_pairs[k][1])
+				continue;
+			two = (unsigned)(unsigned char)dispatch_pairs[k][0] << 8 |
+			      ch;
+			dispatch_two[two >> 3] |= (unsigned char)(1u << (two & 7));
+		}
 }
 
 static const char *const db_schemes[] = {"postgres", "postgresql", "mysql",
