@@ -247,9 +247,12 @@ const size_t nbuiltin_rules = sizeof builtin_rules / sizeof builtin_rules[0];
 #define C_UPNUM 0x80 /* A-Z 0-9 */
 
 static unsigned char cls[256];
+/* A key's bytes as rules know them: A-Z lowercased; _ - . left out. */
+static unsigned char kfold[256], kkeep[256];
 
 static void vendors_init(void);
 static void keys_init(void);
+static void cred_init(void);
 static void dispatch_init(void);
 
 static void
@@ -262,6 +265,7 @@ cls_init(void)
 	vendors_init();
 	keys_init();
 	dispatch_init();
+	cred_init();
 	for (ch = 0; ch < 256; ch++) {
 		int up = ch >= 'A' && ch <= 'Z', lo = ch >= 'a' && ch <= 'z';
 		int dg = ch >= '0' && ch <= '9';
@@ -284,6 +288,8 @@ cls_init(void)
 		if (ch == '+' || ch == '/' || ch == '=')
 			m |= C_B64;
 		cls[ch] = (unsigned char)m;
+		kfold[ch] = (unsigned char)(up ? ch | 0x20 : ch);
+		kkeep[ch] = ch != '_' && ch != '-' && ch != '.';
 	}
 }
 
@@ -1609,7 +1615,7 @@ value(struct ctx *c, size_t vs, int rule, int prose)
 static unsigned char
 fold(char ch)
 {
-	return (unsigned char)(ch | (IS(ch, C_UPNUM) && ch > '9' ? 0x20 : 0));
+	return kfold[(unsigned char)ch];
 }
 
 /* A key as rules know it: lowercase, without _ - and . (64 bytes at most). */
@@ -1618,9 +1624,11 @@ key_fold(const char *p, size_t n, char *key)
 {
 	size_t i, kl = 0;
 
-	for (i = 0; i < n && kl < 64; i++)
-		if (p[i] != '_' && p[i] != '-' && p[i] != '.')
-			key[kl++] = (char)fold(p[i]);
+	/* Each byte is written; one left out is written over next. */
+	for (i = 0; i < n && kl < 64; i++) {
+		key[kl] = (char)kfold[(unsigned char)p[i]];
+		kl += kkeep[(unsigned char)p[i]];
+	}
 	return kl;
 }
 
@@ -2056,51 +2064,73 @@ k8s(struct ctx *c)
  * value without separators. -1 for words that say the value is
  * something else (a fingerprint, a digest, an id).
  */
-static int
-cred_word(const char *p, size_t n)
-{
-	static const struct {
-		const char *w;
-		size_t len;
-		int kind;
-	} words[] = {
+static const struct {
+	const char *w;
+	size_t len;
+	int kind;
+} cred_words[] = {
 #define W(s, k) {(s), sizeof(s) - 1, (k)}
-	    W("token", 1), W("secret", 1), W("password", 1), W("passwd", 1),
-	    W("passphrase", 1), W("apikey", 1), W("api_key", 1),
-	    W("api-key", 1), W("auth", 1), W("credential", 1),
-	    W("credentials", 1), W("key", 2), W("pat", 2), W("pwd", 2),
-	    W("fingerprint", -1), W("hash", -1), W("digest", -1),
-	    W("checksum", -1), W("sha1", -1), W("sha256", -1),
-	    W("sha512", -1), W("md5", -1), W("commit", -1), W("cache", -1),
-	    W("uuid", -1), W("id", -1), W("request", -1), W("trace", -1),
-	    W("etag", -1), W("version", -1),
+    W("token", 1), W("secret", 1), W("password", 1), W("passwd", 1),
+    W("passphrase", 1), W("apikey", 1), W("api_key", 1), W("api-key", 1),
+    W("auth", 1), W("credential", 1), W("credentials", 1), W("key", 2),
+    W("pat", 2), W("pwd", 2), W("fingerprint", -1), W("hash", -1),
+    W("digest", -1), W("checksum", -1), W("sha1", -1), W("sha256", -1),
+    W("sha512", -1), W("md5", -1), W("commit", -1), W("cache", -1),
+    W("uuid", -1), W("id", -1), W("request", -1), W("trace", -1),
+    W("etag", -1), W("version", -1),
 #undef W
-	};
-	/* The lengths of the words, by first letter: most runs stop here;
-	 * and the words, as bits in their order. */
-	static unsigned short lens[256];
-	static uint32_t at[256];
-	uint32_t m;
+};
+#define NCRED_WORDS (sizeof cred_words / sizeof cred_words[0])
+_Static_assert(NCRED_WORDS <= 32, "cred_at holds a bit per word");
+/* The lengths of the words, by first letter: most runs stop there; and
+ * the words, as bits in their order. */
+static unsigned short cred_lens[256];
+static uint32_t cred_at[256];
+
+static void
+cred_init(void)
+{
 	size_t i;
 
-	_Static_assert(sizeof words / sizeof words[0] <= 32,
-	    "at holds a bit per word");
+	for (i = 0; i < NCRED_WORDS; i++) {
+		cred_lens[(unsigned char)cred_words[i].w[0]] |=
+		    (unsigned short)(1u << cred_words[i].len);
+		cred_at[(unsigned char)cred_words[i].w[0]] |= 1u << i;
+	}
+}
 
-	if (lens['t'] == 0)
-		for (i = 0; i < sizeof words / sizeof words[0]; i++) {
-			lens[(unsigned char)words[i].w[0]] |=
-			    (unsigned short)(1u << words[i].len);
-			at[(unsigned char)words[i].w[0]] |= 1u << i;
-		}
-	if (n < 2 || n > 11 ||
-	    !(lens[(unsigned char)(p[0] | 0x20)] & (1u << n)))
-		return 0;
-	for (m = at[(unsigned char)(p[0] | 0x20)]; m != 0; m &= m - 1) {
+/*
+ * cred_word for a run whose length and first letter a word has: each
+ * such word compared, letters in either case (as strncasecmp in the C
+ * locale, without a call). Kept out of line: most runs never get here.
+ */
+static __attribute__((noinline)) int
+cred_word_at(const char *p, size_t n)
+{
+	uint32_t m;
+	size_t i, k;
+
+	for (m = cred_at[(unsigned char)(p[0] | 0x20)]; m != 0; m &= m - 1) {
 		i = (size_t)__builtin_ctz(m);
-		if (words[i].len == n && strncasecmp(p, words[i].w, n) == 0)
-			return words[i].kind;
+		if (cred_words[i].len != n)
+			continue;
+		for (k = 0; k < n && kfold[(unsigned char)p[k]] ==
+		    (unsigned char)cred_words[i].w[k]; k++)
+			;
+		if (k == n)
+			return cred_words[i].kind;
 	}
 	return 0;
+}
+
+/* The kind of credential word p[0..n) is (cred_words), or 0. */
+static inline int
+cred_word(const char *p, size_t n)
+{
+	if (n < 2 || n > 11 ||
+	    !(cred_lens[(unsigned char)(p[0] | 0x20)] & (1u << n)))
+		return 0;
+	return cred_word_at(p, n);
 }
 
 /*
