@@ -117,11 +117,15 @@ struct filter {
 /* The line is checked as UTF-8 before it is read. */
 #define RD_FLAGS KR_JR_UTF8_OK
 
-/* Appends the decoded content of a JSON string (without its quotes). */
+/*
+ * Appends the decoded content of the string field x of line (without its
+ * quotes): copied as it is when it has no escape.
+ */
 static int
-json_decode(struct kr_buf *b, const char *s, size_t n)
+json_decode(struct kr_buf *b, const char *line, const struct field *x)
 {
-	struct kr_jr_str str = {s, n, KR_JR_ESC};
+	struct kr_jr_str str = {line + x->vs + 1, x->ve - x->vs - 2,
+	    x->esc & KR_JR_ESC};
 
 	return kr_jr_decode(b, &str);
 }
@@ -847,14 +851,12 @@ remember_ids(struct filter *f, const char *line, const struct recinfo *ri)
 {
 	if (ri->task.present && ri->task.str) {
 		f->task.len = 0;
-		if (json_decode(&f->task, line + ri->task.vs + 1,
-			ri->task.ve - ri->task.vs - 2) == -1)
+		if (json_decode(&f->task, line, &ri->task) == -1)
 			oom();
 	}
 	if (ri->run.present && ri->run.str) {
 		f->run.len = 0;
-		if (json_decode(&f->run, line + ri->run.vs + 1,
-			ri->run.ve - ri->run.vs - 2) == -1)
+		if (json_decode(&f->run, line, &ri->run) == -1)
 			oom();
 	}
 }
@@ -973,8 +975,7 @@ msg_text(struct filter *f, const char *line, const struct recinfo *ri,
 		return 0;
 	if (ri->msg.str && ri->msg.esc) {
 		f->text.len = 0;
-		if (json_decode(&f->text, line + ri->msg.vs + 1,
-			ri->msg.ve - ri->msg.vs - 2) == -1)
+		if (json_decode(&f->text, line, &ri->msg) == -1)
 			oom();
 		*text = f->text.s;
 		*tn = f->text.len;
