@@ -249,6 +249,8 @@ const size_t nbuiltin_rules = sizeof builtin_rules / sizeof builtin_rules[0];
 static unsigned char cls[256];
 /* A key's bytes as rules know them: A-Z lowercased; _ - . left out. */
 static unsigned char kfold[256], kkeep[256];
+/* The bytes rules_scan stops at: a run's, '=', ':' and '>'. */
+static unsigned char scan_stop[256];
 
 static void vendors_init(void);
 static void keys_init(void);
@@ -290,6 +292,8 @@ cls_init(void)
 		cls[ch] = (unsigned char)m;
 		kfold[ch] = (unsigned char)(up ? ch | 0x20 : ch);
 		kkeep[ch] = ch != '_' && ch != '-' && ch != '.';
+		scan_stop[ch] = (m & C_RUN) || ch == '=' || ch == ':' ||
+				ch == '>';
 	}
 }
 
@@ -2263,7 +2267,10 @@ rules_scan(const char *t, size_t n, size_t from, struct pem_state *pem,
 			i = r;
 			continue;
 		}
-		i++;
+		/* Bytes that no rule starts at (spaces, most punctuation). */
+		do
+			i++;
+		while (i < n && !scan_stop[(unsigned char)t[i]]);
 	}
 }
 
