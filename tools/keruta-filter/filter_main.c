@@ -946,7 +946,8 @@ add_mask(struct filter *f, const char *t, size_t n)
 {
 	size_t vn;
 
-	if (n <= ADD_MASK_LEN || memcmp(t, ADD_MASK, ADD_MASK_LEN) != 0)
+	if (n <= ADD_MASK_LEN || t[0] != ':' ||
+	    memcmp(t, ADD_MASK, ADD_MASK_LEN) != 0)
 		return 0;
 	for (vn = n - ADD_MASK_LEN; vn > 0 && (t[ADD_MASK_LEN + vn - 1] == ' ' ||
 						  t[ADD_MASK_LEN + vn - 1] == '\t');

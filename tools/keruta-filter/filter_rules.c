@@ -1423,16 +1423,14 @@ keys_init(void)
 	key_end['s'] = key_end['g'] = 1;
 }
 
-/* The rule for a key (lowercased, without _ - .), or -1. */
+/* key_rule for a key whose last letter some rule's key ends in. */
 static int
-key_rule(const char *k, size_t kl, const char *raw, size_t rawlen)
+key_rule_at(const char *k, size_t kl, const char *raw, size_t rawlen)
 {
 	uint32_t m;
 	size_t i, l;
 	int rule = -1;
 
-	if (kl == 0 || !key_end[(unsigned char)k[kl - 1]])
-		return -1;
 	for (m = key_ends[(unsigned char)k[kl - 1]]; m != 0; m &= m - 1) {
 		i = (size_t)__builtin_ctz(m);
 		l = key_rules[i].len;
@@ -1459,6 +1457,16 @@ key_rule(const char *k, size_t kl, const char *raw, size_t rawlen)
 	    memmem(k, kl, "heroku", 6) != NULL)
 		return R_HEROKU;
 	return rule;
+}
+
+/* The rule for a key (lowercased, without _ - .), or -1: most keys end
+ * in a letter no rule's key ends in, and are told so without a call. */
+static inline int
+key_rule(const char *k, size_t kl, const char *raw, size_t rawlen)
+{
+	if (kl == 0 || !key_end[(unsigned char)k[kl - 1]])
+		return -1;
+	return key_rule_at(k, kl, raw, rawlen);
 }
 
 /* Values that hold no secret: placeholders, references, booleans. */
