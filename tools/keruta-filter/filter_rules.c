@@ -1279,15 +1279,18 @@ dispatch_init(void)
 	unsigned ch, two;
 
 	memcpy(dispatch_two, vfirst2, sizeof dispatch_two);
-	for (k = 0; dispatch_pairs[k] != NULL; k++)
+	for (k = 0; dispatch_pairs[k] != NULL; k++) {
+		const unsigned char *pr =
+		    (const unsigned char *)dispatch_pairs[k];
+
 		for (ch = 0; ch < 256; ch++) {
-			if (dispatch_pairs[k][1] != '*' &&
-			    ch != (unsigned char)dispatch_pairs[k][1])
+			if (pr[1] != '*' && ch != pr[1])
 				continue;
-			two = (unsigned)(unsigned char)dispatch_pairs[k][0] << 8 |
-			      ch;
-			dispatch_two[two >> 3] |= (unsigned char)(1u << (two & 7));
+			two = (unsigned)pr[0] << 8 | ch;
+			dispatch_two[two >> 3] |=
+			    (unsigned char)(1u << (two & 7));
 		}
+	}
 }
 
 static const char *const db_schemes[] = {"postgres", "postgresql", "mysql",
