@@ -115,6 +115,7 @@ main(void)
 	struct store st = { 0, 0, 0, 0, 0, 0, 0 };
 	struct commit cm;
 	struct rec a, b, c, d, e;
+	long long w;
 
 	memset(&cm, 0, sizeof cm);
 	cm.store = &st;
@@ -149,6 +150,8 @@ main(void)
 	hold(&cm, &a, 'a', 0);
 	ok(commit_turn(&cm, 0) == 0 && st.in_txn,
 	    "records came this turn: the commit waits");
+	ok(commit_wait_ns(&cm) == 250000,
+	    "for the next turn, 250 us at most");
 	ok(commit_turn(&cm, 0) == 1 && !st.in_txn && nout == 1,
 	    "a quiet turn commits and lets the waiter out");
 
@@ -199,6 +202,12 @@ main(void)
 	hold(&cm, &e, 'e', 1);
 	ok(commit_turn(&cm, 0) == 0 && st.gen == 1 && st.in_txn,
 	    "while the sync is in flight, the next commit waits for it");
+	ok(commit_wait_ns(&cm) == 20000000, "the loop sleeps for 20 ms at "
+	    "most: the sync's end wakes it");
+	cm.txn_t0 = kr_mono_ns() - 15000000;
+	w = commit_wait_ns(&cm);
+	ok(w > 0 && w <= 5000000, "or until the transaction is 20 ms old "
+	    "(%lld ns left)", w);
 	cm.txn_t0 = 0;
 	ok(commit_turn(&cm, 0) == 1 && st.gen == 2 && nout == 0,
 	    "unless it is old: a second commit while the first is synced");

@@ -60,5 +60,12 @@ void commit_poll(struct commit *cm);
  * it should be called again shortly.
  */
 int commit_turn(struct commit *cm, unsigned bodies);
+/*
+ * After a commit_turn that waits: how long the loop may sleep before the
+ * next, in ns, if nothing comes. While a sync is in flight, until the
+ * transaction is too old (the store wakes the loop when the sync is
+ * done); else a moment, for the next turn.
+ */
+long long commit_wait_ns(const struct commit *cm);
 
 #endif

@@ -27,7 +27,6 @@
 #include "store.h"
 #include "ws.h"
 
-#define COMMIT_WAIT_US	250	/* quiet for this long: the input is drained */
 #define EXPIRE_ROWS	2000
 #define STOP_NS		5000000000LL	/* what is open gets this long */
 #define CHANGES_US	5000	/* how often to look for other servers' commits */
@@ -145,7 +144,7 @@ maybe_commit(struct srv *s)
 {
 	if (!commit_turn(&s->commit, s->bodies))
 		lws_sul_schedule(s->ctx, 0, &s->sul_commit, commit_timer,
-		    COMMIT_WAIT_US);
+		    commit_wait_ns(&s->commit) / 1000);
 }
 
 /* The store's syncer is done with a sync: the loop lets its waiters out. */
