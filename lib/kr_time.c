@@ -100,12 +100,41 @@ days_from_civil(int y, int m, int d)
 	return (long long)era * 146097 + doe - 719468;
 }
 
-int
-kr_ts_parse(const char *s, size_t n, long long *ns)
+/*
+ * The seconds of a time's date and hour (its first 13 bytes), those last
+ * read: a stream's times share them for an hour, and days_from_civil and
+ * the checks of the date are then made once.
+ */
+static _Thread_local char hour_key[13];
+static _Thread_local long long hour_secs;
+static _Thread_local int hour_have;
+
+static int
+date_hour(const char *s, long long *secs)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
 		30, 31 };
-	int y, mo, d, h, mi, sec, oh, om;
+	int y, mo, d, h;
+
+	if (hour_have && memcmp(s, hour_key, sizeof hour_key) == 0) {
+		*secs = hour_secs;
+		return 0;
+	}
+	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) ||
+	    digits(s + 8, 2, &d) || digits(s + 11, 2, &h))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23)
+		return -1;
+	*secs = hour_secs = days_from_civil(y, mo, d) * 86400LL + h * 3600;
+	memcpy(hour_key, s, sizeof hour_key);
+	hour_have = 1;
+	return 0;
+}
+
+int
+kr_ts_parse(const char *s, size_t n, long long *ns)
+{
+	int mi, sec, oh, om;
 	long long frac = 0, secs;
 	size_t i = 19;
 	int fd = 0, sign;
@@ -114,12 +143,8 @@ kr_ts_parse(const char *s, size_t n, long long *ns)
 	if (n < 20 || s[4] != '-' || s[7] != '-' || s[13] != ':' ||
 	    s[16] != ':' || (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
 		return -1;
-	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) ||
-	    digits(s + 8, 2, &d) || digits(s + 11, 2, &h) ||
-	    digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-	    mi > 59 || sec > 60)
+	if (date_hour(s, &secs) == -1 || digits(s + 14, 2, &mi) ||
+	    digits(s + 17, 2, &sec) || mi > 59 || sec > 60)
 		return -1;
 	if (s[i] == '.') {
 		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, fd++)
@@ -144,7 +169,7 @@ kr_ts_parse(const char *s, size_t n, long long *ns)
 		sign = s[i] == '+' ? 1 : -1;
 	} else
 		return -1;
-	secs = days_from_civil(y, mo, d) * 86400LL + h * 3600 + mi * 60 + sec;
+	secs += mi * 60 + sec;
 	secs -= sign * (oh * 3600 + om * 60);
 	/* Years 0000 to 9999 cannot overflow secs; only the product can. */
 	if (secs < KR_TS_MIN_S || secs >= KR_TS_END_S) {
@@ -153,4 +178,21 @@ kr_ts_parse(const char *s, size_t n, long long *ns)
 	}
 	*ns = secs * 1000000000LL + frac;
 	return 0;
+}
+
+int
+kr_ts_canonical(const char *s, size_t n)
+{
+	int y;
+
+	/* kr_ts_parse read it: the rest of its form is checked. What it
+	 * moves on is a 60th second and February 29 of a common year. */
+	if (n != KR_TS_LEN || s[10] != 'T' || s[19] != '.' || s[29] != 'Z' ||
+	    s[17] > '5')
+		return 0;
+	if (s[5] == '0' && s[6] == '2' && s[8] == '2' && s[9] == '9') {
+		digits(s, 4, &y);
+		return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+	}
+	return 1;
 }

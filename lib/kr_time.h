@@ -33,6 +33,11 @@ void kr_ts_format_ns(long long ns, char *out);
  * it is one outside KR_TS_RANGE (once its offset is applied).
  */
 int kr_ts_parse(const char *s, size_t n, long long *ns);
+/*
+ * For a time kr_ts_parse read: 1 when s[0..n) is what kr_ts_format_ns
+ * makes of it, byte for byte; else 0.
+ */
+int kr_ts_canonical(const char *s, size_t n);
 /* Nanoseconds on CLOCK_MONOTONIC. */
 long long kr_mono_ns(void);
 /* Wall clock in nanoseconds since the epoch. */

@@ -1,11 +1,83 @@
 /* Unit tests: kr_time, kr_parse, kr_level. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kr_level.h"
 #include "kr_parse.h"
 #include "kr_time.h"
 #include "tap.h"
+
+static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
+
+static unsigned
+pick(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+/*
+ * kr_ts_canonical against the round trip it stands for, on times near
+ * the forms it must tell apart: a 60th second, February 29 of common and
+ * leap years (1700, 1900, 2000, 2024), 't' and 'z', fewer digits, an
+ * offset; and kr_ts_parse, whose date and hour are remembered, against
+ * the same times parsed with other ones in between.
+ */
+static void
+test_canonical(void)
+{
+	static const char *const years[] = { "1678", "1700", "1969", "1970",
+	    "1900", "2000", "2024", "2026", "2100", "2261" };
+	char t[40], f[KR_TS_LEN + 1];
+	long long ns, ns2;
+	int i, bad = 0, nc = 0, again = 0, n;
+
+	for (i = 0; i < 200000 && bad == 0; i++) {
+		n = snprintf(t, sizeof t, "%s-%02u-%02uT%02u:%02u:%02u.%09u%s",
+		    years[pick(10)], 1 + pick(12), pick(4) ? 1 + pick(28) :
+		    28 + pick(4), pick(24), pick(60), pick(8) ? pick(60) : 60,
+		    pick(1000000000), pick(16) ? "Z" : "+00:00");
+		if (pick(16) == 0)
+			t[10] = 't';
+		if (pick(16) == 0)
+			t[n - 1] = t[n - 1] == 'Z' ? 'z' : t[n - 1];
+		if (pick(16) == 0) {
+			memmove(t + 25, t + 29, (size_t)(n - 28));
+			n -= 4;
+		}
+		if (kr_ts_parse(t, (size_t)n, &ns) != 0)
+			continue;
+		kr_ts_format_ns(ns, f);
+		if (kr_ts_canonical(t, (size_t)n) != (n == KR_TS_LEN &&
+		    memcmp(f, t, KR_TS_LEN) == 0)) {
+			bad = 1;
+			printf("# kr_ts_canonical(%.*s) is %d\n", n, t,
+			    kr_ts_canonical(t, (size_t)n));
+		}
+		nc += kr_ts_canonical(t, (size_t)n);
+		/* The same time again, after another date's. */
+		kr_ts_parse("2001-01-01T00:00:00Z", 20, &ns2);
+		if (kr_ts_parse(t, (size_t)n, &ns2) != 0 || ns2 != ns)
+			bad = 2;
+		again++;
+	}
+	ok(bad == 0 && nc > 1000 && again - nc > 1000, "kr_ts_canonical: 1 "
+	    "exactly when kr_ts_format_ns gives the time back (%d times, %d "
+	    "so)", again, nc);
+	ok(kr_ts_parse("2026-11-28T10:15:03Z", 20, &ns) == 0 &&
+	    kr_ts_parse("2026-11-28T10:61:03Z", 20, &ns) == -1 &&
+	    kr_ts_parse("2026-11-28T10:15:61Z", 20, &ns) == -1 &&
+	    kr_ts_parse("2026-11-28T10:15:03.Z", 21, &ns) == -1 &&
+	    kr_ts_parse("2026-11-28T10:1x:03Z", 20, &ns) == -1,
+	    "kr_ts_parse: a bad minute, second or fraction in a known hour");
+	ok(kr_ts_parse("2026-11-28T10:15:03Z", 20, &ns) == 0 &&
+	    kr_ts_parse("2026-11-28 10:15:03Z", 20, &ns2) == 0 && ns == ns2 &&
+	    kr_ts_parse("2026-11-29T10:15:03Z", 20, &ns2) == 0 &&
+	    ns2 - ns == 86400000000000LL, "and another day of the same hour");
+}
 
 int
 main(void)
@@ -106,5 +178,6 @@ main(void)
 	ok(kr_level_parse("PANIC", 5) == KR_FATAL, "PANIC is FATAL");
 	ok(kr_level_parse("INFOX", 5) == -1, "no prefix match");
 	is(kr_level_name(KR_TRACE), "TRACE", "level names");
+	test_canonical();
 	return done_testing();
 }

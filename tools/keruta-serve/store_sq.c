@@ -1131,8 +1131,6 @@ sql_tsstr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void
 bind_row(sqlite3_stmt *st, int o, long long tid, const struct row *r)
 {
-	char canon[KR_TS_LEN + 1];
-
 	if (o == 0)
 		sqlite3_bind_int64(st, o + 1, r->id);
 	else
@@ -1151,8 +1149,8 @@ bind_row(sqlite3_stmt *st, int o, long long tid, const struct row *r)
 	else
 		sqlite3_bind_null(st, o + 4);
 	sqlite3_bind_int64(st, o + 5, r->ts);
-	if (r->tslen == KR_TS_LEN && (kr_ts_format_ns(r->ts, canon),
-	    memcmp(canon, r->tsstr, KR_TS_LEN) == 0))
+	/* r->ts is what kr_ts_parse read from r->tsstr (rec.c). */
+	if (kr_ts_canonical(r->tsstr, r->tslen))
 		sqlite3_bind_text(st, o + 6, "", 0, SQLITE_STATIC);
 	else
 		sqlite3_bind_text(st, o + 6, r->tsstr, (int)r->tslen,
