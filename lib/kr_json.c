@@ -123,8 +123,16 @@ kr_utf8_valid(const char *s, size_t n)
 		if (*p < 0x80) {
 			uint64_t w;
 
-			/* ASCII, the common case: 8 bytes at a time. */
+			/* ASCII, the common case: 32 bytes at a time, then
+			 * 8. */
 			p++;
+#ifdef __SSE2__
+			while (e - p >= 32 && _mm_movemask_epi8(_mm_or_si128(
+			    _mm_loadu_si128((const __m128i *)(const void *)p),
+			    _mm_loadu_si128((const __m128i *)(const void *)
+			    (p + 16)))) == 0)
+				p += 32;
+#endif
 			while (e - p >= 8) {
 				memcpy(&w, p, 8);
 				if (w & 0x8080808080808080ULL)

@@ -61,15 +61,17 @@ main(void)
 	ok(kr_utf8_valid("ab\xe2\x82\xac\xff", 6) == 5,
 	    "kr_utf8_valid stops at the first bad byte");
 	{
-		/* ASCII is read 8 bytes at a time: a bad byte, or a good
-		 * character, at every offset of a long line. */
-		char line[64];
+		/* ASCII is read 32 then 8 bytes at a time: a bad byte, or
+		 * a good character, at every offset of a long line, the bad
+		 * one also last of a line cut after it. */
+		char line[128];
 		size_t at, badat = 0, goodat = 0;
 
-		for (at = 0; at < 40; at++) {
+		for (at = 0; at < 125; at++) {
 			memset(line, 'a', sizeof line);
 			line[at] = '\xff';
-			if (kr_utf8_valid(line, sizeof line) != at && !badat)
+			if ((kr_utf8_valid(line, sizeof line) != at ||
+			    kr_utf8_valid(line, at + 1) != at) && !badat)
 				badat = at + 1;
 			memset(line, 'a', sizeof line);
 			memcpy(line + at, "\xe2\x82\xac", 3);
