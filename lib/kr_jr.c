@@ -161,56 +161,114 @@ stops(uint64_t x, uint64_t hi)
 }
 
 #ifdef __SSE2__
-#define CLEAN_RUN	1024	/* bytes looked at ahead, at most */
+/*
+ * The bytes of the 16 at p that a plain run stops at, a bit each; its
+ * '"' bytes in *q. A byte stops it when it is '\\', or below x ^ t
+ * once flipped by x: signed, so that (0, ' ') takes the control bytes
+ * and those above ASCII, (0x80, 0x80 + ' ') the control bytes alone.
+ */
+static inline unsigned
+look16(const char *p, __m128i x, __m128i t, unsigned *q)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	*q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
+	    _mm_set1_epi8('"')));
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+	    _mm_cmplt_epi8(_mm_xor_si128(v, x), t)));
+}
+
+/* look16 for the 64 bytes at p. */
+static inline uint64_t
+look64(const char *p, __m128i x, __m128i t, uint64_t *q)
+{
+	unsigned q0, q1, q2, q3;
+	uint64_t s;
+
+	s = (uint64_t)look16(p, x, t, &q0) |
+	    (uint64_t)look16(p + 16, x, t, &q1) << 16 |
+	    (uint64_t)look16(p + 32, x, t, &q2) << 32 |
+	    (uint64_t)look16(p + 48, x, t, &q3) << 48;
+	*q = (uint64_t)q0 | (uint64_t)q1 << 16 | (uint64_t)q2 << 32 |
+	    (uint64_t)q3 << 48;
+	return s;
+}
+
+/* look64 for the n < 64 bytes at p, in a text too short for a look. */
+static uint64_t
+look_bytes(const char *p, size_t n, int hi, uint64_t *q)
+{
+	uint64_t s = 0;
+	size_t k;
+	int c;
+
+	*q = 0;
+	for (k = 0; k < n; k++) {
+		c = str_class[(unsigned char)p[k]];
+		if (c == 1)
+			*q |= (uint64_t)1 << k;
+		else if (c == 2 || c == 3 || (c == 4 && hi))
+			s |= (uint64_t)1 << k;
+	}
+	return s;
+}
 
 /*
- * Notes how far from p the text is clean (see struct kr_jr): one look
- * at the bytes ahead serves every string in them, and most records are
- * clean from end to end.
+ * Notes how far from p the text is clean, and its '"' bytes (see struct
+ * kr_jr): one look at the bytes ahead serves every string in them, and
+ * most records are clean from end to end.
  */
 static void
 clean_run(struct kr_jr *j, const char *p)
 {
-	const char *e = j->end, *lim = e - p > CLEAN_RUN ? p + CLEAN_RUN : e;
-	__m128i c = _mm_set1_epi8(0x1f), v;
-	unsigned m;
+	const char *e = j->end;
+	size_t n = (size_t)(e - p) < KR_JR_AHEAD ? (size_t)(e - p) :
+	    KR_JR_AHEAD, i;
 	int hi = !(j->flags & KR_JR_UTF8_OK);
+	__m128i x = _mm_set1_epi8(hi ? 0 : (char)0x80);
+	__m128i t = _mm_set1_epi8(hi ? ' ' : (char)(0x80 + ' '));
+	uint64_t s, q;
 
 	j->clean0 = p;
-	for (; lim - p >= 16; p += 16) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
-		    _mm_cmpeq_epi8(_mm_max_epu8(v, c), c)));
-		if (hi)
-			m |= (unsigned)_mm_movemask_epi8(v);
-		if (m != 0) {
-			j->clean = p + __builtin_ctz(m);
+	for (i = 0; i < n; i += 64) {
+		if (n - i >= 64)
+			s = look64(p + i, x, t, &q);
+		else if (p + n - j->s >= 64) {
+			/* The last bytes: the 64 that end with them, read
+			 * (within the text), those before shifted out. */
+			s = look64(p + n - 64, x, t, &q) >> (64 - (n - i));
+			q >>= 64 - (n - i);
+		} else
+			s = look_bytes(p + i, n - i, hi, &q);
+		if (s != 0) {
+			j->quotes[i / 64] = q & ((s & -s) - 1);
+			j->clean = p + i + __builtin_ctzll(s);
 			return;
 		}
+		j->quotes[i / 64] = q;
 	}
-	while (p < lim && str_class[(unsigned char)*p] != 2 &&
-	    str_class[(unsigned char)*p] != 3 &&
-	    (!hi || str_class[(unsigned char)*p] != 4))
-		p++;
-	j->clean = p;
+	j->clean = p + n;
 }
 
-/* Where the '"' is in the clean text [p, j->clean), or NULL. */
-static const char *
+/*
+ * Where the '"' is in the clean text from p, or NULL; p is in the clean
+ * text [j->clean0, j->clean), and each word of quotes up to j->clean
+ * was written by clean_run, without a bit at or past it.
+ */
+static inline const char *
 clean_quote(const struct kr_jr *j, const char *p)
 {
-	const char *e = j->clean;
-	unsigned m;
+	size_t i = (size_t)(p - j->clean0), n;
+	uint64_t w = j->quotes[i / 64] >> (i % 64);
 
-	for (; e - p >= 16; p += 16) {
-		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-		    _mm_loadu_si128((const __m128i *)(const void *)p),
-		    _mm_set1_epi8('"')));
-		if (m != 0)
-			return p + __builtin_ctz(m);
-	}
-	return memchr(p, '"', (size_t)(e - p));
+	if (w != 0)
+		return p + __builtin_ctzll(w);
+	n = (size_t)(j->clean - j->clean0);
+	for (i = (i | 63) + 1; i < n; i += 64)
+		if ((w = j->quotes[i / 64]) != 0)
+			return j->clean0 + i + __builtin_ctzll(w);
+	return NULL;
 }
 #endif
 
@@ -326,7 +384,7 @@ string(struct kr_jr *j, struct kr_jr_str *str, int lone)
 #ifdef __SSE2__
 	const char *p = j->p + 1, *q;
 
-	if (p >= j->clean0 && p < j->clean &&
+	if ((size_t)(p - j->clean0) < (size_t)(j->clean - j->clean0) &&
 	    (q = clean_quote(j, p)) != NULL) {
 		str->s = p;
 		str->n = (size_t)(q - p);

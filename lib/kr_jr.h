@@ -10,12 +10,15 @@
 #define KR_JR_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "kr_buf.h"
 
 /* Nesting a record may have, counting itself (keruta(7)). */
 #define KR_JR_DEPTH 256
+/* Bytes of clean text (struct kr_jr) looked at in one go, at most. */
+#define KR_JR_AHEAD 1024
 
 enum kr_jr_err {
 	KR_JR_OK,
@@ -57,8 +60,11 @@ struct kr_jr {
 	enum kr_jr_err err;	/* the first error */
 	const char *errp;	/* and where it is */
 	/* [clean0, clean): no '\\', no control byte, nothing above ASCII
-	 * unless KR_JR_UTF8_OK; a string there ends at its next '"'. */
+	 * unless KR_JR_UTF8_OK; a string there ends at its next '"'.
+	 * quotes has a bit for each '"' there, from clean0: the look that
+	 * found the clean text found them too. */
 	const char *clean0, *clean;
+	uint64_t quotes[KR_JR_AHEAD / 64];
 };
 
 /* A string read: its text between the quotes, undecoded. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kr_jr.h"
+#include "kr_json.h"
 #include "tap.h"
 
 /* The verdict on s, with flags: "ok", or the error and its offset. */
@@ -58,6 +59,170 @@ decoded(const char *s)
 	    kr_buf_addc(&b, '\0') == -1)
 		return "(error)";
 	return b.s;
+}
+
+/*
+ * The reference: the string at s[at] ('"') read a byte at a time, as
+ * RFC 8259 and kr_jr.h have it, with no look ahead. Its end past the
+ * closing quote, or 0 with *err and *errp set; *esc as kr_jr_str's.
+ */
+static size_t
+ref_string(const char *s, size_t n, size_t at, int flags, int lone,
+    int *esc, enum kr_jr_err *err, size_t *errp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t p = at + 1, k;
+	long c, lo;
+
+	*esc = 0;
+	for (;;) {
+		if (p >= n) {
+			*err = KR_JR_EEND, *errp = n;
+			return 0;
+		}
+		if (u[p] == '"')
+			return p + 1;
+		if (u[p] < 0x20) {
+			if (!(flags & KR_JR_CTRL)) {
+				*err = KR_JR_ECTRL, *errp = p;
+				return 0;
+			}
+			p++;
+		} else if (u[p] >= 0x80) {
+			k = flags & KR_JR_UTF8_OK ? 1 :
+			    kr_utf8_char(u + p, u + n);
+			if (k == 0) {
+				*err = KR_JR_EUTF8, *errp = p;
+				return 0;
+			}
+			p += k;
+		} else if (u[p] != '\\') {
+			p++;
+		} else {
+			*esc |= KR_JR_ESC;
+			*errp = p;
+			if (n - p < 2) {
+				*err = KR_JR_EEND, *errp = n;
+				return 0;
+			}
+			if (strchr("\"\\/bfnrt", u[p + 1]) != NULL &&
+			    u[p + 1] != '\0') {
+				p += 2;
+				continue;
+			}
+			*err = KR_JR_EESCAPE;
+			if (u[p + 1] != 'u')
+				return 0;
+			for (c = 0, k = 2; k < 6 && p + k < n; k++) {
+				if (kr_hexval(u[p + k]) < 0)
+					return 0;
+				c = c << 4 | kr_hexval(u[p + k]);
+			}
+			if (k < 6) {
+				*err = KR_JR_EEND;
+				return 0;
+			}
+			lo = -1;
+			if (p + 12 <= n && u[p + 6] == '\\' && u[p + 7] == 'u')
+				for (lo = 0, k = 8; k < 12 && lo >= 0; k++)
+					lo = kr_hexval(u[p + k]) < 0 ? -1 :
+					    lo << 4 | kr_hexval(u[p + k]);
+			if (c >= 0xd800 && c <= 0xdbff && lo >= 0xdc00 &&
+			    lo <= 0xdfff) {
+				p += 12;
+			} else if (c >= 0xd800 && c <= 0xdfff) {
+				if (!lone) {
+					*err = KR_JR_ESURROGATE;
+					return 0;
+				}
+				*esc |= KR_JR_LONE;
+				p += 6;
+			} else
+				p += 6;
+		}
+	}
+}
+
+/*
+ * The reader against the reference on ["a","b"] where a and b hold
+ * every kind of byte and escape, at every place in strings of the
+ * lengths around the looks' sizes (16, 64), after the text's 64th byte
+ * or before, the text cut short inside those bytes too; each text in a
+ * buffer of its own size, so that a look past its end is a fault under
+ * ASan.
+ */
+static void
+against_reference(void)
+{
+	static const char *const odd[] = { "\\n", "\\/", "\\u00e9",
+	    "\\ud83d\\ude00", "\\ud800", "\\udc00x", "\\ud800\\u0041",
+	    "\\uD83D\\uDE00", "\\u12g4", "\\u12", "\\q", "\\", "\xc3\xa9",
+	    "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xff", "\xc3", "\xc3(",
+	    "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\x01", "\x1f",
+	    "\t", "\x7f", " ", "\x80", NULL };
+	static const int fl[] = { 0, KR_JR_CTRL, KR_JR_UTF8_OK,
+	    KR_JR_CTRL | KR_JR_UTF8_OK | KR_JR_SPACES };
+	char t[256];
+	size_t len, at, o, f, n, cut, e1, e2, errp, bad = 0, cases = 0;
+	enum kr_jr_err err;
+	int esc;
+
+	for (len = 0; len <= 140 && bad == 0; len += len < 72 ? 1 : 17)
+	for (o = 0; odd[o] != NULL && bad == 0; o++)
+	for (at = 0; at <= len && bad == 0; at++) {
+		size_t on = strlen(odd[o]), pad = (len + at + o) % 5;
+
+		/* pad spaces, then [ "x", "<at a's><odd><len-at a's>" ] */
+		n = 0;
+		memset(t, ' ', pad);
+		n = pad;
+		memcpy(t + n, "[\"x\",\"", 6);
+		n += 6;
+		memset(t + n, 'a', at);
+		n += at;
+		memcpy(t + n, odd[o], on);
+		n += on;
+		memset(t + n, 'a', len - at);
+		n += len - at;
+		memcpy(t + n, "\"]", 2);
+		n += 2;
+		/* cut inside or just past the odd bytes, or at the end */
+		for (f = 0; f < sizeof fl / sizeof fl[0]; f++)
+		for (cut = pad + 6 + at; cut <= n; cut = cut < pad + 7 + at +
+		    on ? cut + 1 : cut < n - 1 ? n - 1 : n + 1) {
+			char *b = malloc(cut ? cut : 1), want[64];
+			const char *got;
+
+			memcpy(b, t, cut);
+			/* the reference: the first string, then the second */
+			e1 = ref_string(b, cut, pad + 1, fl[f], 0, &esc, &err,
+			    &errp);
+			if (e1 != 0 && cut <= e1) {
+				err = KR_JR_EEND, errp = cut;
+				e2 = 0;
+			} else if (e1 != 0)
+				e2 = ref_string(b, cut, e1 + 1, fl[f], 0, &esc,
+				    &err, &errp);
+			else
+				e2 = 0;
+			if (e2 != 0 && e2 < cut)
+				snprintf(want, sizeof want, "ok");
+			else if (e2 != 0)
+				snprintf(want, sizeof want, "%s at %zu",
+				    kr_jr_strerror(KR_JR_EEND), cut);
+			else
+				snprintf(want, sizeof want, "%s at %zu",
+				    kr_jr_strerror(err), errp);
+			got = verdict(b, cut, fl[f]);
+			cases++;
+			if (strcmp(got, want) != 0 && bad++ == 0)
+				printf("# %s: got %s, want %s\n", shown(t), got,
+				    want);
+			free(b);
+		}
+	}
+	ok(bad == 0, "the reader agrees with a byte-at-a-time reference on "
+	    "%zu texts", cases);
 }
 
 static void
@@ -288,6 +453,7 @@ main(void)
 	flags();
 	members();
 	decoding();
+	against_reference();
 	is(kr_jr_strerror(KR_JR_EDEPTH), "nested too deep", "an error named");
 	{
 		/* Integers of up to 15 digits are read without strtod: the
