@@ -407,16 +407,24 @@ kr_jr_string(struct kr_jr *j, struct kr_jr_str *str, int lone)
 	return string(j, str, lone);
 }
 
+/* Bytes in a number: 1 a digit; 2 '.', 'e', 'E', '+' or '-'. */
+static const unsigned char num_class[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['.'] = 2, ['e'] = 2, ['E'] = 2, ['+'] = 2, ['-'] = 2,
+};
+
 static const char *
 digits(const char *p, const char *e)
 {
-	while (p < e && *p >= '0' && *p <= '9')
+	while (p < e && num_class[(unsigned char)*p] == 1)
 		p++;
 	return p;
 }
 
+/* number() for any number JSON writes, and for what it does not. */
 static int
-number(struct kr_jr *j, const char **s, size_t *n)
+number_slow(struct kr_jr *j, const char **s, size_t *n)
 {
 	const char *p, *e = j->end, *d;
 
@@ -444,14 +452,38 @@ number(struct kr_jr *j, const char **s, size_t *n)
 		p = d;
 	}
 	/* 01, 1.2.3, 1e5e5: JSON has no such number. */
-	if (p < e && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' ||
-	    *p == 'E' || *p == '+' || *p == '-'))
+	if (p < e && num_class[(unsigned char)*p] != 0)
 		return fail(j, KR_JR_ENUMBER, *s);
 	*n = (size_t)(p - *s);
 	if (*n > j->nummax)
 		j->nummax = *n;
 	j->p = p;
 	return 0;
+}
+
+/*
+ * The number at j->p: its text. 0, or -1 with j->err set. Most are
+ * whole numbers from 1 up (seqs, line numbers), read here; what comes
+ * after the digits may make it another, or none.
+ */
+static inline int
+number(struct kr_jr *j, const char **s, size_t *n)
+{
+	const char *p = j->p, *e = j->end;
+
+	if (p < e && num_class[(unsigned char)*p] == 1 && *p != '0') {
+		while (++p < e && num_class[(unsigned char)*p] == 1)
+			;
+		if (p == e || num_class[(unsigned char)*p] == 0) {
+			*s = j->p;
+			*n = (size_t)(p - j->p);
+			if (*n > j->nummax)
+				j->nummax = *n;
+			j->p = p;
+			return 0;
+		}
+	}
+	return number_slow(j, s, n);
 }
 
 int

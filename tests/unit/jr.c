@@ -225,6 +225,74 @@ against_reference(void)
 	    "%zu texts", cases);
 }
 
+/* The end of the number JSON writes at s[0..n), or 0 for none there. */
+static size_t
+ref_number(const char *s, size_t n)
+{
+	size_t i = 0, d;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return 0;
+	if (i < n && s[i] == '.') {
+		for (d = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		if (++i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (d = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	return i < n && strchr("0123456789.eE+-", s[i]) != NULL ? 0 : i;
+}
+
+/* Every text of up to 5 bytes of digits, signs, points, exponents and
+ * an 'x', against ref_number; each in a buffer of its own size. */
+static void
+numbers_against_reference(void)
+{
+	static const char abc[] = "019-+.eEx";
+	char t[8], want[64];
+	size_t n, k, m, i, e, bad = 0, cases = 0;
+
+	for (n = 1, m = 9; n <= 5; n++, m *= 9)
+	for (k = 0; k < m; k++) {
+		char *b;
+
+		for (i = 0, e = k; i < n; i++, e /= 9)
+			t[i] = abc[e % 9];
+		cases++;
+		b = malloc(n);
+		memcpy(b, t, n);
+		if (strchr("-0123456789", t[0]) == NULL)
+			snprintf(want, sizeof want, "not JSON at 0");
+		else if ((e = ref_number(t, n)) == 0)
+			snprintf(want, sizeof want, "a bad number at 0");
+		else if (e < n)
+			snprintf(want, sizeof want, "bytes after the value "
+			    "at %zu", e);
+		else
+			snprintf(want, sizeof want, "ok");
+		if (strcmp(verdict(b, n, 0), want) != 0 && bad++ == 0)
+			printf("# %.*s: %s, not %s\n", (int)n, t,
+			    verdict(b, n, 0), want);
+		free(b);
+	}
+	ok(bad == 0, "numbers: the reader agrees with a reference on %zu "
+	    "texts", cases);
+}
+
 static void
 valid_inputs(void)
 {
@@ -454,6 +522,7 @@ main(void)
 	members();
 	decoding();
 	against_reference();
+	numbers_against_reference();
 	is(kr_jr_strerror(KR_JR_EDEPTH), "nested too deep", "an error named");
 	{
 		/* Integers of up to 15 digits are read without strtod: the
