@@ -556,37 +556,78 @@ next(struct kr_jr *j, int *n, char close)
 	return 0;
 }
 
-int
-kr_jr_member(struct kr_jr *j, int *n, struct kr_jr_str *key)
+/* Past the ':' after a key. 0, or -1 with j->err set. */
+static inline int
+colon(struct kr_jr *j)
 {
-	int r;
-
-	if ((r = next(j, n, '}')) != 0)
-		return r == 1 ? 0 : -1;
-	if (*j->p != '"')
-		return fail(j, KR_JR_ESYNTAX, j->p);
-	if (string(j, key, 0) == -1)
-		return -1;
+	if (j->p < j->end && *j->p == ':') {
+		j->p++;
+		return 0;
+	}
 	ws(j);
 	if (j->p >= j->end)
 		return fail(j, KR_JR_EEND, j->p);
 	if (*j->p != ':')
 		return fail(j, KR_JR_ESYNTAX, j->p);
 	j->p++;
+	return 0;
+}
+
+int
+kr_jr_member(struct kr_jr *j, int *n, struct kr_jr_str *key)
+{
+	const char *p = j->p;
+	int r;
+
+	/* Most often the key follows the ',' at once (next() is that). */
+	if (*n > 0 && j->end - p >= 2 && p[0] == ',' && p[1] == '"') {
+		j->p = p + 1;
+		(*n)++;
+	} else if ((r = next(j, n, '}')) != 0)
+		return r == 1 ? 0 : -1;
+	else if (*j->p != '"')
+		return fail(j, KR_JR_ESYNTAX, j->p);
+	if (string(j, key, 0) == -1 || colon(j) == -1)
+		return -1;
 	return 1;
 }
 
 int
 kr_jr_elem(struct kr_jr *j, int *n)
 {
+	const char *p = j->p;
 	int r;
 
+	/* Most often the value follows the ',' at once (next() is that). */
+	if (*n > 0 && j->end - p >= 2 && p[0] == ',' &&
+	    (unsigned char)p[1] > ' ') {
+		j->p = p + 1;
+		(*n)++;
+		return 1;
+	}
 	if ((r = next(j, n, ']')) != 0)
 		return r == 1 ? 0 : -1;
 	return 1;
 }
 
 static int skip_value(struct kr_jr *j);
+
+/* skip_value, strings and numbers read here: most values are. */
+static inline int
+value(struct kr_jr *j)
+{
+	struct kr_jr_str s;
+	const char *np;
+	size_t nn;
+
+	if (j->p < j->end) {
+		if (*j->p == '"')
+			return string(j, &s, 0);
+		if (kr_jr_starts[(unsigned char)*j->p] == KR_JR_NUMBER)
+			return number(j, &np, &nn);
+	}
+	return skip_value(j);
+}
 
 /* The object or array at j->p, read and checked. */
 static int
@@ -609,16 +650,10 @@ skip_container(struct kr_jr *j, char close)
 				return fail(j, KR_JR_EEND, j->p);
 			if (*j->p != '"')
 				return fail(j, KR_JR_ESYNTAX, j->p);
-			if (string(j, &k, 0) == -1)
+			if (string(j, &k, 0) == -1 || colon(j) == -1)
 				return -1;
-			ws(j);
-			if (j->p >= j->end)
-				return fail(j, KR_JR_EEND, j->p);
-			if (*j->p != ':')
-				return fail(j, KR_JR_ESYNTAX, j->p);
-			j->p++;
 		}
-		if (skip_value(j) == -1)
+		if (value(j) == -1)
 			return -1;
 		ws(j);
 		if (j->p >= j->end)
@@ -668,7 +703,8 @@ skip_value(struct kr_jr *j)
 int
 kr_jr_skip(struct kr_jr *j)
 {
-	return skip_value(j);
+	ws(j);
+	return value(j);
 }
 
 /* Appends the checked JSON text s[0..n) without its white space. */
