@@ -162,37 +162,43 @@ stops(uint64_t x, uint64_t hi)
 
 #ifdef __SSE2__
 /*
- * The bytes of the 16 at p that a plain run stops at, a bit each; its
- * '"' bytes in *q. A byte stops it when it is '\\', or below x ^ t
- * once flipped by x: signed, so that (0, ' ') takes the control bytes
- * and those above ASCII, (0x80, 0x80 + ' ') the control bytes alone.
+ * The bytes of the 16 at p that a plain run stops at, 0xff each; its
+ * '"' bytes a bit each in *q. A byte stops it when it is '\\', or below
+ * t once flipped by x, signed: (0, ' ') takes the control bytes and
+ * those above ASCII, (0x80, 0x80 + ' ') the control bytes alone.
  */
-static inline unsigned
+static inline __m128i
 look16(const char *p, __m128i x, __m128i t, unsigned *q)
 {
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 
 	*q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
 	    _mm_set1_epi8('"')));
-	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
-	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
-	    _mm_cmplt_epi8(_mm_xor_si128(v, x), t)));
+	return _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+	    _mm_cmplt_epi8(_mm_xor_si128(v, x), t));
 }
 
-/* look16 for the 64 bytes at p. */
+/* look16 for the 64 bytes at p, the bytes that stop a run a bit each:
+ * most often none, told by one mask of the four. */
 static inline uint64_t
 look64(const char *p, __m128i x, __m128i t, uint64_t *q)
 {
 	unsigned q0, q1, q2, q3;
-	uint64_t s;
+	__m128i s0, s1, s2, s3;
 
-	s = (uint64_t)look16(p, x, t, &q0) |
-	    (uint64_t)look16(p + 16, x, t, &q1) << 16 |
-	    (uint64_t)look16(p + 32, x, t, &q2) << 32 |
-	    (uint64_t)look16(p + 48, x, t, &q3) << 48;
+	s0 = look16(p, x, t, &q0);
+	s1 = look16(p + 16, x, t, &q1);
+	s2 = look16(p + 32, x, t, &q2);
+	s3 = look16(p + 48, x, t, &q3);
 	*q = (uint64_t)q0 | (uint64_t)q1 << 16 | (uint64_t)q2 << 32 |
 	    (uint64_t)q3 << 48;
-	return s;
+	if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(s0, s1),
+	    _mm_or_si128(s2, s3))) == 0)
+		return 0;
+	return (uint64_t)(unsigned)_mm_movemask_epi8(s0) |
+	    (uint64_t)(unsigned)_mm_movemask_epi8(s1) << 16 |
+	    (uint64_t)(unsigned)_mm_movemask_epi8(s2) << 32 |
+	    (uint64_t)(unsigned)_mm_movemask_epi8(s3) << 48;
 }
 
 /* look64 for the n < 64 bytes at p, in a text too short for a look. */
@@ -288,7 +294,7 @@ string_slow(struct kr_jr *j, struct kr_jr_str *str, int lone)
 	for (;;) {
 		const char *q;
 
-		if (p < j->clean0 || p >= j->clean)
+		if ((p < j->clean0 || p >= j->clean) && p != j->clean0)
 			clean_run(j, p);
 		if (p >= j->clean)
 			break;
@@ -373,6 +379,30 @@ stop:
 	}
 }
 
+#ifdef __SSE2__
+/*
+ * string() where the text is not known clean: looked at from the string
+ * (not again when it was and none is clean), most often it is clean to
+ * well past it and the strings after it.
+ */
+static int
+string_look(struct kr_jr *j, struct kr_jr_str *str, int lone)
+{
+	const char *p = j->p + 1, *q;
+
+	if (p != j->clean0)
+		clean_run(j, p);
+	if (p < j->clean && (q = clean_quote(j, p)) != NULL) {
+		str->s = p;
+		str->n = (size_t)(q - p);
+		str->esc = 0;
+		j->p = q + 1;
+		return 0;
+	}
+	return string_slow(j, str, lone);
+}
+#endif
+
 /*
  * The string at j->p ('"'): j->p ends past it. A lone surrogate is an
  * error unless lone. 0, or -1 with j->err set. Most strings lie in text
@@ -384,8 +414,9 @@ string(struct kr_jr *j, struct kr_jr_str *str, int lone)
 #ifdef __SSE2__
 	const char *p = j->p + 1, *q;
 
-	if ((size_t)(p - j->clean0) < (size_t)(j->clean - j->clean0) &&
-	    (q = clean_quote(j, p)) != NULL) {
+	if ((size_t)(p - j->clean0) >= (size_t)(j->clean - j->clean0))
+		return string_look(j, str, lone);
+	if ((q = clean_quote(j, p)) != NULL) {
 		str->s = p;
 		str->n = (size_t)(q - p);
 		str->esc = 0;
