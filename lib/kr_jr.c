@@ -738,6 +738,41 @@ kr_jr_skip(struct kr_jr *j)
 	return value(j);
 }
 
+/* The bytes <= ' ' of the word x: the lowest one flagged, and maybe
+ * others above it; none when there is none. */
+static inline uint64_t
+spaces(uint64_t x)
+{
+	return (x - ONES * 0x21) & ~x & HIGHS;
+}
+
+/* Whether s[0..n) has a byte <= ' ': words that overlap at the end
+ * rather than a byte at a time (most values copied are short). */
+static int
+spaced(const char *s, size_t n)
+{
+	uint64_t x, m = 0;
+	uint32_t a, b;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; n - i > 8 && m == 0; i += 8) {
+			memcpy(&x, s + i, 8);
+			m = spaces(x);
+		}
+		memcpy(&x, s + n - 8, 8);
+		return (m | spaces(x)) != 0;
+	}
+	if (n >= 4) {
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		return spaces((uint64_t)a | (uint64_t)b << 32) != 0;
+	}
+	for (i = 0; i < n; i++)
+		m |= (unsigned char)s[i] <= ' ';
+	return m != 0;
+}
+
 /* Appends the checked JSON text s[0..n) without its white space. */
 static int
 compact(struct kr_buf *out, const char *s, size_t n)
@@ -745,19 +780,11 @@ compact(struct kr_buf *out, const char *s, size_t n)
 	static const char hex[] = "0123456789abcdef";
 	const char *p = s, *e = s + n, *run;
 	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
-	uint64_t x, m = 0;
 	int str = 0;
 
 	/* Most values have no byte <= ' ' at all: copied whole. */
-	for (; e - p >= 8 && m == 0; p += 8) {
-		memcpy(&x, p, 8);
-		m = (x - ONES * 0x21) & ~x & HIGHS;
-	}
-	for (; p < e && m == 0; p++)
-		m = (unsigned char)*p <= ' ';
-	if (m == 0)
+	if (!spaced(s, n))
 		return kr_buf_add(out, s, n);
-	p = s;
 	while (p < e) {
 		run = p;
 		while (p < e && (unsigned char)*p > ' ' && *p != '"' &&
@@ -897,7 +924,7 @@ unit(const struct kr_jr_str *str, size_t *i, char u[4])
 }
 
 int
-kr_jr_decode(struct kr_buf *out, const struct kr_jr_str *str)
+kr_jr_decode_esc(struct kr_buf *out, const struct kr_jr_str *str)
 {
 	const char *bs;
 	size_t i = 0, k;

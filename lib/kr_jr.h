@@ -127,11 +127,20 @@ int kr_jr_end(struct kr_jr *j);
 /* s[0..n) is one JSON value, white space around it aside: 0, or -1. */
 int kr_jr_valid(const char *s, size_t n, int flags);
 
+/* kr_jr_decode for a string with escapes. */
+int kr_jr_decode_esc(struct kr_buf *out, const struct kr_jr_str *str);
 /*
  * Appends the decoded text of a string read by kr_jr_string; a lone
- * surrogate becomes U+FFFD. 0, or -1 with errno from kr_buf.
+ * surrogate becomes U+FFFD. 0, or -1 with errno from kr_buf. Inline:
+ * most strings have no escape, and are copied as they are.
  */
-int kr_jr_decode(struct kr_buf *out, const struct kr_jr_str *str);
+static inline int
+kr_jr_decode(struct kr_buf *out, const struct kr_jr_str *str)
+{
+	if (!(str->esc & KR_JR_ESC))
+		return kr_buf_add(out, str->s, str->n);
+	return kr_jr_decode_esc(out, str);
+}
 /*
  * Appends a string read by kr_jr_string as JSON text, quotes included,
  * escapes as they came, raw control bytes escaped. 0, or -1 with errno.

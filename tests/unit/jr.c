@@ -293,6 +293,52 @@ numbers_against_reference(void)
 	    "texts", cases);
 }
 
+/* kr_jr_copy takes white space out, and escapes a raw control byte,
+ * wherever it is in values of up to 26 bytes (a look of 4 and 8). */
+static void
+copies(void)
+{
+	struct kr_buf b = KR_BUF_INIT(1 << 10);
+	char t[64], want[64];
+	size_t len, at, bad = 0;
+	struct kr_jr j;
+
+	for (len = 0; len <= 24; len++)
+	for (at = 0; at <= len; at++) {
+		/* "aa\x01a": the control byte escaped */
+		snprintf(t, sizeof t, "\"%.*s\x01%.*s\"", (int)at,
+		    "aaaaaaaaaaaaaaaaaaaaaaaaa", (int)(len - at),
+		    "aaaaaaaaaaaaaaaaaaaaaaaaa");
+		snprintf(want, sizeof want, "\"%.*s\\u0001%.*s\"", (int)at,
+		    "aaaaaaaaaaaaaaaaaaaaaaaaa", (int)(len - at),
+		    "aaaaaaaaaaaaaaaaaaaaaaaaa");
+		b.len = 0;
+		kr_jr_init(&j, t, strlen(t), KR_JR_CTRL);
+		bad += kr_jr_copy(&j, &b) != 0 || strcmp(b.s, want) != 0;
+		/* [1,1, 1]: the space out; [1,1,1]: as it is */
+		memset(t, ',', len + 2);
+		for (size_t i = 1; i < len + 2; i += 2)
+			t[i] = '1';
+		t[0] = '[';
+		t[len + 1 + !(len & 1)] = ']';
+		t[len + 2 + !(len & 1)] = '\0';
+		snprintf(want, sizeof want, "%s", t);
+		if (at % 2 == 0 && at <= len) {
+			memmove(t + at + 1, t + at, strlen(t + at) + 1);
+			t[at] = at % 4 == 0 ? ' ' : '\n';
+		}
+		b.len = 0;
+		kr_jr_init(&j, t, strlen(t), 0);
+		if (kr_jr_copy(&j, &b) != 0 || strcmp(b.s, want) != 0) {
+			if (bad++ == 0)
+				printf("# %s: %s\n", shown(t), shown(b.s));
+		}
+	}
+	ok(bad == 0, "copies: white space out, control bytes escaped, "
+	    "anywhere in a short value");
+	kr_buf_free(&b);
+}
+
 static void
 valid_inputs(void)
 {
@@ -523,6 +569,7 @@ main(void)
 	decoding();
 	against_reference();
 	numbers_against_reference();
+	copies();
 	is(kr_jr_strerror(KR_JR_EDEPTH), "nested too deep", "an error named");
 	{
 		/* Integers of up to 15 digits are read without strtod: the
