@@ -428,7 +428,7 @@ string(struct kr_jr *j, struct kr_jr_str *str, int lone)
 }
 
 int
-kr_jr_string(struct kr_jr *j, struct kr_jr_str *str, int lone)
+kr_jr_string_at(struct kr_jr *j, struct kr_jr_str *str, int lone)
 {
 	ws(j);
 	if (j->p >= j->end)

@@ -100,11 +100,33 @@ int kr_jr_skip(struct kr_jr *j);
  * with j->err set (KR_JR_ENOMEM when out is full).
  */
 int kr_jr_copy(struct kr_jr *j, struct kr_buf *out);
+/* kr_jr_string past its common case. */
+int kr_jr_string_at(struct kr_jr *j, struct kr_jr_str *str, int lone);
 /*
  * Reads the string at j->p. A lone surrogate escape is an error unless
- * lone is set: then str->esc tells it. 0, or -1 with j->err set.
+ * lone is set: then str->esc tells it. 0, or -1 with j->err set. Inline
+ * for the common case: the string is where j->p is, in text known clean
+ * (struct kr_jr), and ends within the same word of quotes.
  */
-int kr_jr_string(struct kr_jr *j, struct kr_jr_str *str, int lone);
+static inline int
+kr_jr_string(struct kr_jr *j, struct kr_jr_str *str, int lone)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+	size_t i = (size_t)(j->p - j->clean0) + 1;
+	uint64_t w;
+
+	if (j->p < j->end && *j->p == '"' &&
+	    i < (size_t)(j->clean - j->clean0) &&
+	    (w = j->quotes[i / 64] >> (i % 64)) != 0) {
+		str->s = j->p + 1;
+		str->n = (size_t)__builtin_ctzll(w);
+		str->esc = 0;
+		j->p += str->n + 2;
+		return 0;
+	}
+#endif
+	return kr_jr_string_at(j, str, lone);
+}
 /* Reads the number at j->p: its text. 0, or -1 with j->err set. */
 int kr_jr_number(struct kr_jr *j, const char **s, size_t *n);
 /* Reads a literal true, false or null when one is there: its type. */
