@@ -1250,6 +1250,11 @@ again:
 	if ((f = calloc(1, sizeof *f)) == NULL)
 		kr_die(KR_EX_TEMP, "out of memory");
 	kr_buf_init(&f->raw, KR_REC_MAX + s->o->frame_bytes);
+	/* At its size at once: grown by doubling, the frame was copied
+	 * about once more on the way. */
+	if (kr_buf_reserve(&f->raw, s->rlen < s->o->frame_bytes ? s->rlen :
+	    s->o->frame_bytes) == -1)
+		kr_die(KR_EX_TEMP, "out of memory");
 	f->seg = s->cseg;
 	f->start = s->coff;
 	if ((p = frame_fill(s, f, maxrec)) == s->rp) {
