@@ -475,9 +475,12 @@ main(int argc, char *argv[])
 	 * them while acks wait for the server's disk. glibc gave the memory
 	 * back to the kernel as each went (its threshold follows the biggest
 	 * freed block), and took it again as page faults for the next: half
-	 * keruta-ship's CPU. Kept up to 8 MiB instead, they cost none.
+	 * keruta-ship's CPU. Kept up to 8 MiB instead, they cost none. A
+	 * frame's buffer, taken whole, is of 1 MiB (kr_buf doubles past
+	 * half a megabyte and its NUL): below 4 MiB, it comes from the heap
+	 * rather than from an mmap of its own, faulted in page by page.
 	 */
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	mallopt(M_TRIM_THRESHOLD, 8 << 20);
 #endif
 	parse_args(&o, argc, argv);
