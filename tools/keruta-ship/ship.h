@@ -26,7 +26,6 @@ struct ship_transport {
 	enum ship_form form;
 	size_t frame_recs;		/* records per frame at most */
 	size_t window_frames;		/* frames in flight */
-	size_t body_pre;		/* headroom before a frame body */
 	void (*run)(struct ship *s);
 };
 
@@ -67,7 +66,6 @@ struct ship_opts {
 	size_t frame_bytes;
 	size_t window_frames;	/* frames in flight */
 	size_t window_bytes;
-	size_t body_pre;	/* headroom before a frame body (LWS_PRE) */
 };
 #define SHIP_OPTS_INIT { .summary_fd = -1, .drain_arg = -1, \
 	.timeout_arg = -1, .reconnect_arg = -1, .retry_arg = -1, \
@@ -100,8 +98,8 @@ struct ship_frame {
 	struct ship_frun *runs;
 	size_t nruns;
 	struct kr_buf raw;	/* the records, one JSON text a line */
-	char *body;		/* what goes on the wire (body_pre in front) */
-	size_t len;
+	char *body;		/* what goes on the wire; NULL: made from raw */
+	size_t len;		/* its length */
 	size_t wb;		/* bytes counted in the window */
 	struct ship_rej *rej;	/* refused records, set aside once done */
 	size_t nrej;
@@ -254,8 +252,19 @@ size_t ship_split_array(const char *line, size_t n, const char **sp,
 /* ship_form.c: beneath the spool. */
 /* The keruta API form of one record; -1 if it is not a JSON object. */
 int ship_api_body(struct kr_buf *out, const char *json, size_t n);
-/* Makes f->body (pre bytes free in front) and f->len from f->raw. */
-void ship_form_body(enum ship_form form, size_t pre, struct ship_frame *f);
+/*
+ * Makes f->body and f->len from f->raw. In the NDJSON form the body is
+ * raw itself, and in the array form it is made as it is sent (body NULL).
+ */
+void ship_form_body(enum ship_form form, struct ship_frame *f);
+/*
+ * The array form of f's records (f->len bytes) into out, masked with key
+ * as a WebSocket client masks what it sends (RFC 6455 5.3): in one pass
+ * over the records, which a copy, a pass for the commas and one to mask
+ * took before. A key of zeros gives the array as it is.
+ */
+void ship_form_masked(char *out, const struct ship_frame *f,
+    const unsigned char key[4]);
 
 /* ship_pace.c: beneath the transports, beside the spool. */
 /* Handlers for SIGTERM, SIGINT, SIGHUP; SIGPIPE and SIGXFSZ ignored. */

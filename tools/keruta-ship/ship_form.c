@@ -1,11 +1,15 @@
 /*
  * ship_form.c: a frame's body as it goes on the wire, made from its
- * spooled records (one JSON text a line): a JSON array (ws), the lines
- * as they are (NDJSON, rest), or the keruta API's object for its one
- * record (keruta-api).
+ * spooled records (one JSON text a line): a JSON array (ws), made as it
+ * is sent and masked in the same pass; the lines as they are (NDJSON,
+ * rest); or the keruta API's object for its one record (keruta-api).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <cJSON.h>
 
@@ -74,34 +78,76 @@ ship_api_body(struct kr_buf *out, const char *json, size_t n)
 }
 
 void
-ship_form_body(enum ship_form form, size_t pre, struct ship_frame *f)
+ship_form_body(enum ship_form form, struct ship_frame *f)
 {
 	size_t n = f->raw.len;
-	char *p, *q;
+	struct kr_buf b = KR_BUF_INIT(8 * (size_t)KR_REC_MAX);
 
-	if (form == SHIP_FORM_API) {
-		struct kr_buf b = KR_BUF_INIT(8 * (size_t)KR_REC_MAX);
-
+	if (form == SHIP_FORM_ARRAY) {
+		/* Made as it goes: ship_form_masked. */
+		f->body = NULL;
+		f->len = n + 1;
+	} else if (form == SHIP_FORM_NDJSON) {
+		f->body = NULL;
+		f->len = n;
+	} else {
 		if (ship_api_body(&b, f->raw.s, n - 1) == -1)
 			kr_die(KR_EX_BUG, "a spooled record does not parse");
 		f->body = b.s;
 		f->len = b.len;
-		return;
 	}
-	if ((f->body = malloc(pre + n + 2)) == NULL)
-		kr_die(KR_EX_TEMP, "out of memory");
-	p = f->body + pre;
-	if (form == SHIP_FORM_NDJSON) {
-		memcpy(p, f->raw.s, n);
-		f->len = n;
-		return;
+}
+
+/* The bytes of x that are '\n', as 1 in each, 0 elsewhere. */
+static uint64_t
+newlines(uint64_t x)
+{
+	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL;
+
+	x ^= 0x0a0a0a0a0a0a0a0aULL;
+	/* A byte's high bit is set where it is not 0, exactly (no borrow
+	 * from one byte to the next). */
+	return (~(((x & lo7) + lo7) | x) & ~lo7) >> 7;
+}
+
+void
+ship_form_masked(char *out, const struct ship_frame *f,
+    const unsigned char key[4])
+{
+	const char *p = f->raw.s;
+	size_t n = f->raw.len, i;
+	uint64_t k8, x;
+
+	/* The array's '[' is byte 0: a record byte i is byte i + 1. */
+	out[0] = (char)('[' ^ key[0]);
+	for (i = 0; i < 8; i++)
+		((unsigned char *)&k8)[i] = key[(i + 1) & 3];
+	i = 0;
+#ifdef __SSE2__
+	{
+		/* 16 bytes at a time (every x86-64 has SSE2). */
+		__m128i k16 = _mm_set_epi64x((long long)k8, (long long)k8);
+		__m128i nl = _mm_set1_epi8('\n'), d = _mm_set1_epi8(0x26), v;
+
+		for (; i + 16 <= n; i += 16) {
+			v = _mm_loadu_si128((const __m128i *)(const void *)(p +
+			    i));
+			v = _mm_xor_si128(v, _mm_and_si128(_mm_cmpeq_epi8(v,
+			    nl), d));
+			_mm_storeu_si128((__m128i *)(void *)(out + 1 + i),
+			    _mm_xor_si128(v, k16));
+		}
 	}
-	p[0] = '[';
-	memcpy(p + 1, f->raw.s, n);
-	/* Every line ends in '\n': the last one becomes the ']'. */
-	for (q = p + 1; (q = memchr(q, '\n', (size_t)(p + n + 1 - q))) !=
-	    NULL; q++)
-		*q = ',';
-	p[n] = ']';
-	f->len = n + 1;
+#endif
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, p + i, 8);
+		/* '\n' ^ ',' is 0x26: a line's end becomes a comma. */
+		x ^= newlines(x) * 0x26 ^ k8;
+		memcpy(out + 1 + i, &x, 8);
+	}
+	for (; i < n; i++)
+		out[1 + i] = (char)((p[i] == '\n' ? ',' : p[i]) ^
+		    key[(i + 1) & 3]);
+	/* The last line's end closes the array. */
+	out[n] = (char)(']' ^ key[n & 3]);
 }

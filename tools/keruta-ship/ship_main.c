@@ -316,7 +316,6 @@ settle_transport(struct ship_opts *o, const struct kr_cfg *cfg)
 	o->form = o->t->form;
 	o->frame_recs = o->t->frame_recs;
 	o->window_frames = o->t->window_frames;
-	o->body_pre = o->t->body_pre;
 	o->frame_bytes = 512u << 10;
 	o->window_bytes = 2u << 20;
 	o->seg_max = 16u << 20;

@@ -54,7 +54,8 @@ rest_start(struct rest *r, struct ship_frame *f)
 	if (kr_url_mask(&r->shown, r->url.s) == -1)
 		kr_die(KR_EX_TEMP, "out of memory");
 	curl_easy_setopt(r->c, CURLOPT_URL, r->url.s);
-	curl_easy_setopt(r->c, CURLOPT_POSTFIELDS, f->body + s->o->body_pre);
+	curl_easy_setopt(r->c, CURLOPT_POSTFIELDS, f->body != NULL ?
+	    f->body : f->raw.s);
 	curl_easy_setopt(r->c, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)f->len);
 	r->errbuf[0] = '\0';

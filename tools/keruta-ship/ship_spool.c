@@ -1288,7 +1288,7 @@ again:
 		pop_done(s);
 		goto again;
 	}
-	ship_form_body(s->o->form, s->o->body_pre, f);
+	ship_form_body(s->o->form, f);
 	f->wb = f->raw.len + f->len;
 	s->wbytes += f->wb;
 	return f;

@@ -217,23 +217,24 @@ write_text(struct ws *w, const char *p, size_t n)
 }
 
 /*
- * Sends n bytes at p (with LWS_PRE bytes free before them) as one text
- * frame, framed and masked here: lws masks a byte at a time, which cost
- * more than anything else in sending; this masks 8 bytes at a time. lws
- * passes LWS_WRITE_HTTP writes on a WebSocket through to the socket (or
- * TLS) unchanged, keeping what the kernel does not take, as for its own
- * frames. p is changed (masked).
+ * Sends frame f as one text message, framed and masked here, into w->tmp
+ * (lws masks a byte at a time, which cost more than anything else in
+ * sending). lws passes LWS_WRITE_HTTP writes on a WebSocket through to
+ * the socket (or TLS) unchanged, keeping what the kernel does not take,
+ * as for its own frames: w->tmp is free again once this returns.
  */
 static int
-write_frame(struct ws *w, unsigned char *p, size_t n)
+write_frame(struct ws *w, const struct ship_frame *f)
 {
-	unsigned char mask[4], *h;
-	uint64_t m8, x;
-	size_t hl, i;
+	unsigned char key[4], *h;
+	size_t n = f->len, hl, i;
 
-	randombytes_buf(mask, sizeof mask);
+	randombytes_buf(key, sizeof key);
 	hl = n < 126 ? 2 : n < 65536 ? 4 : 10;
-	h = p - hl - 4;
+	w->tmp.len = 0;
+	if (kr_buf_reserve(&w->tmp, LWS_PRE + hl + 4 + n) == -1)
+		kr_die(KR_EX_TEMP, "out of memory");
+	h = (unsigned char *)w->tmp.s + LWS_PRE;
 	h[0] = 0x81;			/* FIN, text */
 	if (n < 126) {
 		h[1] = (unsigned char)(0x80 | n);
@@ -246,16 +247,8 @@ write_frame(struct ws *w, unsigned char *p, size_t n)
 		for (i = 0; i < 8; i++)
 			h[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
 	}
-	memcpy(h + hl, mask, 4);
-	memcpy(&m8, mask, 4);
-	memcpy((unsigned char *)&m8 + 4, mask, 4);
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&x, p + i, 8);
-		x ^= m8;
-		memcpy(p + i, &x, 8);
-	}
-	for (; i < n; i++)
-		p[i] ^= mask[i & 3];
+	memcpy(h + hl, key, 4);
+	ship_form_masked((char *)h + hl + 4, f, key);
 	n += hl + 4;
 	return lws_write(w->wsi, h, n, LWS_WRITE_HTTP) < (int)n ? -1 : 0;
 }
@@ -308,9 +301,7 @@ writeable(struct ws *w)
 		}
 		if (!has_unacked_sent(s))
 			w->progress_ns = kr_mono_ns();
-		/* The body is sent once: after a reconnect it is rebuilt. */
-		if (write_frame(w, (unsigned char *)f->body + LWS_PRE,
-		    f->len) == -1)
+		if (write_frame(w, f) == -1)
 			return -1;
 		f->sent = 1;
 		while (ship_frame_next(s) != NULL)
@@ -650,6 +641,5 @@ const struct ship_transport ship_ws = {
 	.form = SHIP_FORM_ARRAY,
 	.frame_recs = 1000,
 	.window_frames = 32,
-	.body_pre = LWS_PRE,
 	.run = ws_run,
 };
