@@ -1181,15 +1181,21 @@ frame_fill(struct ship *s, struct ship_frame *f, size_t maxrec)
 		const char *t1, *t2, *t3;
 		unsigned long long seq;
 		struct ship_run *r;
+		int checked;
 
 		t1 = memchr(p, '\t', (size_t)(nl - p));
 		t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
 		t3 = t2 ? memchr(t2 + 1, '\t', (size_t)(nl - t2 - 1)) : NULL;
-		/* What emit() wrote, or damage: only whole records go. */
-		if (t3 == NULL || !kr_id_valid(p, (size_t)(t1 - p)) ||
-		    !kr_id_valid(t1 + 1, (size_t)(t2 - t1 - 1)) ||
+		/* What emit() wrote, or damage: only whole records go. The
+		 * ids of this run's lines were checked as they came in: only
+		 * their lengths are, for the arrays they are copied to. */
+		checked = !old && p - s->rp >= mine;
+		if (t3 == NULL || (checked ? t1 - p > SHIP_ID_MAX ||
+		    t2 - t1 - 1 > SHIP_ID_MAX :
+		    !kr_id_valid(p, (size_t)(t1 - p)) ||
+		    !kr_id_valid(t1 + 1, (size_t)(t2 - t1 - 1))) ||
 		    (seq = seq_valid(t2 + 1, (size_t)(t3 - t2 - 1))) == 0 ||
-		    t3[1] != '{' || ((old || p - s->rp < mine) &&
+		    t3[1] != '{' || (!checked &&
 		    !ship_json_strict(t3 + 1, (size_t)(nl - t3 - 1)))) {
 			/* Not ours: counted as pending, so it must go. */
 			if (f->nrec > 0)
