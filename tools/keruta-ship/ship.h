@@ -168,6 +168,7 @@ struct ship {
 	struct ship_scan scan;
 	int eof;
 	char last_task[SHIP_ID_MAX + 1];
+	char last_run[SHIP_ID_MAX + 1];	/* the last runId checked */
 	char ship_run[33];		/* runId for records without one */
 	unsigned long long ship_seq;
 	/* in flight */

@@ -666,6 +666,20 @@ take_wrapped(struct ship *s, const char *line, size_t n)
 }
 
 /*
+ * Whether an id is one by kr_id's rule. The ids of a run's records are
+ * most often the last ones checked (known): the same bytes are not
+ * checked again.
+ */
+static int
+id_checked(const char *known, const char *id, size_t n)
+{
+	if (n > 0 && n <= SHIP_ID_MAX && known[n] == '\0' &&
+	    memcmp(known, id, n) == 0)
+		return 1;
+	return kr_id_valid(id, n);
+}
+
+/*
  * The common line, seen by ship_scan_line: records whose runId and seq
  * can be used as they are, or that have neither. 1 when it was taken,
  * 0 when the full parser must decide (nothing was done then).
@@ -685,12 +699,16 @@ take_quick(struct ship *s, const char *line, size_t n)
 	for (i = 0; i < k; i++) {
 		r = &s->scan.r[i];
 		if (task == NULL && (!r->has_task || r->task_odd ||
-		    !kr_id_valid(r->task, r->tasklen)))
+		    !id_checked(s->last_task, r->task, r->tasklen)))
 			return 0;
 		if (r->has_run != r->has_seq || (r->has_run &&
-		    (!kr_id_valid(r->run, r->runlen) || r->seq < 1 ||
-		    (double)r->seq > SHIP_SEQ_MAX)))
+		    (!id_checked(s->last_run, r->run, r->runlen) ||
+		    r->seq < 1 || (double)r->seq > SHIP_SEQ_MAX)))
 			return 0;
+		if (r->has_run) {
+			memcpy(s->last_run, r->run, r->runlen);
+			s->last_run[r->runlen] = '\0';
+		}
 	}
 	for (i = 0; i < k; i++) {
 		r = &s->scan.r[i];
