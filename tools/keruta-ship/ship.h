@@ -142,6 +142,7 @@ struct ship {
 	int lockfd, wfd, rfd, rejfd, ackfd;
 	int pfd;		/* the full segment before wfd's; -1 when synced */
 	unsigned long long wseg, rseg;	/* segment written; open in rfd */
+	off_t rsize;			/* rfd's size once asked; -1 */
 	off_t wsize;
 	/* From (tseg, toff) on, the lines this run wrote, checked then. */
 	unsigned long long tseg;

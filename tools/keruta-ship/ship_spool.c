@@ -73,6 +73,7 @@ open_rseg(struct ship *s, unsigned long long n)
 	seg_path(s, n, p, sizeof p);
 	s->rfd = open(p, O_RDONLY | O_CLOEXEC);
 	s->rseg = n;
+	s->rsize = -1;
 	return s->rfd == -1 ? -1 : 0;
 }
 
@@ -83,9 +84,13 @@ seg_size(struct ship *s, unsigned long long n)
 
 	if (n == s->wseg)
 		return s->wsize;
+	/* One before the segment written is finished: its size is asked
+	 * once, not for every frame. */
+	if (s->rfd != -1 && s->rseg == n && s->rsize != -1)
+		return s->rsize;
 	if (open_rseg(s, n) == -1 || fstat(s->rfd, &st) == -1)
 		return -1;
-	return st.st_size;
+	return s->rsize = st.st_size;
 }
 
 static void
