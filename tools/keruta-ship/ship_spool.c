@@ -1148,8 +1148,10 @@ frame_read(struct ship *s, off_t size)
 			want = (size_t)(size - end);
 		if (want == 0)
 			break;
-		if (skip > 0) {
-			/* What the last frame left goes to the front. */
+		if (skip > 0 && s->rbuf.len + want >= s->rbuf.cap) {
+			/* What the last frames left goes to the front, when
+			 * there is no room after it: every other frame or so,
+			 * rather than every one. */
 			kr_buf_consume(&s->rbuf, skip);
 			s->rb_off += (off_t)skip;
 			skip = 0;
