@@ -45,6 +45,8 @@ struct ws {
 	struct kr_buf url;		/* the task's endpoint */
 	struct kr_buf shown;		/* url masked, for messages */
 	struct kr_buf rx, tmp, hdr;
+	unsigned char keys[256];	/* masking keys to come */
+	size_t nkeys;			/* bytes of them left */
 };
 
 static struct kr_ratelimit rl_fail = KR_RATELIMIT_INIT(3, 30);
@@ -229,7 +231,14 @@ write_frame(struct ws *w, const struct ship_frame *f)
 	unsigned char key[4], *h;
 	size_t n = f->len, hl, i;
 
-	randombytes_buf(key, sizeof key);
+	/* Drawn 64 at a time: a getrandom call a frame cost more than the
+	 * frame's framing. */
+	if (w->nkeys < sizeof key) {
+		randombytes_buf(w->keys, sizeof w->keys);
+		w->nkeys = sizeof w->keys;
+	}
+	w->nkeys -= sizeof key;
+	memcpy(key, w->keys + w->nkeys, sizeof key);
 	hl = n < 126 ? 2 : n < 65536 ? 4 : 10;
 	w->tmp.len = 0;
 	if (kr_buf_reserve(&w->tmp, LWS_PRE + hl + 4 + n) == -1)
