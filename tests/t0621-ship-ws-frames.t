@@ -20,11 +20,13 @@ awk 'BEGIN {
 		m = substr(m, 1, n)
 		if (i % 3 == 0)
 			m = m "\\n,\\\"x\\u00e9"
-		printf "{\"type\":\"log\",\"taskId\":\"t1\",\"runId\":\"r1\",\"seq\":%d,\"level\":\"INFO\",\"message\":\"%s\"}\n", i, m
+		printf "{\"type\":\"log\",\"taskId\":\"t1\"," \
+		    "\"runId\":\"r1\",\"seq\":%d,\"level\":\"INFO\"," \
+		    "\"message\":\"%s\"}\n", i, m
 	}
 }' >in.ndjson
 
-start_peer --mode ws --close-after 2
+start_peer --close-after 2
 keruta-ship -u "ws://127.0.0.1:$PORT/ws/tasks" -S sp --summary sum \
     --reconnect-interval 100ms <in.ndjson 2>err
 is "$? $(jq -c '[.read, .acked, .complete]' sum)" "0 [3000,3000,true]" \

@@ -98,7 +98,7 @@ struct ship_frame {
 	struct ship_frun *runs;
 	size_t nruns;
 	struct kr_buf raw;	/* the records, one JSON text a line */
-	char *body;		/* what goes on the wire; NULL: made from raw */
+	char *body;		/* the wire form; NULL: made from raw */
 	size_t len;		/* its length */
 	size_t wb;		/* bytes counted in the window */
 	struct ship_rej *rej;	/* refused records, set aside once done */
