@@ -105,8 +105,8 @@ newlines(uint64_t x)
 	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL;
 
 	x ^= 0x0a0a0a0a0a0a0a0aULL;
-	/* A byte's high bit is set where it is not 0, exactly (no borrow
-	 * from one byte to the next). */
+	/* ((x & lo7) + lo7) | x has a byte's high bit set where the byte
+	 * is not 0, exactly (no carry from one byte to the next). */
 	return (~(((x & lo7) + lo7) | x) & ~lo7) >> 7;
 }
 
