@@ -26,6 +26,7 @@
 #define WS_BURST	16
 #define WS_RESUME_MAX	32
 #define WS_RX_MAX	(1u << 20)
+#define WS_TMP_KEEP	(2u << 20)	/* a frame of frame_bytes fits */
 
 enum ws_state { WS_IDLE, WS_CONNECTING, WS_RESUMING, WS_SENDING };
 
@@ -230,6 +231,7 @@ write_frame(struct ws *w, const struct ship_frame *f)
 {
 	unsigned char key[4], *h;
 	size_t n = f->len, hl, i;
+	int rc;
 
 	/* Drawn 64 at a time: a getrandom call a frame cost more than the
 	 * frame's framing. */
@@ -259,7 +261,12 @@ write_frame(struct ws *w, const struct ship_frame *f)
 	memcpy(h + hl, key, 4);
 	ship_form_masked((char *)h + hl + 4, f, key);
 	n += hl + 4;
-	return lws_write(w->wsi, h, n, LWS_WRITE_HTTP) < (int)n ? -1 : 0;
+	rc = lws_write(w->wsi, h, n, LWS_WRITE_HTTP) < (int)n ? -1 : 0;
+	/* Kept for the next frame, but not at the size of a record of
+	 * many megabytes. */
+	if (w->tmp.cap > WS_TMP_KEEP)
+		kr_buf_free(&w->tmp);
+	return rc;
 }
 
 static int
