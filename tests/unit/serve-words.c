@@ -892,45 +892,56 @@ zone_add(struct words *w, struct wset *s, const struct zone *z)
 }
 
 /*
- * Is z's index what its rows make: the hashes of the words of its rows,
- * each once, and how many rows hold each word? A diagnostic of the first
- * difference.
+ * Is z's index what its rows make (the words a holds, with their rows,
+ * sorted here): the hashes of the words of its rows, each once, and how
+ * many rows hold each word? A diagnostic of the first difference.
  */
+static int
+blob_is(struct hrs *a, const struct zone *z, const char *name)
+{
+	const unsigned char *b = z->blob;
+	size_t i, k, n = z->len / 10, nh;
+	int bad = 0;
+
+	if (a->n > 0)
+		qsort(a->v, a->n, sizeof *a->v, hr_cmp);
+	for (i = 0, nh = 0; i < a->n; i = k, nh++) {
+		unsigned rows = 0;
+
+		for (k = i; k < a->n && a->v[k].h == a->v[i].h; k++)
+			if (k == i || a->v[k].row != a->v[k - 1].row)
+				rows++;
+		if (nh < n && get64(b + 8 * nh) == a->v[i].h &&
+		    get16(b + 8 * n + 2 * nh) == rows)
+			continue;
+		if (bad++ == 0)
+			printf("# %s: entry %zu: want hash %016llx in %u rows, "
+			    "got %016llx in %u\n", name, nh,
+			    (unsigned long long)a->v[i].h, rows,
+			    nh < n ? (unsigned long long)get64(b + 8 * nh) : 0,
+			    nh < n ? get16(b + 8 * n + 2 * nh) : 0);
+	}
+	if (nh != n && bad++ == 0)
+		printf("# %s: want %zu words, got %zu\n", name, nh, n);
+	return bad == 0;
+}
+
+/* The same of the zone of rows z->row. */
 static int
 zone_is(struct words *w, const struct zone *z, const char *name)
 {
-	const unsigned char *b = z->blob;
 	struct hrs a = { 0 };
-	size_t i, k, n = z->len / 10, nh;
-	int bad = 0;
+	size_t i;
+	int same;
 
 	a.w = w;
 	for (i = 0; i < (size_t)z->n; i++) {
 		a.row = (unsigned)z->row[i];
 		words_each(w, msg[z->row[i]], mlen[z->row[i]], hr_fn, &a);
 	}
-	if (a.n > 0)
-		qsort(a.v, a.n, sizeof *a.v, hr_cmp);
-	for (i = 0, nh = 0; i < a.n; i = k, nh++) {
-		unsigned rows = 0;
-
-		for (k = i; k < a.n && a.v[k].h == a.v[i].h; k++)
-			if (k == i || a.v[k].row != a.v[k - 1].row)
-				rows++;
-		if (nh < n && get64(b + 8 * nh) == a.v[i].h &&
-		    get16(b + 8 * n + 2 * nh) == rows)
-			continue;
-		if (bad++ == 0)
-			printf("# %s: entry %zu: want hash %016llx in %u rows, "
-			    "got %016llx in %u\n", name, nh,
-			    (unsigned long long)a.v[i].h, rows,
-			    nh < n ? (unsigned long long)get64(b + 8 * nh) : 0,
-			    nh < n ? get16(b + 8 * n + 2 * nh) : 0);
-	}
-	if (nh != n && bad++ == 0)
-		printf("# %s: want %zu words, got %zu\n", name, nh, n);
+	same = blob_is(&a, z, name);
 	free(a.v);
-	return bad == 0;
+	return same;
 }
 
 static void
@@ -1454,6 +1465,72 @@ test_split(struct words *w)
 	wset_free(z);
 }
 
+/*
+ * Rows of one set that have the same words in the same places, most of
+ * them (wset_add takes those of 8 bytes or fewer from the row before):
+ * each row from a template of words, some of its places changed, and
+ * words of its own after them, so that the set's table grows; the set
+ * against words_each and words_hash of all the rows.
+ */
+static void
+test_memo(struct words *w)
+{
+	static const char *const tpl[] = { "INFO", "worker", "GET", "api",
+	    "v1", "items", "page", "status", "200", "took", "Took", "tookk",
+	    "2026", "a", "ab", "abcdefgh", "abcdefghi", "ABCDEFGHIJKLMNOPQ",
+	    "x\xc3\xa9y", "12345678" };
+	struct hrs a = { 0 };
+	struct str m = { 0 };
+	struct wset *z = wset_new();
+	struct zone one;
+	int r, i, k, bad = -1, n;
+
+	if (z == NULL)
+		abort();
+	for (k = 0; k < 200 && bad < 0; k++) {
+		int place[24];
+
+		n = 1 + (int)pick(24);
+		for (i = 0; i < n; i++)
+			place[i] = (int)pick(NELEM(tpl));
+		a.n = 0;
+		a.w = w;
+		for (r = 0; r < 60; r++) {
+			m.len = 0;
+			for (i = 0; i < n; i++) {
+				if (i > 0)
+					sadds(&m, pick(3) ? " " : "=-");
+				sadds(&m, tpl[pick(6) ? place[i] :
+				    (int)pick(NELEM(tpl))]);
+			}
+			if (pick(10) == 0)
+				sadds(&m, " one more");
+			/* New words: the set's table grows between rows. */
+			for (i = 0; i < 5; i++) {
+				char u[32];
+
+				snprintf(u, sizeof u, " u%dr%dk%d", i, r, k);
+				sadds(&m, u);
+			}
+			if (wset_add(z, w, (unsigned)r, m.s, m.len) != 0)
+				abort();
+			a.row = (unsigned)r + 1;
+			words_each(w, m.s, m.len, hr_fn, &a);
+		}
+		one.blob = wset_blob(z, &one.len);
+		if (one.blob == NULL)
+			abort();
+		if (!blob_is(&a, &one, "templated rows"))
+			bad = k;
+		free(one.blob);
+	}
+	ok(bad < 0, "wset_add: rows of the same words in the same places, "
+	    "200 sets of 60 rows, the sets of words_each and words_hash");
+	free(a.v);
+	free(m.s);
+	wset_free(z);
+}
+
 int
 main(void)
 {
@@ -1473,6 +1550,7 @@ main(void)
 	test_big(w);
 	test_long(w);
 	test_split(w);
+	test_memo(w);
 	test_hash(w, db);
 	ok(fill(db) == 0, "%d messages in FTS5", NROWS);
 	test_blobs(w);

@@ -619,6 +619,19 @@ struct wslot {
  * is then in the order of the hashes, but for the few that went on to
  * the next free slot, and sorting it (wset_blob) is one short pass.
  */
+/*
+ * A word of 8 bytes or fewer of the last rows, by its place in its row:
+ * its bytes folded, and its slots (word and prefix). Rows of one stream
+ * have the same words in the same places, most of them.
+ */
+#define MEMO	32
+
+struct memo {
+	uint64_t v;
+	uint32_t n;		/* its length; 0: none */
+	uint32_t slot, pslot;
+};
+
 struct wset {
 	struct wslot *t;
 	size_t cap, n;		/* cap a power of two, n < cap / 2 */
@@ -626,6 +639,8 @@ struct wset {
 	uint32_t gen;		/* of the slots in use: emptied by a bump */
 	struct words *w;
 	unsigned row;
+	unsigned nmemo;		/* valid while the slots stay where they are */
+	struct memo memo[MEMO];
 };
 
 struct wset *
@@ -668,20 +683,20 @@ wset_grow(struct wset *z)
 	z->t = t;
 	z->cap = cap;
 	z->shift = shift;
+	z->nmemo = 0;
 	return 0;
 }
 
 /*
- * Counts the row (row1 less one) in the slot of the word of hash h, in a
- * table t of mask + 1 slots with room for it. 1 if the word is new, else
- * 0. Inline, with the set's fields passed in registers: it runs for each
- * word of each record.
+ * The slot of the word of hash h, in a table t of mask + 1 slots with room
+ * for it; *added is 1 if the word is new. Inline, with the set's fields
+ * passed in registers: it runs for each word of each record.
  */
 static inline size_t
-z_count(struct wslot *t, size_t mask, int shift, uint32_t gen,
-    uint16_t row1, uint64_t h)
+z_slot(struct wslot *t, size_t mask, int shift, uint32_t gen, uint64_t h,
+    size_t *added)
 {
-	size_t j, added = 0;
+	size_t j;
 
 	for (j = h >> shift; t[j].hash != h || t[j].gen != gen;
 	    j = (j + 1) & mask)
@@ -689,24 +704,33 @@ z_count(struct wslot *t, size_t mask, int shift, uint32_t gen,
 			t[j].hash = h;
 			t[j].rows = t[j].last = 0;
 			t[j].gen = gen;
-			added = 1;
+			++*added;
 			break;
 		}
+	return j;
+}
+
+/* Counts the row (row1 less one) in slot j. */
+static inline void
+z_row(struct wslot *t, size_t j, uint16_t row1)
+{
 	if (t[j].last != row1) {
 		t[j].last = row1;
 		t[j].rows++;
 	}
-	return added;
 }
 
 /* Counts the row in the slot of the word of hash h. 0, or -1. */
 static int
 z_hash(struct wset *z, uint64_t h)
 {
+	size_t added = 0;
+
 	if (2 * (z->n + 1) > z->cap && wset_grow(z) == -1)
 		return -1;
-	z->n += z_count(z->t, z->cap - 1, z->shift, z->gen,
-	    (uint16_t)(z->row + 1), h);
+	z_row(z->t, z_slot(z->t, z->cap - 1, z->shift, z->gen, h, &added),
+	    (uint16_t)(z->row + 1));
+	z->n += added;
 	return 0;
 }
 
@@ -801,16 +825,22 @@ split(struct words *w, const char *msg, size_t len, size_t *high,
 
 #define FOLD8	0x2020202020202020ULL
 
+/* The bytes of a word shorter than 8, of the 8 read. */
+static const uint64_t low[8] = { 0, 0xff, 0xffff, 0xffffff, 0xffffffff,
+	0xffffffffffULL, 0xffffffffffffULL, 0xffffffffffffffULL };
+
 int
 wset_add(struct wset *z, struct words *w, unsigned row, const char *msg,
     size_t len)
 {
 	const unsigned char *c, *q;
 	const uint64_t *bits;
-	size_t nw, nword, b, e, n, k, high, mask, added = 0;
-	uint64_t x, y, h, seed = w->seed;
+	size_t nw, nword, b, e, n, k, high, mask, added = 0, wi = 0, j, pj;
+	size_t nm;
+	uint64_t x, y, h, v, seed = w->seed;
 	uint16_t row1 = (uint16_t)(row + 1);
 	struct wslot *t;
+	struct memo *m;
 	uint32_t gen;
 	int shift, rc = 0;
 
@@ -827,6 +857,7 @@ wset_add(struct wset *z, struct words *w, unsigned row, const char *msg,
 	mask = z->cap - 1;
 	shift = z->shift;
 	gen = z->gen;
+	nm = z->nmemo;		/* after the table grew: then none */
 	c = w->copy;
 	bits = w->bits;
 	/*
@@ -835,7 +866,7 @@ wset_add(struct wset *z, struct words *w, unsigned row, const char *msg,
 	 * digit has the bit 0x20 once folded. Each word is a run of bits:
 	 * the zeros after the last block's bytes end the last one.
 	 */
-	for (k = 0, x = bits[0];;) {
+	for (k = 0, x = bits[0];; wi++) {
 		while (x == 0)
 			if (++k == nw)
 				goto done;
@@ -851,22 +882,47 @@ wset_add(struct wset *z, struct words *w, unsigned row, const char *msg,
 			added = 0;
 			rc = words_each(w, (const char *)c + b, len - b,
 			    z_word, z) != 0 ? -1 : 0;
+			nm = 0;		/* the table may have grown */
 			break;
 		}
 		q = c + b;
-		if (n >= PRE_LEN)
-			added += z_count(t, mask, shift, gen, row1,
-			    prefix_hash(seed, le32(q) | 0x20202020u));
-		for (h = seed, k = 0; k + 8 <= n; k += 8)
-			h = mix8(h, le64(q + k) | FOLD8);
-		if (k < n)
-			h = mix8(h, (le64(q + k) | FOLD8) &
-			    (~0ULL >> (64 - 8 * (n - k))));
-		added += z_count(t, mask, shift, gen, row1, hash_end(h, n));
+		v = le64(q) | FOLD8;
+		if (n < 8)
+			v &= low[n];
+		if (wi < nm && z->memo[wi].n == n && z->memo[wi].v == v) {
+			/* The word of the last row in this place. */
+			m = &z->memo[wi];
+			if (n >= PRE_LEN)
+				z_row(t, m->pslot, row1);
+			z_row(t, m->slot, row1);
+			continue;
+		}
+		pj = 0;
+		if (n >= PRE_LEN) {
+			pj = z_slot(t, mask, shift, gen, prefix_hash(seed,
+			    (uint32_t)v), &added);
+			z_row(t, pj, row1);
+		}
+		h = mix8(seed, v);
+		for (k = 8; k < n; k += 8)
+			h = mix8(h, (le64(q + k) | FOLD8) & (n - k >= 8 ?
+			    ~0ULL : ~0ULL >> (64 - 8 * (n - k))));
+		j = z_slot(t, mask, shift, gen, hash_end(h, n), &added);
+		z_row(t, j, row1);
 		k = e >> 6;
+		if (wi < MEMO) {
+			m = &z->memo[wi];
+			m->n = n <= 8 ? (uint32_t)n : 0;
+			m->v = v;
+			m->slot = (uint32_t)j;
+			m->pslot = (uint32_t)pj;
+			if (wi >= nm)
+				nm = wi + 1;
+		}
 	}
 done:
 	z->n += added;
+	z->nmemo = (unsigned)nm;
 	if (w->room > COPY_KEEP) {
 		free(w->copy);
 		free(w->bits);
@@ -916,6 +972,7 @@ wset_blob(struct wset *z, size_t *len)
 void
 wset_clear(struct wset *z)
 {
+	z->nmemo = 0;
 	if (z->cap > WSET_KEEP) {
 		free(z->t);
 		z->t = NULL;
