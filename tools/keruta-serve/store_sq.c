@@ -226,6 +226,7 @@ struct sq {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_NST];
 	sqlite3_stmt *ins[INS_LOG2 + 1];	/* of 1, 2, 4 ... rows */
+	struct bound *insb[INS_LOG2 + 1];	/* what each has bound */
 	long long next_id;
 	/*
 	 * The span being gathered, or the last one written (put): the next
@@ -872,8 +873,10 @@ sq_close(struct sq *s)
 	free(s->zo);
 	for (i = 0; i < ST_NST; i++)
 		sqlite3_finalize(s->st[i]);
-	for (i = 0; i <= INS_LOG2; i++)
+	for (i = 0; i <= INS_LOG2; i++) {
 		sqlite3_finalize(s->ins[i]);
+		free(s->insb[i]);
+	}
 	if (s->db != NULL) {
 		int keep = 1;
 
@@ -1080,6 +1083,52 @@ zone_changed(struct sq *s, long long blk)
 		s->zo_spoilt = 1;
 }
 
+/*
+ * What a parameter of an INSERT has bound: a statement keeps its values
+ * from one run to the next, so a row's NULLs, its task, a level or a
+ * text at the same place (SQLite reads a static text when it runs) need
+ * not be bound again: a bind costs about as much as a column's insert.
+ */
+enum { B_NONE, B_NULL, B_INT, B_TEXT };
+
+struct bound {
+	int type;
+	int n;
+	long long v;
+	const void *p;
+};
+
+static void
+b_null(sqlite3_stmt *st, struct bound *b, int i)
+{
+	if (b[i].type != B_NULL) {
+		sqlite3_bind_null(st, i + 1);
+		b[i].type = B_NULL;
+	}
+}
+
+static void
+b_int(sqlite3_stmt *st, struct bound *b, int i, long long v)
+{
+	if (b[i].type != B_INT || b[i].v != v) {
+		sqlite3_bind_int64(st, i + 1, v);
+		b[i].type = B_INT;
+		b[i].v = v;
+	}
+}
+
+/* p[0..n) stays as it is until the statement has run. */
+static void
+b_text(sqlite3_stmt *st, struct bound *b, int i, const char *p, size_t n)
+{
+	if (b[i].type != B_TEXT || b[i].p != p || b[i].n != (int)n) {
+		sqlite3_bind_text(st, i + 1, p, (int)n, SQLITE_STATIC);
+		b[i].type = B_TEXT;
+		b[i].p = p;
+		b[i].n = (int)n;
+	}
+}
+
 /* The INSERT of 1 << k rows, prepared the first time it is needed. */
 static sqlite3_stmt *
 ins_stmt(struct sq *s, int k)
@@ -1089,6 +1138,11 @@ ins_stmt(struct sq *s, int k)
 
 	if (s->ins[k] != NULL)
 		return s->ins[k];
+	if (s->insb[k] == NULL && (s->insb[k] = malloc(((size_t)10 << k) *
+	    sizeof *s->insb[k])) == NULL)
+		return NULL;
+	/* A new statement has nothing bound. */
+	memset(s->insb[k], 0, ((size_t)10 << k) * sizeof *s->insb[k]);
 	kr_buf_adds(&b, "INSERT INTO logs(id, tid, run, seq, ts,"
 	    " tsstr, level, source, message, extra) VALUES");
 	for (i = 0; i < 1 << k; i++)
@@ -1129,40 +1183,38 @@ sql_tsstr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 static void
-bind_row(sqlite3_stmt *st, int o, long long tid, const struct row *r)
+bind_row(sqlite3_stmt *st, struct bound *bd, int o, long long tid,
+    const struct row *r)
 {
 	if (o == 0)
-		sqlite3_bind_int64(st, o + 1, r->id);
+		b_int(st, bd, o, r->id);
 	else
-		sqlite3_bind_null(st, o + 1);	/* see insert_rows */
-	sqlite3_bind_int64(st, o + 2, tid);
+		b_null(st, bd, o);	/* see insert_rows */
+	b_int(st, bd, o + 1, tid);
 	/* Lengths are given: strings may hold NUL characters. */
 	/* A row that could be a duplicate has its run and seq in its span
 	 * (GRUN, GSEQ). */
 	if (r->run != NULL && !keyed(r))
-		sqlite3_bind_text(st, o + 3, r->run, (int)r->runlen,
-		    SQLITE_STATIC);
+		b_text(st, bd, o + 2, r->run, r->runlen);
 	else
-		sqlite3_bind_null(st, o + 3);
+		b_null(st, bd, o + 2);
 	if (r->seq != 0 && !keyed(r))
-		sqlite3_bind_int64(st, o + 4, r->seq);
+		b_int(st, bd, o + 3, r->seq);
 	else
-		sqlite3_bind_null(st, o + 4);
-	sqlite3_bind_int64(st, o + 5, r->ts);
+		b_null(st, bd, o + 3);
+	b_int(st, bd, o + 4, r->ts);
 	/* r->ts is what kr_ts_parse read from r->tsstr (rec.c). */
 	if (kr_ts_canonical(r->tsstr, r->tslen))
-		sqlite3_bind_text(st, o + 6, "", 0, SQLITE_STATIC);
+		b_text(st, bd, o + 5, "", 0);
 	else
-		sqlite3_bind_text(st, o + 6, r->tsstr, (int)r->tslen,
-		    SQLITE_STATIC);
-	sqlite3_bind_int(st, o + 7, r->level);
-	sqlite3_bind_text(st, o + 8, r->source, (int)r->srclen, SQLITE_STATIC);
-	sqlite3_bind_text(st, o + 9, r->msg, (int)r->msglen, SQLITE_STATIC);
+		b_text(st, bd, o + 5, r->tsstr, r->tslen);
+	b_int(st, bd, o + 6, r->level);
+	b_text(st, bd, o + 7, r->source, r->srclen);
+	b_text(st, bd, o + 8, r->msg, r->msglen);
 	if (r->extralen > 0)
-		sqlite3_bind_text(st, o + 10, r->extra, (int)r->extralen,
-		    SQLITE_STATIC);
+		b_text(st, bd, o + 9, r->extra, r->extralen);
 	else
-		sqlite3_bind_null(st, o + 10);
+		b_null(st, bd, o + 9);
 }
 
 /* Inserts the rows of b that have an id, many to a statement: a statement
@@ -1192,7 +1244,8 @@ insert_rows(struct sq *s, long long tid, struct batch *b)
 		 */
 		for (m = 0; m < (size_t)1 << k; i++)
 			if (b->rows[i].id != 0) {
-				bind_row(st, (int)(10 * m++), tid, &b->rows[i]);
+				bind_row(st, s->insb[k], (int)(10 * m++), tid,
+				    &b->rows[i]);
 				last = b->rows[i].id;
 			}
 		rc = sqlite3_step(st);
