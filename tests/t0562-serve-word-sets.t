@@ -44,10 +44,10 @@ is "$(curl -s "$SERVE_API/tasks/big/logs/export?q=needle&format=txt" | wc -l)" 3
 # Steps of a few blocks, between the server's other work: every whole
 # block gets its set (not the last one, being filled: its zones of both
 # tasks).
-wait_for 60 sh -c "sqlite3 '$SERVE_DB' 'SELECT count(*) FROM zones z LEFT JOIN zwords w USING (tid, blk) WHERE w.tok IS NULL' | grep -qx 2"
+wait_for 60 sh -c "sqlite3 '$SERVE_DB' 'SELECT count(*) FROM zones z LEFT JOIN zsets w USING (tid, blk) WHERE w.tok IS NULL' | grep -qx 2"
 check $? "the zones of whole blocks get their sets"
-is "$(sqlite3 "$SERVE_DB" "SELECT max(z.blk) FROM zones z LEFT JOIN zwords w USING (tid, blk) WHERE w.tok IS NULL AND z.tid = 1;
-SELECT count(*) FROM zwords WHERE length(tok) % 10 = 0")" \
+is "$(sqlite3 "$SERVE_DB" "SELECT max(z.blk) FROM zones z LEFT JOIN zsets w USING (tid, blk) WHERE w.tok IS NULL AND z.tid = 1;
+SELECT count(*) FROM zsets WHERE length(tok) % 10 = 0")" \
     "$(printf '%s\n%s' $((300000 >> 10)) $((300000 >> 10)))" \
     "all but the last one, each a whole number of entries"
 is "$(q needle) $(q 'line+299999') $(q 'needle+lin*')" \
@@ -67,10 +67,10 @@ is "$SERVE_RC" 0 "the server stops cleanly"
 
 # A stop gives every zone of a whole block its set, 256 zones to a
 # transaction.
-sqlite3 "$SERVE_DB" 'DELETE FROM zwords'
+sqlite3 "$SERVE_DB" 'DELETE FROM zsets'
 start_serve || exit 1
 stop_serve
-is "$(sqlite3 "$SERVE_DB" "SELECT count(*) FROM zwords;
-SELECT count(*) FROM zones z LEFT JOIN zwords w USING (tid, blk)
+is "$(sqlite3 "$SERVE_DB" "SELECT count(*) FROM zsets;
+SELECT count(*) FROM zones z LEFT JOIN zsets w USING (tid, blk)
 WHERE w.tok IS NULL")" "$(printf '%s\n2' $((300000 >> 10)))" \
     "a stop makes the sets of all whole blocks"

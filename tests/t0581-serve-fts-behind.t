@@ -28,7 +28,7 @@ if expr "$SERVE_DB" : postgres >/dev/null; then
 	check $? "the index catches up by itself"
 else
 	is "$(sqlite3 "$SERVE_DB" "SELECT count(*), sum(w.tok IS NULL), max(z.blk) FILTER
-	    (WHERE w.tok IS NOT NULL) FROM zones z LEFT JOIN zwords w USING (tid, blk)")" "30|1|28" \
+	    (WHERE w.tok IS NOT NULL) FROM zones z LEFT JOIN zsets w USING (tid, blk)")" "30|1|28" \
 	    "the index is there at once: the 29 whole blocks have their word sets"
 fi
 is "$(found needle) $(found alpha)" "[1,30001] [30000,30000]" \

@@ -166,7 +166,7 @@ if expr "$SERVE_DB" : postgres >/dev/null; then
 else
 	top=$(sqlite3 "$SERVE_DB" 'SELECT max(blk) FROM zones')
 	wait_for 30 sh -c "[ \"\$(sqlite3 '$SERVE_DB' 'SELECT count(*) FROM
-	    zones z LEFT JOIN zwords w USING (tid, blk)
+	    zones z LEFT JOIN zsets w USING (tid, blk)
 	    WHERE w.tok IS NULL AND z.blk < $top')\" = 0 ]"
 fi
 python3 model.py check

@@ -66,6 +66,10 @@ static const char schema[] =
     " PRIMARY KEY(tid, lo)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS spans_run ON spans(tid, run, seq)"
     " WHERE seq IS NOT NULL;"
+    /* Layout 7 (words_again). */
+    "CREATE TABLE IF NOT EXISTS zsets(tid INTEGER NOT NULL,"
+    " blk INTEGER NOT NULL, tok BLOB NOT NULL,"
+    " PRIMARY KEY(tid, blk)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS redactions(id INTEGER PRIMARY KEY,"
     " created TEXT NOT NULL, who TEXT NOT NULL, scope TEXT NOT NULL,"
     " state TEXT NOT NULL, scanned INTEGER NOT NULL DEFAULT 0,"
@@ -100,18 +104,15 @@ static const char layout3_from2[] =
     "INSERT OR REPLACE INTO meta VALUES('layout', 3);"
     "COMMIT;";
 /*
- * Layout 5, from 3 or 4: the words of each zone (zwords.tok, a table of
- * its own so that zones stay small to read) replace the FTS5 index of the
- * messages (logs_fts), which cost more than the rest of a record's
- * ingest. Zones get their sets in steps, as the server finds time;
- * meanwhile q= matches their rows.
+ * Layout 5, from 3 or 4: the words of each zone (zsets.tok since layout 7,
+ * a table of its own so that zones stay small to read) replace the FTS5
+ * index of the messages (logs_fts), which cost more than the rest of a
+ * record's ingest. Zones get their sets in steps, as the server finds
+ * time; meanwhile q= matches their rows.
  */
 static const char layout5[] =
     "BEGIN;"
     "DROP TABLE IF EXISTS logs_fts;"
-    "CREATE TABLE IF NOT EXISTS zwords(tid INTEGER NOT NULL,"
-    " blk INTEGER NOT NULL, tok BLOB NOT NULL,"
-    " PRIMARY KEY(tid, blk)) WITHOUT ROWID;"
     "DELETE FROM meta WHERE k = 'fts_mark';"
     "INSERT OR REPLACE INTO meta VALUES('layout', 5);"
     "COMMIT;";
@@ -143,7 +144,7 @@ static const char layout5[] =
 			" (SELECT max(lo) FROM spans WHERE tid = l.tid" \
 			" AND lo <= l.id)"
 /* The set of words of zone z, or NULL. */
-#define ZTOK		"(SELECT w.tok FROM zwords w WHERE w.tid = z.tid" \
+#define ZTOK		"(SELECT w.tok FROM zsets w WHERE w.tid = z.tid" \
 			" AND w.blk = z.blk)"
 #define CKPT_PAGES	4096	/* WAL pages that wake the checkpointer */
 #define CKPT_TAIL	512	/* what the service thread copies to finish one */
@@ -197,8 +198,8 @@ static const char *const stmt_sql[ST_NST] = {
 	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_ZONE_UNTOK] = "DELETE FROM zwords WHERE tid = ?1 AND blk = ?2",
-	[ST_ZONE_TOK] = "INSERT OR REPLACE INTO zwords(tok, tid, blk)"
+	[ST_ZONE_UNTOK] = "DELETE FROM zsets WHERE tid = ?1 AND blk = ?2",
+	[ST_ZONE_TOK] = "INSERT OR REPLACE INTO zsets(tok, tid, blk)"
 	    " VALUES(?1, ?2, ?3)",
 	[ST_ZONE_ROWS] = "SELECT id, message FROM logs WHERE id >= (?2 << 10)"
 	    " AND id < ((?2 + 1) << 10) AND tid = ?1 ORDER BY id",
@@ -1320,7 +1321,9 @@ fail:
 /*
  * Layout 7: the words' hashes are another function (words.c), so the
  * zones' sets of words are made again, in steps (sq_fts_step); until a
- * zone has its set, q= matches its rows.
+ * zone has its set, q= matches its rows. They are in a table of another
+ * name (zsets), so that an earlier keruta-serve refuses the database (it
+ * cannot prepare its statements) rather than read sets it cannot.
  */
 static int
 words_again(struct sq *s)
@@ -1330,7 +1333,7 @@ words_again(struct sq *s)
 	if (n > 0)
 		kr_notice("database: making the word sets of %lld zones again"
 		    " (once, for this version, while idle)", n);
-	return exec(s, "BEGIN; DELETE FROM zwords;"
+	return exec(s, "BEGIN; DROP TABLE IF EXISTS zwords;"
 	    "INSERT OR REPLACE INTO meta VALUES('layout', 7); COMMIT");
 }
 
@@ -1905,7 +1908,7 @@ sq_fts_step(struct sq *s, long long max)
 		return 0;
 	if (sqlite3_prepare_v2(s->db, "SELECT z.tid, z.blk FROM zones z"
 	    " INDEXED BY zones_blk WHERE z.blk >= ?1 AND z.blk < ?2"
-	    " AND z.blk <> ?3 AND NOT EXISTS (SELECT 1 FROM zwords w"
+	    " AND z.blk <> ?3 AND NOT EXISTS (SELECT 1 FROM zsets w"
 	    " WHERE w.tid = z.tid AND w.blk = z.blk) ORDER BY z.blk LIMIT ?4",
 	    -1, &todo, NULL) != SQLITE_OK || run(s, ST_BEGIN) == -1)
 		goto fail;
@@ -2578,7 +2581,7 @@ words_count(struct sq *s, long long tid, const char *match,
     const uint64_t *h, int nh, long long after)
 {
 	static const char *const sql[2] = {
-		"SELECT z.blk, w.tok, z.n FROM zones z LEFT JOIN zwords w"
+		"SELECT z.blk, w.tok, z.n FROM zones z LEFT JOIN zsets w"
 		" ON w.tid = z.tid AND w.blk = z.blk WHERE z.tid = ?1"
 		" AND z.blk >= ?2 ORDER BY z.blk",
 		"SELECT count(*) FROM spans g CROSS JOIN logs l"
@@ -2903,7 +2906,7 @@ sq_delete(struct sq *s, long long tid, long long before)
 		if (before == ANY_AGE && n < 10000) {
 			snprintf(sql, sizeof sql,
 			    "DELETE FROM zones WHERE tid = %lld;"
-			    "DELETE FROM zwords WHERE tid = %lld", tid, tid);
+			    "DELETE FROM zsets WHERE tid = %lld", tid, tid);
 			if (exec(s, sql) == -1)
 				goto fail;
 		}
