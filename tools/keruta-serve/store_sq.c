@@ -841,7 +841,7 @@ sq_open(struct sq **sp, const char *path, char *err, size_t elen)
 		rollback(s);
 		goto fail;
 	}
-	if (layout < LAYOUT && words_again(s) == -1) {
+	if (layout < 7 && words_again(s) == -1) {
 		snprintf(err, elen, "unable to use '%s': %s", path,
 		    sqlite3_errmsg(s->db));
 		rollback(s);
